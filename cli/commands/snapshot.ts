@@ -1,0 +1,31 @@
+// `netdiag snapshot`: collect this host and print or write the HostSnapshot; collection problems go to stderr.
+import { collectSnapshot } from '../../collectors/run.js';
+import { recordingContext } from '../../collectors/recording.js';
+import type { Recording } from '../../collectors/recording.js';
+import type { CollectContext } from '../../collectors/collector.js';
+import type { Io } from '../io.js';
+import { UsageError } from '../io.js';
+import { writeFileAtomic } from '../files.js';
+import { describeErrors } from '../render/summary.js';
+
+export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string }, io: Io): Promise<number> {
+  const timeoutMs = Number(opts.timeout);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, not ${JSON.stringify(opts.timeout)}`);
+  let recording: Recording | undefined;
+  const wrap = opts.record
+    ? (ctx: CollectContext) => {
+        const r = recordingContext(ctx, { capturedAt: new Date().toISOString(), dockerHost: ctx.docker.endpoint, command: 'netdiag snapshot --record' });
+        recording = r.recording;
+        return r.ctx;
+      }
+    : undefined;
+  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap });
+  if (opts.record && recording) await writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
+  const json = `${JSON.stringify(snapshot, null, 2)}\n`;
+  if (opts.out) await writeFileAtomic(opts.out, json);
+  else io.stdout(json);
+  for (const line of describeErrors(snapshot)) io.stderr(`netdiag: ${line}\n`);
+  const failed = Object.values(snapshot.collectors).filter((c) => c.status === 'failed' || c.status === 'absent').length;
+  // A partial snapshot is still a snapshot; only one with nothing in it is an error.
+  return failed === Object.keys(snapshot.collectors).length ? 2 : 0;
+}

@@ -1,0 +1,60 @@
+// The collector contract (node_exporter's pattern): one source per collector, failures reported, never fatal.
+import type { CollectionError, CollectorName, SnapshotParts } from './snapshot.js';
+import type { CommandRunner } from './exec.js';
+import type { DockerSource, InspectedContainer } from './docker-source.js';
+import type { HostSource } from './host.js';
+
+/** Everything a collector may touch; tests pass a context that replays recorded outputs. */
+export interface CollectContext {
+  exec: CommandRunner;
+  /** Reads a small file (a /proc/sys value); null when it does not exist. */
+  readFile(path: string): Promise<string | null>;
+  /** Lists a directory's entries; null when it does not exist. */
+  listDir(path: string): Promise<string[] | null>;
+  host: HostSource;
+  docker: DockerSource;
+  /** Running containers as the docker collector inspected them, shared by collectors that read sandboxes. */
+  containers(): Promise<InspectedContainer[]>;
+  timeoutMs: number;
+}
+
+export interface CollectResult<K extends CollectorName> {
+  data: SnapshotParts[K];
+  /** Problems with parts of the source (one container, one table) that did not stop the rest. */
+  errors: Omit<CollectionError, 'collector'>[];
+}
+
+export interface Collector<K extends CollectorName> {
+  name: K;
+  collect(ctx: CollectContext): Promise<CollectResult<K>>;
+}
+
+/** A failure of a whole collector: what happened and what to do. */
+export class CollectorError extends Error {
+  override name = 'CollectorError';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The source does not exist on this host (not an error: e.g. no Docker installed is still a fact). */
+export class NoDataError extends CollectorError {
+  override name = 'NoDataError';
+}
+
+/** Run fn over items with at most `limit` in flight; results keep the items' order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

@@ -1,0 +1,60 @@
+// Docker Engine API access (dockerode, honouring DOCKER_HOST), returning raw JSON for the docker collector to validate.
+import type Dockerode from 'dockerode';
+
+/** A container's inspect JSON, validated later by the docker collector; the id is lifted for convenience. */
+export interface InspectedContainer {
+  id: string;
+  raw: unknown;
+}
+
+/** The Engine API calls netdiag reads, as unvalidated JSON. Tests replay recorded responses through this. */
+export interface DockerSource {
+  /** Where the daemon is, for messages: the DOCKER_HOST value or the default socket. */
+  endpoint: string;
+  version(): Promise<unknown>;
+  info(): Promise<unknown>;
+  listNetworks(): Promise<unknown>;
+  listContainers(): Promise<unknown>;
+  inspectContainer(id: string): Promise<unknown>;
+}
+
+export function dockerEndpoint(): string {
+  return process.env.DOCKER_HOST && process.env.DOCKER_HOST.length > 0 ? process.env.DOCKER_HOST : 'unix:///var/run/docker.sock';
+}
+
+export function dockerodeSource(timeoutMs: number): DockerSource {
+  const endpoint = dockerEndpoint();
+  // dockerode pulls in grpc and ssh2 (~250 ms to load); load it on first use so that cost overlaps the other
+  // collectors' subprocesses instead of delaying every command's start.
+  let client: Promise<Dockerode> | undefined;
+  const docker = () => (client ??= import('dockerode').then((m) => new m.default({ timeout: timeoutMs })));
+  return {
+    endpoint,
+    version: async () => (await docker()).version(),
+    info: async () => (await docker()).info(),
+    listNetworks: async () => (await docker()).listNetworks(),
+    listContainers: async () => (await docker()).listContainers({ all: true }),
+    inspectContainer: async (id) => (await docker()).getContainer(id).inspect(),
+  };
+}
+
+/** Turn a socket or HTTP failure into one line and what to do about it. */
+export function describeDockerError(error: unknown, endpoint: string): { message: string; hint: string; notFound: boolean } {
+  const e = error as { code?: string; statusCode?: number; message?: string; json?: { message?: string } };
+  const detail = e.json?.message ?? e.message ?? String(error);
+  switch (e.code) {
+    case 'ENOENT':
+      return { message: `Docker is not running or not installed: no socket at ${endpoint}`, hint: 'start dockerd, or set DOCKER_HOST to the daemon\'s socket', notFound: true };
+    case 'ECONNREFUSED':
+      return { message: `Docker daemon at ${endpoint} refused the connection`, hint: 'start dockerd (systemctl start docker), or set DOCKER_HOST', notFound: false };
+    case 'EACCES':
+    case 'EPERM':
+      return { message: `permission denied on the Docker socket ${endpoint}`, hint: 'run netdiag as root or as a member of the docker group', notFound: false };
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return { message: `Docker daemon at ${endpoint} did not answer in time`, hint: 'check that dockerd is healthy (docker info)', notFound: false };
+  }
+  if (/timeout/i.test(detail)) return { message: `Docker daemon at ${endpoint} did not answer in time`, hint: 'check that dockerd is healthy (docker info)', notFound: false };
+  if (e.statusCode === 404) return { message: `Docker API: ${detail}`, hint: 'the object disappeared while netdiag read it; collect again', notFound: false };
+  return { message: `Docker API error: ${detail}`, hint: `check the daemon at ${endpoint} (docker info)`, notFound: false };
+}

@@ -1,0 +1,66 @@
+// The only way netdiag runs a program: execFile with an argument array, a timeout, and errors a user can act on.
+import { execFile } from 'node:child_process';
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs a program; resolves with its output whatever its exit code, rejects only when it could not run or timed out. */
+export type CommandRunner = (file: string, args: readonly string[], opts?: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv }) => Promise<CommandResult>;
+
+export class CommandError extends Error {
+  override name = 'CommandError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    readonly code: 'missing' | 'permission' | 'timeout' | 'failed',
+  ) {
+    super(message);
+  }
+}
+
+/** Debian package that provides each tool we call, for "install X" hints. */
+const PACKAGE_OF: Record<string, string> = {
+  ip: 'iproute2',
+  nsenter: 'util-linux',
+  'iptables-save': 'iptables',
+  'iptables-legacy-save': 'iptables',
+  'iptables-nft-save': 'iptables',
+  iptables: 'iptables',
+  sysctl: 'procps',
+};
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+const MAX_OUTPUT = 64 * 1024 * 1024;
+
+export const runCommand: CommandRunner = (file, args, opts = {}) =>
+  new Promise((resolve, reject) => {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const child = execFile(
+      file,
+      [...args],
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, ...opts.env, LC_ALL: 'C' } },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ stdout, stderr, exitCode: 0 });
+        const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: number | string };
+        if (e.code === 'ENOENT') {
+          const pkg = PACKAGE_OF[file];
+          return reject(new CommandError(`${file} not found`, pkg ? `install the ${pkg} package` : `install ${file} or add it to PATH`, 'missing'));
+        }
+        if (e.code === 'EACCES') return reject(new CommandError(`${file} cannot be executed: permission denied`, 'run netdiag as root', 'permission'));
+        if (e.killed && e.signal === 'SIGKILL') {
+          return reject(new CommandError(`${file} ${args.join(' ')} timed out after ${timeoutMs} ms`, 'the host may be overloaded or a lock is held; retry, or raise --timeout', 'timeout'));
+        }
+        if (typeof e.code === 'number') return resolve({ stdout, stderr, exitCode: e.code });
+        reject(new CommandError(`${file} failed: ${e.message}`, 'see the message above', 'failed'));
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+
+/** First line of a program's complaint, for one-line error messages. */
+export function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+}

@@ -1,0 +1,171 @@
+// Pure parsers for iproute2's JSON (`ip -j -d addr`, `ip -j route show table all`, `ip -j rule`), defaults filled in.
+import { z } from 'zod';
+import type { Address, Interface, PolicyRule, Route } from './snapshot.js';
+
+export class ParseError extends Error {
+  override name = 'ParseError';
+}
+
+function parseJsonArray(text: string, what: string): unknown[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // iproute2 leaves a lone "[" on stdout when it fails half-way; say so rather than "Unexpected end".
+    throw new ParseError(`${what} printed output that is not JSON (${JSON.stringify(text.slice(0, 40))}…)`);
+  }
+  if (!Array.isArray(json)) throw new ParseError(`${what} printed JSON that is not a list`);
+  return json;
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  throw new ParseError(`${what}: unexpected entry at ${i?.path.join('.') || '(top)'}: ${i?.message ?? 'invalid'}`);
+}
+
+const AddrInfo = z.looseObject({
+  family: z.string(),
+  local: z.string().optional(),
+  prefixlen: z.number().int().optional(),
+  scope: z.string().optional(),
+});
+
+const IpLink = z.looseObject({
+  ifindex: z.number().int(),
+  ifname: z.string(),
+  flags: z.array(z.string()).default([]),
+  mtu: z.number().int().default(0),
+  address: z.string().optional(),
+  master: z.string().optional(),
+  link: z.string().nullish(),
+  link_index: z.number().int().optional(),
+  link_netnsid: z.number().int().optional(),
+  linkinfo: z
+    .looseObject({
+      info_kind: z.string().optional(),
+      info_slave_kind: z.string().optional(),
+      info_slave_data: z.looseObject({ state: z.string().optional() }).optional(),
+    })
+    .optional(),
+  addr_info: z.array(AddrInfo).default([]),
+});
+
+function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
+  return info
+    .filter((a) => (a.family === 'inet' || a.family === 'inet6') && a.local !== undefined && a.prefixlen !== undefined)
+    .map((a) => ({ family: a.family as Address['family'], local: a.local as string, prefixLen: a.prefixlen as number, scope: a.scope ?? 'global' }));
+}
+
+/** `ip -j -d addr show` (links with linkinfo, master and addresses in one call). */
+export function parseIpAddr(text: string): Interface[] {
+  return parseJsonArray(text, 'ip -j -d addr show').map((raw, i) => {
+    const l = check(IpLink, raw, `ip -j -d addr show [${i}]`);
+    const isPeered = l.link_index !== undefined || (l.link !== undefined && l.link !== null);
+    return {
+      ifindex: l.ifindex,
+      name: l.ifname,
+      kind: l.linkinfo?.info_kind ?? null,
+      master: l.master ?? null,
+      portState: l.linkinfo?.info_slave_kind === 'bridge' ? (l.linkinfo.info_slave_data?.state ?? null) : null,
+      mtu: l.mtu,
+      mac: l.address ?? null,
+      up: l.flags.includes('UP'),
+      lowerUp: l.flags.includes('LOWER_UP'),
+      // link_index is the peer's ifindex in the peer's namespace, printed only with link_netnsid; a same-namespace
+      // peer is printed by name in `link` instead.
+      peer: isPeered
+        ? { ifindex: l.link_index ?? null, netnsId: l.link_netnsid ?? null, name: l.link_netnsid === undefined ? (l.link ?? null) : null }
+        : null,
+      addresses: addresses(l.addr_info),
+    };
+  });
+}
+
+const IpRoute = z.looseObject({
+  type: z.string().optional(),
+  dst: z.string(),
+  table: z.string().optional(),
+  dev: z.string().optional(),
+  gateway: z.string().optional(),
+  via: z.looseObject({ host: z.string().optional() }).optional(),
+  prefsrc: z.string().optional(),
+  protocol: z.string().optional(),
+  scope: z.string().optional(),
+  metric: z.number().int().optional(),
+  flags: z.array(z.string()).default([]),
+  nexthops: z
+    .array(z.looseObject({ dev: z.string().optional(), gateway: z.string().optional(), weight: z.number().int().optional() }))
+    .optional(),
+});
+
+function familyOf(dst: string): Route['family'] {
+  return dst.includes(':') ? 'inet6' : 'inet';
+}
+
+/** iproute2 prints `default` for 0/0 and bare addresses for host routes; give every dst its CIDR form. */
+function normaliseDst(dst: string, family: Route['family']): string {
+  if (dst === 'default') return family === 'inet6' ? '::/0' : '0.0.0.0/0';
+  if (dst.includes('/')) return dst;
+  return `${dst}/${family === 'inet6' ? 128 : 32}`;
+}
+
+/** `ip -j route show table all` for one family (-4 or -6): the family is not in the output, the caller knows it. */
+export function parseIpRoutes(text: string, family: Route['family'] = 'inet'): Route[] {
+  return parseJsonArray(text, 'ip -j route show table all').map((raw, i) => {
+    const r = check(IpRoute, raw, `ip -j route show table all [${i}]`);
+    const fam = r.dst === 'default' ? family : familyOf(r.dst);
+    return {
+      table: r.table ?? 'main',
+      type: r.type ?? 'unicast',
+      dst: normaliseDst(r.dst, fam),
+      family: fam,
+      dev: r.dev ?? null,
+      gateway: r.gateway ?? r.via?.host ?? null,
+      prefsrc: r.prefsrc ?? null,
+      protocol: r.protocol ?? 'boot',
+      scope: r.scope ?? 'global',
+      metric: r.metric ?? 0,
+      nexthops: (r.nexthops ?? []).map((n) => ({ dev: n.dev ?? null, gateway: n.gateway ?? null, weight: n.weight ?? 1 })),
+      flags: r.flags,
+    };
+  });
+}
+
+const IpRule = z.looseObject({
+  priority: z.number().int(),
+  src: z.string().optional(),
+  srclen: z.number().int().optional(),
+  dst: z.string().optional(),
+  dstlen: z.number().int().optional(),
+  iif: z.string().optional(),
+  oif: z.string().optional(),
+  fwmark: z.string().optional(),
+  fwmask: z.string().optional(),
+  table: z.string().optional(),
+  action: z.string().optional(),
+});
+
+function prefix(addr: string | undefined, len: number | undefined): string | null {
+  if (addr === undefined || addr === 'all') return null;
+  return len === undefined ? addr : `${addr}/${len}`;
+}
+
+/** `ip -j rule show`. Negation prints as `"not": null`, so its presence is what counts. */
+export function parseIpRules(text: string): PolicyRule[] {
+  return parseJsonArray(text, 'ip -j rule show').map((raw, i) => {
+    const r = check(IpRule, raw, `ip -j rule show [${i}]`);
+    return {
+      priority: r.priority,
+      not: typeof raw === 'object' && raw !== null && 'not' in raw,
+      src: prefix(r.src, r.srclen),
+      dst: prefix(r.dst, r.dstlen),
+      iif: r.iif ?? null,
+      oif: r.oif ?? null,
+      fwmark: r.fwmark ? (r.fwmask ? `${r.fwmark}/${r.fwmask}` : r.fwmark) : null,
+      table: r.table ?? null,
+      action: r.action ?? (r.table ? 'lookup' : 'unknown'),
+    };
+  });
+}

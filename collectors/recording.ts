@@ -1,0 +1,88 @@
+// Record every answer a live host gives the collectors, and replay it: fixtures for unit tests and bug reports.
+import { z } from 'zod';
+import type { CollectContext } from './collector.js';
+import { CommandError } from './exec.js';
+import type { CommandResult } from './exec.js';
+import type { DockerSource } from './docker-source.js';
+import type { HostSource } from './host.js';
+
+export const Recording = z.object({
+  schema: z.literal('netdiag/recording@1'),
+  /** Where and how this was captured (tool versions, scenario, date). */
+  provenance: z.record(z.string(), z.string()),
+  commands: z.record(z.string(), z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() })),
+  files: z.record(z.string(), z.string().nullable()),
+  dirs: z.record(z.string(), z.array(z.string()).nullable()),
+  docker: z.record(z.string(), z.unknown()),
+  host: z.record(z.string(), z.unknown()),
+});
+export type Recording = z.infer<typeof Recording>;
+
+const commandKey = (file: string, args: readonly string[]) => [file, ...args].join(' ');
+
+type DockerMethod = Exclude<keyof DockerSource, 'endpoint'>;
+const DOCKER_METHODS: DockerMethod[] = ['version', 'info', 'listNetworks', 'listContainers', 'inspectContainer'];
+
+/** Wrap a live context so that every answer it gives is also written into `rec`. */
+export function recordingContext(live: CollectContext, provenance: Record<string, string>): { ctx: CollectContext; recording: Recording } {
+  const rec: Recording = { schema: 'netdiag/recording@1', provenance, commands: {}, files: {}, dirs: {}, docker: {}, host: {} };
+  const docker = { endpoint: live.docker.endpoint } as DockerSource;
+  for (const m of DOCKER_METHODS) {
+    (docker as unknown as Record<string, (id?: string) => Promise<unknown>>)[m] = async (id?: string) => {
+      const value = await (live.docker[m] as (id?: string) => Promise<unknown>)(id);
+      rec.docker[id ? `${m} ${id}` : m] = value;
+      return value;
+    };
+  }
+  const host: HostSource = {
+    osInfo: async () => (rec.host.osInfo = await live.host.osInfo()) as Awaited<ReturnType<HostSource['osInfo']>>,
+    networkInterfaces: async () => (rec.host.networkInterfaces = await live.host.networkInterfaces()) as Awaited<ReturnType<HostSource['networkInterfaces']>>,
+  };
+  const ctx: CollectContext = {
+    ...live,
+    exec: async (file, args, opts) => {
+      const r = await live.exec(file, args, opts);
+      rec.commands[commandKey(file, args)] = r;
+      return r;
+    },
+    readFile: async (p) => (rec.files[p] = await live.readFile(p)),
+    listDir: async (p) => (rec.dirs[p] = await live.listDir(p)),
+    docker,
+    host,
+  };
+  return { ctx, recording: rec };
+}
+
+/** A context that answers from a recording; anything not recorded fails as if the tool were missing. */
+export function replayContext(rec: Recording, timeoutMs = 5_000): Omit<CollectContext, 'containers'> {
+  const notRecorded = (what: string) => Object.assign(new Error(`not in the recording: ${what}`), { code: 'ENOENT' });
+  const docker = { endpoint: String(rec.provenance.dockerHost ?? 'unix:///var/run/docker.sock') } as DockerSource;
+  for (const m of DOCKER_METHODS) {
+    (docker as unknown as Record<string, (id?: string) => Promise<unknown>>)[m] = async (id?: string) => {
+      const key = id ? `${m} ${id}` : m;
+      if (!(key in rec.docker)) {
+        // A container inspected in the list but missing here vanished between the two calls: Docker says 404.
+        if (m === 'inspectContainer') throw Object.assign(new Error(`No such container: ${id}`), { statusCode: 404 });
+        throw notRecorded(key);
+      }
+      return structuredClone(rec.docker[key]);
+    };
+  }
+  return {
+    exec: async (file, args): Promise<CommandResult> => {
+      const r = rec.commands[commandKey(file, args)];
+      if (!r) {
+        throw new CommandError(`${file} not found`, `not in the recording: ${commandKey(file, args)}`, 'missing');
+      }
+      return { ...r };
+    },
+    readFile: async (p) => (p in rec.files ? (rec.files[p] ?? null) : null),
+    listDir: async (p) => (p in rec.dirs ? (rec.dirs[p] ?? null) : null),
+    docker,
+    host: {
+      osInfo: async () => rec.host.osInfo as Awaited<ReturnType<HostSource['osInfo']>>,
+      networkInterfaces: async () => rec.host.networkInterfaces as Awaited<ReturnType<HostSource['networkInterfaces']>>,
+    },
+    timeoutMs,
+  };
+}

@@ -1,0 +1,9 @@
+// The collectors netdiag runs, in one explicit list (no registration by import side effects).
+import { dockerCollector } from './docker.js';
+import { firewallCollector } from './firewall.js';
+import { hostCollector } from './host.js';
+import { linksCollector } from './links.js';
+import { routesCollector } from './routes.js';
+import { sysctlsCollector } from './sysctls.js';
+
+export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, sysctlsCollector, hostCollector] as const;

@@ -1,0 +1,136 @@
+// Runs every collector concurrently with its own deadline; each failure becomes an entry in the snapshot's errors.
+import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { CollectContext, CollectResult } from './collector.js';
+import { CollectorError, NoDataError } from './collector.js';
+import { inspectRunningContainers } from './docker.js';
+import { dockerodeSource } from './docker-source.js';
+import { CommandError, runCommand } from './exec.js';
+import { systeminformationSource } from './host.js';
+import { ParseError } from './iproute-json.js';
+import { collectors } from './registry.js';
+import { SNAPSHOT_SCHEMA, HostSnapshot } from './snapshot.js';
+import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from './snapshot.js';
+import { NETDIAG_VERSION } from './version.js';
+
+export interface CollectOptions {
+  /** The host's name in netdiag; defaults to NETDIAG_HOST_NAME, then the hostname. */
+  hostName?: string;
+  /** Deadline for each collector and each command it runs. */
+  timeoutMs?: number;
+  /** Replace parts of the real context (tests replay recorded outputs this way). */
+  context?: Partial<CollectContext>;
+  /** Wrap the context before collectors see it (recording every answer, for fixtures and bug reports). */
+  wrap?: (ctx: CollectContext) => CollectContext;
+  now?: () => Date;
+}
+
+async function readSmallFile(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function listDir(path: string): Promise<string[] | null> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** The real context: this process's network namespace, Docker at DOCKER_HOST. */
+export function liveContext(timeoutMs: number, overrides: Partial<CollectContext> = {}, wrap: (c: CollectContext) => CollectContext = (c) => c): CollectContext {
+  const ctx: CollectContext = wrap({
+    exec: runCommand,
+    readFile: readSmallFile,
+    listDir,
+    docker: dockerodeSource(timeoutMs),
+    host: systeminformationSource,
+    containers: () => Promise.resolve([]),
+    timeoutMs,
+    ...overrides,
+  });
+  if (!overrides.containers) {
+    // Inspect containers once and share the answer between the collectors that read sandboxes.
+    let shared: ReturnType<CollectContext['containers']> | undefined;
+    ctx.containers = () => (shared ??= inspectRunningContainers(ctx).then((r) => r.containers));
+  }
+  return ctx;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CollectorError(`the ${name} collector did not finish within ${ms} ms`, 'the host may be overloaded; retry, or raise --timeout')), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+function asError(name: CollectorName, error: unknown): { entry: CollectionError; absent: boolean } {
+  if (error instanceof CollectorError || error instanceof CommandError) {
+    return { entry: { collector: name, message: error.message, hint: error.hint }, absent: error instanceof NoDataError };
+  }
+  if (error instanceof ParseError) {
+    return { entry: { collector: name, message: error.message, hint: 'the tool printed output netdiag cannot read; run it by hand and report the output' }, absent: false };
+  }
+  // A bug in netdiag: still one line, but it must not take the other collectors down.
+  const message = error instanceof Error ? error.message : String(error);
+  return { entry: { collector: name, message: `internal error: ${message}`, hint: 'report this bug with the output of `netdiag snapshot`' }, absent: false };
+}
+
+/** Collect this host: every collector concurrently, failures recorded, never thrown. */
+export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSnapshot> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const now = opts.now ?? (() => new Date());
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), opts.context, opts.wrap);
+  const started = performance.now();
+  const collectedAt = now().toISOString();
+  const statuses = {} as Record<CollectorName, CollectorStatus>;
+  const errors: CollectionError[] = [];
+  const parts: Partial<{ [K in CollectorName]: SnapshotParts[K] }> = {};
+
+  await Promise.all(
+    collectors.map(async (c) => {
+      const t0 = performance.now();
+      try {
+        const result: CollectResult<CollectorName> = await withDeadline<CollectResult<CollectorName>>(c.collect(ctx), timeoutMs, c.name);
+        (parts as Record<string, unknown>)[c.name] = result.data;
+        for (const e of result.errors) errors.push({ collector: c.name, ...e });
+        statuses[c.name] = { status: result.errors.length > 0 ? 'partial' : 'ok', durationMs: round(performance.now() - t0) };
+      } catch (error) {
+        const { entry, absent } = asError(c.name, error);
+        errors.push(entry);
+        statuses[c.name] = { status: absent ? 'absent' : 'failed', durationMs: round(performance.now() - t0) };
+      }
+    }),
+  );
+
+  const order = collectors.map((c) => c.name as string);
+  errors.sort((a, b) => order.indexOf(a.collector) - order.indexOf(b.collector));
+  const snapshot: HostSnapshot = {
+    schema: SNAPSHOT_SCHEMA,
+    name: opts.hostName || process.env.NETDIAG_HOST_NAME || parts.host?.hostname || hostname(),
+    collectedAt,
+    durationMs: round(performance.now() - started),
+    netdiagVersion: NETDIAG_VERSION,
+    collectors: statuses,
+    errors,
+    docker: parts.docker ?? null,
+    links: parts.links ?? null,
+    routes: parts.routes ?? null,
+    firewall: parts.firewall ?? null,
+    sysctls: parts.sysctls ?? null,
+    host: parts.host ?? null,
+  };
+  // What we emit must satisfy our own contract.
+  return HostSnapshot.parse(snapshot);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,300 @@
+// HostSnapshot: the one contract between collectors and everything else (zod schema, plain JSON, versioned).
+// No I/O here: rules/, cli/ and agent/ import this file to validate snapshots from any source.
+import { z } from 'zod';
+
+export const SNAPSHOT_SCHEMA = 'netdiag/snapshot@1' as const;
+
+export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'sysctls', 'host'] as const;
+export const CollectorName = z.enum(COLLECTOR_NAMES);
+export type CollectorName = z.infer<typeof CollectorName>;
+
+/** One problem met while collecting: which collector, what went wrong, what the user can do about it. */
+export const CollectionError = z.object({
+  collector: CollectorName,
+  /** What the error concerns when it is narrower than the whole collector (a container, a table). */
+  subject: z.string().optional(),
+  message: z.string(),
+  hint: z.string(),
+});
+export type CollectionError = z.infer<typeof CollectionError>;
+
+/** ok: full data; partial: data with some parts missing (see errors); failed: no data; absent: source not present. */
+export const CollectorStatus = z.object({
+  status: z.enum(['ok', 'partial', 'failed', 'absent']),
+  durationMs: z.number().nonnegative(),
+});
+export type CollectorStatus = z.infer<typeof CollectorStatus>;
+
+// ---------- docker ----------
+
+export const PublishedPort = z.object({
+  containerPort: z.number().int(),
+  protocol: z.enum(['tcp', 'udp', 'sctp']),
+  hostIp: z.string(),
+  hostPort: z.number().int().nullable(),
+});
+export type PublishedPort = z.infer<typeof PublishedPort>;
+
+export const DockerEndpoint = z.object({
+  network: z.string(),
+  networkId: z.string(),
+  endpointId: z.string(),
+  ip: z.string().nullable(),
+  prefixLen: z.number().int().nullable(),
+  gateway: z.string().nullable(),
+  mac: z.string().nullable(),
+  ipv6: z.string().nullable(),
+  aliases: z.array(z.string()),
+  dnsNames: z.array(z.string()),
+});
+export type DockerEndpoint = z.infer<typeof DockerEndpoint>;
+
+export const DockerContainer = z.object({
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  state: z.string(),
+  pid: z.number().int(),
+  /** As Docker stores it: default, bridge, host, none, container:<id>, or a network name. */
+  networkMode: z.string(),
+  /** Resolved kind of network mode, so consumers need not re-parse it. */
+  networkModeKind: z.enum(['bridge', 'host', 'none', 'container', 'network']),
+  /** For container:<id> mode, the container whose namespace is shared. */
+  sharesNetnsWith: z.string().nullable(),
+  sandboxKey: z.string().nullable(),
+  endpoints: z.array(DockerEndpoint),
+  ports: z.array(PublishedPort),
+  labels: z.record(z.string(), z.string()),
+});
+export type DockerContainer = z.infer<typeof DockerContainer>;
+
+export const DockerNetwork = z.object({
+  id: z.string(),
+  name: z.string(),
+  driver: z.string(),
+  scope: z.string(),
+  /** Linux bridge device, for bridge-driver networks: com.docker.network.bridge.name or br-<12 hex of id>. */
+  bridge: z.string().nullable(),
+  subnets: z.array(z.object({ subnet: z.string(), gateway: z.string().nullable(), ipRange: z.string().nullable() })),
+  internal: z.boolean(),
+  attachable: z.boolean(),
+  ipv6: z.boolean(),
+  /** Effective values, defaults filled in (Docker reports only the options a user passed). */
+  icc: z.boolean(),
+  masquerade: z.boolean(),
+  gatewayModeIpv4: z.string(),
+  isDefaultBridge: z.boolean(),
+  options: z.record(z.string(), z.string()),
+  labels: z.record(z.string(), z.string()),
+});
+export type DockerNetwork = z.infer<typeof DockerNetwork>;
+
+export const DockerPart = z.object({
+  endpoint: z.string(),
+  version: z.string(),
+  apiVersion: z.string(),
+  os: z.string().nullable(),
+  firewallBackend: z.string().nullable(),
+  networks: z.array(DockerNetwork),
+  containers: z.array(DockerContainer),
+});
+export type DockerPart = z.infer<typeof DockerPart>;
+
+// ---------- links ----------
+
+export const Address = z.object({
+  family: z.enum(['inet', 'inet6']),
+  local: z.string(),
+  prefixLen: z.number().int(),
+  scope: z.string(),
+});
+export type Address = z.infer<typeof Address>;
+
+export const Interface = z.object({
+  ifindex: z.number().int(),
+  name: z.string(),
+  /** linkinfo.info_kind: bridge, veth, vxlan, dummy …; null for a plain device (lo, physical NICs). */
+  kind: z.string().nullable(),
+  /** The bridge (or other master) this interface is enslaved to. */
+  master: z.string().nullable(),
+  /** Bridge port state (forwarding, disabled, blocking …) when enslaved to a bridge. */
+  portState: z.string().nullable(),
+  mtu: z.number().int(),
+  mac: z.string().nullable(),
+  up: z.boolean(),
+  lowerUp: z.boolean(),
+  /** veth peer: ifindex in the peer's namespace and that namespace's nsid as seen from here (null: same namespace). */
+  peer: z.object({ ifindex: z.number().int().nullable(), netnsId: z.number().int().nullable(), name: z.string().nullable() }).nullable(),
+  addresses: z.array(Address),
+});
+export type Interface = z.infer<typeof Interface>;
+
+/** One interface inside a container's sandbox, mapped to its host-side veth and that veth's bridge. */
+export const SandboxInterface = z.object({
+  name: z.string(),
+  ifindex: z.number().int(),
+  kind: z.string().nullable(),
+  mac: z.string().nullable(),
+  mtu: z.number().int(),
+  up: z.boolean(),
+  addresses: z.array(Address),
+  hostVeth: z.object({ ifindex: z.number().int(), name: z.string() }).nullable(),
+  bridge: z.string().nullable(),
+});
+export type SandboxInterface = z.infer<typeof SandboxInterface>;
+
+export const SandboxLinks = z.object({
+  containerId: z.string(),
+  sandboxKey: z.string(),
+  interfaces: z.array(SandboxInterface),
+});
+export type SandboxLinks = z.infer<typeof SandboxLinks>;
+
+export const LinksPart = z.object({
+  interfaces: z.array(Interface),
+  sandboxes: z.array(SandboxLinks),
+});
+export type LinksPart = z.infer<typeof LinksPart>;
+
+// ---------- routes ----------
+
+export const Route = z.object({
+  table: z.string(),
+  type: z.string(),
+  /** CIDR, host routes given their full length; 0.0.0.0/0 for default. */
+  dst: z.string(),
+  family: z.enum(['inet', 'inet6']),
+  dev: z.string().nullable(),
+  gateway: z.string().nullable(),
+  prefsrc: z.string().nullable(),
+  protocol: z.string(),
+  scope: z.string(),
+  metric: z.number().int(),
+  nexthops: z.array(z.object({ dev: z.string().nullable(), gateway: z.string().nullable(), weight: z.number().int() })),
+  flags: z.array(z.string()),
+});
+export type Route = z.infer<typeof Route>;
+
+export const PolicyRule = z.object({
+  priority: z.number().int(),
+  not: z.boolean(),
+  src: z.string().nullable(),
+  dst: z.string().nullable(),
+  iif: z.string().nullable(),
+  oif: z.string().nullable(),
+  fwmark: z.string().nullable(),
+  table: z.string().nullable(),
+  action: z.string(),
+});
+export type PolicyRule = z.infer<typeof PolicyRule>;
+
+export const SandboxRoutes = z.object({
+  containerId: z.string(),
+  routes: z.array(Route),
+  rules: z.array(PolicyRule),
+});
+export type SandboxRoutes = z.infer<typeof SandboxRoutes>;
+
+export const RoutesPart = z.object({
+  routes: z.array(Route),
+  rules: z.array(PolicyRule),
+  sandboxes: z.array(SandboxRoutes),
+});
+export type RoutesPart = z.infer<typeof RoutesPart>;
+
+// ---------- firewall ----------
+
+export const FirewallRule = z.object({
+  /** 1-based position in its chain, as `iptables -L --line-numbers` counts. */
+  index: z.number().int().positive(),
+  /** The rule exactly as iptables-save printed it, without counters: `-A CHAIN …`. */
+  text: z.string(),
+  packets: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+export type FirewallRule = z.infer<typeof FirewallRule>;
+
+export const FirewallChain = z.object({
+  name: z.string(),
+  /** Built-in chains have a policy; user chains have none (falling off their end returns). */
+  policy: z.enum(['ACCEPT', 'DROP']).nullable(),
+  packets: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  rules: z.array(FirewallRule),
+});
+export type FirewallChain = z.infer<typeof FirewallChain>;
+
+export const FirewallTable = z.object({ name: z.string(), chains: z.array(FirewallChain) });
+export type FirewallTable = z.infer<typeof FirewallTable>;
+
+export const FirewallFinding = z.object({ code: z.string(), severity: z.enum(['info', 'warning', 'error']), message: z.string() });
+export type FirewallFinding = z.infer<typeof FirewallFinding>;
+
+export const FirewallPart = z.object({
+  backend: z.enum(['nf_tables', 'legacy', 'unknown']),
+  version: z.string().nullable(),
+  tables: z.array(FirewallTable),
+  /** Rule count per table held by the other backend (iptables-legacy vs iptables-nft), when readable. */
+  otherBackend: z.object({ backend: z.enum(['nf_tables', 'legacy']), rules: z.number().int() }).nullable(),
+  findings: z.array(FirewallFinding),
+});
+export type FirewallPart = z.infer<typeof FirewallPart>;
+
+// ---------- sysctls ----------
+
+/** Values as read from /proc/sys (trimmed); null means the key does not exist (e.g. br_netfilter not loaded). */
+export const SysctlsPart = z.object({ values: z.record(z.string(), z.string().nullable()) });
+export type SysctlsPart = z.infer<typeof SysctlsPart>;
+
+// ---------- host ----------
+
+export const HostPart = z.object({
+  hostname: z.string(),
+  os: z.string(),
+  kernel: z.string(),
+  arch: z.string(),
+  addresses: z.array(z.object({ iface: z.string(), ip: z.string(), prefixLen: z.number().int().nullable(), family: z.enum(['inet', 'inet6']), mac: z.string().nullable() })),
+});
+export type HostPart = z.infer<typeof HostPart>;
+
+// ---------- the snapshot ----------
+
+export const HostSnapshot = z.object({
+  schema: z.literal(SNAPSHOT_SCHEMA),
+  /** The host's name in netdiag: --host-name / NETDIAG_HOST_NAME, else its hostname. */
+  name: z.string().min(1),
+  collectedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+  netdiagVersion: z.string(),
+  collectors: z.record(CollectorName, CollectorStatus),
+  errors: z.array(CollectionError),
+  docker: DockerPart.nullable(),
+  links: LinksPart.nullable(),
+  routes: RoutesPart.nullable(),
+  firewall: FirewallPart.nullable(),
+  sysctls: SysctlsPart.nullable(),
+  host: HostPart.nullable(),
+});
+export type HostSnapshot = z.infer<typeof HostSnapshot>;
+
+export type SnapshotParts = {
+  docker: DockerPart;
+  links: LinksPart;
+  routes: RoutesPart;
+  firewall: FirewallPart;
+  sysctls: SysctlsPart;
+  host: HostPart;
+};
+
+/** Validate untrusted JSON as a snapshot; the error names the first offending field. */
+export function parseSnapshot(json: unknown): HostSnapshot {
+  const result = HostSnapshot.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  throw new SnapshotFormatError(`not a ${SNAPSHOT_SCHEMA} snapshot: ${where}: ${issue?.message ?? 'invalid'}`);
+}
+
+export class SnapshotFormatError extends Error {
+  override name = 'SnapshotFormatError';
+}

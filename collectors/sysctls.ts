@@ -1,0 +1,41 @@
+// Collector: the kernel settings that decide forwarding (/proc/sys/net of the namespace netdiag runs in).
+import type { Collector, CollectContext } from './collector.js';
+import { CollectorError } from './collector.js';
+
+const GLOBAL_KEYS = [
+  'net.ipv4.ip_forward',
+  'net.ipv4.conf.all.forwarding',
+  'net.ipv4.conf.all.rp_filter',
+  'net.ipv4.conf.default.rp_filter',
+  'net.ipv4.conf.all.route_localnet',
+  'net.ipv6.conf.all.forwarding',
+  // Present only while br_netfilter is loaded: absence means bridged frames skip iptables entirely.
+  'net.bridge.bridge-nf-call-iptables',
+  'net.bridge.bridge-nf-call-ip6tables',
+  'net.netfilter.nf_conntrack_max',
+  'net.netfilter.nf_conntrack_count',
+];
+const PER_INTERFACE = ['forwarding', 'rp_filter', 'route_localnet'];
+
+const path = (key: string) => `/proc/sys/${key.replaceAll('.', '/')}`;
+
+export const sysctlsCollector: Collector<'sysctls'> = {
+  name: 'sysctls',
+  async collect(ctx: CollectContext) {
+    const ip_forward = await ctx.readFile(path('net.ipv4.ip_forward'));
+    if (ip_forward === null) throw new CollectorError('/proc/sys/net is not readable', 'run netdiag on Linux with /proc mounted');
+    // Interface names may contain dots, which the dotted key form cannot express: read them by directory.
+    const ifaces = ((await ctx.listDir('/proc/sys/net/ipv4/conf')) ?? []).filter((i) => i !== 'all' && i !== 'default' && !i.startsWith('veth')).sort();
+    const values: Record<string, string | null> = {};
+    const keys = [...GLOBAL_KEYS, ...ifaces.flatMap((i) => PER_INTERFACE.map((k) => `net.ipv4.conf.${i}.${k}`))];
+    const read = await Promise.all(
+      keys.map((k) => {
+        const m = /^net\.ipv4\.conf\.(.+)\.([a-z_]+)$/.exec(k);
+        const p = m && ifaces.includes(m[1] as string) ? `/proc/sys/net/ipv4/conf/${m[1]}/${m[2]}` : path(k);
+        return ctx.readFile(p);
+      }),
+    );
+    keys.forEach((k, i) => (values[k] = read[i]?.trim() ?? null));
+    return { data: { values }, errors: [] };
+  },
+};

@@ -1,0 +1,45 @@
+// Captures the fixtures unit tests replay: a recording of every collector answer on the seed scenario, the demo's
+// bundled snapshot, and real failure outputs (unprivileged runs, a vanished sandbox). Run: npm run capture (root).
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'vitest';
+import { Lab, REPO, labUnavailable } from './lab.js';
+import { seedScenario } from './scenarios.js';
+
+const OUT = join(REPO, 'test/fixtures/captured');
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+test('capture seed fixtures', { timeout: 300_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const h = await seedScenario(lab);
+    await mkdir(join(OUT, 'seed'), { recursive: true });
+    const rec = join(OUT, 'seed/recording.json');
+    const snap = join(REPO, 'examples/seed-host.json');
+    const r = await h.netdiag(['snapshot', '--host-name', 'lab-h1', '--out', snap, '--record', rec]);
+    if (r.exitCode !== 0) throw new Error(r.stderr);
+    const recording = JSON.parse(await readFile(rec, 'utf8'));
+    const versions = {
+      dockerd: (await h.docker(['version', '--format', '{{.Server.Version}}'])).trim(),
+      iproute2: (await h.mustExec('ip', ['-V'])).trim(),
+      iptables: (await h.mustExec('iptables', ['-V'])).trim(),
+      kernel: (await h.mustExec('uname', ['-r'])).trim(),
+    };
+    recording.provenance = { ...recording.provenance, scenario: 'seed: alpine-01 on docker0; net-redis with redis-1, redis-2 (-p 8080:80); ip_forward 0 before dockerd', ...versions };
+    await writeFile(rec, `${JSON.stringify(recording, null, 1)}\n`);
+
+    // Real failure outputs, for the bad-input unit tests.
+    const failures: Record<string, unknown> = { provenance: { capturedAt: new Date().toISOString(), ...versions } };
+    const key = recording.docker[`inspectContainer ${recording.docker.listContainers.find((c: { Names: string[] }) => c.Names[0] === '/redis-1').Id}`].NetworkSettings.SandboxKey;
+    failures.iptablesSaveAsNobody = await h.exec('setpriv', [...NOBODY, 'iptables-save', '-c']);
+    failures.nsenterAsNobody = await h.exec('setpriv', [...NOBODY, 'nsenter', `--net=${key}`, 'ip', '-j', '-d', 'addr', 'show']);
+    await h.docker(['rm', '-f', 'redis-1']);
+    failures.nsenterVanishedSandbox = await h.exec('nsenter', [`--net=${key}`, 'ip', '-j', '-d', 'addr', 'show']);
+    failures.ipRouteMissingTable = await h.exec('ip', ['-j', 'route', 'show', 'table', '200']);
+    await writeFile(join(OUT, 'seed/failures.json'), `${JSON.stringify(failures, null, 1)}\n`);
+  } finally {
+    await lab.teardown();
+  }
+});

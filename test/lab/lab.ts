@@ -1,0 +1,250 @@
+// The lab: real dockerd daemons, each in its own network namespace ("host"), on an optional shared LAN, torn down always.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { runCommand } from '../../collectors/exec.js';
+import type { CommandResult } from '../../collectors/exec.js';
+
+export const LAB_ROOT = '/tmp/netdiag-lab';
+const NS_PREFIX = 'ndl';
+const BUSYBOX = '/bin/busybox';
+const REQUIRED = ['dockerd', 'docker', 'iptables', 'iptables-save', 'ip', 'nsenter'];
+export const REPO = new URL('../../', import.meta.url).pathname;
+export const NETDIAG_BIN = join(REPO, 'dist/cli/bin.js');
+
+function which(tool: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => existsSync(join(d, tool)));
+}
+
+/** Why the lab cannot run here, or null when it can. Lab tests skip with this message, never silently. */
+export function labUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'lab tests need root (they start dockerd in network namespaces); run `sudo npm run test:lab`';
+  const missing = REQUIRED.filter((t) => !which(t));
+  if (!existsSync(BUSYBOX)) missing.push('busybox (busybox-static)');
+  if (missing.length > 0) return `lab tests need ${missing.join(', ')}: apt-get install docker.io iptables iproute2 busybox-static`;
+  if (!existsSync(NETDIAG_BIN)) return `lab tests need the built CLI at ${NETDIAG_BIN}: run npm run build`;
+  return null;
+}
+
+function run(file: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CommandResult> {
+  return runCommand(file, args, opts);
+}
+
+async function must(file: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+  const r = await run(file, args, opts);
+  if (r.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function unmountBelow(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m]);
+}
+
+/** Stop a lab host's dockerd and everything it started, whatever state it is in. */
+async function stopDaemon(dir: string, socket: string): Promise<void> {
+  if (existsSync(socket)) {
+    const ids = await run('docker', ['ps', '-aq'], { env: { DOCKER_HOST: `unix://${socket}` }, timeoutMs: 10_000 }).catch(() => null);
+    const list = ids?.stdout.split('\n').filter(Boolean) ?? [];
+    if (list.length > 0) await run('docker', ['rm', '-f', ...list], { env: { DOCKER_HOST: `unix://${socket}` }, timeoutMs: 30_000 }).catch(() => null);
+  }
+  const pidText = await readFile(join(dir, 'docker.pid'), 'utf8').catch(() => '');
+  const pid = Number(pidText.trim());
+  if (pid > 0 && alive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  // Shims of containers that outlived their daemon (a crashed run): their command line names our exec-root.
+  for (const p of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(p)) continue;
+    const cmd = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(`${dir}/`)) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  await unmountBelow(dir);
+}
+
+/** Remove what an earlier, crashed run left behind: daemons, mounts, directories, namespaces. */
+export async function clearStaleLabs(): Promise<void> {
+  for (const run_ of await readdir(LAB_ROOT).catch(() => [] as string[])) {
+    const runDir = join(LAB_ROOT, run_);
+    for (const h of await readdir(runDir).catch(() => [] as string[])) {
+      const hostDir = join(runDir, h);
+      if (existsSync(join(hostDir, 'docker.pid')) || existsSync(join(hostDir, 'exec'))) await stopDaemon(hostDir, join(hostDir, 'docker.sock'));
+    }
+    await unmountBelow(runDir);
+    await rm(runDir, { recursive: true, force: true });
+  }
+  const ns = await run('ip', ['-j', 'netns', 'list']);
+  const names = ns.exitCode === 0 && ns.stdout.trim() ? (JSON.parse(ns.stdout) as { name: string }[]).map((n) => n.name) : [];
+  for (const n of names.filter((n) => n.startsWith(`${NS_PREFIX}-`))) await run('ip', ['netns', 'del', n]);
+}
+
+export interface HostOptions {
+  /** --bip for docker0, e.g. 192.168.100.1/24. */
+  bip?: string;
+  /** Set net.ipv4.ip_forward=1 before dockerd starts (Docker then leaves FORWARD's policy at ACCEPT). */
+  ipForwardBeforeDocker?: boolean;
+  /** Join the lab LAN with this address (CIDR), as eth0. */
+  lan?: string;
+  extraDaemonArgs?: string[];
+}
+
+export class LabHost {
+  readonly socket: string;
+  readonly env: NodeJS.ProcessEnv;
+  constructor(
+    readonly name: string,
+    readonly netns: string,
+    readonly dir: string,
+  ) {
+    this.socket = join(dir, 'docker.sock');
+    this.env = { DOCKER_HOST: `unix://${this.socket}` };
+  }
+
+  /** The docker CLI against this host's daemon. */
+  docker(args: string[], timeoutMs = 60_000): Promise<string> {
+    return must('docker', args, { env: this.env, timeoutMs });
+  }
+
+  /** A command in this host's network namespace (nsenter, not `ip netns exec`, which remounts /sys and breaks dockerd). */
+  exec(file: string, args: string[], timeoutMs = 20_000): Promise<CommandResult> {
+    return run('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { timeoutMs });
+  }
+
+  mustExec(file: string, args: string[]): Promise<string> {
+    return must('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args]);
+  }
+
+  /** The built netdiag CLI, run inside this host's namespace against this host's daemon. */
+  netdiag(args: string[], timeoutMs = 60_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
+    return run('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, NETDIAG_BIN, ...args], { timeoutMs, env: { ...this.env, ...extraEnv } });
+  }
+
+  /** Start a container from the lab image; `cmd` defaults to sleeping forever. */
+  async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[] } = {}): Promise<string> {
+    const args = ['run', '-d', '--name', name, '--hostname', name];
+    if (opts.network) args.push('--network', opts.network);
+    for (const p of opts.publish ?? []) args.push('-p', p);
+    for (const c of opts.capAdd ?? []) args.push('--cap-add', c);
+    args.push('bb:lab', ...(opts.cmd ?? ['sleep', '2147483647']));
+    return (await this.docker(args)).trim();
+  }
+
+  /** Ground truth: ping (or a TCP connect to `port`) from inside a container. */
+  async probe(container: string, ip: string, port?: number): Promise<boolean> {
+    const args = port === undefined ? ['exec', container, 'ping', '-c1', '-W1', ip] : ['exec', container, 'nc', '-w', '2', ip, String(port)];
+    const r = await run('docker', args, { env: this.env, timeoutMs: 15_000, input: '' });
+    return r.exitCode === 0;
+  }
+
+  async ip(container: string, network: string): Promise<string> {
+    return (await this.docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).trim();
+  }
+}
+
+export class Lab {
+  readonly hosts: LabHost[] = [];
+  private switchNs: string | null = null;
+  private constructor(
+    readonly id: string,
+    readonly dir: string,
+  ) {}
+
+  static async create(): Promise<Lab> {
+    await clearStaleLabs();
+    const id = randomBytes(3).toString('hex');
+    const dir = join(LAB_ROOT, id);
+    await mkdir(dir, { recursive: true });
+    const lab = new Lab(id, dir);
+    await lab.buildImage();
+    return lab;
+  }
+
+  /** busybox-static as an image: no registry is reachable here. */
+  private async buildImage(): Promise<void> {
+    const root = join(this.dir, 'rootfs');
+    for (const d of ['bin', 'etc', 'tmp', 'var/www']) await mkdir(join(root, d), { recursive: true });
+    await copyFile(BUSYBOX, join(root, 'bin/busybox'));
+    for (const a of ['sh', 'ip', 'ping', 'nc', 'httpd', 'sleep', 'hostname', 'cat', 'echo', 'ifconfig', 'route']) await symlink('busybox', join(root, 'bin', a));
+    await writeFile(join(root, 'var/www/index.html'), 'netdiag lab\n');
+    await must('tar', ['-C', root, '-cf', join(this.dir, 'rootfs.tar'), '.']);
+  }
+
+  private async lanSwitch(): Promise<string> {
+    if (this.switchNs) return this.switchNs;
+    const ns = `${NS_PREFIX}-${this.id}-sw`;
+    await must('ip', ['netns', 'add', ns]);
+    this.switchNs = ns;
+    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    await must('ip', ['-n', ns, 'link', 'add', 'lan0', 'type', 'bridge']);
+    await must('ip', ['-n', ns, 'link', 'set', 'lan0', 'up']);
+    return ns;
+  }
+
+  /** A host: its own network namespace and dockerd, optionally on the LAN. Ready when the image is imported. */
+  async host(name: string, opts: HostOptions = {}): Promise<LabHost> {
+    const netns = `${NS_PREFIX}-${this.id}-${name}`;
+    const dir = join(this.dir, name);
+    await mkdir(dir, { recursive: true });
+    await must('ip', ['netns', 'add', netns]);
+    const host = new LabHost(name, netns, dir);
+    this.hosts.push(host);
+    await must('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    if (opts.lan) {
+      const sw = await this.lanSwitch();
+      const port = `${name}-${this.id}`.slice(0, 15);
+      await must('ip', ['link', 'add', 'eth0', 'netns', netns, 'type', 'veth', 'peer', 'name', port, 'netns', sw]);
+      await must('ip', ['-n', sw, 'link', 'set', port, 'master', 'lan0', 'up']);
+      await must('ip', ['-n', netns, 'addr', 'add', opts.lan, 'dev', 'eth0']);
+      await must('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+    }
+    if (opts.ipForwardBeforeDocker) await host.mustExec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    const args = ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${host.socket}`, '--pidfile', join(dir, 'docker.pid')];
+    if (opts.bip) args.push('--bip', opts.bip);
+    args.push(...(opts.extraDaemonArgs ?? []));
+    const log = openSync(join(dir, 'dockerd.log'), 'a');
+    // A daemon, so spawn (argument array, detached) rather than execFile; it is stopped through its pidfile.
+    spawn('nsenter', [`--net=/run/netns/${netns}`, 'dockerd', ...args], { detached: true, stdio: ['ignore', log, log] }).unref();
+    closeSync(log);
+    for (let i = 0; ; i++) {
+      const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: host.env, timeoutMs: 5_000 }).catch(() => null);
+      if (r?.exitCode === 0) break;
+      if (i > 150) throw new Error(`dockerd for ${name} did not start: ${(await readFile(join(dir, 'dockerd.log'), 'utf8').catch(() => '')).slice(-500)}`);
+      await sleep(200);
+    }
+    await host.docker(['import', join(this.dir, 'rootfs.tar'), 'bb:lab']);
+    return host;
+  }
+
+  async teardown(): Promise<void> {
+    for (const h of this.hosts) await stopDaemon(h.dir, h.socket).catch(() => undefined);
+    for (const h of this.hosts) await run('ip', ['netns', 'del', h.netns]);
+    if (this.switchNs) await run('ip', ['netns', 'del', this.switchNs]);
+    await unmountBelow(this.dir);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
