@@ -3,6 +3,7 @@ import type { CollectionError, CollectorName, SnapshotParts } from './snapshot.j
 import type { CommandRunner } from './exec.js';
 import type { DockerSource, InspectedContainer } from './docker-source.js';
 import type { HostSource } from './host.js';
+import type { SandboxReading } from './sandboxes.js';
 
 /** Everything a collector may touch; tests pass a context that replays recorded outputs. */
 export interface CollectContext {
@@ -15,6 +16,8 @@ export interface CollectContext {
   docker: DockerSource;
   /** Running containers as the docker collector inspected them, shared by collectors that read sandboxes. */
   containers(): Promise<InspectedContainer[]>;
+  /** iproute2's answers from inside every container's namespace, read once and shared by links and routes. */
+  sandboxes(): Promise<SandboxReading[]>;
   timeoutMs: number;
 }
 

@@ -1,35 +1,28 @@
-// Collector: who this host is — hostname, OS, kernel, and its addresses (systeminformation).
+// Collector: who this host is — hostname, OS (/etc/os-release), kernel, and the addresses of its interfaces.
+import { arch, hostname, networkInterfaces, release } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import { networkInterfaces } from 'node:os';
-import si from 'systeminformation';
 import type { Collector } from './collector.js';
 import type { HostPart } from './snapshot.js';
 
-/** What the host collector needs from systeminformation; tests replay recorded answers. */
+/** What the host collector asks the OS; tests replay recorded answers. */
 export interface HostSource {
-  osInfo(): Promise<{ hostname: string; distro: string; release: string; kernel: string; arch: string }>;
-  networkInterfaces(): Promise<{ iface: string; ip4: string; ip4subnet: string; ip6: string; ip6subnet: string; mac: string }[]>;
+  identity(): Promise<{ hostname: string; kernel: string; arch: string }>;
+  /** Addresses per interface, as getifaddrs reports them. */
+  addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; ip: string; netmask: string; mac: string }[]>;
 }
 
-/** Interface addresses from the kernel over netlink (getifaddrs), so they belong to the namespace netdiag runs in. */
-function kernelAddresses(): Awaited<ReturnType<HostSource['networkInterfaces']>> {
-  return Object.entries(networkInterfaces()).flatMap(([iface, addrs]) =>
-    (addrs ?? []).map((a) => ({
-      iface,
-      ip4: a.family === 'IPv4' ? a.address : '',
-      ip4subnet: a.family === 'IPv4' ? a.netmask : '',
-      ip6: a.family === 'IPv6' ? a.address : '',
-      ip6subnet: a.family === 'IPv6' ? a.netmask : '',
-      mac: a.mac,
-    })),
-  );
-}
-
-export const systeminformationSource: HostSource = {
-  osInfo: () => si.osInfo(),
-  // Not si.networkInterfaces(): it reads /sys/class/net, which shows the mount namespace's devices rather than the
-  // network namespace's (see `ip netns exec`), and blocks the event loop for ~200 ms with synchronous reads.
-  networkInterfaces: async () => kernelAddresses(),
+/**
+ * node:os rather than systeminformation: si.osInfo() runs shell strings through execSync (`hostname -f`,
+ * `echo $LANG`, `uname -v`), blocking the event loop, and si.networkInterfaces() reads /sys/class/net, which shows
+ * the mount namespace's devices, not the network namespace's. getifaddrs asks the kernel over netlink, so the
+ * addresses belong to the namespace netdiag runs in.
+ */
+export const osSource: HostSource = {
+  identity: async () => ({ hostname: hostname(), kernel: release(), arch: arch() }),
+  addresses: async () =>
+    Object.entries(networkInterfaces()).flatMap(([iface, addrs]) =>
+      (addrs ?? []).map((a) => ({ iface, family: a.family === 'IPv4' ? ('inet' as const) : ('inet6' as const), ip: a.address, netmask: a.netmask, mac: a.mac })),
+    ),
 };
 
 function prefixFromMask(mask: string): number | null {
@@ -40,16 +33,25 @@ function prefixFromMask(mask: string): number | null {
   }
 }
 
+/** PRETTY_NAME from os-release(5), else NAME VERSION_ID. */
+export function osName(osRelease: string | null): string {
+  if (!osRelease) return 'unknown';
+  const fields = new Map(
+    osRelease
+      .split('\n')
+      .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1] as string, (m[2] as string).replace(/^["']|["']$/g, '')]),
+  );
+  return fields.get('PRETTY_NAME') ?? ([fields.get('NAME'), fields.get('VERSION_ID')].filter(Boolean).join(' ') || 'unknown');
+}
+
 export const hostCollector: Collector<'host'> = {
   name: 'host',
   async collect(ctx) {
-    const [os, nics] = await Promise.all([ctx.host.osInfo(), ctx.host.networkInterfaces()]);
-    const addresses: HostPart['addresses'] = [];
-    for (const n of nics) {
-      if (n.ip4) addresses.push({ iface: n.iface, ip: n.ip4, prefixLen: prefixFromMask(n.ip4subnet), family: 'inet', mac: n.mac || null });
-      if (n.ip6) addresses.push({ iface: n.iface, ip: n.ip6, prefixLen: prefixFromMask(n.ip6subnet), family: 'inet6', mac: n.mac || null });
-    }
-    const data: HostPart = { hostname: os.hostname, os: `${os.distro} ${os.release}`.trim(), kernel: os.kernel, arch: os.arch, addresses };
+    const [id, addrs, osRelease] = await Promise.all([ctx.host.identity(), ctx.host.addresses(), ctx.readFile('/etc/os-release').then((t) => t ?? ctx.readFile('/usr/lib/os-release'))]);
+    const addresses: HostPart['addresses'] = addrs.map((a) => ({ iface: a.iface, ip: a.ip, prefixLen: prefixFromMask(a.netmask), family: a.family, mac: a.mac && a.mac !== '00:00:00:00:00:00' ? a.mac : null }));
+    const data: HostPart = { hostname: id.hostname, os: osName(osRelease), kernel: id.kernel, arch: id.arch, addresses };
     return { data, errors: [] };
   },
 };

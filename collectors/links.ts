@@ -1,19 +1,12 @@
 // Collector: links of the host namespace (bridges, ports, veths) and each container's interfaces mapped to its host veth and bridge.
-import type { Collector, CollectContext } from './collector.js';
-import { CollectorError, mapLimit } from './collector.js';
+import type { Collector } from './collector.js';
+import { CollectorError } from './collector.js';
 import { firstLine } from './exec.js';
 import { parseIpAddr } from './iproute-json.js';
-import { execInSandbox, ownSandboxes, sandboxProblem } from './sandboxes.js';
-import type { Sandbox } from './sandboxes.js';
+import { sandboxProblem } from './sandboxes.js';
 import type { Interface, SandboxInterface, SandboxLinks } from './snapshot.js';
 
 const IP_ADDR = ['-j', '-d', 'addr', 'show'];
-
-export async function readIpAddr(ctx: CollectContext, run: (args: string[]) => Promise<{ stdout: string; stderr: string; exitCode: number }>, where: string): Promise<Interface[]> {
-  const r = await run(IP_ADDR);
-  if (r.exitCode !== 0) throw new CollectorError(`ip ${IP_ADDR.join(' ')} failed ${where}: ${firstLine(r.stderr)}`, 'check that iproute2 works here (ip addr)');
-  return parseIpAddr(r.stdout);
-}
 
 /**
  * Map a sandbox's veth to the host side. Inside the sandbox, the veth's link_index is the host-side ifindex, which is
@@ -44,27 +37,25 @@ export function mapSandboxInterfaces(host: Interface[], inside: Interface[]): Sa
 export const linksCollector: Collector<'links'> = {
   name: 'links',
   async collect(ctx) {
-    const hostPromise = readIpAddr(ctx, (args) => ctx.exec('ip', args, { timeoutMs: ctx.timeoutMs }), 'in the host namespace');
+    const hostPromise = ctx.exec('ip', IP_ADDR, { timeoutMs: ctx.timeoutMs });
     const errors: { subject?: string; message: string; hint: string }[] = [];
-    let sandboxes: Sandbox[] = [];
-    try {
-      sandboxes = await ownSandboxes(ctx);
-    } catch (error) {
+    const readings = await ctx.sandboxes().catch((error: unknown) => {
       const e = error as { message?: string; hint?: string };
       errors.push({ subject: 'containers', message: `container interfaces not read: ${e.message}`, hint: e.hint ?? 'make the Docker API reachable' });
-    }
-    const insides = await mapLimit(sandboxes, 8, async (sb) => {
-      try {
-        return { sb, interfaces: await readIpAddr(ctx, (args) => execInSandbox(ctx, sb, 'ip', args), `in container ${sb.name}`) };
-      } catch (error) {
-        errors.push(sandboxProblem(sb, error));
-        return null;
-      }
+      return [];
     });
-    const interfaces = await hostPromise;
-    const mapped: SandboxLinks[] = insides
-      .filter((x) => x !== null)
-      .map(({ sb, interfaces: inside }) => ({ containerId: sb.containerId, sandboxKey: sb.sandboxKey, interfaces: mapSandboxInterfaces(interfaces, inside) }));
-    return { data: { interfaces, sandboxes: mapped }, errors };
+    const host = await hostPromise;
+    if (host.exitCode !== 0) throw new CollectorError(`ip ${IP_ADDR.join(' ')} failed: ${firstLine(host.stderr)}`, 'check that iproute2 works here (ip addr)');
+    const interfaces = parseIpAddr(host.stdout);
+    const sandboxes: SandboxLinks[] = [];
+    for (const { sandbox, result } of readings) {
+      try {
+        if ('error' in result) throw result.error;
+        sandboxes.push({ containerId: sandbox.containerId, sandboxKey: sandbox.sandboxKey, interfaces: mapSandboxInterfaces(interfaces, parseIpAddr(result.addr)) });
+      } catch (error) {
+        errors.push(sandboxProblem(sandbox, error));
+      }
+    }
+    return { data: { interfaces, sandboxes }, errors };
   },
 };

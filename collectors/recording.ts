@@ -35,8 +35,8 @@ export function recordingContext(live: CollectContext, provenance: Record<string
     };
   }
   const host: HostSource = {
-    osInfo: async () => (rec.host.osInfo = await live.host.osInfo()) as Awaited<ReturnType<HostSource['osInfo']>>,
-    networkInterfaces: async () => (rec.host.networkInterfaces = await live.host.networkInterfaces()) as Awaited<ReturnType<HostSource['networkInterfaces']>>,
+    identity: async () => (rec.host.identity = await live.host.identity()) as Awaited<ReturnType<HostSource['identity']>>,
+    addresses: async () => (rec.host.addresses = await live.host.addresses()) as Awaited<ReturnType<HostSource['addresses']>>,
   };
   const ctx: CollectContext = {
     ...live,
@@ -54,7 +54,7 @@ export function recordingContext(live: CollectContext, provenance: Record<string
 }
 
 /** A context that answers from a recording; anything not recorded fails as if the tool were missing. */
-export function replayContext(rec: Recording, timeoutMs = 5_000): Omit<CollectContext, 'containers'> {
+export function replayContext(rec: Recording, timeoutMs = 5_000): Omit<CollectContext, 'containers' | 'sandboxes'> {
   const notRecorded = (what: string) => Object.assign(new Error(`not in the recording: ${what}`), { code: 'ENOENT' });
   const docker = { endpoint: String(rec.provenance.dockerHost ?? 'unix:///var/run/docker.sock') } as DockerSource;
   for (const m of DOCKER_METHODS) {
@@ -80,8 +80,8 @@ export function replayContext(rec: Recording, timeoutMs = 5_000): Omit<CollectCo
     listDir: async (p) => (p in rec.dirs ? (rec.dirs[p] ?? null) : null),
     docker,
     host: {
-      osInfo: async () => rec.host.osInfo as Awaited<ReturnType<HostSource['osInfo']>>,
-      networkInterfaces: async () => rec.host.networkInterfaces as Awaited<ReturnType<HostSource['networkInterfaces']>>,
+      identity: async () => rec.host.identity as Awaited<ReturnType<HostSource['identity']>>,
+      addresses: async () => rec.host.addresses as Awaited<ReturnType<HostSource['addresses']>>,
     },
     timeoutMs,
   };

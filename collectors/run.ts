@@ -4,9 +4,10 @@ import { hostname } from 'node:os';
 import type { CollectContext, CollectResult } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
 import { inspectRunningContainers } from './docker.js';
+import { readAllSandboxes } from './sandboxes.js';
 import { dockerodeSource } from './docker-source.js';
 import { CommandError, runCommand } from './exec.js';
-import { systeminformationSource } from './host.js';
+import { osSource } from './host.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from './snapshot.js';
@@ -50,8 +51,9 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     readFile: readSmallFile,
     listDir,
     docker: dockerodeSource(timeoutMs),
-    host: systeminformationSource,
+    host: osSource,
     containers: () => Promise.resolve([]),
+    sandboxes: () => Promise.resolve([]),
     timeoutMs,
     ...overrides,
   });
@@ -59,6 +61,10 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     // Inspect containers once and share the answer between the collectors that read sandboxes.
     let shared: ReturnType<CollectContext['containers']> | undefined;
     ctx.containers = () => (shared ??= inspectRunningContainers(ctx).then((r) => r.containers));
+  }
+  if (!overrides.sandboxes) {
+    let shared: ReturnType<CollectContext['sandboxes']> | undefined;
+    ctx.sandboxes = () => (shared ??= readAllSandboxes(ctx));
   }
   return ctx;
 }

@@ -1,8 +1,8 @@
 // Container network namespaces (Docker's SandboxKey) and running commands inside them with nsenter.
 import type { CollectContext } from './collector.js';
+import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
 import { firstLine } from './exec.js';
-import type { CommandResult } from './exec.js';
 
 export interface Sandbox {
   containerId: string;
@@ -28,13 +28,37 @@ export class SandboxGoneError extends Error {
   override name = 'SandboxGoneError';
 }
 
-/** Run a command inside a sandbox's network namespace; a vanished namespace means the container stopped meanwhile. */
-export async function execInSandbox(ctx: CollectContext, sandbox: Sandbox, file: string, args: string[]): Promise<CommandResult> {
-  const result = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs });
-  if (result.exitCode !== 0 && /nsenter: (cannot open|reassociate)/.test(result.stderr)) {
-    throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(result.stderr)})`);
+/** What iproute2 says inside one sandbox: its links with addresses, its routes and its policy rules (raw JSON text). */
+export interface SandboxReading {
+  sandbox: Sandbox;
+  result: { addr: string; routes: string; rules: string } | { error: unknown };
+}
+
+// One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
+const BATCH = 'addr show\nroute show table all\nrule show\n';
+export const SANDBOX_IP_ARGS = ['-j', '-d', '-4', '-batch', '-'];
+
+export async function readSandbox(ctx: CollectContext, sandbox: Sandbox): Promise<SandboxReading> {
+  try {
+    const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...SANDBOX_IP_ARGS], { timeoutMs: ctx.timeoutMs, input: BATCH });
+    if (r.exitCode !== 0) {
+      if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
+        throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
+      }
+      throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
+    }
+    // ip -batch prints one JSON document per command, one per line.
+    const [addr, routes, rules] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
+    if (addr === undefined || routes === undefined || rules === undefined) throw new Error(`ip -batch printed ${JSON.stringify(r.stdout.slice(0, 40))}, not three JSON lists`);
+    return { sandbox, result: { addr, routes, rules } };
+  } catch (error) {
+    return { sandbox, result: { error } };
   }
-  return result;
+}
+
+/** Read every sandbox once, shared by the links and routes collectors (like the container inspection). */
+export async function readAllSandboxes(ctx: CollectContext): Promise<SandboxReading[]> {
+  return mapLimit(await ownSandboxes(ctx), 8, (sb) => readSandbox(ctx, sb));
 }
 
 /** Per-sandbox problems as snapshot error entries: a stopped container is expected churn, anything else is reported with the tool's words. */

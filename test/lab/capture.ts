@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import { seedScenario } from './scenarios.js';
+import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -15,6 +16,9 @@ test('capture seed fixtures', { timeout: 300_000 }, async () => {
   const lab = await Lab.create();
   try {
     const h = await seedScenario(lab);
+    // Some traffic, so counters are real: one probe isolation drops, one that stays on net-redis.
+    await h.probe('alpine-01', await h.ip('redis-1', 'net-redis'));
+    await h.probe('redis-1', await h.ip('redis-2', 'net-redis'));
     await mkdir(join(OUT, 'seed'), { recursive: true });
     const rec = join(OUT, 'seed/recording.json');
     const snap = join(REPO, 'examples/seed-host.json');
@@ -34,10 +38,12 @@ test('capture seed fixtures', { timeout: 300_000 }, async () => {
     const failures: Record<string, unknown> = { provenance: { capturedAt: new Date().toISOString(), ...versions } };
     const key = recording.docker[`inspectContainer ${recording.docker.listContainers.find((c: { Names: string[] }) => c.Names[0] === '/redis-1').Id}`].NetworkSettings.SandboxKey;
     failures.iptablesSaveAsNobody = await h.exec('setpriv', [...NOBODY, 'iptables-save', '-c']);
-    failures.nsenterAsNobody = await h.exec('setpriv', [...NOBODY, 'nsenter', `--net=${key}`, 'ip', '-j', '-d', 'addr', 'show']);
+    failures.nsenterAsNobody = await h.exec('setpriv', [...NOBODY, 'nsenter', `--net=${key}`, 'ip', ...SANDBOX_IP_ARGS]);
     await h.docker(['rm', '-f', 'redis-1']);
-    failures.nsenterVanishedSandbox = await h.exec('nsenter', [`--net=${key}`, 'ip', '-j', '-d', 'addr', 'show']);
+    failures.nsenterVanishedSandbox = await h.exec('nsenter', [`--net=${key}`, 'ip', ...SANDBOX_IP_ARGS]);
     failures.ipRouteMissingTable = await h.exec('ip', ['-j', 'route', 'show', 'table', '200']);
+    await h.mustExec('ip', ['rule', 'add', 'priority', '100', 'not', 'from', '10.0.0.0/8', 'fwmark', '0x1/0xff', 'table', '100']);
+    failures.ipRuleNegated = await h.exec('ip', ['-j', '-4', 'rule', 'show']);
     await writeFile(join(OUT, 'seed/failures.json'), `${JSON.stringify(failures, null, 1)}\n`);
   } finally {
     await lab.teardown();

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { runCommand } from '../../collectors/exec.js';
 import type { CommandResult } from '../../collectors/exec.js';
@@ -11,7 +12,12 @@ export const LAB_ROOT = '/tmp/netdiag-lab';
 const NS_PREFIX = 'ndl';
 const BUSYBOX = '/bin/busybox';
 const REQUIRED = ['dockerd', 'docker', 'iptables', 'iptables-save', 'ip', 'nsenter'];
-export const REPO = new URL('../../', import.meta.url).pathname;
+/** The repository root: the nearest directory above this file with a package.json (this file also runs from dist/). */
+export const REPO = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dir !== '/') dir = dirname(dir);
+  return dir;
+})();
 export const NETDIAG_BIN = join(REPO, 'dist/cli/bin.js');
 
 function which(tool: string): boolean {
@@ -20,6 +26,12 @@ function which(tool: string): boolean {
 
 /** Why the lab cannot run here, or null when it can. Lab tests skip with this message, never silently. */
 export function labUnavailable(): string | null {
+  const why = labBlocker();
+  if (why && process.env.NETDIAG_LAB_REQUIRED) throw new Error(`NETDIAG_LAB_REQUIRED is set but the lab cannot run: ${why}`);
+  return why;
+}
+
+function labBlocker(): string | null {
   if (process.getuid?.() !== 0) return 'lab tests need root (they start dockerd in network namespaces); run `sudo npm run test:lab`';
   const missing = REQUIRED.filter((t) => !which(t));
   if (!existsSync(BUSYBOX)) missing.push('busybox (busybox-static)');
