@@ -1,11 +1,11 @@
 // Lab: `netdiag snapshot` run inside a real host namespace with a real dockerd, on the seed scenario.
 import { existsSync } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSnapshot } from '../../collectors/snapshot.js';
 import type { HostSnapshot } from '../../collectors/snapshot.js';
-import { Lab, labUnavailable } from './lab.js';
+import { Lab, NETDIAG_BIN, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
 
@@ -76,17 +76,26 @@ describe.skipIf(skip !== null)('snapshot of a real seed host', () => {
     expect(bad.stderr).toBe('netdiag: cannot write /nonexistent-dir/snap.json: no such file or directory\n');
   });
 
-  it('as an unprivileged user: a partial snapshot, one clear line per problem, no stack trace', async () => {
-    const r = await h.exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', `DOCKER_HOST=unix://${h.socket}`, process.execPath, join(process.cwd(), 'dist/cli/bin.js'), 'snapshot']);
-    expect(r.exitCode).toBe(0);
-    const part = parseSnapshot(JSON.parse(r.stdout));
-    expect(part.collectors.firewall.status).toBe('failed');
-    expect(part.collectors.docker.status).toBe('failed');
-    expect(part.collectors.sysctls.status).toBe('ok');
-    expect(part.links!.interfaces.length).toBeGreaterThan(0);
-    expect(r.stderr).toContain('netdiag: firewall: iptables-save: permission denied — run netdiag as root');
-    expect(r.stderr).toContain(`netdiag: docker: permission denied on the Docker socket unix://${h.socket}`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+  it('without privileges: a partial snapshot, one clear line per problem, no stack trace', async () => {
+    // Root without capabilities (what a container without NET_ADMIN gets), and a Docker socket it may not open.
+    const { uid, gid, mode } = await stat(h.socket);
+    await chown(h.socket, 65534, 65534);
+    await chmod(h.socket, 0o600);
+    try {
+      const r = await h.exec('setpriv', ['--bounding-set=-all', '--inh-caps=-all', 'env', `DOCKER_HOST=unix://${h.socket}`, process.execPath, NETDIAG_BIN, 'snapshot']);
+      expect(r.exitCode).toBe(0);
+      const part = parseSnapshot(JSON.parse(r.stdout));
+      expect(part.collectors.firewall.status).toBe('failed');
+      expect(part.collectors.docker.status).toBe('failed');
+      expect(part.collectors.sysctls.status).toBe('ok');
+      expect(part.links!.interfaces.length).toBeGreaterThan(0);
+      expect(r.stderr).toContain('netdiag: firewall: iptables-save: permission denied — run netdiag as root');
+      expect(r.stderr).toContain(`netdiag: docker: permission denied on the Docker socket unix://${h.socket}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await chown(h.socket, uid, gid);
+      await chmod(h.socket, mode & 0o777);
+    }
   });
 
   it('without iptables-save on PATH: the firewall part says which package to install', async () => {
