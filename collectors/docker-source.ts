@@ -1,5 +1,6 @@
 // Docker Engine API access (dockerode, honouring DOCKER_HOST), returning raw JSON for the docker collector to validate.
 import type Dockerode from 'dockerode';
+import { loadDockerode } from './dockerode-lean.js';
 
 /** A container's inspect JSON, validated later by the docker collector; the id is lifted for convenience. */
 export interface InspectedContainer {
@@ -24,10 +25,9 @@ export function dockerEndpoint(): string {
 
 export function dockerodeSource(timeoutMs: number): DockerSource {
   const endpoint = dockerEndpoint();
-  // dockerode pulls in grpc and ssh2 (~250 ms to load); load it on first use so that cost overlaps the other
-  // collectors' subprocesses instead of delaying every command's start.
+  // Loaded on first use, lean (see dockerode-lean.ts), so commands that never ask Docker do not pay for it.
   let client: Promise<Dockerode> | undefined;
-  const docker = () => (client ??= import('dockerode').then((m) => new m.default({ timeout: timeoutMs })));
+  const docker = () => (client ??= Promise.resolve().then(() => new (loadDockerode())({ timeout: timeoutMs })));
   return {
     endpoint,
     version: async () => (await docker()).version(),
