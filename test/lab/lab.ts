@@ -158,7 +158,9 @@ export class LabHost {
 
   /** Start a container from the lab image; `cmd` defaults to sleeping forever. */
   async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[] } = {}): Promise<string> {
-    const args = ['run', '-d', '--name', name, '--hostname', name];
+    const args = ['run', '-d', '--name', name];
+    // Docker refuses a hostname for containers sharing another namespace's UTS settings.
+    if (!opts.network || !/^(host|container:)/.test(opts.network)) args.push('--hostname', name);
     if (opts.network) args.push('--network', opts.network);
     for (const p of opts.publish ?? []) args.push('-p', p);
     for (const c of opts.capAdd ?? []) args.push('--cap-add', c);

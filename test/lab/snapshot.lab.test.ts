@@ -120,3 +120,36 @@ describe.skipIf(skip !== null)('snapshot of a real seed host', () => {
     expect(parseSnapshot(JSON.parse(r.stdout)).firewall!.tables.length).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(skip !== null)('snapshot of containers in every network mode', () => {
+  let lab: Lab;
+  let s: HostSnapshot;
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    const h = await lab.host('modes');
+    await h.run('web');
+    await Promise.all([h.run('hostnet', { network: 'host' }), h.run('nonet', { network: 'none' }), h.run('sidecar', { network: 'container:web' })]);
+    const r = await h.netdiag(['snapshot']);
+    expect(r.exitCode).toBe(0);
+    s = parseSnapshot(JSON.parse(r.stdout));
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('reads each mode without errors', () => {
+    expect(s.errors).toEqual([]);
+    const kinds = Object.fromEntries(s.docker!.containers.map((c) => [c.name, c.networkModeKind]));
+    expect(kinds).toEqual({ hostnet: 'host', nonet: 'none', sidecar: 'container', web: 'bridge' });
+  });
+
+  it('reads a sandbox for bridge and none containers only: host and container:X share another namespace', () => {
+    const id = (n: string) => s.docker!.containers.find((c) => c.name === n)!.id;
+    const read = s.links!.sandboxes.map((x) => x.containerId);
+    expect(read.sort()).toEqual([id('web'), id('nonet')].sort());
+    expect(s.docker!.containers.find((c) => c.name === 'sidecar')!.sharesNetnsWith).toBe(id('web'));
+    // none: only loopback, which is not listed as an endpoint interface.
+    expect(s.links!.sandboxes.find((x) => x.containerId === id('nonet'))!.interfaces).toEqual([]);
+  });
+});
