@@ -4,6 +4,8 @@ import type { Io } from './io.js';
 import { UsageError } from './io.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { demoCommand } from './commands/demo.js';
+import { whyCommand } from './commands/why.js';
+import { matrixCommand } from './commands/matrix.js';
 import { NETDIAG_VERSION } from '../collectors/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -28,6 +30,27 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--timeout <ms>', 'deadline per collector, in milliseconds', '10000')
     .option('--record <file>', 'also write every raw answer (commands, Docker API, /proc/sys) to FILE, for bug reports')
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => snapshotCommand(opts, io)));
+
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  program
+    .command('why')
+    .description('explain whether container A reaches B, and which rule decides (exit 0 reachable, 1 blocked, 3 unknown)')
+    .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
+    .argument('<to>', 'container or address')
+    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
+    .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
+    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--json', 'machine-readable output')
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
+
+  program
+    .command('matrix')
+    .description('every ordered pair of containers in view')
+    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
+    .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
+    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--json', 'machine-readable output')
+    .action(run((opts: { port?: string; snapshot?: string[]; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
 
   program
     .command('demo')

@@ -1,15 +1,43 @@
-// `netdiag demo`: the seed scenario from a snapshot captured in the lab and bundled with netdiag (no root, no Docker).
+// `netdiag demo`: the seed scenario — alpine-01 on the default bridge, redis-1/2 on net-redis — from a snapshot
+// captured in the lab and bundled with netdiag: the blocked pair, the deciding rule, the fixes. No root, no Docker.
 import { fileURLToPath } from 'node:url';
+import { buildWorld } from '../../rules/model/build.js';
+import { fixesFor } from '../../rules/fixes/candidates.js';
+import { matrix } from '../../rules/matrix.js';
+import { why } from '../../rules/why.js';
 import type { Io } from '../io.js';
 import { readSnapshotFile } from '../files.js';
-import { summarizeSnapshot } from '../render/summary.js';
+import { renderFixes } from '../render/fixes.js';
+import { styleFor } from '../render/style.js';
+import { renderWhy } from '../render/why.js';
 
 /** examples/ sits beside dist/ in the package; this file is dist/cli/commands/demo.js. */
 export const DEMO_SNAPSHOT = fileURLToPath(new URL('../../../examples/seed-host.json', import.meta.url));
 
 export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<number> {
   const snapshot = await readSnapshotFile(DEMO_SNAPSHOT);
-  if (opts.json) io.stdout(`${JSON.stringify(snapshot)}\n`);
-  else io.stdout(`${summarizeSnapshot(snapshot).join('\n')}\n`);
+  const world = buildWorld([snapshot]);
+  const flow = { proto: 'icmp' as const, port: null };
+  const answer = why(world, 'alpine-01', 'redis-1', flow);
+  const fixes = fixesFor(world, answer, flow);
+  if (opts.json) {
+    io.stdout(`${JSON.stringify({ ...answer, fixes })}\n`);
+    return 0;
+  }
+  const st = styleFor(io);
+  const pairs = matrix(world, flow);
+  const lines = [
+    `netdiag demo — host ${snapshot.name}, captured from a real dockerd ${snapshot.docker?.version} in the lab:`,
+    '  alpine-01 on the default bridge; redis-1 and redis-2 on the user-defined network net-redis.',
+    '',
+    ...pairs.map((p) => `  ${p.from.padEnd(10)} → ${p.to.padEnd(10)} ${st.verdict(p.verdict)}`),
+    '',
+    `$ netdiag why alpine-01 redis-1`,
+    ...renderWhy(answer, st, false),
+    '',
+    `$ netdiag fix alpine-01 redis-1`,
+    ...renderFixes(fixes, st, 'alpine-01', 'redis-1'),
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -1,0 +1,35 @@
+// One line per step of a hop: what the kernel did at that point, with the rules it walked.
+import type { Hop, Step } from '../../rules/trace.js';
+
+function stepLine(s: Step): string {
+  switch (s.type) {
+    case 'route':
+      if (s.result === 'none') return `no route to ${s.dst}`;
+      return `route ${s.route ?? '?'}${s.table && s.table !== 'main' ? ` (table ${s.table})` : ''}${s.result === 'local' ? ' → local' : ''}`;
+    case 'bridge':
+      if (s.result === 'no-neighbour') return `bridge ${s.bridge}: no neighbour answers for ${s.to}`;
+      return `bridge ${s.bridge}: ${s.from} → ${s.to}${s.result === 'bridged' ? (s.brNetfilter ? ' (bridged, br_netfilter on: iptables sees it)' : ' (bridged)') : ''}`;
+    case 'chain': {
+      const io = [s.in ? `in ${s.in}` : '', s.out ? `out ${s.out}` : ''].filter(Boolean).join(' ');
+      const walk = s.path.map((r) => `${r.chain} #${r.index}`).join(' → ');
+      const end = s.decidedBy ? s.verdict : `policy ${s.policy ?? 'ACCEPT'}`;
+      return `${s.table} ${s.chain}${io ? ` (${io})` : ''}: ${walk ? `${walk} → ` : ''}${end}`;
+    }
+    case 'nat':
+      return `${s.kind} ${s.from} → ${s.to}`;
+    case 'sysctl':
+      return `${s.key} = ${s.value}: not forwarded`;
+    case 'deliver':
+      return `delivered to ${s.to} (${s.address})`;
+    case 'proxy':
+      return `docker-proxy on ${s.listen} opens a connection to ${s.to}`;
+    case 'leave':
+      return `leaves on ${s.iface} towards ${s.nextHop}`;
+    case 'note':
+      return s.text;
+  }
+}
+
+export function traceLines(hops: Hop[], indent: string): string[] {
+  return hops.flatMap((h) => h.steps.map((s) => `${indent}${h.node}: ${stepLine(s)}`));
+}

@@ -1,0 +1,36 @@
+// Human output of `why`: the verdict first, then per address the deciding rule, the path, and what to do next.
+import type { WhyAnswer } from '../../rules/why.js';
+import { describeDecision, dockerMeaning } from '../../rules/explain.js';
+import type { Style } from './style.js';
+import { traceLines } from './trace.js';
+
+export function flowText(f: WhyAnswer['flow']): string {
+  return f.proto === 'icmp' ? 'ping' : `${f.port}/${f.proto}`;
+}
+
+export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
+  const lines: string[] = [];
+  lines.push(`${st.bold(`${a.from.name} → ${a.to.name}`)} (${flowText(a.flow)}): ${st.verdict(a.verdict)}`);
+  for (const x of a.addresses) {
+    lines.push('');
+    lines.push(`  ${x.ip}${x.network ? ` on ${x.network}` : ''}: ${st.verdict(x.verdict)}${x.deliveredTo && x.verdict === 'reachable' ? ` — delivered to ${x.deliveredTo}` : ''}`);
+    const d = x.decidedBy;
+    if (d) {
+      lines.push(`    ${x.verdict === 'reachable' ? 'let through by' : 'decided by'} ${describeDecision(d)}`);
+      if (d.text) lines.push(`      ${d.text}`);
+      else if (d.kind !== 'rule' && d.kind !== 'policy') lines.push(`      ${d.reason}`);
+      const meaning = dockerMeaning(d);
+      if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
+    }
+    lines.push(`    request:`);
+    lines.push(...traceLines(x.request, '      '));
+    if (x.reply.length > 0) {
+      lines.push(`    reply:`);
+      lines.push(...traceLines(x.reply, '      '));
+    }
+  }
+  lines.push('');
+  lines.push(`  name: ${a.dns.note}`);
+  if (fixHint && a.verdict === 'blocked') lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}`);
+  return lines;
+}

@@ -1,0 +1,174 @@
+// Candidate fixes for a blocked pair, each predicted by re-running the model on a patched copy of the snapshots.
+import type { HostSnapshot } from '../../collectors/snapshot.js';
+import { buildWorld } from '../model/build.js';
+import type { ContainerModel, World } from '../model/types.js';
+import { qualifiedName, resolveContainer } from '../resolve.js';
+import type { AddressVerdict } from '../trace.js';
+import type { Flow } from '../walk/path.js';
+import { walkFlow } from '../walk/path.js';
+import { combine, why } from '../why.js';
+import type { WhyAnswer } from '../why.js';
+import { applyPatch } from './patch.js';
+import type { Patch } from './patch.js';
+
+export interface Fix {
+  id: string;
+  kind: 'network-connect' | 'docker-user' | 'ip-forward' | 'remove-rule' | 'edit-docker-chain';
+  title: string;
+  commands: string[];
+  scope: string;
+  /** Pairs this fix opens besides the one asked about, as the model predicts them. */
+  alsoOpens: string[];
+  predicted: { forward: AddressVerdict; reverse: AddressVerdict };
+  note: string;
+  discouraged: boolean;
+  patch: Patch | null;
+}
+
+/** FNV-1a, for short stable fix IDs (rules/ stays free of node: modules). */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+const SIDE_EFFECT_LIMIT = 60;
+
+function verdictOf(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict {
+  const vs = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow).outcome);
+  return vs.length === 0 ? 'unknown' : combine(vs);
+}
+
+/** Pairs whose verdict becomes reachable under the patch, besides A→B itself. */
+function opened(before: World, after: World, flow: Flow, a: string, b: string, onlyInvolving: string[] | null): string[] {
+  const cs = before.hosts.flatMap((h) => h.containers);
+  const csAfter = after.hosts.flatMap((h) => h.containers);
+  const byKey = new Map(csAfter.map((c) => [`${c.host.name}/${c.docker.id}`, c]));
+  const out: string[] = [];
+  for (const x of cs) {
+    for (const y of cs) {
+      if (x === y) continue;
+      const kx = `${x.host.name}/${x.docker.id}`;
+      const ky = `${y.host.name}/${y.docker.id}`;
+      if (kx === a && ky === b) continue;
+      if (onlyInvolving && !onlyInvolving.includes(kx) && !onlyInvolving.includes(ky)) continue;
+      const ax = byKey.get(kx);
+      const ay = byKey.get(ky);
+      if (!ax || !ay) continue;
+      if (verdictOf(after, ax, ay, flow) === 'reachable' && verdictOf(before, x, y, flow) !== 'reachable') out.push(`${qualifiedName(x, before)} → ${qualifiedName(y, before)}`);
+    }
+  }
+  return out;
+}
+
+export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
+  const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
+  const a = resolveContainer(world, answer.from.name);
+  const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
+  const fixes: Omit<Fix, 'id' | 'alsoOpens' | 'predicted'>[] = [];
+  const portMatch = flow.proto === 'icmp' ? '-p icmp' : `-p ${flow.proto} --dport ${flow.port}`;
+  const portReply = flow.proto === 'icmp' ? '-p icmp' : `-p ${flow.proto} --sport ${flow.port}`;
+
+  if (b && a.host === b.host) {
+    for (const ep of b.endpoints) {
+      const n = ep.network;
+      if (!n || a.endpoints.some((e) => e.network?.id === n.id)) continue;
+      fixes.push({
+        kind: 'network-connect',
+        title: `connect ${a.name} to ${n.name}`,
+        commands: [`docker network connect ${n.name} ${a.name}`],
+        scope: `${a.name} joins ${n.name}: it can reach every container there, and they can reach it at its new address`,
+        note: `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`,
+        discouraged: false,
+        patch: { kind: 'network-connect', host: a.host.name, container: a.docker.id, network: n.id },
+      });
+    }
+    for (const ep of a.endpoints) {
+      const n = ep.network;
+      if (!n || b.endpoints.some((e) => e.network?.id === n.id)) continue;
+      fixes.push({
+        kind: 'network-connect',
+        title: `connect ${b.name} to ${n.name}`,
+        commands: [`docker network connect ${n.name} ${b.name}`],
+        scope: `${b.name} joins ${n.name}: every container there can reach it at its new address`,
+        note: `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
+        discouraged: false,
+        patch: { kind: 'network-connect', host: b.host.name, container: b.docker.id, network: n.id },
+      });
+    }
+  }
+
+  const blockedAddr = answer.addresses.find((x) => x.verdict === 'blocked');
+  const srcIp = blockedAddr?.source ?? null;
+  const dstHost = b?.host ?? a.host;
+  if (blockedAddr && srcIp && dstHost.ruleset?.get('filter')?.has('DOCKER-USER')) {
+    const tag = `netdiag:${shortHash(`${a.docker.id}>${blockedAddr.ip}/${flow.proto}/${flow.port}`)}`;
+    const rules = [
+      `-A DOCKER-USER -s ${srcIp}/32 -d ${blockedAddr.ip}/32 ${portMatch} -m comment --comment ${tag} -j ACCEPT`,
+      `-A DOCKER-USER -s ${blockedAddr.ip}/32 -d ${srcIp}/32 ${portReply} -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment ${tag} -j ACCEPT`,
+    ];
+    fixes.push({
+      kind: 'docker-user',
+      title: `accept ${a.name} → ${blockedAddr.ip} in DOCKER-USER`,
+      commands: rules.map((r) => `iptables -w -I ${r.slice(3)}`).reverse(),
+      scope: `exactly ${srcIp} → ${blockedAddr.ip} (${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}) and its replies; nothing else`,
+      note: 'DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD and survives daemon restarts (not reboots). Inserted with -I, ahead of any leftover -j RETURN.',
+      discouraged: false,
+      patch: { kind: 'docker-user-insert', host: dstHost.name, rules },
+    });
+  }
+
+  for (const host of world.hosts) {
+    if (host.ipForward === false) {
+      fixes.push({
+        kind: 'ip-forward',
+        title: `enable forwarding on ${host.name}`,
+        commands: ['sysctl -w net.ipv4.ip_forward=1'],
+        scope: `${host.name} forwards packets between all its interfaces`,
+        note: 'Docker normally enables this itself; make it persistent in /etc/sysctl.d/.',
+        discouraged: false,
+        patch: { kind: 'sysctl', host: host.name, key: 'net.ipv4.ip_forward', value: '1' },
+      });
+    }
+  }
+
+  const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
+  if (d && d.kind === 'rule' && d.text && d.chain) {
+    const dockerOwned = d.chain.startsWith('DOCKER') && d.chain !== 'DOCKER-USER';
+    const isAdmin = d.chain === 'DOCKER-USER' || (!dockerOwned && !/(docker0|br-[0-9a-f]{12})/.test(d.text));
+    if (isAdmin) {
+      fixes.push({
+        kind: 'remove-rule',
+        title: `remove the administrator's rule that drops it (${d.table} ${d.chain} #${d.index})`,
+        commands: [`iptables -w -t ${d.table} -D ${d.text.slice(3)}`],
+        scope: 'everything that rule was dropping',
+        note: 'Someone added this rule on purpose: check why before removing it.',
+        discouraged: false,
+        patch: { kind: 'delete-rule', host: d.host, table: d.table ?? 'filter', chain: d.chain, text: d.text },
+      });
+    } else if (dockerOwned) {
+      fixes.push({
+        kind: 'edit-docker-chain',
+        title: `delete Docker's own rule ${d.table} ${d.chain} #${d.index} (discouraged)`,
+        commands: [`iptables -w -t ${d.table} -D ${d.text.slice(3)}`],
+        scope: `everything that rule isolates, for every container on the networks it names`,
+        note: `Docker owns ${d.chain} and rewrites it whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
+        discouraged: true,
+        patch: { kind: 'delete-rule', host: d.host, table: d.table ?? 'filter', chain: d.chain, text: d.text },
+      });
+    }
+  }
+
+  const aKey = `${a.host.name}/${a.docker.id}`;
+  const bKey = b ? `${b.host.name}/${b.docker.id}` : '';
+  const small = world.hosts.reduce((n, h) => n + h.containers.length, 0) <= SIDE_EFFECT_LIMIT;
+  const predicted: Fix[] = fixes.map((f) => {
+    const after = f.patch ? buildWorld(applyPatch(snapshots, f.patch)) : world;
+    const forward = why(after, answer.from.name, answer.to.name, flow).verdict;
+    const reverse = b ? why(after, answer.to.name, answer.from.name, flow).verdict : 'unknown';
+    const alsoOpens = b ? opened(world, after, flow, aKey, bKey, small ? null : [aKey, bKey]) : [];
+    return { ...f, id: `fx-${shortHash(JSON.stringify(f.patch ?? f.commands))}`, predicted: { forward, reverse }, alsoOpens };
+  });
+  const rank = (f: Fix) => (f.predicted.forward === 'reachable' ? 0 : 100) + (f.discouraged ? 50 : 0) + Math.min(f.alsoOpens.length, 40);
+  return predicted.sort((x, y) => rank(x) - rank(y));
+}

@@ -1,0 +1,46 @@
+// The parsed form of an iptables rule: matches and a target, each kept with the words it came from.
+export type Cidr = { addr: number; bits: number };
+export type PortRange = [number, number];
+
+export type Match =
+  | { kind: 'src' | 'dst'; cidr: Cidr; neg: boolean }
+  | { kind: 'in' | 'out'; iface: string; neg: boolean }
+  | { kind: 'proto'; proto: string; neg: boolean }
+  | { kind: 'sport' | 'dport'; ranges: PortRange[]; neg: boolean }
+  | { kind: 'ports'; ranges: PortRange[]; neg: boolean } // multiport --ports: either side
+  | { kind: 'ctstate'; states: string[]; neg: boolean }
+  | { kind: 'ctorigdst' | 'ctorigsrc'; cidr: Cidr; neg: boolean }
+  | { kind: 'ctorigdstport'; ranges: PortRange[]; neg: boolean }
+  | { kind: 'addrtype'; side: 'src' | 'dst'; types: string[]; neg: boolean; limitIface: 'in' | 'out' | null }
+  | { kind: 'physdev'; option: 'in' | 'out' | 'is-bridged' | 'is-in' | 'is-out'; iface: string | null; neg: boolean }
+  | { kind: 'icmp'; type: number | null; code: number | null; neg: boolean }
+  | { kind: 'mark'; value: number; mask: number; neg: boolean }
+  | { kind: 'iprange'; side: 'src' | 'dst'; from: number; to: number; neg: boolean }
+  | { kind: 'comment'; text: string }
+  /** A match netdiag does not model: a walk that reaches a decisive rule holding one cannot say what happens. */
+  | { kind: 'unknown'; text: string };
+
+export type Target =
+  | { kind: 'ACCEPT' | 'DROP' | 'RETURN' }
+  | { kind: 'REJECT'; with: string | null }
+  | { kind: 'jump' | 'goto'; chain: string }
+  | { kind: 'LOG' | 'CHECKSUM' | 'none' }
+  | { kind: 'MARK'; value: number; mask: number; op: 'set' | 'xset' | 'and' | 'or' | 'xor' }
+  | { kind: 'MASQUERADE'; toPorts: PortRange | null }
+  | { kind: 'SNAT'; toSource: string }
+  | { kind: 'DNAT'; toIp: number | null; toPort: PortRange | null }
+  | { kind: 'REDIRECT'; toPort: PortRange | null }
+  | { kind: 'unknown'; name: string; text: string };
+
+export interface ParsedRule {
+  chain: string;
+  matches: Match[];
+  target: Target;
+  /** Options this parser could not read at all (an unknown module's own options are part of its unknown match). */
+  problems: string[];
+}
+
+/** Targets that let the packet go on to the next rule. */
+export function isNonTerminating(t: Target): boolean {
+  return t.kind === 'LOG' || t.kind === 'CHECKSUM' || t.kind === 'none';
+}

@@ -1,0 +1,303 @@
+// Parses the text of one iptables rule (`-A CHAIN …`, as iptables-save prints it) into matches and a target.
+// Anything not understood is kept as an `unknown` match or target: the evaluator then answers "unknown", never guesses.
+import { tokenize } from './tokenize.js';
+import { ipToNumber, parseCidr } from './addr.js';
+import type { Match, ParsedRule, PortRange, Target } from './ast.js';
+
+const PROTO_NUMBERS: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '132': 'sctp', '58': 'ipv6-icmp', '0': 'all' };
+
+/** ICMP type names iptables prints (iptables -p icmp --help); null type means "any". */
+const ICMP_TYPES: Record<string, [number | null, number | null]> = {
+  any: [null, null],
+  'echo-reply': [0, null],
+  pong: [0, null],
+  'destination-unreachable': [3, null],
+  'network-unreachable': [3, 0],
+  'host-unreachable': [3, 1],
+  'protocol-unreachable': [3, 2],
+  'port-unreachable': [3, 3],
+  'fragmentation-needed': [3, 4],
+  'source-quench': [4, null],
+  redirect: [5, null],
+  'echo-request': [8, null],
+  ping: [8, null],
+  'router-advertisement': [9, null],
+  'router-solicitation': [10, null],
+  'time-exceeded': [11, null],
+  ttl: [11, null],
+  'parameter-problem': [12, null],
+  'timestamp-request': [13, null],
+  'timestamp-reply': [14, null],
+};
+
+const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'mark', 'iprange']);
+
+function portRanges(text: string): PortRange[] | null {
+  const out: PortRange[] = [];
+  for (const part of text.split(',')) {
+    const [a, b] = part.split(':');
+    const lo = a === '' ? 0 : Number(a);
+    const hi = b === undefined ? lo : b === '' ? 65535 : Number(b);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > 65535 || lo > hi) return null;
+    out.push([lo, hi]);
+  }
+  return out;
+}
+
+function markValue(text: string): { value: number; mask: number } | null {
+  const [v, m] = text.split('/');
+  const value = Number(v);
+  const mask = m === undefined ? 0xffffffff : Number(m);
+  if (!Number.isFinite(value) || !Number.isFinite(mask)) return null;
+  return { value: value >>> 0, mask: mask >>> 0 };
+}
+
+export function parseRule(text: string): ParsedRule {
+  let words: string[];
+  try {
+    words = tokenize(text);
+  } catch (error) {
+    return { chain: '', matches: [], target: { kind: 'unknown', name: '?', text }, problems: [(error as Error).message] };
+  }
+  const matches: Match[] = [];
+  const problems: string[] = [];
+  let target: Target = { kind: 'none' };
+  let chain = '';
+  let module: string | null = null;
+  let unknownModuleWords: string[] | null = null;
+  let neg = false;
+  let i = 0;
+  const next = () => words[i++];
+  const flushUnknownModule = () => {
+    if (unknownModuleWords) matches.push({ kind: 'unknown', text: unknownModuleWords.join(' ') });
+    unknownModuleWords = null;
+  };
+
+  while (i < words.length) {
+    const w = next() as string;
+    if (w === '!') {
+      neg = true;
+      continue;
+    }
+    const isGlobal = !w.startsWith('--') && w.startsWith('-');
+    if (isGlobal) flushUnknownModule();
+    if (unknownModuleWords && w.startsWith('--')) {
+      unknownModuleWords.push(...(neg ? ['!', w] : [w]));
+      while (i < words.length && !(words[i] as string).startsWith('-') && words[i] !== '!') unknownModuleWords.push(next() as string);
+      neg = false;
+      continue;
+    }
+    const value = () => {
+      const v = next();
+      if (v === undefined) problems.push(`${w} needs a value`);
+      return v ?? '';
+    };
+    const cidr = (v: string) => {
+      const c = parseCidr(v);
+      if (!c) problems.push(`${w} ${v}: not an IPv4 address or CIDR`);
+      return c;
+    };
+    switch (w) {
+      case '-A':
+      case '--append':
+        chain = value();
+        break;
+      case '-s':
+      case '--source':
+      case '-d':
+      case '--destination': {
+        const c = cidr(value());
+        if (c) matches.push({ kind: w === '-s' || w === '--source' ? 'src' : 'dst', cidr: c, neg });
+        else matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        break;
+      }
+      case '-i':
+      case '--in-interface':
+        matches.push({ kind: 'in', iface: value(), neg });
+        break;
+      case '-o':
+      case '--out-interface':
+        matches.push({ kind: 'out', iface: value(), neg });
+        break;
+      case '-p':
+      case '--protocol': {
+        const p = value().toLowerCase();
+        matches.push({ kind: 'proto', proto: PROTO_NUMBERS[p] ?? p, neg });
+        break;
+      }
+      case '-m':
+      case '--match':
+        module = value();
+        if (!MODELLED_MODULES.has(module)) unknownModuleWords = ['-m', module];
+        break;
+      case '-j':
+      case '--jump':
+      case '-g':
+      case '--goto':
+        target = parseTarget(w === '-g' || w === '--goto', value(), words.slice(i), problems);
+        i = words.length;
+        break;
+      // tcp / udp / sctp
+      case '--sport':
+      case '--source-port':
+      case '--dport':
+      case '--destination-port': {
+        const r = portRanges(value());
+        if (r) matches.push({ kind: w === '--sport' || w === '--source-port' ? 'sport' : 'dport', ranges: r, neg });
+        else matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        break;
+      }
+      // multiport
+      case '--dports':
+      case '--destination-ports':
+      case '--sports':
+      case '--source-ports':
+      case '--ports': {
+        const r = portRanges(value());
+        const kind = w === '--ports' ? 'ports' : w.startsWith('--d') ? 'dport' : 'sport';
+        if (r) matches.push({ kind, ranges: r, neg });
+        else matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        break;
+      }
+      case '--ctstate':
+      case '--state':
+        matches.push({ kind: 'ctstate', states: value().split(','), neg });
+        break;
+      case '--ctorigdst':
+      case '--ctorigsrc': {
+        const c = cidr(value());
+        if (c) matches.push({ kind: w === '--ctorigdst' ? 'ctorigdst' : 'ctorigsrc', cidr: c, neg });
+        else matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        break;
+      }
+      case '--ctorigdstport': {
+        const r = portRanges(value());
+        matches.push(r ? { kind: 'ctorigdstport', ranges: r, neg } : { kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        break;
+      }
+      case '--src-type':
+      case '--dst-type':
+        matches.push({ kind: 'addrtype', side: w === '--src-type' ? 'src' : 'dst', types: value().split(','), neg, limitIface: null });
+        break;
+      case '--limit-iface-in':
+      case '--limit-iface-out': {
+        const last = [...matches].reverse().find((m) => m.kind === 'addrtype');
+        if (last && last.kind === 'addrtype') last.limitIface = w === '--limit-iface-in' ? 'in' : 'out';
+        break;
+      }
+      case '--physdev-in':
+      case '--physdev-out':
+        matches.push({ kind: 'physdev', option: w === '--physdev-in' ? 'in' : 'out', iface: value(), neg });
+        break;
+      case '--physdev-is-bridged':
+      case '--physdev-is-in':
+      case '--physdev-is-out':
+        matches.push({ kind: 'physdev', option: w.slice('--physdev-'.length) as 'is-bridged' | 'is-in' | 'is-out', iface: null, neg });
+        break;
+      case '--comment':
+        matches.push({ kind: 'comment', text: value() });
+        break;
+      case '--icmp-type': {
+        const v = value();
+        const named = ICMP_TYPES[v];
+        const [t, c] = v.split('/');
+        const type = named ? named[0] : Number(t);
+        const code = named ? named[1] : c === undefined ? null : Number(c);
+        if (type !== null && !Number.isInteger(type)) matches.push({ kind: 'unknown', text: `--icmp-type ${v}` });
+        else matches.push({ kind: 'icmp', type, code, neg });
+        break;
+      }
+      case '--mark': {
+        const m = markValue(value());
+        matches.push(m ? { kind: 'mark', ...m, neg } : { kind: 'unknown', text: `--mark ${words[i - 1]}` });
+        break;
+      }
+      case '--src-range':
+      case '--dst-range': {
+        const [a, b] = value().split('-');
+        const from = ipToNumber(a ?? '');
+        const to = ipToNumber(b ?? a ?? '');
+        if (from === null || to === null) matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        else matches.push({ kind: 'iprange', side: w === '--src-range' ? 'src' : 'dst', from, to, neg });
+        break;
+      }
+      default: {
+        // An option of a modelled module that we do not model (e.g. tcp --tcp-flags): keep it and its values.
+        const vals: string[] = [];
+        while (i < words.length && !(words[i] as string).startsWith('-') && words[i] !== '!') vals.push(next() as string);
+        matches.push({ kind: 'unknown', text: [neg ? '!' : '', module ? `-m ${module}` : '', w, ...vals].filter(Boolean).join(' ') });
+      }
+    }
+    neg = false;
+  }
+  flushUnknownModule();
+  if (!chain) problems.push('no -A CHAIN');
+  return { chain, matches, target, problems };
+}
+
+function parseTarget(isGoto: boolean, name: string, rest: string[], problems: string[]): Target {
+  if (isGoto) return { kind: 'goto', chain: name };
+  const opt = (o: string) => {
+    const k = rest.indexOf(o);
+    return k >= 0 ? (rest[k + 1] ?? null) : null;
+  };
+  switch (name) {
+    case 'ACCEPT':
+    case 'DROP':
+    case 'RETURN':
+      return { kind: name };
+    case 'REJECT':
+      return { kind: 'REJECT', with: opt('--reject-with') };
+    case 'LOG':
+    case 'NFLOG':
+      return { kind: 'LOG' };
+    case 'CHECKSUM':
+      return { kind: 'CHECKSUM' };
+    case 'MARK': {
+      for (const [o, op] of [['--set-xmark', 'xset'], ['--set-mark', 'set'], ['--and-mark', 'and'], ['--or-mark', 'or'], ['--xor-mark', 'xor']] as const) {
+        const v = opt(o);
+        if (v !== null) {
+          const [a, b] = v.split('/');
+          const value = Number(a) >>> 0;
+          const mask = b === undefined ? 0xffffffff : Number(b) >>> 0;
+          return { kind: 'MARK', value, mask, op };
+        }
+      }
+      return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
+    }
+    case 'MASQUERADE': {
+      const p = opt('--to-ports');
+      return { kind: 'MASQUERADE', toPorts: p ? (portRangeDash(p) ?? null) : null };
+    }
+    case 'SNAT':
+      return { kind: 'SNAT', toSource: opt('--to-source') ?? '' };
+    case 'DNAT': {
+      const to = opt('--to-destination');
+      if (!to) {
+        problems.push('DNAT without --to-destination');
+        return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
+      }
+      const [ip, port] = to.split(':');
+      const toIp = ip ? ipToNumber(ip) : null;
+      if (ip && toIp === null) return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
+      return { kind: 'DNAT', toIp, toPort: port ? portRangeDash(port) : null };
+    }
+    case 'REDIRECT': {
+      const p = opt('--to-ports');
+      return { kind: 'REDIRECT', toPort: p ? portRangeDash(p) : null };
+    }
+    default:
+      // Extension targets we do not model are kept as unknown; any other name is a user chain (the walk checks it exists).
+      if (KNOWN_EXTENSION_TARGETS.has(name) || rest.some((w) => w.startsWith('--'))) return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
+      return { kind: 'jump', chain: name };
+  }
+}
+
+const KNOWN_EXTENSION_TARGETS = new Set(['CONNMARK', 'TCPMSS', 'NOTRACK', 'CT', 'TPROXY', 'NETMAP', 'SET', 'TRACE', 'AUDIT', 'NFQUEUE', 'QUEUE', 'TOS', 'TTL', 'DSCP', 'CLASSIFY', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'LED', 'HMARK', 'SYNPROXY', 'TEE', 'ULOG', 'CLUSTERIP', 'ECN']);
+
+function portRangeDash(text: string): PortRange | null {
+  const [a, b] = text.split('-');
+  const lo = Number(a);
+  const hi = b === undefined ? lo : Number(b);
+  return Number.isInteger(lo) && Number.isInteger(hi) ? [lo, hi] : null;
+}

@@ -1,0 +1,114 @@
+// Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
+import type { HostSnapshot, PolicyRule, Route } from '../../collectors/snapshot.js';
+import { ipToNumber, parseCidr } from '../iptables/addr.js';
+import { buildRuleset } from '../netfilter/ruleset.js';
+import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
+
+export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
+  const tables = new Map<string, RouteEntry[]>();
+  for (const r of routes) {
+    if (r.family !== 'inet') continue;
+    const c = parseCidr(r.dst);
+    if (!c) continue;
+    const e: RouteEntry = { route: r, net: c.addr, bits: c.bits, gateway: r.gateway ? ipToNumber(r.gateway) : null, prefsrc: r.prefsrc ? ipToNumber(r.prefsrc) : null };
+    const list = tables.get(r.table) ?? [];
+    list.push(e);
+    tables.set(r.table, list);
+  }
+  // Longest prefix first, then lowest metric: the order a lookup wants.
+  for (const list of tables.values()) list.sort((a, b) => b.bits - a.bits || a.route.metric - b.route.metric);
+  return { tables, rules: [...rules].sort((a, b) => a.priority - b.priority) };
+}
+
+const flag = (v: string | null | undefined) => (v === null || v === undefined ? null : v.trim() === '1');
+
+export function buildHost(s: HostSnapshot): HostModel {
+  const interfaces = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i]));
+  const localAddrs = new Map<number, string>();
+  const broadcastAddrs = new Set<number>();
+  for (const i of s.links?.interfaces ?? []) for (const a of i.addresses) if (a.family === 'inet') localAddrs.set(ipToNumber(a.local) as number, i.name);
+  for (const r of s.routes?.routes ?? []) {
+    if (r.table !== 'local' || r.family !== 'inet') continue;
+    const ip = ipToNumber(r.dst.split('/')[0] ?? '');
+    if (ip === null) continue;
+    if (r.type === 'local' && r.dst.endsWith('/32') && !localAddrs.has(ip)) localAddrs.set(ip, r.dev ?? 'lo');
+    if (r.type === 'broadcast') broadcastAddrs.add(ip);
+  }
+  const host: HostModel = {
+    name: s.name,
+    snapshot: s,
+    interfaces,
+    localAddrs,
+    broadcastAddrs,
+    routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules) : null,
+    ruleset: s.firewall ? buildRuleset(s.name, s.firewall) : null,
+    ipForward: flag(s.sysctls?.values['net.ipv4.ip_forward']),
+    brNetfilter: s.sysctls ? flag(s.sysctls.values['net.bridge.bridge-nf-call-iptables']) : null,
+    containers: [],
+    endpointsOnBridge: new Map(),
+    published: [],
+    userlandProxy: usesUserlandProxy(s),
+  };
+  const networks = new Map((s.docker?.networks ?? []).map((n) => [n.id, n]));
+  const byId = new Map((s.docker?.containers ?? []).map((c) => [c.id, c]));
+  const sandboxes = new Map((s.links?.sandboxes ?? []).map((x) => [x.containerId, x]));
+  const sandboxRoutes = new Map((s.routes?.sandboxes ?? []).map((x) => [x.containerId, x]));
+  for (const c of s.docker?.containers ?? []) {
+    if (c.state !== 'running') continue;
+    // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
+    const owner = c.sharesNetnsWith ? (byId.get(c.sharesNetnsWith) ?? c) : c;
+    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', routing: null, endpoints: [] };
+    if (owner.networkModeKind === 'host') {
+      cm.netns = 'host';
+      cm.routing = host.routing;
+    } else {
+      const sb = sandboxes.get(owner.id);
+      const rt = sandboxRoutes.get(owner.id);
+      if (sb && rt) {
+        cm.netns = 'sandbox';
+        cm.routing = buildRouting(rt.routes, rt.rules);
+        for (const iface of sb.interfaces) {
+          for (const a of iface.addresses) {
+            if (a.family !== 'inet') continue;
+            const ep = owner.endpoints.find((e) => e.ip === a.local);
+            const endpoint: Endpoint = {
+              container: cm,
+              ip: ipToNumber(a.local) as number,
+              ipText: a.local,
+              prefixLen: a.prefixLen,
+              network: ep ? (networks.get(ep.networkId) ?? null) : null,
+              iface: iface.name,
+              bridge: iface.bridge,
+              hostVeth: iface.hostVeth?.name ?? null,
+            };
+            cm.endpoints.push(endpoint);
+            if (iface.bridge && c === owner) {
+              const list = host.endpointsOnBridge.get(iface.bridge) ?? [];
+              list.push(endpoint);
+              host.endpointsOnBridge.set(iface.bridge, list);
+            }
+          }
+        }
+      }
+    }
+    host.containers.push(cm);
+    for (const port of c.ports) if (port.hostPort !== null && !port.hostIp.includes(':')) host.published.push({ container: cm, port });
+  }
+  return host;
+}
+
+/**
+ * With the userland proxy on (Docker's default), 20.10–28 put `-A DOCKER -i <bridge> -j RETURN` in nat DOCKER so traffic
+ * from a Docker bridge to a published host port is not DNATed but served by docker-proxy; with it off, those rules are
+ * absent. 29 removed the RETURN rules and keeps `! -i <bridge>` on DNAT when the proxy is on.
+ */
+function usesUserlandProxy(s: HostSnapshot): boolean {
+  const nat = s.firewall?.tables.find((t) => t.name === 'nat');
+  const docker = nat?.chains.find((c) => c.name === 'DOCKER');
+  if (!docker) return true;
+  return docker.rules.some((r) => /^-A DOCKER -i \S+ -j RETURN$/.test(r.text) || /! -i \S+ .*-j DNAT/.test(r.text)) || !docker.rules.some((r) => /-j DNAT/.test(r.text));
+}
+
+export function buildWorld(snapshots: HostSnapshot[]): World {
+  return { hosts: snapshots.map(buildHost) };
+}

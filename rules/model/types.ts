@@ -1,0 +1,69 @@
+// netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
+import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, PolicyRule, PublishedPort, Route } from '../../collectors/snapshot.js';
+import type { Ruleset } from '../netfilter/ruleset.js';
+
+export interface RouteEntry {
+  route: Route;
+  /** Parsed destination: network address and prefix length. */
+  net: number;
+  bits: number;
+  gateway: number | null;
+  prefsrc: number | null;
+}
+
+/** A routing context: the host's, or one container namespace's. */
+export interface Routing {
+  tables: Map<string, RouteEntry[]>;
+  rules: PolicyRule[];
+}
+
+/** One address of a container on one interface. */
+export interface Endpoint {
+  container: ContainerModel;
+  ip: number;
+  ipText: string;
+  prefixLen: number;
+  /** The Docker network this address belongs to, when Docker says so. */
+  network: DockerNetwork | null;
+  /** Interface inside the container (eth0, eth1 …). */
+  iface: string;
+  bridge: string | null;
+  hostVeth: string | null;
+}
+
+export interface ContainerModel {
+  host: HostModel;
+  docker: DockerContainer;
+  name: string;
+  /** The namespace the container's traffic starts in: its own sandbox, the host's (host mode), or none known. */
+  netns: 'sandbox' | 'host' | 'unknown';
+  routing: Routing | null;
+  endpoints: Endpoint[];
+}
+
+export interface HostModel {
+  name: string;
+  snapshot: HostSnapshot;
+  interfaces: Map<string, Interface>;
+  /** Addresses of the host's own interfaces, and which interface holds each. */
+  localAddrs: Map<number, string>;
+  broadcastAddrs: Set<number>;
+  routing: Routing | null;
+  ruleset: Ruleset | null;
+  ipForward: boolean | null;
+  /** br_netfilter's bridge-nf-call-iptables: null when the module is not loaded (bridged frames skip iptables). */
+  brNetfilter: boolean | null;
+  containers: ContainerModel[];
+  /** Endpoints by bridge, for the L2 neighbour question on that bridge. */
+  endpointsOnBridge: Map<string, Endpoint[]>;
+  /** Published ports served by docker-proxy on this host (the userland proxy listens on the host address). */
+  published: { container: ContainerModel; port: PublishedPort }[];
+  /** Docker's userland proxy is in use (20.10–28 "skip DNAT" rules in nat DOCKER, or DNAT rules with ! -i <bridge>). */
+  userlandProxy: boolean;
+}
+
+export interface World {
+  hosts: HostModel[];
+}
+
+export type { Interface, Route, PolicyRule };

@@ -1,0 +1,46 @@
+// A host's iptables tables ready to walk: each rule parsed once, with a reference back to what the snapshot holds.
+import type { FirewallPart } from '../../collectors/snapshot.js';
+import { parseRule } from '../iptables/parse.js';
+import type { ParsedRule } from '../iptables/ast.js';
+
+export interface RuleRef {
+  host: string;
+  table: string;
+  chain: string;
+  /** 1-based, as `iptables -L --line-numbers` counts. */
+  index: number;
+  text: string;
+  packets: number;
+  bytes: number;
+}
+
+export interface Rule {
+  ref: RuleRef;
+  parsed: ParsedRule;
+}
+
+export interface Chain {
+  name: string;
+  policy: 'ACCEPT' | 'DROP' | null;
+  rules: Rule[];
+}
+
+export type Table = Map<string, Chain>;
+export type TableName = 'raw' | 'mangle' | 'nat' | 'filter';
+export type Ruleset = Map<TableName, Table>;
+
+export function buildRuleset(host: string, fw: FirewallPart): Ruleset {
+  const out: Ruleset = new Map();
+  for (const t of fw.tables) {
+    const table: Table = new Map();
+    for (const c of t.chains) {
+      table.set(c.name, {
+        name: c.name,
+        policy: c.policy,
+        rules: c.rules.map((r) => ({ ref: { host, table: t.name, chain: c.name, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes }, parsed: parseRule(r.text) })),
+      });
+    }
+    out.set(t.name as TableName, table);
+  }
+  return out;
+}

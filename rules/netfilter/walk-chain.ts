@@ -1,0 +1,138 @@
+// Walks a packet through one hook of one table the way the kernel does: jumps, goto, RETURN, policies, marks, NAT.
+import { isNonTerminating } from '../iptables/ast.js';
+import type { Target } from '../iptables/ast.js';
+import { matchRule } from '../iptables/match.js';
+import type { MatchHost, Packet } from '../iptables/packet.js';
+import type { RuleRef, Table } from './ruleset.js';
+
+export type NatAction =
+  | { kind: 'DNAT'; toIp: number | null; toPort: [number, number] | null }
+  | { kind: 'SNAT'; toSource: string }
+  | { kind: 'MASQUERADE' }
+  | { kind: 'REDIRECT'; toPort: [number, number] | null };
+
+export interface HookOutcome {
+  verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'unknown';
+  /** The rule that decided; null when a built-in chain's policy did (or nothing matched in an empty hook). */
+  decidedBy: RuleRef | null;
+  /** The built-in chain whose policy decided, when no rule did. */
+  policyOf: string | null;
+  /** Every rule that matched and acted on the way (jumps, returns, marks, the decision), in order. */
+  path: RuleRef[];
+  nat: NatAction | null;
+  mark: number;
+}
+
+const MAX_DEPTH = 64;
+
+class UnknownRule extends Error {
+  constructor(readonly ref: RuleRef) {
+    super('unknown');
+  }
+}
+
+type ChainResult = { kind: 'verdict'; verdict: 'ACCEPT' | 'DROP' | 'REJECT'; ref: RuleRef; nat: NatAction | null } | { kind: 'return' };
+
+/**
+ * Walk `chain` (a built-in chain such as FORWARD) of `table`. A missing table or chain accepts, as the kernel does
+ * when nothing is registered on the hook. The packet's mark is updated by MARK targets.
+ */
+export function walkHook(table: Table | undefined, chain: string, packet: Packet, host: MatchHost): HookOutcome {
+  const path: RuleRef[] = [];
+  const start = table?.get(chain);
+  if (!table || !start) return { verdict: 'ACCEPT', decidedBy: null, policyOf: null, path, nat: null, mark: packet.mark };
+
+  const walk = (name: string, depth: number): ChainResult => {
+    const c = table.get(name);
+    if (!c) return { kind: 'return' };
+    if (depth > MAX_DEPTH) throw new Error(`chain ${name}: jumps nested deeper than ${MAX_DEPTH} (a loop?)`);
+    for (const rule of c.rules) {
+      const t: Target = rule.parsed.target;
+      const m = matchRule(rule.parsed.matches, packet, host);
+      if (m === false) continue;
+      if (m === 'unknown') {
+        // A non-terminating rule (LOG, counters) cannot change the outcome: skip it. Anything else: we cannot tell.
+        if (isNonTerminating(t)) continue;
+        throw new UnknownRule(rule.ref);
+      }
+      if (rule.parsed.problems.length > 0 && !isNonTerminating(t)) throw new UnknownRule(rule.ref);
+      switch (t.kind) {
+        case 'ACCEPT':
+        case 'DROP':
+        case 'REJECT':
+          path.push(rule.ref);
+          return { kind: 'verdict', verdict: t.kind, ref: rule.ref, nat: null };
+        case 'RETURN':
+          path.push(rule.ref);
+          return { kind: 'return' };
+        case 'jump':
+        case 'goto': {
+          if (!table.has(t.chain)) throw new UnknownRule(rule.ref);
+          path.push(rule.ref);
+          const r = walk(t.chain, depth + 1);
+          if (r.kind === 'verdict') return r;
+          // goto does not come back here: RETURN from the target returns from this chain.
+          if (t.kind === 'goto') return { kind: 'return' };
+          continue;
+        }
+        case 'MARK':
+          path.push(rule.ref);
+          packet.mark = applyMark(packet.mark, t);
+          continue;
+        case 'LOG':
+        case 'CHECKSUM':
+        case 'none':
+          continue;
+        case 'DNAT':
+        case 'SNAT':
+        case 'MASQUERADE':
+        case 'REDIRECT':
+          path.push(rule.ref);
+          return { kind: 'verdict', verdict: 'ACCEPT', ref: rule.ref, nat: natOf(t) };
+        case 'unknown':
+          throw new UnknownRule(rule.ref);
+      }
+    }
+    return { kind: 'return' };
+  };
+
+  try {
+    const r = walk(chain, 0);
+    if (r.kind === 'verdict') return { verdict: r.verdict, decidedBy: r.ref, policyOf: null, path, nat: r.nat, mark: packet.mark };
+    return { verdict: start.policy === 'DROP' ? 'DROP' : 'ACCEPT', decidedBy: null, policyOf: chain, path, nat: null, mark: packet.mark };
+  } catch (error) {
+    if (error instanceof UnknownRule) {
+      path.push(error.ref);
+      return { verdict: 'unknown', decidedBy: error.ref, policyOf: null, path, nat: null, mark: packet.mark };
+    }
+    throw error;
+  }
+}
+
+function applyMark(mark: number, t: Extract<Target, { kind: 'MARK' }>): number {
+  switch (t.op) {
+    case 'xset':
+      return (((mark & ~t.mask) ^ t.value) >>> 0) as number;
+    case 'set':
+      return ((mark & ~t.mask) | (t.value & t.mask)) >>> 0;
+    case 'and':
+      return (mark & t.value) >>> 0;
+    case 'or':
+      return (mark | t.value) >>> 0;
+    case 'xor':
+      return (mark ^ t.value) >>> 0;
+  }
+}
+
+function natOf(t: Target): NatAction {
+  switch (t.kind) {
+    case 'DNAT':
+      return { kind: 'DNAT', toIp: t.toIp, toPort: t.toPort };
+    case 'SNAT':
+      return { kind: 'SNAT', toSource: t.toSource };
+    case 'REDIRECT':
+      return { kind: 'REDIRECT', toPort: t.toPort };
+    default:
+      return { kind: 'MASQUERADE' };
+  }
+}

@@ -1,0 +1,53 @@
+// The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name.
+import { inCidr, parseCidr } from '../iptables/addr.js';
+import type { PolicyRule, RouteEntry, Routing } from '../model/types.js';
+
+export interface RouteDecision {
+  /** unicast: forward or deliver out `dev`; local: for this namespace; the rest drop the packet. */
+  kind: 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'none';
+  entry: RouteEntry | null;
+  table: string | null;
+}
+
+function ruleSelects(r: PolicyRule, dst: number, src: number | null, iif: string | null, mark: number): boolean {
+  let ok = true;
+  if (r.src) {
+    const c = parseCidr(r.src);
+    ok &&= c !== null && src !== null && inCidr(src, c);
+  }
+  if (r.dst) {
+    const c = parseCidr(r.dst);
+    ok &&= c !== null && inCidr(dst, c);
+  }
+  if (r.iif) ok &&= r.iif === (iif ?? 'lo');
+  if (r.fwmark) {
+    const [v, m] = r.fwmark.split('/');
+    ok &&= ((mark & Number(m ?? 0xffffffff)) >>> 0) === (Number(v) >>> 0);
+  }
+  return r.not ? !ok : ok;
+}
+
+/** Route `dst` (from `src`, arriving on `iif`, or locally generated when iif is null). */
+export function routeLookup(routing: Routing, dst: number, src: number | null, iif: string | null, mark = 0): RouteDecision {
+  const rules = routing.rules.length > 0 ? routing.rules : DEFAULT_RULES;
+  for (const r of rules) {
+    if (!ruleSelects(r, dst, src, iif, mark)) continue;
+    if (r.action !== 'lookup') {
+      if (r.action === 'unreachable' || r.action === 'prohibit' || r.action === 'blackhole') return { kind: r.action, entry: null, table: null };
+      continue;
+    }
+    const table = routing.tables.get(r.table ?? 'main');
+    const hit = table?.find((e) => inCidr(dst, { addr: e.net, bits: e.bits }));
+    if (!hit) continue;
+    const t = hit.route.type;
+    const kind = t === 'unicast' || t === 'local' || t === 'broadcast' || t === 'blackhole' || t === 'unreachable' || t === 'prohibit' ? t : 'unicast';
+    return { kind, entry: hit, table: r.table ?? 'main' };
+  }
+  return { kind: 'none', entry: null, table: null };
+}
+
+const DEFAULT_RULES: PolicyRule[] = [
+  { priority: 0, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'local', action: 'lookup' },
+  { priority: 32766, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'main', action: 'lookup' },
+  { priority: 32767, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'default', action: 'lookup' },
+];

@@ -1,0 +1,85 @@
+// `why A B`: every address of B, walked from A, with what decided each, and whether B's name resolves from A.
+import { numberToIp } from './iptables/addr.js';
+import type { ContainerModel, Endpoint, World } from './model/types.js';
+import { qualifiedName, resolve, resolveContainer } from './resolve.js';
+import type { Target } from './resolve.js';
+import type { AddressVerdict, Decision, Hop } from './trace.js';
+import { walkFlow } from './walk/path.js';
+import type { Flow } from './walk/path.js';
+
+export interface AddressAnswer {
+  ip: string;
+  /** The address A sends from towards this one. */
+  source: string | null;
+  network: string | null;
+  verdict: AddressVerdict;
+  decidedBy: Decision | null;
+  deliveredTo: string | null;
+  request: Hop[];
+  reply: Hop[];
+}
+
+export interface WhyAnswer {
+  from: { host: string; name: string; id: string; addresses: { ip: string; network: string | null }[] };
+  to: { host: string | null; name: string; id: string | null; kind: Target['kind'] };
+  flow: { proto: Flow['proto']; port: number | null };
+  verdict: AddressVerdict;
+  addresses: AddressAnswer[];
+  dns: { resolves: boolean; network: string | null; note: string };
+}
+
+function networkName(e: Endpoint): string | null {
+  return e.network?.name ?? null;
+}
+
+/** Docker's embedded DNS answers a container's name only to containers sharing a user-defined network with it. */
+export function nameResolution(a: ContainerModel, b: ContainerModel): WhyAnswer['dns'] {
+  if (a.host !== b.host) return { resolves: false, network: null, note: `${b.name} is on another host: Docker's DNS does not resolve it from ${a.name}; use its address` };
+  const shared = a.endpoints.map((e) => e.network).find((n) => n && !n.isDefaultBridge && b.endpoints.some((e) => e.network?.id === n.id));
+  if (shared) return { resolves: true, network: shared.name, note: `${b.name} resolves from ${a.name} through Docker's embedded DNS on ${shared.name}` };
+  const onDefault = a.endpoints.some((e) => e.network?.isDefaultBridge) && b.endpoints.some((e) => e.network?.isDefaultBridge);
+  return {
+    resolves: false,
+    network: null,
+    note: onDefault
+      ? `the name ${b.name} does not resolve from ${a.name}: the default bridge has no embedded DNS (only user-defined networks do)`
+      : `the name ${b.name} does not resolve from ${a.name}: they share no user-defined network`,
+  };
+}
+
+export function combine(verdicts: AddressVerdict[]): AddressVerdict {
+  if (verdicts.includes('reachable')) return 'reachable';
+  if (verdicts.includes('unknown')) return 'unknown';
+  return 'blocked';
+}
+
+export function why(world: World, fromText: string, toText: string, flow: Flow): WhyAnswer {
+  const a = resolveContainer(world, fromText);
+  const target = resolve(world, toText);
+  const dests: { ip: number; network: string | null }[] =
+    target.kind === 'container'
+      ? target.container.endpoints.map((e) => ({ ip: e.ip, network: networkName(e) }))
+      : [{ ip: target.ip, network: null }];
+  const addresses: AddressAnswer[] = dests.map((d) => {
+    const r = walkFlow(world, { kind: 'container', container: a }, d.ip, flow);
+    return { ip: numberToIp(d.ip), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
+  });
+  const to: WhyAnswer['to'] =
+    target.kind === 'container'
+      ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container' }
+      : target.kind === 'host'
+        ? { host: target.host.name, name: `host ${target.host.name} (${numberToIp(target.ip)})`, id: null, kind: 'host' }
+        : { host: null, name: numberToIp(target.ip), id: null, kind: 'address' };
+  const dns =
+    target.kind === 'container'
+      ? nameResolution(a, target.container)
+      : { resolves: false, network: null, note: 'the destination was given as an address' };
+  return {
+    from: { host: a.host.name, name: qualifiedName(a, world), id: a.docker.id, addresses: a.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) },
+    to,
+    flow: { proto: flow.proto, port: flow.port },
+    verdict: addresses.length === 0 ? 'unknown' : combine(addresses.map((x) => x.verdict)),
+    addresses,
+    dns,
+  };
+}
