@@ -156,7 +156,7 @@ export class LabHost {
     return run('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, NETDIAG_BIN, ...args], { timeoutMs, env: { ...this.env, ...extraEnv } });
   }
 
-  /** Start a container from the lab image; `cmd` defaults to sleeping forever. */
+  /** Start a container from the lab image; by default it serves HTTP on port 80, so TCP probes have a listener. */
   async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[] } = {}): Promise<string> {
     const args = ['run', '-d', '--name', name];
     // Docker refuses a hostname for containers sharing another namespace's UTS settings.
@@ -164,7 +164,7 @@ export class LabHost {
     if (opts.network) args.push('--network', opts.network);
     for (const p of opts.publish ?? []) args.push('-p', p);
     for (const c of opts.capAdd ?? []) args.push('--cap-add', c);
-    args.push('bb:lab', ...(opts.cmd ?? ['sleep', '2147483647']));
+    args.push('bb:lab', ...(opts.cmd ?? ['httpd', '-f', '-p', '80', '-h', '/var/www']));
     return (await this.docker(args)).trim();
   }
 
@@ -183,6 +183,7 @@ export class LabHost {
 export class Lab {
   readonly hosts: LabHost[] = [];
   private switchNs: string | null = null;
+  private switchReady: Promise<string> | null = null;
   private constructor(
     readonly id: string,
     readonly dir: string,
@@ -208,8 +209,12 @@ export class Lab {
     await must('tar', ['-C', root, '-cf', join(this.dir, 'rootfs.tar'), '.']);
   }
 
-  private async lanSwitch(): Promise<string> {
-    if (this.switchNs) return this.switchNs;
+  /** The LAN: one bridge in a namespace of its own; created once even when hosts start concurrently. */
+  private lanSwitch(): Promise<string> {
+    return (this.switchReady ??= this.createSwitch());
+  }
+
+  private async createSwitch(): Promise<string> {
     const ns = `${NS_PREFIX}-${this.id}-sw`;
     await must('ip', ['netns', 'add', ns]);
     this.switchNs = ns;

@@ -2,8 +2,8 @@
 import type { Lab, LabHost } from './lab.js';
 
 /**
- * The seed: alpine-01 on the default bridge; net-redis with redis-1 and redis-2 (redis-2 serving HTTP on 80,
- * published as 8080). ip_forward is 0 when dockerd starts, so Docker enables it and sets FORWARD's policy to DROP.
+ * The seed: alpine-01 on the default bridge; net-redis with redis-1 and redis-2 (every container serves HTTP on 80;
+ * redis-2's is published as 8080). ip_forward is 0 when dockerd starts, so Docker enables it and sets FORWARD's policy to DROP.
  */
 export async function seedScenario(lab: Lab, name = 'h1', opts: { bip?: string; lan?: string } = {}): Promise<LabHost> {
   const h = await lab.host(name, { bip: opts.bip, lan: opts.lan });
@@ -11,7 +11,7 @@ export async function seedScenario(lab: Lab, name = 'h1', opts: { bip?: string; 
   await Promise.all([
     h.run('alpine-01'),
     h.run('redis-1', { network: 'net-redis' }),
-    h.run('redis-2', { network: 'net-redis', publish: ['8080:80'], cmd: ['httpd', '-f', '-p', '80', '-h', '/var/www'] }),
+    h.run('redis-2', { network: 'net-redis', publish: ['8080:80'] }),
   ]);
   return h;
 }

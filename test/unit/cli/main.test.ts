@@ -35,7 +35,10 @@ describe('netdiag command line', () => {
   it('demo runs from the built binary without root or Docker, and exits 0', async () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [`${REPO}/dist/cli/bin.js`, 'demo'], { env: { PATH: '/nonexistent', DOCKER_HOST: 'unix:///nonexistent' } });
     expect(stderr).toBe('');
-    expect(stdout).toMatch(/network net-redis/);
-    expect(stdout).toMatch(/alpine-01 eth0 ↔ veth\w+ on bridge docker0/);
+    expect(stdout).toMatch(/alpine-01 → redis-1 \(ping\): blocked/);
+    expect(stdout).toMatch(/decided by lab-h1: filter DOCKER-ISOLATION-STAGE-2 rule 1/);
+    expect(stdout).toMatch(/-A DOCKER-ISOLATION-STAGE-2 -o br-[0-9a-f]{12} -j DROP/);
+    expect(stdout).toMatch(/\$ docker network connect net-redis alpine-01/);
+    expect(stdout).toMatch(/\$ iptables -w -I DOCKER-USER/);
   });
 });

@@ -1,0 +1,41 @@
+// Ground truth: probe every pair for real from inside the containers and compare with what the model says.
+import { mapLimit } from '../../collectors/collector.js';
+import { parseSnapshot } from '../../collectors/snapshot.js';
+import type { HostSnapshot } from '../../collectors/snapshot.js';
+import { buildWorld } from '../../rules/model/build.js';
+import { matrix } from '../../rules/matrix.js';
+import type { Flow } from '../../rules/walk/path.js';
+import type { LabHost } from './lab.js';
+
+export async function snapshotOf(h: LabHost): Promise<HostSnapshot> {
+  const r = await h.netdiag(['snapshot', '--host-name', h.name]);
+  if (r.exitCode !== 0) throw new Error(`snapshot of ${h.name} failed: ${r.stderr}`);
+  const s = parseSnapshot(JSON.parse(r.stdout));
+  if (s.errors.length > 0) throw new Error(`snapshot of ${h.name} has errors: ${JSON.stringify(s.errors)}`);
+  return s;
+}
+
+export interface Agreement {
+  total: number;
+  agree: number;
+  disagreements: string[];
+  table: string[];
+}
+
+/** Every ordered pair of containers across `hosts`, every address: model verdict vs a real probe. */
+export async function agreement(hosts: LabHost[], flow: Flow, label: string): Promise<Agreement> {
+  const snaps = await Promise.all(hosts.map(snapshotOf));
+  const world = buildWorld(snaps);
+  const pairs = matrix(world, flow);
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const checks = pairs.flatMap((p) => p.addresses.map((a) => ({ p, a })));
+  const results = await mapLimit(checks, 16, async ({ p, a }) => {
+    const [hostName, name] = p.from.includes('/') ? (p.from.split('/') as [string, string]) : [hosts[0]!.name, p.from];
+    const h = byName.get(hostName)!;
+    const real = await h.probe(name, a.ip, flow.port ?? undefined);
+    return { line: `${p.from} → ${p.to} ${a.ip}: model ${a.verdict}, probe ${real ? 'reachable' : 'blocked'}`, ok: (a.verdict === 'reachable') === real && a.verdict !== 'unknown' };
+  });
+  const out: Agreement = { total: results.length, agree: results.filter((r) => r.ok).length, disagreements: results.filter((r) => !r.ok).map((r) => r.line), table: results.map((r) => r.line) };
+  console.log(`agreement [${label}, ${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}]: ${out.agree}/${out.total} pairs×addresses${out.disagreements.length ? `\n  DISAGREE ${out.disagreements.join('\n  DISAGREE ')}` : ''}`);
+  return out;
+}
