@@ -49,3 +49,30 @@ test('capture seed fixtures', { timeout: 300_000 }, async () => {
     await lab.teardown();
   }
 });
+
+// The topology of moby's iptablesdoc scenarios (bridge1 = 192.0.2.0/24, c1 = 192.0.2.2 with -p 8080:80, docker0),
+// plus a container on docker0 and a second host on the LAN with routes both ways, so the rule dumps of Docker
+// 27–29 can be evaluated around real interfaces, routes and containers.
+test('capture moby topology', { timeout: 300_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const [h1, h2] = await Promise.all([lab.host('docker', { lan: '10.66.0.1/24' }), lab.host('peer', { lan: '10.66.0.2/24', bip: '10.200.0.1/24' })]);
+    await h1.docker(['network', 'create', '-o', 'com.docker.network.bridge.name=bridge1', '--subnet', '192.0.2.0/24', '--gateway', '192.0.2.1', 'bridge1']);
+    await h1.run('c1', { network: 'bridge1', publish: ['8080:80'] });
+    await h1.run('c0');
+    await h2.run('peer-1');
+    await h1.mustExec('ip', ['route', 'add', '10.200.0.0/24', 'via', '10.66.0.2']);
+    await h2.mustExec('ip', ['route', 'add', '192.0.2.0/24', 'via', '10.66.0.1']);
+    await h2.mustExec('ip', ['route', 'add', '172.17.0.0/16', 'via', '10.66.0.1']);
+    const dir = join(OUT, 'moby-topology');
+    await mkdir(dir, { recursive: true });
+    for (const h of [h1, h2]) {
+      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+    }
+  } finally {
+    await lab.teardown();
+  }
+});
