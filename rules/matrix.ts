@@ -1,6 +1,7 @@
-// Every ordered pair of containers in view, each with a verdict per destination address.
-import { numberToIp } from './iptables/addr.js';
+// Every ordered pair of containers in view, each with a verdict per destination address. Containers that every rule
+// and route treats alike share one walk per destination class, so a thousand containers do not cost a million walks.
 import type { ContainerModel, World } from './model/types.js';
+import { classKeys } from './classes.js';
 import { qualifiedName } from './resolve.js';
 import type { AddressVerdict } from './trace.js';
 import { walkFlow } from './walk/path.js';
@@ -14,20 +15,77 @@ export interface MatrixPair {
   addresses: { ip: string; verdict: AddressVerdict }[];
 }
 
-/** Containers that can be a source: running, with a namespace netdiag read (or the host's). */
-export function matrixContainers(world: World): ContainerModel[] {
-  return world.hosts.flatMap((h) => h.containers).filter((c) => c.netns !== 'unknown' || c.docker.networkModeKind === 'none');
+export interface MatrixStats {
+  pairs: number;
+  walks: number;
+  classes: number;
 }
 
-export function matrix(world: World, flow: Flow): MatrixPair[] {
+/** Containers that can be a source: running, with a namespace netdiag read (or the host's). */
+export function matrixContainers(world: World): ContainerModel[] {
+  return world.hosts.flatMap((h) => h.containers).filter((c) => c.netns !== 'unknown');
+}
+
+/** No address at all (network none): nothing can reach it, which is a fact, not a gap in what netdiag knows. */
+export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]): AddressVerdict {
+  if (verdicts.length === 0) return b.netns === 'sandbox' ? 'blocked' : 'unknown';
+  return combine(verdicts);
+}
+
+/**
+ * Visit every ordered pair without keeping them: a thousand containers make a million pairs, and callers that print
+ * them should not hold them all. The addresses array handed over is shared between pairs with the same answer.
+ */
+export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void): MatrixStats {
   const cs = matrixContainers(world);
-  const pairs: MatrixPair[] = [];
-  for (const a of cs) {
-    for (const b of cs) {
-      if (a === b) continue;
-      const addresses = b.endpoints.map((e) => ({ ip: numberToIp(e.ip), verdict: walkFlow(world, { kind: 'container', container: a }, e.ip, flow).outcome }));
-      pairs.push({ from: qualifiedName(a, world), to: qualifiedName(b, world), verdict: addresses.length === 0 ? 'unknown' : combine(addresses.map((x) => x.verdict)), addresses });
+  const keys = classKeys(world, cs);
+  const classIds = new Map<string, number>();
+  const classOf = cs.map((c) => {
+    const k = keys.get(c) as string;
+    let id = classIds.get(k);
+    if (id === undefined) classIds.set(k, (id = classIds.size));
+    return id;
+  });
+  const n = classIds.size;
+  const names = cs.map((c) => qualifiedName(c, world));
+  // One entry per (source class, destination class, same-class flag): the verdict for each destination address.
+  const cache: (AddressVerdict[] | undefined)[] = new Array(n * n * 2);
+  // Per destination, the addresses answer for each source class (shared by every pair with that answer).
+  const shared: (MatrixPair['addresses'] | undefined)[][] = cs.map(() => new Array(n * 2));
+  let walks = 0;
+  let count = 0;
+  for (let i = 0; i < cs.length; i++) {
+    const a = cs[i] as ContainerModel;
+    for (let j = 0; j < cs.length; j++) {
+      if (i === j) continue;
+      const b = cs[j] as ContainerModel;
+      const ca = classOf[i] as number;
+      const cb = classOf[j] as number;
+      // Two members of one class are still two different containers (a container never asks about itself).
+      const key = (ca * n + cb) * 2 + (ca === cb ? 1 : 0);
+      let verdicts = cache[key];
+      if (!verdicts) {
+        verdicts = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow).outcome);
+        walks += verdicts.length;
+        cache[key] = verdicts;
+      }
+      const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
+      const slot = ca * 2 + (ca === cb ? 1 : 0);
+      let addresses = perB[slot];
+      if (!addresses) {
+        const vs = verdicts;
+        perB[slot] = addresses = b.endpoints.map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
+      }
+      visit({ from: names[i] as string, to: names[j] as string, verdict: verdictOfAddresses(b, verdicts), addresses });
+      count++;
     }
   }
+  return { pairs: count, walks, classes: n };
+}
+
+export function matrix(world: World, flow: Flow, stats?: MatrixStats): MatrixPair[] {
+  const pairs: MatrixPair[] = [];
+  const s = eachPair(world, flow, (p) => pairs.push(p));
+  if (stats) Object.assign(stats, s);
   return pairs;
 }

@@ -5,6 +5,7 @@ import { qualifiedName, resolve, resolveContainer } from './resolve.js';
 import type { Target } from './resolve.js';
 import type { AddressVerdict, Decision, Hop } from './trace.js';
 import { walkFlow } from './walk/path.js';
+import { verdictOfAddresses } from './matrix.js';
 import type { Flow } from './walk/path.js';
 
 export interface AddressAnswer {
@@ -78,7 +79,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow):
     from: { host: a.host.name, name: qualifiedName(a, world), id: a.docker.id, addresses: a.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) },
     to,
     flow: { proto: flow.proto, port: flow.port },
-    verdict: addresses.length === 0 ? 'unknown' : combine(addresses.map((x) => x.verdict)),
+    verdict: target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict)),
     addresses,
     dns,
   };

@@ -1,28 +1,61 @@
-// `netdiag matrix`: every ordered pair of containers, one verdict each (per address in --json).
-import { matrix } from '../../rules/matrix.js';
+// `netdiag matrix`: every ordered pair of containers, one verdict each (per address in --json), streamed.
+import { eachPair } from '../../rules/matrix.js';
+import type { MatrixPair } from '../../rules/matrix.js';
 import { parseFlow } from '../flow-option.js';
 import type { Io } from '../io.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 
+/** Output in chunks: a thousand containers make a million lines, which one string or one JSON.stringify would hold. */
+function chunked(io: Io): { write(s: string): void; flush(): void } {
+  let buf = '';
+  return {
+    write(s) {
+      buf += s;
+      if (buf.length > 1 << 20) this.flush();
+    },
+    flush() {
+      if (buf.length > 0) io.stdout(buf);
+      buf = '';
+    },
+  };
+}
+
 export async function matrixCommand(opts: SourceOptions & { port?: string; json?: boolean }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
   const world = await loadWorld(opts, io);
-  const pairs = matrix(world, flow);
+  const out = chunked(io);
+  const counts = { reachable: 0, blocked: 0, unknown: 0 };
+  // Each pair's text is "from" (the same for a whole row) plus a tail that pairs with the same answer share.
+  const tails = new WeakMap<MatrixPair['addresses'], string>();
   if (opts.json) {
-    io.stdout(`${JSON.stringify({ flow, pairs })}\n`);
+    out.write(`{"flow":${JSON.stringify(flow)},"pairs":[`);
+    let sep = '';
+    let lastFrom = '';
+    let head = '';
+    eachPair(world, flow, (p) => {
+      counts[p.verdict]++;
+      if (p.from !== lastFrom) head = `{"from":${JSON.stringify((lastFrom = p.from))},`;
+      let tail = tails.get(p.addresses);
+      if (tail === undefined) tails.set(p.addresses, (tail = `"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}`));
+      out.write(sep + head + tail);
+      sep = ',';
+    });
+    out.write(']}\n');
   } else {
     const st = styleFor(io);
-    const w = Math.max(4, ...pairs.map((p) => p.from.length));
-    const w2 = Math.max(2, ...pairs.map((p) => p.to.length));
-    io.stdout(`${'FROM'.padEnd(w)}  ${'TO'.padEnd(w2)}  VERDICT\n`);
-    for (const p of pairs) {
+    const names = world.hosts.flatMap((h) => h.containers.map((c) => (world.hosts.length > 1 ? `${h.name}/${c.name}` : c.name)));
+    const w = Math.max(4, ...names.map((n) => n.length));
+    out.write(`${'FROM'.padEnd(w)}  ${'TO'.padEnd(w)}  VERDICT\n`);
+    eachPair(world, flow, (p) => {
+      counts[p.verdict]++;
       const per = p.addresses.length > 1 ? `  (${p.addresses.map((a) => `${a.ip} ${a.verdict}`).join(', ')})` : '';
-      io.stdout(`${p.from.padEnd(w)}  ${p.to.padEnd(w2)}  ${st.verdict(p.verdict)}${per}\n`);
-    }
-    const n = (v: string) => pairs.filter((p) => p.verdict === v).length;
-    io.stdout(`\n${pairs.length} pairs: ${n('reachable')} reachable, ${n('blocked')} blocked, ${n('unknown')} unknown\n`);
+      out.write(`${p.from.padEnd(w)}  ${p.to.padEnd(w)}  ${st.verdict(p.verdict)}${per}\n`);
+    });
+    const total = counts.reachable + counts.blocked + counts.unknown;
+    out.write(`\n${total} pairs: ${counts.reachable} reachable, ${counts.blocked} blocked, ${counts.unknown} unknown\n`);
   }
-  return pairs.some((p) => p.verdict === 'unknown') ? 3 : 0;
+  out.flush();
+  return counts.unknown > 0 ? 3 : 0;
 }

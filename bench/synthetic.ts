@@ -1,0 +1,73 @@
+// A synthetic Docker 20.10 host for benches: N user-defined networks with M containers each, with the rules, links
+// and routes dockerd 20.10 writes for them (the layout of the lab's captured seed host, repeated).
+import type { HostSnapshot, Interface, Route } from '../collectors/snapshot.js';
+import { SNAPSHOT_SCHEMA } from '../collectors/snapshot.js';
+
+const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+
+export function syntheticHost(networks: number, perNetwork: number, name = 'synthetic'): HostSnapshot {
+  const interfaces: Interface[] = [{ ifindex: 1, name: 'lo', kind: null, master: null, portState: null, mtu: 65536, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: '127.0.0.1', prefixLen: 8, scope: 'host' }] }];
+  const routes: Route[] = [];
+  const route = (r: Partial<Route> & { dst: string }): Route => ({ table: 'main', type: 'unicast', family: 'inet', dev: null, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [], ...r });
+  const dockerNets: HostSnapshot['docker'] extends infer D ? (D extends { networks: infer N } ? N : never) : never = [];
+  const containers: NonNullable<HostSnapshot['docker']>['containers'] = [];
+  const sandboxLinks: NonNullable<HostSnapshot['links']>['sandboxes'] = [];
+  const sandboxRoutes: NonNullable<HostSnapshot['routes']>['sandboxes'] = [];
+  const forward: string[] = [];
+  const stage1: string[] = [];
+  const stage2: string[] = [];
+  const postrouting: string[] = [];
+  const natDocker: string[] = [];
+  let ifindex = 2;
+  for (let n = 0; n < networks; n++) {
+    const id = `${hex(n + 1, 12)}${'0'.repeat(52)}`;
+    const br = `br-${id.slice(0, 12)}`;
+    const subnet = `172.${20 + Math.floor(n / 256)}.${n % 256}.0/24`;
+    const base = subnet.split('.').slice(0, 3).join('.');
+    dockerNets.push({ id, name: `net-${n}`, driver: 'bridge', scope: 'local', bridge: br, subnets: [{ subnet, gateway: `${base}.1`, ipRange: null }], internal: false, attachable: false, ipv6: false, icc: true, masquerade: true, gatewayModeIpv4: 'nat', isDefaultBridge: false, options: {}, labels: {} });
+    interfaces.push({ ifindex: ifindex++, name: br, kind: 'bridge', master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: `${base}.1`, prefixLen: 24, scope: 'global' }] });
+    routes.push(route({ dst: subnet, dev: br, prefsrc: `${base}.1` }), route({ table: 'local', type: 'local', dst: `${base}.1/32`, dev: br, prefsrc: `${base}.1`, scope: 'host' }));
+    // dockerd 20.10 inserts each network's FORWARD rules at the top, newest first.
+    forward.unshift(`-A FORWARD -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-A FORWARD -o ${br} -j DOCKER`, `-A FORWARD -i ${br} ! -o ${br} -j ACCEPT`, `-A FORWARD -i ${br} -o ${br} -j ACCEPT`);
+    stage1.unshift(`-A DOCKER-ISOLATION-STAGE-1 -i ${br} ! -o ${br} -j DOCKER-ISOLATION-STAGE-2`);
+    stage2.unshift(`-A DOCKER-ISOLATION-STAGE-2 -o ${br} -j DROP`);
+    postrouting.unshift(`-A POSTROUTING -s ${subnet} ! -o ${br} -j MASQUERADE`);
+    natDocker.unshift(`-A DOCKER -i ${br} -j RETURN`);
+    for (let c = 0; c < perNetwork; c++) {
+      const ip = `${base}.${c + 2}`;
+      const cid = `${hex(n * perNetwork + c + 1, 16)}${'c'.repeat(48)}`;
+      const veth = `veth${hex(n * perNetwork + c, 7)}`;
+      const hostIndex = ifindex++;
+      interfaces.push({ ifindex: hostIndex, name: veth, kind: 'veth', master: br, portState: 'forwarding', mtu: 1500, mac: null, up: true, lowerUp: true, peer: { ifindex: 2, netnsId: n * perNetwork + c, name: null }, addresses: [] });
+      containers.push({ id: cid, name: `c${n}-${c}`, image: 'bb:lab', state: 'running', pid: 1000 + n * perNetwork + c, networkMode: `net-${n}`, networkModeKind: 'network', sharesNetnsWith: null, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, endpoints: [{ network: `net-${n}`, networkId: id, endpointId: cid, ip, prefixLen: 24, gateway: `${base}.1`, mac: null, ipv6: null, aliases: [], dnsNames: [] }], ports: [], labels: {} });
+      sandboxLinks.push({ containerId: cid, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, interfaces: [{ name: 'eth0', ifindex: 2, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: { ifindex: hostIndex, name: veth }, bridge: br }] });
+      sandboxRoutes.push({ containerId: cid, routes: [route({ dst: '0.0.0.0/0', dev: 'eth0', gateway: `${base}.1`, protocol: 'boot', scope: 'global' }), route({ dst: subnet, dev: 'eth0', prefsrc: ip }), route({ table: 'local', type: 'local', dst: `${ip}/32`, dev: 'eth0', prefsrc: ip, scope: 'host' })], rules: [] });
+    }
+  }
+  const rules = (chain: string[]) => chain.map((text, i) => ({ index: i + 1, text, packets: 0, bytes: 0 }));
+  const chain = (n: string, policy: 'ACCEPT' | 'DROP' | null, r: string[]) => ({ name: n, policy, packets: 0, bytes: 0, rules: rules(r) });
+  return {
+    schema: SNAPSHOT_SCHEMA,
+    name,
+    collectedAt: new Date(0).toISOString(),
+    durationMs: 0,
+    netdiagVersion: 'synthetic',
+    collectors: { docker: { status: 'ok', durationMs: 0 }, links: { status: 'ok', durationMs: 0 }, routes: { status: 'ok', durationMs: 0 }, firewall: { status: 'ok', durationMs: 0 }, sysctls: { status: 'ok', durationMs: 0 }, host: { status: 'ok', durationMs: 0 } },
+    errors: [],
+    docker: { endpoint: 'synthetic', version: '20.10.24', apiVersion: '1.41', os: 'linux', firewallBackend: null, networks: dockerNets, containers },
+    links: { interfaces, sandboxes: sandboxLinks },
+    routes: { routes, rules: [], sandboxes: sandboxRoutes },
+    firewall: {
+      backend: 'nf_tables',
+      version: '1.8.9',
+      otherBackend: null,
+      findings: [],
+      tables: [
+        { name: 'filter', chains: [chain('INPUT', 'ACCEPT', []), chain('FORWARD', 'DROP', ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-ISOLATION-STAGE-1', ...forward]), chain('OUTPUT', 'ACCEPT', []), chain('DOCKER', null, []), chain('DOCKER-ISOLATION-STAGE-1', null, [...stage1, '-A DOCKER-ISOLATION-STAGE-1 -j RETURN']), chain('DOCKER-ISOLATION-STAGE-2', null, [...stage2, '-A DOCKER-ISOLATION-STAGE-2 -j RETURN']), chain('DOCKER-USER', null, ['-A DOCKER-USER -j RETURN'])] },
+        { name: 'nat', chains: [chain('PREROUTING', 'ACCEPT', ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER']), chain('INPUT', 'ACCEPT', []), chain('OUTPUT', 'ACCEPT', ['-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER']), chain('POSTROUTING', 'ACCEPT', postrouting), chain('DOCKER', null, natDocker)] },
+      ],
+    },
+    sysctls: { values: { 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' } },
+    host: null,
+  };
+}

@@ -1,0 +1,56 @@
+// Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
+import { cidrText, inCidr, parseCidr } from './iptables/addr.js';
+import type { Cidr } from './iptables/ast.js';
+import type { ContainerModel, World } from './model/types.js';
+
+/**
+ * Address predicates in the world: every CIDR or range a rule matches on, every host route, every NAT target. Two
+ * addresses inside exactly the same predicates are indistinguishable to every rule and route lookup on the hosts.
+ */
+function predicates(world: World): { cidrs: Cidr[]; ranges: [number, number][]; physdev: boolean } {
+  const seen = new Map<string, Cidr>();
+  const ranges: [number, number][] = [];
+  let physdev = false;
+  const add = (c: Cidr) => seen.set(cidrText(c), c);
+  for (const h of world.hosts) {
+    for (const table of h.ruleset?.values() ?? []) {
+      for (const chain of table.values()) {
+        for (const r of chain.rules) {
+          for (const m of r.parsed.matches) {
+            if (m.kind === 'src' || m.kind === 'dst' || m.kind === 'ctorigdst' || m.kind === 'ctorigsrc') add(m.cidr);
+            else if (m.kind === 'iprange') ranges.push([m.from, m.to]);
+            else if (m.kind === 'physdev' && m.iface) physdev = true;
+          }
+          const t = r.parsed.target;
+          if (t.kind === 'DNAT' && t.toIp !== null) add({ addr: t.toIp, bits: 32 });
+        }
+      }
+    }
+    for (const list of h.routing?.tables.values() ?? []) for (const e of list) add({ addr: e.net, bits: e.bits });
+    for (const ip of h.localAddrs.keys()) add({ addr: ip, bits: 32 });
+    for (const p of h.published) for (const e of p.container.endpoints) add({ addr: e.ip, bits: 32 });
+  }
+  return { cidrs: [...seen.values()], ranges, physdev };
+}
+
+export function classKeys(world: World, containers: ContainerModel[]): Map<ContainerModel, string> {
+  const { cidrs, ranges, physdev } = predicates(world);
+  const addrClass = (ip: number) => {
+    let bits = '';
+    for (const c of cidrs) bits += inCidr(ip, c) ? '1' : '0';
+    for (const [a, b] of ranges) bits += ip >= a && ip <= b ? '1' : '0';
+    return bits;
+  };
+  const out = new Map<ContainerModel, string>();
+  for (const c of containers) {
+    const own = new Map(c.endpoints.map((e, i) => [e.ipText, `@${i}`]));
+    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', e.bridge ?? '-', e.iface, e.prefixLen, addrClass(e.ip), physdev ? e.hostVeth : ''].join(','));
+    // The container's own routes, with its own addresses abstracted (they differ between members of a class).
+    const routes = [...(c.routing?.tables.entries() ?? [])]
+      .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/32$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)
+      .join('|');
+    const ports = c.docker.ports.map((p) => `${p.hostIp}:${p.hostPort}/${p.protocol}`).join(',');
+    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.docker.sharesNetnsWith ? c.docker.id : '', eps.join('+'), routes, ports].join('#'));
+  }
+  return out;
+}
