@@ -1,7 +1,11 @@
 // `npm run bench`: every speed figure netdiag promises, measured and printed beside the alternative (never asserted).
 import { Lab, labUnavailable } from '../test/lab/lab.js';
+import { benchMatrix } from './matrix.js';
 import { benchSnapshot } from './snapshot.js';
+import { benchWhy } from './why.js';
+import type { ProbeCost } from './why.js';
 
+let probes: ProbeCost | null = null;
 const why = labUnavailable();
 if (why) {
   console.log(`bench: the lab benches need a real dockerd and were not run: ${why}`);
@@ -9,7 +13,9 @@ if (why) {
   const lab = await Lab.create();
   try {
     await benchSnapshot(lab);
+    probes = await benchWhy(lab);
   } finally {
     await lab.teardown();
   }
 }
+await benchMatrix(probes);
