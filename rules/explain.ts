@@ -23,7 +23,7 @@ export function describeDecision(d: Decision): string {
   const where = d.direction === 'reply' ? ' (on the reply)' : '';
   switch (d.kind) {
     case 'rule':
-      return `${d.host}: ${d.table} ${d.chain} rule ${d.index}${where}${d.packets !== undefined ? ` — ${d.packets} packets matched so far` : ''}`;
+      return `${d.host}: ${d.table} ${d.chain} rule ${d.index}${where}${d.packets !== undefined ? ` — ${d.packets} packet${d.packets === 1 ? '' : 's'} matched so far` : ''}`;
     case 'policy':
       return `${d.host}: ${d.table} ${d.chain} policy${where}`;
     default:
