@@ -6,6 +6,10 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { demoCommand } from './commands/demo.js';
 import { whyCommand } from './commands/why.js';
 import { matrixCommand } from './commands/matrix.js';
+import { fixCommand } from './commands/fix.js';
+import type { FixOptions } from './commands/fix.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { probeCommand } from './commands/probe.js';
 import { NETDIAG_VERSION } from '../collectors/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -51,6 +55,40 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
     .action(run((opts: { port?: string; snapshot?: string[]; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
+
+  program
+    .command('fix')
+    .description('ranked fixes for a blocked pair, with their predicted effect; --apply changes the host, verifies, keeps a rollback')
+    .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
+    .argument('<to>', 'container or address')
+    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
+    .option('--apply', 'apply the top fix (or --fix ID), verify it with a live probe, undo it if that fails')
+    .option('--fix <id>', 'the fix to apply (default: the top one)')
+    .option('--yes', 'do not ask for confirmation; accept a fix that opens more than this pair')
+    .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
+    .option('--snapshot <file>', 'suggest fixes from this snapshot (repeatable; not with --apply)', collect)
+    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--json', 'machine-readable output')
+    .action(run((a: string, b: string, opts: FixOptions) => fixCommand(a, b, opts, io)));
+
+  program
+    .command('rollback')
+    .description('undo an applied fix or plan')
+    .argument('<id>', 'the ID printed when it was applied')
+    .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
+    .option('--json', 'machine-readable output')
+    .action(run((id: string, opts: { json?: boolean; stateDir?: string }) => rollbackCommand(id, opts, io)));
+
+  program
+    .command('probe')
+    .description('live probe from inside A\'s network namespace: ping, or a TCP connect with --port (exit 0 reachable, 1 not)')
+    .argument('<from>', 'container')
+    .argument('<to>', 'container or address')
+    .option('--port <port>', 'a TCP port, as N/tcp (default: ping)')
+    .option('--timeout <ms>', 'how long to wait for an answer', '2000')
+    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--json', 'machine-readable output')
+    .action(run((a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }) => probeCommand(a, b, opts, io)));
 
   program
     .command('demo')

@@ -9,6 +9,9 @@ import { walkFlow } from '../walk/path.js';
 import { combine, why } from '../why.js';
 import type { WhyAnswer } from '../why.js';
 import { applyPatch } from './patch.js';
+import { stepCommand } from '../plan.js';
+import type { PlanStep } from '../plan.js';
+import { tokenize } from '../iptables/tokenize.js';
 import type { Patch } from './patch.js';
 
 export interface Fix {
@@ -23,6 +26,8 @@ export interface Fix {
   note: string;
   discouraged: boolean;
   patch: Patch | null;
+  /** What --apply executes, in order; empty for a fix netdiag only explains. */
+  steps: PlanStep[];
 }
 
 /** FNV-1a, for short stable fix IDs (rules/ stays free of node: modules). */
@@ -33,6 +38,11 @@ function shortHash(text: string): string {
 }
 
 const SIDE_EFFECT_LIMIT = 60;
+
+/** A fix's ID: stable for the same change on the same host, so applying it twice is recognised. */
+function fixId(parts: string[]): string {
+  return `fx-${shortHash(parts.join('\u0000'))}`;
+}
 
 function verdictOf(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict {
   const vs = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow).outcome);
@@ -65,7 +75,7 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
   const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
   const a = resolveContainer(world, answer.from.name);
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
-  const fixes: Omit<Fix, 'id' | 'alsoOpens' | 'predicted'>[] = [];
+  const fixes: (Omit<Fix, 'id' | 'alsoOpens' | 'predicted' | 'commands'> & { id: string })[] = [];
   const portMatch = flow.proto === 'icmp' ? '-p icmp' : `-p ${flow.proto} --dport ${flow.port}`;
   const portReply = flow.proto === 'icmp' ? '-p icmp' : `-p ${flow.proto} --sport ${flow.port}`;
 
@@ -74,9 +84,10 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
       const n = ep.network;
       if (!n || a.endpoints.some((e) => e.network?.id === n.id)) continue;
       fixes.push({
+        id: fixId(['connect', a.host.name, a.docker.id, n.id]),
         kind: 'network-connect',
         title: `connect ${a.name} to ${n.name}`,
-        commands: [`docker network connect ${n.name} ${a.name}`],
+        steps: [{ kind: 'docker-network-connect', host: a.host.name, network: n.name, networkId: n.id, container: a.docker.id, containerName: a.name }],
         scope: `${a.name} joins ${n.name}: it can reach every container there, and they can reach it at its new address`,
         note: `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`,
         discouraged: false,
@@ -87,9 +98,10 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
       const n = ep.network;
       if (!n || b.endpoints.some((e) => e.network?.id === n.id)) continue;
       fixes.push({
+        id: fixId(['connect', b.host.name, b.docker.id, n.id]),
         kind: 'network-connect',
         title: `connect ${b.name} to ${n.name}`,
-        commands: [`docker network connect ${n.name} ${b.name}`],
+        steps: [{ kind: 'docker-network-connect', host: b.host.name, network: n.name, networkId: n.id, container: b.docker.id, containerName: b.name }],
         scope: `${b.name} joins ${n.name}: every container there can reach it at its new address`,
         note: `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
         discouraged: false,
@@ -102,15 +114,19 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
   const srcIp = blockedAddr?.source ?? null;
   const dstHost = b?.host ?? a.host;
   if (blockedAddr && srcIp && dstHost.ruleset?.get('filter')?.has('DOCKER-USER')) {
-    const tag = `netdiag:${shortHash(`${a.docker.id}>${blockedAddr.ip}/${flow.proto}/${flow.port}`)}`;
+    const id = fixId(['docker-user', dstHost.name, srcIp, blockedAddr.ip, flow.proto, String(flow.port)]);
+    // The comment carries the fix's ID, so rollback deletes exactly these rules and nothing an administrator wrote.
+    const tag = `netdiag:${id}`;
     const rules = [
       `-A DOCKER-USER -s ${srcIp}/32 -d ${blockedAddr.ip}/32 ${portMatch} -m comment --comment ${tag} -j ACCEPT`,
       `-A DOCKER-USER -s ${blockedAddr.ip}/32 -d ${srcIp}/32 ${portReply} -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment ${tag} -j ACCEPT`,
     ];
     fixes.push({
+      id,
       kind: 'docker-user',
       title: `accept ${a.name} → ${blockedAddr.ip} in DOCKER-USER`,
-      commands: rules.map((r) => `iptables -w -I ${r.slice(3)}`).reverse(),
+      // Inserted last-first with -I, so the request rule ends up on top.
+      steps: [...rules].reverse().map((r) => ({ kind: 'iptables-insert' as const, host: dstHost.name, table: 'filter', chain: 'DOCKER-USER', rule: tokenize(r).slice(2) })),
       scope: `exactly ${srcIp} → ${blockedAddr.ip} (${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}) and its replies; nothing else`,
       note: 'DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD and survives daemon restarts (not reboots). Inserted with -I, ahead of any leftover -j RETURN.',
       discouraged: false,
@@ -121,9 +137,10 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
   for (const host of world.hosts) {
     if (host.ipForward === false) {
       fixes.push({
+        id: fixId(['ip-forward', host.name]),
         kind: 'ip-forward',
         title: `enable forwarding on ${host.name}`,
-        commands: ['sysctl -w net.ipv4.ip_forward=1'],
+        steps: [{ kind: 'sysctl', host: host.name, key: 'net.ipv4.ip_forward', value: '1' }],
         scope: `${host.name} forwards packets between all its interfaces`,
         note: 'Docker normally enables this itself; make it persistent in /etc/sysctl.d/.',
         discouraged: false,
@@ -138,9 +155,10 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     const isAdmin = d.chain === 'DOCKER-USER' || (!dockerOwned && !/(docker0|br-[0-9a-f]{12})/.test(d.text));
     if (isAdmin) {
       fixes.push({
+        id: fixId(['remove-rule', d.host, d.table ?? 'filter', d.text]),
         kind: 'remove-rule',
         title: `remove the administrator's rule that drops it (${d.table} ${d.chain} #${d.index})`,
-        commands: [`iptables -w -t ${d.table} -D ${d.text.slice(3)}`],
+        steps: [{ kind: 'iptables-delete', host: d.host, table: d.table ?? 'filter', chain: d.chain, rule: tokenize(d.text).slice(2), position: d.index ?? 1 }],
         scope: 'everything that rule was dropping',
         note: 'Someone added this rule on purpose: check why before removing it.',
         discouraged: false,
@@ -148,9 +166,11 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
       });
     } else if (dockerOwned) {
       fixes.push({
+        id: fixId(['edit-docker-chain', d.host, d.table ?? 'filter', d.text]),
         kind: 'edit-docker-chain',
         title: `delete Docker's own rule ${d.table} ${d.chain} #${d.index} (discouraged)`,
-        commands: [`iptables -w -t ${d.table} -D ${d.text.slice(3)}`],
+        // Shown, never applied: netdiag does not edit chains Docker owns.
+        steps: [],
         scope: `everything that rule isolates, for every container on the networks it names`,
         note: `Docker owns ${d.chain} and rewrites it whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
         discouraged: true,
@@ -167,7 +187,8 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     const forward = why(after, answer.from.name, answer.to.name, flow).verdict;
     const reverse = b ? why(after, answer.to.name, answer.from.name, flow).verdict : 'unknown';
     const alsoOpens = b ? opened(world, after, flow, aKey, bKey, small ? null : [aKey, bKey]) : [];
-    return { ...f, id: `fx-${shortHash(JSON.stringify(f.patch ?? f.commands))}`, predicted: { forward, reverse }, alsoOpens };
+    const commands = f.steps.length > 0 ? f.steps.map(stepCommand) : [`iptables -w -t ${d?.table} -D ${d?.text?.slice(3)}`];
+    return { ...f, commands, predicted: { forward, reverse }, alsoOpens };
   });
   const rank = (f: Fix) => (f.predicted.forward === 'reachable' ? 0 : 100) + (f.discouraged ? 50 : 0) + Math.min(f.alsoOpens.length, 40);
   return predicted.sort((x, y) => rank(x) - rank(y));

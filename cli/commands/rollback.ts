@@ -1,0 +1,26 @@
+// `netdiag rollback ID`: undo an applied fix or plan from its journal (also after a crash or a restart).
+import { rollbackChange } from '../../agent/actuation/apply.js';
+import { liveStepContext, StepError } from '../../agent/actuation/steps.js';
+import { Journal } from '../../agent/actuation/journal.js';
+import type { Io } from '../io.js';
+import { UsageError } from '../io.js';
+import { stateDir } from '../state-dir.js';
+import { readFile } from 'node:fs/promises';
+
+export async function rollbackCommand(id: string, opts: { json?: boolean; stateDir?: string }, io: Io): Promise<number> {
+  const dir = stateDir(opts.stateDir, io);
+  let r;
+  try {
+    r = await rollbackChange(id, { stateDir: dir, steps: liveStepContext((p) => readFile(p, 'utf8').catch(() => null)), progress: (l) => io.stderr(`netdiag: ${id}: ${l}\n`) });
+  } catch (error) {
+    if (error instanceof StepError) throw new UsageError(`${error.message}; the rollback stopped and can be run again`, error.hint);
+    throw error;
+  }
+  if (!r) {
+    const known = await Journal.list(dir);
+    throw new UsageError(`no applied fix or plan ${JSON.stringify(id)} in ${dir}`, known.length ? `known: ${known.join(', ')}` : 'nothing has been applied from this state directory');
+  }
+  if (opts.json) io.stdout(`${JSON.stringify(r)}\n`);
+  else io.stdout(r.status === 'already-rolled-back' ? `${id}: already rolled back\n` : `${id}: rolled back${r.undone.length ? `\n${r.undone.map((u) => `  ${u.changed ? 'undid' : 'already gone'}: ${u.command}`).join('\n')}` : ''}\n`);
+  return 0;
+}
