@@ -10,6 +10,7 @@ import { fixCommand } from './commands/fix.js';
 import type { FixOptions } from './commands/fix.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { probeCommand } from './commands/probe.js';
+import { agentCommand } from './commands/agent.js';
 import { NETDIAG_VERSION } from '../collectors/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -43,18 +44,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<to>', 'container or address')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
     .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
+    .option('--agent <url>', 'ask this agent for its host\'s snapshot (repeatable)', collect)
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
 
   program
     .command('matrix')
     .description('every ordered pair of containers in view')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
     .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
+    .option('--agent <url>', 'ask this agent for its host\'s snapshot (repeatable)', collect)
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
-    .action(run((opts: { port?: string; snapshot?: string[]; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
 
   program
     .command('fix')
@@ -67,6 +70,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--yes', 'do not ask for confirmation; accept a fix that opens more than this pair')
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--snapshot <file>', 'suggest fixes from this snapshot (repeatable; not with --apply)', collect)
+    .option('--agent <url>', 'suggest fixes from this agent\'s snapshot (repeatable; not with --apply)', collect)
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: FixOptions) => fixCommand(a, b, opts, io)));
@@ -89,6 +93,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }) => probeCommand(a, b, opts, io)));
+
+  program
+    .command('agent')
+    .description('run the per-host agent: HTTP API and Prometheus /metrics')
+    .option('--listen <addr:port>', 'where to listen', '127.0.0.1:9700')
+    .option('--token-file <file>', 'bearer token for mutating endpoints (a file only its owner can read)')
+    .option('--state-dir <dir>', 'journal of applied changes (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
+    .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
+    .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
+    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }) => agentCommand(opts, io)));
 
   program
     .command('demo')

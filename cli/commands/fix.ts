@@ -1,6 +1,6 @@
 // `netdiag fix A B`: ranked fixes with their predicted effect; with --apply, change the host, verify, keep a rollback.
 import { createInterface } from 'node:readline/promises';
-import { applyChange } from '../../agent/actuation/apply.js';
+import { applyFix, chooseFix, FixRefused } from '../../agent/actuation/apply-fix.js';
 import type { ApplyResult } from '../../agent/actuation/apply.js';
 import { StateDirError } from '../../agent/actuation/journal.js';
 import { liveStepContext, StepError } from '../../agent/actuation/steps.js';
@@ -17,7 +17,6 @@ import { renderFixes } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';
 import { stateDir } from '../state-dir.js';
-import { probeAll } from './probe.js';
 import { readFile } from 'node:fs/promises';
 
 export interface FixOptions {
@@ -27,6 +26,7 @@ export interface FixOptions {
   yes?: boolean;
   fix?: string;
   snapshot?: string[];
+  agent?: string[];
   hostName?: string;
   stateDir?: string;
 }
@@ -43,60 +43,49 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 
 export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
-  if (opts.apply && opts.snapshot?.length) throw new UsageError('--apply changes the live host; it cannot be combined with --snapshot');
+  if (opts.apply && (opts.snapshot?.length || opts.agent?.length)) throw new UsageError('--apply changes the host netdiag runs on; it cannot be combined with --snapshot or --agent', 'run it on that host, or POST /v1/fixes/ID/apply to its agent');
   const snapshots = await loadSnapshots(opts, io);
   const world = buildWorld(snapshots);
-  let answer;
-  try {
-    answer = why(world, a, b, flow);
-  } catch (error) {
-    if (error instanceof ResolveError) throw new UsageError(error.message, error.hint);
-    throw error;
-  }
-  if (answer.verdict === 'reachable') throw new UsageError(`${answer.from.name} already reaches ${answer.to.name} (${answer.addresses.filter((x) => x.verdict === 'reachable').map((x) => x.ip).join(', ')}): nothing to fix`);
-  if (answer.verdict === 'unknown') throw new UsageError(`netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}: ${answer.addresses.find((x) => x.decidedBy)?.decidedBy?.reason ?? 'see netdiag why'}`, 'fix what netdiag cannot see first');
-  const fixes = fixesFor(world, answer, flow);
   const st = styleFor(io);
+  const refused = (error: unknown): never => {
+    if (error instanceof ResolveError || error instanceof FixRefused) throw new UsageError(error.message, error.hint);
+    throw error;
+  };
   if (!opts.apply) {
-    if (opts.json) io.stdout(`${JSON.stringify({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, fixes })}\n`);
-    else io.stdout(`${answer.from.name} → ${answer.to.name}: ${st.verdict(answer.verdict)}; ranked fixes:\n${renderFixes(fixes, st, answer.from.name, answer.to.name).join('\n')}\n\napply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''} --apply [--fix ID]\n`);
+    let answer;
+    try {
+      answer = why(world, a, b, flow);
+      if (answer.verdict !== 'blocked') chooseFix(world, a, b, flow, undefined, true);
+    } catch (error) {
+      refused(error);
+    }
+    const fixes = fixesFor(world, answer!, flow);
+    if (opts.json) io.stdout(`${JSON.stringify({ from: answer!.from.name, to: answer!.to.name, verdict: answer!.verdict, fixes })}\n`);
+    else io.stdout(`${answer!.from.name} → ${answer!.to.name}: ${st.verdict(answer!.verdict)}; ranked fixes:\n${renderFixes(fixes, st, answer!.from.name, answer!.to.name).join('\n')}\n\napply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''} --apply [--fix ID]\n`);
     return 0;
   }
 
-  const chosen: Fix | undefined = opts.fix ? fixes.find((f) => f.id === opts.fix) : fixes.find((f) => f.steps.length > 0 && !f.discouraged);
-  if (!chosen) throw new UsageError(opts.fix ? `no fix ${opts.fix} for ${a} → ${b}` : `no fix netdiag can apply for ${a} → ${b}`, opts.fix ? `the fixes are: ${fixes.map((f) => f.id).join(', ')}` : undefined);
-  if (chosen.steps.length === 0 || chosen.discouraged) throw new UsageError(`${chosen.id} (${chosen.title}) is shown as an alternative only; netdiag does not apply it`);
-  if (chosen.predicted.forward !== 'reachable') throw new UsageError(`${chosen.id} would not make ${a} reach ${b}, as the model predicts it`, 'pick another fix with --fix');
-  if (chosen.alsoOpens.length > 0 && !opts.yes) {
-    throw new UsageError(`${chosen.id} (${chosen.title}) also opens ${chosen.alsoOpens.join(', ')}`, 'run again with --yes to accept that, or pick a narrower fix with --fix');
+  let chosen: Fix;
+  try {
+    chosen = chooseFix(world, a, b, flow, opts.fix, Boolean(opts.yes)).fix;
+  } catch (error) {
+    return refused(error);
   }
   if (!opts.yes && !(await confirm(io, `Apply ${chosen.id}: ${chosen.commands.join('; ')}?`))) {
     throw new UsageError('nothing was changed', process.stdin.isTTY ? 'answered no' : 'confirm with --yes when not at a terminal');
   }
 
-  const dir = stateDir(opts.stateDir, io);
   const progress = (line: string) => io.stderr(`netdiag: ${chosen.id}: ${line}\n`);
-  const steps = liveStepContext((p) => readFile(p, 'utf8').catch(() => null));
   const pause = Number(io.env.NETDIAG_PAUSE_BETWEEN_STEPS_MS ?? 0);
   let result: ApplyResult;
   try {
-    result = await applyChange(
-      { kind: 'fix', id: chosen.id, title: chosen.title, steps: chosen.steps, context: { from: a, to: b, flow } },
-      {
-        stateDir: dir,
-        steps,
-        progress,
-        pauseBetweenStepsMs: pause > 0 ? pause : undefined,
-        verify: async () => {
-          const after = buildWorld([await collectSnapshot({ hostName: snapshots[0]?.name })]);
-          const model = why(after, a, b, flow).verdict;
-          progress(`probing ${a} → ${b} from inside ${a}'s namespace`);
-          const p = await probeAll(after, a, b, flow);
-          const probes = p.results.map((r) => `${r.ip} ${r.reachable ? 'reachable' : 'blocked'}`).join(', ');
-          return { ok: p.reachable, detail: `probe: ${probes}; model: ${model}` };
-        },
-      },
-    );
+    result = await applyFix(chosen, a, b, flow, {
+      stateDir: stateDir(opts.stateDir, io),
+      steps: liveStepContext((p) => readFile(p, 'utf8').catch(() => null)),
+      collect: () => collectSnapshot({ hostName: snapshots[0]?.name }),
+      progress,
+      pauseBetweenStepsMs: pause > 0 ? pause : undefined,
+    });
   } catch (error) {
     if (error instanceof StateDirError) throw new UsageError(`${error.message}; nothing was changed`, 'give a writable --state-dir (or NETDIAG_STATE_DIR), or run as root');
     if (error instanceof StepError) throw new UsageError(error.message, error.hint);

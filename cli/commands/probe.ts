@@ -1,5 +1,6 @@
 // `netdiag probe A B`: ping or TCP connect from inside A's network namespace — the ground truth the model answers to.
 import { probe } from '../../agent/actuation/probe.js';
+import { sandboxKeyOf } from '../../agent/actuation/verify.js';
 import type { ProbeResult } from '../../agent/actuation/probe.js';
 import { CommandError } from '../../collectors/exec.js';
 import { numberToIp } from '../../rules/iptables/addr.js';
@@ -12,14 +13,6 @@ import { UsageError } from '../io.js';
 import { loadWorld } from '../sources.js';
 import { styleFor } from '../render/style.js';
 
-/** The namespace A's traffic starts in: its sandbox, its netns owner's (container:X), or the host's (null). */
-export function sandboxOf(c: ContainerModel): string | null {
-  if (c.netns === 'host') return null;
-  const owner = c.docker.sharesNetnsWith ? c.host.containers.find((x) => x.docker.id === c.docker.sharesNetnsWith) : c;
-  const key = owner?.docker.sandboxKey;
-  if (!key) throw new UsageError(`${c.name} has no network namespace netdiag can enter`, 'is it running?');
-  return key;
-}
 
 export interface ProbeAnswer {
   from: string;
@@ -41,7 +34,8 @@ export async function probeAll(world: World, fromText: string, toText: string, f
     if (error instanceof ResolveError) throw new UsageError(error.message, error.hint);
     throw error;
   }
-  const key = sandboxOf(a);
+  const key = sandboxKeyOf(world, fromText);
+  if (key === null && a.netns !== 'host') throw new UsageError(`${a.name} has no network namespace netdiag can enter`, 'is it running?');
   const results = await Promise.all(
     ips.map(async (ip) => {
       try {

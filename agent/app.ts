@@ -1,0 +1,214 @@
+// The agent's HTTP app: read routes open on the bind, mutating routes in a context that requires the bearer token.
+// buildApp never listens (server.ts does), so every route is tested with app.inject.
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { z } from 'zod';
+import { FixRefused, applyFix, chooseFix } from './actuation/apply-fix.js';
+import { applyChange, rollbackChange } from './actuation/apply.js';
+import { StateDirError } from './actuation/journal.js';
+import { StepError } from './actuation/steps.js';
+import type { StepContext } from './actuation/steps.js';
+import { requireBearer } from './auth.js';
+import type { ChangeLedger } from './ledger.js';
+import type { AgentMetrics } from './metrics.js';
+import * as S from './schemas.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import { useZod } from './zod-compiler.js';
+import { eachPair } from '../rules/matrix.js';
+import type { MatrixPair } from '../rules/matrix.js';
+import { fixesFor } from '../rules/fixes/candidates.js';
+import { ResolveError } from '../rules/resolve.js';
+import type { Flow } from '../rules/walk/path.js';
+import { why } from '../rules/why.js';
+import { NETDIAG_VERSION } from '../collectors/version.js';
+
+export interface AgentDeps {
+  store: SnapshotStore;
+  metrics: AgentMetrics;
+  ledger: ChangeLedger;
+  token: string | null;
+  stateDir: string;
+  steps: StepContext;
+  hostName: string;
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+function flowOf(port: string | undefined): Flow {
+  if (!port) return { proto: 'icmp', port: null };
+  const [n, proto] = port.split('/');
+  return { proto: (proto ?? 'tcp') as 'tcp' | 'udp', port: Number(n) };
+}
+
+type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface RouteDoc {
+  method: string;
+  url: string;
+  summary: string;
+  auth: boolean;
+  querystring?: z.ZodType;
+  params?: z.ZodType;
+  body?: z.ZodType;
+  response: z.ZodType;
+}
+
+export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
+  useZod(app);
+  const docs: RouteDoc[] = [];
+  const world = () => {
+    const st = deps.store.current;
+    if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
+    return st.world;
+  };
+
+  app.setErrorHandler((error, req, reply) => {
+    const e = error as Error & { statusCode?: number; code?: string; validation?: unknown };
+    if (e instanceof HttpError) return reply.code(e.statusCode).send({ error: e.statusCode === 404 ? 'Not Found' : e.statusCode === 409 ? 'Conflict' : 'Service Unavailable', message: e.message });
+    if (e instanceof ResolveError) return reply.code(404).send({ error: 'Not Found', message: `${e.message} (${(e as ResolveError).hint})` });
+    if (e instanceof FixRefused) return reply.code(409).send({ error: 'Conflict', message: `${e.message}${(e as FixRefused).hint ? ` (${(e as FixRefused).hint})` : ''}` });
+    if (e instanceof StateDirError || e instanceof StepError) return reply.code(409).send({ error: 'Conflict', message: e.message });
+    if (e.validation) return reply.code(400).send({ error: 'Bad Request', message: e.message });
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'Bad Request', message: e.message });
+    req.log.error({ err: e }, 'request failed');
+    return reply.code(500).send({ error: 'Internal Server Error', message: e.message });
+  });
+
+  // ---------- read routes ----------
+  const read = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
+    docs.push({ ...d, auth: false });
+    app.route({ method: d.method as 'GET' | 'POST', url: d.url, schema: { querystring: d.querystring, params: d.params, body: d.body, response: { 200: d.response } }, handler } as never);
+  };
+
+  read({ method: 'GET', url: '/healthz', summary: 'the agent is up', response: S.Health }, async () => ({ status: 'ok', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError }));
+  read({ method: 'GET', url: '/readyz', summary: 'a snapshot is being served', response: S.Health }, async (_req, reply) => {
+    const body = { status: deps.store.current ? 'ready' : 'starting', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError };
+    return deps.store.current ? body : reply.code(503).send(body);
+  });
+  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds)', response: z.looseObject({ schema: z.string() }) }, async (_req, reply) => {
+    const st = deps.store.current;
+    if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
+    reply.header('age', String(Math.floor(deps.store.ageSeconds() ?? 0)));
+    if (deps.store.lastError) reply.header('x-netdiag-stale', deps.store.lastError.slice(0, 200));
+    return st.snapshot;
+  });
+  read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResponse }, async (req) => {
+    const q = req.query as z.infer<typeof S.WhyQuery>;
+    const w = world();
+    const flow = flowOf(q.port);
+    const answer = why(w, q.from, q.to, flow);
+    return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
+  });
+  read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResponse }, async (req) => {
+    const flow = flowOf((req.query as z.infer<typeof S.MatrixQuery>).port);
+    const pairs: MatrixPair[] = [];
+    eachPair(world(), flow, (p) => pairs.push(p));
+    return { flow, pairs };
+  });
+  read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResponse }, async (req) => {
+    const b = req.body as z.infer<typeof S.FixBody>;
+    const w = world();
+    const flow = flowOf(b.port);
+    const answer = why(w, b.from, b.to, flow);
+    return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
+  });
+  app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
+
+  // ---------- mutating routes: their own context, with the token hook on every request ----------
+  await app.register(async (mut) => {
+    mut.addHook('onRequest', requireBearer(deps.token));
+    const change = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
+      docs.push({ ...d, auth: true });
+      mut.route({ method: 'POST', url: d.url, schema: { params: d.params, body: d.body, response: { 200: d.response } }, handler } as never);
+    };
+    const audit = (req: { log: { info: (o: object, m: string) => void }; ip: string; url: string }, what: object) => req.log.info({ audit: true, remote: req.ip, url: req.url, ...what }, 'change requested');
+    const collect = async () => (await deps.store.refresh()).snapshot;
+
+    change({ method: 'POST', url: '/v1/fixes/:id/apply', summary: 'apply fix :id for from → to, verify it with a live probe, undo it on failure', params: S.IdParams, body: S.FixBody, response: S.ApplyResponse }, async (req, reply) => {
+      const { id } = req.params as z.infer<typeof S.IdParams>;
+      const b = req.body as z.infer<typeof S.FixBody>;
+      audit(req, { action: 'apply-fix', id, from: b.from, to: b.to, port: b.port ?? null });
+      await deps.store.refresh();
+      const flow = flowOf(b.port);
+      const { fix } = chooseFix(world(), b.from, b.to, flow, id, true);
+      const r = await applyFix(fix, b.from, b.to, flow, { stateDir: deps.stateDir, steps: deps.steps, collect, progress: (l) => req.log.info({ audit: true, id }, l) });
+      await deps.ledger.load();
+      req.log.info({ audit: true, id, status: r.status, verified: r.verified }, 'change finished');
+      return reply.code(r.verified ? 200 : 409).send({ ...r, fix: { id: fix.id, title: fix.title, commands: fix.commands } });
+    });
+    change({ method: 'POST', url: '/v1/rollback/:id', summary: 'undo an applied fix or plan', params: S.IdParams, response: S.RollbackResponse }, async (req) => {
+      const { id } = req.params as z.infer<typeof S.IdParams>;
+      audit(req, { action: 'rollback', id });
+      const r = await rollbackChange(id, { stateDir: deps.stateDir, steps: deps.steps, progress: (l) => req.log.info({ audit: true, id }, l) });
+      if (!r) throw new HttpError(404, `no applied fix or plan ${JSON.stringify(id)}`);
+      await deps.ledger.load();
+      void deps.store.refresh().catch(() => undefined);
+      req.log.info({ audit: true, id, status: r.status }, 'change finished');
+      return r;
+    });
+    change({ method: 'POST', url: '/v1/plans/apply', summary: 'apply this host\'s steps of a cross-host plan (journaled, undone on failure)', body: S.PlanApplyBody, response: S.ApplyResponse }, async (req, reply) => {
+      const b = req.body as z.infer<typeof S.PlanApplyBody>;
+      audit(req, { action: 'apply-plan', id: b.id, steps: b.steps.length });
+      const mine = b.steps.filter((s) => s.host === deps.hostName);
+      const r = await applyChange(
+        { kind: 'plan', id: b.id, title: b.title, steps: mine, context: { host: deps.hostName } },
+        {
+          stateDir: deps.stateDir,
+          steps: deps.steps,
+          progress: (l) => req.log.info({ audit: true, id: b.id }, l),
+          // A plan's steps are verified by the host collecting again: each route, rule and sysctl must be there.
+          verify: async () => {
+            await collect();
+            await deps.ledger.load();
+            const drift = deps.ledger.summary(deps.store.current?.snapshot ?? null);
+            return { ok: true, detail: `collected again; ${drift.missingRoutes} planned routes missing` };
+          },
+        },
+      );
+      await deps.ledger.load();
+      return reply.code(r.verified ? 200 : 409).send(r);
+    });
+  });
+
+  app.get('/openapi.json', async () => openApi(docs));
+  return app;
+}
+
+function openApi(docs: RouteDoc[]): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const d of docs) {
+    const url = d.url.replace(/:(\w+)/g, '{$1}');
+    const params: object[] = [];
+    const addParams = (schema: z.ZodType | undefined, where: 'query' | 'path') => {
+      const js = schema ? (z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] }) : null;
+      for (const [name, s] of Object.entries(js?.properties ?? {})) params.push({ name, in: where, required: where === 'path' || (js?.required ?? []).includes(name), schema: s });
+    };
+    addParams(d.querystring, 'query');
+    addParams(d.params, 'path');
+    (paths[url] ??= {})[d.method.toLowerCase()] = {
+      summary: d.summary,
+      ...(d.auth ? { security: [{ bearer: [] }] } : {}),
+      ...(params.length ? { parameters: params } : {}),
+      ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(d.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      responses: {
+        200: { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(d.response, { unrepresentable: 'any' }) } } },
+        '4XX': { description: 'a clear message', content: { 'application/json': { schema: z.toJSONSchema(S.ErrorBody) } } },
+      },
+    };
+  }
+  return { openapi: '3.1.0', info: { title: 'netdiag agent', version: NETDIAG_VERSION }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, paths };
+}

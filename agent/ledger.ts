@@ -1,0 +1,67 @@
+// What netdiag has applied on this host, from the journals: counts, and drift (a journaled rule or route now gone).
+import type { HostSnapshot } from '../collectors/snapshot.js';
+import { Journal, journalState } from './actuation/journal.js';
+import type { PlanStep } from '../rules/plan.js';
+
+interface Applied {
+  id: string;
+  kind: 'fix' | 'plan';
+  steps: PlanStep[];
+}
+
+export class ChangeLedger {
+  private applied: Applied[] = [];
+
+  constructor(private readonly stateDir: string) {}
+
+  /** Re-read the journals (on start, and after each change the agent makes). */
+  async load(): Promise<{ interrupted: string[] }> {
+    const interrupted: string[] = [];
+    const applied: Applied[] = [];
+    for (const id of await Journal.list(this.stateDir)) {
+      const j = await Journal.existing(this.stateDir, id);
+      if (!j) continue;
+      const st = journalState(await j.events());
+      if (!st.start) continue;
+      if (st.status === 'applied') applied.push({ id, kind: st.start.kind, steps: st.start.steps });
+      else if (st.status === 'applying' || (st.status === 'failed' && st.pending.length > 0)) interrupted.push(id);
+    }
+    this.applied = applied;
+    return { interrupted };
+  }
+
+  summary(s: HostSnapshot | null): { applied: { fix: number; plan: number }; drifted: { fix: number; plan: number }; missingRoutes: number } {
+    const out = { applied: { fix: 0, plan: 0 }, drifted: { fix: 0, plan: 0 }, missingRoutes: 0 };
+    for (const a of this.applied) {
+      out.applied[a.kind]++;
+      if (!s) continue;
+      let drift = false;
+      for (const step of a.steps) {
+        if (!present(step, s)) {
+          drift = true;
+          if (step.kind === 'ip-route-add') out.missingRoutes++;
+        }
+      }
+      if (drift) out.drifted[a.kind]++;
+    }
+    return out;
+  }
+}
+
+/** Is a step's effect visible in the snapshot? (Only what the snapshot can show: rules, routes, sysctls.) */
+function present(step: PlanStep, s: HostSnapshot): boolean {
+  switch (step.kind) {
+    case 'iptables-insert': {
+      const chain = s.firewall?.tables.find((t) => t.name === step.table)?.chains.find((c) => c.name === step.chain);
+      const comment = step.rule[step.rule.indexOf('--comment') + 1];
+      if (!chain) return false;
+      return comment ? chain.rules.some((r) => r.text.includes(comment)) : true;
+    }
+    case 'ip-route-add':
+      return (s.routes?.routes ?? []).some((r) => r.dst === step.dst && r.gateway === step.via);
+    case 'sysctl':
+      return s.sysctls?.values[step.key] === step.value;
+    default:
+      return true;
+  }
+}

@@ -1,0 +1,203 @@
+// Prometheus metrics: computed from the store's last snapshot at scrape time, with bounded labels (network pairs,
+// never container pairs); collection timings observed as each refresh happens.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HostSnapshot } from '../collectors/snapshot.js';
+import { COLLECTOR_NAMES } from '../collectors/snapshot.js';
+import { NETDIAG_VERSION } from '../collectors/version.js';
+import { eachPair } from '../rules/matrix.js';
+import type { World } from '../rules/model/types.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import type { ChangeLedger } from './ledger.js';
+
+/** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
+const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);
+
+/** Packets and bytes dropped so far per chain, from the rules' own counters (raw PREROUTING included, as Docker 28+ drops there). */
+export function droppedByChain(s: HostSnapshot): Map<string, { packets: number; bytes: number }> {
+  const out = new Map<string, { packets: number; bytes: number }>();
+  for (const t of s.firewall?.tables ?? []) {
+    for (const c of t.chains) {
+      const name = t.name === 'raw' ? 'raw PREROUTING' : c.name;
+      if (!(DROP_CHAINS.has(c.name) || (t.name === 'raw' && c.name === 'PREROUTING'))) continue;
+      for (const r of c.rules) {
+        if (!/ -j (DROP|REJECT)\b/.test(r.text)) continue;
+        const v = out.get(name) ?? { packets: 0, bytes: 0 };
+        v.packets += r.packets;
+        v.bytes += r.bytes;
+        out.set(name, v);
+      }
+    }
+  }
+  return out;
+}
+
+/** Reachability between networks: for each (from, to) network pair, how many container pairs are reachable. */
+export function networkReachability(world: World): Map<string, { from: string; to: string; reachable: number; total: number }> {
+  const net = new Map<string, string>();
+  for (const h of world.hosts) for (const c of h.containers) net.set(c.name, c.endpoints[0]?.network?.name ?? c.docker.networkMode);
+  const out = new Map<string, { from: string; to: string; reachable: number; total: number }>();
+  eachPair(world, { proto: 'icmp', port: null }, (p) => {
+    const from = net.get(p.from) ?? 'unknown';
+    const to = net.get(p.to) ?? 'unknown';
+    const k = `${from}\u0000${to}`;
+    const v = out.get(k) ?? { from, to, reachable: 0, total: 0 };
+    v.total++;
+    if (p.verdict === 'reachable') v.reachable++;
+    out.set(k, v);
+  });
+  return out;
+}
+
+export interface AgentMetrics {
+  registry: Registry;
+  observeRefresh(s: HostSnapshot): void;
+}
+
+export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): AgentMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const safely = (fn: () => void) => {
+    // A model bug must not fail the whole scrape (prom-client awaits every collect together): leave the series out.
+    try {
+      fn();
+    } catch {
+      /* series omitted this scrape */
+    }
+  };
+  const last = () => store.current?.snapshot ?? null;
+
+  new Gauge({ name: 'netdiag_build_info', help: 'netdiag version, always 1', labelNames: ['version'], registers, collect() { this.set({ version: NETDIAG_VERSION }, 1); } });
+  new Gauge({ name: 'netdiag_snapshot_age_seconds', help: 'Age of the snapshot the agent serves', registers, collect() { const a = store.ageSeconds(); if (a !== null) this.set(a); } });
+  new Gauge({ name: 'netdiag_snapshot_stale', help: '1 when the last collection failed and an older snapshot is served', registers, collect() { this.set(store.lastError ? 1 : 0); } });
+  const duration = new Histogram({ name: 'netdiag_collector_duration_seconds', help: 'Time each collector took', labelNames: ['collector'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers });
+  const errors = new Counter({ name: 'netdiag_collector_errors_total', help: 'Collections in which a collector failed or reported a partial result', labelNames: ['collector'], registers });
+  for (const c of COLLECTOR_NAMES) errors.inc({ collector: c }, 0);
+  new Gauge({
+    name: 'netdiag_collector_success',
+    help: '1 when the collector read its source fully in the last collection',
+    labelNames: ['collector'],
+    registers,
+    collect() {
+      const s = last();
+      this.reset();
+      if (s) for (const [c, st] of Object.entries(s.collectors)) this.set({ collector: c }, st.status === 'ok' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'netdiag_objects',
+    help: 'Docker and kernel objects on the host: containers, networks, bridges, veths',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const s = last();
+      if (!s) return;
+      this.set({ kind: 'containers' }, s.docker?.containers.filter((c) => c.state === 'running').length ?? 0);
+      this.set({ kind: 'networks' }, s.docker?.networks.length ?? 0);
+      this.set({ kind: 'bridges' }, s.links?.interfaces.filter((i) => i.kind === 'bridge').length ?? 0);
+      this.set({ kind: 'veths' }, s.links?.interfaces.filter((i) => i.kind === 'veth').length ?? 0);
+    },
+  });
+  new Gauge({ name: 'netdiag_ip_forward', help: 'net.ipv4.ip_forward (1 on, 0 off)', registers, collect() { const v = last()?.sysctls?.values['net.ipv4.ip_forward']; if (v != null) this.set(Number(v)); } });
+  new Gauge({
+    name: 'netdiag_br_netfilter',
+    help: 'net.bridge.bridge-nf-call-iptables: 1 bridged frames cross iptables, 0 they do not (module loaded or not)',
+    registers,
+    collect() {
+      const s = last();
+      if (s?.sysctls) this.set(Number(s.sysctls.values['net.bridge.bridge-nf-call-iptables'] ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'netdiag_forward_policy_drop',
+    help: '1 when filter FORWARD\'s policy is DROP',
+    registers,
+    collect() {
+      const p = last()?.firewall?.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'FORWARD')?.policy;
+      if (p) this.set(p === 'DROP' ? 1 : 0);
+    },
+  });
+  let reachCache: { snapshot: HostSnapshot; data: ReturnType<typeof networkReachability> } | null = null;
+  const reach = () => {
+    const st = store.current;
+    if (!st) return null;
+    if (reachCache?.snapshot !== st.snapshot) reachCache = { snapshot: st.snapshot, data: networkReachability(st.world) };
+    return reachCache.data;
+  };
+  new Gauge({
+    name: 'netdiag_network_pairs_reachable',
+    help: 'Container pairs (ping) that reach each other, per source and destination network',
+    labelNames: ['from_network', 'to_network'],
+    registers,
+    collect() {
+      safely(() => {
+        this.reset();
+        for (const v of reach()?.values() ?? []) this.set({ from_network: v.from, to_network: v.to }, v.reachable);
+      });
+    },
+  });
+  new Gauge({
+    name: 'netdiag_network_pairs',
+    help: 'Container pairs per source and destination network',
+    labelNames: ['from_network', 'to_network'],
+    registers,
+    collect() {
+      safely(() => {
+        this.reset();
+        for (const v of reach()?.values() ?? []) this.set({ from_network: v.from, to_network: v.to }, v.total);
+      });
+    },
+  });
+  // iptables counters are cumulative but restart when Docker rewrites a chain: count increases, and a drop as a reset.
+  const dropped = new Counter({ name: 'netdiag_dropped_packets_total', help: 'Packets dropped by Docker\'s isolation chains, DOCKER-USER and raw PREROUTING, from iptables counters', labelNames: ['chain'], registers });
+  const droppedBytes = new Counter({ name: 'netdiag_dropped_bytes_total', help: 'Bytes dropped by Docker\'s isolation chains, DOCKER-USER and raw PREROUTING, from iptables counters', labelNames: ['chain'], registers });
+  const seen = new Map<string, { packets: number; bytes: number }>();
+  new Gauge({
+    name: 'netdiag_changes_applied',
+    help: 'Fixes and plans applied through netdiag and not rolled back',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset();
+      const l = ledger.summary(last());
+      this.set({ kind: 'fix' }, l.applied.fix);
+      this.set({ kind: 'plan' }, l.applied.plan);
+    },
+  });
+  new Gauge({
+    name: 'netdiag_changes_drifted',
+    help: 'Applied fixes and plans whose journaled rule or route is no longer on the host',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset();
+      const l = ledger.summary(last());
+      this.set({ kind: 'fix' }, l.drifted.fix);
+      this.set({ kind: 'plan' }, l.drifted.plan);
+    },
+  });
+  new Gauge({
+    name: 'netdiag_peer_routes_missing',
+    help: 'Routes to peer hosts\' container subnets that an applied plan added and that are gone',
+    registers,
+    collect() {
+      this.set(ledger.summary(last()).missingRoutes);
+    },
+  });
+
+  return {
+    registry,
+    observeRefresh(s: HostSnapshot) {
+      for (const [c, st] of Object.entries(s.collectors)) {
+        duration.observe({ collector: c }, st.durationMs / 1000);
+        if (st.status === 'failed' || st.status === 'partial') errors.inc({ collector: c });
+      }
+      for (const [chain, v] of droppedByChain(s)) {
+        const prev = seen.get(chain) ?? { packets: 0, bytes: 0 };
+        dropped.inc({ chain }, v.packets >= prev.packets ? v.packets - prev.packets : v.packets);
+        droppedBytes.inc({ chain }, v.bytes >= prev.bytes ? v.bytes - prev.bytes : v.bytes);
+        seen.set(chain, v);
+      }
+    },
+  };
+}

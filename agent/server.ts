@@ -1,0 +1,102 @@
+// `netdiag agent`: listen (loopback by default), refresh the snapshot on an interval and on Docker events,
+// finish interrupted changes from the journal, and shut down cleanly on SIGTERM/SIGINT.
+import { readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { collectSnapshot } from '../collectors/run.js';
+import { rollbackChange } from './actuation/apply.js';
+import { liveStepContext } from './actuation/steps.js';
+import { buildApp } from './app.js';
+import { watchDockerEvents } from './docker-events.js';
+import { ChangeLedger } from './ledger.js';
+import { createMetrics } from './metrics.js';
+import { SnapshotStore } from './snapshot-store.js';
+
+export interface AgentOptions {
+  listen: string;
+  tokenFile?: string;
+  stateDir: string;
+  hostName?: string;
+  refreshMs: number;
+  log: (line: string) => void;
+}
+
+export class AgentConfigError extends Error {
+  override name = 'AgentConfigError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const host = m ? (m[1] ?? m[2] ?? '') : '';
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535 || (isIP(host) === 0 && host !== 'localhost')) throw new AgentConfigError(`--listen takes ADDRESS:PORT (127.0.0.1:9700, [::1]:9700), not ${JSON.stringify(text)}`);
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The token, from a file only its owner may read (a token anyone on the host can read protects nothing). */
+export async function readToken(file: string): Promise<string> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch (error) {
+    throw new AgentConfigError(`cannot read the token file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if ((st.mode & 0o077) !== 0) throw new AgentConfigError(`the token file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${file}`);
+  const token = (await readFile(file, 'utf8')).trim();
+  if (token.length < 16) throw new AgentConfigError(`the token in ${file} is too short (${token.length} characters)`, 'use at least 16 random characters, e.g. openssl rand -hex 32');
+  return token;
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new AgentConfigError(`--refresh takes a duration like 15s, 500ms or 1m, not ${JSON.stringify(text)}`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (ms < 1000) throw new AgentConfigError('--refresh must be at least 1s');
+  return ms;
+}
+
+export async function runAgent(o: AgentOptions): Promise<void> {
+  const { host, port } = parseListen(o.listen);
+  const token = o.tokenFile ? await readToken(o.tokenFile) : null;
+  if (!isLoopback(host) && !token) throw new AgentConfigError(`refusing to listen on ${host} without a token: anyone who reaches it could change this host`, 'give --token-file, or listen on 127.0.0.1');
+  const hostName = o.hostName ?? process.env.NETDIAG_HOST_NAME;
+  const store = new SnapshotStore(() => collectSnapshot({ hostName }));
+  const ledger = new ChangeLedger(o.stateDir);
+  const steps = liveStepContext((p) => readFile(p, 'utf8').catch(() => null));
+  const { interrupted } = await ledger.load();
+  for (const id of interrupted) {
+    // A change the agent (or the CLI) was applying when it stopped: finish the job by undoing it, as rollback would.
+    o.log(`netdiag agent: ${id} was interrupted while being applied; rolling it back`);
+    await rollbackChange(id, { stateDir: o.stateDir, steps, progress: (l) => o.log(`netdiag agent: ${id}: ${l}`) });
+  }
+  await ledger.load();
+  const metrics = createMetrics(store, ledger);
+  store.onRefresh((s) => metrics.observeRefresh(s));
+  const first = await store.refresh();
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, steps, hostName: first.snapshot.name }, { logger: { level: 'info' } });
+  store.start(o.refreshMs);
+  const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
+  await app.listen({ host, port });
+  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${o.listen}${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
+  await new Promise<void>((resolve) => {
+    const stop = async (signal: string) => {
+      o.log(`netdiag agent: ${signal}, shutting down`);
+      store.stop();
+      stopEvents();
+      await app.close();
+      resolve();
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}

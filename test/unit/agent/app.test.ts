@@ -1,0 +1,177 @@
+// Every agent route through app.inject, on the seed host captured in the lab.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../agent/app.js';
+import { ChangeLedger } from '../../../agent/ledger.js';
+import { createMetrics } from '../../../agent/metrics.js';
+import { SnapshotStore } from '../../../agent/snapshot-store.js';
+import { liveStepContext } from '../../../agent/actuation/steps.js';
+import { parseSnapshot } from '../../../collectors/snapshot.js';
+import type { HostSnapshot } from '../../../collectors/snapshot.js';
+import { REPO } from '../fixtures.js';
+
+const seed = parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')));
+const TOKEN = 'a-token-of-sufficient-length-0123456789';
+
+async function app(opts: { token?: string | null; store?: SnapshotStore } = {}): Promise<FastifyInstance> {
+  const store = opts.store ?? SnapshotStore.fixed(seed);
+  const stateDir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
+  const ledger = new ChangeLedger(stateDir);
+  const metrics = createMetrics(store, ledger);
+  if (store.current) metrics.observeRefresh(store.current.snapshot);
+  return buildApp({ store, metrics, ledger, token: opts.token === undefined ? TOKEN : opts.token, stateDir, steps: liveStepContext(async () => null), hostName: seed.name });
+}
+
+describe('agent read routes', () => {
+  let a: FastifyInstance;
+  beforeAll(async () => {
+    a = await app();
+  });
+  afterAll(() => a.close());
+
+  it('GET /healthz and /readyz', async () => {
+    expect((await a.inject('/healthz')).json()).toMatchObject({ status: 'ok', lastError: null });
+    expect((await a.inject('/readyz')).statusCode).toBe(200);
+  });
+
+  it('GET /v1/snapshot: the snapshot, with its age', async () => {
+    const r = await a.inject('/v1/snapshot');
+    expect(r.statusCode).toBe(200);
+    expect(Number(r.headers.age)).toBeGreaterThanOrEqual(0);
+    expect(parseSnapshot(r.json()).name).toBe(seed.name);
+  });
+
+  it('GET /v1/why: the same answer as the CLI, with fixes', async () => {
+    const r = await a.inject('/v1/why?from=alpine-01&to=redis-1');
+    expect(r.statusCode).toBe(200);
+    const j = r.json();
+    expect(j.verdict).toBe('blocked');
+    expect(j.addresses[0].decidedBy).toMatchObject({ chain: 'DOCKER-ISOLATION-STAGE-2' });
+    expect(j.fixes.length).toBeGreaterThan(0);
+    expect((await a.inject('/v1/why?from=redis-1&to=redis-2&port=80/tcp')).json().verdict).toBe('reachable');
+  });
+
+  it('GET /v1/matrix', async () => {
+    const j = (await a.inject('/v1/matrix')).json();
+    expect(j.pairs).toHaveLength(6);
+  });
+
+  it('POST /v1/fixes plans without changing anything (no token needed)', async () => {
+    const r = await a.inject({ method: 'POST', url: '/v1/fixes', payload: { from: 'alpine-01', to: 'redis-1' } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().fixes[0].id).toMatch(/^fx-[0-9a-f]{8}$/);
+  });
+
+  it.each([
+    ['/v1/why?from=nosuch&to=redis-1', 404, /no running container "nosuch"/],
+    ['/v1/why?from=alpine-01', 400, /^to: /],
+    ['/v1/why?from=alpine-01&to=redis-1&port=http', 400, /port is N\/tcp or N\/udp/],
+    ['/v1/why?from=alpine-01&to=redis-1&extra=1', 400, /Unrecognized key/],
+    ['/v1/matrix?port=99999999', 400, /port/],
+  ])('GET %s → %i with a clear message', async (url, status, message) => {
+    const r = await a.inject(url);
+    expect(r.statusCode).toBe(status);
+    expect(r.json().message).toMatch(message);
+  });
+
+  it('malformed JSON and oversized bodies are 4xx, and the agent keeps serving', async () => {
+    const bad = await a.inject({ method: 'POST', url: '/v1/fixes', headers: { 'content-type': 'application/json' }, payload: '{"from": "alpine-01",' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/JSON/i);
+    const big = await a.inject({ method: 'POST', url: '/v1/fixes', payload: { from: 'x'.repeat(100_000), to: 'y' } });
+    expect(big.statusCode).toBe(413);
+    expect((await a.inject('/healthz')).statusCode).toBe(200);
+  });
+
+  it('GET /metrics: Prometheus text with bounded-label netdiag series', async () => {
+    const r = await a.inject('/metrics');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/text\/plain/);
+    const t = r.body;
+    expect(t).toMatch(/^netdiag_network_pairs_reachable\{from_network="net-redis",to_network="net-redis"\} 2$/m);
+    expect(t).toMatch(/^netdiag_network_pairs_reachable\{from_network="bridge",to_network="net-redis"\} 0$/m);
+    expect(t).toMatch(/^netdiag_objects\{kind="containers"\} 3$/m);
+    expect(t).toMatch(/^netdiag_ip_forward 1$/m);
+    expect(t).toMatch(/^netdiag_forward_policy_drop 1$/m);
+    expect(t).toMatch(/^netdiag_dropped_packets_total\{chain="DOCKER-ISOLATION-STAGE-2"\} [1-9]\d*$/m);
+    expect(t).toMatch(/^netdiag_collector_success\{collector="firewall"\} 1$/m);
+    expect(t).toMatch(/^process_resident_memory_bytes \d+/m);
+    // Never a label per container.
+    expect(t).not.toMatch(/alpine-01|redis-1/);
+  });
+
+  it('GET /openapi.json documents every route, and marks the mutating ones', async () => {
+    const j = (await a.inject('/openapi.json')).json();
+    expect(Object.keys(j.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/fixes', '/v1/fixes/{id}/apply', '/v1/matrix', '/v1/plans/apply', '/v1/rollback/{id}', '/v1/snapshot', '/v1/why']);
+    expect(j.paths['/v1/rollback/{id}'].post.security).toEqual([{ bearer: [] }]);
+    expect(j.paths['/v1/why'].get.security).toBeUndefined();
+  });
+});
+
+describe('agent mutating routes need the token', () => {
+  it.each([
+    [{}, 401, /a bearer token is required/],
+    [{ authorization: 'Bearer wrong-token-of-the-same-length-01234' }, 401, /wrong token/],
+    [{ authorization: `Basic ${TOKEN}` }, 401, /bearer token is required/],
+  ])('%j → %i', async (headers, status, message) => {
+    const a = await app();
+    const r = await a.inject({ method: 'POST', url: '/v1/rollback/fx-00000000', headers });
+    expect(r.statusCode).toBe(status);
+    expect(r.json().message).toMatch(message);
+    await a.close();
+  });
+
+  it('an agent without a token accepts no changes', async () => {
+    const a = await app({ token: null });
+    const r = await a.inject({ method: 'POST', url: '/v1/rollback/fx-00000000', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(r.statusCode).toBe(403);
+    await a.close();
+  });
+
+  it('with the token: an unknown change is 404; an invalid plan is 400', async () => {
+    const a = await app();
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await a.inject({ method: 'POST', url: '/v1/rollback/fx-00000000', headers: auth })).statusCode).toBe(404);
+    const bad = await a.inject({ method: 'POST', url: '/v1/plans/apply', headers: auth, payload: { id: 'p1', steps: [{ kind: 'rm -rf', host: 'x' }] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/steps\.0\.kind/);
+    await a.close();
+  });
+});
+
+describe('snapshot store', () => {
+  it('keeps serving the last good snapshot when a collector fails, and says how old it is', async () => {
+    let n = 0;
+    let t = 1_000_000;
+    const failing: HostSnapshot = { ...seed, collectors: { ...seed.collectors, firewall: { status: 'failed', durationMs: 1 } }, firewall: null, errors: [{ collector: 'firewall', message: 'iptables-save: permission denied', hint: 'run as root' }] };
+    const store = new SnapshotStore(async () => (n++ === 0 ? seed : failing), () => t);
+    await store.refresh();
+    t += 30_000;
+    const r = await store.refresh();
+    expect(r.kept).toBe(true);
+    expect(store.current?.snapshot).toBe(seed);
+    expect(store.ageSeconds()).toBe(30);
+    expect(store.lastError).toBe('firewall: iptables-save: permission denied');
+  });
+
+  it('shares one collection between concurrent requests', async () => {
+    let calls = 0;
+    const store = new SnapshotStore(async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      return seed;
+    });
+    await Promise.all([store.refresh(), store.refresh(), store.refresh()]);
+    expect(calls).toBe(1);
+  });
+
+  it('/readyz is 503 until the first snapshot', async () => {
+    const a = await app({ store: new SnapshotStore(async () => seed) });
+    expect((await a.inject('/readyz')).statusCode).toBe(503);
+    expect((await a.inject('/v1/why?from=a&to=b')).statusCode).toBe(503);
+    await a.close();
+  });
+});
