@@ -66,6 +66,21 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
   useZod(app);
   const docs: RouteDoc[] = [];
+  // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served.
+  const answers = new Map<string, unknown>();
+  let answersFor: unknown = null;
+  const memo = <T>(key: string, compute: () => T): T => {
+    const snap = deps.store.current?.snapshot;
+    if (snap !== answersFor) {
+      answers.clear();
+      answersFor = snap;
+    }
+    if (answers.has(key)) return answers.get(key) as T;
+    const v = compute();
+    if (answers.size >= 256) answers.delete(answers.keys().next().value as string);
+    answers.set(key, v);
+    return v;
+  };
   const world = () => {
     const st = deps.store.current;
     if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
@@ -105,15 +120,21 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResponse }, async (req) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
-    const flow = flowOf(q.port);
-    const answer = why(w, q.from, q.to, flow);
-    return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
+    return memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}`, () => {
+      const flow = flowOf(q.port);
+      const answer = why(w, q.from, q.to, flow);
+      return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
+    });
   });
   read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResponse }, async (req) => {
-    const flow = flowOf((req.query as z.infer<typeof S.MatrixQuery>).port);
-    const pairs: MatrixPair[] = [];
-    eachPair(world(), flow, (p) => pairs.push(p));
-    return { flow, pairs };
+    const port = (req.query as z.infer<typeof S.MatrixQuery>).port;
+    const w = world();
+    return memo(`matrix\u0000${port ?? ''}`, () => {
+      const flow = flowOf(port);
+      const pairs: MatrixPair[] = [];
+      eachPair(w, flow, (p) => pairs.push(p));
+      return { flow, pairs };
+    });
   });
   read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResponse }, async (req) => {
     const b = req.body as z.infer<typeof S.FixBody>;

@@ -156,6 +156,41 @@ export class LabHost {
     return run('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, NETDIAG_BIN, ...args], { timeoutMs, env: { ...this.env, ...extraEnv } });
   }
 
+  /** An HTTP request from inside this host's namespace (where the agent listens on loopback). */
+  async http(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    const r = await must('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, join(REPO, 'dist/test/lab/http-client.js'), 'request', url, JSON.stringify(init)], { timeoutMs: 30_000 });
+    return JSON.parse(r);
+  }
+
+  /** A bounded load from inside this host's namespace. */
+  async load(url: string, requests: number, concurrency: number, init: RequestInit = {}): Promise<import('../../bench/load.js').LoadResult> {
+    const r = await must('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, join(REPO, 'dist/test/lab/http-client.js'), 'load', url, String(requests), String(concurrency), JSON.stringify(init)], { timeoutMs: 300_000 });
+    return JSON.parse(r);
+  }
+
+  /** Start a long-running process in this host's namespace (the agent, Prometheus); stopped by the returned function. */
+  startDaemon(file: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): { pid: number; stop(signal?: NodeJS.Signals): Promise<number | null> } {
+    const log = openSync(logFile, 'a');
+    const child = spawn('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { stdio: ['ignore', log, log], env: { ...process.env, ...this.env, ...env } });
+    closeSync(log);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    this.daemons.push(() => {
+      child.kill('SIGKILL');
+    });
+    return {
+      pid: child.pid as number,
+      async stop(signal: NodeJS.Signals = 'SIGTERM') {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      },
+    };
+  }
+
+  readonly daemons: (() => void)[] = [];
+
   /** Start a container from the lab image; by default it serves HTTP on port 80, so TCP probes have a listener. */
   async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[] } = {}): Promise<string> {
     const args = ['run', '-d', '--name', name];
@@ -260,6 +295,7 @@ export class Lab {
   }
 
   async teardown(): Promise<void> {
+    for (const h of this.hosts) for (const kill of h.daemons) kill();
     for (const h of this.hosts) await stopDaemon(h.dir, h.socket).catch(() => undefined);
     for (const h of this.hosts) await run('ip', ['netns', 'del', h.netns]);
     if (this.switchNs) await run('ip', ['netns', 'del', this.switchNs]);

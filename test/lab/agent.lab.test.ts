@@ -1,0 +1,141 @@
+// Lab: the agent live on a real host — Prometheus scraping it, load, bad input, Docker events, changes through it.
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab, NETDIAG_BIN, labUnavailable } from './lab.js';
+import type { LabHost } from './lab.js';
+import { seedScenario } from './scenarios.js';
+import { existsSync } from 'node:fs';
+
+const skip = labUnavailable() ?? (existsSync('/usr/bin/prometheus') ? null : 'the agent lab test needs Prometheus: apt-get install prometheus');
+if (skip) {
+  if (process.env.NETDIAG_LAB_REQUIRED) throw new Error(`NETDIAG_LAB_REQUIRED is set but: ${skip}`);
+  console.warn(`SKIPPED agent lab tests: ${skip}`);
+}
+
+const TOKEN = 'lab-token-5f0c1d2e3a4b5c6d7e8f9a0b1c2d3e4f';
+const AGENT = 'http://127.0.0.1:9700';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | null>, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v !== null && v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(300);
+  }
+}
+
+describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
+  let lab: Lab;
+  let h: LabHost;
+  let agent: ReturnType<LabHost['startDaemon']>;
+  let dir: string;
+  const auth = { headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } };
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    h = await seedScenario(lab, 'h1', { lan: '10.77.0.1/24' });
+    dir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    chmodSync(join(dir, 'token'), 0o600);
+    // A long refresh interval: anything the agent notices quickly below, it notices through Docker events.
+    agent = h.startDaemon(process.execPath, [NETDIAG_BIN, 'agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--host-name', 'h1', '--refresh', '5m'], join(dir, 'agent.log'));
+    await until('the agent to be ready', async () => ((await h.http(`${AGENT}/readyz`)).status === 200 ? true : null));
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('serves why and matrix with the CLI\'s JSON', async () => {
+    const r = await h.http(`${AGENT}/v1/why?from=alpine-01&to=redis-1`);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ verdict: 'blocked', addresses: [{ decidedBy: { chain: 'DOCKER-ISOLATION-STAGE-2' } }] });
+    const cli = await h.netdiag(['why', 'alpine-01', 'redis-1', '--json']);
+    expect(JSON.parse(cli.stdout).addresses[0].decidedBy.text).toBe(JSON.parse(r.body).addresses[0].decidedBy.text);
+  });
+
+  it('the CLI asks the agent with --agent', async () => {
+    const r = await h.netdiag(['matrix', '--agent', AGENT, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).pairs).toHaveLength(6);
+    const down = await h.netdiag(['why', 'a', 'b', '--agent', 'http://127.0.0.1:9799']);
+    expect(down.exitCode).toBe(2);
+    expect(down.stderr).toMatch(/^netdiag: cannot reach the agent at http:\/\/127\.0\.0\.1:9799: ECONNREFUSED/);
+  });
+
+  it('a real Prometheus scrapes it, and a query for a netdiag series returns data', async () => {
+    const cfg = join(dir, 'prometheus.yml');
+    writeFileSync(cfg, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: netdiag\n    static_configs:\n      - targets: ['127.0.0.1:9700']\n`);
+    h.startDaemon('/usr/bin/prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, '--web.listen-address=127.0.0.1:9090'], join(dir, 'prometheus.log'));
+    const result = await until(
+      'Prometheus to have netdiag data',
+      async () => {
+        const r = await h.http(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('netdiag_network_pairs_reachable{from_network="net-redis",to_network="net-redis"}')}`);
+        const j = JSON.parse(r.body);
+        return j.data?.result?.length > 0 ? j.data.result : null;
+      },
+      60_000,
+    );
+    expect(result[0].value[1]).toBe('2');
+    const up = JSON.parse((await h.http(`http://127.0.0.1:9090/api/v1/query?query=up{job="netdiag"}`)).body);
+    expect(up.data.result[0].value[1]).toBe('1');
+  });
+
+  it('2,000 requests at concurrency 50 against /metrics and against /v1/why, zero errors', async () => {
+    const m = await h.load(`${AGENT}/metrics`, 2000, 50);
+    const w = await h.load(`${AGENT}/v1/why?from=alpine-01&to=redis-1`, 2000, 50);
+    console.log(`agent load: /metrics p50 ${m.p50.toFixed(1)} ms p99 ${m.p99.toFixed(1)} ms; /v1/why p50 ${w.p50.toFixed(1)} ms p99 ${w.p99.toFixed(1)} ms`);
+    expect(m).toMatchObject({ requests: 2000, errors: 0 });
+    expect(w).toMatchObject({ requests: 2000, errors: 0 });
+  });
+
+  it.each([
+    ['malformed JSON', '/v1/fixes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"from":' }, 400, /JSON/i],
+    ['an unknown name', '/v1/why?from=nosuch&to=redis-1', {}, 404, /no running container "nosuch"/],
+    ['an oversized body', '/v1/fixes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'x'.repeat(100_000), to: 'y' }) }, 413, /too large/i],
+    ['no token', '/v1/rollback/fx-00000000', { method: 'POST' }, 401, /bearer token is required/],
+    ['a wrong token', '/v1/rollback/fx-00000000', { method: 'POST', headers: { authorization: 'Bearer not-the-token-at-all-0000000000000' } }, 401, /wrong token/],
+  ])('%s: a 4xx with a clear message, and the agent keeps serving', async (_what, path, init, status, message) => {
+    const r = await h.http(`${AGENT}${path}`, init as RequestInit);
+    expect(r.status).toBe(status);
+    expect(JSON.parse(r.body).message).toMatch(message);
+    expect((await h.http(`${AGENT}/healthz`)).status).toBe(200);
+  });
+
+  it('applies a fix and rolls it back through the API, with the token', async () => {
+    const plan = JSON.parse((await h.http(`${AGENT}/v1/fixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'alpine-01', to: 'redis-1' }) })).body);
+    const id = plan.fixes[0].id;
+    const applied = await h.http(`${AGENT}/v1/fixes/${id}/apply`, { method: 'POST', ...auth, body: JSON.stringify({ from: 'alpine-01', to: 'redis-1' }) });
+    expect(applied.status, applied.body).toBe(200);
+    expect(JSON.parse(applied.body)).toMatchObject({ id, status: 'applied', verified: true });
+    expect(await h.probe('alpine-01', await h.ip('redis-1', 'net-redis'))).toBe(true);
+    const metrics = (await h.http(`${AGENT}/metrics`)).body;
+    expect(metrics).toMatch(/^netdiag_changes_applied\{kind="fix"\} 1$/m);
+    const rolled = await h.http(`${AGENT}/v1/rollback/${id}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(rolled.status, rolled.body).toBe(200);
+    expect(await h.probe('alpine-01', await h.ip('redis-1', 'net-redis'))).toBe(false);
+  });
+
+  it('refreshes on Docker events: a network connect shows up without waiting for the interval', async () => {
+    await h.docker(['network', 'connect', 'net-redis', 'alpine-01']);
+    const verdict = await until('the agent to see the connect', async () => {
+      const j = JSON.parse((await h.http(`${AGENT}/v1/why?from=alpine-01&to=redis-1`)).body);
+      return j.verdict === 'reachable' ? j.verdict : null;
+    });
+    expect(verdict).toBe('reachable');
+    await h.docker(['network', 'disconnect', 'net-redis', 'alpine-01']);
+  });
+
+  it('refuses to listen beyond loopback without a token', async () => {
+    const r = await h.netdiag(['agent', '--listen', '10.77.0.1:9701']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe('netdiag: refusing to listen on 10.77.0.1 without a token: anyone who reaches it could change this host (give --token-file, or listen on 127.0.0.1)\n');
+  });
+
+  it('shuts down cleanly on SIGTERM', async () => {
+    expect(await agent.stop('SIGTERM')).toBe(0);
+  });
+});
