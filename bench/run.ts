@@ -3,6 +3,7 @@ import { Lab, labUnavailable } from '../test/lab/lab.js';
 import { benchMatrix } from './matrix.js';
 import { benchSnapshot } from './snapshot.js';
 import { benchWhy } from './why.js';
+import { benchAgent } from './agent.js';
 import type { ProbeCost } from './why.js';
 
 let probes: ProbeCost | null = null;
@@ -14,6 +15,7 @@ if (why) {
   try {
     await benchSnapshot(lab);
     probes = await benchWhy(lab);
+    await benchAgent(lab);
   } finally {
     await lab.teardown();
   }
