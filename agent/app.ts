@@ -10,6 +10,7 @@ import { StepError } from './actuation/steps.js';
 import type { StepContext } from './actuation/steps.js';
 import { requireBearer } from './auth.js';
 import type { ChangeLedger } from './ledger.js';
+import { present } from './ledger.js';
 import type { AgentMetrics } from './metrics.js';
 import * as S from './schemas.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -193,10 +194,9 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
           progress: (l) => req.log.info({ audit: true, id: b.id }, l),
           // A plan's steps are verified by the host collecting again: each route, rule and sysctl must be there.
           verify: async () => {
-            await collect();
-            await deps.ledger.load();
-            const drift = deps.ledger.summary(deps.store.current?.snapshot ?? null);
-            return { ok: true, detail: `collected again; ${drift.missingRoutes} planned routes missing` };
+            const s = await collect();
+            const missing = mine.filter((step) => !present(step, s));
+            return { ok: missing.length === 0, detail: missing.length === 0 ? `collected again: all ${mine.length} steps in place` : `collected again: ${missing.length} steps not in place (${missing.map((m) => m.kind).join(', ')})` };
           },
         },
       );

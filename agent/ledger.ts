@@ -49,7 +49,7 @@ export class ChangeLedger {
 }
 
 /** Is a step's effect visible in the snapshot? (Only what the snapshot can show: rules, routes, sysctls.) */
-function present(step: PlanStep, s: HostSnapshot): boolean {
+export function present(step: PlanStep, s: HostSnapshot): boolean {
   switch (step.kind) {
     case 'iptables-insert': {
       const chain = s.firewall?.tables.find((t) => t.name === step.table)?.chains.find((c) => c.name === step.chain);

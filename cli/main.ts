@@ -11,6 +11,8 @@ import type { FixOptions } from './commands/fix.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { probeCommand } from './commands/probe.js';
 import { agentCommand } from './commands/agent.js';
+import { planCommand } from './commands/plan.js';
+import { applyCommand } from './commands/apply.js';
 import { NETDIAG_VERSION } from '../collectors/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -45,9 +47,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
     .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
     .option('--agent <url>', 'ask this agent for its host\'s snapshot (repeatable)', collect)
+    .option('--inventory <file>', 'ask every agent listed in this YAML inventory')
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
 
   program
     .command('matrix')
@@ -55,9 +58,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
     .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
     .option('--agent <url>', 'ask this agent for its host\'s snapshot (repeatable)', collect)
+    .option('--inventory <file>', 'ask every agent listed in this YAML inventory')
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
 
   program
     .command('fix')
@@ -71,6 +75,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--snapshot <file>', 'suggest fixes from this snapshot (repeatable; not with --apply)', collect)
     .option('--agent <url>', 'suggest fixes from this agent\'s snapshot (repeatable; not with --apply)', collect)
+    .option('--inventory <file>', 'suggest fixes from the agents of this YAML inventory (not with --apply)')
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: FixOptions) => fixCommand(a, b, opts, io)));
@@ -80,8 +85,29 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .description('undo an applied fix or plan')
     .argument('<id>', 'the ID printed when it was applied')
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
+    .option('--token-file <file>', 'the agents\' token, to roll back a plan applied through them (or NETDIAG_TOKEN)')
     .option('--json', 'machine-readable output')
-    .action(run((id: string, opts: { json?: boolean; stateDir?: string }) => rollbackCommand(id, opts, io)));
+    .action(run((id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }) => rollbackCommand(id, opts, io)));
+
+  program
+    .command('plan')
+    .description('plan routes: the cross-host routing plan for the hosts in view')
+    .argument('<what>', 'routes')
+    .option('--agent <url>', 'a host\'s agent (repeatable)', collect)
+    .option('--inventory <file>', 'the agents of this YAML inventory')
+    .option('--snapshot <file>', 'a host\'s snapshot (repeatable; the plan then has no agent URLs to apply through)', collect)
+    .option('--out <file>', 'write the plan to FILE')
+    .option('--json', 'machine-readable output')
+    .action(run((what: string, opts: { agent?: string[]; inventory?: string; snapshot?: string[]; out?: string; json?: boolean }) => planCommand(what, opts, io)));
+
+  program
+    .command('apply')
+    .description('apply a plan through the agents, in parallel; verify; roll every host back on failure')
+    .argument('<plan>', 'a plan file from netdiag plan routes --out')
+    .option('--token-file <file>', 'the agents\' token (or NETDIAG_TOKEN)')
+    .option('--state-dir <dir>', 'where applied plans are recorded (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
+    .option('--json', 'machine-readable output')
+    .action(run((file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }) => applyCommand(file, opts, io)));
 
   program
     .command('probe')

@@ -4,6 +4,7 @@ import type { HostSnapshot } from '../collectors/snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './files.js';
+import { readInventory } from './inventory.js';
 import { parseSnapshot } from '../collectors/snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
@@ -11,7 +12,14 @@ import { UsageError } from './io.js';
 export interface SourceOptions {
   snapshot?: string[];
   agent?: string[];
+  inventory?: string;
   hostName?: string;
+}
+
+/** The agents in view: --agent URLs, or an inventory's hosts (whose names then name the snapshots). */
+export async function agentsInView(opts: SourceOptions): Promise<{ name: string | null; url: string }[]> {
+  if (opts.inventory) return (await readInventory(opts.inventory)).hosts.map((h) => ({ name: h.name, url: h.agent }));
+  return (opts.agent ?? []).map((url) => ({ name: null, url }));
 }
 
 /** One agent's snapshot over HTTP (GET /v1/snapshot), with a one-line error naming the agent. */
@@ -39,11 +47,14 @@ export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
 }
 
 export async function loadSnapshots(opts: SourceOptions, io: Io): Promise<HostSnapshot[]> {
-  const fromAgents = opts.agent && opts.agent.length > 0;
-  if (fromAgents && opts.snapshot?.length) throw new UsageError('give either --snapshot files or --agent URLs, not both');
-  if ((opts.snapshot && opts.snapshot.length > 0) || fromAgents) {
-    if (fromAgents && (opts.agent as string[]).length > 1) io.stderr(`netdiag: asking ${(opts.agent as string[]).length} agents…\n`);
-    const snaps = fromAgents ? await Promise.all((opts.agent as string[]).map(fetchSnapshot)) : await Promise.all((opts.snapshot as string[]).map(readSnapshotFile));
+  const sources = [opts.snapshot?.length ? '--snapshot' : null, opts.agent?.length ? '--agent' : null, opts.inventory ? '--inventory' : null].filter(Boolean);
+  if (sources.length > 1) throw new UsageError(`give one of --snapshot, --agent or --inventory, not ${sources.join(' and ')}`);
+  if (sources.length === 1) {
+    const agents = await agentsInView(opts);
+    if (agents.length > 1) io.stderr(`netdiag: asking ${agents.length} agents…\n`);
+    const snaps = agents.length > 0
+      ? await Promise.all(agents.map(async (a) => ({ ...(await fetchSnapshot(a.url)), ...(a.name ? { name: a.name } : {}) })))
+      : await Promise.all((opts.snapshot as string[]).map(readSnapshotFile));
     const names = new Set<string>();
     for (const s of snaps) {
       if (names.has(s.name)) throw new UsageError(`two snapshots are both named ${JSON.stringify(s.name)}`, 'collect them with distinct --host-name values');

@@ -27,6 +27,7 @@ export interface FixOptions {
   fix?: string;
   snapshot?: string[];
   agent?: string[];
+  inventory?: string;
   hostName?: string;
   stateDir?: string;
 }
@@ -43,7 +44,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 
 export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
-  if (opts.apply && (opts.snapshot?.length || opts.agent?.length)) throw new UsageError('--apply changes the host netdiag runs on; it cannot be combined with --snapshot or --agent', 'run it on that host, or POST /v1/fixes/ID/apply to its agent');
+  if (opts.apply && (opts.snapshot?.length || opts.agent?.length || opts.inventory)) throw new UsageError('--apply changes the host netdiag runs on; it cannot be combined with --snapshot or --agent', 'run it on that host, or POST /v1/fixes/ID/apply to its agent');
   const snapshots = await loadSnapshots(opts, io);
   const world = buildWorld(snapshots);
   const st = styleFor(io);

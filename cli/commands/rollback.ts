@@ -6,9 +6,20 @@ import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../state-dir.js';
 import { readFile } from 'node:fs/promises';
+import { recordedPlan, rollbackPlanEverywhere } from './apply.js';
+import { agentToken } from '../agent-client.js';
 
-export async function rollbackCommand(id: string, opts: { json?: boolean; stateDir?: string }, io: Io): Promise<number> {
+export async function rollbackCommand(id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }, io: Io): Promise<number> {
   const dir = stateDir(opts.stateDir, io);
+  // A plan applied through agents is undone by each of them.
+  const plan = await recordedPlan(dir, id);
+  if (plan) {
+    const hosts = await rollbackPlanEverywhere(plan, await agentToken(opts.tokenFile, io), io);
+    const ok = hosts.every((h) => h.verified);
+    if (opts.json) io.stdout(`${JSON.stringify({ id, status: ok ? 'rolled-back' : 'failed', hosts })}\n`);
+    else io.stdout(`${id}: ${ok ? 'rolled back' : 'NOT fully rolled back'} on ${hosts.map((h) => `${h.host} (${h.status}${h.message ? `: ${h.message}` : ''})`).join(', ')}\n`);
+    return ok ? 0 : 1;
+  }
   let r;
   try {
     r = await rollbackChange(id, { stateDir: dir, steps: liveStepContext((p) => readFile(p, 'utf8').catch(() => null)), progress: (l) => io.stderr(`netdiag: ${id}: ${l}\n`) });

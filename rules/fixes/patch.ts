@@ -1,6 +1,7 @@
 // Snapshot patches: what a fix would change, applied to a copy so the model can predict its effect.
 import type { HostSnapshot } from '../../collectors/snapshot.js';
 import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
+import type { PlanStep } from '../plan.js';
 
 export type Patch =
   | { kind: 'network-connect'; host: string; container: string; network: string }
@@ -62,4 +63,38 @@ export function applyPatch(snapshots: HostSnapshot[], patch: Patch): HostSnapsho
       }
     }
   });
+}
+
+/** A plan's steps as snapshot changes, so the model can predict the plan before anything is applied. */
+export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
+  const byHost = new Map<string, HostSnapshot>();
+  const out = snapshots.map((s) => {
+    if (!steps.some((x) => x.host === s.name)) return s;
+    const c = structuredClone(s);
+    byHost.set(c.name, c);
+    return c;
+  });
+  for (const step of steps) {
+    const s = byHost.get(step.host);
+    if (!s) continue;
+    switch (step.kind) {
+      case 'ip-route-add':
+        s.routes?.routes.push({ table: 'main', type: 'unicast', dst: step.dst, family: 'inet', dev: step.dev, gateway: step.via, prefsrc: null, protocol: 'boot', scope: 'global', metric: 0, nexthops: [], flags: [] });
+        break;
+      case 'iptables-insert': {
+        const table = s.firewall?.tables.find((t) => t.name === step.table);
+        const chain = table?.chains.find((c) => c.name === step.chain);
+        if (!chain) break;
+        const text = ['-A', step.chain, ...step.rule.map((w) => (/\s/.test(w) ? `"${w}"` : w))].join(' ');
+        chain.rules = [{ index: 0, text, packets: 0, bytes: 0 }, ...chain.rules].map((r, i) => ({ ...r, index: i + 1 }));
+        break;
+      }
+      case 'sysctl':
+        if (s.sysctls) s.sysctls.values[step.key] = step.value;
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
 }

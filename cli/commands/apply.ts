@@ -1,0 +1,106 @@
+// `netdiag apply PLAN.json`: each host's steps through its agent, in parallel; verified; all hosts rolled back on failure.
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildWorld } from '../../rules/model/build.js';
+import { eachPair } from '../../rules/matrix.js';
+import type { Plan } from '../../rules/plan-routes.js';
+import { agentToken, postToAgent } from '../agent-client.js';
+import { writeFileAtomic } from '../files.js';
+import type { Io } from '../io.js';
+import { UsageError } from '../io.js';
+import { fetchSnapshot } from '../sources.js';
+import { stateDir } from '../state-dir.js';
+import { parsePlan } from './plan.js';
+
+interface HostOutcome {
+  host: string;
+  agent: string;
+  status: string;
+  verified: boolean;
+  message?: string;
+}
+
+export async function rollbackPlanEverywhere(plan: Plan, token: string, io: Io, hosts = plan.hosts.filter((h) => h.agent)): Promise<HostOutcome[]> {
+  return Promise.all(
+    hosts.map(async (h) => {
+      io.stderr(`netdiag: ${plan.id}: rolling back ${h.name}\n`);
+      const r = await postToAgent(h.agent as string, `/v1/rollback/${plan.id}`, token, null);
+      // A host that never journaled this plan has nothing to undo.
+      const ok = r.status === 200 || r.status === 404;
+      return { host: h.name, agent: h.agent as string, status: ok ? (r.status === 404 ? 'nothing to undo' : String(r.body.status)) : 'failed', verified: ok, message: ok ? undefined : String(r.body.message) };
+    }),
+  );
+}
+
+/** Cross-host pairs the model finds reachable on fresh snapshots from the agents. */
+async function reachableAcross(plan: Plan): Promise<number> {
+  const snaps = await Promise.all(plan.hosts.map(async (h) => ({ ...(await fetchSnapshot(h.agent as string)), name: h.name })));
+  const world = buildWorld(snaps);
+  const hostOf = new Map(world.hosts.flatMap((h) => h.containers.map((c) => [`${h.name}/${c.name}`, h.name])));
+  let n = 0;
+  eachPair(world, { proto: 'icmp', port: null }, (p) => {
+    if (hostOf.get(p.from) !== hostOf.get(p.to) && p.verdict === 'reachable') n++;
+  });
+  return n;
+}
+
+export async function applyCommand(file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }, io: Io): Promise<number> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code ? `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}` : `${file} is not JSON`);
+  }
+  const plan = parsePlan(json, file);
+  const missing = plan.hosts.filter((h) => h.steps.length > 0 && !h.agent);
+  if (missing.length) throw new UsageError(`the plan has no agent URL for ${missing.map((h) => h.name).join(', ')}`, 'make the plan with --agent or --inventory so it knows where each host\'s agent is');
+  const disruptive = plan.prerequisites.filter((p) => p.disruptive);
+  if (disruptive.length) throw new UsageError(`the plan needs disruptive changes first: ${disruptive.map((p) => p.message).join('; ')}`, 'make them by hand, then make a new plan');
+  const token = await agentToken(opts.tokenFile, io);
+  const dir = stateDir(opts.stateDir, io);
+  try {
+    await mkdir(join(dir, 'plans'), { recursive: true });
+    await writeFileAtomic(join(dir, 'plans', `${plan.id}.json`), `${JSON.stringify(plan, null, 2)}\n`);
+  } catch (error) {
+    throw new UsageError(`the state directory ${dir} is not writable; nothing was changed`, 'give a writable --state-dir (or NETDIAG_STATE_DIR)');
+  }
+  const withSteps = plan.hosts.filter((h) => h.steps.length > 0);
+  io.stderr(`netdiag: ${plan.id}: applying on ${withSteps.length} hosts in parallel…\n`);
+  const outcomes: HostOutcome[] = await Promise.all(
+    withSteps.map(async (h) => {
+      const r = await postToAgent(h.agent as string, '/v1/plans/apply', token, { id: plan.id, title: `routes plan ${plan.id}`, steps: h.steps });
+      const ok = r.status === 200 && r.body.verified === true;
+      io.stderr(`netdiag: ${plan.id}: ${h.name}: ${ok ? String(r.body.status) : `failed (${r.status ? `HTTP ${r.status}: ` : ''}${String(r.body.message ?? r.body.verification ?? r.body.error)})`}\n`);
+      return { host: h.name, agent: h.agent as string, status: ok ? String(r.body.status) : 'failed', verified: ok, message: ok ? undefined : String(r.body.message ?? r.body.verification ?? r.body.error) };
+    }),
+  );
+  let failure = outcomes.find((o) => !o.verified)?.message ?? null;
+  if (!failure) {
+    io.stderr(`netdiag: ${plan.id}: verifying: collecting every host again\n`);
+    const reachable = await reachableAcross(plan).catch(() => -1);
+    if (reachable < plan.predicted.after.reachable) failure = `after the change the model finds ${reachable < 0 ? 'no answer' : reachable} cross-host pairs reachable, the plan predicted ${plan.predicted.after.reachable}`;
+  }
+  if (failure) {
+    const undone = await rollbackPlanEverywhere(plan, token, io, withSteps);
+    const out = { id: plan.id, status: 'rolled-back', error: failure, hosts: outcomes, rollback: undone };
+    if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
+    else io.stdout(`${plan.id}: not applied — ${failure}; every host was rolled back\n`);
+    return 1;
+  }
+  const status = outcomes.every((o) => o.status === 'already-applied') ? 'already-applied' : 'applied';
+  const out = { id: plan.id, status, hosts: outcomes };
+  if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
+  else io.stdout(`${plan.id}: ${status} on ${outcomes.map((o) => o.host).join(', ')} and verified\nundo it with: netdiag rollback ${plan.id}\n`);
+  return 0;
+}
+
+/** A plan applied through agents, as recorded when it was applied (for `netdiag rollback pl-…`). */
+export async function recordedPlan(dir: string, id: string): Promise<Plan | null> {
+  if (!/^pl-[0-9a-f]{8}$/.test(id)) return null;
+  try {
+    return parsePlan(JSON.parse(await readFile(join(dir, 'plans', `${id}.json`), 'utf8')), id);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,50 @@
+// `netdiag plan routes`: the cross-host routing plan for the hosts in view, as JSON with an ID, or explained.
+import { Plan, planRoutes } from '../../rules/plan-routes.js';
+import { stepCommand } from '../../rules/plan.js';
+import type { Io } from '../io.js';
+import { UsageError } from '../io.js';
+import { writeFileAtomic } from '../files.js';
+import { agentsInView, loadSnapshots } from '../sources.js';
+import type { SourceOptions } from '../sources.js';
+
+export async function planCommand(what: string, opts: SourceOptions & { json?: boolean; out?: string }, io: Io): Promise<number> {
+  if (what !== 'routes') throw new UsageError(`unknown plan ${JSON.stringify(what)}`, 'netdiag plan routes');
+  const snapshots = await loadSnapshots(opts, io);
+  if (snapshots.length < 2) throw new UsageError('a routing plan needs at least two hosts in view', 'give --agent URL (repeatable), --inventory FILE, or --snapshot FILE (repeatable)');
+  const agents = new Map<string, string>();
+  const inView = await agentsInView(opts);
+  inView.forEach((a, i) => agents.set(a.name ?? snapshots[i]?.name ?? '', a.url));
+  const t0 = performance.now();
+  const plan = planRoutes(snapshots, agents);
+  const ms = performance.now() - t0;
+  const json = `${JSON.stringify(plan, null, 2)}\n`;
+  if (opts.out) await writeFileAtomic(opts.out, json);
+  if (opts.json) {
+    if (!opts.out) io.stdout(json);
+  } else {
+    const lines = [`plan ${plan.id}: routes between ${plan.hosts.length} hosts (computed in ${ms.toFixed(0)} ms)`];
+    for (const h of plan.hosts) {
+      lines.push('', `  ${h.name} (${h.lan ?? 'no LAN address'}; container subnets ${h.subnets.join(', ') || 'none'})${h.agent ? ` via ${h.agent}` : ''}`);
+      if (h.steps.length === 0) lines.push('    nothing to change');
+      for (const s of h.steps) lines.push(`    $ ${stepCommand(s)}`);
+    }
+    if (plan.prerequisites.length) {
+      lines.push('', '  first, by hand:');
+      for (const p of plan.prerequisites) lines.push(`    ${p.disruptive ? 'DISRUPTIVE ' : ''}${p.host}: ${p.message}`, ...p.commands.map((c) => `      ${c}`));
+    }
+    for (const n of plan.notes) lines.push('', `  note: ${n}`);
+    const b = plan.predicted.before;
+    const a = plan.predicted.after;
+    lines.push('', `  predicted, ${plan.predicted.crossHostPairs} cross-host container pairs: reachable ${b.reachable} → ${a.reachable}, blocked ${b.blocked} → ${a.blocked}, unknown ${b.unknown} → ${a.unknown}`);
+    lines.push(`  apply with: netdiag plan routes … --out plan.json && netdiag apply plan.json`);
+    io.stdout(`${lines.join('\n')}\n`);
+  }
+  return 0;
+}
+
+export function parsePlan(json: unknown, file: string): Plan {
+  const r = Plan.safeParse(json);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  throw new UsageError(`${file} is not a netdiag plan: ${i?.path.join('.') || '(top)'}: ${i?.message}`, 'make one with netdiag plan routes --json');
+}
