@@ -100,7 +100,13 @@ export class Journal {
 }
 
 /** What a journal says about a change: its steps, how far apply got, what is still to undo. */
-export function journalState(events: JournalEvent[]): { start: Extract<JournalEvent, { event: 'start' }> | null; status: 'applying' | 'applied' | 'rolled-back' | 'failed'; pending: { index: number; undo: Undo | null }[] } {
+export function journalState(all: JournalEvent[]): { start: Extract<JournalEvent, { event: 'start' }> | null; status: 'applying' | 'applied' | 'rolled-back' | 'failed'; pending: { index: number; undo: Undo | null }[] } {
+  // The same change may be applied, rolled back and applied again: only the latest attempt says where things stand.
+  let from = 0;
+  all.forEach((e, i) => {
+    if (e.event === 'start') from = i;
+  });
+  const events = all.slice(from);
   const start = (events.find((e) => e.event === 'start') as Extract<JournalEvent, { event: 'start' }> | undefined) ?? null;
   const begun = new Map<number, Undo | null>();
   for (const e of events) {

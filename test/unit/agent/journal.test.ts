@@ -53,6 +53,19 @@ describe('journal', () => {
     expect(journalState(await j.events())).toMatchObject({ status: 'rolled-back', pending: [] });
   });
 
+  it('judges by the latest attempt: applied, rolled back, then interrupted while applied again', async () => {
+    const { j } = await started();
+    await j.append({ event: 'step-begin', index: 0 });
+    await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
+    await j.append({ event: 'undo-begin', index: 0 });
+    await j.append({ event: 'undo-done', index: 0, changed: true });
+    await j.append({ event: 'rolled-back', reason: 'test' });
+    await j.append({ event: 'start', kind: 'fix', id: 'fx-12345678', title: 't', steps, context: {} });
+    await j.append({ event: 'step-begin', index: 0 });
+    await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
+    expect(journalState(await j.events())).toMatchObject({ status: 'applying', pending: [{ index: 0 }] });
+  });
+
   it('refuses an unwritable state directory before anything happens, and IDs that are paths', async () => {
     await expect(Journal.open('/etc/hostname/netdiag', 'fx-1')).rejects.toThrow(StateDirError);
     await expect(Journal.open(mkdtempSync(join(tmpdir(), 'nd-')), '../etc')).rejects.toThrow(/not a valid fix or plan ID/);
