@@ -50,7 +50,7 @@ export async function benchMatrix(probeSeconds: { blocked: number; reachable: nu
   for (let i = 0; i < sample; i++) {
     const a = cs[i % cs.length]!;
     const b = cs[(i * 7 + 13) % cs.length]!;
-    if (a !== b) walkFlow(world, { kind: 'container', container: a }, b.endpoints[0]!.ip, { proto: 'icmp', port: null });
+    if (a !== b) walkFlow(world, { kind: 'container', container: a }, b.endpoints[0]!.ip, { proto: 'icmp', port: null }, 0, false);
   }
   const perWalk = (performance.now() - t4) / sample;
   const total = t3 - t0;

@@ -1,6 +1,7 @@
 // `npm run bench`: every speed figure netdiag promises, measured and printed beside the alternative (never asserted).
 import { Lab, labUnavailable } from '../test/lab/lab.js';
 import { benchMatrix } from './matrix.js';
+import { benchPlan } from './plan.js';
 import { benchSnapshot } from './snapshot.js';
 import { benchWhy } from './why.js';
 import { benchAgent } from './agent.js';
@@ -21,3 +22,4 @@ if (why) {
   }
 }
 await benchMatrix(probes);
+benchPlan();

@@ -5,7 +5,14 @@ import { SNAPSHOT_SCHEMA } from '../collectors/snapshot.js';
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
 
-export function syntheticHost(networks: number, perNetwork: number, name = 'synthetic'): HostSnapshot {
+export interface SyntheticOptions {
+  /** A LAN interface eth0 with this address (/16), for multi-host worlds. */
+  lan?: string;
+  /** The second octet block the host's networks are numbered from (172.<base+…>.<n>.0/24), so hosts do not overlap. */
+  subnetBase?: number;
+}
+
+export function syntheticHost(networks: number, perNetwork: number, name = 'synthetic', opts: SyntheticOptions = {}): HostSnapshot {
   const interfaces: Interface[] = [{ ifindex: 1, name: 'lo', kind: null, master: null, portState: null, mtu: 65536, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: '127.0.0.1', prefixLen: 8, scope: 'host' }] }];
   const routes: Route[] = [];
   const route = (r: Partial<Route> & { dst: string }): Route => ({ table: 'main', type: 'unicast', family: 'inet', dev: null, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [], ...r });
@@ -22,7 +29,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
   for (let n = 0; n < networks; n++) {
     const id = `${hex(n + 1, 12)}${'0'.repeat(52)}`;
     const br = `br-${id.slice(0, 12)}`;
-    const subnet = `172.${20 + Math.floor(n / 256)}.${n % 256}.0/24`;
+    const subnet = `172.${(opts.subnetBase ?? 20) + Math.floor(n / 256)}.${n % 256}.0/24`;
     const base = subnet.split('.').slice(0, 3).join('.');
     dockerNets.push({ id, name: `net-${n}`, driver: 'bridge', scope: 'local', bridge: br, subnets: [{ subnet, gateway: `${base}.1`, ipRange: null }], internal: false, attachable: false, ipv6: false, icc: true, masquerade: true, gatewayModeIpv4: 'nat', isDefaultBridge: false, options: {}, labels: {} });
     interfaces.push({ ifindex: ifindex++, name: br, kind: 'bridge', master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: `${base}.1`, prefixLen: 24, scope: 'global' }] });
@@ -43,6 +50,11 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       sandboxLinks.push({ containerId: cid, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, interfaces: [{ name: 'eth0', ifindex: 2, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: { ifindex: hostIndex, name: veth }, bridge: br }] });
       sandboxRoutes.push({ containerId: cid, routes: [route({ dst: '0.0.0.0/0', dev: 'eth0', gateway: `${base}.1`, protocol: 'boot', scope: 'global' }), route({ dst: subnet, dev: 'eth0', prefsrc: ip }), route({ table: 'local', type: 'local', dst: `${ip}/32`, dev: 'eth0', prefsrc: ip, scope: 'host' })], rules: [] });
     }
+  }
+  if (opts.lan) {
+    interfaces.push({ ifindex: ifindex++, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: opts.lan, prefixLen: 16, scope: 'global' }] });
+    const net = opts.lan.split('.').slice(0, 2).join('.');
+    routes.push(route({ dst: `${net}.0.0/16`, dev: 'eth0', prefsrc: opts.lan }), route({ table: 'local', type: 'local', dst: `${opts.lan}/32`, dev: 'eth0', prefsrc: opts.lan, scope: 'host' }));
   }
   const rules = (chain: string[]) => chain.map((text, i) => ({ index: i + 1, text, packets: 0, bytes: 0 }));
   const chain = (n: string, policy: 'ACCEPT' | 'DROP' | null, r: string[]) => ({ name: n, policy, packets: 0, bytes: 0, rules: rules(r) });

@@ -65,7 +65,7 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
       const key = (ca * n + cb) * 2 + (ca === cb ? 1 : 0);
       let verdicts = cache[key];
       if (!verdicts) {
-        verdicts = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow).outcome);
+        verdicts = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome);
         walks += verdicts.length;
         cache[key] = verdicts;
       }
@@ -81,6 +81,37 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
     }
   }
   return { pairs: count, walks, classes: n };
+}
+
+/**
+ * Verdict counts over the pairs `include` selects, one walk per pair of classes, weighted by how many container pairs
+ * each class pair stands for (what a plan's prediction needs, without visiting a quarter of a million pairs).
+ */
+export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean): { pairs: number; counts: Record<AddressVerdict, number> } {
+  const cs = matrixContainers(world);
+  const keys = classKeys(world, cs);
+  const classes = new Map<string, ContainerModel[]>();
+  for (const c of cs) {
+    const k = keys.get(c) as string;
+    const list = classes.get(k) ?? [];
+    list.push(c);
+    classes.set(k, list);
+  }
+  const counts = { reachable: 0, blocked: 0, unknown: 0 };
+  let pairs = 0;
+  const groups = [...classes.values()];
+  for (const ga of groups) {
+    for (const gb of groups) {
+      const a = ga[0] as ContainerModel;
+      const b = ga === gb ? ga[1] : gb[0];
+      if (!b || !include(a, b)) continue;
+      const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
+      const v = verdictOfAddresses(b, b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome));
+      counts[v] += n;
+      pairs += n;
+    }
+  }
+  return { pairs, counts };
 }
 
 export function matrix(world: World, flow: Flow, stats?: MatrixStats): MatrixPair[] {

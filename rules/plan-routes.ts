@@ -6,7 +6,7 @@ import type { HostSnapshot } from '../collectors/snapshot.js';
 import { cidrText, inCidr, ipToNumber, maskOf, numberToIp, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 import { applySteps } from './fixes/patch.js';
-import { eachPair } from './matrix.js';
+import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
 import { PlanStep } from './plan.js';
 import type { AddressVerdict } from './trace.js';
@@ -89,16 +89,7 @@ function freeSubnet(taken: Cidr[], start: number): Cidr | null {
 }
 
 function count(snapshots: HostSnapshot[]): { pairs: number; counts: Record<AddressVerdict, number> } {
-  const world = buildWorld(snapshots);
-  const counts = { reachable: 0, blocked: 0, unknown: 0 };
-  let pairs = 0;
-  const hostOf = new Map(world.hosts.flatMap((h) => h.containers.map((c) => [world.hosts.length > 1 ? `${h.name}/${c.name}` : c.name, h.name])));
-  eachPair(world, { proto: 'icmp', port: null }, (p) => {
-    if (hostOf.get(p.from) === hostOf.get(p.to)) return;
-    pairs++;
-    counts[p.verdict]++;
-  });
-  return { pairs, counts };
+  return countPairs(buildWorld(snapshots), { proto: 'icmp', port: null }, (a, b) => a.host !== b.host);
 }
 
 export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string> = new Map()): Plan {
@@ -165,10 +156,13 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   // The ID names the plan's content; the rules carry it so rollback removes exactly them.
   const draft = JSON.stringify([...steps.values(), pending.map((p) => p.build('x'))]);
   const id = `pl-${shortHash(draft)}`;
+  const seen = new Set<string>();
   for (const p of pending) {
     const s = p.build(id);
-    const list = steps.get(p.host)!;
-    if (!list.some((x) => JSON.stringify(x) === JSON.stringify(s))) list.push(s);
+    const key = JSON.stringify(s);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    steps.get(p.host)!.push(s);
   }
   const all = [...steps.values()].flat();
   const before = count(snapshots);

@@ -74,6 +74,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
     byHost.set(c.name, c);
     return c;
   });
+  const touched = new Set<{ rules: { index: number }[] }>();
   for (const step of steps) {
     const s = byHost.get(step.host);
     if (!s) continue;
@@ -86,7 +87,9 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         const chain = table?.chains.find((c) => c.name === step.chain);
         if (!chain) break;
         const text = ['-A', step.chain, ...step.rule.map((w) => (/\s/.test(w) ? `"${w}"` : w))].join(' ');
-        chain.rules = [{ index: 0, text, packets: 0, bytes: 0 }, ...chain.rules].map((r, i) => ({ ...r, index: i + 1 }));
+        // Each -I lands on top; renumbered once at the end.
+        chain.rules.unshift({ index: 0, text, packets: 0, bytes: 0 });
+        touched.add(chain);
         break;
       }
       case 'sysctl':
@@ -96,5 +99,6 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         break;
     }
   }
+  for (const chain of touched) chain.rules.forEach((r, i) => (r.index = i + 1));
   return out;
 }

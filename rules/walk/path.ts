@@ -78,7 +78,13 @@ class Walker {
     readonly direction: 'request' | 'reply',
     readonly pkt: Packet,
     readonly nat: NatRecord[],
+    /** false for verdict-only walks (matrix, plan predictions): no trace is built, which is most of a walk's cost. */
+    readonly record = true,
   ) {}
+
+  private note(make: () => Step): void {
+    if (this.record) this.steps.push(make());
+  }
 
   private enter(node: string): void {
     this.steps = [];
@@ -103,7 +109,7 @@ class Walker {
     const outcome = walkHook(host.ruleset?.get(table), chain, p, hostMatch(host));
     const interesting = outcome.path.length > 0 || outcome.verdict !== 'ACCEPT' || (outcome.policyOf !== null && table === 'filter');
     if (interesting) {
-      this.steps.push({ type: 'chain', table, chain, in: inIface, out: outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: outcome.decidedBy ? null : outcome.policyOf ? (host.ruleset?.get(table)?.get(chain)?.policy ?? null) : null, path: outcome.path });
+      this.note(() => ({ type: 'chain', table, chain, in: inIface, out: outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: outcome.decidedBy ? null : outcome.policyOf ? (host.ruleset?.get(table)?.get(chain)?.policy ?? null) : null, path: outcome.path }));
     }
     if (outcome.verdict === 'unknown') {
       const r = outcome.decidedBy!;
@@ -116,7 +122,7 @@ class Walker {
       }
       return { stop: this.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, { table, chain }), outcome };
     }
-    if (table === 'filter') {
+    if (table === 'filter' && this.record) {
       this.acceptedBy = outcome.decidedBy
         ? this.decision('rule', host.name, `${table} ${outcome.decidedBy.chain} rule ${outcome.decidedBy.index} accepts it: ${outcome.decidedBy.text}`, { table, chain: outcome.decidedBy.chain, index: outcome.decidedBy.index, text: outcome.decidedBy.text, packets: outcome.decidedBy.packets, bytes: outcome.decidedBy.bytes })
         : this.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, { table, chain });
@@ -147,7 +153,7 @@ class Walker {
       p.dst = toIp;
       p.dport = toPort;
       this.nat.push({ host, kind: 'dnat', from, to: { ip: p.dst, port: p.dport } });
-      this.steps.push({ type: 'nat', kind: n.kind, from: addrPort(from.ip, from.port), to: addrPort(p.dst, p.dport), rule });
+      this.note(() => ({ type: 'nat', kind: n.kind, from: addrPort(from.ip, from.port), to: addrPort(p.dst, p.dport), rule }));
       return null;
     }
     const from = { ip: p.src, port: p.sport };
@@ -163,7 +169,7 @@ class Walker {
     }
     p.src = toIp;
     this.nat.push({ host, kind: 'snat', from, to: { ip: p.src, port: p.sport } });
-    this.steps.push({ type: 'nat', kind: n.kind === 'SNAT' ? 'SNAT' : 'MASQUERADE', from: addrPort(from.ip, from.port), to: addrPort(p.src, p.sport), rule });
+    this.note(() => ({ type: 'nat', kind: n.kind === 'SNAT' ? 'SNAT' : 'MASQUERADE', from: addrPort(from.ip, from.port), to: addrPort(p.src, p.sport), rule }));
     return null;
   }
 
@@ -177,13 +183,13 @@ class Walker {
         const before = addrPort(p.dst, p.dport);
         p.dst = r.from.ip;
         p.dport = r.from.port;
-        this.steps.push({ type: 'nat', kind: 'un-SNAT', from: before, to: addrPort(p.dst, p.dport), rule: null });
+        this.note(() => ({ type: 'nat', kind: 'un-SNAT', from: before, to: addrPort(p.dst, p.dport), rule: null }));
       }
       if (kind === 'dnat' && p.src === r.to.ip && (r.to.port === null || p.sport === r.to.port)) {
         const before = addrPort(p.src, p.sport);
         p.src = r.from.ip;
         p.sport = r.from.port;
-        this.steps.push({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), rule: null });
+        this.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), rule: null }));
       }
     }
   }
@@ -191,7 +197,7 @@ class Walker {
   private routeStep(d: RouteDecision, dst: number): void {
     const e = d.entry;
     const result = d.kind === 'unicast' ? 'forward' : d.kind;
-    this.steps.push({
+    this.note(() => ({
       type: 'route',
       table: d.table,
       route: e ? [e.route.type !== 'unicast' ? e.route.type : '', e.route.dst === '0.0.0.0/0' ? 'default' : e.route.dst, e.route.gateway ? `via ${e.route.gateway}` : '', e.route.dev ? `dev ${e.route.dev}` : ''].filter(Boolean).join(' ') : null,
@@ -199,7 +205,7 @@ class Walker {
       result,
       outIface: e?.route.dev ?? null,
       via: e?.route.gateway ?? null,
-    });
+    }));
   }
 
   // ---------- places ----------
@@ -214,7 +220,7 @@ class Walker {
     this.routeStep(d, p.dst);
     if (d.kind === 'local') {
       const ep = c.endpoints.find((e) => e.ip === p.dst);
-      this.steps.push({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) });
+      this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
       return this.done('delivered', null, ep ? { kind: 'container', endpoint: ep } : null);
     }
     if (d.kind !== 'unicast' || !d.entry) {
@@ -239,15 +245,15 @@ class Walker {
     const p = this.pkt;
     const hostOwns = host.localAddrs.get(nextHop);
     if (hostOwns !== undefined) {
-      this.steps.push({ type: 'bridge', bridge, from: fromPort, to: `${host.name} (${numberToIp(nextHop)})`, result: 'to-host', brNetfilter: host.brNetfilter });
+      this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${host.name} (${numberToIp(nextHop)})`, result: 'to-host', brNetfilter: host.brNetfilter }));
       return this.hostIn(host, bridge, depth);
     }
     const target = host.endpointsOnBridge.get(bridge)?.find((e) => e.ip === nextHop);
     if (!target) {
-      this.steps.push({ type: 'bridge', bridge, from: fromPort, to: numberToIp(nextHop), result: 'no-neighbour', brNetfilter: host.brNetfilter });
+      this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: numberToIp(nextHop), result: 'no-neighbour', brNetfilter: host.brNetfilter }));
       return this.done('dropped', this.decision('neighbour', host.name, `nothing on bridge ${bridge} answers ARP for ${numberToIp(nextHop)}`), null);
     }
-    this.steps.push({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: host.brNetfilter });
+    this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: host.brNetfilter }));
     // With br_netfilter, a frame bridged between two ports still crosses iptables as `-i br -o br` (how icc=false works).
     if (fromPort !== 'host' && host.brNetfilter) {
       const missing = this.missingFirewall(host);
@@ -290,7 +296,7 @@ class Walker {
     if (!mine) {
       return this.done('unknown', this.decision('missing-data', c.host.name, `${numberToIp(p.dst)} is not an address of ${c.name}; netdiag does not model containers that forward`), null);
     }
-    this.steps.push({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) });
+    this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
     return this.done('delivered', null, { kind: 'container', endpoint: mine });
   }
 
@@ -322,14 +328,14 @@ class Walker {
         const r = this.hook(host, table, chain, iface, null);
         if (r.stop) return this.done(r.stop.kind === 'unknown-rule' ? 'unknown' : 'dropped', r.stop, null);
       }
-      this.steps.push({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) });
+      this.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) }));
       return this.done('delivered', null, { kind: 'host', host });
     }
     if (d.kind !== 'unicast' || !d.entry) {
       return this.done('dropped', this.decision('route', host.name, `${host.name} has ${d.kind === 'none' ? 'no route' : `a ${d.kind} route`} to ${numberToIp(p.dst)}`), null);
     }
     if (host.ipForward === false) {
-      this.steps.push({ type: 'sysctl', key: 'net.ipv4.ip_forward', value: '0', result: 'dropped' });
+      this.note(() => ({ type: 'sysctl', key: 'net.ipv4.ip_forward', value: '0', result: 'dropped' }));
       return this.done('dropped', this.decision('sysctl', host.name, `${host.name} does not forward packets: net.ipv4.ip_forward is 0`), null);
     }
     const out = d.entry.route.dev ?? '';
@@ -369,7 +375,7 @@ class Walker {
       if (r.stop) return this.done(r.stop.kind === 'unknown-rule' ? 'unknown' : 'dropped', r.stop, null);
       const i = this.hook(host, 'filter', 'INPUT', 'lo', null);
       if (i.stop) return this.done(i.stop.kind === 'unknown-rule' ? 'unknown' : 'dropped', i.stop, null);
-      this.steps.push({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) });
+      this.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) }));
       return this.done('delivered', null, { kind: 'host', host });
     }
     if (d.kind !== 'unicast' || !d.entry) {
@@ -406,12 +412,12 @@ class Walker {
       if (on === undefined || other.interfaces.get(on)?.kind === 'bridge') continue;
       const onLink = (iface?.addresses ?? []).some((a) => a.family === 'inet' && inCidr(nextHop, { addr: ((ipToNumber(a.local) as number) & (a.prefixLen === 0 ? 0 : (0xffffffff << (32 - a.prefixLen)) >>> 0)) >>> 0, bits: a.prefixLen }));
       if (!onLink) continue;
-      this.steps.push({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) });
+      this.note(() => ({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) }));
       if (this.visited.has(`${other.name}/${numberToIp(this.pkt.dst)}`)) return this.done('unknown', this.decision('route', host.name, 'the path loops between hosts'), null);
       this.visited.add(`${other.name}/${numberToIp(this.pkt.dst)}`);
       return this.hostIn(other, on, depth + 1);
     }
-    this.steps.push({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) });
+    this.note(() => ({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) }));
     return this.done('unknown', this.decision('exit', host.name, `the packet leaves ${host.name} on ${out} towards ${numberToIp(nextHop)}, outside the hosts in view`), null);
   }
 }
@@ -444,9 +450,9 @@ function start(w: Walker, origin: Origin): LegResult {
 }
 
 /** Walk one connection: the request from `origin` to `dst`, then its reply back under conntrack. */
-export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, depth = 0): FlowResult {
+export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, depth = 0, record = true): FlowResult {
   const nat: NatRecord[] = [];
-  const req = new Walker(world, 'request', newPacket(flow, dst, 0, 'request'), nat);
+  const req = new Walker(world, 'request', newPacket(flow, dst, 0, 'request'), nat, record);
   const r = start(req, origin);
   const source = req.pkt.origSrc === 0 ? null : numberToIp(req.pkt.origSrc);
   const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source });
@@ -465,13 +471,13 @@ export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, 
     const target = pub?.container.endpoints.find((e) => e.network !== null) ?? pub?.container.endpoints[0];
     if (pub && target) {
       const lastHop = r.hops[r.hops.length - 1];
-      lastHop?.steps.push({ type: 'proxy', listen: `${pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${target.ipText}:${pub.port.containerPort}` });
-      proxied = walkFlow(world, { kind: 'host', host }, target.ip, { proto: flow.proto, port: pub.port.containerPort }, depth + 1);
+      if (record) lastHop?.steps.push({ type: 'proxy', listen: `${pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${target.ipText}:${pub.port.containerPort}` });
+      proxied = walkFlow(world, { kind: 'host', host }, target.ip, { proto: flow.proto, port: pub.port.containerPort }, depth + 1, record);
       deliveredTo = `${pub.container.name} ${target.ipText}:${pub.port.containerPort} (through docker-proxy on ${host.name})`;
     }
   }
 
-  const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat);
+  const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat, record);
   // Conntrack carries the request's ports into the reply, swapped.
   reply.pkt.sport = r.packet.dport;
   reply.pkt.dport = r.packet.sport;
