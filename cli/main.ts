@@ -13,6 +13,7 @@ import { probeCommand } from './commands/probe.js';
 import { agentCommand } from './commands/agent.js';
 import { planCommand } from './commands/plan.js';
 import { applyCommand } from './commands/apply.js';
+import { doctorCommand } from './commands/doctor.js';
 import { NETDIAG_VERSION } from '../collectors/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -129,6 +130,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
     .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }) => agentCommand(opts, io)));
+
+  program
+    .command('doctor')
+    .description('host-wide problems that break container networking, with evidence and fixes (exit 0 clean, 1 findings)')
+    .option('--snapshot <file>', 'examine this snapshot instead of this host (repeatable)', collect)
+    .option('--agent <url>', 'examine this agent\'s host (repeatable)', collect)
+    .option('--inventory <file>', 'examine the hosts of this YAML inventory')
+    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--json', 'machine-readable output')
+    .action(run((opts: { snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => doctorCommand(opts, io)));
 
   program
     .command('demo')

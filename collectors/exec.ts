@@ -8,7 +8,7 @@ export interface CommandResult {
 }
 
 /** Runs a program; resolves with its output whatever its exit code, rejects only when it could not run or timed out. */
-export type CommandRunner = (file: string, args: readonly string[], opts?: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv }) => Promise<CommandResult>;
+export type CommandRunner = (file: string, args: readonly string[], opts?: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string }) => Promise<CommandResult>;
 
 export class CommandError extends Error {
   override name = 'CommandError';
@@ -41,7 +41,7 @@ export const runCommand: CommandRunner = (file, args, opts = {}) =>
     const child = execFile(
       file,
       [...args],
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, encoding: 'utf8', env: { ...process.env, ...opts.env, LC_ALL: 'C' } },
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, ...opts.env, LC_ALL: 'C' } },
       (error, stdout, stderr) => {
         if (!error) return resolve({ stdout, stderr, exitCode: 0 });
         const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: number | string };

@@ -1,0 +1,25 @@
+// `netdiag doctor`: host-wide findings. Exit 0 clean, 1 findings (warnings or errors), 2 when it cannot look.
+import { doctor } from '../../rules/doctor.js';
+import type { Finding } from '../../rules/doctor.js';
+import type { Io } from '../io.js';
+import { styleFor } from '../render/style.js';
+import { loadSnapshots } from '../sources.js';
+import type { SourceOptions } from '../sources.js';
+
+export async function doctorCommand(opts: SourceOptions & { json?: boolean }, io: Io): Promise<number> {
+  const snapshots = await loadSnapshots(opts, io);
+  const findings: Finding[] = snapshots.flatMap(doctor);
+  const serious = findings.filter((f) => f.severity !== 'info');
+  if (opts.json) {
+    io.stdout(`${JSON.stringify({ hosts: snapshots.map((s) => s.name), findings })}\n`);
+  } else {
+    const st = styleFor(io);
+    const mark = { error: st.verdict('blocked').replace('blocked', 'ERROR'), warning: st.verdict('unknown').replace('unknown', 'WARN'), info: 'info' };
+    if (findings.length === 0) io.stdout(`${snapshots.map((s) => s.name).join(', ')}: no problems found\n`);
+    for (const f of findings) {
+      io.stdout(`${mark[f.severity]} ${f.host}: ${f.title}\n${f.evidence.map((e) => `    evidence: ${e}\n`).join('')}    fix: ${f.fix}\n\n`);
+    }
+    if (findings.length > 0) io.stdout(`${serious.length} problem${serious.length === 1 ? '' : 's'} (${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings)\n`);
+  }
+  return serious.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,110 @@
+// `doctor`: host-wide problems that break container networking before anyone asks why — each with evidence and a fix.
+import type { HostSnapshot } from '../collectors/snapshot.js';
+import { cidrText, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
+import type { Cidr } from './iptables/ast.js';
+
+export interface Finding {
+  code: string;
+  severity: 'error' | 'warning' | 'info';
+  host: string;
+  title: string;
+  /** The rule, route, setting or object that shows it. */
+  evidence: string[];
+  fix: string;
+}
+
+const overlaps = (a: Cidr, b: Cidr) => inCidr(a.addr, b) || inCidr(b.addr, a);
+
+function dockerBridges(s: HostSnapshot): Set<string> {
+  return new Set((s.docker?.networks ?? []).map((n) => n.bridge).filter((b): b is string => b !== null));
+}
+
+export function doctor(s: HostSnapshot): Finding[] {
+  const out: Finding[] = [];
+  const host = s.name;
+  const sys = s.sysctls?.values ?? {};
+  const filter = s.firewall?.tables.find((t) => t.name === 'filter');
+  const forward = filter?.chains.find((c) => c.name === 'FORWARD');
+  const ifaces = s.links?.interfaces ?? [];
+  const bridges = dockerBridges(s);
+
+  if (sys['net.ipv4.ip_forward'] === '0') {
+    out.push({ code: 'ip-forward-off', severity: 'error', host, title: 'IPv4 forwarding is off: no container traffic leaves its bridge, and nothing reaches a container from outside', evidence: ['net.ipv4.ip_forward = 0'], fix: 'sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/ (Docker normally turns it on when it starts)' });
+  }
+
+  // Other bridges (KVM's virbr0, LXC's lxcbr0) are forwarded through the same FORWARD chain Docker set to DROP.
+  if (forward?.policy === 'DROP') {
+    for (const br of ifaces.filter((i) => i.kind === 'bridge' && !bridges.has(i.name))) {
+      const accepted = (filter?.chains ?? []).some((c) => c.rules.some((r) => / -j ACCEPT$/.test(r.text) && new RegExp(`-[io] ${br.name.replace(/[.+]/g, '\\$&')}( |$)`).test(r.text) && !/--ctstate/.test(r.text)));
+      if (accepted) continue;
+      out.push({ code: 'forward-drop-foreign-bridge', severity: 'warning', host, title: `bridge ${br.name} is not Docker's, and FORWARD's policy DROP (set by Docker) cuts off what it forwards`, evidence: [`filter FORWARD policy DROP`, `bridge ${br.name}${br.addresses[0] ? ` ${br.addresses[0].local}/${br.addresses[0].prefixLen}` : ''}, no ACCEPT rule names it`], fix: `iptables -I DOCKER-USER -i ${br.name} -j ACCEPT; iptables -I DOCKER-USER -o ${br.name} -j ACCEPT (DOCKER-USER survives Docker restarts)` });
+    }
+  }
+
+  for (const f of s.firewall?.findings ?? []) {
+    if (f.code === 'iptables-split-backends') out.push({ code: 'iptables-split-backends', severity: 'warning', host, title: 'rules are split between iptables-legacy and iptables-nft: the kernel applies both, each tool sees half', evidence: [f.message], fix: 'move every rule to one backend (update-alternatives --config iptables), then restart dockerd so it rewrites its chains there' });
+  }
+
+  // A Docker subnet that a host route also claims: replies to the other network go into the bridge instead.
+  const subnets = (s.docker?.networks ?? []).flatMap((n) => (n.bridge ? n.subnets.map((x) => ({ n, c: parseCidr(x.subnet) })) : [])).filter((x): x is { n: NonNullable<HostSnapshot['docker']>['networks'][number]; c: Cidr } => x.c !== null);
+  for (const r of s.routes?.routes ?? []) {
+    if (r.table === 'local' || r.dst === '0.0.0.0/0' || r.type !== 'unicast') continue;
+    const rc = parseCidr(r.dst);
+    if (!rc) continue;
+    for (const { n, c } of subnets) {
+      if (r.dev === n.bridge || !overlaps(rc, c)) continue;
+      out.push({ code: 'subnet-overlaps-route', severity: 'error', host, title: `Docker network ${n.name} (${cidrText(c)}) overlaps the host route ${r.dst}: one of them is unreachable`, evidence: [`route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''} (table ${r.table})`, `network ${n.name} on ${n.bridge}: ${cidrText(c)}`], fix: n.isDefaultBridge ? 'move the default bridge with "bip" in /etc/docker/daemon.json (restarts dockerd), or set "default-address-pools"' : `recreate ${n.name} with --subnet on a range no route uses` });
+    }
+  }
+
+  // Docker's DNAT for published ports happens before INPUT, where ufw and firewalld filter: they never see it.
+  const chains = new Set((s.firewall?.tables ?? []).flatMap((t) => t.chains.map((c) => c.name)));
+  const hostFirewall = [...chains].some((c) => c.startsWith('ufw-')) ? 'ufw' : [...chains].some((c) => /^(INPUT_direct|FWDI_|IN_public|FORWARD_direct)/.test(c)) ? 'firewalld' : null;
+  if (hostFirewall) {
+    const exposed = (s.docker?.containers ?? []).flatMap((c) => c.ports.filter((p) => p.hostIp === '0.0.0.0' || p.hostIp === '::').map((p) => `${c.name} ${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`));
+    if (exposed.length > 0) out.push({ code: 'published-bypasses-host-firewall', severity: 'warning', host, title: `${hostFirewall} is active, but ports Docker publishes on every address are DNATed before ${hostFirewall}'s INPUT rules see them`, evidence: exposed, fix: `publish on a specific address (-p 127.0.0.1:PORT:PORT), or filter in DOCKER-USER (match the original port with -m conntrack --ctorigdstport)` });
+  }
+
+  // A veth on a Docker bridge whose peer is in no container netdiag read: a leftover of a crashed container.
+  const used = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.ifindex).filter((x): x is number => x !== undefined)));
+  if (s.links && s.docker && !s.errors.some((e) => e.collector === 'links')) {
+    for (const v of ifaces.filter((i) => i.kind === 'veth' && i.master && bridges.has(i.master) && !used.has(i.ifindex))) {
+      out.push({ code: 'orphan-veth', severity: 'warning', host, title: `veth ${v.name} on ${v.master} belongs to no running container`, evidence: [`${v.name} (ifindex ${v.ifindex}) master ${v.master}${v.peer?.name ? `, peer ${v.peer.name} in this namespace` : ''}`], fix: `ip link delete ${v.name} (after checking nothing else uses it)` });
+    }
+  }
+
+  // An address added by hand inside a container does not make it a member of another network.
+  const nets = new Map((s.docker?.networks ?? []).filter((n) => n.bridge).map((n) => [n.bridge as string, n]));
+  const names = new Map((s.docker?.containers ?? []).map((c) => [c.id, c.name]));
+  for (const sb of s.links?.sandboxes ?? []) {
+    for (const i of sb.interfaces) {
+      const n = i.bridge ? nets.get(i.bridge) : undefined;
+      if (!n) continue;
+      const subs = n.subnets.map((x) => parseCidr(x.subnet)).filter((c): c is Cidr => c !== null);
+      for (const a of i.addresses.filter((x) => x.family === 'inet' && x.scope === 'global')) {
+        const ip = ipToNumber(a.local) as number;
+        if (subs.some((c) => inCidr(ip, c))) continue;
+        out.push({ code: 'address-outside-network', severity: 'error', host, title: `container ${names.get(sb.containerId) ?? sb.containerId.slice(0, 12)} has ${a.local} on ${i.name}, outside its network ${n.name} (${subs.map(cidrText).join(', ')})`, evidence: [`${i.name} ${a.local}/${a.prefixLen} on bridge ${i.bridge}`], fix: `remove it (ip addr del ${a.local}/${a.prefixLen} dev ${i.name} inside the container) and use docker network connect to join another network` });
+      }
+    }
+  }
+
+  // icc=false is enforced by iptables on bridged frames, which needs br_netfilter's bridge-nf-call-iptables.
+  const brnf = sys['net.bridge.bridge-nf-call-iptables'];
+  for (const n of (s.docker?.networks ?? []).filter((x) => x.driver === 'bridge' && !x.icc)) {
+    if (brnf === '1') continue;
+    out.push({ code: 'icc-without-br-netfilter', severity: 'error', host, title: `network ${n.name} disables inter-container communication, but bridged frames skip iptables, so its containers still talk`, evidence: [`com.docker.network.bridge.enable_icc=false on ${n.name}`, `net.bridge.bridge-nf-call-iptables = ${brnf ?? 'absent (br_netfilter not loaded)'}`], fix: 'modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)' });
+  }
+
+  // A bridge whose MTU is larger than the uplink's: big packets leave the bridge and die on the way out.
+  const def = (s.routes?.routes ?? []).find((r) => r.table === 'main' && r.dst === '0.0.0.0/0' && r.dev);
+  const uplink = ifaces.find((i) => i.name === def?.dev) ?? ifaces.find((i) => i.kind !== 'bridge' && i.kind !== 'veth' && i.name !== 'lo' && !i.master && i.addresses.some((a) => a.family === 'inet' && a.scope === 'global'));
+  if (uplink) {
+    for (const br of ifaces.filter((i) => i.kind === 'bridge' && bridges.has(i.name) && i.mtu > uplink.mtu)) {
+      out.push({ code: 'mtu-mismatch', severity: 'warning', host, title: `bridge ${br.name} has MTU ${br.mtu}, larger than the uplink ${uplink.name}'s ${uplink.mtu}: large packets from containers are dropped or fragmented`, evidence: [`${br.name} mtu ${br.mtu}`, `${uplink.name} mtu ${uplink.mtu}${def ? ' (default route)' : ''}`], fix: `set "mtu": ${uplink.mtu} in /etc/docker/daemon.json (docker0) or -o com.docker.network.driver.mtu=${uplink.mtu} on user networks` });
+    }
+  }
+
+  for (const e of s.errors) out.push({ code: 'collection-error', severity: 'info', host, title: `${e.collector} could not be read fully, so some checks are incomplete`, evidence: [e.message], fix: e.hint });
+  return out;
+}
