@@ -14,6 +14,10 @@ export interface Finding {
 }
 
 const overlaps = (a: Cidr, b: Cidr) => inCidr(a.addr, b) || inCidr(b.addr, a);
+const v4 = (i: { addresses: { family: string; local: string; prefixLen: number }[] }) => {
+  const a = i.addresses.find((x) => x.family === 'inet');
+  return a ? `${a.local}/${a.prefixLen}` : null;
+};
 
 function dockerBridges(s: HostSnapshot): Set<string> {
   return new Set((s.docker?.networks ?? []).map((n) => n.bridge).filter((b): b is string => b !== null));
@@ -37,7 +41,7 @@ export function doctor(s: HostSnapshot): Finding[] {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && !bridges.has(i.name))) {
       const accepted = (filter?.chains ?? []).some((c) => c.rules.some((r) => / -j ACCEPT$/.test(r.text) && new RegExp(`-[io] ${br.name.replace(/[.+]/g, '\\$&')}( |$)`).test(r.text) && !/--ctstate/.test(r.text)));
       if (accepted) continue;
-      out.push({ code: 'forward-drop-foreign-bridge', severity: 'warning', host, title: `bridge ${br.name} is not Docker's, and FORWARD's policy DROP (set by Docker) cuts off what it forwards`, evidence: [`filter FORWARD policy DROP`, `bridge ${br.name}${br.addresses[0] ? ` ${br.addresses[0].local}/${br.addresses[0].prefixLen}` : ''}, no ACCEPT rule names it`], fix: `iptables -I DOCKER-USER -i ${br.name} -j ACCEPT; iptables -I DOCKER-USER -o ${br.name} -j ACCEPT (DOCKER-USER survives Docker restarts)` });
+      out.push({ code: 'forward-drop-foreign-bridge', severity: 'warning', host, title: `bridge ${br.name} is not Docker's, and FORWARD's policy DROP (set by Docker) cuts off what it forwards`, evidence: [`filter FORWARD policy DROP`, `bridge ${br.name}${v4(br) ? ` ${v4(br)}` : ''}, no ACCEPT rule names it`], fix: `iptables -I DOCKER-USER -i ${br.name} -j ACCEPT; iptables -I DOCKER-USER -o ${br.name} -j ACCEPT (DOCKER-USER survives Docker restarts)` });
     }
   }
 
@@ -101,7 +105,9 @@ export function doctor(s: HostSnapshot): Finding[] {
   const uplink = ifaces.find((i) => i.name === def?.dev) ?? ifaces.find((i) => i.kind !== 'bridge' && i.kind !== 'veth' && i.name !== 'lo' && !i.master && i.addresses.some((a) => a.family === 'inet' && a.scope === 'global'));
   if (uplink) {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && bridges.has(i.name) && i.mtu > uplink.mtu)) {
-      out.push({ code: 'mtu-mismatch', severity: 'warning', host, title: `bridge ${br.name} has MTU ${br.mtu}, larger than the uplink ${uplink.name}'s ${uplink.mtu}: large packets from containers are dropped or fragmented`, evidence: [`${br.name} mtu ${br.mtu}`, `${uplink.name} mtu ${uplink.mtu}${def ? ' (default route)' : ''}`], fix: `set "mtu": ${uplink.mtu} in /etc/docker/daemon.json (docker0) or -o com.docker.network.driver.mtu=${uplink.mtu} on user networks` });
+      const net = (s.docker?.networks ?? []).find((n) => n.bridge === br.name);
+      const fix = net?.isDefaultBridge ? `set "mtu": ${uplink.mtu} in /etc/docker/daemon.json and restart dockerd` : `recreate ${net?.name ?? br.name} with -o com.docker.network.driver.mtu=${uplink.mtu}`;
+      out.push({ code: 'mtu-mismatch', severity: 'warning', host, title: `bridge ${br.name}${net ? ` (network ${net.name})` : ''} has MTU ${br.mtu}, larger than the uplink ${uplink.name}'s ${uplink.mtu}: large packets from containers are dropped or fragmented`, evidence: [`${br.name} mtu ${br.mtu}`, `${uplink.name} mtu ${uplink.mtu}${def ? ' (default route)' : ''}`], fix });
     }
   }
 
