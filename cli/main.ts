@@ -40,31 +40,30 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => snapshotCommand(opts, io)));
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
-  program
+  /** Where a query's hosts come from (DESIGN.md): snapshot files, agents, an inventory, else this host. */
+  const hostSources = (cmd: Command, purpose = 'read') =>
+    cmd
+      .option('--snapshot <file>', `${purpose} this snapshot instead of collecting this host (repeatable)`, collect)
+      .option('--agent <url>', `${purpose} this agent's host (repeatable)`, collect)
+      .option('--inventory <file>', `${purpose} every host of this YAML inventory, through its agent`)
+      .option('--host-name <name>', "this host's name when collecting it");
+  hostSources(program
     .command('why')
     .description('explain whether container A reaches B, and which rule decides (exit 0 reachable, 1 blocked, 3 unknown)')
     .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
     .argument('<to>', 'container or address')
-    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
-    .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
-    .option('--agent <url>', 'ask this agent for its host\'s snapshot (repeatable)', collect)
-    .option('--inventory <file>', 'ask every agent listed in this YAML inventory')
-    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
 
-  program
+  hostSources(program
     .command('matrix')
     .description('every ordered pair of containers in view')
-    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
-    .option('--snapshot <file>', 'read this snapshot instead of collecting this host (repeatable)', collect)
-    .option('--agent <url>', 'ask this agent for its host\'s snapshot (repeatable)', collect)
-    .option('--inventory <file>', 'ask every agent listed in this YAML inventory')
-    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--json', 'machine-readable output')
     .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
 
-  program
+  hostSources(program
     .command('fix')
     .description('ranked fixes for a blocked pair, with their predicted effect; --apply changes the host, verifies, keeps a rollback')
     .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
@@ -73,11 +72,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--apply', 'apply the top fix (or --fix ID), verify it with a live probe, undo it if that fails')
     .option('--fix <id>', 'the fix to apply (default: the top one)')
     .option('--yes', 'do not ask for confirmation; accept a fix that opens more than this pair')
-    .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
-    .option('--snapshot <file>', 'suggest fixes from this snapshot (repeatable; not with --apply)', collect)
-    .option('--agent <url>', 'suggest fixes from this agent\'s snapshot (repeatable; not with --apply)', collect)
-    .option('--inventory <file>', 'suggest fixes from the agents of this YAML inventory (not with --apply)')
-    .option('--host-name <name>', "this host's name when collecting it")
+    .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)'), 'plan fixes from')
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: FixOptions) => fixCommand(a, b, opts, io)));
 
@@ -131,13 +126,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
     .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }) => agentCommand(opts, io)));
 
-  program
+  hostSources(program
     .command('doctor')
-    .description('host-wide problems that break container networking, with evidence and fixes (exit 0 clean, 1 findings)')
-    .option('--snapshot <file>', 'examine this snapshot instead of this host (repeatable)', collect)
-    .option('--agent <url>', 'examine this agent\'s host (repeatable)', collect)
-    .option('--inventory <file>', 'examine the hosts of this YAML inventory')
-    .option('--host-name <name>', "this host's name when collecting it")
+    .description('host-wide problems that break container networking, with evidence and fixes (exit 0 clean, 1 findings)'), 'examine')
     .option('--json', 'machine-readable output')
     .action(run((opts: { snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => doctorCommand(opts, io)));
 
