@@ -2,18 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
-import { snapshotCommand } from './commands/snapshot.js';
-import { demoCommand } from './commands/demo.js';
-import { whyCommand } from './commands/why.js';
-import { matrixCommand } from './commands/matrix.js';
-import { fixCommand } from './commands/fix.js';
 import type { FixOptions } from './commands/fix.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { probeCommand } from './commands/probe.js';
-import { agentCommand } from './commands/agent.js';
-import { planCommand } from './commands/plan.js';
-import { applyCommand } from './commands/apply.js';
-import { doctorCommand } from './commands/doctor.js';
+// Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
 import { NETDIAG_VERSION } from '../collectors/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -37,7 +27,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--host-name <name>', "this host's name in netdiag (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--timeout <ms>', 'deadline per collector, in milliseconds', '10000')
     .option('--record <file>', 'also write every raw answer (commands, Docker API, /proc/sys) to FILE, for bug reports')
-    .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => snapshotCommand(opts, io)));
+    .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => import('./commands/snapshot.js').then((m) => m.snapshotCommand(opts, io))));
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   /** Where a query's hosts come from (DESIGN.md): snapshot files, agents, an inventory, else this host. */
@@ -54,14 +44,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<to>', 'container or address')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--json', 'machine-readable output')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => whyCommand(a, b, opts, io)));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => import('./commands/why.js').then((m) => m.whyCommand(a, b, opts, io))));
 
   hostSources(program
     .command('matrix')
     .description('every ordered pair of containers in view')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--json', 'machine-readable output')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => matrixCommand(opts, io)));
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => import('./commands/matrix.js').then((m) => m.matrixCommand(opts, io))));
 
   hostSources(program
     .command('fix')
@@ -74,7 +64,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--yes', 'do not ask for confirmation; accept a fix that opens more than this pair')
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)'), 'plan fixes from')
     .option('--json', 'machine-readable output')
-    .action(run((a: string, b: string, opts: FixOptions) => fixCommand(a, b, opts, io)));
+    .action(run((a: string, b: string, opts: FixOptions) => import('./commands/fix.js').then((m) => m.fixCommand(a, b, opts, io))));
 
   program
     .command('rollback')
@@ -83,7 +73,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--token-file <file>', 'the agents\' token, to roll back a plan applied through them (or NETDIAG_TOKEN)')
     .option('--json', 'machine-readable output')
-    .action(run((id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }) => rollbackCommand(id, opts, io)));
+    .action(run((id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }) => import('./commands/rollback.js').then((m) => m.rollbackCommand(id, opts, io))));
 
   program
     .command('plan')
@@ -94,7 +84,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--snapshot <file>', 'a host\'s snapshot (repeatable; the plan then has no agent URLs to apply through)', collect)
     .option('--out <file>', 'write the plan to FILE')
     .option('--json', 'machine-readable output')
-    .action(run((what: string, opts: { agent?: string[]; inventory?: string; snapshot?: string[]; out?: string; json?: boolean }) => planCommand(what, opts, io)));
+    .action(run((what: string, opts: { agent?: string[]; inventory?: string; snapshot?: string[]; out?: string; json?: boolean }) => import('./commands/plan.js').then((m) => m.planCommand(what, opts, io))));
 
   program
     .command('apply')
@@ -103,7 +93,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--token-file <file>', 'the agents\' token (or NETDIAG_TOKEN)')
     .option('--state-dir <dir>', 'where applied plans are recorded (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--json', 'machine-readable output')
-    .action(run((file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }) => applyCommand(file, opts, io)));
+    .action(run((file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }) => import('./commands/apply.js').then((m) => m.applyCommand(file, opts, io))));
 
   program
     .command('probe')
@@ -114,7 +104,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--timeout <ms>', 'how long to wait for an answer', '2000')
     .option('--host-name <name>', "this host's name when collecting it")
     .option('--json', 'machine-readable output')
-    .action(run((a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }) => probeCommand(a, b, opts, io)));
+    .action(run((a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }) => import('./commands/probe.js').then((m) => m.probeCommand(a, b, opts, io))));
 
   program
     .command('agent')
@@ -124,19 +114,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--state-dir <dir>', 'journal of applied changes (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
-    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }) => agentCommand(opts, io)));
+    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
 
   hostSources(program
     .command('doctor')
     .description('host-wide problems that break container networking, with evidence and fixes (exit 0 clean, 1 findings)'), 'examine')
     .option('--json', 'machine-readable output')
-    .action(run((opts: { snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => doctorCommand(opts, io)));
+    .action(run((opts: { snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => import('./commands/doctor.js').then((m) => m.doctorCommand(opts, io))));
 
   program
     .command('demo')
     .description('the built-in example: the default bridge and a user network, isolated (needs neither root nor Docker)')
     .option('--json', 'machine-readable output')
-    .action(run((opts: { json?: boolean }) => demoCommand(opts, io)));
+    .action(run((opts: { json?: boolean }) => import('./commands/demo.js').then((m) => m.demoCommand(opts, io))));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
