@@ -1,5 +1,6 @@
 // The live probe: from inside a container's network namespace, ping or open a TCP connection. Ground truth.
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../collectors/version.js';
 import { CommandError, firstLine, runCommand } from '../../collectors/exec.js';
 import type { CommandRunner } from '../../collectors/exec.js';
 
@@ -17,7 +18,8 @@ export interface ProbeResult {
   detail: string;
 }
 
-const TCP_CONNECT = fileURLToPath(new URL('./tcp-connect.js', import.meta.url));
+// A file of its own (node runs it inside the container's namespace), compiled beside the other modules.
+const TCP_CONNECT = join(packageRoot(), 'dist/agent/actuation/tcp-connect.js');
 
 export async function probe(t: ProbeTarget, timeoutMs = 2000, exec: CommandRunner = runCommand): Promise<ProbeResult> {
   if (t.proto === 'udp') return { reachable: null, ms: 0, detail: 'a UDP probe cannot tell an unanswered datagram from a dropped one; netdiag does not probe UDP' };

@@ -1,6 +1,7 @@
 // `netdiag demo`: the seed scenario — alpine-01 on the default bridge, redis-1/2 on net-redis — from a snapshot
 // captured in the lab and bundled with netdiag: the blocked pair, the deciding rule, the fixes. No root, no Docker.
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../collectors/version.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { fixesFor } from '../../rules/fixes/candidates.js';
 import { matrix } from '../../rules/matrix.js';
@@ -11,8 +12,8 @@ import { renderFixes } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { renderWhy } from '../render/why.js';
 
-/** examples/ sits beside dist/ in the package; this file is dist/cli/commands/demo.js. */
-export const DEMO_SNAPSHOT = fileURLToPath(new URL('../../../examples/seed-host.json', import.meta.url));
+/** examples/ ships in the package, beside dist/. */
+export const DEMO_SNAPSHOT = join(packageRoot(), 'examples/seed-host.json');
 
 export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<number> {
   const snapshot = await readSnapshotFile(DEMO_SNAPSHOT);

@@ -18,7 +18,8 @@ export const REPO = (() => {
   while (!existsSync(join(dir, 'package.json')) && dir !== '/') dir = dirname(dir);
   return dir;
 })();
-export const NETDIAG_BIN = join(REPO, 'dist/cli/bin.js');
+/** What users run: the bundled binary (package.json's bin). */
+export const NETDIAG_BIN = join(REPO, 'dist/netdiag.mjs');
 
 function which(tool: string): boolean {
   return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => existsSync(join(d, tool)));

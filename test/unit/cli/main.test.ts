@@ -33,7 +33,7 @@ describe('netdiag command line', () => {
   });
 
   it('demo runs from the built binary without root or Docker, and exits 0', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [`${REPO}/dist/cli/bin.js`, 'demo'], { env: { PATH: '/nonexistent', DOCKER_HOST: 'unix:///nonexistent' } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [`${REPO}/dist/netdiag.mjs`, 'demo'], { env: { PATH: '/nonexistent', DOCKER_HOST: 'unix:///nonexistent' } });
     expect(stderr).toBe('');
     expect(stdout).toMatch(/alpine-01 → redis-1 \(ping\): blocked/);
     expect(stdout).toMatch(/decided by lab-h1: filter DOCKER-ISOLATION-STAGE-2 rule 1/);
