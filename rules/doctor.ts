@@ -1,6 +1,6 @@
 // `doctor`: host-wide problems that break container networking before anyone asks why — each with evidence and a fix.
 import type { HostSnapshot } from '../collectors/snapshot.js';
-import { cidrText, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
+import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 
 export interface Finding {
@@ -13,7 +13,6 @@ export interface Finding {
   fix: string;
 }
 
-const overlaps = (a: Cidr, b: Cidr) => inCidr(a.addr, b) || inCidr(b.addr, a);
 const v4 = (i: { addresses: { family: string; local: string; prefixLen: number }[] }) => {
   const a = i.addresses.find((x) => x.family === 'inet');
   return a ? `${a.local}/${a.prefixLen}` : null;
@@ -56,7 +55,7 @@ export function doctor(s: HostSnapshot): Finding[] {
     const rc = parseCidr(r.dst);
     if (!rc) continue;
     for (const { n, c } of subnets) {
-      if (r.dev === n.bridge || !overlaps(rc, c)) continue;
+      if (r.dev === n.bridge || !cidrsOverlap(rc, c)) continue;
       out.push({ code: 'subnet-overlaps-route', severity: 'error', host, title: `Docker network ${n.name} (${cidrText(c)}) overlaps the host route ${r.dst}: one of them is unreachable`, evidence: [`route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''} (table ${r.table})`, `network ${n.name} on ${n.bridge}: ${cidrText(c)}`], fix: n.isDefaultBridge ? 'move the default bridge with "bip" in /etc/docker/daemon.json (restarts dockerd), or set "default-address-pools"' : `recreate ${n.name} with --subnet on a range no route uses` });
     }
   }

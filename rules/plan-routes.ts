@@ -3,7 +3,8 @@
 // disruptive bip changes needed first when subnets overlap.
 import { z } from 'zod';
 import type { HostSnapshot } from '../collectors/snapshot.js';
-import { cidrText, inCidr, ipToNumber, maskOf, numberToIp, parseCidr } from './iptables/addr.js';
+import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr } from './iptables/addr.js';
+import { shortHash } from './hash.js';
 import type { Cidr } from './iptables/ast.js';
 import { applySteps } from './fixes/patch.js';
 import { countPairs } from './matrix.js';
@@ -32,14 +33,6 @@ export const Plan = z.object({
   predicted: z.object({ crossHostPairs: z.number().int(), before: Counts, after: Counts }),
 });
 export type Plan = z.infer<typeof Plan>;
-
-function shortHash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, '0');
-}
-
-const overlaps = (a: Cidr, b: Cidr) => inCidr(a.addr, b) || inCidr(b.addr, a);
 
 interface HostView {
   s: HostSnapshot;
@@ -80,7 +73,7 @@ function freeSubnet(taken: Cidr[], start: number): Cidr | null {
   for (let k = 0; k < 256; k++) {
     const third = (start + k * 10) % 256;
     const c = { addr: ipToNumber(`192.168.${third}.0`) as number, bits: 24 };
-    if (!taken.some((t) => overlaps(t, c))) {
+    if (!taken.some((t) => cidrsOverlap(t, c))) {
       taken.push(c);
       return c;
     }
@@ -103,7 +96,7 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   const unroutable = new Set<string>();
   views.forEach((v, i) => {
     for (const sub of v.subnets) {
-      const clash = views.slice(0, i).find((o) => o.subnets.some((x) => overlaps(x.cidr, sub.cidr)));
+      const clash = views.slice(0, i).find((o) => o.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr)));
       if (!clash) continue;
       unroutable.add(`${v.s.name} ${cidrText(sub.cidr)}`);
       const free = freeSubnet(taken, 100 + i * 10);
@@ -129,7 +122,7 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
         continue;
       }
       for (const sub of p.subnets) {
-        if (unroutable.has(`${p.s.name} ${cidrText(sub.cidr)}`) || h.subnets.some((x) => overlaps(x.cidr, sub.cidr))) continue;
+        if (unroutable.has(`${p.s.name} ${cidrText(sub.cidr)}`) || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
         const dst = cidrText(sub.cidr);
         const existing = (h.s.routes?.routes ?? []).some((r) => r.table === 'main' && r.dst === dst && r.gateway === numberToIp(link!.pIp));
         if (!existing) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst, via: numberToIp(link.pIp), dev: link.hIface });

@@ -6,9 +6,11 @@ import { qualifiedName, resolveContainer } from '../resolve.js';
 import type { AddressVerdict } from '../trace.js';
 import type { Flow } from '../walk/path.js';
 import { walkFlow } from '../walk/path.js';
-import { combine, why } from '../why.js';
+import { why } from '../why.js';
 import type { WhyAnswer } from '../why.js';
 import { applyPatch } from './patch.js';
+import { shortHash } from '../hash.js';
+import { verdictOfAddresses } from '../matrix.js';
 import { stepCommand } from '../plan.js';
 import type { PlanStep } from '../plan.js';
 import { tokenize } from '../iptables/tokenize.js';
@@ -30,13 +32,6 @@ export interface Fix {
   steps: PlanStep[];
 }
 
-/** FNV-1a, for short stable fix IDs (rules/ stays free of node: modules). */
-function shortHash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, '0');
-}
-
 const SIDE_EFFECT_LIMIT = 60;
 
 /** A fix's ID: stable for the same change on the same host, so applying it twice is recognised. */
@@ -44,9 +39,9 @@ function fixId(parts: string[]): string {
   return `fx-${shortHash(parts.join('\u0000'))}`;
 }
 
+/** A verdict only (no trace): side effects are counted over many pairs. */
 function verdictOf(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict {
-  const vs = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow).outcome);
-  return vs.length === 0 ? 'unknown' : combine(vs);
+  return verdictOfAddresses(b, b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome));
 }
 
 /** Pairs whose verdict becomes reachable under the patch, besides A→B itself. */

@@ -42,3 +42,7 @@ export function cidrText(c: Cidr): string {
 export function isIpv4(text: string): boolean {
   return ipToNumber(text) !== null;
 }
+
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return inCidr(a.addr, b) || inCidr(b.addr, a);
+}

@@ -1,6 +1,6 @@
 // The packet walk, in the kernel's order: source namespace routing, veth and bridge, the host's netfilter hooks and
 // routing decision, other hosts on the LAN, delivery; then the reply under conntrack with NAT undone.
-import { inCidr, ipToNumber, numberToIp } from '../iptables/addr.js';
+import { inCidr, ipToNumber, maskOf, numberToIp } from '../iptables/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
 import type { TableName } from '../netfilter/ruleset.js';
@@ -410,7 +410,7 @@ class Walker {
       if (other === host) continue;
       const on = other.localAddrs.get(nextHop);
       if (on === undefined || other.interfaces.get(on)?.kind === 'bridge') continue;
-      const onLink = (iface?.addresses ?? []).some((a) => a.family === 'inet' && inCidr(nextHop, { addr: ((ipToNumber(a.local) as number) & (a.prefixLen === 0 ? 0 : (0xffffffff << (32 - a.prefixLen)) >>> 0)) >>> 0, bits: a.prefixLen }));
+      const onLink = (iface?.addresses ?? []).some((a) => a.family === 'inet' && inCidr(nextHop, { addr: ((ipToNumber(a.local) as number) & maskOf(a.prefixLen)) >>> 0, bits: a.prefixLen }));
       if (!onLink) continue;
       this.note(() => ({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) }));
       if (this.visited.has(`${other.name}/${numberToIp(this.pkt.dst)}`)) return this.done('unknown', this.decision('route', host.name, 'the path loops between hosts'), null);
