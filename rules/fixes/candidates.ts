@@ -75,33 +75,28 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
   const portReply = flow.proto === 'icmp' ? '-p icmp' : `-p ${flow.proto} --sport ${flow.port}`;
 
   if (b && a.host === b.host) {
-    for (const ep of b.endpoints) {
-      const n = ep.network;
-      if (!n || a.endpoints.some((e) => e.network?.id === n.id)) continue;
-      fixes.push({
-        id: fixId(['connect', a.host.name, a.docker.id, n.id]),
-        kind: 'network-connect',
-        title: `connect ${a.name} to ${n.name}`,
-        steps: [{ kind: 'docker-network-connect', host: a.host.name, network: n.name, networkId: n.id, container: a.docker.id, containerName: a.name }],
-        scope: `${a.name} joins ${n.name}: it can reach every container there, and they can reach it at its new address`,
-        note: `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`,
-        discouraged: false,
-        patch: { kind: 'network-connect', host: a.host.name, container: a.docker.id, network: n.id },
-      });
-    }
-    for (const ep of a.endpoints) {
-      const n = ep.network;
-      if (!n || b.endpoints.some((e) => e.network?.id === n.id)) continue;
-      fixes.push({
-        id: fixId(['connect', b.host.name, b.docker.id, n.id]),
-        kind: 'network-connect',
-        title: `connect ${b.name} to ${n.name}`,
-        steps: [{ kind: 'docker-network-connect', host: b.host.name, network: n.name, networkId: n.id, container: b.docker.id, containerName: b.name }],
-        scope: `${b.name} joins ${n.name}: every container there can reach it at its new address`,
-        note: `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
-        discouraged: false,
-        patch: { kind: 'network-connect', host: b.host.name, container: b.docker.id, network: n.id },
-      });
+    // Either container can join the other's network; each way opens something different (one direction only).
+    for (const [joiner, other] of [[a, b], [b, a]] as const) {
+      for (const ep of other.endpoints) {
+        const n = ep.network;
+        if (!n || joiner.endpoints.some((e) => e.network?.id === n.id)) continue;
+        fixes.push({
+          id: fixId(['connect', joiner.host.name, joiner.docker.id, n.id]),
+          kind: 'network-connect',
+          title: `connect ${joiner.name} to ${n.name}`,
+          steps: [{ kind: 'docker-network-connect', host: joiner.host.name, network: n.name, networkId: n.id, container: joiner.docker.id, containerName: joiner.name }],
+          scope:
+            joiner === a
+              ? `${a.name} joins ${n.name}: it can reach every container there, and they can reach it at its new address`
+              : `${b.name} joins ${n.name}: every container there can reach it at its new address`,
+          note:
+            joiner === a
+              ? `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`
+              : `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
+          discouraged: false,
+          patch: { kind: 'network-connect', host: joiner.host.name, container: joiner.docker.id, network: n.id },
+        });
+      }
     }
   }
 
