@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { packageRoot } from '../../collectors/version.js';
 import { CommandError, firstLine, runCommand } from '../../collectors/exec.js';
 import type { CommandRunner } from '../../collectors/exec.js';
+import { numberToIp } from '../../rules/iptables/addr.js';
+import type { World } from '../../rules/model/types.js';
+import { resolve, resolveContainer } from '../../rules/resolve.js';
+import type { Flow } from '../../rules/walk/path.js';
 
 export interface ProbeTarget {
   /** The container's SandboxKey, or null to probe from the host's own namespace (host network mode). */
@@ -38,4 +42,31 @@ export async function probe(t: ProbeTarget, timeoutMs = 2000, exec: CommandRunne
   }
   const detail = r.exitCode === 0 ? (t.proto === 'icmp' ? (/time=([\d.]+ ms)/.exec(r.stdout)?.[1] ?? 'echo reply') : 'connected') : firstLine(r.stderr) || firstLine(r.stdout.split('\n').slice(-3).join('\n')) || `exit ${r.exitCode}`;
   return { reachable: r.exitCode === 0, ms, detail };
+}
+
+/** The namespace a container's traffic starts in: its sandbox, its netns owner's (container:X), or the host's (null). */
+export function sandboxKeyOf(world: World, name: string): string | null {
+  const c = resolveContainer(world, name);
+  if (c.netns === 'host') return null;
+  const owner = c.docker.sharesNetnsWith ? c.host.containers.find((x) => x.docker.id === c.docker.sharesNetnsWith) : c;
+  const key = owner?.docker.sandboxKey ?? null;
+  if (!key) throw new CommandError(`${c.name} has no network namespace netdiag can enter`, 'is it running?', 'failed');
+  return key;
+}
+
+export interface ProbeAnswer {
+  from: string;
+  to: string;
+  flow: Flow;
+  results: ({ ip: string } & ProbeResult)[];
+  reachable: boolean;
+}
+
+/** Probe every address of B from inside A, all at once (a blocked probe costs its whole timeout). */
+export async function probeAddresses(world: World, from: string, to: string, flow: Flow, timeoutMs = 2000): Promise<ProbeAnswer> {
+  const key = sandboxKeyOf(world, from);
+  const t = resolve(world, to);
+  const ips = (t.kind === 'container' ? t.container.endpoints.map((e) => e.ip) : [t.ip]).map(numberToIp);
+  const results = await Promise.all(ips.map(async (ip) => ({ ip, ...(await probe({ sandboxKey: key, ip, proto: flow.proto, port: flow.port }, timeoutMs)) })));
+  return { from, to, flow, results, reachable: results.some((r) => r.reachable === true) };
 }

@@ -1,11 +1,9 @@
 // `netdiag probe A B`: ping or TCP connect from inside A's network namespace — the ground truth the model answers to.
-import { probe } from '../../agent/actuation/probe.js';
-import { sandboxKeyOf } from '../../agent/actuation/verify.js';
-import type { ProbeResult } from '../../agent/actuation/probe.js';
+import { probeAddresses } from '../../agent/actuation/probe.js';
+import type { ProbeAnswer } from '../../agent/actuation/probe.js';
 import { CommandError } from '../../collectors/exec.js';
-import { numberToIp } from '../../rules/iptables/addr.js';
-import type { ContainerModel, World } from '../../rules/model/types.js';
-import { resolve, resolveContainer, ResolveError } from '../../rules/resolve.js';
+import type { World } from '../../rules/model/types.js';
+import { ResolveError } from '../../rules/resolve.js';
 import type { Flow } from '../../rules/walk/path.js';
 import { parseFlow } from '../flow-option.js';
 import type { Io } from '../io.js';
@@ -14,39 +12,14 @@ import { loadWorld } from '../sources.js';
 import { styleFor } from '../render/style.js';
 
 
-export interface ProbeAnswer {
-  from: string;
-  to: string;
-  flow: Flow;
-  results: ({ ip: string } & ProbeResult)[];
-  reachable: boolean;
-}
-
-/** Probe every address of B from A (all at once: blocked probes cost their timeout). */
-export async function probeAll(world: World, fromText: string, toText: string, flow: Flow, timeoutMs = 2000): Promise<ProbeAnswer> {
-  let a: ContainerModel;
-  let ips: number[];
+/** The live probe, with what can go wrong said as one line. */
+async function probeAll(world: World, from: string, to: string, flow: Flow, timeoutMs: number): Promise<ProbeAnswer> {
   try {
-    a = resolveContainer(world, fromText);
-    const t = resolve(world, toText);
-    ips = t.kind === 'container' ? t.container.endpoints.map((e) => e.ip) : [t.ip];
+    return await probeAddresses(world, from, to, flow, timeoutMs);
   } catch (error) {
-    if (error instanceof ResolveError) throw new UsageError(error.message, error.hint);
+    if (error instanceof ResolveError || error instanceof CommandError) throw new UsageError(error.message, error.hint);
     throw error;
   }
-  const key = sandboxKeyOf(world, fromText);
-  if (key === null && a.netns !== 'host') throw new UsageError(`${a.name} has no network namespace netdiag can enter`, 'is it running?');
-  const results = await Promise.all(
-    ips.map(async (ip) => {
-      try {
-        return { ip: numberToIp(ip), ...(await probe({ sandboxKey: key, ip: numberToIp(ip), proto: flow.proto, port: flow.port }, timeoutMs)) };
-      } catch (error) {
-        if (error instanceof CommandError) throw new UsageError(error.message, error.hint);
-        throw error;
-      }
-    }),
-  );
-  return { from: fromText, to: toText, flow, results, reachable: results.some((r) => r.reachable === true) };
 }
 
 export async function probeCommand(a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }, io: Io): Promise<number> {
