@@ -32,21 +32,32 @@ export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]
   return combine(verdicts);
 }
 
+/** The containers in view, each one's class number, and the members of each class. */
+function classify(world: World): { cs: ContainerModel[]; classOf: number[]; groups: ContainerModel[][] } {
+  const cs = matrixContainers(world);
+  const keys = classKeys(world, cs);
+  const ids = new Map<string, number>();
+  const groups: ContainerModel[][] = [];
+  const classOf = cs.map((c) => {
+    const k = keys.get(c) as string;
+    let id = ids.get(k);
+    if (id === undefined) {
+      ids.set(k, (id = groups.length));
+      groups.push([]);
+    }
+    (groups[id] as ContainerModel[]).push(c);
+    return id;
+  });
+  return { cs, classOf, groups };
+}
+
 /**
  * Visit every ordered pair without keeping them: a thousand containers make a million pairs, and callers that print
  * them should not hold them all. The addresses array handed over is shared between pairs with the same answer.
  */
 export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void): MatrixStats {
-  const cs = matrixContainers(world);
-  const keys = classKeys(world, cs);
-  const classIds = new Map<string, number>();
-  const classOf = cs.map((c) => {
-    const k = keys.get(c) as string;
-    let id = classIds.get(k);
-    if (id === undefined) classIds.set(k, (id = classIds.size));
-    return id;
-  });
-  const n = classIds.size;
+  const { cs, classOf, groups } = classify(world);
+  const n = groups.length;
   const names = cs.map((c) => qualifiedName(c, world));
   // One entry per (source class, destination class, same-class flag): the verdict for each destination address.
   const cache: (AddressVerdict[] | undefined)[] = new Array(n * n * 2);
@@ -88,18 +99,9 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
  * each class pair stands for (what a plan's prediction needs, without visiting a quarter of a million pairs).
  */
 export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean): { pairs: number; counts: Record<AddressVerdict, number> } {
-  const cs = matrixContainers(world);
-  const keys = classKeys(world, cs);
-  const classes = new Map<string, ContainerModel[]>();
-  for (const c of cs) {
-    const k = keys.get(c) as string;
-    const list = classes.get(k) ?? [];
-    list.push(c);
-    classes.set(k, list);
-  }
+  const { groups } = classify(world);
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
   let pairs = 0;
-  const groups = [...classes.values()];
   for (const ga of groups) {
     for (const gb of groups) {
       const a = ga[0] as ContainerModel;
