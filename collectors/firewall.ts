@@ -29,10 +29,7 @@ async function otherBackendRules(ctx: CollectContext, other: 'nf_tables' | 'lega
 export const firewallCollector: Collector<'firewall'> = {
   name: 'firewall',
   async collect(ctx) {
-    const [save, versionOut] = await Promise.all([
-      ctx.exec('iptables-save', ['-c'], { timeoutMs: ctx.timeoutMs }),
-      ctx.exec('iptables', ['-V'], { timeoutMs: ctx.timeoutMs }).catch(() => null),
-    ]);
+    const save = await ctx.exec('iptables-save', ['-c'], { timeoutMs: ctx.timeoutMs });
     if (save.exitCode !== 0) throw saveFailed('iptables-save', save.stderr, save.exitCode);
     let dump;
     try {
@@ -40,6 +37,8 @@ export const firewallCollector: Collector<'firewall'> = {
     } catch (error) {
       throw new CollectorError(`iptables-save printed something netdiag cannot read: ${(error as Error).message}`, 'run `iptables-save -c` by hand and report its output');
     }
+    // The dump's header names the backend; only an empty rule set (no header) needs to ask iptables itself.
+    const versionOut = dump.backend ? null : await ctx.exec('iptables', ['-V'], { timeoutMs: ctx.timeoutMs }).catch(() => null);
     const v = versionOut ? /iptables v([\d.]+)(?: \((nf_tables|legacy)\))?/.exec(versionOut.stdout) : null;
     const backend: FirewallPart['backend'] = dump.backend ?? (v ? (v[2] === 'nf_tables' ? 'nf_tables' : 'legacy') : 'unknown');
     const findings: FirewallFinding[] = [];
