@@ -37,9 +37,6 @@ export const NetworkResponse = z.looseObject({
 });
 export const NetworksResponse = z.array(NetworkResponse);
 
-export const ContainerSummary = z.looseObject({ Id: z.string(), State: z.string().optional() });
-export const ContainersResponse = z.array(ContainerSummary);
-
 const EndpointSettings = z.looseObject({
   NetworkID: z.string().default(''),
   EndpointID: z.string().default(''),

@@ -6,7 +6,7 @@ import type { CollectContext } from '../../collectors/collector.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
-import { describeErrors } from '../render/summary.js';
+import { describeErrors } from '../render/errors.js';
 
 export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string }, io: Io): Promise<number> {
   const timeoutMs = Number(opts.timeout);

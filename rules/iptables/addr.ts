@@ -39,10 +39,6 @@ export function cidrText(c: Cidr): string {
   return `${numberToIp(c.addr)}/${c.bits}`;
 }
 
-export function isIpv4(text: string): boolean {
-  return ipToNumber(text) !== null;
-}
-
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return inCidr(a.addr, b) || inCidr(b.addr, a);
 }
