@@ -5,6 +5,7 @@ import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './files.js';
 import { readInventory } from './inventory.js';
+import { describeErrors } from './render/errors.js';
 import { parseSnapshot } from '../collectors/snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
@@ -47,6 +48,11 @@ export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
 }
 
 export async function loadSnapshots(opts: SourceOptions, io: Io): Promise<HostSnapshot[]> {
+  return (await loadHosts(opts, io)).snapshots;
+}
+
+/** The hosts in view, and for those reached through an agent, its URL (a plan needs both). */
+export async function loadHosts(opts: SourceOptions, io: Io): Promise<{ snapshots: HostSnapshot[]; agents: Map<string, string> }> {
   const sources = [opts.snapshot?.length ? '--snapshot' : null, opts.agent?.length ? '--agent' : null, opts.inventory ? '--inventory' : null].filter(Boolean);
   if (sources.length > 1) throw new UsageError(`give one of --snapshot, --agent or --inventory, not ${sources.join(' and ')}`);
   if (sources.length === 1) {
@@ -55,20 +61,21 @@ export async function loadSnapshots(opts: SourceOptions, io: Io): Promise<HostSn
     const snaps = agents.length > 0
       ? await Promise.all(agents.map(async (a) => ({ ...(await fetchSnapshot(a.url)), ...(a.name ? { name: a.name } : {}) })))
       : await Promise.all((opts.snapshot as string[]).map(readSnapshotFile));
+    const urls = new Map(agents.map((a, i) => [snaps[i]?.name ?? '', a.url]));
     const names = new Set<string>();
     for (const s of snaps) {
       if (names.has(s.name)) throw new UsageError(`two snapshots are both named ${JSON.stringify(s.name)}`, 'collect them with distinct --host-name values');
       names.add(s.name);
     }
-    return snaps;
+    return { snapshots: snaps, agents: urls };
   }
   const s = await collectSnapshot({ hostName: opts.hostName ?? io.env.NETDIAG_HOST_NAME });
   if (!s.docker) {
     const e = s.errors.find((x) => x.collector === 'docker');
     throw new UsageError(e ? e.message : 'Docker was not read', e?.hint);
   }
-  for (const e of s.errors) io.stderr(`netdiag: warning: ${e.collector}${e.subject ? ` (${e.subject})` : ''}: ${e.message} — ${e.hint}\n`);
-  return [s];
+  for (const line of describeErrors(s)) io.stderr(`netdiag: warning: ${line}\n`);
+  return { snapshots: [s], agents: new Map() };
 }
 
 export async function loadWorld(opts: SourceOptions, io: Io): Promise<World> {

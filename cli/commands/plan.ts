@@ -4,16 +4,13 @@ import { stepCommand } from '../../rules/plan.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
-import { agentsInView, loadSnapshots } from '../sources.js';
+import { loadHosts } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 
 export async function planCommand(what: string, opts: SourceOptions & { json?: boolean; out?: string }, io: Io): Promise<number> {
   if (what !== 'routes') throw new UsageError(`unknown plan ${JSON.stringify(what)}`, 'netdiag plan routes');
-  const snapshots = await loadSnapshots(opts, io);
+  const { snapshots, agents } = await loadHosts(opts, io);
   if (snapshots.length < 2) throw new UsageError('a routing plan needs at least two hosts in view', 'give --agent URL (repeatable), --inventory FILE, or --snapshot FILE (repeatable)');
-  const agents = new Map<string, string>();
-  const inView = await agentsInView(opts);
-  inView.forEach((a, i) => agents.set(a.name ?? snapshots[i]?.name ?? '', a.url));
   const t0 = performance.now();
   const plan = planRoutes(snapshots, agents);
   const ms = performance.now() - t0;
