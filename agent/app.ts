@@ -3,25 +3,25 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { FixRefused, applyFix, chooseFix } from './actuation/apply-fix.js';
-import { applyChange, rollbackChange } from './actuation/apply.js';
-import { StateDirError } from './actuation/journal.js';
-import { StepError } from './actuation/steps.js';
-import type { StepContext } from './actuation/steps.js';
+import { FixRefused, applyFix, chooseFix } from '../actuation/fix.js';
+import { applyChange, rollbackChange } from '../actuation/apply.js';
+import { StateDirError } from '../actuation/journal.js';
+import { StepError } from '../actuation/steps.js';
+import type { StepContext } from '../actuation/steps.js';
 import { requireBearer } from './auth.js';
-import type { ChangeLedger } from './ledger.js';
-import { present } from './ledger.js';
+import type { ChangeLedger } from '../actuation/ledger.js';
+import { present } from '../actuation/ledger.js';
 import type { AgentMetrics } from './metrics.js';
 import * as S from './schemas.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
 import { eachPair } from '../rules/matrix.js';
 import type { MatrixPair } from '../rules/matrix.js';
-import { fixesFor } from '../rules/fixes/candidates.js';
+import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
 import type { Flow } from '../rules/walk/path.js';
 import { why } from '../rules/why.js';
-import { NETDIAG_VERSION } from '../collectors/version.js';
+import { NETDIAG_VERSION } from '../host/version.js';
 
 export interface AgentDeps {
   store: SnapshotStore;

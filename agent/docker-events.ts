@@ -1,6 +1,6 @@
 // Refresh on what changes reachability: Docker's network connect/disconnect and container start/die events.
 import type { Readable } from 'node:stream';
-import { loadDockerode } from '../collectors/dockerode-lean.js';
+import { loadDockerode } from '../host/dockerode-lean.js';
 
 const FILTERS = { type: ['network' as const, 'container' as const], event: ['connect', 'disconnect', 'start', 'die', 'create', 'destroy'] };
 

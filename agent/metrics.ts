@@ -1,13 +1,13 @@
 // Prometheus metrics: computed from the store's last snapshot at scrape time, with bounded labels (network pairs,
 // never container pairs); collection timings observed as each refresh happens.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { HostSnapshot } from '../collectors/snapshot.js';
-import { COLLECTOR_NAMES } from '../collectors/snapshot.js';
-import { NETDIAG_VERSION } from '../collectors/version.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
+import { NETDIAG_VERSION } from '../host/version.js';
 import { eachPair } from '../rules/matrix.js';
 import type { World } from '../rules/model/types.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import type { ChangeLedger } from './ledger.js';
+import type { ChangeLedger } from '../actuation/ledger.js';
 
 /** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
 const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);

@@ -1,6 +1,6 @@
 // The agent's HTTP contract in zod: queries, bodies and responses (the same JSON as the CLI's --json).
 import { z } from 'zod';
-import { PlanStep } from '../rules/plan.js';
+import { PlanStep } from '../rules/changes/command.js';
 
 export const ErrorBody = z.object({ error: z.string(), message: z.string() });
 

@@ -3,11 +3,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { collectSnapshot } from '../collectors/run.js';
-import { rollbackChange } from './actuation/apply.js';
-import { liveStepContext } from './actuation/steps.js';
+import { rollbackChange } from '../actuation/apply.js';
+import { liveStepContext } from '../actuation/steps.js';
 import { buildApp } from './app.js';
 import { watchDockerEvents } from './docker-events.js';
-import { ChangeLedger } from './ledger.js';
+import { ChangeLedger } from '../actuation/ledger.js';
 import { createMetrics } from './metrics.js';
 import { SnapshotStore } from './snapshot-store.js';
 

@@ -1,6 +1,6 @@
 // The agent's view of its host: refreshed on an interval and on Docker events, one collection in flight at a time,
 // and the last good snapshot kept (with its age) when a collection fails.
-import type { HostSnapshot } from '../collectors/snapshot.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 

@@ -1,6 +1,6 @@
 // Bench: `netdiag snapshot` on a lab host with 50 containers on 5 networks, beside the docker/ip/iptables commands
 // an operator would run by hand to gather the same facts.
-import { runCommand } from '../collectors/exec.js';
+import { runCommand } from '../host/exec.js';
 import { mapLimit } from '../collectors/collector.js';
 import { Lab } from '../test/lab/lab.js';
 import type { LabHost } from '../test/lab/lab.js';

@@ -1,7 +1,7 @@
 // A synthetic Docker 20.10 host for benches: N user-defined networks with M containers each, with the rules, links
 // and routes dockerd 20.10 writes for them (the layout of the lab's captured seed host, repeated).
-import type { HostSnapshot, Interface, Route } from '../collectors/snapshot.js';
-import { SNAPSHOT_SCHEMA } from '../collectors/snapshot.js';
+import type { HostSnapshot, Interface, Route } from '../snapshot/host-snapshot.js';
+import { SNAPSHOT_SCHEMA } from '../snapshot/host-snapshot.js';
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
 

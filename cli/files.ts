@@ -2,8 +2,8 @@
 import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { UsageError } from './io.js';
-import { parseSnapshot, SnapshotFormatError } from '../collectors/snapshot.js';
-import type { HostSnapshot } from '../collectors/snapshot.js';
+import { parseSnapshot, SnapshotFormatError } from '../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 
 function fsMessage(error: unknown, file: string, verb: string): UsageError {
   const code = (error as NodeJS.ErrnoException).code;

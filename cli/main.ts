@@ -4,7 +4,7 @@ import type { Io } from './io.js';
 import { UsageError } from './io.js';
 import type { FixOptions } from './commands/fix.js';
 // Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
-import { NETDIAG_VERSION } from '../collectors/version.js';
+import { NETDIAG_VERSION } from '../host/version.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let exitCode = 0;

@@ -1,12 +1,12 @@
 // Where a query's hosts come from: --snapshot files, else this host collected now.
 import { collectSnapshot } from '../collectors/run.js';
-import type { HostSnapshot } from '../collectors/snapshot.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './files.js';
 import { readInventory } from './inventory.js';
 import { describeErrors } from './render/errors.js';
-import { parseSnapshot } from '../collectors/snapshot.js';
+import { parseSnapshot } from '../snapshot/host-snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
 

@@ -1,7 +1,7 @@
 // The collector contract (node_exporter's pattern): one source per collector, failures reported, never fatal.
-import type { CollectionError, CollectorName, SnapshotParts } from './snapshot.js';
-import type { CommandRunner } from './exec.js';
-import type { DockerSource, InspectedContainer } from './docker-source.js';
+import type { CollectionError, CollectorName, SnapshotParts } from '../snapshot/host-snapshot.js';
+import type { CommandRunner } from '../host/exec.js';
+import type { DockerSource, InspectedContainer } from '../host/docker.js';
 import type { HostSource } from './host.js';
 import type { SandboxReading } from './sandboxes.js';
 

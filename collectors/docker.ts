@@ -1,10 +1,10 @@
 // Collector: Docker's view — daemon version, networks (with effective bridge options) and containers with endpoints.
 import type { Collector, CollectContext } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
-import { describeDockerError } from './docker-source.js';
-import type { InspectedContainer } from './docker-source.js';
+import { describeDockerError } from '../host/docker.js';
+import type { InspectedContainer } from '../host/docker.js';
 import { ContainerInspect, InfoResponse, NetworksResponse, VersionResponse } from './docker-api.js';
-import type { DockerContainer, DockerNetwork, DockerPart, PublishedPort } from './snapshot.js';
+import type { DockerContainer, DockerNetwork, DockerPart, PublishedPort } from '../snapshot/host-snapshot.js';
 import type { z } from 'zod';
 
 const OPT = 'com.docker.network.bridge.';

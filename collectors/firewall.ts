@@ -1,9 +1,9 @@
 // Collector: the iptables rule set (filter, nat, raw, mangle) with counters, its backend, and rules left in the other backend.
 import type { Collector, CollectContext } from './collector.js';
 import { CollectorError } from './collector.js';
-import { CommandError, firstLine } from './exec.js';
+import { CommandError, firstLine } from '../host/exec.js';
 import { parseIptablesSave, ruleCount } from './iptables-save.js';
-import type { FirewallFinding, FirewallPart } from './snapshot.js';
+import type { FirewallFinding, FirewallPart } from '../snapshot/host-snapshot.js';
 
 function saveFailed(tool: string, stderr: string, exitCode: number): CollectorError {
   const why = firstLine(stderr) || `exit code ${exitCode}`;

@@ -2,7 +2,7 @@
 import { arch, hostname, networkInterfaces, release } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import type { Collector } from './collector.js';
-import type { HostPart } from './snapshot.js';
+import type { HostPart } from '../snapshot/host-snapshot.js';
 
 /** What the host collector asks the OS; tests replay recorded answers. */
 export interface HostSource {

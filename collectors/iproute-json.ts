@@ -1,6 +1,6 @@
 // Pure parsers for iproute2's JSON (`ip -j -d addr`, `ip -j route show table all`, `ip -j rule`), defaults filled in.
 import { z } from 'zod';
-import type { Address, Interface, PolicyRule, Route } from './snapshot.js';
+import type { Address, Interface, PolicyRule, Route } from '../snapshot/host-snapshot.js';
 
 export class ParseError extends Error {
   override name = 'ParseError';

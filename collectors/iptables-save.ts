@@ -1,5 +1,5 @@
 // Pure parser for iptables-save output (with or without -c) and `iptables -S`: tables, chains, policies, rules with counters.
-import type { FirewallChain, FirewallTable } from './snapshot.js';
+import type { FirewallChain, FirewallTable } from '../snapshot/host-snapshot.js';
 import { ParseError } from './iproute-json.js';
 
 export interface SaveDump {

@@ -1,10 +1,10 @@
 // Collector: links of the host namespace (bridges, ports, veths) and each container's interfaces mapped to its host veth and bridge.
 import type { Collector } from './collector.js';
 import { CollectorError } from './collector.js';
-import { firstLine } from './exec.js';
+import { firstLine } from '../host/exec.js';
 import { parseIpAddr } from './iproute-json.js';
 import { sandboxProblem } from './sandboxes.js';
-import type { Interface, SandboxInterface, SandboxLinks } from './snapshot.js';
+import type { Interface, SandboxInterface, SandboxLinks } from '../snapshot/host-snapshot.js';
 
 const IP_ADDR = ['-j', '-d', 'addr', 'show'];
 

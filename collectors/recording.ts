@@ -1,9 +1,9 @@
 // Record every answer a live host gives the collectors, and replay it: fixtures for unit tests and bug reports.
 import { z } from 'zod';
 import type { CollectContext } from './collector.js';
-import { CommandError } from './exec.js';
-import type { CommandResult } from './exec.js';
-import type { DockerSource } from './docker-source.js';
+import { CommandError } from '../host/exec.js';
+import type { CommandResult } from '../host/exec.js';
+import type { DockerSource } from '../host/docker.js';
 import type { HostSource } from './host.js';
 
 export const Recording = z.object({

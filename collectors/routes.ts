@@ -1,11 +1,11 @@
 // Collector: routes of every table and the policy rules, on the host and inside each container's namespace.
 import type { Collector, CollectContext } from './collector.js';
 import { CollectorError } from './collector.js';
-import { firstLine } from './exec.js';
-import type { CommandResult } from './exec.js';
+import { firstLine } from '../host/exec.js';
+import type { CommandResult } from '../host/exec.js';
 import { parseIpRoutes, parseIpRules } from './iproute-json.js';
 import { sandboxProblem } from './sandboxes.js';
-import type { PolicyRule, Route, SandboxRoutes } from './snapshot.js';
+import type { PolicyRule, Route, SandboxRoutes } from '../snapshot/host-snapshot.js';
 
 // IPv4 only: the reachability model is IPv4 (Docker's IPv6 is opt-in per network).
 const ROUTES = ['-j', '-4', 'route', 'show', 'table', 'all'];

@@ -5,14 +5,14 @@ import type { CollectContext, CollectResult } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
 import { inspectRunningContainers } from './docker.js';
 import { readAllSandboxes } from './sandboxes.js';
-import { dockerodeSource } from './docker-source.js';
-import { CommandError, runCommand } from './exec.js';
+import { dockerodeSource } from '../host/docker.js';
+import { CommandError, runCommand } from '../host/exec.js';
 import { osSource } from './host.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
-import { SNAPSHOT_SCHEMA, HostSnapshot } from './snapshot.js';
-import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from './snapshot.js';
-import { NETDIAG_VERSION } from './version.js';
+import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
+import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
+import { NETDIAG_VERSION } from '../host/version.js';
 
 export interface CollectOptions {
   /** The host's name in netdiag; defaults to NETDIAG_HOST_NAME, then the hostname. */

@@ -2,7 +2,7 @@
 import type { CollectContext } from './collector.js';
 import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
-import { firstLine } from './exec.js';
+import { firstLine } from '../host/exec.js';
 
 export interface Sandbox {
   containerId: string;

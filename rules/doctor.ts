@@ -1,5 +1,5 @@
 // `doctor`: host-wide problems that break container networking before anyone asks why — each with evidence and a fix.
-import type { HostSnapshot } from '../collectors/snapshot.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 

@@ -3,7 +3,7 @@
 import type { ContainerModel, World } from './model/types.js';
 import { classKeys } from './classes.js';
 import { qualifiedName } from './resolve.js';
-import type { AddressVerdict } from './trace.js';
+import type { AddressVerdict } from '../snapshot/trace.js';
 import { walkFlow } from './walk/path.js';
 import type { Flow } from './walk/path.js';
 import { combine } from './why.js';

@@ -2,15 +2,15 @@
 // the peer's LAN address, ip_forward, acceptance in DOCKER-USER (and raw PREROUTING on Docker 28.2+), and the
 // disruptive bip changes needed first when subnets overlap.
 import { z } from 'zod';
-import type { HostSnapshot } from '../collectors/snapshot.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr } from './iptables/addr.js';
 import { shortHash } from './hash.js';
 import type { Cidr } from './iptables/ast.js';
-import { applySteps } from './fixes/patch.js';
+import { applySteps } from './changes/predict.js';
 import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
-import { PlanStep } from './plan.js';
-import type { AddressVerdict } from './trace.js';
+import { PlanStep } from './changes/command.js';
+import type { AddressVerdict } from '../snapshot/trace.js';
 
 export const Prerequisite = z.object({
   host: z.string(),

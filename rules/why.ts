@@ -3,7 +3,7 @@ import { numberToIp } from './iptables/addr.js';
 import type { ContainerModel, Endpoint, World } from './model/types.js';
 import { qualifiedName, resolve, resolveContainer } from './resolve.js';
 import type { Target } from './resolve.js';
-import type { AddressVerdict, Decision, Hop } from './trace.js';
+import type { AddressVerdict, Decision, Hop } from '../snapshot/trace.js';
 import { walkFlow } from './walk/path.js';
 import { verdictOfAddresses } from './matrix.js';
 import type { Flow } from './walk/path.js';

@@ -2,7 +2,7 @@
 import { AgentConfigError, parseDuration, runAgent } from '../../agent/server.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
-import { stateDir } from '../state-dir.js';
+import { stateDir } from '../../actuation/state-dir.js';
 
 export async function agentCommand(opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }, io: Io): Promise<number> {
   try {

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../files.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { fetchSnapshot } from '../sources.js';
-import { stateDir } from '../state-dir.js';
+import { stateDir } from '../../actuation/state-dir.js';
 import { parsePlan } from './plan.js';
 
 interface HostOutcome {

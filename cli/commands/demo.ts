@@ -1,9 +1,9 @@
 // `netdiag demo`: the seed scenario — alpine-01 on the default bridge, redis-1/2 on net-redis — from a snapshot
 // captured in the lab and bundled with netdiag: the blocked pair, the deciding rule, the fixes. No root, no Docker.
 import { join } from 'node:path';
-import { packageRoot } from '../../collectors/version.js';
+import { packageRoot } from '../../host/version.js';
 import { buildWorld } from '../../rules/model/build.js';
-import { fixesFor } from '../../rules/fixes/candidates.js';
+import { fixesFor } from '../../rules/changes/fixes.js';
 import { matrix } from '../../rules/matrix.js';
 import { why } from '../../rules/why.js';
 import type { Io } from '../io.js';

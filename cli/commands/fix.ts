@@ -1,12 +1,12 @@
 // `netdiag fix A B`: ranked fixes with their predicted effect; with --apply, change the host, verify, keep a rollback.
 import { createInterface } from 'node:readline/promises';
-import { applyFix, chooseFix, FixRefused } from '../../agent/actuation/apply-fix.js';
-import type { ApplyResult } from '../../agent/actuation/apply.js';
-import { StateDirError } from '../../agent/actuation/journal.js';
-import { liveStepContext, StepError } from '../../agent/actuation/steps.js';
+import { applyFix, chooseFix, FixRefused } from '../../actuation/fix.js';
+import type { ApplyResult } from '../../actuation/apply.js';
+import { StateDirError } from '../../actuation/journal.js';
+import { liveStepContext, StepError } from '../../actuation/steps.js';
 import { collectSnapshot } from '../../collectors/run.js';
-import { fixesFor } from '../../rules/fixes/candidates.js';
-import type { Fix } from '../../rules/fixes/candidates.js';
+import { fixesFor } from '../../rules/changes/fixes.js';
+import type { Fix } from '../../rules/changes/fixes.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { ResolveError } from '../../rules/resolve.js';
 import { why } from '../../rules/why.js';
@@ -16,7 +16,7 @@ import { UsageError } from '../io.js';
 import { renderFixes } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';
-import { stateDir } from '../state-dir.js';
+import { stateDir } from '../../actuation/state-dir.js';
 import { readFile } from 'node:fs/promises';
 
 export interface FixOptions {

@@ -1,7 +1,7 @@
 // `netdiag probe A B`: ping or TCP connect from inside A's network namespace — the ground truth the model answers to.
-import { probeAddresses } from '../../agent/actuation/probe.js';
-import type { ProbeAnswer } from '../../agent/actuation/probe.js';
-import { CommandError } from '../../collectors/exec.js';
+import { probeAddresses } from '../../host/probe.js';
+import type { ProbeAnswer } from '../../host/probe.js';
+import { CommandError } from '../../host/exec.js';
 import type { World } from '../../rules/model/types.js';
 import { ResolveError } from '../../rules/resolve.js';
 import type { Flow } from '../../rules/walk/path.js';

@@ -1,10 +1,10 @@
 // `netdiag rollback ID`: undo an applied fix or plan from its journal (also after a crash or a restart).
-import { rollbackChange } from '../../agent/actuation/apply.js';
-import { liveStepContext, StepError } from '../../agent/actuation/steps.js';
-import { Journal } from '../../agent/actuation/journal.js';
+import { rollbackChange } from '../../actuation/apply.js';
+import { liveStepContext, StepError } from '../../actuation/steps.js';
+import { Journal } from '../../actuation/journal.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
-import { stateDir } from '../state-dir.js';
+import { stateDir } from '../../actuation/state-dir.js';
 import { readFile } from 'node:fs/promises';
 import { recordedPlan, rollbackPlanEverywhere } from './apply.js';
 import { agentToken } from '../agent-client.js';

@@ -9,7 +9,7 @@ import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
-import { fixesFor } from '../../rules/fixes/candidates.js';
+import { fixesFor } from '../../rules/changes/fixes.js';
 
 export const EXIT: Record<WhyAnswer['verdict'], number> = { reachable: 0, blocked: 1, unknown: 3 };
 

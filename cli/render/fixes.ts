@@ -1,5 +1,5 @@
 // Human output of candidate fixes: what to run, what it opens, what the model predicts.
-import type { Fix } from '../../rules/fixes/candidates.js';
+import type { Fix } from '../../rules/changes/fixes.js';
 import type { Style } from './style.js';
 
 export function renderFixes(fixes: Fix[], st: Style, from: string, to: string): string[] {

@@ -1,5 +1,5 @@
 // Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
-import type { HostSnapshot, PolicyRule, Route } from '../../collectors/snapshot.js';
+import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
 import { ipToNumber, parseCidr } from '../iptables/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';

@@ -1,5 +1,5 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
-import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, PolicyRule, PublishedPort, Route } from '../../collectors/snapshot.js';
+import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 
 export interface RouteEntry {

@@ -1,5 +1,5 @@
 // A host's iptables tables ready to walk: each rule parsed once, with a reference back to what the snapshot holds.
-import type { FirewallPart } from '../../collectors/snapshot.js';
+import type { FirewallPart } from '../../snapshot/host-snapshot.js';
 import { parseRule } from '../iptables/parse.js';
 import type { ParsedRule } from '../iptables/ast.js';
 

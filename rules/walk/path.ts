@@ -6,7 +6,7 @@ import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.
 import type { TableName } from '../netfilter/ruleset.js';
 import { walkHook } from '../netfilter/walk-chain.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
-import type { Decision, Hop, Step } from '../trace.js';
+import type { Decision, Hop, Step } from '../../snapshot/trace.js';
 import { routeLookup } from './routing.js';
 import type { RouteDecision } from './routing.js';
 

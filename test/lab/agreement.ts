@@ -1,7 +1,7 @@
 // Ground truth: probe every pair for real from inside the containers and compare with what the model says.
 import { mapLimit } from '../../collectors/collector.js';
-import { parseSnapshot } from '../../collectors/snapshot.js';
-import type { HostSnapshot } from '../../collectors/snapshot.js';
+import { parseSnapshot } from '../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { matrix } from '../../rules/matrix.js';
 import type { Flow } from '../../rules/walk/path.js';

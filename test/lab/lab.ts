@@ -5,8 +5,8 @@ import { mkdir, readFile, readdir, rm, symlink, copyFile, writeFile } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { runCommand } from '../../collectors/exec.js';
-import type { CommandResult } from '../../collectors/exec.js';
+import { runCommand } from '../../host/exec.js';
+import type { CommandResult } from '../../host/exec.js';
 
 export const LAB_ROOT = '/tmp/netdiag-lab';
 const NS_PREFIX = 'ndl';

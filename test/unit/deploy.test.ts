@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ChangeLedger } from '../../agent/ledger.js';
+import { ChangeLedger } from '../../actuation/ledger.js';
 import { createMetrics } from '../../agent/metrics.js';
 import { SnapshotStore } from '../../agent/snapshot-store.js';
-import { parseSnapshot } from '../../collectors/snapshot.js';
+import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import { REPO } from './fixtures.js';
 
 const seed = parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')));

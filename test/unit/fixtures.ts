@@ -2,10 +2,10 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Recording } from '../../collectors/recording.js';
-import type { CommandResult } from '../../collectors/exec.js';
+import type { CommandResult } from '../../host/exec.js';
 import { replayContext } from '../../collectors/recording.js';
 import { collectSnapshot } from '../../collectors/run.js';
-import type { HostSnapshot } from '../../collectors/snapshot.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const CAPTURED = join(REPO, 'test/fixtures/captured');

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../agent/app.js';
-import { ChangeLedger } from '../../../agent/ledger.js';
+import { ChangeLedger } from '../../../actuation/ledger.js';
 import { createMetrics } from '../../../agent/metrics.js';
 import { SnapshotStore } from '../../../agent/snapshot-store.js';
-import { liveStepContext } from '../../../agent/actuation/steps.js';
-import { parseSnapshot } from '../../../collectors/snapshot.js';
-import type { HostSnapshot } from '../../../collectors/snapshot.js';
+import { liveStepContext } from '../../../actuation/steps.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { REPO } from '../fixtures.js';
 
 const seed = parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')));

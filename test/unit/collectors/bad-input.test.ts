@@ -1,7 +1,7 @@
 // Collection under failure: each problem becomes a clear error entry in a partial snapshot, never a crash.
 import { describe, expect, it } from 'vitest';
 import { collectSnapshot } from '../../../collectors/run.js';
-import { dockerodeSource } from '../../../collectors/docker-source.js';
+import { dockerodeSource } from '../../../host/docker.js';
 import { replayContext } from '../../../collectors/recording.js';
 import type { Recording } from '../../../collectors/recording.js';
 import { replay, seedFailures, seedRecording } from '../fixtures.js';

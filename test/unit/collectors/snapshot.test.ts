@@ -1,6 +1,6 @@
 // The whole collection replayed from the seed recording: schema, round trip, and what the seed host must show.
 import { describe, expect, it } from 'vitest';
-import { HostSnapshot, parseSnapshot } from '../../../collectors/snapshot.js';
+import { HostSnapshot, parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { replay } from '../fixtures.js';
 
 describe('snapshot of the seed host (replayed)', async () => {

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSnapshot } from '../../../collectors/snapshot.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { Plan, planRoutes } from '../../../rules/plan-routes.js';
-import { applySteps } from '../../../rules/fixes/patch.js';
+import { applySteps } from '../../../rules/changes/predict.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why.js';
 import { CAPTURED, REPO } from '../fixtures.js';

@@ -3,7 +3,7 @@ import { mkdir, open, readFile, readdir, access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PlanStep } from '../../rules/plan.js';
+import { PlanStep } from '../rules/changes/command.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/netdiag';
 

@@ -1,10 +1,10 @@
 // Choosing and applying one fix for A → B: the refusals (already reachable, discouraged, opens more) and the apply.
-import type { HostSnapshot } from '../../collectors/snapshot.js';
-import { fixesFor } from '../../rules/fixes/candidates.js';
-import type { Fix } from '../../rules/fixes/candidates.js';
-import type { World } from '../../rules/model/types.js';
-import type { Flow } from '../../rules/walk/path.js';
-import { why } from '../../rules/why.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { fixesFor } from '../rules/changes/fixes.js';
+import type { Fix } from '../rules/changes/fixes.js';
+import type { World } from '../rules/model/types.js';
+import type { Flow } from '../rules/walk/path.js';
+import { why } from '../rules/why.js';
 import { applyChange } from './apply.js';
 import type { ApplyResult } from './apply.js';
 import type { StepContext } from './steps.js';

@@ -1,9 +1,9 @@
 // Verification after a change: the model on a fresh snapshot, and the live probe from inside A's namespace.
-import type { HostSnapshot } from '../../collectors/snapshot.js';
-import { buildWorld } from '../../rules/model/build.js';
-import type { Flow } from '../../rules/walk/path.js';
-import { why } from '../../rules/why.js';
-import { probeAddresses } from './probe.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { buildWorld } from '../rules/model/build.js';
+import type { Flow } from '../rules/walk/path.js';
+import { why } from '../rules/why.js';
+import { probeAddresses } from '../host/probe.js';
 import type { Verification } from './apply.js';
 
 export async function verifyReach(collect: () => Promise<HostSnapshot>, from: string, to: string, flow: Flow, progress: (l: string) => void): Promise<Verification> {

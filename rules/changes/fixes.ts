@@ -1,20 +1,20 @@
 // Candidate fixes for a blocked pair, each predicted by re-running the model on a patched copy of the snapshots.
-import type { HostSnapshot } from '../../collectors/snapshot.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
 import { qualifiedName, resolveContainer } from '../resolve.js';
-import type { AddressVerdict } from '../trace.js';
+import type { AddressVerdict } from '../../snapshot/trace.js';
 import type { Flow } from '../walk/path.js';
 import { walkFlow } from '../walk/path.js';
 import { why } from '../why.js';
 import type { WhyAnswer } from '../why.js';
-import { applyPatch } from './patch.js';
+import { applyPatch } from './predict.js';
 import { shortHash } from '../hash.js';
 import { verdictOfAddresses } from '../matrix.js';
-import { stepCommand } from '../plan.js';
-import type { PlanStep } from '../plan.js';
+import { stepCommand } from './command.js';
+import type { PlanStep } from './command.js';
 import { tokenize } from '../iptables/tokenize.js';
-import type { Patch } from './patch.js';
+import type { Patch } from './predict.js';
 
 export interface Fix {
   id: string;

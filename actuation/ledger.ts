@@ -1,7 +1,7 @@
 // What netdiag has applied on this host, from the journals: counts, and drift (a journaled rule or route now gone).
-import type { HostSnapshot } from '../collectors/snapshot.js';
-import { Journal, journalState } from './actuation/journal.js';
-import type { PlanStep } from '../rules/plan.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { Journal, journalState } from './journal.js';
+import type { PlanStep } from '../rules/changes/command.js';
 
 interface Applied {
   id: string;

@@ -1,12 +1,12 @@
 // The live probe: from inside a container's network namespace, ping or open a TCP connection. Ground truth.
 import { join } from 'node:path';
-import { packageRoot } from '../../collectors/version.js';
-import { CommandError, firstLine, runCommand } from '../../collectors/exec.js';
-import type { CommandRunner } from '../../collectors/exec.js';
-import { numberToIp } from '../../rules/iptables/addr.js';
-import type { World } from '../../rules/model/types.js';
-import { resolve, resolveContainer } from '../../rules/resolve.js';
-import type { Flow } from '../../rules/walk/path.js';
+import { packageRoot } from './version.js';
+import { CommandError, firstLine, runCommand } from './exec.js';
+import type { CommandRunner } from './exec.js';
+import { numberToIp } from '../rules/iptables/addr.js';
+import type { World } from '../rules/model/types.js';
+import { resolve, resolveContainer } from '../rules/resolve.js';
+import type { Flow } from '../rules/walk/path.js';
 
 export interface ProbeTarget {
   /** The container's SandboxKey, or null to probe from the host's own namespace (host network mode). */
@@ -23,7 +23,7 @@ export interface ProbeResult {
 }
 
 // A file of its own (node runs it inside the container's namespace), compiled beside the other modules.
-const TCP_CONNECT = join(packageRoot(), 'dist/agent/actuation/tcp-connect.js');
+const TCP_CONNECT = join(packageRoot(), 'dist/host/tcp-connect.js');
 
 export async function probe(t: ProbeTarget, timeoutMs = 2000, exec: CommandRunner = runCommand): Promise<ProbeResult> {
   if (t.proto === 'udp') return { reachable: null, ms: 0, detail: 'a UDP probe cannot tell an unanswered datagram from a dropped one; netdiag does not probe UDP' };

@@ -1,6 +1,6 @@
 // Applies a change (a fix's steps), journaling each step before and after, verifies it, and undoes it on failure.
-import type { PlanStep } from '../../rules/plan.js';
-import { stepCommand } from '../../rules/plan.js';
+import type { PlanStep } from '../rules/changes/command.js';
+import { stepCommand } from '../rules/changes/command.js';
 import { Journal, journalState } from './journal.js';
 import { doStep, undoStep, StepError } from './steps.js';
 import type { StepContext } from './steps.js';

@@ -1,10 +1,10 @@
 // Executes typed plan steps on this host (execFile and the Docker API, never a shell), idempotently, and undoes them.
 import type Dockerode from 'dockerode';
-import { loadDockerode } from '../../collectors/dockerode-lean.js';
-import { describeDockerError } from '../../collectors/docker-source.js';
-import { firstLine, runCommand } from '../../collectors/exec.js';
-import type { CommandRunner } from '../../collectors/exec.js';
-import type { PlanStep } from '../../rules/plan.js';
+import { loadDockerode } from '../host/dockerode-lean.js';
+import { describeDockerError } from '../host/docker.js';
+import { firstLine, runCommand } from '../host/exec.js';
+import type { CommandRunner } from '../host/exec.js';
+import type { PlanStep } from '../rules/changes/command.js';
 import type { Undo } from './journal.js';
 
 export class StepError extends Error {

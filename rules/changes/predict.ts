@@ -1,7 +1,7 @@
 // Snapshot patches: what a fix would change, applied to a copy so the model can predict its effect.
-import type { HostSnapshot } from '../../collectors/snapshot.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
-import type { PlanStep } from '../plan.js';
+import type { PlanStep } from './command.js';
 
 export type Patch =
   | { kind: 'network-connect'; host: string; container: string; network: string }
