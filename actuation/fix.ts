@@ -3,7 +3,7 @@ import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import type { Fix } from '../rules/changes/fixes.js';
 import type { World } from '../rules/model/types.js';
-import type { Flow } from '../rules/walk/path.js';
+import type { Flow } from '../snapshot/contract.js';
 import { why } from '../rules/why.js';
 import { applyChange } from './apply.js';
 import type { ApplyResult } from './apply.js';

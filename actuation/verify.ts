@@ -1,7 +1,7 @@
 // Verification after a change: the model on a fresh snapshot, and the live probe from inside A's namespace.
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
-import type { Flow } from '../rules/walk/path.js';
+import type { Flow } from '../snapshot/contract.js';
 import { why } from '../rules/why.js';
 import { probeAddresses } from '../host/probe.js';
 import type { Verification } from './apply.js';

@@ -19,7 +19,7 @@ import { eachPair } from '../rules/matrix.js';
 import type { MatrixPair } from '../rules/matrix.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
-import type { Flow } from '../rules/walk/path.js';
+import type { Flow } from '../snapshot/contract.js';
 import { why } from '../rules/why.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 

@@ -3,7 +3,7 @@
 import { buildWorld } from '../rules/model/build.js';
 import { matrix } from '../rules/matrix.js';
 import type { MatrixStats } from '../rules/matrix.js';
-import { walkFlow } from '../rules/walk/path.js';
+import { walkFlow } from '../rules/walk/flow.js';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';

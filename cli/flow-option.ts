@@ -1,5 +1,5 @@
 // --port N/tcp|udp → the flow asked about (ICMP echo when absent).
-import type { Flow } from '../rules/walk/path.js';
+import type { Flow } from '../snapshot/contract.js';
 import { UsageError } from './io.js';
 
 export function parseFlow(port: string | undefined): Flow {

@@ -6,7 +6,7 @@ import type { CommandRunner } from './exec.js';
 import { numberToIp } from '../rules/iptables/addr.js';
 import type { World } from '../rules/model/types.js';
 import { resolve, resolveContainer } from '../rules/resolve.js';
-import type { Flow } from '../rules/walk/path.js';
+import type { Flow } from '../snapshot/contract.js';
 
 export interface ProbeTarget {
   /** The container's SandboxKey, or null to probe from the host's own namespace (host network mode). */

@@ -1,5 +1,5 @@
 // Why Docker put a rule there, in words: phrases for the chains and rules that decide most verdicts.
-import type { Decision } from '../snapshot/trace.js';
+import type { Decision } from '../snapshot/contract.js';
 
 /** A sentence on what Docker meant by the deciding rule, when netdiag recognises it. */
 export function dockerMeaning(d: Decision): string | null {

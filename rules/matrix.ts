@@ -3,9 +3,9 @@
 import type { ContainerModel, World } from './model/types.js';
 import { classKeys } from './classes.js';
 import { qualifiedName } from './resolve.js';
-import type { AddressVerdict } from '../snapshot/trace.js';
-import { walkFlow } from './walk/path.js';
-import type { Flow } from './walk/path.js';
+import type { AddressVerdict } from '../snapshot/contract.js';
+import { walkFlow } from './walk/flow.js';
+import type { Flow } from '../snapshot/contract.js';
 import { combine } from './why.js';
 
 export interface MatrixPair {

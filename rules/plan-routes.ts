@@ -10,7 +10,7 @@ import { applySteps } from './changes/predict.js';
 import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
 import { PlanStep } from './changes/command.js';
-import type { AddressVerdict } from '../snapshot/trace.js';
+import type { AddressVerdict } from '../snapshot/contract.js';
 
 export const Prerequisite = z.object({
   host: z.string(),

@@ -3,10 +3,10 @@ import { numberToIp } from './iptables/addr.js';
 import type { ContainerModel, Endpoint, World } from './model/types.js';
 import { qualifiedName, resolve, resolveContainer } from './resolve.js';
 import type { Target } from './resolve.js';
-import type { AddressVerdict, Decision, Hop } from '../snapshot/trace.js';
-import { walkFlow } from './walk/path.js';
+import type { AddressVerdict, Decision, Hop } from '../snapshot/contract.js';
+import { walkFlow } from './walk/flow.js';
 import { verdictOfAddresses } from './matrix.js';
-import type { Flow } from './walk/path.js';
+import type { Flow } from '../snapshot/contract.js';
 
 export interface AddressAnswer {
   ip: string;

@@ -4,7 +4,7 @@ import type { ProbeAnswer } from '../../host/probe.js';
 import { CommandError } from '../../host/exec.js';
 import type { World } from '../../rules/model/types.js';
 import { ResolveError } from '../../rules/resolve.js';
-import type { Flow } from '../../rules/walk/path.js';
+import type { Flow } from '../../snapshot/contract.js';
 import { parseFlow } from '../flow-option.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';

@@ -1,5 +1,5 @@
 // One line per step of a hop: what the kernel did at that point, with the rules it walked.
-import type { Hop, Step } from '../../snapshot/trace.js';
+import type { Hop, Step } from '../../snapshot/contract.js';
 
 function stepLine(s: Step): string {
   switch (s.type) {

@@ -4,7 +4,7 @@ import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { matrix } from '../../rules/matrix.js';
-import type { Flow } from '../../rules/walk/path.js';
+import type { Flow } from '../../snapshot/contract.js';
 import type { LabHost } from './lab.js';
 
 export async function snapshotOf(h: LabHost): Promise<HostSnapshot> {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { main } from '../../../cli/main.js';
 import type { Io } from '../../../cli/io.js';
-import { Decision, Hop } from '../../../snapshot/trace.js';
+import { Decision, Hop } from '../../../snapshot/contract.js';
 import { REPO } from '../fixtures.js';
 
 const SEED = join(REPO, 'examples/seed-host.json');

@@ -1,0 +1,86 @@
+// One connection, walked: the request from its origin, docker-proxy when it lands on a published host port, and the
+// reply under conntrack. Reachable only when the reply comes back to where the request started.
+import { ipToNumber, numberToIp } from '../iptables/addr.js';
+import type { ContainerModel, HostModel, World } from '../model/types.js';
+import type { Decision, Flow, Hop } from '../../snapshot/contract.js';
+import { newPacket } from './leg.js';
+import type { Landing, LegResult, NatRecord } from './leg.js';
+import { Walker } from './walker.js';
+
+export type Origin = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel };
+
+export interface FlowResult {
+  outcome: 'reachable' | 'blocked' | 'unknown';
+  request: Hop[];
+  reply: Hop[];
+  decidedBy: Decision | null;
+  /** Where the request was finally delivered: a container (possibly behind DNAT or a proxy) or a host. */
+  deliveredTo: string | null;
+  /** The source address the origin's routing picked for the request. */
+  source: string | null;
+}
+
+function start(w: Walker, origin: Origin): LegResult {
+  return origin.kind === 'container' ? w.fromContainer(origin.container) : w.fromHost(origin.host);
+}
+
+/** A published port on a host address: docker-proxy accepts, and opens its own connection to the container. */
+function throughProxy(world: World, r: LegResult, flow: Flow, record: boolean): { walked: FlowResult; deliveredTo: string } | null {
+  if (r.landing?.kind !== 'host' || !r.packet || flow.proto === 'icmp') return null;
+  const host = r.landing.host;
+  const pkt = r.packet;
+  if (!host.userlandProxy) return null;
+  const pub = host.published.find((x) => x.port.protocol === flow.proto && x.port.hostPort === pkt.dport && (x.port.hostIp === '0.0.0.0' || ipToNumber(x.port.hostIp) === pkt.dst));
+  const target = pub?.container.endpoints.find((e) => e.network !== null) ?? pub?.container.endpoints[0];
+  if (!pub || !target) return null;
+  if (record) r.hops[r.hops.length - 1]?.steps.push({ type: 'proxy', listen: `${pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${target.ipText}:${pub.port.containerPort}` });
+  return {
+    walked: walkFlow(world, { kind: 'host', host }, target.ip, { proto: flow.proto, port: pub.port.containerPort }, 1, record),
+    deliveredTo: `${pub.container.name} ${target.ipText}:${pub.port.containerPort} (through docker-proxy on ${host.name})`,
+  };
+}
+
+/** Walk one connection: the request from `origin` to `dst`, then its reply back under conntrack. */
+export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, depth = 0, record = true): FlowResult {
+  const nat: NatRecord[] = [];
+  const req = new Walker(world, 'request', newPacket(flow, dst, 0, 'request'), nat, record);
+  const r = start(req, origin);
+  const source = req.pkt.origSrc === 0 ? null : numberToIp(req.pkt.origSrc);
+  const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source });
+  if (r.outcome === 'dropped') return result('blocked', r.decidedBy, r.hops, [], null);
+  if (r.outcome === 'unknown' || !r.landing || !r.packet) return result('unknown', r.decidedBy, r.hops, [], null);
+
+  const proxied = depth === 0 ? throughProxy(world, r, flow, record) : null;
+  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
+
+  const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat, record);
+  // Conntrack carries the request's ports into the reply, swapped.
+  reply.pkt.sport = r.packet.dport;
+  reply.pkt.dport = r.packet.sport;
+  reply.pkt.origDst = dst;
+  reply.pkt.origSrc = r.packet.origSrc;
+  const back = r.landing.kind === 'container' ? reply.fromContainer(r.landing.endpoint.container) : reply.fromHost(r.landing.host);
+  if (back.outcome === 'dropped') return result('blocked', back.decidedBy, r.hops, back.hops, null);
+  if (back.outcome === 'unknown') return result('unknown', back.decidedBy, r.hops, back.hops, deliveredTo);
+  const backOk = back.packet !== null && back.landing !== null && back.packet.dst === r.packet.origSrc && sameOrigin(back.landing, origin);
+  if (!backOk) {
+    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', reason: 'the reply does not come back to where the request started' }, r.hops, back.hops, deliveredTo);
+  }
+  const accepted = r.acceptedBy ?? back.acceptedBy;
+  if (proxied) {
+    const p = proxied.walked;
+    return result(p.outcome, p.outcome === 'reachable' ? accepted : p.decidedBy, [...r.hops, ...p.request], [...p.reply, ...back.hops], deliveredTo);
+  }
+  return result('reachable', accepted, r.hops, back.hops, deliveredTo);
+}
+
+function originHost(o: Origin): HostModel {
+  return o.kind === 'container' ? o.container.host : o.host;
+}
+
+function sameOrigin(landing: Landing, origin: Origin): boolean {
+  if (origin.kind === 'host') return landing.kind === 'host' && landing.host === origin.host;
+  const c = origin.container;
+  if (c.netns === 'host') return landing.kind === 'host' && landing.host === c.host;
+  return landing.kind === 'container' && (landing.endpoint.container === c || landing.endpoint.container.docker.sharesNetnsWith === c.docker.id || c.docker.sharesNetnsWith === landing.endpoint.container.docker.id);
+}

@@ -1,0 +1,182 @@
+// The places a packet passes, in the kernel's order: a container's namespace, its veth and bridge, a host's stack
+// (PREROUTING, routing, INPUT or FORWARD, POSTROUTING), the LAN to another host in view, and delivery.
+import { inCidr, ipToNumber, maskOf, numberToIp } from '../iptables/addr.js';
+import type { ContainerModel, Endpoint, HostModel } from '../model/types.js';
+import { runHook } from './hooks.js';
+import { addrPort, Leg } from './leg.js';
+import type { LegResult } from './leg.js';
+import { routeLookup } from './routing.js';
+import type { RouteDecision } from './routing.js';
+
+/** How many hosts a packet may cross before netdiag calls the path a loop. */
+const MAX_HOSTS = 8;
+
+export class Walker extends Leg {
+  private routeStep(d: RouteDecision, dst: number): void {
+    const e = d.entry;
+    this.note(() => ({
+      type: 'route',
+      table: d.table,
+      route: e ? [e.route.type !== 'unicast' ? e.route.type : '', e.route.dst === '0.0.0.0/0' ? 'default' : e.route.dst, e.route.gateway ? `via ${e.route.gateway}` : '', e.route.dev ? `dev ${e.route.dev}` : ''].filter(Boolean).join(' ') : null,
+      dst: numberToIp(dst),
+      result: d.kind === 'unicast' ? 'forward' : d.kind,
+      outIface: e?.route.dev ?? null,
+      via: e?.route.gateway ?? null,
+    }));
+  }
+
+  private noRoutes(host: HostModel): LegResult {
+    return this.stopped(this.decision('missing-data', host.name, `the routes of ${host.name} were not collected`));
+  }
+
+  /** A packet leaves a container's namespace (originated there, or a reply from there). */
+  fromContainer(c: ContainerModel, depth = 0): LegResult {
+    if (c.netns === 'host') return this.fromHost(c.host, depth);
+    this.enter(`container ${c.name} (${c.host.name})`);
+    if (!c.routing) return this.stopped(this.decision('missing-data', c.host.name, `container ${c.name}'s namespace was not read (see the snapshot's errors)`));
+    const p = this.pkt;
+    const d = routeLookup(c.routing, p.dst, null, null, p.mark);
+    this.routeStep(d, p.dst);
+    if (d.kind === 'local') {
+      const ep = c.endpoints.find((e) => e.ip === p.dst);
+      this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
+      return this.done('delivered', null, ep ? { kind: 'container', endpoint: ep } : null);
+    }
+    if (d.kind !== 'unicast' || !d.entry) {
+      return this.stopped(this.decision('route', c.host.name, `container ${c.name} has no route to ${numberToIp(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}`));
+    }
+    const dev = d.entry.route.dev;
+    const ep = c.endpoints.find((e) => e.iface === dev) ?? null;
+    if (p.src === 0) {
+      // The kernel picks the route's preferred source, else the outgoing interface's address.
+      p.src = d.entry.prefsrc ?? ep?.ip ?? 0;
+      p.origSrc = p.src;
+    }
+    if (!ep || !ep.bridge) return this.stopped(this.decision('missing-data', c.host.name, `container ${c.name}'s ${dev} is not attached to a bridge netdiag can see`));
+    return this.onBridge(c.host, ep.bridge, ep.hostVeth ?? ep.iface, d.entry.gateway ?? p.dst, depth);
+  }
+
+  /** A frame on a bridge, from a container's veth or from the host itself, looking for `nextHop`. */
+  private onBridge(host: HostModel, bridge: string, fromPort: string | 'host', nextHop: number, depth: number): LegResult {
+    const p = this.pkt;
+    if (host.localAddrs.has(nextHop)) {
+      this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${host.name} (${numberToIp(nextHop)})`, result: 'to-host', brNetfilter: host.brNetfilter }));
+      return this.hostIn(host, bridge, depth);
+    }
+    const target = host.endpointsOnBridge.get(bridge)?.find((e) => e.ip === nextHop);
+    if (!target) {
+      this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: numberToIp(nextHop), result: 'no-neighbour', brNetfilter: host.brNetfilter }));
+      return this.stopped(this.decision('neighbour', host.name, `nothing on bridge ${bridge} answers ARP for ${numberToIp(nextHop)}`));
+    }
+    this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: host.brNetfilter }));
+    // With br_netfilter, a frame bridged between two ports still crosses iptables as `-i br -o br` (how icc=false works).
+    if (fromPort !== 'host' && host.brNetfilter) {
+      p.physIn = fromPort;
+      p.physOut = target.hostVeth;
+      p.bridged = true;
+      for (const [point, run] of [['prerouting', { in: bridge, out: null, bridged: true }], ['forward', { in: bridge, out: bridge }], ['postrouting', { in: null, out: bridge }]] as const) {
+        const r = runHook(this, host, point, run);
+        if (r.stop) return r.stop;
+      }
+      p.physIn = p.physOut = null;
+      p.bridged = false;
+    }
+    return this.intoContainer(target);
+  }
+
+  private intoContainer(ep: Endpoint): LegResult {
+    const c = ep.container;
+    this.enter(`container ${c.name} (${c.host.name})`);
+    const p = this.pkt;
+    const mine = c.endpoints.find((e) => e.ip === p.dst);
+    if (!mine) return this.stopped(this.decision('missing-data', c.host.name, `${numberToIp(p.dst)} is not an address of ${c.name}; netdiag does not model containers that forward`));
+    this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
+    return this.done('delivered', null, { kind: 'container', endpoint: mine });
+  }
+
+  /** A packet arrives on one of a host's interfaces and meets its stack: PREROUTING, routing, INPUT or FORWARD. */
+  private hostIn(host: HostModel, iface: string, depth: number): LegResult {
+    if (depth > MAX_HOSTS) return this.done('unknown', this.decision('route', host.name, 'the path loops between hosts'), null);
+    this.enter(`host ${host.name}`);
+    const p = this.pkt;
+    p.physIn = p.physOut = null;
+    p.bridged = false;
+    // raw sees the addresses as they arrive: before DNAT, and before conntrack undoes SNAT on a reply.
+    const pre = runHook(this, host, 'prerouting', { in: iface, out: null });
+    if (pre.stop) return pre.stop;
+    if (!host.routing) return this.noRoutes(host);
+    const d = routeLookup(host.routing, p.dst, p.src, iface, p.mark);
+    this.routeStep(d, p.dst);
+    if (d.kind === 'local') {
+      const r = runHook(this, host, 'input', { in: iface, out: null });
+      if (r.stop) return r.stop;
+      this.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) }));
+      return this.done('delivered', null, { kind: 'host', host });
+    }
+    if (d.kind !== 'unicast' || !d.entry) return this.stopped(this.decision('route', host.name, `${host.name} has ${d.kind === 'none' ? 'no route' : `a ${d.kind} route`} to ${numberToIp(p.dst)}`));
+    if (host.ipForward === false) {
+      this.note(() => ({ type: 'sysctl', key: 'net.ipv4.ip_forward', value: '0', result: 'dropped' }));
+      return this.stopped(this.decision('sysctl', host.name, `${host.name} does not forward packets: net.ipv4.ip_forward is 0`));
+    }
+    const out = d.entry.route.dev ?? '';
+    const fwd = runHook(this, host, 'forward', { in: iface, out });
+    if (fwd.stop) return fwd.stop;
+    return this.postrouting(host, out, d, depth);
+  }
+
+  /** A packet generated by a host's own stack (docker-proxy, a host-network container, the kernel answering ping). */
+  fromHost(host: HostModel, depth = 0): LegResult {
+    this.enter(`host ${host.name}`);
+    if (!host.routing) return this.noRoutes(host);
+    const p = this.pkt;
+    let d = routeLookup(host.routing, p.dst, null, null, p.mark);
+    if (p.src === 0) {
+      p.src = d.entry?.prefsrc ?? [...host.localAddrs.entries()].find(([, i]) => i === d.entry?.route.dev)?.[0] ?? 0;
+      p.origSrc = p.src;
+    }
+    const o = runHook(this, host, 'output', { in: null, out: d.entry?.route.dev ?? null });
+    if (o.stop) return o.stop;
+    if (o.translated) d = routeLookup(host.routing, p.dst, p.src, null, p.mark);
+    this.routeStep(d, p.dst);
+    if (d.kind === 'local') {
+      // Loopback: out through OUTPUT, in again through INPUT on lo.
+      const out = runHook(this, host, 'output-filter', { in: null, out: 'lo' });
+      if (out.stop) return out.stop;
+      const i = runHook(this, host, 'input', { in: 'lo', out: null });
+      if (i.stop) return i.stop;
+      this.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) }));
+      return this.done('delivered', null, { kind: 'host', host });
+    }
+    if (d.kind !== 'unicast' || !d.entry) return this.stopped(this.decision('route', host.name, `${host.name} has no route to ${numberToIp(p.dst)}`));
+    const out = d.entry.route.dev ?? '';
+    const f = runHook(this, host, 'output-filter', { in: null, out });
+    if (f.stop) return f.stop;
+    return this.postrouting(host, out, d, depth);
+  }
+
+  private postrouting(host: HostModel, out: string, d: RouteDecision, depth: number): LegResult {
+    const r = runHook(this, host, 'postrouting', { in: null, out, prefsrc: d.entry?.prefsrc ?? null });
+    if (r.stop) return r.stop;
+    return this.egress(host, out, d.entry?.gateway ?? this.pkt.dst, depth);
+  }
+
+  private egress(host: HostModel, out: string, nextHop: number, depth: number): LegResult {
+    const iface = host.interfaces.get(out);
+    if (iface?.kind === 'bridge') return this.onBridge(host, out, 'host', nextHop, depth);
+    // Another host in view that owns the next hop on a network this interface reaches: the LAN.
+    for (const other of this.world.hosts) {
+      if (other === host) continue;
+      const on = other.localAddrs.get(nextHop);
+      if (on === undefined || other.interfaces.get(on)?.kind === 'bridge') continue;
+      const onLink = (iface?.addresses ?? []).some((a) => a.family === 'inet' && inCidr(nextHop, { addr: ((ipToNumber(a.local) as number) & maskOf(a.prefixLen)) >>> 0, bits: a.prefixLen }));
+      if (!onLink) continue;
+      this.note(() => ({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) }));
+      const key = `${other.name}/${numberToIp(this.pkt.dst)}`;
+      if (this.visited.has(key)) return this.done('unknown', this.decision('route', host.name, 'the path loops between hosts'), null);
+      this.visited.add(key);
+      return this.hostIn(other, on, depth + 1);
+    }
+    this.note(() => ({ type: 'leave', iface: out, nextHop: numberToIp(nextHop) }));
+    return this.stopped(this.decision('exit', host.name, `the packet leaves ${host.name} on ${out} towards ${numberToIp(nextHop)}, outside the hosts in view`));
+  }
+}
