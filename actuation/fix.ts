@@ -1,13 +1,12 @@
-// Choosing and applying one fix for A → B: the refusals (already reachable, discouraged, opens more) and the apply.
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+// Fixing A → B, the one use case both faces call: list the ranked fixes, or choose one under one rule, apply it,
+// verify it with the model on a fresh snapshot and a live probe, and undo it when that fails.
+import type { HostMutator } from '../host/mutate.js';
 import { fixesFor } from '../rules/changes/fixes.js';
-import type { Fix } from '../rules/changes/fixes.js';
 import type { World } from '../rules/model/types.js';
-import type { Flow } from '../snapshot/contract.js';
 import { why } from '../rules/why.js';
+import type { Fix, FixApplyResult, Flow, WhyAnswer } from '../snapshot/contract.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { applyChange } from './apply.js';
-import type { ApplyResult } from './apply.js';
-import type { StepContext } from './steps.js';
 import { verifyReach } from './verify.js';
 
 export class FixRefused extends Error {
@@ -20,31 +19,56 @@ export class FixRefused extends Error {
   }
 }
 
-/** The fix to apply: `id`, else the top one netdiag can apply. Throws FixRefused with the reason when there is none. */
-export function chooseFix(world: World, from: string, to: string, flow: Flow, id: string | undefined, acceptWider: boolean): { fix: Fix; fixes: Fix[] } {
-  const answer = why(world, from, to, flow);
+export interface FixQuestion {
+  world: World;
+  from: string;
+  to: string;
+  flow: Flow;
+}
+
+/** A blocked pair and its ranked fixes; refused when there is nothing to fix, or netdiag cannot tell. */
+export function listFixes(q: FixQuestion): { answer: WhyAnswer; fixes: Fix[] } {
+  const answer = why(q.world, q.from, q.to, q.flow);
   if (answer.verdict === 'reachable') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name} (${answer.addresses.filter((x) => x.verdict === 'reachable').map((x) => x.ip).join(', ')}): nothing to fix`);
   if (answer.verdict === 'unknown') throw new FixRefused(`netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}: ${answer.addresses.find((x) => x.decidedBy)?.decidedBy?.reason ?? 'see netdiag why'}`, 'fix what netdiag cannot see first');
-  const fixes = fixesFor(world, answer, flow);
-  const fix = id ? fixes.find((f) => f.id === id) : fixes.find((f) => f.steps.length > 0 && !f.discouraged);
-  if (!fix) throw new FixRefused(id ? `no fix ${id} for ${from} → ${to}` : `no fix netdiag can apply for ${from} → ${to}`, id ? `the fixes are: ${fixes.map((f) => f.id).join(', ')}` : undefined);
+  return { answer, fixes: fixesFor(q.world, answer, q.flow) };
+}
+
+export interface FixChoice {
+  /** The fix to apply; the top one netdiag can apply when absent. */
+  id?: string;
+  /** Consent to a fix that opens more than the asked pair (--yes at the terminal, "acceptWider" over HTTP). */
+  acceptWider: boolean;
+}
+
+/**
+ * The one rule for applying a fix, whichever face asks: only for a blocked pair; never a fix shown as an alternative
+ * only; only one the model predicts to work; and one that opens more than the asked pair only with consent.
+ */
+export function chooseFix(q: FixQuestion, choice: FixChoice): Fix {
+  const { fixes } = listFixes(q);
+  const fix = choice.id ? fixes.find((f) => f.id === choice.id) : fixes.find((f) => f.steps.length > 0 && !f.discouraged);
+  if (!fix) throw new FixRefused(choice.id ? `no fix ${choice.id} for ${q.from} → ${q.to}` : `no fix netdiag can apply for ${q.from} → ${q.to}`, choice.id ? `the fixes are: ${fixes.map((f) => f.id).join(', ')}` : undefined);
   if (fix.steps.length === 0 || fix.discouraged) throw new FixRefused(`${fix.id} (${fix.title}) is shown as an alternative only; netdiag does not apply it`);
-  if (fix.predicted.forward !== 'reachable') throw new FixRefused(`${fix.id} would not make ${from} reach ${to}, as the model predicts it`, 'pick another fix');
-  if (fix.alsoOpens.length > 0 && !acceptWider) throw new FixRefused(`${fix.id} (${fix.title}) also opens ${fix.alsoOpens.join(', ')}`, 'run again with --yes to accept that, or pick a narrower fix with --fix');
-  return { fix, fixes };
+  if (fix.predicted.forward !== 'reachable') throw new FixRefused(`${fix.id} would not make ${q.from} reach ${q.to}, as the model predicts it`, 'pick another fix');
+  if (fix.alsoOpens.length > 0 && !choice.acceptWider) throw new FixRefused(`${fix.id} (${fix.title}) also opens ${fix.alsoOpens.join(', ')}`, 'accept that explicitly (--yes, or "acceptWider": true), or pick a narrower fix');
+  return fix;
 }
 
 export interface FixApplyOptions {
   stateDir: string;
-  steps: StepContext;
+  host?: HostMutator;
+  /** A fresh snapshot of the host, for verification. */
   collect: () => Promise<HostSnapshot>;
   progress: (line: string) => void;
   pauseBetweenStepsMs?: number;
 }
 
-export function applyFix(fix: Fix, from: string, to: string, flow: Flow, opts: FixApplyOptions): Promise<ApplyResult> {
-  return applyChange(
-    { kind: 'fix', id: fix.id, title: fix.title, steps: fix.steps, context: { from, to, flow } },
-    { stateDir: opts.stateDir, steps: opts.steps, progress: opts.progress, pauseBetweenStepsMs: opts.pauseBetweenStepsMs, verify: () => verifyReach(opts.collect, from, to, flow, opts.progress) },
+/** Apply a chosen fix: journaled steps, then the model on a fresh snapshot and a live probe; undone if either fails. */
+export async function applyFix(fix: Fix, q: Omit<FixQuestion, 'world'>, opts: FixApplyOptions): Promise<FixApplyResult> {
+  const r = await applyChange(
+    { kind: 'fix', id: fix.id, title: fix.title, steps: fix.steps, context: { from: q.from, to: q.to, flow: q.flow } },
+    { stateDir: opts.stateDir, host: opts.host, progress: opts.progress, pauseBetweenStepsMs: opts.pauseBetweenStepsMs, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress) },
   );
+  return { ...r, fix: { id: fix.id, title: fix.title, commands: fix.commands } };
 }

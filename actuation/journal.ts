@@ -3,11 +3,11 @@ import { mkdir, open, readFile, readdir, access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PlanStep } from '../rules/changes/command.js';
+import { PlanStep } from '../snapshot/contract.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/netdiag';
 
-/** How to undo one step, recorded when the step is done (the value a sysctl had, where a deleted rule was). */
+/** How to undo one step, recorded when the step is done: its inverse step (with the value a sysctl had, where a deleted rule was). */
 export const Undo = z.object({ step: PlanStep.nullable(), note: z.string().optional() });
 export type Undo = z.infer<typeof Undo>;
 

@@ -1,7 +1,7 @@
 // What netdiag has applied on this host, from the journals: counts, and drift (a journaled rule or route now gone).
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { Journal, journalState } from './journal.js';
-import type { PlanStep } from '../rules/changes/command.js';
+import type { PlanStep } from '../snapshot/contract.js';
 
 interface Applied {
   id: string;

@@ -1,11 +1,7 @@
-// Executes typed plan steps on this host (execFile and the Docker API, never a shell), idempotently, and undoes them.
-import type Dockerode from 'dockerode';
-import { loadDockerode } from '../host/dockerode-lean.js';
-import { describeDockerError } from '../host/docker.js';
-import { firstLine, runCommand } from '../host/exec.js';
-import type { CommandRunner } from '../host/exec.js';
-import type { PlanStep } from '../rules/changes/command.js';
-import type { Undo } from './journal.js';
+// Executes typed steps on a host, idempotently; every step done yields its inverse step, which is what undo runs.
+import type { HostMutator } from '../host/mutate.js';
+import { CommandError, firstLine } from '../host/exec.js';
+import type { PlanStep } from '../snapshot/contract.js';
 
 export class StepError extends Error {
   override name = 'StepError';
@@ -17,149 +13,101 @@ export class StepError extends Error {
   }
 }
 
-export interface StepContext {
-  exec: CommandRunner;
-  docker: () => Dockerode;
-  readFile(path: string): Promise<string | null>;
-  /** Seconds to wait for the xtables lock before giving up. */
-  lockWaitSeconds: number;
-}
-
-export function liveStepContext(readFile: StepContext['readFile'], lockWaitSeconds = 5): StepContext {
-  let client: Dockerode | undefined;
-  return { exec: runCommand, docker: () => (client ??= new (loadDockerode())({ timeout: 15_000 })), readFile, lockWaitSeconds };
-}
-
-const LOCK = '/run/xtables.lock';
-const LOCK_BUSY = 75;
-
 /**
- * iptables under the xtables lock. iptables-legacy honours `-w` itself; iptables-nft ignores the lock, so netdiag
- * takes it with flock around every call: tools that serialise on it (scripts, firewalld, netdiag itself) never
- * interleave with our changes, whichever backend is in use.
+ * The step that undoes `step`. A sysctl's inverse needs the value it had (`before`); without it (a step begun but
+ * never recorded done) there is nothing safe to restore, and the inverse is null.
  */
-async function iptables(ctx: StepContext, args: string[]): Promise<{ code: number; stderr: string }> {
-  const w = String(ctx.lockWaitSeconds);
-  const r = await ctx.exec('flock', ['-E', String(LOCK_BUSY), '-w', w, LOCK, 'iptables', '-w', w, ...args], { timeoutMs: (ctx.lockWaitSeconds + 10) * 1000 });
-  if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) {
-    throw new StepError(`iptables is locked by another program (${LOCK} held for more than ${w} s)`, 'wait for the other program to finish, then run the same command again');
+export function inverseOf(step: PlanStep, before: string | null = null): PlanStep | null {
+  switch (step.kind) {
+    case 'iptables-insert':
+      return { kind: 'iptables-delete', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position ?? 1 };
+    case 'iptables-delete':
+      return { kind: 'iptables-insert', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position };
+    case 'sysctl':
+      return before === null ? null : { ...step, value: before };
+    case 'docker-network-connect':
+      return { ...step, kind: 'docker-network-disconnect' };
+    case 'docker-network-disconnect':
+      return { ...step, kind: 'docker-network-connect' };
+    case 'ip-route-add':
+      return { ...step, kind: 'ip-route-del' };
+    case 'ip-route-del':
+      return { ...step, kind: 'ip-route-add' };
   }
-  if (/Permission denied|must be root/i.test(r.stderr)) throw new StepError('iptables: permission denied', 'run netdiag as root');
-  return { code: r.exitCode, stderr: r.stderr };
 }
 
-const tableArgs = (table: string) => (table === 'filter' ? [] : ['-t', table]);
-
-async function ruleExists(ctx: StepContext, table: string, chain: string, rule: string[]): Promise<boolean> {
-  const r = await iptables(ctx, [...tableArgs(table), '-C', chain, ...rule]);
-  if (r.code === 0) return true;
+async function ruleExists(m: HostMutator, table: string, chain: string, rule: string[]): Promise<boolean> {
+  const r = await m.iptables(table, ['-C', chain, ...rule]);
+  if (r.ok) return true;
   if (/No chain\/target\/match by that name|does not exist/i.test(r.stderr) && !/Bad rule/.test(r.stderr)) {
     throw new StepError(`iptables: chain ${chain} does not exist in table ${table}`, 'Docker creates DOCKER-USER when it starts; is dockerd running with iptables enabled?');
   }
   return false;
 }
 
-function dockerFailure(error: unknown): StepError {
-  const d = describeDockerError(error, process.env.DOCKER_HOST || 'unix:///var/run/docker.sock');
-  return new StepError(d.message, d.hint);
-}
-
-/** Do one step; `changed: false` when the host already had it (applying twice changes nothing). */
-export async function doStep(ctx: StepContext, step: PlanStep): Promise<{ changed: boolean; undo: Undo }> {
+async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean; before: string | null }> {
+  const fail = (what: string, stderr: string, hint: string) => new StepError(`${what} failed: ${firstLine(stderr)}`, hint);
   switch (step.kind) {
     case 'iptables-insert': {
-      const undo: Undo = { step: { kind: 'iptables-delete', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: 1 } };
-      if (await ruleExists(ctx, step.table, step.chain, step.rule)) return { changed: false, undo };
-      const r = await iptables(ctx, [...tableArgs(step.table), '-I', step.chain, ...step.rule]);
-      if (r.code !== 0) throw new StepError(`iptables -I ${step.chain} failed: ${firstLine(r.stderr)}`, 'check the rule with iptables -S');
-      return { changed: true, undo };
+      if (await ruleExists(m, step.table, step.chain, step.rule)) return { changed: false, before: null };
+      const r = await m.iptables(step.table, ['-I', step.chain, ...(step.position ? [String(step.position)] : []), ...step.rule]);
+      if (r.ok) return { changed: true, before: null };
+      // The chain got shorter meanwhile (a rule put back where it was): at the end rather than nowhere.
+      if (step.position && (await m.iptables(step.table, ['-A', step.chain, ...step.rule])).ok) return { changed: true, before: null };
+      throw fail(`iptables -I ${step.chain}`, r.stderr, 'check the rule with iptables -S');
     }
     case 'iptables-delete': {
-      const undo: Undo = { step: { kind: 'iptables-insert', host: step.host, table: step.table, chain: step.chain, rule: step.rule }, note: `re-insert at position ${step.position}` };
-      if (!(await ruleExists(ctx, step.table, step.chain, step.rule))) return { changed: false, undo };
-      const r = await iptables(ctx, [...tableArgs(step.table), '-D', step.chain, ...step.rule]);
-      if (r.code !== 0) throw new StepError(`iptables -D ${step.chain} failed: ${firstLine(r.stderr)}`, 'check the rule with iptables -S');
-      return { changed: true, undo };
+      if (!(await ruleExists(m, step.table, step.chain, step.rule))) return { changed: false, before: null };
+      const r = await m.iptables(step.table, ['-D', step.chain, ...step.rule]);
+      if (!r.ok) throw fail(`iptables -D ${step.chain}`, r.stderr, 'check the rule with iptables -S');
+      return { changed: true, before: null };
     }
     case 'sysctl': {
-      const path = `/proc/sys/${step.key.replaceAll('.', '/')}`;
-      const before = (await ctx.readFile(path))?.trim();
-      if (before === undefined) throw new StepError(`sysctl ${step.key} does not exist here`, 'load the module that provides it');
-      const undo: Undo = { step: { ...step, value: before } };
-      if (before === step.value) return { changed: false, undo };
-      const r = await ctx.exec('sysctl', ['-w', `${step.key}=${step.value}`]);
-      if (r.exitCode !== 0) throw new StepError(`sysctl -w ${step.key} failed: ${firstLine(r.stderr)}`, 'run netdiag as root');
-      return { changed: true, undo };
+      const before = await m.readSysctl(step.key);
+      if (before === null) throw new StepError(`sysctl ${step.key} does not exist here`, 'load the module that provides it');
+      if (before === step.value) return { changed: false, before };
+      const r = await m.writeSysctl(step.key, step.value);
+      if (!r.ok) throw fail(`sysctl -w ${step.key}`, r.stderr, 'run netdiag as root');
+      return { changed: true, before };
     }
-    case 'docker-network-connect': {
-      const undo: Undo = { step: null, note: `disconnect ${step.containerName} from ${step.network}` };
-      try {
-        const c = (await ctx.docker().getContainer(step.container).inspect()) as { NetworkSettings?: { Networks?: Record<string, unknown> } };
-        if (c.NetworkSettings?.Networks && step.network in c.NetworkSettings.Networks) return { changed: false, undo };
-        await ctx.docker().getNetwork(step.networkId).connect({ Container: step.container });
-      } catch (error) {
-        throw dockerFailure(error);
+    case 'docker-network-connect':
+    case 'docker-network-disconnect': {
+      const joined = await m.containerNetworks(step.container);
+      const connect = step.kind === 'docker-network-connect';
+      if (joined === null) {
+        if (!connect) return { changed: false, before: null };
+        throw new StepError(`no container ${step.containerName} (${step.container.slice(0, 12)})`, 'is it still running? collect again');
       }
-      return { changed: true, undo };
+      if (joined.includes(step.network) === connect) return { changed: false, before: null };
+      await (connect ? m.dockerConnect(step.networkId, step.container) : m.dockerDisconnect(step.networkId, step.container));
+      return { changed: true, before: null };
     }
-    case 'ip-route-add': {
-      const undo: Undo = { step: null, note: `ip route del ${step.dst} via ${step.via}` };
-      const r = await ctx.exec('ip', ['route', 'add', step.dst, 'via', step.via, ...(step.dev ? ['dev', step.dev] : [])]);
-      if (r.exitCode !== 0) {
-        if (/File exists/.test(r.stderr)) return { changed: false, undo };
-        throw new StepError(`ip route add ${step.dst} failed: ${firstLine(r.stderr)}`, 'check the host\'s routes (ip route)');
-      }
-      return { changed: true, undo };
+    case 'ip-route-add':
+    case 'ip-route-del': {
+      const verb = step.kind === 'ip-route-add' ? 'add' : 'del';
+      const r = await m.ipRoute(verb, step.dst, step.via, step.dev);
+      if (r.ok) return { changed: true, before: null };
+      // Already there (add) or already gone (del): applying twice changes nothing.
+      if (verb === 'add' ? /File exists/.test(r.stderr) : /No such process|not found/i.test(r.stderr)) return { changed: false, before: null };
+      throw fail(`ip route ${verb} ${step.dst}`, r.stderr, "check the host's routes (ip route)");
     }
   }
 }
 
-/** Undo one step. Whatever is already gone (a rule Docker's restart removed, a disconnected endpoint) is not an error. */
-export async function undoStep(ctx: StepContext, step: PlanStep, undo: Undo | null): Promise<{ changed: boolean }> {
-  switch (step.kind) {
-    case 'iptables-insert': {
-      if (!(await ruleExists(ctx, step.table, step.chain, step.rule))) return { changed: false };
-      const r = await iptables(ctx, [...tableArgs(step.table), '-D', step.chain, ...step.rule]);
-      if (r.code !== 0) throw new StepError(`iptables -D ${step.chain} failed: ${firstLine(r.stderr)}`, 'check the rule with iptables -S');
-      return { changed: true };
-    }
-    case 'iptables-delete': {
-      if (await ruleExists(ctx, step.table, step.chain, step.rule)) return { changed: false };
-      const r = await iptables(ctx, [...tableArgs(step.table), '-I', step.chain, String(step.position), ...step.rule]);
-      if (r.code !== 0) {
-        // The chain got shorter meanwhile: put it back at the end rather than nowhere.
-        const again = await iptables(ctx, [...tableArgs(step.table), '-A', step.chain, ...step.rule]);
-        if (again.code !== 0) throw new StepError(`iptables could not restore the rule: ${firstLine(again.stderr)}`, 'restore it by hand from the journal');
-      }
-      return { changed: true };
-    }
-    case 'sysctl': {
-      const previous = undo?.step?.kind === 'sysctl' ? undo.step.value : null;
-      if (previous === null) return { changed: false };
-      const path = `/proc/sys/${step.key.replaceAll('.', '/')}`;
-      if ((await ctx.readFile(path))?.trim() === previous) return { changed: false };
-      const r = await ctx.exec('sysctl', ['-w', `${step.key}=${previous}`]);
-      if (r.exitCode !== 0) throw new StepError(`sysctl -w ${step.key} failed: ${firstLine(r.stderr)}`, 'run netdiag as root');
-      return { changed: true };
-    }
-    case 'docker-network-connect': {
-      try {
-        const c = (await ctx.docker().getContainer(step.container).inspect()) as { NetworkSettings?: { Networks?: Record<string, unknown> } };
-        if (!c.NetworkSettings?.Networks || !(step.network in c.NetworkSettings.Networks)) return { changed: false };
-        await ctx.docker().getNetwork(step.networkId).disconnect({ Container: step.container, Force: false });
-      } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 404) return { changed: false };
-        throw dockerFailure(error);
-      }
-      return { changed: true };
-    }
-    case 'ip-route-add': {
-      const r = await ctx.exec('ip', ['route', 'del', step.dst, 'via', step.via]);
-      if (r.exitCode !== 0) {
-        if (/No such process|not found/i.test(r.stderr)) return { changed: false };
-        throw new StepError(`ip route del ${step.dst} failed: ${firstLine(r.stderr)}`, 'check the host\'s routes (ip route)');
-      }
-      return { changed: true };
-    }
+/** Do one step; `changed: false` when the host already had it. `undo` is the step that reverses it. */
+export async function doStep(m: HostMutator, step: PlanStep): Promise<{ changed: boolean; undo: PlanStep | null }> {
+  try {
+    const r = await apply(m, step);
+    return { changed: r.changed, undo: inverseOf(step, r.before) };
+  } catch (error) {
+    if (error instanceof CommandError) throw new StepError(error.message, error.hint);
+    throw error;
   }
+}
+
+/** Undo a step with its recorded inverse, or the one derived from the step. Whatever is already undone is not an error. */
+export async function undoStep(m: HostMutator, step: PlanStep, undo: PlanStep | null): Promise<{ changed: boolean }> {
+  const inverse = undo ?? inverseOf(step);
+  if (!inverse) return { changed: false };
+  return { changed: (await doStep(m, inverse)).changed };
 }

@@ -7,7 +7,7 @@ import { FixRefused, applyFix, chooseFix } from '../actuation/fix.js';
 import { applyChange, rollbackChange } from '../actuation/apply.js';
 import { StateDirError } from '../actuation/journal.js';
 import { StepError } from '../actuation/steps.js';
-import type { StepContext } from '../actuation/steps.js';
+import type { HostMutator } from '../host/mutate.js';
 import { requireBearer } from './auth.js';
 import type { ChangeLedger } from '../actuation/ledger.js';
 import { present } from '../actuation/ledger.js';
@@ -16,10 +16,10 @@ import * as S from './schemas.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
 import { eachPair } from '../rules/matrix.js';
-import type { MatrixPair } from '../rules/matrix.js';
+import type { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
-import type { Flow } from '../snapshot/contract.js';
+import { parseFlow } from '../rules/flow.js';
 import { why } from '../rules/why.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
@@ -29,17 +29,12 @@ export interface AgentDeps {
   ledger: ChangeLedger;
   token: string | null;
   stateDir: string;
-  steps: StepContext;
+  /** How changes are made: this host by default; tests pass a recording one. */
+  host?: HostMutator;
   hostName: string;
 }
 
 const BODY_LIMIT = 64 * 1024;
-
-function flowOf(port: string | undefined): Flow {
-  if (!port) return { proto: 'icmp', port: null };
-  const [n, proto] = port.split('/');
-  return { proto: (proto ?? 'tcp') as 'tcp' | 'udp', port: Number(n) };
-}
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -111,36 +106,36 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const body = { status: deps.store.current ? 'ready' : 'starting', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError };
     return deps.store.current ? body : reply.code(503).send(body);
   });
-  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds)', response: z.looseObject({ schema: z.string() }) }, async (_req, reply) => {
+  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds)', response: S.SnapshotResponse }, async (_req, reply) => {
     const st = deps.store.current;
     if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
     reply.header('age', String(Math.floor(deps.store.ageSeconds() ?? 0)));
     if (deps.store.lastError) reply.header('x-netdiag-stale', deps.store.lastError.slice(0, 200));
     return st.snapshot;
   });
-  read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResponse }, async (req) => {
+  read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
     return memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}`, () => {
-      const flow = flowOf(q.port);
+      const flow = parseFlow(q.port);
       const answer = why(w, q.from, q.to, flow);
       return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
     });
   });
-  read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResponse }, async (req) => {
+  read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req) => {
     const port = (req.query as z.infer<typeof S.MatrixQuery>).port;
     const w = world();
     return memo(`matrix\u0000${port ?? ''}`, () => {
-      const flow = flowOf(port);
+      const flow = parseFlow(port);
       const pairs: MatrixPair[] = [];
       eachPair(w, flow, (p) => pairs.push(p));
       return { flow, pairs };
     });
   });
-  read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResponse }, async (req) => {
+  read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req) => {
     const b = req.body as z.infer<typeof S.FixBody>;
     const w = world();
-    const flow = flowOf(b.port);
+    const flow = parseFlow(b.port);
     const answer = why(w, b.from, b.to, flow);
     return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
   });
@@ -160,29 +155,30 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const audit = (req: { log: { info: (o: object, m: string) => void }; ip: string; url: string }, what: object) => req.log.info({ audit: true, remote: req.ip, url: req.url, ...what }, 'change requested');
     const collect = async () => (await deps.store.refresh()).snapshot;
 
-    change({ method: 'POST', url: '/v1/fixes/:id/apply', summary: 'apply fix :id for from → to, verify it with a live probe, undo it on failure', params: S.IdParams, body: S.FixBody, response: S.ApplyResponse }, async (req, reply) => {
+    change({ method: 'POST', url: '/v1/fixes/:id/apply', summary: 'apply fix :id for from → to, verify it with a live probe, undo it on failure', params: S.IdParams, body: S.FixApplyBody, response: S.FixApplyResult }, async (req, reply) => {
       const { id } = req.params as z.infer<typeof S.IdParams>;
-      const b = req.body as z.infer<typeof S.FixBody>;
+      const b = req.body as z.infer<typeof S.FixApplyBody>;
       audit(req, { action: 'apply-fix', id, from: b.from, to: b.to, port: b.port ?? null });
       await deps.store.refresh();
-      const flow = flowOf(b.port);
-      const { fix } = chooseFix(world(), b.from, b.to, flow, id, true);
-      const r = await applyFix(fix, b.from, b.to, flow, { stateDir: deps.stateDir, steps: deps.steps, collect, progress: (l) => req.log.info({ audit: true, id }, l) });
+      const flow = parseFlow(b.port);
+      const q = { world: world(), from: b.from, to: b.to, flow };
+      const fix = chooseFix(q, { id, acceptWider: b.acceptWider });
+      const r = await applyFix(fix, q, { stateDir: deps.stateDir, host: deps.host, collect, progress: (l) => req.log.info({ audit: true, id }, l) });
       await deps.ledger.load();
       req.log.info({ audit: true, id, status: r.status, verified: r.verified }, 'change finished');
-      return reply.code(r.verified ? 200 : 409).send({ ...r, fix: { id: fix.id, title: fix.title, commands: fix.commands } });
+      return reply.code(r.verified ? 200 : 409).send(r);
     });
-    change({ method: 'POST', url: '/v1/rollback/:id', summary: 'undo an applied fix or plan', params: S.IdParams, response: S.RollbackResponse }, async (req) => {
+    change({ method: 'POST', url: '/v1/rollback/:id', summary: 'undo an applied fix or plan', params: S.IdParams, response: S.RollbackResult }, async (req) => {
       const { id } = req.params as z.infer<typeof S.IdParams>;
       audit(req, { action: 'rollback', id });
-      const r = await rollbackChange(id, { stateDir: deps.stateDir, steps: deps.steps, progress: (l) => req.log.info({ audit: true, id }, l) });
+      const r = await rollbackChange(id, { stateDir: deps.stateDir, host: deps.host, progress: (l) => req.log.info({ audit: true, id }, l) });
       if (!r) throw new HttpError(404, `no applied fix or plan ${JSON.stringify(id)}`);
       await deps.ledger.load();
       void deps.store.refresh().catch(() => undefined);
       req.log.info({ audit: true, id, status: r.status }, 'change finished');
       return r;
     });
-    change({ method: 'POST', url: '/v1/plans/apply', summary: 'apply this host\'s steps of a cross-host plan (journaled, undone on failure)', body: S.PlanApplyBody, response: S.ApplyResponse }, async (req, reply) => {
+    change({ method: 'POST', url: '/v1/plans/apply', summary: 'apply this host\'s steps of a cross-host plan (journaled, undone on failure)', body: S.PlanApplyBody, response: S.ApplyResult }, async (req, reply) => {
       const b = req.body as z.infer<typeof S.PlanApplyBody>;
       audit(req, { action: 'apply-plan', id: b.id, steps: b.steps.length });
       const mine = b.steps.filter((s) => s.host === deps.hostName);
@@ -190,7 +186,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
         { kind: 'plan', id: b.id, title: b.title, steps: mine, context: { host: deps.hostName } },
         {
           stateDir: deps.stateDir,
-          steps: deps.steps,
+          host: deps.host,
           progress: (l) => req.log.info({ audit: true, id: b.id }, l),
           // A plan's steps are verified by the host collecting again: each route, rule and sysctl must be there.
           verify: async () => {

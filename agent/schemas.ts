@@ -1,17 +1,32 @@
-// The agent's HTTP contract in zod: queries, bodies and responses (the same JSON as the CLI's --json).
+// The agent's HTTP contract in zod: queries and bodies here; responses are the CLI's --json schemas (snapshot/contract.ts).
 import { z } from 'zod';
-import { PlanStep } from '../rules/changes/command.js';
+import { FlowError, parseFlow } from '../rules/flow.js';
+import { PlanStep } from '../snapshot/contract.js';
+
+export { FixApplyResult, FixesResult, MatrixResult, RollbackResult, WhyResult, ApplyResult } from '../snapshot/contract.js';
 
 export const ErrorBody = z.object({ error: z.string(), message: z.string() });
 
+/** The same parser as the CLI's --port, range check included. */
 const port = z
   .string()
-  .regex(/^\d{1,5}(\/(tcp|udp))?$/, 'port is N/tcp or N/udp')
-  .optional();
+  .max(16)
+  .optional()
+  .superRefine((v, ctx) => {
+    try {
+      parseFlow(v);
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      ctx.addIssue({ code: 'custom', message: `takes ${error.message}` });
+    }
+  });
 
-export const WhyQuery = z.object({ from: z.string().min(1).max(256), to: z.string().min(1).max(256), port }).strict();
+const name = z.string().min(1).max(256);
+export const WhyQuery = z.object({ from: name, to: name, port }).strict();
 export const MatrixQuery = z.object({ port }).strict();
-export const FixBody = z.object({ from: z.string().min(1).max(256), to: z.string().min(1).max(256), port }).strict();
+export const FixBody = z.object({ from: name, to: name, port }).strict();
+/** Applying a fix: which pair, and consent to a fix that opens more than that pair (the CLI's --yes). */
+export const FixApplyBody = FixBody.extend({ acceptWider: z.boolean().default(false) }).strict();
 export const IdParams = z.object({ id: z.string().regex(/^[\w.-]{1,80}$/, 'not a fix or plan ID') });
 export const PlanApplyBody = z
   .object({
@@ -21,10 +36,5 @@ export const PlanApplyBody = z
   })
   .strict();
 
-const Verdict = z.enum(['reachable', 'blocked', 'unknown']);
-export const WhyResponse = z.looseObject({ from: z.looseObject({}), to: z.looseObject({}), verdict: Verdict, addresses: z.array(z.looseObject({ ip: z.string(), verdict: Verdict })), fixes: z.array(z.looseObject({})) });
-export const MatrixResponse = z.object({ flow: z.looseObject({}), pairs: z.array(z.object({ from: z.string(), to: z.string(), verdict: Verdict, addresses: z.array(z.object({ ip: z.string(), verdict: Verdict })) })) });
-export const FixesResponse = z.object({ from: z.string(), to: z.string(), verdict: Verdict, fixes: z.array(z.looseObject({ id: z.string() })) });
-export const ApplyResponse = z.looseObject({ id: z.string(), status: z.string(), verified: z.boolean() });
-export const RollbackResponse = z.looseObject({ id: z.string(), status: z.string() });
+export const SnapshotResponse = z.looseObject({ schema: z.string() });
 export const Health = z.object({ status: z.string(), snapshotAgeSeconds: z.number().nullable(), lastError: z.string().nullable() });

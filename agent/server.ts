@@ -4,7 +4,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { collectSnapshot } from '../collectors/run.js';
 import { rollbackChange } from '../actuation/apply.js';
-import { liveStepContext } from '../actuation/steps.js';
 import { buildApp } from './app.js';
 import { watchDockerEvents } from './docker-events.js';
 import { ChangeLedger } from '../actuation/ledger.js';
@@ -69,21 +68,19 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
   const token = o.tokenFile ? await readToken(o.tokenFile) : null;
   if (!isLoopback(host) && !token) throw new AgentConfigError(`refusing to listen on ${host} without a token: anyone who reaches it could change this host`, 'give --token-file, or listen on 127.0.0.1');
-  const hostName = o.hostName ?? process.env.NETDIAG_HOST_NAME;
-  const store = new SnapshotStore(() => collectSnapshot({ hostName }));
+  const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName }));
   const ledger = new ChangeLedger(o.stateDir);
-  const steps = liveStepContext((p) => readFile(p, 'utf8').catch(() => null));
   const { interrupted } = await ledger.load();
   for (const id of interrupted) {
     // A change the agent (or the CLI) was applying when it stopped: finish the job by undoing it, as rollback would.
     o.log(`netdiag agent: ${id} was interrupted while being applied; rolling it back`);
-    await rollbackChange(id, { stateDir: o.stateDir, steps, progress: (l) => o.log(`netdiag agent: ${id}: ${l}`) });
+    await rollbackChange(id, { stateDir: o.stateDir, progress: (l) => o.log(`netdiag agent: ${id}: ${l}`) });
   }
   await ledger.load();
   const metrics = createMetrics(store, ledger);
   store.onRefresh((s) => metrics.observeRefresh(s));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, steps, hostName: first.snapshot.name }, { logger: { level: 'info' } });
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' } });
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });

@@ -1,4 +1,5 @@
-// The CLI's window on the world, injectable so tests run main() in-process: output streams, TTY, environment.
+// The CLI's window on the world, injectable so tests run main() in-process: output streams, TTY, environment; and
+// the errors a user can fix, each one line and exit 2.
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -22,5 +23,28 @@ export class UsageError extends Error {
     readonly hint?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * What the layers below throw for bad input or a host that says no, as the one line the user sees; null for a bug.
+ * Matched by name, so that main() does not load those layers before a command needs them.
+ */
+export function usageErrorOf(error: unknown): UsageError | null {
+  if (error instanceof UsageError) return error;
+  if (!(error instanceof Error)) return null;
+  const hint = (error as { hint?: string }).hint;
+  switch (error.name) {
+    case 'FlowError':
+      return new UsageError(`--port takes ${error.message}`);
+    case 'ResolveError':
+    case 'FixRefused':
+    case 'StepError':
+    case 'CommandError':
+      return new UsageError(error.message, hint);
+    case 'StateDirError':
+      return new UsageError(`${error.message}; nothing was changed`, 'give a writable --state-dir (or NETDIAG_STATE_DIR), or run as root');
+    default:
+      return null;
   }
 }

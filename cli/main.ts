@@ -1,7 +1,7 @@
 // netdiag's command line: commander program, one handler per command, every user error one line and exit 2.
 import { Command, CommanderError } from 'commander';
 import type { Io } from './io.js';
-import { UsageError } from './io.js';
+import { usageErrorOf } from './io.js';
 import type { FixOptions } from './commands/fix.js';
 // Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
 import { NETDIAG_VERSION } from '../host/version.js';
@@ -136,8 +136,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       // --help and --version exit through here with code 0; parse errors were already printed by commander.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof UsageError) {
-      io.stderr(`netdiag: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+    const usage = usageErrorOf(error);
+    if (usage) {
+      io.stderr(`netdiag: ${usage.message}${usage.hint ? ` (${usage.hint})` : ''}\n`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -69,7 +69,7 @@ export async function loadHosts(opts: SourceOptions, io: Io): Promise<{ snapshot
     }
     return { snapshots: snaps, agents: urls };
   }
-  const s = await collectSnapshot({ hostName: opts.hostName ?? io.env.NETDIAG_HOST_NAME });
+  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env });
   if (!s.docker) {
     const e = s.errors.find((x) => x.collector === 'docker');
     throw new UsageError(e ? e.message : 'Docker was not read', e?.hint);

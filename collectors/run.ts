@@ -1,6 +1,5 @@
 // Runs every collector concurrently with its own deadline; each failure becomes an entry in the snapshot's errors.
 import { readdir, readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import type { CollectContext, CollectResult } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
 import { inspectRunningContainers } from './docker.js';
@@ -13,10 +12,13 @@ import { collectors } from './registry.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
+import { hostNameOf } from '../host/identity.js';
 
 export interface CollectOptions {
   /** The host's name in netdiag; defaults to NETDIAG_HOST_NAME, then the hostname. */
   hostName?: string;
+  /** Where NETDIAG_HOST_NAME is read (the CLI's injected environment in tests). */
+  env?: NodeJS.ProcessEnv;
   /** Deadline for each collector and each command it runs. */
   timeoutMs?: number;
   /** Replace parts of the real context (tests replay recorded outputs this way). */
@@ -120,7 +122,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   errors.sort((a, b) => order.indexOf(a.collector) - order.indexOf(b.collector));
   const snapshot: HostSnapshot = {
     schema: SNAPSHOT_SCHEMA,
-    name: opts.hostName || process.env.NETDIAG_HOST_NAME || parts.host?.hostname || hostname(),
+    name: hostNameOf(opts.hostName, opts.env, parts.host?.hostname),
     collectedAt,
     durationMs: round(performance.now() - started),
     netdiagVersion: NETDIAG_VERSION,

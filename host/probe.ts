@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import { packageRoot } from './version.js';
 import { CommandError, firstLine, runCommand } from './exec.js';
 import type { CommandRunner } from './exec.js';
-import { numberToIp } from '../rules/iptables/addr.js';
-import type { World } from '../rules/model/types.js';
-import { resolve, resolveContainer } from '../rules/resolve.js';
-import type { Flow } from '../snapshot/contract.js';
+import type { Flow, ProbeAnswer } from '../snapshot/contract.js';
 
 export interface ProbeTarget {
   /** The container's SandboxKey, or null to probe from the host's own namespace (host network mode). */
@@ -44,29 +41,10 @@ export async function probe(t: ProbeTarget, timeoutMs = 2000, exec: CommandRunne
   return { reachable: r.exitCode === 0, ms, detail };
 }
 
-/** The namespace a container's traffic starts in: its sandbox, its netns owner's (container:X), or the host's (null). */
-export function sandboxKeyOf(world: World, name: string): string | null {
-  const c = resolveContainer(world, name);
-  if (c.netns === 'host') return null;
-  const owner = c.docker.sharesNetnsWith ? c.host.containers.find((x) => x.docker.id === c.docker.sharesNetnsWith) : c;
-  const key = owner?.docker.sandboxKey ?? null;
-  if (!key) throw new CommandError(`${c.name} has no network namespace netdiag can enter`, 'is it running?', 'failed');
-  return key;
-}
+export type { ProbeAnswer };
 
-export interface ProbeAnswer {
-  from: string;
-  to: string;
-  flow: Flow;
-  results: ({ ip: string } & ProbeResult)[];
-  reachable: boolean;
-}
-
-/** Probe every address of B from inside A, all at once (a blocked probe costs its whole timeout). */
-export async function probeAddresses(world: World, from: string, to: string, flow: Flow, timeoutMs = 2000): Promise<ProbeAnswer> {
-  const key = sandboxKeyOf(world, from);
-  const t = resolve(world, to);
-  const ips = (t.kind === 'container' ? t.container.endpoints.map((e) => e.ip) : [t.ip]).map(numberToIp);
-  const results = await Promise.all(ips.map(async (ip) => ({ ip, ...(await probe({ sandboxKey: key, ip, proto: flow.proto, port: flow.port }, timeoutMs)) })));
+/** Probe every address of B from inside A's namespace, all at once (a blocked probe costs its whole timeout). */
+export async function probeAll(from: string, to: string, where: { sandboxKey: string | null; ips: string[] }, flow: Flow, timeoutMs = 2000): Promise<ProbeAnswer> {
+  const results = await Promise.all(where.ips.map(async (ip) => ({ ip, ...(await probe({ sandboxKey: where.sandboxKey, ip, proto: flow.proto, port: flow.port }, timeoutMs)) })));
   return { from, to, flow, results, reachable: results.some((r) => r.reachable === true) };
 }

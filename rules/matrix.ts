@@ -3,17 +3,10 @@
 import type { ContainerModel, World } from './model/types.js';
 import { classKeys } from './classes.js';
 import { qualifiedName } from './resolve.js';
-import type { AddressVerdict } from '../snapshot/contract.js';
-import { walkFlow } from './walk/flow.js';
-import type { Flow } from '../snapshot/contract.js';
-import { combine } from './why.js';
+import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
+import { addressVerdicts, pairVerdict, verdictOfAddresses } from './verdict.js';
 
-export interface MatrixPair {
-  from: string;
-  to: string;
-  verdict: AddressVerdict;
-  addresses: { ip: string; verdict: AddressVerdict }[];
-}
+export type { MatrixPair };
 
 export interface MatrixStats {
   pairs: number;
@@ -24,12 +17,6 @@ export interface MatrixStats {
 /** Containers that can be a source: running, with a namespace netdiag read (or the host's). */
 export function matrixContainers(world: World): ContainerModel[] {
   return world.hosts.flatMap((h) => h.containers).filter((c) => c.netns !== 'unknown');
-}
-
-/** No address at all (network none): nothing can reach it, which is a fact, not a gap in what netdiag knows. */
-export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]): AddressVerdict {
-  if (verdicts.length === 0) return b.netns === 'sandbox' ? 'blocked' : 'unknown';
-  return combine(verdicts);
 }
 
 /** The containers in view, each one's class number, and the members of each class. */
@@ -76,7 +63,7 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
       const key = (ca * n + cb) * 2 + (ca === cb ? 1 : 0);
       let verdicts = cache[key];
       if (!verdicts) {
-        verdicts = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome);
+        verdicts = addressVerdicts(world, a, b, flow);
         walks += verdicts.length;
         cache[key] = verdicts;
       }
@@ -108,7 +95,7 @@ export function countPairs(world: World, flow: Flow, include: (a: ContainerModel
       const b = ga === gb ? ga[1] : gb[0];
       if (!b || !include(a, b)) continue;
       const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
-      const v = verdictOfAddresses(b, b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome));
+      const v = pairVerdict(world, a, b, flow);
       counts[v] += n;
       pairs += n;
     }

@@ -1,7 +1,6 @@
 // `plan routes`: what makes every host's container subnets reachable from every other host's containers — routes via
 // the peer's LAN address, ip_forward, acceptance in DOCKER-USER (and raw PREROUTING on Docker 28.2+), and the
 // disruptive bip changes needed first when subnets overlap.
-import { z } from 'zod';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr } from './iptables/addr.js';
 import { shortHash } from './hash.js';
@@ -9,30 +8,11 @@ import type { Cidr } from './iptables/ast.js';
 import { applySteps } from './changes/predict.js';
 import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
-import { PlanStep } from './changes/command.js';
-import type { AddressVerdict } from '../snapshot/contract.js';
+import { Plan } from '../snapshot/contract.js';
+import type { AddressVerdict, PlanStep, Prerequisite } from '../snapshot/contract.js';
 
-export const Prerequisite = z.object({
-  host: z.string(),
-  kind: z.enum(['bip', 'network-subnet', 'no-shared-lan', 'docker28-direct-routing']),
-  disruptive: z.boolean(),
-  message: z.string(),
-  commands: z.array(z.string()),
-});
-export type Prerequisite = z.infer<typeof Prerequisite>;
-
-const Counts = z.object({ reachable: z.number().int(), blocked: z.number().int(), unknown: z.number().int() });
-
-export const Plan = z.object({
-  schema: z.literal('netdiag/plan@1'),
-  id: z.string().regex(/^pl-[0-9a-f]{8}$/),
-  kind: z.literal('routes'),
-  hosts: z.array(z.object({ name: z.string(), agent: z.string().nullable(), lan: z.string().nullable(), subnets: z.array(z.string()), steps: z.array(PlanStep) })),
-  prerequisites: z.array(Prerequisite),
-  notes: z.array(z.string()),
-  predicted: z.object({ crossHostPairs: z.number().int(), before: Counts, after: Counts }),
-});
-export type Plan = z.infer<typeof Plan>;
+export { Plan };
+export type { Prerequisite };
 
 interface HostView {
   s: HostSnapshot;

@@ -1,5 +1,5 @@
 // Names users type → what they mean: HOST/NAME, a container name, an ID prefix, or an address.
-import { ipToNumber } from './iptables/addr.js';
+import { ipToNumber, numberToIp } from './iptables/addr.js';
 import type { ContainerModel, HostModel, World } from './model/types.js';
 
 export type Target = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel; ip: number } | { kind: 'address'; ip: number };
@@ -41,7 +41,7 @@ export function resolve(world: World, text: string): Target {
   const all = hosts.flatMap((h) => h.containers);
   const ip = ipToNumber(name);
   if (ip !== null) {
-    const owners = all.filter((c) => c.endpoints.some((e) => e.ip === ip) && !c.docker.sharesNetnsWith);
+    const owners = all.filter((c) => c.endpoints.some((e) => e.ip === ip) && c.netnsOwnerId === c.docker.id);
     if (owners.length === 1) return { kind: 'container', container: owners[0] as ContainerModel };
     const host = hosts.find((h) => h.localAddrs.has(ip));
     if (host) return { kind: 'host', host, ip };
@@ -54,4 +54,12 @@ export function resolve(world: World, text: string): Target {
     throw new ResolveError(`${JSON.stringify(text)} is ambiguous: ${matches.map((c) => `${c.host.name}/${c.name}`).join(', ')}`, 'qualify it as HOST/NAME, or give a longer ID prefix');
   }
   throw new ResolveError(`no running container ${JSON.stringify(text)}`, known(world));
+}
+
+/** Where a live probe of A → B runs and what it aims at: A's namespace (null: the host's own) and every address of B. */
+export function probeTargets(world: World, from: string, to: string): { sandboxKey: string | null; ips: string[] } {
+  const a = resolveContainer(world, from);
+  if (a.netns !== 'host' && !a.sandboxKey) throw new ResolveError(`${a.name} has no network namespace netdiag can enter`, 'is it running?');
+  const t = resolve(world, to);
+  return { sandboxKey: a.netns === 'host' ? null : a.sandboxKey, ips: (t.kind === 'container' ? t.container.endpoints.map((e) => e.ip) : [t.ip]).map(numberToIp) };
 }

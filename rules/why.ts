@@ -2,32 +2,11 @@
 import { numberToIp } from './iptables/addr.js';
 import type { ContainerModel, Endpoint, World } from './model/types.js';
 import { qualifiedName, resolve, resolveContainer } from './resolve.js';
-import type { Target } from './resolve.js';
-import type { AddressVerdict, Decision, Hop } from '../snapshot/contract.js';
+import type { AddressAnswer, Flow, WhyAnswer } from '../snapshot/contract.js';
+import { combine, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from './walk/flow.js';
-import { verdictOfAddresses } from './matrix.js';
-import type { Flow } from '../snapshot/contract.js';
 
-export interface AddressAnswer {
-  ip: string;
-  /** The address A sends from towards this one. */
-  source: string | null;
-  network: string | null;
-  verdict: AddressVerdict;
-  decidedBy: Decision | null;
-  deliveredTo: string | null;
-  request: Hop[];
-  reply: Hop[];
-}
-
-export interface WhyAnswer {
-  from: { host: string; name: string; id: string; addresses: { ip: string; network: string | null }[] };
-  to: { host: string | null; name: string; id: string | null; kind: Target['kind'] };
-  flow: { proto: Flow['proto']; port: number | null };
-  verdict: AddressVerdict;
-  addresses: AddressAnswer[];
-  dns: { resolves: boolean; network: string | null; note: string };
-}
+export type { AddressAnswer, WhyAnswer };
 
 function networkName(e: Endpoint): string | null {
   return e.network?.name ?? null;
@@ -46,12 +25,6 @@ export function nameResolution(a: ContainerModel, b: ContainerModel): WhyAnswer[
       ? `the name ${b.name} does not resolve from ${a.name}: the default bridge has no embedded DNS (only user-defined networks do)`
       : `the name ${b.name} does not resolve from ${a.name}: they share no user-defined network`,
   };
-}
-
-export function combine(verdicts: AddressVerdict[]): AddressVerdict {
-  if (verdicts.includes('reachable')) return 'reachable';
-  if (verdicts.includes('unknown')) return 'unknown';
-  return 'blocked';
 }
 
 export function why(world: World, fromText: string, toText: string, flow: Flow): WhyAnswer {

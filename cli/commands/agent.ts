@@ -6,7 +6,7 @@ import { stateDir } from '../../actuation/state-dir.js';
 
 export async function agentCommand(opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }, io: Io): Promise<number> {
   try {
-    await runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`) });
+    await runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`) });
   } catch (error) {
     if (error instanceof AgentConfigError) throw new UsageError(error.message, error.hint);
     const code = (error as NodeJS.ErrnoException).code;

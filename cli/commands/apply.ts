@@ -3,7 +3,8 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildWorld } from '../../rules/model/build.js';
 import { eachPair } from '../../rules/matrix.js';
-import type { Plan } from '../../rules/plan-routes.js';
+import { PlanApplyResult } from '../../snapshot/contract.js';
+import type { Plan } from '../../snapshot/contract.js';
 import { agentToken, postToAgent } from '../agent-client.js';
 import { writeFileAtomic } from '../files.js';
 import type { Io } from '../io.js';
@@ -58,7 +59,7 @@ export async function applyCommand(file: string, opts: { tokenFile?: string; jso
   const disruptive = plan.prerequisites.filter((p) => p.disruptive);
   if (disruptive.length) throw new UsageError(`the plan needs disruptive changes first: ${disruptive.map((p) => p.message).join('; ')}`, 'make them by hand, then make a new plan');
   const token = await agentToken(opts.tokenFile, io);
-  const dir = stateDir(opts.stateDir, io);
+  const dir = stateDir(opts.stateDir, io.env);
   try {
     await mkdir(join(dir, 'plans'), { recursive: true });
     await writeFileAtomic(join(dir, 'plans', `${plan.id}.json`), `${JSON.stringify(plan, null, 2)}\n`);
@@ -83,14 +84,14 @@ export async function applyCommand(file: string, opts: { tokenFile?: string; jso
   }
   if (failure) {
     const undone = await rollbackPlanEverywhere(plan, token, io, withSteps);
-    const out = { id: plan.id, status: 'rolled-back', error: failure, hosts: outcomes, rollback: undone };
-    if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
+    const out = { id: plan.id, status: 'rolled-back' as const, error: failure, hosts: outcomes, rollback: undone };
+    if (opts.json) io.stdout(`${JSON.stringify(PlanApplyResult.parse(out))}\n`);
     else io.stdout(`${plan.id}: not applied — ${failure}; every host was rolled back\n`);
     return 1;
   }
-  const status = outcomes.every((o) => o.status === 'already-applied') ? 'already-applied' : 'applied';
+  const status: 'applied' | 'already-applied' = outcomes.every((o) => o.status === 'already-applied') ? 'already-applied' : 'applied';
   const out = { id: plan.id, status, hosts: outcomes };
-  if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
+  if (opts.json) io.stdout(`${JSON.stringify(PlanApplyResult.parse(out))}\n`);
   else io.stdout(`${plan.id}: ${status} on ${outcomes.map((o) => o.host).join(', ')} and verified\nundo it with: netdiag rollback ${plan.id}\n`);
   return 0;
 }

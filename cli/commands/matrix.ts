@@ -1,7 +1,8 @@
 // `netdiag matrix`: every ordered pair of containers, one verdict each (per address in --json), streamed.
 import { eachPair } from '../../rules/matrix.js';
-import type { MatrixPair } from '../../rules/matrix.js';
-import { parseFlow } from '../flow-option.js';
+import type { MatrixPair } from '../../snapshot/contract.js';
+import { parseFlow } from '../../rules/flow.js';
+import { qualifiedName } from '../../rules/resolve.js';
 import type { Io } from '../io.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
@@ -45,7 +46,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
     out.write(']}\n');
   } else {
     const st = styleFor(io);
-    const names = world.hosts.flatMap((h) => h.containers.map((c) => (world.hosts.length > 1 ? `${h.name}/${c.name}` : c.name)));
+    const names = world.hosts.flatMap((h) => h.containers.map((c) => qualifiedName(c, world)));
     const w = Math.max(4, ...names.map((n) => n.length));
     out.write(`${'FROM'.padEnd(w)}  ${'TO'.padEnd(w)}  VERDICT\n`);
     eachPair(world, flow, (p) => {

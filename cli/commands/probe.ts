@@ -1,34 +1,20 @@
 // `netdiag probe A B`: ping or TCP connect from inside A's network namespace — the ground truth the model answers to.
-import { probeAddresses } from '../../host/probe.js';
-import type { ProbeAnswer } from '../../host/probe.js';
-import { CommandError } from '../../host/exec.js';
-import type { World } from '../../rules/model/types.js';
-import { ResolveError } from '../../rules/resolve.js';
-import type { Flow } from '../../snapshot/contract.js';
-import { parseFlow } from '../flow-option.js';
+import { probeAll } from '../../host/probe.js';
+import { parseFlow } from '../../rules/flow.js';
+import { probeTargets } from '../../rules/resolve.js';
+import { ProbeAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadWorld } from '../sources.js';
 import { styleFor } from '../render/style.js';
-
-
-/** The live probe, with what can go wrong said as one line. */
-async function probeAll(world: World, from: string, to: string, flow: Flow, timeoutMs: number): Promise<ProbeAnswer> {
-  try {
-    return await probeAddresses(world, from, to, flow, timeoutMs);
-  } catch (error) {
-    if (error instanceof ResolveError || error instanceof CommandError) throw new UsageError(error.message, error.hint);
-    throw error;
-  }
-}
 
 export async function probeCommand(a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
   const timeoutMs = Number(opts.timeout ?? 2000);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, not ${JSON.stringify(opts.timeout)}`);
   const world = await loadWorld({ hostName: opts.hostName }, io);
-  const answer = await probeAll(world, a, b, flow, timeoutMs);
-  if (opts.json) io.stdout(`${JSON.stringify(answer)}\n`);
+  const answer = await probeAll(a, b, probeTargets(world, a, b), flow, timeoutMs);
+  if (opts.json) io.stdout(`${JSON.stringify(ProbeAnswer.parse(answer))}\n`);
   else {
     const st = styleFor(io);
     for (const r of answer.results) io.stdout(`${a} → ${r.ip} (${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}): ${st.verdict(r.reachable === null ? 'unknown' : r.reachable ? 'reachable' : 'blocked')} in ${r.ms} ms — ${r.detail}\n`);

@@ -1,37 +1,33 @@
 // `netdiag rollback ID`: undo an applied fix or plan from its journal (also after a crash or a restart).
 import { rollbackChange } from '../../actuation/apply.js';
-import { liveStepContext, StepError } from '../../actuation/steps.js';
+import { PlanRollbackResult, RollbackResult } from '../../snapshot/contract.js';
 import { Journal } from '../../actuation/journal.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
-import { readFile } from 'node:fs/promises';
 import { recordedPlan, rollbackPlanEverywhere } from './apply.js';
 import { agentToken } from '../agent-client.js';
 
 export async function rollbackCommand(id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }, io: Io): Promise<number> {
-  const dir = stateDir(opts.stateDir, io);
+  const dir = stateDir(opts.stateDir, io.env);
   // A plan applied through agents is undone by each of them.
   const plan = await recordedPlan(dir, id);
   if (plan) {
     const hosts = await rollbackPlanEverywhere(plan, await agentToken(opts.tokenFile, io), io);
     const ok = hosts.every((h) => h.verified);
-    if (opts.json) io.stdout(`${JSON.stringify({ id, status: ok ? 'rolled-back' : 'failed', hosts })}\n`);
+    if (opts.json) io.stdout(`${JSON.stringify(PlanRollbackResult.parse({ id, status: ok ? 'rolled-back' : 'failed', hosts }))}\n`);
     else io.stdout(`${id}: ${ok ? 'rolled back' : 'NOT fully rolled back'} on ${hosts.map((h) => `${h.host} (${h.status}${h.message ? `: ${h.message}` : ''})`).join(', ')}\n`);
     return ok ? 0 : 1;
   }
-  let r;
-  try {
-    r = await rollbackChange(id, { stateDir: dir, steps: liveStepContext((p) => readFile(p, 'utf8').catch(() => null)), progress: (l) => io.stderr(`netdiag: ${id}: ${l}\n`) });
-  } catch (error) {
-    if (error instanceof StepError) throw new UsageError(`${error.message}; the rollback stopped and can be run again`, error.hint);
+  const r = await rollbackChange(id, { stateDir: dir, progress: (l) => io.stderr(`netdiag: ${id}: ${l}\n`) }).catch((error: unknown) => {
+    if ((error as Error).name === 'StepError') throw new UsageError(`${(error as Error).message}; the rollback stopped and can be run again`, (error as { hint?: string }).hint);
     throw error;
-  }
+  });
   if (!r) {
     const known = await Journal.list(dir);
     throw new UsageError(`no applied fix or plan ${JSON.stringify(id)} in ${dir}`, known.length ? `known: ${known.join(', ')}` : 'nothing has been applied from this state directory');
   }
-  if (opts.json) io.stdout(`${JSON.stringify(r)}\n`);
+  if (opts.json) io.stdout(`${JSON.stringify(RollbackResult.parse(r))}\n`);
   else io.stdout(r.status === 'already-rolled-back' ? `${id}: already rolled back\n` : `${id}: rolled back${r.undone.length ? `\n${r.undone.map((u) => `  ${u.changed ? 'undid' : 'already gone'}: ${u.command}`).join('\n')}` : ''}\n`);
   return 0;
 }

@@ -1,13 +1,9 @@
-// Snapshot patches: what a fix would change, applied to a copy so the model can predict its effect.
+// Prediction: a change's steps applied to copies of the snapshots, so the model can answer as if they were done.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import type { PlanStep } from '../../snapshot/contract.js';
 import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
-import type { PlanStep } from './command.js';
-
-export type Patch =
-  | { kind: 'network-connect'; host: string; container: string; network: string }
-  | { kind: 'docker-user-insert'; host: string; rules: string[] }
-  | { kind: 'sysctl'; host: string; key: string; value: string }
-  | { kind: 'delete-rule'; host: string; table: string; chain: string; text: string };
+import { tokenize } from '../iptables/tokenize.js';
+import { netnsOwnerId } from '../model/netns.js';
 
 /** The address Docker's IPAM would most likely hand out next: the lowest free one after the gateway. */
 export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: string; prefixLen: number } | null {
@@ -24,48 +20,50 @@ export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: strin
   return null;
 }
 
-export function applyPatch(snapshots: HostSnapshot[], patch: Patch): HostSnapshot[] {
-  return snapshots.map((orig) => {
-    if (orig.name !== patch.host) return orig;
-    const s = structuredClone(orig);
-    switch (patch.kind) {
-      case 'network-connect': {
-        const c = s.docker?.containers.find((x) => x.id === patch.container);
-        const n = s.docker?.networks.find((x) => x.id === patch.network);
-        const addr = nextFreeAddress(s, patch.network);
-        const owner = c?.sharesNetnsWith ?? c?.id;
-        const sb = s.links?.sandboxes.find((x) => x.containerId === owner);
-        const rt = s.routes?.sandboxes.find((x) => x.containerId === owner);
-        if (!c || !n || !addr || !sb || !rt) return s;
-        const ifname = `eth${sb.interfaces.length}`;
-        const sub = n.subnets.find((x) => !x.subnet.includes(':'))!;
-        c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: null, aliases: [], dnsNames: [] });
-        sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }], hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge });
-        // The kernel routes a connected subnet through the new interface; the default route stays where it was.
-        rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
-        rt.routes.push({ table: 'local', type: 'local', dst: `${addr.ip}/32`, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });
-        return s;
-      }
-      case 'docker-user-insert': {
-        const chain = s.firewall?.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'DOCKER-USER');
-        if (!chain) return s;
-        // `iptables -I` puts each rule at the top: insert in reverse so they keep their listed order.
-        chain.rules = [...patch.rules.map((text) => ({ index: 0, text, packets: 0, bytes: 0 })), ...chain.rules].map((r, i) => ({ ...r, index: i + 1 }));
-        return s;
-      }
-      case 'sysctl':
-        if (s.sysctls) s.sysctls.values[patch.key] = patch.value;
-        return s;
-      case 'delete-rule': {
-        const chain = s.firewall?.tables.find((t) => t.name === patch.table)?.chains.find((c) => c.name === patch.chain);
-        if (chain) chain.rules = chain.rules.filter((r) => r.text !== patch.text).map((r, i) => ({ ...r, index: i + 1 }));
-        return s;
-      }
-    }
-  });
+/** A rule as iptables-save prints it, from the argument list a step passes to iptables. */
+export function ruleText(chain: string, rule: string[]): string {
+  return ['-A', chain, ...rule.map((w) => (/[\s"\\]/.test(w) || w === '' ? `"${w.replace(/(["\\])/g, '\\$1')}"` : w))].join(' ');
 }
 
-/** A plan's steps as snapshot changes, so the model can predict the plan before anything is applied. */
+const sameRule = (text: string, rule: string[]) => {
+  try {
+    return tokenize(text).slice(2).join('\u0000') === rule.join('\u0000');
+  } catch {
+    return false;
+  }
+};
+
+function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-connect' }>): void {
+  const c = s.docker?.containers.find((x) => x.id === step.container);
+  const n = s.docker?.networks.find((x) => x.id === step.networkId);
+  const addr = nextFreeAddress(s, step.networkId);
+  const owner = c ? netnsOwnerId(c) : null;
+  const sb = s.links?.sandboxes.find((x) => x.containerId === owner);
+  const rt = s.routes?.sandboxes.find((x) => x.containerId === owner);
+  const sub = n?.subnets.find((x) => !x.subnet.includes(':'));
+  if (!c || !n || !addr || !sb || !rt || !sub) return;
+  const ifname = `eth${sb.interfaces.length}`;
+  c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: null, aliases: [], dnsNames: [] });
+  sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }], hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge });
+  // The kernel routes a connected subnet through the new interface; the default route stays where it was.
+  rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
+  rt.routes.push({ table: 'local', type: 'local', dst: `${addr.ip}/32`, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });
+}
+
+function disconnect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-disconnect' }>): void {
+  const c = s.docker?.containers.find((x) => x.id === step.container);
+  const ep = c?.endpoints.find((e) => e.networkId === step.networkId);
+  if (!c || !ep) return;
+  c.endpoints = c.endpoints.filter((e) => e !== ep);
+  const owner = netnsOwnerId(c);
+  const sb = s.links?.sandboxes.find((x) => x.containerId === owner);
+  const iface = sb?.interfaces.find((i) => i.addresses.some((a) => a.local === ep.ip));
+  if (sb && iface) sb.interfaces = sb.interfaces.filter((i) => i !== iface);
+  const rt = s.routes?.sandboxes.find((x) => x.containerId === owner);
+  if (rt && iface) rt.routes = rt.routes.filter((r) => r.dev !== iface.name);
+}
+
+/** The snapshots as they would be after `steps`, in order; snapshots of hosts the steps do not touch are shared. */
 export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
   const byHost = new Map<string, HostSnapshot>();
   const out = snapshots.map((s) => {
@@ -74,31 +72,47 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
     byHost.set(c.name, c);
     return c;
   });
-  const touched = new Set<{ rules: { index: number }[] }>();
+  const chainOf = (s: HostSnapshot, table: string, chain: string) => s.firewall?.tables.find((t) => t.name === table)?.chains.find((c) => c.name === chain);
   for (const step of steps) {
     const s = byHost.get(step.host);
     if (!s) continue;
     switch (step.kind) {
-      case 'ip-route-add':
-        s.routes?.routes.push({ table: 'main', type: 'unicast', dst: step.dst, family: 'inet', dev: step.dev, gateway: step.via, prefsrc: null, protocol: 'boot', scope: 'global', metric: 0, nexthops: [], flags: [] });
+      case 'docker-network-connect':
+        connect(s, step);
+        break;
+      case 'docker-network-disconnect':
+        disconnect(s, step);
         break;
       case 'iptables-insert': {
-        const table = s.firewall?.tables.find((t) => t.name === step.table);
-        const chain = table?.chains.find((c) => c.name === step.chain);
+        const chain = chainOf(s, step.table, step.chain);
+        if (!chain || chain.rules.some((r) => sameRule(r.text, step.rule))) break;
+        const at = Math.min((step.position ?? 1) - 1, chain.rules.length);
+        chain.rules.splice(at, 0, { index: 0, text: ruleText(step.chain, step.rule), packets: 0, bytes: 0 });
+        chain.rules.forEach((r, i) => (r.index = i + 1));
+        break;
+      }
+      case 'iptables-delete': {
+        const chain = chainOf(s, step.table, step.chain);
         if (!chain) break;
-        const text = ['-A', step.chain, ...step.rule.map((w) => (/\s/.test(w) ? `"${w}"` : w))].join(' ');
-        // Each -I lands on top; renumbered once at the end.
-        chain.rules.unshift({ index: 0, text, packets: 0, bytes: 0 });
-        touched.add(chain);
+        // iptables -D deletes the first rule that matches the specification.
+        const at = chain.rules.findIndex((r) => sameRule(r.text, step.rule));
+        if (at < 0) break;
+        chain.rules.splice(at, 1);
+        chain.rules.forEach((r, i) => (r.index = i + 1));
         break;
       }
       case 'sysctl':
         if (s.sysctls) s.sysctls.values[step.key] = step.value;
         break;
-      default:
+      case 'ip-route-add':
+        if (!s.routes?.routes.some((r) => r.table === 'main' && r.dst === step.dst && r.gateway === step.via)) {
+          s.routes?.routes.push({ table: 'main', type: 'unicast', dst: step.dst, family: 'inet', dev: step.dev, gateway: step.via, prefsrc: null, protocol: 'boot', scope: 'global', metric: 0, nexthops: [], flags: [] });
+        }
+        break;
+      case 'ip-route-del':
+        if (s.routes) s.routes.routes = s.routes.routes.filter((r) => !(r.table === 'main' && r.dst === step.dst && r.gateway === step.via));
         break;
     }
   }
-  for (const chain of touched) chain.rules.forEach((r, i) => (r.index = i + 1));
   return out;
 }

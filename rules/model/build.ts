@@ -2,6 +2,7 @@
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
 import { ipToNumber, parseCidr } from '../iptables/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
+import { netnsOwnerId } from './netns.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
@@ -56,10 +57,11 @@ export function buildHost(s: HostSnapshot): HostModel {
   for (const c of s.docker?.containers ?? []) {
     if (c.state !== 'running') continue;
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
-    const owner = c.sharesNetnsWith ? (byId.get(c.sharesNetnsWith) ?? c) : c;
-    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', routing: null, endpoints: [] };
+    const owner = byId.get(netnsOwnerId(c)) ?? c;
+    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [] };
     if (owner.networkModeKind === 'host') {
       cm.netns = 'host';
+      cm.sandboxKey = null;
       cm.routing = host.routing;
     } else {
       const sb = sandboxes.get(owner.id);

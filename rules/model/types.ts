@@ -37,6 +37,10 @@ export interface ContainerModel {
   name: string;
   /** The namespace the container's traffic starts in: its own sandbox, the host's (host mode), or none known. */
   netns: 'sandbox' | 'host' | 'unknown';
+  /** The container whose namespace this one uses (itself, or X for --network container:X). */
+  netnsOwnerId: string;
+  /** The namespace to enter to act as this container (Docker's SandboxKey); null for the host's own. */
+  sandboxKey: string | null;
   routing: Routing | null;
   endpoints: Endpoint[];
 }

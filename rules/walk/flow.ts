@@ -1,6 +1,7 @@
 // One connection, walked: the request from its origin, docker-proxy when it lands on a published host port, and the
 // reply under conntrack. Reachable only when the reply comes back to where the request started.
 import { ipToNumber, numberToIp } from '../iptables/addr.js';
+import { sameNetns } from '../model/netns.js';
 import type { ContainerModel, HostModel, World } from '../model/types.js';
 import type { Decision, Flow, Hop } from '../../snapshot/contract.js';
 import { newPacket } from './leg.js';
@@ -82,5 +83,5 @@ function sameOrigin(landing: Landing, origin: Origin): boolean {
   if (origin.kind === 'host') return landing.kind === 'host' && landing.host === origin.host;
   const c = origin.container;
   if (c.netns === 'host') return landing.kind === 'host' && landing.host === c.host;
-  return landing.kind === 'container' && (landing.endpoint.container === c || landing.endpoint.container.docker.sharesNetnsWith === c.docker.id || c.docker.sharesNetnsWith === landing.endpoint.container.docker.id);
+  return landing.kind === 'container' && sameNetns(landing.endpoint.container, c);
 }

@@ -8,7 +8,7 @@ import { buildApp } from '../../../agent/app.js';
 import { ChangeLedger } from '../../../actuation/ledger.js';
 import { createMetrics } from '../../../agent/metrics.js';
 import { SnapshotStore } from '../../../agent/snapshot-store.js';
-import { liveStepContext } from '../../../actuation/steps.js';
+import { untouchableHost } from '../recording-host.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { REPO } from '../fixtures.js';
@@ -22,7 +22,7 @@ async function app(opts: { token?: string | null; store?: SnapshotStore } = {}):
   const ledger = new ChangeLedger(stateDir);
   const metrics = createMetrics(store, ledger);
   if (store.current) metrics.observeRefresh(store.current.snapshot);
-  return buildApp({ store, metrics, ledger, token: opts.token === undefined ? TOKEN : opts.token, stateDir, steps: liveStepContext(async () => null), hostName: seed.name });
+  return buildApp({ store, metrics, ledger, token: opts.token === undefined ? TOKEN : opts.token, stateDir, host: untouchableHost(), hostName: seed.name });
 }
 
 describe('agent read routes', () => {
@@ -68,7 +68,10 @@ describe('agent read routes', () => {
   it.each([
     ['/v1/why?from=nosuch&to=redis-1', 404, /no running container "nosuch"/],
     ['/v1/why?from=alpine-01', 400, /^to: /],
-    ['/v1/why?from=alpine-01&to=redis-1&port=http', 400, /port is N\/tcp or N\/udp/],
+    ['/v1/why?from=alpine-01&to=redis-1&port=http', 400, /^port: takes PORT\/tcp or PORT\/udp \(1-65535\), not "http"$/],
+    // The range check is the CLI's: one parser for --port and ?port=.
+    ['/v1/why?from=alpine-01&to=redis-1&port=70000/tcp', 400, /1-65535/],
+    ['/v1/why?from=alpine-01&to=redis-1&port=0', 400, /1-65535/],
     ['/v1/why?from=alpine-01&to=redis-1&extra=1', 400, /Unrecognized key/],
     ['/v1/matrix?port=99999999', 400, /port/],
   ])('GET %s → %i with a clear message', async (url, status, message) => {

@@ -1,0 +1,90 @@
+// The only code that changes a host: iptables under the xtables lock, sysctl writes, route changes, Docker network
+// (dis)connects. Each call says what happened; deciding what to change, and undoing it, is actuation/'s job.
+import { readFile } from 'node:fs/promises';
+import type Dockerode from 'dockerode';
+import { describeDockerError } from './docker.js';
+import { loadDockerode } from './dockerode-lean.js';
+import { CommandError, firstLine, runCommand } from './exec.js';
+import type { CommandRunner } from './exec.js';
+
+export interface Outcome {
+  ok: boolean;
+  /** The tool's own words when it failed. */
+  stderr: string;
+}
+
+/** What actuation may do to a host; tests pass one that records the calls and keeps the state in memory. */
+export interface HostMutator {
+  /** `iptables -w [-t table] ARGS` under /run/xtables.lock (-C checks, -I/-D/-A change). */
+  iptables(table: string, args: string[]): Promise<Outcome>;
+  readSysctl(key: string): Promise<string | null>;
+  writeSysctl(key: string, value: string): Promise<Outcome>;
+  ipRoute(verb: 'add' | 'del', dst: string, via: string, dev: string | null): Promise<Outcome>;
+  /** Names of the networks a container is attached to; null when there is no such container. */
+  containerNetworks(container: string): Promise<string[] | null>;
+  dockerConnect(networkId: string, container: string): Promise<void>;
+  dockerDisconnect(networkId: string, container: string): Promise<void>;
+}
+
+const LOCK = '/run/xtables.lock';
+const LOCK_BUSY = 75;
+
+export interface LiveMutatorOptions {
+  exec?: CommandRunner;
+  /** Seconds to wait for the xtables lock before giving up. */
+  lockWaitSeconds?: number;
+  docker?: () => Dockerode;
+}
+
+function dockerFailure(error: unknown): CommandError {
+  const d = describeDockerError(error, process.env.DOCKER_HOST || 'unix:///var/run/docker.sock');
+  return new CommandError(d.message, d.hint, 'failed');
+}
+
+export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
+  const exec = o.exec ?? runCommand;
+  const wait = String(o.lockWaitSeconds ?? 5);
+  let client: Dockerode | undefined;
+  const docker = o.docker ?? (() => (client ??= new (loadDockerode())({ timeout: 15_000 })));
+  const outcome = (r: { exitCode: number; stderr: string }): Outcome => ({ ok: r.exitCode === 0, stderr: r.stderr });
+  return {
+    /**
+     * iptables-legacy honours `-w` itself; iptables-nft ignores the lock, so it is taken with flock around every call:
+     * tools that serialise on it (scripts, firewalld, netdiag itself) never interleave with these changes.
+     */
+    async iptables(table, args) {
+      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, 'iptables', '-w', wait, ...(table === 'filter' ? [] : ['-t', table]), ...args], { timeoutMs: (Number(wait) + 10) * 1000 });
+      if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) {
+        throw new CommandError(`iptables is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
+      }
+      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError('iptables: permission denied', 'run netdiag as root', 'permission');
+      return outcome(r);
+    },
+    async readSysctl(key) {
+      return readFile(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').then((t) => t.trim(), () => null);
+    },
+    async writeSysctl(key, value) {
+      return outcome(await exec('sysctl', ['-w', `${key}=${value}`]));
+    },
+    async ipRoute(verb, dst, via, dev) {
+      return outcome(await exec('ip', ['route', verb, dst, 'via', via, ...(dev ? ['dev', dev] : [])]));
+    },
+    async containerNetworks(container) {
+      try {
+        const c = (await docker().getContainer(container).inspect()) as { NetworkSettings?: { Networks?: Record<string, unknown> } };
+        return Object.keys(c.NetworkSettings?.Networks ?? {});
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return null;
+        throw dockerFailure(error);
+      }
+    },
+    async dockerConnect(networkId, container) {
+      await docker().getNetwork(networkId).connect({ Container: container }).catch((e: unknown) => Promise.reject(dockerFailure(e)));
+    },
+    async dockerDisconnect(networkId, container) {
+      await docker().getNetwork(networkId).disconnect({ Container: container, Force: false }).catch((e: unknown) => Promise.reject(dockerFailure(e)));
+    },
+  };
+}
+
+export { firstLine };

@@ -1,0 +1,24 @@
+// The flow a question is about, from what a user types (`--port 5432/tcp`, `?port=53/udp`): ICMP echo when absent.
+import type { Flow } from '../snapshot/contract.js';
+
+export class FlowError extends Error {
+  override name = 'FlowError';
+}
+
+export const PING: Flow = { proto: 'icmp', port: null };
+
+export const FLOW_SYNTAX = 'PORT/tcp or PORT/udp (1-65535)';
+
+/** N, N/tcp or N/udp with 1 ≤ N ≤ 65535; the CLI's --port and the agent's port field alike. */
+export function parseFlow(port: string | undefined | null): Flow {
+  if (port === undefined || port === null) return PING;
+  const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(port.trim());
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || n < 1 || n > 65535) throw new FlowError(`${FLOW_SYNTAX}, not ${JSON.stringify(port.slice(0, 40))}`);
+  return { proto: (m[2] ?? 'tcp') as 'tcp' | 'udp', port: n };
+}
+
+/** How a flow reads in a sentence: "ping", "5432/tcp". */
+export function flowText(f: Flow): string {
+  return f.proto === 'icmp' ? 'ping' : `${f.port}/${f.proto}`;
+}

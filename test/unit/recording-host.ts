@@ -1,0 +1,100 @@
+// A host in memory for actuation tests: the HostMutator calls netdiag makes, recorded, applied to rules, sysctls,
+// routes and Docker attachments with the semantics (and error texts) of iptables, sysctl, ip route and the Engine API.
+import type { HostMutator, Outcome } from '../../host/mutate.js';
+
+export interface HostState {
+  /** table → chain → rules (each the argument list after the chain name). */
+  iptables: Record<string, Record<string, string[][]>>;
+  sysctls: Record<string, string>;
+  routes: string[];
+  /** container → network names it is attached to. */
+  attached: Record<string, string[]>;
+  /** network ID → name. */
+  networks: Record<string, string>;
+}
+
+export interface RecordingHost extends HostMutator {
+  state: HostState;
+  calls: string[];
+}
+
+const ok: Outcome = { ok: true, stderr: '' };
+const same = (a: string[], b: string[]) => a.length === b.length && a.every((w, i) => w === b[i]);
+
+export function recordingHost(initial: HostState): RecordingHost {
+  const state = structuredClone(initial);
+  const calls: string[] = [];
+  return {
+    state,
+    calls,
+    async iptables(table, args) {
+      calls.push(`iptables -t ${table} ${args.join(' ')}`);
+      const [op, chain, ...rest] = args;
+      const rules = state.iptables[table]?.[chain ?? ''];
+      if (!rules) return { ok: false, stderr: `iptables: No chain/target/match by that name.` };
+      const at = /^\d+$/.test(rest[0] ?? '') && op === '-I' ? Number(rest.shift()) : null;
+      const i = rules.findIndex((r) => same(r, rest));
+      switch (op) {
+        case '-C':
+          return i >= 0 ? ok : { ok: false, stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).' };
+        case '-D':
+          if (i < 0) return { ok: false, stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).' };
+          rules.splice(i, 1);
+          return ok;
+        case '-I':
+          if (at !== null && at > rules.length + 1) return { ok: false, stderr: 'iptables: Index of insertion too big.' };
+          rules.splice((at ?? 1) - 1, 0, rest);
+          return ok;
+        case '-A':
+          rules.push(rest);
+          return ok;
+        default:
+          throw new Error(`recording host: iptables ${op} is not something netdiag should run`);
+      }
+    },
+    async readSysctl(key) {
+      return state.sysctls[key] ?? null;
+    },
+    async writeSysctl(key, value) {
+      calls.push(`sysctl -w ${key}=${value}`);
+      if (!(key in state.sysctls)) return { ok: false, stderr: `sysctl: cannot stat /proc/sys/${key.replaceAll('.', '/')}: No such file or directory` };
+      state.sysctls[key] = value;
+      return ok;
+    },
+    async ipRoute(verb, dst, via, dev) {
+      calls.push(`ip route ${verb} ${dst} via ${via}${dev ? ` dev ${dev}` : ''}`);
+      const line = `${dst} via ${via}`;
+      const i = state.routes.indexOf(line);
+      if (verb === 'add') {
+        if (i >= 0) return { ok: false, stderr: 'RTNETLINK answers: File exists' };
+        state.routes.push(line);
+        return ok;
+      }
+      if (i < 0) return { ok: false, stderr: 'RTNETLINK answers: No such process' };
+      state.routes.splice(i, 1);
+      return ok;
+    },
+    async containerNetworks(container) {
+      return state.attached[container] ? [...state.attached[container]] : null;
+    },
+    async dockerConnect(networkId, container) {
+      calls.push(`docker network connect ${networkId} ${container}`);
+      const name = state.networks[networkId] ?? networkId;
+      const list = state.attached[container];
+      if (!list) throw new Error(`no such container ${container}`);
+      if (!list.includes(name)) list.push(name);
+    },
+    async dockerDisconnect(networkId, container) {
+      calls.push(`docker network disconnect ${networkId} ${container}`);
+      const name = state.networks[networkId] ?? networkId;
+      const list = state.attached[container];
+      if (list) state.attached[container] = list.filter((n) => n !== name);
+    },
+  };
+}
+
+/** A host that fails the test if anything tries to change it (read-only routes, refused requests). */
+export function untouchableHost(): HostMutator {
+  const no = () => Promise.reject(new Error('this test must not change the host'));
+  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no };
+}
