@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, journalState, StateDirError } from '../../../actuation/journal.js';
-import type { PlanStep } from '../../../rules/changes/command.js';
+import type { PlanStep } from '../../../snapshot/contract.js';
 
 const steps: PlanStep[] = [
   { kind: 'iptables-insert', host: 'h', table: 'filter', chain: 'DOCKER-USER', rule: ['-s', '172.18.0.2/32', '-j', 'ACCEPT'] },

@@ -1,0 +1,124 @@
+// Fixes on the captured snapshots: the ranking, each prediction, and "also opens" — checked against the model run
+// independently on the changed snapshots (the fix's own steps applied), not only for existence.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applySteps } from '../../../rules/changes/predict.js';
+import { fixesFor } from '../../../rules/changes/fixes.js';
+import { parseFlow } from '../../../rules/flow.js';
+import { eachPair } from '../../../rules/matrix.js';
+import { buildWorld } from '../../../rules/model/build.js';
+import { why } from '../../../rules/why.js';
+import type { Fix, Flow } from '../../../snapshot/contract.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
+import { CAPTURED, REPO } from '../fixtures.js';
+
+const load = (p: string) => parseSnapshot(JSON.parse(readFileSync(p, 'utf8')));
+const seed = load(join(REPO, 'examples/seed-host.json'));
+const mobyDocker = load(join(CAPTURED, 'moby-topology/docker.json'));
+const mobyPeer = load(join(CAPTURED, 'moby-topology/peer.json'));
+
+function reachablePairs(snapshots: HostSnapshot[], flow: Flow): Set<string> {
+  const out = new Set<string>();
+  eachPair(buildWorld(snapshots), flow, (p) => {
+    if (p.verdict === 'reachable') out.add(`${p.from} → ${p.to}`);
+  });
+  return out;
+}
+
+/** Everything a fix claims, recomputed from its steps through another path (the class-sharing matrix). */
+function checkClaims(snapshots: HostSnapshot[], from: string, to: string, flow: Flow, fixes: Fix[]): void {
+  const before = reachablePairs(snapshots, flow);
+  for (const f of fixes) {
+    const changed = applySteps(snapshots, f.steps);
+    const world = buildWorld(changed);
+    expect(why(world, from, to, flow).verdict, `${f.id} forward`).toBe(f.predicted.forward);
+    expect(why(world, to, from, flow).verdict, `${f.id} reverse`).toBe(f.predicted.reverse);
+    const opened = [...reachablePairs(changed, flow)].filter((p) => !before.has(p) && p !== `${from} → ${to}`);
+    expect([...f.alsoOpens].sort(), `${f.id} also opens`).toEqual(opened.sort());
+    expect(f.commands.length, `${f.id} commands are its steps`).toBe(f.steps.length);
+  }
+  // Ranked: working fixes first, advisable before discouraged, then the fewest side effects.
+  const rank = (f: Fix) => [f.predicted.forward === 'reachable' ? 0 : 1, f.discouraged ? 1 : 0, f.alsoOpens.length];
+  for (let i = 1; i < fixes.length; i++) {
+    const [a, b] = [rank(fixes[i - 1]!), rank(fixes[i]!)];
+    expect(a[0]! * 100 + a[1]! * 50 + Math.min(a[2]!, 40), `${fixes[i - 1]!.id} before ${fixes[i]!.id}`).toBeLessThanOrEqual(b[0]! * 100 + b[1]! * 50 + Math.min(b[2]!, 40));
+  }
+}
+
+describe('the seed host: alpine-01 (default bridge) → redis-1 (net-redis)', () => {
+  const world = buildWorld([seed]);
+  const flow = parseFlow(undefined);
+  const fixes = fixesFor(world, why(world, 'alpine-01', 'redis-1', flow), flow);
+
+  it('ranks the narrow DOCKER-USER pair first and Docker\'s own rule last', () => {
+    expect(fixes.map((f) => [f.kind, f.title])).toEqual([
+      ['docker-user', 'accept alpine-01 → 172.18.0.2 in DOCKER-USER'],
+      ['network-connect', 'connect redis-1 to bridge'],
+      ['network-connect', 'connect alpine-01 to net-redis'],
+      ['edit-docker-chain', "delete Docker's own rule filter DOCKER-ISOLATION-STAGE-2 #1 (discouraged)"],
+    ]);
+    expect(fixes.map((f) => f.alsoOpens)).toEqual([[], ['redis-1 → alpine-01'], ['alpine-01 → redis-2', 'redis-1 → alpine-01', 'redis-2 → alpine-01'], []]);
+    expect(fixes.map((f) => f.predicted)).toEqual([
+      { forward: 'reachable', reverse: 'blocked' },
+      { forward: 'reachable', reverse: 'reachable' },
+      { forward: 'reachable', reverse: 'reachable' },
+      { forward: 'blocked', reverse: 'blocked' },
+    ]);
+  });
+
+  it('every prediction and every "also opens" is what the model says after the fix\'s own steps', () => {
+    checkClaims([seed], 'alpine-01', 'redis-1', flow, fixes);
+  });
+
+  it('a TCP question gets port-scoped rules', () => {
+    const tcp = parseFlow('6379/tcp');
+    const f = fixesFor(world, why(world, 'alpine-01', 'redis-1', tcp), tcp);
+    expect(f[0]!.commands[1]).toContain('-p tcp --dport 6379');
+    checkClaims([seed], 'alpine-01', 'redis-1', tcp, f);
+  });
+});
+
+describe('an administrator\'s DROP in DOCKER-USER between two containers of one network', () => {
+  const s = structuredClone(seed);
+  const user = s.firewall!.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'DOCKER-USER')!;
+  user.rules = [{ index: 1, text: '-A DOCKER-USER -s 172.18.0.3/32 -d 172.18.0.2/32 -j DROP', packets: 0, bytes: 0 }, ...user.rules.map((r, i) => ({ ...r, index: i + 2 }))];
+  const world = buildWorld([s]);
+  const flow = parseFlow(undefined);
+  const fixes = fixesFor(world, why(world, 'redis-2', 'redis-1', flow), flow);
+
+  it('offers removing it (not discouraged: it is the administrator\'s), and every claim holds', () => {
+    const remove = fixes.find((f) => f.kind === 'remove-rule');
+    // The same DROP also kills the replies of redis-1 → redis-2 (they come back 172.18.0.3 → 172.18.0.2).
+    expect(remove).toMatchObject({ discouraged: false, predicted: { forward: 'reachable' }, alsoOpens: ['redis-1 → redis-2'] });
+    expect(remove!.steps).toEqual([{ kind: 'iptables-delete', host: 'lab-h1', table: 'filter', chain: 'DOCKER-USER', rule: ['-s', '172.18.0.3/32', '-d', '172.18.0.2/32', '-j', 'DROP'], position: 1 }]);
+    checkClaims([s], 'redis-2', 'redis-1', flow, fixes);
+  });
+});
+
+describe('forwarding off on the host', () => {
+  const s = structuredClone(seed);
+  s.sysctls!.values['net.ipv4.ip_forward'] = '0';
+  const world = buildWorld([s]);
+  const flow = parseFlow(undefined);
+  const answer = why(world, 'alpine-01', 'redis-1', flow);
+  const fixes = fixesFor(world, answer, flow);
+  it('is what decides, and turning it on is offered, predicted (isolation still blocks) and checked', () => {
+    expect(answer.addresses[0]!.decidedBy).toMatchObject({ kind: 'sysctl' });
+    expect(fixes.find((f) => f.kind === 'ip-forward')).toMatchObject({ steps: [{ kind: 'sysctl', key: 'net.ipv4.ip_forward', value: '1' }], predicted: { forward: 'blocked' } });
+    checkClaims([s], 'alpine-01', 'redis-1', flow, fixes);
+  });
+});
+
+describe('the moby topology (captured, two hosts): c0 on docker0 → c1 on bridge1', () => {
+  const snaps = [mobyDocker, mobyPeer];
+  const world = buildWorld(snaps);
+  const flow = parseFlow(undefined);
+  const fixes = fixesFor(world, why(world, 'docker/c0', 'docker/c1', flow), flow);
+  it('ranks and predicts as the model does on the changed hosts', () => {
+    expect(fixes[0]!.kind).toBe('docker-user');
+    expect(fixes.at(-1)!.discouraged).toBe(true);
+    checkClaims(snaps, 'docker/c0', 'docker/c1', flow, fixes);
+  });
+});

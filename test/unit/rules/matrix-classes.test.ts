@@ -1,0 +1,128 @@
+// The matrix's shortcut, held: containers that every rule treats alike share one walk per class pair; the answers
+// must equal one walk per ordered pair, on every captured snapshot, synthetic hosts, and rule sets perturbed at random.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { syntheticHost } from '../../../bench/synthetic.js';
+import { buildWorld } from '../../../rules/model/build.js';
+import { countPairs, eachPair } from '../../../rules/matrix.js';
+import { matrixContainers } from '../../../rules/matrix.js';
+import { qualifiedName } from '../../../rules/resolve.js';
+import { verdictOfAddresses } from '../../../rules/verdict.js';
+import { walkFlow } from '../../../rules/walk/flow.js';
+import type { Flow, MatrixPair } from '../../../snapshot/contract.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { World } from '../../../rules/model/types.js';
+import { CAPTURED, REPO } from '../fixtures.js';
+
+const load = (p: string) => parseSnapshot(JSON.parse(readFileSync(p, 'utf8')));
+const seed = load(join(REPO, 'examples/seed-host.json'));
+const mobyDocker = load(join(CAPTURED, 'moby-topology/docker.json'));
+const mobyPeer = load(join(CAPTURED, 'moby-topology/peer.json'));
+
+/** One walk per ordered pair and address: what the matrix must equal. */
+function naive(world: World, flow: Flow): MatrixPair[] {
+  const cs = matrixContainers(world);
+  const out: MatrixPair[] = [];
+  for (const a of cs) {
+    for (const b of cs) {
+      if (a === b) continue;
+      const vs = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome);
+      out.push({ from: qualifiedName(a, world), to: qualifiedName(b, world), verdict: verdictOfAddresses(b, vs), addresses: b.endpoints.map((e, i) => ({ ip: e.ipText, verdict: vs[i]! })) });
+    }
+  }
+  return out;
+}
+
+function shared(world: World, flow: Flow): { pairs: MatrixPair[]; walks: number } {
+  const pairs: MatrixPair[] = [];
+  const s = eachPair(world, flow, (p) => pairs.push({ ...p, addresses: [...p.addresses] }));
+  return { pairs, walks: s.walks };
+}
+
+/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
+function rng(seedValue: number): () => number {
+  let a = seedValue >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rules an administrator writes in DOCKER-USER, naming the snapshot's own addresses, bridges and ports. */
+function perturb(s: HostSnapshot, seedValue: number, count: number): HostSnapshot {
+  const r = rng(seedValue);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const out = structuredClone(s);
+  const ips = (out.docker?.containers ?? []).flatMap((c) => c.endpoints.map((e) => e.ip)).filter((x): x is string => x !== null);
+  const bridges = (out.docker?.networks ?? []).map((n) => n.bridge).filter((b): b is string => b !== null);
+  const user = out.firewall?.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'DOCKER-USER');
+  if (!user || ips.length === 0) return out;
+  const shapes = [
+    () => `-A DOCKER-USER -s ${pick(ips)}/32 -d ${pick(ips)}/32 -j DROP`,
+    () => `-A DOCKER-USER -s ${pick(ips)}/32 -j ACCEPT`,
+    () => `-A DOCKER-USER -d ${pick(ips)}/32 -p tcp -m tcp --dport ${pick([80, 6379, 8080])} -j REJECT --reject-with icmp-port-unreachable`,
+    () => `-A DOCKER-USER -i ${pick(bridges)} -o ${pick(bridges)} -j DROP`,
+    () => `-A DOCKER-USER -s ${pick(ips).replace(/\.\d+$/, '.0')}/24 -p icmp -j DROP`,
+    () => `-A DOCKER-USER -m iprange --src-range ${pick(ips)}-${pick(ips)} -j DROP`,
+  ];
+  const added = Array.from({ length: count }, () => ({ index: 0, text: pick(shapes)(), packets: 0, bytes: 0 }));
+  user.rules = [...added, ...user.rules].map((x, i) => ({ ...x, index: i + 1 }));
+  return out;
+}
+
+const flows: Flow[] = [
+  { proto: 'icmp', port: null },
+  { proto: 'tcp', port: 80 },
+  { proto: 'tcp', port: 6379 },
+];
+
+const worlds: [string, HostSnapshot[]][] = [
+  ['the seed host (captured)', [seed]],
+  ['the moby topology, two hosts (captured)', [mobyDocker, mobyPeer]],
+  ['a synthetic 20.10 host, 4 networks × 5 containers', [syntheticHost(4, 5)]],
+  ['two synthetic hosts on a LAN', [syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), syntheticHost(2, 3, 'h2', { lan: '10.99.0.2', subnetBase: 10 })]],
+  ...[1, 2, 3, 4, 5, 6].map((k): [string, HostSnapshot[]] => [`the seed host with 4 random DOCKER-USER rules (seed ${k})`, [perturb(seed, k, 4)]]),
+  ...[7, 8, 9, 10].map((k): [string, HostSnapshot[]] => [`a synthetic host with 8 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 8)]]),
+];
+
+describe.each(worlds)('%s', (_name, snapshots) => {
+  const world = buildWorld(snapshots);
+  it.each(flows)('class-sharing matrix = one walk per pair ($proto $port)', (flow) => {
+    const got = shared(world, flow);
+    expect(got.pairs).toEqual(naive(world, flow));
+    // The shortcut must be one: never more walks than the naive way, and fewer where containers are alike.
+    const n = matrixContainers(world).length;
+    const naiveWalks = matrixContainers(world).reduce((k, b) => k + b.endpoints.length * (n - 1), 0);
+    expect(got.walks).toBeLessThanOrEqual(naiveWalks);
+  });
+  it('countPairs weighs class pairs to the same counts', () => {
+    const flow = flows[0]!;
+    const counts = { reachable: 0, blocked: 0, unknown: 0 };
+    for (const p of naive(world, flow)) counts[p.verdict]++;
+    expect(countPairs(world, flow, () => true).counts).toEqual(counts);
+  });
+});
+
+describe('the shortcut saves walks where containers are alike', () => {
+  it('20 containers on 4 networks share walks', () => {
+    const world = buildWorld([syntheticHost(4, 5)]);
+    expect(shared(world, { proto: 'icmp', port: null }).walks).toBeLessThan(20 * 19 / 4);
+  });
+});
+
+describe('the random rule sets are not inert', () => {
+  it('they change verdicts and split classes (else the property above would hold trivially)', () => {
+    const flow: Flow = { proto: 'icmp', port: null };
+    const base = shared(buildWorld([seed]), flow).pairs.map((p) => p.verdict).join();
+    const changed = [1, 2, 3, 4, 5, 6].filter((k) => shared(buildWorld([perturb(seed, k, 4)]), flow).pairs.map((p) => p.verdict).join() !== base);
+    expect(changed.length).toBeGreaterThan(0);
+    const plain = eachPair(buildWorld([syntheticHost(3, 4)]), flow, () => undefined).classes;
+    const split = Math.max(...[7, 8, 9, 10].map((k) => eachPair(buildWorld([perturb(syntheticHost(3, 4), k, 8)]), flow, () => undefined).classes));
+    expect(split).toBeGreaterThan(plain);
+  });
+});
