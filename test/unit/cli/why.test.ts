@@ -3,10 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { main } from '../../../cli/main.js';
 import type { Io } from '../../../cli/io.js';
-import { Decision, Hop } from '../../../snapshot/contract.js';
+import { MatrixResult, WhyResult } from '../../../snapshot/contract.js';
 import { REPO } from '../fixtures.js';
 
 const SEED = join(REPO, 'examples/seed-host.json');
@@ -16,15 +15,9 @@ function captureIo(env: NodeJS.ProcessEnv = {}, isTTY = false): Io & { out: stri
   return io;
 }
 
-// The contract other tools rely on (DESIGN.md): at least these fields.
-const WhyJson = z.object({
-  from: z.object({ name: z.string() }).loose(),
-  to: z.object({ name: z.string() }).loose(),
-  verdict: z.enum(['reachable', 'blocked', 'unknown']),
-  addresses: z.array(z.object({ ip: z.string(), network: z.string().nullable(), verdict: z.enum(['reachable', 'blocked', 'unknown']), decidedBy: Decision.nullable(), request: z.array(Hop), reply: z.array(Hop) }).loose()).min(1),
-  fixes: z.array(z.unknown()),
-});
-const MatrixJson = z.object({ pairs: z.array(z.object({ from: z.string(), to: z.string(), verdict: z.string(), addresses: z.array(z.object({ ip: z.string(), verdict: z.string() })) })) });
+// The contract other tools rely on, exactly: no field missing, none added.
+const WhyJson = WhyResult.strict();
+const MatrixJson = MatrixResult.strict();
 
 describe('netdiag why --snapshot', () => {
   it('blocked: exit 1, the deciding rule and fixes in the JSON', async () => {

@@ -1,0 +1,56 @@
+// The human output of why, fix, matrix and doctor on the captured snapshots, held in golden files: any change to what
+// an operator reads shows up as a diff. NETDIAG_UPDATE_GOLDEN=1 npm test rewrites them (review the diff before committing).
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../cli/main.js';
+import { CAPTURED, REPO } from '../fixtures.js';
+
+const GOLDEN = join(REPO, 'test/golden');
+const UPDATE = process.env.NETDIAG_UPDATE_GOLDEN === '1';
+const SEED = ['--snapshot', join(REPO, 'examples/seed-host.json')];
+const MOBY = ['--snapshot', join(CAPTURED, 'moby-topology/docker.json'), '--snapshot', join(CAPTURED, 'moby-topology/peer.json')];
+
+/** A snapshot derived in code from the captured seed host (written to a temporary file, named <derived:…> in the output). */
+const TMP = mkdtempSync(join(tmpdir(), 'netdiag-golden-'));
+function derived(name: string, change: (s: Record<string, any>) => void): string[] {
+  const s = JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8'));
+  change(s);
+  const file = join(TMP, `${name}.json`);
+  writeFileSync(file, JSON.stringify(s));
+  return ['--snapshot', file];
+}
+const FORWARDING_OFF = derived('forwarding-off', (s) => {
+  s.sysctls.values['net.ipv4.ip_forward'] = '0';
+});
+
+const cases: [string, string[], number][] = [
+  ['why-seed-blocked', ['why', 'alpine-01', 'redis-1', ...SEED], 1],
+  ['why-seed-reachable', ['why', 'redis-1', 'redis-2', ...SEED], 0],
+  ['why-seed-tcp', ['why', 'redis-1', 'alpine-01', '--port', '6379/tcp', ...SEED], 1],
+  ['why-moby-isolated', ['why', 'docker/c0', 'docker/c1', ...MOBY], 1],
+  ['why-moby-published-through-host', ['why', 'peer/peer-1', '10.66.0.1', '--port', '8080/tcp', ...MOBY], 0],
+  ['why-moby-policy-drop', ['why', 'peer/peer-1', 'docker/c1', ...MOBY], 1],
+  ['fix-seed', ['fix', 'alpine-01', 'redis-1', ...SEED], 0],
+  ['fix-moby', ['fix', 'docker/c0', 'docker/c1', ...MOBY], 0],
+  ['matrix-seed', ['matrix', ...SEED], 0],
+  ['matrix-moby-tcp', ['matrix', '--port', '80/tcp', ...MOBY], 0],
+  ['doctor-seed', ['doctor', ...SEED], 0],
+  ['doctor-moby', ['doctor', ...MOBY], 0],
+  ['doctor-forwarding-off', ['doctor', ...FORWARDING_OFF], 1],
+  ['why-forwarding-off', ['why', 'alpine-01', 'redis-1', ...FORWARDING_OFF], 1],
+];
+
+describe('golden human output', () => {
+  it.each(cases)('%s', async (name, argv, code) => {
+    const io = { out: '', err: '', isTTY: false, env: {}, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+    const exit = await main(argv, io);
+    // Paths differ between checkouts: the golden files name the snapshots relative to the repository.
+    const text = `$ netdiag ${argv.map((a) => a.replace(REPO, '').replace(/^.*netdiag-golden-[^/]+\/(.*)\.json$/, '<derived:$1>')).join(' ')}\n${io.out}${io.err ? `--- stderr\n${io.err}` : ''}--- exit ${exit}\n`;
+    const file = join(GOLDEN, `${name}.txt`);
+    if (UPDATE || !existsSync(file)) writeFileSync(file, text);
+    expect(text).toBe(readFileSync(file, 'utf8'));
+    expect(exit).toBe(code);
+  });
+});
