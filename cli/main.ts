@@ -30,7 +30,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => import('./commands/snapshot.js').then((m) => m.snapshotCommand(opts, io))));
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
-  /** Where a query's hosts come from (DESIGN.md): snapshot files, agents, an inventory, else this host. */
+  /** Where a query's hosts come from: snapshot files, agents, an inventory, else this host. */
   const hostSources = (cmd: Command, purpose = 'read') =>
     cmd
       .option('--snapshot <file>', `${purpose} this snapshot instead of collecting this host (repeatable)`, collect)

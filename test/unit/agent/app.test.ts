@@ -143,6 +143,21 @@ describe('agent mutating routes need the token', () => {
     expect(bad.json().message).toMatch(/steps\.0\.kind/);
     await a.close();
   });
+
+  it('the CLI\'s rule: a fix that opens more than the pair needs consent ("acceptWider"), and nothing is touched without it', async () => {
+    const a = await app();
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const fixes = (await a.inject({ method: 'POST', url: '/v1/fixes', payload: { from: 'alpine-01', to: 'redis-1' } })).json().fixes as { id: string; kind: string; alsoOpens: string[] }[];
+    const wider = fixes.find((f) => f.kind === 'network-connect' && f.alsoOpens.length > 0)!;
+    const r = await a.inject({ method: 'POST', url: `/v1/fixes/${wider.id}/apply`, headers: auth, payload: { from: 'alpine-01', to: 'redis-1' } });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().message).toMatch(new RegExp(`${wider.id} .* also opens ${wider.alsoOpens[0]}.*acceptWider`));
+    const discouraged = fixes.find((f) => f.kind === 'edit-docker-chain')!;
+    const d = await a.inject({ method: 'POST', url: `/v1/fixes/${discouraged.id}/apply`, headers: auth, payload: { from: 'alpine-01', to: 'redis-1', acceptWider: true } });
+    expect(d.statusCode).toBe(409);
+    expect(d.json().message).toMatch(/alternative only/);
+    await a.close();
+  });
 });
 
 describe('snapshot store', () => {

@@ -10,7 +10,7 @@ import { buildRuleset } from '../../../rules/netfilter/ruleset.js';
 import { mobyDumps } from '../fixtures.js';
 
 const allRules = mobyDumps().flatMap((d) => parseIptablesSave(d.text).tables.flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => ({ file: d.name, text: r.text })))));
-// Docker's own overlay/swarm rules use matches netdiag deliberately leaves unknown (MOBY-FIREWALL.md §4).
+// Docker's own overlay/swarm rules use matches netdiag deliberately leaves unknown (ipvs, policy, the swarm ingress's).
 const UNMODELLED = /-m (set|ipvs|bpf|policy|u32) /;
 
 describe('every rule in the moby dumps', () => {

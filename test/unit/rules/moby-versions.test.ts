@@ -1,6 +1,6 @@
 // Docker 27–29 rule layouts (moby's generated iptables docs), evaluated around a real lab topology: bridge1
 // 192.0.2.0/24 with c1 = 192.0.2.2 (-p 8080:80), c0 on docker0, and peer-1 on another host routing to 192.0.2.0/24.
-// The verdicts are the ones MOBY-FIREWALL.md derives for each version (§3, §5).
+// Each version's verdict, and the table and chain that decide it, follow from the rules moby generates for it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
