@@ -1,12 +1,12 @@
 // Fixing A → B, the one use case both faces call: list the ranked fixes, or choose one under one rule, apply it,
 // verify it with the model on a fresh snapshot and a live probe, and undo it when that fails.
-import type { HostMutator } from '../host/mutate.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import type { World } from '../rules/model/types.js';
 import { why } from '../rules/why.js';
 import type { Fix, FixApplyResult, Flow, WhyAnswer } from '../snapshot/contract.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { applyChange } from './apply.js';
+import type { ApplyOptions } from './apply.js';
 import { verifyReach } from './verify.js';
 
 export class FixRefused extends Error {
@@ -55,20 +55,16 @@ export function chooseFix(q: FixQuestion, choice: FixChoice): Fix {
   return fix;
 }
 
-export interface FixApplyOptions {
-  stateDir: string;
-  host?: HostMutator;
-  /** A fresh snapshot of the host, for verification. */
+/** As for any change, but verified by collecting the host again (`collect`) and probing. */
+export interface FixApplyOptions extends Omit<ApplyOptions, 'verify'> {
   collect: () => Promise<HostSnapshot>;
-  progress: (line: string) => void;
-  pauseBetweenStepsMs?: number;
 }
 
 /** Apply a chosen fix: journaled steps, then the model on a fresh snapshot and a live probe; undone if either fails. */
 export async function applyFix(fix: Fix, q: Omit<FixQuestion, 'world'>, opts: FixApplyOptions): Promise<FixApplyResult> {
   const r = await applyChange(
     { kind: 'fix', id: fix.id, title: fix.title, steps: fix.steps, context: { from: q.from, to: q.to, flow: q.flow } },
-    { stateDir: opts.stateDir, host: opts.host, progress: opts.progress, pauseBetweenStepsMs: opts.pauseBetweenStepsMs, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress) },
+    { ...opts, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress) },
   );
   return { ...r, fix: { id: fix.id, title: fix.title, commands: fix.commands } };
 }

@@ -18,6 +18,15 @@ async function started(): Promise<{ j: Journal; dir: string }> {
   return { j, dir };
 }
 
+/** One step applied, then undone and the change rolled back, as the journal records it. */
+async function applyThenRollBack(j: Journal): Promise<void> {
+    await j.append({ event: 'step-begin', index: 0 });
+    await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
+    await j.append({ event: 'undo-begin', index: 0 });
+    await j.append({ event: 'undo-done', index: 0, changed: true });
+    await j.append({ event: 'rolled-back', reason: 'test' });
+}
+
 describe('journal', () => {
   it('writes one JSON line per event and reads them back', async () => {
     const { j } = await started();
@@ -45,21 +54,13 @@ describe('journal', () => {
 
   it('a rolled-back change has nothing pending', async () => {
     const { j } = await started();
-    await j.append({ event: 'step-begin', index: 0 });
-    await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
-    await j.append({ event: 'undo-begin', index: 0 });
-    await j.append({ event: 'undo-done', index: 0, changed: true });
-    await j.append({ event: 'rolled-back', reason: 'test' });
+    await applyThenRollBack(j);
     expect(journalState(await j.events())).toMatchObject({ status: 'rolled-back', pending: [] });
   });
 
   it('judges by the latest attempt: applied, rolled back, then interrupted while applied again', async () => {
     const { j } = await started();
-    await j.append({ event: 'step-begin', index: 0 });
-    await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
-    await j.append({ event: 'undo-begin', index: 0 });
-    await j.append({ event: 'undo-done', index: 0, changed: true });
-    await j.append({ event: 'rolled-back', reason: 'test' });
+    await applyThenRollBack(j);
     await j.append({ event: 'start', kind: 'fix', id: 'fx-12345678', title: 't', steps, context: {} });
     await j.append({ event: 'step-begin', index: 0 });
     await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
