@@ -13,6 +13,7 @@ import type { ChangeLedger } from '../actuation/ledger.js';
 import { present } from '../actuation/ledger.js';
 import type { AgentMetrics } from './metrics.js';
 import * as S from './schemas.js';
+import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
 import { eachPair } from '../rules/matrix.js';
@@ -106,7 +107,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const body = { status: deps.store.current ? 'ready' : 'starting', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError };
     return deps.store.current ? body : reply.code(503).send(body);
   });
-  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds)', response: S.SnapshotResponse }, async (_req, reply) => {
+  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds)', response: HostSnapshot }, async (_req, reply) => {
     const st = deps.store.current;
     if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
     reply.header('age', String(Math.floor(deps.store.ageSeconds() ?? 0)));

@@ -36,5 +36,4 @@ export const PlanApplyBody = z
   })
   .strict();
 
-export const SnapshotResponse = z.looseObject({ schema: z.string() });
 export const Health = z.object({ status: z.string(), snapshotAgeSeconds: z.number().nullable(), lastError: z.string().nullable() });
