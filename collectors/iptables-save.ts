@@ -11,14 +11,23 @@ export interface SaveDump {
 
 const COUNTERS = /^\[(\d+):(\d+)\]$/;
 
-/** Parses what iptables-save prints. The -S form (`-P`, `-N`, `-A` lines after a `*table` marker) is accepted too. */
+/**
+ * Parses what iptables-save prints. The -S form (`-P`, `-N`, `-A` lines) is accepted too, with or without a `*table`
+ * line: without one, its lines belong to the table a `# $ iptables -t nat -S` prompt comment names, else to filter.
+ */
 export function parseIptablesSave(text: string): SaveDump {
   let backend: SaveDump['backend'] = null;
   let version: string | null = null;
   const tables: FirewallTable[] = [];
   let table: FirewallTable | null = null;
-  const chainOf = (name: string, lineNo: number): FirewallChain => {
-    if (!table) throw new ParseError(`iptables-save line ${lineNo}: rule or chain before any *table line`);
+  let prompted: string | null = null;
+  const useTable = (name: string): FirewallTable => {
+    let t = tables.find((x) => x.name === name);
+    if (!t) tables.push((t = { name, chains: [] }));
+    return t;
+  };
+  const chainOf = (name: string): FirewallChain => {
+    table ??= useTable(prompted ?? 'filter');
     let chain = table.chains.find((c) => c.name === name);
     if (!chain) {
       chain = { name, policy: null, packets: 0, bytes: 0, rules: [] };
@@ -37,21 +46,21 @@ export function parseIptablesSave(text: string): SaveDump {
         version = m[1] ?? null;
         backend = m[2] === 'nf_tables' ? 'nf_tables' : 'legacy';
       }
+      const prompt = /^# \$ .*\biptables\b(?:.*\s(?:-t|--table)\s+(\w+))?.*\s-S\b/.exec(line);
+      if (prompt) {
+        prompted = prompt[1] ?? 'filter';
+        table = null;
+      }
       continue;
     }
     if (line.startsWith('*')) {
-      const name = line.slice(1);
-      table = tables.find((t) => t.name === name) ?? null;
-      if (!table) {
-        table = { name, chains: [] };
-        tables.push(table);
-      }
+      table = useTable(line.slice(1));
       continue;
     }
     if (line.startsWith(':')) {
       const m = /^:(\S+) (\S+)(?: \[(\d+):(\d+)\])?$/.exec(line);
       if (!m) throw new ParseError(`iptables-save line ${lineNo}: malformed chain line ${JSON.stringify(line)}`);
-      const chain = chainOf(m[1] as string, lineNo);
+      const chain = chainOf(m[1] as string);
       chain.policy = policyOf(m[2] as string, lineNo);
       chain.packets = Number(m[3] ?? 0);
       chain.bytes = Number(m[4] ?? 0);
@@ -71,11 +80,11 @@ export function parseIptablesSave(text: string): SaveDump {
     const words = rest.split(/\s+/);
     const [op, chainName, policy] = words;
     if (op === '-P' && chainName && policy) {
-      chainOf(chainName, lineNo).policy = policyOf(policy, lineNo);
+      chainOf(chainName).policy = policyOf(policy, lineNo);
     } else if (op === '-N' && chainName) {
-      chainOf(chainName, lineNo);
+      chainOf(chainName);
     } else if (op === '-A' && chainName) {
-      const chain = chainOf(chainName, lineNo);
+      const chain = chainOf(chainName);
       chain.rules.push({ index: chain.rules.length + 1, text: rest, packets, bytes });
     } else {
       throw new ParseError(`iptables-save line ${lineNo}: not a table, chain or rule: ${JSON.stringify(line.slice(0, 80))}`);

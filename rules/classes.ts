@@ -33,8 +33,38 @@ function predicates(world: World): { cidrs: Cidr[]; ranges: [number, number][]; 
   return { cidrs: [...seen.values()], ranges, physdev };
 }
 
+/**
+ * Where else each address is held: the hosts whose containers hold it too, and whether another namespace on the same
+ * host does. A walk to an address depends on who answers ARP for it, so two containers are alike only if the copies
+ * of their addresses are (two default hosts both hand out 172.17.0.2).
+ */
+function holders(world: World): Map<number, Map<string, Set<string>>> {
+  const out = new Map<number, Map<string, Set<string>>>();
+  for (const h of world.hosts) {
+    for (const c of h.containers) {
+      for (const e of c.endpoints) {
+        let byHost = out.get(e.ip);
+        if (!byHost) out.set(e.ip, (byHost = new Map()));
+        let owners = byHost.get(h.name);
+        if (!owners) byHost.set(h.name, (owners = new Set()));
+        owners.add(c.netnsOwnerId);
+      }
+    }
+  }
+  return out;
+}
+
 export function classKeys(world: World, containers: ContainerModel[]): Map<ContainerModel, string> {
   const { cidrs, ranges, physdev } = predicates(world);
+  const held = holders(world);
+  const copies = (c: ContainerModel, ip: number) => {
+    const byHost = held.get(ip);
+    if (!byHost || (byHost.size === 1 && (byHost.get(c.host.name)?.size ?? 0) <= 1)) return '';
+    const elsewhere = [...byHost.keys()].filter((h) => h !== c.host.name).sort().join('/');
+    // Another namespace on this host with the same address: this container is a class of its own.
+    const twin = (byHost.get(c.host.name)?.size ?? 0) > 1 ? `!${c.docker.id}` : '';
+    return `${elsewhere}${twin}`;
+  };
   const addrClass = (ip: number) => {
     let bits = '';
     for (const c of cidrs) bits += inCidr(ip, c) ? '1' : '0';
@@ -44,7 +74,7 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
   const out = new Map<ContainerModel, string>();
   for (const c of containers) {
     const own = new Map(c.endpoints.map((e, i) => [e.ipText, `@${i}`]));
-    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', e.bridge ?? '-', e.iface, e.prefixLen, addrClass(e.ip), physdev ? e.hostVeth : ''].join(','));
+    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', e.bridge ?? '-', e.iface, e.prefixLen, addrClass(e.ip), physdev ? e.hostVeth : '', copies(c, e.ip)].join(','));
     // The container's own routes, with its own addresses abstracted (they differ between members of a class).
     const routes = [...(c.routing?.tables.entries() ?? [])]
       .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/32$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)

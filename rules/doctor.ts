@@ -2,6 +2,7 @@
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
+import { parseRule } from './iptables/parse.js';
 
 export interface Finding {
   code: string;
@@ -22,6 +23,12 @@ function dockerBridges(s: HostSnapshot): Set<string> {
   return new Set((s.docker?.networks ?? []).map((n) => n.bridge).filter((b): b is string => b !== null));
 }
 
+/** An unconditional ACCEPT for traffic in or out of `iface` (not only replies). */
+function acceptsInterface(text: string, iface: string): boolean {
+  const r = parseRule(text);
+  return r.target.kind === 'ACCEPT' && r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && !m.neg && m.iface === iface) && !r.matches.some((m) => m.kind === 'ctstate');
+}
+
 export function doctor(s: HostSnapshot): Finding[] {
   const out: Finding[] = [];
   const host = s.name;
@@ -38,7 +45,8 @@ export function doctor(s: HostSnapshot): Finding[] {
   // Other bridges (KVM's virbr0, LXC's lxcbr0) are forwarded through the same FORWARD chain Docker set to DROP.
   if (forward?.policy === 'DROP') {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && !bridges.has(i.name))) {
-      const accepted = (filter?.chains ?? []).some((c) => c.rules.some((r) => / -j ACCEPT$/.test(r.text) && new RegExp(`-[io] ${br.name.replace(/[.+]/g, '\\$&')}( |$)`).test(r.text) && !/--ctstate/.test(r.text)));
+      // The rule parsed, never a regular expression built from an interface name (`virbr(0` is a legal one).
+      const accepted = (filter?.chains ?? []).some((c) => c.rules.some((r) => acceptsInterface(r.text, br.name)));
       if (accepted) continue;
       out.push({ code: 'forward-drop-foreign-bridge', severity: 'warning', host, title: `bridge ${br.name} is not Docker's, and FORWARD's policy DROP (set by Docker) cuts off what it forwards`, evidence: [`filter FORWARD policy DROP`, `bridge ${br.name}${v4(br) ? ` ${v4(br)}` : ''}, no ACCEPT rule names it`], fix: `iptables -I DOCKER-USER -i ${br.name} -j ACCEPT; iptables -I DOCKER-USER -o ${br.name} -j ACCEPT (DOCKER-USER survives Docker restarts)` });
     }

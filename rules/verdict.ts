@@ -17,7 +17,7 @@ export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]
 
 /** Each address of B from A, verdicts only (no trace: the cost of a walk is mostly its trace). */
 export function addressVerdicts(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict[] {
-  return b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome);
+  return b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
 }
 
 export function pairVerdict(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict {

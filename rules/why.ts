@@ -35,7 +35,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow):
       ? target.container.endpoints.map((e) => ({ ip: e.ip, network: networkName(e) }))
       : [{ ip: target.ip, network: null }];
   const addresses: AddressAnswer[] = dests.map((d) => {
-    const r = walkFlow(world, { kind: 'container', container: a }, d.ip, flow);
+    const r = walkFlow(world, { kind: 'container', container: a }, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
     return { ip: numberToIp(d.ip), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
   const to: WhyAnswer['to'] =

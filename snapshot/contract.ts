@@ -63,9 +63,12 @@ export type Step = z.infer<typeof Step>;
 export const Hop = z.object({ node: z.string(), steps: z.array(Step) });
 export type Hop = z.infer<typeof Hop>;
 
-/** What decided a verdict: a rule, a chain policy, a missing route or neighbour, a sysctl, or the edge of what we see. */
+/**
+ * What decided a verdict: a rule, a chain policy, a missing route or neighbour, a sysctl, the edge of what we see,
+ * or (elsewhere) a request that lands in another container holding the same address.
+ */
 export const Decision = z.object({
-  kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'unknown-rule', 'exit', 'missing-data']),
+  kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'unknown-rule', 'exit', 'missing-data', 'elsewhere']),
   host: z.string(),
   direction: z.enum(['request', 'reply']),
   table: z.string().optional(),

@@ -17,8 +17,8 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
     const d = x.decidedBy;
     if (d) {
       lines.push(`    ${x.verdict === 'reachable' ? 'let through by' : 'decided by'} ${describeDecision(d)}`);
+      // Rules and policies are cited by position, then shown; every other decision is its own sentence, said once.
       if (d.text) lines.push(`      ${d.text}`);
-      else if (d.kind !== 'rule' && d.kind !== 'policy') lines.push(`      ${d.reason}`);
       const meaning = dockerMeaning(d);
       if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
     }

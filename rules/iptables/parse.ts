@@ -76,6 +76,9 @@ export function parseRule(text: string): ParsedRule {
   while (i < words.length) {
     const w = next() as string;
     if (w === '!') {
+      // iptables-save prints one '!' before the option it negates; two, or one before nothing, is not its output.
+      if (neg) problems.push("'! !': a negation of a negation");
+      if (i >= words.length) problems.push("a trailing '!' negates nothing");
       neg = true;
       continue;
     }
@@ -100,6 +103,8 @@ export function parseRule(text: string): ParsedRule {
     switch (w) {
       case '-A':
       case '--append':
+        if (neg) problems.push("'!' before -A");
+        if (chain) problems.push('a second -A');
         chain = value();
         break;
       case '-s':
@@ -127,6 +132,7 @@ export function parseRule(text: string): ParsedRule {
       }
       case '-m':
       case '--match':
+        if (neg) problems.push("'!' before -m");
         module = value();
         if (!MODELLED_MODULES.has(module)) unknownModuleWords = ['-m', module];
         break;
@@ -134,6 +140,8 @@ export function parseRule(text: string): ParsedRule {
       case '--jump':
       case '-g':
       case '--goto':
+        // A target cannot be negated: `-s X ! -j DROP` is not a DROP rule with a condition netdiag may drop.
+        if (neg) problems.push(`'!' before ${w}`);
         target = parseTarget(w === '-g' || w === '--goto', value(), words.slice(i), problems);
         i = words.length;
         break;
@@ -195,6 +203,7 @@ export function parseRule(text: string): ParsedRule {
         matches.push({ kind: 'physdev', option: w.slice('--physdev-'.length) as 'is-bridged' | 'is-in' | 'is-out', iface: null, neg });
         break;
       case '--comment':
+        if (neg) problems.push("'!' before --comment");
         matches.push({ kind: 'comment', text: value() });
         break;
       case '--icmp-type': {
@@ -235,7 +244,41 @@ export function parseRule(text: string): ParsedRule {
   return { chain, matches, target, problems };
 }
 
+/** The options each modelled target takes (true: followed by a value), as iptables-save prints them after `-j NAME`. */
+const TARGET_OPTIONS: Record<string, Record<string, boolean>> = {
+  ACCEPT: {},
+  DROP: {},
+  RETURN: {},
+  REJECT: { '--reject-with': true },
+  LOG: { '--log-level': true, '--log-prefix': true, '--log-tcp-sequence': false, '--log-tcp-options': false, '--log-ip-options': false, '--log-uid': false, '--log-macdecode': false },
+  NFLOG: { '--nflog-group': true, '--nflog-prefix': true, '--nflog-range': true, '--nflog-size': true, '--nflog-threshold': true },
+  CHECKSUM: { '--checksum-fill': false },
+  MARK: { '--set-xmark': true, '--set-mark': true, '--and-mark': true, '--or-mark': true, '--xor-mark': true },
+  MASQUERADE: { '--to-ports': true, '--random': false, '--random-fully': false },
+  SNAT: { '--to-source': true, '--random': false, '--random-fully': false, '--persistent': false },
+  DNAT: { '--to-destination': true, '--random': false, '--persistent': false },
+  REDIRECT: { '--to-ports': true, '--random': false },
+};
+
 function parseTarget(isGoto: boolean, name: string, rest: string[], problems: string[]): Target {
+  // Words after the target must be that target's own options: anything else is not a rule iptables-save prints.
+  const allowed = isGoto ? {} : TARGET_OPTIONS[name];
+  if (allowed) {
+    for (let k = 0; k < rest.length; k++) {
+      const w = rest[k] as string;
+      const takes = allowed[w];
+      if (takes === undefined) {
+        problems.push(`${JSON.stringify(w)} after -${isGoto ? 'g' : 'j'} ${name}: not an option of that target`);
+        break;
+      }
+      if (takes) {
+        if (rest[k + 1] === undefined) problems.push(`${w} needs a value`);
+        k++;
+      }
+    }
+  } else if (!KNOWN_EXTENSION_TARGETS.has(name) && !rest.some((w) => w.startsWith('--')) && rest.length > 0) {
+    problems.push(`${JSON.stringify(rest[0])} after -j ${name}: a jump to a chain takes no arguments`);
+  }
   if (isGoto) return { kind: 'goto', chain: name };
   const opt = (o: string) => {
     const k = rest.indexOf(o);

@@ -2,6 +2,7 @@
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
 import { ipToNumber, parseCidr } from '../iptables/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
+import { jumpLimit } from '../netfilter/walk-chain.js';
 import { netnsOwnerId } from './netns.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
 
@@ -43,6 +44,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     broadcastAddrs,
     routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules) : null,
     ruleset: s.firewall ? buildRuleset(s.name, s.firewall) : null,
+    jumpLimit: jumpLimit(s.firewall?.backend ?? null),
     ipForward: flag(s.sysctls?.values['net.ipv4.ip_forward']),
     brNetfilter: s.sysctls ? flag(s.sysctls.values['net.bridge.bridge-nf-call-iptables']) : null,
     containers: [],

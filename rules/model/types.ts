@@ -54,6 +54,8 @@ export interface HostModel {
   broadcastAddrs: Set<number>;
   routing: Routing | null;
   ruleset: Ruleset | null;
+  /** How deep iptables jumps may nest on this host's backend (deeper is a rule set the kernel would not load). */
+  jumpLimit: number;
   ipForward: boolean | null;
   /** br_netfilter's bridge-nf-call-iptables: null when the module is not loaded (bridged frames skip iptables). */
   brNetfilter: boolean | null;

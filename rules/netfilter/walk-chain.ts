@@ -21,12 +21,24 @@ export interface HookOutcome {
   path: RuleRef[];
   nat: NatAction | null;
   mark: number;
+  /** With verdict unknown: why the deciding rule cannot be evaluated, when it is more than an unmodelled match. */
+  unknownWhy: string | null;
 }
 
-const MAX_DEPTH = 64;
+/**
+ * How deep jumps may nest below a base chain. nf_tables refuses to load a chain 16 jumps deep (nft_chain_validate:
+ * level == NFT_JUMP_STACK_SIZE → EMLINK), so iptables-nft rule sets never hold one; legacy x_tables sizes its jump
+ * stack by the number of chains, so only a loop has no end there, and a bound keeps the walk's own stack safe.
+ */
+export function jumpLimit(backend: string | null): number {
+  return backend === 'nf_tables' ? 15 : 1000;
+}
 
 class UnknownRule extends Error {
-  constructor(readonly ref: RuleRef) {
+  constructor(
+    readonly ref: RuleRef,
+    readonly why: string | null = null,
+  ) {
     super('unknown');
   }
 }
@@ -37,17 +49,20 @@ type ChainResult = { kind: 'verdict'; verdict: 'ACCEPT' | 'DROP' | 'REJECT'; ref
  * Walk `chain` (a built-in chain such as FORWARD) of `table`. A missing table or chain accepts, as the kernel does
  * when nothing is registered on the hook. The packet's mark is updated by MARK targets.
  */
-export function walkHook(table: Table | undefined, chain: string, packet: Packet, host: MatchHost): HookOutcome {
+export function walkHook(table: Table | undefined, chain: string, packet: Packet, host: MatchHost, maxDepth = jumpLimit(null)): HookOutcome {
   const path: RuleRef[] = [];
   const start = table?.get(chain);
-  if (!table || !start) return { verdict: 'ACCEPT', decidedBy: null, policyOf: null, path, nat: null, mark: packet.mark };
+  if (!table || !start) return { verdict: 'ACCEPT', decidedBy: null, policyOf: null, path, nat: null, mark: packet.mark, unknownWhy: null };
+  // The chains on the current jump path: jumping to one of them again is a loop, which the kernel refuses to load.
+  const onPath = new Set<string>([chain]);
 
   const walk = (name: string, depth: number): ChainResult => {
     const c = table.get(name);
     if (!c) return { kind: 'return' };
-    if (depth > MAX_DEPTH) throw new Error(`chain ${name}: jumps nested deeper than ${MAX_DEPTH} (a loop?)`);
     for (const rule of c.rules) {
       const t: Target = rule.parsed.target;
+      // A rule iptables-save would never print: what it matches and does are both guesses, so it is unknown when reached.
+      if (rule.parsed.problems.length > 0) throw new UnknownRule(rule.ref, `not a rule iptables-save prints: ${rule.parsed.problems[0]}`);
       const m = matchRule(rule.parsed.matches, packet, host);
       if (m === false) continue;
       if (m === 'unknown') {
@@ -55,7 +70,6 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
         if (isNonTerminating(t)) continue;
         throw new UnknownRule(rule.ref);
       }
-      if (rule.parsed.problems.length > 0 && !isNonTerminating(t)) throw new UnknownRule(rule.ref);
       switch (t.kind) {
         case 'ACCEPT':
         case 'DROP':
@@ -67,9 +81,13 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
           return { kind: 'return' };
         case 'jump':
         case 'goto': {
-          if (!table.has(t.chain)) throw new UnknownRule(rule.ref);
+          if (!table.has(t.chain)) throw new UnknownRule(rule.ref, `there is no chain ${t.chain} in this table`);
+          if (onPath.has(t.chain)) throw new UnknownRule(rule.ref, `it jumps back to ${t.chain}, closing a loop the kernel would refuse to load: the snapshot is inconsistent`);
+          if (depth + 1 > maxDepth) throw new UnknownRule(rule.ref, `it nests jumps ${depth + 1} deep, past what the kernel loads (${maxDepth}): the snapshot is inconsistent`);
           path.push(rule.ref);
+          onPath.add(t.chain);
           const r = walk(t.chain, depth + 1);
+          onPath.delete(t.chain);
           if (r.kind === 'verdict') return r;
           // goto does not come back here: RETURN from the target returns from this chain.
           if (t.kind === 'goto') return { kind: 'return' };
@@ -98,12 +116,12 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
 
   try {
     const r = walk(chain, 0);
-    if (r.kind === 'verdict') return { verdict: r.verdict, decidedBy: r.ref, policyOf: null, path, nat: r.nat, mark: packet.mark };
-    return { verdict: start.policy === 'DROP' ? 'DROP' : 'ACCEPT', decidedBy: null, policyOf: chain, path, nat: null, mark: packet.mark };
+    if (r.kind === 'verdict') return { verdict: r.verdict, decidedBy: r.ref, policyOf: null, path, nat: r.nat, mark: packet.mark, unknownWhy: null };
+    return { verdict: start.policy === 'DROP' ? 'DROP' : 'ACCEPT', decidedBy: null, policyOf: chain, path, nat: null, mark: packet.mark, unknownWhy: null };
   } catch (error) {
     if (error instanceof UnknownRule) {
       path.push(error.ref);
-      return { verdict: 'unknown', decidedBy: error.ref, policyOf: null, path, nat: null, mark: packet.mark };
+      return { verdict: 'unknown', decidedBy: error.ref, policyOf: null, path, nat: null, mark: packet.mark, unknownWhy: error.why };
     }
     throw error;
   }

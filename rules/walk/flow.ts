@@ -41,8 +41,11 @@ function throughProxy(world: World, r: LegResult, flow: Flow, record: boolean): 
   };
 }
 
-/** Walk one connection: the request from `origin` to `dst`, then its reply back under conntrack. */
-export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, depth = 0, record = true): FlowResult {
+/**
+ * Walk one connection: the request from `origin` to `dst`, then its reply back under conntrack. With `expect`, the
+ * request must land in that container: the same address elsewhere (two hosts on 172.17.0.0/16) is not it.
+ */
+export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, depth = 0, record = true, expect: ContainerModel | null = null): FlowResult {
   const nat: NatRecord[] = [];
   const req = new Walker(world, 'request', newPacket(flow, dst, 0, 'request'), nat, record);
   const r = start(req, origin);
@@ -52,6 +55,12 @@ export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, 
   if (r.outcome === 'unknown' || !r.landing || !r.packet) return result('unknown', r.decidedBy, r.hops, [], null);
 
   const proxied = depth === 0 ? throughProxy(world, r, flow, record) : null;
+  const landed = r.landing.kind === 'container' ? r.landing.endpoint.container : null;
+  if (expect && !proxied && !(landed && sameNetns(landed, expect))) {
+    const where = landed ? `${landed.host.name}/${landed.name}` : `host ${r.landing.kind === 'host' ? r.landing.host.name : '?'}`;
+    const reason = `the request to ${numberToIp(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
+    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason }, r.hops, [], where);
+  }
   const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 
   const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat, record);

@@ -75,14 +75,17 @@ function runChain(leg: Leg, host: HostModel, table: TableName, chain: string, in
   p.outIface = outIface;
   let m = matchHosts.get(host);
   if (!m) matchHosts.set(host, (m = hostMatch(host)));
-  const outcome = walkHook(host.ruleset?.get(table), chain, p, m);
+  const outcome = walkHook(host.ruleset?.get(table), chain, p, m, host.jumpLimit);
   const interesting = outcome.path.length > 0 || outcome.verdict !== 'ACCEPT' || (outcome.policyOf !== null && table === 'filter');
   if (interesting) {
     leg.note(() => ({ type: 'chain', table, chain, in: inIface, out: outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: outcome.decidedBy ? null : outcome.policyOf ? (host.ruleset?.get(table)?.get(chain)?.policy ?? null) : null, path: outcome.path }));
   }
   const r = outcome.decidedBy;
   const cite = r ? { table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes } : { table, chain };
-  if (outcome.verdict === 'unknown') return { stop: leg.decision('unknown-rule', host.name, r ? `netdiag cannot evaluate ${table} ${r.chain} rule ${r.index}: ${r.text}` : `netdiag cannot evaluate ${table} ${chain}`, cite), outcome };
+  if (outcome.verdict === 'unknown') {
+    const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
+    return { stop: leg.decision('unknown-rule', host.name, r ? `netdiag cannot evaluate ${table} ${r.chain} rule ${r.index}: ${r.text}${why}` : `netdiag cannot evaluate ${table} ${chain}${why}`, cite), outcome };
+  }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
     if (r) return { stop: leg.decision('rule', host.name, `${table} ${r.chain} rule ${r.index} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, cite), outcome };
     return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, cite), outcome };

@@ -10,6 +10,8 @@ import type { RouteDecision } from './routing.js';
 
 /** How many hosts a packet may cross before netdiag calls the path a loop. */
 const MAX_HOSTS = 8;
+/** How many places one leg may pass (namespaces, host stacks): every recursion of the walk counts against it. */
+const MAX_PLACES = 32;
 
 export class Walker extends Leg {
   private routeStep(d: RouteDecision, dst: number): void {
@@ -38,7 +40,10 @@ export class Walker extends Leg {
     const d = routeLookup(c.routing, p.dst, null, null, p.mark);
     this.routeStep(d, p.dst);
     if (d.kind === 'local') {
+      // An address of this namespace: the kernel delivers it over lo, from that same address.
+      if (p.src === 0) p.src = p.origSrc = p.dst;
       const ep = c.endpoints.find((e) => e.ip === p.dst);
+      this.note(() => ({ type: 'note', text: `${numberToIp(p.dst)} is an address of this namespace: delivered over lo, no bridge or firewall crossed` }));
       this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
       return this.done('delivered', null, ep ? { kind: 'container', endpoint: ep } : null);
     }
@@ -96,7 +101,7 @@ export class Walker extends Leg {
 
   /** A packet arrives on one of a host's interfaces and meets its stack: PREROUTING, routing, INPUT or FORWARD. */
   private hostIn(host: HostModel, iface: string, depth: number): LegResult {
-    if (depth > MAX_HOSTS) return this.done('unknown', this.decision('route', host.name, 'the path loops between hosts'), null);
+    if (depth > MAX_HOSTS || this.hops.length >= MAX_PLACES) return this.done('unknown', this.decision('route', host.name, `the path loops (through ${host.name} again)`), null);
     this.enter(`host ${host.name}`);
     const p = this.pkt;
     p.physIn = p.physOut = null;
@@ -107,6 +112,10 @@ export class Walker extends Leg {
     if (!host.routing) return this.noRoutes(host);
     const d = routeLookup(host.routing, p.dst, p.src, iface, p.mark);
     this.routeStep(d, p.dst);
+    if (d.kind !== 'local' && host.localAddrs.has(p.dst)) {
+      // The kernel keeps every address of the host in table local; a snapshot without that route cannot be walked.
+      return this.stopped(this.decision('missing-data', host.name, `${numberToIp(p.dst)} is an address of ${host.name}, but its routes in the snapshot have no local route for it (was table local collected?)`));
+    }
     if (d.kind === 'local') {
       const r = runHook(this, host, 'input', { in: iface, out: null });
       if (r.stop) return r.stop;

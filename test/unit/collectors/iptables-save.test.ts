@@ -50,9 +50,16 @@ describe('parseIptablesSave on moby dumps (iptables -S form, 20.10 to 29)', () =
 
 });
 
+describe('iptables -S output without a *table line', () => {
+  it('belongs to filter, or to the table its "# $ iptables -t nat -S" prompt names', () => {
+    expect(parseIptablesSave('-P FORWARD DROP\n-A FORWARD -j ACCEPT').tables).toEqual([{ name: 'filter', chains: [{ name: 'FORWARD', policy: 'DROP', packets: 0, bytes: 0, rules: [{ index: 1, text: '-A FORWARD -j ACCEPT', packets: 0, bytes: 0 }] }] }]);
+    const nat = parseIptablesSave('# $ sudo iptables -t nat -S\n-P PREROUTING ACCEPT\n-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER');
+    expect(nat.tables.map((t) => [t.name, t.chains.map((c) => c.name)])).toEqual([['nat', ['PREROUTING']]]);
+  });
+});
+
 describe('parseIptablesSave rejects garbage with the line number', () => {
   it.each([
-    ['-A FORWARD -j ACCEPT', /line 1: rule or chain before any \*table/],
     ['*filter\n:FORWARD MAYBE [0:0]', /line 2: unknown chain policy/],
     ['*filter\n[x:y] -A FORWARD -j ACCEPT', /line 2: malformed counters/],
     ['*filter\nhello world', /line 2: not a table, chain or rule/],

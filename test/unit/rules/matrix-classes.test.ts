@@ -28,7 +28,7 @@ function naive(world: World, flow: Flow): MatrixPair[] {
   for (const a of cs) {
     for (const b of cs) {
       if (a === b) continue;
-      const vs = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false).outcome);
+      const vs = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
       out.push({ from: qualifiedName(a, world), to: qualifiedName(b, world), verdict: verdictOfAddresses(b, vs), addresses: b.endpoints.map((e, i) => ({ ip: e.ipText, verdict: vs[i]! })) });
     }
   }
@@ -85,6 +85,7 @@ const worlds: [string, HostSnapshot[]][] = [
   ['the seed host (captured)', [seed]],
   ['the moby topology, two hosts (captured)', [mobyDocker, mobyPeer]],
   ['a synthetic 20.10 host, 4 networks × 5 containers', [syntheticHost(4, 5)]],
+  ['two copies of the seed host (the same subnets, the same addresses)', [seed, { ...structuredClone(seed), name: 'lab-h2' }]],
   ['two synthetic hosts on a LAN', [syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), syntheticHost(2, 3, 'h2', { lan: '10.99.0.2', subnetBase: 10 })]],
   ...[1, 2, 3, 4, 5, 6].map((k): [string, HostSnapshot[]] => [`the seed host with 4 random DOCKER-USER rules (seed ${k})`, [perturb(seed, k, 4)]]),
   ...[7, 8, 9, 10].map((k): [string, HostSnapshot[]] => [`a synthetic host with 8 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 8)]]),
