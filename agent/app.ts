@@ -21,6 +21,7 @@ import type { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
 import { parseFlow } from '../rules/flow.js';
+import { missingParts } from '../rules/missing.js';
 import { why } from '../rules/why.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
@@ -120,7 +121,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     return memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}`, () => {
       const flow = parseFlow(q.port);
       const answer = why(w, q.from, q.to, flow);
-      return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
+      return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [], missing: missingParts(w) };
     });
   });
   read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req) => {
@@ -130,7 +131,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       const flow = parseFlow(port);
       const pairs: MatrixPair[] = [];
       eachPair(w, flow, (p) => pairs.push(p));
-      return { flow, pairs };
+      return { flow, missing: missingParts(w), pairs };
     });
   });
   read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req) => {

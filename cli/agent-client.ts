@@ -1,15 +1,11 @@
 // Talking to agents: the bearer token (--token-file or NETDIAG_TOKEN) and one-line errors that name the agent.
-import { readFile } from 'node:fs/promises';
+import { readUserFile } from './files.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
 
 export async function agentToken(file: string | undefined, io: Io): Promise<string> {
   if (file) {
-    try {
-      return (await readFile(file, 'utf8')).trim();
-    } catch (error) {
-      throw new UsageError(`cannot read the token file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+    return (await readUserFile(file, 'token file', '--token-file')).trim();
   }
   const t = io.env.NETDIAG_TOKEN?.trim();
   if (!t) throw new UsageError('changes through agents need their token', 'give --token-file FILE or set NETDIAG_TOKEN');
@@ -31,8 +27,7 @@ export async function postToAgent(base: string, path: string, token: string, bod
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    return { status: 0, body: { error: 'unreachable', message: `cannot reach the agent at ${base}: ${cause}` } };
+    return { status: 0, body: { error: 'unreachable', message: `cannot reach the agent at ${base}: ${fetchFailure(error)}` } };
   }
   const text = await res.text();
   try {
@@ -40,4 +35,13 @@ export async function postToAgent(base: string, path: string, token: string, bod
   } catch {
     return { status: res.status, body: { error: 'bad reply', message: text.slice(0, 200) } };
   }
+}
+
+/** Why fetch failed, in words: the cause's code (ECONNREFUSED …), else its message ("bad port"), else the error's. */
+export function fetchFailure(error: unknown): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'no answer in time';
+  const why = e.cause?.code ?? e.cause?.message ?? e.message ?? String(error);
+  // The fetch standard refuses some ports outright (9, 25, 6000 …): say so rather than "bad port".
+  return why === 'bad port' ? 'bad port: the fetch standard refuses to connect to this port; run the agent on another (9700)' : why;
 }

@@ -1,8 +1,9 @@
 // --inventory FILE: a YAML list of hosts and their agents' URLs (zod-validated).
-import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { readUserFile } from './files.js';
 import { UsageError } from './io.js';
+import { shown } from './text.js';
 
 export const Inventory = z.object({
   hosts: z
@@ -12,25 +13,20 @@ export const Inventory = z.object({
 export type Inventory = z.infer<typeof Inventory>;
 
 export async function readInventory(file: string): Promise<Inventory> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the inventory ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  const text = await readUserFile(file, 'inventory', '--inventory');
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (error) {
-    throw new UsageError(`${file} is not YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`the inventory ${shown(file)} is not YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   const r = Inventory.safeParse(doc);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new UsageError(`${file}: ${i?.path.join('.') || '(top)'}: ${i?.message}`, 'expected hosts: [{name: h1, agent: http://10.0.0.1:9700}, …]');
+    throw new UsageError(`the inventory ${shown(file)}: ${i?.path.join('.') || '(top)'}: ${i?.message}`, 'expected hosts: [{name: h1, agent: http://10.0.0.1:9700}, …]');
   }
   const names = r.data.hosts.map((h) => h.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new UsageError(`${file}: host ${dup} is listed twice`);
+  if (dup) throw new UsageError(`the inventory ${shown(file)}: host ${dup} is listed twice`);
   return r.data;
 }

@@ -2,11 +2,15 @@
 import { Command, CommanderError } from 'commander';
 import type { Io } from './io.js';
 import { usageErrorOf } from './io.js';
+import { oneLine, terminalSafe } from './text.js';
 import type { FixOptions } from './commands/fix.js';
 // Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
 import { NETDIAG_VERSION } from '../host/version.js';
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  // Everything shown passes through terminalSafe: names and rule text from a snapshot can hold escape sequences.
+  const colour = rawIo.isTTY && !rawIo.env.NO_COLOR;
+  const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(terminalSafe(t, colour)), stderr: (t) => rawIo.stderr(terminalSafe(t, false)) };
   let exitCode = 0;
   const program = new Command('netdiag')
     .description("why can't container A reach container B? Diagnose and fix Docker networking")
@@ -138,11 +142,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const usage = usageErrorOf(error);
     if (usage) {
-      io.stderr(`netdiag: ${usage.message}${usage.hint ? ` (${usage.hint})` : ''}\n`);
+      io.stderr(`netdiag: ${oneLine(`${usage.message}${usage.hint ? ` (${usage.hint})` : ''}`)}\n`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`netdiag: internal error: ${message} (please report this bug)\n`);
+    io.stderr(`netdiag: internal error: ${oneLine(message)} (please report this bug)\n`);
     return 2;
   }
 }

@@ -9,6 +9,8 @@ import { describeErrors } from './render/errors.js';
 import { parseSnapshot } from '../snapshot/host-snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
+import { fetchFailure } from './agent-client.js';
+import { shown } from './text.js';
 
 export interface SourceOptions {
   snapshot?: string[];
@@ -29,14 +31,13 @@ export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
   try {
     base = new URL(url);
   } catch {
-    throw new UsageError(`--agent takes a URL like http://10.0.0.5:9700, not ${JSON.stringify(url)}`);
+    throw new UsageError(`--agent takes a URL like http://10.0.0.5:9700, not ${shown(url)}`);
   }
   let res: Response;
   try {
     res = await fetch(new URL('/v1/snapshot', base), { signal: AbortSignal.timeout(15_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new UsageError(`cannot reach the agent at ${url}: ${cause}`, 'is `netdiag agent` running there, and listening on that address?');
+    throw new UsageError(`cannot reach the agent at ${shown(url)}: ${fetchFailure(error)}`, 'is `netdiag agent` running there, and listening on that address?');
   }
   const text = await res.text();
   if (!res.ok) throw new UsageError(`the agent at ${url} answered ${res.status}: ${text.slice(0, 200)}`);
@@ -67,6 +68,8 @@ export async function loadHosts(opts: SourceOptions, io: Io): Promise<{ snapshot
       if (names.has(s.name)) throw new UsageError(`two snapshots are both named ${JSON.stringify(s.name)}`, 'collect them with distinct --host-name values');
       names.add(s.name);
     }
+    // What a snapshot lacks makes answers unknown: say so up front, not only inside each answer.
+    for (const s of snaps) for (const line of describeErrors(s, true)) io.stderr(`netdiag: warning: ${line}\n`);
     return { snapshots: snaps, agents: urls };
   }
   const s = await collectSnapshot({ hostName: opts.hostName, env: io.env });

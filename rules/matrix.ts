@@ -14,9 +14,9 @@ export interface MatrixStats {
   classes: number;
 }
 
-/** Containers that can be a source: running, with a namespace netdiag read (or the host's). */
+/** Every running container in view; those whose namespace was not read are in too, their pairs unknown and said why. */
 export function matrixContainers(world: World): ContainerModel[] {
-  return world.hosts.flatMap((h) => h.containers).filter((c) => c.netns !== 'unknown');
+  return world.hosts.flatMap((h) => h.containers);
 }
 
 /** The containers in view, each one's class number, and the members of each class. */

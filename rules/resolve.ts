@@ -1,5 +1,6 @@
 // Names users type → what they mean: HOST/NAME, a container name, an ID prefix, or an address.
 import { ipToNumber, numberToIp } from './iptables/addr.js';
+import { shown } from './shown.js';
 import type { ContainerModel, HostModel, World } from './model/types.js';
 
 export type Target = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel; ip: number } | { kind: 'address'; ip: number };
@@ -35,7 +36,7 @@ export function resolve(world: World, text: string): Target {
   if (slash > 0 && ipToNumber(text.slice(0, slash)) === null) {
     const hostName = text.slice(0, slash);
     hosts = world.hosts.filter((h) => h.name === hostName);
-    if (hosts.length === 0) throw new ResolveError(`unknown host ${JSON.stringify(hostName)}`, `hosts in view: ${world.hosts.map((h) => h.name).join(', ')}`);
+    if (hosts.length === 0) throw new ResolveError(`unknown host ${shown(hostName)}`, `hosts in view: ${world.hosts.map((h) => h.name).join(', ')}`);
     name = text.slice(slash + 1);
   }
   const all = hosts.flatMap((h) => h.containers);
@@ -51,9 +52,9 @@ export function resolve(world: World, text: string): Target {
   const matches = byName.length > 0 ? byName : /^[0-9a-f]{3,64}$/.test(name) ? all.filter((c) => c.docker.id.startsWith(name)) : [];
   if (matches.length === 1) return { kind: 'container', container: matches[0] as ContainerModel };
   if (matches.length > 1) {
-    throw new ResolveError(`${JSON.stringify(text)} is ambiguous: ${matches.map((c) => `${c.host.name}/${c.name}`).join(', ')}`, 'qualify it as HOST/NAME, or give a longer ID prefix');
+    throw new ResolveError(`${shown(text)} is ambiguous: ${matches.map((c) => `${c.host.name}/${c.name}`).join(', ')}`, 'qualify it as HOST/NAME, or give a longer ID prefix');
   }
-  throw new ResolveError(`no running container ${JSON.stringify(text)}`, known(world));
+  throw new ResolveError(`no running container ${shown(text)}`, known(world));
 }
 
 /** Where a live probe of A → B runs and what it aims at: A's namespace (null: the host's own) and every address of B. */

@@ -149,8 +149,12 @@ export const Fix = z.object({
 });
 export type Fix = z.infer<typeof Fix>;
 
+/** A part of a host netdiag could not collect: the answers that depend on it are unknown, and say so. */
+export const Missing = z.object({ host: z.string(), collector: z.string(), subject: z.string().optional(), message: z.string(), hint: z.string() });
+export type Missing = z.infer<typeof Missing>;
+
 /** `netdiag why --json` and GET /v1/why. */
-export const WhyResult = WhyAnswer.extend({ fixes: z.array(Fix) });
+export const WhyResult = WhyAnswer.extend({ fixes: z.array(Fix), missing: z.array(Missing) });
 export type WhyResult = z.infer<typeof WhyResult>;
 
 /** `netdiag fix --json` and POST /v1/fixes. */
@@ -163,7 +167,13 @@ export const MatrixPair = z.object({ from: z.string(), to: z.string(), verdict: 
 export type MatrixPair = z.infer<typeof MatrixPair>;
 
 /** `netdiag matrix --json` (written as a stream) and GET /v1/matrix. */
-export const MatrixResult = z.object({ flow: Flow, pairs: z.array(MatrixPair) });
+export const MatrixResult = z.object({
+  flow: Flow,
+  missing: z.array(Missing),
+  pairs: z.array(MatrixPair),
+  /** Set when the matrix could not be finished: the pairs before it stand, the document is still whole. */
+  error: z.object({ message: z.string() }).optional(),
+});
 export type MatrixResult = z.infer<typeof MatrixResult>;
 
 // ---------- cross-host plans ----------

@@ -25,12 +25,16 @@ export const CollectorStatus = z.object({
 });
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
 
+// Addresses are checked here, at the boundary: a snapshot holding 999.1.1.1 is refused, never reinterpreted.
+const Ip = z.union([z.ipv4(), z.ipv6()], { error: 'not an IPv4 or IPv6 address' });
+const Cidr = z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], { error: 'not an address or CIDR' });
+
 // ---------- docker ----------
 
 export const PublishedPort = z.object({
   containerPort: z.number().int(),
   protocol: z.enum(['tcp', 'udp', 'sctp']),
-  hostIp: z.string(),
+  hostIp: Ip,
   hostPort: z.number().int().nullable(),
 });
 export type PublishedPort = z.infer<typeof PublishedPort>;
@@ -39,11 +43,11 @@ export const DockerEndpoint = z.object({
   network: z.string(),
   networkId: z.string(),
   endpointId: z.string(),
-  ip: z.string().nullable(),
-  prefixLen: z.number().int().nullable(),
-  gateway: z.string().nullable(),
+  ip: Ip.nullable(),
+  prefixLen: z.number().int().min(0).max(128).nullable(),
+  gateway: Ip.nullable(),
   mac: z.string().nullable(),
-  ipv6: z.string().nullable(),
+  ipv6: Ip.nullable(),
   aliases: z.array(z.string()),
   dnsNames: z.array(z.string()),
 });
@@ -75,7 +79,7 @@ export const DockerNetwork = z.object({
   scope: z.string(),
   /** Linux bridge device, for bridge-driver networks: com.docker.network.bridge.name or br-<12 hex of id>. */
   bridge: z.string().nullable(),
-  subnets: z.array(z.object({ subnet: z.string(), gateway: z.string().nullable(), ipRange: z.string().nullable() })),
+  subnets: z.array(z.object({ subnet: Cidr, gateway: Ip.nullable(), ipRange: Cidr.nullable() })),
   internal: z.boolean(),
   attachable: z.boolean(),
   ipv6: z.boolean(),
@@ -104,8 +108,8 @@ export type DockerPart = z.infer<typeof DockerPart>;
 
 export const Address = z.object({
   family: z.enum(['inet', 'inet6']),
-  local: z.string(),
-  prefixLen: z.number().int(),
+  local: Ip,
+  prefixLen: z.number().int().min(0).max(128),
   scope: z.string(),
 });
 export type Address = z.infer<typeof Address>;
@@ -162,15 +166,15 @@ export const Route = z.object({
   table: z.string(),
   type: z.string(),
   /** CIDR, host routes given their full length; 0.0.0.0/0 for default. */
-  dst: z.string(),
+  dst: Cidr,
   family: z.enum(['inet', 'inet6']),
   dev: z.string().nullable(),
-  gateway: z.string().nullable(),
-  prefsrc: z.string().nullable(),
+  gateway: Ip.nullable(),
+  prefsrc: Ip.nullable(),
   protocol: z.string(),
   scope: z.string(),
   metric: z.number().int(),
-  nexthops: z.array(z.object({ dev: z.string().nullable(), gateway: z.string().nullable(), weight: z.number().int() })),
+  nexthops: z.array(z.object({ dev: z.string().nullable(), gateway: Ip.nullable(), weight: z.number().int() })),
   flags: z.array(z.string()),
 });
 export type Route = z.infer<typeof Route>;
@@ -178,8 +182,8 @@ export type Route = z.infer<typeof Route>;
 export const PolicyRule = z.object({
   priority: z.number().int(),
   not: z.boolean(),
-  src: z.string().nullable(),
-  dst: z.string().nullable(),
+  src: Cidr.nullable(),
+  dst: Cidr.nullable(),
   iif: z.string().nullable(),
   oif: z.string().nullable(),
   fwmark: z.string().nullable(),
@@ -253,7 +257,7 @@ export const HostPart = z.object({
   os: z.string(),
   kernel: z.string(),
   arch: z.string(),
-  addresses: z.array(z.object({ iface: z.string(), ip: z.string(), prefixLen: z.number().int().nullable(), family: z.enum(['inet', 'inet6']), mac: z.string().nullable() })),
+  addresses: z.array(z.object({ iface: z.string(), ip: Ip, prefixLen: z.number().int().nullable(), family: z.enum(['inet', 'inet6']), mac: z.string().nullable() })),
 });
 export type HostPart = z.infer<typeof HostPart>;
 

@@ -15,9 +15,12 @@ export async function planCommand(what: string, opts: SourceOptions & { json?: b
   const plan = planRoutes(snapshots, agents);
   const ms = performance.now() - t0;
   const json = `${JSON.stringify(plan, null, 2)}\n`;
-  if (opts.out) await writeFileAtomic(opts.out, json);
+  if (opts.out !== undefined) {
+    await writeFileAtomic(opts.out, json);
+    io.stderr(`netdiag: plan ${plan.id} written to ${opts.out}\n`);
+  }
   if (opts.json) {
-    if (!opts.out) io.stdout(json);
+    io.stdout(json);
   } else {
     const lines = [`plan ${plan.id}: routes between ${plan.hosts.length} hosts (computed in ${ms.toFixed(0)} ms)`];
     for (const h of plan.hosts) {

@@ -1,6 +1,7 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
 import { fixesFor } from '../../rules/changes/fixes.js';
 import { parseFlow } from '../../rules/flow.js';
+import { missingParts } from '../../rules/missing.js';
 import { why } from '../../rules/why.js';
 import { WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
@@ -17,7 +18,7 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
   const world = await loadWorld(opts, io);
   const answer = why(world, a, b, flow);
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
-  if (opts.json) io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [] }))}\n`);
+  if (opts.json) io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
   else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);
   return EXIT[answer.verdict];
 }

@@ -1,6 +1,7 @@
 // Collection problems as one line each, for stderr.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 
-export function describeErrors(s: HostSnapshot): string[] {
-  return s.errors.map((e) => `${e.collector}${e.subject ? ` (${e.subject})` : ''}: ${e.message} — ${e.hint}`);
+/** One line per problem; prefixed with the host when several are in view. */
+export function describeErrors(s: HostSnapshot, withHost = false): string[] {
+  return s.errors.map((e) => `${withHost ? `${s.name}: ` : ''}${e.collector}${e.subject ? ` (${e.subject})` : ''}: ${e.message} — ${e.hint}`);
 }

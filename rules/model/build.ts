@@ -60,7 +60,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     if (c.state !== 'running') continue;
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
     const owner = byId.get(netnsOwnerId(c)) ?? c;
-    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [] };
+    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null };
     if (owner.networkModeKind === 'host') {
       cm.netns = 'host';
       cm.sandboxKey = null;
@@ -84,6 +84,7 @@ export function buildHost(s: HostSnapshot): HostModel {
               iface: iface.name,
               bridge: iface.bridge,
               hostVeth: iface.hostVeth?.name ?? null,
+              observed: true,
             };
             cm.endpoints.push(endpoint);
             if (iface.bridge && c === owner) {
@@ -93,6 +94,18 @@ export function buildHost(s: HostSnapshot): HostModel {
             }
           }
         }
+      }
+    }
+    if (cm.netns === 'unknown') {
+      // Its namespace was not read: its addresses are still known from Docker, and every walk through them says so.
+      cm.unread = unreadReason(s, owner.name);
+      for (const e of owner.endpoints) {
+        const ip = e.ip ? ipToNumber(e.ip) : null;
+        if (ip === null) continue;
+        const network = networks.get(e.networkId) ?? null;
+        const endpoint: Endpoint = { container: cm, ip, ipText: e.ip as string, prefixLen: e.prefixLen ?? 32, network, iface: '?', bridge: network?.bridge ?? null, hostVeth: null, observed: false };
+        cm.endpoints.push(endpoint);
+        if (endpoint.bridge && c === owner) host.endpointsOnBridge.set(endpoint.bridge, [...(host.endpointsOnBridge.get(endpoint.bridge) ?? []), endpoint]);
       }
     }
     host.containers.push(cm);
@@ -111,6 +124,16 @@ function usesUserlandProxy(s: HostSnapshot): boolean {
   const docker = nat?.chains.find((c) => c.name === 'DOCKER');
   if (!docker) return true;
   return docker.rules.some((r) => /^-A DOCKER -i \S+ -j RETURN$/.test(r.text) || /! -i \S+ .*-j DNAT/.test(r.text)) || !docker.rules.some((r) => /-j DNAT/.test(r.text));
+}
+
+/** In the collector's own words, why a container's namespace is not in the snapshot. */
+function unreadReason(s: HostSnapshot, name: string): string {
+  const own = s.errors.find((e) => e.subject === name && (e.collector === 'links' || e.collector === 'routes'));
+  if (own) return `${own.collector}: ${own.message}`;
+  const whole = s.errors.find((e) => !e.subject && (e.collector === 'links' || e.collector === 'routes'));
+  if (whole) return `${whole.collector}: ${whole.message}`;
+  if (!s.links || !s.routes) return `the ${!s.links ? 'links' : 'routes'} collector did not run`;
+  return 'it was not running, or had no namespace, when the host was collected';
 }
 
 export function buildWorld(snapshots: HostSnapshot[]): World {

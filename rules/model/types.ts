@@ -29,6 +29,8 @@ export interface Endpoint {
   iface: string;
   bridge: string | null;
   hostVeth: string | null;
+  /** Read from inside the container's namespace; false when only Docker's view of it is known (see `unread`). */
+  observed: boolean;
 }
 
 export interface ContainerModel {
@@ -43,6 +45,8 @@ export interface ContainerModel {
   sandboxKey: string | null;
   routing: Routing | null;
   endpoints: Endpoint[];
+  /** Why its namespace was not read, when it was not (a collector's error, in its own words). */
+  unread: string | null;
 }
 
 export interface HostModel {

@@ -35,7 +35,7 @@ export class Walker extends Leg {
   fromContainer(c: ContainerModel, depth = 0): LegResult {
     if (c.netns === 'host') return this.fromHost(c.host, depth);
     this.enter(`container ${c.name} (${c.host.name})`);
-    if (!c.routing) return this.stopped(this.decision('missing-data', c.host.name, `container ${c.name}'s namespace was not read (see the snapshot's errors)`));
+    if (!c.routing) return this.stopped(this.decision('missing-data', c.host.name, `container ${c.name}'s namespace was not read (${c.unread ?? 'see the snapshot\'s errors'})`));
     const p = this.pkt;
     const d = routeLookup(c.routing, p.dst, null, null, p.mark);
     this.routeStep(d, p.dst);
@@ -69,6 +69,8 @@ export class Walker extends Leg {
       return this.hostIn(host, bridge, depth);
     }
     const target = host.endpointsOnBridge.get(bridge)?.find((e) => e.ip === nextHop);
+    if (!target && !host.snapshot.links) return this.stopped(this.decision('missing-data', host.name, `the links of ${host.name} were not collected: netdiag cannot tell what answers ARP for ${numberToIp(nextHop)} on ${bridge}`));
+    if (target && !target.observed) return this.stopped(this.decision('missing-data', host.name, `${target.container.name}'s namespace was not read (${target.container.unread}): netdiag cannot tell whether ${target.ipText} answers on ${bridge}`));
     if (!target) {
       this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: numberToIp(nextHop), result: 'no-neighbour', brNetfilter: host.brNetfilter }));
       return this.stopped(this.decision('neighbour', host.name, `nothing on bridge ${bridge} answers ARP for ${numberToIp(nextHop)}`));
