@@ -35,6 +35,8 @@ export function usageErrorOf(error: unknown): UsageError | null {
   if (!(error instanceof Error)) return null;
   const hint = (error as { hint?: string }).hint;
   switch (error.name) {
+    case 'UsageError':
+      return new UsageError(error.message, hint);
     case 'FlowError':
       return new UsageError(`--port takes ${error.message}`);
     case 'ResolveError':

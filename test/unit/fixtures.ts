@@ -24,6 +24,12 @@ export function mobyDir(): string {
   return existsSync(vendored) ? vendored : join(REPO, '../shared/fixtures/moby');
 }
 
+/** Iptables dumps operators posted publicly (vendored under test/fixtures/corpus, else shared/corpus beside the repository). */
+export function corpusDir(): string {
+  const vendored = join(REPO, 'test/fixtures/corpus');
+  return existsSync(vendored) ? vendored : join(REPO, '../shared/corpus');
+}
+
 export function mobyDumps(): { name: string; text: string }[] {
   const dir = mobyDir();
   return readdirSync(dir)
