@@ -3,7 +3,7 @@
 import { open, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { UsageError } from './io.js';
-import { shown } from './text.js';
+import { shown, shownPath } from './text.js';
 import { parseSnapshot, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
@@ -13,7 +13,7 @@ export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 function fsMessage(error: unknown, file: string, verb: string): UsageError {
   const code = (error as NodeJS.ErrnoException).code;
-  const name = shown(file);
+  const name = shownPath(file);
   switch (code) {
     case 'ENOENT':
       return new UsageError(`cannot ${verb} ${name}: no such file or directory`);
@@ -55,9 +55,9 @@ export async function readUserFile(file: string, what: string, option: string): 
   }
   if (!st.isFile()) {
     const kind = KIND.find(([test]) => (st[test] as () => boolean).call(st))?.[1] ?? 'not a regular file';
-    throw new UsageError(`cannot read the ${what} ${shown(file)}: it is ${kind}, not a regular file`);
+    throw new UsageError(`cannot read the ${what} ${shownPath(file)}: it is ${kind}, not a regular file`);
   }
-  if (st.size > MAX_FILE_BYTES) throw new UsageError(`the ${what} ${shown(file)} is ${Math.round(st.size / 2 ** 20)} MiB, more than netdiag reads (${MAX_FILE_BYTES / 2 ** 20} MiB)`, `is it really a ${what}?`);
+  if (st.size > MAX_FILE_BYTES) throw new UsageError(`the ${what} ${shownPath(file)} is ${Math.round(st.size / 2 ** 20)} MiB, more than netdiag reads (${MAX_FILE_BYTES / 2 ** 20} MiB)`, `is it really a ${what}?`);
   let bytes: Buffer;
   try {
     // Read at most the cap, even if the file grew after stat.
@@ -65,7 +65,7 @@ export async function readUserFile(file: string, what: string, option: string): 
     try {
       const buf = Buffer.alloc(Math.min(st.size, MAX_FILE_BYTES) + 1);
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      if (bytesRead > MAX_FILE_BYTES) throw new UsageError(`the ${what} ${shown(file)} is larger than netdiag reads (${MAX_FILE_BYTES / 2 ** 20} MiB)`);
+      if (bytesRead > MAX_FILE_BYTES) throw new UsageError(`the ${what} ${shownPath(file)} is larger than netdiag reads (${MAX_FILE_BYTES / 2 ** 20} MiB)`);
       bytes = buf.subarray(0, bytesRead);
     } finally {
       await fh.close();
@@ -74,7 +74,7 @@ export async function readUserFile(file: string, what: string, option: string): 
     if (error instanceof UsageError) throw error;
     throw fsMessage(error, file, `read the ${what}`);
   }
-  return decodeText(bytes, `the ${what} ${shown(file)}`);
+  return decodeText(bytes, `the ${what} ${shownPath(file)}`);
 }
 
 /** UTF-8, with its BOM dropped; UTF-16 (BOM, or the NULs of ASCII written as UTF-16) is named, with what to do. */
@@ -118,19 +118,19 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
 
 export async function readSnapshotFile(file: string): Promise<HostSnapshot> {
   const hint = 'give a file written by `netdiag snapshot`';
-  const json = parseJson(await readUserFile(file, 'snapshot', '--snapshot'), `the snapshot ${shown(file)}`, hint);
+  const json = parseJson(await readUserFile(file, 'snapshot', '--snapshot'), `the snapshot ${shownPath(file)}`, hint);
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (typeof schema === 'string' && schema !== SNAPSHOT_SCHEMA) {
     if (schema.startsWith('netdiag/snapshot@')) {
       const by = (json as { netdiagVersion?: unknown }).netdiagVersion;
-      throw new UsageError(`${shown(file)} is a ${shown(schema)} snapshot${typeof by === 'string' ? ` (from netdiag ${shown(by)})` : ''}; this netdiag (${NETDIAG_VERSION}) reads ${SNAPSHOT_SCHEMA}`, 'use the netdiag that collected it, or collect the host again with this one');
+      throw new UsageError(`${shownPath(file)} is a ${shown(schema)} snapshot${typeof by === 'string' ? ` (from netdiag ${shown(by)})` : ''}; this netdiag (${NETDIAG_VERSION}) reads ${SNAPSHOT_SCHEMA}`, 'use the netdiag that collected it, or collect the host again with this one');
     }
-    throw new UsageError(`${shown(file)} is not a snapshot: its schema is ${shown(schema)}`, hint);
+    throw new UsageError(`${shownPath(file)} is not a snapshot: its schema is ${shown(schema)}`, hint);
   }
   try {
     return parseSnapshot(json);
   } catch (error) {
-    if (error instanceof SnapshotFormatError) throw new UsageError(`${shown(file)} is ${error.message}`, hint);
+    if (error instanceof SnapshotFormatError) throw new UsageError(`${shownPath(file)} is ${error.message}`, hint);
     throw error;
   }
 }

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { readUserFile } from './files.js';
 import { UsageError } from './io.js';
-import { shown } from './text.js';
+import { shown, shownPath } from './text.js';
 
 export const Inventory = z.object({
   hosts: z
@@ -18,15 +18,15 @@ export async function readInventory(file: string): Promise<Inventory> {
   try {
     doc = parse(text);
   } catch (error) {
-    throw new UsageError(`the inventory ${shown(file)} is not YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`the inventory ${shownPath(file)} is not YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   const r = Inventory.safeParse(doc);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new UsageError(`the inventory ${shown(file)}: ${i?.path.join('.') || '(top)'}: ${i?.message}`, 'expected hosts: [{name: h1, agent: http://10.0.0.1:9700}, …]');
+    throw new UsageError(`the inventory ${shownPath(file)}: ${i?.path.join('.') || '(top)'}: ${i?.message}`, 'expected hosts: [{name: h1, agent: http://10.0.0.1:9700}, …]');
   }
   const names = r.data.hosts.map((h) => h.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new UsageError(`the inventory ${shown(file)}: host ${dup} is listed twice`);
+  if (dup) throw new UsageError(`the inventory ${shownPath(file)}: host ${dup} is listed twice`);
   return r.data;
 }

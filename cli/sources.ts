@@ -10,7 +10,7 @@ import { parseSnapshot } from '../snapshot/host-snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
 import { fetchFailure } from './agent-client.js';
-import { shown } from './text.js';
+import { shown, shownPath } from './text.js';
 
 export interface SourceOptions {
   snapshot?: string[];
@@ -31,13 +31,13 @@ export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
   try {
     base = new URL(url);
   } catch {
-    throw new UsageError(`--agent takes a URL like http://10.0.0.5:9700, not ${shown(url)}`);
+    throw new UsageError(`--agent takes a URL like http://10.0.0.5:9700, not ${shownPath(url)}`);
   }
   let res: Response;
   try {
     res = await fetch(new URL('/v1/snapshot', base), { signal: AbortSignal.timeout(15_000) });
   } catch (error) {
-    throw new UsageError(`cannot reach the agent at ${shown(url)}: ${fetchFailure(error)}`, 'is `netdiag agent` running there, and listening on that address?');
+    throw new UsageError(`cannot reach the agent at ${shownPath(url)}: ${fetchFailure(error)}`, 'is `netdiag agent` running there, and listening on that address?');
   }
   const text = await res.text();
   if (!res.ok) throw new UsageError(`the agent at ${url} answered ${res.status}: ${text.slice(0, 200)}`);

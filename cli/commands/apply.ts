@@ -7,7 +7,7 @@ import { PlanApplyResult } from '../../snapshot/contract.js';
 import type { Plan } from '../../snapshot/contract.js';
 import { agentToken, postToAgent } from '../agent-client.js';
 import { parseJson, readUserFile, writeFileAtomic } from '../files.js';
-import { shown } from '../text.js';
+import { shown, shownPath } from '../text.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { fetchSnapshot } from '../sources.js';
@@ -47,7 +47,7 @@ async function reachableAcross(plan: Plan): Promise<number> {
 }
 
 export async function applyCommand(file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }, io: Io): Promise<number> {
-  const json = parseJson(await readUserFile(file, 'plan', 'the plan file'), `the plan ${shown(file)}`, 'make one with netdiag plan routes --out FILE');
+  const json = parseJson(await readUserFile(file, 'plan', 'the plan file'), `the plan ${shownPath(file)}`, 'make one with netdiag plan routes --out FILE');
   const plan = parsePlan(json, file);
   const missing = plan.hosts.filter((h) => h.steps.length > 0 && !h.agent);
   if (missing.length) throw new UsageError(`the plan has no agent URL for ${missing.map((h) => h.name).join(', ')}`, 'make the plan with --agent or --inventory so it knows where each host\'s agent is');

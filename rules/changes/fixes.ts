@@ -149,9 +149,11 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     ...[removeRule(answer)].filter((c): c is Candidate => c !== null),
   ];
   const beforeCache = new Map<string, AddressVerdict>();
+  // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
+  const toQuery = answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
   const predicted: Fix[] = candidates.map((f) => {
     const after = buildWorld(applySteps(snapshots, f.steps));
-    const forward = why(after, answer.from.name, answer.to.name, flow).verdict;
+    const forward = why(after, answer.from.name, toQuery, flow).verdict;
     const reverse = b ? why(after, answer.to.name, answer.from.name, flow).verdict : 'unknown';
     const alsoOpens = b ? opened(world, after, flow, a, b, beforeCache) : [];
     return { ...f, commands: f.steps.map(stepCommand), alsoOpens, predicted: { forward, reverse } };

@@ -66,7 +66,7 @@ describe('netdiag why --snapshot', () => {
   it.each([
     [['why', 'nosuch', 'redis-1', '--snapshot', SEED], /^netdiag: no running container "nosuch" \(known: alpine-01, redis-1, redis-2\)\n$/],
     [['why', 'alpine-01', 'redis-1', '--port', '99999', '--snapshot', SEED], /^netdiag: --port takes PORT\/tcp or PORT\/udp/],
-    [['why', 'alpine-01', 'redis-1', '--snapshot', '/nonexistent.json'], /^netdiag: cannot read the snapshot "\/nonexistent.json": no such file or directory\n$/],
+    [['why', 'alpine-01', 'redis-1', '--snapshot', '/nonexistent.json'], /^netdiag: cannot read the snapshot \/nonexistent.json: no such file or directory\n$/],
   ])('bad input %j: exit 2, one line', async (argv, message) => {
     const io = captureIo();
     expect(await main(argv as string[], io)).toBe(2);
@@ -81,11 +81,11 @@ describe('netdiag why --snapshot', () => {
     writeFileSync(bad, JSON.stringify({ schema: 'netdiag/snapshot@1', name: 'x' }));
     const io = captureIo();
     expect(await main(['why', 'a', 'b', '--snapshot', bad], io)).toBe(2);
-    expect(io.err).toMatch(/^netdiag: ".*bad\.json" is not a netdiag\/snapshot@1 snapshot: collectedAt: /);
+    expect(io.err).toMatch(/^netdiag: .*bad\.json is not a netdiag\/snapshot@1 snapshot: collectedAt: /);
     writeFileSync(bad, '{"truncated": ');
     const io2 = captureIo();
     expect(await main(['why', 'a', 'b', '--snapshot', bad], io2)).toBe(2);
-    expect(io2.err).toMatch(/bad\.json" is not JSON \(it ends in the middle: cut short\?\)/);
+    expect(io2.err).toMatch(/bad\.json is not JSON \(it ends in the middle: cut short\?\)/);
   });
 });
 

@@ -136,3 +136,15 @@ describe('10. a collector that failed', () => {
     expect(a.addresses[0]!.decidedBy?.reason).toMatch(/namespace was not read \(links: ip -j -d addr show failed/);
   });
 });
+
+describe('a service on the host itself, dropped by INPUT', () => {
+  it('is blocked, decided by the INPUT rule, and its fixes are computed without re-reading the shown name', async () => {
+    const { fixesFor } = await import('../../../rules/changes/fixes.js');
+    const world = buildWorld([withRules(seedHost(), 'filter', 'INPUT', ['-A INPUT -i br-ae6375b49282 -p tcp -m tcp --dport 9000 -j DROP'])]);
+    const flow = parseFlow('9000/tcp');
+    const a = why(world, 'redis-1', '172.18.0.1', flow);
+    expect(a.verdict).toBe('blocked');
+    expect(a.addresses[0]!.decidedBy).toMatchObject({ table: 'filter', chain: 'INPUT', index: 1 });
+    expect(() => fixesFor(world, a, flow)).not.toThrow();
+  });
+});
