@@ -30,6 +30,10 @@ export interface FixQuestion {
 export function listFixes(q: FixQuestion): { answer: WhyAnswer; fixes: Fix[] } {
   const answer = why(q.world, q.from, q.to, q.flow);
   if (answer.verdict === 'reachable') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name} (${answer.addresses.filter((x) => x.verdict === 'reachable').map((x) => x.ip).join(', ')}): nothing to fix`);
+  const socket = answer.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy;
+  if (answer.verdict === 'blocked' && socket && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) {
+    throw new FixRefused(`the network delivers it, but ${socket.reason}`, 'start the service, or bind it to an address the others reach; netdiag changes the network, not services');
+  }
   if (answer.verdict === 'unknown') throw new FixRefused(`netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}: ${answer.addresses.find((x) => x.decidedBy)?.decidedBy?.reason ?? 'see netdiag why'}`, 'fix what netdiag cannot see first');
   return { answer, fixes: fixesFor(q.world, answer, q.flow) };
 }

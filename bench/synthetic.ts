@@ -64,7 +64,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     collectedAt: new Date(0).toISOString(),
     durationMs: 0,
     netdiagVersion: 'synthetic',
-    collectors: { docker: { status: 'ok', durationMs: 0 }, links: { status: 'ok', durationMs: 0 }, routes: { status: 'ok', durationMs: 0 }, firewall: { status: 'ok', durationMs: 0 }, sysctls: { status: 'ok', durationMs: 0 }, host: { status: 'ok', durationMs: 0 } },
+    collectors: { docker: { status: 'ok', durationMs: 0 }, links: { status: 'ok', durationMs: 0 }, routes: { status: 'ok', durationMs: 0 }, firewall: { status: 'ok', durationMs: 0 }, sysctls: { status: 'ok', durationMs: 0 }, sockets: { status: 'ok', durationMs: 0 }, host: { status: 'ok', durationMs: 0 } },
     errors: [],
     docker: { endpoint: 'synthetic', version: '20.10.24', apiVersion: '1.41', os: 'linux', firewallBackend: null, networks: dockerNets, containers },
     links: { interfaces, sandboxes: sandboxLinks },
@@ -80,6 +80,8 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       ],
     },
     sysctls: { values: { 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' } },
+    // As in the lab's seed: every container serves HTTP on port 80 (busybox httpd, bound to every address).
+    sockets: { host: [], sandboxes: containers.map((c) => ({ containerId: c.id, sockets: [{ proto: 'tcp' as const, family: 'inet' as const, address: '0.0.0.0', port: 80, iface: null, process: { name: 'httpd', pid: c.pid ?? 1 } }] })) },
     host: null,
   };
 }

@@ -2,7 +2,7 @@
 import type { CollectionError, CollectorName, SnapshotParts } from '../snapshot/host-snapshot.js';
 import type { CommandRunner } from '../host/exec.js';
 import type { DockerSource, InspectedContainer } from '../host/docker.js';
-import type { HostSource } from './host.js';
+import type { HostSource } from '../host/os.js';
 import type { SandboxReading } from './sandboxes.js';
 
 /** Everything a collector may touch; tests pass a context that replays recorded outputs. */
@@ -12,6 +12,8 @@ export interface CollectContext {
   readFile(path: string): Promise<string | null>;
   /** Lists a directory's entries; null when it does not exist. */
   listDir(path: string): Promise<string[] | null>;
+  /** Where a symbolic link points; null when it does not exist. */
+  readLink(path: string): Promise<string | null>;
   host: HostSource;
   docker: DockerSource;
   /** Running containers as the docker collector inspected them, shared by collectors that read sandboxes. */

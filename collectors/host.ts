@@ -1,29 +1,9 @@
 // Collector: who this host is — hostname, OS (/etc/os-release), kernel, and the addresses of its interfaces.
-import { arch, hostname, networkInterfaces, release } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import type { Collector } from './collector.js';
+export type { HostSource } from '../host/os.js';
 import type { HostPart } from '../snapshot/host-snapshot.js';
 
-/** What the host collector asks the OS; tests replay recorded answers. */
-export interface HostSource {
-  identity(): Promise<{ hostname: string; kernel: string; arch: string }>;
-  /** Addresses per interface, as getifaddrs reports them. */
-  addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; ip: string; netmask: string; mac: string }[]>;
-}
-
-/**
- * node:os rather than systeminformation: si.osInfo() runs shell strings through execSync (`hostname -f`,
- * `echo $LANG`, `uname -v`), blocking the event loop, and si.networkInterfaces() reads /sys/class/net, which shows
- * the mount namespace's devices, not the network namespace's. getifaddrs asks the kernel over netlink, so the
- * addresses belong to the namespace netdiag runs in.
- */
-export const osSource: HostSource = {
-  identity: async () => ({ hostname: hostname(), kernel: release(), arch: arch() }),
-  addresses: async () =>
-    Object.entries(networkInterfaces()).flatMap(([iface, addrs]) =>
-      (addrs ?? []).map((a) => ({ iface, family: a.family === 'IPv4' ? ('inet' as const) : ('inet6' as const), ip: a.address, netmask: a.netmask, mac: a.mac })),
-    ),
-};
 
 function prefixFromMask(mask: string): number | null {
   try {

@@ -4,7 +4,7 @@ import type { CollectContext } from './collector.js';
 import { CommandError } from '../host/exec.js';
 import type { CommandResult } from '../host/exec.js';
 import type { DockerSource } from '../host/docker.js';
-import type { HostSource } from './host.js';
+import type { HostSource } from '../host/os.js';
 
 export const Recording = z.object({
   schema: z.literal('netdiag/recording@1'),
@@ -13,6 +13,7 @@ export const Recording = z.object({
   commands: z.record(z.string(), z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() })),
   files: z.record(z.string(), z.string().nullable()),
   dirs: z.record(z.string(), z.array(z.string()).nullable()),
+  links: z.record(z.string(), z.string().nullable()).default({}),
   docker: z.record(z.string(), z.unknown()),
   host: z.record(z.string(), z.unknown()),
 });
@@ -25,7 +26,7 @@ const DOCKER_METHODS: DockerMethod[] = ['version', 'info', 'listNetworks', 'list
 
 /** Wrap a live context so that every answer it gives is also written into `rec`. */
 export function recordingContext(live: CollectContext, provenance: Record<string, string>): { ctx: CollectContext; recording: Recording } {
-  const rec: Recording = { schema: 'netdiag/recording@1', provenance, commands: {}, files: {}, dirs: {}, docker: {}, host: {} };
+  const rec: Recording = { schema: 'netdiag/recording@1', provenance, commands: {}, files: {}, dirs: {}, links: {}, docker: {}, host: {} };
   const docker = { endpoint: live.docker.endpoint } as DockerSource;
   for (const m of DOCKER_METHODS) {
     (docker as unknown as Record<string, (id?: string) => Promise<unknown>>)[m] = async (id?: string) => {
@@ -47,6 +48,7 @@ export function recordingContext(live: CollectContext, provenance: Record<string
     },
     readFile: async (p) => (rec.files[p] = await live.readFile(p)),
     listDir: async (p) => (rec.dirs[p] = await live.listDir(p)),
+    readLink: async (p) => (rec.links[p] = await live.readLink(p)),
     docker,
     host,
   };
@@ -78,6 +80,7 @@ export function replayContext(rec: Recording, timeoutMs = 5_000): Omit<CollectCo
     },
     readFile: async (p) => (p in rec.files ? (rec.files[p] ?? null) : null),
     listDir: async (p) => (p in rec.dirs ? (rec.dirs[p] ?? null) : null),
+    readLink: async (p) => (p in rec.links ? (rec.links[p] ?? null) : null),
     docker,
     host: {
       identity: async () => rec.host.identity as Awaited<ReturnType<HostSource['identity']>>,

@@ -4,6 +4,7 @@ import { firewallCollector } from './firewall.js';
 import { hostCollector } from './host.js';
 import { linksCollector } from './links.js';
 import { routesCollector } from './routes.js';
+import { socketsCollector } from './sockets.js';
 import { sysctlsCollector } from './sysctls.js';
 
-export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, sysctlsCollector, hostCollector] as const;
+export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, sysctlsCollector, socketsCollector, hostCollector] as const;

@@ -1,12 +1,11 @@
 // Runs every collector concurrently with its own deadline; each failure becomes an entry in the snapshot's errors.
-import { readdir, readFile } from 'node:fs/promises';
 import type { CollectContext, CollectResult } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
 import { inspectRunningContainers } from './docker.js';
 import { readAllSandboxes } from './sandboxes.js';
 import { dockerodeSource } from '../host/docker.js';
 import { CommandError, runCommand } from '../host/exec.js';
-import { osSource } from './host.js';
+import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
@@ -28,30 +27,13 @@ export interface CollectOptions {
   now?: () => Date;
 }
 
-async function readSmallFile(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-async function listDir(path: string): Promise<string[] | null> {
-  try {
-    return await readdir(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
 /** The real context: this process's network namespace, Docker at DOCKER_HOST. */
 export function liveContext(timeoutMs: number, overrides: Partial<CollectContext> = {}, wrap: (c: CollectContext) => CollectContext = (c) => c): CollectContext {
   const ctx: CollectContext = wrap({
     exec: runCommand,
     readFile: readSmallFile,
     listDir,
+    readLink,
     docker: dockerodeSource(timeoutMs),
     host: osSource,
     containers: () => Promise.resolve([]),
@@ -133,6 +115,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     routes: parts.routes ?? null,
     firewall: parts.firewall ?? null,
     sysctls: parts.sysctls ?? null,
+    sockets: parts.sockets ?? null,
     host: parts.host ?? null,
   };
   // What we emit must satisfy our own contract.

@@ -80,7 +80,9 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
       .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/32$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)
       .join('|');
     const ports = c.docker.ports.map((p) => `${p.hostIp}:${p.hostPort}/${p.protocol}`).join(',');
-    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.netnsOwnerId !== c.docker.id ? c.docker.id : '', eps.join('+'), routes, ports].join('#'));
+    // What it listens on decides TCP and UDP questions' last hop: with its own addresses abstracted, as for routes.
+    const sockets = c.sockets === null ? '?' : [...new Set(c.sockets.map((s) => `${s.proto}/${s.port}/${s.iface ?? ''}/${s.address === '0.0.0.0' || s.address === '::' ? '*' : (own.get(s.address.replace(/^::ffff:/, '')) ?? s.address)}`))].sort().join(',');
+    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.netnsOwnerId !== c.docker.id ? c.docker.id : '', eps.join('+'), routes, ports, sockets].join('#'));
   }
   return out;
 }

@@ -54,6 +54,18 @@ export const Step = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('sysctl'), key: z.string(), value: z.string().nullable(), result: z.literal('dropped') }),
   z.object({ type: z.literal('deliver'), to: z.string(), address: z.string() }),
+  /** The last hop of a TCP or UDP question: the socket that takes it, or why none does. */
+  z.object({
+    type: z.literal('socket'),
+    proto: z.enum(['tcp', 'udp']),
+    port: z.number().int(),
+    result: z.enum(['listening', 'refused', 'not-collected']),
+    /** The socket that takes it (address:port), when one does. */
+    socket: z.string().nullable(),
+    process: z.string().nullable(),
+    /** What the namespace does listen on, when nothing takes this port. */
+    listening: z.array(z.string()),
+  }),
   z.object({ type: z.literal('proxy'), listen: z.string(), to: z.string() }),
   z.object({ type: z.literal('leave'), iface: z.string(), nextHop: z.string() }),
   z.object({ type: z.literal('note'), text: z.string() }),
@@ -65,10 +77,10 @@ export type Hop = z.infer<typeof Hop>;
 
 /**
  * What decided a verdict: a rule, a chain policy, a missing route or neighbour, a sysctl, the edge of what we see,
- * or (elsewhere) a request that lands in another container holding the same address.
+ * (elsewhere) a request that lands in another container holding the same address, or (socket) nothing listening.
  */
 export const Decision = z.object({
-  kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'unknown-rule', 'exit', 'missing-data', 'elsewhere']),
+  kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'unknown-rule', 'exit', 'missing-data', 'elsewhere', 'socket']),
   host: z.string(),
   direction: z.enum(['request', 'reply']),
   table: z.string().optional(),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const SNAPSHOT_SCHEMA = 'netdiag/snapshot@1' as const;
 
-export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'sysctls', 'host'] as const;
+export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'sysctls', 'sockets', 'host'] as const;
 export const CollectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof CollectorName>;
 
@@ -250,6 +250,30 @@ export type FirewallPart = z.infer<typeof FirewallPart>;
 export const SysctlsPart = z.object({ values: z.record(z.string(), z.string().nullable()) });
 export type SysctlsPart = z.infer<typeof SysctlsPart>;
 
+// ---------- sockets ----------
+
+/** A socket that accepts traffic: TCP in LISTEN, or UDP bound and not connected to one peer. */
+export const ListeningSocket = z.object({
+  proto: z.enum(['tcp', 'udp']),
+  family: z.enum(['inet', 'inet6']),
+  /** The bound address: 0.0.0.0 or :: for every address of the namespace. */
+  address: Ip,
+  port: z.number().int().min(0).max(65535),
+  /** SO_BINDTODEVICE (ss prints it as %iface), when set. */
+  iface: z.string().nullable(),
+  /** The process holding it, where netdiag could see it. */
+  process: z.object({ name: z.string(), pid: z.number().int() }).nullable(),
+});
+export type ListeningSocket = z.infer<typeof ListeningSocket>;
+
+export const SocketsPart = z.object({
+  /** The host's own namespace (where netdiag runs). */
+  host: z.array(ListeningSocket),
+  /** Each container namespace, by the container that owns it. */
+  sandboxes: z.array(z.object({ containerId: z.string(), sockets: z.array(ListeningSocket) })),
+});
+export type SocketsPart = z.infer<typeof SocketsPart>;
+
 // ---------- host ----------
 
 export const HostPart = z.object({
@@ -270,13 +294,16 @@ export const HostSnapshot = z.object({
   collectedAt: z.string(),
   durationMs: z.number().nonnegative(),
   netdiagVersion: z.string(),
-  collectors: z.record(CollectorName, CollectorStatus),
+  // Partial: a snapshot from a netdiag with fewer collectors still reads (its missing parts are null).
+  collectors: z.partialRecord(CollectorName, CollectorStatus),
   errors: z.array(CollectionError),
   docker: DockerPart.nullable(),
   links: LinksPart.nullable(),
   routes: RoutesPart.nullable(),
   firewall: FirewallPart.nullable(),
   sysctls: SysctlsPart.nullable(),
+  /** Absent in snapshots from before the sockets collector: then nothing is known about who listens. */
+  sockets: SocketsPart.nullable().default(null),
   host: HostPart.nullable(),
 });
 export type HostSnapshot = z.infer<typeof HostSnapshot>;
@@ -287,6 +314,7 @@ export type SnapshotParts = {
   routes: RoutesPart;
   firewall: FirewallPart;
   sysctls: SysctlsPart;
+  sockets: SocketsPart;
   host: HostPart;
 };
 

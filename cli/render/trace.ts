@@ -25,6 +25,10 @@ function stepLine(s: Step): string {
       return `docker-proxy on ${s.listen} opens a connection to ${s.to}`;
     case 'leave':
       return `leaves on ${s.iface} towards ${s.nextHop}`;
+    case 'socket':
+      if (s.result === 'listening') return `${s.port}/${s.proto}: ${s.socket} listens${s.process ? ` (${s.process})` : ''}`;
+      if (s.result === 'not-collected') return `${s.port}/${s.proto}: what listens here was not collected`;
+      return `${s.port}/${s.proto}: nothing listens here${s.proto === 'tcp' ? ' (connection refused)' : ' (ICMP port unreachable)'}${s.listening.length ? `; listening: ${s.listening.join(', ')}` : ''}`;
     case 'note':
       return s.text;
   }

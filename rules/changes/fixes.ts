@@ -139,6 +139,8 @@ function opened(before: World, after: World, flow: Flow, a: ContainerModel, b: C
 
 /** Ranked fixes for `answer` (a blocked pair), each predicted by the model on the changed snapshots. */
 export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
+  // The network delivers it and nothing listens: no firewall or network change makes a service appear.
+  if (answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) return [];
   const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
   const a = resolveContainer(world, answer.from.name);
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;

@@ -51,23 +51,27 @@ export function buildHost(s: HostSnapshot): HostModel {
     endpointsOnBridge: new Map(),
     published: [],
     userlandProxy: usesUserlandProxy(s),
+    sockets: s.sockets?.host ?? null,
   };
   const networks = new Map((s.docker?.networks ?? []).map((n) => [n.id, n]));
   const byId = new Map((s.docker?.containers ?? []).map((c) => [c.id, c]));
   const sandboxes = new Map((s.links?.sandboxes ?? []).map((x) => [x.containerId, x]));
   const sandboxRoutes = new Map((s.routes?.sandboxes ?? []).map((x) => [x.containerId, x]));
+  const sockets = new Map((s.sockets?.sandboxes ?? []).map((x) => [x.containerId, x.sockets]));
   for (const c of s.docker?.containers ?? []) {
     if (c.state !== 'running') continue;
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
     const owner = byId.get(netnsOwnerId(c)) ?? c;
-    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null };
+    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null, sockets: null };
     if (owner.networkModeKind === 'host') {
       cm.netns = 'host';
       cm.sandboxKey = null;
+      cm.sockets = host.sockets;
       cm.routing = host.routing;
     } else {
       const sb = sandboxes.get(owner.id);
       const rt = sandboxRoutes.get(owner.id);
+      cm.sockets = sockets.get(owner.id) ?? null;
       if (sb && rt) {
         cm.netns = 'sandbox';
         cm.routing = buildRouting(rt.routes, rt.rules);

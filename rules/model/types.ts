@@ -1,5 +1,5 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
-import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
+import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 
 export interface RouteEntry {
@@ -47,6 +47,8 @@ export interface ContainerModel {
   endpoints: Endpoint[];
   /** Why its namespace was not read, when it was not (a collector's error, in its own words). */
   unread: string | null;
+  /** What its namespace listens on; null when that was not collected. */
+  sockets: ListeningSocket[] | null;
 }
 
 export interface HostModel {
@@ -68,6 +70,8 @@ export interface HostModel {
   endpointsOnBridge: Map<string, Endpoint[]>;
   /** Published ports served by docker-proxy on this host (the userland proxy listens on the host address). */
   published: { container: ContainerModel; port: PublishedPort }[];
+  /** What the host's own namespace listens on; null when that was not collected. */
+  sockets: ListeningSocket[] | null;
   /** Docker's userland proxy is in use (20.10–28 "skip DNAT" rules in nat DOCKER, or DNAT rules with ! -i <bridge>). */
   userlandProxy: boolean;
 }

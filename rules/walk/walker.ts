@@ -6,6 +6,7 @@ import { runHook } from './hooks.js';
 import { addrPort, Leg } from './leg.js';
 import type { LegResult } from './leg.js';
 import { routeLookup } from './routing.js';
+import { socketHop } from './socket.js';
 import type { RouteDecision } from './routing.js';
 
 /** How many hosts a packet may cross before netdiag calls the path a loop. */
@@ -44,6 +45,8 @@ export class Walker extends Leg {
       if (p.src === 0) p.src = p.origSrc = p.dst;
       const ep = c.endpoints.find((e) => e.ip === p.dst);
       this.note(() => ({ type: 'note', text: `${numberToIp(p.dst)} is an address of this namespace: delivered over lo, no bridge or firewall crossed` }));
+      const refused = socketHop(this, { host: c.host.name, name: c.name, sockets: c.sockets }, 'lo');
+      if (refused) return this.stopped(refused);
       this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
       return this.done('delivered', null, ep ? { kind: 'container', endpoint: ep } : null);
     }
@@ -78,6 +81,7 @@ export class Walker extends Leg {
     this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: host.brNetfilter }));
     // With br_netfilter, a frame bridged between two ports still crosses iptables as `-i br -o br` (how icc=false works).
     if (fromPort !== 'host' && host.brNetfilter) {
+      this.enter(`host ${host.name} (bridge ${bridge})`);
       p.physIn = fromPort;
       p.physOut = target.hostVeth;
       p.bridged = true;
@@ -97,6 +101,8 @@ export class Walker extends Leg {
     const p = this.pkt;
     const mine = c.endpoints.find((e) => e.ip === p.dst);
     if (!mine) return this.stopped(this.decision('missing-data', c.host.name, `${numberToIp(p.dst)} is not an address of ${c.name}; netdiag does not model containers that forward`));
+    const refused = socketHop(this, { host: c.host.name, name: c.name, sockets: c.sockets }, mine.iface);
+    if (refused) return this.stopped(refused);
     this.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: numberToIp(p.dst) }));
     return this.done('delivered', null, { kind: 'container', endpoint: mine });
   }
@@ -121,6 +127,8 @@ export class Walker extends Leg {
     if (d.kind === 'local') {
       const r = runHook(this, host, 'input', { in: iface, out: null });
       if (r.stop) return r.stop;
+      const refused = socketHop(this, { host: host.name, name: `host ${host.name}`, sockets: host.sockets }, iface);
+      if (refused) return this.stopped(refused);
       this.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) }));
       return this.done('delivered', null, { kind: 'host', host });
     }
@@ -155,6 +163,8 @@ export class Walker extends Leg {
       if (out.stop) return out.stop;
       const i = runHook(this, host, 'input', { in: 'lo', out: null });
       if (i.stop) return i.stop;
+      const refused = socketHop(this, { host: host.name, name: `host ${host.name}`, sockets: host.sockets }, 'lo');
+      if (refused) return this.stopped(refused);
       this.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport) }));
       return this.done('delivered', null, { kind: 'host', host });
     }

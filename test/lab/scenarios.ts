@@ -8,10 +8,8 @@ import type { Lab, LabHost } from './lab.js';
 export async function seedScenario(lab: Lab, name = 'h1', opts: { bip?: string; lan?: string } = {}): Promise<LabHost> {
   const h = await lab.host(name, { bip: opts.bip, lan: opts.lan });
   await h.docker(['network', 'create', 'net-redis']);
-  await Promise.all([
-    h.run('alpine-01'),
-    h.run('redis-1', { network: 'net-redis' }),
-    h.run('redis-2', { network: 'net-redis', publish: ['8080:80'] }),
-  ]);
+  // redis-1 before redis-2, so IPAM gives them .2 and .3 every time (fixtures and docs name those addresses).
+  await Promise.all([h.run('alpine-01'), h.run('redis-1', { network: 'net-redis' })]);
+  await h.run('redis-2', { network: 'net-redis', publish: ['8080:80'] });
   return h;
 }

@@ -28,3 +28,8 @@ export function appendRules(s: HostSnapshot, table: string, chain: string, rules
   c.rules = [...c.rules, ...rules.map((text) => ({ index: 0, text, packets: 0, bytes: 0 }))].map((r, i) => ({ ...r, index: i + 1 }));
   return s;
 }
+
+/** The bridge device of a network in a snapshot (br-<id> for user-defined networks). */
+export function bridgeOf(s: HostSnapshot, network: string): string {
+  return s.docker!.networks.find((n) => n.name === network)!.bridge!;
+}

@@ -8,7 +8,7 @@ import { countPairs, eachPair } from '../../../rules/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
-import { appendRules, seedHost, withRules } from '../derive.js';
+import { appendRules, bridgeOf, seedHost, withRules } from '../derive.js';
 
 const ping = parseFlow(undefined);
 
@@ -26,7 +26,7 @@ describe('1. repeated addresses: reachable only when the request lands in the as
   it('two containers sharing an address on one host: the one that answers first is not the other', () => {
     const s = seedHost();
     const r1 = s.docker!.containers.find((c) => c.name === 'redis-1')!;
-    const twin = { ...structuredClone(r1), id: `f${r1.id.slice(1)}`, name: 'redis-1b' };
+    const twin = { ...structuredClone(r1), id: `${r1.id[0] === 'f' ? 'e' : 'f'}${r1.id.slice(1)}`, name: 'redis-1b' };
     s.docker!.containers.push(twin);
     s.links!.sandboxes.push({ ...structuredClone(s.links!.sandboxes.find((x) => x.containerId === r1.id)!), containerId: twin.id, name: 'redis-1b' });
     s.routes!.sandboxes.push({ ...structuredClone(s.routes!.sandboxes.find((x) => x.containerId === r1.id)!), containerId: twin.id });
@@ -140,7 +140,8 @@ describe('10. a collector that failed', () => {
 describe('a service on the host itself, dropped by INPUT', () => {
   it('is blocked, decided by the INPUT rule, and its fixes are computed without re-reading the shown name', async () => {
     const { fixesFor } = await import('../../../rules/changes/fixes.js');
-    const world = buildWorld([withRules(seedHost(), 'filter', 'INPUT', ['-A INPUT -i br-ae6375b49282 -p tcp -m tcp --dport 9000 -j DROP'])]);
+    const s = seedHost();
+    const world = buildWorld([withRules(s, 'filter', 'INPUT', [`-A INPUT -i ${bridgeOf(s, 'net-redis')} -p tcp -m tcp --dport 9000 -j DROP`])]);
     const flow = parseFlow('9000/tcp');
     const a = why(world, 'redis-1', '172.18.0.1', flow);
     expect(a.verdict).toBe('blocked');

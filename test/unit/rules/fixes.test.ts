@@ -73,9 +73,9 @@ describe('the seed host: alpine-01 (default bridge) → redis-1 (net-redis)', ()
   });
 
   it('a TCP question gets port-scoped rules', () => {
-    const tcp = parseFlow('6379/tcp');
+    const tcp = parseFlow('80/tcp');
     const f = fixesFor(world, why(world, 'alpine-01', 'redis-1', tcp), tcp);
-    expect(f[0]!.commands[1]).toContain('-p tcp --dport 6379');
+    expect(f[0]!.commands[1]).toContain('-p tcp --dport 80');
     checkClaims([seed], 'alpine-01', 'redis-1', tcp, f);
   });
 });

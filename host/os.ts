@@ -1,0 +1,54 @@
+// What the OS says about this host: identity and interface addresses (node:os asks the kernel, in netdiag's own
+// network namespace), and small files and directories under /proc — each read answering null when absent.
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { arch, hostname, networkInterfaces, release } from 'node:os';
+
+/** What the host collector asks the OS; tests replay recorded answers. */
+export interface HostSource {
+  identity(): Promise<{ hostname: string; kernel: string; arch: string }>;
+  /** Addresses per interface, as getifaddrs reports them. */
+  addresses(): Promise<{ iface: string; family: 'inet' | 'inet6'; ip: string; netmask: string; mac: string }[]>;
+}
+
+/**
+ * node:os rather than systeminformation: si.osInfo() runs shell strings through execSync (`hostname -f`,
+ * `echo $LANG`, `uname -v`), blocking the event loop, and si.networkInterfaces() reads /sys/class/net, which shows
+ * the mount namespace's devices, not the network namespace's. getifaddrs asks the kernel over netlink, so the
+ * addresses belong to the namespace netdiag runs in.
+ */
+export const osSource: HostSource = {
+  identity: async () => ({ hostname: hostname(), kernel: release(), arch: arch() }),
+  addresses: async () =>
+    Object.entries(networkInterfaces()).flatMap(([iface, addrs]) =>
+      (addrs ?? []).map((a) => ({ iface, family: a.family === 'IPv4' ? ('inet' as const) : ('inet6' as const), ip: a.address, netmask: a.netmask, mac: a.mac })),
+    ),
+};
+
+/** A small file (a /proc value); null when it does not exist. */
+export async function readSmallFile(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** A directory's entries; null when it does not exist. */
+export async function listDir(path: string): Promise<string[] | null> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Where a symbolic link points (a process's file descriptor: socket:[inode]); null when it is gone or unreadable. */
+export async function readLink(path: string): Promise<string | null> {
+  try {
+    return await readlink(path);
+  } catch {
+    return null;
+  }
+}
