@@ -54,9 +54,11 @@ const PortBinding = z.looseObject({ HostIp: z.string().default(''), HostPort: z.
 export const ContainerInspect = z.looseObject({
   Id: z.string(),
   Name: z.string(),
-  Config: z.looseObject({ Image: z.string().default(''), Labels: StringMap }).nullish(),
+  Config: z.looseObject({ Image: z.string().default(''), Labels: StringMap, Hostname: z.string().default('') }).nullish(),
   State: z.looseObject({ Status: z.string(), Pid: z.number().default(0) }),
-  HostConfig: z.looseObject({ NetworkMode: z.string().default('default') }),
+  /** The file Docker bind-mounts as the container's /etc/hosts (its --link entries live there). */
+  HostsPath: z.string().default(''),
+  HostConfig: z.looseObject({ NetworkMode: z.string().default('default'), Links: z.array(z.string()).nullish().transform((v) => v ?? []) }),
   NetworkSettings: z.looseObject({
     SandboxKey: nullToEmpty(z.string()),
     Networks: z.record(z.string(), EndpointSettings).nullish().transform((v) => v ?? {}),

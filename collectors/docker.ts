@@ -85,7 +85,20 @@ export function toContainer(c: ContainerInspect): DockerContainer {
     })),
     ports: ports(c.NetworkSettings.Ports),
     labels: c.Config?.Labels ?? {},
+    hostname: c.Config?.Hostname || null,
+    links: c.HostConfig.Links,
+    hostsFile: null,
   };
+}
+
+/** /etc/hosts as the resolver reads it: address, then names; comments and blank lines skipped, bad addresses too. */
+export function parseHostsFile(text: string): { ip: string; names: string[] }[] {
+  return text.split('\n').flatMap((line) => {
+    const words = line.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
+    const [ip, ...names] = words;
+    if (!ip || names.length === 0 || !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/.test(ip)) return [];
+    return [{ ip, names }];
+  });
 }
 
 function apiCall<T>(ctx: CollectContext, what: string, p: Promise<T>): Promise<T> {
@@ -145,11 +158,16 @@ export const dockerCollector: Collector<'docker'> = {
     const networks = validate(NetworksResponse, networksRaw, 'GET /networks').map(toNetwork);
     const errors: { subject: string; message: string; hint: string }[] = [];
     const containers: DockerContainer[] = [];
-    for (const c of inspected) {
+    await Promise.all(inspected.map(async (c) => {
       const r = ContainerInspect.safeParse(c.raw);
-      if (r.success) containers.push(toContainer(r.data));
-      else errors.push({ subject: c.id.slice(0, 12), message: `unexpected inspect response for container ${c.id.slice(0, 12)}: ${r.error.issues[0]?.message}`, hint: 'report this with `docker version`' });
-    }
+      if (r.success) {
+        const dc = toContainer(r.data);
+        // Its /etc/hosts, from the host side: names resolve through it before any DNS (--link writes there).
+        const hosts = r.data.HostsPath ? await ctx.readFile(r.data.HostsPath).catch(() => null) : null;
+        if (hosts !== null) dc.hostsFile = parseHostsFile(hosts);
+        containers.push(dc);
+      } else errors.push({ subject: c.id.slice(0, 12), message: `unexpected inspect response for container ${c.id.slice(0, 12)}: ${r.error.issues[0]?.message}`, hint: 'report this with `docker version`' });
+    }));
     const data: DockerPart = {
       endpoint: ctx.docker.endpoint,
       version: version.Version,

@@ -16,6 +16,9 @@ export function dockerMeaning(d: Decision): string | null {
   if (d.table === 'raw' && d.chain === 'PREROUTING') return 'Docker 28+ drops packets addressed straight to a container from outside its bridge, in raw PREROUTING, before DOCKER-USER is consulted.';
   if (d.chain === 'DOCKER' && /! -i (\S+) -o \1 -j DROP/.test(text)) return 'Docker 28+ drops traffic into a bridge network unless it is for a published port.';
   if (d.chain === 'DOCKER-USER') return 'A rule in DOCKER-USER, the chain Docker leaves to administrators.';
+  if (d.chain === 'DOCKER' && /^-A DOCKER -s \S+ -d \S+ -i (\S+) -o \1 -p \w+ -m \w+ --[ds]port \d+ -j ACCEPT$/.test(text)) {
+    return 'Docker wrote this for --link: with inter-container communication off, a link opens exactly the linked container\'s exposed port, one way.';
+  }
   return null;
 }
 

@@ -119,12 +119,31 @@ export const AddressAnswer = z.object({
 export type AddressAnswer = z.infer<typeof AddressAnswer>;
 
 export const WhyAnswer = z.object({
-  from: z.object({ host: z.string(), name: z.string(), id: z.string(), addresses: z.array(z.object({ ip: z.string(), network: z.string().nullable() })) }),
-  to: z.object({ host: z.string().nullable(), name: z.string(), id: z.string().nullable(), kind: z.enum(['container', 'host', 'address']) }),
+  from: z.object({
+    host: z.string(),
+    name: z.string(),
+    /** The container's ID; null when the source is the host itself. */
+    id: z.string().nullable(),
+    kind: z.enum(['container', 'host']),
+    /** Whose network namespace it sends from: "its own", "the host's", "redis-1's (--network container:redis-1)" … */
+    namespace: z.string(),
+    addresses: z.array(z.object({ ip: z.string(), network: z.string().nullable() })),
+  }),
+  to: z.object({ host: z.string().nullable(), name: z.string(), id: z.string().nullable(), kind: z.enum(['container', 'host', 'address']), namespace: z.string().nullable() }),
   flow: Flow,
   verdict: AddressVerdict,
   addresses: z.array(AddressAnswer),
-  dns: z.object({ resolves: z.boolean(), network: z.string().nullable(), note: z.string() }),
+  /** Whether B's name resolves from A, how, and to which of B's addresses. */
+  dns: z.object({
+    resolves: z.boolean(),
+    /** The name asked about (B's container name). */
+    name: z.string(),
+    via: z.enum(['hosts-file', 'embedded-dns']).nullable(),
+    /** The network whose embedded DNS answers, when that is how. */
+    network: z.string().nullable(),
+    addresses: z.array(z.string()),
+    note: z.string(),
+  }),
 });
 export type WhyAnswer = z.infer<typeof WhyAnswer>;
 

@@ -69,6 +69,11 @@ export const DockerContainer = z.object({
   endpoints: z.array(DockerEndpoint),
   ports: z.array(PublishedPort),
   labels: z.record(z.string(), z.string()),
+  hostname: z.string().nullable().default(null),
+  /** --link as Docker records it: "/target:/this/alias". */
+  links: z.array(z.string()).default([]),
+  /** The container's /etc/hosts (Docker writes --link entries there); null when it was not read. */
+  hostsFile: z.array(z.object({ ip: Ip, names: z.array(z.string()) })).nullable().default(null),
 });
 export type DockerContainer = z.infer<typeof DockerContainer>;
 

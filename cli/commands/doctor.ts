@@ -1,5 +1,5 @@
 // `netdiag doctor`: host-wide findings. Exit 0 clean, 1 findings (warnings or errors), 2 when it cannot look.
-import { doctor } from '../../rules/doctor.js';
+import { doctorAll } from '../../rules/doctor-segment.js';
 import type { Finding } from '../../rules/doctor.js';
 import type { Io } from '../io.js';
 import { styleFor } from '../render/style.js';
@@ -8,7 +8,7 @@ import type { SourceOptions } from '../sources.js';
 
 export async function doctorCommand(opts: SourceOptions & { json?: boolean }, io: Io): Promise<number> {
   const snapshots = await loadSnapshots(opts, io);
-  const findings: Finding[] = snapshots.flatMap(doctor);
+  const findings: Finding[] = doctorAll(snapshots);
   const serious = findings.filter((f) => f.severity !== 'info');
   if (opts.json) {
     io.stdout(`${JSON.stringify({ hosts: snapshots.map((s) => s.name), findings })}\n`);

@@ -11,6 +11,9 @@ export function flowText(f: WhyAnswer['flow']): string {
 export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   const lines: string[] = [];
   lines.push(`${st.bold(`${a.from.name} → ${a.to.name}`)} (${flowText(a.flow)}): ${st.verdict(a.verdict)}`);
+  for (const [who, ns] of [[a.from.name, a.from.namespace], [a.to.name, a.to.namespace]] as const) {
+    if (ns && ns !== 'its own' && ns !== "the host's") lines.push(`  ${who} uses ${ns} network namespace`);
+  }
   for (const x of a.addresses) {
     lines.push('');
     lines.push(`  ${x.ip}${x.network ? ` on ${x.network}` : ''}: ${st.verdict(x.verdict)}${x.deliveredTo && x.verdict === 'reachable' ? ` — delivered to ${x.deliveredTo}` : ''}`);

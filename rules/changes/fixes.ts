@@ -141,6 +141,8 @@ function opened(before: World, after: World, flow: Flow, a: ContainerModel, b: C
 export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
   // The network delivers it and nothing listens: no firewall or network change makes a service appear.
   if (answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) return [];
+  // From the host itself, what blocks is the host's own OUTPUT or a peer's rules: no container-scoped fix applies.
+  if (answer.from.kind !== 'container') return [];
   const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
   const a = resolveContainer(world, answer.from.name);
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;

@@ -1,6 +1,6 @@
 // Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
-import { ipToNumber, parseCidr } from '../iptables/addr.js';
+import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import { netnsOwnerId } from './netns.js';
@@ -48,6 +48,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     ipForward: flag(s.sysctls?.values['net.ipv4.ip_forward']),
     brNetfilter: s.sysctls ? flag(s.sysctls.values['net.bridge.bridge-nf-call-iptables']) : null,
     containers: [],
+    foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
     published: [],
     userlandProxy: usesUserlandProxy(s),
@@ -67,6 +68,11 @@ export function buildHost(s: HostSnapshot): HostModel {
       cm.netns = 'host';
       cm.sandboxKey = null;
       cm.sockets = host.sockets;
+      // It answers at the host's own addresses (not loopback), through the host's stack.
+      for (const [ip, iface] of host.localAddrs) {
+        if (ip >>> 24 === 127) continue;
+        cm.endpoints.push({ container: cm, ip, ipText: numberToIp(ip), prefixLen: 32, network: null, iface, bridge: null, hostVeth: null, observed: true });
+      }
       cm.routing = host.routing;
     } else {
       const sb = sandboxes.get(owner.id);
@@ -128,6 +134,18 @@ function usesUserlandProxy(s: HostSnapshot): boolean {
   const docker = nat?.chains.find((c) => c.name === 'DOCKER');
   if (!docker) return true;
   return docker.rules.some((r) => /^-A DOCKER -i \S+ -j RETURN$/.test(r.text) || /! -i \S+ .*-j DNAT/.test(r.text)) || !docker.rules.some((r) => /-j DNAT/.test(r.text));
+}
+
+/** Ports enslaved to a bridge that no container's veth accounts for. */
+function foreignPorts(s: HostSnapshot): Map<string, string[]> {
+  const containerVeths = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.name).filter((n): n is string => !!n)));
+  const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
+  const out = new Map<string, string[]>();
+  for (const i of s.links?.interfaces ?? []) {
+    if (!i.master || !bridges.has(i.master) || containerVeths.has(i.name)) continue;
+    out.set(i.master, [...(out.get(i.master) ?? []), i.name]);
+  }
+  return out;
 }
 
 /** In the collector's own words, why a container's namespace is not in the snapshot. */

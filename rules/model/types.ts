@@ -66,6 +66,8 @@ export interface HostModel {
   /** br_netfilter's bridge-nf-call-iptables: null when the module is not loaded (bridged frames skip iptables). */
   brNetfilter: boolean | null;
   containers: ContainerModel[];
+  /** Ports of each bridge that are not containers' veths (a NIC enslaved to docker0): they lead off the host. */
+  foreignPorts: Map<string, string[]>;
   /** Endpoints by bridge, for the L2 neighbour question on that bridge. */
   endpointsOnBridge: Map<string, Endpoint[]>;
   /** Published ports served by docker-proxy on this host (the userland proxy listens on the host address). */

@@ -56,7 +56,9 @@ export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, 
 
   const proxied = depth === 0 ? throughProxy(world, r, flow, record) : null;
   const landed = r.landing.kind === 'container' ? r.landing.endpoint.container : null;
-  if (expect && !proxied && !(landed && sameNetns(landed, expect))) {
+  // A host-mode container is the host's own stack: landing on its host is landing in it.
+  const hostMode = expect?.netns === 'host' && r.landing.kind === 'host' && r.landing.host === expect.host;
+  if (expect && !proxied && !hostMode && !(landed && sameNetns(landed, expect))) {
     const where = landed ? `${landed.host.name}/${landed.name}` : `host ${r.landing.kind === 'host' ? r.landing.host.name : '?'}`;
     const reason = `the request to ${numberToIp(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
     return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason }, r.hops, [], where);

@@ -6,6 +6,7 @@ import { runHook } from './hooks.js';
 import { addrPort, Leg } from './leg.js';
 import type { LegResult } from './leg.js';
 import { routeLookup } from './routing.js';
+import { acrossSegment } from './segment.js';
 import { socketHop } from './socket.js';
 import type { RouteDecision } from './routing.js';
 
@@ -66,7 +67,6 @@ export class Walker extends Leg {
 
   /** A frame on a bridge, from a container's veth or from the host itself, looking for `nextHop`. */
   private onBridge(host: HostModel, bridge: string, fromPort: string | 'host', nextHop: number, depth: number): LegResult {
-    const p = this.pkt;
     if (host.localAddrs.has(nextHop)) {
       this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${host.name} (${numberToIp(nextHop)})`, result: 'to-host', brNetfilter: host.brNetfilter }));
       return this.hostIn(host, bridge, depth);
@@ -74,25 +74,56 @@ export class Walker extends Leg {
     const target = host.endpointsOnBridge.get(bridge)?.find((e) => e.ip === nextHop);
     if (!target && !host.snapshot.links) return this.stopped(this.decision('missing-data', host.name, `the links of ${host.name} were not collected: netdiag cannot tell what answers ARP for ${numberToIp(nextHop)} on ${bridge}`));
     if (target && !target.observed) return this.stopped(this.decision('missing-data', host.name, `${target.container.name}'s namespace was not read (${target.container.unread}): netdiag cannot tell whether ${target.ipText} answers on ${bridge}`));
-    if (!target) {
-      this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: numberToIp(nextHop), result: 'no-neighbour', brNetfilter: host.brNetfilter }));
-      return this.stopped(this.decision('neighbour', host.name, `nothing on bridge ${bridge} answers ARP for ${numberToIp(nextHop)}`));
-    }
+    if (!target) return this.offBridge(host, bridge, fromPort, nextHop);
     this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: host.brNetfilter }));
-    // With br_netfilter, a frame bridged between two ports still crosses iptables as `-i br -o br` (how icc=false works).
-    if (fromPort !== 'host' && host.brNetfilter) {
-      this.enter(`host ${host.name} (bridge ${bridge})`);
-      p.physIn = fromPort;
-      p.physOut = target.hostVeth;
-      p.bridged = true;
-      for (const [point, run] of [['prerouting', { in: bridge, out: null, bridged: true }], ['forward', { in: bridge, out: bridge }], ['postrouting', { in: null, out: bridge }]] as const) {
-        const r = runHook(this, host, point, run);
-        if (r.stop) return r.stop;
-      }
-      p.physIn = p.physOut = null;
-      p.bridged = false;
+    if (fromPort !== 'host') {
+      const stop = this.bridged(host, bridge, fromPort, target.hostVeth);
+      if (stop) return stop;
     }
     return this.intoContainer(target);
+  }
+
+  /** With br_netfilter, a frame bridged between two ports still crosses iptables as `-i br -o br` (how icc=false works). */
+  private bridged(host: HostModel, bridge: string, physIn: string, physOut: string | null): LegResult | null {
+    if (!host.brNetfilter) return null;
+    const p = this.pkt;
+    this.enter(`host ${host.name} (bridge ${bridge})`);
+    p.physIn = physIn;
+    p.physOut = physOut;
+    p.bridged = true;
+    for (const [point, run] of [['prerouting', { in: bridge, out: null, bridged: true }], ['forward', { in: bridge, out: bridge }], ['postrouting', { in: null, out: bridge }]] as const) {
+      const r = runHook(this, host, point, run);
+      if (r.stop) return r.stop;
+    }
+    p.physIn = p.physOut = null;
+    p.bridged = false;
+    return null;
+  }
+
+  /** No container on this bridge has `nextHop`: a port off the host may lead to it (another host's bridge), or nothing does. */
+  private offBridge(host: HostModel, bridge: string, fromPort: string, nextHop: number): LegResult {
+    const ports = host.foreignPorts.get(bridge) ?? [];
+    const across = acrossSegment(this.world, host, bridge, nextHop);
+    if (across && ports.length > 0) {
+      const { peer, target } = across;
+      const key = `${peer.host.name}/${peer.bridge}/${numberToIp(nextHop)}`;
+      if (this.visited.has(key)) return this.done('unknown', this.decision('route', host.name, 'the path loops between bridged hosts'), null);
+      this.visited.add(key);
+      this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${ports[0]} → ${peer.host.name}'s ${peer.bridge} (the same segment)`, result: 'bridged', brNetfilter: host.brNetfilter }));
+      const out = fromPort === 'host' ? null : this.bridged(host, bridge, fromPort, ports[0] as string);
+      if (out) return out;
+      this.enter(`host ${peer.host.name}`);
+      this.note(() => ({ type: 'bridge', bridge: peer.bridge, from: peer.port, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: peer.host.brNetfilter }));
+      const inPeer = this.bridged(peer.host, peer.bridge, peer.port, target.hostVeth);
+      if (inPeer) return inPeer;
+      return this.intoContainer(target);
+    }
+    if (ports.length > 0) {
+      this.note(() => ({ type: 'leave', iface: ports.join(', '), nextHop: numberToIp(nextHop) }));
+      return this.stopped(this.decision('exit', host.name, `no container on ${bridge} has ${numberToIp(nextHop)}; the frame leaves through ${ports.join(', ')}, onto a segment outside the hosts in view`));
+    }
+    this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: numberToIp(nextHop), result: 'no-neighbour', brNetfilter: host.brNetfilter }));
+    return this.stopped(this.decision('neighbour', host.name, `nothing on bridge ${bridge} answers ARP for ${numberToIp(nextHop)}`));
   }
 
   private intoContainer(ep: Endpoint): LegResult {

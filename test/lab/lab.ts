@@ -193,13 +193,14 @@ export class LabHost {
   readonly daemons: (() => void)[] = [];
 
   /** Start a container from the lab image; by default it serves HTTP on port 80, so TCP probes have a listener. */
-  async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[] } = {}): Promise<string> {
+  async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[]; extra?: string[] } = {}): Promise<string> {
     const args = ['run', '-d', '--name', name];
     // Docker refuses a hostname for containers sharing another namespace's UTS settings.
     if (!opts.network || !/^(host|container:)/.test(opts.network)) args.push('--hostname', name);
     if (opts.network) args.push('--network', opts.network);
     for (const p of opts.publish ?? []) args.push('-p', p);
     for (const c of opts.capAdd ?? []) args.push('--cap-add', c);
+    args.push(...(opts.extra ?? []));
     args.push('bb:lab', ...(opts.cmd ?? ['httpd', '-f', '-p', '80', '-h', '/var/www']));
     return (await this.docker(args)).trim();
   }
@@ -209,6 +210,12 @@ export class LabHost {
     const args = port === undefined ? ['exec', container, 'ping', '-c1', '-W1', ip] : ['exec', container, 'nc', '-w', '2', ip, String(port)];
     const r = await run('docker', args, { env: this.env, timeoutMs: 15_000, input: '' });
     return r.exitCode === 0;
+  }
+
+  /** Ground truth for names: what `name` resolves to inside a container (libc: /etc/hosts, then DNS), or null. */
+  async lookup(container: string, name: string): Promise<string | null> {
+    const r = await run('docker', ['exec', container, 'ping', '-c1', '-W1', name], { env: this.env, timeoutMs: 20_000, input: '' });
+    return /^PING \S+ \((\d+\.\d+\.\d+\.\d+)\)/m.exec(r.stdout)?.[1] ?? null;
   }
 
   async ip(container: string, network: string): Promise<string> {
@@ -240,7 +247,7 @@ export class Lab {
     const root = join(this.dir, 'rootfs');
     for (const d of ['bin', 'etc', 'tmp', 'var/www']) await mkdir(join(root, d), { recursive: true });
     await copyFile(BUSYBOX, join(root, 'bin/busybox'));
-    for (const a of ['sh', 'ip', 'ping', 'nc', 'httpd', 'sleep', 'hostname', 'cat', 'echo', 'ifconfig', 'route']) await symlink('busybox', join(root, 'bin', a));
+    for (const a of ['sh', 'ip', 'ping', 'nc', 'httpd', 'sleep', 'hostname', 'cat', 'echo', 'ifconfig', 'route', 'nslookup', 'netstat']) await symlink('busybox', join(root, 'bin', a));
     await writeFile(join(root, 'var/www/index.html'), 'netdiag lab\n');
     await must('tar', ['-C', root, '-cf', join(this.dir, 'rootfs.tar'), '.']);
   }

@@ -1,0 +1,43 @@
+// Bridge ports that are not containers' veths (eth1 enslaved to docker0) lead off the host, onto a segment where
+// another host in view may have bridged a port of its own — the operators' bridged two-host recipe. Bridges whose
+// addresses share a subnet, each with such a port, are taken to be one segment.
+import { cidrsOverlap, ipToNumber, maskOf } from '../iptables/addr.js';
+import type { Cidr } from '../iptables/ast.js';
+import type { Endpoint, HostModel, World } from '../model/types.js';
+
+function bridgeNets(host: HostModel, bridge: string): Cidr[] {
+  return (host.interfaces.get(bridge)?.addresses ?? [])
+    .filter((a) => a.family === 'inet')
+    .map((a) => ({ addr: ((ipToNumber(a.local) as number) & maskOf(a.prefixLen)) >>> 0, bits: a.prefixLen }));
+}
+
+export interface SegmentPeer {
+  host: HostModel;
+  bridge: string;
+  /** The peer's port onto the segment. */
+  port: string;
+}
+
+/** Other hosts' bridges on the segment behind `bridge`'s foreign ports. */
+export function segmentPeers(world: World, host: HostModel, bridge: string): SegmentPeer[] {
+  if (!(host.foreignPorts.get(bridge)?.length)) return [];
+  const nets = bridgeNets(host, bridge);
+  const out: SegmentPeer[] = [];
+  for (const other of world.hosts) {
+    if (other === host) continue;
+    for (const [b, ports] of other.foreignPorts) {
+      if (ports.length === 0 || !bridgeNets(other, b).some((n) => nets.some((m) => cidrsOverlap(n, m)))) continue;
+      out.push({ host: other, bridge: b, port: ports[0] as string });
+    }
+  }
+  return out;
+}
+
+/** A container endpoint with `ip` on a bridge across the segment, with the peer it sits behind. */
+export function acrossSegment(world: World, host: HostModel, bridge: string, ip: number): { peer: SegmentPeer; target: Endpoint } | null {
+  for (const peer of segmentPeers(world, host, bridge)) {
+    const target = peer.host.endpointsOnBridge.get(peer.bridge)?.find((e) => e.ip === ip);
+    if (target) return { peer, target };
+  }
+  return null;
+}
