@@ -41,3 +41,9 @@ export function acrossSegment(world: World, host: HostModel, bridge: string, ip:
   }
   return null;
 }
+
+/** Addresses both bridges own: the recipe's pitfall, one gateway address answered by two hosts. */
+export function sharedAddresses(a: HostModel, aBridge: string, b: HostModel, bBridge: string): string[] {
+  const theirs = new Set((b.interfaces.get(bBridge)?.addresses ?? []).filter((x) => x.family === 'inet').map((x) => x.local));
+  return (a.interfaces.get(aBridge)?.addresses ?? []).filter((x) => x.family === 'inet' && theirs.has(x.local)).map((x) => x.local);
+}

@@ -6,7 +6,7 @@ import { runHook } from './hooks.js';
 import { addrPort, Leg } from './leg.js';
 import type { LegResult } from './leg.js';
 import { routeLookup } from './routing.js';
-import { acrossSegment } from './segment.js';
+import { acrossSegment, sharedAddresses } from './segment.js';
 import { socketHop } from './socket.js';
 import type { RouteDecision } from './routing.js';
 
@@ -110,6 +110,8 @@ export class Walker extends Leg {
       if (this.visited.has(key)) return this.done('unknown', this.decision('route', host.name, 'the path loops between bridged hosts'), null);
       this.visited.add(key);
       this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${ports[0]} → ${peer.host.name}'s ${peer.bridge} (the same segment)`, result: 'bridged', brNetfilter: host.brNetfilter }));
+      const twice = sharedAddresses(host, bridge, peer.host, peer.bridge);
+      if (twice.length > 0) this.note(() => ({ type: 'note', text: `both ${host.name}'s ${bridge} and ${peer.host.name}'s ${peer.bridge} own ${twice.join(', ')}: on this segment the containers' gateway answers from either host (see netdiag doctor)` }));
       const out = fromPort === 'host' ? null : this.bridged(host, bridge, fromPort, ports[0] as string);
       if (out) return out;
       this.enter(`host ${peer.host.name}`);

@@ -4,7 +4,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
-import { seedScenario } from './scenarios.js';
+import { bridgedScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -69,6 +69,24 @@ test('capture moby topology', { timeout: 300_000 }, async () => {
     const dir = join(OUT, 'moby-topology');
     await mkdir(dir, { recursive: true });
     for (const h of [h1, h2]) {
+      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+    }
+  } finally {
+    await lab.teardown();
+  }
+});
+
+// The scenarios of "what users mean by reach": services and namespaces, --link with icc=false, the bridged recipe.
+test('capture services, link and bridged scenarios', { timeout: 300_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const dir = join(OUT, 'reach');
+    await mkdir(dir, { recursive: true });
+    const [svc, link, [b1, b2]] = await Promise.all([servicesScenario(lab), linkScenario(lab), bridgedScenario(lab)]);
+    for (const h of [svc, link, b1, b2]) {
       const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
       if (r.exitCode !== 0) throw new Error(r.stderr);
     }

@@ -13,3 +13,52 @@ export async function seedScenario(lab: Lab, name = 'h1', opts: { bip?: string; 
   await h.run('redis-2', { network: 'net-redis', publish: ['8080:80'] });
   return h;
 }
+
+const SLEEP = ['sleep', '3600'];
+
+/**
+ * Services and namespaces on one host (LAN 10.77.0.11/24): on net-svc, web (:80, published 8080), loop (:80 on
+ * 127.0.0.1 only), alt (:8080 only), client (alias svc-client); c0 on the default bridge; side (--network
+ * container:web), none1 (--network none), hostc (--network host).
+ */
+export async function servicesScenario(lab: Lab, name = 'h1'): Promise<LabHost> {
+  const h = await lab.host(name, { lan: '10.77.0.11/24' });
+  await h.docker(['network', 'create', 'net-svc']);
+  await h.run('web', { network: 'net-svc', publish: ['8080:80'] });
+  await Promise.all([
+    h.run('loop', { network: 'net-svc', cmd: ['httpd', '-f', '-p', '127.0.0.1:80', '-h', '/var/www'] }),
+    h.run('alt', { network: 'net-svc', cmd: ['httpd', '-f', '-p', '8080', '-h', '/var/www'] }),
+    h.run('client', { network: 'net-svc', extra: ['--network-alias', 'svc-client'] }),
+    h.run('c0'),
+    h.run('side', { network: 'container:web', cmd: SLEEP }),
+    h.run('none1', { network: 'none', cmd: SLEEP }),
+    h.run('hostc', { network: 'host', cmd: SLEEP }),
+  ]);
+  return h;
+}
+
+/** --link on the default bridge of a daemon with --icc=false: client2 links web2 (exposes 80) as webalias; other2 does not. */
+export async function linkScenario(lab: Lab, name = 'h2'): Promise<LabHost> {
+  const h = await lab.host(name, { extraDaemonArgs: ['--icc=false'] });
+  await h.run('web2', { extra: ['--expose', '80'] });
+  await Promise.all([h.run('client2', { extra: ['--link', 'web2:webalias'] }), h.run('other2')]);
+  return h;
+}
+
+/**
+ * The operators' bridged two-host recipe: a cable (a veth pair) enslaved to docker0 on both hosts, both bridges
+ * 172.17.0.1/16, each IPAM on its own part (fixed-cidr); r1 and r2 on b1, s1 on b2.
+ */
+export async function bridgedScenario(lab: Lab): Promise<[LabHost, LabHost]> {
+  const [h1, h2] = await Promise.all([
+    lab.host('b1', { bip: '172.17.0.1/16', extraDaemonArgs: ['--fixed-cidr', '172.17.0.0/24'] }),
+    lab.host('b2', { bip: '172.17.0.1/16', extraDaemonArgs: ['--fixed-cidr', '172.17.1.0/24'] }),
+  ]);
+  await h1.mustExec('ip', ['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', h2.netns]);
+  for (const h of [h1, h2]) {
+    await h.mustExec('ip', ['link', 'set', 'eth1', 'master', 'docker0']);
+    await h.mustExec('ip', ['link', 'set', 'eth1', 'up']);
+  }
+  await Promise.all([h1.run('r1'), h1.run('r2'), h2.run('s1')]);
+  return [h1, h2];
+}
