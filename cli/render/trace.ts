@@ -28,7 +28,7 @@ function stepLine(s: Step): string {
     case 'socket':
       if (s.result === 'listening') return `${s.port}/${s.proto}: ${s.socket} listens${s.process ? ` (${s.process})` : ''}`;
       if (s.result === 'not-collected') return `${s.port}/${s.proto}: what listens here was not collected`;
-      return `${s.port}/${s.proto}: nothing listens here${s.proto === 'tcp' ? ' (connection refused)' : ' (ICMP port unreachable)'}${s.listening.length ? `; listening: ${s.listening.join(', ')}` : ''}`;
+      return `${s.port}/${s.proto}: nothing takes it${s.proto === 'tcp' ? ' (connection refused)' : ' (ICMP port unreachable)'}${s.listening.length ? `; listening: ${s.listening.join(', ')}` : ''}`;
     case 'note':
       return s.text;
   }

@@ -37,7 +37,7 @@ export function socketHop(leg: Leg, where: { host: string; name: string; sockets
     return null;
   }
   // Loopback sockets (Docker's embedded DNS on 127.0.0.11 in every user-network container) serve no one outside.
-  const listening = [...new Set(sameProto.filter((s) => !LOOPBACK.test(s.address)).map((s) => `${label(s)}/${proto}`))].sort();
+  const listening = [...new Set(sameProto.filter((s) => s.port === port || !LOOPBACK.test(s.address)).map((s) => `${label(s)}/${proto}`))].sort();
   leg.note(() => ({ type: 'socket', proto, port, result: 'refused', socket: null, process: null, listening }));
   const onPort = sameProto.filter((s) => s.port === port);
   const refused = proto === 'tcp' ? 'the connection is refused' : 'the datagram gets ICMP port unreachable';
