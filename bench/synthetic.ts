@@ -79,6 +79,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
         { name: 'nat', chains: [chain('PREROUTING', 'ACCEPT', ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER']), chain('INPUT', 'ACCEPT', []), chain('OUTPUT', 'ACCEPT', ['-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER']), chain('POSTROUTING', 'ACCEPT', postrouting), chain('DOCKER', null, natDocker)] },
       ],
     },
+    nftables: null,
     sysctls: { values: { 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' } },
     // As in the lab's seed: every container serves HTTP on port 80 (busybox httpd, bound to every address).
     sockets: { host: [], sandboxes: containers.map((c) => ({ containerId: c.id, sockets: [{ proto: 'tcp' as const, family: 'inet' as const, address: '0.0.0.0', port: 80, iface: null, process: { name: 'httpd', pid: c.pid ?? 1 } }] })) },

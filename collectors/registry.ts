@@ -3,8 +3,9 @@ import { dockerCollector } from './docker.js';
 import { firewallCollector } from './firewall.js';
 import { hostCollector } from './host.js';
 import { linksCollector } from './links.js';
+import { nftablesCollector } from './nftables.js';
 import { routesCollector } from './routes.js';
 import { socketsCollector } from './sockets.js';
 import { sysctlsCollector } from './sysctls.js';
 
-export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, sysctlsCollector, socketsCollector, hostCollector] as const;
+export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, nftablesCollector, sysctlsCollector, socketsCollector, hostCollector] as const;

@@ -114,6 +114,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     links: parts.links ?? null,
     routes: parts.routes ?? null,
     firewall: parts.firewall ?? null,
+    nftables: parts.nftables ?? null,
     sysctls: parts.sysctls ?? null,
     sockets: parts.sockets ?? null,
     host: parts.host ?? null,

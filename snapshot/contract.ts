@@ -10,6 +10,9 @@ export const RuleRef = z.object({
   text: z.string(),
   packets: z.number().int(),
   bytes: z.number().int(),
+  /** A native nftables rule: its family and handle (iptables rules are named by table, chain and position). */
+  family: z.string().optional(),
+  handle: z.number().int().optional(),
 });
 export type RuleRef = z.infer<typeof RuleRef>;
 
@@ -89,6 +92,10 @@ export const Decision = z.object({
   text: z.string().optional(),
   packets: z.number().int().optional(),
   bytes: z.number().int().optional(),
+  family: z.string().optional(),
+  handle: z.number().int().optional(),
+  /** What it means, as a short code shared by Docker's iptables and nftables layouts (isolation, icc, internal …). */
+  code: z.string().optional(),
   /** One sentence, for people. */
   reason: z.string(),
 });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const SNAPSHOT_SCHEMA = 'netdiag/snapshot@1' as const;
 
-export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'sysctls', 'sockets', 'host'] as const;
+export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'nftables', 'sysctls', 'sockets', 'host'] as const;
 export const CollectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof CollectorName>;
 
@@ -249,6 +249,65 @@ export const FirewallPart = z.object({
 });
 export type FirewallPart = z.infer<typeof FirewallPart>;
 
+// ---------- nftables ----------
+
+export const NftFamily = z.enum(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
+
+export const NftTable = z.object({
+  family: NftFamily,
+  name: z.string(),
+  handle: z.number().int(),
+  /** iptables: managed by iptables-nft, read from iptables-save (nft's JSON drops its match arguments); nft: native. */
+  source: z.enum(['nft', 'iptables']),
+});
+export type NftTable = z.infer<typeof NftTable>;
+
+export const NftChain = z.object({
+  family: NftFamily,
+  table: z.string(),
+  name: z.string(),
+  handle: z.number().int(),
+  /** Base chains only: type, hook, numeric priority, policy. */
+  type: z.string().nullable(),
+  hook: z.string().nullable(),
+  prio: z.number().int().nullable(),
+  policy: z.enum(['accept', 'drop']).nullable(),
+});
+export type NftChain = z.infer<typeof NftChain>;
+
+export const NftRule = z.object({
+  family: NftFamily,
+  table: z.string(),
+  chain: z.string(),
+  handle: z.number().int(),
+  comment: z.string().nullable(),
+  /** The statements as libnftables-json prints them (schema version 1); the evaluator reads what it knows. */
+  expr: z.array(z.record(z.string(), z.unknown())),
+});
+export type NftRule = z.infer<typeof NftRule>;
+
+export const NftSet = z.object({
+  family: NftFamily,
+  table: z.string(),
+  name: z.string(),
+  kind: z.enum(['set', 'map']),
+  type: z.union([z.string(), z.array(z.string())]),
+  /** A map's data type (verdict, ipv4_addr …). */
+  map: z.string().nullable(),
+  flags: z.array(z.string()),
+  elem: z.array(z.unknown()),
+});
+export type NftSet = z.infer<typeof NftSet>;
+
+export const NftablesPart = z.object({
+  version: z.string().nullable(),
+  tables: z.array(NftTable),
+  chains: z.array(NftChain),
+  rules: z.array(NftRule),
+  sets: z.array(NftSet),
+});
+export type NftablesPart = z.infer<typeof NftablesPart>;
+
 // ---------- sysctls ----------
 
 /** Values as read from /proc/sys (trimmed); null means the key does not exist (e.g. br_netfilter not loaded). */
@@ -306,6 +365,8 @@ export const HostSnapshot = z.object({
   links: LinksPart.nullable(),
   routes: RoutesPart.nullable(),
   firewall: FirewallPart.nullable(),
+  /** Absent in snapshots from before the nftables collector, or where nft is not installed. */
+  nftables: NftablesPart.nullable().default(null),
   sysctls: SysctlsPart.nullable(),
   /** Absent in snapshots from before the sockets collector: then nothing is known about who listens. */
   sockets: SocketsPart.nullable().default(null),
@@ -318,6 +379,7 @@ export type SnapshotParts = {
   links: LinksPart;
   routes: RoutesPart;
   firewall: FirewallPart;
+  nftables: NftablesPart;
   sysctls: SysctlsPart;
   sockets: SocketsPart;
   host: HostPart;

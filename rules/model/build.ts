@@ -3,6 +3,7 @@ import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapsh
 import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
+import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
 
@@ -44,6 +45,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     broadcastAddrs,
     routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules) : null,
     ruleset: s.firewall ? buildRuleset(s.name, s.firewall) : null,
+    nft: s.nftables ? buildNftRuleset(s.name, s.nftables) : null,
     jumpLimit: jumpLimit(s.firewall?.backend ?? null),
     ipForward: flag(s.sysctls?.values['net.ipv4.ip_forward']),
     brNetfilter: s.sysctls ? flag(s.sysctls.values['net.bridge.bridge-nf-call-iptables']) : null,

@@ -1,6 +1,7 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
+import type { NftRuleset } from '../nftables/model.js';
 
 export interface RouteEntry {
   route: Route;
@@ -60,6 +61,8 @@ export interface HostModel {
   broadcastAddrs: Set<number>;
   routing: Routing | null;
   ruleset: Ruleset | null;
+  /** Native nftables tables (Docker 29's docker-bridges, firewalld's, an operator's); null when not collected. */
+  nft: NftRuleset | null;
   /** How deep iptables jumps may nest on this host's backend (deeper is a rule set the kernel would not load). */
   jumpLimit: number;
   ipForward: boolean | null;

@@ -12,6 +12,9 @@ export interface RuleRef {
   text: string;
   packets: number;
   bytes: number;
+  /** nftables rules: the family and the handle that name them (`inet filter forward handle 7`). */
+  family?: string;
+  handle?: number;
 }
 
 export interface Rule {

@@ -1,7 +1,10 @@
 // The netfilter hooks a packet meets at each point of its path — for each, the ordered (table, chain) list the kernel
 // runs by priority — and the one loop that runs them. Other tables' base chains on a hook join these lists by priority.
 import type { HostModel } from '../model/types.js';
-import type { TableName } from '../netfilter/ruleset.js';
+import type { RuleRef, TableName } from '../netfilter/ruleset.js';
+import { walkNftChain } from '../nftables/eval.js';
+import { tableOf } from '../nftables/model.js';
+import type { NftChainModel, NftRuleset } from '../nftables/model.js';
 import { walkHook } from '../netfilter/walk-chain.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
 import type { Decision } from '../../snapshot/contract.js';
@@ -14,6 +17,8 @@ export type HookPoint = 'prerouting' | 'input' | 'forward' | 'output' | 'output-
 export type HookEntry =
   /** A base chain; nat chains see only a connection's first packet (conntrack replays their decision after). */
   | { kind: 'chain'; table: TableName; chain: string; priority: number; firstPacketOnly: boolean }
+  /** A native nftables base chain on the same hook, at its own priority. */
+  | { kind: 'nft'; chain: NftChainModel; priority: number; firstPacketOnly: boolean }
   /** Conntrack undoing a translation on a reply: the destination before routing, the source after. */
   | { kind: 'undo-nat'; undo: 'snat' | 'dnat'; priority: number };
 
@@ -31,6 +36,37 @@ export const HOOKS: Readonly<Record<HookPoint, readonly HookEntry[]>> = {
   postrouting: [chain('mangle', 'POSTROUTING', -150), chain('nat', 'POSTROUTING', 100), { kind: 'undo-nat', undo: 'dnat', priority: 100 }],
 };
 
+/** Where a native base chain runs: its hook, and for output, before or after the reroute that follows NAT. */
+function pointOf(c: NftChainModel): HookPoint | null {
+  switch (c.hook) {
+    case 'prerouting':
+    case 'input':
+    case 'forward':
+    case 'postrouting':
+      return c.hook;
+    case 'output':
+      return (c.prio ?? 0) < 0 ? 'output' : 'output-filter';
+    default:
+      return null;
+  }
+}
+
+const plans = new WeakMap<HostModel, Record<HookPoint, HookEntry[]>>();
+
+/** The host's entries at each point: iptables' tables and its native base chains, by priority (a stable sort). */
+export function hookPlan(host: HostModel): Record<HookPoint, HookEntry[]> {
+  let plan = plans.get(host);
+  if (plan) return plan;
+  plan = Object.fromEntries(Object.entries(HOOKS).map(([k, v]) => [k, [...v]])) as Record<HookPoint, HookEntry[]>;
+  for (const c of host.nft?.baseChains ?? []) {
+    const point = pointOf(c);
+    if (point) plan[point].push({ kind: 'nft', chain: c, priority: c.prio ?? 0, firstPacketOnly: c.type === 'nat' });
+  }
+  for (const list of Object.values(plan)) list.sort((a, b) => a.priority - b.priority);
+  plans.set(host, plan);
+  return plan;
+}
+
 export interface HookRun {
   in: string | null;
   out: string | null;
@@ -46,14 +82,24 @@ export type HookResult = { stop: LegResult } | { stop: null; translated: boolean
 export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRun): HookResult {
   if (!host.ruleset) return { stop: leg.stopped(leg.decision('missing-data', host.name, `the firewall of ${host.name} was not collected (see the snapshot's errors)`)) };
   let translated = false;
-  for (const e of HOOKS[point]) {
+  const entries = hookPlan(host)[point];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as HookEntry;
     if (e.kind === 'undo-nat') {
       undoNat(leg, host, e.undo);
       continue;
     }
     if (e.firstPacketOnly && leg.pkt.ctstate !== 'NEW') continue;
-    const r = runChain(leg, host, e.table, e.chain, run.in, run.out);
+    const before = { mark: leg.pkt.mark, src: leg.pkt.src, dst: leg.pkt.dst };
+    const r = e.kind === 'nft' ? runNftChain(leg, host, e.chain, run.in, run.out) : runChain(leg, host, e.table, e.chain, run.in, run.out);
     if (r.stop) return { stop: leg.stopped(r.stop) };
+    const changed = r.outcome.nat !== null || leg.pkt.mark !== before.mark;
+    const peer = changed ? entries.find((x, j) => j !== i && x.kind !== 'undo-nat' && x.priority === e.priority && !(x.firstPacketOnly && leg.pkt.ctstate !== 'NEW')) : undefined;
+    if (peer) {
+      // Base chains of equal priority run in an order the kernel does not define; one that changes the packet makes it matter.
+      const name = (x: HookEntry) => (x.kind === 'nft' ? `${x.chain.family} ${x.chain.table} ${x.chain.name}` : x.kind === 'chain' ? `${x.table} ${x.chain}` : '');
+      return { stop: leg.stopped(leg.decision('unknown-rule', host.name, `${name(e)} and ${name(peer)} both run at priority ${e.priority} on this hook, in an order the kernel does not define, and ${name(e)} changes the packet`)) };
+    }
     const nat = r.outcome.nat;
     if (!nat) continue;
     if (run.bridged && (nat.kind === 'DNAT' || nat.kind === 'REDIRECT')) {
@@ -68,30 +114,62 @@ export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRu
 
 const matchHosts = new WeakMap<HostModel, ReturnType<typeof hostMatch>>();
 
-/** One base chain: walk it, record the step, and say whether it stopped the packet. */
-function runChain(leg: Leg, host: HostModel, table: TableName, chain: string, inIface: string | null, outIface: string | null): { stop: Decision | null; outcome: HookOutcome } {
-  const p = leg.pkt;
-  p.inIface = inIface;
-  p.outIface = outIface;
+function matchHost(host: HostModel): ReturnType<typeof hostMatch> {
   let m = matchHosts.get(host);
   if (!m) matchHosts.set(host, (m = hostMatch(host)));
-  const outcome = walkHook(host.ruleset?.get(table), chain, p, m, host.jumpLimit);
-  const interesting = outcome.path.length > 0 || outcome.verdict !== 'ACCEPT' || (outcome.policyOf !== null && table === 'filter');
-  if (interesting) {
-    leg.note(() => ({ type: 'chain', table, chain, in: inIface, out: outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: outcome.decidedBy ? null : outcome.policyOf ? (host.ruleset?.get(table)?.get(chain)?.policy ?? null) : null, path: outcome.path }));
-  }
+  return m;
+}
+
+/** One iptables base chain: walk it, record the step, and say whether it stopped the packet. */
+function runChain(leg: Leg, host: HostModel, table: TableName, chain: string, inIface: string | null, outIface: string | null): { stop: Decision | null; outcome: HookOutcome } {
+  leg.pkt.inIface = inIface;
+  leg.pkt.outIface = outIface;
+  const outcome = walkHook(host.ruleset?.get(table), chain, leg.pkt, matchHost(host), host.jumpLimit);
+  const policy = outcome.decidedBy ? null : outcome.policyOf ? (host.ruleset?.get(table)?.get(chain)?.policy ?? null) : null;
+  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes });
+  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${table} ${r.chain} rule ${r.index}` : `${table} ${chain}`), cite });
+}
+
+/** One native nftables base chain, cited as `family table chain handle N`. */
+function runNftChain(leg: Leg, host: HostModel, c: NftChainModel, inIface: string | null, outIface: string | null): { stop: Decision | null; outcome: HookOutcome } {
+  leg.pkt.inIface = inIface;
+  leg.pkt.outIface = outIface;
+  const outcome = walkNftChain(tableOf(host.nft as NftRuleset, c), c, leg.pkt, matchHost(host));
+  const table = `${c.family} ${c.table}`;
+  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle });
+  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite });
+}
+
+interface Judged {
+  table: string;
+  chain: string;
+  inIface: string | null;
+  outIface: string | null;
+  outcome: HookOutcome;
+  policy: string | null;
+  /** A filtering chain: its accept is what let a reachable packet through. */
+  filter: boolean;
+  name: (r: RuleRef | null) => string;
+  cite: (r: RuleRef) => Partial<Decision>;
+}
+
+/** What a base chain's outcome means for the packet: the step, and the decision when it stops there. */
+function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; outcome: HookOutcome } {
+  const { outcome, table, chain } = j;
+  const interesting = outcome.path.length > 0 || outcome.verdict !== 'ACCEPT' || (outcome.policyOf !== null && j.filter);
+  if (interesting) leg.note(() => ({ type: 'chain', table, chain, in: j.inIface, out: j.outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: j.policy, path: outcome.path }));
   const r = outcome.decidedBy;
-  const cite = r ? { table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes } : { table, chain };
+  const cite = r ? j.cite(r) : { table, chain };
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
-    return { stop: leg.decision('unknown-rule', host.name, r ? `netdiag cannot evaluate ${table} ${r.chain} rule ${r.index}: ${r.text}${why}` : `netdiag cannot evaluate ${table} ${chain}${why}`, cite), outcome };
+    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, cite), outcome };
   }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
-    if (r) return { stop: leg.decision('rule', host.name, `${table} ${r.chain} rule ${r.index} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, cite), outcome };
+    if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, cite), outcome };
     return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, cite), outcome };
   }
-  if (table === 'filter' && leg.record) {
-    leg.acceptedBy = r ? leg.decision('rule', host.name, `${table} ${r.chain} rule ${r.index} accepts it: ${r.text}`, cite) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, cite);
+  if (j.filter && leg.record) {
+    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, cite) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, cite);
   }
   return { stop: null, outcome };
 }

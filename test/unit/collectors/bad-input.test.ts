@@ -94,7 +94,7 @@ describe('bad input during collection', () => {
     const s = await replay(withCommand(seed, (k) => k === key, { stdout: 'Segmentation fault?\n{{{', stderr: '', exitCode: 0 }));
     expect(s.collectors[collector].status).toBe('failed');
     expect(s.errors.find((e) => e.collector === collector)!.message).toMatch(message);
-    expect(Object.values(s.collectors).filter((c) => c.status === 'ok')).toHaveLength(6);
+    expect(Object.values(s.collectors).filter((c) => c.status === 'ok')).toHaveLength(7);
   });
 
   it('garbage from the Docker API: docker failed, saying which call', async () => {
