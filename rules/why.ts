@@ -2,16 +2,29 @@
 import { numberToIp } from './iptables/addr.js';
 import type { ContainerModel, Endpoint, World } from './model/types.js';
 import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from './resolve.js';
-import type { AddressAnswer, Flow, WhyAnswer } from '../snapshot/contract.js';
+import type { AddressAnswer, Decision, Flow, WhyAnswer } from '../snapshot/contract.js';
+import { reasonCode } from './explain.js';
 import { nameResolution } from './names.js';
 import { combine, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from './walk/flow.js';
-import type { Origin } from './walk/flow.js';
+import type { FlowResult, Origin } from './walk/flow.js';
 
 export type { AddressAnswer, WhyAnswer };
 
 function networkName(e: Endpoint): string | null {
   return e.network?.name ?? null;
+}
+
+/** The decision with its short code, told apart by where the deciding packet came from (another Docker bridge or not). */
+function withCode(world: World, r: FlowResult): Decision | null {
+  const d = r.decidedBy;
+  if (!d) return null;
+  const steps = [...r.request, ...r.reply].flatMap((h) => h.steps);
+  const deciding = [...steps].reverse().find((s) => s.type === 'chain' && s.decidedBy !== null && s.decidedBy.chain === d.chain && s.decidedBy.index === d.index);
+  const inIface = deciding?.type === 'chain' ? deciding.in : null;
+  const bridges = new Set(world.hosts.flatMap((h) => (h.snapshot.docker?.networks ?? []).map((n) => n.bridge)));
+  const outIface = deciding?.type === 'chain' ? deciding.out : null;
+  return { ...d, code: reasonCode(d, { inIface, inDockerBridge: inIface !== null && bridges.has(inIface) && inIface !== outIface }) };
 }
 
 /** The name the user asked by, when it is one of B's (its name or an alias); else B's container name. */
@@ -31,7 +44,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow):
       : [{ ip: target.ip, network: null }];
   const addresses: AddressAnswer[] = dests.map((d) => {
     const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
-    return { ip: numberToIp(d.ip), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
+    return { ip: numberToIp(d.ip), source: r.source, network: d.network, verdict: r.outcome, decidedBy: withCode(world, r), deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
   const to: WhyAnswer['to'] =
     target.kind === 'container'

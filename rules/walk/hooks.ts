@@ -67,6 +67,13 @@ export function hookPlan(host: HostModel): Record<HookPoint, HookEntry[]> {
   return plan;
 }
 
+/** A base chain with no rules (an emptied iptables table): whatever order it runs in, it sees and changes nothing. */
+function inert(host: HostModel, e: HookEntry): boolean {
+  if (e.kind === 'nft') return e.chain.rules.length === 0;
+  if (e.kind === 'chain') return (host.ruleset?.get(e.table)?.get(e.chain)?.rules.length ?? 0) === 0;
+  return true;
+}
+
 export interface HookRun {
   in: string | null;
   out: string | null;
@@ -94,7 +101,7 @@ export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRu
     const r = e.kind === 'nft' ? runNftChain(leg, host, e.chain, run.in, run.out) : runChain(leg, host, e.table, e.chain, run.in, run.out);
     if (r.stop) return { stop: leg.stopped(r.stop) };
     const changed = r.outcome.nat !== null || leg.pkt.mark !== before.mark;
-    const peer = changed ? entries.find((x, j) => j !== i && x.kind !== 'undo-nat' && x.priority === e.priority && !(x.firstPacketOnly && leg.pkt.ctstate !== 'NEW')) : undefined;
+    const peer = changed ? entries.find((x, j) => j !== i && x.kind !== 'undo-nat' && x.priority === e.priority && !(x.firstPacketOnly && leg.pkt.ctstate !== 'NEW') && !inert(host, x)) : undefined;
     if (peer) {
       // Base chains of equal priority run in an order the kernel does not define; one that changes the packet makes it matter.
       const name = (x: HookEntry) => (x.kind === 'nft' ? `${x.chain.family} ${x.chain.table} ${x.chain.name}` : x.kind === 'chain' ? `${x.table} ${x.chain}` : '');
