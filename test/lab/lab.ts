@@ -152,6 +152,11 @@ export class LabHost {
     return must('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args]);
   }
 
+  /** A command in this host's namespace that reads `input` on stdin (nft -f -, iptables-restore). */
+  feed(file: string, args: string[], input: string): Promise<string> {
+    return must('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { input });
+  }
+
   /** The built netdiag CLI, run inside this host's namespace against this host's daemon. */
   netdiag(args: string[], timeoutMs = 60_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
     return run('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, NETDIAG_BIN, ...args], { timeoutMs, env: { ...this.env, ...extraEnv } });
