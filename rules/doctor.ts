@@ -3,6 +3,7 @@ import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 import { parseRule } from './iptables/parse.js';
+import { firewallFindings } from './doctor-rules.js';
 
 export interface Finding {
   code: string;
@@ -118,6 +119,7 @@ export function doctor(s: HostSnapshot): Finding[] {
     }
   }
 
+  out.push(...firewallFindings(s));
   for (const e of s.errors) out.push({ code: 'collection-error', severity: 'info', host, title: `${e.collector} could not be read fully, so some checks are incomplete`, evidence: [e.message], fix: e.hint });
   return out;
 }
