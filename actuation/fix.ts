@@ -51,9 +51,12 @@ export interface FixChoice {
  */
 export function chooseFix(q: FixQuestion, choice: FixChoice): Fix {
   const { fixes } = listFixes(q);
-  const fix = choice.id ? fixes.find((f) => f.id === choice.id) : fixes.find((f) => f.steps.length > 0 && !f.discouraged);
+  // By default the top fix netdiag can apply by itself: not one shown only, nor one that needs dockerd restarted.
+  const fix = choice.id ? fixes.find((f) => f.id === choice.id) : fixes.find((f) => f.steps.length > 0 && !f.discouraged && !f.steps.some((s) => s.kind === 'docker-daemon-config'));
   if (!fix) throw new FixRefused(choice.id ? `no fix ${choice.id} for ${q.from} → ${q.to}` : `no fix netdiag can apply for ${q.from} → ${q.to}`, choice.id ? `the fixes are: ${fixes.map((f) => f.id).join(', ')}` : undefined);
   if (fix.steps.length === 0 || fix.discouraged) throw new FixRefused(`${fix.id} (${fix.title}) is shown as an alternative only; netdiag does not apply it`);
+  const daemon = fix.steps.filter((s) => s.kind === 'docker-daemon-config');
+  if (daemon.length > 0) throw new FixRefused(`${fix.id} (${fix.title}) needs Docker's daemon configuration changed and dockerd restarted first: ${daemon.map((s) => fix.commands[fix.steps.indexOf(s)]).join('; ')}`, 'make that change yourself (it restarts every container); netdiag never restarts Docker');
   if (fix.predicted.forward !== 'reachable') throw new FixRefused(`${fix.id} would not make ${q.from} reach ${q.to}, as the model predicts it`, 'pick another fix');
   if (fix.alsoOpens.length > 0 && !choice.acceptWider) throw new FixRefused(`${fix.id} (${fix.title}) also opens ${fix.alsoOpens.join(', ')}`, 'accept that explicitly (--yes, or "acceptWider": true), or pick a narrower fix');
   return fix;

@@ -17,7 +17,7 @@ export class StepError extends Error {
  * The step that undoes `step`. A sysctl's inverse needs the value it had (`before`); without it (a step begun but
  * never recorded done) there is nothing safe to restore, and the inverse is null.
  */
-export function inverseOf(step: PlanStep, before: string | null = null): PlanStep | null {
+export function inverseOf(step: PlanStep, before: string | null = null, handle: number | null = null): PlanStep | null {
   switch (step.kind) {
     case 'iptables-insert':
       return { kind: 'iptables-delete', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position ?? 1 };
@@ -33,6 +33,13 @@ export function inverseOf(step: PlanStep, before: string | null = null): PlanSte
       return { ...step, kind: 'ip-route-del' };
     case 'ip-route-del':
       return { ...step, kind: 'ip-route-add' };
+    case 'nft-insert':
+      // The handle the kernel gave the rule; after a crash before it was journaled, the rule with these very statements.
+      return { kind: 'nft-delete', host: step.host, family: step.family, table: step.table, chain: step.chain, handle, index: step.index ?? 0, rule: step.rule };
+    case 'nft-delete':
+      return { kind: 'nft-insert', host: step.host, family: step.family, table: step.table, chain: step.chain, index: step.index, rule: step.rule, create: null };
+    case 'docker-daemon-config':
+      return null;
   }
 }
 
@@ -45,7 +52,17 @@ async function ruleExists(m: HostMutator, table: string, chain: string, rule: st
   return false;
 }
 
-async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean; before: string | null }> {
+/** The rules of one nftables chain as nft lists them (JSON), with their handles; null when the chain does not exist. */
+async function nftChainRules(m: HostMutator, family: string, table: string, chain: string): Promise<{ handle: number; expr: unknown; comment: string | null }[] | null> {
+  const r = await m.nft(null, ['chain', family, table, chain]);
+  if (!r.ok) return null;
+  const items = (JSON.parse(r.stdout) as { nftables: Record<string, { handle: number; expr: unknown; comment?: string }>[] }).nftables;
+  return items.filter((i) => 'rule' in i).map((i) => ({ handle: i.rule!.handle, expr: i.rule!.expr, comment: i.rule!.comment ?? null }));
+}
+
+const sameBody = (a: { expr: unknown; comment: string | null }, b: { expr: unknown; comment: string | null }) => JSON.stringify(a.expr) === JSON.stringify(b.expr) && a.comment === b.comment;
+
+async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean; before: string | null; handle?: number }> {
   const fail = (what: string, stderr: string, hint: string) => new StepError(`${what} failed: ${firstLine(stderr)}`, hint);
   switch (step.kind) {
     case 'iptables-insert': {
@@ -91,6 +108,35 @@ async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean
       if (verb === 'add' ? /File exists/.test(r.stderr) : /No such process|not found/i.test(r.stderr)) return { changed: false, before: null };
       throw fail(`ip route ${verb} ${step.dst}`, r.stderr, "check the host's routes (ip route)");
     }
+    case 'nft-insert': {
+      const current = await nftChainRules(m, step.family, step.table, step.chain);
+      const existing = current?.find((x) => sameBody(x, step.rule));
+      if (existing) return { changed: false, before: null, handle: existing.handle };
+      // Insert before the rule now at `index`; past the end of a shorter chain (or with no index), append.
+      const insert = step.index !== null && current !== null && step.index < current.length;
+      const rule = { family: step.family, table: step.table, chain: step.chain, expr: step.rule.expr, ...(step.rule.comment ? { comment: step.rule.comment } : {}), ...(insert ? { index: step.index } : {}) };
+      const create = step.create ? [{ add: { table: { family: step.family, name: step.table } } }, { add: { chain: { family: step.family, table: step.table, name: step.chain, ...step.create } } }] : [];
+      // One transaction: the table, its chain and the rule go in together or not at all.
+      const r = await m.nft([...create, { [insert ? 'insert' : 'add']: { rule } }]);
+      if (!r.ok) throw fail(`nft ${insert ? 'insert' : 'add'} rule ${step.family} ${step.table} ${step.chain}`, r.stderr, 'check the rule with nft list ruleset');
+      const echoed = (JSON.parse(r.stdout || '{"nftables":[]}') as { nftables: Record<string, { rule?: { handle?: number } }>[] }).nftables.map((c) => Object.values(c)[0]?.rule?.handle).find((h) => h !== undefined);
+      if (echoed === undefined) throw new StepError('nft did not say which handle the new rule got', 'run nft -a list ruleset, and delete it by hand if it is there');
+      return { changed: true, before: null, handle: echoed };
+    }
+    case 'nft-delete': {
+      const rules = await nftChainRules(m, step.family, step.table, step.chain);
+      const there = rules?.find((x) => (step.handle === null ? sameBody(x, step.rule) : x.handle === step.handle));
+      // Gone already, or the handle now names another rule (the table was reloaded): nothing of ours to delete.
+      if (!there || !sameBody(there, step.rule)) return { changed: false, before: null };
+      // netdiag's own table goes with its last rule, so undoing leaves the ruleset as it was.
+      const lastOfOurs = step.table === 'netdiag' && rules?.length === 1;
+      const del = lastOfOurs ? { delete: { table: { family: step.family, name: step.table } } } : { delete: { rule: { family: step.family, table: step.table, chain: step.chain, handle: there.handle } } };
+      const r = await m.nft([del]);
+      if (!r.ok) throw fail(`nft delete rule ${step.family} ${step.table} ${step.chain} handle ${there.handle}`, r.stderr, 'check the rule with nft -a list ruleset');
+      return { changed: true, before: null };
+    }
+    case 'docker-daemon-config':
+      throw new StepError(`${step.key} in /etc/docker/daemon.json needs dockerd restarted`, 'make that change yourself (it restarts every container), then run netdiag fix again');
   }
 }
 
@@ -98,7 +144,7 @@ async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean
 export async function doStep(m: HostMutator, step: PlanStep): Promise<{ changed: boolean; undo: PlanStep | null }> {
   try {
     const r = await apply(m, step);
-    return { changed: r.changed, undo: inverseOf(step, r.before) };
+    return { changed: r.changed, undo: inverseOf(step, r.before, r.handle ?? null) };
   } catch (error) {
     if (error instanceof CommandError) throw new StepError(error.message, error.hint);
     throw error;

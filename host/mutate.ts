@@ -1,6 +1,8 @@
 // The only code that changes a host: iptables under the xtables lock, sysctl writes, route changes, Docker network
 // (dis)connects. Each call says what happened; deciding what to change, and undoing it, is actuation/'s job.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { describeDockerError } from './docker.js';
 import { loadDockerode } from './dockerode-lean.js';
@@ -24,6 +26,8 @@ export interface HostMutator {
   containerNetworks(container: string): Promise<string[] | null>;
   dockerConnect(networkId: string, container: string): Promise<void>;
   dockerDisconnect(networkId: string, container: string): Promise<void>;
+  /** nft with libnftables-json on stdin (`nft -j -e -a -f -`: one transaction, echoed back with handles), or a listing. */
+  nft(commands: unknown[] | null, list?: string[]): Promise<Outcome & { stdout: string }>;
 }
 
 const LOCK = '/run/xtables.lock';
@@ -80,6 +84,25 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
     },
     async dockerConnect(networkId, container) {
       await docker().getNetwork(networkId).connect({ Container: container }).catch((e: unknown) => Promise.reject(dockerFailure(e)));
+    },
+    async nft(commands, list) {
+      if (commands === null) {
+        const r = await exec('nft', ['-j', 'list', ...(list ?? ['ruleset'])]);
+        return { ...outcome(r), stdout: r.stdout };
+      }
+      // nft reads JSON input by opening the file it is given, and /dev/stdin cannot be opened on a pipe node made (a
+      // socket): the transaction goes through a private temporary file instead.
+      const dir = await mkdtemp(join(tmpdir(), 'netdiag-nft-'));
+      const file = join(dir, 'change.json');
+      let r;
+      try {
+        await writeFile(file, JSON.stringify({ nftables: commands }), { mode: 0o600 });
+        r = await exec('nft', ['-j', '-e', '-a', '-f', file]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      if (/Operation not permitted|Permission denied/i.test(r.stderr)) throw new CommandError('nft: permission denied', 'run netdiag as root', 'permission');
+      return { ...outcome(r), stdout: r.stdout };
     },
     async dockerDisconnect(networkId, container) {
       await docker().getNetwork(networkId).disconnect({ Container: container, Force: false }).catch((e: unknown) => Promise.reject(dockerFailure(e)));

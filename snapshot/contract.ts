@@ -156,6 +156,9 @@ export type WhyAnswer = z.infer<typeof WhyAnswer>;
 
 // ---------- changes: one list of typed steps, for fixes and plans alike ----------
 
+/** An nftables rule's statements as libnftables-json writes them, and its comment. */
+export const NftRuleBody = z.object({ expr: z.array(z.record(z.string(), z.unknown())), comment: z.string().nullable() });
+
 export const PlanStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('docker-network-connect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
   z.object({ kind: z.literal('docker-network-disconnect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
@@ -166,12 +169,30 @@ export const PlanStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sysctl'), host: z.string(), key: z.string().regex(/^[a-z0-9_.-]+$/), value: z.string().regex(/^[0-9]+$/) }),
   z.object({ kind: z.literal('ip-route-add'), host: z.string(), dst: z.string(), via: z.string(), dev: z.string().nullable() }),
   z.object({ kind: z.literal('ip-route-del'), host: z.string(), dst: z.string(), via: z.string(), dev: z.string().nullable() }),
+  /** A native nftables rule put in (at 0-based `index`, else appended), creating its table and base chain if `create` says how. */
+  z.object({
+    kind: z.literal('nft-insert'),
+    host: z.string(),
+    family: z.string(),
+    table: z.string(),
+    chain: z.string(),
+    index: z.number().int().nonnegative().nullable(),
+    rule: NftRuleBody,
+    create: z.object({ type: z.string(), hook: z.string(), prio: z.number().int(), policy: z.enum(['accept', 'drop']) }).nullable(),
+  }),
+  /**
+   * A native nftables rule taken out by handle (null: the rule with exactly these statements, when the handle was never
+   * learned); `index` and `rule` say how to put it back where it was.
+   */
+  z.object({ kind: z.literal('nft-delete'), host: z.string(), family: z.string(), table: z.string(), chain: z.string(), handle: z.number().int().nullable(), index: z.number().int().nonnegative(), rule: NftRuleBody }),
+  /** A change to /etc/docker/daemon.json: it needs dockerd restarted, so netdiag shows it and predicts it, never applies it. */
+  z.object({ kind: z.literal('docker-daemon-config'), host: z.string(), key: z.string(), value: z.union([z.string(), z.boolean()]) }),
 ]);
 export type PlanStep = z.infer<typeof PlanStep>;
 
 export const Fix = z.object({
   id: z.string(),
-  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain']),
+  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon']),
   title: z.string(),
   /** The steps, as a person would type them. */
   commands: z.array(z.string()),

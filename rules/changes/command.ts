@@ -1,5 +1,6 @@
 // A step as the command a person would type: shown and journaled, never executed as a string.
 import type { PlanStep } from '../../snapshot/contract.js';
+import { ruleText } from '../nftables/text.js';
 
 export type { PlanStep };
 
@@ -21,6 +22,14 @@ export function stepCommand(s: PlanStep): string {
       return `ip route add ${s.dst} via ${s.via}${s.dev ? ` dev ${s.dev}` : ''}`;
     case 'ip-route-del':
       return `ip route del ${s.dst} via ${s.via}${s.dev ? ` dev ${s.dev}` : ''}`;
+    case 'nft-insert': {
+      const create = s.create ? `nft add table ${s.family} ${s.table}; nft add chain ${s.family} ${s.table} ${s.chain} '{ type ${s.create.type} hook ${s.create.hook} priority ${s.create.prio}; policy ${s.create.policy}; }'; ` : '';
+      return `${create}nft ${s.index === null ? 'add' : 'insert'} rule ${s.family} ${s.table} ${s.chain}${s.index ? ` index ${s.index}` : ''} ${ruleText(s.rule.expr, s.rule.comment)}`;
+    }
+    case 'nft-delete':
+      return `nft delete rule ${s.family} ${s.table} ${s.chain} handle ${s.handle ?? `of: ${ruleText(s.rule.expr, s.rule.comment)}`}`;
+    case 'docker-daemon-config':
+      return `set ${JSON.stringify(s.key)}: ${JSON.stringify(s.value)} in /etc/docker/daemon.json, then systemctl restart docker`;
   }
 }
 

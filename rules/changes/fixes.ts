@@ -89,7 +89,7 @@ function ipForward(world: World): Candidate[] {
 /** The deciding DROP: an administrator's rule can be removed; one of Docker's own is only shown, never applied. */
 function removeRule(answer: WhyAnswer): Candidate | null {
   const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
-  if (!d || d.kind !== 'rule' || !d.text || !d.chain) return null;
+  if (!d || d.kind !== 'rule' || !d.text || !d.chain || d.family) return null;
   let rule: string[];
   try {
     rule = tokenize(d.text).slice(2);
@@ -112,6 +112,73 @@ function removeRule(answer: WhyAnswer): Candidate | null {
     scope: 'everything that rule isolates, for every container on the networks it names',
     note: `Docker owns ${d.chain} and rewrites it whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
     discouraged: true,
+  };
+}
+
+/** The deciding drop in the answer (first blocked address), if it is a rule. */
+const decidingRule = (answer: WhyAnswer) => {
+  const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
+  return d && d.kind === 'rule' ? d : null;
+};
+
+/** An operator's own nftables rule that drops it (any native table but Docker's): removing it, restorable where it was. */
+function removeNftRule(world: World, answer: WhyAnswer): Candidate | null {
+  const d = decidingRule(answer);
+  if (!d?.family || d.table === 'ip docker-bridges' || d.handle === undefined) return null;
+  const host = world.hosts.find((h) => h.name === d.host);
+  const [family, table] = (d.table ?? '').split(' ');
+  const rules = host?.snapshot.nftables?.rules.filter((r) => r.family === family && r.table === table && r.chain === d.chain) ?? [];
+  const index = rules.findIndex((r) => r.handle === d.handle);
+  const rule = rules[index];
+  if (!rule || !family || !table || !d.chain) return null;
+  return {
+    id: fixId(['nft-remove-rule', d.host, d.table ?? '', d.chain, String(d.handle), d.text ?? '']),
+    kind: 'remove-rule',
+    title: `remove the rule that drops it (${d.table} ${d.chain} handle ${d.handle})`,
+    steps: [{ kind: 'nft-delete', host: d.host, family, table, chain: d.chain, handle: d.handle, index, rule: { expr: rule.expr, comment: rule.comment } }],
+    scope: 'everything that rule was dropping',
+    note: `Someone put this rule in ${d.table} on purpose: check why before removing it. Rollback puts it back at the same place.`,
+    discouraged: false,
+  };
+}
+
+/**
+ * Docker 29's nftables backend has no DOCKER-USER, and an accept in another table does not undo its drops. What
+ * opens them is Docker's own configuration: a firewall mark it accepts (--bridge-accept-fwmark, set on the pair by a
+ * rule in netdiag's table), and for the raw direct-access drop, allow-direct-routing. Both restart dockerd.
+ */
+function dockerNftOpening(a: ContainerModel, answer: WhyAnswer, flow: Flow): Candidate | null {
+  const d = decidingRule(answer);
+  const blocked = answer.addresses.find((x) => x.verdict === 'blocked');
+  if (!d || d.table !== 'ip docker-bridges' || !blocked?.source) return null;
+  const code = d.code ?? '';
+  if (code === 'internal') return null;
+  const raw = d.chain === 'raw-PREROUTING';
+  const id = fixId(['docker-nft', d.host, blocked.source, blocked.ip, flow.proto, String(flow.port)]);
+  const l4 = flow.proto === 'icmp' ? [] : [{ match: { op: '==', left: { payload: { protocol: flow.proto, field: 'dport' } }, right: flow.port } }];
+  const mark: PlanStep = {
+    kind: 'nft-insert',
+    host: d.host,
+    family: 'inet',
+    table: 'netdiag',
+    chain: 'mark-forward',
+    index: null,
+    create: { type: 'filter', hook: 'forward', prio: -1, policy: 'accept' },
+    rule: { expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: blocked.source } }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: blocked.ip } }, ...l4, { mangle: { key: { meta: { key: 'mark' } }, value: 1 } }], comment: `netdiag:${id}` },
+  };
+  const steps: PlanStep[] = [
+    ...(raw ? [{ kind: 'docker-daemon-config' as const, host: d.host, key: 'allow-direct-routing', value: true }] : []),
+    { kind: 'docker-daemon-config', host: d.host, key: 'bridge-accept-fwmark', value: '0x1/0x1' },
+    mark,
+  ];
+  return {
+    id,
+    kind: 'docker-daemon',
+    title: `let Docker accept ${a.name} → ${blocked.ip} by a firewall mark${raw ? ', with direct routing allowed' : ''}`,
+    steps,
+    scope: `${blocked.source} → ${blocked.ip} (${flowText(flow)}) is marked in table inet netdiag; Docker accepts marked packets on every bridge${raw ? ', and stops dropping direct access to every container' : ''}`,
+    note: `Docker 29's nftables rules have no DOCKER-USER, and an accept in another table does not undo their drop. The daemon.json change restarts dockerd (and its containers): netdiag shows it and predicts it, never applies it.`,
+    discouraged: false,
   };
 }
 
@@ -150,7 +217,7 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     ...(b && a.host === b.host ? networkConnects(a, b) : []),
     ...[dockerUserAccept(a, b, answer, flow)].filter((c): c is Candidate => c !== null),
     ...ipForward(world),
-    ...[removeRule(answer)].filter((c): c is Candidate => c !== null),
+    ...[removeRule(answer), removeNftRule(world, answer), dockerNftOpening(a, answer, flow)].filter((c): c is Candidate => c !== null),
   ];
   const beforeCache = new Map<string, AddressVerdict>();
   // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
@@ -162,6 +229,8 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     const alsoOpens = b ? opened(world, after, flow, a, b, beforeCache) : [];
     return { ...f, commands: f.steps.map(stepCommand), alsoOpens, predicted: { forward, reverse } };
   });
+  // An accept that does not make it reachable is no fix (one in DOCKER-USER cannot undo another table's drop).
+  const useful = predicted.filter((f) => f.kind !== 'docker-user' || f.predicted.forward === 'reachable');
   const rank = (f: Fix) => (f.predicted.forward === 'reachable' ? 0 : 100) + (f.discouraged ? 50 : 0) + Math.min(f.alsoOpens.length, 40);
-  return predicted.sort((x, y) => rank(x) - rank(y));
+  return useful.sort((x, y) => rank(x) - rank(y));
 }

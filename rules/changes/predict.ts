@@ -1,5 +1,5 @@
 // Prediction: a change's steps applied to copies of the snapshots, so the model can answer as if they were done.
-import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import type { HostSnapshot, NftTable } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
 import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
@@ -63,6 +63,44 @@ function disconnect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-net
   if (rt && iface) rt.routes = rt.routes.filter((r) => r.dev !== iface.name);
 }
 
+function nftInsert(s: HostSnapshot, step: Extract<PlanStep, { kind: 'nft-insert' }>): void {
+  const nft = (s.nftables ??= { version: null, tables: [], chains: [], rules: [], sets: [] });
+  const fam = step.family as NftTable['family'];
+  if (!nft.tables.some((t) => t.family === fam && t.name === step.table)) nft.tables.push({ family: fam, name: step.table, handle: 0, source: 'nft' });
+  if (!nft.chains.some((c) => c.family === fam && c.table === step.table && c.name === step.chain)) {
+    nft.chains.push({ family: fam, table: step.table, name: step.chain, handle: 0, type: step.create?.type ?? null, hook: step.create?.hook ?? null, prio: step.create?.prio ?? null, policy: step.create?.policy ?? null });
+  }
+  const handle = Math.max(0, ...nft.rules.map((r) => r.handle)) + 1;
+  const rule = { family: fam, table: step.table, chain: step.chain, handle, comment: step.rule.comment, expr: step.rule.expr };
+  const inChain = nft.rules.filter((r) => r.family === fam && r.table === step.table && r.chain === step.chain);
+  const before = step.index === null ? undefined : inChain[step.index];
+  const at = before ? nft.rules.indexOf(before) : nft.rules.length;
+  nft.rules.splice(at, 0, rule);
+}
+
+/**
+ * What a daemon.json change does to Docker 29's nftables rules: bridge-accept-fwmark adds an "ALLOW FW MARK" accept to
+ * every bridge's filter-forward-in chain, after the established accept; allow-direct-routing drops "DROP DIRECT ACCESS".
+ */
+function daemonConfig(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-daemon-config' }>): void {
+  const nft = s.nftables;
+  if (!nft) return;
+  const docker = (r: { family: string; table: string }) => r.family === 'ip' && r.table === 'docker-bridges';
+  if (step.key === 'allow-direct-routing' && step.value === true) {
+    nft.rules = nft.rules.filter((r) => !(docker(r) && r.chain === 'raw-PREROUTING' && r.comment === 'DROP DIRECT ACCESS'));
+  }
+  if (step.key === 'bridge-accept-fwmark' && typeof step.value === 'string') {
+    const [v, m] = step.value.split('/').map((x) => Number(x));
+    const mask = m ?? 0xffffffff;
+    let handle = Math.max(0, ...nft.rules.map((r) => r.handle));
+    for (const c of nft.chains.filter((x) => docker(x) && x.name.startsWith('filter-forward-in__'))) {
+      const first = nft.rules.findIndex((r) => docker(r) && r.chain === c.name);
+      const expr = [{ match: { op: '==', left: { '&': [{ meta: { key: 'mark' } }, mask] }, right: (v ?? 0) & mask } }, { counter: { packets: 0, bytes: 0 } }, { accept: null }];
+      nft.rules.splice(first < 0 ? nft.rules.length : first + 1, 0, { family: 'ip', table: 'docker-bridges', chain: c.name, handle: ++handle, comment: 'ALLOW FW MARK', expr });
+    }
+  }
+}
+
 /** The snapshots as they would be after `steps`, in order; snapshots of hosts the steps do not touch are shared. */
 export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
   const byHost = new Map<string, HostSnapshot>();
@@ -111,6 +149,15 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         break;
       case 'ip-route-del':
         if (s.routes) s.routes.routes = s.routes.routes.filter((r) => !(r.table === 'main' && r.dst === step.dst && r.gateway === step.via));
+        break;
+      case 'nft-insert':
+        nftInsert(s, step);
+        break;
+      case 'nft-delete':
+        if (s.nftables) s.nftables.rules = s.nftables.rules.filter((r) => !(r.family === step.family && r.table === step.table && r.chain === step.chain && (step.handle === null ? JSON.stringify(r.expr) === JSON.stringify(step.rule.expr) && r.comment === step.rule.comment : r.handle === step.handle)));
+        break;
+      case 'docker-daemon-config':
+        daemonConfig(s, step);
         break;
     }
   }

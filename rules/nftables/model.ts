@@ -32,6 +32,8 @@ export interface NftRuleset {
   tables: NftTableModel[];
   /** Base chains that see IPv4 packets (families ip and inet), in no particular order. */
   baseChains: NftChainModel[];
+  /** Base chains with rules in families the walk does not evaluate: bridge (bridged frames), netdev (ingress). */
+  unmodelled: NftChainModel[];
 }
 
 const V4_FAMILIES = new Set(['ip', 'inet']);
@@ -53,7 +55,8 @@ export function buildNftRuleset(host: string, part: NftablesPart): NftRuleset {
     tables.push({ family: t.family, name: t.name, chains, sets: new Map(part.sets.filter((s) => s.family === t.family && s.table === t.name).map((s) => [s.name, s])) });
   }
   const baseChains = tables.filter((t) => V4_FAMILIES.has(t.family)).flatMap((t) => [...t.chains.values()].filter((c) => c.hook !== null && c.prio !== null));
-  return { tables, baseChains };
+  const unmodelled = tables.filter((t) => t.family === 'bridge' || t.family === 'netdev').flatMap((t) => [...t.chains.values()].filter((c) => c.hook !== null && c.rules.length > 0));
+  return { tables, baseChains, unmodelled };
 }
 
 export function tableOf(rs: NftRuleset, chain: NftChainModel): NftTableModel {

@@ -85,6 +85,9 @@ export class Walker extends Leg {
 
   /** With br_netfilter, a frame bridged between two ports still crosses iptables as `-i br -o br` (how icc=false works). */
   private bridged(host: HostModel, bridge: string, physIn: string, physOut: string | null): LegResult | null {
+    // A bridge-family table sees bridged frames at the bridge layer, which the walk does not evaluate: never guess.
+    const layer2 = host.nft?.unmodelled.find((c) => c.family === 'bridge' || c.hook === 'ingress');
+    if (layer2) return this.stopped(this.decision('unknown-rule', host.name, `${layer2.family} ${layer2.table} ${layer2.name} (hook ${layer2.hook}) has rules for frames netdiag does not evaluate`, { table: `${layer2.family} ${layer2.table}`, chain: layer2.name, family: layer2.family }));
     if (!host.brNetfilter) return null;
     const p = this.pkt;
     this.enter(`host ${host.name} (bridge ${bridge})`);
@@ -147,6 +150,8 @@ export class Walker extends Leg {
     const p = this.pkt;
     p.physIn = p.physOut = null;
     p.bridged = false;
+    const ingress = host.nft?.unmodelled.find((c) => c.hook === 'ingress');
+    if (ingress) return this.stopped(this.decision('unknown-rule', host.name, `${ingress.family} ${ingress.table} ${ingress.name} (hook ingress) has rules netdiag does not evaluate`, { table: `${ingress.family} ${ingress.table}`, chain: ingress.name, family: ingress.family }));
     // raw sees the addresses as they arrive: before DNAT, and before conntrack undoes SNAT on a reply.
     const pre = runHook(this, host, 'prerouting', { in: iface, out: null });
     if (pre.stop) return pre.stop;

@@ -106,4 +106,21 @@ describe.skipIf(skip !== null)('an operator\'s own nftables table next to Docker
     expect(why(world, 'alpine-01', 'redis-1', ping).addresses[0]!.decidedBy).toMatchObject({ chain: 'DOCKER-ISOLATION-STAGE-2', code: 'isolation' });
     expect(why(world, 'redis-2', 'redis-1', ping).verdict).toBe('reachable');
   });
+
+  it('the fix removes the operator\'s rule with nft, verified by a live probe; rollback puts it back where it was', async () => {
+    const rules = async () => (JSON.parse(await h.mustExec('nft', ['-j', 'list', 'chain', 'inet', 'ops', 'forward_ops'])) as { nftables: { rule?: { expr: unknown; comment?: string } }[] }).nftables.filter((x) => x.rule).map((x) => JSON.stringify([x.rule!.expr, x.rule!.comment ?? null]));
+    const before = await rules();
+    const stateDir = `${lab.dir}/state`;
+    const listed = JSON.parse((await h.netdiag(['fix', 'redis-2', 'redis-1', '--port', '80/tcp', '--json'])).stdout) as { fixes: { id: string; kind: string; commands: string[] }[] };
+    const fix = listed.fixes.find((f) => f.kind === 'remove-rule')!;
+    expect(fix.commands[0]).toMatch(/^nft delete rule inet ops forward_ops handle \d+$/);
+    const applied = await h.netdiag(['fix', 'redis-2', 'redis-1', '--port', '80/tcp', '--apply', '--fix', fix.id, '--yes', '--json', '--state-dir', stateDir]);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ status: 'applied', verified: true });
+    expect(await h.probe('redis-2', redis1, 80)).toBe(true);
+    const rolled = await h.netdiag(['rollback', fix.id, '--state-dir', stateDir]);
+    expect(rolled.exitCode, rolled.stderr).toBe(0);
+    expect(await rules()).toEqual(before);
+    expect(await h.probe('redis-2', redis1, 80)).toBe(false);
+  });
 });

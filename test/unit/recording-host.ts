@@ -11,6 +11,8 @@ export interface HostState {
   attached: Record<string, string[]>;
   /** network ID → name. */
   networks: Record<string, string>;
+  /** "family table chain" → its rules in order, as nft lists them (handle, statements, comment). */
+  nft: Record<string, { handle: number; expr: unknown[]; comment: string | null }[]>;
 }
 
 export interface RecordingHost extends HostMutator {
@@ -84,6 +86,44 @@ export function recordingHost(initial: HostState): RecordingHost {
       if (!list) throw new Error(`no such container ${container}`);
       if (!list.includes(name)) list.push(name);
     },
+    async nft(commands, list) {
+      if (commands === null) {
+        const key = (list ?? []).slice(1).join(' ');
+        const rules = state.nft[key];
+        if (!rules) return { ok: false, stdout: '', stderr: 'Error: No such file or directory' };
+        return { ok: true, stderr: '', stdout: JSON.stringify({ nftables: rules.map((r) => ({ rule: { handle: r.handle, expr: r.expr, ...(r.comment ? { comment: r.comment } : {}) } })) }) };
+      }
+      calls.push(`nft -j -f ${JSON.stringify(commands)}`);
+      const echo: unknown[] = [];
+      const next = () => Math.max(0, ...Object.values(state.nft).flatMap((rs) => rs.map((r) => r.handle))) + 1;
+      for (const c of commands as Record<string, Record<string, Record<string, unknown>>>[]) {
+        const [verb, obj] = Object.entries(c)[0]!;
+        const [what, v] = Object.entries(obj)[0]!;
+        if (what === 'table') {
+          if (verb === 'delete') for (const k of Object.keys(state.nft)) if (k.startsWith(`${v.family} ${v.name} `)) delete state.nft[k];
+          continue;
+        }
+        const key = `${v.family} ${v.table} ${what === 'chain' ? v.name : v.chain}`;
+        if (what === 'chain') {
+          state.nft[key] ??= [];
+          continue;
+        }
+        const rules = state.nft[key];
+        if (!rules) return { ok: false, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' };
+        if (verb === 'delete') {
+          const i = rules.findIndex((r) => r.handle === v.handle);
+          if (i < 0) return { ok: false, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' };
+          rules.splice(i, 1);
+          continue;
+        }
+        const rule = { handle: next(), expr: v.expr as unknown[], comment: (v.comment as string | undefined) ?? null };
+        const at = verb === 'insert' ? (v.index as number | undefined) ?? 0 : rules.length;
+        if (at > rules.length || (verb === 'insert' && at >= rules.length)) return { ok: false, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' };
+        rules.splice(at, 0, rule);
+        echo.push({ [verb]: { rule: { ...v, handle: rule.handle } } });
+      }
+      return { ok: true, stderr: '', stdout: JSON.stringify({ nftables: echo }) };
+    },
     async dockerDisconnect(networkId, container) {
       calls.push(`docker network disconnect ${networkId} ${container}`);
       const name = state.networks[networkId] ?? networkId;
@@ -96,5 +136,5 @@ export function recordingHost(initial: HostState): RecordingHost {
 /** A host that fails the test if anything tries to change it (read-only routes, refused requests). */
 export function untouchableHost(): HostMutator {
   const no = () => Promise.reject(new Error('this test must not change the host'));
-  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no };
+  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no, nft: no };
 }
