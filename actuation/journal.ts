@@ -111,11 +111,9 @@ export function journalState(all: JournalEvent[]): { start: Extract<JournalEvent
   const begun = new Map<number, Undo | null>();
   for (const e of events) {
     if (e.event === 'step-begin') begun.set(e.index, null);
-    // A step that found the host already changed did nothing of its own: undoing it would undo someone else's.
-    if (e.event === 'step-done') {
-      if (e.changed) begun.set(e.index, e.undo);
-      else begun.delete(e.index);
-    }
+    // Also a step that found the host already changed: applied again under the same ID, the change is still its own
+    // (its rules carry that ID), and rolling the change back must take it out.
+    if (e.event === 'step-done') begun.set(e.index, e.undo);
     if (e.event === 'undo-done') begun.delete(e.index);
   }
   const last = [...events].reverse().find((e) => e.event === 'applied' || e.event === 'rolled-back');

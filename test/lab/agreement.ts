@@ -5,6 +5,7 @@ import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { matrix } from '../../rules/matrix.js';
 import type { Flow } from '../../snapshot/contract.js';
+import { expect } from 'vitest';
 import type { LabHost } from './lab.js';
 
 export async function snapshotOf(h: LabHost): Promise<HostSnapshot> {
@@ -38,4 +39,13 @@ export async function agreement(hosts: LabHost[], flow: Flow, label: string): Pr
   const out: Agreement = { total: results.length, agree: results.filter((r) => r.ok).length, disagreements: results.filter((r) => !r.ok).map((r) => r.line), table: results.map((r) => r.line) };
   console.log(`agreement [${label}, ${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}]: ${out.agree}/${out.total} pairs×addresses${out.disagreements.length ? `\n  DISAGREE ${out.disagreements.join('\n  DISAGREE ')}` : ''}`);
   return out;
+}
+
+/** Every flow agrees on every pair × address, and there was something to check. */
+export async function expectAgreement(hosts: LabHost[], label: string, flows: Flow[]): Promise<void> {
+  for (const flow of flows) {
+    const a = await agreement(hosts, flow, label);
+    expect(a.total).toBeGreaterThan(0);
+    expect(a.disagreements).toEqual([]);
+  }
 }

@@ -2,7 +2,7 @@
 // endpoints and published ports and loaded over real containers with iptables emptied; and an operator's own inet
 // table next to Docker 20.10's iptables rules. The model against real probes on every pair, ICMP and TCP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agreement, snapshotOf } from './agreement.js';
+import { expectAgreement, snapshotOf } from './agreement.js';
 import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
 import { Lab, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
@@ -15,14 +15,6 @@ const skip = labUnavailable();
 if (skip) console.warn(`SKIPPED lab tests: ${skip}`);
 const ping: Flow = { proto: 'icmp', port: null };
 const http: Flow = { proto: 'tcp', port: 80 };
-
-async function expectAgreement(hosts: LabHost[], label: string, flows: Flow[] = [ping, http]): Promise<void> {
-  for (const flow of flows) {
-    const a = await agreement(hosts, flow, label);
-    expect(a.total).toBeGreaterThan(0);
-    expect(a.disagreements).toEqual([]);
-  }
-}
 
 describe.skipIf(skip !== null)('Docker 29\'s nftables backend, replayed over real containers (iptables emptied)', () => {
   let lab: Lab;
@@ -43,7 +35,7 @@ describe.skipIf(skip !== null)('Docker 29\'s nftables backend, replayed over rea
   });
 
   it('every pair × address agrees, ICMP and TCP: seed networks after one connect, icc=false, internal', async () => {
-    await expectAgreement([h], 'docker29 nftables replay');
+    await expectAgreement([h], 'docker29 nftables replay', [ping, http]);
   });
 
   it('published ports through the host\'s addresses: DNAT by nat-prerouting-and-output, or docker-proxy from the same bridge', async () => {
@@ -99,7 +91,7 @@ describe.skipIf(skip !== null)('an operator\'s own nftables table next to Docker
   });
 
   it('every pair × address agrees: the operator\'s drop works at once, the earlier accept does not override Docker\'s isolation', async () => {
-    await expectAgreement([h], 'operator inet table beside iptables');
+    await expectAgreement([h], 'operator inet table beside iptables', [ping, http]);
     const world = buildWorld([await snapshotOf(h)]);
     expect(why(world, 'redis-2', 'redis-1', http).addresses[0]!.decidedBy).toMatchObject({ family: 'inet', table: 'inet ops', chain: 'forward_ops', handle: expect.any(Number), text: expect.stringMatching(/ops: no web on redis-1/) });
     // An accept ends only its own base chain: DOCKER-ISOLATION in iptables' filter (priority 0) still drops.

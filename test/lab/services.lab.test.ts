@@ -1,7 +1,7 @@
 // Lab: what users mean by "reach" — services and their sockets, the host as a target, shared namespaces, a bridged
 // two-host segment, --link with icc=false, and names — the model against real probes and real lookups.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agreement, snapshotOf } from './agreement.js';
+import { expectAgreement, snapshotOf } from './agreement.js';
 import { Lab, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, linkScenario, servicesScenario } from './scenarios.js';
@@ -13,14 +13,6 @@ const skip = labUnavailable();
 if (skip) console.warn(`SKIPPED lab tests: ${skip}`);
 const ping: Flow = { proto: 'icmp', port: null };
 const tcp = (port: number): Flow => ({ proto: 'tcp', port });
-
-async function expectAgreement(hosts: LabHost[], label: string, flows: Flow[]): Promise<void> {
-  for (const flow of flows) {
-    const a = await agreement(hosts, flow, label);
-    expect(a.total).toBeGreaterThan(0);
-    expect(a.disagreements).toEqual([]);
-  }
-}
 
 /** Each question through the CLI: exit 0, 1 or 3, and every address explained by what decided it. */
 async function expectExplained(h: LabHost, from: string, to: string, port: number): Promise<void> {

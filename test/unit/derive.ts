@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import { REPO } from './fixtures.js';
+import { parseNftJson } from '../../collectors/nft-json.js';
+import { CAPTURED, REPO, mobyDir } from './fixtures.js';
 
 const SEED_TEXT = readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8');
 
@@ -32,4 +33,34 @@ export function appendRules(s: HostSnapshot, table: string, chain: string, rules
 /** The bridge device of a network in a snapshot (br-<id> for user-defined networks). */
 export function bridgeOf(s: HostSnapshot, network: string): string {
   return s.docker!.networks.find((n) => n.name === network)!.bridge!;
+}
+
+/**
+ * The captured moby-topology docker host as on Docker 29's nftables backend: iptables emptied (policies ACCEPT) and
+ * one of moby's generated docker-bridges tables loaded; bridge1 renamed when the scenario names its bridge otherwise.
+ */
+export function nftBackendHost(fixture: string, bridge = 'bridge1'): HostSnapshot {
+  let text = readFileSync(join(CAPTURED, 'moby-topology/docker.json'), 'utf8');
+  if (bridge !== 'bridge1') text = text.replaceAll('"bridge1"', JSON.stringify(bridge));
+  const s = parseSnapshot(JSON.parse(text));
+  for (const t of s.firewall!.tables) {
+    for (const c of t.chains) {
+      c.rules = [];
+      if (c.policy) c.policy = 'ACCEPT';
+    }
+  }
+  s.nftables = parseNftJson(readFileSync(join(mobyDir(), fixture), 'utf8'));
+  return s;
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing random case names a seed that reproduces it. */
+export function rng(seedValue: number): () => number {
+  let a = seedValue >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -119,6 +119,16 @@ describe('applyChange and rollbackChange on the recording host', () => {
     expect((await rollbackChange('pl-00000003', { stateDir, host: h, progress: () => undefined }))?.status).toBe('already-rolled-back');
   });
 
+  it('applied twice under one ID (the second finds it done), one rollback still takes the change out', async () => {
+    const h = recordingHost(initial);
+    const stateDir = dir();
+    const req = { kind: 'fix' as const, id: 'fx-0000000a', title: 't', steps: fixSteps.slice(0, 2), context: {} };
+    expect((await applyChange(req, { stateDir, host: h, verify: ok, progress: () => undefined })).status).toBe('applied');
+    expect((await applyChange(req, { stateDir, host: h, verify: ok, progress: () => undefined })).status).toBe('already-applied');
+    await rollbackChange('fx-0000000a', { stateDir, host: h, progress: () => undefined });
+    expect(comparable(h.state)).toEqual(comparable(initial));
+  });
+
   it('killed between two steps: rollback finishes the job from the journal', async () => {
     const h = recordingHost(initial);
     const stateDir = dir();

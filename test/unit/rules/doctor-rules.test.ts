@@ -8,20 +8,9 @@ import { dockerBackend } from '../../../rules/doctor-rules.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { CAPTURED, mobyDir } from '../fixtures.js';
-import { seedHost } from '../derive.js';
+import { nftBackendHost, seedHost } from '../derive.js';
 
 const codes = (s: HostSnapshot) => doctor(s).map((f) => f.code);
-
-/** The moby topology host as on Docker 29's nftables backend: iptables empty, docker-bridges loaded. */
-function nftHost(): HostSnapshot {
-  const s = parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'moby-topology/docker.json'), 'utf8')));
-  for (const t of s.firewall!.tables) for (const c of t.chains) {
-    c.rules = [];
-    if (c.policy) c.policy = 'ACCEPT';
-  }
-  s.nftables = parseNftJson(readFileSync(join(mobyDir(), 'docker29-user-defined-bridge.nft.json'), 'utf8'));
-  return s;
-}
 
 describe('Docker\'s rules missing', () => {
   it('on the iptables backend: networks exist, no rule names their bridges (after an iptables-restore)', () => {
@@ -34,7 +23,7 @@ describe('Docker\'s rules missing', () => {
     expect(f?.fix).toMatch(/restart dockerd/);
   });
   it('on the nftables backend: the docker-bridges table gone (a flush ruleset)', () => {
-    const s = nftHost();
+    const s = nftBackendHost('docker29-user-defined-bridge.nft.json');
     expect(dockerBackend(s)).toBe('nftables');
     expect(codes(s)).not.toContain('docker-rules-missing');
     s.nftables = { ...s.nftables!, tables: [], chains: [], rules: [], sets: [] };
@@ -45,12 +34,12 @@ describe('Docker\'s rules missing', () => {
 
 describe('the nftables backend\'s pitfalls', () => {
   it('an iptables FORWARD policy DROP left from an iptables-backend run', () => {
-    const s = nftHost();
+    const s = nftBackendHost('docker29-user-defined-bridge.nft.json');
     s.firewall!.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'FORWARD')!.policy = 'DROP';
     expect(codes(s)).toContain('iptables-forward-drop-on-nftables');
   });
   it('ip_forward off: Docker never turns it on there', () => {
-    const s = nftHost();
+    const s = nftBackendHost('docker29-user-defined-bridge.nft.json');
     s.sysctls!.values['net.ipv4.ip_forward'] = '0';
     expect(codes(s)).toContain('ip-forward-off-nftables');
   });

@@ -15,6 +15,7 @@ import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { World } from '../../../rules/model/types.js';
 import { CAPTURED, REPO } from '../fixtures.js';
+import { rng } from '../derive.js';
 
 const load = (p: string) => parseSnapshot(JSON.parse(readFileSync(p, 'utf8')));
 const seed = load(join(REPO, 'examples/seed-host.json'));
@@ -39,18 +40,6 @@ function shared(world: World, flow: Flow): { pairs: MatrixPair[]; walks: number 
   const pairs: MatrixPair[] = [];
   const s = eachPair(world, flow, (p) => pairs.push({ ...p, addresses: [...p.addresses] }));
   return { pairs, walks: s.walks };
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Rules an administrator writes in DOCKER-USER, naming the snapshot's own addresses, bridges and ports. */

@@ -12,20 +12,10 @@ import { why } from '../../../rules/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { CAPTURED, mobyDir } from '../fixtures.js';
-import { seedHost } from '../derive.js';
-
-function nftHost(): HostSnapshot {
-  const s = parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'moby-topology/docker.json'), 'utf8')));
-  for (const t of s.firewall!.tables) for (const c of t.chains) {
-    c.rules = [];
-    if (c.policy) c.policy = 'ACCEPT';
-  }
-  s.nftables = parseNftJson(readFileSync(join(mobyDir(), 'docker29-user-defined-bridge.nft.json'), 'utf8'));
-  return s;
-}
+import { nftBackendHost, seedHost } from '../derive.js';
 
 describe('Docker 29\'s nftables backend: c0 (docker0) → c1 (bridge1), dropped as direct access in raw-PREROUTING', () => {
-  const s = nftHost();
+  const s = nftBackendHost('docker29-user-defined-bridge.nft.json');
   const world = buildWorld([s]);
   const q = { world, from: 'c0', to: 'c1', flow: parseFlow(undefined) };
   const { fixes } = listFixes(q);

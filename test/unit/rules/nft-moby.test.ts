@@ -11,23 +11,11 @@ import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
-import { CAPTURED, mobyDir } from '../fixtures.js';
+import { CAPTURED } from '../fixtures.js';
+import { nftBackendHost } from '../derive.js';
 
 const load = (f: string) => parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'moby-topology', f), 'utf8')));
 const peer = load('peer.json');
-
-/** The docker host with iptables emptied (policies ACCEPT) and Docker 29's docker-bridges table loaded; bridge1 renamed if the scenario names it otherwise. */
-function nftHost(fixture: string, bridge = 'bridge1'): HostSnapshot {
-  let text = JSON.stringify(load('docker.json'));
-  if (bridge !== 'bridge1') text = text.replaceAll('"bridge1"', JSON.stringify(bridge));
-  const s = parseSnapshot(JSON.parse(text));
-  for (const t of s.firewall!.tables) for (const c of t.chains) {
-    c.rules = [];
-    if (c.policy) c.policy = 'ACCEPT';
-  }
-  s.nftables = parseNftJson(readFileSync(join(mobyDir(), fixture), 'utf8'));
-  return s;
-}
 
 type Expect = { verdict: 'reachable' | 'blocked'; chain?: string; code?: string };
 const dropped = (chain: string, code: string): Expect => ({ verdict: 'blocked', chain, code });
@@ -46,7 +34,7 @@ describe.each([
   ['docker29-user-defined-bridge-noproxy.nft.json', 'the same without the userland proxy'],
   ['docker29-user-defined-bridge-noicc.nft.json', 'the same with ICC off (between networks nothing changes)'],
 ])('%s — %s', (fixture) => {
-  const s = nftHost(fixture);
+  const s = nftBackendHost(fixture);
   it('c0 on docker0 → c1: isolated from other networks, by "DROP DIRECT ACCESS" in raw-PREROUTING', () => {
     const d = check(s, 'docker/c0', 'docker/c1', undefined, dropped('raw-PREROUTING', 'isolation'));
     expect(d?.text).toMatch(/comment "DROP DIRECT ACCESS"$/);
@@ -62,7 +50,7 @@ describe.each([
 });
 
 describe('docker29-gateway-routed.nft.json: no NAT, no direct-access drop', () => {
-  const s = nftHost('docker29-gateway-routed.nft.json');
+  const s = nftBackendHost('docker29-gateway-routed.nft.json');
   it('ICMP and the published port are accepted; anything else is "UNPUBLISHED PORT DROP"', () => {
     check(s, 'peer/peer-1', 'docker/c1', undefined, accepted('filter-forward-in__bridge1'));
     check(s, 'peer/peer-1', 'docker/c1', '80/tcp', accepted('filter-forward-in__bridge1'));
@@ -72,7 +60,7 @@ describe('docker29-gateway-routed.nft.json: no NAT, no direct-access drop', () =
 });
 
 describe('docker29-gateway-nat-unprotected.nft.json: every port open by direct routing, and no isolation', () => {
-  const s = nftHost('docker29-gateway-nat-unprotected.nft.json');
+  const s = nftBackendHost('docker29-gateway-nat-unprotected.nft.json');
   it('accepted as "UNPROTECTED", from the peer and from another network', () => {
     check(s, 'peer/peer-1', 'docker/c1', '80/tcp', accepted('filter-forward-in__bridge1'));
     check(s, 'docker/c0', 'docker/c1', undefined, accepted('filter-forward-in__bridge1'));
@@ -81,14 +69,14 @@ describe('docker29-gateway-nat-unprotected.nft.json: every port open by direct r
 });
 
 describe('docker29-publish-loopback.nft.json: -p 127.0.0.1:8080:80', () => {
-  const s = nftHost('docker29-publish-loopback.nft.json');
+  const s = nftBackendHost('docker29-publish-loopback.nft.json');
   it('direct access is dropped as with any nat network', () => {
     check(s, 'peer/peer-1', 'docker/c1', '80/tcp', dropped('raw-PREROUTING', 'direct-access'));
   });
 });
 
 describe('docker29-internal.nft.json: an --internal network (bridgeICC)', () => {
-  const s = nftHost('docker29-internal.nft.json', 'bridgeICC');
+  const s = nftBackendHost('docker29-internal.nft.json', 'bridgeICC');
   it('nothing gets in or out: "INTERNAL NETWORK INGRESS" / "EGRESS" (code internal)', () => {
     const d = check(s, 'docker/c0', 'docker/c1', undefined, dropped('filter-forward-in__bridgeICC', 'internal'));
     expect(d?.text).toMatch(/INTERNAL NETWORK INGRESS/);
@@ -97,7 +85,7 @@ describe('docker29-internal.nft.json: an --internal network (bridgeICC)', () => 
 });
 
 describe('docker29-default-bridge.nft.json: a daemon with only docker0', () => {
-  const s = nftHost('docker29-default-bridge.nft.json');
+  const s = nftBackendHost('docker29-default-bridge.nft.json');
   it('into docker0 from elsewhere: "UNPUBLISHED PORT DROP"; out of docker0: "OUTGOING"', () => {
     check(s, 'docker/c1', 'docker/c0', undefined, dropped('filter-forward-in__docker0', 'isolation'));
     check(s, 'peer/peer-1', 'docker/c0', undefined, { verdict: 'blocked' });

@@ -7,18 +7,7 @@ import { eachPair } from '../../../rules/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
-import { bridgeOf, seedHost } from '../derive.js';
-
-function rng(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { bridgeOf, rng, seedHost } from '../derive.js';
 
 function randomRules(seedValue: number): HostSnapshot {
   const r = rng(seedValue);
