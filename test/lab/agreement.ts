@@ -4,6 +4,7 @@ import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { matrix } from '../../rules/matrix.js';
+import { qualifiedName } from '../../rules/resolve.js';
 import type { Flow } from '../../snapshot/contract.js';
 import { expect } from 'vitest';
 import type { LabHost } from './lab.js';
@@ -30,12 +31,28 @@ export async function agreement(hosts: LabHost[], flow: Flow, label: string): Pr
   const pairs = matrix(world, flow);
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const checks = pairs.flatMap((p) => p.addresses.map((a) => ({ p, a })));
-  const results = await mapLimit(checks, 16, async ({ p, a }) => {
+  // Probes from one network namespace run one at a time: busybox ping takes any echo reply with its ICMP id, and two
+  // pings in one namespace (a side-car and its owner, each in its own PID namespace) can share an id, so one would
+  // take the other's reply (a self-ping's, over lo) as its own. Namespaces are probed in parallel.
+  const owner = new Map(world.hosts.flatMap((h) => h.containers.map((c) => [qualifiedName(c, world), `${h.name}/${c.netns === 'host' ? 'host' : c.netnsOwnerId}`])));
+  const groups = new Map<string, typeof checks>();
+  for (const c of checks) {
+    const key = owner.get(c.p.from) ?? c.p.from;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const probeOne = async ({ p, a }: (typeof checks)[number]) => {
     const [hostName, name] = p.from.includes('/') ? (p.from.split('/') as [string, string]) : [hosts[0]!.name, p.from];
     const h = byName.get(hostName)!;
     const real = await h.probe(name, a.ip, flow.port ?? undefined);
     return { line: `${p.from} → ${p.to} ${a.ip}: model ${a.verdict}, probe ${real ? 'reachable' : 'blocked'}`, ok: (a.verdict === 'reachable') === real && a.verdict !== 'unknown' };
-  });
+  };
+  const results = (
+    await mapLimit([...groups.values()], 16, async (group) => {
+      const out: Awaited<ReturnType<typeof probeOne>>[] = [];
+      for (const c of group) out.push(await probeOne(c));
+      return out;
+    })
+  ).flat();
   const out: Agreement = { total: results.length, agree: results.filter((r) => r.ok).length, disagreements: results.filter((r) => !r.ok).map((r) => r.line), table: results.map((r) => r.line) };
   console.log(`agreement [${label}, ${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}]: ${out.agree}/${out.total} pairs×addresses${out.disagreements.length ? `\n  DISAGREE ${out.disagreements.join('\n  DISAGREE ')}` : ''}`);
   return out;
