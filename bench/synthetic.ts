@@ -46,7 +46,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       const veth = `veth${hex(n * perNetwork + c, 7)}`;
       const hostIndex = ifindex++;
       interfaces.push({ ifindex: hostIndex, name: veth, kind: 'veth', master: br, portState: 'forwarding', mtu: 1500, mac: null, up: true, lowerUp: true, peer: { ifindex: 2, netnsId: n * perNetwork + c, name: null }, addresses: [] });
-      containers.push({ id: cid, name: `c${n}-${c}`, image: 'bb:lab', state: 'running', pid: 1000 + n * perNetwork + c, networkMode: `net-${n}`, networkModeKind: 'network', sharesNetnsWith: null, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, endpoints: [{ network: `net-${n}`, networkId: id, endpointId: cid, ip, prefixLen: 24, gateway: `${base}.1`, mac: null, ipv6: null, aliases: [], dnsNames: [] }], ports: [], labels: {}, hostname: null, links: [], hostsFile: null });
+      containers.push({ id: cid, name: `c${n}-${c}`, image: 'bb:lab', state: 'running', pid: 1000 + n * perNetwork + c, networkMode: `net-${n}`, networkModeKind: 'network', sharesNetnsWith: null, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, endpoints: [{ network: `net-${n}`, networkId: id, endpointId: cid, ip, prefixLen: 24, gateway: `${base}.1`, mac: null, ipv6: null, ipv6PrefixLen: null, ipv6Gateway: null, aliases: [], dnsNames: [] }], ports: [], labels: {}, hostname: null, links: [], hostsFile: null });
       sandboxLinks.push({ containerId: cid, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, interfaces: [{ name: 'eth0', ifindex: 2, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: { ifindex: hostIndex, name: veth }, bridge: br }] });
       sandboxRoutes.push({ containerId: cid, routes: [route({ dst: '0.0.0.0/0', dev: 'eth0', gateway: `${base}.1`, protocol: 'boot', scope: 'global' }), route({ dst: subnet, dev: 'eth0', prefsrc: ip }), route({ table: 'local', type: 'local', dst: `${ip}/32`, dev: 'eth0', prefsrc: ip, scope: 'host' })], rules: [] });
     }
@@ -74,6 +74,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       version: '1.8.9',
       otherBackend: null,
       findings: [],
+      tables6: null,
       tables: [
         { name: 'filter', chains: [chain('INPUT', 'ACCEPT', []), chain('FORWARD', 'DROP', ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-ISOLATION-STAGE-1', ...forward]), chain('OUTPUT', 'ACCEPT', []), chain('DOCKER', null, []), chain('DOCKER-ISOLATION-STAGE-1', null, [...stage1, '-A DOCKER-ISOLATION-STAGE-1 -j RETURN']), chain('DOCKER-ISOLATION-STAGE-2', null, [...stage2, '-A DOCKER-ISOLATION-STAGE-2 -j RETURN']), chain('DOCKER-USER', null, ['-A DOCKER-USER -j RETURN'])] },
         { name: 'nat', chains: [chain('PREROUTING', 'ACCEPT', ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER']), chain('INPUT', 'ACCEPT', []), chain('OUTPUT', 'ACCEPT', ['-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER']), chain('POSTROUTING', 'ACCEPT', postrouting), chain('DOCKER', null, natDocker)] },

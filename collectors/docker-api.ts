@@ -44,6 +44,8 @@ const EndpointSettings = z.looseObject({
   IPAddress: z.string().default(''),
   IPPrefixLen: z.number().default(0),
   GlobalIPv6Address: z.string().default(''),
+  GlobalIPv6PrefixLen: z.number().default(0),
+  IPv6Gateway: z.string().default(''),
   MacAddress: z.string().default(''),
   Aliases: z.array(z.string()).nullish().transform((v) => v ?? []),
   DNSNames: z.array(z.string()).nullish().transform((v) => v ?? []),

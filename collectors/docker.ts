@@ -80,6 +80,8 @@ export function toContainer(c: ContainerInspect): DockerContainer {
       gateway: e.Gateway || null,
       mac: e.MacAddress || null,
       ipv6: e.GlobalIPv6Address || null,
+      ipv6PrefixLen: e.GlobalIPv6Address ? e.GlobalIPv6PrefixLen : null,
+      ipv6Gateway: e.IPv6Gateway || null,
       aliases: e.Aliases,
       dnsNames: e.DNSNames,
     })),

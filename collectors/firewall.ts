@@ -26,6 +26,24 @@ async function otherBackendRules(ctx: CollectContext, other: 'nf_tables' | 'lega
   }
 }
 
+/** The IPv6 tables (ip6tables-save), or null with the reason recorded: a kernel without IPv6 has none to read. */
+async function ip6tables(ctx: CollectContext, errors: { subject?: string; message: string; hint: string }[]): Promise<FirewallPart['tables6']> {
+  try {
+    const r = await ctx.exec('ip6tables-save', ['-c'], { timeoutMs: ctx.timeoutMs });
+    if (r.exitCode !== 0) {
+      errors.push({ subject: 'ip6tables', message: `ip6tables-save failed: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`, hint: 'IPv6 verdicts are unknown; run as root, on a kernel with IPv6' });
+      return null;
+    }
+    return parseIptablesSave(r.stdout).tables;
+  } catch (error) {
+    if (error instanceof CommandError) {
+      errors.push({ subject: 'ip6tables', message: error.message, hint: error.hint });
+      return null;
+    }
+    throw error;
+  }
+}
+
 export const firewallCollector: Collector<'firewall'> = {
   name: 'firewall',
   async collect(ctx) {
@@ -61,7 +79,8 @@ export const firewallCollector: Collector<'firewall'> = {
         });
       }
     }
-    const data: FirewallPart = { backend, version: dump.version ?? v?.[1] ?? null, tables: dump.tables, otherBackend, findings };
+    const tables6 = await ip6tables(ctx, errors);
+    const data: FirewallPart = { backend, version: dump.version ?? v?.[1] ?? null, tables: dump.tables, otherBackend, findings, tables6 };
     return { data, errors };
   },
 };

@@ -153,10 +153,11 @@ function prefix(addr: string | undefined, len: number | undefined): string | nul
 }
 
 /** `ip -j rule show`. Negation prints as `"not": null`, so its presence is what counts. */
-export function parseIpRules(text: string): PolicyRule[] {
+export function parseIpRules(text: string, family: PolicyRule['family'] = 'inet'): PolicyRule[] {
   return parseJsonArray(text, 'ip -j rule show').map((raw, i) => {
     const r = check(IpRule, raw, `ip -j rule show [${i}]`);
     return {
+      family,
       priority: r.priority,
       not: typeof raw === 'object' && raw !== null && 'not' in raw,
       src: prefix(r.src, r.srclen),

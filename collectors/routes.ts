@@ -7,16 +7,26 @@ import { parseIpRoutes, parseIpRules } from './iproute-json.js';
 import { sandboxProblem } from './sandboxes.js';
 import type { PolicyRule, Route, SandboxRoutes } from '../snapshot/host-snapshot.js';
 
-// IPv4 only: the reachability model is IPv4 (Docker's IPv6 is opt-in per network).
+// Both families: IPv4 drives the walker; IPv6 routes (Docker's IPv6 is opt-in per network) feed the doctor.
 const ROUTES = ['-j', '-4', 'route', 'show', 'table', 'all'];
 const RULES = ['-j', '-4', 'rule', 'show'];
+const ROUTES6 = ['-j', '-6', 'route', 'show', 'table', 'all'];
+const RULES6 = ['-j', '-6', 'rule', 'show'];
 
 async function readRouting(run: (args: string[]) => Promise<CommandResult>): Promise<{ routes: Route[]; rules: PolicyRule[] }> {
-  const [r, p] = await Promise.all([run(ROUTES), run(RULES)]);
+  // IPv6 is best-effort: a host without it must still report its IPv4 routes.
+  const optional = (args: string[]) => run(args).catch(() => null);
+  const [r, p, r6, p6] = await Promise.all([run(ROUTES), run(RULES), optional(ROUTES6), optional(RULES6)]);
   // A failing `ip -j route` leaves a truncated "[" on stdout: check the exit code before parsing.
-  if (r.exitCode !== 0) throw new CollectorError(`ip ${ROUTES.join(' ')} failed: ${firstLine(r.stderr)}`, 'check that iproute2 works here (ip route)');
-  if (p.exitCode !== 0) throw new CollectorError(`ip ${RULES.join(' ')} failed: ${firstLine(p.stderr)}`, 'check that iproute2 works here (ip rule)');
-  return { routes: parseIpRoutes(r.stdout, 'inet'), rules: parseIpRules(p.stdout) };
+  for (const [x, args] of [[r, ROUTES], [p, RULES]] as const) {
+    if (x.exitCode !== 0) throw new CollectorError(`ip ${args.join(' ')} failed: ${firstLine(x.stderr)}`, 'check that iproute2 works here (ip route)');
+  }
+  // A kernel without IPv6 (ipv6.disable=1) answers -6 with an error: then there is simply no IPv6 to route.
+  const v6 = r6 !== null && p6 !== null && r6.exitCode === 0 && p6.exitCode === 0;
+  return {
+    routes: [...parseIpRoutes(r.stdout, 'inet'), ...(v6 ? parseIpRoutes(r6.stdout, 'inet6') : [])],
+    rules: [...parseIpRules(p.stdout), ...(v6 ? parseIpRules(p6.stdout, 'inet6') : [])],
+  };
 }
 
 export const routesCollector: Collector<'routes'> = {
@@ -33,7 +43,8 @@ export const routesCollector: Collector<'routes'> = {
     for (const { sandbox, result } of readings) {
       try {
         if ('error' in result) throw result.error;
-        sandboxes.push({ containerId: sandbox.containerId, routes: parseIpRoutes(result.routes, 'inet'), rules: parseIpRules(result.rules) });
+        const v6 = { routes: result.routes6 === null ? [] : parseIpRoutes(result.routes6, 'inet6'), rules: result.rules6 === null ? [] : parseIpRules(result.rules6, 'inet6') };
+        sandboxes.push({ containerId: sandbox.containerId, routes: [...parseIpRoutes(result.routes, 'inet'), ...v6.routes], rules: [...parseIpRules(result.rules), ...v6.rules] });
       } catch (error) {
         errors.push(sandboxProblem(sandbox, error));
       }

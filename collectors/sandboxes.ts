@@ -8,6 +8,8 @@ export interface Sandbox {
   containerId: string;
   name: string;
   sandboxKey: string;
+  /** Docker gave it an IPv6 address: its IPv6 routes and rules are read too (one more process, only then). */
+  ipv6: boolean;
 }
 
 /** Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's). */
@@ -19,7 +21,8 @@ export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
     const { State, HostConfig, NetworkSettings, Name } = r.data;
     if (State.Status !== 'running' || !NetworkSettings.SandboxKey) continue;
     if (HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) continue;
-    out.push({ containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey });
+    const ipv6 = Object.values(NetworkSettings.Networks).some((e) => e.GlobalIPv6Address !== '');
+    out.push({ containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey, ipv6 });
   }
   return out;
 }
@@ -31,12 +34,23 @@ export class SandboxGoneError extends Error {
 /** What iproute2 says inside one sandbox: its links with addresses, its routes and its policy rules (raw JSON text). */
 export interface SandboxReading {
   sandbox: Sandbox;
-  result: { addr: string; routes: string; rules: string } | { error: unknown };
+  result: { addr: string; routes: string; rules: string; routes6: string | null; rules6: string | null } | { error: unknown };
 }
 
 // One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
+// Without -4, `route show table all` lists both families with nothing in the JSON to tell which ("default" is both),
+// and a family cannot be given per batch line: so one -4 batch, and a -6 batch only for containers with IPv6.
 const BATCH = 'addr show\nroute show table all\nrule show\n';
 export const SANDBOX_IP_ARGS = ['-j', '-d', '-4', '-batch', '-'];
+export const SANDBOX_IP6_ARGS = ['-6', '-j', '-batch', '-'];
+
+/** The IPv6 addresses (ip -6 addr) added to each link of the IPv4 listing, matched by ifindex. */
+function mergeAddresses(addr4: string, addr6: string): string {
+  const links4 = JSON.parse(addr4) as { ifindex: number; addr_info?: unknown[] }[];
+  const links6 = JSON.parse(addr6) as { ifindex: number; addr_info?: unknown[] }[];
+  for (const l of links4) l.addr_info = [...(l.addr_info ?? []), ...(links6.find((x) => x.ifindex === l.ifindex)?.addr_info ?? [])];
+  return JSON.stringify(links4);
+}
 
 export async function readSandbox(ctx: CollectContext, sandbox: Sandbox): Promise<SandboxReading> {
   try {
@@ -50,7 +64,11 @@ export async function readSandbox(ctx: CollectContext, sandbox: Sandbox): Promis
     // ip -batch prints one JSON document per command, one per line.
     const [addr, routes, rules] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
     if (addr === undefined || routes === undefined || rules === undefined) throw new Error(`ip -batch printed ${JSON.stringify(r.stdout.slice(0, 40))}, not three JSON lists`);
-    return { sandbox, result: { addr, routes, rules } };
+    if (!sandbox.ipv6) return { sandbox, result: { addr, routes, rules, routes6: null, rules6: null } };
+    const r6 = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...SANDBOX_IP6_ARGS], { timeoutMs: ctx.timeoutMs, input: BATCH });
+    const [addr6, routes6, rules6] = r6.exitCode === 0 ? r6.stdout.split('\n').filter((l) => l.trim().length > 0) : [];
+    if (addr6 === undefined || routes6 === undefined || rules6 === undefined) throw new Error(`ip -6 -batch: ${firstLine(r6.stderr) || 'not three JSON lists'}`);
+    return { sandbox, result: { addr: mergeAddresses(addr, addr6), routes, rules, routes6, rules6 } };
   } catch (error) {
     return { sandbox, result: { error } };
   }

@@ -9,6 +9,11 @@ const GLOBAL_KEYS = [
   'net.ipv4.conf.default.rp_filter',
   'net.ipv4.conf.all.route_localnet',
   'net.ipv6.conf.all.forwarding',
+  'net.ipv6.conf.default.forwarding',
+  'net.ipv6.conf.all.accept_ra',
+  'net.ipv6.conf.default.accept_ra',
+  'net.ipv6.conf.all.disable_ipv6',
+  'net.ipv6.conf.default.disable_ipv6',
   // Present only while br_netfilter is loaded: absence means bridged frames skip iptables entirely.
   'net.bridge.bridge-nf-call-iptables',
   'net.bridge.bridge-nf-call-ip6tables',
@@ -16,6 +21,8 @@ const GLOBAL_KEYS = [
   'net.netfilter.nf_conntrack_count',
 ];
 const PER_INTERFACE = ['forwarding', 'rp_filter', 'route_localnet'];
+/** Per interface for IPv6: forwarding turns router advertisements off unless accept_ra is 2. */
+const PER_INTERFACE6 = ['forwarding', 'accept_ra', 'disable_ipv6'];
 
 const path = (key: string) => `/proc/sys/${key.replaceAll('.', '/')}`;
 
@@ -27,12 +34,13 @@ export const sysctlsCollector: Collector<'sysctls'> = {
     // Interface names may contain dots, which the dotted key form cannot express: read them by directory.
     const ifaces = ((await ctx.listDir('/proc/sys/net/ipv4/conf')) ?? []).filter((i) => i !== 'all' && i !== 'default' && !i.startsWith('veth')).sort();
     const values: Record<string, string | null> = {};
-    const keys = [...GLOBAL_KEYS, ...ifaces.flatMap((i) => PER_INTERFACE.map((k) => `net.ipv4.conf.${i}.${k}`))];
+    const ifaces6 = ((await ctx.listDir('/proc/sys/net/ipv6/conf')) ?? []).filter((i) => i !== 'all' && i !== 'default' && !i.startsWith('veth')).sort();
+    const keys = [...GLOBAL_KEYS, ...ifaces.flatMap((i) => PER_INTERFACE.map((k) => `net.ipv4.conf.${i}.${k}`)), ...ifaces6.flatMap((i) => PER_INTERFACE6.map((k) => `net.ipv6.conf.${i}.${k}`))];
     const read = await Promise.all(
       keys.map((k) => {
-        const m = /^net\.ipv4\.conf\.(.+)\.([a-z_]+)$/.exec(k);
-        const p = m && ifaces.includes(m[1] as string) ? `/proc/sys/net/ipv4/conf/${m[1]}/${m[2]}` : path(k);
-        return ctx.readFile(p);
+        const m = /^net\.(ipv[46])\.conf\.(.+)\.([a-z_]+)$/.exec(k);
+        const known = m && (m[1] === 'ipv4' ? ifaces : ifaces6).includes(m[2] as string);
+        return ctx.readFile(known ? `/proc/sys/net/${m[1]}/conf/${m[2]}/${m[3]}` : path(k));
       }),
     );
     keys.forEach((k, i) => (values[k] = read[i]?.trim() ?? null));

@@ -4,6 +4,7 @@ import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptable
 import type { Cidr } from './iptables/ast.js';
 import { parseRule } from './iptables/parse.js';
 import { firewallFindings } from './doctor-rules.js';
+import { ipv6Findings } from './doctor-ipv6.js';
 
 export interface Finding {
   code: string;
@@ -120,6 +121,7 @@ export function doctor(s: HostSnapshot): Finding[] {
   }
 
   out.push(...firewallFindings(s));
+  out.push(...ipv6Findings(s));
   for (const e of s.errors) out.push({ code: 'collection-error', severity: 'info', host, title: `${e.collector} could not be read fully, so some checks are incomplete`, evidence: [e.message], fix: e.hint });
   return out;
 }

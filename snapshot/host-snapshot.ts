@@ -48,6 +48,8 @@ export const DockerEndpoint = z.object({
   gateway: Ip.nullable(),
   mac: z.string().nullable(),
   ipv6: Ip.nullable(),
+  ipv6PrefixLen: z.number().int().min(0).max(128).nullable().default(null),
+  ipv6Gateway: Ip.nullable().default(null),
   aliases: z.array(z.string()),
   dnsNames: z.array(z.string()),
 });
@@ -185,6 +187,7 @@ export const Route = z.object({
 export type Route = z.infer<typeof Route>;
 
 export const PolicyRule = z.object({
+  family: z.enum(['inet', 'inet6']).default('inet'),
   priority: z.number().int(),
   not: z.boolean(),
   src: Cidr.nullable(),
@@ -246,6 +249,8 @@ export const FirewallPart = z.object({
   /** Rule count per table held by the other backend (iptables-legacy vs iptables-nft), when readable. */
   otherBackend: z.object({ backend: z.enum(['nf_tables', 'legacy']), rules: z.number().int() }).nullable(),
   findings: z.array(FirewallFinding),
+  /** ip6tables-save: the IPv6 tables (null when they could not be read, or in snapshots from before IPv6 was read). */
+  tables6: z.array(FirewallTable).nullable().default(null),
 });
 export type FirewallPart = z.infer<typeof FirewallPart>;
 

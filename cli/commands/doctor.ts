@@ -19,7 +19,9 @@ export async function doctorCommand(opts: SourceOptions & { json?: boolean }, io
     for (const f of findings) {
       io.stdout(`${mark[f.severity]} ${f.host}: ${f.title}\n${f.evidence.map((e) => `    evidence: ${e}\n`).join('')}    fix: ${f.fix}\n\n`);
     }
-    if (findings.length > 0) io.stdout(`${serious.length} problem${serious.length === 1 ? '' : 's'} (${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings)\n`);
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    const of = (severity: string) => findings.filter((f) => f.severity === severity).length;
+    if (findings.length > 0) io.stdout(`${count(serious.length, 'problem')} (${count(of('error'), 'error')}, ${count(of('warning'), 'warning')})\n`);
   }
   return serious.length > 0 ? 1 : 0;
 }

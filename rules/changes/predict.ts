@@ -43,7 +43,7 @@ function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-networ
   const sub = n?.subnets.find((x) => !x.subnet.includes(':'));
   if (!c || !n || !addr || !sb || !rt || !sub) return;
   const ifname = `eth${sb.interfaces.length}`;
-  c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: null, aliases: [], dnsNames: [] });
+  c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: null, ipv6PrefixLen: null, ipv6Gateway: null, aliases: [], dnsNames: [] });
   sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }], hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge });
   // The kernel routes a connected subnet through the new interface; the default route stays where it was.
   rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });

@@ -20,7 +20,8 @@ export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   }
   // Longest prefix first, then lowest metric: the order a lookup wants.
   for (const list of tables.values()) list.sort((a, b) => b.bits - a.bits || a.route.metric - b.route.metric);
-  return { tables, rules: [...rules].sort((a, b) => a.priority - b.priority) };
+  // The walk routes IPv4: IPv6 policy rules live beside them in the snapshot and are not its to apply.
+  return { tables, rules: rules.filter((r) => r.family !== 'inet6').sort((a, b) => a.priority - b.priority) };
 }
 
 const flag = (v: string | null | undefined) => (v === null || v === undefined ? null : v.trim() === '1');

@@ -47,7 +47,7 @@ export function routeLookup(routing: Routing, dst: number, src: number | null, i
 }
 
 const DEFAULT_RULES: PolicyRule[] = [
-  { priority: 0, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'local', action: 'lookup' },
-  { priority: 32766, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'main', action: 'lookup' },
-  { priority: 32767, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'default', action: 'lookup' },
+  { family: 'inet', priority: 0, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'local', action: 'lookup' },
+  { family: 'inet', priority: 32766, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'main', action: 'lookup' },
+  { family: 'inet', priority: 32767, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'default', action: 'lookup' },
 ];

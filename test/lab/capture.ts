@@ -4,7 +4,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
-import { bridgedScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -87,6 +87,24 @@ test('capture services, link and bridged scenarios', { timeout: 300_000 }, async
     await mkdir(dir, { recursive: true });
     const [svc, link, [b1, b2]] = await Promise.all([servicesScenario(lab), linkScenario(lab), bridgedScenario(lab)]);
     for (const h of [svc, link, b1, b2]) {
+      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+    }
+  } finally {
+    await lab.teardown();
+  }
+});
+
+// Dual stack, with and without ip6tables: what IPv6 isolation Docker programs, and what it leaves open.
+test('capture dual-stack scenarios', { timeout: 300_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const dir = join(OUT, 'ipv6');
+    await mkdir(dir, { recursive: true });
+    const hosts = await Promise.all([dualStackScenario(lab, 'v6open', false), dualStackScenario(lab, 'v6tables', true)]);
+    for (const h of hosts) {
       const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
       if (r.exitCode !== 0) throw new Error(r.stderr);
     }

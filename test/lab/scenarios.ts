@@ -62,3 +62,17 @@ export async function bridgedScenario(lab: Lab): Promise<[LabHost, LabHost]> {
   await Promise.all([h1.run('r1'), h1.run('r2'), h2.run('s1')]);
   return [h1, h2];
 }
+
+/**
+ * Dual stack on dockerd 20.10: the default bridge with --ipv6 --fixed-cidr-v6 fd00:1::/64 and a user network with
+ * --ipv6 --subnet fd00:2::/64; a4 on the default bridge, b4 and b5 on net6. With `ip6tables`, dockerd also writes
+ * ip6tables rules (--experimental --ip6tables); without, it writes none: IPv6 crosses networks IPv4 cannot.
+ */
+export async function dualStackScenario(lab: Lab, name: string, ip6tables: boolean): Promise<LabHost> {
+  const h = await lab.host(name, { extraDaemonArgs: ['--ipv6', '--fixed-cidr-v6', 'fd00:1::/64', ...(ip6tables ? ['--experimental', '--ip6tables'] : [])] });
+  await h.docker(['network', 'create', '--ipv6', '--subnet', 'fd00:2::/64', '--subnet', '172.30.0.0/16', 'net6']);
+  await h.run('a4');
+  await h.run('b4', { network: 'net6' });
+  await h.run('b5', { network: 'net6' });
+  return h;
+}

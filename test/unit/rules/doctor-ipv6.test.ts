@@ -1,0 +1,88 @@
+// IPv6 on captured dual-stack hosts: what the collectors read, and doctor's IPv6 findings (lab: Docker 20.10 --ipv6).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../../../rules/doctor.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
+import { CAPTURED } from '../fixtures.js';
+
+/** v6open: dockerd --ipv6 without ip6tables; v6tables: the same with --experimental --ip6tables. */
+const captured = (name: 'v6open' | 'v6tables'): HostSnapshot => parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'ipv6', `${name}.json`), 'utf8')));
+const codes = (s: HostSnapshot) => doctor(s).map((f) => f.code);
+
+describe('IPv6 collection on a real dual-stack host', () => {
+  const s = captured('v6open');
+  it('reads the containers\' IPv6 addresses, prefix and gateway from the Docker API', () => {
+    const b4 = s.docker!.containers.find((c) => c.name === 'b4')!.endpoints[0]!;
+    expect(b4.ipv6).toMatch(/^fd00:2::/);
+    expect(b4.ipv6PrefixLen).toBe(64);
+    expect(b4.ipv6Gateway).toBe('fd00:2::1');
+    expect(s.docker!.networks.filter((n) => n.ipv6).map((n) => n.name).sort()).toEqual(['bridge', 'net6']);
+  });
+  it('reads IPv6 routes on the host and inside IPv6 containers, kept apart from IPv4 by family', () => {
+    const host6 = s.routes!.routes.filter((r) => r.family === 'inet6');
+    expect(host6.map((r) => r.dst)).toEqual(expect.arrayContaining(['fd00:1::/64', 'fd00:2::/64']));
+    expect(s.routes!.routes.filter((r) => r.family === 'inet').every((r) => !r.dst.includes(':'))).toBe(true);
+    const b4 = s.docker!.containers.find((c) => c.name === 'b4')!;
+    const inside = s.routes!.sandboxes.find((x) => x.containerId === b4.id)!.routes;
+    expect(inside.some((r) => r.family === 'inet6' && r.dst === '::/0' && r.gateway === 'fd00:2::1')).toBe(true);
+    expect(inside.some((r) => r.family === 'inet' && r.dst === '0.0.0.0/0' && r.gateway === '172.30.0.1')).toBe(true);
+    expect(inside.filter((r) => r.family === 'inet').every((r) => !r.dst.includes(':') && !(r.gateway ?? '').includes(':'))).toBe(true);
+    const eth0 = s.links!.sandboxes.find((x) => x.containerId === b4.id)!.interfaces.find((i) => i.name === 'eth0')!;
+    expect(eth0.addresses.map((a) => a.local)).toEqual(expect.arrayContaining(['172.30.0.2', 'fd00:2::2']));
+  });
+  it('reads the IPv6 forwarding and router-advertisement settings, per interface too', () => {
+    expect(s.sysctls!.values['net.ipv6.conf.all.forwarding']).toBe('1');
+    expect(s.sysctls!.values['net.ipv6.conf.docker0.accept_ra']).toMatch(/^[012]$/);
+  });
+  it('reads ip6tables: empty without --ip6tables, Docker\'s chains with it', () => {
+    expect(s.firewall!.tables6).toEqual([]);
+    const t = captured('v6tables').firewall!.tables6!;
+    const chains = t.find((x) => x.name === 'filter')!.chains;
+    expect(chains.map((c) => c.name)).toEqual(expect.arrayContaining(['DOCKER', 'DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2']));
+    expect(chains.find((c) => c.name === 'FORWARD')!.policy).toBe('DROP');
+  });
+});
+
+describe('doctor on IPv6', () => {
+  it('without ip6tables: the two IPv6 networks are not isolated, and every container port is open over IPv6', () => {
+    const f = doctor(captured('v6open'));
+    const iso = f.find((x) => x.code === 'ipv6-not-isolated')!;
+    expect(iso.severity).toBe('error');
+    expect(iso.title).toContain('bridge ↔ net6');
+    expect(iso.evidence).toEqual(expect.arrayContaining([expect.stringMatching(/^network net6 on br-.*fd00:2::\/64$/), 'net.ipv6.conf.all.forwarding = 1']));
+    expect(iso.fix).toMatch(/"ip6tables": true/);
+    expect(f.map((x) => x.code)).toContain('ipv6-unfiltered');
+  });
+  it('with ip6tables: none of it', () => {
+    const c = codes(captured('v6tables'));
+    expect(c).not.toContain('ipv6-not-isolated');
+    expect(c).not.toContain('ipv6-unfiltered');
+  });
+  it('IPv6 forwarding off: the kernel forwards no IPv6 between bridges, so nothing to report', () => {
+    const s = captured('v6open');
+    s.sysctls!.values['net.ipv6.conf.all.forwarding'] = '0';
+    expect(codes(s)).not.toContain('ipv6-not-isolated');
+  });
+  it('an operator\'s ip6tables FORWARD policy DROP closes it without Docker\'s chains', () => {
+    const s = captured('v6open');
+    s.firewall!.tables6 = captured('v6tables').firewall!.tables6!.map((t) => ({ ...t, chains: t.chains.filter((c) => !c.name.startsWith('DOCKER')).map((c) => ({ ...c, rules: [] })) }));
+    expect(codes(s)).not.toContain('ipv6-not-isolated');
+  });
+  it('ip6tables unread (no permission): never guessed either way', () => {
+    const s = captured('v6open');
+    s.firewall!.tables6 = null;
+    expect(codes(s).filter((c) => c.startsWith('ipv6'))).toEqual([]);
+  });
+  it('with ip6tables, a non-Docker bridge with a global IPv6 address under FORWARD DROP', () => {
+    const s = captured('v6tables');
+    expect(codes(s)).not.toContain('ip6-forward-drop-foreign-bridge');
+    const docker0 = s.links!.interfaces.find((i) => i.name === 'docker0')!;
+    s.links!.interfaces.push({ ...docker0, name: 'virbr0' });
+    const f = doctor(s).find((x) => x.code === 'ip6-forward-drop-foreign-bridge')!;
+    expect(f.title).toContain('virbr0');
+    // Docker 20.10 makes no DOCKER-USER chain in ip6tables: the fix must not name one.
+    expect(f.fix).toMatch(/ip6tables -I FORWARD -i virbr0 -j ACCEPT/);
+  });
+});
