@@ -34,7 +34,7 @@ export function listFixes(q: FixQuestion): { answer: WhyAnswer; fixes: Fix[] } {
   if (answer.verdict === 'blocked' && socket && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) {
     throw new FixRefused(`the network delivers it, but ${socket.reason}`, 'start the service, or bind it to an address the others reach; netdiag changes the network, not services');
   }
-  if (answer.verdict === 'unknown') throw new FixRefused(`netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}: ${answer.addresses.find((x) => x.decidedBy)?.decidedBy?.reason ?? 'see netdiag why'}`, 'fix what netdiag cannot see first');
+  if (answer.verdict === 'unknown') throw new FixRefused(`netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}: ${answer.addresses.find((x) => x.verdict === 'unknown' && x.decidedBy)?.decidedBy?.reason ?? 'see netdiag why'}`, 'fix what netdiag cannot see first');
   return { answer, fixes: fixesFor(q.world, answer, q.flow) };
 }
 

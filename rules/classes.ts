@@ -2,6 +2,7 @@
 import { cidrText, inCidr, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 import type { ContainerModel, World } from './model/types.js';
+import { hasIpv6 } from './ipv6-gap.js';
 
 /**
  * Address predicates in the world: every CIDR or range a rule matches on, every host route, every NAT target. Two
@@ -82,7 +83,8 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
     const ports = c.docker.ports.map((p) => `${p.hostIp}:${p.hostPort}/${p.protocol}`).join(',');
     // What it listens on decides TCP and UDP questions' last hop: with its own addresses abstracted, as for routes.
     const sockets = c.sockets === null ? '?' : [...new Set(c.sockets.map((s) => `${s.proto}/${s.port}/${s.iface ?? ''}/${s.address === '0.0.0.0' || s.address === '::' ? '*' : (own.get(s.address.replace(/^::ffff:/, '')) ?? s.address)}`))].sort().join(',');
-    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.netnsOwnerId !== c.docker.id ? c.docker.id : '', eps.join('+'), routes, ports, sockets].join('#'));
+    // IPv6 answers are per address (unknown), so a dual-stack container is never alike an IPv4-only one.
+    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.netnsOwnerId !== c.docker.id ? c.docker.id : '', eps.join('+'), routes, ports, sockets, hasIpv6(c) ? 'v6' : ''].join('#'));
   }
   return out;
 }

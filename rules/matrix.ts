@@ -5,6 +5,7 @@ import { classKeys } from './classes.js';
 import { qualifiedName } from './resolve.js';
 import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
 import { addressVerdicts, pairVerdict, verdictOfAddresses } from './verdict.js';
+import { unmodelledIpv6 } from './ipv6-gap.js';
 
 export type { MatrixPair };
 
@@ -72,7 +73,8 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
       let addresses = perB[slot];
       if (!addresses) {
         const vs = verdicts;
-        perB[slot] = addresses = b.endpoints.map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
+        const ips = [...b.endpoints.map((e) => e.ipText), ...unmodelledIpv6(a, b).map((x) => x.ip)];
+        perB[slot] = addresses = ips.map((ip, k) => ({ ip, verdict: vs[k] as AddressVerdict }));
       }
       visit({ from: names[i] as string, to: names[j] as string, verdict: verdictOfAddresses(b, verdicts), addresses });
       count++;

@@ -2,6 +2,7 @@
 import type { ContainerModel, World } from './model/types.js';
 import type { AddressVerdict, Flow } from '../snapshot/contract.js';
 import { walkFlow } from './walk/flow.js';
+import { unmodelledIpv6 } from './ipv6-gap.js';
 
 export function combine(verdicts: AddressVerdict[]): AddressVerdict {
   if (verdicts.includes('reachable')) return 'reachable';
@@ -15,9 +16,10 @@ export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]
   return combine(verdicts);
 }
 
-/** Each address of B from A, verdicts only (no trace: the cost of a walk is mostly its trace). */
+/** Each address of B from A (IPv4 walked, then IPv6 as unknown), verdicts only (no trace: the cost of a walk is mostly its trace). */
 export function addressVerdicts(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict[] {
-  return b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
+  const v4 = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
+  return [...v4, ...unmodelledIpv6(a, b).map((): AddressVerdict => 'unknown')];
 }
 
 export function pairVerdict(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict {

@@ -7,6 +7,7 @@ import { reasonCode } from './explain.js';
 import { nameResolution } from './names.js';
 import { combine, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from './walk/flow.js';
+import { ipv6Decision, unmodelledIpv6 } from './ipv6-gap.js';
 import type { FlowResult, Origin } from './walk/flow.js';
 
 export type { AddressAnswer, WhyAnswer };
@@ -46,6 +47,11 @@ export function why(world: World, fromText: string, toText: string, flow: Flow):
     const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
     return { ip: numberToIp(d.ip), source: r.source, network: d.network, verdict: r.outcome, decidedBy: withCode(world, r), deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
+  if (target.kind === 'container') {
+    for (const x of unmodelledIpv6(a, target.container)) {
+      addresses.push({ ip: x.ip, source: null, network: x.network, verdict: 'unknown', decidedBy: ipv6Decision(target.container), deliveredTo: null, request: [], reply: [] });
+    }
+  }
   const to: WhyAnswer['to'] =
     target.kind === 'container'
       ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container', namespace: namespaceOf(target.container) }

@@ -25,8 +25,10 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
       const meaning = dockerMeaning(d);
       if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
     }
-    lines.push(`    request:`);
-    lines.push(...traceLines(x.request, '      '));
+    if (x.request.length > 0) {
+      lines.push(`    request:`);
+      lines.push(...traceLines(x.request, '      '));
+    }
     if (x.reply.length > 0) {
       lines.push(`    reply:`);
       lines.push(...traceLines(x.reply, '      '));

@@ -38,6 +38,11 @@ describe.skipIf(skip !== null)('IPv6: isolation over both families', () => {
     expect(codes.includes('ipv6-not-isolated')).toBe(open);
     expect(codes.includes('ipv6-unfiltered')).toBe(open);
     expect(r.exitCode).toBe(open ? 1 : 0);
+    // why: the IPv4 address's verdict is the IPv4 probe's; the IPv6 one is named unknown, never taken from IPv4.
+    const w = JSON.parse((await h.netdiag(['why', 'b4', 'a4', '--json'])).stdout) as { verdict: string; addresses: { ip: string; verdict: string; decidedBy: { code?: string } | null }[] };
+    expect(w.addresses.map((x) => [x.ip, x.verdict])).toEqual([[a4v4, 'blocked'], [a4v6, 'unknown']]);
+    expect(w.addresses[1]!.decidedBy?.code).toBe('ipv6-not-modelled');
+    expect(w.verdict).toBe('unknown');
   });
 
   it('IPv6 addresses, routes and ip6tables are in the snapshot', async () => {

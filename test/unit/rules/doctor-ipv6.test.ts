@@ -3,6 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../../../rules/doctor.js';
+import { parseFlow } from '../../../rules/flow.js';
+import { eachPair } from '../../../rules/matrix.js';
+import { buildWorld } from '../../../rules/model/build.js';
+import { why } from '../../../rules/why.js';
+import type { MatrixPair } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { CAPTURED } from '../fixtures.js';
@@ -84,5 +89,39 @@ describe('doctor on IPv6', () => {
     expect(f.title).toContain('virbr0');
     // Docker 20.10 makes no DOCKER-USER chain in ip6tables: the fix must not name one.
     expect(f.fix).toMatch(/ip6tables -I FORWARD -i virbr0 -j ACCEPT/);
+  });
+});
+
+describe('why and matrix on a dual-stack host: IPv4 walked, IPv6 named unknown, never folded in', () => {
+  const ping = parseFlow(undefined);
+  it('why: the IPv4 address keeps its verdict and rule; the IPv6 address is unknown, saying why', () => {
+    const w = why(buildWorld([captured('v6open')]), 'b4', 'a4', ping);
+    const [v4, v6] = w.addresses;
+    expect(v4!.ip).toBe('172.17.0.2');
+    expect(v4!.verdict).toBe('blocked');
+    expect(v4!.decidedBy?.chain).toBe('DOCKER-ISOLATION-STAGE-2');
+    expect(v6!.ip).toMatch(/^fd00:1::/);
+    expect(v6!.verdict).toBe('unknown');
+    expect(v6!.decidedBy?.code).toBe('ipv6-not-modelled');
+    // An IPv4 block is not the pair's answer: IPv6 may get through (it does on this host — see the lab).
+    expect(w.verdict).toBe('unknown');
+  });
+  it('matrix: a reachable IPv4 address still makes the pair reachable; dual-stack and IPv4-only containers never share a class', () => {
+    const pairs: MatrixPair[] = [];
+    eachPair(buildWorld([captured('v6tables')]), ping, (p) => pairs.push({ ...p, addresses: [...p.addresses] }));
+    const b4b5 = pairs.find((p) => p.from === 'b4' && p.to === 'b5')!;
+    expect(b4b5.verdict).toBe('reachable');
+    expect(b4b5.addresses.map((a) => a.verdict)).toEqual(['reachable', 'unknown']);
+    const s = captured('v6tables');
+    for (const e of s.docker!.containers.find((c) => c.name === 'b5')!.endpoints) e.ipv6 = null;
+    const again: MatrixPair[] = [];
+    eachPair(buildWorld([s]), ping, (p) => again.push({ ...p, addresses: [...p.addresses] }));
+    expect(again.find((p) => p.from === 'b4' && p.to === 'b5')!.addresses.map((a) => a.verdict)).toEqual(['reachable']);
+    expect(again.find((p) => p.from === 'b5' && p.to === 'b4')!.addresses.map((a) => a.verdict)).toEqual(['reachable']);
+  });
+  it('an IPv4-only host answers as before: no IPv6 entries at all', () => {
+    const s = captured('v6open');
+    for (const c of s.docker!.containers) for (const e of c.endpoints) e.ipv6 = null;
+    expect(why(buildWorld([s]), 'b4', 'a4', ping).addresses.map((a) => a.verdict)).toEqual(['blocked']);
   });
 });
