@@ -55,6 +55,24 @@ export function ipv6Findings(s: HostSnapshot): Finding[] {
     });
   }
 
+  // The bridge lost its IPv6 (disable_ipv6 on it, an address removed by hand): Docker still hands out addresses in the
+  // subnet, but the host has no route to them, so no IPv6 leaves or reaches the network.
+  const routes6 = (s.routes?.routes ?? []).filter((r) => r.family === 'inet6' && r.table === 'main');
+  if (s.routes) {
+    for (const n of nets) {
+      for (const subnet of v6Subnets(n)) {
+        if (routes6.some((r) => r.dst === subnet && r.dev === n.bridge)) continue;
+        const off = sys[`net.ipv6.conf.${n.bridge}.disable_ipv6`];
+        out.push({
+          code: 'ipv6-subnet-unrouted', severity: 'error', host,
+          title: `network ${n.name} has the IPv6 subnet ${subnet}, but the host has no route to it on ${n.bridge}: its containers' IPv6 reaches nothing beyond the bridge`,
+          evidence: [`network ${n.name} on ${n.bridge}: ${subnet}`, `no route ${subnet} dev ${n.bridge} in table main`, ...(off === '1' ? [`net.ipv6.conf.${n.bridge}.disable_ipv6 = 1`] : [])],
+          fix: off === '1' ? `sysctl -w net.ipv6.conf.${n.bridge}.disable_ipv6=0, then restart dockerd so it gives ${n.bridge} its gateway address again` : `restart dockerd, which gives ${n.bridge} its IPv6 gateway address and the kernel the route with it`,
+        });
+      }
+    }
+  }
+
   // Forwarding on makes the kernel ignore router advertisements unless accept_ra is 2: an uplink that got its IPv6
   // default route from an RA keeps it only until the route's lifetime runs out (dockerd --ipv6 turns forwarding on).
   if (forwarding) {

@@ -66,4 +66,18 @@ describe.skipIf(skip !== null)('IPv6: isolation over both families', () => {
     await h.mustExec('sysctl', ['-qw', 'net.ipv6.conf.uplink0.accept_ra=2']);
     expect(await find()).toBeUndefined();
   });
+
+  it('IPv6 disabled on a Docker bridge: the subnet is unrouted, reported, and ping6 out of it indeed fails', async () => {
+    const h = hosts.v6tables;
+    // Docker names a user network's bridge br- and the first 12 characters of the network's ID.
+    const bridge = `br-${(await h.docker(['network', 'inspect', '-f', '{{.Id}}', 'net6'])).trim().slice(0, 12)}`;
+    const unrouted = async () => (JSON.parse((await h.netdiag(['doctor', '--json'])).stdout) as Doctor).findings.filter((f) => f.code === 'ipv6-subnet-unrouted');
+    expect(await unrouted()).toEqual([]);
+    expect(await h.probe('b4', 'fd00:2::1')).toBe(true);
+    await h.mustExec('sysctl', ['-qw', `net.ipv6.conf.${bridge}.disable_ipv6=1`]);
+    const f = await unrouted();
+    expect(f.map((x) => x.title)).toEqual([expect.stringContaining('fd00:2::/64')]);
+    // The gateway address went with IPv6 on the bridge: nothing answers for the network any more.
+    expect(await h.probe('b4', 'fd00:2::1')).toBe(false);
+  });
 });

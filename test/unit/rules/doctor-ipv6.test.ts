@@ -80,6 +80,17 @@ describe('doctor on IPv6', () => {
     s.firewall!.tables6 = null;
     expect(codes(s).filter((c) => c.startsWith('ipv6'))).toEqual([]);
   });
+  it('an IPv6 subnet the host does not route (IPv6 disabled on the bridge)', () => {
+    const s = captured('v6tables');
+    expect(codes(s)).not.toContain('ipv6-subnet-unrouted');
+    const br = s.docker!.networks.find((n) => n.name === 'net6')!.bridge!;
+    s.routes!.routes = s.routes!.routes.filter((r) => !(r.family === 'inet6' && r.dev === br));
+    s.sysctls!.values[`net.ipv6.conf.${br}.disable_ipv6`] = '1';
+    const f = doctor(s).find((x) => x.code === 'ipv6-subnet-unrouted')!;
+    expect(f.title).toContain('fd00:2::/64');
+    expect(f.evidence).toContain(`net.ipv6.conf.${br}.disable_ipv6 = 1`);
+    expect(f.fix).toContain(`disable_ipv6=0`);
+  });
   it('with ip6tables, a non-Docker bridge with a global IPv6 address under FORWARD DROP', () => {
     const s = captured('v6tables');
     expect(codes(s)).not.toContain('ip6-forward-drop-foreign-bridge');
