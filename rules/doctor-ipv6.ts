@@ -3,7 +3,7 @@
 // IPv6, and every container port is open to whoever routes to the subnet — published or not.
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { Finding } from './doctor.js';
-import { parseRule } from './iptables/parse.js';
+import { acceptsInterface } from './doctor-rules.js';
 
 type Network = NonNullable<HostSnapshot['docker']>['networks'][number];
 
@@ -16,12 +16,6 @@ function dockerFiltersIpv6(s: HostSnapshot): boolean | null {
   // Unread (no permission, or a snapshot from before IPv6 was collected): the collector already said so; never guess.
   if (tables6 === null || tables6 === undefined) return null;
   return tables6.some((t) => t.chains.some((c) => c.name.startsWith('DOCKER')));
-}
-
-/** An unconditional ACCEPT for traffic in or out of `iface` (not only replies). */
-function acceptsInterface(text: string, iface: string): boolean {
-  const r = parseRule(text);
-  return r.target.kind === 'ACCEPT' && r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && !m.neg && m.iface === iface) && !r.matches.some((m) => m.kind === 'ctstate');
 }
 
 export function ipv6Findings(s: HostSnapshot): Finding[] {

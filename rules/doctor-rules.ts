@@ -14,6 +14,12 @@ export function dockerBackend(s: HostSnapshot): 'nftables' | 'iptables' | null {
   return null;
 }
 
+/** An unconditional ACCEPT for traffic in or out of `iface` (not only replies). */
+export function acceptsInterface(text: string, iface: string): boolean {
+  const r = parseRule(text);
+  return r.target.kind === 'ACCEPT' && r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && !m.neg && m.iface === iface) && !r.matches.some((m) => m.kind === 'ctstate');
+}
+
 export function firewallFindings(s: HostSnapshot): Finding[] {
   const out: Finding[] = [];
   const host = s.name;

@@ -2,8 +2,7 @@
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
-import { parseRule } from './iptables/parse.js';
-import { firewallFindings } from './doctor-rules.js';
+import { acceptsInterface, firewallFindings } from './doctor-rules.js';
 import { ipv6Findings } from './doctor-ipv6.js';
 
 export interface Finding {
@@ -23,12 +22,6 @@ const v4 = (i: { addresses: { family: string; local: string; prefixLen: number }
 
 function dockerBridges(s: HostSnapshot): Set<string> {
   return new Set((s.docker?.networks ?? []).map((n) => n.bridge).filter((b): b is string => b !== null));
-}
-
-/** An unconditional ACCEPT for traffic in or out of `iface` (not only replies). */
-function acceptsInterface(text: string, iface: string): boolean {
-  const r = parseRule(text);
-  return r.target.kind === 'ACCEPT' && r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && !m.neg && m.iface === iface) && !r.matches.some((m) => m.kind === 'ctstate');
 }
 
 export function doctor(s: HostSnapshot): Finding[] {
