@@ -19,8 +19,8 @@ async function cliMatrix(file: string): Promise<number[]> {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       const out = openSync('/dev/null', 'w');
-      const child = spawn(process.execPath, [join(REPO, 'dist/cli/bin.js'), 'matrix', '--json', '--snapshot', file], { stdio: ['ignore', out, 'inherit'] });
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`matrix exited ${code}`))));
+      const child = spawn(process.execPath, [join(REPO, 'dist/cli/bin.js'), 'matrix', '--json', '--snapshot', file], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
+      child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`matrix ${signal ? `killed by ${signal} (10 min timeout)` : `exited ${code}`}`))));
       closeSync(out);
     });
     times.push(performance.now() - t0);

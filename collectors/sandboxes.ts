@@ -42,7 +42,7 @@ export interface SandboxReading {
 // and a family cannot be given per batch line: so one -4 batch, and a -6 batch only for containers with IPv6.
 const BATCH = 'addr show\nroute show table all\nrule show\n';
 export const SANDBOX_IP_ARGS = ['-j', '-d', '-4', '-batch', '-'];
-export const SANDBOX_IP6_ARGS = ['-6', '-j', '-batch', '-'];
+const SANDBOX_IP6_ARGS = ['-6', '-j', '-batch', '-'];
 
 /** The IPv6 addresses (ip -6 addr) added to each link of the IPv4 listing, matched by ifindex. */
 function mergeAddresses(addr4: string, addr6: string): string {
@@ -52,22 +52,25 @@ function mergeAddresses(addr4: string, addr6: string): string {
   return JSON.stringify(links4);
 }
 
+/** One `ip -batch` inside the sandbox: its addresses, routes and policy rules, one JSON document per line. */
+async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string]> {
+  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...args], { timeoutMs: ctx.timeoutMs, input: BATCH });
+  if (r.exitCode !== 0) {
+    if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
+      throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
+    }
+    throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
+  }
+  const [addr, routes, rules] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
+  if (addr === undefined || routes === undefined || rules === undefined) throw new Error(`ip ${args.join(' ')} printed ${JSON.stringify(r.stdout.slice(0, 40))}, not three JSON lists`);
+  return [addr, routes, rules];
+}
+
 export async function readSandbox(ctx: CollectContext, sandbox: Sandbox): Promise<SandboxReading> {
   try {
-    const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...SANDBOX_IP_ARGS], { timeoutMs: ctx.timeoutMs, input: BATCH });
-    if (r.exitCode !== 0) {
-      if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
-        throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
-      }
-      throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
-    }
-    // ip -batch prints one JSON document per command, one per line.
-    const [addr, routes, rules] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
-    if (addr === undefined || routes === undefined || rules === undefined) throw new Error(`ip -batch printed ${JSON.stringify(r.stdout.slice(0, 40))}, not three JSON lists`);
-    if (!sandbox.ipv6) return { sandbox, result: { addr, routes, rules, routes6: null, rules6: null } };
-    const r6 = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...SANDBOX_IP6_ARGS], { timeoutMs: ctx.timeoutMs, input: BATCH });
-    const [addr6, routes6, rules6] = r6.exitCode === 0 ? r6.stdout.split('\n').filter((l) => l.trim().length > 0) : [];
-    if (addr6 === undefined || routes6 === undefined || rules6 === undefined) throw new Error(`ip -6 -batch: ${firstLine(r6.stderr) || 'not three JSON lists'}`);
+    const [[addr, routes, rules], v6] = await Promise.all([ipBatch(ctx, sandbox, SANDBOX_IP_ARGS), sandbox.ipv6 ? ipBatch(ctx, sandbox, SANDBOX_IP6_ARGS) : null]);
+    if (v6 === null) return { sandbox, result: { addr, routes, rules, routes6: null, rules6: null } };
+    const [addr6, routes6, rules6] = v6;
     return { sandbox, result: { addr: mergeAddresses(addr, addr6), routes, rules, routes6, rules6 } };
   } catch (error) {
     return { sandbox, result: { error } };

@@ -32,18 +32,14 @@ export const sysctlsCollector: Collector<'sysctls'> = {
     const ip_forward = await ctx.readFile(path('net.ipv4.ip_forward'));
     if (ip_forward === null) throw new CollectorError('/proc/sys/net is not readable', 'run netdiag on Linux with /proc mounted');
     // Interface names may contain dots, which the dotted key form cannot express: read them by directory.
-    const ifaces = ((await ctx.listDir('/proc/sys/net/ipv4/conf')) ?? []).filter((i) => i !== 'all' && i !== 'default' && !i.startsWith('veth')).sort();
+    const listed = async (dir: string) => ((await ctx.listDir(dir)) ?? []).filter((i) => i !== 'all' && i !== 'default' && !i.startsWith('veth')).sort();
+    const [ifaces, ifaces6] = await Promise.all([listed('/proc/sys/net/ipv4/conf'), listed('/proc/sys/net/ipv6/conf')]);
+    const perInterface = (family: 'ipv4' | 'ipv6', names: string[], settings: string[]) =>
+      names.flatMap((i) => settings.map((k): [string, string] => [`net.${family}.conf.${i}.${k}`, `/proc/sys/net/${family}/conf/${i}/${k}`]));
+    const entries: [string, string][] = [...GLOBAL_KEYS.map((k): [string, string] => [k, path(k)]), ...perInterface('ipv4', ifaces, PER_INTERFACE), ...perInterface('ipv6', ifaces6, PER_INTERFACE6)];
     const values: Record<string, string | null> = {};
-    const ifaces6 = ((await ctx.listDir('/proc/sys/net/ipv6/conf')) ?? []).filter((i) => i !== 'all' && i !== 'default' && !i.startsWith('veth')).sort();
-    const keys = [...GLOBAL_KEYS, ...ifaces.flatMap((i) => PER_INTERFACE.map((k) => `net.ipv4.conf.${i}.${k}`)), ...ifaces6.flatMap((i) => PER_INTERFACE6.map((k) => `net.ipv6.conf.${i}.${k}`))];
-    const read = await Promise.all(
-      keys.map((k) => {
-        const m = /^net\.(ipv[46])\.conf\.(.+)\.([a-z_]+)$/.exec(k);
-        const known = m && (m[1] === 'ipv4' ? ifaces : ifaces6).includes(m[2] as string);
-        return ctx.readFile(known ? `/proc/sys/net/${m[1]}/conf/${m[2]}/${m[3]}` : path(k));
-      }),
-    );
-    keys.forEach((k, i) => (values[k] = read[i]?.trim() ?? null));
+    const read = await Promise.all(entries.map(([, file]) => ctx.readFile(file)));
+    entries.forEach(([k], i) => (values[k] = read[i]?.trim() ?? null));
     return { data: { values }, errors: [] };
   },
 };

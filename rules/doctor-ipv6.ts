@@ -25,7 +25,8 @@ export function ipv6Findings(s: HostSnapshot): Finding[] {
   const nets = (s.docker?.networks ?? []).filter((n) => n.driver === 'bridge' && n.bridge !== null && n.ipv6 && v6Subnets(n).length > 0);
   const forwarding = sys['net.ipv6.conf.all.forwarding'] === '1';
   const filters = dockerFiltersIpv6(s);
-  const forward6 = s.firewall?.tables6?.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'FORWARD');
+  const filter6 = s.firewall?.tables6?.find((t) => t.name === 'filter');
+  const forward6 = filter6?.chains.find((c) => c.name === 'FORWARD');
   // Without Docker's chains, IPv6 is open only if nothing else drops forwarded IPv6 (an operator's policy DROP).
   const open = forwarding && filters === false && (forward6 === undefined || forward6.policy === 'ACCEPT');
   const noRules = ['ip6tables: no DOCKER chains (Docker is not filtering IPv6)', 'net.ipv6.conf.all.forwarding = 1', `ip6tables filter FORWARD policy ${forward6?.policy ?? 'ACCEPT (no filter table loaded)'}`];
@@ -83,7 +84,6 @@ export function ipv6Findings(s: HostSnapshot): Finding[] {
   }
 
   // Docker with ip6tables sets ip6tables' FORWARD policy to DROP too: other bridges' IPv6 is cut off as IPv4's is.
-  const filter6 = s.firewall?.tables6?.find((t) => t.name === 'filter');
   if (forward6?.policy === 'DROP' && filters === true) {
     const docker = new Set((s.docker?.networks ?? []).map((n) => n.bridge));
     // Docker 20.10's ip6tables support makes no DOCKER-USER chain (later versions do).

@@ -4,11 +4,29 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
+import type { LabHost } from './lab.js';
 import { bridgedScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** A fresh lab, the scenario `setup` builds, and each of its hosts' snapshots written to captured/<dir>/<host>.json. */
+async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHost[]>): Promise<void> {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const hosts = await setup(lab);
+    await mkdir(join(OUT, dir), { recursive: true });
+    for (const h of hosts) {
+      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, dir, `${h.name}.json`)]);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+    }
+  } finally {
+    await lab.teardown();
+  }
+}
 
 test('capture seed fixtures', { timeout: 300_000 }, async () => {
   const why = labUnavailable();
@@ -53,11 +71,8 @@ test('capture seed fixtures', { timeout: 300_000 }, async () => {
 // The topology of moby's iptablesdoc scenarios (bridge1 = 192.0.2.0/24, c1 = 192.0.2.2 with -p 8080:80, docker0),
 // plus a container on docker0 and a second host on the LAN with routes both ways, so the rule dumps of Docker
 // 27–29 can be evaluated around real interfaces, routes and containers.
-test('capture moby topology', { timeout: 300_000 }, async () => {
-  const why = labUnavailable();
-  if (why) throw new Error(why);
-  const lab = await Lab.create();
-  try {
+test('capture moby topology', { timeout: 300_000 }, () =>
+  captureSnapshots('moby-topology', async (lab) => {
     const [h1, h2] = await Promise.all([lab.host('docker', { lan: '10.66.0.1/24' }), lab.host('peer', { lan: '10.66.0.2/24', bip: '10.200.0.1/24' })]);
     await h1.docker(['network', 'create', '-o', 'com.docker.network.bridge.name=bridge1', '--subnet', '192.0.2.0/24', '--gateway', '192.0.2.1', 'bridge1']);
     await h1.run('c1', { network: 'bridge1', publish: ['8080:80'] });
@@ -66,49 +81,16 @@ test('capture moby topology', { timeout: 300_000 }, async () => {
     await h1.mustExec('ip', ['route', 'add', '10.200.0.0/24', 'via', '10.66.0.2']);
     await h2.mustExec('ip', ['route', 'add', '192.0.2.0/24', 'via', '10.66.0.1']);
     await h2.mustExec('ip', ['route', 'add', '172.17.0.0/16', 'via', '10.66.0.1']);
-    const dir = join(OUT, 'moby-topology');
-    await mkdir(dir, { recursive: true });
-    for (const h of [h1, h2]) {
-      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
-      if (r.exitCode !== 0) throw new Error(r.stderr);
-    }
-  } finally {
-    await lab.teardown();
-  }
-});
+    return [h1, h2];
+  }));
 
 // The scenarios of "what users mean by reach": services and namespaces, --link with icc=false, the bridged recipe.
-test('capture services, link and bridged scenarios', { timeout: 300_000 }, async () => {
-  const why = labUnavailable();
-  if (why) throw new Error(why);
-  const lab = await Lab.create();
-  try {
-    const dir = join(OUT, 'reach');
-    await mkdir(dir, { recursive: true });
+test('capture services, link and bridged scenarios', { timeout: 300_000 }, () =>
+  captureSnapshots('reach', async (lab) => {
     const [svc, link, [b1, b2]] = await Promise.all([servicesScenario(lab), linkScenario(lab), bridgedScenario(lab)]);
-    for (const h of [svc, link, b1, b2]) {
-      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
-      if (r.exitCode !== 0) throw new Error(r.stderr);
-    }
-  } finally {
-    await lab.teardown();
-  }
-});
+    return [svc, link, b1, b2];
+  }));
 
 // Dual stack, with and without ip6tables: what IPv6 isolation Docker programs, and what it leaves open.
-test('capture dual-stack scenarios', { timeout: 300_000 }, async () => {
-  const why = labUnavailable();
-  if (why) throw new Error(why);
-  const lab = await Lab.create();
-  try {
-    const dir = join(OUT, 'ipv6');
-    await mkdir(dir, { recursive: true });
-    const hosts = await Promise.all([dualStackScenario(lab, 'v6open', false), dualStackScenario(lab, 'v6tables', true)]);
-    for (const h of hosts) {
-      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(dir, `${h.name}.json`)]);
-      if (r.exitCode !== 0) throw new Error(r.stderr);
-    }
-  } finally {
-    await lab.teardown();
-  }
-});
+test('capture dual-stack scenarios', { timeout: 300_000 }, () =>
+  captureSnapshots('ipv6', (lab) => Promise.all([dualStackScenario(lab, 'v6open', false), dualStackScenario(lab, 'v6tables', true)])));
