@@ -20,9 +20,9 @@ export class StepError extends Error {
 export function inverseOf(step: PlanStep, before: string | null = null, handle: number | null = null): PlanStep | null {
   switch (step.kind) {
     case 'iptables-insert':
-      return { kind: 'iptables-delete', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position ?? 1 };
+      return { kind: 'iptables-delete', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position ?? 1, ...v6(step) };
     case 'iptables-delete':
-      return { kind: 'iptables-insert', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position };
+      return { kind: 'iptables-insert', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position, ...v6(step) };
     case 'sysctl':
       return before === null ? null : { ...step, value: before };
     case 'docker-network-connect':
@@ -43,11 +43,14 @@ export function inverseOf(step: PlanStep, before: string | null = null, handle: 
   }
 }
 
-async function ruleExists(m: HostMutator, table: string, chain: string, rule: string[]): Promise<boolean> {
-  const r = await m.iptables(table, ['-C', chain, ...rule]);
+/** The IPv6 flag carried from a step to its inverse (absent for IPv4, as in journals written before IPv6). */
+const v6 = (s: { ip6tables?: boolean | undefined }) => (s.ip6tables ? { ip6tables: true } : {});
+
+async function ruleExists(m: HostMutator, table: string, chain: string, rule: string[], six: boolean): Promise<boolean> {
+  const r = await m.iptables(table, ['-C', chain, ...rule], six);
   if (r.ok) return true;
   if (/No chain\/target\/match by that name|does not exist/i.test(r.stderr) && !/Bad rule/.test(r.stderr)) {
-    throw new StepError(`iptables: chain ${chain} does not exist in table ${table}`, 'Docker creates DOCKER-USER when it starts; is dockerd running with iptables enabled?');
+    throw new StepError(`${six ? 'ip6tables' : 'iptables'}: chain ${chain} does not exist in table ${table}`, six ? 'Docker makes IPv6 chains only with ip6tables enabled (--ip6tables, the default since 27.0)' : 'Docker creates DOCKER-USER when it starts; is dockerd running with iptables enabled?');
   }
   return false;
 }
@@ -66,17 +69,21 @@ async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean
   const fail = (what: string, stderr: string, hint: string) => new StepError(`${what} failed: ${firstLine(stderr)}`, hint);
   switch (step.kind) {
     case 'iptables-insert': {
-      if (await ruleExists(m, step.table, step.chain, step.rule)) return { changed: false, before: null };
-      const r = await m.iptables(step.table, ['-I', step.chain, ...(step.position ? [String(step.position)] : []), ...step.rule]);
+      const six = step.ip6tables === true;
+      const tool = six ? 'ip6tables' : 'iptables';
+      if (await ruleExists(m, step.table, step.chain, step.rule, six)) return { changed: false, before: null };
+      const r = await m.iptables(step.table, ['-I', step.chain, ...(step.position ? [String(step.position)] : []), ...step.rule], six);
       if (r.ok) return { changed: true, before: null };
       // The chain got shorter meanwhile (a rule put back where it was): at the end rather than nowhere.
-      if (step.position && (await m.iptables(step.table, ['-A', step.chain, ...step.rule])).ok) return { changed: true, before: null };
-      throw fail(`iptables -I ${step.chain}`, r.stderr, 'check the rule with iptables -S');
+      if (step.position && (await m.iptables(step.table, ['-A', step.chain, ...step.rule], six)).ok) return { changed: true, before: null };
+      throw fail(`${tool} -I ${step.chain}`, r.stderr, `check the rule with ${tool} -S`);
     }
     case 'iptables-delete': {
-      if (!(await ruleExists(m, step.table, step.chain, step.rule))) return { changed: false, before: null };
-      const r = await m.iptables(step.table, ['-D', step.chain, ...step.rule]);
-      if (!r.ok) throw fail(`iptables -D ${step.chain}`, r.stderr, 'check the rule with iptables -S');
+      const six = step.ip6tables === true;
+      const tool = six ? 'ip6tables' : 'iptables';
+      if (!(await ruleExists(m, step.table, step.chain, step.rule, six))) return { changed: false, before: null };
+      const r = await m.iptables(step.table, ['-D', step.chain, ...step.rule], six);
+      if (!r.ok) throw fail(`${tool} -D ${step.chain}`, r.stderr, `check the rule with ${tool} -S`);
       return { changed: true, before: null };
     }
     case 'sysctl': {

@@ -20,7 +20,7 @@ import { eachPair } from '../rules/matrix.js';
 import type { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
-import { parseFlow } from '../rules/flow.js';
+import { parseFamilies, parseFlow } from '../rules/flow.js';
 import { missingParts } from '../rules/missing.js';
 import { why } from '../rules/why.js';
 import { NETDIAG_VERSION } from '../host/version.js';
@@ -118,19 +118,19 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
-    return memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}`, () => {
+    return memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => {
       const flow = parseFlow(q.port);
-      const answer = why(w, q.from, q.to, flow);
+      const answer = why(w, q.from, q.to, flow, parseFamilies({ family: q.family }));
       return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [], missing: missingParts(w) };
     });
   });
   read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req) => {
-    const port = (req.query as z.infer<typeof S.MatrixQuery>).port;
+    const { port, family } = req.query as z.infer<typeof S.MatrixQuery>;
     const w = world();
-    return memo(`matrix\u0000${port ?? ''}`, () => {
+    return memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => {
       const flow = parseFlow(port);
       const pairs: MatrixPair[] = [];
-      eachPair(w, flow, (p) => pairs.push(p));
+      eachPair(w, flow, (p) => pairs.push(p), parseFamilies({ family }));
       return { flow, missing: missingParts(w), pairs };
     });
   });

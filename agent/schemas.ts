@@ -22,8 +22,10 @@ const port = z
   });
 
 const name = z.string().min(1).max(256);
-export const WhyQuery = z.object({ from: name, to: name, port }).strict();
-export const MatrixQuery = z.object({ port }).strict();
+/** One address family (the CLI's -4/-6); both when absent. */
+const family = z.enum(['ipv4', 'ipv6']).optional();
+export const WhyQuery = z.object({ from: name, to: name, port, family }).strict();
+export const MatrixQuery = z.object({ port, family }).strict();
 export const FixBody = z.object({ from: name, to: name, port }).strict();
 /** Applying a fix: which pair, and consent to a fix that opens more than that pair (the CLI's --yes). */
 export const FixApplyBody = FixBody.extend({ acceptWider: z.boolean().default(false) }).strict();

@@ -47,15 +47,19 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
     .argument('<to>', 'container or address')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
+    .option('-4, --ipv4', "only B's IPv4 addresses")
+    .option('-6, --ipv6', "only B's IPv6 addresses")
     .option('--json', 'machine-readable output')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => import('./commands/why.js').then((m) => m.whyCommand(a, b, opts, io))));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/why.js').then((m) => m.whyCommand(a, b, opts, io))));
 
   hostSources(program
     .command('matrix')
     .description('every ordered pair of containers in view')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
+    .option('-4, --ipv4', 'only IPv4 addresses')
+    .option('-6, --ipv6', 'only IPv6 addresses')
     .option('--json', 'machine-readable output')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => import('./commands/matrix.js').then((m) => m.matrixCommand(opts, io))));
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/matrix.js').then((m) => m.matrixCommand(opts, io))));
 
   hostSources(program
     .command('fix')

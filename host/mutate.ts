@@ -17,8 +17,8 @@ export interface Outcome {
 
 /** What actuation may do to a host; tests pass one that records the calls and keeps the state in memory. */
 export interface HostMutator {
-  /** `iptables -w [-t table] ARGS` under /run/xtables.lock (-C checks, -I/-D/-A change). */
-  iptables(table: string, args: string[]): Promise<Outcome>;
+  /** `iptables -w [-t table] ARGS` (ip6tables with `v6`) under /run/xtables.lock (-C checks, -I/-D/-A change). */
+  iptables(table: string, args: string[], v6?: boolean): Promise<Outcome>;
   readSysctl(key: string): Promise<string | null>;
   writeSysctl(key: string, value: string): Promise<Outcome>;
   ipRoute(verb: 'add' | 'del', dst: string, via: string, dev: string | null): Promise<Outcome>;
@@ -56,12 +56,14 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
      * iptables-legacy honours `-w` itself; iptables-nft ignores the lock, so it is taken with flock around every call:
      * tools that serialise on it (scripts, firewalld, netdiag itself) never interleave with these changes.
      */
-    async iptables(table, args) {
-      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, 'iptables', '-w', wait, ...(table === 'filter' ? [] : ['-t', table]), ...args], { timeoutMs: (Number(wait) + 10) * 1000 });
+    async iptables(table, args, v6 = false) {
+      // ip6tables shares the xtables lock with iptables.
+      const tool = v6 ? 'ip6tables' : 'iptables';
+      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, ...(table === 'filter' ? [] : ['-t', table]), ...args], { timeoutMs: (Number(wait) + 10) * 1000 });
       if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) {
-        throw new CommandError(`iptables is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
+        throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
       }
-      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError('iptables: permission denied', 'run netdiag as root', 'permission');
+      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
       return outcome(r);
     },
     async readSysctl(key) {

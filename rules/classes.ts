@@ -1,20 +1,21 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
 import { cidrText, inCidr, parseCidr } from './iptables/addr.js';
+import type { Ip } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 import type { ContainerModel, World } from './model/types.js';
-import { hasIpv6 } from './ipv6-gap.js';
 
 /**
  * Address predicates in the world: every CIDR or range a rule matches on, every host route, every NAT target. Two
  * addresses inside exactly the same predicates are indistinguishable to every rule and route lookup on the hosts.
  */
-function predicates(world: World): { cidrs: Cidr[]; ranges: [number, number][]; physdev: boolean } {
+function predicates(world: World): { cidrs: Cidr[]; ranges: [Ip, Ip][]; physdev: boolean } {
   const seen = new Map<string, Cidr>();
-  const ranges: [number, number][] = [];
+  const ranges: [Ip, Ip][] = [];
   let physdev = false;
   const add = (c: Cidr) => seen.set(cidrText(c), c);
+  const host = (addr: Ip): Cidr => ({ addr, bits: typeof addr === 'number' ? 32 : 128 });
   for (const h of world.hosts) {
-    for (const table of h.ruleset?.values() ?? []) {
+    for (const table of [...(h.ruleset?.values() ?? []), ...(h.ruleset6?.values() ?? [])]) {
       for (const chain of table.values()) {
         for (const r of chain.rules) {
           for (const m of r.parsed.matches) {
@@ -23,13 +24,13 @@ function predicates(world: World): { cidrs: Cidr[]; ranges: [number, number][]; 
             else if (m.kind === 'physdev' && m.iface) physdev = true;
           }
           const t = r.parsed.target;
-          if (t.kind === 'DNAT' && t.toIp !== null) add({ addr: t.toIp, bits: 32 });
+          if (t.kind === 'DNAT' && t.toIp !== null) add(host(t.toIp));
         }
       }
     }
     for (const list of h.routing?.tables.values() ?? []) for (const e of list) add({ addr: e.net, bits: e.bits });
-    for (const ip of h.localAddrs.keys()) add({ addr: ip, bits: 32 });
-    for (const p of h.published) for (const e of p.container.endpoints) add({ addr: e.ip, bits: 32 });
+    for (const ip of h.localAddrs.keys()) add(host(ip));
+    for (const p of h.published) for (const e of p.container.endpoints) add(host(e.ip));
   }
   return { cidrs: [...seen.values()], ranges, physdev };
 }
@@ -39,8 +40,8 @@ function predicates(world: World): { cidrs: Cidr[]; ranges: [number, number][]; 
  * host does. A walk to an address depends on who answers ARP for it, so two containers are alike only if the copies
  * of their addresses are (two default hosts both hand out 172.17.0.2).
  */
-function holders(world: World): Map<number, Map<string, Set<string>>> {
-  const out = new Map<number, Map<string, Set<string>>>();
+function holders(world: World): Map<Ip, Map<string, Set<string>>> {
+  const out = new Map<Ip, Map<string, Set<string>>>();
   for (const h of world.hosts) {
     for (const c of h.containers) {
       for (const e of c.endpoints) {
@@ -58,7 +59,7 @@ function holders(world: World): Map<number, Map<string, Set<string>>> {
 export function classKeys(world: World, containers: ContainerModel[]): Map<ContainerModel, string> {
   const { cidrs, ranges, physdev } = predicates(world);
   const held = holders(world);
-  const copies = (c: ContainerModel, ip: number) => {
+  const copies = (c: ContainerModel, ip: Ip) => {
     const byHost = held.get(ip);
     if (!byHost || (byHost.size === 1 && (byHost.get(c.host.name)?.size ?? 0) <= 1)) return '';
     const elsewhere = [...byHost.keys()].filter((h) => h !== c.host.name).sort().join('/');
@@ -66,10 +67,11 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
     const twin = (byHost.get(c.host.name)?.size ?? 0) > 1 ? `!${c.docker.id}` : '';
     return `${elsewhere}${twin}`;
   };
-  const addrClass = (ip: number) => {
-    let bits = '';
+  const addrClass = (ip: Ip) => {
+    // The family leads: an IPv4 and an IPv6 address are never alike, whatever predicates they both miss.
+    let bits = typeof ip === 'number' ? '4:' : '6:';
     for (const c of cidrs) bits += inCidr(ip, c) ? '1' : '0';
-    for (const [a, b] of ranges) bits += ip >= a && ip <= b ? '1' : '0';
+    for (const [a, b] of ranges) bits += typeof ip === typeof a && ip >= a && ip <= b ? '1' : '0';
     return bits;
   };
   const out = new Map<ContainerModel, string>();
@@ -78,13 +80,12 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
     const eps = c.endpoints.map((e) => [e.network?.id ?? '-', e.bridge ?? '-', e.iface, e.prefixLen, addrClass(e.ip), physdev ? e.hostVeth : '', copies(c, e.ip)].join(','));
     // The container's own routes, with its own addresses abstracted (they differ between members of a class).
     const routes = [...(c.routing?.tables.entries() ?? [])]
-      .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/32$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)
+      .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/(32|128)$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)
       .join('|');
     const ports = c.docker.ports.map((p) => `${p.hostIp}:${p.hostPort}/${p.protocol}`).join(',');
     // What it listens on decides TCP and UDP questions' last hop: with its own addresses abstracted, as for routes.
     const sockets = c.sockets === null ? '?' : [...new Set(c.sockets.map((s) => `${s.proto}/${s.port}/${s.iface ?? ''}/${s.address === '0.0.0.0' || s.address === '::' ? '*' : (own.get(s.address.replace(/^::ffff:/, '')) ?? s.address)}`))].sort().join(',');
-    // IPv6 answers are per address (unknown), so a dual-stack container is never alike an IPv4-only one.
-    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.netnsOwnerId !== c.docker.id ? c.docker.id : '', eps.join('+'), routes, ports, sockets, hasIpv6(c) ? 'v6' : ''].join('#'));
+    out.set(c, [c.host.name, c.netns, c.docker.networkModeKind, c.netnsOwnerId !== c.docker.id ? c.docker.id : '', eps.join('+'), routes, ports, sockets].join('#'));
   }
   return out;
 }

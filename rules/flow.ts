@@ -22,3 +22,12 @@ export function parseFlow(port: string | undefined | null): Flow {
 export function flowText(f: Flow): string {
   return f.proto === 'icmp' ? 'ping' : `${f.port}/${f.proto}`;
 }
+
+/** Which address families a question covers: -4/--ipv4, -6/--ipv6 (or the agent's `family`), both when neither. */
+export function parseFamilies(opts: { ipv4?: boolean; ipv6?: boolean; family?: 'ipv4' | 'ipv6' | null }): (4 | 6)[] {
+  if (opts.family === 'ipv4') return [4];
+  if (opts.family === 'ipv6') return [6];
+  if (opts.ipv4 && !opts.ipv6) return [4];
+  if (opts.ipv6 && !opts.ipv4) return [6];
+  return [4, 6];
+}

@@ -4,8 +4,8 @@ import type { ContainerModel, World } from './model/types.js';
 import { classKeys } from './classes.js';
 import { qualifiedName } from './resolve.js';
 import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
-import { addressVerdicts, pairVerdict, verdictOfAddresses } from './verdict.js';
-import { unmodelledIpv6 } from './ipv6-gap.js';
+import { addressVerdicts, BOTH, pairVerdict, targetsOf, verdictOfAddresses } from './verdict.js';
+import type { Family } from './iptables/addr.js';
 
 export type { MatrixPair };
 
@@ -43,7 +43,7 @@ function classify(world: World): { cs: ContainerModel[]; classOf: number[]; grou
  * Visit every ordered pair without keeping them: a thousand containers make a million pairs, and callers that print
  * them should not hold them all. The addresses array handed over is shared between pairs with the same answer.
  */
-export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void): MatrixStats {
+export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void, families: readonly Family[] = BOTH): MatrixStats {
   const { cs, classOf, groups } = classify(world);
   const n = groups.length;
   const names = cs.map((c) => qualifiedName(c, world));
@@ -64,7 +64,7 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
       const key = (ca * n + cb) * 2 + (ca === cb ? 1 : 0);
       let verdicts = cache[key];
       if (!verdicts) {
-        verdicts = addressVerdicts(world, a, b, flow);
+        verdicts = addressVerdicts(world, a, b, flow, families);
         walks += verdicts.length;
         cache[key] = verdicts;
       }
@@ -73,7 +73,7 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
       let addresses = perB[slot];
       if (!addresses) {
         const vs = verdicts;
-        const ips = [...b.endpoints.map((e) => e.ipText), ...unmodelledIpv6(a, b).map((x) => x.ip)];
+        const ips = targetsOf(b, families).map((e) => e.ipText);
         perB[slot] = addresses = ips.map((ip, k) => ({ ip, verdict: vs[k] as AddressVerdict }));
       }
       visit({ from: names[i] as string, to: names[j] as string, verdict: verdictOfAddresses(b, verdicts), addresses });
@@ -87,7 +87,7 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
  * Verdict counts over the pairs `include` selects, one walk per pair of classes, weighted by how many container pairs
  * each class pair stands for (what a plan's prediction needs, without visiting a quarter of a million pairs).
  */
-export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean): { pairs: number; counts: Record<AddressVerdict, number> } {
+export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean, families: readonly Family[] = BOTH): { pairs: number; counts: Record<AddressVerdict, number> } {
   const { groups } = classify(world);
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
   let pairs = 0;
@@ -97,7 +97,7 @@ export function countPairs(world: World, flow: Flow, include: (a: ContainerModel
       const b = ga === gb ? ga[1] : gb[0];
       if (!b || !include(a, b)) continue;
       const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
-      const v = pairVerdict(world, a, b, flow);
+      const v = pairVerdict(world, a, b, flow, families);
       counts[v] += n;
       pairs += n;
     }
@@ -105,9 +105,9 @@ export function countPairs(world: World, flow: Flow, include: (a: ContainerModel
   return { pairs, counts };
 }
 
-export function matrix(world: World, flow: Flow, stats?: MatrixStats): MatrixPair[] {
+export function matrix(world: World, flow: Flow, stats?: MatrixStats, families: readonly Family[] = BOTH): MatrixPair[] {
   const pairs: MatrixPair[] = [];
-  const s = eachPair(world, flow, (p) => pairs.push(p));
+  const s = eachPair(world, flow, (p) => pairs.push(p), families);
   if (stats) Object.assign(stats, s);
   return pairs;
 }

@@ -2,9 +2,9 @@
 // the peer's LAN address, ip_forward, acceptance in DOCKER-USER (and raw PREROUTING on Docker 28.2+), and the
 // disruptive bip changes needed first when subnets overlap.
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr } from './iptables/addr.js';
+import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr4 } from './iptables/addr.js';
 import { shortHash } from './hash.js';
-import type { Cidr } from './iptables/ast.js';
+import type { Cidr4 as Cidr } from './iptables/addr.js';
 import { applySteps } from './changes/predict.js';
 import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
@@ -28,7 +28,7 @@ function view(s: HostSnapshot): HostView {
   for (const n of s.docker?.networks ?? []) {
     if (n.driver !== 'bridge' || n.internal) continue;
     for (const sub of n.subnets) {
-      const c = parseCidr(sub.subnet);
+      const c = parseCidr4(sub.subnet);
       if (c) subnets.push({ cidr: c, network: n.name, masquerade: n.masquerade, isDefault: n.isDefaultBridge });
     }
   }
@@ -70,7 +70,7 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   const prerequisites: Prerequisite[] = [];
   const notes: string[] = [];
   const steps = new Map<string, PlanStep[]>(views.map((v) => [v.s.name, []]));
-  const taken: Cidr[] = views.flatMap((v) => [...v.subnets.map((x) => x.cidr), ...v.lans.map((l) => l.net), ...(v.s.routes?.routes ?? []).filter((r) => r.dst !== '0.0.0.0/0').flatMap((r) => parseCidr(r.dst) ?? [])]);
+  const taken: Cidr[] = views.flatMap((v) => [...v.subnets.map((x) => x.cidr), ...v.lans.map((l) => l.net), ...(v.s.routes?.routes ?? []).filter((r) => r.dst !== '0.0.0.0/0').flatMap((r) => parseCidr4(r.dst) ?? [])]);
 
   // Overlapping container subnets cannot be routed: the later host must move first (a daemon restart, so flagged).
   const unroutable = new Set<string>();

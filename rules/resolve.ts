@@ -1,9 +1,10 @@
 // Names users type → what they mean: HOST/NAME, a container name, an ID prefix, or an address.
-import { ipToNumber, numberToIp } from './iptables/addr.js';
+import { ipText, parseIp } from './iptables/addr.js';
+import type { Ip } from './iptables/addr.js';
 import { shown } from './shown.js';
 import type { ContainerModel, HostModel, World } from './model/types.js';
 
-export type Target = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel; ip: number } | { kind: 'address'; ip: number };
+export type Target = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel; ip: Ip } | { kind: 'address'; ip: Ip };
 
 export class ResolveError extends Error {
   override name = 'ResolveError';
@@ -33,14 +34,14 @@ export function resolve(world: World, text: string): Target {
   const slash = text.indexOf('/');
   let hosts = world.hosts;
   let name = text;
-  if (slash > 0 && ipToNumber(text.slice(0, slash)) === null) {
+  if (slash > 0 && parseIp(text.slice(0, slash)) === null) {
     const hostName = text.slice(0, slash);
     hosts = world.hosts.filter((h) => h.name === hostName);
     if (hosts.length === 0) throw new ResolveError(`unknown host ${shown(hostName)}`, `hosts in view: ${world.hosts.map((h) => h.name).join(', ')}`);
     name = text.slice(slash + 1);
   }
   const all = hosts.flatMap((h) => h.containers);
-  const ip = ipToNumber(name);
+  const ip = parseIp(name);
   if (ip !== null) {
     // The owner of the namespace that holds the address: not a side-car sharing it, nor a host-mode container.
     const owners = all.filter((c) => c.endpoints.some((e) => e.ip === ip) && c.netnsOwnerId === c.docker.id && c.netns !== 'host');
@@ -65,7 +66,7 @@ export function resolve(world: World, text: string): Target {
 export function probeTargets(world: World, from: string, to: string): { sandboxKey: string | null; ips: string[] } {
   const s = resolveSource(world, from);
   const t = resolve(world, to);
-  const ips = (t.kind === 'container' ? t.container.endpoints.map((e) => e.ip) : [t.ip]).map(numberToIp);
+  const ips = (t.kind === 'container' ? t.container.endpoints.map((e) => e.ip) : [t.ip]).map(ipText);
   if (s.kind === 'host') return { sandboxKey: null, ips };
   const a = s.container;
   if (a.netns !== 'host' && !a.sandboxKey) throw new ResolveError(`${a.name} has no network namespace netdiag can enter`, 'is it running?');

@@ -1,8 +1,13 @@
-// The verdict of a pair: every address of B walked from A, and what they add up to (reachable if any address is).
-import type { ContainerModel, World } from './model/types.js';
-import type { AddressVerdict, Flow } from '../snapshot/contract.js';
+// The verdict of a pair: every address of B walked from A, and what they add up to (reachable if any address is),
+// per family too — IPv4 and IPv6 are filtered by different rule sets and often disagree.
+import { familyOf } from './iptables/addr.js';
+import type { Family } from './iptables/addr.js';
+import type { ContainerModel, Endpoint, World } from './model/types.js';
+import type { AddressVerdict, Flow, IpFamily } from '../snapshot/contract.js';
 import { walkFlow } from './walk/flow.js';
-import { unmodelledIpv6 } from './ipv6-gap.js';
+
+export const BOTH: readonly Family[] = [4, 6];
+export const familyName = (f: Family): IpFamily => (f === 4 ? 'ipv4' : 'ipv6');
 
 export function combine(verdicts: AddressVerdict[]): AddressVerdict {
   if (verdicts.includes('reachable')) return 'reachable';
@@ -16,12 +21,47 @@ export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]
   return combine(verdicts);
 }
 
-/** Each address of B from A (IPv4 walked, then IPv6 as unknown), verdicts only (no trace: the cost of a walk is mostly its trace). */
-export function addressVerdicts(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict[] {
-  const v4 = b.endpoints.map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
-  return [...v4, ...unmodelledIpv6(a, b).map((): AddressVerdict => 'unknown')];
+/** B's addresses of the asked families, in B's order. */
+export function targetsOf(b: ContainerModel, families: readonly Family[] = BOTH): Endpoint[] {
+  return families.length === 2 ? b.endpoints : b.endpoints.filter((e) => families.includes(familyOf(e.ip)));
 }
 
-export function pairVerdict(world: World, a: ContainerModel, b: ContainerModel, flow: Flow): AddressVerdict {
-  return verdictOfAddresses(b, addressVerdicts(world, a, b, flow));
+/** Each address of B from A, verdicts only (no trace: the cost of a walk is mostly its trace). */
+export function addressVerdicts(world: World, a: ContainerModel, b: ContainerModel, flow: Flow, families: readonly Family[] = BOTH): AddressVerdict[] {
+  return targetsOf(b, families).map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
+}
+
+export function pairVerdict(world: World, a: ContainerModel, b: ContainerModel, flow: Flow, families: readonly Family[] = BOTH): AddressVerdict {
+  return verdictOfAddresses(b, addressVerdicts(world, a, b, flow, families));
+}
+
+/** The verdict over each family's addresses; null for a family B has no address of. */
+export function familyVerdicts(answers: { family: IpFamily; verdict: AddressVerdict }[]): { ipv4: AddressVerdict | null; ipv6: AddressVerdict | null } {
+  const of = (f: IpFamily) => {
+    const vs = answers.filter((a) => a.family === f).map((a) => a.verdict);
+    return vs.length > 0 ? combine(vs) : null;
+  };
+  return { ipv4: of('ipv4'), ipv6: of('ipv6') };
+}
+
+const word = (f: IpFamily) => (f === 'ipv4' ? 'IPv4' : 'IPv6');
+const said = (v: AddressVerdict) => (v === 'unknown' ? 'netdiag cannot tell' : v);
+
+/**
+ * The families disagreeing, in words: the case a user is most misled by (isolated over IPv4, wide open over IPv6,
+ * or the reverse). Null when they agree or B has one family only.
+ */
+export function familySummary(name: string, fv: { ipv4: AddressVerdict | null; ipv6: AddressVerdict | null }, codes: { ipv4: string | null; ipv6: string | null }): string | null {
+  const { ipv4, ipv6 } = fv;
+  if (ipv4 === null || ipv6 === null || ipv4 === ipv6) return null;
+  const open: IpFamily | null = ipv4 === 'reachable' ? 'ipv4' : ipv6 === 'reachable' ? 'ipv6' : null;
+  if (open) {
+    const shut: IpFamily = open === 'ipv4' ? 'ipv6' : 'ipv4';
+    const why = codes[shut] ? ` (${codes[shut]})` : '';
+    const v = fv[shut] as AddressVerdict;
+    return v === 'blocked'
+      ? `${name} is reachable over ${word(open)} but blocked over ${word(shut)}${why}: what stops ${word(shut)} does not stop ${word(open)}`
+      : `${name} is reachable over ${word(open)}; over ${word(shut)} ${said(v)}${why}`;
+  }
+  return `over IPv4 ${said(ipv4)}${codes.ipv4 ? ` (${codes.ipv4})` : ''}; over IPv6 ${said(ipv6)}${codes.ipv6 ? ` (${codes.ipv6})` : ''}`;
 }

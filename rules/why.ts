@@ -1,13 +1,13 @@
 // `why A B`: every address of B, walked from A, with what decided each, and whether B's name resolves from A.
-import { numberToIp } from './iptables/addr.js';
+import { familyOf, ipText, isLoopback } from './iptables/addr.js';
+import type { Family, Ip } from './iptables/addr.js';
 import type { ContainerModel, Endpoint, World } from './model/types.js';
 import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from './resolve.js';
 import type { AddressAnswer, Decision, Flow, WhyAnswer } from '../snapshot/contract.js';
 import { reasonCode } from './explain.js';
 import { nameResolution } from './names.js';
-import { combine, verdictOfAddresses } from './verdict.js';
+import { BOTH, combine, familyName, familySummary, familyVerdicts, targetsOf, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from './walk/flow.js';
-import { ipv6Decision, unmodelledIpv6 } from './ipv6-gap.js';
 import type { FlowResult, Origin } from './walk/flow.js';
 
 export type { AddressAnswer, WhyAnswer };
@@ -34,42 +34,42 @@ function askedName(b: ContainerModel, text: string): string {
   return name === b.name || aliasesOf(b).has(name) ? name : b.name;
 }
 
-export function why(world: World, fromText: string, toText: string, flow: Flow): WhyAnswer {
+/** `families` restricts the answer to IPv4 or IPv6 addresses of B (-4, -6); both by default. */
+export function why(world: World, fromText: string, toText: string, flow: Flow, families: readonly Family[] = BOTH): WhyAnswer {
   const source = resolveSource(world, fromText);
   const origin: Origin = source;
   const a = source.kind === 'container' ? source.container : null;
   const target = resolve(world, toText);
-  const dests: { ip: number; network: string | null }[] =
+  const dests: { ip: Ip; network: string | null }[] =
     target.kind === 'container'
-      ? target.container.endpoints.map((e) => ({ ip: e.ip, network: networkName(e) }))
-      : [{ ip: target.ip, network: null }];
+      ? targetsOf(target.container, families).map((e) => ({ ip: e.ip, network: networkName(e) }))
+      : families.includes(familyOf(target.ip)) ? [{ ip: target.ip, network: null }] : [];
   const addresses: AddressAnswer[] = dests.map((d) => {
     const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
-    return { ip: numberToIp(d.ip), source: r.source, network: d.network, verdict: r.outcome, decidedBy: withCode(world, r), deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
+    return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: withCode(world, r), deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
-  if (target.kind === 'container') {
-    for (const x of unmodelledIpv6(a, target.container)) {
-      addresses.push({ ip: x.ip, source: null, network: x.network, verdict: 'unknown', decidedBy: ipv6Decision(target.container), deliveredTo: null, request: [], reply: [] });
-    }
-  }
+  const perFamily = familyVerdicts(addresses);
+  const codeOf = (f: 'ipv4' | 'ipv6') => addresses.find((x) => x.family === f && x.verdict !== 'reachable')?.decidedBy?.code ?? null;
   const to: WhyAnswer['to'] =
     target.kind === 'container'
       ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container', namespace: namespaceOf(target.container) }
       : target.kind === 'host'
-        ? { host: target.host.name, name: `host ${target.host.name} (${numberToIp(target.ip)})`, id: null, kind: 'host', namespace: null }
-        : { host: null, name: numberToIp(target.ip), id: null, kind: 'address', namespace: null };
+        ? { host: target.host.name, name: `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: null }
+        : { host: null, name: ipText(target.ip), id: null, kind: 'address', namespace: null };
   const dns =
     target.kind === 'container' && a
       ? nameResolution(a, target.container, askedName(target.container, toText))
       : { resolves: false, name: toText, via: null, network: null, addresses: [], note: target.kind === 'container' ? `the host resolves container names only through its own resolver, not Docker's: use ${target.container.name}'s address` : 'the destination was given as an address' };
   const from: WhyAnswer['from'] = source.kind === 'container'
     ? { host: source.container.host.name, name: qualifiedName(source.container, world), id: source.container.docker.id, kind: 'container', namespace: namespaceOf(source.container), addresses: source.container.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) }
-    : { host: source.host.name, name: `host ${source.host.name}`, id: null, kind: 'host', namespace: "the host's", addresses: [...source.host.localAddrs.keys()].filter((ip) => ip >>> 24 !== 127).map((ip) => ({ ip: numberToIp(ip), network: null })) };
+    : { host: source.host.name, name: `host ${source.host.name}`, id: null, kind: 'host', namespace: "the host's", addresses: [...source.host.localAddrs.keys()].filter((ip) => !isLoopback(ip)).map((ip) => ({ ip: ipText(ip), network: null })) };
   return {
     from,
     to,
     flow: { proto: flow.proto, port: flow.port },
     verdict: target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict)),
+    families: perFamily,
+    summary: familySummary(to.name, perFamily, { ipv4: codeOf('ipv4'), ipv6: codeOf('ipv6') }),
     addresses,
     dns,
   };

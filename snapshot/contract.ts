@@ -13,6 +13,8 @@ export const RuleRef = z.object({
   /** A native nftables rule: its family and handle (iptables rules are named by table, chain and position). */
   family: z.string().optional(),
   handle: z.number().int().optional(),
+  /** An ip6tables rule (IPv6's own rule set); absent for iptables' IPv4 rules. */
+  ip6tables: z.boolean().optional(),
 });
 export type RuleRef = z.infer<typeof RuleRef>;
 
@@ -94,6 +96,8 @@ export const Decision = z.object({
   bytes: z.number().int().optional(),
   family: z.string().optional(),
   handle: z.number().int().optional(),
+  /** Decided by an ip6tables rule or chain (the IPv6 rule set), not iptables'. */
+  ip6tables: z.boolean().optional(),
   /** What it means, as a short code shared by Docker's iptables and nftables layouts (isolation, icc, internal …). */
   code: z.string().optional(),
   /** One sentence, for people. */
@@ -112,8 +116,12 @@ export type Flow = z.infer<typeof Flow>;
 
 // ---------- why ----------
 
+export const IpFamily = z.enum(['ipv4', 'ipv6']);
+export type IpFamily = z.infer<typeof IpFamily>;
+
 export const AddressAnswer = z.object({
   ip: z.string(),
+  family: IpFamily,
   /** The address A sends from towards this one. */
   source: z.string().nullable(),
   network: z.string().nullable(),
@@ -139,6 +147,10 @@ export const WhyAnswer = z.object({
   to: z.object({ host: z.string().nullable(), name: z.string(), id: z.string().nullable(), kind: z.enum(['container', 'host', 'address']), namespace: z.string().nullable() }),
   flow: Flow,
   verdict: AddressVerdict,
+  /** The verdict over each family's addresses of B (null: B has none of that family, or it was not asked). */
+  families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }),
+  /** In words, when the families disagree (reachable over IPv6 while IPv4 is isolated); null when they agree. */
+  summary: z.string().nullable(),
   addresses: z.array(AddressAnswer),
   /** Whether B's name resolves from A, how, and to which of B's addresses. */
   dns: z.object({
@@ -162,10 +174,10 @@ export const NftRuleBody = z.object({ expr: z.array(z.record(z.string(), z.unkno
 export const PlanStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('docker-network-connect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
   z.object({ kind: z.literal('docker-network-disconnect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
-  /** Insert a rule (as `iptables -I`, at the top or at `position`); `rule` is the argument list after the chain name. */
-  z.object({ kind: z.literal('iptables-insert'), host: z.string(), table: z.string(), chain: z.string(), rule: z.array(z.string()).min(1), position: z.number().int().positive().optional() }),
-  /** Delete one rule (as `iptables -D`), remembering its position so undoing puts it back where it was. */
-  z.object({ kind: z.literal('iptables-delete'), host: z.string(), table: z.string(), chain: z.string(), rule: z.array(z.string()).min(1), position: z.number().int().positive() }),
+  /** Insert a rule (as `iptables -I`, or `ip6tables -I` with ip6tables, at the top or at `position`); `rule` is the argument list after the chain name. */
+  z.object({ kind: z.literal('iptables-insert'), host: z.string(), table: z.string(), chain: z.string(), rule: z.array(z.string()).min(1), position: z.number().int().positive().optional(), ip6tables: z.boolean().optional() }),
+  /** Delete one rule (as `iptables -D`, or `ip6tables -D`), remembering its position so undoing puts it back where it was. */
+  z.object({ kind: z.literal('iptables-delete'), host: z.string(), table: z.string(), chain: z.string(), rule: z.array(z.string()).min(1), position: z.number().int().positive(), ip6tables: z.boolean().optional() }),
   z.object({ kind: z.literal('sysctl'), host: z.string(), key: z.string().regex(/^[a-z0-9_.-]+$/), value: z.string().regex(/^[0-9]+$/) }),
   z.object({ kind: z.literal('ip-route-add'), host: z.string(), dst: z.string(), via: z.string(), dev: z.string().nullable() }),
   z.object({ kind: z.literal('ip-route-del'), host: z.string(), dst: z.string(), via: z.string(), dev: z.string().nullable() }),
@@ -199,7 +211,8 @@ export const Fix = z.object({
   scope: z.string(),
   /** Pairs this fix opens besides the one asked about, as the model predicts them. */
   alsoOpens: z.array(z.string()),
-  predicted: z.object({ forward: AddressVerdict, reverse: AddressVerdict }),
+  /** A → B and B → A after the change; `families`: A → B per address family asked (null: B has none of it). */
+  predicted: z.object({ forward: AddressVerdict, reverse: AddressVerdict, families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }) }),
   note: z.string(),
   /** Shown as an alternative, never applied (editing chains Docker owns). */
   discouraged: z.boolean(),

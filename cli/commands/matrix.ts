@@ -1,7 +1,7 @@
 // `netdiag matrix`: every ordered pair of containers, one verdict each (per address in --json), streamed.
 import { eachPair } from '../../rules/matrix.js';
 import type { MatrixPair } from '../../snapshot/contract.js';
-import { parseFlow } from '../../rules/flow.js';
+import { parseFamilies, parseFlow } from '../../rules/flow.js';
 import { missingParts } from '../../rules/missing.js';
 import { qualifiedName } from '../../rules/resolve.js';
 import type { Io } from '../io.js';
@@ -24,8 +24,9 @@ function chunked(io: Io): { write(s: string): void; flush(): void } {
   };
 }
 
-export async function matrixCommand(opts: SourceOptions & { port?: string; json?: boolean }, io: Io): Promise<number> {
+export async function matrixCommand(opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
+  const families = parseFamilies(opts);
   const world = await loadWorld(opts, io);
   const out = chunked(io);
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
@@ -45,7 +46,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
         if (tail === undefined) tails.set(p.addresses, (tail = `"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}`));
         out.write(sep + head + tail);
         sep = ',';
-      });
+      }, families);
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
@@ -61,7 +62,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
         counts[p.verdict]++;
         const per = p.addresses.length > 1 ? `  (${p.addresses.map((a) => `${a.ip} ${a.verdict}`).join(', ')})` : '';
         out.write(`${p.from.padEnd(w)}  ${p.to.padEnd(w)}  ${st.verdict(p.verdict)}${per}\n`);
-      });
+      }, families);
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }

@@ -1,6 +1,6 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
 import { fixesFor } from '../../rules/changes/fixes.js';
-import { parseFlow } from '../../rules/flow.js';
+import { parseFamilies, parseFlow } from '../../rules/flow.js';
 import { missingParts } from '../../rules/missing.js';
 import { why } from '../../rules/why.js';
 import { WhyResult } from '../../snapshot/contract.js';
@@ -13,10 +13,10 @@ import type { SourceOptions } from '../sources.js';
 
 export const EXIT: Record<WhyAnswer['verdict'], number> = { reachable: 0, blocked: 1, unknown: 3 };
 
-export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean }, io: Io): Promise<number> {
+export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
   const world = await loadWorld(opts, io);
-  const answer = why(world, a, b, flow);
+  const answer = why(world, a, b, flow, parseFamilies(opts));
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
   else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);

@@ -11,6 +11,8 @@ export function flowText(f: WhyAnswer['flow']): string {
 export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   const lines: string[] = [];
   lines.push(`${st.bold(`${a.from.name} → ${a.to.name}`)} (${flowText(a.flow)}): ${st.verdict(a.verdict)}`);
+  // Families that disagree are the answer people get wrong (IPv4 isolated, IPv6 wide open): said before any detail.
+  if (a.summary) lines.push(`  ${a.summary}`);
   for (const [who, ns] of [[a.from.name, a.from.namespace], [a.to.name, a.to.namespace]] as const) {
     if (ns && ns !== 'its own' && ns !== "the host's") lines.push(`  ${who} uses ${ns} network namespace`);
   }

@@ -13,9 +13,9 @@ export function stepCommand(s: PlanStep): string {
     case 'docker-network-disconnect':
       return `docker network disconnect ${quote(s.network)} ${quote(s.containerName)}`;
     case 'iptables-insert':
-      return `iptables -w${table(s.table)} -I ${s.chain}${s.position && s.position > 1 ? ` ${s.position}` : ''} ${s.rule.map(quote).join(' ')}`;
+      return `${s.ip6tables ? 'ip6tables' : 'iptables'} -w${table(s.table)} -I ${s.chain}${s.position && s.position > 1 ? ` ${s.position}` : ''} ${s.rule.map(quote).join(' ')}`;
     case 'iptables-delete':
-      return `iptables -w${table(s.table)} -D ${s.chain} ${s.rule.map(quote).join(' ')}`;
+      return `${s.ip6tables ? 'ip6tables' : 'iptables'} -w${table(s.table)} -D ${s.chain} ${s.rule.map(quote).join(' ')}`;
     case 'sysctl':
       return `sysctl -w ${s.key}=${s.value}`;
     case 'ip-route-add':

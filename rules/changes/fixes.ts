@@ -1,7 +1,8 @@
 // Candidate fixes for a blocked pair: each is a list of typed steps, predicted by applying those steps to copies of the
 // snapshots and asking the model again, ranked by whether it works, whether it is advisable, and how much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { AddressVerdict, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
+import type { AddressAnswer, AddressVerdict, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
+import type { Family } from '../iptables/addr.js';
 import { shortHash } from '../hash.js';
 import { flowText } from '../flow.js';
 import { tokenize } from '../iptables/tokenize.js';
@@ -49,31 +50,61 @@ function networkConnects(a: ContainerModel, b: ContainerModel): Candidate[] {
   return out;
 }
 
-function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, answer: WhyAnswer, flow: Flow): Candidate | null {
-  const blocked = answer.addresses.find((x) => x.verdict === 'blocked');
+const familyOfAnswer = (x: AddressAnswer): Family => (x.family === 'ipv4' ? 4 : 6);
+const word = (k: 'ipv4' | 'ipv6') => (k === 'ipv4' ? 'IPv4' : 'IPv6');
+
+/**
+ * An accept for exactly the pair, in the family's own rule set: iptables' DOCKER-USER for IPv4, ip6tables' for IPv6.
+ * Docker before 27 makes no IPv6 DOCKER-USER; then the accept goes on top of ip6tables FORWARD, which a daemon restart
+ * puts its own jumps above (said in the note).
+ */
+function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, answer: WhyAnswer, flow: Flow, family: Family): Candidate | null {
+  const blocked = answer.addresses.find((x) => x.verdict === 'blocked' && familyOfAnswer(x) === family);
   const src = blocked?.source ?? null;
   const host = b?.host ?? a.host;
-  if (!blocked || !src || !host.ruleset?.get('filter')?.has('DOCKER-USER')) return null;
+  const filter = (family === 4 ? host.ruleset : host.ruleset6)?.get('filter');
+  if (!blocked || !src || !filter?.has('FORWARD')) return null;
+  const chain = filter.has('DOCKER-USER') ? 'DOCKER-USER' : family === 6 ? 'FORWARD' : null;
+  if (!chain) return null;
+  const six = family === 6;
   const id = fixId(['docker-user', host.name, src, blocked.ip, flow.proto, String(flow.port)]);
   // The comment carries the fix's ID, so rollback deletes exactly these rules and nothing an administrator wrote.
   const tag = ['-m', 'comment', '--comment', `netdiag:${id}`];
-  const proto = flow.proto === 'icmp' ? ['-p', 'icmp'] : ['-p', flow.proto];
-  const request = ['-s', `${src}/32`, '-d', `${blocked.ip}/32`, ...proto, ...(flow.port ? ['--dport', String(flow.port)] : []), ...tag, '-j', 'ACCEPT'];
-  const reply = ['-s', `${blocked.ip}/32`, '-d', `${src}/32`, ...proto, ...(flow.port ? ['--sport', String(flow.port)] : []), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'];
+  const proto = ['-p', flow.proto === 'icmp' && six ? 'ipv6-icmp' : flow.proto];
+  const bits = six ? '/128' : '/32';
+  const request = ['-s', `${src}${bits}`, '-d', `${blocked.ip}${bits}`, ...proto, ...(flow.port ? ['--dport', String(flow.port)] : []), ...tag, '-j', 'ACCEPT'];
+  const reply = ['-s', `${blocked.ip}${bits}`, '-d', `${src}${bits}`, ...proto, ...(flow.port ? ['--sport', String(flow.port)] : []), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'];
   return {
     id,
     kind: 'docker-user',
-    title: `accept ${a.name} → ${blocked.ip} in DOCKER-USER`,
+    title: `accept ${a.name} → ${blocked.ip} in ${six ? `ip6tables ${chain}` : chain}`,
     // Each -I lands on top: the reply rule first, so the request rule ends up above it.
-    steps: [reply, request].map((rule) => ({ kind: 'iptables-insert' as const, host: host.name, table: 'filter', chain: 'DOCKER-USER', rule })),
+    steps: [reply, request].map((rule) => ({ kind: 'iptables-insert' as const, host: host.name, table: 'filter', chain, rule, ...(six ? { ip6tables: true } : {}) })),
     scope: `exactly ${src} → ${blocked.ip} (${flowText(flow)}) and its replies; nothing else`,
-    note: 'DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD and survives daemon restarts (not reboots). Inserted with -I, ahead of any leftover -j RETURN.',
+    note:
+      chain === 'DOCKER-USER'
+        ? `DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD and survives daemon restarts (not reboots). Inserted with ${six ? 'ip6tables ' : ''}-I, ahead of any leftover -j RETURN.`
+        : 'This Docker makes no DOCKER-USER chain in ip6tables (it does since 27.0): the accept goes on top of ip6tables FORWARD, and a daemon restart puts Docker\'s own jumps above it again. Persist it with your firewall tooling.',
     discouraged: false,
   };
 }
 
-function ipForward(world: World): Candidate[] {
-  return world.hosts
+/** One candidate doing several: the same accept in each family's rule set, so neither is left blocked. */
+function together(parts: Candidate[], a: ContainerModel): Candidate | null {
+  if (parts.length < 2) return null;
+  return {
+    id: fixId(['both', ...parts.map((p) => p.id)]),
+    kind: 'docker-user',
+    title: `accept ${a.name} → ${parts.map((p) => p.title.replace(/^accept \S+ → (\S+) in .*$/, '$1')).join(' and ')} (IPv4 and IPv6)`,
+    steps: parts.flatMap((p) => p.steps),
+    scope: parts.map((p) => p.scope).join('; '),
+    note: parts.map((p) => p.note).filter((n, i, all) => all.indexOf(n) === i).join(' '),
+    discouraged: false,
+  };
+}
+
+function ipForward(world: World, answer: WhyAnswer): Candidate[] {
+  const v4 = world.hosts
     .filter((h) => h.ipForward === false)
     .map((h) => ({
       id: fixId(['ip-forward', h.name]),
@@ -84,12 +115,40 @@ function ipForward(world: World): Candidate[] {
       note: 'Docker normally enables this itself; make it persistent in /etc/sysctl.d/.',
       discouraged: false,
     }));
+  // IPv6 forwarding is its own switch, and turning it on stops the kernel accepting router advertisements (accept_ra < 2).
+  const v6Hosts = new Set(answer.addresses.filter((x) => x.verdict === 'blocked' && x.decidedBy?.kind === 'sysctl' && x.family === 'ipv6').map((x) => x.decidedBy?.host));
+  const v6 = world.hosts
+    .filter((h) => h.ipForward6 === false && v6Hosts.has(h.name))
+    .map((h) => ({
+      id: fixId(['ip6-forward', h.name]),
+      kind: 'ip-forward' as const,
+      title: `enable IPv6 forwarding on ${h.name}`,
+      steps: [{ kind: 'sysctl' as const, host: h.name, key: 'net.ipv6.conf.all.forwarding', value: '1' }],
+      scope: `${h.name} forwards IPv6 between all its interfaces`,
+      note: 'With forwarding on, the kernel ignores router advertisements on interfaces whose accept_ra is below 2: set accept_ra=2 on the uplink first if its IPv6 default route comes from RA (netdiag doctor checks it). Persist both in /etc/sysctl.d/.',
+      discouraged: false,
+    }));
+  return [...v4, ...v6];
+}
+
+/** The deciding DROPs, one per rule (IPv4 and IPv6 are often dropped by two rules of the same name). */
+function removeRules(answer: WhyAnswer): Candidate[] {
+  const seen = new Set<string>();
+  const out: Candidate[] = [];
+  for (const x of answer.addresses) {
+    const d = x.verdict === 'blocked' ? x.decidedBy : null;
+    const key = d ? `${d.ip6tables ? 6 : 4} ${d.host} ${d.table} ${d.chain} ${d.text}` : '';
+    if (!d || seen.has(key)) continue;
+    seen.add(key);
+    const c = removeRule(d);
+    if (c) out.push(c);
+  }
+  return out;
 }
 
 /** The deciding DROP: an administrator's rule can be removed; one of Docker's own is only shown, never applied. */
-function removeRule(answer: WhyAnswer): Candidate | null {
-  const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
-  if (!d || d.kind !== 'rule' || !d.text || !d.chain || d.family) return null;
+function removeRule(d: NonNullable<AddressAnswer['decidedBy']>): Candidate | null {
+  if (d.kind !== 'rule' || !d.text || !d.chain || d.family) return null;
   let rule: string[];
   try {
     rule = tokenize(d.text).slice(2);
@@ -97,17 +156,18 @@ function removeRule(answer: WhyAnswer): Candidate | null {
     return null;
   }
   if (rule.length === 0) return null;
-  const step: PlanStep = { kind: 'iptables-delete', host: d.host, table: d.table ?? 'filter', chain: d.chain, rule, position: d.index ?? 1 };
+  const step: PlanStep = { kind: 'iptables-delete', host: d.host, table: d.table ?? 'filter', chain: d.chain, rule, position: d.index ?? 1, ...(d.ip6tables ? { ip6tables: true } : {}) };
+  const where = `${d.ip6tables ? 'ip6tables ' : ''}${d.table} ${d.chain} #${d.index}`;
   const dockerOwned = d.chain.startsWith('DOCKER') && d.chain !== 'DOCKER-USER';
   const isAdmin = d.chain === 'DOCKER-USER' || (!dockerOwned && !/(docker0|br-[0-9a-f]{12})/.test(d.text));
   if (isAdmin) {
-    return { id: fixId(['remove-rule', d.host, step.table, d.text]), kind: 'remove-rule', title: `remove the administrator's rule that drops it (${d.table} ${d.chain} #${d.index})`, steps: [step], scope: 'everything that rule was dropping', note: 'Someone added this rule on purpose: check why before removing it.', discouraged: false };
+    return { id: fixId(['remove-rule', d.host, step.table, ...(d.ip6tables ? ['ip6tables'] : []), d.text]), kind: 'remove-rule', title: `remove the administrator's rule that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note: 'Someone added this rule on purpose: check why before removing it.', discouraged: false };
   }
   if (!dockerOwned) return null;
   return {
-    id: fixId(['edit-docker-chain', d.host, step.table, d.text]),
+    id: fixId(['edit-docker-chain', d.host, step.table, ...(d.ip6tables ? ['ip6tables'] : []), d.text]),
     kind: 'edit-docker-chain',
-    title: `delete Docker's own rule ${d.table} ${d.chain} #${d.index} (discouraged)`,
+    title: `delete Docker's own rule ${where} (discouraged)`,
     steps: [step],
     scope: 'everything that rule isolates, for every container on the networks it names',
     note: `Docker owns ${d.chain} and rewrites it whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
@@ -213,24 +273,35 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
   const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
   const a = resolveContainer(world, answer.from.name);
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
+  const accepts = ([4, 6] as const).map((f) => dockerUserAccept(a, b, answer, flow, f)).filter((c): c is Candidate => c !== null);
   const candidates: Candidate[] = [
     ...(b && a.host === b.host ? networkConnects(a, b) : []),
-    ...[dockerUserAccept(a, b, answer, flow)].filter((c): c is Candidate => c !== null),
-    ...ipForward(world),
-    ...[removeRule(answer), removeNftRule(world, answer), dockerNftOpening(a, answer, flow)].filter((c): c is Candidate => c !== null),
+    ...[together(accepts, a)].filter((c): c is Candidate => c !== null),
+    ...accepts,
+    ...ipForward(world, answer),
+    ...removeRules(answer),
+    ...[removeNftRule(world, answer), dockerNftOpening(a, answer, flow)].filter((c): c is Candidate => c !== null),
   ];
+  // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
+  const families: Family[] = [...(answer.families.ipv4 !== null ? [4 as const] : []), ...(answer.families.ipv6 !== null ? [6 as const] : [])];
+  const asked = families.length > 0 ? families : ([4, 6] as Family[]);
   const beforeCache = new Map<string, AddressVerdict>();
   // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
   const toQuery = answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
   const predicted: Fix[] = candidates.map((f) => {
     const after = buildWorld(applySteps(snapshots, f.steps));
-    const forward = why(after, answer.from.name, toQuery, flow).verdict;
-    const reverse = b ? why(after, answer.to.name, answer.from.name, flow).verdict : 'unknown';
+    const fw = why(after, answer.from.name, toQuery, flow, asked);
+    const reverse = b ? why(after, answer.to.name, answer.from.name, flow, asked).verdict : 'unknown';
     const alsoOpens = b ? opened(world, after, flow, a, b, beforeCache) : [];
-    return { ...f, commands: f.steps.map(stepCommand), alsoOpens, predicted: { forward, reverse } };
+    const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
+    const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
+    const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(word).join(' and ')} only: over ${left.map(word).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
+    return { ...f, note: f.note + partial, commands: f.steps.map(stepCommand), alsoOpens, predicted: { forward: fw.verdict, reverse, families: fw.families } };
   });
   // An accept that does not make it reachable is no fix (one in DOCKER-USER cannot undo another table's drop).
   const useful = predicted.filter((f) => f.kind !== 'docker-user' || f.predicted.forward === 'reachable');
-  const rank = (f: Fix) => (f.predicted.forward === 'reachable' ? 0 : 100) + (f.discouraged ? 50 : 0) + Math.min(f.alsoOpens.length, 40);
+  // A fix that leaves one family blocked ranks below one that opens every family asked about.
+  const halfway = (f: Fix) => (['ipv4', 'ipv6'] as const).filter((k) => f.predicted.families[k] !== null && f.predicted.families[k] !== 'reachable').length;
+  const rank = (f: Fix) => (f.predicted.forward === 'reachable' ? 0 : 100) + (f.discouraged ? 50 : 0) + halfway(f) * 45 + Math.min(f.alsoOpens.length, 40);
   return useful.sort((x, y) => rank(x) - rank(y));
 }

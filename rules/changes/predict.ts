@@ -1,7 +1,7 @@
 // Prediction: a change's steps applied to copies of the snapshots, so the model can answer as if they were done.
 import type { HostSnapshot, NftTable } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
-import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
+import { ipToNumber, numberToIp, parseCidr4 } from '../iptables/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
 
@@ -9,7 +9,7 @@ import { netnsOwnerId } from '../model/netns.js';
 export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: string; prefixLen: number } | null {
   const n = s.docker?.networks.find((x) => x.id === networkId);
   const sub = n?.subnets.find((x) => !x.subnet.includes(':'));
-  const c = sub ? parseCidr(sub.subnet) : null;
+  const c = sub ? parseCidr4(sub.subnet) : null;
   if (!n || !sub || !c) return null;
   const used = new Set<number>();
   for (const ct of s.docker?.containers ?? []) for (const e of ct.endpoints) if (e.ip) used.add(ipToNumber(e.ip) as number);
@@ -110,7 +110,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
     byHost.set(c.name, c);
     return c;
   });
-  const chainOf = (s: HostSnapshot, table: string, chain: string) => s.firewall?.tables.find((t) => t.name === table)?.chains.find((c) => c.name === chain);
+  const chainOf = (s: HostSnapshot, table: string, chain: string, six = false) => (six ? s.firewall?.tables6 : s.firewall?.tables)?.find((t) => t.name === table)?.chains.find((c) => c.name === chain);
   for (const step of steps) {
     const s = byHost.get(step.host);
     if (!s) continue;
@@ -122,7 +122,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         disconnect(s, step);
         break;
       case 'iptables-insert': {
-        const chain = chainOf(s, step.table, step.chain);
+        const chain = chainOf(s, step.table, step.chain, step.ip6tables);
         if (!chain || chain.rules.some((r) => sameRule(r.text, step.rule))) break;
         const at = Math.min((step.position ?? 1) - 1, chain.rules.length);
         chain.rules.splice(at, 0, { index: 0, text: ruleText(step.chain, step.rule), packets: 0, bytes: 0 });
@@ -130,7 +130,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         break;
       }
       case 'iptables-delete': {
-        const chain = chainOf(s, step.table, step.chain);
+        const chain = chainOf(s, step.table, step.chain, step.ip6tables);
         if (!chain) break;
         // iptables -D deletes the first rule that matches the specification.
         const at = chain.rules.findIndex((r) => sameRule(r.text, step.rule));

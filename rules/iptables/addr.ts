@@ -1,5 +1,15 @@
-// IPv4 addresses as 32-bit numbers: parsing, CIDR containment, formatting (the evaluator's hot path).
+// Addresses of both families: IPv4 as a 32-bit number (the evaluator's hot path), IPv6 as a 128-bit bigint. The
+// representation is the family, so an IPv4 rule can never match an IPv6 packet by accident of arithmetic.
+import ipaddr from 'ipaddr.js';
 import type { Cidr } from './ast.js';
+
+export type Ip = number | bigint;
+export type Family = 4 | 6;
+
+export const familyOf = (ip: Ip): Family => (typeof ip === 'number' ? 4 : 6);
+/** The unspecified address of a family (0.0.0.0, ::): a packet's source before the kernel picks one. */
+export const unspecified = (f: Family): Ip => (f === 4 ? 0 : 0n);
+export const isUnspecified = (ip: Ip): boolean => ip === 0 || ip === 0n;
 
 export function ipToNumber(ip: string): number | null {
   const parts = ip.split('.');
@@ -18,27 +28,99 @@ export function numberToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
+const V6_ALL = (1n << 128n) - 1n;
+
+function ip6ToBigint(text: string): bigint | null {
+  if (!text.includes(':') || text.includes('%') || !ipaddr.IPv6.isValid(text)) return null;
+  let n = 0n;
+  for (const part of ipaddr.IPv6.parse(text).parts) n = (n << 16n) | BigInt(part);
+  return n;
+}
+
+/** Either family's text form; null for anything else (a zone index, a hostname, a typo). */
+export function parseIp(text: string): Ip | null {
+  return text.includes(':') ? ip6ToBigint(text) : ipToNumber(text);
+}
+
+/** RFC 5952 text, the form `ip -6` and Docker print (fd00:2::3). */
+function bigintToIp6(n: bigint): string {
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((n >> BigInt(i * 16)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+export function ipText(ip: Ip): string {
+  return typeof ip === 'number' ? numberToIp(ip) : bigintToIp6(ip);
+}
+
 export function parseCidr(text: string): Cidr | null {
-  const [ip, bitsText] = text.split('/');
-  const addr = ipToNumber(ip ?? '');
+  const [ipPart, bitsText] = text.split('/');
+  const addr = parseIp(ipPart ?? '');
   if (addr === null) return null;
-  const bits = bitsText === undefined ? 32 : Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > 32) return null;
-  return { addr: (addr & maskOf(bits)) >>> 0, bits };
+  const max = typeof addr === 'number' ? 32 : 128;
+  const bits = bitsText === undefined ? max : Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 0 || bits > max || (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText))) return null;
+  return { addr: networkOf(addr, bits), bits };
+}
+
+/** An IPv4 prefix only (plans, IPAM): null for IPv6. */
+export type Cidr4 = { addr: number; bits: number };
+
+export function parseCidr4(text: string): Cidr4 | null {
+  const c = parseCidr(text);
+  return c && typeof c.addr === 'number' ? { addr: c.addr, bits: c.bits } : null;
 }
 
 export function maskOf(bits: number): number {
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
 }
 
-export function inCidr(ip: number, c: Cidr): boolean {
-  return ((ip & maskOf(c.bits)) >>> 0) === c.addr;
+function mask6(bits: number): bigint {
+  return bits === 0 ? 0n : (V6_ALL << BigInt(128 - bits)) & V6_ALL;
+}
+
+/** The network address of `ip` under a prefix of `bits`. */
+export function networkOf(ip: Ip, bits: number): Ip {
+  return typeof ip === 'number' ? (ip & maskOf(bits)) >>> 0 : ip & mask6(bits);
+}
+
+export function inCidr(ip: Ip, c: Cidr): boolean {
+  if (typeof ip === 'number') return typeof c.addr === 'number' && ((ip & maskOf(c.bits)) >>> 0) === c.addr;
+  return typeof c.addr === 'bigint' && (ip & mask6(c.bits)) === c.addr;
 }
 
 export function cidrText(c: Cidr): string {
-  return `${numberToIp(c.addr)}/${c.bits}`;
+  return `${ipText(c.addr)}/${c.bits}`;
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return inCidr(a.addr, b) || inCidr(b.addr, a);
+}
+
+/** Addresses the kernel never forwards off a host: 127/8 and ::1. */
+export function isLoopback(ip: Ip): boolean {
+  return typeof ip === 'number' ? ip >>> 24 === 127 : ip === 1n;
+}
+
+export function isMulticast(ip: Ip): boolean {
+  return typeof ip === 'number' ? ip >>> 28 === 0xe : ip >> 120n === 0xffn;
+}
+
+/** fe80::/10: an IPv6 address that only means something on its own link (and needs a zone to be used). */
+export function isLinkLocal6(ip: Ip): boolean {
+  return typeof ip === 'bigint' && ip >> 118n === 0x3fan;
 }

@@ -1,5 +1,6 @@
 // The parsed form of an iptables rule: matches and a target, each kept with the words it came from.
-export type Cidr = { addr: number; bits: number };
+import type { Ip } from './addr.js';
+export type Cidr = { addr: Ip; bits: number };
 export type PortRange = [number, number];
 
 export type Match =
@@ -13,9 +14,10 @@ export type Match =
   | { kind: 'ctorigdstport'; ranges: PortRange[]; neg: boolean }
   | { kind: 'addrtype'; side: 'src' | 'dst'; types: string[]; neg: boolean; limitIface: 'in' | 'out' | null }
   | { kind: 'physdev'; option: 'in' | 'out' | 'is-bridged' | 'is-in' | 'is-out'; iface: string | null; neg: boolean }
-  | { kind: 'icmp'; type: number | null; code: number | null; neg: boolean }
+  /** -m icmp --icmp-type (family 4) or -m icmp6 --icmpv6-type (family 6): each matches only its own protocol. */
+  | { kind: 'icmp'; family: 4 | 6; type: number | null; code: number | null; neg: boolean }
   | { kind: 'mark'; value: number; mask: number; neg: boolean }
-  | { kind: 'iprange'; side: 'src' | 'dst'; from: number; to: number; neg: boolean }
+  | { kind: 'iprange'; side: 'src' | 'dst'; from: Ip; to: Ip; neg: boolean }
   | { kind: 'comment'; text: string }
   /** A match netdiag does not model: a walk that reaches a decisive rule holding one cannot say what happens. */
   | { kind: 'unknown'; text: string };
@@ -28,7 +30,7 @@ export type Target =
   | { kind: 'MARK'; value: number; mask: number; op: 'set' | 'xset' | 'and' | 'or' | 'xor' }
   | { kind: 'MASQUERADE'; toPorts: PortRange | null }
   | { kind: 'SNAT'; toSource: string }
-  | { kind: 'DNAT'; toIp: number | null; toPort: PortRange | null }
+  | { kind: 'DNAT'; toIp: Ip | null; toPort: PortRange | null }
   | { kind: 'REDIRECT'; toPort: PortRange | null }
   | { kind: 'unknown'; name: string; text: string };
 

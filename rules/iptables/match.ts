@@ -24,7 +24,8 @@ function evaluate(m: Match, p: Packet, host: MatchHost): Tri {
     case 'out':
       return ifaceMatches(m.iface, p.outIface);
     case 'proto':
-      return m.proto === 'all' || m.proto === p.proto;
+      // ICMP over IPv6 is protocol 58 (ipv6-icmp): an ip6tables `-p icmp` (1) never matches a ping6.
+      return m.proto === 'all' || m.proto === (p.proto === 'icmp' && p.family === 6 ? 'ipv6-icmp' : p.proto);
     case 'sport':
       return inRanges(p.sport, m.ranges);
     case 'dport':
@@ -60,13 +61,13 @@ function evaluate(m: Match, p: Packet, host: MatchHost): Tri {
       }
       return 'unknown';
     case 'icmp':
-      if (p.proto !== 'icmp') return false;
+      if (p.proto !== 'icmp' || p.family !== m.family) return false;
       return (m.type === null || m.type === p.icmpType) && (m.code === null || m.code === p.icmpCode);
     case 'mark':
       return ((p.mark & m.mask) >>> 0) === ((m.value & m.mask) >>> 0);
     case 'iprange': {
       const ip = m.side === 'src' ? p.src : p.dst;
-      return ip >= m.from && ip <= m.to;
+      return typeof ip === typeof m.from && ip >= m.from && ip <= m.to;
     }
     case 'comment':
       return true;

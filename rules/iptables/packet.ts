@@ -1,11 +1,15 @@
-// A packet as netfilter sees it at one hook: addresses, ports, interfaces, conntrack state, mark.
+// A packet as netfilter sees it at one hook: its family, addresses, ports, interfaces, conntrack state, mark.
+import type { Family, Ip } from './addr.js';
+
 export interface Packet {
-  src: number;
-  dst: number;
+  /** IPv4 or IPv6: which rule set (iptables or ip6tables, ip or ip6 nft tables) sees it. */
+  family: Family;
+  src: Ip;
+  dst: Ip;
   proto: 'icmp' | 'tcp' | 'udp';
   sport: number | null;
   dport: number | null;
-  /** ICMP type and code (echo request 8/0, echo reply 0/0). */
+  /** ICMP type and code (echo request 8/0, reply 0/0; ICMPv6 echo request 128/0, reply 129/0). */
   icmpType: number | null;
   icmpCode: number | null;
   inIface: string | null;
@@ -16,14 +20,14 @@ export interface Packet {
   bridged: boolean;
   ctstate: 'NEW' | 'ESTABLISHED' | 'RELATED';
   /** The connection's original direction destination, for --ctorigdst (conntrack remembers it through DNAT). */
-  origDst: number;
+  origDst: Ip;
   origDport: number | null;
-  origSrc: number;
+  origSrc: Ip;
   mark: number;
 }
 
 /** What matches need to know about the host evaluating the packet. */
 export interface MatchHost {
   /** addrtype: the kernel's address type of an address (LOCAL, UNICAST, BROADCAST …), optionally limited to an interface. */
-  addrType(ip: number, iface: string | null): string;
+  addrType(ip: Ip, iface: string | null): string;
 }

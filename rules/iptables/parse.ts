@@ -1,10 +1,11 @@
 // Parses the text of one iptables rule (`-A CHAIN …`, as iptables-save prints it) into matches and a target.
 // Anything not understood is kept as an `unknown` match or target: the evaluator then answers "unknown", never guesses.
 import { tokenize } from './tokenize.js';
-import { ipToNumber, parseCidr } from './addr.js';
+import { familyOf, parseCidr, parseIp } from './addr.js';
 import type { Match, ParsedRule, PortRange, Target } from './ast.js';
 
-const PROTO_NUMBERS: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '132': 'sctp', '58': 'ipv6-icmp', '0': 'all' };
+// ip6tables-save prints ICMPv6 as ipv6-icmp; users write icmpv6 or 58: all one protocol, never ICMP's 1.
+const PROTO_NUMBERS: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '132': 'sctp', '58': 'ipv6-icmp', icmpv6: 'ipv6-icmp', '0': 'all' };
 
 /** ICMP type names iptables prints (iptables -p icmp --help); null type means "any". */
 const ICMP_TYPES: Record<string, [number | null, number | null]> = {
@@ -30,7 +31,31 @@ const ICMP_TYPES: Record<string, [number | null, number | null]> = {
   'timestamp-reply': [14, null],
 };
 
-const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'mark', 'iprange']);
+/** ICMPv6 type names ip6tables prints (ip6tables -p icmpv6 --help). */
+const ICMPV6_TYPES: Record<string, [number | null, number | null]> = {
+  'destination-unreachable': [1, null],
+  'no-route': [1, 0],
+  'communication-prohibited': [1, 1],
+  'address-unreachable': [1, 3],
+  'port-unreachable': [1, 4],
+  'packet-too-big': [2, null],
+  'time-exceeded': [3, null],
+  ttl: [3, null],
+  'parameter-problem': [4, null],
+  'echo-request': [128, null],
+  ping: [128, null],
+  'echo-reply': [129, null],
+  pong: [129, null],
+  'router-solicitation': [133, null],
+  'router-advertisement': [134, null],
+  'neighbour-solicitation': [135, null],
+  'neighbor-solicitation': [135, null],
+  'neighbour-advertisement': [136, null],
+  'neighbor-advertisement': [136, null],
+  redirect: [137, null],
+};
+
+const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'icmp6', 'mark', 'iprange']);
 
 function portRanges(text: string): PortRange[] | null {
   const out: PortRange[] = [];
@@ -97,7 +122,7 @@ export function parseRule(text: string): ParsedRule {
     };
     const cidr = (v: string) => {
       const c = parseCidr(v);
-      if (!c) problems.push(`${w} ${v}: not an IPv4 address or CIDR`);
+      if (!c) problems.push(`${w} ${v}: not an IPv4 or IPv6 address or CIDR`);
       return c;
     };
     switch (w) {
@@ -206,14 +231,16 @@ export function parseRule(text: string): ParsedRule {
         if (neg) problems.push("'!' before --comment");
         matches.push({ kind: 'comment', text: value() });
         break;
-      case '--icmp-type': {
+      case '--icmp-type':
+      case '--icmpv6-type': {
         const v = value();
-        const named = ICMP_TYPES[v];
+        const v6 = w === '--icmpv6-type';
+        const named = (v6 ? ICMPV6_TYPES : ICMP_TYPES)[v];
         const [t, c] = v.split('/');
         const type = named ? named[0] : Number(t);
         const code = named ? named[1] : c === undefined ? null : Number(c);
-        if (type !== null && !Number.isInteger(type)) matches.push({ kind: 'unknown', text: `--icmp-type ${v}` });
-        else matches.push({ kind: 'icmp', type, code, neg });
+        if (type !== null && !Number.isInteger(type)) matches.push({ kind: 'unknown', text: `${w} ${v}` });
+        else matches.push({ kind: 'icmp', family: v6 ? 6 : 4, type, code, neg });
         break;
       }
       case '--mark': {
@@ -224,9 +251,9 @@ export function parseRule(text: string): ParsedRule {
       case '--src-range':
       case '--dst-range': {
         const [a, b] = value().split('-');
-        const from = ipToNumber(a ?? '');
-        const to = ipToNumber(b ?? a ?? '');
-        if (from === null || to === null) matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
+        const from = parseIp(a ?? '');
+        const to = parseIp(b ?? a ?? '');
+        if (from === null || to === null || familyOf(from) !== familyOf(to)) matches.push({ kind: 'unknown', text: `${w} ${words[i - 1]}` });
         else matches.push({ kind: 'iprange', side: w === '--src-range' ? 'src' : 'dst', from, to, neg });
         break;
       }
@@ -320,8 +347,10 @@ function parseTarget(isGoto: boolean, name: string, rest: string[], problems: st
         problems.push('DNAT without --to-destination');
         return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
       }
-      const [ip, port] = to.split(':');
-      const toIp = ip ? ipToNumber(ip) : null;
+      // [fd00::2]:80 for IPv6 (ip6tables-save brackets an address with a port), 172.17.0.2:80 for IPv4.
+      const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(to);
+      const [ip, port] = bracket ? [bracket[1], bracket[2]] : to.includes('.') || !to.includes('::') && to.split(':').length <= 2 ? to.split(':') : [to, undefined];
+      const toIp = ip ? parseIp(ip) : null;
       if (ip && toIp === null) return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
       return { kind: 'DNAT', toIp, toPort: port ? portRangeDash(port) : null };
     }

@@ -1,42 +1,50 @@
 // Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
-import { ipToNumber, numberToIp, parseCidr } from '../iptables/addr.js';
+import { isLinkLocal6, isLoopback, parseCidr, parseIp } from '../iptables/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
+import type { Ip } from '../iptables/addr.js';
+import { ipText } from '../iptables/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   const tables = new Map<string, RouteEntry[]>();
   for (const r of routes) {
-    if (r.family !== 'inet') continue;
+    if (r.family !== 'inet' && r.family !== 'inet6') continue;
     const c = parseCidr(r.dst);
     if (!c) continue;
-    const e: RouteEntry = { route: r, net: c.addr, bits: c.bits, gateway: r.gateway ? ipToNumber(r.gateway) : null, prefsrc: r.prefsrc ? ipToNumber(r.prefsrc) : null };
+    const e: RouteEntry = { route: r, net: c.addr, bits: c.bits, gateway: r.gateway ? parseIp(r.gateway) : null, prefsrc: r.prefsrc ? parseIp(r.prefsrc) : null };
     const list = tables.get(r.table) ?? [];
     list.push(e);
     tables.set(r.table, list);
   }
   // Longest prefix first, then lowest metric: the order a lookup wants.
   for (const list of tables.values()) list.sort((a, b) => b.bits - a.bits || a.route.metric - b.route.metric);
-  // The walk routes IPv4: IPv6 policy rules live beside them in the snapshot and are not its to apply.
-  return { tables, rules: rules.filter((r) => r.family !== 'inet6').sort((a, b) => a.priority - b.priority) };
+  const sorted = [...rules].sort((a, b) => a.priority - b.priority);
+  return { tables, rules: { 4: sorted.filter((r) => r.family !== 'inet6'), 6: sorted.filter((r) => r.family === 'inet6') } };
 }
 
 const flag = (v: string | null | undefined) => (v === null || v === undefined ? null : v.trim() === '1');
 
 export function buildHost(s: HostSnapshot): HostModel {
   const interfaces = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i]));
-  const localAddrs = new Map<number, string>();
+  const localAddrs = new Map<Ip, string>();
   const broadcastAddrs = new Set<number>();
-  for (const i of s.links?.interfaces ?? []) for (const a of i.addresses) if (a.family === 'inet') localAddrs.set(ipToNumber(a.local) as number, i.name);
+  for (const i of s.links?.interfaces ?? []) {
+    for (const a of i.addresses) {
+      const ip = a.family === 'inet' || a.family === 'inet6' ? parseIp(a.local) : null;
+      if (ip !== null) localAddrs.set(ip, i.name);
+    }
+  }
   for (const r of s.routes?.routes ?? []) {
-    if (r.table !== 'local' || r.family !== 'inet') continue;
-    const ip = ipToNumber(r.dst.split('/')[0] ?? '');
+    if (r.table !== 'local' || (r.family !== 'inet' && r.family !== 'inet6')) continue;
+    const ip = parseIp(r.dst.split('/')[0] ?? '');
     if (ip === null) continue;
-    if (r.type === 'local' && r.dst.endsWith('/32') && !localAddrs.has(ip)) localAddrs.set(ip, r.dev ?? 'lo');
-    if (r.type === 'broadcast') broadcastAddrs.add(ip);
+    const host = typeof ip === 'number' ? '/32' : '/128';
+    if (r.type === 'local' && (r.dst.endsWith(host) || !r.dst.includes('/')) && !localAddrs.has(ip)) localAddrs.set(ip, r.dev ?? 'lo');
+    if (r.type === 'broadcast' && typeof ip === 'number') broadcastAddrs.add(ip);
   }
   const host: HostModel = {
     name: s.name,
@@ -46,10 +54,13 @@ export function buildHost(s: HostSnapshot): HostModel {
     broadcastAddrs,
     routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules) : null,
     ruleset: s.firewall ? buildRuleset(s.name, s.firewall) : null,
+    ruleset6: s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null,
     nft: s.nftables ? buildNftRuleset(s.name, s.nftables) : null,
     jumpLimit: jumpLimit(s.firewall?.backend ?? null),
     ipForward: flag(s.sysctls?.values['net.ipv4.ip_forward']),
+    ipForward6: flag(s.sysctls?.values['net.ipv6.conf.all.forwarding']),
     brNetfilter: s.sysctls ? flag(s.sysctls.values['net.bridge.bridge-nf-call-iptables']) : null,
+    brNetfilter6: s.sysctls ? flag(s.sysctls.values['net.bridge.bridge-nf-call-ip6tables']) : null,
     containers: [],
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
@@ -73,8 +84,8 @@ export function buildHost(s: HostSnapshot): HostModel {
       cm.sockets = host.sockets;
       // It answers at the host's own addresses (not loopback), through the host's stack.
       for (const [ip, iface] of host.localAddrs) {
-        if (ip >>> 24 === 127) continue;
-        cm.endpoints.push({ container: cm, ip, ipText: numberToIp(ip), prefixLen: 32, network: null, iface, bridge: null, hostVeth: null, observed: true });
+        if (isLoopback(ip) || isLinkLocal6(ip)) continue;
+        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, bridge: null, hostVeth: null, observed: true });
       }
       cm.routing = host.routing;
     } else {
@@ -86,12 +97,14 @@ export function buildHost(s: HostSnapshot): HostModel {
         cm.routing = buildRouting(rt.routes, rt.rules);
         for (const iface of sb.interfaces) {
           for (const a of iface.addresses) {
-            if (a.family !== 'inet') continue;
-            const ep = owner.endpoints.find((e) => e.ip === a.local);
+            // Link-local IPv6 (fe80::/10) means something only on its own link, with a zone: not an address to reach a container at.
+            const ip = a.family === 'inet' || a.family === 'inet6' ? parseIp(a.local) : null;
+            if (ip === null || isLinkLocal6(ip)) continue;
+            const ep = owner.endpoints.find((e) => (typeof ip === 'number' ? e.ip === a.local : e.ipv6 !== null && parseIp(e.ipv6) === ip));
             const endpoint: Endpoint = {
               container: cm,
-              ip: ipToNumber(a.local) as number,
-              ipText: a.local,
+              ip,
+              ipText: ipText(ip),
               prefixLen: a.prefixLen,
               network: ep ? (networks.get(ep.networkId) ?? null) : null,
               iface: iface.name,
@@ -113,16 +126,19 @@ export function buildHost(s: HostSnapshot): HostModel {
       // Its namespace was not read: its addresses are still known from Docker, and every walk through them says so.
       cm.unread = unreadReason(s, owner.name);
       for (const e of owner.endpoints) {
-        const ip = e.ip ? ipToNumber(e.ip) : null;
-        if (ip === null) continue;
         const network = networks.get(e.networkId) ?? null;
-        const endpoint: Endpoint = { container: cm, ip, ipText: e.ip as string, prefixLen: e.prefixLen ?? 32, network, iface: '?', bridge: network?.bridge ?? null, hostVeth: null, observed: false };
-        cm.endpoints.push(endpoint);
-        if (endpoint.bridge && c === owner) host.endpointsOnBridge.set(endpoint.bridge, [...(host.endpointsOnBridge.get(endpoint.bridge) ?? []), endpoint]);
+        for (const [text, prefixLen] of [[e.ip, e.prefixLen ?? 32], [e.ipv6, e.ipv6PrefixLen ?? 64]] as const) {
+          const ip = text ? parseIp(text) : null;
+          if (ip === null) continue;
+          const endpoint: Endpoint = { container: cm, ip, ipText: ipText(ip), prefixLen, network, iface: '?', bridge: network?.bridge ?? null, hostVeth: null, observed: false };
+          cm.endpoints.push(endpoint);
+          if (endpoint.bridge && c === owner) host.endpointsOnBridge.set(endpoint.bridge, [...(host.endpointsOnBridge.get(endpoint.bridge) ?? []), endpoint]);
+        }
       }
     }
     host.containers.push(cm);
-    for (const port of c.ports) if (port.hostPort !== null && !port.hostIp.includes(':')) host.published.push({ container: cm, port });
+    // Docker lists a published port once per family it listens on (0.0.0.0:8080 and :::8080): each is a docker-proxy of its own.
+    for (const port of c.ports) if (port.hostPort !== null) host.published.push({ container: cm, port });
   }
   return host;
 }

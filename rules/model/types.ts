@@ -1,27 +1,30 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
+import type { Ip } from '../iptables/addr.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
 
 export interface RouteEntry {
   route: Route;
-  /** Parsed destination: network address and prefix length. */
-  net: number;
+  /** Parsed destination: network address and prefix length (the address's type is the route's family). */
+  net: Ip;
   bits: number;
-  gateway: number | null;
-  prefsrc: number | null;
+  gateway: Ip | null;
+  prefsrc: Ip | null;
 }
 
-/** A routing context: the host's, or one container namespace's. */
+/** A routing context: the host's, or one container namespace's — both families, whose routes never match each other. */
 export interface Routing {
   tables: Map<string, RouteEntry[]>;
-  rules: PolicyRule[];
+  /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), by priority. */
+  rules: { 4: PolicyRule[]; 6: PolicyRule[] };
 }
 
 /** One address of a container on one interface. */
 export interface Endpoint {
   container: ContainerModel;
-  ip: number;
+  /** IPv4 (number) or IPv6 (bigint): one Endpoint per address, so a dual-stack interface has two. */
+  ip: Ip;
   ipText: string;
   prefixLen: number;
   /** The Docker network this address belongs to, when Docker says so. */
@@ -57,17 +60,23 @@ export interface HostModel {
   snapshot: HostSnapshot;
   interfaces: Map<string, Interface>;
   /** Addresses of the host's own interfaces, and which interface holds each. */
-  localAddrs: Map<number, string>;
+  localAddrs: Map<Ip, string>;
   broadcastAddrs: Set<number>;
   routing: Routing | null;
   ruleset: Ruleset | null;
+  /** ip6tables' tables: null when they were not collected (the IPv6 walk then cannot say what they do). */
+  ruleset6: Ruleset | null;
   /** Native nftables tables (Docker 29's docker-bridges, firewalld's, an operator's); null when not collected. */
   nft: NftRuleset | null;
   /** How deep iptables jumps may nest on this host's backend (deeper is a rule set the kernel would not load). */
   jumpLimit: number;
   ipForward: boolean | null;
+  /** net.ipv6.conf.all.forwarding: IPv6 forwarding is switched apart from IPv4's. */
+  ipForward6: boolean | null;
   /** br_netfilter's bridge-nf-call-iptables: null when the module is not loaded (bridged frames skip iptables). */
   brNetfilter: boolean | null;
+  /** bridge-nf-call-ip6tables: the same for bridged IPv6 frames and ip6tables. */
+  brNetfilter6: boolean | null;
   containers: ContainerModel[];
   /** Ports of each bridge that are not containers' veths (a NIC enslaved to docker0): they lead off the host. */
   foreignPorts: Map<string, string[]>;

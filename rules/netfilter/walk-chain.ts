@@ -2,11 +2,12 @@
 import { isNonTerminating } from '../iptables/ast.js';
 import type { Target } from '../iptables/ast.js';
 import { matchRule } from '../iptables/match.js';
+import type { Ip } from '../iptables/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { RuleRef, Table } from './ruleset.js';
 
 export type NatAction =
-  | { kind: 'DNAT'; toIp: number | null; toPort: [number, number] | null }
+  | { kind: 'DNAT'; toIp: Ip | null; toPort: [number, number] | null }
   | { kind: 'SNAT'; toSource: string }
   | { kind: 'MASQUERADE' }
   | { kind: 'REDIRECT'; toPort: [number, number] | null };

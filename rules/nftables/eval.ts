@@ -1,7 +1,7 @@
 // Walks a packet through one nftables base chain: matches on meta, payload, ct and fib, anonymous and named sets,
 // verdict maps, jump/goto/return, accept/drop/reject, NAT and marks. Whatever else a decisive rule holds makes the
 // outcome unknown, naming the rule — never "no match".
-import { inCidr, ipToNumber, parseCidr } from '../iptables/addr.js';
+import { inCidr, parseCidr, parseIp } from '../iptables/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { RuleRef } from '../netfilter/ruleset.js';
 import type { HookOutcome, NatAction } from '../netfilter/walk-chain.js';
@@ -16,7 +16,10 @@ class Unknown extends Error {
 }
 
 const CT: Record<Packet['ctstate'], string> = { NEW: 'new', ESTABLISHED: 'established', RELATED: 'related' };
-const PROTO_NUM: Record<string, number> = { icmp: 1, tcp: 6, udp: 17 };
+const PROTO_NUM: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, 'ipv6-icmp': 58, icmpv6: 58 };
+
+/** The packet's layer-4 protocol as nft names it: ICMP over IPv6 is ipv6-icmp (58), which `icmp` (1) never matches. */
+const l4 = (p: Packet) => (p.proto === 'icmp' && p.family === 6 ? 'ipv6-icmp' : p.proto);
 
 /** A left-hand value of the packet, as nft compares it; undefined when the packet has no such field (no match). */
 function leftValue(e: Record<string, unknown>, p: Packet, host: MatchHost): unknown {
@@ -33,19 +36,21 @@ function leftValue(e: Record<string, unknown>, p: Packet, host: MatchHost): unkn
         return p.mark;
       case 'l4proto':
       case 'protocol':
-        return key === 'protocol' ? 'ip' : p.proto;
+        return key === 'protocol' ? (p.family === 4 ? 'ip' : 'ip6') : l4(p);
       case 'nfproto':
-        return 'ipv4';
+        return p.family === 4 ? 'ipv4' : 'ipv6';
       default:
         throw new Unknown(`meta ${key}`);
     }
   }
   if ('payload' in e) {
     const { protocol, field } = e.payload as { protocol?: string; field?: string };
-    if (protocol === 'ip') {
+    // In an inet table `ip saddr` carries an implicit `meta nfproto ipv4`: it never matches the other family.
+    if (protocol === 'ip' || protocol === 'ip6') {
+      if ((protocol === 'ip') !== (p.family === 4)) return undefined;
       if (field === 'saddr') return p.src;
       if (field === 'daddr') return p.dst;
-      if (field === 'protocol') return p.proto;
+      if (field === 'protocol' || field === 'nexthdr') return l4(p);
     }
     if (protocol === 'tcp' || protocol === 'udp' || protocol === 'th') {
       // nft adds the protocol dependency itself: tcp dport never matches a UDP packet.
@@ -54,12 +59,11 @@ function leftValue(e: Record<string, unknown>, p: Packet, host: MatchHost): unkn
       if (field === 'dport') return p.dport;
       if (field === 'sport') return p.sport;
     }
-    if (protocol === 'icmp') {
-      if (p.proto !== 'icmp') return undefined;
+    if (protocol === 'icmp' || protocol === 'icmpv6') {
+      if (p.proto !== 'icmp' || (protocol === 'icmp') !== (p.family === 4)) return undefined;
       if (field === 'type') return p.icmpType;
       if (field === 'code') return p.icmpCode;
     }
-    if (protocol === 'ip6') return undefined;
     throw new Unknown(`payload ${protocol ?? '?'} ${field ?? '?'}`);
   }
   if ('ct' in e) {
@@ -85,28 +89,42 @@ function leftValue(e: Record<string, unknown>, p: Packet, host: MatchHost): unkn
 }
 
 const ICMP_NAMES: Record<string, number> = { 'echo-reply': 0, 'destination-unreachable': 3, 'echo-request': 8, 'time-exceeded': 11 };
+/** ICMPv6 type names nft prints (`icmpv6 type { echo-request, nd-neighbor-solicit }`). */
+const ICMPV6_NAMES: Record<string, number> = {
+  'destination-unreachable': 1,
+  'packet-too-big': 2,
+  'time-exceeded': 3,
+  'parameter-problem': 4,
+  'echo-request': 128,
+  'echo-reply': 129,
+  'nd-router-solicit': 133,
+  'nd-router-advert': 134,
+  'nd-neighbor-solicit': 135,
+  'nd-neighbor-advert': 136,
+};
 
 /** Does `v` (the packet's) equal or fall in `right` (a value, prefix, range, set or named set)? */
-function contains(v: unknown, right: unknown, table: NftTableModel): boolean {
+function contains(v: unknown, right: unknown, table: NftTableModel, names: Record<string, number> = ICMP_NAMES): boolean {
   if (typeof right === 'string' && right.startsWith('@')) {
     const set = table.sets.get(right.slice(1));
     if (!set) throw new Unknown(`no set ${right}`);
     if (set.kind !== 'set') throw new Unknown(`${right} is a map`);
-    return set.elem.some((e) => contains(v, e && typeof e === 'object' && 'elem' in (e as object) ? (e as { elem: { val: unknown } }).elem.val : e, table));
+    return set.elem.some((e) => contains(v, e && typeof e === 'object' && 'elem' in (e as object) ? (e as { elem: { val: unknown } }).elem.val : e, table, names));
   }
-  if (Array.isArray(right)) return right.some((r) => contains(v, r, table));
+  if (Array.isArray(right)) return right.some((r) => contains(v, r, table, names));
   if (right && typeof right === 'object') {
     const o = right as Record<string, unknown>;
-    if ('set' in o) return (o.set as unknown[]).some((r) => contains(v, r, table));
+    if ('set' in o) return (o.set as unknown[]).some((r) => contains(v, r, table, names));
     if ('prefix' in o) {
       const { addr, len } = o.prefix as { addr: string; len: number };
       const c = parseCidr(`${addr}/${len}`);
-      if (!c || typeof v !== 'number') throw new Unknown(`prefix ${addr}/${len}`);
+      if (!c || (typeof v !== 'number' && typeof v !== 'bigint')) throw new Unknown(`prefix ${addr}/${len}`);
       return inCidr(v, c);
     }
     if ('range' in o) {
-      const [a, b] = (o.range as unknown[]).map((x) => scalar(x, v));
-      return typeof v === 'number' && typeof a === 'number' && typeof b === 'number' && v >= a && v <= b;
+      const [a, b] = (o.range as unknown[]).map((x) => scalar(x, v, names));
+      const num = (x: unknown): x is number | bigint => typeof x === typeof v && (typeof x === 'number' || typeof x === 'bigint');
+      return num(v) && num(a) && num(b) && v >= a && v <= b;
     }
     throw new Unknown(`a value netdiag cannot compare: ${JSON.stringify(o).slice(0, 60)}`);
   }
@@ -114,15 +132,16 @@ function contains(v: unknown, right: unknown, table: NftTableModel): boolean {
   if (typeof v === 'string' && typeof right === 'string') {
     // Interface names: a trailing * is a wildcard, \* a literal star.
     if (right.endsWith('*') && !right.endsWith('\\*')) return v.startsWith(right.slice(0, -1));
-    return v === right.replace(/\\\*/g, '*');
+    return v === (right === 'icmpv6' ? 'ipv6-icmp' : right.replace(/\\\*/g, '*'));
   }
-  return v === scalar(right, v);
+  return v === scalar(right, v, names);
 }
 
 /** A right-hand scalar in the packet value's terms: addresses and protocol or ICMP names become numbers. */
-function scalar(r: unknown, like: unknown): unknown {
+function scalar(r: unknown, like: unknown, names: Record<string, number> = ICMP_NAMES): unknown {
   if (typeof r === 'string') {
-    if (typeof like === 'number') return ipToNumber(r) ?? PROTO_NUM[r] ?? ICMP_NAMES[r] ?? (Number.isFinite(Number(r)) ? Number(r) : r);
+    if (typeof like === 'bigint') return parseIp(r) ?? r;
+    if (typeof like === 'number') return parseIp(r) ?? PROTO_NUM[r] ?? names[r] ?? (Number.isFinite(Number(r)) ? Number(r) : r);
     return r;
   }
   return r;
@@ -131,19 +150,21 @@ function scalar(r: unknown, like: unknown): unknown {
 function match(m: { op: string; left: Record<string, unknown>; right: unknown }, p: Packet, host: MatchHost, table: NftTableModel): boolean {
   const v = leftValue(m.left, p, host);
   if (v === undefined || v === null) return m.op === '!=' ? true : false;
+  // ICMP type names mean other numbers in ICMPv6 (echo-request is 8 in one, 128 in the other).
+  const names = (m.left as { payload?: { protocol?: string } }).payload?.protocol === 'icmpv6' ? ICMPV6_NAMES : ICMP_NAMES;
   // ct state and status are flags: `in` and `==` ask whether any listed flag is set.
   const right = m.right;
   switch (m.op) {
     case '==':
     case 'in':
-      return contains(v, right, table);
+      return contains(v, right, table, names);
     case '!=':
-      return !contains(v, right, table);
+      return !contains(v, right, table, names);
     case '<':
     case '>':
     case '<=':
     case '>=': {
-      const r = scalar(right, v);
+      const r = scalar(right, v, names);
       if (typeof v !== 'number' || typeof r !== 'number') throw new Unknown(`${m.op} on a non-number`);
       return m.op === '<' ? v < r : m.op === '>' ? v > r : m.op === '<=' ? v <= r : v >= r;
     }
@@ -162,8 +183,8 @@ function natOf(kind: string, v: unknown): NatAction {
   const port = typeof n.port === 'number' ? ([n.port, n.port] as [number, number]) : null;
   switch (kind) {
     case 'dnat':
-      if (n.addr !== undefined && (typeof n.addr !== 'string' || ipToNumber(n.addr) === null)) throw new Unknown(`dnat to ${JSON.stringify(n.addr)}`);
-      return { kind: 'DNAT', toIp: typeof n.addr === 'string' ? ipToNumber(n.addr) : null, toPort: port };
+      if (n.addr !== undefined && (typeof n.addr !== 'string' || parseIp(n.addr) === null)) throw new Unknown(`dnat to ${JSON.stringify(n.addr)}`);
+      return { kind: 'DNAT', toIp: typeof n.addr === 'string' ? parseIp(n.addr) : null, toPort: port };
     case 'snat':
       if (typeof n.addr !== 'string') throw new Unknown(`snat to ${JSON.stringify(n.addr)}`);
       return { kind: 'SNAT', toSource: n.addr };

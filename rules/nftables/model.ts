@@ -30,13 +30,18 @@ export interface NftTableModel {
 
 export interface NftRuleset {
   tables: NftTableModel[];
-  /** Base chains that see IPv4 packets (families ip and inet), in no particular order. */
+  /** Base chains of the ip, ip6 and inet families, in no particular order (see `seesFamily`). */
   baseChains: NftChainModel[];
   /** Base chains with rules in families the walk does not evaluate: bridge (bridged frames), netdev (ingress). */
   unmodelled: NftChainModel[];
 }
 
-const V4_FAMILIES = new Set(['ip', 'inet']);
+const L3_FAMILIES = new Set(['ip', 'ip6', 'inet']);
+
+/** Whether a chain of nft family `family` sees packets of IP version `v`: ip sees IPv4, ip6 IPv6, inet both. */
+export function seesFamily(family: string, v: 4 | 6): boolean {
+  return family === 'inet' || family === (v === 4 ? 'ip' : 'ip6');
+}
 
 export function buildNftRuleset(host: string, part: NftablesPart): NftRuleset {
   const tables: NftTableModel[] = [];
@@ -54,7 +59,7 @@ export function buildNftRuleset(host: string, part: NftablesPart): NftRuleset {
     }
     tables.push({ family: t.family, name: t.name, chains, sets: new Map(part.sets.filter((s) => s.family === t.family && s.table === t.name).map((s) => [s.name, s])) });
   }
-  const baseChains = tables.filter((t) => V4_FAMILIES.has(t.family)).flatMap((t) => [...t.chains.values()].filter((c) => c.hook !== null && c.prio !== null));
+  const baseChains = tables.filter((t) => L3_FAMILIES.has(t.family)).flatMap((t) => [...t.chains.values()].filter((c) => c.hook !== null && c.prio !== null));
   const unmodelled = tables.filter((t) => t.family === 'bridge' || t.family === 'netdev').flatMap((t) => [...t.chains.values()].filter((c) => c.hook !== null && c.rules.length > 0));
   return { tables, baseChains, unmodelled };
 }

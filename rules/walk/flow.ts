@@ -1,10 +1,11 @@
 // One connection, walked: the request from its origin, docker-proxy when it lands on a published host port, and the
 // reply under conntrack. Reachable only when the reply comes back to where the request started.
-import { ipToNumber, numberToIp } from '../iptables/addr.js';
+import { familyOf, ipText, isUnspecified, parseIp } from '../iptables/addr.js';
+import type { Ip } from '../iptables/addr.js';
 import { sameNetns } from '../model/netns.js';
 import type { ContainerModel, HostModel, World } from '../model/types.js';
 import type { Decision, Flow, Hop } from '../../snapshot/contract.js';
-import { newPacket } from './leg.js';
+import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
 
@@ -31,25 +32,33 @@ function throughProxy(world: World, r: LegResult, flow: Flow, record: boolean): 
   const host = r.landing.host;
   const pkt = r.packet;
   if (!host.userlandProxy) return null;
-  const pub = host.published.find((x) => x.port.protocol === flow.proto && x.port.hostPort === pkt.dport && (x.port.hostIp === '0.0.0.0' || ipToNumber(x.port.hostIp) === pkt.dst));
-  const target = pub?.container.endpoints.find((e) => e.network !== null) ?? pub?.container.endpoints[0];
+  // Docker lists each listening family: 0.0.0.0 takes IPv4, :: takes IPv6; a specific address takes itself.
+  const wildcard = pkt.family === 4 ? '0.0.0.0' : '::';
+  const pub = host.published.find((x) => x.port.protocol === flow.proto && x.port.hostPort === pkt.dport && (x.port.hostIp === wildcard || parseIp(x.port.hostIp) === pkt.dst));
+  // The proxy dials the container's address of the same family when it has one, else its IPv4 address: the
+  // docker-proxy between families (a client over IPv6 to a container with IPv4 only).
+  const eps = pub?.container.endpoints ?? [];
+  const target = eps.find((e) => e.network !== null && familyOf(e.ip) === pkt.family) ?? eps.find((e) => e.network !== null && familyOf(e.ip) === 4) ?? eps[0];
   if (!pub || !target) return null;
-  if (record) r.hops[r.hops.length - 1]?.steps.push({ type: 'proxy', listen: `${pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${target.ipText}:${pub.port.containerPort}` });
-  return {
-    walked: walkFlow(world, { kind: 'host', host }, target.ip, { proto: flow.proto, port: pub.port.containerPort }, 1, record),
-    deliveredTo: `${pub.container.name} ${target.ipText}:${pub.port.containerPort} (through docker-proxy on ${host.name})`,
-  };
+  if (record) r.hops[r.hops.length - 1]?.steps.push({ type: 'proxy', listen: `${pub.port.hostIp.includes(':') ? `[${pub.port.hostIp}]` : pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${addrPort(target.ip, pub.port.containerPort)}` });
+  const walked = walkFlow(world, { kind: 'host', host }, target.ip, { proto: flow.proto, port: pub.port.containerPort }, 1, record);
+  if (record && walked.source) {
+    // The proxy is a new connection: the container never sees the client's address (logs, allow-lists, rate limits).
+    const crossed = familyOf(target.ip) !== pkt.family ? `, and over IPv${familyOf(target.ip)} though the client used IPv${pkt.family}` : '';
+    walked.request[0]?.steps.unshift({ type: 'note', text: `docker-proxy opens its own connection: ${pub.container.name} sees it come from ${walked.source} (the proxy on ${host.name}), not from the client's ${ipText(pkt.src)}${crossed}` });
+  }
+  return { walked, deliveredTo: `${pub.container.name} ${addrPort(target.ip, pub.port.containerPort)} (through docker-proxy on ${host.name})` };
 }
 
 /**
  * Walk one connection: the request from `origin` to `dst`, then its reply back under conntrack. With `expect`, the
  * request must land in that container: the same address elsewhere (two hosts on 172.17.0.0/16) is not it.
  */
-export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, depth = 0, record = true, expect: ContainerModel | null = null): FlowResult {
+export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, depth = 0, record = true, expect: ContainerModel | null = null): FlowResult {
   const nat: NatRecord[] = [];
-  const req = new Walker(world, 'request', newPacket(flow, dst, 0, 'request'), nat, record);
+  const req = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), nat, record);
   const r = start(req, origin);
-  const source = req.pkt.origSrc === 0 ? null : numberToIp(req.pkt.origSrc);
+  const source = isUnspecified(req.pkt.origSrc) ? null : ipText(req.pkt.origSrc);
   const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source });
   if (r.outcome === 'dropped') return result('blocked', r.decidedBy, r.hops, [], null);
   if (r.outcome === 'unknown' || !r.landing || !r.packet) return result('unknown', r.decidedBy, r.hops, [], null);
@@ -60,7 +69,7 @@ export function walkFlow(world: World, origin: Origin, dst: number, flow: Flow, 
   const hostMode = expect?.netns === 'host' && r.landing.kind === 'host' && r.landing.host === expect.host;
   if (expect && !proxied && !hostMode && !(landed && sameNetns(landed, expect))) {
     const where = landed ? `${landed.host.name}/${landed.name}` : `host ${r.landing.kind === 'host' ? r.landing.host.name : '?'}`;
-    const reason = `the request to ${numberToIp(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
+    const reason = `the request to ${ipText(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
     return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason }, r.hops, [], where);
   }
   const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);

@@ -1,9 +1,10 @@
 // The netfilter hooks a packet meets at each point of its path — for each, the ordered (table, chain) list the kernel
 // runs by priority — and the one loop that runs them. Other tables' base chains on a hook join these lists by priority.
 import type { HostModel } from '../model/types.js';
-import type { RuleRef, TableName } from '../netfilter/ruleset.js';
+import type { RuleRef, Ruleset, TableName } from '../netfilter/ruleset.js';
+import type { Family, Ip } from '../iptables/addr.js';
 import { walkNftChain } from '../nftables/eval.js';
-import { tableOf } from '../nftables/model.js';
+import { seesFamily, tableOf } from '../nftables/model.js';
 import type { NftChainModel, NftRuleset } from '../nftables/model.js';
 import { walkHook } from '../netfilter/walk-chain.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
@@ -51,26 +52,33 @@ function pointOf(c: NftChainModel): HookPoint | null {
   }
 }
 
-const plans = new WeakMap<HostModel, Record<HookPoint, HookEntry[]>>();
+type Plan = Record<HookPoint, HookEntry[]>;
+const plans = { 4: new WeakMap<HostModel, Plan>(), 6: new WeakMap<HostModel, Plan>() };
 
-/** The host's entries at each point: iptables' tables and its native base chains, by priority (a stable sort). */
-export function hookPlan(host: HostModel): Record<HookPoint, HookEntry[]> {
-  let plan = plans.get(host);
+/** The iptables tables a packet of `family` crosses: iptables' for IPv4, ip6tables' for IPv6 (ip6tables uses the same priorities). */
+export function rulesetFor(host: HostModel, family: Family): Ruleset | null {
+  return family === 4 ? host.ruleset : host.ruleset6;
+}
+
+/** The host's entries at each point for one family: its iptables tables and native base chains, by priority (a stable sort). */
+export function hookPlan(host: HostModel, family: Family = 4): Plan {
+  let plan = plans[family].get(host);
   if (plan) return plan;
-  plan = Object.fromEntries(Object.entries(HOOKS).map(([k, v]) => [k, [...v]])) as Record<HookPoint, HookEntry[]>;
+  plan = Object.fromEntries(Object.entries(HOOKS).map(([k, v]) => [k, [...v]])) as Plan;
   for (const c of host.nft?.baseChains ?? []) {
+    if (!seesFamily(c.family, family)) continue;
     const point = pointOf(c);
     if (point) plan[point].push({ kind: 'nft', chain: c, priority: c.prio ?? 0, firstPacketOnly: c.type === 'nat' });
   }
   for (const list of Object.values(plan)) list.sort((a, b) => a.priority - b.priority);
-  plans.set(host, plan);
+  plans[family].set(host, plan);
   return plan;
 }
 
 /** A base chain with no rules (an emptied iptables table): whatever order it runs in, it sees and changes nothing. */
-function inert(host: HostModel, e: HookEntry): boolean {
+function inert(rules: Ruleset | null, e: HookEntry): boolean {
   if (e.kind === 'nft') return e.chain.rules.length === 0;
-  if (e.kind === 'chain') return (host.ruleset?.get(e.table)?.get(e.chain)?.rules.length ?? 0) === 0;
+  if (e.kind === 'chain') return (rules?.get(e.table)?.get(e.chain)?.rules.length ?? 0) === 0;
   return true;
 }
 
@@ -78,7 +86,7 @@ export interface HookRun {
   in: string | null;
   out: string | null;
   /** What MASQUERADE picks: the preferred source of the route out. */
-  prefsrc?: number | null;
+  prefsrc?: Ip | null;
   /** A frame bridged between two ports: a DNAT would re-route it, which netdiag does not follow. */
   bridged?: boolean;
 }
@@ -87,9 +95,14 @@ export type HookResult = { stop: LegResult } | { stop: null; translated: boolean
 
 /** Run every entry of `point` in order: the packet stops at the first drop, or passes with NAT applied. */
 export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRun): HookResult {
-  if (!host.ruleset) return { stop: leg.stopped(leg.decision('missing-data', host.name, `the firewall of ${host.name} was not collected (see the snapshot's errors)`)) };
+  const family = leg.pkt.family;
+  const rules = rulesetFor(host, family);
+  if (!rules) {
+    const what = family === 4 ? 'firewall' : 'IPv6 firewall (ip6tables-save)';
+    return { stop: leg.stopped(leg.decision('missing-data', host.name, `the ${what} of ${host.name} was not collected (see the snapshot's errors)`)) };
+  }
   let translated = false;
-  const entries = hookPlan(host)[point];
+  const entries = hookPlan(host, family)[point];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as HookEntry;
     if (e.kind === 'undo-nat') {
@@ -98,10 +111,10 @@ export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRu
     }
     if (e.firstPacketOnly && leg.pkt.ctstate !== 'NEW') continue;
     const before = { mark: leg.pkt.mark, src: leg.pkt.src, dst: leg.pkt.dst };
-    const r = e.kind === 'nft' ? runNftChain(leg, host, e.chain, run.in, run.out) : runChain(leg, host, e.table, e.chain, run.in, run.out);
+    const r = e.kind === 'nft' ? runNftChain(leg, host, e.chain, run.in, run.out) : runChain(leg, host, rules, e.table, e.chain, run.in, run.out);
     if (r.stop) return { stop: leg.stopped(r.stop) };
     const changed = r.outcome.nat !== null || leg.pkt.mark !== before.mark;
-    const peer = changed ? entries.find((x, j) => j !== i && x.kind !== 'undo-nat' && x.priority === e.priority && !(x.firstPacketOnly && leg.pkt.ctstate !== 'NEW') && !inert(host, x)) : undefined;
+    const peer = changed ? entries.find((x, j) => j !== i && x.kind !== 'undo-nat' && x.priority === e.priority && !(x.firstPacketOnly && leg.pkt.ctstate !== 'NEW') && !inert(rules, x)) : undefined;
     if (peer) {
       // Base chains of equal priority run in an order the kernel does not define; one that changes the packet makes it matter.
       const name = (x: HookEntry) => (x.kind === 'nft' ? `${x.chain.family} ${x.chain.table} ${x.chain.name}` : x.kind === 'chain' ? `${x.table} ${x.chain}` : '');
@@ -128,13 +141,17 @@ function matchHost(host: HostModel): ReturnType<typeof hostMatch> {
 }
 
 /** One iptables base chain: walk it, record the step, and say whether it stopped the packet. */
-function runChain(leg: Leg, host: HostModel, table: TableName, chain: string, inIface: string | null, outIface: string | null): { stop: Decision | null; outcome: HookOutcome } {
+function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, chain: string, inIface: string | null, outIface: string | null): { stop: Decision | null; outcome: HookOutcome } {
   leg.pkt.inIface = inIface;
   leg.pkt.outIface = outIface;
-  const outcome = walkHook(host.ruleset?.get(table), chain, leg.pkt, matchHost(host), host.jumpLimit);
-  const policy = outcome.decidedBy ? null : outcome.policyOf ? (host.ruleset?.get(table)?.get(chain)?.policy ?? null) : null;
-  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes });
-  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${table} ${r.chain} rule ${r.index}` : `${table} ${chain}`), cite });
+  const outcome = walkHook(rules.get(table), chain, leg.pkt, matchHost(host), host.jumpLimit);
+  const policy = outcome.decidedBy ? null : outcome.policyOf ? (rules.get(table)?.get(chain)?.policy ?? null) : null;
+  // ip6tables' rules are cited as such, so a fix or a reader goes to the right tool.
+  const v6 = leg.pkt.family === 6;
+  const extra = v6 ? { ip6tables: true } : {};
+  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra });
+  const tool = v6 ? 'ip6tables ' : '';
+  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, extra });
 }
 
 /** One native nftables base chain, cited as `family table chain handle N`. */
@@ -158,6 +175,8 @@ interface Judged {
   filter: boolean;
   name: (r: RuleRef | null) => string;
   cite: (r: RuleRef) => Partial<Decision>;
+  /** Added to a policy's citation too (which rule set it belongs to). */
+  extra?: Partial<Decision>;
 }
 
 /** What a base chain's outcome means for the packet: the step, and the decision when it stops there. */
@@ -166,7 +185,7 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   const interesting = outcome.path.length > 0 || outcome.verdict !== 'ACCEPT' || (outcome.policyOf !== null && j.filter);
   if (interesting) leg.note(() => ({ type: 'chain', table, chain, in: j.inIface, out: j.outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: j.policy, path: outcome.path }));
   const r = outcome.decidedBy;
-  const cite = r ? j.cite(r) : { table, chain };
+  const cite = r ? j.cite(r) : { table, chain, ...j.extra };
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
     return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, cite), outcome };

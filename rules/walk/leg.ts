@@ -1,5 +1,6 @@
 // One direction of a connection being walked: the packet as it is now, the hops recorded so far, and how it ended.
-import { numberToIp } from '../iptables/addr.js';
+import { familyOf, ipText, isLinkLocal6, isLoopback, isMulticast, unspecified } from '../iptables/addr.js';
+import type { Family, Ip } from '../iptables/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 import type { Decision, Flow, Hop, Step } from '../../snapshot/contract.js';
@@ -22,23 +23,31 @@ export interface LegResult {
 export interface NatRecord {
   host: HostModel;
   kind: 'snat' | 'dnat';
-  from: { ip: number; port: number | null };
-  to: { ip: number; port: number | null };
+  from: { ip: Ip; port: number | null };
+  to: { ip: Ip; port: number | null };
 }
 
 export const EPHEMERAL_PORT = 40000;
 
-export const addrPort = (ip: number, port: number | null) => (port === null ? numberToIp(ip) : `${numberToIp(ip)}:${port}`);
+/** An address with a port, bracketed for IPv6 ([fd00:2::3]:80) as every tool prints it. */
+export const addrPort = (ip: Ip, port: number | null) => (port === null ? ipText(ip) : typeof ip === 'bigint' ? `[${ipText(ip)}]:${port}` : `${ipText(ip)}:${port}`);
 
-export function newPacket(flow: Flow, dst: number, src: number, direction: 'request' | 'reply'): Packet {
+/** ICMP echo request and reply types: 8/0 in ICMP, 128/129 in ICMPv6. */
+const ECHO = { 4: { request: 8, reply: 0 }, 6: { request: 128, reply: 129 } } as const;
+
+/** A packet of `flow` to `dst`; `src` null leaves the source to the kernel's choice (the unspecified address of dst's family). */
+export function newPacket(flow: Flow, dst: Ip, src: Ip | null, direction: 'request' | 'reply'): Packet {
   const icmp = flow.proto === 'icmp';
+  const family = familyOf(dst);
+  src ??= unspecified(family);
   return {
+    family,
     src,
     dst,
     proto: flow.proto,
     sport: icmp ? null : direction === 'request' ? EPHEMERAL_PORT : flow.port,
     dport: icmp ? null : direction === 'request' ? flow.port : EPHEMERAL_PORT,
-    icmpType: icmp ? (direction === 'request' ? 8 : 0) : null,
+    icmpType: icmp ? ECHO[family][direction] : null,
     icmpCode: icmp ? 0 : null,
     inIface: null,
     outIface: null,
@@ -53,15 +62,29 @@ export function newPacket(flow: Flow, dst: number, src: number, direction: 'requ
   };
 }
 
+/**
+ * The address a host's own stack sends from on `dev` when the route names no preferred source: for IPv4 the
+ * interface's primary address; for IPv6 a global one before a link-local one (RFC 6724's scope rule).
+ */
+export function hostSource(host: HostModel, dev: string | null, family: Family): Ip | null {
+  let linkLocal: Ip | null = null;
+  for (const [ip, i] of host.localAddrs) {
+    if (i !== dev || familyOf(ip) !== family) continue;
+    if (!isLinkLocal6(ip)) return ip;
+    linkLocal ??= ip;
+  }
+  return linkLocal;
+}
+
 /** What `-m addrtype` asks of the host evaluating a packet. */
 export function hostMatch(host: HostModel): MatchHost {
   return {
     addrType(ip, iface) {
-      if (ip >>> 24 === 127) return 'LOCAL';
+      if (isLoopback(ip)) return 'LOCAL';
       const owner = host.localAddrs.get(ip);
       if (owner !== undefined && (iface === null || owner === iface)) return 'LOCAL';
-      if (ip === 0xffffffff || host.broadcastAddrs.has(ip)) return 'BROADCAST';
-      if (ip >>> 28 === 0xe) return 'MULTICAST';
+      if (typeof ip === 'number' && (ip === 0xffffffff || host.broadcastAddrs.has(ip))) return 'BROADCAST';
+      if (isMulticast(ip)) return 'MULTICAST';
       return 'UNICAST';
     },
   };
@@ -82,6 +105,16 @@ export class Leg {
     /** false for verdict-only walks (matrix, plan predictions): no trace is built, which is most of a walk's cost. */
     readonly record = true,
   ) {}
+
+  /** What finds a next hop's link-layer address: ARP for IPv4, neighbour discovery for IPv6. */
+  get resolver(): string {
+    return this.pkt.family === 4 ? 'ARP' : 'neighbour solicitation (NDP)';
+  }
+
+  /** br_netfilter hands bridged IPv4 to iptables and bridged IPv6 to ip6tables, each behind its own switch. */
+  brNetfilter(host: HostModel): boolean | null {
+    return this.pkt.family === 4 ? host.brNetfilter : host.brNetfilter6;
+  }
 
   note(make: () => Step): void {
     if (this.record) this.steps.push(make());

@@ -1,13 +1,14 @@
 // NAT as the walk applies it: DNAT/REDIRECT before routing, SNAT/MASQUERADE after, and conntrack undoing both on replies.
-import { ipToNumber } from '../iptables/addr.js';
+import { familyOf, parseIp } from '../iptables/addr.js';
+import type { Ip } from '../iptables/addr.js';
 import type { HostModel } from '../model/types.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
 import type { Decision } from '../../snapshot/contract.js';
-import { addrPort } from './leg.js';
+import { addrPort, hostSource } from './leg.js';
 import type { Leg } from './leg.js';
 
 /** Apply what a nat chain decided; a Decision when netdiag cannot tell the address it picks. */
-export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: string | null, prefsrc: number | null): Decision | null {
+export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: string | null, prefsrc: Ip | null): Decision | null {
   const p = leg.pkt;
   const n = o.nat;
   if (!n) return null;
@@ -15,11 +16,15 @@ export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: st
   if (n.kind === 'DNAT' || n.kind === 'REDIRECT') {
     const from = { ip: p.dst, port: p.dport };
     let toIp = p.dst;
-    if (n.kind === 'DNAT' && n.toIp !== null) toIp = n.toIp;
+    if (n.kind === 'DNAT' && n.toIp !== null) {
+      // An ip6tables DNAT names an IPv6 address, an iptables one IPv4; an inet nft rule could name either, and NAT never crosses families.
+      if (familyOf(n.toIp) !== p.family) return leg.decision('unknown-rule', host.name, `DNAT to an address of the other family (${n.kind})`, rule ? { table: 'nat', chain: rule.chain, index: rule.index, text: rule.text } : {});
+      toIp = n.toIp;
+    }
     if (n.kind === 'REDIRECT') {
-      // REDIRECT sends to the primary address of the incoming interface (127.0.0.1 for locally generated packets).
-      const a = [...host.localAddrs.entries()].find(([, i]) => i === p.inIface)?.[0];
-      toIp = a ?? 0x7f000001;
+      // REDIRECT sends to the primary address of the incoming interface (127.0.0.1 or ::1 for locally generated packets).
+      const a = [...host.localAddrs.entries()].find(([ip, i]) => i === p.inIface && familyOf(ip) === p.family)?.[0];
+      toIp = a ?? (p.family === 4 ? 0x7f000001 : 1n);
     }
     p.dst = toIp;
     p.dport = n.toPort && p.dport !== null ? n.toPort[0] : p.dport;
@@ -28,13 +33,14 @@ export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: st
     return null;
   }
   const from = { ip: p.src, port: p.sport };
-  let toIp: number | null;
+  let toIp: Ip | null;
   if (n.kind === 'SNAT') {
-    toIp = ipToNumber(n.toSource.split(':')[0] ?? '') ?? (n.toSource.startsWith(':') ? p.src : null);
+    toIp = snatAddress(n.toSource, p.src);
   } else {
-    // MASQUERADE takes the address the route to the destination prefers on the outgoing interface.
-    toIp = prefsrc ?? [...host.localAddrs.entries()].find(([, i]) => i === outIface)?.[0] ?? null;
+    // MASQUERADE takes the address the route to the destination prefers on the outgoing interface, of the packet's family.
+    toIp = prefsrc ?? hostSource(host, outIface, p.family);
   }
+  if (toIp !== null && familyOf(toIp) !== p.family) toIp = null;
   if (toIp === null) {
     return leg.decision('unknown-rule', host.name, `cannot tell the address ${n.kind} picks on ${outIface}`, rule ? { table: 'nat', chain: rule.chain, index: rule.index, text: rule.text } : {});
   }
@@ -63,4 +69,13 @@ export function undoNat(leg: Leg, host: HostModel, kind: 'snat' | 'dnat'): void 
       leg.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), rule: null }));
     }
   }
+}
+
+/** --to-source: `1.2.3.4`, `1.2.3.4:80`, `[fd00::1]:80`, `fd00::1`, or `:80` (the port only). */
+function snatAddress(text: string, current: Ip): Ip | null {
+  if (text.startsWith(':') && !text.startsWith('::')) return current;
+  const bracket = /^\[([^\]]+)\]/.exec(text);
+  if (bracket) return parseIp(bracket[1] ?? '');
+  if (text.includes('.') && !text.includes('::')) return parseIp(text.split(':')[0] ?? '');
+  return parseIp(text.split('-')[0] ?? '');
 }

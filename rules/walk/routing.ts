@@ -1,6 +1,7 @@
 // The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name.
-import { inCidr, parseCidr } from '../iptables/addr.js';
-import type { PolicyRule, RouteEntry, Routing } from '../model/types.js';
+import { familyOf, inCidr, networkOf, parseCidr, parseIp } from '../iptables/addr.js';
+import type { Ip } from '../iptables/addr.js';
+import type { Interface, PolicyRule, RouteEntry, Routing } from '../model/types.js';
 
 export interface RouteDecision {
   /** unicast: forward or deliver out `dev`; local: for this namespace; the rest drop the packet. */
@@ -9,7 +10,7 @@ export interface RouteDecision {
   table: string | null;
 }
 
-function ruleSelects(r: PolicyRule, dst: number, src: number | null, iif: string | null, mark: number): boolean {
+function ruleSelects(r: PolicyRule, dst: Ip, src: Ip | null, iif: string | null, mark: number): boolean {
   let ok = true;
   if (r.src) {
     const c = parseCidr(r.src);
@@ -27,9 +28,11 @@ function ruleSelects(r: PolicyRule, dst: number, src: number | null, iif: string
   return r.not ? !ok : ok;
 }
 
-/** Route `dst` (from `src`, arriving on `iif`, or locally generated when iif is null). */
-export function routeLookup(routing: Routing, dst: number, src: number | null, iif: string | null, mark = 0): RouteDecision {
-  const rules = routing.rules.length > 0 ? routing.rules : DEFAULT_RULES;
+/** Route `dst` (from `src`, arriving on `iif`, or locally generated when iif is null), in dst's family's rules and routes. */
+export function routeLookup(routing: Routing, dst: Ip, src: Ip | null, iif: string | null, mark = 0): RouteDecision {
+  const own = routing.rules[familyOf(dst)];
+  // No rules read for a family (a kernel's `ip -6 rule` failed, or an old snapshot): the kernel's defaults.
+  const rules = own.length > 0 ? own : DEFAULT_RULES;
   for (const r of rules) {
     if (!ruleSelects(r, dst, src, iif, mark)) continue;
     if (r.action !== 'lookup') {
@@ -51,3 +54,11 @@ const DEFAULT_RULES: PolicyRule[] = [
   { family: 'inet', priority: 32766, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'main', action: 'lookup' },
   { family: 'inet', priority: 32767, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'default', action: 'lookup' },
 ];
+
+/** Whether `ip` is on a subnet of one of these interface addresses (a neighbour, no router between). */
+export function onLink(addresses: Interface['addresses'], ip: Ip): boolean {
+  return addresses.some((a) => {
+    const own = parseIp(a.local);
+    return own !== null && inCidr(ip, { addr: networkOf(own, a.prefixLen), bits: a.prefixLen });
+  });
+}

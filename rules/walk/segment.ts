@@ -1,14 +1,19 @@
 // Bridge ports that are not containers' veths (eth1 enslaved to docker0) lead off the host, onto a segment where
 // another host in view may have bridged a port of its own — the operators' bridged two-host recipe. Bridges whose
 // addresses share a subnet, each with such a port, are taken to be one segment.
-import { cidrsOverlap, ipToNumber, maskOf } from '../iptables/addr.js';
+import { cidrsOverlap, isLinkLocal6, networkOf, parseIp } from '../iptables/addr.js';
+import type { Ip } from '../iptables/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 
 function bridgeNets(host: HostModel, bridge: string): Cidr[] {
-  return (host.interfaces.get(bridge)?.addresses ?? [])
-    .filter((a) => a.family === 'inet')
-    .map((a) => ({ addr: ((ipToNumber(a.local) as number) & maskOf(a.prefixLen)) >>> 0, bits: a.prefixLen }));
+  const out: Cidr[] = [];
+  for (const a of host.interfaces.get(bridge)?.addresses ?? []) {
+    const ip = parseIp(a.local);
+    // Every bridge has fe80::/64: link-local prefixes say nothing about which segment a bridge is on.
+    if (ip !== null && !isLinkLocal6(ip)) out.push({ addr: networkOf(ip, a.prefixLen), bits: a.prefixLen });
+  }
+  return out;
 }
 
 export interface SegmentPeer {
@@ -34,7 +39,7 @@ export function segmentPeers(world: World, host: HostModel, bridge: string): Seg
 }
 
 /** A container endpoint with `ip` on a bridge across the segment, with the peer it sits behind. */
-export function acrossSegment(world: World, host: HostModel, bridge: string, ip: number): { peer: SegmentPeer; target: Endpoint } | null {
+export function acrossSegment(world: World, host: HostModel, bridge: string, ip: Ip): { peer: SegmentPeer; target: Endpoint } | null {
   for (const peer of segmentPeers(world, host, bridge)) {
     const target = peer.host.endpointsOnBridge.get(peer.bridge)?.find((e) => e.ip === ip);
     if (target) return { peer, target };

@@ -1,6 +1,6 @@
 // The last hop of a TCP or UDP question: a socket in the receiving namespace that takes the packet, or none (the
 // kernel answers with a TCP reset, or ICMP port unreachable for UDP). A packet is not a connection until one does.
-import { numberToIp } from '../iptables/addr.js';
+import { ipText } from '../iptables/addr.js';
 import type { ListeningSocket } from '../../snapshot/host-snapshot.js';
 import type { Decision } from '../../snapshot/contract.js';
 import type { Leg } from './leg.js';
@@ -25,7 +25,7 @@ export function socketHop(leg: Leg, where: { host: string; name: string; sockets
   if (leg.direction !== 'request' || p.proto === 'icmp' || p.dport === null) return null;
   const proto = p.proto;
   const port = p.dport;
-  const ip = numberToIp(p.dst);
+  const ip = ipText(p.dst);
   if (where.sockets === null) {
     leg.note(() => ({ type: 'socket', proto, port, result: 'not-collected', socket: null, process: null, listening: [] }));
     return leg.decision('missing-data', where.host, `what listens in ${where.name} was not collected (the snapshot has no sockets for it), so netdiag cannot tell whether ${ip}:${port}/${proto} is served`);

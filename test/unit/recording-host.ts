@@ -5,6 +5,8 @@ import type { HostMutator, Outcome } from '../../host/mutate.js';
 export interface HostState {
   /** table → chain → rules (each the argument list after the chain name). */
   iptables: Record<string, Record<string, string[][]>>;
+  /** The same for ip6tables, when a test has IPv6 rules. */
+  ip6tables?: Record<string, Record<string, string[][]>>;
   sysctls: Record<string, string>;
   routes: string[];
   /** container → network names it is attached to. */
@@ -29,10 +31,10 @@ export function recordingHost(initial: HostState): RecordingHost {
   return {
     state,
     calls,
-    async iptables(table, args) {
-      calls.push(`iptables -t ${table} ${args.join(' ')}`);
+    async iptables(table, args, v6 = false) {
+      calls.push(`${v6 ? 'ip6tables' : 'iptables'} -t ${table} ${args.join(' ')}`);
       const [op, chain, ...rest] = args;
-      const rules = state.iptables[table]?.[chain ?? ''];
+      const rules = (v6 ? (state.ip6tables ?? {}) : state.iptables)[table]?.[chain ?? ''];
       if (!rules) return { ok: false, stderr: `iptables: No chain/target/match by that name.` };
       const at = /^\d+$/.test(rest[0] ?? '') && op === '-I' ? Number(rest.shift()) : null;
       const i = rules.findIndex((r) => same(r, rest));

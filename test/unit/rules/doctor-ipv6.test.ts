@@ -103,36 +103,78 @@ describe('doctor on IPv6', () => {
   });
 });
 
-describe('why and matrix on a dual-stack host: IPv4 walked, IPv6 named unknown, never folded in', () => {
+describe('why and matrix on a dual-stack host: every address of B, each family through its own rule set', () => {
   const ping = parseFlow(undefined);
-  it('why: the IPv4 address keeps its verdict and rule; the IPv6 address is unknown, saying why', () => {
+  it('without ip6tables: IPv4 isolated by iptables, IPv6 reachable, and the summary says so in words', () => {
     const w = why(buildWorld([captured('v6open')]), 'b4', 'a4', ping);
     const [v4, v6] = w.addresses;
     expect(v4!.ip).toBe('172.17.0.2');
+    expect(v4!.family).toBe('ipv4');
     expect(v4!.verdict).toBe('blocked');
     expect(v4!.decidedBy?.chain).toBe('DOCKER-ISOLATION-STAGE-2');
+    expect(v4!.decidedBy?.ip6tables).toBeUndefined();
     expect(v6!.ip).toMatch(/^fd00:1::/);
-    expect(v6!.verdict).toBe('unknown');
-    expect(v6!.decidedBy?.code).toBe('ipv6-not-modelled');
-    // An IPv4 block is not the pair's answer: IPv6 may get through (it does on this host — see the lab).
-    expect(w.verdict).toBe('unknown');
+    expect(v6!.family).toBe('ipv6');
+    expect(v6!.source).toBe('fd00:2::2');
+    expect(v6!.verdict).toBe('reachable');
+    expect(w.verdict).toBe('reachable');
+    expect(w.families).toEqual({ ipv4: 'blocked', ipv6: 'reachable' });
+    expect(w.summary).toMatch(/reachable over IPv6 but blocked over IPv4 \(isolation\)/);
+    // The walk crossed the host as IPv6: its forwarding switch, ICMPv6 echo, no IPv4 rule in the way.
+    const steps = v6!.request.flatMap((h) => h.steps);
+    expect(steps.some((x) => x.type === 'chain' && x.decidedBy !== null)).toBe(false);
   });
-  it('matrix: a reachable IPv4 address still makes the pair reachable; dual-stack and IPv4-only containers never share a class', () => {
+  it('with ip6tables: IPv6 is isolated too, decided by ip6tables and cited as such', () => {
+    const w = why(buildWorld([captured('v6tables')]), 'b4', 'a4', ping);
+    const v6 = w.addresses.find((a) => a.family === 'ipv6')!;
+    expect(v6.verdict).toBe('blocked');
+    expect(v6.decidedBy?.chain).toBe('DOCKER-ISOLATION-STAGE-2');
+    expect(v6.decidedBy?.ip6tables).toBe(true);
+    expect(v6.decidedBy?.reason).toMatch(/^ip6tables filter DOCKER-ISOLATION-STAGE-2 rule \d+ drops it/);
+    expect(w.families).toEqual({ ipv4: 'blocked', ipv6: 'blocked' });
+    expect(w.summary).toBeNull();
+  });
+  it('-6 and -4 restrict the answer to one family', () => {
+    const world = buildWorld([captured('v6open')]);
+    expect(why(world, 'b4', 'a4', ping, [6]).addresses.map((a) => a.family)).toEqual(['ipv6']);
+    expect(why(world, 'b4', 'a4', ping, [6]).verdict).toBe('reachable');
+    expect(why(world, 'b4', 'a4', ping, [4]).verdict).toBe('blocked');
+    expect(why(world, 'b4', 'a4', ping, [4]).summary).toBeNull();
+  });
+  it('ICMPv6 echo is protocol 58: an ip6tables rule for -p icmp does not match it, -p ipv6-icmp --icmpv6-type does', () => {
+    // The ip6tables host's rule set with its isolation taken out: only the rules added here can decide.
+    const s = captured('v6tables');
+    const filter = s.firewall!.tables6!.find((t) => t.name === 'filter')!;
+    const fwd = filter.chains.find((c) => c.name === 'FORWARD')!;
+    fwd.rules = fwd.rules.filter((r) => !r.text.includes('ISOLATION'));
+    fwd.rules.forEach((r, i) => (r.index = i + 1));
+    fwd.rules.unshift({ index: 1, text: '-A FORWARD -p icmp -j DROP', packets: 0, bytes: 0 });
+    fwd.rules.forEach((r, i) => (r.index = i + 1));
+    expect(why(buildWorld([s]), 'b4', 'a4', ping, [6]).verdict).toBe('reachable');
+    fwd.rules.unshift({ index: 1, text: '-A FORWARD -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j DROP', packets: 0, bytes: 0 });
+    fwd.rules.forEach((r, i) => (r.index = i + 1));
+    const w = why(buildWorld([s]), 'b4', 'a4', ping, [6]);
+    expect(w.verdict).toBe('blocked');
+    expect(w.addresses[0]!.decidedBy?.text).toContain('--icmpv6-type 128');
+  });
+  it('matrix: every address of both families, each with its verdict', () => {
     const pairs: MatrixPair[] = [];
     eachPair(buildWorld([captured('v6tables')]), ping, (p) => pairs.push({ ...p, addresses: [...p.addresses] }));
     const b4b5 = pairs.find((p) => p.from === 'b4' && p.to === 'b5')!;
     expect(b4b5.verdict).toBe('reachable');
-    expect(b4b5.addresses.map((a) => a.verdict)).toEqual(['reachable', 'unknown']);
-    const s = captured('v6tables');
-    for (const e of s.docker!.containers.find((c) => c.name === 'b5')!.endpoints) e.ipv6 = null;
-    const again: MatrixPair[] = [];
-    eachPair(buildWorld([s]), ping, (p) => again.push({ ...p, addresses: [...p.addresses] }));
-    expect(again.find((p) => p.from === 'b4' && p.to === 'b5')!.addresses.map((a) => a.verdict)).toEqual(['reachable']);
-    expect(again.find((p) => p.from === 'b5' && p.to === 'b4')!.addresses.map((a) => a.verdict)).toEqual(['reachable']);
+    expect(b4b5.addresses.map((a) => [a.ip, a.verdict])).toEqual([['172.30.0.3', 'reachable'], ['fd00:2::3', 'reachable']]);
+    const b4a4 = pairs.find((p) => p.from === 'b4' && p.to === 'a4')!;
+    expect(b4a4.addresses.map((a) => a.verdict)).toEqual(['blocked', 'blocked']);
+    const open: MatrixPair[] = [];
+    eachPair(buildWorld([captured('v6open')]), ping, (p) => open.push({ ...p, addresses: [...p.addresses] }));
+    expect(open.find((p) => p.from === 'b4' && p.to === 'a4')!.addresses.map((a) => a.verdict)).toEqual(['blocked', 'reachable']);
   });
-  it('an IPv4-only host answers as before: no IPv6 entries at all', () => {
+  it('an IPv4-only namespace answers as before: no IPv6 entries at all', () => {
     const s = captured('v6open');
     for (const c of s.docker!.containers) for (const e of c.endpoints) e.ipv6 = null;
-    expect(why(buildWorld([s]), 'b4', 'a4', ping).addresses.map((a) => a.verdict)).toEqual(['blocked']);
+    for (const sb of s.links!.sandboxes) for (const i of sb.interfaces) i.addresses = i.addresses.filter((a) => a.family === 'inet');
+    const w = why(buildWorld([s]), 'b4', 'a4', ping);
+    expect(w.addresses.map((a) => a.verdict)).toEqual(['blocked']);
+    expect(w.families).toEqual({ ipv4: 'blocked', ipv6: null });
   });
 });

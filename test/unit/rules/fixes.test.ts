@@ -40,10 +40,11 @@ function checkClaims(snapshots: HostSnapshot[], from: string, to: string, flow: 
     expect(f.commands.length, `${f.id} commands are its steps`).toBe(f.steps.length);
   }
   // Ranked: working fixes first, advisable before discouraged, then the fewest side effects.
-  const rank = (f: Fix) => [f.predicted.forward === 'reachable' ? 0 : 1, f.discouraged ? 1 : 0, f.alsoOpens.length];
+  // A family left blocked weighs almost as much as not working at all.
+  const rank = (f: Fix) => [f.predicted.forward === 'reachable' ? 0 : 1, f.discouraged ? 1 : 0, f.alsoOpens.length, Object.values(f.predicted.families).filter((v) => v !== null && v !== 'reachable').length];
   for (let i = 1; i < fixes.length; i++) {
     const [a, b] = [rank(fixes[i - 1]!), rank(fixes[i]!)];
-    expect(a[0]! * 100 + a[1]! * 50 + Math.min(a[2]!, 40), `${fixes[i - 1]!.id} before ${fixes[i]!.id}`).toBeLessThanOrEqual(b[0]! * 100 + b[1]! * 50 + Math.min(b[2]!, 40));
+    expect(a[0]! * 100 + a[1]! * 50 + a[3]! * 45 + Math.min(a[2]!, 40), `${fixes[i - 1]!.id} before ${fixes[i]!.id}`).toBeLessThanOrEqual(b[0]! * 100 + b[1]! * 50 + b[3]! * 45 + Math.min(b[2]!, 40));
   }
 }
 
@@ -60,12 +61,9 @@ describe('the seed host: alpine-01 (default bridge) → redis-1 (net-redis)', ()
       ['edit-docker-chain', "delete Docker's own rule filter DOCKER-ISOLATION-STAGE-2 #1 (discouraged)"],
     ]);
     expect(fixes.map((f) => f.alsoOpens)).toEqual([[], ['redis-1 → alpine-01'], ['alpine-01 → redis-2', 'redis-1 → alpine-01', 'redis-2 → alpine-01'], []]);
-    expect(fixes.map((f) => f.predicted)).toEqual([
-      { forward: 'reachable', reverse: 'blocked' },
-      { forward: 'reachable', reverse: 'reachable' },
-      { forward: 'reachable', reverse: 'reachable' },
-      { forward: 'blocked', reverse: 'blocked' },
-    ]);
+    // An IPv4-only host: IPv6 is no part of any prediction.
+    const v4 = (forward: string, reverse: string) => ({ forward, reverse, families: { ipv4: forward, ipv6: null } });
+    expect(fixes.map((f) => f.predicted)).toEqual([v4('reachable', 'blocked'), v4('reachable', 'reachable'), v4('reachable', 'reachable'), v4('blocked', 'blocked')]);
   });
 
   it('every prediction and every "also opens" is what the model says after the fix\'s own steps', () => {
@@ -120,5 +118,39 @@ describe('the moby topology (captured, two hosts): c0 on docker0 → c1 on bridg
     expect(fixes[0]!.kind).toBe('docker-user');
     expect(fixes.at(-1)!.discouraged).toBe(true);
     checkClaims(snaps, 'docker/c0', 'docker/c1', flow, fixes);
+  });
+});
+
+describe('a dual-stack host with ip6tables (captured, Docker 20.10 --ip6tables): b4 on net6 → a4 on the default bridge', () => {
+  const s = load(join(CAPTURED, 'ipv6/v6tables.json'));
+  const world = buildWorld([s]);
+  const flow = parseFlow(undefined);
+  const answer = why(world, 'b4', 'a4', flow);
+  const fixes = fixesFor(world, answer, flow);
+  it('both families are blocked, each by its own rule set', () => {
+    expect(answer.families).toEqual({ ipv4: 'blocked', ipv6: 'blocked' });
+  });
+  it('ranks first the accept that opens both families; one that opens one family only says which stays blocked', () => {
+    const both = fixes[0]!;
+    expect(both.kind).toBe('docker-user');
+    expect(both.predicted.families).toEqual({ ipv4: 'reachable', ipv6: 'reachable' });
+    // Docker 20.10 makes no DOCKER-USER in ip6tables: the IPv6 half goes on top of ip6tables FORWARD.
+    expect(both.commands.filter((c) => c.startsWith('ip6tables -w -I FORWARD')).length).toBe(2);
+    expect(both.commands.filter((c) => c.startsWith('iptables -w -I DOCKER-USER')).length).toBe(2);
+    expect(both.commands.some((c) => c.includes('-p ipv6-icmp') && c.includes('/128'))).toBe(true);
+    const v4only = fixes.find((f) => f.kind === 'docker-user' && f.steps.every((x) => x.kind === 'iptables-insert' && !x.ip6tables))!;
+    expect(v4only.predicted.families).toEqual({ ipv4: 'reachable', ipv6: 'blocked' });
+    expect(v4only.note).toMatch(/It opens IPv4 only: over IPv6 a4 stays blocked/);
+    expect(fixes.indexOf(v4only)).toBeGreaterThan(0);
+    const v6only = fixes.find((f) => f.kind === 'docker-user' && f.steps.every((x) => x.kind === 'iptables-insert' && x.ip6tables))!;
+    expect(v6only.predicted.families).toEqual({ ipv4: 'blocked', ipv6: 'reachable' });
+    expect(v6only.note).toMatch(/no DOCKER-USER chain in ip6tables/);
+  });
+  it('Docker\'s own ip6tables rule is offered as discouraged, with ip6tables', () => {
+    const edit = fixes.filter((f) => f.kind === 'edit-docker-chain');
+    expect(edit.map((f) => f.commands[0]!.split(' ')[0]).sort()).toEqual(['ip6tables', 'iptables']);
+  });
+  it('every prediction and every "also opens" is what the model says after the fix\'s own steps', () => {
+    checkClaims([s], 'b4', 'a4', flow, fixes);
   });
 });
