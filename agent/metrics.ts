@@ -12,39 +12,59 @@ import type { ChangeLedger } from '../actuation/ledger.js';
 /** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
 const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);
 
-/** Packets and bytes dropped so far per chain, from the rules' own counters (raw PREROUTING included, as Docker 28+ drops there). */
-export function droppedByChain(s: HostSnapshot): Map<string, { packets: number; bytes: number }> {
-  const out = new Map<string, { packets: number; bytes: number }>();
-  for (const t of s.firewall?.tables ?? []) {
-    for (const c of t.chains) {
-      const name = t.name === 'raw' ? 'raw PREROUTING' : c.name;
-      if (!(DROP_CHAINS.has(c.name) || (t.name === 'raw' && c.name === 'PREROUTING'))) continue;
-      for (const r of c.rules) {
-        if (!/ -j (DROP|REJECT)\b/.test(r.text)) continue;
-        const v = out.get(name) ?? { packets: 0, bytes: 0 };
-        v.packets += r.packets;
-        v.bytes += r.bytes;
-        out.set(name, v);
+type Family = 'ipv4' | 'ipv6';
+
+/**
+ * Packets and bytes dropped so far per chain and family, from the rules' own counters (raw PREROUTING included, as
+ * Docker 28+ drops there): iptables' for IPv4, ip6tables' for IPv6 — one chain name, two rule sets.
+ */
+export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; family: Family; packets: number; bytes: number }> {
+  const out = new Map<string, { chain: string; family: Family; packets: number; bytes: number }>();
+  for (const [family, tables] of [['ipv4', s.firewall?.tables], ['ipv6', s.firewall?.tables6]] as const) {
+    for (const t of tables ?? []) {
+      for (const c of t.chains) {
+        const name = t.name === 'raw' ? 'raw PREROUTING' : c.name;
+        if (!(DROP_CHAINS.has(c.name) || (t.name === 'raw' && c.name === 'PREROUTING'))) continue;
+        for (const r of c.rules) {
+          if (!/ -j (DROP|REJECT)\b/.test(r.text)) continue;
+          const k = `${family} ${name}`;
+          const v = out.get(k) ?? { chain: name, family, packets: 0, bytes: 0 };
+          v.packets += r.packets;
+          v.bytes += r.bytes;
+          out.set(k, v);
+        }
       }
     }
   }
   return out;
 }
 
-/** Reachability between networks: for each (from, to) network pair, how many container pairs are reachable. */
-export function networkReachability(world: World): Map<string, { from: string; to: string; reachable: number; total: number }> {
+/**
+ * Reachability between networks, per family: for each (from, to) network pair, how many container pairs reach each
+ * other over IPv4 and over IPv6 (counted over pairs whose B has an address of that family). The two often differ:
+ * without ip6tables, networks isolated over IPv4 are open over IPv6.
+ */
+export function networkReachability(world: World): Map<string, { from: string; to: string; family: Family; reachable: number; total: number }> {
   const net = new Map<string, string>();
   for (const h of world.hosts) for (const c of h.containers) net.set(c.name, c.endpoints[0]?.network?.name ?? c.docker.networkMode);
-  const out = new Map<string, { from: string; to: string; reachable: number; total: number }>();
-  eachPair(world, { proto: 'icmp', port: null }, (p) => {
-    const from = net.get(p.from) ?? 'unknown';
-    const to = net.get(p.to) ?? 'unknown';
-    const k = `${from}\u0000${to}`;
-    const v = out.get(k) ?? { from, to, reachable: 0, total: 0 };
-    v.total++;
-    if (p.verdict === 'reachable') v.reachable++;
-    out.set(k, v);
-  });
+  const out = new Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>();
+  for (const [family, f] of [['ipv4', 4], ['ipv6', 6]] as const) {
+    eachPair(
+      world,
+      { proto: 'icmp', port: null },
+      (p) => {
+        if (p.addresses.length === 0) return;
+        const from = net.get(p.from) ?? 'unknown';
+        const to = net.get(p.to) ?? 'unknown';
+        const k = `${from}\u0000${to}\u0000${family}`;
+        const v = out.get(k) ?? { from, to, family, reachable: 0, total: 0 };
+        v.total++;
+        if (p.verdict === 'reachable') v.reachable++;
+        out.set(k, v);
+      },
+      [f],
+    );
+  }
   return out;
 }
 
@@ -98,23 +118,44 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
       this.set({ kind: 'veths' }, s.links?.interfaces.filter((i) => i.kind === 'veth').length ?? 0);
     },
   });
-  new Gauge({ name: 'netdiag_ip_forward', help: 'net.ipv4.ip_forward (1 on, 0 off)', registers, collect() { const v = last()?.sysctls?.values['net.ipv4.ip_forward']; if (v != null) this.set(Number(v)); } });
+  // IPv4 and IPv6 forwarding, bridge filtering and FORWARD policies are separate switches: one series per family.
   new Gauge({
-    name: 'netdiag_br_netfilter',
-    help: 'net.bridge.bridge-nf-call-iptables: 1 bridged frames cross iptables, 0 they do not (module loaded or not)',
+    name: 'netdiag_ip_forward',
+    help: 'Forwarding on (1) or off (0): net.ipv4.ip_forward, net.ipv6.conf.all.forwarding',
+    labelNames: ['family'],
     registers,
     collect() {
+      this.reset();
+      const v = last()?.sysctls?.values;
+      if (v?.['net.ipv4.ip_forward'] != null) this.set({ family: 'ipv4' }, Number(v['net.ipv4.ip_forward']));
+      if (v?.['net.ipv6.conf.all.forwarding'] != null) this.set({ family: 'ipv6' }, Number(v['net.ipv6.conf.all.forwarding']));
+    },
+  });
+  new Gauge({
+    name: 'netdiag_br_netfilter',
+    help: 'bridge-nf-call-iptables / -ip6tables: 1 bridged frames cross iptables (ip6tables), 0 they do not (module loaded or not)',
+    labelNames: ['family'],
+    registers,
+    collect() {
+      this.reset();
       const s = last();
-      if (s?.sysctls) this.set(Number(s.sysctls.values['net.bridge.bridge-nf-call-iptables'] ?? 0));
+      if (!s?.sysctls) return;
+      this.set({ family: 'ipv4' }, Number(s.sysctls.values['net.bridge.bridge-nf-call-iptables'] ?? 0));
+      this.set({ family: 'ipv6' }, Number(s.sysctls.values['net.bridge.bridge-nf-call-ip6tables'] ?? 0));
     },
   });
   new Gauge({
     name: 'netdiag_forward_policy_drop',
-    help: '1 when filter FORWARD\'s policy is DROP',
+    help: '1 when filter FORWARD\'s policy is DROP (iptables for ipv4, ip6tables for ipv6)',
+    labelNames: ['family'],
     registers,
     collect() {
-      const p = last()?.firewall?.tables.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'FORWARD')?.policy;
-      if (p) this.set(p === 'DROP' ? 1 : 0);
+      this.reset();
+      const fw = last()?.firewall;
+      for (const [family, tables] of [['ipv4', fw?.tables], ['ipv6', fw?.tables6]] as const) {
+        const p = tables?.find((t) => t.name === 'filter')?.chains.find((c) => c.name === 'FORWARD')?.policy;
+        if (p) this.set({ family }, p === 'DROP' ? 1 : 0);
+      }
     },
   });
   let reachCache: { snapshot: HostSnapshot; data: ReturnType<typeof networkReachability> } | null = null;
@@ -126,31 +167,31 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
   };
   new Gauge({
     name: 'netdiag_network_pairs_reachable',
-    help: 'Container pairs (ping) that reach each other, per source and destination network',
-    labelNames: ['from_network', 'to_network'],
+    help: 'Container pairs (ping) that reach each other, per source and destination network and address family',
+    labelNames: ['from_network', 'to_network', 'family'],
     registers,
     collect() {
       safely(() => {
         this.reset();
-        for (const v of reach()?.values() ?? []) this.set({ from_network: v.from, to_network: v.to }, v.reachable);
+        for (const v of reach()?.values() ?? []) this.set({ from_network: v.from, to_network: v.to, family: v.family }, v.reachable);
       });
     },
   });
   new Gauge({
     name: 'netdiag_network_pairs',
-    help: 'Container pairs per source and destination network',
-    labelNames: ['from_network', 'to_network'],
+    help: 'Container pairs per source and destination network and address family (pairs whose destination has an address of it)',
+    labelNames: ['from_network', 'to_network', 'family'],
     registers,
     collect() {
       safely(() => {
         this.reset();
-        for (const v of reach()?.values() ?? []) this.set({ from_network: v.from, to_network: v.to }, v.total);
+        for (const v of reach()?.values() ?? []) this.set({ from_network: v.from, to_network: v.to, family: v.family }, v.total);
       });
     },
   });
   // iptables counters are cumulative but restart when Docker rewrites a chain: count increases, and a drop as a reset.
-  const dropped = new Counter({ name: 'netdiag_dropped_packets_total', help: 'Packets dropped by Docker\'s isolation chains, DOCKER-USER and raw PREROUTING, from iptables counters', labelNames: ['chain'], registers });
-  const droppedBytes = new Counter({ name: 'netdiag_dropped_bytes_total', help: 'Bytes dropped by Docker\'s isolation chains, DOCKER-USER and raw PREROUTING, from iptables counters', labelNames: ['chain'], registers });
+  const dropped = new Counter({ name: 'netdiag_dropped_packets_total', help: 'Packets dropped by Docker\'s isolation chains, DOCKER-USER and raw PREROUTING, from iptables (ipv4) and ip6tables (ipv6) counters', labelNames: ['chain', 'family'], registers });
+  const droppedBytes = new Counter({ name: 'netdiag_dropped_bytes_total', help: 'Bytes dropped by Docker\'s isolation chains, DOCKER-USER and raw PREROUTING, from iptables (ipv4) and ip6tables (ipv6) counters', labelNames: ['chain', 'family'], registers });
   const seen = new Map<string, { packets: number; bytes: number }>();
   new Gauge({
     name: 'netdiag_changes_applied',
@@ -192,11 +233,11 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
         duration.observe({ collector: c }, st.durationMs / 1000);
         if (st.status === 'failed' || st.status === 'partial') errors.inc({ collector: c });
       }
-      for (const [chain, v] of droppedByChain(s)) {
-        const prev = seen.get(chain) ?? { packets: 0, bytes: 0 };
-        dropped.inc({ chain }, v.packets >= prev.packets ? v.packets - prev.packets : v.packets);
-        droppedBytes.inc({ chain }, v.bytes >= prev.bytes ? v.bytes - prev.bytes : v.bytes);
-        seen.set(chain, v);
+      for (const [key, v] of droppedByChain(s)) {
+        const prev = seen.get(key) ?? { packets: 0, bytes: 0 };
+        dropped.inc({ chain: v.chain, family: v.family }, v.packets >= prev.packets ? v.packets - prev.packets : v.packets);
+        droppedBytes.inc({ chain: v.chain, family: v.family }, v.bytes >= prev.bytes ? v.bytes - prev.bytes : v.bytes);
+        seen.set(key, v);
       }
     },
   };

@@ -48,7 +48,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       interfaces.push({ ifindex: hostIndex, name: veth, kind: 'veth', master: br, portState: 'forwarding', mtu: 1500, mac: null, up: true, lowerUp: true, peer: { ifindex: 2, netnsId: n * perNetwork + c, name: null }, addresses: [] });
       containers.push({ id: cid, name: `c${n}-${c}`, image: 'bb:lab', state: 'running', pid: 1000 + n * perNetwork + c, networkMode: `net-${n}`, networkModeKind: 'network', sharesNetnsWith: null, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, endpoints: [{ network: `net-${n}`, networkId: id, endpointId: cid, ip, prefixLen: 24, gateway: `${base}.1`, mac: null, ipv6: null, ipv6PrefixLen: null, ipv6Gateway: null, aliases: [], dnsNames: [] }], ports: [], labels: {}, hostname: null, links: [], hostsFile: null });
       sandboxLinks.push({ containerId: cid, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, interfaces: [{ name: 'eth0', ifindex: 2, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: { ifindex: hostIndex, name: veth }, bridge: br }] });
-      sandboxRoutes.push({ containerId: cid, routes: [route({ dst: '0.0.0.0/0', dev: 'eth0', gateway: `${base}.1`, protocol: 'boot', scope: 'global' }), route({ dst: subnet, dev: 'eth0', prefsrc: ip }), route({ table: 'local', type: 'local', dst: `${ip}/32`, dev: 'eth0', prefsrc: ip, scope: 'host' })], rules: [] });
+      sandboxRoutes.push({ containerId: cid, routes: [route({ dst: '0.0.0.0/0', dev: 'eth0', gateway: `${base}.1`, protocol: 'boot', scope: 'global' }), route({ dst: subnet, dev: 'eth0', prefsrc: ip }), route({ table: 'local', type: 'local', dst: `${ip}/32`, dev: 'eth0', prefsrc: ip, scope: 'host' })], rules: [], neighbours: [] });
     }
   }
   if (opts.lan) {
@@ -68,7 +68,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     errors: [],
     docker: { endpoint: 'synthetic', version: '20.10.24', apiVersion: '1.41', os: 'linux', firewallBackend: null, networks: dockerNets, containers },
     links: { interfaces, sandboxes: sandboxLinks },
-    routes: { routes, rules: [], sandboxes: sandboxRoutes },
+    routes: { routes, rules: [], neighbours: [], sandboxes: sandboxRoutes },
     firewall: {
       backend: 'nf_tables',
       version: '1.8.9',

@@ -1,6 +1,6 @@
 // Pure parsers for iproute2's JSON (`ip -j -d addr`, `ip -j route show table all`, `ip -j rule`), defaults filled in.
 import { z } from 'zod';
-import type { Address, Interface, PolicyRule, Route } from '../snapshot/host-snapshot.js';
+import type { Address, Interface, Neighbour, PolicyRule, Route } from '../snapshot/host-snapshot.js';
 
 export class ParseError extends Error {
   override name = 'ParseError';
@@ -150,6 +150,17 @@ const IpRule = z.looseObject({
 function prefix(addr: string | undefined, len: number | undefined): string | null {
   if (addr === undefined || addr === 'all') return null;
   return len === undefined ? addr : `${addr}/${len}`;
+}
+
+const IpNeigh = z.looseObject({ dst: z.string(), dev: z.string().optional(), lladdr: z.string().optional(), state: z.array(z.string()).default([]) });
+
+/** `ip -j neigh show` (either family: the address says which). */
+export function parseIpNeighbours(text: string): Neighbour[] {
+  return parseJsonArray(text, 'ip -j neigh show').flatMap((raw, i) => {
+    const n = check(IpNeigh, raw, `ip -j neigh show [${i}]`);
+    // Entries without a device are proxy or multicast bookkeeping, not neighbours on a link.
+    return n.dev ? [{ family: n.dst.includes(':') ? ('inet6' as const) : ('inet' as const), dst: n.dst, dev: n.dev, lladdr: n.lladdr ?? null, state: n.state }] : [];
+  });
 }
 
 /** `ip -j rule show`. Negation prints as `"not": null`, so its presence is what counts. */

@@ -3,20 +3,22 @@ import type { Collector, CollectContext } from './collector.js';
 import { CollectorError } from './collector.js';
 import { firstLine } from '../host/exec.js';
 import type { CommandResult } from '../host/exec.js';
-import { parseIpRoutes, parseIpRules } from './iproute-json.js';
+import { parseIpNeighbours, parseIpRoutes, parseIpRules } from './iproute-json.js';
 import { sandboxProblem } from './sandboxes.js';
-import type { PolicyRule, Route, SandboxRoutes } from '../snapshot/host-snapshot.js';
+import type { Neighbour, PolicyRule, Route, SandboxRoutes } from '../snapshot/host-snapshot.js';
 
-// Both families: IPv4 drives the walker; IPv6 routes (Docker's IPv6 is opt-in per network) feed the doctor.
+// Both families, each read pinned to its own (without -4/-6 the JSON does not say which a route is).
 const ROUTES = ['-j', '-4', 'route', 'show', 'table', 'all'];
 const RULES = ['-j', '-4', 'rule', 'show'];
 const ROUTES6 = ['-j', '-6', 'route', 'show', 'table', 'all'];
 const RULES6 = ['-j', '-6', 'rule', 'show'];
+// Neighbour entries carry their address, so one read holds both families.
+const NEIGH = ['-j', 'neigh', 'show'];
 
-async function readRouting(run: (args: string[]) => Promise<CommandResult>): Promise<{ routes: Route[]; rules: PolicyRule[] }> {
-  // IPv6 is best-effort: a host without it must still report its IPv4 routes.
+async function readRouting(run: (args: string[]) => Promise<CommandResult>): Promise<{ routes: Route[]; rules: PolicyRule[]; neighbours: Neighbour[] }> {
+  // IPv6 and the neighbour table are best-effort: a host without them must still report its IPv4 routes.
   const optional = (args: string[]) => run(args).catch(() => null);
-  const [r, p, r6, p6] = await Promise.all([run(ROUTES), run(RULES), optional(ROUTES6), optional(RULES6)]);
+  const [r, p, r6, p6, n] = await Promise.all([run(ROUTES), run(RULES), optional(ROUTES6), optional(RULES6), optional(NEIGH)]);
   // A failing `ip -j route` leaves a truncated "[" on stdout: check the exit code before parsing.
   for (const [x, args] of [[r, ROUTES], [p, RULES]] as const) {
     if (x.exitCode !== 0) throw new CollectorError(`ip ${args.join(' ')} failed: ${firstLine(x.stderr)}`, 'check that iproute2 works here (ip route)');
@@ -26,6 +28,7 @@ async function readRouting(run: (args: string[]) => Promise<CommandResult>): Pro
   return {
     routes: [...parseIpRoutes(r.stdout, 'inet'), ...(v6 ? parseIpRoutes(r6.stdout, 'inet6') : [])],
     rules: [...parseIpRules(p.stdout), ...(v6 ? parseIpRules(p6.stdout, 'inet6') : [])],
+    neighbours: n !== null && n.exitCode === 0 ? parseIpNeighbours(n.stdout) : [],
   };
 }
 
@@ -44,7 +47,8 @@ export const routesCollector: Collector<'routes'> = {
       try {
         if ('error' in result) throw result.error;
         const v6 = { routes: result.routes6 === null ? [] : parseIpRoutes(result.routes6, 'inet6'), rules: result.rules6 === null ? [] : parseIpRules(result.rules6, 'inet6') };
-        sandboxes.push({ containerId: sandbox.containerId, routes: [...parseIpRoutes(result.routes, 'inet'), ...v6.routes], rules: [...parseIpRules(result.rules), ...v6.rules] });
+        const neighbours = [...parseIpNeighbours(result.neigh), ...(result.neigh6 === null ? [] : parseIpNeighbours(result.neigh6))];
+        sandboxes.push({ containerId: sandbox.containerId, routes: [...parseIpRoutes(result.routes, 'inet'), ...v6.routes], rules: [...parseIpRules(result.rules), ...v6.rules], neighbours });
       } catch (error) {
         errors.push(sandboxProblem(sandbox, error));
       }

@@ -34,13 +34,13 @@ export class SandboxGoneError extends Error {
 /** What iproute2 says inside one sandbox: its links with addresses, its routes and its policy rules (raw JSON text). */
 export interface SandboxReading {
   sandbox: Sandbox;
-  result: { addr: string; routes: string; rules: string; routes6: string | null; rules6: string | null } | { error: unknown };
+  result: { addr: string; routes: string; rules: string; neigh: string; routes6: string | null; rules6: string | null; neigh6: string | null } | { error: unknown };
 }
 
 // One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
 // Without -4, `route show table all` lists both families with nothing in the JSON to tell which ("default" is both),
 // and a family cannot be given per batch line: so one -4 batch, and a -6 batch only for containers with IPv6.
-const BATCH = 'addr show\nroute show table all\nrule show\n';
+const BATCH = 'addr show\nroute show table all\nrule show\nneigh show\n';
 export const SANDBOX_IP_ARGS = ['-j', '-d', '-4', '-batch', '-'];
 const SANDBOX_IP6_ARGS = ['-6', '-j', '-batch', '-'];
 
@@ -52,8 +52,8 @@ function mergeAddresses(addr4: string, addr6: string): string {
   return JSON.stringify(links4);
 }
 
-/** One `ip -batch` inside the sandbox: its addresses, routes and policy rules, one JSON document per line. */
-async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string]> {
+/** One `ip -batch` inside the sandbox: its addresses, routes, policy rules and neighbours, one JSON document per line. */
+async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string, neigh: string]> {
   const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...args], { timeoutMs: ctx.timeoutMs, input: BATCH });
   if (r.exitCode !== 0) {
     if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
@@ -61,17 +61,17 @@ async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): P
     }
     throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
   }
-  const [addr, routes, rules] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
-  if (addr === undefined || routes === undefined || rules === undefined) throw new Error(`ip ${args.join(' ')} printed ${JSON.stringify(r.stdout.slice(0, 40))}, not three JSON lists`);
-  return [addr, routes, rules];
+  const [addr, routes, rules, neigh] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
+  if (addr === undefined || routes === undefined || rules === undefined || neigh === undefined) throw new Error(`ip ${args.join(' ')} printed ${JSON.stringify(r.stdout.slice(0, 40))}, not four JSON lists`);
+  return [addr, routes, rules, neigh];
 }
 
 export async function readSandbox(ctx: CollectContext, sandbox: Sandbox): Promise<SandboxReading> {
   try {
-    const [[addr, routes, rules], v6] = await Promise.all([ipBatch(ctx, sandbox, SANDBOX_IP_ARGS), sandbox.ipv6 ? ipBatch(ctx, sandbox, SANDBOX_IP6_ARGS) : null]);
-    if (v6 === null) return { sandbox, result: { addr, routes, rules, routes6: null, rules6: null } };
-    const [addr6, routes6, rules6] = v6;
-    return { sandbox, result: { addr: mergeAddresses(addr, addr6), routes, rules, routes6, rules6 } };
+    const [[addr, routes, rules, neigh], v6] = await Promise.all([ipBatch(ctx, sandbox, SANDBOX_IP_ARGS), sandbox.ipv6 ? ipBatch(ctx, sandbox, SANDBOX_IP6_ARGS) : null]);
+    if (v6 === null) return { sandbox, result: { addr, routes, rules, neigh, routes6: null, rules6: null, neigh6: null } };
+    const [addr6, routes6, rules6, neigh6] = v6;
+    return { sandbox, result: { addr: mergeAddresses(addr, addr6), routes, rules, neigh, routes6, rules6, neigh6 } };
   } catch (error) {
     return { sandbox, result: { error } };
   }

@@ -200,16 +200,30 @@ export const PolicyRule = z.object({
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
+/** One entry of the neighbour table (ARP for IPv4, NDP for IPv6): what the namespace last learnt of an address on a link. */
+export const Neighbour = z.object({
+  family: z.enum(['inet', 'inet6']),
+  dst: Ip,
+  dev: z.string(),
+  lladdr: z.string().nullable(),
+  /** REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, PERMANENT, NOARP … (the kernel may set several). */
+  state: z.array(z.string()),
+});
+export type Neighbour = z.infer<typeof Neighbour>;
+
 export const SandboxRoutes = z.object({
   containerId: z.string(),
   routes: z.array(Route),
   rules: z.array(PolicyRule),
+  /** Its neighbour tables, both families (absent from snapshots taken before they were collected). */
+  neighbours: z.array(Neighbour).default([]),
 });
 export type SandboxRoutes = z.infer<typeof SandboxRoutes>;
 
 export const RoutesPart = z.object({
   routes: z.array(Route),
   rules: z.array(PolicyRule),
+  neighbours: z.array(Neighbour).default([]),
   sandboxes: z.array(SandboxRoutes),
 });
 export type RoutesPart = z.infer<typeof RoutesPart>;

@@ -77,7 +77,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     if (c.state !== 'running') continue;
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
     const owner = byId.get(netnsOwnerId(c)) ?? c;
-    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null, sockets: null };
+    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null, sockets: null, neighbours: [] };
     if (owner.networkModeKind === 'host') {
       cm.netns = 'host';
       cm.sandboxKey = null;
@@ -88,6 +88,7 @@ export function buildHost(s: HostSnapshot): HostModel {
         cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, bridge: null, hostVeth: null, observed: true });
       }
       cm.routing = host.routing;
+      cm.neighbours = s.routes?.neighbours ?? [];
     } else {
       const sb = sandboxes.get(owner.id);
       const rt = sandboxRoutes.get(owner.id);
@@ -95,6 +96,7 @@ export function buildHost(s: HostSnapshot): HostModel {
       if (sb && rt) {
         cm.netns = 'sandbox';
         cm.routing = buildRouting(rt.routes, rt.rules);
+        cm.neighbours = rt.neighbours;
         for (const iface of sb.interfaces) {
           for (const a of iface.addresses) {
             // Link-local IPv6 (fe80::/10) means something only on its own link, with a zone: not an address to reach a container at.

@@ -1,5 +1,5 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
-import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
+import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../iptables/addr.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
@@ -53,6 +53,8 @@ export interface ContainerModel {
   unread: string | null;
   /** What its namespace listens on; null when that was not collected. */
   sockets: ListeningSocket[] | null;
+  /** Its ARP and NDP tables as collected (evidence for the trace; the bridge's endpoints decide who answers). */
+  neighbours: Neighbour[];
 }
 
 export interface HostModel {

@@ -1,8 +1,9 @@
 // One direction of a connection being walked: the packet as it is now, the hops recorded so far, and how it ended.
-import { familyOf, ipText, isLinkLocal6, isLoopback, isMulticast, unspecified } from '../iptables/addr.js';
+import { familyOf, ipText, isLinkLocal6, isLoopback, isMulticast, parseIp, unspecified } from '../iptables/addr.js';
 import type { Family, Ip } from '../iptables/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
+import type { Neighbour } from '../../snapshot/host-snapshot.js';
 import type { Decision, Flow, Hop, Step } from '../../snapshot/contract.js';
 
 /** Where a packet ended up: a container's address, or a host's own stack (its address, maybe a proxy). */
@@ -114,6 +115,18 @@ export class Leg {
   /** br_netfilter hands bridged IPv4 to iptables and bridged IPv6 to ip6tables, each behind its own switch. */
   brNetfilter(host: HostModel): boolean | null {
     return this.pkt.family === 4 ? host.brNetfilter : host.brNetfilter6;
+  }
+
+  /**
+   * What the sending namespace's neighbour table said of the next hop, when its last resolution failed: evidence only
+   * (the kernel tries again on the next packet; who answers is decided by what is on the bridge).
+   */
+  neighbourNote(neighbours: Neighbour[], dev: string | null, hop: Ip): void {
+    if (!this.record) return;
+    const n = neighbours.find((x) => x.dev === dev && parseIp(x.dst) === hop);
+    if (n && n.state.some((s) => s === 'FAILED' || s === 'INCOMPLETE')) {
+      this.note(() => ({ type: 'note', text: `its ${this.pkt.family === 4 ? 'ARP' : 'NDP'} entry for ${ipText(hop)} on ${dev} is ${n.state.join(',')}: the last time it asked, nothing answered` }));
+    }
   }
 
   note(make: () => Step): void {

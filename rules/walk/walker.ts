@@ -63,6 +63,7 @@ export class Walker extends Leg {
       p.src = d.entry.prefsrc ?? own ?? p.src;
       p.origSrc = p.src;
     }
+    this.neighbourNote(c.neighbours, dev, d.entry.gateway ?? p.dst);
     if (!ep || !ep.bridge) return this.stopped(this.decision('missing-data', c.host.name, `container ${c.name}'s ${dev} is not attached to a bridge netdiag can see`));
     return this.onBridge(c.host, ep.bridge, ep.hostVeth ?? ep.iface, d.entry.gateway ?? p.dst, depth);
   }

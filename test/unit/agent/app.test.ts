@@ -94,12 +94,14 @@ describe('agent read routes', () => {
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toMatch(/text\/plain/);
     const t = r.body;
-    expect(t).toMatch(/^netdiag_network_pairs_reachable\{from_network="net-redis",to_network="net-redis"\} 2$/m);
-    expect(t).toMatch(/^netdiag_network_pairs_reachable\{from_network="bridge",to_network="net-redis"\} 0$/m);
+    expect(t).toMatch(/^netdiag_network_pairs_reachable\{from_network="net-redis",to_network="net-redis",family="ipv4"\} 2$/m);
+    expect(t).toMatch(/^netdiag_network_pairs_reachable\{from_network="bridge",to_network="net-redis",family="ipv4"\} 0$/m);
+    // An IPv4-only host has no IPv6 pairs: no ipv6 series, rather than zeros that read as "all blocked".
+    expect(t).not.toMatch(/^netdiag_network_pairs\{.*family="ipv6"/m);
     expect(t).toMatch(/^netdiag_objects\{kind="containers"\} 3$/m);
-    expect(t).toMatch(/^netdiag_ip_forward 1$/m);
-    expect(t).toMatch(/^netdiag_forward_policy_drop 1$/m);
-    expect(t).toMatch(/^netdiag_dropped_packets_total\{chain="DOCKER-ISOLATION-STAGE-2"\} [1-9]\d*$/m);
+    expect(t).toMatch(/^netdiag_ip_forward\{family="ipv4"\} 1$/m);
+    expect(t).toMatch(/^netdiag_forward_policy_drop\{family="ipv4"\} 1$/m);
+    expect(t).toMatch(/^netdiag_dropped_packets_total\{chain="DOCKER-ISOLATION-STAGE-2",family="ipv4"\} [1-9]\d*$/m);
     expect(t).toMatch(/^netdiag_collector_success\{collector="firewall"\} 1$/m);
     expect(t).toMatch(/^process_resident_memory_bytes \d+/m);
     // Never a label per container.

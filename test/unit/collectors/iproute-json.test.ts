@@ -1,6 +1,6 @@
 // iproute2 JSON parsers on outputs captured from the lab's seed host.
 import { describe, expect, it } from 'vitest';
-import { parseIpAddr, parseIpRoutes, parseIpRules, ParseError } from '../../../collectors/iproute-json.js';
+import { parseIpAddr, parseIpNeighbours, parseIpRoutes, parseIpRules, ParseError } from '../../../collectors/iproute-json.js';
 import { mapSandboxInterfaces } from '../../../collectors/links.js';
 import { seedFailures, seedRecording } from '../fixtures.js';
 
@@ -10,9 +10,9 @@ const cmd = (k: string) => {
   if (!r) throw new Error(`fixture lacks ${k}`);
   return r.stdout;
 };
-// Inside a container, one `ip -batch` answers three questions, one JSON list per line: addr, route, rule.
+// Inside a container, one `ip -batch` answers four questions, one JSON list per line: addr, route, rule, neigh.
 const sandboxKeys = Object.keys(rec.commands).filter((k) => k.startsWith('nsenter'));
-const batch = (k: string, i: 0 | 1 | 2) => cmd(k).split('\n')[i] as string;
+const batch = (k: string, i: 0 | 1 | 2 | 3) => cmd(k).split('\n')[i] as string;
 
 describe('parseIpAddr', () => {
   const host = parseIpAddr(cmd('ip -j -d addr show'));
@@ -103,5 +103,20 @@ describe('parseIpRules', () => {
   it('reads negation from the presence of "not", and prefixes from src/srclen', () => {
     const rules = parseIpRules(seedFailures().ipRuleNegated.stdout);
     expect(rules.find((r) => r.priority === 100)).toMatchObject({ not: true, src: '10.0.0.0/8', fwmark: '0x1/0xff', table: '100', action: 'lookup' });
+  });
+});
+
+describe('parseIpNeighbours', () => {
+  it('reads the host\'s and each container\'s ARP entries, with the family from the address', () => {
+    const host = parseIpNeighbours(cmd('ip -j neigh show'));
+    expect(host.length).toBeGreaterThan(0);
+    expect(host.every((n) => n.family === 'inet' && n.dev.length > 0 && n.state.length > 0)).toBe(true);
+    for (const k of sandboxKeys) {
+      const inside = parseIpNeighbours(batch(k, 3));
+      for (const n of inside) expect(n).toMatchObject({ family: 'inet', dev: expect.stringMatching(/^eth\d$/), state: expect.any(Array) });
+    }
+  });
+  it('refuses what is not a JSON list, naming the command', () => {
+    expect(() => parseIpNeighbours('Device "x" does not exist.')).toThrow(ParseError);
   });
 });

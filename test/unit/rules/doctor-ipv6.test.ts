@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { droppedByChain, networkReachability } from '../../../agent/metrics.js';
 import { doctor } from '../../../rules/doctor.js';
 import { parseFlow } from '../../../rules/flow.js';
 import { eachPair } from '../../../rules/matrix.js';
@@ -176,5 +177,21 @@ describe('why and matrix on a dual-stack host: every address of B, each family t
     const w = why(buildWorld([s]), 'b4', 'a4', ping);
     expect(w.addresses.map((a) => a.verdict)).toEqual(['blocked']);
     expect(w.families).toEqual({ ipv4: 'blocked', ipv6: null });
+  });
+});
+
+describe('metrics on a dual-stack host: a family label where the series means something different per family', () => {
+  it('network reachability per family: isolated over IPv4, open over IPv6 without ip6tables', () => {
+    const open = [...networkReachability(buildWorld([captured('v6open')])).values()];
+    const pick = (rows: typeof open, family: string) => rows.find((r) => r.from === 'net6' && r.to === 'bridge' && r.family === family);
+    expect(pick(open, 'ipv4')).toMatchObject({ reachable: 0, total: 2 });
+    expect(pick(open, 'ipv6')).toMatchObject({ reachable: 2, total: 2 });
+    const closed = [...networkReachability(buildWorld([captured('v6tables')])).values()];
+    expect(pick(closed, 'ipv6')).toMatchObject({ reachable: 0, total: 2 });
+  });
+  it('drop counters come from iptables and ip6tables each under its own family', () => {
+    const chains = [...droppedByChain(captured('v6tables')).values()].map((v) => `${v.family} ${v.chain}`);
+    expect(chains).toContain('ipv4 DOCKER-ISOLATION-STAGE-2');
+    expect(chains).toContain('ipv6 DOCKER-ISOLATION-STAGE-2');
   });
 });
