@@ -30,9 +30,12 @@ function networkConnects(a: ContainerModel, b: ContainerModel): Candidate[] {
   const out: Candidate[] = [];
   // Either container can join the other's network; each way opens something different (one direction only).
   for (const [joiner, other] of [[a, b], [b, a]] as const) {
+    const seen = new Set<string>();
     for (const ep of other.endpoints) {
       const n = ep.network;
-      if (!n || joiner.endpoints.some((e) => e.network?.id === n.id)) continue;
+      // A dual-stack network is one network with two addresses: one candidate.
+      if (!n || seen.has(n.id) || joiner.endpoints.some((e) => e.network?.id === n.id)) continue;
+      seen.add(n.id);
       out.push({
         id: fixId(['connect', joiner.host.name, joiner.docker.id, n.id]),
         kind: 'network-connect',
@@ -92,11 +95,14 @@ function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, answer: W
 /** One candidate doing several: the same accept in each family's rule set, so neither is left blocked. */
 function together(parts: Candidate[], a: ContainerModel): Candidate | null {
   if (parts.length < 2) return null;
+  const id = fixId(['both', ...parts.map((p) => p.id)]);
+  // Its rules carry its own ID in their comment, as every fix's do.
+  const retag = (step: PlanStep, from: string): PlanStep => (step.kind === 'iptables-insert' ? { ...step, rule: step.rule.map((w) => (w === `netdiag:${from}` ? `netdiag:${id}` : w)) } : step);
   return {
-    id: fixId(['both', ...parts.map((p) => p.id)]),
+    id,
     kind: 'docker-user',
     title: `accept ${a.name} → ${parts.map((p) => p.title.replace(/^accept \S+ → (\S+) in .*$/, '$1')).join(' and ')} (IPv4 and IPv6)`,
-    steps: parts.flatMap((p) => p.steps),
+    steps: parts.flatMap((p) => p.steps.map((x) => retag(x, p.id))),
     scope: parts.map((p) => p.scope).join('; '),
     note: parts.map((p) => p.note).filter((n, i, all) => all.indexOf(n) === i).join(' '),
     discouraged: false,

@@ -1,7 +1,7 @@
 // Prediction: a change's steps applied to copies of the snapshots, so the model can answer as if they were done.
 import type { HostSnapshot, NftTable } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
-import { ipToNumber, numberToIp, parseCidr4 } from '../iptables/addr.js';
+import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '../iptables/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
 
@@ -17,6 +17,20 @@ export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: strin
   used.add(gw);
   const size = 2 ** (32 - c.bits);
   for (let i = 2; i < size - 1; i++) if (!used.has(c.addr + i)) return { ip: numberToIp(c.addr + i), prefixLen: c.bits };
+  return null;
+}
+
+/** The same for a network's IPv6 subnet: the lowest free address after its gateway (null when it has none). */
+export function nextFreeAddress6(s: HostSnapshot, networkId: string): { ip: string; prefixLen: number; gateway: string | null; subnet: string } | null {
+  const n = s.docker?.networks.find((x) => x.id === networkId);
+  const sub = n?.subnets.find((x) => x.subnet.includes(':'));
+  const c = sub ? parseCidr(sub.subnet) : null;
+  if (!sub || !c || typeof c.addr !== 'bigint') return null;
+  const used = new Set<bigint>();
+  for (const ct of s.docker?.containers ?? []) for (const e of ct.endpoints) if (e.ipv6) used.add(parseIp(e.ipv6) as bigint);
+  // Docker leaves Gateway empty when IPAM picked it: the subnet's first address, as for IPv4.
+  used.add(sub.gateway ? (parseIp(sub.gateway) as bigint) : c.addr + 1n);
+  for (let i = 1n; i < 65536n; i++) if (!used.has(c.addr + i)) return { ip: ipText(c.addr + i), prefixLen: c.bits, gateway: sub.gateway, subnet: sub.subnet };
   return null;
 }
 
@@ -43,11 +57,18 @@ function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-networ
   const sub = n?.subnets.find((x) => !x.subnet.includes(':'));
   if (!c || !n || !addr || !sb || !rt || !sub) return;
   const ifname = `eth${sb.interfaces.length}`;
-  c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: null, ipv6PrefixLen: null, ipv6Gateway: null, aliases: [], dnsNames: [] });
-  sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }], hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge });
+  // A dual-stack network gives the joining container an IPv6 address too, whatever its other networks are.
+  const v6 = nextFreeAddress6(s, step.networkId);
+  c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: v6?.ip ?? null, ipv6PrefixLen: v6?.prefixLen ?? null, ipv6Gateway: v6?.gateway ?? null, aliases: [], dnsNames: [] });
+  const addresses = [{ family: 'inet' as const, local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }, ...(v6 ? [{ family: 'inet6' as const, local: v6.ip, prefixLen: v6.prefixLen, scope: 'global' }] : [])];
+  sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses, hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge });
   // The kernel routes a connected subnet through the new interface; the default route stays where it was.
   rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
   rt.routes.push({ table: 'local', type: 'local', dst: `${addr.ip}/32`, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });
+  if (v6) {
+    rt.routes.push({ table: 'main', type: 'unicast', dst: v6.subnet, family: 'inet6', dev: ifname, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'global', metric: 256, nexthops: [], flags: [] });
+    rt.routes.push({ table: 'local', type: 'local', dst: `${v6.ip}/128`, family: 'inet6', dev: ifname, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'global', metric: 0, nexthops: [], flags: [] });
+  }
 }
 
 function disconnect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-disconnect' }>): void {

@@ -1,5 +1,8 @@
 // Lab: IPv6 on real dual-stack dockerd hosts — the model against real ping6 and TCP over IPv6 on every pair and
 // address of both families, with ip6tables on and off; doctor's IPv6 findings; docker-proxy between families.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement } from './agreement.js';
 import { Lab, labUnavailable } from './lab.js';
@@ -117,6 +120,28 @@ describe.skipIf(skip !== null)('IPv6: isolation over both families', () => {
       await h.docker(['rm', '-f', 'web4']);
       await h.docker(['network', 'rm', 'net4']);
     }
+  });
+
+  it('an IPv6 pair fixed through ip6tables: the fix opening both families is first, applied, verified by ping6, rolled back exactly', async () => {
+    const h = hosts.v6tables;
+    const state = mkdtempSync(join(tmpdir(), 'netdiag-state-'));
+    const env = { NETDIAG_STATE_DIR: state };
+    const rules = async () => ['iptables-save', 'ip6tables-save'].map(async (t) => (await h.mustExec(t, [])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'));
+    const before = await Promise.all(await rules());
+    const a4v6 = await v6(h, 'a4', 'bridge');
+    const listed = JSON.parse((await h.netdiag(['fix', 'b4', 'a4', '--json'], 60_000, env)).stdout) as { fixes: { id: string; kind: string; commands: string[]; predicted: { families: { ipv4: string; ipv6: string } } }[] };
+    const top = listed.fixes[0]!;
+    expect(top.predicted.families).toEqual({ ipv4: 'reachable', ipv6: 'reachable' });
+    expect(top.commands.some((c) => c.startsWith('ip6tables '))).toBe(true);
+    const applied = await h.netdiag(['fix', 'b4', 'a4', '--apply', '--yes', '--fix', top.id, '--json'], 60_000, env);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ status: 'applied', verified: true });
+    expect(await h.probe('b4', a4v6)).toBe(true);
+    expect(await h.probe('b4', await h.ip('a4', 'bridge'))).toBe(true);
+    const rolled = await h.netdiag(['rollback', top.id, '--json'], 60_000, env);
+    expect(rolled.exitCode, rolled.stderr).toBe(0);
+    expect(await h.probe('b4', a4v6)).toBe(false);
+    expect(await Promise.all(await rules())).toEqual(before);
   });
 
   it('IPv6 addresses, routes and ip6tables are in the snapshot', async () => {
