@@ -23,6 +23,8 @@ import { ResolveError } from '../rules/resolve.js';
 import { parseFamilies, parseFlow } from '../rules/flow.js';
 import { missingParts } from '../rules/missing.js';
 import { why } from '../rules/why.js';
+import { renderMap } from '../rules/map/render.js';
+import { mapPage } from '../rules/map/page.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
 export interface AgentDeps {
@@ -134,6 +136,20 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       return { flow, missing: missingParts(w), pairs };
     });
   });
+  const mapTypes = { svg: 'image/svg+xml', dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
+  read({ method: 'GET', url: '/v1/map', summary: 'the map: hosts, networks, containers and who reaches whom between networks (svg, dot, mermaid or json)', querystring: S.MapQuery, response: z.string() }, async (req, reply) => {
+    const q = req.query as z.infer<typeof S.MapQuery>;
+    const w = world();
+    const key = `map\u0000${q.port ?? ''}\u0000${q.format}`;
+    // Layout is Graphviz's work: once per snapshot and question, like every other answer.
+    const text = answers.has(key) && deps.store.current?.snapshot === answersFor ? (answers.get(key) as string) : (await renderMap(w, parseFlow(q.port), q.format)).text;
+    memo(key, () => text);
+    return reply.type(mapTypes[q.format]).send(text);
+  });
+  // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
+  // a token and the person supplies it.
+  app.get('/ui', { schema: { hide: true } as never }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(mapPage({ mode: 'live', title: 'netdiag', applyEnabled: deps.token !== null })));
+  docs.push({ method: 'GET', url: '/ui', summary: 'the web view: the map, the matrix as a grid, why and fixes one click away (read-only without the token)', auth: false, response: z.string() });
   read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req) => {
     const b = req.body as z.infer<typeof S.FixBody>;
     const w = world();

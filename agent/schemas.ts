@@ -26,6 +26,8 @@ const name = z.string().min(1).max(256);
 const family = z.enum(['ipv4', 'ipv6']).optional();
 export const WhyQuery = z.object({ from: name, to: name, port, family }).strict();
 export const MatrixQuery = z.object({ port, family }).strict();
+/** The map: svg (default), dot, mermaid or json (the topology). */
+export const MapQuery = z.object({ port, format: z.enum(['svg', 'dot', 'mermaid', 'json']).default('svg') }).strict();
 export const FixBody = z.object({ from: name, to: name, port }).strict();
 /** Applying a fix: which pair, and consent to a fix that opens more than that pair (the CLI's --yes). */
 export const FixApplyBody = FixBody.extend({ acceptWider: z.boolean().default(false) }).strict();

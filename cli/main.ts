@@ -62,6 +62,14 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/matrix.js').then((m) => m.matrixCommand(opts, io))));
 
   hostSources(program
+    .command('map')
+    .description('draw the hosts, their networks and containers, and who reaches whom between networks (svg, dot, mermaid, html)')
+    .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
+    .option('--format <format>', 'svg, dot, mermaid, html or json (default: svg, or from --out\'s extension)')
+    .option('--out <file>', 'write it to this file instead of standard output')
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
+
+  hostSources(program
     .command('fix')
     .description('ranked fixes for a blocked pair, with their predicted effect; --apply changes the host, verifies, keeps a rollback')
     .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')

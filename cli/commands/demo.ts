@@ -1,13 +1,15 @@
 // `netdiag demo`: the seed scenario — alpine-01 on the default bridge, redis-1/2 on net-redis — from a snapshot
 // captured in the lab and bundled with netdiag: the blocked pair, the deciding rule, the fixes. No root, no Docker.
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../../host/version.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { fixesFor } from '../../rules/changes/fixes.js';
 import { matrix } from '../../rules/matrix.js';
 import { why } from '../../rules/why.js';
 import type { Io } from '../io.js';
-import { readSnapshotFile } from '../files.js';
+import { readSnapshotFile, writeFileAtomic } from '../files.js';
+import { renderMap } from '../../rules/map/render.js';
 import { renderFixes } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { renderWhy } from '../render/why.js';
@@ -38,7 +40,30 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
     '',
     `$ netdiag fix alpine-01 redis-1`,
     ...renderFixes(fixes, st, 'alpine-01', 'redis-1'),
+    '',
+    `$ netdiag map --snapshot examples/seed-host.json --out ${MAP_FILE}.svg`,
+    ...(await writeMaps(world, flow)),
   ];
   io.stdout(`${lines.join('\n')}\n`);
   return 0;
+}
+
+const MAP_FILE = 'netdiag-demo-map';
+
+/** The seed's map as SVG and as the standalone page, in the current directory (or the temporary one if it is not writable). */
+async function writeMaps(world: ReturnType<typeof buildWorld>, flow: { proto: 'icmp'; port: null }): Promise<string[]> {
+  const [svg, html] = await Promise.all([renderMap(world, flow, 'svg'), renderMap(world, flow, 'html')]);
+  for (const dir of [process.cwd(), tmpdir()]) {
+    try {
+      await writeFileAtomic(join(dir, `${MAP_FILE}.svg`), svg.text);
+      await writeFileAtomic(join(dir, `${MAP_FILE}.html`), html.text);
+      return [
+        `  the map: ${resolve(dir, `${MAP_FILE}.svg`)} — both networks, their containers, the blocked edge between them (red, dashed, "isolation")`,
+        `  with the matrix and a click-for-why panel: ${resolve(dir, `${MAP_FILE}.html`)} (open it in a browser; an agent serves the same live at /ui)`,
+      ];
+    } catch {
+      /* not writable here: the next place */
+    }
+  }
+  return ['  the map could not be written (neither here nor in the temporary directory is writable)'];
 }

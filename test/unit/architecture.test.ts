@@ -26,7 +26,8 @@ const PACKAGES: Record<Floor, string[] | 'any'> = {
   snapshot: ['zod'],
   host: ['dockerode', 'ipaddr.js'],
   collectors: ['zod', 'ipaddr.js', 'dockerode'],
-  rules: ['zod', 'ipaddr.js'],
+  // @viz-js/viz is Graphviz compiled to WebAssembly: DOT in, SVG out, nothing touched on the host.
+  rules: ['zod', 'ipaddr.js', '@viz-js/viz'],
   actuation: ['zod'],
   cli: 'any',
   agent: 'any',

@@ -59,6 +59,25 @@ describe('agent read routes', () => {
     expect(j.pairs).toHaveLength(6);
   });
 
+  it('GET /v1/map: the picture as SVG by default, and the topology as JSON', async () => {
+    const svg = await a.inject('/v1/map');
+    expect(svg.statusCode).toBe(200);
+    expect(svg.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(svg.body).toMatch(/^<svg/);
+    expect(svg.body).toContain('0/2 isolation');
+    const t = (await a.inject('/v1/map?format=json')).json();
+    expect(t.edges.map((e: { share: string; code: string }) => `${e.share} ${e.code}`)).toEqual(['none isolation', 'none isolation']);
+    expect((await a.inject('/v1/map?format=png')).statusCode).toBe(400);
+  });
+
+  it('GET /ui: a page of its own (no CDN), read-only without a token', async () => {
+    const r = await a.inject('/ui');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/html/);
+    expect(r.body).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    expect(JSON.parse(/<script type="application\/json" id="netdiag-data">(.*?)<\/script>/s.exec(r.body)![1]!)).toMatchObject({ mode: 'live', applyEnabled: true });
+  });
+
   it('POST /v1/fixes plans without changing anything (no token needed)', async () => {
     const r = await a.inject({ method: 'POST', url: '/v1/fixes', payload: { from: 'alpine-01', to: 'redis-1' } });
     expect(r.statusCode).toBe(200);
@@ -110,7 +129,7 @@ describe('agent read routes', () => {
 
   it('GET /openapi.json documents every route, and marks the mutating ones', async () => {
     const j = (await a.inject('/openapi.json')).json();
-    expect(Object.keys(j.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/fixes', '/v1/fixes/{id}/apply', '/v1/matrix', '/v1/plans/apply', '/v1/rollback/{id}', '/v1/snapshot', '/v1/why']);
+    expect(Object.keys(j.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/ui', '/v1/fixes', '/v1/fixes/{id}/apply', '/v1/map', '/v1/matrix', '/v1/plans/apply', '/v1/rollback/{id}', '/v1/snapshot', '/v1/why']);
     expect(j.paths['/v1/rollback/{id}'].post.security).toEqual([{ bearer: [] }]);
     expect(j.paths['/v1/why'].get.security).toBeUndefined();
   });

@@ -1,0 +1,60 @@
+// The map as Graphviz DOT: hosts and networks as clusters, containers inside, edges between networks coloured by how
+// many container pairs reach (all, some, none), labelled with what decides, dashed when nothing gets through.
+import type { MapTopology } from '../../snapshot/contract.js';
+import { flowText } from '../flow.js';
+
+export const COLOURS: Record<MapTopology['edges'][number]['share'], string> = { all: '#2e7d32', some: '#ef6c00', none: '#c62828', unknown: '#757575' };
+
+const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+/** Graphviz ids and SVG ids must be safe: network keys carry slashes and names any character Docker allows. */
+export const nodeId = (kind: string, key: string) => `${kind}_${[...new TextEncoder().encode(key)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+
+function edgeLabel(e: MapTopology['edges'][number]): string {
+  const count = `${e.reachable}/${e.total}`;
+  return e.code ? `${count} ${e.code}` : count;
+}
+
+export function toDot(t: MapTopology): string {
+  const out: string[] = [];
+  out.push('digraph netdiag {');
+  out.push('  graph [compound=true, rankdir=LR, fontname="Helvetica", fontsize=11, nodesep=0.3, ranksep=1.1];');
+  out.push('  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded,filled", fillcolor="#ffffff"];');
+  out.push('  edge [fontname="Helvetica", fontsize=9];');
+  out.push(`  label=${q(`netdiag map — ${flowText(t.flow)}${t.folded ? ' (containers folded into counts)' : ''}`)}; labelloc=t;`);
+  for (const h of t.hosts) {
+    out.push(`  subgraph ${q(`cluster_${nodeId('host', h.name)}`)} {`);
+    out.push(`    id=${q(nodeId('host', h.name))}; class="host"; label=${q(`host ${h.name}`)}; style="rounded"; color="#455a64"; penwidth=2;`);
+    const hostLines = [`host ${h.name}`, ...h.published.map((p) => `published ${p}`), ...h.bridgedPorts.map((b) => `${b.port} bridged into ${b.bridge}`)];
+    out.push(`    ${q(nodeId('hostnode', h.name))} [id=${q(nodeId('hostnode', h.name))}, class="hostnode", label=${q(hostLines.join('\n'))}, shape=box, style="filled", fillcolor="#eceff1"];`);
+    for (const n of h.networks) {
+      const inside = n.inside.total > 0 && n.inside.share !== 'all' ? `inside: ${n.inside.reachable}/${n.inside.total} reach` : '';
+      const head = [n.name, n.bridge ?? '', n.subnets.join(' '), n.flags.join(', '), inside].filter(Boolean).join('\n');
+      out.push(`    subgraph ${q(`cluster_${nodeId('net', n.id)}`)} {`);
+      out.push(`      id=${q(nodeId('netbox', n.id))}; class="network"; label=""; style="rounded,filled"; fillcolor="#f5f9ff"; color=${q(n.inside.total > 0 && n.inside.share !== 'all' ? COLOURS[n.inside.share] : '#90a4ae')};`);
+      out.push(`      ${q(nodeId('net', n.id))} [id=${q(nodeId('net', n.id))}, class="network-head", label=${q(head)}, shape=plaintext, style="", fontsize=11];`);
+      if (t.folded) out.push(`      ${q(nodeId('count', n.id))} [id=${q(nodeId('count', n.id))}, class="count", label=${q(`${n.count} container${n.count === 1 ? '' : 's'}`)}];`);
+      for (const c of n.containers) {
+        const id = nodeId('c', `${n.id}/${c.name}`);
+        out.push(`      ${q(id)} [id=${q(id)}, class="container", label=${q([c.name, ...c.addresses].join('\n'))}];`);
+      }
+      out.push('    }');
+    }
+    out.push('  }');
+  }
+  for (const e of t.edges) {
+    const dashed = e.share === 'none' || e.share === 'unknown';
+    out.push(`  ${q(nodeId('net', e.from))} -> ${q(nodeId('net', e.to))} [id=${q(`edge_${e.id}`)}, class=${q(`net-edge share-${e.share}`)}, color=${q(COLOURS[e.share])}, fontcolor=${q(COLOURS[e.share])}, penwidth=2, style=${dashed ? 'dashed' : 'solid'}, label=${q(edgeLabel(e))}, ltail=${q(`cluster_${nodeId('net', e.from)}`)}, lhead=${q(`cluster_${nodeId('net', e.to)}`)}];`);
+  }
+  for (const j of t.joined) {
+    const [first, ...rest] = j.networks;
+    const name = j.container.slice(j.container.indexOf('/') + 1);
+    for (const other of rest) {
+      out.push(`  ${q(nodeId('c', `${first}/${name}`))} -> ${q(nodeId('c', `${other}/${name}`))} [class="joined", style=dotted, arrowhead=none, color="#607d8b", constraint=false, tooltip=${q(`${j.container} is on both networks`)}];`);
+    }
+  }
+  for (const r of t.routes) {
+    out.push(`  ${q(nodeId('hostnode', r.from))} -> ${q(nodeId('net', r.to))} [class="route", color="#37474f", style=bold, label=${q(`route ${r.dst} via ${r.via}`)}, lhead=${q(`cluster_${nodeId('net', r.to)}`)}];`);
+  }
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,38 @@
+// One entry point for every map format, shared by `netdiag map` and the agent: the topology, then DOT, SVG, Mermaid
+// or the standalone HTML page (its edges explained ahead of time, since no agent answers behind it).
+import { fixesFor } from '../changes/fixes.js';
+import type { World } from '../model/types.js';
+import { matrix } from '../matrix.js';
+import { why } from '../why.js';
+import type { Fix, Flow, MapTopology, WhyAnswer } from '../../snapshot/contract.js';
+import { toDot } from './dot.js';
+import { toMermaid } from './mermaid.js';
+import { mapPage } from './page.js';
+import { renderSvg } from './svg.js';
+import { buildTopology } from './topology.js';
+
+export const MAP_FORMATS = ['svg', 'dot', 'mermaid', 'html', 'json'] as const;
+export type MapFormat = (typeof MAP_FORMATS)[number];
+
+export async function renderMap(world: World, flow: Flow, format: MapFormat, opts: { fold?: boolean } = {}): Promise<{ text: string; topology: MapTopology }> {
+  const topology = buildTopology(world, flow, opts);
+  switch (format) {
+    case 'json':
+      return { text: `${JSON.stringify(topology)}\n`, topology };
+    case 'dot':
+      return { text: toDot(topology), topology };
+    case 'mermaid':
+      return { text: toMermaid(topology), topology };
+    case 'svg':
+      return { text: await renderSvg(toDot(topology)), topology };
+    case 'html': {
+      const explained: Record<string, { why: WhyAnswer; fixes: Fix[] }> = {};
+      for (const e of topology.edges) {
+        const w = why(world, e.example.from, e.example.to, flow);
+        explained[e.id] = { why: w, fixes: w.verdict === 'blocked' ? fixesFor(world, w, flow) : [] };
+      }
+      const svg = await renderSvg(toDot(topology));
+      return { text: mapPage({ mode: 'static', title: `netdiag map — ${world.hosts.map((h) => h.name).join(', ')}`, svg, topology, matrix: matrix(world, flow), explained }), topology };
+    }
+  }
+}

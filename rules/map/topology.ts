@@ -1,0 +1,107 @@
+// The map's model: hosts as frames, Docker networks as boxes with their containers, and between networks the share of
+// container pairs that reach each other, each edge with what decides it — computed by the same walks as `matrix`.
+import { inCidr, parseCidr, parseIp } from '../iptables/addr.js';
+import type { ContainerModel, Endpoint, World } from '../model/types.js';
+import { eachPair } from '../matrix.js';
+import { qualifiedName } from '../resolve.js';
+import { why } from '../why.js';
+import type { Flow, MapTopology } from '../../snapshot/contract.js';
+
+/** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
+export const FOLD_AT = 40;
+
+type Edge = MapTopology['edges'][number];
+
+/** A network's key across hosts: `host/network` (two hosts both have a `bridge`). */
+const netKey = (host: string, network: string) => `${host}/${network}`;
+
+function endpointNetwork(e: Endpoint): string {
+  return netKey(e.container.host.name, e.network?.name ?? (e.container.netns === 'host' ? 'host' : e.container.docker.networkMode));
+}
+
+const shareOf = (reachable: number, unknown: number, total: number): Edge['share'] => (unknown > 0 && reachable === 0 ? 'unknown' : reachable === total ? 'all' : reachable === 0 ? 'none' : 'some');
+
+export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean } = {}): MapTopology {
+  const containers = world.hosts.flatMap((h) => h.containers);
+  const folded = opts.fold ?? containers.length > FOLD_AT;
+  const byName = new Map(containers.map((c) => [qualifiedName(c, world), c]));
+  // The network A sends from: its first network (as the metrics count it); B's by the address asked.
+  const fromNet = (c: ContainerModel) => (c.endpoints[0] ? endpointNetwork(c.endpoints[0]) : netKey(c.host.name, c.docker.networkMode));
+  const agg = new Map<string, { from: string; to: string; reachable: number; unknown: number; total: number; example: Edge['example'] | null; blocked: Edge['example'] | null }>();
+  eachPair(world, flow, (p) => {
+    const a = byName.get(p.from);
+    const b = byName.get(p.to);
+    if (!a || !b) return;
+    for (const addr of p.addresses) {
+      const ep = b.endpoints.find((e) => e.ipText === addr.ip);
+      if (!ep) continue;
+      const key = `${fromNet(a)}\u0000${endpointNetwork(ep)}`;
+      let v = agg.get(key);
+      if (!v) agg.set(key, (v = { from: fromNet(a), to: endpointNetwork(ep), reachable: 0, unknown: 0, total: 0, example: null, blocked: null }));
+      v.total++;
+      if (addr.verdict === 'reachable') v.reachable++;
+      if (addr.verdict === 'unknown') v.unknown++;
+      const ex = { from: p.from, to: p.to, ip: addr.ip };
+      v.example ??= ex;
+      if (addr.verdict !== 'reachable') v.blocked ??= ex;
+    }
+  });
+  const edges: Edge[] = [];
+  const inside = new Map<string, { share: Edge['share']; reachable: number; total: number }>();
+  for (const v of agg.values()) {
+    const share = shareOf(v.reachable, v.unknown, v.total);
+    const example = v.blocked ?? (v.example as Edge['example']);
+    // What blocks, in Docker's words: one walk with its trace per edge (networks², not containers²).
+    const b = v.blocked;
+    const code = b ? (why(world, b.from, b.to, flow).addresses.find((x) => x.ip === b.ip)?.decidedBy?.code ?? null) : null;
+    if (v.from === v.to) inside.set(v.from, { share, reachable: v.reachable, total: v.total });
+    else edges.push({ id: `e${edges.length}`, from: v.from, to: v.to, share, reachable: v.reachable, total: v.total, code, example });
+  }
+  const joined: MapTopology['joined'] = [];
+  const hosts: MapTopology['hosts'] = world.hosts.map((h) => {
+    const nets = new Map<string, MapTopology['hosts'][number]['networks'][number]>();
+    for (const n of h.snapshot.docker?.networks ?? []) {
+      const id = netKey(h.name, n.name);
+      const flags = [n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : ''].filter(Boolean);
+      nets.set(id, { id, name: n.name, bridge: n.bridge, subnets: n.subnets.map((s) => s.subnet), flags, inside: inside.get(id) ?? { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 });
+    }
+    for (const c of h.containers) {
+      const byNet = new Map<string, string[]>();
+      for (const e of c.endpoints) byNet.set(endpointNetwork(e), [...(byNet.get(endpointNetwork(e)) ?? []), `${e.iface !== '?' ? `${e.iface} ` : ''}${e.ipText}`]);
+      if (byNet.size === 0) byNet.set(netKey(h.name, c.docker.networkMode), []);
+      for (const [id, addresses] of byNet) {
+        let n = nets.get(id);
+        if (!n) nets.set(id, (n = { id, name: id.slice(h.name.length + 1), bridge: null, subnets: [], flags: [], inside: { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 }));
+        n.count++;
+        if (!folded) n.containers.push({ name: c.name, addresses });
+      }
+      if (byNet.size > 1) joined.push({ container: qualifiedName(c, world), networks: [...byNet.keys()] });
+    }
+    const published = h.published.map((p) => `${p.port.hostIp.includes(':') ? `[${p.port.hostIp}]` : p.port.hostIp}:${p.port.hostPort}/${p.port.protocol} → ${p.container.name}:${p.port.containerPort}`);
+    const bridgedPorts = [...h.foreignPorts].flatMap(([bridge, ports]) => ports.map((port) => ({ bridge, port })));
+    // Networks with nothing on them and no bridge (none, host) say nothing in a picture.
+    return { name: h.name, published: [...new Set(published)], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };
+  });
+  return { flow, collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, routes: crossHostRoutes(world) };
+}
+
+/** Routes on one host to a subnet of another host's networks via that host's own address. */
+function crossHostRoutes(world: World): MapTopology['routes'] {
+  const out: MapTopology['routes'] = [];
+  for (const h of world.hosts) {
+    for (const list of h.routing?.tables.values() ?? []) {
+      for (const e of list) {
+        if (!e.gateway || e.route.type !== 'unicast') continue;
+        const peer = world.hosts.find((o) => o !== h && o.localAddrs.has(e.gateway as number));
+        if (!peer) continue;
+        const net = (peer.snapshot.docker?.networks ?? []).find((n) => n.subnets.some((s) => {
+          const c = parseCidr(s.subnet);
+          const d = parseIp(e.route.dst.split('/')[0] ?? '');
+          return c !== null && d !== null && inCidr(d, c);
+        }));
+        if (net) out.push({ from: h.name, to: netKey(peer.name, net.name), dst: e.route.dst, via: e.route.gateway ?? '' });
+      }
+    }
+  }
+  return out;
+}
