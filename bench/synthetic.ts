@@ -10,6 +10,8 @@ export interface SyntheticOptions {
   lan?: string;
   /** The second octet block the host's networks are numbered from (172.<base+…>.<n>.0/24), so hosts do not overlap. */
   subnetBase?: number;
+  /** DOCKER-USER rules naming pairs of container addresses (each container with rules of its own: no two alike). */
+  pairRules?: boolean;
 }
 
 export function syntheticHost(networks: number, perNetwork: number, name = 'synthetic', opts: SyntheticOptions = {}): HostSnapshot {
@@ -76,7 +78,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       findings: [],
       tables6: null,
       tables: [
-        { name: 'filter', chains: [chain('INPUT', 'ACCEPT', []), chain('FORWARD', 'DROP', ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-ISOLATION-STAGE-1', ...forward]), chain('OUTPUT', 'ACCEPT', []), chain('DOCKER', null, []), chain('DOCKER-ISOLATION-STAGE-1', null, [...stage1, '-A DOCKER-ISOLATION-STAGE-1 -j RETURN']), chain('DOCKER-ISOLATION-STAGE-2', null, [...stage2, '-A DOCKER-ISOLATION-STAGE-2 -j RETURN']), chain('DOCKER-USER', null, ['-A DOCKER-USER -j RETURN'])] },
+        { name: 'filter', chains: [chain('INPUT', 'ACCEPT', []), chain('FORWARD', 'DROP', ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-ISOLATION-STAGE-1', ...forward]), chain('OUTPUT', 'ACCEPT', []), chain('DOCKER', null, []), chain('DOCKER-ISOLATION-STAGE-1', null, [...stage1, '-A DOCKER-ISOLATION-STAGE-1 -j RETURN']), chain('DOCKER-ISOLATION-STAGE-2', null, [...stage2, '-A DOCKER-ISOLATION-STAGE-2 -j RETURN']), chain('DOCKER-USER', null, [...(opts.pairRules ? pairRules(containers) : []), '-A DOCKER-USER -j RETURN'])] },
         { name: 'nat', chains: [chain('PREROUTING', 'ACCEPT', ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER']), chain('INPUT', 'ACCEPT', []), chain('OUTPUT', 'ACCEPT', ['-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER']), chain('POSTROUTING', 'ACCEPT', postrouting), chain('DOCKER', null, natDocker)] },
       ],
     },
@@ -86,4 +88,10 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     sockets: { host: [], sandboxes: containers.map((c) => ({ containerId: c.id, sockets: [{ proto: 'tcp' as const, family: 'inet' as const, address: '0.0.0.0', port: 80, iface: null, process: { name: 'httpd', pid: c.pid ?? 1 } }] })) },
     host: null,
   };
+}
+
+/** An operator's pinholes: container i may reach i+1 and i+7 (wrapping), whatever network each is on; the rest as Docker decides. */
+function pairRules(containers: NonNullable<HostSnapshot['docker']>['containers']): string[] {
+  const ips = containers.map((c) => c.endpoints[0]?.ip as string);
+  return ips.flatMap((ip, i) => [1, 7].map((k) => `-A DOCKER-USER -s ${ip}/32 -d ${ips[(i + k) % ips.length]}/32 -j ACCEPT`));
 }

@@ -6,6 +6,10 @@ export interface Io {
   /** stdout is a terminal (human output may use colour, unless NO_COLOR is set). */
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /** Bytes to stdout as they are (machine output, already encoded); absent where stdout takes text only. */
+  stdoutBytes?(bytes: Uint8Array): void;
+  /** Resolves once stdout has taken what was written (a slow pipe pushes back); absent where output is not buffered. */
+  drained?(): Promise<void>;
 }
 
 export const processIo: Io = {
@@ -13,6 +17,8 @@ export const processIo: Io = {
   stderr: (t) => process.stderr.write(t),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
+  stdoutBytes: (b) => process.stdout.write(b),
+  drained: () => (process.stdout.writableNeedDrain ? new Promise((resolve) => process.stdout.once('drain', () => resolve())) : Promise.resolve()),
 };
 
 /** A failure the user can fix: one line, what is wrong and what to do; exit code 2. */

@@ -42,8 +42,11 @@ function classify(world: World): { cs: ContainerModel[]; classOf: number[]; grou
 /**
  * Visit every ordered pair without keeping them: a thousand containers make a million pairs, and callers that print
  * them should not hold them all. The addresses array handed over is shared between pairs with the same answer.
+ * A generator that yields after each source container's row, so a caller can let its output drain (or its event
+ * loop breathe) between rows; it returns the stats. `shared` numbers the (destination, answer) the pair has: pairs
+ * with the same number print the same after their "from".
  */
-export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void, families: readonly Family[] = BOTH): MatrixStats {
+export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair, shared: number) => void, families: readonly Family[] = BOTH): Generator<number, MatrixStats> {
   const { cs, classOf, groups } = classify(world);
   const n = groups.length;
   const names = cs.map((c) => qualifiedName(c, world));
@@ -51,14 +54,16 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
   const cache: (AddressVerdict[] | undefined)[] = new Array(n * n * 2);
   // Per destination, the addresses answer for each source class (shared by every pair with that answer).
   const shared: (MatrixPair['addresses'] | undefined)[][] = cs.map(() => new Array(n * 2));
+  const combined: (AddressVerdict | undefined)[] = new Array(n * n * 2);
   let walks = 0;
   let count = 0;
   for (let i = 0; i < cs.length; i++) {
     const a = cs[i] as ContainerModel;
+    const ca = classOf[i] as number;
+    const from = names[i] as string;
     for (let j = 0; j < cs.length; j++) {
       if (i === j) continue;
       const b = cs[j] as ContainerModel;
-      const ca = classOf[i] as number;
       const cb = classOf[j] as number;
       // Two members of one class are still two different containers (a container never asks about itself).
       const key = (ca * n + cb) * 2 + (ca === cb ? 1 : 0);
@@ -67,6 +72,7 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
         verdicts = addressVerdicts(world, a, b, flow, families);
         walks += verdicts.length;
         cache[key] = verdicts;
+        combined[key] = verdictOfAddresses(b, verdicts);
       }
       const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
       const slot = ca * 2 + (ca === cb ? 1 : 0);
@@ -76,11 +82,20 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
         const ips = targetsOf(b, families).map((e) => e.ipText);
         perB[slot] = addresses = ips.map((ip, k) => ({ ip, verdict: vs[k] as AddressVerdict }));
       }
-      visit({ from: names[i] as string, to: names[j] as string, verdict: verdictOfAddresses(b, verdicts), addresses });
+      visit({ from, to: names[j] as string, verdict: combined[key] as AddressVerdict, addresses }, j * n * 2 + slot);
       count++;
     }
+    yield i;
   }
   return { pairs: count, walks, classes: n };
+}
+
+export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair, shared: number) => void, families: readonly Family[] = BOTH): MatrixStats {
+  const rows = pairRows(world, flow, visit, families);
+  for (;;) {
+    const r = rows.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**

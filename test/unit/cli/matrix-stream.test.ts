@@ -16,12 +16,12 @@ vi.mock('../../../rules/matrix.js', async (orig) => {
   const real = (await orig()) as typeof import('../../../rules/matrix.js');
   return {
     ...real,
-    eachPair: (w: Parameters<typeof real.eachPair>[0], f: Parameters<typeof real.eachPair>[1], visit: Parameters<typeof real.eachPair>[2]) => {
+    pairRows: (w: Parameters<typeof real.pairRows>[0], f: Parameters<typeof real.pairRows>[1], visit: Parameters<typeof real.pairRows>[2], fam: Parameters<typeof real.pairRows>[3]) => {
       let n = 0;
-      return real.eachPair(w, f, (p) => {
+      return real.pairRows(w, f, (p, shared) => {
         if (n++ === 2) throw new Error('injected failure');
-        visit(p);
-      });
+        visit(p, shared);
+      }, fam);
     },
   };
 });
@@ -35,6 +35,15 @@ describe('6. matrix --json that fails after streaming has begun', () => {
     expect(doc.pairs).toHaveLength(2);
     expect(doc.error?.message).toBe('injected failure');
     expect(o.err).toMatch(/the matrix stopped after 2 pairs: injected failure/);
+  });
+  it('--format ndjson: the pairs so far, one per line, then the error as the last line', async () => {
+    const { main: fresh } = await import('../../../cli/main.js');
+    const o = io();
+    expect(await fresh(['matrix', '--snapshot', SEED, '--format', 'ndjson'], o)).toBe(2);
+    const lines = o.out.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ from: expect.any(String), to: expect.any(String), verdict: expect.any(String) });
+    expect(lines[2]).toEqual({ error: { message: 'injected failure' } });
   });
 });
 

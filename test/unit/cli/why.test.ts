@@ -98,6 +98,18 @@ describe('netdiag matrix --snapshot', () => {
     expect(j.pairs.filter((p) => p.verdict === 'reachable').map((p) => `${p.from}>${p.to}`).sort()).toEqual(['redis-1>redis-2', 'redis-2>redis-1']);
   });
 
+  it('--format ndjson: the same pairs as --json, one object per line', async () => {
+    const json = captureIo();
+    await main(['matrix', '--snapshot', SEED, '--json'], json);
+    const nd = captureIo();
+    expect(await main(['matrix', '--snapshot', SEED, '--format', 'ndjson'], nd)).toBe(0);
+    const lines = nd.out.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual(JSON.parse(json.out).pairs);
+    const bad = captureIo();
+    expect(await main(['matrix', '--snapshot', SEED, '--format', 'csv'], bad)).toBe(2);
+    expect(bad.err).toMatch(/--format "csv" is not a matrix format/);
+  });
+
   it('human table with a summary line', async () => {
     const io = captureIo();
     await main(['matrix', '--snapshot', SEED], io);
