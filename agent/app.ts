@@ -16,8 +16,9 @@ import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
-import { eachPair } from '../rules/matrix.js';
-import type { MatrixPair } from '../snapshot/contract.js';
+import { pairRows } from '../rules/matrix.js';
+import { runSliced } from './sliced.js';
+import { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
 import { parseFamilies, parseFlow } from '../rules/flow.js';
@@ -66,21 +67,26 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
   useZod(app);
   const docs: RouteDoc[] = [];
-  // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served.
-  const answers = new Map<string, unknown>();
+  // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
+  // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
+  const answers = new Map<string, Promise<string>>();
   let answersFor: unknown = null;
-  const memo = <T>(key: string, compute: () => T): T => {
+  const memo = (key: string, compute: () => Promise<string>): Promise<string> => {
     const snap = deps.store.current?.snapshot;
     if (snap !== answersFor) {
       answers.clear();
       answersFor = snap;
     }
-    if (answers.has(key)) return answers.get(key) as T;
-    const v = compute();
+    let v = answers.get(key);
+    if (v) return v;
+    v = compute();
+    // A failed answer (an unknown name) is not kept: the next request asks again.
+    v.catch(() => answers.delete(key));
     if (answers.size >= 256) answers.delete(answers.keys().next().value as string);
     answers.set(key, v);
     return v;
   };
+  const json = (reply: FastifyReply, text: string) => reply.type('application/json; charset=utf-8').send(text);
   const world = () => {
     const st = deps.store.current;
     if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
@@ -102,7 +108,9 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   // ---------- read routes ----------
   const read = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
     docs.push({ ...d, auth: false });
-    app.route({ method: d.method as 'GET' | 'POST', url: d.url, schema: { querystring: d.querystring, params: d.params, body: d.body, response: { 200: d.response } }, handler } as never);
+    // Only the parts a route has: fastify warns about a schema part given as undefined.
+    const schema = Object.fromEntries(Object.entries({ querystring: d.querystring, params: d.params, body: d.body }).filter(([, v]) => v !== undefined));
+    app.route({ method: d.method as 'GET' | 'POST', url: d.url, schema: { ...schema, response: { 200: d.response } }, handler } as never);
   };
 
   read({ method: 'GET', url: '/healthz', summary: 'the agent is up', response: S.Health }, async () => ({ status: 'ok', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError }));
@@ -117,33 +125,42 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     if (deps.store.lastError) reply.header('x-netdiag-stale', deps.store.lastError.slice(0, 200));
     return st.snapshot;
   });
-  read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req) => {
+  read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
-    return memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => {
+    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => {
       const flow = parseFlow(q.port);
       const answer = why(w, q.from, q.to, flow, parseFamilies({ family: q.family }));
-      return { ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [], missing: missingParts(w) };
+      return JSON.stringify(S.WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [], missing: missingParts(w) }));
     });
+    return json(reply, text);
   });
-  read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req) => {
+  read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req, reply) => {
     const { port, family } = req.query as z.infer<typeof S.MatrixQuery>;
     const w = world();
-    return memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => {
+    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, async () => {
       const flow = parseFlow(port);
-      const pairs: MatrixPair[] = [];
-      eachPair(w, flow, (p) => pairs.push(p), parseFamilies({ family }));
-      return { flow, missing: missingParts(w), pairs };
+      // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
+      // against the contract as it is written (a shared answer once), not the whole document at the end in one go.
+      const parts: string[] = [];
+      const tails = new Map<number, string>();
+      await runSliced(
+        pairRows(w, flow, (p, shared) => {
+          let tail = tails.get(shared);
+          if (tail === undefined) tails.set(shared, (tail = JSON.stringify(MatrixPair.parse(p)).slice(JSON.stringify({ from: p.from }).length)));
+          parts.push(`{"from":${JSON.stringify(p.from)},${tail}`);
+        }, parseFamilies({ family })),
+      );
+      return `{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missingParts(w))},"pairs":[${parts.join(',')}]}`;
     });
+    return json(reply, text);
   });
   const mapTypes = { svg: 'image/svg+xml', dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
   read({ method: 'GET', url: '/v1/map', summary: 'the map: hosts, networks, containers and who reaches whom between networks (svg, dot, mermaid or json)', querystring: S.MapQuery, response: z.string() }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.MapQuery>;
     const w = world();
-    const key = `map\u0000${q.port ?? ''}\u0000${q.format}`;
     // Layout is Graphviz's work: once per snapshot and question, like every other answer.
-    const text = answers.has(key) && deps.store.current?.snapshot === answersFor ? (answers.get(key) as string) : (await renderMap(w, parseFlow(q.port), q.format)).text;
-    memo(key, () => text);
+    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.format}`, async () => (await renderMap(w, parseFlow(q.port), q.format)).text);
     return reply.type(mapTypes[q.format]).send(text);
   });
   // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
@@ -159,7 +176,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   });
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+    return deps.metrics.render();
   });
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 

@@ -4,7 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
-import { eachPair } from '../rules/matrix.js';
+import { pairRows } from '../rules/matrix.js';
+import { runSliced } from './sliced.js';
 import type { World } from '../rules/model/types.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { ChangeLedger } from '../actuation/ledger.js';
@@ -44,12 +45,23 @@ export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; fa
  * other over IPv4 and over IPv6 (counted over pairs whose B has an address of that family). The two often differ:
  * without ip6tables, networks isolated over IPv4 are open over IPv6.
  */
-export function networkReachability(world: World): Map<string, { from: string; to: string; family: Family; reachable: number; total: number }> {
+type Reach = Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>;
+
+export function networkReachability(world: World): Reach {
+  const steps = reachabilitySteps(world);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The same, walked a row at a time (the agent computes it in slices, between scrapes). */
+export function* reachabilitySteps(world: World): Generator<unknown, Reach> {
   const net = new Map<string, string>();
   for (const h of world.hosts) for (const c of h.containers) net.set(c.name, c.endpoints[0]?.network?.name ?? c.docker.networkMode);
   const out = new Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>();
   for (const [family, f] of [['ipv4', 4], ['ipv6', 6]] as const) {
-    eachPair(
+    yield* pairRows(
       world,
       { proto: 'icmp', port: null },
       (p) => {
@@ -71,6 +83,8 @@ export function networkReachability(world: World): Map<string, { from: string; t
 export interface AgentMetrics {
   registry: Registry;
   observeRefresh(s: HostSnapshot): void;
+  /** The exposition text: rendered at most once a second and whenever the snapshot changes, shared by every scrape. */
+  render(): Promise<string>;
 }
 
 export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): AgentMetrics {
@@ -158,12 +172,23 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
       }
     },
   });
-  let reachCache: { snapshot: HostSnapshot; data: ReturnType<typeof networkReachability> } | null = null;
+  // Reachability between networks is a matrix: walked in slices after each refresh, never inside a scrape. Until the
+  // first one is done the series are absent; after that they are the last computed.
+  let reachCache: { snapshot: HostSnapshot; data: Reach } | null = null;
+  let reachFor: HostSnapshot | null = null;
   const reach = () => {
     const st = store.current;
-    if (!st) return null;
-    if (reachCache?.snapshot !== st.snapshot) reachCache = { snapshot: st.snapshot, data: networkReachability(st.world) };
-    return reachCache.data;
+    if (st && reachFor !== st.snapshot) {
+      const snapshot = (reachFor = st.snapshot);
+      runSliced(reachabilitySteps(st.world)).then(
+        (data) => {
+          if (reachFor === snapshot) reachCache = { snapshot, data };
+          void rerender().catch(() => undefined);
+        },
+        () => undefined,
+      );
+    }
+    return reachCache?.data ?? null;
   };
   new Gauge({
     name: 'netdiag_network_pairs_reachable',
@@ -226,9 +251,33 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     },
   });
 
+  // The text served, and the render in progress: scrapes never wait for a render once there is a text to give
+  // (a render interleaves with other requests for many ticks; waiting on it was the slowest 1% of scrapes).
+  let rendered: { at: number; snapshot: HostSnapshot | null; text: string } | null = null;
+  let rendering: Promise<string> | null = null;
+  const rerender = (): Promise<string> => {
+    const snapshot = last();
+    reach();
+    rendering ??= registry
+      .metrics()
+      .then((text) => {
+        rendered = { at: Date.now(), snapshot, text };
+        return text;
+      })
+      .finally(() => (rendering = null));
+    return rendering;
+  };
   return {
     registry,
+    render() {
+      if (!rendered) return rerender();
+      // A new snapshot is shown at once; otherwise the text may be up to a second old (process metrics).
+      if (rendered.snapshot !== last()) return rerender();
+      if (Date.now() - rendered.at > 1000) void rerender().catch(() => undefined);
+      return Promise.resolve(rendered.text);
+    },
     observeRefresh(s: HostSnapshot) {
+      if (rendered) rendered.at = 0;
       for (const [c, st] of Object.entries(s.collectors)) {
         duration.observe({ collector: c }, st.durationMs / 1000);
         if (st.status === 'failed' || st.status === 'partial') errors.inc({ collector: c });

@@ -80,7 +80,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const metrics = createMetrics(store, ledger);
   store.onRefresh((s) => metrics.observeRefresh(s));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' } });
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' }, disableRequestLogging: true });
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../test/lab/lab.js';
+import { REPO, nodeFlags } from '../test/lab/lab.js';
 import { median, report } from './report.js';
 import { syntheticHost } from './synthetic.js';
 
@@ -19,7 +19,7 @@ async function cliMatrix(file: string): Promise<number[]> {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       const out = openSync('/dev/null', 'w');
-      const child = spawn(process.execPath, [join(REPO, 'dist/cli/bin.js'), 'matrix', '--json', '--snapshot', file], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
+      const child = spawn(process.execPath, [...nodeFlags(), join(REPO, 'dist/cli/bin.js'), 'matrix', '--json', '--snapshot', file], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
       child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`matrix ${signal ? `killed by ${signal} (10 min timeout)` : `exited ${code}`}`))));
       closeSync(out);
     });

@@ -5,6 +5,7 @@ import { benchPlan } from './plan.js';
 import { benchSnapshot } from './snapshot.js';
 import { benchWhy } from './why.js';
 import { benchAgent } from './agent.js';
+import { benchStall } from './stall.js';
 import type { ProbeCost } from './why.js';
 
 let probes: ProbeCost | null = null;
@@ -22,4 +23,5 @@ if (why) {
   }
 }
 await benchMatrix(probes);
+await benchStall();
 benchPlan();

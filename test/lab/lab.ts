@@ -1,6 +1,6 @@
 // The lab: real dockerd daemons, each in its own network namespace ("host"), on an optional shared LAN, torn down always.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,13 @@ export const REPO = (() => {
 })();
 /** What users run: the bundled binary (package.json's bin). */
 export const NETDIAG_BIN = join(REPO, 'dist/netdiag.mjs');
+
+/** The node flags the binary's #! line gives (`env -S node …`): run with process.execPath, it runs as users run it. */
+export function nodeFlags(): string[] {
+  if (!existsSync(NETDIAG_BIN)) return [];
+  const first = readFileSync(NETDIAG_BIN, 'utf8').slice(0, 200).split('\n')[0] ?? '';
+  return (/^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1] ?? '').split(' ').filter(Boolean);
+}
 
 function which(tool: string): boolean {
   return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => existsSync(join(d, tool)));
@@ -159,7 +166,7 @@ export class LabHost {
 
   /** The built netdiag CLI, run inside this host's namespace against this host's daemon. */
   netdiag(args: string[], timeoutMs = 60_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-    return run('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, NETDIAG_BIN, ...args], { timeoutMs, env: { ...this.env, ...extraEnv } });
+    return run('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, ...nodeFlags(), NETDIAG_BIN, ...args], { timeoutMs, env: { ...this.env, ...extraEnv } });
   }
 
   /** An HTTP request from inside this host's namespace (where the agent listens on loopback). */

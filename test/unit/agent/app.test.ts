@@ -26,6 +26,13 @@ async function app(opts: { token?: string | null; store?: SnapshotStore } = {}):
 }
 
 describe('agent read routes', () => {
+  it('GET /metrics is rendered once and shared: two scrapes in the same second get the very same text', async () => {
+    const b = await app();
+    const [x, y] = await Promise.all([b.inject('/metrics'), b.inject('/metrics')]);
+    expect(x.body).toBe(y.body);
+    await b.close();
+  });
+
   let a: FastifyInstance;
   beforeAll(async () => {
     a = await app();
@@ -109,7 +116,12 @@ describe('agent read routes', () => {
   });
 
   it('GET /metrics: Prometheus text with bounded-label netdiag series', async () => {
-    const r = await a.inject('/metrics');
+    // Reachability is walked after a refresh, in slices, never inside a scrape: the first scrape may come before it.
+    let r = await a.inject('/metrics');
+    for (let i = 0; i < 100 && !/^netdiag_network_pairs_reachable/m.test(r.body); i++) {
+      await new Promise((res) => setTimeout(res, 20));
+      r = await a.inject('/metrics');
+    }
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toMatch(/text\/plain/);
     const t = r.body;

@@ -1,0 +1,13 @@
+// Long answers computed in slices: a generator's steps run until a time slice is spent, then the caller's event loop
+// gets its turn (an agent keeps answering scrapes while a 150-container matrix is walked).
+export async function runSliced<T>(steps: Generator<unknown, T>, sliceMs = 8, yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<T> {
+  let start = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - start > sliceMs) {
+      await yieldNow();
+      start = performance.now();
+    }
+  }
+}
