@@ -64,6 +64,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     schema: SNAPSHOT_SCHEMA,
     name,
     collectedAt: new Date(0).toISOString(),
+    scope: null,
     durationMs: 0,
     netdiagVersion: 'synthetic',
     collectors: { docker: { status: 'ok', durationMs: 0 }, links: { status: 'ok', durationMs: 0 }, routes: { status: 'ok', durationMs: 0 }, firewall: { status: 'ok', durationMs: 0 }, sysctls: { status: 'ok', durationMs: 0 }, sockets: { status: 'ok', durationMs: 0 }, host: { status: 'ok', durationMs: 0 } },

@@ -1,5 +1,6 @@
 // Where a query's hosts come from: --snapshot files, else this host collected now.
 import { collectSnapshot } from '../collectors/run.js';
+import type { ContainerScope } from '../collectors/scope.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
@@ -48,12 +49,13 @@ export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
   }
 }
 
-export async function loadSnapshots(opts: SourceOptions, io: Io): Promise<HostSnapshot[]> {
-  return (await loadHosts(opts, io)).snapshots;
+export async function loadSnapshots(opts: SourceOptions, io: Io, scope?: ContainerScope): Promise<HostSnapshot[]> {
+  return (await loadHosts(opts, io, scope)).snapshots;
 }
 
 /** The hosts in view, and for those reached through an agent, its URL (a plan needs both). */
-export async function loadHosts(opts: SourceOptions, io: Io): Promise<{ snapshots: HostSnapshot[]; agents: Map<string, string> }> {
+/** `scope` limits a local collection to the containers a question needs (snapshots and agents are taken whole). */
+export async function loadHosts(opts: SourceOptions, io: Io, scope?: ContainerScope): Promise<{ snapshots: HostSnapshot[]; agents: Map<string, string> }> {
   const sources = [opts.snapshot?.length ? '--snapshot' : null, opts.agent?.length ? '--agent' : null, opts.inventory ? '--inventory' : null].filter(Boolean);
   if (sources.length > 1) throw new UsageError(`give one of --snapshot, --agent or --inventory, not ${sources.join(' and ')}`);
   if (sources.length === 1) {
@@ -72,7 +74,7 @@ export async function loadHosts(opts: SourceOptions, io: Io): Promise<{ snapshot
     for (const s of snaps) for (const line of describeErrors(s, true)) io.stderr(`netdiag: warning: ${line}\n`);
     return { snapshots: snaps, agents: urls };
   }
-  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env });
+  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env, ...(scope ? { scope } : {}) });
   if (!s.docker) {
     const e = s.errors.find((x) => x.collector === 'docker');
     throw new UsageError(e ? e.message : 'Docker was not read', e?.hint);
@@ -81,6 +83,6 @@ export async function loadHosts(opts: SourceOptions, io: Io): Promise<{ snapshot
   return { snapshots: [s], agents: new Map() };
 }
 
-export async function loadWorld(opts: SourceOptions, io: Io): Promise<World> {
-  return buildWorld(await loadSnapshots(opts, io));
+export async function loadWorld(opts: SourceOptions, io: Io, scope?: ContainerScope): Promise<World> {
+  return buildWorld(await loadSnapshots(opts, io, scope));
 }

@@ -4,6 +4,7 @@ import type { CommandRunner } from '../host/exec.js';
 import type { DockerSource, InspectedContainer } from '../host/docker.js';
 import type { HostSource } from '../host/os.js';
 import type { SandboxReading } from './sandboxes.js';
+import type { ContainerScope } from './scope.js';
 
 /** Everything a collector may touch; tests pass a context that replays recorded outputs. */
 export interface CollectContext {
@@ -20,6 +21,8 @@ export interface CollectContext {
   containers(): Promise<InspectedContainer[]>;
   /** iproute2's answers from inside every container's namespace, read once and shared by links and routes. */
   sandboxes(): Promise<SandboxReading[]>;
+  /** Which containers to inspect and enter, from Docker's list (a question's); all of them when absent. */
+  scope?: ContainerScope;
   timeoutMs: number;
 }
 

@@ -123,7 +123,9 @@ function validate<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
 /** Inspect every running container once; containers that vanish meanwhile are skipped (they are no longer there). */
 export async function inspectRunningContainers(ctx: CollectContext): Promise<{ containers: InspectedContainer[]; vanished: string[] }> {
   const list = await apiCall(ctx, 'GET /containers/json', ctx.docker.listContainers());
-  const summaries = Array.isArray(list) ? list : [];
+  const all = Array.isArray(list) ? list : [];
+  const wanted = ctx.scope?.(all) ?? null;
+  const summaries = wanted === null ? all : all.filter((s: { Id?: unknown }) => typeof s?.Id === 'string' && wanted.has(s.Id));
   const vanished: string[] = [];
   const inspected = await Promise.all(
     summaries.map(async (s: { Id?: unknown }) => {

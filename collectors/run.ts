@@ -8,6 +8,7 @@ import { CommandError, runCommand } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
+import type { ContainerScope } from './scope.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
@@ -24,6 +25,8 @@ export interface CollectOptions {
   context?: Partial<CollectContext>;
   /** Wrap the context before collectors see it (recording every answer, for fixtures and bug reports). */
   wrap?: (ctx: CollectContext) => CollectContext;
+  /** Only the containers a question needs (see scope.ts); the snapshot then says which it holds. */
+  scope?: ContainerScope;
   now?: () => Date;
 }
 
@@ -77,7 +80,11 @@ function asError(name: CollectorName, error: unknown): { entry: CollectionError;
 export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSnapshot> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const now = opts.now ?? (() => new Date());
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), opts.context, opts.wrap);
+  // Whether the scope limited anything: a question whose names the list could not place collects everything.
+  let limited = false;
+  const scope = opts.scope;
+  const scoped = scope ? { scope: (list: unknown[]) => { const r = scope(list); limited = r !== null; return r; } } : {};
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped }, opts.wrap);
   const started = performance.now();
   const collectedAt = now().toISOString();
   const statuses = {} as Record<CollectorName, CollectorStatus>;
@@ -110,6 +117,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     netdiagVersion: NETDIAG_VERSION,
     collectors: statuses,
     errors,
+    scope: limited && parts.docker ? parts.docker.containers.map((c) => c.name) : null,
     docker: parts.docker ?? null,
     links: parts.links ?? null,
     routes: parts.routes ?? null,

@@ -375,6 +375,8 @@ export const HostSnapshot = z.object({
   /** The host's name in netdiag: --host-name / NETDIAG_HOST_NAME, else its hostname. */
   name: z.string().min(1),
   collectedAt: z.string(),
+  /** Collected for one question: only these containers were inspected and entered (null: every container). */
+  scope: z.array(z.string()).nullable().default(null),
   durationMs: z.number().nonnegative(),
   netdiagVersion: z.string(),
   // Partial: a snapshot from a netdiag with fewer collectors still reads (its missing parts are null).

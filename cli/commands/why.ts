@@ -1,6 +1,7 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
 import { fixesFor } from '../../rules/changes/fixes.js';
 import { parseFamilies, parseFlow } from '../../rules/flow.js';
+import { questionScope } from '../../collectors/scope.js';
 import { missingParts } from '../../rules/missing.js';
 import { why } from '../../rules/why.js';
 import { WhyResult } from '../../snapshot/contract.js';
@@ -15,7 +16,9 @@ export const EXIT: Record<WhyAnswer['verdict'], number> = { reachable: 0, blocke
 
 export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
-  const world = await loadWorld(opts, io);
+  // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the
+  // containers the question does not touch). --json carries fixes whose "also opens" covers every pair: all of them.
+  const world = await loadWorld(opts, io, opts.json ? undefined : questionScope([a, b]));
   const answer = why(world, a, b, flow, parseFamilies(opts));
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);

@@ -164,6 +164,8 @@ function foreignPorts(s: HostSnapshot): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const i of s.links?.interfaces ?? []) {
     if (!i.master || !bridges.has(i.master) || containerVeths.has(i.name)) continue;
+    // A snapshot taken for one question entered only its containers: the other veths are containers' all the same.
+    if (s.scope !== null && i.kind === 'veth') continue;
     out.set(i.master, [...(out.get(i.master) ?? []), i.name]);
   }
   return out;

@@ -40,6 +40,21 @@ describe.skipIf(skip !== null)('services, the host, and shared namespaces (one h
     await expectAgreement([h], 'services, side-car, none, host', [ping, tcp(80), tcp(8080)]);
   });
 
+  it('why at a terminal collects only the pair (and what it shares), and answers as the whole host does, for every pair', async () => {
+    const names = ['web', 'loop', 'alt', 'client', 'c0', 'side', 'none1', 'hostc'];
+    const EXIT: Record<string, number> = { reachable: 0, blocked: 1, unknown: 3 };
+    const mismatches: string[] = [];
+    for (const a of names) {
+      for (const b of names) {
+        if (a === b) continue;
+        const [scoped, full] = await Promise.all([h.netdiag(['why', a, b]), h.netdiag(['why', a, b, '--json'])]);
+        const verdict = (JSON.parse(full.stdout) as { verdict: string }).verdict;
+        if (scoped.exitCode !== EXIT[verdict]) mismatches.push(`${a} → ${b}: scoped exit ${scoped.exitCode}, whole host ${verdict}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it('a side-car is named as itself, in its owner\'s namespace; none and host say so', async () => {
     const world = buildWorld([await snapshotOf(h)]);
     expect(why(world, 'side', 'client', ping).from.namespace).toBe("web's (--network container:web)");

@@ -1,0 +1,48 @@
+// A collection for one question (`why A B` at a terminal): only A, B and what they share are inspected and entered,
+// and the answer is the one the whole host gives. Replayed from the seed host's recording.
+import { describe, expect, it } from 'vitest';
+import { replayContext } from '../../../collectors/recording.js';
+import { collectSnapshot } from '../../../collectors/run.js';
+import { questionScope } from '../../../collectors/scope.js';
+import { parseFlow } from '../../../rules/flow.js';
+import { buildWorld } from '../../../rules/model/build.js';
+import { why } from '../../../rules/why.js';
+import { replay, seedRecording } from '../fixtures.js';
+
+const scoped = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(seedRecording()), scope: questionScope(words), now: () => new Date('2026-11-22T00:00:00Z') });
+
+describe('collection scoped to a question', () => {
+  it('inspects and enters only the two containers named, and says so', async () => {
+    const s = await scoped(['alpine-01', 'redis-1']);
+    expect(s.docker!.containers.map((c) => c.name)).toEqual(['alpine-01', 'redis-1']);
+    expect(s.links!.sandboxes).toHaveLength(2);
+    expect(s.sockets!.sandboxes).toHaveLength(2);
+    expect(s.scope).toEqual(['alpine-01', 'redis-1']);
+    expect(s.errors).toEqual([]);
+  });
+  it('places containers by name, address or ID prefix, as the user may type them', async () => {
+    const full = await replay();
+    const redis2 = full.docker!.containers.find((c) => c.name === 'redis-2')!;
+    const s = await scoped([redis2.endpoints[0]!.ip as string, redis2.id.slice(0, 6)]);
+    expect(s.docker!.containers.map((c) => c.name)).toEqual(['redis-2']);
+  });
+  it('anything the list cannot place (a typo, an alias) collects everything, so the answer is the full one', async () => {
+    expect((await scoped(['nosuch', 'redis-1'])).docker!.containers).toHaveLength(3);
+    expect((await scoped(['nosuch', 'redis-1'])).scope).toBeNull();
+  });
+  it('gives the same answers as the whole host, for every pair and flow', async () => {
+    const full = buildWorld([await replay()]);
+    const names = ['alpine-01', 'redis-1', 'redis-2'];
+    for (const flow of [parseFlow(undefined), parseFlow('80/tcp'), parseFlow('8080/tcp')]) {
+      for (const a of names) {
+        for (const b of names) {
+          if (a === b) continue;
+          const part = buildWorld([await scoped([a, b])]);
+          const x = why(part, a, b, flow);
+          const y = why(full, a, b, flow);
+          expect(x.addresses.map((v) => [v.ip, v.verdict, v.decidedBy?.reason]), `${a} → ${b} ${flow.port ?? 'ping'}`).toEqual(y.addresses.map((v) => [v.ip, v.verdict, v.decidedBy?.reason]));
+        }
+      }
+    }
+  });
+});
