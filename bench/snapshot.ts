@@ -1,12 +1,14 @@
-// Bench: `netdiag snapshot` on a lab host with 50 containers on 5 networks, beside the docker/ip/iptables commands
-// an operator would run by hand to gather the same facts.
+// Bench: `netdiag snapshot` on a lab host, beside its floor (the same raw reads, replayed at once with nothing else:
+// bench/floor.ts) and beside the commands an operator would type one after another to see the same.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCommand } from '../host/exec.js';
-import { mapLimit } from '../collectors/collector.js';
-import { Lab } from '../test/lab/lab.js';
+import { REPO, nodeFlags } from '../test/lab/lab.js';
 import type { LabHost } from '../test/lab/lab.js';
-import { median, report } from './report.js';
+import { median } from './report.js';
 
-async function timed(fn: () => Promise<void>): Promise<number> {
+async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
@@ -27,33 +29,28 @@ async function byHand(h: LabHost): Promise<void> {
   }
 }
 
-export async function benchSnapshot(lab: Lab): Promise<void> {
-  process.stderr.write('bench: starting a lab host with 50 containers on 5 networks…\n');
-  const h = await lab.host('bench');
-  const nets = ['n1', 'n2', 'n3', 'n4', 'n5'];
-  for (const n of nets) await h.docker(['network', 'create', n]);
-  await mapLimit(
-    Array.from({ length: 50 }, (_, i) => i),
-    6,
-    (i) => h.run(`c${i}`, { network: nets[i % 5] }),
-  );
-  const runs = 7;
-  const nd: number[] = [];
-  const hand: number[] = [];
-  let containers = 0;
-  const snapshot = async () => {
-    const r = await h.netdiag(['snapshot']);
-    if (r.exitCode !== 0) throw new Error(r.stderr);
-    containers = JSON.parse(r.stdout).docker.containers.length;
-  };
-  // Let dockerd settle after starting 50 containers, and warm the page cache, before measuring either side.
-  await new Promise((r) => setTimeout(r, 3000));
-  await snapshot();
+/** Rows for the snapshot report at this host's size: netdiag, its floor, and by hand. */
+export async function benchSnapshot(h: LabHost, size: number): Promise<[string, string, string][]> {
+  const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-rec-'));
+  const rec = join(dir, 'rec.json');
+  const r = await h.netdiag(['snapshot', '--record', rec]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  const containers = JSON.parse(r.stdout).docker.containers.length as number;
+  const floor = () => h.exec(process.execPath, [...nodeFlags(), join(REPO, 'dist/bench/floor.js'), rec]);
+  await floor();
   await byHand(h);
-  for (let i = 0; i < runs; i++) nd.push(await timed(snapshot));
-  for (let i = 0; i < runs; i++) hand.push(await timed(() => byHand(h)));
-  report('snapshot, 50 containers on 5 networks (wall, process start to exit, median of 7)', [
-    ['netdiag snapshot', `${median(nd).toFixed(0)} ms`, `min ${Math.min(...nd).toFixed(0)} / max ${Math.max(...nd).toFixed(0)} ms; goal ≤ 1000 ms; ${containers} containers in the snapshot`],
-    ['the same facts by hand (docker inspect, ip ×(2+2n), iptables-save)', `${median(hand).toFixed(0)} ms`, `${(median(hand) / median(nd)).toFixed(1)}× netdiag's time`],
-  ]);
+  const nd = [];
+  const fl = [];
+  // Alternated, so a busy moment of dockerd falls on both sides alike.
+  for (let i = 0; i < 7; i++) {
+    nd.push(await timed(() => h.netdiag(['snapshot'])));
+    fl.push(await timed(floor));
+  }
+  const hand = median([await timed(() => byHand(h)), await timed(() => byHand(h)), await timed(() => byHand(h))]);
+  const ratio = median(nd) / median(fl);
+  return [
+    [`netdiag snapshot, ${size} containers`, `${median(nd).toFixed(0)} ms`, `${containers} in the snapshot; min ${Math.min(...nd).toFixed(0)} / max ${Math.max(...nd).toFixed(0)} ms${size === 50 ? '; goal ≤ 1.2× the floor' : ''}`],
+    ['  the floor: its raw reads at once, nothing else', `${median(fl).toFixed(0)} ms`, `netdiag is ${ratio.toFixed(2)}× the floor${size === 50 ? (ratio <= 1.2 ? '' : ' (goal missed)') : ''}`],
+    ['  by hand, one command after another', `${hand.toFixed(0)} ms`, `${(hand / median(nd)).toFixed(1)}× netdiag's time`],
+  ];
 }

@@ -74,7 +74,8 @@ export async function loadHosts(opts: SourceOptions, io: Io, scope?: ContainerSc
     for (const s of snaps) for (const line of describeErrors(s, true)) io.stderr(`netdiag: warning: ${line}\n`);
     return { snapshots: snaps, agents: urls };
   }
-  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env, ...(scope ? { scope } : {}) });
+  // Collected for a question and used here at once: its parts were checked as they came in.
+  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env, validate: false, ...(scope ? { scope } : {}) });
   if (!s.docker) {
     const e = s.errors.find((x) => x.collector === 'docker');
     throw new UsageError(e ? e.message : 'Docker was not read', e?.hint);

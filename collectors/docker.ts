@@ -148,15 +148,20 @@ export async function inspectRunningContainers(ctx: CollectContext): Promise<{ c
   return { containers: inspected.filter((c): c is InspectedContainer => c !== null), vanished };
 }
 
+/** The daemon's API version is at least `min` (1.48 is Docker 28); unreadable versions count as new, so nothing is skipped. */
+function apiVersionAtLeast(v: unknown, min: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(String((v as { ApiVersion?: unknown })?.ApiVersion ?? ''));
+  return !m || Number(m[1]) > Math.trunc(min) || (Number(m[1]) === Math.trunc(min) && Number(m[2]) >= Math.round((min % 1) * 100));
+}
+
 export const dockerCollector: Collector<'docker'> = {
   name: 'docker',
   async collect(ctx) {
-    const [versionRaw, infoRaw, networksRaw, inspected] = await Promise.all([
-      apiCall(ctx, 'GET /version', ctx.docker.version()),
-      ctx.docker.info().catch(() => null), // optional: only FirewallBackend is read from it
-      apiCall(ctx, 'GET /networks', ctx.docker.listNetworks()),
-      ctx.containers(),
-    ]);
+    // GET /info is the Engine API's slowest read (storage, plugins, swarm) and only FirewallBackend is read from it,
+    // which Docker reports from 28 on: asked only of a daemon that has it (API 1.48+, beside the version's answer).
+    const versionP = apiCall(ctx, 'GET /version', ctx.docker.version());
+    const infoP = versionP.then((v) => (apiVersionAtLeast(v, 1.48) ? ctx.docker.info().catch(() => null) : null), () => null);
+    const [versionRaw, infoRaw, networksRaw, inspected] = await Promise.all([versionP, infoP, apiCall(ctx, 'GET /networks', ctx.docker.listNetworks()), ctx.containers()]);
     const version = validate(VersionResponse, versionRaw, 'GET /version');
     const info = InfoResponse.safeParse(infoRaw ?? {});
     const networks = validate(NetworksResponse, networksRaw, 'GET /networks').map(toNetwork);

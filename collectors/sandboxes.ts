@@ -40,7 +40,7 @@ export interface SandboxReading {
 // One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
 // Without -4, `route show table all` lists both families with nothing in the JSON to tell which ("default" is both),
 // and a family cannot be given per batch line: so one -4 batch, and a -6 batch only for containers with IPv6.
-const BATCH = 'addr show\nroute show table all\nrule show\nneigh show\n';
+export const SANDBOX_BATCH = 'addr show\nroute show table all\nrule show\nneigh show\n';
 export const SANDBOX_IP_ARGS = ['-j', '-d', '-4', '-batch', '-'];
 const SANDBOX_IP6_ARGS = ['-6', '-j', '-batch', '-'];
 
@@ -54,7 +54,7 @@ function mergeAddresses(addr4: string, addr6: string): string {
 
 /** One `ip -batch` inside the sandbox: its addresses, routes, policy rules and neighbours, one JSON document per line. */
 async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string, neigh: string]> {
-  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...args], { timeoutMs: ctx.timeoutMs, input: BATCH });
+  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...args], { timeoutMs: ctx.timeoutMs, input: SANDBOX_BATCH });
   if (r.exitCode !== 0) {
     if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
       throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);

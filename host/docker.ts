@@ -1,6 +1,7 @@
-// Docker Engine API access (dockerode, honouring DOCKER_HOST), returning raw JSON for the docker collector to validate.
+// Docker Engine API access (honouring DOCKER_HOST), returning raw JSON for the docker collector to validate.
 import type Dockerode from 'dockerode';
 import { loadDockerode } from './dockerode-lean.js';
+import { engineGet, plainEndpoint } from './engine-api.js';
 
 /** A container's inspect JSON, validated later by the docker collector; the id is lifted for convenience. */
 export interface InspectedContainer {
@@ -23,8 +24,24 @@ export function dockerEndpoint(): string {
   return process.env.DOCKER_HOST && process.env.DOCKER_HOST.length > 0 ? process.env.DOCKER_HOST : 'unix:///var/run/docker.sock';
 }
 
+/**
+ * The Engine API reads the collectors make. Over node:http when DOCKER_HOST is a unix socket or plain tcp (the common
+ * case, and much cheaper to start); through dockerode, loaded on first use, for TLS and ssh:// daemons.
+ */
 export function dockerodeSource(timeoutMs: number): DockerSource {
   const endpoint = dockerEndpoint();
+  const plain = plainEndpoint(endpoint);
+  if (plain) {
+    const get = (path: string) => engineGet(plain, path, timeoutMs);
+    return {
+      endpoint,
+      version: () => get('/version'),
+      info: () => get('/info'),
+      listNetworks: () => get('/networks'),
+      listContainers: () => get('/containers/json?all=1'),
+      inspectContainer: (id) => get(`/containers/${encodeURIComponent(id)}/json`),
+    };
+  }
   // Loaded on first use, lean (see dockerode-lean.ts), so commands that never ask Docker do not pay for it.
   let client: Promise<Dockerode> | undefined;
   const docker = () => (client ??= Promise.resolve().then(() => new (loadDockerode())({ timeout: timeoutMs })));
