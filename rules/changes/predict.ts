@@ -39,13 +39,16 @@ export function ruleText(chain: string, rule: string[]): string {
   return ['-A', chain, ...rule.map((w) => (/[\s"\\]/.test(w) || w === '' ? `"${w.replace(/(["\\])/g, '\\$1')}"` : w))].join(' ');
 }
 
-const sameRule = (text: string, rule: string[]) => {
+/** A saved rule's argument list (after `-A CHAIN`), as one comparable string; null when it does not tokenize. */
+const ruleKey = (text: string): string | null => {
   try {
-    return tokenize(text).slice(2).join('\u0000') === rule.join('\u0000');
+    return tokenize(text).slice(2).join('\u0000');
   } catch {
-    return false;
+    return null;
   }
 };
+
+const sameRule = (text: string, rule: string[]) => ruleKey(text) === rule.join('\u0000');
 
 function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-connect' }>): void {
   const c = s.docker?.containers.find((x) => x.id === step.container);
@@ -132,6 +135,22 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
     return c;
   });
   const chainOf = (s: HostSnapshot, table: string, chain: string, six = false) => (six ? s.firewall?.tables6 : s.firewall?.tables)?.find((t) => t.name === table)?.chains.find((c) => c.name === chain);
+  // A plan inserts hundreds of rules into one chain: each chain's rules are read once into a set of their argument
+  // lists, and renumbered once at the end, not on every step (that was quadratic in the plan's size).
+  type Chain = NonNullable<ReturnType<typeof chainOf>>;
+  const known = new Map<Chain, Set<string>>();
+  const keysOf = (chain: Chain) => {
+    let k = known.get(chain);
+    if (!k) known.set(chain, (k = new Set(chain.rules.map((r) => ruleKey(r.text)).filter((x): x is string => x !== null))));
+    return k;
+  };
+  const renumber = new Set<Chain>();
+  const routeKeys = new Map<HostSnapshot, Set<string>>();
+  const routesOf = (s: HostSnapshot) => {
+    let k = routeKeys.get(s);
+    if (!k) routeKeys.set(s, (k = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main').map((r) => `${r.dst} ${r.gateway}`))));
+    return k;
+  };
   for (const step of steps) {
     const s = byHost.get(step.host);
     if (!s) continue;
@@ -144,10 +163,12 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         break;
       case 'iptables-insert': {
         const chain = chainOf(s, step.table, step.chain, step.ip6tables);
-        if (!chain || chain.rules.some((r) => sameRule(r.text, step.rule))) break;
+        const key = step.rule.join('\u0000');
+        if (!chain || keysOf(chain).has(key)) break;
         const at = Math.min((step.position ?? 1) - 1, chain.rules.length);
         chain.rules.splice(at, 0, { index: 0, text: ruleText(step.chain, step.rule), packets: 0, bytes: 0 });
-        chain.rules.forEach((r, i) => (r.index = i + 1));
+        keysOf(chain).add(key);
+        renumber.add(chain);
         break;
       }
       case 'iptables-delete': {
@@ -157,19 +178,22 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         const at = chain.rules.findIndex((r) => sameRule(r.text, step.rule));
         if (at < 0) break;
         chain.rules.splice(at, 1);
-        chain.rules.forEach((r, i) => (r.index = i + 1));
+        known.delete(chain);
+        renumber.add(chain);
         break;
       }
       case 'sysctl':
         if (s.sysctls) s.sysctls.values[step.key] = step.value;
         break;
       case 'ip-route-add':
-        if (!s.routes?.routes.some((r) => r.table === 'main' && r.dst === step.dst && r.gateway === step.via)) {
-          s.routes?.routes.push({ table: 'main', type: 'unicast', dst: step.dst, family: 'inet', dev: step.dev, gateway: step.via, prefsrc: null, protocol: 'boot', scope: 'global', metric: 0, nexthops: [], flags: [] });
+        if (s.routes && !routesOf(s).has(`${step.dst} ${step.via}`)) {
+          routesOf(s).add(`${step.dst} ${step.via}`);
+          s.routes.routes.push({ table: 'main', type: 'unicast', dst: step.dst, family: 'inet', dev: step.dev, gateway: step.via, prefsrc: null, protocol: 'boot', scope: 'global', metric: 0, nexthops: [], flags: [] });
         }
         break;
       case 'ip-route-del':
         if (s.routes) s.routes.routes = s.routes.routes.filter((r) => !(r.table === 'main' && r.dst === step.dst && r.gateway === step.via));
+        routeKeys.delete(s);
         break;
       case 'nft-insert':
         nftInsert(s, step);
@@ -182,5 +206,6 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         break;
     }
   }
+  for (const chain of renumber) chain.rules.forEach((r, i) => (r.index = i + 1));
   return out;
 }
