@@ -1,68 +1,91 @@
-// Bench: the engine alone — `matrix` over a synthetic host of 1,000 containers on 50 networks, walked pair by pair
-// versus with shared walks for containers every rule treats alike; and what probing the same pairs would cost.
-import { buildWorld } from '../rules/model/build.js';
-import { matrix } from '../rules/matrix.js';
-import type { MatrixStats } from '../rules/matrix.js';
-import { walkFlow } from '../rules/walk/flow.js';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+// Bench: `netdiag matrix` end to end (a process, from snapshot files, JSON streamed to /dev/null) at three sizes,
+// with its peak resident memory; a host where nothing can be shared; a fleet of 100 hosts; and beside them what
+// walking pair by pair, or probing the pairs for real, would cost.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildWorld } from '../rules/model/build.js';
+import { eachPair } from '../rules/matrix.js';
+import { walkFlow } from '../rules/walk/flow.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { REPO, nodeFlags } from '../test/lab/lab.js';
 import { median, report } from './report.js';
 import { syntheticHost } from './synthetic.js';
 
-/** The CLI end to end, as a user runs it: read the snapshot, walk, stream 100 MB of JSON to /dev/null. */
-async function cliMatrix(file: string): Promise<number[]> {
+/** The CLI as a user runs it, 3 times: median wall time and the largest peak RSS (reported by the child at exit). */
+async function cliMatrix(files: string[], args: string[] = ['--json']): Promise<{ ms: number; rssMb: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-rss-'));
+  // A preload that writes the process's peak RSS (kB) to a file when it exits.
+  const preload = join(dir, 'rss.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(join(dir, 'rss'))}, String(process.resourceUsage().maxRSS)));\n`);
   const times: number[] = [];
+  let rss = 0;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       const out = openSync('/dev/null', 'w');
-      const child = spawn(process.execPath, [...nodeFlags(), join(REPO, 'dist/cli/bin.js'), 'matrix', '--json', '--snapshot', file], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
-      child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`matrix ${signal ? `killed by ${signal} (10 min timeout)` : `exited ${code}`}`))));
+      const child = spawn(process.execPath, [...nodeFlags(), '--require', preload, join(REPO, 'dist/netdiag.mjs'), 'matrix', ...args, ...files.flatMap((f) => ['--snapshot', f])], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
+      child.on('exit', (code, signal) => (code === 0 || code === 3 ? resolve() : reject(new Error(`matrix ${signal ? `killed by ${signal}` : `exited ${code}`}`))));
       closeSync(out);
     });
     times.push(performance.now() - t0);
+    rss = Math.max(rss, Number(readFileSync(join(dir, 'rss'), 'utf8')) / 1024);
   }
-  return times;
+  rmSync(dir, { recursive: true, force: true });
+  return { ms: median(times), rssMb: rss };
+}
+
+function write(dir: string, snapshots: HostSnapshot[]): string[] {
+  return snapshots.map((s, i) => {
+    const f = join(dir, `h${i}.json`);
+    writeFileSync(f, JSON.stringify(s));
+    return f;
+  });
 }
 
 export async function benchMatrix(probeSeconds: { blocked: number; reachable: number } | null): Promise<void> {
-  const s = syntheticHost(50, 20);
   const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-'));
-  const file = join(dir, 'synthetic-1000.json');
-  writeFileSync(file, JSON.stringify(s));
-  const cli = await cliMatrix(file);
-  rmSync(dir, { recursive: true, force: true });
-  const t0 = performance.now();
-  const world = buildWorld([s]);
-  const t1 = performance.now();
-  const stats = {} as MatrixStats;
-  const pairs = matrix(world, { proto: 'icmp', port: null }, stats);
-  const t2 = performance.now();
-  const json = JSON.stringify({ pairs });
-  const t3 = performance.now();
-  // Pair by pair, without sharing: time a sample and scale (the full million would take minutes).
-  const cs = world.hosts[0]!.containers;
-  const sample = 2000;
-  const t4 = performance.now();
-  for (let i = 0; i < sample; i++) {
-    const a = cs[i % cs.length]!;
-    const b = cs[(i * 7 + 13) % cs.length]!;
-    if (a !== b) walkFlow(world, { kind: 'container', container: a }, b.endpoints[0]!.ip, { proto: 'icmp', port: null }, 0, false);
+  const rows: [string, string, string][] = [];
+  try {
+    // Three sizes: 10, 100 and 1,000 containers, 20 to a network (the last is the goal's 50 networks).
+    let at1000 = { ms: 0, rssMb: 0 };
+    for (const [nets, per] of [[1, 10], [5, 20], [50, 20]] as const) {
+      const n = nets * per;
+      const r = await cliMatrix(write(join(dir), [syntheticHost(nets, per)]));
+      if (n === 1000) at1000 = r;
+      const pairs = n * (n - 1);
+      rows.push([`netdiag matrix --json, ${n.toLocaleString('en')} containers on ${nets} network${nets === 1 ? '' : 's'}`, `${r.ms.toFixed(0)} ms`, `${pairs.toLocaleString('en')} pairs; peak RSS ${r.rssMb.toFixed(0)} MB${n === 1000 ? `; goal ≤ 1000 ms${r.ms <= 1000 ? '' : ', missed'}, streamed` : ''}`]);
+    }
+    const nd = await cliMatrix(write(dir, [syntheticHost(50, 20)]), ['--format', 'ndjson']);
+    rows.push(['  the same, --format ndjson', `${nd.ms.toFixed(0)} ms`, `peak RSS ${nd.rssMb.toFixed(0)} MB`]);
+    // Pair by pair, without sharing walks: time a sample and scale (the full million would take minutes).
+    const world = buildWorld([syntheticHost(50, 20)]);
+    const cs = world.hosts[0]!.containers;
+    const sample = 2000;
+    const t4 = performance.now();
+    for (let i = 0; i < sample; i++) {
+      const a = cs[i % cs.length]!;
+      const b = cs[(i * 7 + 13) % cs.length]!;
+      if (a !== b) walkFlow(world, { kind: 'container', container: a }, b.endpoints[0]!.ip, { proto: 'icmp', port: null }, 0, false);
+    }
+    const perWalk = (performance.now() - t4) / sample;
+    rows.push(['  one walk per pair (no sharing), in process', `${((perWalk * 999_000) / 1000).toFixed(1)} s`, `${(perWalk * 1000).toFixed(0)} µs per walk × 999,000 pairs (measured on ${sample} walks); ${((perWalk * 999_000) / at1000.ms).toFixed(0)}× netdiag matrix`]);
+    if (probeSeconds) {
+      let reachable = 0;
+      eachPair(world, { proto: 'icmp', port: null }, (p) => void (p.verdict === 'reachable' && reachable++));
+      const probe = reachable * probeSeconds.reachable + (999_000 - reachable) * probeSeconds.blocked;
+      rows.push(['  probing the same pairs for real (sequential)', `${(probe / 3600).toFixed(1)} h`, `${reachable.toLocaleString('en')} reachable × ${(probeSeconds.reachable * 1000).toFixed(0)} ms + ${(999_000 - reachable).toLocaleString('en')} blocked × ${(probeSeconds.blocked * 1000).toFixed(0)} ms (measured in the lab); ${(probe / (at1000.ms / 1000)).toFixed(0)}× netdiag matrix`]);
+    }
+    // Nothing to share: every container with DOCKER-USER rules of its own (150 containers, 300 rules naming pairs).
+    const lone = await cliMatrix(write(dir, [syntheticHost(5, 30, 'collapse', { pairRules: true })]));
+    rows.push(['netdiag matrix --json, 150 containers, each with rules of its own', `${lone.ms.toFixed(0)} ms`, `22,350 pairs, no two containers alike; goal ≤ 1000 ms${lone.ms <= 1000 ? '' : ', missed'}; peak RSS ${lone.rssMb.toFixed(0)} MB`]);
+    // A fleet: 100 hosts × 50 containers (5 networks of 10), one snapshot file each, on one LAN.
+    const fleet = Array.from({ length: 100 }, (_, i) => syntheticHost(5, 10, `host${i}`, { lan: `10.60.0.${i + 1}`, subnetBase: 100 + (i % 150) }));
+    const f = await cliMatrix(write(dir, fleet), ['--format', 'ndjson']);
+    rows.push(['netdiag matrix --format ndjson, a fleet of 100 hosts × 50 containers', `${f.ms.toFixed(0)} ms`, `24,995,000 pairs from 100 snapshot files; goal ≤ 3000 ms${f.ms <= 3000 ? '' : ', missed'}; peak RSS ${f.rssMb.toFixed(0)} MB`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const perWalk = (performance.now() - t4) / sample;
-  const total = t3 - t0;
-  const rows: [string, string, string][] = [
-    ['netdiag matrix --json --snapshot (process, end to end)', `${median(cli).toFixed(0)} ms`, `goal ≤ 2000 ms; median of 3, output to /dev/null`],
-    ['  in process: model + walks + JSON.stringify', `${total.toFixed(0)} ms`, `${stats.pairs.toLocaleString('en')} pairs, ${stats.classes} classes, ${stats.walks.toLocaleString('en')} walks; build ${(t1 - t0).toFixed(0)} ms, walks ${(t2 - t1).toFixed(0)} ms, JSON ${(t3 - t2).toFixed(0)} ms (${(json.length / 1e6).toFixed(0)} MB)`],
-    ['  one walk per pair (no sharing), in process', `${((perWalk * stats.pairs) / 1000).toFixed(1)} s`, `${(perWalk * 1000).toFixed(0)} µs per walk × ${stats.pairs.toLocaleString('en')} pairs (measured on ${sample} walks); ${((perWalk * stats.pairs) / total).toFixed(0)}× the shared walks`],
-  ];
-  if (probeSeconds) {
-    const reachable = pairs.filter((p) => p.verdict === 'reachable').length;
-    const probe = reachable * probeSeconds.reachable + (pairs.length - reachable) * probeSeconds.blocked;
-    rows.push(['probing the same pairs for real (sequential)', `${(probe / 3600).toFixed(1)} h`, `${reachable.toLocaleString('en')} reachable × ${(probeSeconds.reachable * 1000).toFixed(0)} ms + ${(pairs.length - reachable).toLocaleString('en')} blocked × ${(probeSeconds.blocked * 1000).toFixed(0)} ms (measured on the lab host); ${(probe / (median(cli) / 1000)).toFixed(0)}× netdiag matrix`]);
-  }
-  report('matrix, synthetic host: 1,000 containers on 50 networks', rows);
+  report('matrix, synthetic hosts (process end to end, output to /dev/null, median of 3)', rows);
 }

@@ -54,7 +54,8 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
   // Each pair's text is "from" (the same for a whole row) plus a tail that pairs with the same answer share,
   // each encoded once.
-  const tails: Buffer[] = [];
+  // Bounded: a fleet of 5,000 containers has millions of distinct answers, and each is reused mostly within a row.
+  const tails = new Map<number, Buffer>();
   let failure: string | null = null;
   let visit: (p: MatrixPair, shared: number) => void;
   let lastFrom = '';
@@ -63,7 +64,14 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
     if (p.from !== lastFrom) head = Buffer.from(`${lead}{"from":${JSON.stringify((lastFrom = p.from))},`, 'utf8');
     return head;
   };
-  const tailOf = (p: MatrixPair, shared: number, end: string) => (tails[shared] ??= Buffer.from(`"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}${end}`, 'utf8'));
+  const tailOf = (p: MatrixPair, shared: number, end: string) => {
+    let t = tails.get(shared);
+    if (t === undefined) {
+      if (tails.size >= 200_000) tails.clear();
+      tails.set(shared, (t = Buffer.from(`"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}${end}`, 'utf8')));
+    }
+    return t;
+  };
   if (format === 'json') {
     out.write(`{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missingParts(world))},"pairs":[`);
     const comma = Buffer.from(',');
