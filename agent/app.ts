@@ -185,7 +185,8 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     mut.addHook('onRequest', requireBearer(deps.token));
     const change = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
       docs.push({ ...d, auth: true });
-      mut.route({ method: 'POST', url: d.url, schema: { params: d.params, body: d.body, response: { 200: d.response } }, handler } as never);
+      const parts = Object.fromEntries(Object.entries({ params: d.params, body: d.body }).filter(([, v]) => v !== undefined));
+      mut.route({ method: 'POST', url: d.url, schema: { ...parts, response: { 200: d.response } }, handler } as never);
     };
     const audit = (req: { log: { info: (o: object, m: string) => void }; ip: string; url: string }, what: object) => req.log.info({ audit: true, remote: req.ip, url: req.url, ...what }, 'change requested');
     const collect = async () => (await deps.store.refresh()).snapshot;
