@@ -13,7 +13,11 @@ const rec = Recording.parse(JSON.parse(readFileSync(process.argv[2] as string, '
 const docker = dockerodeSource(10_000);
 const commands = Object.keys(rec.commands).map((k) => k.split(' '));
 const [inside, outside] = [commands.filter((c) => c[0] === 'nsenter'), commands.filter((c) => c[0] !== 'nsenter')];
-const run = (c: string[]) => runCommand(c[0] as string, c.slice(1), { timeoutMs: 10_000, ...(c.at(-1) === '-' ? { input: SANDBOX_BATCH } : {}) });
+// Each command must end as it did when recorded: a floor made of failures would be no floor at all.
+const run = async (c: string[]) => {
+  const r = await runCommand(c[0] as string, c.slice(1), { timeoutMs: 10_000, ...(c.at(-1) === '-' ? { input: SANDBOX_BATCH } : {}) });
+  if (r.exitCode !== rec.commands[c.join(' ')]?.exitCode) throw new Error(`${c.join(' ')} exited ${r.exitCode}: ${r.stderr.slice(0, 200)}`);
+};
 await Promise.all([
   // Docker first: netdiag cannot enter a namespace before the API has said where it is.
   (async () => {

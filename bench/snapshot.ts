@@ -36,7 +36,10 @@ export async function benchSnapshot(h: LabHost, size: number): Promise<[string, 
   const r = await h.netdiag(['snapshot', '--record', rec]);
   if (r.exitCode !== 0) throw new Error(r.stderr);
   const containers = JSON.parse(r.stdout).docker.containers.length as number;
-  const floor = () => h.exec(process.execPath, [...nodeFlags(), join(REPO, 'dist/bench/floor.js'), rec]);
+  const floor = async () => {
+    const f = await h.exec(process.execPath, [...nodeFlags(), join(REPO, 'dist/bench/floor.js'), rec], 60_000);
+    if (f.exitCode !== 0) throw new Error(`the floor failed: ${f.stderr.slice(0, 300)}`);
+  };
   await floor();
   await byHand(h);
   const nd = [];

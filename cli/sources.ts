@@ -1,7 +1,7 @@
 // Where a query's hosts come from: --snapshot files, else this host collected now.
 import { collectSnapshot } from '../collectors/run.js';
 import type { ContainerScope } from '../collectors/scope.js';
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import type { CollectorName, HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './files.js';
@@ -49,13 +49,19 @@ export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
   }
 }
 
-export async function loadSnapshots(opts: SourceOptions, io: Io, scope?: ContainerScope): Promise<HostSnapshot[]> {
-  return (await loadHosts(opts, io, scope)).snapshots;
+/** What a local collection may leave out for one question: its containers (scope) and collectors it does not need. */
+export interface Question {
+  scope?: ContainerScope;
+  skip?: CollectorName[];
+}
+
+export async function loadSnapshots(opts: SourceOptions, io: Io, question: Question = {}): Promise<HostSnapshot[]> {
+  return (await loadHosts(opts, io, question)).snapshots;
 }
 
 /** The hosts in view, and for those reached through an agent, its URL (a plan needs both). */
 /** `scope` limits a local collection to the containers a question needs (snapshots and agents are taken whole). */
-export async function loadHosts(opts: SourceOptions, io: Io, scope?: ContainerScope): Promise<{ snapshots: HostSnapshot[]; agents: Map<string, string> }> {
+export async function loadHosts(opts: SourceOptions, io: Io, question: Question = {}): Promise<{ snapshots: HostSnapshot[]; agents: Map<string, string> }> {
   const sources = [opts.snapshot?.length ? '--snapshot' : null, opts.agent?.length ? '--agent' : null, opts.inventory ? '--inventory' : null].filter(Boolean);
   if (sources.length > 1) throw new UsageError(`give one of --snapshot, --agent or --inventory, not ${sources.join(' and ')}`);
   if (sources.length === 1) {
@@ -75,7 +81,7 @@ export async function loadHosts(opts: SourceOptions, io: Io, scope?: ContainerSc
     return { snapshots: snaps, agents: urls };
   }
   // Collected for a question and used here at once: its parts were checked as they came in.
-  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env, validate: false, ...(scope ? { scope } : {}) });
+  const s = await collectSnapshot({ hostName: opts.hostName, env: io.env, validate: false, ...question });
   if (!s.docker) {
     const e = s.errors.find((x) => x.collector === 'docker');
     throw new UsageError(e ? e.message : 'Docker was not read', e?.hint);
@@ -84,6 +90,6 @@ export async function loadHosts(opts: SourceOptions, io: Io, scope?: ContainerSc
   return { snapshots: [s], agents: new Map() };
 }
 
-export async function loadWorld(opts: SourceOptions, io: Io, scope?: ContainerScope): Promise<World> {
-  return buildWorld(await loadSnapshots(opts, io, scope));
+export async function loadWorld(opts: SourceOptions, io: Io, question: Question = {}): Promise<World> {
+  return buildWorld(await loadSnapshots(opts, io, question));
 }

@@ -27,6 +27,8 @@ export interface CollectOptions {
   wrap?: (ctx: CollectContext) => CollectContext;
   /** Only the containers a question needs (see scope.ts); the snapshot then says which it holds. */
   scope?: ContainerScope;
+  /** Collectors a question does not need (a ping asks no socket); they are absent from the snapshot, not failed. */
+  skip?: CollectorName[];
   /**
    * Check the assembled snapshot against the schema (default). A snapshot that leaves the process must; one a
    * question uses at once was already checked where it came in (every API answer and tool output), part by part.
@@ -97,7 +99,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const parts: Partial<{ [K in CollectorName]: SnapshotParts[K] }> = {};
 
   await Promise.all(
-    collectors.map(async (c) => {
+    collectors.filter((c) => !opts.skip?.includes(c.name)).map(async (c) => {
       const t0 = performance.now();
       try {
         const result: CollectResult<CollectorName> = await withDeadline<CollectResult<CollectorName>>(c.collect(ctx), timeoutMs, c.name);

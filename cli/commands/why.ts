@@ -1,8 +1,6 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
-import { fixesFor } from '../../rules/changes/fixes.js';
 import { parseFamilies, parseFlow } from '../../rules/flow.js';
 import { questionScope } from '../../collectors/scope.js';
-import { missingParts } from '../../rules/missing.js';
 import { why } from '../../rules/why.js';
 import { WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
@@ -18,10 +16,14 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
   const flow = parseFlow(opts.port);
   // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the
   // containers the question does not touch). --json carries fixes whose "also opens" covers every pair: all of them.
-  const world = await loadWorld(opts, io, opts.json ? undefined : questionScope([a, b]));
+  // A ping asks no socket: the sockets collector is left out (it reads every namespace's /proc/net).
+  const world = await loadWorld(opts, io, opts.json ? {} : { scope: questionScope([a, b]), ...(flow.proto === 'icmp' ? { skip: ['sockets' as const] } : {}) });
   const answer = why(world, a, b, flow, parseFamilies(opts));
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
-  if (opts.json) io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
-  else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);
+  if (opts.json) {
+    // Loaded only here: the predictions behind fixes are most of the code a `why` at a terminal would otherwise load.
+    const [{ fixesFor }, { missingParts }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/missing.js')]);
+    io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
+  } else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);
   return EXIT[answer.verdict];
 }

@@ -64,7 +64,7 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
       const t: Target = rule.parsed.target;
       // A rule iptables-save would never print: what it matches and does are both guesses, so it is unknown when reached.
       if (rule.parsed.problems.length > 0) throw new UnknownRule(rule.ref, `not a rule iptables-save prints: ${rule.parsed.problems[0]}`);
-      const m = matchRule(rule.parsed.matches, packet, host);
+      const m = matchRule(rule.tests, packet, host);
       if (m === false) continue;
       if (m === 'unknown') {
         // A non-terminating rule (LOG, counters) cannot change the outcome: skip it. Anything else: we cannot tell.

@@ -39,8 +39,9 @@ export function routeLookup(routing: Routing, dst: Ip, src: Ip | null, iif: stri
       if (r.action === 'unreachable' || r.action === 'prohibit' || r.action === 'blackhole') return { kind: r.action, entry: null, table: null };
       continue;
     }
-    const table = routing.tables.get(r.table ?? 'main');
-    const hit = table?.find((e) => inCidr(dst, { addr: e.net, bits: e.bits }));
+    const levels = routing.index.get(r.table ?? 'main')?.[familyOf(dst)];
+    let hit: RouteEntry | undefined;
+    for (const l of levels ?? []) if ((hit = l.byNet.get(networkOf(dst, l.bits)))) break;
     if (!hit) continue;
     const t = hit.route.type;
     const kind = t === 'unicast' || t === 'local' || t === 'broadcast' || t === 'blackhole' || t === 'unreachable' || t === 'prohibit' ? t : 'unicast';

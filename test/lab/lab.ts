@@ -152,7 +152,8 @@ export class LabHost {
 
   /** A command in this host's network namespace (nsenter, not `ip netns exec`, which remounts /sys and breaks dockerd). */
   exec(file: string, args: string[], timeoutMs = 20_000): Promise<CommandResult> {
-    return run('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { timeoutMs });
+    // With this host's DOCKER_HOST: a program run here that talks to Docker talks to this host's daemon.
+    return run('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { timeoutMs, env: this.env });
   }
 
   mustExec(file: string, args: string[]): Promise<string> {
