@@ -1,6 +1,7 @@
 // Pure parsers for the sockets a namespace accepts traffic on: /proc/net/{tcp,tcp6,udp,udp6} (read through any task in
 // the namespace, /proc/PID/net/…) and `ss -Htlunp`, whose process column the /proc files do not have.
 import type { ListeningSocket } from '../snapshot/host-snapshot.js';
+import ipaddr from 'ipaddr.js';
 import { ParseError } from './iproute-json.js';
 
 /** TCP_LISTEN; UDP sockets that are not connected to one peer show TCP_CLOSE (07) and remote port 0. */
@@ -20,25 +21,7 @@ export function procAddress(hex: string): string {
   const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number));
   // v4-mapped addresses read best as ::ffff:a.b.c.d.
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${bytes.slice(12).join('.')}`;
-  return compressV6(groups);
-}
-
-function compressV6(groups: number[]): string {
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return new ipaddr.IPv6(groups).toRFC5952String();
 }
 
 /** The listening (TCP) or bound, unconnected (UDP) sockets in one /proc/net file, with their inodes. */
