@@ -16,7 +16,7 @@ import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
-import { pairRows } from '../rules/matrix.js';
+import { MatrixText, pairRows } from '../rules/matrix.js';
 import { runSliced } from './sliced.js';
 import { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
@@ -143,15 +143,9 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
       // against the contract as it is written (a shared answer once), not the whole document at the end in one go.
       const parts: string[] = [];
-      const tails = new Map<number, string>();
-      await runSliced(
-        pairRows(w, flow, (p, shared) => {
-          let tail = tails.get(shared);
-          if (tail === undefined) tails.set(shared, (tail = JSON.stringify(MatrixPair.parse(p)).slice(JSON.stringify({ from: p.from }).length)));
-          parts.push(`{"from":${JSON.stringify(p.from)},${tail}`);
-        }, parseFamilies({ family })),
-      );
-      return `{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missingParts(w))},"pairs":[${parts.join(',')}]}`;
+      const text = new MatrixText((s) => s, (p) => MatrixPair.parse(p));
+      await runSliced(pairRows(w, flow, (p, shared) => parts.push(text.head(p) + text.tail(p, shared)), parseFamilies({ family })));
+      return `${MatrixText.open(flow, missingParts(w))}${parts.join(',')}${MatrixText.close(null)}`;
     });
     return json(reply, text);
   });

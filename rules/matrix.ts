@@ -126,3 +126,45 @@ export function matrix(world: World, flow: Flow, stats?: MatrixStats, families: 
   if (stats) Object.assign(stats, s);
   return pairs;
 }
+
+/**
+ * A matrix answer's JSON text, written a pair at a time (the same document as the contract's MatrixResult): a row's
+ * "from" is encoded once, and each shared answer's tail once while it recurs. The cache is bounded: a fleet of
+ * 5,000 containers has millions of distinct answers, each reused mostly within a row.
+ */
+export class MatrixText<T> {
+  private tails = new Map<number, T>();
+  private from: string | null = null;
+  private headText: T | null = null;
+
+  constructor(
+    /** How the pieces are kept: as strings, or as bytes to copy. */
+    private readonly encode: (text: string) => T,
+    /** Called on each answer before its text is made (a check against the contract). */
+    private readonly check: (p: MatrixPair) => void = () => undefined,
+  ) {}
+
+  static open(flow: Flow, missing: unknown): string {
+    return `{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missing)},"pairs":[`;
+  }
+
+  static close(error: string | null): string {
+    return `]${error === null ? '' : `,"error":${JSON.stringify({ message: error })}`}}`;
+  }
+
+  head(p: MatrixPair): T {
+    if (p.from !== this.from || this.headText === null) this.headText = this.encode(`{"from":${JSON.stringify((this.from = p.from))},`);
+    return this.headText;
+  }
+
+  /** The rest of the pair's object; `end` follows it (a newline for ndjson). */
+  tail(p: MatrixPair, shared: number, end = ''): T {
+    let t = this.tails.get(shared);
+    if (t === undefined) {
+      this.check(p);
+      if (this.tails.size >= 200_000) this.tails.clear();
+      this.tails.set(shared, (t = this.encode(`"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}${end}`)));
+    }
+    return t;
+  }
+}

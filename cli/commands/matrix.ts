@@ -1,6 +1,6 @@
 // `netdiag matrix`: every ordered pair of containers, one verdict each (per address in JSON), streamed: a row of
 // pairs at a time, waiting for the output to drain, so a million pairs never sit in memory as one document.
-import { pairRows } from '../../rules/matrix.js';
+import { MatrixText, pairRows } from '../../rules/matrix.js';
 import type { MatrixPair } from '../../snapshot/contract.js';
 import { parseFamilies, parseFlow } from '../../rules/flow.js';
 import { missingParts } from '../../rules/missing.js';
@@ -52,43 +52,27 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const world = await loadWorld(opts, io);
   const out = chunked(io);
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
-  // Each pair's text is "from" (the same for a whole row) plus a tail that pairs with the same answer share,
-  // each encoded once.
-  // Bounded: a fleet of 5,000 containers has millions of distinct answers, and each is reused mostly within a row.
-  const tails = new Map<number, Buffer>();
+  // Pieces that recur (a row's "from", a shared answer) are encoded once and copied as bytes.
+  const text = new MatrixText((s) => Buffer.from(s, 'utf8'));
   let failure: string | null = null;
   let visit: (p: MatrixPair, shared: number) => void;
-  let lastFrom = '';
-  let head = Buffer.alloc(0);
-  const headOf = (p: MatrixPair, lead: string) => {
-    if (p.from !== lastFrom) head = Buffer.from(`${lead}{"from":${JSON.stringify((lastFrom = p.from))},`, 'utf8');
-    return head;
-  };
-  const tailOf = (p: MatrixPair, shared: number, end: string) => {
-    let t = tails.get(shared);
-    if (t === undefined) {
-      if (tails.size >= 200_000) tails.clear();
-      tails.set(shared, (t = Buffer.from(`"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}${end}`, 'utf8')));
-    }
-    return t;
-  };
   if (format === 'json') {
-    out.write(`{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missingParts(world))},"pairs":[`);
+    out.write(MatrixText.open(flow, missingParts(world)));
     const comma = Buffer.from(',');
     let first = true;
     visit = (p, shared) => {
       counts[p.verdict]++;
       if (!first) out.bytes(comma);
       first = false;
-      out.bytes(headOf(p, ''));
-      out.bytes(tailOf(p, shared, ''));
+      out.bytes(text.head(p));
+      out.bytes(text.tail(p, shared));
     };
   } else if (format === 'ndjson') {
     // One pair per line, nothing else: what line-oriented tools (jq -c, grep, split) want.
     visit = (p, shared) => {
       counts[p.verdict]++;
-      out.bytes(headOf(p, ''));
-      out.bytes(tailOf(p, shared, '\n'));
+      out.bytes(text.head(p));
+      out.bytes(text.tail(p, shared, '\n'));
     };
   } else {
     const st = styleFor(io);
@@ -110,7 +94,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const total = counts.reachable + counts.blocked + counts.unknown;
   if (format === 'json') {
     // Whatever happened, the document is whole: the pairs so far, and the error when there was one.
-    out.write(`]${failure === null ? '' : `,"error":${JSON.stringify({ message: failure })}`}}\n`);
+    out.write(`${MatrixText.close(failure)}\n`);
   } else if (format === 'ndjson') {
     if (failure !== null) out.write(`${JSON.stringify({ error: { message: failure } })}\n`);
   } else {
