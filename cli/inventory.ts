@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { readUserFile } from './files.js';
 import { UsageError } from './io.js';
-import { shown, shownPath } from './text.js';
+import { shownPath } from './text.js';
 
 export const Inventory = z.object({
   hosts: z

@@ -11,7 +11,7 @@ import { parseSnapshot } from '../snapshot/host-snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
 import { fetchFailure } from './agent-client.js';
-import { shown, shownPath } from './text.js';
+import { shownPath } from './text.js';
 
 export interface SourceOptions {
   snapshot?: string[];

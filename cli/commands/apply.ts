@@ -7,7 +7,7 @@ import { PlanApplyResult } from '../../snapshot/contract.js';
 import type { Plan } from '../../snapshot/contract.js';
 import { agentToken, postToAgent } from '../agent-client.js';
 import { parseJson, readUserFile, writeFileAtomic } from '../files.js';
-import { shown, shownPath } from '../text.js';
+import { shownPath } from '../text.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { fetchSnapshot } from '../sources.js';

@@ -2,20 +2,21 @@
 // or the standalone HTML page (its edges explained ahead of time, since no agent answers behind it).
 import { fixesFor } from '../changes/fixes.js';
 import type { World } from '../model/types.js';
-import { matrix } from '../matrix.js';
-import { why } from '../why.js';
 import type { Fix, Flow, MapTopology, WhyAnswer } from '../../snapshot/contract.js';
 import { toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';
 import { mapPage } from './page.js';
 import { renderSvg } from './svg.js';
 import { buildTopology } from './topology.js';
+import type { TopologyDetail } from './topology.js';
 
 export const MAP_FORMATS = ['svg', 'dot', 'mermaid', 'html', 'json'] as const;
 export type MapFormat = (typeof MAP_FORMATS)[number];
 
 export async function renderMap(world: World, flow: Flow, format: MapFormat, opts: { fold?: boolean } = {}): Promise<{ text: string; topology: MapTopology }> {
-  const topology = buildTopology(world, flow, opts);
+  // The page explains each edge and shows every pair: kept from the walks the topology makes, not walked again.
+  const detail: TopologyDetail | undefined = format === 'html' ? { pairs: [], answers: new Map() } : undefined;
+  const topology = buildTopology(world, flow, opts, detail);
   switch (format) {
     case 'json':
       return { text: `${JSON.stringify(topology)}\n`, topology };
@@ -27,12 +28,9 @@ export async function renderMap(world: World, flow: Flow, format: MapFormat, opt
       return { text: await renderSvg(toDot(topology)), topology };
     case 'html': {
       const explained: Record<string, { why: WhyAnswer; fixes: Fix[] }> = {};
-      for (const e of topology.edges) {
-        const w = why(world, e.example.from, e.example.to, flow);
-        explained[e.id] = { why: w, fixes: w.verdict === 'blocked' ? fixesFor(world, w, flow) : [] };
-      }
+      for (const [id, w] of (detail as TopologyDetail).answers) explained[id] = { why: w, fixes: w.verdict === 'blocked' ? fixesFor(world, w, flow) : [] };
       const svg = await renderSvg(toDot(topology));
-      return { text: mapPage({ mode: 'static', title: `netdiag map — ${world.hosts.map((h) => h.name).join(', ')}`, svg, topology, matrix: matrix(world, flow), explained }), topology };
+      return { text: mapPage({ mode: 'static', title: `netdiag map — ${world.hosts.map((h) => h.name).join(', ')}`, svg, topology, matrix: (detail as TopologyDetail).pairs, explained }), topology };
     }
   }
 }

@@ -5,7 +5,7 @@ import type { ContainerModel, Endpoint, World } from '../model/types.js';
 import { eachPair } from '../matrix.js';
 import { qualifiedName } from '../resolve.js';
 import { why } from '../why.js';
-import type { Flow, MapTopology } from '../../snapshot/contract.js';
+import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
 
 /** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
 export const FOLD_AT = 40;
@@ -21,7 +21,15 @@ function endpointNetwork(e: Endpoint): string {
 
 const shareOf = (reachable: number, unknown: number, total: number): Edge['share'] => (unknown > 0 && reachable === 0 ? 'unknown' : reachable === total ? 'all' : reachable === 0 ? 'none' : 'some');
 
-export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean } = {}): MapTopology {
+/** What a page that explains the map needs besides it: every pair's verdicts, and each edge's example explained. */
+export interface TopologyDetail {
+  pairs: MatrixPair[];
+  /** By edge id: the why of its example pair (the walk that gave the edge its code). */
+  answers: Map<string, WhyAnswer>;
+}
+
+/** The map's model; with `detail`, also what the walks behind it found, so nothing is walked twice. */
+export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean } = {}, detail?: TopologyDetail): MapTopology {
   const containers = world.hosts.flatMap((h) => h.containers);
   const folded = opts.fold ?? containers.length > FOLD_AT;
   const byName = new Map(containers.map((c) => [qualifiedName(c, world), c]));
@@ -29,6 +37,7 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
   const fromNet = (c: ContainerModel) => (c.endpoints[0] ? endpointNetwork(c.endpoints[0]) : netKey(c.host.name, c.docker.networkMode));
   const agg = new Map<string, { from: string; to: string; reachable: number; unknown: number; total: number; example: Edge['example'] | null; blocked: Edge['example'] | null }>();
   eachPair(world, flow, (p) => {
+    detail?.pairs.push(p);
     const a = byName.get(p.from);
     const b = byName.get(p.to);
     if (!a || !b) return;
@@ -51,11 +60,16 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
   for (const v of agg.values()) {
     const share = shareOf(v.reachable, v.unknown, v.total);
     const example = v.blocked ?? (v.example as Edge['example']);
+    if (v.from === v.to) {
+      inside.set(v.from, { share, reachable: v.reachable, total: v.total });
+      continue;
+    }
     // What blocks, in Docker's words: one walk with its trace per edge (networks², not containers²).
-    const b = v.blocked;
-    const code = b ? (why(world, b.from, b.to, flow).addresses.find((x) => x.ip === b.ip)?.decidedBy?.code ?? null) : null;
-    if (v.from === v.to) inside.set(v.from, { share, reachable: v.reachable, total: v.total });
-    else edges.push({ id: `e${edges.length}`, from: v.from, to: v.to, share, reachable: v.reachable, total: v.total, code, example });
+    const id = `e${edges.length}`;
+    const answer = v.blocked || detail ? why(world, example.from, example.to, flow) : null;
+    if (answer && detail) detail.answers.set(id, answer);
+    const code = v.blocked ? (answer?.addresses.find((x) => x.ip === example.ip)?.decidedBy?.code ?? null) : null;
+    edges.push({ id, from: v.from, to: v.to, share, reachable: v.reachable, total: v.total, code, example });
   }
   const joined: MapTopology['joined'] = [];
   const hosts: MapTopology['hosts'] = world.hosts.map((h) => {
@@ -92,7 +106,8 @@ function crossHostRoutes(world: World): MapTopology['routes'] {
     for (const list of h.routing?.tables.values() ?? []) {
       for (const e of list) {
         if (!e.gateway || e.route.type !== 'unicast') continue;
-        const peer = world.hosts.find((o) => o !== h && o.localAddrs.has(e.gateway as number));
+        const gateway = e.gateway;
+        const peer = world.hosts.find((o) => o !== h && o.localAddrs.has(gateway));
         if (!peer) continue;
         const net = (peer.snapshot.docker?.networks ?? []).find((n) => n.subnets.some((s) => {
           const c = parseCidr(s.subnet);
