@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
-import { pairRows } from '../rules/matrix.js';
+import { drain, pairRows } from '../rules/matrix.js';
 import { runSliced } from './sliced.js';
 import type { World } from '../rules/model/types.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -48,11 +48,7 @@ export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; fa
 type Reach = Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>;
 
 export function networkReachability(world: World): Reach {
-  const steps = reachabilitySteps(world);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return drain(reachabilitySteps(world));
 }
 
 /** The same, walked a row at a time (the agent computes it in slices, between scrapes). */

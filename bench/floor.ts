@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { mapLimit } from '../collectors/collector.js';
 import { SANDBOX_BATCH } from '../collectors/sandboxes.js';
 import { Recording } from '../collectors/recording.js';
-import { dockerodeSource } from '../host/docker.js';
+import { dockerSource } from '../host/docker.js';
 import { runCommand } from '../host/exec.js';
 import { listDir, readLink, readSmallFile } from '../host/os.js';
 
 const rec = Recording.parse(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')));
-const docker = dockerodeSource(10_000);
+const docker = dockerSource(10_000);
 const commands = Object.keys(rec.commands).map((k) => k.split(' '));
 const [inside, outside] = [commands.filter((c) => c[0] === 'nsenter'), commands.filter((c) => c[0] !== 'nsenter')];
 // Each command must end as it did when recorded: a floor made of failures would be no floor at all.

@@ -148,10 +148,12 @@ export async function inspectRunningContainers(ctx: CollectContext): Promise<{ c
   return { containers: inspected.filter((c): c is InspectedContainer => c !== null), vanished };
 }
 
-/** The daemon's API version is at least `min` (1.48 is Docker 28); unreadable versions count as new, so nothing is skipped. */
-function apiVersionAtLeast(v: unknown, min: number): boolean {
+/** The daemon's API version is at least major.minor (1.48 is Docker 28); an unreadable one counts as new, so nothing is skipped. */
+function apiVersionAtLeast(v: unknown, major: number, minor: number): boolean {
   const m = /^(\d+)\.(\d+)/.exec(String((v as { ApiVersion?: unknown })?.ApiVersion ?? ''));
-  return !m || Number(m[1]) > Math.trunc(min) || (Number(m[1]) === Math.trunc(min) && Number(m[2]) >= Math.round((min % 1) * 100));
+  if (!m) return true;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
 }
 
 export const dockerCollector: Collector<'docker'> = {
@@ -160,7 +162,7 @@ export const dockerCollector: Collector<'docker'> = {
     // GET /info is the Engine API's slowest read (storage, plugins, swarm) and only FirewallBackend is read from it,
     // which Docker reports from 28 on: asked only of a daemon that has it (API 1.48+, beside the version's answer).
     const versionP = apiCall(ctx, 'GET /version', ctx.docker.version());
-    const infoP = versionP.then((v) => (apiVersionAtLeast(v, 1.48) ? ctx.docker.info().catch(() => null) : null), () => null);
+    const infoP = versionP.then((v) => (apiVersionAtLeast(v, 1, 48) ? ctx.docker.info().catch(() => null) : null), () => null);
     const [versionRaw, infoRaw, networksRaw, inspected] = await Promise.all([versionP, infoP, apiCall(ctx, 'GET /networks', ctx.docker.listNetworks()), ctx.containers()]);
     const version = validate(VersionResponse, versionRaw, 'GET /version');
     const info = InfoResponse.safeParse(infoRaw ?? {});

@@ -3,7 +3,7 @@ import type { CollectContext, CollectResult } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
 import { inspectRunningContainers } from './docker.js';
 import { readAllSandboxes } from './sandboxes.js';
-import { dockerodeSource } from '../host/docker.js';
+import { dockerSource } from '../host/docker.js';
 import { CommandError, runCommand } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
@@ -44,7 +44,7 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     readFile: readSmallFile,
     listDir,
     readLink,
-    docker: dockerodeSource(timeoutMs),
+    docker: dockerSource(timeoutMs),
     host: osSource,
     containers: () => Promise.resolve([]),
     sandboxes: () => Promise.resolve([]),

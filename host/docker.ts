@@ -28,7 +28,7 @@ export function dockerEndpoint(): string {
  * The Engine API reads the collectors make. Over node:http when DOCKER_HOST is a unix socket or plain tcp (the common
  * case, and much cheaper to start); through dockerode, loaded on first use, for TLS and ssh:// daemons.
  */
-export function dockerodeSource(timeoutMs: number): DockerSource {
+export function dockerSource(timeoutMs: number): DockerSource {
   const endpoint = dockerEndpoint();
   const plain = plainEndpoint(endpoint);
   if (plain) {

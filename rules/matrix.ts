@@ -90,12 +90,16 @@ export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair, sh
   return { pairs: count, walks, classes: n };
 }
 
-export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair, shared: number) => void, families: readonly Family[] = BOTH): MatrixStats {
-  const rows = pairRows(world, flow, visit, families);
+/** Run a generator of steps (pairRows and walks built on it) to its end, at once: its return value. */
+export function drain<T>(steps: Generator<unknown, T>): T {
   for (;;) {
-    const r = rows.next();
+    const r = steps.next();
     if (r.done) return r.value;
   }
+}
+
+export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair, shared: number) => void, families: readonly Family[] = BOTH): MatrixStats {
+  return drain(pairRows(world, flow, visit, families));
 }
 
 /**

@@ -21,11 +21,14 @@ export const REPO = (() => {
 /** What users run: the bundled binary (package.json's bin). */
 export const NETDIAG_BIN = join(REPO, 'dist/netdiag.mjs');
 
+let flags: string[] | null = null;
+
 /** The node flags the binary's #! line gives (`env -S node …`): run with process.execPath, it runs as users run it. */
 export function nodeFlags(): string[] {
+  if (flags) return flags;
   if (!existsSync(NETDIAG_BIN)) return [];
-  const first = readFileSync(NETDIAG_BIN, 'utf8').slice(0, 200).split('\n')[0] ?? '';
-  return (/^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1] ?? '').split(' ').filter(Boolean);
+  const first = readFileSync(NETDIAG_BIN, 'utf8').split('\n', 1)[0] ?? '';
+  return (flags = (/^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1] ?? '').split(' ').filter(Boolean));
 }
 
 function which(tool: string): boolean {

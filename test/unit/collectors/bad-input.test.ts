@@ -1,7 +1,7 @@
 // Collection under failure: each problem becomes a clear error entry in a partial snapshot, never a crash.
 import { describe, expect, it } from 'vitest';
 import { collectSnapshot } from '../../../collectors/run.js';
-import { dockerodeSource } from '../../../host/docker.js';
+import { dockerSource } from '../../../host/docker.js';
 import { replayContext } from '../../../collectors/recording.js';
 import type { Recording } from '../../../collectors/recording.js';
 import { replay, seedFailures, seedRecording } from '../fixtures.js';
@@ -23,7 +23,7 @@ describe('bad input during collection', () => {
     const prev = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
     try {
-      const live = dockerodeSource(2000);
+      const live = dockerSource(2000);
       const s = await collectSnapshot({ context: { ...replayContext(seed), docker: live } });
       expect(s.collectors.docker.status).toBe('absent');
       expect(s.docker).toBeNull();
