@@ -6,7 +6,7 @@ export interface Io {
   /** stdout is a terminal (human output may use colour, unless NO_COLOR is set). */
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
-  /** Bytes to stdout as they are (machine output, already encoded); absent where stdout takes text only. */
+  /** Bytes to stdout as they are, unescaped: for JSON only (its encoder escaped every control character already). */
   stdoutBytes?(bytes: Uint8Array): void;
   /** Resolves once stdout has taken what was written (a slow pipe pushes back); absent where output is not buffered. */
   drained?(): Promise<void>;

@@ -8,12 +8,10 @@ import type { FixOptions } from './commands/fix.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
 export async function main(argv: string[], rawIo: Io): Promise<number> {
-  // Everything shown passes through terminalSafe: names and rule text from a snapshot can hold escape sequences.
-  // Machine output is JSON, whose encoder already escapes every C0 control (ESC included): scanning a 100 MB matrix
-  // again would cost a third of its time.
+  // Everything shown as text passes through terminalSafe: names and rule text from a snapshot can hold escape
+  // sequences. stdoutBytes stays raw: it carries only JSON, whose encoder already escaped every C0 control.
   const colour = rawIo.isTTY && !rawIo.env.NO_COLOR;
-  const machine = argv.includes('--json') || argv.includes('--format=ndjson') || argv.some((a, i) => a === '--format' && (argv[i + 1] === 'ndjson' || argv[i + 1] === 'json'));
-  const io: Io = { ...rawIo, stdout: machine ? rawIo.stdout : (t) => rawIo.stdout(terminalSafe(t, colour)), stderr: (t) => rawIo.stderr(terminalSafe(t, false)), stdoutBytes: machine ? rawIo.stdoutBytes : undefined };
+  const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(terminalSafe(t, colour)), stderr: (t) => rawIo.stderr(terminalSafe(t, false)) };
   let exitCode = 0;
   const program = new Command('netdiag')
     .description("why can't container A reach container B? Diagnose and fix Docker networking")
