@@ -1,8 +1,5 @@
 // Bench: the agent under load on a live lab host — latency percentiles and its resident memory.
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { NETDIAG_BIN, nodeFlags } from '../test/lab/lab.js';
+import { readFileSync } from 'node:fs';
 import type { Lab } from '../test/lab/lab.js';
 import { seedScenario } from '../test/lab/scenarios.js';
 import { report } from './report.js';
@@ -14,11 +11,8 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 export async function benchAgent(lab: Lab): Promise<void> {
   process.stderr.write('bench: starting an agent on the seed scenario…\n');
   const h = await seedScenario(lab, 'agent');
-  const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-agent-'));
-  writeFileSync(join(dir, 'token'), 'bench-token-0123456789abcdef0123456789\n');
-  chmodSync(join(dir, 'token'), 0o600);
-  const agent = h.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, 'agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--refresh', '15s'], join(dir, 'agent.log'));
-  for (let i = 0; i < 100 && (await h.http('http://127.0.0.1:9700/readyz').catch(() => ({ status: 0 }))).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
+  // Refreshed every 15 s, as a deployed agent might be: a refresh may land during the load, and counts.
+  const { daemon: agent } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '15s' });
   const idle = rssMb(agent.pid);
   // Steady state, as a scraper sees it: each answer is computed once per snapshot, so one request first.
   const urls = ['/metrics', '/v1/why?from=alpine-01&to=redis-1', '/v1/matrix'].map((p) => `http://127.0.0.1:9700${p}`);

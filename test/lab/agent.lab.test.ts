@@ -1,9 +1,8 @@
 // Lab: the agent live on a real host — Prometheus scraping it, load, bad input, Docker events, changes through it.
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, NETDIAG_BIN, labUnavailable } from './lab.js';
+import { Lab, labUnavailable, until } from './lab.js';
 import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
 import { existsSync } from 'node:fs';
@@ -16,17 +15,6 @@ if (skip) {
 
 const TOKEN = 'lab-token-5f0c1d2e3a4b5c6d7e8f9a0b1c2d3e4f';
 const AGENT = 'http://127.0.0.1:9700';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | null>, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v !== null && v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
 
 describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
   let lab: Lab;
@@ -38,12 +26,8 @@ describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
   beforeAll(async () => {
     lab = await Lab.create();
     h = await seedScenario(lab, 'h1', { lan: '10.77.0.1/24' });
-    dir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
-    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-    chmodSync(join(dir, 'token'), 0o600);
     // A long refresh interval: anything the agent notices quickly below, it notices through Docker events.
-    agent = h.startDaemon(process.execPath, [NETDIAG_BIN, 'agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--host-name', 'h1', '--refresh', '5m'], join(dir, 'agent.log'));
-    await until('the agent to be ready', async () => ((await h.http(`${AGENT}/readyz`)).status === 200 ? true : null));
+    ({ daemon: agent, dir } = await h.startAgent(TOKEN, { hostName: 'h1' }));
   });
   afterAll(async () => {
     await lab?.teardown();

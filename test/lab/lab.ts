@@ -1,6 +1,7 @@
 // The lab: real dockerd daemons, each in its own network namespace ("host"), on an optional shared LAN, torn down always.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { mkdir, readFile, readdir, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,17 @@ export function nodeFlags(): string[] {
 
 function which(tool: string): boolean {
   return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => existsSync(join(d, tool)));
+}
+
+/** Poll `fn` until it gives something other than null (errors count as not yet), or fail after `ms`. */
+export async function until<T>(what: string, fn: () => Promise<T | null | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v !== null && v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Why the lab cannot run here, or null when it can. Lab tests skip with this message, never silently. */
@@ -183,6 +195,20 @@ export class LabHost {
   async load(url: string, requests: number, concurrency: number, init: RequestInit = {}): Promise<import('../../bench/load.js').LoadResult> {
     const r = await must('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, join(REPO, 'dist/test/lab/http-client.js'), 'load', url, String(requests), String(concurrency), JSON.stringify(init)], { timeoutMs: 300_000 });
     return JSON.parse(r);
+  }
+
+  /**
+   * `netdiag agent` on 127.0.0.1:9700 in this host's namespace, run as the binary's #! line runs it, with a token file
+   * of its own; resolves once it serves a snapshot. The directory holds the token, its state and agent.log.
+   */
+  async startAgent(token: string, opts: { refresh?: string; hostName?: string } = {}): Promise<{ daemon: ReturnType<LabHost['startDaemon']>; dir: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
+    writeFileSync(join(dir, 'token'), `${token}\n`);
+    chmodSync(join(dir, 'token'), 0o600);
+    const args = ['agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--refresh', opts.refresh ?? '5m', ...(opts.hostName ? ['--host-name', opts.hostName] : [])];
+    const daemon = this.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, ...args], join(dir, 'agent.log'));
+    await until('the agent to be ready', async () => ((await this.http('http://127.0.0.1:9700/readyz')).status === 200 ? true : null));
+    return { daemon, dir };
   }
 
   /** Start a long-running process in this host's namespace (the agent, Prometheus); stopped by the returned function. */

@@ -1,12 +1,11 @@
 // Lab: the agent's web view in a real browser — Debian's chromium, headless, driven by puppeteer-core, inside the lab
 // host's network namespace — on the seed scenario: both networks, the blocked edge, a click to the deciding rule.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, NETDIAG_BIN, REPO, labUnavailable } from './lab.js';
+import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
 
@@ -27,16 +26,6 @@ function browserBlocker(): string | null {
 const skip = browserBlocker();
 if (skip) console.warn(`SKIPPED browser tests: ${skip}`);
 
-async function until<T>(what: string, fn: () => Promise<T | null>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe.skipIf(skip !== null)('the web view in a real browser', () => {
   let lab: Lab;
   let h: LabHost;
@@ -48,11 +37,7 @@ describe.skipIf(skip !== null)('the web view in a real browser', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     lab = await Lab.create();
     h = await seedScenario(lab, 'h1');
-    const dir = mkdtempSync(join(tmpdir(), 'netdiag-ui-'));
-    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-    chmodSync(join(dir, 'token'), 0o600);
-    h.startDaemon(process.execPath, [NETDIAG_BIN, 'agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--host-name', 'h1', '--refresh', '5m'], join(dir, 'agent.log'));
-    await until('the agent to be ready', async () => ((await h.http(`${AGENT}/readyz`)).status === 200 ? true : null));
+    const { dir } = await h.startAgent(TOKEN, { hostName: 'h1' });
     // The browser runs in the lab host's namespace (where the agent listens); puppeteer talks to it over a pipe.
     const wrapper = join(dir, 'chromium-in-lab');
     writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=/run/netns/${h.netns} ${CHROMIUM} "$@"\n`);
