@@ -1,6 +1,6 @@
 // Lab: the agent's web view in a real browser — Debian's chromium, headless, driven by puppeteer-core, inside the lab
 // host's network namespace — on the seed scenario: both networks, the blocked edge, a click to the deciding rule.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import type { Browser, Page } from 'puppeteer-core';
@@ -39,10 +39,9 @@ describe.skipIf(skip !== null)('the web view in a real browser', () => {
     h = await seedScenario(lab, 'h1');
     const { dir } = await h.startAgent(TOKEN, { hostName: 'h1' });
     // The browser runs in the lab host's namespace (where the agent listens); puppeteer talks to it over a pipe.
-    const wrapper = join(dir, 'chromium-in-lab');
-    writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=/run/netns/${h.netns} ${CHROMIUM} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    browser = await puppeteer.launch({ executablePath: wrapper, pipe: true, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--user-data-dir=' + join(dir, 'profile')] });
+    // nsenter is what puppeteer starts: it enters the namespace and runs chromium with puppeteer's own arguments.
+    const chromium = await puppeteer.defaultArgs({ headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${join(dir, 'profile')}`] });
+    browser = await puppeteer.launch({ executablePath: '/usr/bin/nsenter', ignoreDefaultArgs: true, pipe: true, args: [`--net=/run/netns/${h.netns}`, CHROMIUM, ...chromium] });
     page = await browser.newPage();
     await page.setViewport({ width: 1400, height: 1000 });
   });
