@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { droppedByChain, networkReachability } from '../../../agent/metrics.js';
+import { droppedByChain, networkReachability } from '../../../rules/host-counts.js';
 import { doctor } from '../../../rules/doctor.js';
 import { parseFlow } from '../../../rules/flow.js';
 import { eachPair } from '../../../rules/matrix.js';

@@ -1,0 +1,71 @@
+// What the agent's metrics count, read from a snapshot and the model: drops by Docker's chains from the rules' own
+// counters, and reachability between networks per address family (network pairs, never container pairs).
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { drain, pairRows } from './matrix.js';
+import type { World } from './model/types.js';
+
+/** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
+const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);
+
+type Family = 'ipv4' | 'ipv6';
+
+/**
+ * Packets and bytes dropped so far per chain and family, from the rules' own counters (raw PREROUTING included, as
+ * Docker 28+ drops there): iptables' for IPv4, ip6tables' for IPv6 — one chain name, two rule sets.
+ */
+export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; family: Family; packets: number; bytes: number }> {
+  const out = new Map<string, { chain: string; family: Family; packets: number; bytes: number }>();
+  for (const [family, tables] of [['ipv4', s.firewall?.tables], ['ipv6', s.firewall?.tables6]] as const) {
+    for (const t of tables ?? []) {
+      for (const c of t.chains) {
+        const name = t.name === 'raw' ? 'raw PREROUTING' : c.name;
+        if (!(DROP_CHAINS.has(c.name) || (t.name === 'raw' && c.name === 'PREROUTING'))) continue;
+        for (const r of c.rules) {
+          if (!/ -j (DROP|REJECT)\b/.test(r.text)) continue;
+          const k = `${family} ${name}`;
+          const v = out.get(k) ?? { chain: name, family, packets: 0, bytes: 0 };
+          v.packets += r.packets;
+          v.bytes += r.bytes;
+          out.set(k, v);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Reachability between networks, per family: for each (from, to) network pair, how many container pairs reach each
+ * other over IPv4 and over IPv6 (counted over pairs whose B has an address of that family). The two often differ:
+ * without ip6tables, networks isolated over IPv4 are open over IPv6.
+ */
+export type Reach = Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>;
+
+export function networkReachability(world: World): Reach {
+  return drain(reachabilitySteps(world));
+}
+
+/** The same, walked a row at a time (the agent computes it in slices, between scrapes). */
+export function* reachabilitySteps(world: World): Generator<unknown, Reach> {
+  const net = new Map<string, string>();
+  for (const h of world.hosts) for (const c of h.containers) net.set(c.name, c.endpoints[0]?.network?.name ?? c.docker.networkMode);
+  const out = new Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>();
+  for (const [family, f] of [['ipv4', 4], ['ipv6', 6]] as const) {
+    yield* pairRows(
+      world,
+      { proto: 'icmp', port: null },
+      (p) => {
+        if (p.addresses.length === 0) return;
+        const from = net.get(p.from) ?? 'unknown';
+        const to = net.get(p.to) ?? 'unknown';
+        const k = `${from}\u0000${to}\u0000${family}`;
+        const v = out.get(k) ?? { from, to, family, reachable: 0, total: 0 };
+        v.total++;
+        if (p.verdict === 'reachable') v.reachable++;
+        out.set(k, v);
+      },
+      [f],
+    );
+  }
+  return out;
+}
