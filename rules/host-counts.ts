@@ -1,5 +1,6 @@
 // What the agent's metrics count, read from a snapshot and the model: drops by Docker's chains from the rules' own
 // counters, and reachability between networks per address family (network pairs, never container pairs).
+import type { IpFamily } from '../snapshot/contract.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { drain, pairRows } from './matrix.js';
 import type { World } from './model/types.js';
@@ -7,14 +8,12 @@ import type { World } from './model/types.js';
 /** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
 const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);
 
-type Family = 'ipv4' | 'ipv6';
-
 /**
  * Packets and bytes dropped so far per chain and family, from the rules' own counters (raw PREROUTING included, as
  * Docker 28+ drops there): iptables' for IPv4, ip6tables' for IPv6 — one chain name, two rule sets.
  */
-export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; family: Family; packets: number; bytes: number }> {
-  const out = new Map<string, { chain: string; family: Family; packets: number; bytes: number }>();
+export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }> {
+  const out = new Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }>();
   for (const [family, tables] of [['ipv4', s.firewall?.tables], ['ipv6', s.firewall?.tables6]] as const) {
     for (const t of tables ?? []) {
       for (const c of t.chains) {
@@ -39,7 +38,7 @@ export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; fa
  * other over IPv4 and over IPv6 (counted over pairs whose B has an address of that family). The two often differ:
  * without ip6tables, networks isolated over IPv4 are open over IPv6.
  */
-export type Reach = Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>;
+export type Reach = Map<string, { from: string; to: string; family: IpFamily; reachable: number; total: number }>;
 
 export function networkReachability(world: World): Reach {
   return drain(reachabilitySteps(world));
@@ -49,7 +48,7 @@ export function networkReachability(world: World): Reach {
 export function* reachabilitySteps(world: World): Generator<unknown, Reach> {
   const net = new Map<string, string>();
   for (const h of world.hosts) for (const c of h.containers) net.set(c.name, c.endpoints[0]?.network?.name ?? c.docker.networkMode);
-  const out = new Map<string, { from: string; to: string; family: Family; reachable: number; total: number }>();
+  const out = new Map<string, { from: string; to: string; family: IpFamily; reachable: number; total: number }>();
   for (const [family, f] of [['ipv4', 4], ['ipv6', 6]] as const) {
     yield* pairRows(
       world,

@@ -44,7 +44,8 @@ export function familyVerdicts(answers: { family: IpFamily; verdict: AddressVerd
   return { ipv4: of('ipv4'), ipv6: of('ipv6') };
 }
 
-const word = (f: IpFamily) => (f === 'ipv4' ? 'IPv4' : 'IPv6');
+/** How a family is written in a sentence. */
+export const familyWord = (f: IpFamily) => (f === 'ipv4' ? 'IPv4' : 'IPv6');
 const said = (v: AddressVerdict) => (v === 'unknown' ? 'netdiag cannot tell' : v);
 
 /**
@@ -60,8 +61,8 @@ export function familySummary(name: string, fv: { ipv4: AddressVerdict | null; i
     const why = codes[shut] ? ` (${codes[shut]})` : '';
     const v = fv[shut] as AddressVerdict;
     return v === 'blocked'
-      ? `${name} is reachable over ${word(open)} but blocked over ${word(shut)}${why}: what stops ${word(shut)} does not stop ${word(open)}`
-      : `${name} is reachable over ${word(open)}; over ${word(shut)} ${said(v)}${why}`;
+      ? `${name} is reachable over ${familyWord(open)} but blocked over ${familyWord(shut)}${why}: what stops ${familyWord(shut)} does not stop ${familyWord(open)}`
+      : `${name} is reachable over ${familyWord(open)}; over ${familyWord(shut)} ${said(v)}${why}`;
   }
   return `over IPv4 ${said(ipv4)}${codes.ipv4 ? ` (${codes.ipv4})` : ''}; over IPv6 ${said(ipv6)}${codes.ipv6 ? ` (${codes.ipv6})` : ''}`;
 }

@@ -9,7 +9,7 @@ import { tokenize } from '../iptables/tokenize.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
 import { qualifiedName, resolveContainer } from '../resolve.js';
-import { pairVerdict } from '../verdict.js';
+import { familyWord, pairVerdict } from '../verdict.js';
 import { why } from '../why.js';
 import { stepCommand } from './command.js';
 import { applySteps } from './predict.js';
@@ -54,7 +54,6 @@ function networkConnects(a: ContainerModel, b: ContainerModel): Candidate[] {
 }
 
 const familyOfAnswer = (x: AddressAnswer): Family => (x.family === 'ipv4' ? 4 : 6);
-const word = (k: 'ipv4' | 'ipv6') => (k === 'ipv4' ? 'IPv4' : 'IPv6');
 
 /** An accept for exactly the pair in one family's rule set, its rules made for whichever fix carries them. */
 interface Accept {
@@ -314,7 +313,7 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     const alsoOpens = b ? opened(world, after, flow, a, b, beforeCache) : [];
     const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
-    const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(word).join(' and ')} only: over ${left.map(word).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
+    const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
     return { ...f, note: f.note + partial, commands: f.steps.map(stepCommand), alsoOpens, predicted: { forward: fw.verdict, reverse, families: fw.families } };
   });
   // An accept that does not make it reachable is no fix (one in DOCKER-USER cannot undo another table's drop).
