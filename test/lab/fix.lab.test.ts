@@ -125,7 +125,9 @@ describe.skipIf(skip !== null)('netdiag fix --apply and rollback on the seed hos
 
   it('iptables lock held by another program: exit 2, nothing half-applied', async () => {
     const before = await hostState(h);
-    const holder = spawn('flock', ['/run/xtables.lock', 'sleep', '30'], { stdio: 'ignore' });
+    // --no-fork: flock becomes the sleep, so killing it releases the lock. With a fork, the sleep kept the lock for
+    // the rest of its 30 s, and the next lab file's iptables changes (plan apply through agents) timed out on it.
+    const holder = spawn('flock', ['--no-fork', '/run/xtables.lock', 'sleep', '30'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 300));
     try {
       const r = await h.netdiag(['fix', 'alpine-01', 'redis-1', '--apply', '--yes'], 60_000, env());
