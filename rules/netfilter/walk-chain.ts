@@ -4,6 +4,7 @@ import type { Target } from '../iptables/ast.js';
 import { matchRule } from '../iptables/match.js';
 import type { Ip } from '../iptables/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
+import { candidates } from './ruleset.js';
 import type { RuleRef, Table } from './ruleset.js';
 
 export type NatAction =
@@ -60,7 +61,8 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
   const walk = (name: string, depth: number): ChainResult => {
     const c = table.get(name);
     if (!c) return { kind: 'return' };
-    for (const rule of c.rules) {
+    // MARK rules change no address, so the candidates chosen on entry stay the ones that can match.
+    for (const rule of candidates(c, packet.src, packet.dst)) {
       const t: Target = rule.parsed.target;
       // A rule iptables-save would never print: what it matches and does are both guesses, so it is unknown when reached.
       if (rule.parsed.problems.length > 0) throw new UnknownRule(rule.ref, `not a rule iptables-save prints: ${rule.parsed.problems[0]}`);

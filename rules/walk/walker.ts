@@ -7,6 +7,7 @@ import { runHook } from './hooks.js';
 import { addrPort, hostSource, Leg } from './leg.js';
 import type { LegResult } from './leg.js';
 import { onLink, routeLookup } from './routing.js';
+import { holdersOf } from './lan.js';
 import { acrossSegment, sharedAddresses } from './segment.js';
 import { socketHop } from './socket.js';
 import type { RouteDecision } from './routing.js';
@@ -229,10 +230,8 @@ export class Walker extends Leg {
     const iface = host.interfaces.get(out);
     if (iface?.kind === 'bridge') return this.onBridge(host, out, 'host', nextHop, depth);
     // Another host in view that owns the next hop on a network this interface reaches: the LAN.
-    for (const other of this.world.hosts) {
+    for (const { host: other, iface: on } of holdersOf(this.world, nextHop)) {
       if (other === host) continue;
-      const on = other.localAddrs.get(nextHop);
-      if (on === undefined || other.interfaces.get(on)?.kind === 'bridge') continue;
       if (!onLink(iface?.addresses ?? [], nextHop)) continue;
       this.note(() => ({ type: 'leave', iface: out, nextHop: ipText(nextHop) }));
       const key = `${other.name}/${ipText(this.pkt.dst)}`;
