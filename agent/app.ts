@@ -16,7 +16,7 @@ import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
-import { MatrixText, pairRows } from '../rules/matrix.js';
+import { matrixClose, matrixOpen, textRows } from '../rules/matrix.js';
 import { runSliced } from './sliced.js';
 import { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
@@ -141,11 +141,15 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, async () => {
       const flow = parseFlow(port);
       // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
-      // against the contract as it is written (a shared answer once), not the whole document at the end in one go.
-      const parts: string[] = [];
-      const text = new MatrixText((s) => s, (p) => MatrixPair.parse(p));
-      await runSliced(pairRows(w, flow, (p, shared) => parts.push(text.head(p) + text.tail(p, shared)), parseFamilies({ family })));
-      return `${MatrixText.open(flow, missingParts(w))}${parts.join(',')}${MatrixText.close(null)}`;
+      // against the contract as it is first written (an answer per destination once), not the whole document at the end.
+      const counts = { reachable: 0, blocked: 0, unknown: 0 };
+      const rows: Buffer[] = [];
+      const steps = textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p));
+      await runSliced((function* () {
+        for (let r = steps.next(); !r.done; r = steps.next()) yield rows.push(r.value);
+      })());
+      // Each pair comes after a comma; the first is dropped.
+      return `${matrixOpen(flow, missingParts(w))}${Buffer.concat(rows).toString('utf8', 1)}${matrixClose(null)}`;
     });
     return json(reply, text);
   });

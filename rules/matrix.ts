@@ -39,55 +39,204 @@ function classify(world: World): { cs: ContainerModel[]; classOf: number[]; grou
   return { cs, classOf, groups };
 }
 
+/** The walks of a matrix, one per (source class, destination class, same-class flag), made when first asked. */
+class ClassPairs {
+  readonly cs: ContainerModel[];
+  readonly classOf: number[];
+  /** Each class's members, as positions in `cs`. */
+  readonly members: number[][];
+  readonly n: number;
+  /** Per class pair: the verdict for each of the destination's addresses, and their combination. */
+  readonly verdicts: (AddressVerdict[] | undefined)[];
+  readonly combined: (AddressVerdict | undefined)[];
+  walks = 0;
+
+  constructor(
+    readonly world: World,
+    readonly flow: Flow,
+    readonly families: readonly Family[],
+  ) {
+    const { cs, classOf, groups } = classify(world);
+    this.cs = cs;
+    this.classOf = classOf;
+    this.n = groups.length;
+    this.members = groups.map(() => []);
+    classOf.forEach((c, i) => this.members[c]?.push(i));
+    this.verdicts = new Array(this.n * this.n * 2);
+    this.combined = new Array(this.n * this.n * 2);
+  }
+
+  /** The key of the class pair of containers i and j (two members of one class are still two containers). */
+  key(i: number, j: number): number {
+    const ca = this.classOf[i] as number;
+    const cb = this.classOf[j] as number;
+    const key = (ca * this.n + cb) * 2 + (ca === cb ? 1 : 0);
+    if (!this.verdicts[key]) {
+      const b = this.cs[j] as ContainerModel;
+      const vs = addressVerdicts(this.world, this.cs[i] as ContainerModel, b, this.flow, this.families);
+      this.walks += vs.length;
+      this.verdicts[key] = vs;
+      this.combined[key] = verdictOfAddresses(b, vs);
+    }
+    return key;
+  }
+}
+
 /**
  * Visit every ordered pair without keeping them: a thousand containers make a million pairs, and callers that print
  * them should not hold them all. The addresses array handed over is shared between pairs with the same answer.
  * A generator that yields after each source container's row, so a caller can let its output drain (or its event
- * loop breathe) between rows; it returns the stats. `shared` numbers the (destination, answer) the pair has: pairs
- * with the same number print the same after their "from".
+ * loop breathe) between rows; it returns the stats.
  */
-export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair, shared: number) => void, families: readonly Family[] = BOTH): Generator<number, MatrixStats> {
-  const { cs, classOf, groups } = classify(world);
-  const n = groups.length;
+export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair) => void, families: readonly Family[] = BOTH): Generator<number, MatrixStats> {
+  const m = new ClassPairs(world, flow, families);
+  const { cs, n } = m;
   const names = cs.map((c) => qualifiedName(c, world));
-  // One entry per (source class, destination class, same-class flag): the verdict for each destination address.
-  const cache: (AddressVerdict[] | undefined)[] = new Array(n * n * 2);
   // Per destination, the addresses answer for each source class (shared by every pair with that answer).
   const shared: (MatrixPair['addresses'] | undefined)[][] = cs.map(() => new Array(n * 2));
-  const combined: (AddressVerdict | undefined)[] = new Array(n * n * 2);
-  let walks = 0;
   let count = 0;
   for (let i = 0; i < cs.length; i++) {
-    const a = cs[i] as ContainerModel;
-    const ca = classOf[i] as number;
     const from = names[i] as string;
+    const ca = m.classOf[i] as number;
     for (let j = 0; j < cs.length; j++) {
       if (i === j) continue;
-      const b = cs[j] as ContainerModel;
-      const cb = classOf[j] as number;
-      // Two members of one class are still two different containers (a container never asks about itself).
-      const key = (ca * n + cb) * 2 + (ca === cb ? 1 : 0);
-      let verdicts = cache[key];
-      if (!verdicts) {
-        verdicts = addressVerdicts(world, a, b, flow, families);
-        walks += verdicts.length;
-        cache[key] = verdicts;
-        combined[key] = verdictOfAddresses(b, verdicts);
-      }
+      const key = m.key(i, j);
       const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
-      const slot = ca * 2 + (ca === cb ? 1 : 0);
+      const slot = ca * 2 + (key & 1);
       let addresses = perB[slot];
       if (!addresses) {
-        const vs = verdicts;
-        const ips = targetsOf(b, families).map((e) => e.ipText);
-        perB[slot] = addresses = ips.map((ip, k) => ({ ip, verdict: vs[k] as AddressVerdict }));
+        const vs = m.verdicts[key] as AddressVerdict[];
+        perB[slot] = addresses = targetsOf(cs[j] as ContainerModel, families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
       }
-      visit({ from, to: names[j] as string, verdict: combined[key] as AddressVerdict, addresses }, j * n * 2 + slot);
+      visit({ from, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses });
       count++;
     }
     yield i;
   }
-  return { pairs: count, walks, classes: n };
+  return { pairs: count, walks: m.walks, classes: n };
+}
+
+/** A source class's row: every destination's pair, each behind a gap that holds the current row's head. */
+interface RowTemplate {
+  cls: number;
+  /** The pairs' bytes: entry j (the pair towards destination j) is bytes at[j] to at[j + 1], its gap first. */
+  bytes: Buffer;
+  at: Int32Array;
+  /** Where each gap starts (entries that are not empty). */
+  gaps: Int32Array;
+  /** What the gaps hold now: ("," and) a row's head. */
+  gap: Buffer;
+  verdicts: (AddressVerdict | null)[];
+  counts: Record<AddressVerdict, number>;
+}
+
+/**
+ * The matrix as JSON text, a source container's row at a time, as bytes: the pairs of the contract's MatrixResult,
+ * one per line (ndjson) or each after a comma (json: the document's first comma is the caller's to drop).
+ *
+ * A fleet of 5,000 containers has 25 million pairs, and making and encoding each was most of its time. A pair is a
+ * head (its row's "from") and a tail (the rest), and a tail depends only on the destination and its answer. So each
+ * source class has one row template of tails with a gap before each, and a row is the template with its head in the
+ * gaps — only the bytes where this head differs from the last row's are written (c0-1 → c0-2: one per pair) — then
+ * copied out whole, without the pair towards itself.
+ */
+export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', counts: Record<AddressVerdict, number>, families: readonly Family[] = BOTH, check: (p: MatrixPair) => void = () => undefined): Generator<Buffer, MatrixStats> {
+  const m = new ClassPairs(world, flow, families);
+  const { cs, n } = m;
+  const names = cs.map((c) => qualifiedName(c, world));
+  const quoted = names.map((x) => JSON.stringify(x));
+  // Answers with the same verdicts are one answer: its number, per class pair.
+  const answerIds = new Map<string, number>();
+  const answerOf: (number | undefined)[] = new Array(n * n * 2);
+  const tails: Map<number, Buffer>[] = cs.map(() => new Map());
+  const end = format === 'ndjson' ? '\n' : '';
+  const tailOf = (i: number, j: number, key: number): Buffer => {
+    let id = answerOf[key];
+    if (id === undefined) {
+      const text = `${m.combined[key]}|${(m.verdicts[key] as AddressVerdict[]).join(',')}`;
+      id = answerIds.get(text);
+      if (id === undefined) answerIds.set(text, (id = answerIds.size));
+      answerOf[key] = id;
+    }
+    const perB = tails[j] as Map<number, Buffer>;
+    let t = perB.get(id);
+    if (t === undefined) {
+      const vs = m.verdicts[key] as AddressVerdict[];
+      const pair: MatrixPair = { from: names[i] as string, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses: targetsOf(cs[j] as ContainerModel, families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict })) };
+      check(pair);
+      perB.set(id, (t = Buffer.from(`"to":${quoted[j]},"verdict":"${pair.verdict}","addresses":${JSON.stringify(pair.addresses)}}${end}`, 'utf8')));
+    }
+    return t;
+  };
+  const build = (i: number, gap: Buffer): RowTemplate => {
+    const ca = m.classOf[i] as number;
+    const parts: (Buffer | null)[] = new Array(cs.length);
+    const verdicts: (AddressVerdict | null)[] = new Array(cs.length);
+    const rowCounts = { reachable: 0, blocked: 0, unknown: 0 };
+    let size = 0;
+    let entries = 0;
+    for (let j = 0; j < cs.length; j++) {
+      // The entry for i itself serves the class's other members: what another member gets towards i.
+      const a = j === i ? m.members[ca]?.find((k) => k !== i) : i;
+      if (a === undefined) {
+        parts[j] = null;
+        verdicts[j] = null;
+        continue;
+      }
+      const key = m.key(a, j);
+      const t = tailOf(a, j, key);
+      parts[j] = t;
+      size += gap.length + t.length;
+      entries++;
+      const v = m.combined[key] as AddressVerdict;
+      verdicts[j] = v;
+      rowCounts[v]++;
+    }
+    const bytes = Buffer.allocUnsafe(size);
+    const at = new Int32Array(cs.length + 1);
+    const gaps = new Int32Array(entries);
+    let pos = 0;
+    let g = 0;
+    for (let j = 0; j < cs.length; j++) {
+      at[j] = pos;
+      const t = parts[j];
+      if (!t) continue;
+      gaps[g++] = pos;
+      pos += gap.copy(bytes, pos);
+      pos += t.copy(bytes, pos);
+    }
+    at[cs.length] = pos;
+    return { cls: ca, bytes, at, gaps, gap, verdicts, counts: rowCounts };
+  };
+  // Kept for the class and head length the rows are at (a host's containers come together, and so mostly do a
+  // class's members).
+  let t: RowTemplate | null = null;
+  let pairs = 0;
+  for (let i = 0; i < cs.length && cs.length > 1; i++) {
+    const gap = Buffer.from(`${format === 'json' ? ',' : ''}{"from":${quoted[i]},`, 'utf8');
+    if (t === null || t.cls !== m.classOf[i] || t.gap.length !== gap.length) {
+      t = build(i, gap);
+    } else {
+      const { bytes, gaps } = t;
+      for (let k = 0; k < gap.length; k++) {
+        const b = gap[k] as number;
+        if (b === t.gap[k]) continue;
+        for (let e = 0; e < gaps.length; e++) bytes[(gaps[e] as number) + k] = b;
+      }
+      t.gap = gap;
+    }
+    const from = t.at[i] as number;
+    const to = t.at[i + 1] as number;
+    const row = Buffer.allocUnsafe(t.bytes.length - (to - from));
+    t.bytes.copy(row, 0, 0, from);
+    t.bytes.copy(row, from, to);
+    for (const k of ['reachable', 'blocked', 'unknown'] as const) counts[k] += t.counts[k];
+    const own = t.verdicts[i];
+    if (own) counts[own]--;
+    pairs += cs.length - 1;
+    yield row;
+  }
+  return { pairs, walks: m.walks, classes: n };
 }
 
 /** Run a generator of steps (pairRows and walks built on it) to its end, at once: its return value. */
@@ -98,7 +247,7 @@ export function drain<T>(steps: Generator<unknown, T>): T {
   }
 }
 
-export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair, shared: number) => void, families: readonly Family[] = BOTH): MatrixStats {
+export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void, families: readonly Family[] = BOTH): MatrixStats {
   return drain(pairRows(world, flow, visit, families));
 }
 
@@ -131,44 +280,12 @@ export function matrix(world: World, flow: Flow, stats?: MatrixStats, families: 
   return pairs;
 }
 
-/**
- * A matrix answer's JSON text, written a pair at a time (the same document as the contract's MatrixResult): a row's
- * "from" is encoded once, and each shared answer's tail once while it recurs. The cache is bounded: a fleet of
- * 5,000 containers has millions of distinct answers, each reused mostly within a row.
- */
-export class MatrixText<T> {
-  private tails = new Map<number, T>();
-  private from: string | null = null;
-  private headText: T | null = null;
+/** The JSON document's text before its pairs (the contract's MatrixResult). */
+export function matrixOpen(flow: Flow, missing: unknown): string {
+  return `{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missing)},"pairs":[`;
+}
 
-  constructor(
-    /** How the pieces are kept: as strings, or as bytes to copy. */
-    private readonly encode: (text: string) => T,
-    /** Called on each answer before its text is made (a check against the contract). */
-    private readonly check: (p: MatrixPair) => void = () => undefined,
-  ) {}
-
-  static open(flow: Flow, missing: unknown): string {
-    return `{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missing)},"pairs":[`;
-  }
-
-  static close(error: string | null): string {
-    return `]${error === null ? '' : `,"error":${JSON.stringify({ message: error })}`}}`;
-  }
-
-  head(p: MatrixPair): T {
-    if (p.from !== this.from || this.headText === null) this.headText = this.encode(`{"from":${JSON.stringify((this.from = p.from))},`);
-    return this.headText;
-  }
-
-  /** The rest of the pair's object; `end` follows it (a newline for ndjson). */
-  tail(p: MatrixPair, shared: number, end = ''): T {
-    let t = this.tails.get(shared);
-    if (t === undefined) {
-      this.check(p);
-      if (this.tails.size >= 200_000) this.tails.clear();
-      this.tails.set(shared, (t = this.encode(`"to":${JSON.stringify(p.to)},"verdict":"${p.verdict}","addresses":${JSON.stringify(p.addresses)}}${end}`)));
-    }
-    return t;
-  }
+/** The JSON document's text after its pairs, with the error that cut it short, if one did. */
+export function matrixClose(error: string | null): string {
+  return `]${error === null ? '' : `,"error":${JSON.stringify({ message: error })}`}}`;
 }

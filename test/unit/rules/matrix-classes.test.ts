@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticHost } from '../../../bench/synthetic.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { countPairs, eachPair } from '../../../rules/matrix.js';
+import { countPairs, drain, eachPair, textRows } from '../../../rules/matrix.js';
 import { matrixContainers } from '../../../rules/matrix.js';
 import { qualifiedName } from '../../../rules/resolve.js';
 import { verdictOfAddresses } from '../../../rules/verdict.js';
@@ -78,7 +78,20 @@ const worlds: [string, HostSnapshot[]][] = [
   ['two synthetic hosts on a LAN', [syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), syntheticHost(2, 3, 'h2', { lan: '10.99.0.2', subnetBase: 10 })]],
   ...[1, 2, 3, 4, 5, 6].map((k): [string, HostSnapshot[]] => [`the seed host with 4 random DOCKER-USER rules (seed ${k})`, [perturb(seed, k, 4)]]),
   ...[7, 8, 9, 10].map((k): [string, HostSnapshot[]] => [`a synthetic host with 8 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 8)]]),
+  // Long enough that DOCKER-USER is walked through its address index, not scanned.
+  ...[11, 12].map((k): [string, HostSnapshot[]] => [`a synthetic host with 40 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 40)]]),
 ];
+
+/** The matrix as its text rows (what matrix --json and --format ndjson write), parsed back. */
+function fromText(world: World, flow: Flow, format: 'json' | 'ndjson'): { pairs: MatrixPair[]; counts: Record<string, number> } {
+  const counts = { reachable: 0, blocked: 0, unknown: 0 };
+  const rows: Buffer[] = [];
+  const steps = textRows(world, flow, format, counts);
+  for (let r = steps.next(); !r.done; r = steps.next()) rows.push(r.value);
+  const text = Buffer.concat(rows).toString('utf8');
+  const pairs = format === 'json' ? (JSON.parse(`[${text.slice(1)}]`) as MatrixPair[]) : text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as MatrixPair);
+  return { pairs, counts };
+}
 
 describe.each(worlds)('%s', (_name, snapshots) => {
   const world = buildWorld(snapshots);
@@ -90,11 +103,29 @@ describe.each(worlds)('%s', (_name, snapshots) => {
     const naiveWalks = matrixContainers(world).reduce((k, b) => k + b.endpoints.length * (n - 1), 0);
     expect(got.walks).toBeLessThanOrEqual(naiveWalks);
   });
+  it.each(['json', 'ndjson'] as const)('the %s rows are the same pairs in the same order, with the same counts', (format) => {
+    const flow = flows[1]!;
+    const want = naive(world, flow);
+    const got = fromText(world, flow, format);
+    expect(got.pairs).toEqual(want);
+    const counts = { reachable: 0, blocked: 0, unknown: 0 };
+    for (const p of want) counts[p.verdict]++;
+    expect(got.counts).toEqual(counts);
+  });
   it('countPairs weighs class pairs to the same counts', () => {
     const flow = flows[0]!;
     const counts = { reachable: 0, blocked: 0, unknown: 0 };
     for (const p of naive(world, flow)) counts[p.verdict]++;
     expect(countPairs(world, flow, () => true).counts).toEqual(counts);
+  });
+});
+
+describe('text rows where classes interleave and a class has one member', () => {
+  it('a fleet of two hosts whose containers alternate classes gives the per-pair answers', () => {
+    const world = buildWorld([syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), perturb(syntheticHost(3, 2, 'h2', { lan: '10.99.0.2', subnetBase: 10 }), 5, 6)]);
+    world.hosts[1]!.containers.reverse();
+    for (const format of ['json', 'ndjson'] as const) expect(fromText(world, flows[0]!, format).pairs).toEqual(naive(world, flows[0]!));
+    expect(drain(textRows(buildWorld([syntheticHost(1, 1)]), flows[0]!, 'json', { reachable: 0, blocked: 0, unknown: 0 })).pairs).toBe(0);
   });
 });
 
