@@ -1,5 +1,4 @@
 // --inventory FILE: a YAML list of hosts and their agents' URLs (zod-validated).
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { readUserFile } from './files.js';
 import { UsageError } from './io.js';
@@ -14,6 +13,8 @@ export type Inventory = z.infer<typeof Inventory>;
 
 export async function readInventory(file: string): Promise<Inventory> {
   const text = await readUserFile(file, 'inventory', '--inventory');
+  // yaml loads only for an inventory: every other command would pay for compiling it at start.
+  const { parse } = await import('yaml');
   let doc: unknown;
   try {
     doc = parse(text);
