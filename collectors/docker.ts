@@ -1,6 +1,6 @@
 // Collector: Docker's view — daemon version, networks (with effective bridge options) and containers with endpoints.
 import type { Collector, CollectContext } from './collector.js';
-import { CollectorError, NoDataError } from './collector.js';
+import { byCodeUnits, CollectorError, NoDataError } from './collector.js';
 import { describeDockerError } from '../host/docker.js';
 import type { InspectedContainer } from '../host/docker.js';
 import { ContainerInspect, InfoResponse, NetworksResponse, VersionResponse } from './docker-api.js';
@@ -186,7 +186,7 @@ export const dockerCollector: Collector<'docker'> = {
       os: version.Os ?? null,
       firewallBackend: info.success ? (info.data.FirewallBackend?.Driver ?? null) : null,
       networks,
-      containers: containers.sort((a, b) => a.name.localeCompare(b.name)),
+      containers: containers.sort((a, b) => byCodeUnits(a.name, b.name)),
     };
     return { data, errors };
   },

@@ -1,7 +1,7 @@
 // Collector: the sockets that accept traffic, in the host's namespace and in every container's: TCP in LISTEN and
 // bound UDP, with the process where it can be seen. The last hop of a TCP or UDP question is one of these.
 import type { Collector, CollectContext } from './collector.js';
-import { CollectorError, mapLimit } from './collector.js';
+import { byCodeUnits, CollectorError, mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
 import { parseProcNet, parseSs } from './proc-net.js';
@@ -67,7 +67,7 @@ export const socketsCollector: Collector<'sockets'> = {
         errors.push({ subject: o.name, message: `reading container ${o.name}'s sockets: ${firstLine((error as Error).message)}`, hint: 'run netdiag as root, with the host\'s /proc (PID namespace)' });
       }
     });
-    sandboxes.sort((a, b) => a.containerId.localeCompare(b.containerId));
+    sandboxes.sort((a, b) => byCodeUnits(a.containerId, b.containerId));
     return { data: { host, sandboxes }, errors };
   },
 };
