@@ -7,7 +7,7 @@ import { syntheticHost } from './synthetic.js';
 export function benchPlan(): void {
   const rows: [string, string, string][] = [];
   for (const n of [10, 50, 500]) {
-    const hosts = Array.from({ length: n }, (_, i) => syntheticHost(2, 5, `host${i}`, { lan: `10.50.${Math.floor(i / 200)}.${(i % 200) + 1}`, subnetBase: 100 + (i % 150) }));
+    const hosts = Array.from({ length: n }, (_, i) => syntheticHost(2, 5, `host${i}`, { lan: `10.50.${Math.floor(i / 200)}.${(i % 200) + 1}`, firstSubnet: i * 2 }));
     const times: number[] = [];
     let plan = planRoutes(hosts);
     for (let i = 0; i < (n >= 500 ? 1 : 3); i++) {

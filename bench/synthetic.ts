@@ -10,6 +10,8 @@ export interface SyntheticOptions {
   lan?: string;
   /** The second octet block the host's networks are numbered from (172.<base+…>.<n>.0/24), so hosts do not overlap. */
   subnetBase?: number;
+  /** Number the host's networks from this /24 of 172.16.0.0/12 on (instead of subnetBase): fleets past 150 hosts. */
+  firstSubnet?: number;
   /** DOCKER-USER rules naming pairs of container addresses (each container with rules of its own: no two alike). */
   pairRules?: boolean;
 }
@@ -31,7 +33,8 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
   for (let n = 0; n < networks; n++) {
     const id = `${hex(n + 1, 12)}${'0'.repeat(52)}`;
     const br = `br-${id.slice(0, 12)}`;
-    const subnet = `172.${(opts.subnetBase ?? 20) + Math.floor(n / 256)}.${n % 256}.0/24`;
+    const k = (opts.firstSubnet ?? 0) + n;
+    const subnet = opts.firstSubnet !== undefined ? `172.${16 + (k >> 8)}.${k & 255}.0/24` : `172.${(opts.subnetBase ?? 20) + Math.floor(n / 256)}.${n % 256}.0/24`;
     const base = subnet.split('.').slice(0, 3).join('.');
     dockerNets.push({ id, name: `net-${n}`, driver: 'bridge', scope: 'local', bridge: br, subnets: [{ subnet, gateway: `${base}.1`, ipRange: null }], internal: false, attachable: false, ipv6: false, icc: true, masquerade: true, gatewayModeIpv4: 'nat', isDefaultBridge: false, options: {}, labels: {} });
     interfaces.push({ ifindex: ifindex++, name: br, kind: 'bridge', master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: `${base}.1`, prefixLen: 24, scope: 'global' }] });

@@ -128,8 +128,9 @@ function daemonConfig(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-d
 /** The snapshots as they would be after `steps`, in order; snapshots of hosts the steps do not touch are shared. */
 export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
   const byHost = new Map<string, HostSnapshot>();
+  const touched = new Set(steps.map((x) => x.host));
   const out = snapshots.map((s) => {
-    if (!steps.some((x) => x.host === s.name)) return s;
+    if (!touched.has(s.name)) return s;
     const c = structuredClone(s);
     byHost.set(c.name, c);
     return c;
