@@ -23,6 +23,8 @@ export interface CollectContext {
   sandboxes(): Promise<SandboxReading[]>;
   /** Which containers to inspect and enter, from Docker's list (a question's); all of them when absent. */
   scope?: ContainerScope;
+  /** Whether IPv6 tables and routes are wanted (after Docker's list placed the question); absent means yes. */
+  needsIpv6?(): Promise<boolean>;
   timeoutMs: number;
 }
 

@@ -125,7 +125,7 @@ export async function inspectRunningContainers(ctx: CollectContext): Promise<{ c
   const list = await apiCall(ctx, 'GET /containers/json', ctx.docker.listContainers());
   const all = Array.isArray(list) ? list : [];
   const wanted = ctx.scope?.(all) ?? null;
-  const summaries = wanted === null ? all : all.filter((s: { Id?: unknown }) => typeof s?.Id === 'string' && wanted.has(s.Id));
+  const summaries = wanted === null ? all : all.filter((s: { Id?: unknown }) => typeof s?.Id === 'string' && wanted.ids.has(s.Id));
   const vanished: string[] = [];
   const inspected = await Promise.all(
     summaries.map(async (s: { Id?: unknown }) => {

@@ -79,7 +79,7 @@ export const firewallCollector: Collector<'firewall'> = {
         });
       }
     }
-    const tables6 = await ip6tables(ctx, errors);
+    const tables6 = (await (ctx.needsIpv6?.() ?? true)) ? await ip6tables(ctx, errors) : null;
     const data: FirewallPart = { backend, version: dump.version ?? v?.[1] ?? null, tables: dump.tables, otherBackend, findings, tables6 };
     return { data, errors };
   },

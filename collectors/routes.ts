@@ -15,10 +15,10 @@ const RULES6 = ['-j', '-6', 'rule', 'show'];
 // Neighbour entries carry their address, so one read holds both families.
 const NEIGH = ['-j', 'neigh', 'show'];
 
-async function readRouting(run: (args: string[]) => Promise<CommandResult>): Promise<{ routes: Route[]; rules: PolicyRule[]; neighbours: Neighbour[] }> {
+async function readRouting(run: (args: string[]) => Promise<CommandResult>, ipv6: Promise<boolean>): Promise<{ routes: Route[]; rules: PolicyRule[]; neighbours: Neighbour[] }> {
   // IPv6 and the neighbour table are best-effort: a host without them must still report its IPv4 routes.
   const optional = (args: string[]) => run(args).catch(() => null);
-  const [r, p, r6, p6, n] = await Promise.all([run(ROUTES), run(RULES), optional(ROUTES6), optional(RULES6), optional(NEIGH)]);
+  const [r, p, r6, p6, n] = await Promise.all([run(ROUTES), run(RULES), ipv6.then((yes) => (yes ? optional(ROUTES6) : null)), ipv6.then((yes) => (yes ? optional(RULES6) : null)), optional(NEIGH)]);
   // A failing `ip -j route` leaves a truncated "[" on stdout: check the exit code before parsing.
   for (const [x, args] of [[r, ROUTES], [p, RULES]] as const) {
     if (x.exitCode !== 0) throw new CollectorError(`ip ${args.join(' ')} failed: ${firstLine(x.stderr)}`, 'check that iproute2 works here (ip route)');
@@ -35,7 +35,7 @@ async function readRouting(run: (args: string[]) => Promise<CommandResult>): Pro
 export const routesCollector: Collector<'routes'> = {
   name: 'routes',
   async collect(ctx: CollectContext) {
-    const hostPromise = readRouting((args) => ctx.exec('ip', args, { timeoutMs: ctx.timeoutMs }));
+    const hostPromise = readRouting((args) => ctx.exec('ip', args, { timeoutMs: ctx.timeoutMs }), ctx.needsIpv6?.() ?? Promise.resolve(true));
     const errors: { subject?: string; message: string; hint: string }[] = [];
     const readings = await ctx.sandboxes().catch((error: unknown) => {
       const e = error as { message?: string; hint?: string };

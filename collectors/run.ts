@@ -89,9 +89,12 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const now = opts.now ?? (() => new Date());
   // Whether the scope limited anything: a question whose names the list could not place collects everything.
   let limited = false;
+  let ipv6 = true;
   const scope = opts.scope;
-  const scoped = scope ? { scope: (list: unknown[]) => { const r = scope(list); limited = r !== null; return r; } } : {};
+  const scoped = scope ? { scope: (list: unknown[]) => { const r = scope(list); limited = r !== null; ipv6 = r?.ipv6 ?? true; return r; } } : {};
   const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped }, opts.wrap);
+  // Known once Docker's list has placed the question; when the list cannot be read, everything is read.
+  if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => ipv6, () => true);
   const started = performance.now();
   const collectedAt = now().toISOString();
   const statuses = {} as Record<CollectorName, CollectorStatus>;

@@ -13,8 +13,18 @@ const Summary = z.looseObject({
 });
 type Summary = z.infer<typeof Summary>;
 
-/** Given Docker's container list, the IDs to inspect; null for all of them. */
-export type ContainerScope = (list: unknown[]) => Set<string> | null;
+/** What a question needs collected: the containers to inspect and enter, and whether any IPv6 is in it. */
+export interface QuestionNeeds {
+  ids: Set<string>;
+  /**
+   * A question between containers without IPv6 addresses walks no IPv6 packet: ip6tables and the host's IPv6 routes
+   * are then not read (three processes, and a route per container veth).
+   */
+  ipv6: boolean;
+}
+
+/** Given Docker's container list, what to collect; null for everything. */
+export type ContainerScope = (list: unknown[]) => QuestionNeeds | null;
 
 const addressesOf = (s: Summary) => Object.values(s.NetworkSettings?.Networks ?? {}).flatMap((n) => [n?.IPAddress, n?.GlobalIPv6Address].filter((a): a is string => !!a));
 
@@ -41,8 +51,13 @@ export function questionScope(words: string[]): ContainerScope {
   return (list) => {
     const running = list.map((x) => Summary.safeParse(x)).flatMap((r) => (r.success && (r.data.State ?? 'running') === 'running' ? [r.data] : []));
     const out = new Set<string>();
+    // The host's own addresses may be IPv6 (its LAN): a question about the host reads both families.
+    let ipv6 = false;
     for (const w of words) {
-      if (w === 'host' || w.endsWith('/host')) continue;
+      if (w === 'host' || w.endsWith('/host')) {
+        ipv6 = true;
+        continue;
+      }
       const s = place(w, running);
       if (!s) return null;
       out.add(s.Id);
@@ -55,6 +70,7 @@ export function questionScope(words: string[]): ContainerScope {
     }
     const held = new Set(running.filter((s) => out.has(s.Id)).flatMap(addressesOf));
     for (const s of running) if (addressesOf(s).some((a) => held.has(a))) out.add(s.Id);
-    return out;
+    ipv6 ||= running.some((s) => out.has(s.Id) && addressesOf(s).some((a) => a.includes(':')));
+    return { ids: out, ipv6 };
   };
 }

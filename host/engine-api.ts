@@ -2,6 +2,7 @@
 // collects pays for. Loading dockerode costs a `why` about as much as collecting the two containers it asks about;
 // dockerode stays for what changes a host (network connect and disconnect) and for TLS and ssh:// daemons.
 import http from 'node:http';
+import net from 'node:net';
 
 /** Where DOCKER_HOST points, when this reader can speak to it (unix socket or plain tcp); null otherwise. */
 export function plainEndpoint(endpoint: string): { socketPath: string } | { host: string; port: number } | null {
@@ -27,7 +28,10 @@ class EngineError extends Error {
 /** GET one Engine API path and parse its JSON. */
 export function engineGet(target: { socketPath: string } | { host: string; port: number }, path: string, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...target, path, method: 'GET', headers: { host: 'docker' }, timeout: timeoutMs }, (res) => {
+    // On the socket, a connection of its own and no agent: the agent's TLS server-name check on "localhost" compiles
+    // node's IPv6 regular expression, 5 ms of every `why`.
+    const where = 'socketPath' in target ? { createConnection: () => net.connect(target.socketPath) } : target;
+    const req = http.request({ ...where, path, method: 'GET', headers: { host: 'docker' }, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

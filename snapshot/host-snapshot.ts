@@ -375,7 +375,10 @@ export const HostSnapshot = z.object({
   /** The host's name in netdiag: --host-name / NETDIAG_HOST_NAME, else its hostname. */
   name: z.string().min(1),
   collectedAt: z.string(),
-  /** Collected for one question: only these containers were inspected and entered (null: every container). */
+  /**
+   * Collected for one question: only these containers were inspected and entered (null: every container); and when
+   * none of them has an IPv6 address (nor is the host asked about), ip6tables and the host's IPv6 routes were not read.
+   */
   scope: z.array(z.string()).nullable().default(null),
   durationMs: z.number().nonnegative(),
   netdiagVersion: z.string(),

@@ -20,6 +20,20 @@ describe('collection scoped to a question', () => {
     expect(s.scope).toEqual(['alpine-01', 'redis-1']);
     expect(s.errors).toEqual([]);
   });
+  it('reads IPv6 tables and routes only when the question has IPv6 in it (the host may)', async () => {
+    const full = await replay();
+    expect(full.firewall!.tables6).not.toBeNull();
+    expect(full.routes!.routes.some((r) => r.family === 'inet6')).toBe(true);
+    // The seed's containers have IPv4 only.
+    const s = await scoped(['alpine-01', 'redis-1']);
+    expect(s.firewall!.tables6).toBeNull();
+    expect(s.routes!.routes.some((r) => r.family === 'inet6')).toBe(false);
+    expect(s.routes!.routes.filter((r) => r.family === 'inet')).toEqual(full.routes!.routes.filter((r) => r.family === 'inet'));
+    const host = await scoped(['alpine-01', 'host']);
+    expect(host.firewall!.tables6).toEqual(full.firewall!.tables6);
+    expect(host.routes!.routes).toEqual(full.routes!.routes);
+    expect((await scoped(['nosuch', 'redis-1'])).firewall!.tables6).toEqual(full.firewall!.tables6);
+  });
   it('places containers by name, address or ID prefix, as the user may type them', async () => {
     const full = await replay();
     const redis2 = full.docker!.containers.find((c) => c.name === 'redis-2')!;
