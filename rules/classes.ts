@@ -1,5 +1,5 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
-import { cidrText, inCidr, parseCidr } from './iptables/addr.js';
+import { cidrText, inCidr, parseCidr, parseIp } from './iptables/addr.js';
 import type { Ip } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 import type { ContainerModel, World } from './model/types.js';
@@ -28,11 +28,45 @@ function predicates(world: World): { cidrs: Cidr[]; ranges: [Ip, Ip][]; physdev:
         }
       }
     }
+    for (const table of h.nft?.tables ?? []) {
+      for (const chain of table.chains.values()) for (const r of chain.rules) nftAddresses(r.expr, add, ranges);
+      for (const set of table.sets.values()) nftAddresses(set.elem, add, ranges);
+    }
     for (const list of h.routing?.tables.values() ?? []) for (const e of list) add({ addr: e.net, bits: e.bits });
     for (const ip of h.localAddrs.keys()) add(host(ip));
     for (const p of h.published) for (const e of p.container.endpoints) add(host(e.ip));
   }
   return { cidrs: [...seen.values()], ranges, physdev };
+}
+
+/**
+ * Every address, prefix and range a native nftables rule or set names, wherever it sits in the expression (a match's
+ * right side, an anonymous set, a map's keys, a set's elements): more predicates than the rules test only split
+ * classes finer, never wrongly. An operator's `ip saddr @blocked drop` naming one container must split it off.
+ */
+function nftAddresses(json: unknown, add: (c: Cidr) => void, ranges: [Ip, Ip][]): void {
+  if (typeof json === 'string') {
+    const c = json.includes('/') || parseIp(json) !== null ? parseCidr(json) : null;
+    if (c) add(c);
+    return;
+  }
+  if (Array.isArray(json)) {
+    for (const x of json) nftAddresses(x, add, ranges);
+    return;
+  }
+  if (json === null || typeof json !== 'object') return;
+  const o = json as Record<string, unknown>;
+  const prefix = o.prefix as { addr?: unknown; len?: unknown } | undefined;
+  if (prefix && typeof prefix.addr === 'string' && typeof prefix.len === 'number') {
+    const c = parseCidr(`${prefix.addr}/${prefix.len}`);
+    if (c) add(c);
+  }
+  const range = o.range;
+  if (Array.isArray(range) && range.length === 2 && typeof range[0] === 'string' && typeof range[1] === 'string') {
+    const [a, b] = [parseIp(range[0]), parseIp(range[1])];
+    if (a !== null && b !== null && typeof a === typeof b) ranges.push([a, b]);
+  }
+  for (const v of Object.values(o)) nftAddresses(v, add, ranges);
 }
 
 /**

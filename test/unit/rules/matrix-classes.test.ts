@@ -12,6 +12,7 @@ import { verdictOfAddresses } from '../../../rules/verdict.js';
 import { walkFlow } from '../../../rules/walk/flow.js';
 import type { Flow, MatrixPair } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import { parseNftJson } from '../../../collectors/nft-json.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { World } from '../../../rules/model/types.js';
 import { CAPTURED, REPO } from '../fixtures.js';
@@ -64,6 +65,17 @@ function perturb(s: HostSnapshot, seedValue: number, count: number): HostSnapsho
   return out;
 }
 
+/**
+ * An operator's native nftables table beside Docker's rules (captured in the lab): a set of blocked sources and a
+ * range of rejected destinations, renamed to name some of the host's containers so that nft alone tells them apart.
+ */
+function withOpsTable(s: HostSnapshot, blocked: string, range: [string, string]): HostSnapshot {
+  const out = structuredClone(s);
+  const text = readFileSync(join(CAPTURED, 'nft/ops-beside-iptables-nft.nft.json'), 'utf8').replace('"10.9.0.5"', JSON.stringify(blocked)).replace('["10.1.0.0", "10.1.0.50"]', JSON.stringify(range));
+  out.nftables = parseNftJson(text);
+  return out;
+}
+
 const flows: Flow[] = [
   { proto: 'icmp', port: null },
   { proto: 'tcp', port: 80 },
@@ -78,6 +90,7 @@ const worlds: [string, HostSnapshot[]][] = [
   ['two synthetic hosts on a LAN', [syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), syntheticHost(2, 3, 'h2', { lan: '10.99.0.2', subnetBase: 10 })]],
   ...[1, 2, 3, 4, 5, 6].map((k): [string, HostSnapshot[]] => [`the seed host with 4 random DOCKER-USER rules (seed ${k})`, [perturb(seed, k, 4)]]),
   ...[7, 8, 9, 10].map((k): [string, HostSnapshot[]] => [`a synthetic host with 8 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 8)]]),
+  ['a synthetic host with an operator\'s nftables table naming some containers by address', [withOpsTable(syntheticHost(3, 4), '172.20.0.3', ['172.20.1.2', '172.20.1.3'])]],
   // Long enough that DOCKER-USER is walked through its address index, not scanned.
   ...[11, 12].map((k): [string, HostSnapshot[]] => [`a synthetic host with 40 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 40)]]),
 ];
