@@ -1,42 +1,100 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
-import { cidrText, inCidr, parseCidr, parseIp } from './iptables/addr.js';
+import { cidrText, inCidr, networkOf, parseCidr, parseIp } from './iptables/addr.js';
 import type { Ip } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
-import type { ContainerModel, World } from './model/types.js';
+import type { ContainerModel, HostModel, World } from './model/types.js';
+
+type Predicates = { cidrs: Map<string, Cidr>; ranges: [Ip, Ip][]; physdev: boolean };
+
+const hostCidr = (addr: Ip): Cidr => ({ addr, bits: typeof addr === 'number' ? 32 : 128 });
+
+/** One host's address predicates, added to `into`: its rules' networks and ranges, NAT targets, routes, own addresses. */
+function addHostPredicates(h: HostModel, into: Predicates): void {
+  const add = (c: Cidr) => into.cidrs.set(cidrText(c), c);
+  for (const table of [...(h.ruleset?.values() ?? []), ...(h.ruleset6?.values() ?? [])]) {
+    for (const chain of table.values()) {
+      for (const r of chain.rules) {
+        for (const m of r.parsed.matches) {
+          if (m.kind === 'src' || m.kind === 'dst' || m.kind === 'ctorigdst' || m.kind === 'ctorigsrc') add(m.cidr);
+          else if (m.kind === 'iprange') into.ranges.push([m.from, m.to]);
+          else if (m.kind === 'physdev' && m.iface) into.physdev = true;
+        }
+        const t = r.parsed.target;
+        if (t.kind === 'DNAT' && t.toIp !== null) add(hostCidr(t.toIp));
+      }
+    }
+  }
+  for (const table of h.nft?.tables ?? []) {
+    for (const chain of table.chains.values()) for (const r of chain.rules) nftAddresses(r.expr, add, into.ranges);
+    for (const set of table.sets.values()) nftAddresses(set.elem, add, into.ranges);
+  }
+  for (const list of h.routing?.tables.values() ?? []) for (const e of list) add({ addr: e.net, bits: e.bits });
+  for (const ip of h.localAddrs.keys()) add(hostCidr(ip));
+  for (const p of h.published) for (const e of p.container.endpoints) add(hostCidr(e.ip));
+}
 
 /**
  * Address predicates in the world: every CIDR or range a rule matches on, every host route, every NAT target. Two
  * addresses inside exactly the same predicates are indistinguishable to every rule and route lookup on the hosts.
  */
 function predicates(world: World): { cidrs: Cidr[]; ranges: [Ip, Ip][]; physdev: boolean } {
-  const seen = new Map<string, Cidr>();
-  const ranges: [Ip, Ip][] = [];
-  let physdev = false;
-  const add = (c: Cidr) => seen.set(cidrText(c), c);
-  const host = (addr: Ip): Cidr => ({ addr, bits: typeof addr === 'number' ? 32 : 128 });
-  for (const h of world.hosts) {
-    for (const table of [...(h.ruleset?.values() ?? []), ...(h.ruleset6?.values() ?? [])]) {
-      for (const chain of table.values()) {
-        for (const r of chain.rules) {
-          for (const m of r.parsed.matches) {
-            if (m.kind === 'src' || m.kind === 'dst' || m.kind === 'ctorigdst' || m.kind === 'ctorigsrc') add(m.cidr);
-            else if (m.kind === 'iprange') ranges.push([m.from, m.to]);
-            else if (m.kind === 'physdev' && m.iface) physdev = true;
-          }
-          const t = r.parsed.target;
-          if (t.kind === 'DNAT' && t.toIp !== null) add(host(t.toIp));
-        }
-      }
+  const into: Predicates = { cidrs: new Map(), ranges: [], physdev: false };
+  for (const h of world.hosts) addHostPredicates(h, into);
+  return { cidrs: [...into.cidrs.values()], ranges: into.ranges, physdev: into.physdev };
+}
+
+/**
+ * Addresses as one host sees them: which of its predicates hold each — its rules, its routes and its containers'
+ * routes, its own and its containers' addresses. A walk whose outcome depended on nothing beyond that host (it
+ * never left it, nor asked who else holds a next hop) has the same outcome towards every address with the same
+ * signature there: a fleet's containers are alike to a host that has no route to any of them.
+ */
+export class HostSignatures {
+  private readonly byHost = new Map<HostModel, { levels: { bits: number; v6: boolean; ids: Map<Ip, number> }[]; ranges: [Ip, Ip][] }>();
+
+  private indexOf(h: HostModel) {
+    let ix = this.byHost.get(h);
+    if (ix) return ix;
+    const into: Predicates = { cidrs: new Map(), ranges: [], physdev: false };
+    addHostPredicates(h, into);
+    const add = (c: Cidr) => into.cidrs.set(cidrText(c), c);
+    for (const c of h.containers) {
+      for (const e of c.endpoints) add(hostCidr(e.ip));
+      for (const list of c.routing?.tables.values() ?? []) for (const r of list) add({ addr: r.net, bits: r.bits });
     }
-    for (const table of h.nft?.tables ?? []) {
-      for (const chain of table.chains.values()) for (const r of chain.rules) nftAddresses(r.expr, add, ranges);
-      for (const set of table.sets.values()) nftAddresses(set.elem, add, ranges);
+    // One map per prefix length: a signature costs a probe per length, not a test per predicate.
+    const levels: { bits: number; v6: boolean; ids: Map<Ip, number> }[] = [];
+    let id = 0;
+    for (const c of into.cidrs.values()) {
+      const v6 = typeof c.addr === 'bigint';
+      let level = levels.find((l) => l.bits === c.bits && l.v6 === v6);
+      if (!level) levels.push((level = { bits: c.bits, v6, ids: new Map() }));
+      level.ids.set(c.addr, id++);
     }
-    for (const list of h.routing?.tables.values() ?? []) for (const e of list) add({ addr: e.net, bits: e.bits });
-    for (const ip of h.localAddrs.keys()) add(host(ip));
-    for (const p of h.published) for (const e of p.container.endpoints) add(host(e.ip));
+    this.byHost.set(h, (ix = { levels, ranges: into.ranges }));
+    return ix;
   }
-  return { cidrs: [...seen.values()], ranges, physdev };
+
+  /** Which of `h`'s predicates hold each address, as a key. */
+  of(h: HostModel, ips: Ip[]): string {
+    const { levels, ranges } = this.indexOf(h);
+    let key = '';
+    for (const ip of ips) {
+      const v6 = typeof ip === 'bigint';
+      key += v6 ? '6:' : '4:';
+      for (const l of levels) {
+        if (l.v6 !== v6) continue;
+        const hit = l.ids.get(networkOf(ip, l.bits));
+        if (hit !== undefined) key += `${hit},`;
+      }
+      for (let k = 0; k < ranges.length; k++) {
+        const [a, b] = ranges[k] as [Ip, Ip];
+        if (typeof ip === typeof a && ip >= a && ip <= b) key += `r${k},`;
+      }
+      key += '|';
+    }
+    return key;
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
 // Every ordered pair of containers in view, each with a verdict per destination address. Containers that every rule
 // and route treats alike share one walk per destination class, so a thousand containers do not cost a million walks.
 import type { ContainerModel, World } from './model/types.js';
-import { classKeys } from './classes.js';
+import { classKeys, HostSignatures } from './classes.js';
 import { qualifiedName } from './resolve.js';
 import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
-import { addressVerdicts, BOTH, pairVerdict, targetsOf, verdictOfAddresses } from './verdict.js';
+import { BOTH, targetsOf, verdictOfAddresses } from './verdict.js';
+import { walkFlow } from './walk/flow.js';
 import type { Family } from './iptables/addr.js';
 
 export type { MatrixPair };
@@ -50,6 +51,9 @@ class ClassPairs {
   readonly verdicts: (AddressVerdict[] | undefined)[];
   readonly combined: (AddressVerdict | undefined)[];
   walks = 0;
+  private readonly signatures = new HostSignatures();
+  /** Verdicts of walks that stayed on the source's host, by source class and the destination's signature there. */
+  private readonly local = new Map<string, AddressVerdict[]>();
 
   constructor(
     readonly world: World,
@@ -72,9 +76,19 @@ class ClassPairs {
     const cb = this.classOf[j] as number;
     const key = (ca * this.n + cb) * 2 + (ca === cb ? 1 : 0);
     if (!this.verdicts[key]) {
+      const a = this.cs[i] as ContainerModel;
       const b = this.cs[j] as ContainerModel;
-      const vs = addressVerdicts(this.world, this.cs[i] as ContainerModel, b, this.flow, this.families);
-      this.walks += vs.length;
+      const targets = targetsOf(b, this.families);
+      // Towards another host's container, a walk that never looked past A's host answers for every destination
+      // that host sees alike (see HostSignatures).
+      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targets.map((e) => e.ip))}` : null;
+      let vs = local === null ? undefined : this.local.get(local);
+      if (!vs) {
+        const walked = targets.map((e) => walkFlow(this.world, { kind: 'container', container: a }, e.ip, this.flow, 0, false, b));
+        vs = walked.map((w) => w.outcome);
+        this.walks += vs.length;
+        if (local !== null && !walked.some((w) => w.beyond)) this.local.set(local, vs);
+      }
       this.verdicts[key] = vs;
       this.combined[key] = verdictOfAddresses(b, vs);
     }
@@ -126,6 +140,8 @@ interface RowTemplate {
   gaps: Int32Array;
   /** What the gaps hold now: ("," and) a row's head. */
   gap: Buffer;
+  /** Each entry's answer (-1: no entry), to tell which entries the next class's template can copy as they are. */
+  ids: Int32Array;
   verdicts: (AddressVerdict | null)[];
   counts: Record<AddressVerdict, number>;
 }
@@ -150,7 +166,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
   const answerOf: (number | undefined)[] = new Array(n * n * 2);
   const tails: Map<number, Buffer>[] = cs.map(() => new Map());
   const end = format === 'ndjson' ? '\n' : '';
-  const tailOf = (i: number, j: number, key: number): Buffer => {
+  const answerOfKey = (key: number): number => {
     let id = answerOf[key];
     if (id === undefined) {
       const text = `${m.combined[key]}|${(m.verdicts[key] as AddressVerdict[]).join(',')}`;
@@ -158,6 +174,9 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
       if (id === undefined) answerIds.set(text, (id = answerIds.size));
       answerOf[key] = id;
     }
+    return id;
+  };
+  const tailOf = (i: number, j: number, key: number, id: number): Buffer => {
     const perB = tails[j] as Map<number, Buffer>;
     let t = perB.get(id);
     if (t === undefined) {
@@ -168,9 +187,15 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     }
     return t;
   };
-  const build = (i: number, gap: Buffer): RowTemplate => {
+  /**
+   * The template for i's class. From the last class's template (`prev`, whose gaps hold `gap`), entries whose answer
+   * is the same are copied in runs: a fleet's next class differs only towards its own host's containers.
+   */
+  const build = (i: number, gap: Buffer, prev: RowTemplate | null): RowTemplate => {
     const ca = m.classOf[i] as number;
-    const parts: (Buffer | null)[] = new Array(cs.length);
+    const ids = new Int32Array(cs.length);
+    const keys = new Int32Array(cs.length);
+    const sources = new Int32Array(cs.length);
     const verdicts: (AddressVerdict | null)[] = new Array(cs.length);
     const rowCounts = { reachable: 0, blocked: 0, unknown: 0 };
     let size = 0;
@@ -179,14 +204,16 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
       // The entry for i itself serves the class's other members: what another member gets towards i.
       const a = j === i ? m.members[ca]?.find((k) => k !== i) : i;
       if (a === undefined) {
-        parts[j] = null;
+        ids[j] = -1;
         verdicts[j] = null;
         continue;
       }
       const key = m.key(a, j);
-      const t = tailOf(a, j, key);
-      parts[j] = t;
-      size += gap.length + t.length;
+      const id = answerOfKey(key);
+      ids[j] = id;
+      keys[j] = key;
+      sources[j] = a;
+      size += gap.length + tailOf(a, j, key, id).length;
       entries++;
       const v = m.combined[key] as AddressVerdict;
       verdicts[j] = v;
@@ -197,16 +224,31 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const gaps = new Int32Array(entries);
     let pos = 0;
     let g = 0;
-    for (let j = 0; j < cs.length; j++) {
+    for (let j = 0; j < cs.length; ) {
+      if (prev && prev.ids[j] === ids[j]) {
+        // A run of entries as they were: one copy, then their positions shifted.
+        let k = j;
+        while (k < cs.length && prev.ids[k] === ids[k]) k++;
+        const shift = pos - (prev.at[j] as number);
+        prev.bytes.copy(bytes, pos, prev.at[j] as number, prev.at[k] as number);
+        for (let e = j; e < k; e++) {
+          at[e] = (prev.at[e] as number) + shift;
+          if ((ids[e] as number) >= 0) gaps[g++] = at[e] as number;
+        }
+        pos = (prev.at[k] as number) + shift;
+        j = k;
+        continue;
+      }
       at[j] = pos;
-      const t = parts[j];
-      if (!t) continue;
-      gaps[g++] = pos;
-      pos += gap.copy(bytes, pos);
-      pos += t.copy(bytes, pos);
+      if ((ids[j] as number) >= 0) {
+        gaps[g++] = pos;
+        pos += gap.copy(bytes, pos);
+        pos += tailOf(sources[j] as number, j, keys[j] as number, ids[j] as number).copy(bytes, pos);
+      }
+      j++;
     }
     at[cs.length] = pos;
-    return { cls: ca, bytes, at, gaps, gap, verdicts, counts: rowCounts };
+    return { cls: ca, bytes, at, gaps, gap, ids, verdicts, counts: rowCounts };
   };
   // Kept for the class and head length the rows are at (a host's containers come together, and so mostly do a
   // class's members).
@@ -214,9 +256,9 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
   let pairs = 0;
   for (let i = 0; i < cs.length && cs.length > 1; i++) {
     const gap = Buffer.from(`${format === 'json' ? ',' : ''}{"from":${quoted[i]},`, 'utf8');
-    if (t === null || t.cls !== m.classOf[i] || t.gap.length !== gap.length) {
-      t = build(i, gap);
-    } else {
+    if (t === null || t.gap.length !== gap.length) t = build(i, gap, null);
+    else if (t.cls !== m.classOf[i]) t = build(i, t.gap, t);
+    if (t.gap !== gap) {
       const { bytes, gaps } = t;
       for (let k = 0; k < gap.length; k++) {
         const b = gap[k] as number;
@@ -256,17 +298,16 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
  * each class pair stands for (what a plan's prediction needs, without visiting a quarter of a million pairs).
  */
 export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean, families: readonly Family[] = BOTH): { pairs: number; counts: Record<AddressVerdict, number> } {
-  const { groups } = classify(world);
+  const m = new ClassPairs(world, flow, families);
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
   let pairs = 0;
-  for (const ga of groups) {
-    for (const gb of groups) {
-      const a = ga[0] as ContainerModel;
-      const b = ga === gb ? ga[1] : gb[0];
-      if (!b || !include(a, b)) continue;
+  for (const ga of m.members) {
+    for (const gb of m.members) {
+      const i = ga[0] as number;
+      const j = ga === gb ? ga[1] : gb[0];
+      if (j === undefined || !include(m.cs[i] as ContainerModel, m.cs[j] as ContainerModel)) continue;
       const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
-      const v = pairVerdict(world, a, b, flow, families);
-      counts[v] += n;
+      counts[m.combined[m.key(i, j)] as AddressVerdict] += n;
       pairs += n;
     }
   }

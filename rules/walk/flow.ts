@@ -20,6 +20,11 @@ export interface FlowResult {
   deliveredTo: string | null;
   /** The source address the origin's routing picked for the request. */
   source: string | null;
+  /**
+   * Whether the outcome depended on anything beyond the origin's host: a leg left it (the LAN, a bridged segment) or
+   * asked the hosts in view who holds a next hop. Outcomes that did not are the origin host's alone.
+   */
+  beyond: boolean;
 }
 
 function start(w: Walker, origin: Origin): LegResult {
@@ -59,7 +64,8 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   const req = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), nat, record);
   const r = start(req, origin);
   const source = isUnspecified(req.pkt.origSrc) ? null : ipText(req.pkt.origSrc);
-  const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source });
+  let beyond = req.beyond;
+  const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source, beyond });
   if (r.outcome === 'dropped') return result('blocked', r.decidedBy, r.hops, [], null);
   if (r.outcome === 'unknown' || !r.landing || !r.packet) return result('unknown', r.decidedBy, r.hops, [], null);
 
@@ -81,6 +87,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   reply.pkt.origDst = dst;
   reply.pkt.origSrc = r.packet.origSrc;
   const back = r.landing.kind === 'container' ? reply.fromContainer(r.landing.endpoint.container) : reply.fromHost(r.landing.host);
+  beyond ||= reply.beyond || (proxied?.walked.beyond ?? false);
   if (back.outcome === 'dropped') return result('blocked', back.decidedBy, r.hops, back.hops, null);
   if (back.outcome === 'unknown') return result('unknown', back.decidedBy, r.hops, back.hops, deliveredTo);
   const backOk = back.packet !== null && back.landing !== null && back.packet.dst === r.packet.origSrc && sameOrigin(back.landing, origin);

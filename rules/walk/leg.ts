@@ -97,6 +97,8 @@ export class Leg {
   acceptedBy: Decision | null = null;
   /** Hosts entered from the LAN, per destination: a second visit means the path loops. */
   readonly visited = new Set<string>();
+  /** Set when the leg left its host, or asked the hosts in view who holds a next hop (a LAN, a bridged segment). */
+  beyond = false;
 
   constructor(
     readonly world: World,

@@ -110,6 +110,7 @@ export class Walker extends Leg {
   /** No container on this bridge has `nextHop`: a port off the host may lead to it (another host's bridge), or nothing does. */
   private offBridge(host: HostModel, bridge: string, fromPort: string, nextHop: Ip): LegResult {
     const ports = host.foreignPorts.get(bridge) ?? [];
+    if (ports.length > 0) this.beyond = true;
     const across = acrossSegment(this.world, host, bridge, nextHop);
     if (across && ports.length > 0) {
       const { peer, target } = across;
@@ -230,6 +231,7 @@ export class Walker extends Leg {
     const iface = host.interfaces.get(out);
     if (iface?.kind === 'bridge') return this.onBridge(host, out, 'host', nextHop, depth);
     // Another host in view that owns the next hop on a network this interface reaches: the LAN.
+    this.beyond = true;
     for (const { host: other, iface: on } of holdersOf(this.world, nextHop)) {
       if (other === host) continue;
       if (!onLink(iface?.addresses ?? [], nextHop)) continue;

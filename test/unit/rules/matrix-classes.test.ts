@@ -13,6 +13,8 @@ import { walkFlow } from '../../../rules/walk/flow.js';
 import type { Flow, MatrixPair } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { parseNftJson } from '../../../collectors/nft-json.js';
+import { planRoutes } from '../../../rules/plan-routes.js';
+import { applySteps } from '../../../rules/changes/predict.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { World } from '../../../rules/model/types.js';
 import { CAPTURED, REPO } from '../fixtures.js';
@@ -76,6 +78,11 @@ function withOpsTable(s: HostSnapshot, blocked: string, range: [string, string])
   return out;
 }
 
+/** Three synthetic hosts on one LAN, and the same with `plan routes` applied on h1 only, and on all three. */
+const lan3 = ['h1', 'h2', 'h3'].map((n, i) => syntheticHost(2, 2, n, { lan: `10.99.0.${i + 1}`, firstSubnet: i * 2 }));
+const lanPlan = planRoutes(lan3);
+const routed = (hosts: string[]) => applySteps(lan3, lanPlan.hosts.filter((h) => hosts.includes(h.name)).flatMap((h) => h.steps));
+
 const flows: Flow[] = [
   { proto: 'icmp', port: null },
   { proto: 'tcp', port: 80 },
@@ -90,6 +97,9 @@ const worlds: [string, HostSnapshot[]][] = [
   ['two synthetic hosts on a LAN', [syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), syntheticHost(2, 3, 'h2', { lan: '10.99.0.2', subnetBase: 10 })]],
   ...[1, 2, 3, 4, 5, 6].map((k): [string, HostSnapshot[]] => [`the seed host with 4 random DOCKER-USER rules (seed ${k})`, [perturb(seed, k, 4)]]),
   ...[7, 8, 9, 10].map((k): [string, HostSnapshot[]] => [`a synthetic host with 8 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 8)]]),
+  ['three synthetic hosts on a LAN, no routes between them', lan3],
+  ['three synthetic hosts, routes and accepts planned on h1 only', routed(['h1'])],
+  ['three synthetic hosts, routes and accepts planned on all', routed(['h1', 'h2', 'h3'])],
   ['a synthetic host with an operator\'s nftables table naming some containers by address', [withOpsTable(syntheticHost(3, 4), '172.20.0.3', ['172.20.1.2', '172.20.1.3'])]],
   // Long enough that DOCKER-USER is walked through its address index, not scanned.
   ...[11, 12].map((k): [string, HostSnapshot[]] => [`a synthetic host with 40 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 40)]]),
