@@ -55,70 +55,9 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
   const path: RuleRef[] = [];
   const start = table?.get(chain);
   if (!table || !start) return { verdict: 'ACCEPT', decidedBy: null, policyOf: null, path, nat: null, mark: packet.mark, unknownWhy: null };
-  // The chains on the current jump path: jumping to one of them again is a loop, which the kernel refuses to load.
-  const onPath = new Set<string>([chain]);
-
-  const walk = (name: string, depth: number): ChainResult => {
-    const c = table.get(name);
-    if (!c) return { kind: 'return' };
-    // MARK rules change no address, so the candidates chosen on entry stay the ones that can match.
-    for (const rule of candidates(c, packet.src, packet.dst)) {
-      const t: Target = rule.parsed.target;
-      // A rule iptables-save would never print: what it matches and does are both guesses, so it is unknown when reached.
-      if (rule.parsed.problems.length > 0) throw new UnknownRule(rule.ref, `not a rule iptables-save prints: ${rule.parsed.problems[0]}`);
-      const m = matchRule(rule.tests, packet, host);
-      if (m === false) continue;
-      if (m === 'unknown') {
-        // A non-terminating rule (LOG, counters) cannot change the outcome: skip it. Anything else: we cannot tell.
-        if (isNonTerminating(t)) continue;
-        throw new UnknownRule(rule.ref);
-      }
-      switch (t.kind) {
-        case 'ACCEPT':
-        case 'DROP':
-        case 'REJECT':
-          path.push(rule.ref);
-          return { kind: 'verdict', verdict: t.kind, ref: rule.ref, nat: null };
-        case 'RETURN':
-          path.push(rule.ref);
-          return { kind: 'return' };
-        case 'jump':
-        case 'goto': {
-          if (!table.has(t.chain)) throw new UnknownRule(rule.ref, `there is no chain ${t.chain} in this table`);
-          if (onPath.has(t.chain)) throw new UnknownRule(rule.ref, `it jumps back to ${t.chain}, closing a loop the kernel would refuse to load: the snapshot is inconsistent`);
-          if (depth + 1 > maxDepth) throw new UnknownRule(rule.ref, `it nests jumps ${depth + 1} deep, past what the kernel loads (${maxDepth}): the snapshot is inconsistent`);
-          path.push(rule.ref);
-          onPath.add(t.chain);
-          const r = walk(t.chain, depth + 1);
-          onPath.delete(t.chain);
-          if (r.kind === 'verdict') return r;
-          // goto does not come back here: RETURN from the target returns from this chain.
-          if (t.kind === 'goto') return { kind: 'return' };
-          continue;
-        }
-        case 'MARK':
-          path.push(rule.ref);
-          packet.mark = applyMark(packet.mark, t);
-          continue;
-        case 'LOG':
-        case 'CHECKSUM':
-        case 'none':
-          continue;
-        case 'DNAT':
-        case 'SNAT':
-        case 'MASQUERADE':
-        case 'REDIRECT':
-          path.push(rule.ref);
-          return { kind: 'verdict', verdict: 'ACCEPT', ref: rule.ref, nat: natOf(t) };
-        case 'unknown':
-          throw new UnknownRule(rule.ref);
-      }
-    }
-    return { kind: 'return' };
-  };
-
   try {
-    const r = walk(chain, 0);
+    // The chains on the current jump path: jumping to one of them again is a loop, which the kernel refuses to load.
+    const r = walkChain({ table, packet, host, maxDepth, path, onPath: [chain] }, chain, 0);
     if (r.kind === 'verdict') return { verdict: r.verdict, decidedBy: r.ref, policyOf: null, path, nat: r.nat, mark: packet.mark, unknownWhy: null };
     return { verdict: start.policy === 'DROP' ? 'DROP' : 'ACCEPT', decidedBy: null, policyOf: chain, path, nat: null, mark: packet.mark, unknownWhy: null };
   } catch (error) {
@@ -128,6 +67,78 @@ export function walkHook(table: Table | undefined, chain: string, packet: Packet
     }
     throw error;
   }
+}
+
+/** One walk through a hook's chains: what every level of the jump stack shares (a function per call cost a matrix). */
+interface HookWalk {
+  table: Table;
+  packet: Packet;
+  host: MatchHost;
+  maxDepth: number;
+  path: RuleRef[];
+  onPath: string[];
+}
+
+const RETURN: ChainResult = { kind: 'return' };
+
+function walkChain(w: HookWalk, name: string, depth: number): ChainResult {
+  const { table, packet, host, path, onPath } = w;
+  const c = table.get(name);
+  if (!c) return RETURN;
+  // MARK rules change no address, so the candidates chosen on entry stay the ones that can match.
+  for (const rule of candidates(c, packet.src, packet.dst)) {
+    const t: Target = rule.parsed.target;
+    // A rule iptables-save would never print: what it matches and does are both guesses, so it is unknown when reached.
+    if (rule.parsed.problems.length > 0) throw new UnknownRule(rule.ref, `not a rule iptables-save prints: ${rule.parsed.problems[0]}`);
+    const m = matchRule(rule.tests, packet, host);
+    if (m === false) continue;
+    if (m === 'unknown') {
+      // A non-terminating rule (LOG, counters) cannot change the outcome: skip it. Anything else: we cannot tell.
+      if (isNonTerminating(t)) continue;
+      throw new UnknownRule(rule.ref);
+    }
+    switch (t.kind) {
+      case 'ACCEPT':
+      case 'DROP':
+      case 'REJECT':
+        path.push(rule.ref);
+        return { kind: 'verdict', verdict: t.kind, ref: rule.ref, nat: null };
+      case 'RETURN':
+        path.push(rule.ref);
+        return RETURN;
+      case 'jump':
+      case 'goto': {
+        if (!table.has(t.chain)) throw new UnknownRule(rule.ref, `there is no chain ${t.chain} in this table`);
+        if (onPath.includes(t.chain)) throw new UnknownRule(rule.ref, `it jumps back to ${t.chain}, closing a loop the kernel would refuse to load: the snapshot is inconsistent`);
+        if (depth + 1 > w.maxDepth) throw new UnknownRule(rule.ref, `it nests jumps ${depth + 1} deep, past what the kernel loads (${w.maxDepth}): the snapshot is inconsistent`);
+        path.push(rule.ref);
+        onPath.push(t.chain);
+        const r = walkChain(w, t.chain, depth + 1);
+        onPath.pop();
+        if (r.kind === 'verdict') return r;
+        // goto does not come back here: RETURN from the target returns from this chain.
+        if (t.kind === 'goto') return RETURN;
+        continue;
+      }
+      case 'MARK':
+        path.push(rule.ref);
+        packet.mark = applyMark(packet.mark, t);
+        continue;
+      case 'LOG':
+      case 'CHECKSUM':
+      case 'none':
+        continue;
+      case 'DNAT':
+      case 'SNAT':
+      case 'MASQUERADE':
+      case 'REDIRECT':
+        path.push(rule.ref);
+        return { kind: 'verdict', verdict: 'ACCEPT', ref: rule.ref, nat: natOf(t) };
+      case 'unknown':
+        throw new UnknownRule(rule.ref);
+    }
+  }
+  return RETURN;
 }
 
 function applyMark(mark: number, t: Extract<Target, { kind: 'MARK' }>): number {

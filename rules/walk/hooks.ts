@@ -110,10 +110,10 @@ export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRu
       continue;
     }
     if (e.firstPacketOnly && leg.pkt.ctstate !== 'NEW') continue;
-    const before = { mark: leg.pkt.mark, src: leg.pkt.src, dst: leg.pkt.dst };
+    const markBefore = leg.pkt.mark;
     const r = e.kind === 'nft' ? runNftChain(leg, host, e.chain, run.in, run.out) : runChain(leg, host, rules, e.table, e.chain, run.in, run.out);
     if (r.stop) return { stop: leg.stopped(r.stop) };
-    const changed = r.outcome.nat !== null || leg.pkt.mark !== before.mark;
+    const changed = r.outcome.nat !== null || leg.pkt.mark !== markBefore;
     const peer = changed ? entries.find((x, j) => j !== i && x.kind !== 'undo-nat' && x.priority === e.priority && !(x.firstPacketOnly && leg.pkt.ctstate !== 'NEW') && !inert(rules, x)) : undefined;
     if (peer) {
       // Base chains of equal priority run in an order the kernel does not define; one that changes the packet makes it matter.
@@ -185,6 +185,8 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   const interesting = outcome.path.length > 0 || outcome.verdict !== 'ACCEPT' || (outcome.policyOf !== null && j.filter);
   if (interesting) leg.note(() => ({ type: 'chain', table, chain, in: j.inIface, out: j.outIface, verdict: outcome.verdict, decidedBy: outcome.decidedBy, policy: j.policy, path: outcome.path }));
   const r = outcome.decidedBy;
+  // Passing through a chain is most of a verdict-only walk: nothing is cited unless something is said.
+  if (outcome.verdict === 'ACCEPT' && !(j.filter && leg.record)) return { stop: null, outcome };
   const cite = r ? j.cite(r) : { table, chain, ...j.extra };
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
