@@ -56,10 +56,18 @@ const DEFAULT_RULES: PolicyRule[] = [
   { family: 'inet', priority: 32767, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table: 'default', action: 'lookup' },
 ];
 
+// An interface's networks, parsed once: every packet that leaves a host onto its LAN asks.
+const networksOf = new WeakMap<Interface['addresses'], { addr: Ip; bits: number }[]>();
+
 /** Whether `ip` is on a subnet of one of these interface addresses (a neighbour, no router between). */
 export function onLink(addresses: Interface['addresses'], ip: Ip): boolean {
-  return addresses.some((a) => {
-    const own = parseIp(a.local);
-    return own !== null && inCidr(ip, { addr: networkOf(own, a.prefixLen), bits: a.prefixLen });
-  });
+  let nets = networksOf.get(addresses);
+  if (!nets) {
+    nets = addresses.flatMap((a) => {
+      const own = parseIp(a.local);
+      return own === null ? [] : [{ addr: networkOf(own, a.prefixLen), bits: a.prefixLen }];
+    });
+    networksOf.set(addresses, nets);
+  }
+  return nets.some((c) => inCidr(ip, c));
 }

@@ -114,7 +114,7 @@ export class Walker extends Leg {
     const across = acrossSegment(this.world, host, bridge, nextHop);
     if (across && ports.length > 0) {
       const { peer, target } = across;
-      const key = `${peer.host.name}/${peer.bridge}/${ipText(nextHop)}`;
+      const key = `${peer.host.name}/${peer.bridge}/${nextHop}`;
       if (this.visited.has(key)) return this.done('unknown', this.decision('route', host.name, 'the path loops between bridged hosts'), null);
       this.visited.add(key);
       this.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${ports[0]} → ${peer.host.name}'s ${peer.bridge} (the same segment)`, result: 'bridged', brNetfilter: this.brNetfilter(host) }));
@@ -236,7 +236,7 @@ export class Walker extends Leg {
       if (other === host) continue;
       if (!onLink(iface?.addresses ?? [], nextHop)) continue;
       this.note(() => ({ type: 'leave', iface: out, nextHop: ipText(nextHop) }));
-      const key = `${other.name}/${ipText(this.pkt.dst)}`;
+      const key = `${other.name}/${this.pkt.dst}`;
       if (this.visited.has(key)) return this.done('unknown', this.decision('route', host.name, 'the path loops between hosts'), null);
       this.visited.add(key);
       return this.hostIn(other, on, depth + 1);
