@@ -1,5 +1,6 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
-import { cidrText, inCidr, networkOf, parseCidr, parseIp } from './iptables/addr.js';
+import { cidrText, inCidr, parseCidr, parseIp } from './iptables/addr.js';
+import { PrefixMap } from './iptables/prefix-map.js';
 import type { Ip } from './iptables/addr.js';
 import type { Cidr } from './iptables/ast.js';
 import type { ContainerModel, HostModel, World } from './model/types.js';
@@ -8,9 +9,12 @@ type Predicates = { cidrs: Map<string, Cidr>; ranges: [Ip, Ip][]; physdev: boole
 
 const hostCidr = (addr: Ip): Cidr => ({ addr, bits: typeof addr === 'number' ? 32 : 128 });
 
+/** A network as a predicate, once however often it is named. */
+const adder = (into: Predicates) => (c: Cidr) => void into.cidrs.set(cidrText(c), c);
+
 /** One host's address predicates, added to `into`: its rules' networks and ranges, NAT targets, routes, own addresses. */
 function addHostPredicates(h: HostModel, into: Predicates): void {
-  const add = (c: Cidr) => into.cidrs.set(cidrText(c), c);
+  const add = adder(into);
   for (const table of [...(h.ruleset?.values() ?? []), ...(h.ruleset6?.values() ?? [])]) {
     for (const chain of table.values()) {
       for (const r of chain.rules) {
@@ -50,47 +54,33 @@ function predicates(world: World): { cidrs: Cidr[]; ranges: [Ip, Ip][]; physdev:
  * signature there: a fleet's containers are alike to a host that has no route to any of them.
  */
 export class HostSignatures {
-  private readonly byHost = new Map<HostModel, { levels: { bits: number; v6: boolean; ids: Map<Ip, number> }[]; ranges: [Ip, Ip][] }>();
+  private readonly byHost = new Map<HostModel, { ids: PrefixMap<number>; ranges: [Ip, Ip][] }>();
 
-  private indexOf(h: HostModel) {
+  private indexOf(h: HostModel): { ids: PrefixMap<number>; ranges: [Ip, Ip][] } {
     let ix = this.byHost.get(h);
     if (ix) return ix;
     const into: Predicates = { cidrs: new Map(), ranges: [], physdev: false };
     addHostPredicates(h, into);
-    const add = (c: Cidr) => into.cidrs.set(cidrText(c), c);
+    const add = adder(into);
     for (const c of h.containers) {
       for (const e of c.endpoints) add(hostCidr(e.ip));
       for (const list of c.routing?.tables.values() ?? []) for (const r of list) add({ addr: r.net, bits: r.bits });
     }
-    // One map per prefix length: a signature costs a probe per length, not a test per predicate.
-    const levels: { bits: number; v6: boolean; ids: Map<Ip, number> }[] = [];
-    let id = 0;
-    for (const c of into.cidrs.values()) {
-      const v6 = typeof c.addr === 'bigint';
-      let level = levels.find((l) => l.bits === c.bits && l.v6 === v6);
-      if (!level) levels.push((level = { bits: c.bits, v6, ids: new Map() }));
-      level.ids.set(c.addr, id++);
-    }
-    this.byHost.set(h, (ix = { levels, ranges: into.ranges }));
+    const ids = new PrefixMap<number>();
+    [...into.cidrs.values()].forEach((c, id) => ids.set(c, id));
+    this.byHost.set(h, (ix = { ids, ranges: into.ranges }));
     return ix;
   }
 
   /** Which of `h`'s predicates hold each address, as a key. */
   of(h: HostModel, ips: Ip[]): string {
-    const { levels, ranges } = this.indexOf(h);
+    const { ids, ranges } = this.indexOf(h);
     let key = '';
     for (const ip of ips) {
-      const v6 = typeof ip === 'bigint';
-      key += v6 ? '6:' : '4:';
-      for (const l of levels) {
-        if (l.v6 !== v6) continue;
-        const hit = l.ids.get(networkOf(ip, l.bits));
-        if (hit !== undefined) key += `${hit},`;
-      }
-      for (let k = 0; k < ranges.length; k++) {
-        const [a, b] = ranges[k] as [Ip, Ip];
-        if (typeof ip === typeof a && ip >= a && ip <= b) key += `r${k},`;
-      }
+      key += `${typeof ip === 'bigint' ? '6' : '4'}:${ids.holding(ip).join(',')}`;
+      ranges.forEach(([a, b], k) => {
+        if (typeof ip === typeof a && ip >= a && ip <= b) key += `,r${k}`;
+      });
       key += '|';
     }
     return key;
@@ -104,7 +94,7 @@ export class HostSignatures {
  */
 function nftAddresses(json: unknown, add: (c: Cidr) => void, ranges: [Ip, Ip][]): void {
   if (typeof json === 'string') {
-    const c = json.includes('/') || parseIp(json) !== null ? parseCidr(json) : null;
+    const c = parseCidr(json);
     if (c) add(c);
     return;
   }

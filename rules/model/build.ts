@@ -7,7 +7,8 @@ import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
 import type { Ip } from '../iptables/addr.js';
 import { ipText } from '../iptables/addr.js';
-import type { ContainerModel, Endpoint, HostModel, PrefixIndex, Routing, RouteEntry, World } from './types.js';
+import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
+import { PrefixMap } from '../iptables/prefix-map.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   const tables = new Map<string, RouteEntry[]>();
@@ -20,19 +21,16 @@ export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
     list.push(e);
     tables.set(r.table, list);
   }
-  // Longest prefix first, then lowest metric: the order a lookup wants.
+  // Longest prefix first, then lowest metric: the first of equal routes wins, as a scan in this order would take it.
   const index: Routing['index'] = new Map();
   for (const [name, list] of tables) {
     list.sort((a, b) => b.bits - a.bits || a.route.metric - b.route.metric);
-    const byFamily = { 4: [] as PrefixIndex, 6: [] as PrefixIndex };
+    const byNet = new PrefixMap<RouteEntry>();
     for (const e of list) {
-      const fam = typeof e.net === 'number' ? byFamily[4] : byFamily[6];
-      let level = fam.find((l) => l.bits === e.bits);
-      if (!level) fam.push((level = { bits: e.bits, byNet: new Map() }));
-      // The first of equal routes wins, as the scan it replaces took the first.
-      if (!level.byNet.has(e.net)) level.byNet.set(e.net, e);
+      const c = { addr: e.net, bits: e.bits };
+      if (!byNet.get(c)) byNet.set(c, e);
     }
-    index.set(name, byFamily);
+    index.set(name, byNet);
   }
   const sorted = [...rules].sort((a, b) => a.priority - b.priority);
   return { tables, index, rules: { 4: sorted.filter((r) => r.family !== 'inet6'), 6: sorted.filter((r) => r.family === 'inet6') } };

@@ -1,6 +1,7 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../iptables/addr.js';
+import type { PrefixMap } from '../iptables/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
 
@@ -13,17 +14,11 @@ export interface RouteEntry {
   prefsrc: Ip | null;
 }
 
-/** Routes of one family by prefix length (longest first), then by network address. */
-export type PrefixIndex = { bits: number; byNet: Map<Ip, RouteEntry> }[];
-
 /** A routing context: the host's, or one container namespace's — both families, whose routes never match each other. */
 export interface Routing {
   tables: Map<string, RouteEntry[]>;
-  /**
-   * Each table's routes by family and prefix length, longest first, each length a map from network address to its
-   * routes (lowest metric first): a lookup costs one map probe per prefix length, not a scan of every route.
-   */
-  index: Map<string, { 4: PrefixIndex; 6: PrefixIndex }>;
+  /** Each table's routes by network, the lowest metric of equal ones: a lookup probes a map per prefix length. */
+  index: Map<string, PrefixMap<RouteEntry>>;
   /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), by priority. */
   rules: { 4: PolicyRule[]; 6: PolicyRule[] };
 }

@@ -1,9 +1,9 @@
 // A host's iptables tables ready to walk: each rule parsed once, with a reference back to what the snapshot holds.
 import type { FirewallPart } from '../../snapshot/host-snapshot.js';
 import { parseRule } from '../iptables/parse.js';
-import { networkOf } from '../iptables/addr.js';
 import type { Ip } from '../iptables/addr.js';
-import type { Match, ParsedRule } from '../iptables/ast.js';
+import type { Cidr, Match, ParsedRule } from '../iptables/ast.js';
+import { PrefixMap } from '../iptables/prefix-map.js';
 
 export interface RuleRef {
   host: string;
@@ -35,53 +35,39 @@ export interface Chain {
   name: string;
   policy: 'ACCEPT' | 'DROP' | null;
   rules: Rule[];
-  /** Built on the first walk of a long chain: its rules by the address they require (see `candidates`). */
-  index?: ChainIndex;
+  /** A long chain's rules by the address they require (see `candidates`); null for a chain short enough to scan. */
+  index: ChainIndex | null;
 }
-
-/** Rule positions by a required address: one map per prefix length, from network address to positions in order. */
-type AddressIndex = { bits: number; v6: boolean; at: Map<Ip, number[]> }[];
 
 interface ChainIndex {
   /** Rules every packet must be tested against: no plain -s or -d, or a rule the walk cannot read. */
   always: number[];
-  src: AddressIndex;
-  dst: AddressIndex;
+  /** Rule positions, in order, by the network a plain -s (or, without one, -d) requires. */
+  src: PrefixMap<number[]>;
+  dst: PrefixMap<number[]>;
 }
 
 /** Below this many rules a chain is scanned: the index costs more than it saves. */
 const INDEX_FROM = 12;
 
-function addTo(ix: AddressIndex, c: { addr: Ip; bits: number }, pos: number): void {
-  const v6 = typeof c.addr === 'bigint';
-  let slot = ix.find((x) => x.bits === c.bits && x.v6 === v6);
-  if (!slot) ix.push((slot = { bits: c.bits, v6, at: new Map() }));
-  const list = slot.at.get(c.addr);
-  if (list) list.push(pos);
-  else slot.at.set(c.addr, [pos]);
-}
-
-function buildIndex(chain: Chain): ChainIndex {
-  const ix: ChainIndex = { always: [], src: [], dst: [] };
-  chain.rules.forEach((r, pos) => {
+function buildIndex(rules: Rule[]): ChainIndex | null {
+  if (rules.length < INDEX_FROM) return null;
+  const ix: ChainIndex = { always: [], src: new PrefixMap(), dst: new PrefixMap() };
+  const add = (map: PrefixMap<number[]>, c: Cidr, pos: number) => {
+    const list = map.get(c);
+    if (list) list.push(pos);
+    else map.set(c, [pos]);
+  };
+  rules.forEach((r, pos) => {
     // A rule with a plain (not negated) -s or -d matches no packet outside that network, whatever else it says:
     // false wins over unknown in a conjunction. Rules the walk cannot read stay in every walk, to be reported.
     const src = r.parsed.problems.length === 0 ? r.parsed.matches.find((m) => m.kind === 'src' && !m.neg) : undefined;
     const dst = r.parsed.problems.length === 0 && !src ? r.parsed.matches.find((m) => m.kind === 'dst' && !m.neg) : undefined;
-    if (src?.kind === 'src') addTo(ix.src, src.cidr, pos);
-    else if (dst?.kind === 'dst') addTo(ix.dst, dst.cidr, pos);
+    if (src?.kind === 'src') add(ix.src, src.cidr, pos);
+    else if (dst?.kind === 'dst') add(ix.dst, dst.cidr, pos);
     else ix.always.push(pos);
   });
   return ix;
-}
-
-function lookup(ix: AddressIndex, ip: Ip, into: number[][]): void {
-  const v6 = typeof ip === 'bigint';
-  for (const slot of ix) {
-    if (slot.v6 !== v6) continue;
-    const hit = slot.at.get(networkOf(ip, slot.bits));
-    if (hit) into.push(hit);
-  }
 }
 
 /**
@@ -90,12 +76,11 @@ function lookup(ix: AddressIndex, ip: Ip, into: number[][]): void {
  * the cost of a matrix or a plan's prediction grows with pairs × rules.
  */
 export function candidates(chain: Chain, src: Ip, dst: Ip): Rule[] {
-  if (chain.rules.length < INDEX_FROM) return chain.rules;
-  const ix = (chain.index ??= buildIndex(chain));
-  const lists: number[][] = [];
-  if (ix.always.length > 0) lists.push(ix.always);
-  lookup(ix.src, src, lists);
-  lookup(ix.dst, dst, lists);
+  const ix = chain.index;
+  if (!ix) return chain.rules;
+  const lists: number[][] = ix.always.length > 0 ? [ix.always] : [];
+  ix.src.holding(src, lists);
+  ix.dst.holding(dst, lists);
   if (lists.length === 0) return [];
   const positions = lists.length === 1 ? (lists[0] as number[]) : lists.flat().sort((a, b) => a - b);
   return positions.map((i) => chain.rules[i] as Rule);
@@ -110,14 +95,11 @@ export function buildRuleset(host: string, fw: FirewallPart): Ruleset {
   for (const t of fw.tables) {
     const table: Table = new Map();
     for (const c of t.chains) {
-      table.set(c.name, {
-        name: c.name,
-        policy: c.policy,
-        rules: c.rules.map((r) => {
-          const parsed = parseRule(r.text);
-          return { ref: { host, table: t.name, chain: c.name, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes }, parsed, tests: testOrder(parsed.matches) };
-        }),
+      const rules = c.rules.map((r) => {
+        const parsed = parseRule(r.text);
+        return { ref: { host, table: t.name, chain: c.name, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes }, parsed, tests: testOrder(parsed.matches) };
       });
+      table.set(c.name, { name: c.name, policy: c.policy, rules, index: buildIndex(rules) });
     }
     out.set(t.name as TableName, table);
   }

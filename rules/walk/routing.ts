@@ -39,9 +39,7 @@ export function routeLookup(routing: Routing, dst: Ip, src: Ip | null, iif: stri
       if (r.action === 'unreachable' || r.action === 'prohibit' || r.action === 'blackhole') return { kind: r.action, entry: null, table: null };
       continue;
     }
-    const levels = routing.index.get(r.table ?? 'main')?.[familyOf(dst)];
-    let hit: RouteEntry | undefined;
-    for (const l of levels ?? []) if ((hit = l.byNet.get(networkOf(dst, l.bits)))) break;
+    const hit = routing.index.get(r.table ?? 'main')?.longest(dst);
     if (!hit) continue;
     const t = hit.route.type;
     const kind = t === 'unicast' || t === 'local' || t === 'broadcast' || t === 'blackhole' || t === 'unreachable' || t === 'prohibit' ? t : 'unicast';
