@@ -4,8 +4,7 @@ import type { ContainerModel, World } from './model/types.js';
 import { classKeys, HostSignatures } from './classes.js';
 import { qualifiedName } from './resolve.js';
 import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
-import { BOTH, targetsOf, verdictOfAddresses } from './verdict.js';
-import { walkFlow } from './walk/flow.js';
+import { addressWalks, BOTH, targetsOf, verdictOfAddresses } from './verdict.js';
 import type { Family } from './iptables/addr.js';
 
 export type { MatrixPair };
@@ -21,23 +20,23 @@ export function matrixContainers(world: World): ContainerModel[] {
   return world.hosts.flatMap((h) => h.containers);
 }
 
-/** The containers in view, each one's class number, and the members of each class. */
-function classify(world: World): { cs: ContainerModel[]; classOf: number[]; groups: ContainerModel[][] } {
+/** The containers in view, each one's class number, and each class's members (positions in the list). */
+function classify(world: World): { cs: ContainerModel[]; classOf: number[]; members: number[][] } {
   const cs = matrixContainers(world);
   const keys = classKeys(world, cs);
   const ids = new Map<string, number>();
-  const groups: ContainerModel[][] = [];
-  const classOf = cs.map((c) => {
+  const members: number[][] = [];
+  const classOf = cs.map((c, i) => {
     const k = keys.get(c) as string;
     let id = ids.get(k);
     if (id === undefined) {
-      ids.set(k, (id = groups.length));
-      groups.push([]);
+      ids.set(k, (id = members.length));
+      members.push([]);
     }
-    (groups[id] as ContainerModel[]).push(c);
+    (members[id] as number[]).push(i);
     return id;
   });
-  return { cs, classOf, groups };
+  return { cs, classOf, members };
 }
 
 /** The walks of a matrix, one per (source class, destination class, same-class flag), made when first asked. */
@@ -60,12 +59,11 @@ class ClassPairs {
     readonly flow: Flow,
     readonly families: readonly Family[],
   ) {
-    const { cs, classOf, groups } = classify(world);
+    const { cs, classOf, members } = classify(world);
     this.cs = cs;
     this.classOf = classOf;
-    this.n = groups.length;
-    this.members = groups.map(() => []);
-    classOf.forEach((c, i) => this.members[c]?.push(i));
+    this.members = members;
+    this.n = members.length;
     this.verdicts = new Array(this.n * this.n * 2);
     this.combined = new Array(this.n * this.n * 2);
   }
@@ -78,13 +76,12 @@ class ClassPairs {
     if (!this.verdicts[key]) {
       const a = this.cs[i] as ContainerModel;
       const b = this.cs[j] as ContainerModel;
-      const targets = targetsOf(b, this.families);
       // Towards another host's container, a walk that never looked past A's host answers for every destination
       // that host sees alike (see HostSignatures).
-      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targets.map((e) => e.ip))}` : null;
+      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targetsOf(b, this.families).map((e) => e.ip))}` : null;
       let vs = local === null ? undefined : this.local.get(local);
       if (!vs) {
-        const walked = targets.map((e) => walkFlow(this.world, { kind: 'container', container: a }, e.ip, this.flow, 0, false, b));
+        const walked = addressWalks(this.world, a, b, this.flow, this.families);
         vs = walked.map((w) => w.outcome);
         this.walks += vs.length;
         if (local !== null && !walked.some((w) => w.beyond)) this.local.set(local, vs);
@@ -93,6 +90,12 @@ class ClassPairs {
       this.combined[key] = verdictOfAddresses(b, vs);
     }
     return key;
+  }
+
+  /** The pair's per-address answer, as the contract has it: B's addresses with the class pair's verdicts. */
+  addresses(key: number, j: number): MatrixPair['addresses'] {
+    const vs = this.verdicts[key] as AddressVerdict[];
+    return targetsOf(this.cs[j] as ContainerModel, this.families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
   }
 }
 
@@ -117,11 +120,7 @@ export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair) =>
       const key = m.key(i, j);
       const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
       const slot = ca * 2 + (key & 1);
-      let addresses = perB[slot];
-      if (!addresses) {
-        const vs = m.verdicts[key] as AddressVerdict[];
-        perB[slot] = addresses = targetsOf(cs[j] as ContainerModel, families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
-      }
+      const addresses = (perB[slot] ??= m.addresses(key, j));
       visit({ from, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses });
       count++;
     }
@@ -142,7 +141,8 @@ interface RowTemplate {
   gap: Buffer;
   /** Each entry's answer (-1: no entry), to tell which entries the next class's template can copy as they are. */
   ids: Int32Array;
-  verdicts: (AddressVerdict | null)[];
+  /** Each entry's class pair (its verdict is the matrix's). */
+  keys: Int32Array;
   counts: Record<AddressVerdict, number>;
 }
 
@@ -180,8 +180,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const perB = tails[j] as Map<number, Buffer>;
     let t = perB.get(id);
     if (t === undefined) {
-      const vs = m.verdicts[key] as AddressVerdict[];
-      const pair: MatrixPair = { from: names[i] as string, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses: targetsOf(cs[j] as ContainerModel, families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict })) };
+      const pair: MatrixPair = { from: names[i] as string, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses: m.addresses(key, j) };
       check(pair);
       perB.set(id, (t = Buffer.from(`"to":${quoted[j]},"verdict":"${pair.verdict}","addresses":${JSON.stringify(pair.addresses)}}${end}`, 'utf8')));
     }
@@ -196,7 +195,6 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const ids = new Int32Array(cs.length);
     const keys = new Int32Array(cs.length);
     const sources = new Int32Array(cs.length);
-    const verdicts: (AddressVerdict | null)[] = new Array(cs.length);
     const rowCounts = { reachable: 0, blocked: 0, unknown: 0 };
     let size = 0;
     let entries = 0;
@@ -205,7 +203,6 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
       const a = j === i ? m.members[ca]?.find((k) => k !== i) : i;
       if (a === undefined) {
         ids[j] = -1;
-        verdicts[j] = null;
         continue;
       }
       const key = m.key(a, j);
@@ -215,9 +212,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
       sources[j] = a;
       size += gap.length + tailOf(a, j, key, id).length;
       entries++;
-      const v = m.combined[key] as AddressVerdict;
-      verdicts[j] = v;
-      rowCounts[v]++;
+      rowCounts[m.combined[key] as AddressVerdict]++;
     }
     const bytes = Buffer.allocUnsafe(size);
     const at = new Int32Array(cs.length + 1);
@@ -248,7 +243,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
       j++;
     }
     at[cs.length] = pos;
-    return { cls: ca, bytes, at, gaps, gap, ids, verdicts, counts: rowCounts };
+    return { cls: ca, bytes, at, gaps, gap, ids, keys, counts: rowCounts };
   };
   // Kept for the class and head length the rows are at (a host's containers come together, and so mostly do a
   // class's members).
@@ -273,8 +268,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     t.bytes.copy(row, 0, 0, from);
     t.bytes.copy(row, from, to);
     for (const k of ['reachable', 'blocked', 'unknown'] as const) counts[k] += t.counts[k];
-    const own = t.verdicts[i];
-    if (own) counts[own]--;
+    if ((t.ids[i] as number) >= 0) counts[m.combined[t.keys[i] as number] as AddressVerdict]--;
     pairs += cs.length - 1;
     yield row;
   }

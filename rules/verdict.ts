@@ -5,6 +5,7 @@ import type { Family } from './iptables/addr.js';
 import type { ContainerModel, Endpoint, World } from './model/types.js';
 import type { AddressVerdict, Flow, IpFamily } from '../snapshot/contract.js';
 import { walkFlow } from './walk/flow.js';
+import type { FlowResult } from './walk/flow.js';
 
 export const BOTH: readonly Family[] = [4, 6];
 export const familyName = (f: Family): IpFamily => (f === 4 ? 'ipv4' : 'ipv6');
@@ -26,9 +27,14 @@ export function targetsOf(b: ContainerModel, families: readonly Family[] = BOTH)
   return families.length === 2 ? b.endpoints : b.endpoints.filter((e) => families.includes(familyOf(e.ip)));
 }
 
-/** Each address of B from A, verdicts only (no trace: the cost of a walk is mostly its trace). */
+/** Each address of B walked from A, without a trace (the cost of a walk is mostly its trace). */
+export function addressWalks(world: World, a: ContainerModel, b: ContainerModel, flow: Flow, families: readonly Family[] = BOTH): FlowResult[] {
+  return targetsOf(b, families).map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b));
+}
+
+/** Each address of B from A, verdicts only. */
 export function addressVerdicts(world: World, a: ContainerModel, b: ContainerModel, flow: Flow, families: readonly Family[] = BOTH): AddressVerdict[] {
-  return targetsOf(b, families).map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b).outcome);
+  return addressWalks(world, a, b, flow, families).map((w) => w.outcome);
 }
 
 export function pairVerdict(world: World, a: ContainerModel, b: ContainerModel, flow: Flow, families: readonly Family[] = BOTH): AddressVerdict {
