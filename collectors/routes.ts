@@ -18,7 +18,9 @@ const NEIGH = ['-j', 'neigh', 'show'];
 async function readRouting(run: (args: string[]) => Promise<CommandResult>, ipv6: Promise<boolean>): Promise<{ routes: Route[]; rules: PolicyRule[]; neighbours: Neighbour[] }> {
   // IPv6 and the neighbour table are best-effort: a host without them must still report its IPv4 routes.
   const optional = (args: string[]) => run(args).catch(() => null);
-  const [r, p, r6, p6, n] = await Promise.all([run(ROUTES), run(RULES), ipv6.then((yes) => (yes ? optional(ROUTES6) : null)), ipv6.then((yes) => (yes ? optional(RULES6) : null)), optional(NEIGH)]);
+  // IPv6 only when the collection wants it (a question between IPv4-only containers does not).
+  const ifIpv6 = (args: string[]) => ipv6.then((yes) => (yes ? optional(args) : null));
+  const [r, p, r6, p6, n] = await Promise.all([run(ROUTES), run(RULES), ifIpv6(ROUTES6), ifIpv6(RULES6), optional(NEIGH)]);
   // A failing `ip -j route` leaves a truncated "[" on stdout: check the exit code before parsing.
   for (const [x, args] of [[r, ROUTES], [p, RULES]] as const) {
     if (x.exitCode !== 0) throw new CollectorError(`ip ${args.join(' ')} failed: ${firstLine(x.stderr)}`, 'check that iproute2 works here (ip route)');

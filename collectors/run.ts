@@ -8,7 +8,7 @@ import { CommandError, runCommand } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
-import type { ContainerScope } from './scope.js';
+import type { ContainerScope, QuestionNeeds } from './scope.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
@@ -87,14 +87,13 @@ function asError(name: CollectorName, error: unknown): { entry: CollectionError;
 export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSnapshot> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const now = opts.now ?? (() => new Date());
-  // Whether the scope limited anything: a question whose names the list could not place collects everything.
-  let limited = false;
-  let ipv6 = true;
+  // What Docker's list made of the question: null when it could not place it (everything is then collected).
+  let needs: QuestionNeeds | null = null;
   const scope = opts.scope;
-  const scoped = scope ? { scope: (list: unknown[]) => { const r = scope(list); limited = r !== null; ipv6 = r?.ipv6 ?? true; return r; } } : {};
+  const scoped = scope ? { scope: (list: unknown[]) => (needs = scope(list)) } : {};
   const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped }, opts.wrap);
-  // Known once Docker's list has placed the question; when the list cannot be read, everything is read.
-  if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => ipv6, () => true);
+  // Known once the list has placed the question; when it cannot be read, everything is read.
+  if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
   const started = performance.now();
   const collectedAt = now().toISOString();
   const statuses = {} as Record<CollectorName, CollectorStatus>;
@@ -127,7 +126,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     netdiagVersion: NETDIAG_VERSION,
     collectors: statuses,
     errors,
-    scope: limited && parts.docker ? parts.docker.containers.map((c) => c.name) : null,
+    scope: needs && parts.docker ? parts.docker.containers.map((c) => c.name) : null,
     docker: parts.docker ?? null,
     links: parts.links ?? null,
     routes: parts.routes ?? null,

@@ -1,6 +1,7 @@
 // The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name.
 import { familyOf, inCidr, networkOf, parseCidr, parseIp } from '../iptables/addr.js';
 import type { Ip } from '../iptables/addr.js';
+import type { Cidr } from '../iptables/ast.js';
 import type { Interface, PolicyRule, RouteEntry, Routing } from '../model/types.js';
 
 export interface RouteDecision {
@@ -55,17 +56,22 @@ const DEFAULT_RULES: PolicyRule[] = [
 ];
 
 // An interface's networks, parsed once: every packet that leaves a host onto its LAN asks.
-const networksOf = new WeakMap<Interface['addresses'], { addr: Ip; bits: number }[]>();
+const parsedNetworks = new WeakMap<Interface['addresses'], Cidr[]>();
 
-/** Whether `ip` is on a subnet of one of these interface addresses (a neighbour, no router between). */
-export function onLink(addresses: Interface['addresses'], ip: Ip): boolean {
-  let nets = networksOf.get(addresses);
+/** The networks an interface's addresses are on (its addresses with their prefix lengths). */
+export function networksOf(addresses: Interface['addresses']): Cidr[] {
+  let nets = parsedNetworks.get(addresses);
   if (!nets) {
     nets = addresses.flatMap((a) => {
       const own = parseIp(a.local);
       return own === null ? [] : [{ addr: networkOf(own, a.prefixLen), bits: a.prefixLen }];
     });
-    networksOf.set(addresses, nets);
+    parsedNetworks.set(addresses, nets);
   }
-  return nets.some((c) => inCidr(ip, c));
+  return nets;
+}
+
+/** Whether `ip` is on a subnet of one of these interface addresses (a neighbour, no router between). */
+export function onLink(addresses: Interface['addresses'], ip: Ip): boolean {
+  return networksOf(addresses).some((c) => inCidr(ip, c));
 }

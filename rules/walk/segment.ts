@@ -1,19 +1,15 @@
 // Bridge ports that are not containers' veths (eth1 enslaved to docker0) lead off the host, onto a segment where
 // another host in view may have bridged a port of its own — the operators' bridged two-host recipe. Bridges whose
 // addresses share a subnet, each with such a port, are taken to be one segment.
-import { cidrsOverlap, isLinkLocal6, networkOf, parseIp } from '../iptables/addr.js';
+import { cidrsOverlap, isLinkLocal6 } from '../iptables/addr.js';
+import { networksOf } from './routing.js';
 import type { Ip } from '../iptables/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 
 function bridgeNets(host: HostModel, bridge: string): Cidr[] {
-  const out: Cidr[] = [];
-  for (const a of host.interfaces.get(bridge)?.addresses ?? []) {
-    const ip = parseIp(a.local);
-    // Every bridge has fe80::/64: link-local prefixes say nothing about which segment a bridge is on.
-    if (ip !== null && !isLinkLocal6(ip)) out.push({ addr: networkOf(ip, a.prefixLen), bits: a.prefixLen });
-  }
-  return out;
+  // Every bridge has fe80::/64: link-local prefixes say nothing about which segment a bridge is on.
+  return networksOf(host.interfaces.get(bridge)?.addresses ?? []).filter((c) => !isLinkLocal6(c.addr));
 }
 
 export interface SegmentPeer {
