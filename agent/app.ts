@@ -17,7 +17,7 @@ import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
 import { matrixClose, matrixOpen, textRows } from '../rules/matrix.js';
-import { runSliced } from './sliced.js';
+import { collecting, runSliced } from './sliced.js';
 import { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/resolve.js';
@@ -144,10 +144,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       // against the contract as it is first written (an answer per destination once), not the whole document at the end.
       const counts = { reachable: 0, blocked: 0, unknown: 0 };
       const rows: Buffer[] = [];
-      const steps = textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p));
-      await runSliced((function* () {
-        for (let r = steps.next(); !r.done; r = steps.next()) yield rows.push(r.value);
-      })());
+      await runSliced(collecting(textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p)), rows));
       // Each pair comes after a comma; the first is dropped.
       return `${matrixOpen(flow, missingParts(w))}${Buffer.concat(rows).toString('utf8', 1)}${matrixClose(null)}`;
     });

@@ -11,3 +11,13 @@ export async function runSliced<T>(steps: Generator<unknown, T>, sliceMs = 8, yi
     }
   }
 }
+
+/** The same steps, keeping what each yields (a matrix's rows of text) in `into`; the return value passes through. */
+export function* collecting<T, R>(steps: Generator<T, R>, into: T[]): Generator<void, R> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    into.push(r.value);
+    yield;
+  }
+}

@@ -16,9 +16,9 @@ const FORMATS = ['text', 'json', 'ndjson'] as const;
 const CHUNK = 1 << 16;
 
 /**
- * The table, written in chunks of text through the terminal-safe stdout. JSON goes out a row at a time as bytes,
- * unescaped (JSON's encoder escaped every control character already; that scan was a third of a 100 MB matrix's
- * time); `drained` resolves when what was written has gone out.
+ * The table, written in chunks of text through the terminal-safe stdout. (JSON goes out a row at a time as bytes,
+ * unescaped: JSON's encoder escaped every control character already, and that scan was a third of a 100 MB matrix's
+ * time.)
  */
 function textWriter(io: Io): { write(s: string): void; flush(): void } {
   let parts: string[] = [];
