@@ -3,9 +3,10 @@
 // disruptive bip changes needed first when subnets overlap.
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr4 } from './iptables/addr.js';
-import { shortHash } from './hash.js';
+import { ContentHash } from './hash.js';
 import type { Cidr4 as Cidr } from './iptables/addr.js';
 import { applySteps } from './changes/predict.js';
+import { alikeHosts } from './changes/alike-hosts.js';
 import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
 import { Plan } from '../snapshot/contract.js';
@@ -16,11 +17,17 @@ export type { Prerequisite };
 
 interface HostView {
   s: HostSnapshot;
-  /** Container subnets of bridge networks that leave the host (not --internal), with whether Docker masquerades them. */
-  subnets: { cidr: Cidr; network: string; masquerade: boolean; isDefault: boolean }[];
-  lans: { iface: string; ip: number; net: Cidr }[];
+  /**
+   * Container subnets of bridge networks that leave the host (not --internal), with whether Docker masquerades them,
+   * and whether they can be routed (no earlier host has an overlapping one).
+   */
+  subnets: { cidr: Cidr; text: string; network: string; masquerade: boolean; isDefault: boolean; routable: boolean }[];
+  lans: { iface: string; ip: number; text: string; net: Cidr }[];
   /** Docker 28.2+ drops direct access to containers in raw PREROUTING. */
   rawProtected: boolean;
+  dockerUser: boolean;
+  /** Its main table's routes, as `dst gateway`: a route the plan would add that is there already is not added. */
+  routes: Set<string>;
 }
 
 function view(s: HostSnapshot): HostView {
@@ -29,7 +36,7 @@ function view(s: HostSnapshot): HostView {
     if (n.driver !== 'bridge' || n.internal) continue;
     for (const sub of n.subnets) {
       const c = parseCidr4(sub.subnet);
-      if (c) subnets.push({ cidr: c, network: n.name, masquerade: n.masquerade, isDefault: n.isDefaultBridge });
+      if (c) subnets.push({ cidr: c, text: cidrText(c), network: n.name, masquerade: n.masquerade, isDefault: n.isDefaultBridge, routable: true });
     }
   }
   const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
@@ -40,12 +47,14 @@ function view(s: HostSnapshot): HostView {
     for (const a of i.addresses) {
       if (a.family !== 'inet' || a.scope !== 'global') continue;
       const ip = ipToNumber(a.local) as number;
-      lans.push({ iface: i.name, ip, net: { addr: (ip & maskOf(a.prefixLen)) >>> 0, bits: a.prefixLen } });
+      lans.push({ iface: i.name, ip, text: numberToIp(ip), net: { addr: (ip & maskOf(a.prefixLen)) >>> 0, bits: a.prefixLen } });
     }
   }
+  const filter = s.firewall?.tables.find((t) => t.name === 'filter');
   const raw = s.firewall?.tables.find((t) => t.name === 'raw')?.chains.find((c) => c.name === 'PREROUTING');
   const rawProtected = (raw?.rules ?? []).some((r) => /^-A PREROUTING -d \S+\/32 ! -i \S+ -j DROP$/.test(r.text));
-  return { s, subnets, lans, rawProtected };
+  const routes = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main').map((r) => `${r.dst} ${r.gateway}`));
+  return { s, subnets, lans, rawProtected, dockerUser: !!filter?.chains.some((c) => c.name === 'DOCKER-USER'), routes };
 }
 
 /** A /24 in 192.168.0.0/16 that overlaps nothing any host has (container subnets, LANs, routes). */
@@ -61,8 +70,20 @@ function freeSubnet(taken: Cidr[], start: number): Cidr | null {
   return null;
 }
 
-function count(snapshots: HostSnapshot[]): { pairs: number; counts: Record<AddressVerdict, number> } {
-  return countPairs(buildWorld(snapshots), { proto: 'icmp', port: null }, (a, b) => a.host !== b.host);
+type Counts = { pairs: number; counts: Record<AddressVerdict, number> };
+
+/**
+ * Cross-host pairs and their verdicts with `steps` applied. In a fleet of hosts built alike, one pair of hosts
+ * answers for every pair (see alikeHosts): five hundred hosts are one walk of two, not a million.
+ */
+function crossHostCounts(snapshots: HostSnapshot[], steps: PlanStep[]): Counts {
+  const cross = (a: { host: unknown }, b: { host: unknown }) => a.host !== b.host;
+  const alike = alikeHosts(snapshots, steps);
+  if (!alike.alike) return countPairs(buildWorld(applySteps(snapshots, steps)), { proto: 'icmp', port: null }, cross);
+  const one = countPairs(buildWorld(applySteps(alike.pair, alike.pairSteps)), { proto: 'icmp', port: null }, cross);
+  const pairs = (snapshots.length * (snapshots.length - 1)) / 2;
+  const counts = Object.fromEntries(Object.entries(one.counts).map(([k, v]) => [k, v * pairs])) as Counts['counts'];
+  return { pairs: one.pairs * pairs, counts };
 }
 
 export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string> = new Map()): Plan {
@@ -73,48 +94,44 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   const taken: Cidr[] = views.flatMap((v) => [...v.subnets.map((x) => x.cidr), ...v.lans.map((l) => l.net), ...(v.s.routes?.routes ?? []).filter((r) => r.dst !== '0.0.0.0/0').flatMap((r) => parseCidr4(r.dst) ?? [])]);
 
   // Overlapping container subnets cannot be routed: the later host must move first (a daemon restart, so flagged).
-  const unroutable = new Set<string>();
   views.forEach((v, i) => {
     for (const sub of v.subnets) {
       const clash = views.slice(0, i).find((o) => o.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr)));
       if (!clash) continue;
-      unroutable.add(`${v.s.name} ${cidrText(sub.cidr)}`);
+      sub.routable = false;
       const free = freeSubnet(taken, 100 + i * 10);
       const target = free ? `${numberToIp(free.addr + 1)}/24` : '<a free /24>';
       prerequisites.push(
         sub.isDefault
-          ? { host: v.s.name, kind: 'bip', disruptive: true, message: `${v.s.name}'s default bridge ${cidrText(sub.cidr)} overlaps ${clash.s.name}'s; give it its own subnet (this restarts dockerd and every container on it)`, commands: [`set "bip": "${target}" in /etc/docker/daemon.json`, 'systemctl restart docker'] }
-          : { host: v.s.name, kind: 'network-subnet', disruptive: true, message: `${v.s.name}'s network ${sub.network} (${cidrText(sub.cidr)}) overlaps ${clash.s.name}'s; recreate it on its own subnet (its containers must be reconnected)`, commands: [`docker network rm ${sub.network}`, `docker network create --subnet ${free ? cidrText(free) : '<a free /24>'} ${sub.network}`] },
+          ? { host: v.s.name, kind: 'bip', disruptive: true, message: `${v.s.name}'s default bridge ${sub.text} overlaps ${clash.s.name}'s; give it its own subnet (this restarts dockerd and every container on it)`, commands: [`set "bip": "${target}" in /etc/docker/daemon.json`, 'systemctl restart docker'] }
+          : { host: v.s.name, kind: 'network-subnet', disruptive: true, message: `${v.s.name}'s network ${sub.network} (${sub.text}) overlaps ${clash.s.name}'s; recreate it on its own subnet (its containers must be reconnected)`, commands: [`docker network rm ${sub.network}`, `docker network create --subnet ${free ? cidrText(free) : '<a free /24>'} ${sub.network}`] },
       );
     }
   });
 
-  const tag = (id: string) => ['-m', 'comment', '--comment', `netdiag:${id}`];
-  const pending: { host: string; build: (id: string) => PlanStep }[] = [];
+  // The accepts are built once the plan's ID is known (they carry it); until then, what each one is.
+  const pending: { host: HostView; table: 'filter' | 'raw'; chain: string; iface: string; src: string; dst: string }[] = [];
   for (const h of views) {
+    // What a peer sees arriving from h's routable subnets over a LAN address: that address when h masquerades them
+    // (Docker's default), else the subnet itself.
+    const sourcesOver = new Map<number, string[]>();
     for (const p of views) {
       if (h === p) continue;
       // A LAN the two hosts share: an interface of h in the subnet of an address of p.
-      let link: { hIface: string; hIp: number; pIp: number; pIface: string } | null = null;
-      for (const hl of h.lans) for (const pl of p.lans) if (!link && inCidr(pl.ip, hl.net) && inCidr(hl.ip, pl.net)) link = { hIface: hl.iface, hIp: hl.ip, pIp: pl.ip, pIface: pl.iface };
+      let link: { hIface: string; hIp: number; hText: string; pText: string; pIface: string } | null = null;
+      for (const hl of h.lans) for (const pl of p.lans) if (!link && inCidr(pl.ip, hl.net) && inCidr(hl.ip, pl.net)) link = { hIface: hl.iface, hIp: hl.ip, hText: hl.text, pText: pl.text, pIface: pl.iface };
       if (!link) {
         prerequisites.push({ host: h.s.name, kind: 'no-shared-lan', disruptive: false, message: `${h.s.name} and ${p.s.name} share no LAN netdiag can see; routes between them need a network path first`, commands: [] });
         continue;
       }
+      let sources = sourcesOver.get(link.hIp);
+      if (!sources) sourcesOver.set(link.hIp, (sources = [...new Set(h.subnets.filter((x) => x.routable).map((x) => (x.masquerade ? `${link!.hText}/32` : x.text)))]));
       for (const sub of p.subnets) {
-        if (unroutable.has(`${p.s.name} ${cidrText(sub.cidr)}`) || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
-        const dst = cidrText(sub.cidr);
-        const existing = (h.s.routes?.routes ?? []).some((r) => r.table === 'main' && r.dst === dst && r.gateway === numberToIp(link!.pIp));
-        if (!existing) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst, via: numberToIp(link.pIp), dev: link.hIface });
-        // What p sees arriving: h's LAN address when h masquerades its containers (Docker's default), else their subnet.
-        for (const src of new Set(h.subnets.filter((x) => !unroutable.has(`${h.s.name} ${cidrText(x.cidr)}`)).map((x) => (x.masquerade ? `${numberToIp(link!.hIp)}/32` : cidrText(x.cidr))))) {
-          const pIface = link.pIface;
-          if (p.s.firewall?.tables.find((t) => t.name === 'filter')?.chains.some((c) => c.name === 'DOCKER-USER')) {
-            pending.push({ host: p.s.name, build: (id) => ({ kind: 'iptables-insert', host: p.s.name, table: 'filter', chain: 'DOCKER-USER', rule: ['-i', pIface, '-s', src, '-d', dst, ...tag(id), '-j', 'ACCEPT'] }) });
-          }
-          if (p.rawProtected) {
-            pending.push({ host: p.s.name, build: (id) => ({ kind: 'iptables-insert', host: p.s.name, table: 'raw', chain: 'PREROUTING', rule: ['-i', pIface, '-s', src, '-d', dst, ...tag(id), '-j', 'ACCEPT'] }) });
-          }
+        if (!sub.routable || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
+        if (!h.routes.has(`${sub.text} ${link.pText}`)) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst: sub.text, via: link.pText, dev: link.hIface });
+        for (const src of sources) {
+          if (p.dockerUser) pending.push({ host: p, table: 'filter', chain: 'DOCKER-USER', iface: link.pIface, src, dst: sub.text });
+          if (p.rawProtected) pending.push({ host: p, table: 'raw', chain: 'PREROUTING', iface: link.pIface, src, dst: sub.text });
         }
       }
     }
@@ -127,20 +144,22 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
     }
   }
   // The ID names the plan's content; the rules carry it so rollback removes exactly them.
-  const draft = JSON.stringify([...steps.values(), pending.map((p) => p.build('x'))]);
-  const id = `pl-${shortHash(draft)}`;
+  const content = new ContentHash();
+  for (const list of steps.values()) for (const st of list) content.add(st.kind === 'ip-route-add' ? `${st.host} route ${st.dst} ${st.via} ${st.dev}` : JSON.stringify(st));
+  for (const a of pending) content.add(`${a.host.s.name} ${a.table} ${a.chain} ${a.iface} ${a.src} ${a.dst}`);
+  const id = `pl-${content.hex()}`;
+  const tag = `netdiag:${id}`;
   const seen = new Set<string>();
-  for (const p of pending) {
-    const s = p.build(id);
-    const key = JSON.stringify(s);
+  for (const a of pending) {
+    const key = `${a.host.s.name} ${a.table} ${a.iface} ${a.src} ${a.dst}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    steps.get(p.host)!.push(s);
+    steps.get(a.host.s.name)!.push({ kind: 'iptables-insert', host: a.host.s.name, table: a.table, chain: a.chain, rule: ['-i', a.iface, '-s', a.src, '-d', a.dst, '-m', 'comment', '--comment', tag, '-j', 'ACCEPT'] });
   }
   const all = [...steps.values()].flat();
-  const before = count(snapshots);
-  const after = count(applySteps(snapshots, all));
-  return Plan.parse({
+  const before = crossHostCounts(snapshots, []);
+  const after = crossHostCounts(snapshots, all);
+  return {
     schema: 'netdiag/plan@1',
     id,
     kind: 'routes',
@@ -148,5 +167,5 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
     prerequisites,
     notes,
     predicted: { crossHostPairs: before.pairs, before: before.counts, after: after.counts },
-  });
+  };
 }

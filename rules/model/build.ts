@@ -168,7 +168,7 @@ function usesUserlandProxy(s: HostSnapshot): boolean {
 }
 
 /** Ports enslaved to a bridge that no container's veth accounts for. */
-function foreignPorts(s: HostSnapshot): Map<string, string[]> {
+export function foreignPorts(s: HostSnapshot): Map<string, string[]> {
   const containerVeths = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.name).filter((n): n is string => !!n)));
   const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
   const out = new Map<string, string[]>();

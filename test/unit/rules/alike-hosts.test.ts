@@ -1,0 +1,148 @@
+// Hosts built alike: where the fleet is, one pair of hosts must count exactly what every pair counts (walked one by
+// one); where it is not, netdiag must say so, and these cases show the one-pair answer would have been wrong.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { syntheticHost } from '../../../bench/synthetic.js';
+import { alikeHosts } from '../../../rules/changes/alike-hosts.js';
+import { applySteps } from '../../../rules/changes/predict.js';
+import { countPairs } from '../../../rules/matrix.js';
+import { buildWorld } from '../../../rules/model/build.js';
+import { planRoutes } from '../../../rules/plan-routes.js';
+import type { PlanStep } from '../../../snapshot/contract.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
+import { REPO } from '../fixtures.js';
+
+const ICMP = { proto: 'icmp', port: null } as const;
+const cross = (a: { host: unknown }, b: { host: unknown }) => a.host !== b.host;
+const stepsOf = (plan: ReturnType<typeof planRoutes>) => plan.hosts.flatMap((h) => h.steps);
+
+/** Every cross-host pair walked in the whole fleet. */
+const walked = (fleet: HostSnapshot[], steps: PlanStep[]) => countPairs(buildWorld(applySteps(fleet, steps)), ICMP, cross).counts;
+
+/** What the first two hosts alone would say for the fleet, whether or not it is alike. */
+function onePair(fleet: HostSnapshot[], steps: PlanStep[]) {
+  const two = fleet.slice(0, 2);
+  const names = new Set(two.map((s) => s.name));
+  const own = steps.filter((s) => names.has(s.host));
+  const scale = (fleet.length * (fleet.length - 1)) / 2;
+  const c = countPairs(buildWorld(applySteps(two, own)), ICMP, cross).counts;
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v * scale]));
+}
+
+const synthetic = (n: number, perNetwork = 2) => Array.from({ length: n }, (_, i) => syntheticHost(2, perNetwork, `h${i}`, { lan: `10.99.0.${i + 1}`, firstSubnet: i * 2 }));
+
+/** A rule put at the top of a chain on every host (text per host). */
+function withRule(fleet: HostSnapshot[], chain: string, text: (s: HostSnapshot, i: number) => string, table = 'filter'): HostSnapshot[] {
+  return fleet.map((s, i) => {
+    const c = structuredClone(s);
+    const ch = c.firewall!.tables.find((t) => t.name === table)!.chains.find((x) => x.name === chain)!;
+    ch.rules.unshift({ index: 1, text: text(c, i), packets: 0, bytes: 0 });
+    ch.rules.forEach((r, k) => (r.index = k + 1));
+    return c;
+  });
+}
+
+/**
+ * The captured seed host as host i of a fleet: its user network renumbered into a /16 of its own, a LAN interface,
+ * and the host ends of its veths with link-local addresses of their own (the kernel derives them from random MACs).
+ */
+function seedClone(i: number, ownLinkLocals = true): HostSnapshot {
+  let text = readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8').replace(/172\.18\.(\d+)\.(\d+)/g, `10.${100 + i}.$1.$2`);
+  for (const iface of ownLinkLocals ? parseSnapshot(JSON.parse(text)).links!.interfaces : []) {
+    for (const a of iface.addresses) if (iface.kind === 'veth' && a.local.startsWith('fe80:')) text = text.replaceAll(a.local, a.local.replace(/:[0-9a-f]{1,4}$/, `:${(i + 1).toString(16)}`));
+  }
+  const s = parseSnapshot(JSON.parse(text));
+  s.name = `seed${i}`;
+  const lan = `10.50.0.${i + 1}`;
+  s.links!.interfaces.push({ ifindex: 99, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: lan, prefixLen: 16, scope: 'global' }] });
+  const route = { type: 'unicast', family: 'inet' as const, dev: 'eth0', gateway: null, prefsrc: lan, nexthops: [], flags: [], metric: 0 };
+  s.routes!.routes.push({ ...route, table: 'main', dst: '10.50.0.0/16', protocol: 'kernel', scope: 'link' }, { ...route, table: 'local', type: 'local', dst: `${lan}/32`, protocol: 'kernel', scope: 'host' });
+  return s;
+}
+
+describe('fleets built alike: one pair counts what every pair walked counts', () => {
+  const cases: [string, HostSnapshot[]][] = [
+    ['five synthetic hosts', synthetic(5)],
+    ['four synthetic hosts, each dropping its own first container in DOCKER-USER', withRule(synthetic(4), 'DOCKER-USER', (s) => `-A DOCKER-USER -s ${s.docker!.containers[0]!.endpoints[0]!.ip}/32 -j DROP`)],
+    ['four synthetic hosts with forwarding off', synthetic(4).map((s) => ({ ...s, sysctls: { ...s.sysctls!, values: { ...s.sysctls!.values, 'net.ipv4.ip_forward': '0' } } }))],
+    ['four synthetic hosts whose FORWARD drops ICMP to 172.16.0.0/12 (every host\'s networks alike)', withRule(synthetic(4), 'FORWARD', () => '-A FORWARD -d 172.16.0.0/12 -p icmp -j DROP')],
+    ['four copies of the captured seed host, renumbered (docker0 the same on each)', [0, 1, 2, 3].map(seedClone)],
+  ];
+  for (const [name, fleet] of cases) {
+    it(name, () => {
+      const plan = planRoutes(fleet);
+      const steps = stepsOf(plan);
+      expect(alikeHosts(fleet, steps)).toMatchObject({ alike: true });
+      expect(alikeHosts(fleet, [])).toMatchObject({ alike: true });
+      expect(plan.predicted.before).toEqual(walked(fleet, []));
+      expect(plan.predicted.after).toEqual(walked(fleet, steps));
+      expect(plan.predicted.crossHostPairs).toBe(Object.values(plan.predicted.after).reduce((a, b) => a + b, 0));
+    });
+  }
+
+  it('the cases are not all one answer: the rules above change what is reachable', () => {
+    const answers = cases.map(([, fleet]) => JSON.stringify(planRoutes(fleet).predicted));
+    expect(new Set(answers).size).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('fleets that are not alike are walked pair by pair', () => {
+  const cases: [string, () => { fleet: HostSnapshot[]; steps: PlanStep[] }, RegExp, boolean][] = [
+    // The same rule text on every host, but 172.16.0.0/23 holds only h0's networks: every host drops traffic to h0.
+    ['a rule on every host for a network that holds one host\'s containers', () => {
+      const fleet = withRule(synthetic(4), 'DOCKER-USER', () => '-A DOCKER-USER -d 172.16.0.0/23 -j DROP');
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /holds h\d's addresses and h0's differently/, true],
+    ['a plan missing one host\'s accept for one peer', () => {
+      const fleet = synthetic(4);
+      const steps = stepsOf(planRoutes(fleet));
+      const drop = steps.findIndex((s) => s.host === 'h2' && s.kind === 'iptables-insert' && s.rule.includes('10.99.0.1/32'));
+      return { fleet, steps: steps.filter((_, k) => k !== drop) };
+    }, /h2 does not treat every other host the same way/, true],
+    ['a host that already names a peer\'s address', () => {
+      const fleet = withRule(synthetic(4), 'DOCKER-USER', (_, i) => (i === 3 ? '-A DOCKER-USER -s 10.99.0.1/32 -j DROP' : '-A DOCKER-USER -j RETURN'));
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /h3 already names h0's addresses/, false],
+    ['a rule on an address range', () => {
+      const fleet = withRule(synthetic(4), 'DOCKER-USER', () => '-A DOCKER-USER -m iprange --dst-range 172.16.0.2-172.16.0.3 -j DROP');
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /address ranges/, true],
+    ['a host with more containers', () => {
+      const fleet = [...synthetic(3), syntheticHost(2, 3, 'h3', { lan: '10.99.0.4', firstSubnet: 6 })];
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /h3 is not h0's image/, true],
+    ['a NAT target range', () => {
+      const fleet = withRule(synthetic(4), 'PREROUTING', () => '-A PREROUTING -d 10.200.0.1/32 -p tcp -j DNAT --to-destination 172.16.0.2-172.16.0.3', 'nat');
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /address range/, false],
+    // Who answers on the LAN for an address every host holds depends on the order of the hosts.
+    ['copies of the seed host whose veths keep the same link-local addresses', () => {
+      const fleet = [0, 1, 2].map((i) => seedClone(i, false));
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /every host holds fe80::/, false],
+    ['hosts with overlapping subnets', () => {
+      const fleet = synthetic(3).concat(syntheticHost(2, 2, 'h3', { lan: '10.99.0.4', firstSubnet: 0 }));
+      return { fleet, steps: stepsOf(planRoutes(fleet)) };
+    }, /overlapping/, true],
+  ];
+  for (const [name, make, why, differs] of cases) {
+    it(name, () => {
+      const { fleet, steps } = make();
+      const a = alikeHosts(fleet, steps);
+      expect(a.alike).toBe(false);
+      expect(a.alike ? '' : a.why).toMatch(why);
+      // Where the one-pair answer differs from walking every pair, the check is what kept the plan honest.
+      if (differs) expect(onePair(fleet, steps)).not.toEqual(walked(fleet, steps));
+    });
+  }
+
+  it('a plan for such a fleet still predicts every pair walked', () => {
+    const fleet = withRule(synthetic(4), 'DOCKER-USER', () => '-A DOCKER-USER -d 172.16.0.0/23 -j DROP');
+    const plan = planRoutes(fleet);
+    expect(plan.predicted.after).toEqual(walked(fleet, stepsOf(plan)));
+    // Every pair with h0 at either end: towards h0 the drop, from h0 the reply (DOCKER-USER runs before ESTABLISHED).
+    expect(plan.predicted.after.blocked).toBe(2 * 3 * 4 * 4);
+  });
+});
