@@ -6,7 +6,7 @@ import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCi
 import { ContentHash } from './hash.js';
 import type { Cidr4 as Cidr } from './iptables/addr.js';
 import { applySteps } from './changes/predict.js';
-import { alikeHosts } from './changes/alike-hosts.js';
+import { AlikeFleet } from './changes/alike-hosts.js';
 import { countPairs } from './matrix.js';
 import { buildWorld } from './model/build.js';
 import { Plan } from '../snapshot/contract.js';
@@ -26,7 +26,7 @@ interface HostView {
   /** Docker 28.2+ drops direct access to containers in raw PREROUTING. */
   rawProtected: boolean;
   dockerUser: boolean;
-  /** Its main table's routes, as `dst gateway`: a route the plan would add that is there already is not added. */
+  /** Its main table's routes via a gateway, as `dst gateway`: a route the plan would add that is there already is not. */
   routes: Set<string>;
 }
 
@@ -53,7 +53,7 @@ function view(s: HostSnapshot): HostView {
   const filter = s.firewall?.tables.find((t) => t.name === 'filter');
   const raw = s.firewall?.tables.find((t) => t.name === 'raw')?.chains.find((c) => c.name === 'PREROUTING');
   const rawProtected = (raw?.rules ?? []).some((r) => /^-A PREROUTING -d \S+\/32 ! -i \S+ -j DROP$/.test(r.text));
-  const routes = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main').map((r) => `${r.dst} ${r.gateway}`));
+  const routes = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main' && r.gateway).map((r) => `${r.dst} ${r.gateway}`));
   return { s, subnets, lans, rawProtected, dockerUser: !!filter?.chains.some((c) => c.name === 'DOCKER-USER'), routes };
 }
 
@@ -74,16 +74,16 @@ type Counts = { pairs: number; counts: Record<AddressVerdict, number> };
 
 /**
  * Cross-host pairs and their verdicts with `steps` applied. In a fleet of hosts built alike, one pair of hosts
- * answers for every pair (see alikeHosts): five hundred hosts are one walk of two, not a million.
+ * answers for every pair (see AlikeFleet): five hundred hosts are one walk of two, not a million.
  */
-function crossHostCounts(snapshots: HostSnapshot[], steps: PlanStep[]): Counts {
+function crossHostCounts(snapshots: HostSnapshot[], fleet: AlikeFleet, steps: PlanStep[]): Counts & { onePair: [string, string] | null } {
   const cross = (a: { host: unknown }, b: { host: unknown }) => a.host !== b.host;
-  const alike = alikeHosts(snapshots, steps);
-  if (!alike.alike) return countPairs(buildWorld(applySteps(snapshots, steps)), { proto: 'icmp', port: null }, cross);
+  const alike = fleet.with(steps);
+  if (!alike.alike) return { ...countPairs(buildWorld(applySteps(snapshots, steps)), { proto: 'icmp', port: null }, cross), onePair: null };
   const one = countPairs(buildWorld(applySteps(alike.pair, alike.pairSteps)), { proto: 'icmp', port: null }, cross);
   const pairs = (snapshots.length * (snapshots.length - 1)) / 2;
   const counts = Object.fromEntries(Object.entries(one.counts).map(([k, v]) => [k, v * pairs])) as Counts['counts'];
-  return { pairs: one.pairs * pairs, counts };
+  return { pairs: one.pairs * pairs, counts, onePair: [alike.pair[0].name, alike.pair[1].name] };
 }
 
 export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string> = new Map()): Plan {
@@ -128,7 +128,7 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
       if (!sources) sourcesOver.set(link.hIp, (sources = [...new Set(h.subnets.filter((x) => x.routable).map((x) => (x.masquerade ? `${link!.hText}/32` : x.text)))]));
       for (const sub of p.subnets) {
         if (!sub.routable || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
-        if (!h.routes.has(`${sub.text} ${link.pText}`)) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst: sub.text, via: link.pText, dev: link.hIface });
+        if (h.routes.size === 0 || !h.routes.has(`${sub.text} ${link.pText}`)) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst: sub.text, via: link.pText, dev: link.hIface });
         for (const src of sources) {
           if (p.dockerUser) pending.push({ host: p, table: 'filter', chain: 'DOCKER-USER', iface: link.pIface, src, dst: sub.text });
           if (p.rawProtected) pending.push({ host: p, table: 'raw', chain: 'PREROUTING', iface: link.pIface, src, dst: sub.text });
@@ -157,8 +157,11 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
     steps.get(a.host.s.name)!.push({ kind: 'iptables-insert', host: a.host.s.name, table: a.table, chain: a.chain, rule: ['-i', a.iface, '-s', a.src, '-d', a.dst, '-m', 'comment', '--comment', tag, '-j', 'ACCEPT'] });
   }
   const all = [...steps.values()].flat();
-  const before = crossHostCounts(snapshots, []);
-  const after = crossHostCounts(snapshots, all);
+  const fleet = new AlikeFleet(snapshots);
+  const before = crossHostCounts(snapshots, fleet, []);
+  const after = crossHostCounts(snapshots, fleet, all);
+  // How the figures were reached, since they were not walked pair by pair.
+  if (after.onePair) notes.push(`The prediction walked ${after.onePair[0]} and ${after.onePair[1]} only: the ${snapshots.length} hosts are built alike (each is the others' image once its own addresses are renamed, and the plan treats every peer the same way), so every pair of hosts answers as they do.`);
   return {
     schema: 'netdiag/plan@1',
     id,

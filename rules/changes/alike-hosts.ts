@@ -63,7 +63,12 @@ function blocksOf(s: HostSnapshot): (Cidr & { lan?: true })[] {
  * Every host's blocks, with those every host has identically (docker0's 172.17.0.0/16 on each) set apart: they name
  * each host's own, the same way on all. Any other block two hosts share makes the fleet not alike.
  */
-function fleetBlocks(snapshots: HostSnapshot[]): { owned: PrefixMap<Block>; perHost: Cidr[][] } {
+interface FleetBlocks {
+  owned: PrefixMap<Block>;
+  perHost: Cidr[][];
+}
+
+function fleetBlocks(snapshots: HostSnapshot[]): FleetBlocks {
   const perHost = snapshots.map(blocksOf);
   const text = (c: Cidr) => `${typeof c.addr === 'number' ? 4 : 6}:${c.addr}/${c.bits}`;
   const first = perHost[0] as Cidr[];
@@ -98,33 +103,45 @@ function fleetBlocks(snapshots: HostSnapshot[]): { owned: PrefixMap<Block>; perH
 type Word = { block: Block; rest: string } | 'mixed' | null;
 
 const WHOLE = new RegExp(`^${ADDRESS.source}$`);
-const RANGE = new RegExp(`${ADDRESS.source}-${ADDRESS.source}`);
+/** An address followed by a dash and what could start another: a range (a NAT target's, an iprange's). */
+const RANGE_NEXT = /^-[0-9a-fA-F:]/;
 
 /**
- * Renames addresses host by host: its own blocks to §S<k>+offset, a peer's to §P<k>+offset, remembering which peers
+ * Renames addresses host by host: its own blocks to §S<k>+offset, a peer's to §P<k>+offset, remembering which peer
  * a text named. Each distinct word is read once for the whole fleet (a plan's million steps repeat a few thousand).
  */
 class Renamer {
   private readonly words = new Map<string, Word>();
-  /** Peers named since this was last cleared. */
-  refs = new Set<number>();
+  /** The peer named since `clear`, null for none, -1 for more than one. */
+  peer: number | null = null;
   host = 0;
 
   constructor(
     private readonly snapshots: HostSnapshot[],
-    private readonly blocks: ReturnType<typeof fleetBlocks>,
+    private readonly blocks: FleetBlocks,
   ) {}
 
+  clear(host = this.host): void {
+    this.host = host;
+    this.peer = null;
+  }
+
   text(s: string): string {
-    return s.replace(ADDRESS, (tok) => this.word(tok));
+    return s.replace(ADDRESS, (tok: string, at: number) => {
+      // What lies between two renamed ends of a range is not renamed with them.
+      if (RANGE_NEXT.test(s.slice(at + tok.length, at + tok.length + 2))) throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${tok}-…)`);
+      return this.word(tok);
+    });
   }
 
   word(w: string): string {
     const r = this.read(w);
     if (r === null) return w;
     if (r === 'mixed') return this.text(w);
-    if (r.block.host !== this.host) this.refs.add(r.block.host);
-    return (r.block.host === this.host ? '§S' : '§P') + r.rest;
+    const h = r.block.host;
+    if (h === this.host) return '§S' + r.rest;
+    this.peer = this.peer === null || this.peer === h ? h : -1;
+    return '§P' + r.rest;
   }
 
   /** The host whose block a whole word lies in, if it does. */
@@ -137,8 +154,6 @@ class Renamer {
     let r = this.words.get(w);
     if (r !== undefined) return r;
       if (!WHOLE.test(w)) {
-      // A NAT target's range (a-b): what lies between two renamed ends is not renamed with them.
-      if (RANGE.test(w)) throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${w})`);
       ADDRESS.lastIndex = 0;
       r = ADDRESS.test(w) ? 'mixed' : null;
       ADDRESS.lastIndex = 0;
@@ -216,77 +231,108 @@ function stepText(step: PlanStep, names: Renamer): string {
 }
 
 /**
- * Whether the fleet, with `steps` applied, is alike: each host's snapshot and steps, addresses renamed, read the
- * same; no host's snapshot names another's addresses; each step names at most one peer and is pinned to it; and
+ * Whether the fleet, with a change's steps applied, is alike: each host's snapshot and steps, addresses renamed, read
+ * the same; no host's snapshot names another's addresses; each step names at most one peer and is pinned to it; and
  * every run of consecutive peer steps does the same for every other host. Then, for any ordered pair (H, P), the
  * walks between them consult only H's and P's own parts and their parts for each other (no one else's addresses
  * are in their packets), and those are one pair's image: one pair's count, times the number of pairs, is the
  * fleet's. Anything netdiag cannot show alike (address ranges, a bridged segment between hosts, a snapshot taken
- * for one question) is not.
+ * for one question) is not. The snapshots are read once, for any number of changes.
  */
-export function alikeHosts(snapshots: HostSnapshot[], steps: PlanStep[]): Alike {
-  try {
-    return check(snapshots, steps);
-  } catch (e) {
-    if (e instanceof NotAlike) return { alike: false, why: e.message };
-    throw e;
-  }
-}
+export class AlikeFleet {
+  private prepared: { names: Renamer; canon: string; index: Map<string, number> } | { why: string } | null = null;
 
-function check(snapshots: HostSnapshot[], steps: PlanStep[]): Alike {
-  if (snapshots.length < 3) throw new NotAlike('fewer than three hosts');
-  const index = new Map(snapshots.map((s, i) => [s.name, i]));
-  if (index.size !== snapshots.length) throw new NotAlike('two snapshots have the same host name');
-  const stepsOf: PlanStep[][] = snapshots.map(() => []);
-  for (const st of steps) {
-    const h = index.get(st.host);
-    if (h === undefined) throw new NotAlike(`a step is for ${st.host}, not a host in view`);
-    (stepsOf[h] as PlanStep[]).push(st);
-  }
-  for (const s of snapshots) {
-    if (s.scope !== null) throw new NotAlike(`${s.name}'s snapshot was taken for one question`);
-    if (foreignPorts(s).size > 0) throw new NotAlike(`${s.name} bridges a port that is not a container's (a segment shared with other hosts)`);
-  }
-  const blocks = fleetBlocks(snapshots);
-  const names = new Renamer(snapshots, blocks);
-  const pairSteps: PlanStep[] = [];
-  let reference = '';
-  snapshots.forEach((s, host) => {
-    names.host = host;
-    names.refs.clear();
-    const json = modelled(s);
-    if (json.includes('-range ') || json.includes('"range"') || RANGE.test(json)) throw new NotAlike(`${s.name} has rules on address ranges`);
-    let canon = names.text(json);
-    if (names.refs.size > 0) throw new NotAlike(`${s.name} already names ${snapshots[[...names.refs][0] as number]?.name}'s addresses`);
-    // Consecutive steps for peers: each peer's own sequence must be the same, and every other host must have one.
-    let run: { template: string[]; at: Map<number, number> } | null = null;
-    const close = () => {
-      if (!run) return;
-      if (run.at.size !== snapshots.length - 1 || [...run.at.values()].some((n) => n !== run?.template.length)) throw new NotAlike(`${s.name} does not treat every other host the same way`);
-      canon += `\n[each peer]\n${run.template.join('\n')}`;
-      run = null;
-    };
-    for (const st of stepsOf[host] as PlanStep[]) {
-      names.refs.clear();
-      const text = stepText(st, names);
-      if (names.refs.size > 1) throw new NotAlike(`a step on ${s.name} names more than one other host`);
-      const peer = names.refs.size === 1 ? ([...names.refs][0] as number) : null;
-      if ((host === 0 || host === 1) && (peer === null || peer === 1 - host)) pairSteps.push(st);
-      if (peer === null) {
-        close();
-        canon += `\n${text}`;
-        continue;
-      }
-      if (!pinned(st, peer, names)) throw new NotAlike(`a step on ${s.name} for ${snapshots[peer]?.name} is not limited to its addresses`);
-      run ??= { template: [], at: new Map() };
-      const i = run.at.get(peer) ?? 0;
-      if (i === run.template.length) run.template.push(text);
-      else if (run.template[i] !== text) throw new NotAlike(`${s.name} does not treat every other host the same way`);
-      run.at.set(peer, i + 1);
+  constructor(private readonly snapshots: HostSnapshot[]) {}
+
+  with(steps: PlanStep[]): Alike {
+    try {
+      return this.check(steps);
+    } catch (e) {
+      if (e instanceof NotAlike) return { alike: false, why: e.message };
+      throw e;
     }
-    close();
-    if (host === 0) reference = canon;
-    else if (canon !== reference) throw new NotAlike(`${s.name} is not ${snapshots[0]?.name}'s image`);
-  });
-  return { alike: true, pair: [snapshots[0] as HostSnapshot, snapshots[1] as HostSnapshot], pairSteps };
+  }
+
+  /** The snapshots alone: every host's renamed text must be the first's. */
+  private prepare(): { names: Renamer; canon: string; index: Map<string, number> } {
+    if (this.prepared === null) {
+      try {
+        this.prepared = this.read();
+      } catch (e) {
+        if (!(e instanceof NotAlike)) throw e;
+        this.prepared = { why: e.message };
+      }
+    }
+    if ('why' in this.prepared) throw new NotAlike(this.prepared.why);
+    return this.prepared;
+  }
+
+  private read(): { names: Renamer; canon: string; index: Map<string, number> } {
+    const { snapshots } = this;
+    if (snapshots.length < 3) throw new NotAlike('fewer than three hosts');
+    const index = new Map(snapshots.map((s, i) => [s.name, i]));
+    if (index.size !== snapshots.length) throw new NotAlike('two snapshots have the same host name');
+    for (const s of snapshots) {
+      if (s.scope !== null) throw new NotAlike(`${s.name}'s snapshot was taken for one question`);
+      if (foreignPorts(s).size > 0) throw new NotAlike(`${s.name} bridges a port that is not a container's (a segment shared with other hosts)`);
+    }
+    const names = new Renamer(snapshots, fleetBlocks(snapshots));
+    let canon = '';
+    snapshots.forEach((s, host) => {
+      names.clear(host);
+      const json = modelled(s);
+      if (json.includes('-range ') || json.includes('"range"')) throw new NotAlike(`${s.name} has rules on address ranges`);
+      const text = names.text(json);
+      if (names.peer !== null) throw new NotAlike(`${s.name} already names ${names.peer >= 0 ? `${snapshots[names.peer]?.name}'s` : 'other hosts\''} addresses`);
+      if (host === 0) canon = text;
+      else if (text !== canon) throw new NotAlike(`${s.name} is not ${snapshots[0]?.name}'s image`);
+    });
+    return { names, canon, index };
+  }
+
+  private check(steps: PlanStep[]): Alike {
+    const { snapshots } = this;
+    const { names, index } = this.prepare();
+    const stepsOf: PlanStep[][] = snapshots.map(() => []);
+    for (const st of steps) {
+      const h = index.get(st.host);
+      if (h === undefined) throw new NotAlike(`a step is for ${st.host}, not a host in view`);
+      (stepsOf[h] as PlanStep[]).push(st);
+    }
+    const pairSteps: PlanStep[] = [];
+    let reference = '';
+    snapshots.forEach((s, host) => {
+      let canon = '';
+      // Consecutive steps for peers: each peer's own sequence must be the same, and every other host must have one.
+      let run: { template: string[]; at: Map<number, number> } | null = null;
+      const close = () => {
+        if (!run) return;
+        if (run.at.size !== snapshots.length - 1 || [...run.at.values()].some((n) => n !== run?.template.length)) throw new NotAlike(`${s.name} does not treat every other host the same way`);
+        canon += `\n[each peer]\n${run.template.join('\n')}`;
+        run = null;
+      };
+      for (const st of stepsOf[host] as PlanStep[]) {
+        names.clear(host);
+        const text = stepText(st, names);
+        const peer = names.peer;
+        if (peer === -1) throw new NotAlike(`a step on ${s.name} names more than one other host`);
+        if ((host === 0 || host === 1) && (peer === null || peer === 1 - host)) pairSteps.push(st);
+        if (peer === null) {
+          close();
+          canon += `\n${text}`;
+          continue;
+        }
+        if (!pinned(st, peer, names)) throw new NotAlike(`a step on ${s.name} for ${snapshots[peer]?.name} is not limited to its addresses`);
+        run ??= { template: [], at: new Map() };
+        const i = run.at.get(peer) ?? 0;
+        if (i === run.template.length) run.template.push(text);
+        else if (run.template[i] !== text) throw new NotAlike(`${s.name} does not treat every other host the same way`);
+        run.at.set(peer, i + 1);
+      }
+      close();
+      if (host === 0) reference = canon;
+      else if (canon !== reference) throw new NotAlike(`${s.name}'s steps are not ${snapshots[0]?.name}'s image`);
+    });
+    return { alike: true, pair: [snapshots[0] as HostSnapshot, snapshots[1] as HostSnapshot], pairSteps };
+  }
 }

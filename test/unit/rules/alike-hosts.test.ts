@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticHost } from '../../../bench/synthetic.js';
-import { alikeHosts } from '../../../rules/changes/alike-hosts.js';
+import { AlikeFleet } from '../../../rules/changes/alike-hosts.js';
 import { applySteps } from '../../../rules/changes/predict.js';
 import { countPairs } from '../../../rules/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
@@ -74,11 +74,13 @@ describe('fleets built alike: one pair counts what every pair walked counts', ()
     it(name, () => {
       const plan = planRoutes(fleet);
       const steps = stepsOf(plan);
-      expect(alikeHosts(fleet, steps)).toMatchObject({ alike: true });
-      expect(alikeHosts(fleet, [])).toMatchObject({ alike: true });
+      const alike = new AlikeFleet(fleet);
+      expect(alike.with(steps)).toMatchObject({ alike: true });
+      expect(alike.with([])).toMatchObject({ alike: true });
       expect(plan.predicted.before).toEqual(walked(fleet, []));
       expect(plan.predicted.after).toEqual(walked(fleet, steps));
       expect(plan.predicted.crossHostPairs).toBe(Object.values(plan.predicted.after).reduce((a, b) => a + b, 0));
+      expect(plan.notes.at(-1)).toMatch(new RegExp(`^The prediction walked ${fleet[0]!.name} and ${fleet[1]!.name} only: the ${fleet.length} hosts are built alike`));
     });
   }
 
@@ -130,7 +132,7 @@ describe('fleets that are not alike are walked pair by pair', () => {
   for (const [name, make, why, differs] of cases) {
     it(name, () => {
       const { fleet, steps } = make();
-      const a = alikeHosts(fleet, steps);
+      const a = new AlikeFleet(fleet).with(steps);
       expect(a.alike).toBe(false);
       expect(a.alike ? '' : a.why).toMatch(why);
       // Where the one-pair answer differs from walking every pair, the check is what kept the plan honest.
@@ -144,5 +146,6 @@ describe('fleets that are not alike are walked pair by pair', () => {
     expect(plan.predicted.after).toEqual(walked(fleet, stepsOf(plan)));
     // Every pair with h0 at either end: towards h0 the drop, from h0 the reply (DOCKER-USER runs before ESTABLISHED).
     expect(plan.predicted.after.blocked).toBe(2 * 3 * 4 * 4);
+    expect(plan.notes.join('\n')).not.toMatch(/walked .* only/);
   });
 });
