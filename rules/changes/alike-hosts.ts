@@ -30,11 +30,40 @@ const start = (c: Cidr): bigint => BigInt(c.addr);
 const special = (ip: Ip) => `${isLoopback(ip)}${isMulticast(ip)}${isLinkLocal6(ip)}`;
 const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
+interface Identities {
+  re: RegExp | null;
+  as: Map<string, string>;
+}
+
 /**
- * A host's blocks in an order every host built alike shares: networks by name, then interfaces by name. `lan` marks
- * those held on an interface that is not a bridge (the addresses other hosts reach it by).
+ * The names Docker makes up for a host's things, each with a stand-in: containers and networks (their IDs and short
+ * IDs, which name bridges and aliases) in the order of their names, and the host ends of veths in the order of the
+ * containers they lead to. Two hosts running the same containers differ in these and in nothing the model reads.
  */
-function blocksOf(s: HostSnapshot): (Cidr & { lan?: true })[] {
+function identities(s: HostSnapshot): Identities {
+  const as = new Map<string, string>();
+  const add = (raw: string | undefined, token: string) => {
+    if (raw && raw.length >= 8 && !as.has(raw)) as.set(raw, token);
+  };
+  const containers = byName(s.docker?.containers ?? []);
+  containers.forEach((c, i) => (add(c.id, `§C${i}`), add(c.id.slice(0, 12), `§c${i}`)));
+  byName(s.docker?.networks ?? []).forEach((n, i) => (add(n.id, `§N${i}`), add(n.id.slice(0, 12), `§n${i}`)));
+  const order = new Map(containers.map((c, i) => [c.id, i]));
+  const sandboxes = [...(s.links?.sandboxes ?? [])].sort((a, b) => (order.get(a.containerId) ?? Infinity) - (order.get(b.containerId) ?? Infinity));
+  sandboxes.forEach((sb, i) => sb.interfaces.forEach((f, j) => add(f.hostVeth?.name, `§V${i}.${j}`)));
+  // Longest first: a network's ID before the short ID inside it.
+  const raw = [...as.keys()].sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return { re: raw.length > 0 ? new RegExp(raw.join('|'), 'g') : null, as };
+}
+
+/** A text with a host's made-up names replaced by their stand-ins. */
+const standIn = (ids: Identities, text: string) => (ids.re ? text.replace(ids.re, (x) => ids.as.get(x) as string) : text);
+
+/**
+ * A host's blocks in an order every host built alike shares: networks by name, then interfaces by their names'
+ * stand-ins. `lan` marks those held on an interface that is not a bridge (the addresses other hosts reach it by).
+ */
+function blocksOf(s: HostSnapshot, ids: Identities): (Cidr & { lan?: true })[] {
   const out: (Cidr & { lan?: true })[] = [];
   for (const n of byName(s.docker?.networks ?? [])) {
     for (const sub of n.subnets) {
@@ -51,9 +80,11 @@ function blocksOf(s: HostSnapshot): (Cidr & { lan?: true })[] {
     if (dev === 'lo' || out.some((c) => typeof c.addr === typeof addr && start(c) <= BigInt(addr) && BigInt(addr) < start(c) + size(c))) return;
     out.push({ addr, bits: fullBits(addr), ...(dev !== null && kinds.get(dev) === 'bridge' ? {} : { lan: true as const }) });
   };
-  for (const i of byName(s.links?.interfaces ?? [])) for (const a of i.addresses) add(a.local, i.name);
+  const named = (s.links?.interfaces ?? []).map((i) => ({ ...i, name: standIn(ids, i.name), raw: i.name }));
+  for (const i of byName(named)) for (const a of i.addresses) add(a.local, i.raw);
   // The kernel also answers for addresses only its local table names (the model counts them as the host's own).
-  for (const r of s.routes?.routes ?? []) {
+  const local = (s.routes?.routes ?? []).map((r) => ({ ...r, name: standIn(ids, r.dev ?? '') }));
+  for (const r of byName(local)) {
     if (r.table === 'local' && r.type === 'local' && (!r.dst.includes('/') || r.dst.endsWith('/32') || r.dst.endsWith('/128'))) add(r.dst.replace(/\/\d+$/, ''), r.dev);
   }
   return out;
@@ -68,8 +99,8 @@ interface FleetBlocks {
   perHost: Cidr[][];
 }
 
-function fleetBlocks(snapshots: HostSnapshot[]): FleetBlocks {
-  const perHost = snapshots.map(blocksOf);
+function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks {
+  const perHost = snapshots.map((s, i) => blocksOf(s, ids[i] as Identities));
   const text = (c: Cidr) => `${typeof c.addr === 'number' ? 4 : 6}:${c.addr}/${c.bits}`;
   const first = perHost[0] as Cidr[];
   const common = first.map((c, k) => perHost.every((cs) => cs[k] && text(cs[k]) === text(c)));
@@ -99,16 +130,25 @@ function fleetBlocks(snapshots: HostSnapshot[]): FleetBlocks {
   return { owned, perHost };
 }
 
-/** What a word is to the renamer: an address or prefix inside a block, text with addresses inside it, or neither. */
-type Word = { block: Block; rest: string } | 'mixed' | null;
+/** What a word is to the renamer: an address or prefix inside a block, text with addresses in it, or neither. */
+interface Word {
+  block: Block | null;
+  /** The block's index and the offset in it (and the prefix length), for a word in a block. */
+  rest: string;
+  mixed: boolean;
+  /** Long enough a run of hex, or a veth's name: it may hold one of Docker's names for things. */
+  idish: boolean;
+}
 
 const WHOLE = new RegExp(`^${ADDRESS.source}$`);
 /** An address followed by a dash and what could start another: a range (a NAT target's, an iprange's). */
 const RANGE_NEXT = /^-[0-9a-fA-F:]/;
+const IDISH = /[0-9a-fA-F]{11}|veth/;
 
 /**
- * Renames addresses host by host: its own blocks to §S<k>+offset, a peer's to §P<k>+offset, remembering which peer
- * a text named. Each distinct word is read once for the whole fleet (a plan's million steps repeat a few thousand).
+ * Renames host by host: addresses in its own blocks to §S<k>+offset, in a peer's to §P<k>+offset (remembering which
+ * peer a text named), and Docker's made-up names to their stand-ins. Each distinct word is read once for the whole
+ * fleet (a plan's million steps repeat a few thousand).
  */
 class Renamer {
   private readonly words = new Map<string, Word>();
@@ -119,6 +159,7 @@ class Renamer {
   constructor(
     private readonly snapshots: HostSnapshot[],
     private readonly blocks: FleetBlocks,
+    private readonly ids: Identities[],
   ) {}
 
   clear(host = this.host): void {
@@ -127,48 +168,57 @@ class Renamer {
   }
 
   text(s: string): string {
-    return s.replace(ADDRESS, (tok: string, at: number) => {
-      // What lies between two renamed ends of a range is not renamed with them.
-      if (RANGE_NEXT.test(s.slice(at + tok.length, at + tok.length + 2))) throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${tok}-…)`);
-      return this.word(tok);
-    });
+    return this.addresses(this.names(s));
   }
 
   word(w: string): string {
     const r = this.read(w);
-    if (r === null) return w;
-    if (r === 'mixed') return this.text(w);
-    const h = r.block.host;
-    if (h === this.host) return '§S' + r.rest;
-    this.peer = this.peer === null || this.peer === h ? h : -1;
-    return '§P' + r.rest;
+    const out = r.block ? this.inBlock(r.block, r.rest) : r.mixed ? this.addresses(w) : w;
+    return r.idish ? this.names(out) : out;
+  }
+
+  private inBlock(b: Block, rest: string): string {
+    if (b.host === this.host) return '§S' + rest;
+    this.peer = this.peer === null || this.peer === b.host ? b.host : -1;
+    return '§P' + rest;
   }
 
   /** The host whose block a whole word lies in, if it does. */
   ownerOf(w: string): number | null {
-    const r = this.read(w);
-    return r !== null && r !== 'mixed' ? r.block.host : null;
+    return this.read(w).block?.host ?? null;
+  }
+
+  private names(s: string): string {
+    return standIn(this.ids[this.host] as Identities, s);
+  }
+
+  private addresses(s: string): string {
+    return s.replace(ADDRESS, (tok: string, at: number) => {
+      // What lies between two renamed ends of a range is not renamed with them.
+      if (RANGE_NEXT.test(s.slice(at + tok.length, at + tok.length + 2))) throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${tok}-…)`);
+      const r = this.read(tok);
+      return r.block ? this.inBlock(r.block, r.rest) : tok;
+    });
   }
 
   private read(w: string): Word {
     let r = this.words.get(w);
     if (r !== undefined) return r;
-      if (!WHOLE.test(w)) {
+    r = { block: null, rest: '', mixed: false, idish: IDISH.test(w) };
+    if (!WHOLE.test(w)) {
       ADDRESS.lastIndex = 0;
-      r = ADDRESS.test(w) ? 'mixed' : null;
+      r.mixed = ADDRESS.test(w);
       ADDRESS.lastIndex = 0;
     } else {
       const slash = w.indexOf('/');
       const ip = parseIp(slash < 0 ? w : w.slice(0, slash));
       const bits = ip === null ? NaN : slash < 0 ? fullBits(ip) : Number(w.slice(slash + 1));
-      if (ip === null || !(bits >= 0 && bits <= fullBits(ip))) r = null;
-      else {
+      if (ip !== null && bits >= 0 && bits <= fullBits(ip)) {
         const b = this.blocks.owned.longest(ip);
-        if (b && bits >= b.cidr.bits) r = { block: b, rest: `${b.k}+${BigInt(ip) - start(b.cidr)}${slash < 0 ? '' : `/${bits}`}` };
-        else {
-          this.unowned(w, { addr: ip, bits });
-          r = null;
-        }
+        if (b && bits >= b.cidr.bits) {
+          r.block = b;
+          r.rest = `${b.k}+${BigInt(ip) - start(b.cidr)}${slash < 0 ? '' : `/${bits}`}`;
+        } else this.unowned(w, { addr: ip, bits });
       }
     }
     this.words.set(w, r);
@@ -190,16 +240,25 @@ class Renamer {
   }
 }
 
-/** What the model reads of a host, as text: the parts that only name it or time it, and neighbour tables (evidence in a trace, never a verdict), left out. */
+/**
+ * Fields no verdict reads, which differ between hosts running the same containers: the kernel's and Docker's numbers
+ * for things (interface indexes, namespace ids, process ids, MACs, endpoint IDs, sandbox paths), hostnames, counters.
+ */
+const UNREAD = new Set(['ifindex', 'netnsId', 'pid', 'process', 'mac', 'lladdr', 'endpointId', 'sandboxKey', 'hostname', 'packets', 'bytes']);
+
+/**
+ * What the model reads of a host, as text: left out are the parts that only name it or time it, neighbour tables
+ * (evidence in a trace, never a verdict) and the fields above.
+ */
 function modelled(s: HostSnapshot): string {
-  const { name: _name, collectedAt: _at, durationMs: _ms, netdiagVersion: _v, collectors, host, routes, ...rest } = s;
-  // nft writes a prefix as {"addr", "len"}: made one word, so it is renamed (or checked) as the network it is.
-  return JSON.stringify({
+  const { name: _name, collectedAt: _at, durationMs: _ms, netdiagVersion: _v, collectors, routes, ...rest } = s;
+  const parts = {
     ...rest,
     collectors: Object.entries(collectors).map(([k, v]) => `${k}:${v?.status}`),
-    host: host ? { ...host, hostname: null } : null,
     routes: routes ? { ...routes, neighbours: [], sandboxes: routes.sandboxes.map((x) => ({ ...x, neighbours: [] })) } : null,
-  }).replace(/\{"addr":"([^"]*)","len":(\d+)\}|\{"len":(\d+),"addr":"([^"]*)"\}/g, (_m, a, l, l2, a2) => `"${a ?? a2}/${l ?? l2}"`);
+  };
+  // nft writes a prefix as {"addr", "len"}: made one word, so it is renamed (or checked) as the network it is.
+  return JSON.stringify(parts, (key, value) => (UNREAD.has(key) ? undefined : value)).replace(/\{"addr":"([^"]*)","len":(\d+)\}|\{"len":(\d+),"addr":"([^"]*)"\}/g, (_m, a, l, l2, a2) => `"${a ?? a2}/${l ?? l2}"`);
 }
 
 const PIN = new Set(['-s', '--source', '-d', '--destination']);
@@ -276,7 +335,8 @@ export class AlikeFleet {
       if (s.scope !== null) throw new NotAlike(`${s.name}'s snapshot was taken for one question`);
       if (foreignPorts(s).size > 0) throw new NotAlike(`${s.name} bridges a port that is not a container's (a segment shared with other hosts)`);
     }
-    const names = new Renamer(snapshots, fleetBlocks(snapshots));
+    const ids = snapshots.map(identities);
+    const names = new Renamer(snapshots, fleetBlocks(snapshots, ids), ids);
     let canon = '';
     snapshots.forEach((s, host) => {
       names.clear(host);

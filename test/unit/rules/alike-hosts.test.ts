@@ -1,5 +1,6 @@
 // Hosts built alike: where the fleet is, one pair of hosts must count exactly what every pair counts (walked one by
 // one); where it is not, netdiag must say so, and these cases show the one-pair answer would have been wrong.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,15 +47,27 @@ function withRule(fleet: HostSnapshot[], chain: string, text: (s: HostSnapshot, 
 
 /**
  * The captured seed host as host i of a fleet: its user network renumbered into a /16 of its own, a LAN interface,
- * and the host ends of its veths with link-local addresses of their own (the kernel derives them from random MACs).
+ * the host ends of its veths with link-local addresses of their own (the kernel derives them from random MACs), and
+ * what Docker and the kernel make up afresh on every host: container and network IDs (and the bridge names and
+ * aliases made from them), veth names, MACs, sandbox paths, counters.
  */
 function seedClone(i: number, ownLinkLocals = true): HostSnapshot {
   let text = readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8').replace(/172\.18\.(\d+)\.(\d+)/g, `10.${100 + i}.$1.$2`);
-  for (const iface of ownLinkLocals ? parseSnapshot(JSON.parse(text)).links!.interfaces : []) {
+  const original = parseSnapshot(JSON.parse(text));
+  const fresh = (old: string) => createHash('sha256').update(`${i}:${old}`).digest('hex').slice(0, old.length);
+  for (const iface of ownLinkLocals ? original.links!.interfaces : []) {
     for (const a of iface.addresses) if (iface.kind === 'veth' && a.local.startsWith('fe80:')) text = text.replaceAll(a.local, a.local.replace(/:[0-9a-f]{1,4}$/, `:${(i + 1).toString(16)}`));
   }
+  for (const id of [...original.docker!.containers.map((c) => c.id), ...original.docker!.networks.map((n) => n.id)]) {
+    const to = fresh(id);
+    text = text.replaceAll(id, to).replaceAll(id.slice(0, 12), to.slice(0, 12));
+  }
+  for (const veth of original.links!.interfaces.filter((x) => x.kind === 'veth')) text = text.replaceAll(`"${veth.name}"`, `"veth${fresh(veth.name).slice(0, 7)}"`).replaceAll(` ${veth.name} `, ` veth${fresh(veth.name).slice(0, 7)} `);
+  for (const mac of new Set(text.match(/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g) ?? [])) text = text.replaceAll(mac, `02:${fresh(mac).slice(0, 10).replace(/(..)(?=.)/g, '$1:')}`);
+  for (const key of new Set(text.match(/\/var\/run\/docker\/netns\/[0-9a-f]+/g) ?? [])) text = text.replaceAll(key, `/var/run/docker/netns/${fresh(key).slice(0, 12)}`);
   const s = parseSnapshot(JSON.parse(text));
   s.name = `seed${i}`;
+  for (const t of s.firewall!.tables) for (const c of t.chains) for (const r of c.rules) r.packets = (r.packets + i * 7) % 1000;
   const lan = `10.50.0.${i + 1}`;
   s.links!.interfaces.push({ ifindex: 99, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: lan, prefixLen: 16, scope: 'global' }] });
   const route = { type: 'unicast', family: 'inet' as const, dev: 'eth0', gateway: null, prefsrc: lan, nexthops: [], flags: [], metric: 0 };
@@ -68,7 +81,7 @@ describe('fleets built alike: one pair counts what every pair walked counts', ()
     ['four synthetic hosts, each dropping its own first container in DOCKER-USER', withRule(synthetic(4), 'DOCKER-USER', (s) => `-A DOCKER-USER -s ${s.docker!.containers[0]!.endpoints[0]!.ip}/32 -j DROP`)],
     ['four synthetic hosts with forwarding off', synthetic(4).map((s) => ({ ...s, sysctls: { ...s.sysctls!, values: { ...s.sysctls!.values, 'net.ipv4.ip_forward': '0' } } }))],
     ['four synthetic hosts whose FORWARD drops ICMP to 172.16.0.0/12 (every host\'s networks alike)', withRule(synthetic(4), 'FORWARD', () => '-A FORWARD -d 172.16.0.0/12 -p icmp -j DROP')],
-    ['four copies of the captured seed host, renumbered (docker0 the same on each)', [0, 1, 2, 3].map(seedClone)],
+    ['four copies of the captured seed host, renumbered, with their own IDs, veths and MACs (docker0 the same on each)', [0, 1, 2, 3].map((i) => seedClone(i))],
   ];
   for (const [name, fleet] of cases) {
     it(name, () => {
