@@ -73,17 +73,20 @@ function freeSubnet(taken: Cidr[], start: number): Cidr | null {
 type Counts = { pairs: number; counts: Record<AddressVerdict, number> };
 
 /**
- * Cross-host pairs and their verdicts with `steps` applied. In a fleet of hosts built alike, one pair of hosts
- * answers for every pair (see AlikeFleet): five hundred hosts are one walk of two, not a million.
+ * Cross-host pairs and their verdicts with `steps` applied. In a fleet of a few kinds of host built alike, one pair
+ * of hosts answers for every pair of its kinds (see AlikeFleet): five hundred hosts are one walk of two, not a million.
  */
-function crossHostCounts(snapshots: HostSnapshot[], fleet: AlikeFleet, steps: PlanStep[]): Counts & { onePair: [string, string] | null } {
+function crossHostCounts(snapshots: HostSnapshot[], fleet: AlikeFleet, steps: PlanStep[]): Counts & { walked: string[] | null } {
   const cross = (a: { host: unknown }, b: { host: unknown }) => a.host !== b.host;
   const alike = fleet.with(steps);
-  if (!alike.alike) return { ...countPairs(buildWorld(applySteps(snapshots, steps)), { proto: 'icmp', port: null }, cross), onePair: null };
-  const one = countPairs(buildWorld(applySteps(alike.pair, alike.pairSteps)), { proto: 'icmp', port: null }, cross);
-  const pairs = (snapshots.length * (snapshots.length - 1)) / 2;
-  const counts = Object.fromEntries(Object.entries(one.counts).map(([k, v]) => [k, v * pairs])) as Counts['counts'];
-  return { pairs: one.pairs * pairs, counts, onePair: [alike.pair[0].name, alike.pair[1].name] };
+  if (!alike.alike) return { ...countPairs(buildWorld(applySteps(snapshots, steps)), { proto: 'icmp', port: null }, cross), walked: null };
+  const out: Counts = { pairs: 0, counts: { reachable: 0, blocked: 0, unknown: 0 } };
+  for (const pair of alike.pairs) {
+    const one = countPairs(buildWorld(applySteps(pair.hosts, pair.steps)), { proto: 'icmp', port: null }, cross);
+    out.pairs += one.pairs * pair.stands;
+    for (const [k, v] of Object.entries(one.counts) as [AddressVerdict, number][]) out.counts[k] += v * pair.stands;
+  }
+  return { ...out, walked: alike.pairs.map((p) => `${p.hosts[0].name} and ${p.hosts[1].name}`) };
 }
 
 export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string> = new Map()): Plan {
@@ -161,7 +164,11 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   const before = crossHostCounts(snapshots, fleet, []);
   const after = crossHostCounts(snapshots, fleet, all);
   // How the figures were reached, since they were not walked pair by pair.
-  if (after.onePair) notes.push(`The prediction walked ${after.onePair[0]} and ${after.onePair[1]} only: the ${snapshots.length} hosts are built alike (each is the others' image once its own addresses are renamed, and the plan treats every peer the same way), so every pair of hosts answers as they do.`);
+  if (after.walked) {
+    const kinds = after.walked.length === 1 ? 'built alike' : 'a few kinds of host, each built alike';
+    const pairs = after.walked.length <= 4 ? after.walked.join('; ') : `${after.walked.slice(0, 3).join('; ')} and ${after.walked.length - 3} more pairs`;
+    notes.push(`The prediction walked ${pairs} only: the ${snapshots.length} hosts are ${kinds} (each the image of the others of its kind once its own addresses and Docker's names for things are renamed, and the plan treats every peer of a kind the same way), so every pair of hosts answers as one of these does.`);
+  }
   return {
     schema: 'netdiag/plan@1',
     id,

@@ -8,9 +8,14 @@ import { foreignPorts } from '../model/build.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
 
-export type Alike =
-  | { alike: true; pair: [HostSnapshot, HostSnapshot]; pairSteps: PlanStep[] }
-  | { alike: false; why: string };
+/** Two hosts, the steps of the change that concern them, and how many pairs of hosts in the fleet they stand for. */
+export interface AlikePair {
+  hosts: [HostSnapshot, HostSnapshot];
+  steps: PlanStep[];
+  stands: number;
+}
+
+export type Alike = { alike: true; pairs: AlikePair[] } | { alike: false; why: string };
 
 class NotAlike extends Error {}
 
@@ -97,24 +102,27 @@ function blocksOf(s: HostSnapshot, ids: Identities): (Cidr & { lan?: true })[] {
 interface FleetBlocks {
   owned: PrefixMap<Block>;
   perHost: Cidr[][];
+  /** Each host's blocks as sizes and kinds of address, part of what makes hosts alike. */
+  shapes: string[];
 }
 
 function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks {
   const perHost = snapshots.map((s, i) => blocksOf(s, ids[i] as Identities));
   const text = (c: Cidr) => `${typeof c.addr === 'number' ? 4 : 6}:${c.addr}/${c.bits}`;
-  const first = perHost[0] as Cidr[];
-  const common = first.map((c, k) => perHost.every((cs) => cs[k] && text(cs[k]) === text(c)));
+  const held = new Map<string, number>();
+  for (const cs of perHost) for (const c of cs) held.set(text(c), (held.get(text(c)) ?? 0) + 1);
   const owned = new PrefixMap<Block>();
   const all: Block[] = [];
+  // The same sizes, and the same kinds of address: the model treats loopback, multicast and link-local ones apart.
+  // A block every host has (docker0's 172.17.0.0/16) names each host's own the same way on all: it stays as written.
+  const shapes = perHost.map((cs) => cs.map((c) => (held.get(text(c)) === snapshots.length ? text(c) : `${typeof c.addr === 'number' ? 4 : 6}/${c.bits}/${special(c.addr)}`)).join(' '));
   perHost.forEach((cs, host) => {
-    // The same sizes, and the same kinds of address: the model treats loopback, multicast and link-local ones apart.
-    if (cs.length !== first.length || cs.some((c, k) => typeof c.addr !== typeof first[k]?.addr || c.bits !== first[k]?.bits || special(c.addr) !== special(first[k]!.addr))) {
-      throw new NotAlike(`${snapshots[host]?.name} does not have networks and interface addresses of the same sizes as ${snapshots[0]?.name}`);
-    }
     cs.forEach((cidr, k) => {
-      // Held by every host where the LAN can ask for it: who answers would depend on the order of the hosts.
-      if (common[k] && cidr.lan) throw new NotAlike(`every host holds ${ipText(cidr.addr)} on an interface other hosts reach`);
-      if (common[k]) return;
+      if (held.get(text(cidr)) === snapshots.length) {
+        // Held by every host where the LAN can ask for it: who answers would depend on the order of the hosts.
+        if (cidr.lan) throw new NotAlike(`every host holds ${ipText(cidr.addr)} on an interface other hosts reach`);
+        return;
+      }
       const b = { host, k, cidr };
       all.push(b);
       owned.set(cidr, b);
@@ -127,7 +135,7 @@ function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks 
       throw new NotAlike(`${snapshots[p.host]?.name} and ${snapshots[q.host]?.name} hold overlapping addresses`);
     }
   }
-  return { owned, perHost };
+  return { owned, perHost, shapes };
 }
 
 /** What a word is to the renamer: an address or prefix inside a block, text with addresses in it, or neither. */
@@ -225,18 +233,30 @@ class Renamer {
     return r;
   }
 
-  /**
-   * A network no host owns is kept as written, so it must stand in the same relation to every host's k-th block: a
-   * rule for 172.16.0.0/23 on every host holds host0's networks and no one else's, and names no one alike.
-   */
+  /** Networks no host owns, met since they were last checked: they are kept as written (see `literalsAlike`). */
+  readonly literals = new Map<string, Cidr>();
+
   private unowned(tok: string, c: Cidr): void {
-    const within = (b: Cidr) => typeof b.addr === typeof c.addr && start(c) <= start(b) && start(b) < start(c) + size(c);
-    const first = this.blocks.perHost[0] as Cidr[];
-    this.blocks.perHost.forEach((cs, host) => {
-      cs.forEach((b, k) => {
-        if (within(b) !== within(first[k] as Cidr)) throw new NotAlike(`${tok} holds ${this.snapshots[host]?.name}'s addresses and ${this.snapshots[0]?.name}'s differently`);
-      });
-    });
+    this.literals.set(tok, c);
+  }
+
+  /**
+   * A network kept as written must stand in the same relation to the k-th block of every host of a kind: a rule for
+   * 172.16.0.0/23 on every host holds host0's networks and no one else's, and names no two hosts alike.
+   */
+  literalsAlike(kinds: number[][]): void {
+    for (const [tok, c] of this.literals) {
+      const within = (b: Cidr) => typeof b.addr === typeof c.addr && start(c) <= start(b) && start(b) < start(c) + size(c);
+      for (const members of kinds) {
+        const first = this.blocks.perHost[members[0] as number] as Cidr[];
+        for (const host of members) {
+          (this.blocks.perHost[host] as Cidr[]).forEach((b, k) => {
+            if (within(b) !== within(first[k] as Cidr)) throw new NotAlike(`${tok} holds ${this.snapshots[host]?.name}'s addresses and ${this.snapshots[members[0] as number]?.name}'s differently`);
+          });
+        }
+      }
+    }
+    this.literals.clear();
   }
 }
 
@@ -290,16 +310,18 @@ function stepText(step: PlanStep, names: Renamer): string {
 }
 
 /**
- * Whether the fleet, with a change's steps applied, is alike: each host's snapshot and steps, addresses renamed, read
- * the same; no host's snapshot names another's addresses; each step names at most one peer and is pinned to it; and
- * every run of consecutive peer steps does the same for every other host. Then, for any ordered pair (H, P), the
- * walks between them consult only H's and P's own parts and their parts for each other (no one else's addresses
- * are in their packets), and those are one pair's image: one pair's count, times the number of pairs, is the
- * fleet's. Anything netdiag cannot show alike (address ranges, a bridged segment between hosts, a snapshot taken
- * for one question) is not. The snapshots are read once, for any number of changes.
+ * Whether the fleet, with a change's steps applied, is made of a few kinds of host built alike: hosts of one kind
+ * read the same once their addresses and Docker's made-up names are renamed, and no host's snapshot names another's
+ * addresses; each step names at most one peer and is pinned to it; in every run of consecutive peer steps a host
+ * does the same for every peer of a kind, and for every other host; and hosts of one kind take the same steps. Then
+ * for any ordered pair (H, P), the walks between them consult only H's and P's own parts and their parts for each
+ * other (no one else's addresses are in their packets), and those are the image of one pair of hosts of the same
+ * kinds: one pair per pair of kinds, weighted by how many it stands for, counts the fleet. Anything netdiag cannot
+ * show alike (address ranges, a bridged segment between hosts, a snapshot taken for one question) is not. The
+ * snapshots are read once, for any number of changes.
  */
 export class AlikeFleet {
-  private prepared: { names: Renamer; canon: string; index: Map<string, number> } | { why: string } | null = null;
+  private prepared: Prepared | { why: string } | null = null;
 
   constructor(private readonly snapshots: HostSnapshot[]) {}
 
@@ -312,8 +334,7 @@ export class AlikeFleet {
     }
   }
 
-  /** The snapshots alone: every host's renamed text must be the first's. */
-  private prepare(): { names: Renamer; canon: string; index: Map<string, number> } {
+  private prepare(): Prepared {
     if (this.prepared === null) {
       try {
         this.prepared = this.read();
@@ -326,7 +347,8 @@ export class AlikeFleet {
     return this.prepared;
   }
 
-  private read(): { names: Renamer; canon: string; index: Map<string, number> } {
+  /** The snapshots alone: which kind each host is (hosts whose renamed text is the same). */
+  private read(): Prepared {
     const { snapshots } = this;
     if (snapshots.length < 3) throw new NotAlike('fewer than three hosts');
     const index = new Map(snapshots.map((s, i) => [s.name, i]));
@@ -336,39 +358,56 @@ export class AlikeFleet {
       if (foreignPorts(s).size > 0) throw new NotAlike(`${s.name} bridges a port that is not a container's (a segment shared with other hosts)`);
     }
     const ids = snapshots.map(identities);
-    const names = new Renamer(snapshots, fleetBlocks(snapshots, ids), ids);
-    let canon = '';
-    snapshots.forEach((s, host) => {
+    const blocks = fleetBlocks(snapshots, ids);
+    const names = new Renamer(snapshots, blocks, ids);
+    const byText = new Map<string, number>();
+    const kinds: number[][] = [];
+    const kindOf = snapshots.map((s, host) => {
       names.clear(host);
       const json = modelled(s);
       if (json.includes('-range ') || json.includes('"range"')) throw new NotAlike(`${s.name} has rules on address ranges`);
-      const text = names.text(json);
+      const text = `${blocks.shapes[host]}\n${names.text(json)}`;
       if (names.peer !== null) throw new NotAlike(`${s.name} already names ${names.peer >= 0 ? `${snapshots[names.peer]?.name}'s` : 'other hosts\''} addresses`);
-      if (host === 0) canon = text;
-      else if (text !== canon) throw new NotAlike(`${s.name} is not ${snapshots[0]?.name}'s image`);
+      let kind = byText.get(text);
+      if (kind === undefined) {
+        byText.set(text, (kind = kinds.length));
+        kinds.push([]);
+      }
+      (kinds[kind] as number[]).push(host);
+      return kind;
     });
-    return { names, canon, index };
+    // One pair of hosts per pair of kinds must be far fewer walks than every pair of hosts.
+    if ((kinds.length * (kinds.length + 1)) / 2 > (snapshots.length * (snapshots.length - 1)) / 4) throw new NotAlike(`${kinds.length} kinds of host among ${snapshots.length}: too few are alike`);
+    names.literalsAlike(kinds);
+    return { names, index, kindOf, kinds };
   }
 
   private check(steps: PlanStep[]): Alike {
     const { snapshots } = this;
-    const { names, index } = this.prepare();
+    const { names, index, kindOf, kinds } = this.prepare();
     const stepsOf: PlanStep[][] = snapshots.map(() => []);
     for (const st of steps) {
       const h = index.get(st.host);
       if (h === undefined) throw new NotAlike(`a step is for ${st.host}, not a host in view`);
       (stepsOf[h] as PlanStep[]).push(st);
     }
-    const pairSteps: PlanStep[] = [];
-    let reference = '';
+    // The pairs that answer: the first two hosts of each kind, and the first hosts of every two kinds.
+    const pairs: { a: number; b: number; stands: number; steps: PlanStep[] }[] = [];
+    kinds.forEach((ka, i) => {
+      if (ka.length >= 2) pairs.push({ a: ka[0] as number, b: ka[1] as number, stands: (ka.length * (ka.length - 1)) / 2, steps: [] });
+      kinds.slice(i + 1).forEach((kb) => pairs.push({ a: ka[0] as number, b: kb[0] as number, stands: ka.length * kb.length, steps: [] }));
+    });
+    const reference = new Map<number, string>();
     snapshots.forEach((s, host) => {
+      const answering = pairs.filter((p) => p.a === host || p.b === host);
       let canon = '';
-      // Consecutive steps for peers: each peer's own sequence must be the same, and every other host must have one.
-      let run: { template: string[]; at: Map<number, number> } | null = null;
+      // Consecutive steps for peers: each peer's own sequence must be the same for every peer of a kind, and every
+      // other host must have one.
+      let run: { templates: Map<number, string[]>; at: Map<number, number> } | null = null;
       const close = () => {
         if (!run) return;
-        if (run.at.size !== snapshots.length - 1 || [...run.at.values()].some((n) => n !== run?.template.length)) throw new NotAlike(`${s.name} does not treat every other host the same way`);
-        canon += `\n[each peer]\n${run.template.join('\n')}`;
+        if (run.at.size !== snapshots.length - 1 || [...run.at].some(([peer, n]) => n !== run?.templates.get(kindOf[peer] as number)?.length)) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
+        canon += `\n[each peer]${[...run.templates].sort(([a], [b]) => a - b).map(([kind, t]) => `\n(kind ${kind})\n${t.join('\n')}`).join('')}`;
         run = null;
       };
       for (const st of stepsOf[host] as PlanStep[]) {
@@ -376,23 +415,36 @@ export class AlikeFleet {
         const text = stepText(st, names);
         const peer = names.peer;
         if (peer === -1) throw new NotAlike(`a step on ${s.name} names more than one other host`);
-        if ((host === 0 || host === 1) && (peer === null || peer === 1 - host)) pairSteps.push(st);
+        for (const p of answering) if (peer === null || peer === p.a + p.b - host) p.steps.push(st);
         if (peer === null) {
           close();
           canon += `\n${text}`;
           continue;
         }
         if (!pinned(st, peer, names)) throw new NotAlike(`a step on ${s.name} for ${snapshots[peer]?.name} is not limited to its addresses`);
-        run ??= { template: [], at: new Map() };
+        run ??= { templates: new Map(), at: new Map() };
+        let template = run.templates.get(kindOf[peer] as number);
+        if (!template) run.templates.set(kindOf[peer] as number, (template = []));
         const i = run.at.get(peer) ?? 0;
-        if (i === run.template.length) run.template.push(text);
-        else if (run.template[i] !== text) throw new NotAlike(`${s.name} does not treat every other host the same way`);
+        if (i === template.length) template.push(text);
+        else if (template[i] !== text) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
         run.at.set(peer, i + 1);
       }
       close();
-      if (host === 0) reference = canon;
-      else if (canon !== reference) throw new NotAlike(`${s.name}'s steps are not ${snapshots[0]?.name}'s image`);
+      const kind = kindOf[host] as number;
+      const first = reference.get(kind);
+      if (first === undefined) reference.set(kind, canon);
+      else if (canon !== first) throw new NotAlike(`${s.name}'s steps are not ${snapshots[kinds[kind]?.[0] as number]?.name}'s image`);
     });
-    return { alike: true, pair: [snapshots[0] as HostSnapshot, snapshots[1] as HostSnapshot], pairSteps };
+    names.literalsAlike(kinds);
+    return { alike: true, pairs: pairs.map((p) => ({ hosts: [snapshots[p.a] as HostSnapshot, snapshots[p.b] as HostSnapshot], steps: p.steps, stands: p.stands })) };
   }
+}
+
+interface Prepared {
+  names: Renamer;
+  index: Map<string, number>;
+  kindOf: number[];
+  /** Each kind's hosts, in the fleet's order. */
+  kinds: number[][];
 }
