@@ -2,6 +2,7 @@
 // and route treats alike share one walk per destination class, so a thousand containers do not cost a million walks.
 import type { ContainerModel, World } from './model/types.js';
 import { classKeys, HostSignatures } from './classes.js';
+import { partition } from './partition.js';
 import { qualifiedName } from './resolve.js';
 import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
 import { addressWalks, BOTH, targetsOf, verdictOfAddresses } from './verdict.js';
@@ -24,18 +25,7 @@ export function matrixContainers(world: World): ContainerModel[] {
 function classify(world: World): { cs: ContainerModel[]; classOf: number[]; members: number[][] } {
   const cs = matrixContainers(world);
   const keys = classKeys(world, cs);
-  const ids = new Map<string, number>();
-  const members: number[][] = [];
-  const classOf = cs.map((c, i) => {
-    const k = keys.get(c) as string;
-    let id = ids.get(k);
-    if (id === undefined) {
-      ids.set(k, (id = members.length));
-      members.push([]);
-    }
-    (members[id] as number[]).push(i);
-    return id;
-  });
+  const { partOf: classOf, members } = partition(cs, (c) => keys.get(c) as string);
   return { cs, classOf, members };
 }
 

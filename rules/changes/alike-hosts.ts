@@ -5,6 +5,7 @@ import type { Ip } from '../iptables/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import { PrefixMap } from '../iptables/prefix-map.js';
 import { foreignPorts } from '../model/build.js';
+import { partition } from '../partition.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
 
@@ -360,21 +361,13 @@ export class AlikeFleet {
     const ids = snapshots.map(identities);
     const blocks = fleetBlocks(snapshots, ids);
     const names = new Renamer(snapshots, blocks, ids);
-    const byText = new Map<string, number>();
-    const kinds: number[][] = [];
-    const kindOf = snapshots.map((s, host) => {
+    const { partOf: kindOf, members: kinds } = partition(snapshots, (s, host) => {
       names.clear(host);
       const json = modelled(s);
       if (json.includes('-range ') || json.includes('"range"')) throw new NotAlike(`${s.name} has rules on address ranges`);
       const text = `${blocks.shapes[host]}\n${names.text(json)}`;
       if (names.peer !== null) throw new NotAlike(`${s.name} already names ${names.peer >= 0 ? `${snapshots[names.peer]?.name}'s` : 'other hosts\''} addresses`);
-      let kind = byText.get(text);
-      if (kind === undefined) {
-        byText.set(text, (kind = kinds.length));
-        kinds.push([]);
-      }
-      (kinds[kind] as number[]).push(host);
-      return kind;
+      return text;
     });
     // One pair of hosts per pair of kinds must be far fewer walks than every pair of hosts.
     if ((kinds.length * (kinds.length + 1)) / 2 > (snapshots.length * (snapshots.length - 1)) / 4) throw new NotAlike(`${kinds.length} kinds of host among ${snapshots.length}: too few are alike`);
