@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planRoutes } from '../rules/plan-routes.js';
+import { AlikeFleet } from '../rules/changes/alike-hosts.js';
 import { applySteps } from '../rules/changes/predict.js';
 import { countPairs } from '../rules/matrix.js';
 import { buildWorld } from '../rules/model/build.js';
@@ -43,7 +44,8 @@ function planRows(): [string, string, string][] {
       const t0 = performance.now();
       countPairs(buildWorld(applySteps(hosts, plan.hosts.flatMap((h) => h.steps))), { proto: 'icmp', port: null }, (a, b) => a.host !== b.host);
       const every = performance.now() - t0;
-      rows.push(['  its after-prediction alone, every pair walked', `${every.toFixed(0)} ms`, `${(every / ms).toFixed(1)}× the whole plan (${plan.notes.some((x) => x.startsWith('The prediction walked')) ? 'which walked one pair: the hosts are alike' : 'hosts not alike'})`]);
+      const alike = new AlikeFleet(hosts).with(plan.hosts.flatMap((h) => h.steps));
+      rows.push(['  its after-prediction alone, every pair walked', `${every.toFixed(0)} ms`, `${(every / ms).toFixed(1)}× the whole plan (${alike.alike ? `which walked ${alike.pairs.length} pair${alike.pairs.length === 1 ? "" : "s"} of hosts: they are alike` : `hosts not alike: ${alike.why}`})`]);
     }
   }
   return rows;

@@ -277,11 +277,17 @@ export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => 
   return drain(pairRows(world, flow, visit, families));
 }
 
+/** How many pairs, and how many of them got each verdict. */
+export interface PairCounts {
+  pairs: number;
+  counts: Record<AddressVerdict, number>;
+}
+
 /**
  * Verdict counts over the pairs `include` selects, one walk per pair of classes, weighted by how many container pairs
  * each class pair stands for (what a plan's prediction needs, without visiting a quarter of a million pairs).
  */
-export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean, families: readonly Family[] = BOTH): { pairs: number; counts: Record<AddressVerdict, number> } {
+export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean, families: readonly Family[] = BOTH): PairCounts {
   const m = new ClassPairs(world, flow, families);
   const counts = { reachable: 0, blocked: 0, unknown: 0 };
   let pairs = 0;

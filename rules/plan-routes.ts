@@ -8,6 +8,7 @@ import type { Cidr4 as Cidr } from './iptables/addr.js';
 import { applySteps } from './changes/predict.js';
 import { AlikeFleet } from './changes/alike-hosts.js';
 import { countPairs } from './matrix.js';
+import type { PairCounts } from './matrix.js';
 import { buildWorld } from './model/build.js';
 import { Plan } from '../snapshot/contract.js';
 import type { AddressVerdict, PlanStep, Prerequisite } from '../snapshot/contract.js';
@@ -70,19 +71,17 @@ function freeSubnet(taken: Cidr[], start: number): Cidr | null {
   return null;
 }
 
-type Counts = { pairs: number; counts: Record<AddressVerdict, number> };
-
 /**
  * Cross-host pairs and their verdicts with `steps` applied. In a fleet of a few kinds of host built alike, one pair
  * of hosts answers for every pair of its kinds (see AlikeFleet): five hundred hosts are one walk of two, not a million.
  */
-function crossHostCounts(snapshots: HostSnapshot[], fleet: AlikeFleet, steps: PlanStep[]): Counts & { walked: string[] | null } {
-  const cross = (a: { host: unknown }, b: { host: unknown }) => a.host !== b.host;
+function crossHostCounts(snapshots: HostSnapshot[], fleet: AlikeFleet, steps: PlanStep[]): PairCounts & { walked: string[] | null } {
+  const count = (hosts: HostSnapshot[], own: PlanStep[]) => countPairs(buildWorld(applySteps(hosts, own)), { proto: 'icmp', port: null }, (a, b) => a.host !== b.host);
   const alike = fleet.with(steps);
-  if (!alike.alike) return { ...countPairs(buildWorld(applySteps(snapshots, steps)), { proto: 'icmp', port: null }, cross), walked: null };
-  const out: Counts = { pairs: 0, counts: { reachable: 0, blocked: 0, unknown: 0 } };
+  if (!alike.alike) return { ...count(snapshots, steps), walked: null };
+  const out: PairCounts = { pairs: 0, counts: { reachable: 0, blocked: 0, unknown: 0 } };
   for (const pair of alike.pairs) {
-    const one = countPairs(buildWorld(applySteps(pair.hosts, pair.steps)), { proto: 'icmp', port: null }, cross);
+    const one = count(pair.hosts, pair.steps);
     out.pairs += one.pairs * pair.stands;
     for (const [k, v] of Object.entries(one.counts) as [AddressVerdict, number][]) out.counts[k] += v * pair.stands;
   }
@@ -149,14 +148,15 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   // The ID names the plan's content; the rules carry it so rollback removes exactly them.
   const content = new ContentHash();
   for (const list of steps.values()) for (const st of list) content.add(st.kind === 'ip-route-add' ? `${st.host} route ${st.dst} ${st.via} ${st.dev}` : JSON.stringify(st));
-  for (const a of pending) content.add(`${a.host.s.name} ${a.table} ${a.chain} ${a.iface} ${a.src} ${a.dst}`);
+  const accepts = new Map<string, (typeof pending)[number]>();
+  for (const a of pending) {
+    const key = `${a.host.s.name} ${a.table} ${a.chain} ${a.iface} ${a.src} ${a.dst}`;
+    content.add(key);
+    if (!accepts.has(key)) accepts.set(key, a);
+  }
   const id = `pl-${content.hex()}`;
   const tag = `netdiag:${id}`;
-  const seen = new Set<string>();
-  for (const a of pending) {
-    const key = `${a.host.s.name} ${a.table} ${a.iface} ${a.src} ${a.dst}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+  for (const a of accepts.values()) {
     steps.get(a.host.s.name)!.push({ kind: 'iptables-insert', host: a.host.s.name, table: a.table, chain: a.chain, rule: ['-i', a.iface, '-s', a.src, '-d', a.dst, '-m', 'comment', '--comment', tag, '-j', 'ACCEPT'] });
   }
   const all = [...steps.values()].flat();

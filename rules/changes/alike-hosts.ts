@@ -1,10 +1,10 @@
-// Hosts built alike: a fleet where each host is every other's image once its own addresses are renamed, and treats
-// every peer the same way. Then every ordered pair of hosts walks alike, and one pair answers for all of them.
-import { ipText, isLinkLocal6, isLoopback, isMulticast, parseIp } from '../iptables/addr.js';
+// Hosts built alike: a fleet of a few kinds of host, each host its kind's image once its own addresses and Docker's
+// names for things are renamed, treating every peer of a kind the same way. One pair per pair of kinds answers for all.
+import { cidrsOverlap, cidrText, inCidr, ipText, isLinkLocal6, isLoopback, isMulticast, parseCidr, parseIp } from '../iptables/addr.js';
 import type { Ip } from '../iptables/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import { PrefixMap } from '../iptables/prefix-map.js';
-import { foreignPorts } from '../model/build.js';
+import { foreignPorts, hostAddresses } from '../model/build.js';
 import { partition } from '../partition.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
@@ -31,8 +31,6 @@ interface Block {
 const ADDRESS = /(?:\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9a-fA-F]{0,4}:){2,7}(?:[0-9a-fA-F]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?)(?:\/\d{1,3})?/g;
 
 const fullBits = (ip: Ip) => (typeof ip === 'number' ? 32 : 128);
-const size = (c: Cidr): bigint => 1n << BigInt(fullBits(c.addr) - c.bits);
-const start = (c: Cidr): bigint => BigInt(c.addr);
 const special = (ip: Ip) => `${isLoopback(ip)}${isMulticast(ip)}${isLinkLocal6(ip)}`;
 const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -66,32 +64,24 @@ function identities(s: HostSnapshot): Identities {
 const standIn = (ids: Identities, text: string) => (ids.re ? text.replace(ids.re, (x) => ids.as.get(x) as string) : text);
 
 /**
- * A host's blocks in an order every host built alike shares: networks by name, then interfaces by their names'
- * stand-ins. `lan` marks those held on an interface that is not a bridge (the addresses other hosts reach it by).
+ * A host's blocks in an order every host built alike shares: its networks by name, then its own addresses (those
+ * the model answers for, see hostAddresses) outside them, by their interfaces' stand-ins. `lan` marks an address
+ * held on an interface that is not a bridge: the ones other hosts reach it by.
  */
 function blocksOf(s: HostSnapshot, ids: Identities): (Cidr & { lan?: true })[] {
   const out: (Cidr & { lan?: true })[] = [];
   for (const n of byName(s.docker?.networks ?? [])) {
     for (const sub of n.subnets) {
-      const [ip, bits] = sub.subnet.split('/');
-      const addr = parseIp(ip ?? '');
-      if (addr === null || bits === undefined) throw new NotAlike(`${s.name}'s network ${n.name} has a subnet netdiag cannot read (${sub.subnet})`);
-      out.push({ addr, bits: Number(bits) });
+      const c = parseCidr(sub.subnet);
+      if (!c) throw new NotAlike(`${s.name}'s network ${n.name} has a subnet netdiag cannot read (${sub.subnet})`);
+      out.push(c);
     }
   }
   const kinds = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i.kind]));
-  const add = (text: string, dev: string | null) => {
-    const addr = parseIp(text);
-    if (addr === null) throw new NotAlike(`${s.name} has an address netdiag cannot read (${text})`);
-    if (dev === 'lo' || out.some((c) => typeof c.addr === typeof addr && start(c) <= BigInt(addr) && BigInt(addr) < start(c) + size(c))) return;
-    out.push({ addr, bits: fullBits(addr), ...(dev !== null && kinds.get(dev) === 'bridge' ? {} : { lan: true as const }) });
-  };
-  const named = (s.links?.interfaces ?? []).map((i) => ({ ...i, name: standIn(ids, i.name), raw: i.name }));
-  for (const i of byName(named)) for (const a of i.addresses) add(a.local, i.raw);
-  // The kernel also answers for addresses only its local table names (the model counts them as the host's own).
-  const local = (s.routes?.routes ?? []).map((r) => ({ ...r, name: standIn(ids, r.dev ?? '') }));
-  for (const r of byName(local)) {
-    if (r.table === 'local' && r.type === 'local' && (!r.dst.includes('/') || r.dst.endsWith('/32') || r.dst.endsWith('/128'))) add(r.dst.replace(/\/\d+$/, ''), r.dev);
+  const own = [...hostAddresses(s).localAddrs].map(([addr, dev]) => ({ addr, dev, name: standIn(ids, dev) }));
+  for (const { addr, dev } of byName(own)) {
+    if (dev === 'lo' || out.some((c) => inCidr(addr, c))) continue;
+    out.push({ addr, bits: fullBits(addr), ...(kinds.get(dev) === 'bridge' ? {} : { lan: true as const }) });
   }
   return out;
 }
@@ -109,17 +99,17 @@ interface FleetBlocks {
 
 function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks {
   const perHost = snapshots.map((s, i) => blocksOf(s, ids[i] as Identities));
-  const text = (c: Cidr) => `${typeof c.addr === 'number' ? 4 : 6}:${c.addr}/${c.bits}`;
   const held = new Map<string, number>();
-  for (const cs of perHost) for (const c of cs) held.set(text(c), (held.get(text(c)) ?? 0) + 1);
+  for (const cs of perHost) for (const c of cs) held.set(cidrText(c), (held.get(cidrText(c)) ?? 0) + 1);
+  const heldByAll = (c: Cidr) => held.get(cidrText(c)) === snapshots.length;
   const owned = new PrefixMap<Block>();
   const all: Block[] = [];
   // The same sizes, and the same kinds of address: the model treats loopback, multicast and link-local ones apart.
   // A block every host has (docker0's 172.17.0.0/16) names each host's own the same way on all: it stays as written.
-  const shapes = perHost.map((cs) => cs.map((c) => (held.get(text(c)) === snapshots.length ? text(c) : `${typeof c.addr === 'number' ? 4 : 6}/${c.bits}/${special(c.addr)}`)).join(' '));
+  const shapes = perHost.map((cs) => cs.map((c) => (heldByAll(c) ? cidrText(c) : `${typeof c.addr === 'number' ? 4 : 6}/${c.bits}/${special(c.addr)}`)).join(' '));
   perHost.forEach((cs, host) => {
     cs.forEach((cidr, k) => {
-      if (held.get(text(cidr)) === snapshots.length) {
+      if (heldByAll(cidr)) {
         // Held by every host where the LAN can ask for it: who answers would depend on the order of the hosts.
         if (cidr.lan) throw new NotAlike(`every host holds ${ipText(cidr.addr)} on an interface other hosts reach`);
         return;
@@ -129,10 +119,11 @@ function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks 
       owned.set(cidr, b);
     });
   });
-  all.sort((a, b) => (typeof a.cidr.addr !== typeof b.cidr.addr ? (typeof a.cidr.addr === 'number' ? -1 : 1) : start(a.cidr) < start(b.cidr) ? -1 : start(a.cidr) > start(b.cidr) ? 1 : 0));
+  // In address order: if any two blocks overlap, two neighbours do (what follows a block starts inside it or after it).
+  all.sort((a, b) => (typeof a.cidr.addr !== typeof b.cidr.addr ? (typeof a.cidr.addr === 'number' ? -1 : 1) : a.cidr.addr < b.cidr.addr ? -1 : a.cidr.addr > b.cidr.addr ? 1 : 0));
   for (let i = 1; i < all.length; i++) {
     const [p, q] = [all[i - 1] as Block, all[i] as Block];
-    if (typeof p.cidr.addr === typeof q.cidr.addr && start(q.cidr) < start(p.cidr) + size(p.cidr)) {
+    if (cidrsOverlap(p.cidr, q.cidr)) {
       throw new NotAlike(`${snapshots[p.host]?.name} and ${snapshots[q.host]?.name} hold overlapping addresses`);
     }
   }
@@ -226,7 +217,7 @@ class Renamer {
         const b = this.blocks.owned.longest(ip);
         if (b && bits >= b.cidr.bits) {
           r.block = b;
-          r.rest = `${b.k}+${BigInt(ip) - start(b.cidr)}${slash < 0 ? '' : `/${bits}`}`;
+          r.rest = `${b.k}+${BigInt(ip) - BigInt(b.cidr.addr)}${slash < 0 ? '' : `/${bits}`}`;
         } else this.unowned(w, { addr: ip, bits });
       }
     }
@@ -247,7 +238,7 @@ class Renamer {
    */
   literalsAlike(kinds: number[][]): void {
     for (const [tok, c] of this.literals) {
-      const within = (b: Cidr) => typeof b.addr === typeof c.addr && start(c) <= start(b) && start(b) < start(c) + size(c);
+      const within = (b: Cidr) => b.bits >= c.bits && inCidr(b.addr, c);
       for (const members of kinds) {
         const first = this.blocks.perHost[members[0] as number] as Cidr[];
         for (const host of members) {
@@ -322,7 +313,7 @@ function stepText(step: PlanStep, names: Renamer): string {
  * snapshots are read once, for any number of changes.
  */
 export class AlikeFleet {
-  private prepared: Prepared | { why: string } | null = null;
+  private prepared: Prepared | NotAlike | null = null;
 
   constructor(private readonly snapshots: HostSnapshot[]) {}
 
@@ -341,10 +332,10 @@ export class AlikeFleet {
         this.prepared = this.read();
       } catch (e) {
         if (!(e instanceof NotAlike)) throw e;
-        this.prepared = { why: e.message };
+        this.prepared = e;
       }
     }
-    if ('why' in this.prepared) throw new NotAlike(this.prepared.why);
+    if (this.prepared instanceof NotAlike) throw this.prepared;
     return this.prepared;
   }
 

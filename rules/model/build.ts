@@ -38,8 +38,11 @@ export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
 
 const flag = (v: string | null | undefined) => (v === null || v === undefined ? null : v.trim() === '1');
 
-export function buildHost(s: HostSnapshot): HostModel {
-  const interfaces = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i]));
+/**
+ * The host's own addresses and the interface each is on: its interfaces' addresses, and those only its local table
+ * names (the kernel answers for them too); with the broadcast addresses that table names.
+ */
+export function hostAddresses(s: HostSnapshot): { localAddrs: Map<Ip, string>; broadcastAddrs: Set<number> } {
   const localAddrs = new Map<Ip, string>();
   const broadcastAddrs = new Set<number>();
   for (const i of s.links?.interfaces ?? []) {
@@ -56,6 +59,12 @@ export function buildHost(s: HostSnapshot): HostModel {
     if (r.type === 'local' && (r.dst.endsWith(host) || !r.dst.includes('/')) && !localAddrs.has(ip)) localAddrs.set(ip, r.dev ?? 'lo');
     if (r.type === 'broadcast' && typeof ip === 'number') broadcastAddrs.add(ip);
   }
+  return { localAddrs, broadcastAddrs };
+}
+
+export function buildHost(s: HostSnapshot): HostModel {
+  const interfaces = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i]));
+  const { localAddrs, broadcastAddrs } = hostAddresses(s);
   const host: HostModel = {
     name: s.name,
     snapshot: s,
