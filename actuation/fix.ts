@@ -2,7 +2,7 @@
 // verify it with the model on a fresh snapshot and a live probe, and undo it when that fails.
 import { fixesFor } from '../rules/changes/fixes.js';
 import type { World } from '../rules/model/types.js';
-import { why } from '../rules/why.js';
+import { why } from '../rules/why/why.js';
 import type { Fix, FixApplyResult, Flow, WhyAnswer } from '../snapshot/contract.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { applyChange } from './apply.js';

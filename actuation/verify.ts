@@ -1,8 +1,8 @@
 // Verification after a change: the model on a fresh snapshot, and the live probe from inside A's namespace.
 import { probeAll } from '../host/probe.js';
 import { buildWorld } from '../rules/model/build.js';
-import { probeTargets } from '../rules/resolve.js';
-import { why } from '../rules/why.js';
+import { probeTargets } from '../rules/query/resolve.js';
+import { why } from '../rules/why/why.js';
 import type { Flow } from '../snapshot/contract.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { Verification } from './apply.js';

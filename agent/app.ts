@@ -16,16 +16,16 @@ import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
-import { matrixClose, matrixOpen, textRows } from '../rules/matrix.js';
+import { matrixClose, matrixOpen, textRows } from '../present/matrix-text.js';
 import { collecting, runSliced } from './sliced.js';
 import { MatrixPair } from '../snapshot/contract.js';
 import { fixesFor } from '../rules/changes/fixes.js';
-import { ResolveError } from '../rules/resolve.js';
-import { parseFamilies, parseFlow } from '../rules/flow.js';
-import { missingParts } from '../rules/missing.js';
-import { why } from '../rules/why.js';
-import { renderMap } from '../rules/map/render.js';
-import { mapPage } from '../rules/map/page.js';
+import { ResolveError } from '../rules/query/resolve.js';
+import { parseFamilies, parseFlow } from '../rules/query/flow.js';
+import { missingParts } from '../rules/query/missing.js';
+import { why } from '../rules/why/why.js';
+import { renderMap } from '../present/map/render.js';
+import { mapPage } from '../present/map/page.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
 export interface AgentDeps {

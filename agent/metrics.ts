@@ -4,8 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
-import { droppedByChain, reachabilitySteps } from '../rules/host-counts.js';
-import type { Reach } from '../rules/host-counts.js';
+import { droppedByChain, reachabilitySteps } from '../rules/metrics/host-counts.js';
+import type { Reach } from '../rules/metrics/host-counts.js';
 import { runSliced } from './sliced.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { ChangeLedger } from '../actuation/ledger.js';

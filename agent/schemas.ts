@@ -1,6 +1,6 @@
 // The agent's HTTP contract in zod: queries and bodies here; responses are the CLI's --json schemas (snapshot/contract.ts).
 import { z } from 'zod';
-import { FlowError, parseFlow } from '../rules/flow.js';
+import { FlowError, parseFlow } from '../rules/query/flow.js';
 import { PlanStep } from '../snapshot/contract.js';
 
 export { FixApplyResult, FixesResult, MatrixResult, RollbackResult, WhyResult, ApplyResult } from '../snapshot/contract.js';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWorld } from '../rules/model/build.js';
-import { eachPair } from '../rules/matrix.js';
+import { eachPair } from '../rules/matrix/matrix.js';
 import { walkFlow } from '../rules/walk/flow.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { REPO, nodeFlags } from '../test/lab/lab.js';

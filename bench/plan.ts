@@ -2,10 +2,10 @@
 // predicted effect on every cross-host pair, beside doing it by hand.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { planRoutes } from '../rules/plan-routes.js';
-import { AlikeFleet } from '../rules/changes/alike-hosts.js';
+import { planRoutes } from '../rules/plan/plan-routes.js';
+import { AlikeFleet } from '../rules/alike/alike-hosts.js';
 import { applySteps } from '../rules/changes/predict.js';
-import { countPairs } from '../rules/matrix.js';
+import { countPairs } from '../rules/matrix/matrix.js';
 import { buildWorld } from '../rules/model/build.js';
 import { nodeFlags } from '../test/lab/lab.js';
 import { median, report } from './report.js';

@@ -28,7 +28,7 @@ export function terminalSafe(text: string, keepColour: boolean): string {
   return out;
 }
 
-export { shown, shownPath } from '../rules/shown.js';
+export { shown, shownPath } from '../rules/query/shown.js';
 
 /** A message for one line: newlines and control characters escaped, and no longer than `max`. */
 export function oneLine(message: string, max = 2000): string {

@@ -3,7 +3,6 @@ import type { CollectionError, CollectorName, SnapshotParts } from '../snapshot/
 import type { CommandRunner } from '../host/exec.js';
 import type { DockerSource, InspectedContainer } from '../host/docker.js';
 import type { HostSource } from '../host/os.js';
-import type { SandboxReading } from './sandboxes.js';
 import type { ContainerScope } from './scope.js';
 
 /** Everything a collector may touch; tests pass a context that replays recorded outputs. */
@@ -75,4 +74,18 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  */
 export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What iproute2 says inside one sandbox: its links with addresses, its routes and its policy rules (raw JSON text). */
+export interface SandboxReading {
+  sandbox: Sandbox;
+  result: { addr: string; routes: string; rules: string; neigh: string; routes6: string | null; rules6: string | null; neigh6: string | null } | { error: unknown };
+}
+
+export interface Sandbox {
+  containerId: string;
+  name: string;
+  sandboxKey: string;
+  /** Docker gave it an IPv6 address: its IPv6 routes and rules are read too (one more process, only then). */
+  ipv6: boolean;
 }

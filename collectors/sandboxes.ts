@@ -1,16 +1,9 @@
 // Container network namespaces (Docker's SandboxKey) and running commands inside them with nsenter.
-import type { CollectContext } from './collector.js';
+import type { CollectContext, Sandbox, SandboxReading } from './collector.js';
 import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
 
-export interface Sandbox {
-  containerId: string;
-  name: string;
-  sandboxKey: string;
-  /** Docker gave it an IPv6 address: its IPv6 routes and rules are read too (one more process, only then). */
-  ipv6: boolean;
-}
 
 /** Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's). */
 export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
@@ -31,11 +24,6 @@ export class SandboxGoneError extends Error {
   override name = 'SandboxGoneError';
 }
 
-/** What iproute2 says inside one sandbox: its links with addresses, its routes and its policy rules (raw JSON text). */
-export interface SandboxReading {
-  sandbox: Sandbox;
-  result: { addr: string; routes: string; rules: string; neigh: string; routes6: string | null; rules6: string | null; neigh6: string | null } | { error: unknown };
-}
 
 // One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
 // Without -4, `route show table all` lists both families with nothing in the JSON to tell which ("default" is both),

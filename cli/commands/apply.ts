@@ -2,7 +2,7 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildWorld } from '../../rules/model/build.js';
-import { eachPair } from '../../rules/matrix.js';
+import { eachPair } from '../../rules/matrix/matrix.js';
 import { PlanApplyResult } from '../../snapshot/contract.js';
 import type { Plan } from '../../snapshot/contract.js';
 import { agentToken, postToAgent } from '../agent-client.js';

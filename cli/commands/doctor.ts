@@ -1,6 +1,6 @@
 // `netdiag doctor`: host-wide findings. Exit 0 clean, 1 findings (warnings or errors), 2 when it cannot look.
-import { doctorAll } from '../../rules/doctor-segment.js';
-import type { Finding } from '../../rules/doctor.js';
+import { doctorAll } from '../../rules/doctor/segment.js';
+import type { Finding } from '../../rules/doctor/doctor.js';
 import type { Io } from '../io.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';

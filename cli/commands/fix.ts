@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { applyFix, chooseFix, listFixes } from '../../actuation/fix.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { collectSnapshot } from '../../collectors/run.js';
-import { parseFlow } from '../../rules/flow.js';
+import { parseFlow } from '../../rules/query/flow.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { FixApplyResult, FixesResult } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';

@@ -1,7 +1,7 @@
 // `netdiag map`: the hosts, their networks and containers, and who reaches whom between networks, as a picture.
-import { parseFlow } from '../../rules/flow.js';
-import { MAP_FORMATS, renderMap } from '../../rules/map/render.js';
-import type { MapFormat } from '../../rules/map/render.js';
+import { parseFlow } from '../../rules/query/flow.js';
+import { MAP_FORMATS, renderMap } from '../../present/map/render.js';
+import type { MapFormat } from '../../present/map/render.js';
 import { writeFileAtomic } from '../files.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';

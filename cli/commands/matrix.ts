@@ -1,10 +1,11 @@
 // `netdiag matrix`: every ordered pair of containers, one verdict each (per address in JSON), streamed: a row of
 // pairs at a time, waiting for the output to drain, so a million pairs never sit in memory as one document.
-import { matrixClose, matrixOpen, pairRows, textRows } from '../../rules/matrix.js';
+import { pairRows } from '../../rules/matrix/matrix.js';
+import { matrixClose, matrixOpen, textRows } from '../../present/matrix-text.js';
 import type { MatrixPair } from '../../snapshot/contract.js';
-import { parseFamilies, parseFlow } from '../../rules/flow.js';
-import { missingParts } from '../../rules/missing.js';
-import { qualifiedName } from '../../rules/resolve.js';
+import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
+import { missingParts } from '../../rules/query/missing.js';
+import { qualifiedName } from '../../rules/query/resolve.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { styleFor } from '../render/style.js';

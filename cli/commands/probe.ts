@@ -1,7 +1,7 @@
 // `netdiag probe A B`: ping or TCP connect from inside A's network namespace — the ground truth the model answers to.
 import { probeAll } from '../../host/probe.js';
-import { parseFlow } from '../../rules/flow.js';
-import { probeTargets } from '../../rules/resolve.js';
+import { parseFlow } from '../../rules/query/flow.js';
+import { probeTargets } from '../../rules/query/resolve.js';
 import { ProbeAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';

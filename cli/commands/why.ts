@@ -1,7 +1,7 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
-import { parseFamilies, parseFlow } from '../../rules/flow.js';
+import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { questionScope } from '../../collectors/scope.js';
-import { why } from '../../rules/why.js';
+import { why } from '../../rules/why/why.js';
 import { WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
@@ -22,7 +22,7 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) {
     // Loaded only here: the predictions behind fixes are most of the code a `why` at a terminal would otherwise load.
-    const [{ fixesFor }, { missingParts }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/missing.js')]);
+    const [{ fixesFor }, { missingParts }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/query/missing.js')]);
     io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
   } else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);
   return EXIT[answer.verdict];

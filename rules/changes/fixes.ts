@@ -2,15 +2,15 @@
 // snapshots and asking the model again, ranked by whether it works, whether it is advisable, and how much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { AddressAnswer, AddressVerdict, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
-import type { Family } from '../iptables/addr.js';
-import { shortHash } from '../hash.js';
-import { flowText } from '../flow.js';
+import type { Family } from '../addr/addr.js';
+import { shortHash } from './hash.js';
+import { flowText } from '../query/flow.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
-import { qualifiedName, resolveContainer } from '../resolve.js';
-import { familyWord, pairVerdict } from '../verdict.js';
-import { why } from '../why.js';
+import { qualifiedName, resolveContainer } from '../query/resolve.js';
+import { familyWord, pairVerdict } from '../why/verdict.js';
+import { why } from '../why/why.js';
 import { stepCommand } from './command.js';
 import { applySteps } from './predict.js';
 

@@ -1,7 +1,7 @@
 // Prediction: a change's steps applied to copies of the snapshots, so the model can answer as if they were done.
 import type { HostSnapshot, NftTable } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
-import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '../iptables/addr.js';
+import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '../addr/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
 

@@ -1,6 +1,6 @@
 // The parsed form of an iptables rule: matches and a target, each kept with the words it came from.
-import type { Ip } from './addr.js';
-export type Cidr = { addr: Ip; bits: number };
+import type { Cidr, Ip } from '../addr/addr.js';
+export type { Cidr };
 export type PortRange = [number, number];
 
 export type Match =

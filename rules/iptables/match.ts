@@ -1,5 +1,5 @@
 // Evaluates one match against a packet: true, false, or unknown (a match netdiag does not model).
-import { inCidr } from './addr.js';
+import { inCidr } from '../addr/addr.js';
 import type { Match, PortRange } from './ast.js';
 import type { MatchHost, Packet } from './packet.js';
 

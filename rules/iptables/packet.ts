@@ -1,5 +1,5 @@
 // A packet as netfilter sees it at one hook: its family, addresses, ports, interfaces, conntrack state, mark.
-import type { Family, Ip } from './addr.js';
+import type { Family, Ip } from '../addr/addr.js';
 
 export interface Packet {
   /** IPv4 or IPv6: which rule set (iptables or ip6tables, ip or ip6 nft tables) sees it. */

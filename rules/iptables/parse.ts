@@ -1,7 +1,7 @@
 // Parses the text of one iptables rule (`-A CHAIN …`, as iptables-save prints it) into matches and a target.
 // Anything not understood is kept as an `unknown` match or target: the evaluator then answers "unknown", never guesses.
 import { tokenize } from './tokenize.js';
-import { familyOf, parseCidr, parseIp } from './addr.js';
+import { familyOf, parseCidr, parseIp } from '../addr/addr.js';
 import type { Match, ParsedRule, PortRange, Target } from './ast.js';
 
 // ip6tables-save prints ICMPv6 as ipv6-icmp; users write icmpv6 or 58: all one protocol, never ICMP's 1.

@@ -1,10 +1,10 @@
 // The map's model: hosts as frames, Docker networks as boxes with their containers, and between networks the share of
 // container pairs that reach each other, each edge with what decides it — computed by the same walks as `matrix`.
-import { inCidr, parseCidr, parseIp } from '../iptables/addr.js';
+import { inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
-import { eachPair } from '../matrix.js';
-import { qualifiedName } from '../resolve.js';
-import { why } from '../why.js';
+import { eachPair } from '../matrix/matrix.js';
+import { qualifiedName } from '../query/resolve.js';
+import { why } from '../why/why.js';
 import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
 
 /** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */

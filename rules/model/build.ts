@@ -1,14 +1,14 @@
 // Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
-import { isLinkLocal6, isLoopback, parseCidr, parseIp } from '../iptables/addr.js';
+import { isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
-import type { Ip } from '../iptables/addr.js';
-import { ipText } from '../iptables/addr.js';
+import type { Ip } from '../addr/addr.js';
+import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
-import { PrefixMap } from '../iptables/prefix-map.js';
+import { PrefixMap } from '../addr/prefix-map.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   const tables = new Map<string, RouteEntry[]>();

@@ -1,7 +1,7 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
-import type { Ip } from '../iptables/addr.js';
-import type { PrefixMap } from '../iptables/prefix-map.js';
+import type { Ip } from '../addr/addr.js';
+import type { PrefixMap } from '../addr/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
 

@@ -1,9 +1,9 @@
 // A host's iptables tables ready to walk: each rule parsed once, with a reference back to what the snapshot holds.
 import type { FirewallPart } from '../../snapshot/host-snapshot.js';
 import { parseRule } from '../iptables/parse.js';
-import type { Ip } from '../iptables/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { Cidr, Match, ParsedRule } from '../iptables/ast.js';
-import { PrefixMap } from '../iptables/prefix-map.js';
+import { PrefixMap } from '../addr/prefix-map.js';
 
 export interface RuleRef {
   host: string;

@@ -2,7 +2,7 @@
 import { isNonTerminating } from '../iptables/ast.js';
 import type { Target } from '../iptables/ast.js';
 import { matchRule } from '../iptables/match.js';
-import type { Ip } from '../iptables/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import { candidates } from './ruleset.js';
 import type { RuleRef, Table } from './ruleset.js';

@@ -1,7 +1,7 @@
 // Walks a packet through one nftables base chain: matches on meta, payload, ct and fib, anonymous and named sets,
 // verdict maps, jump/goto/return, accept/drop/reject, NAT and marks. Whatever else a decisive rule holds makes the
 // outcome unknown, naming the rule — never "no match".
-import { inCidr, parseCidr, parseIp } from '../iptables/addr.js';
+import { inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { RuleRef } from '../netfilter/ruleset.js';
 import type { HookOutcome, NatAction } from '../netfilter/walk-chain.js';

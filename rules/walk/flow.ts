@@ -1,7 +1,7 @@
 // One connection, walked: the request from its origin, docker-proxy when it lands on a published host port, and the
 // reply under conntrack. Reachable only when the reply comes back to where the request started.
-import { familyOf, ipText, isUnspecified, parseIp } from '../iptables/addr.js';
-import type { Ip } from '../iptables/addr.js';
+import { familyOf, ipText, isUnspecified, parseIp } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import { sameNetns } from '../model/netns.js';
 import type { ContainerModel, HostModel, World } from '../model/types.js';
 import type { Decision, Flow, Hop } from '../../snapshot/contract.js';

@@ -2,7 +2,7 @@
 // runs by priority — and the one loop that runs them. Other tables' base chains on a hook join these lists by priority.
 import type { HostModel } from '../model/types.js';
 import type { RuleRef, Ruleset, TableName } from '../netfilter/ruleset.js';
-import type { Family, Ip } from '../iptables/addr.js';
+import type { Family, Ip } from '../addr/addr.js';
 import { walkNftChain } from '../nftables/eval.js';
 import { seesFamily, tableOf } from '../nftables/model.js';
 import type { NftChainModel, NftRuleset } from '../nftables/model.js';

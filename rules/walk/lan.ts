@@ -1,5 +1,5 @@
 // Who in view holds an address on an interface that is not a bridge: the hosts a packet leaving on a LAN can reach.
-import type { Ip } from '../iptables/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { HostModel, World } from '../model/types.js';
 
 export interface LanHolder {

@@ -1,6 +1,6 @@
 // One direction of a connection being walked: the packet as it is now, the hops recorded so far, and how it ended.
-import { familyOf, ipText, isLinkLocal6, isLoopback, isMulticast, parseIp, unspecified } from '../iptables/addr.js';
-import type { Family, Ip } from '../iptables/addr.js';
+import { familyOf, ipText, isLinkLocal6, isLoopback, isMulticast, parseIp, unspecified } from '../addr/addr.js';
+import type { Family, Ip } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 import type { Neighbour } from '../../snapshot/host-snapshot.js';

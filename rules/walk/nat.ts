@@ -1,6 +1,6 @@
 // NAT as the walk applies it: DNAT/REDIRECT before routing, SNAT/MASQUERADE after, and conntrack undoing both on replies.
-import { familyOf, parseIp } from '../iptables/addr.js';
-import type { Ip } from '../iptables/addr.js';
+import { familyOf, parseIp } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
 import type { Decision } from '../../snapshot/contract.js';

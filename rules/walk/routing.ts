@@ -1,6 +1,6 @@
 // The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name.
-import { familyOf, inCidr, networkOf, parseCidr, parseIp } from '../iptables/addr.js';
-import type { Ip } from '../iptables/addr.js';
+import { familyOf, inCidr, networkOf, parseCidr, parseIp } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import type { Interface, PolicyRule, RouteEntry, Routing } from '../model/types.js';
 

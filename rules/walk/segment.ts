@@ -1,9 +1,9 @@
 // Bridge ports that are not containers' veths (eth1 enslaved to docker0) lead off the host, onto a segment where
 // another host in view may have bridged a port of its own — the operators' bridged two-host recipe. Bridges whose
 // addresses share a subnet, each with such a port, are taken to be one segment.
-import { cidrsOverlap, isLinkLocal6 } from '../iptables/addr.js';
+import { cidrsOverlap, isLinkLocal6 } from '../addr/addr.js';
 import { networksOf } from './routing.js';
-import type { Ip } from '../iptables/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 

@@ -1,6 +1,6 @@
 // The last hop of a TCP or UDP question: a socket in the receiving namespace that takes the packet, or none (the
 // kernel answers with a TCP reset, or ICMP port unreachable for UDP). A packet is not a connection until one does.
-import { ipText } from '../iptables/addr.js';
+import { ipText } from '../addr/addr.js';
 import type { ListeningSocket } from '../../snapshot/host-snapshot.js';
 import type { Decision } from '../../snapshot/contract.js';
 import type { Leg } from './leg.js';

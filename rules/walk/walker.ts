@@ -1,7 +1,7 @@
 // The places a packet passes, in the kernel's order: a container's namespace, its veth and bridge, a host's stack
 // (PREROUTING, routing, INPUT or FORWARD, POSTROUTING), the LAN to another host in view, and delivery.
-import { familyOf, ipText, isUnspecified } from '../iptables/addr.js';
-import type { Ip } from '../iptables/addr.js';
+import { familyOf, ipText, isUnspecified } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel } from '../model/types.js';
 import { runHook } from './hooks.js';
 import { addrPort, hostSource, Leg } from './leg.js';

@@ -5,7 +5,7 @@ import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
 import { expectAgreement, snapshotOf } from './agreement.js';
 import { buildWorld } from '../../rules/model/build.js';
-import { why } from '../../rules/why.js';
+import { why } from '../../rules/why/why.js';
 
 const skip = labUnavailable();
 if (skip) console.warn(`SKIPPED lab tests: ${skip}`);

@@ -6,7 +6,7 @@ import { Lab, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, linkScenario, servicesScenario } from './scenarios.js';
 import { buildWorld } from '../../rules/model/build.js';
-import { why } from '../../rules/why.js';
+import { why } from '../../rules/why/why.js';
 import type { Flow } from '../../snapshot/contract.js';
 
 const skip = labUnavailable();

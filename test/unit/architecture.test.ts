@@ -1,10 +1,10 @@
-// The floors: every import goes down (snapshot ← host ← collectors → rules → actuation → faces), never up or sideways.
+// The floors: every import goes down (snapshot ← host ← collectors → rules → present, actuation → faces), never up or sideways.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const FLOORS = ['snapshot', 'host', 'collectors', 'rules', 'actuation', 'cli', 'agent'] as const;
+const FLOORS = ['snapshot', 'host', 'collectors', 'rules', 'present', 'actuation', 'cli', 'agent'] as const;
 type Floor = (typeof FLOORS)[number];
 
 /** What each floor may import from the project (besides itself); npm packages and node: are checked separately. */
@@ -13,9 +13,10 @@ const ALLOWED: Record<Floor, Floor[]> = {
   host: ['snapshot'],
   collectors: ['snapshot', 'host'],
   rules: ['snapshot'],
+  present: ['snapshot', 'rules'],
   actuation: ['snapshot', 'host', 'collectors', 'rules'],
-  cli: ['snapshot', 'host', 'collectors', 'rules', 'actuation'],
-  agent: ['snapshot', 'host', 'collectors', 'rules', 'actuation'],
+  cli: ['snapshot', 'host', 'collectors', 'rules', 'present', 'actuation'],
+  agent: ['snapshot', 'host', 'collectors', 'rules', 'present', 'actuation'],
 };
 
 /** The one sanctioned exception: `netdiag agent` starts the server. */
@@ -26,8 +27,9 @@ const PACKAGES: Record<Floor, string[] | 'any'> = {
   snapshot: ['zod'],
   host: ['dockerode', 'ipaddr.js'],
   collectors: ['zod', 'ipaddr.js', 'dockerode'],
+  rules: ['zod', 'ipaddr.js'],
   // @viz-js/viz is Graphviz compiled to WebAssembly: DOT in, SVG out, nothing touched on the host.
-  rules: ['zod', 'ipaddr.js', '@viz-js/viz'],
+  present: ['@viz-js/viz'],
   actuation: ['zod'],
   cli: 'any',
   agent: 'any',
@@ -67,7 +69,7 @@ function violations(): string[] {
           continue;
         }
         if (spec.startsWith('node:')) {
-          if ((floor === 'rules' || floor === 'snapshot' || floor === 'collectors') && SYSTEM_MODULES.includes(spec)) out.push(`${file} (${floor}) uses ${spec}: only host/ touches the system`);
+          if ((floor === 'rules' || floor === 'present' || floor === 'snapshot' || floor === 'collectors') && SYSTEM_MODULES.includes(spec)) out.push(`${file} (${floor}) uses ${spec}: only host/ touches the system`);
           continue;
         }
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);

@@ -11,7 +11,7 @@ import { doStep, inverseOf, StepError, undoStep } from '../../../actuation/steps
 import { fixesFor } from '../../../rules/changes/fixes.js';
 import { tokenize } from '../../../rules/iptables/tokenize.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import type { PlanStep } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';

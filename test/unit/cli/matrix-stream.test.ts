@@ -16,8 +16,8 @@ function io() {
 }
 
 // The first row is written, then the walk fails.
-vi.mock('../../../rules/matrix.js', async (orig) => {
-  const real = (await orig()) as typeof import('../../../rules/matrix.js');
+vi.mock('../../../present/matrix-text.js', async (orig) => {
+  const real = (await orig()) as typeof import('../../../present/matrix-text.js');
   return {
     ...real,
     textRows: function* (...args: Parameters<typeof real.textRows>) {

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { replayContext } from '../../../collectors/recording.js';
 import { collectSnapshot } from '../../../collectors/run.js';
 import { questionScope } from '../../../collectors/scope.js';
-import { parseFlow } from '../../../rules/flow.js';
+import { parseFlow } from '../../../rules/query/flow.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import { replay, seedRecording } from '../fixtures.js';
 
 const scoped = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(seedRecording()), scope: questionScope(words), now: () => new Date('2026-11-22T00:00:00Z') });

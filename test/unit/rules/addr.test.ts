@@ -2,7 +2,7 @@
 // answer, valid or not, on every form a host prints and on malformed text.
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { ipText, parseIp } from '../../../rules/iptables/addr.js';
+import { ipText, parseIp } from '../../../rules/addr/addr.js';
 import { rng } from '../derive.js';
 
 /** ipaddr.js's reading: the address as a bigint, or null. */

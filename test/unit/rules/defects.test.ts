@@ -1,12 +1,12 @@
 // The defects fuzzing found in the model, each from its repro, on snapshots derived from the captured seed host:
 // every one must end in a defined verdict with its reason, never an exception and never a confident wrong answer.
 import { describe, expect, it } from 'vitest';
-import { doctor } from '../../../rules/doctor.js';
-import { parseFlow } from '../../../rules/flow.js';
+import { doctor } from '../../../rules/doctor/doctor.js';
+import { parseFlow } from '../../../rules/query/flow.js';
 import { parseRule } from '../../../rules/iptables/parse.js';
-import { countPairs, eachPair } from '../../../rules/matrix.js';
+import { countPairs, eachPair } from '../../../rules/matrix/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { appendRules, bridgeOf, seedHost, withRules } from '../derive.js';
 

@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { droppedByChain, networkReachability } from '../../../rules/host-counts.js';
-import { doctor } from '../../../rules/doctor.js';
-import { parseFlow } from '../../../rules/flow.js';
-import { eachPair } from '../../../rules/matrix.js';
+import { droppedByChain, networkReachability } from '../../../rules/metrics/host-counts.js';
+import { doctor } from '../../../rules/doctor/doctor.js';
+import { parseFlow } from '../../../rules/query/flow.js';
+import { eachPair } from '../../../rules/matrix/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import type { MatrixPair } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../../collectors/iptables-save.js';
 import { parseRule } from '../../../rules/iptables/parse.js';
 import { matchRule } from '../../../rules/iptables/match.js';
-import { ipToNumber } from '../../../rules/iptables/addr.js';
+import { ipToNumber } from '../../../rules/addr/addr.js';
 import type { Packet } from '../../../rules/iptables/packet.js';
 import { walkHook } from '../../../rules/netfilter/walk-chain.js';
 import { buildRuleset } from '../../../rules/netfilter/ruleset.js';

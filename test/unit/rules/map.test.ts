@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PING, parseFlow } from '../../../rules/flow.js';
-import { COLOURS, nodeId } from '../../../rules/map/dot.js';
-import { renderMap } from '../../../rules/map/render.js';
+import { PING, parseFlow } from '../../../rules/query/flow.js';
+import { COLOURS, nodeId } from '../../../present/map/dot.js';
+import { renderMap } from '../../../present/map/render.js';
 import { buildTopology } from '../../../rules/map/topology.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';

@@ -8,7 +8,7 @@ import { parseIptablesSave } from '../../../collectors/iptables-save.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import { CAPTURED, mobyDir } from '../fixtures.js';
 
 const load = (f: string) => parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'moby-topology', f), 'utf8')));

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
-import { Plan, planRoutes } from '../../../rules/plan-routes.js';
+import { Plan, planRoutes } from '../../../rules/plan/plan-routes.js';
 import { applySteps } from '../../../rules/changes/predict.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import { CAPTURED, REPO } from '../fixtures.js';
 
 const load = (f: string) => parseSnapshot(JSON.parse(readFileSync(f, 'utf8')));

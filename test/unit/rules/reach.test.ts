@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctorAll } from '../../../rules/doctor-segment.js';
-import { parseFlow } from '../../../rules/flow.js';
+import { doctorAll } from '../../../rules/doctor/segment.js';
+import { parseFlow } from '../../../rules/query/flow.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { CAPTURED } from '../fixtures.js';
 

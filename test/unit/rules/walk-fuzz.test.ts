@@ -2,10 +2,10 @@
 // between random chains (loops and deep nesting included), malformed variants — put on the captured seed host: the
 // walk must always end in reachable, blocked or unknown, and never throw.
 import { describe, expect, it } from 'vitest';
-import { parseFlow } from '../../../rules/flow.js';
-import { eachPair } from '../../../rules/matrix.js';
+import { parseFlow } from '../../../rules/query/flow.js';
+import { eachPair } from '../../../rules/matrix/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
-import { why } from '../../../rules/why.js';
+import { why } from '../../../rules/why/why.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { bridgeOf, rng, seedHost } from '../derive.js';
 

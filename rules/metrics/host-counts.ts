@@ -1,9 +1,9 @@
 // What the agent's metrics count, read from a snapshot and the model: drops by Docker's chains from the rules' own
 // counters, and reachability between networks per address family (network pairs, never container pairs).
-import type { IpFamily } from '../snapshot/contract.js';
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import { drain, pairRows } from './matrix.js';
-import type { World } from './model/types.js';
+import type { IpFamily } from '../../snapshot/contract.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import { drain, pairRows } from '../matrix/matrix.js';
+import type { World } from '../model/types.js';
 
 /** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
 const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);

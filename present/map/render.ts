@@ -1,14 +1,14 @@
 // One entry point for every map format, shared by `netdiag map` and the agent: the topology, then DOT, SVG, Mermaid
 // or the standalone HTML page (its edges explained ahead of time, since no agent answers behind it).
-import { fixesFor } from '../changes/fixes.js';
-import type { World } from '../model/types.js';
+import { fixesFor } from '../../rules/changes/fixes.js';
+import type { World } from '../../rules/model/types.js';
 import type { Fix, Flow, MapTopology, WhyAnswer } from '../../snapshot/contract.js';
 import { toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';
 import { mapPage } from './page.js';
 import { renderSvg } from './svg.js';
-import { buildTopology } from './topology.js';
-import type { TopologyDetail } from './topology.js';
+import { buildTopology } from '../../rules/map/topology.js';
+import type { TopologyDetail } from '../../rules/map/topology.js';
 
 export const MAP_FORMATS = ['svg', 'dot', 'mermaid', 'html', 'json'] as const;
 export type MapFormat = (typeof MAP_FORMATS)[number];

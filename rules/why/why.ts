@@ -1,14 +1,14 @@
 // `why A B`: every address of B, walked from A, with what decided each, and whether B's name resolves from A.
-import { familyOf, ipText, isLoopback } from './iptables/addr.js';
-import type { Family, Ip } from './iptables/addr.js';
-import type { ContainerModel, Endpoint, World } from './model/types.js';
-import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from './resolve.js';
-import type { AddressAnswer, Decision, Flow, WhyAnswer } from '../snapshot/contract.js';
+import { familyOf, ipText, isLoopback } from '../addr/addr.js';
+import type { Family, Ip } from '../addr/addr.js';
+import type { ContainerModel, Endpoint, World } from '../model/types.js';
+import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
+import type { AddressAnswer, Decision, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { reasonCode } from './explain.js';
 import { nameResolution } from './names.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, targetsOf, verdictOfAddresses } from './verdict.js';
-import { walkFlow } from './walk/flow.js';
-import type { FlowResult, Origin } from './walk/flow.js';
+import { walkFlow } from '../walk/flow.js';
+import type { FlowResult, Origin } from '../walk/flow.js';
 
 export type { AddressAnswer, WhyAnswer };
 

@@ -1,9 +1,9 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
-import { cidrText, inCidr, parseCidr, parseIp } from './iptables/addr.js';
-import { PrefixMap } from './iptables/prefix-map.js';
-import type { Ip } from './iptables/addr.js';
-import type { Cidr } from './iptables/ast.js';
-import type { ContainerModel, HostModel, World } from './model/types.js';
+import { cidrText, inCidr, parseCidr, parseIp } from '../addr/addr.js';
+import { PrefixMap } from '../addr/prefix-map.js';
+import type { Ip } from '../addr/addr.js';
+import type { Cidr } from '../iptables/ast.js';
+import type { ContainerModel, HostModel, World } from '../model/types.js';
 
 type Predicates = { cidrs: Map<string, Cidr>; ranges: [Ip, Ip][]; physdev: boolean };
 

@@ -1,7 +1,7 @@
 // The map as Graphviz DOT: hosts and networks as clusters, containers inside, edges between networks coloured by how
 // many container pairs reach (all, some, none), labelled with what decides, dashed when nothing gets through.
 import type { MapTopology } from '../../snapshot/contract.js';
-import { flowText } from '../flow.js';
+import { flowText } from '../../rules/query/flow.js';
 
 export const COLOURS: Record<MapTopology['edges'][number]['share'], string> = { all: '#2e7d32', some: '#ef6c00', none: '#c62828', unknown: '#757575' };
 

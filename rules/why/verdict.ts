@@ -1,11 +1,11 @@
 // The verdict of a pair: every address of B walked from A, and what they add up to (reachable if any address is),
 // per family too — IPv4 and IPv6 are filtered by different rule sets and often disagree.
-import { familyOf } from './iptables/addr.js';
-import type { Family } from './iptables/addr.js';
-import type { ContainerModel, Endpoint, World } from './model/types.js';
-import type { AddressVerdict, Flow, IpFamily } from '../snapshot/contract.js';
-import { walkFlow } from './walk/flow.js';
-import type { FlowResult } from './walk/flow.js';
+import { familyOf } from '../addr/addr.js';
+import type { Family } from '../addr/addr.js';
+import type { ContainerModel, Endpoint, World } from '../model/types.js';
+import type { AddressVerdict, Flow, IpFamily } from '../../snapshot/contract.js';
+import { walkFlow } from '../walk/flow.js';
+import type { FlowResult } from '../walk/flow.js';
 
 export const BOTH: readonly Family[] = [4, 6];
 export const familyName = (f: Family): IpFamily => (f === 4 ? 'ipv4' : 'ipv6');

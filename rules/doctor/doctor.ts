@@ -1,19 +1,13 @@
 // `doctor`: host-wide problems that break container networking before anyone asks why — each with evidence and a fix.
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from './iptables/addr.js';
-import type { Cidr } from './iptables/ast.js';
-import { acceptsInterface, firewallFindings } from './doctor-rules.js';
-import { ipv6Findings } from './doctor-ipv6.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from '../addr/addr.js';
+import type { Cidr } from '../iptables/ast.js';
+import { acceptsInterface, firewallFindings } from './firewalls.js';
+import { ipv6Findings } from './ipv6.js';
+import type { Finding } from './finding.js';
 
-export interface Finding {
-  code: string;
-  severity: 'error' | 'warning' | 'info';
-  host: string;
-  title: string;
-  /** The rule, route, setting or object that shows it. */
-  evidence: string[];
-  fix: string;
-}
+export type { Finding };
+
 
 const v4 = (i: { addresses: { family: string; local: string; prefixLen: number }[] }) => {
   const a = i.addresses.find((x) => x.family === 'inet');

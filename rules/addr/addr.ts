@@ -1,9 +1,10 @@
 // Addresses of both families: IPv4 as a 32-bit number (the evaluator's hot path), IPv6 as a 128-bit bigint. The
 // representation is the family, so an IPv4 rule can never match an IPv6 packet by accident of arithmetic.
 import ipaddr from 'ipaddr.js';
-import type { Cidr } from './ast.js';
 
 export type Ip = number | bigint;
+/** A network: its address and prefix length. */
+export type Cidr = { addr: Ip; bits: number };
 export type Family = 4 | 6;
 
 export const familyOf = (ip: Ip): Family => (typeof ip === 'number' ? 4 : 6);

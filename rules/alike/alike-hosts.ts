@@ -1,11 +1,11 @@
 // Hosts built alike: a fleet of a few kinds of host, each host its kind's image once its own addresses and Docker's
 // names for things are renamed, treating every peer of a kind the same way. One pair per pair of kinds answers for all.
-import { cidrsOverlap, cidrText, inCidr, ipText, isLinkLocal6, isLoopback, isMulticast, parseCidr, parseIp } from '../iptables/addr.js';
-import type { Ip } from '../iptables/addr.js';
+import { cidrsOverlap, cidrText, inCidr, ipText, isLinkLocal6, isLoopback, isMulticast, parseCidr, parseIp } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
-import { PrefixMap } from '../iptables/prefix-map.js';
+import { PrefixMap } from '../addr/prefix-map.js';
 import { foreignPorts, hostAddresses } from '../model/build.js';
-import { partition } from '../partition.js';
+import { partition } from '../matrix/partition.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { PlanStep } from '../../snapshot/contract.js';
 

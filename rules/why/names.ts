@@ -1,8 +1,8 @@
 // Whether B's name resolves from A, and to what: A's /etc/hosts first (where --link writes, and where libc looks
 // first), then Docker's embedded DNS at 127.0.0.11, which serves only containers on a user-defined network, and
 // answers for containers on the networks they share, with their names, aliases and short IDs on those networks.
-import type { WhyAnswer } from '../snapshot/contract.js';
-import type { ContainerModel } from './model/types.js';
+import type { WhyAnswer } from '../../snapshot/contract.js';
+import type { ContainerModel } from '../model/types.js';
 
 type NameAnswer = WhyAnswer['dns'];
 

@@ -1,8 +1,8 @@
 // Names users type → what they mean: HOST/NAME, a container name, an ID prefix, or an address.
-import { ipText, parseIp } from './iptables/addr.js';
-import type { Ip } from './iptables/addr.js';
+import { ipText, parseIp } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import { shown } from './shown.js';
-import type { ContainerModel, HostModel, World } from './model/types.js';
+import type { ContainerModel, HostModel, World } from '../model/types.js';
 
 export type Target = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel; ip: Ip } | { kind: 'address'; ip: Ip };
 

@@ -1,5 +1,5 @@
 // The flow a question is about, from what a user types (`--port 5432/tcp`, `?port=53/udp`): ICMP echo when absent.
-import type { Flow } from '../snapshot/contract.js';
+import type { Flow } from '../../snapshot/contract.js';
 
 export class FlowError extends Error {
   override name = 'FlowError';

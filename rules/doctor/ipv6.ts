@@ -1,9 +1,9 @@
 // Doctor: IPv6 on a Docker host. Docker before 27 (and any daemon with "ip6tables": false) gives IPv6 networks
 // addresses and routes but no filter rules: with IPv6 forwarding on, networks IPv4 isolates reach each other over
 // IPv6, and every container port is open to whoever routes to the subnet — published or not.
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import type { Finding } from './doctor.js';
-import { acceptsInterface } from './doctor-rules.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import type { Finding } from './finding.js';
+import { acceptsInterface } from './firewalls.js';
 
 type Network = NonNullable<HostSnapshot['docker']>['networks'][number];
 

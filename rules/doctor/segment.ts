@@ -1,12 +1,12 @@
 // Doctor across hosts: Docker bridges joined on one segment through bridged ports (eth1 enslaved to docker0 on two
 // hosts, the operators' recipe) work, with the recipe's pitfalls: one gateway address owned twice, and two IPAMs that
 // each know only their own addresses.
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { doctor } from './doctor.js';
-import type { Finding } from './doctor.js';
-import { cidrText, cidrsOverlap, parseCidr } from './iptables/addr.js';
-import { buildWorld } from './model/build.js';
-import { segmentPeers } from './walk/segment.js';
+import type { Finding } from './finding.js';
+import { cidrText, cidrsOverlap, parseCidr } from '../addr/addr.js';
+import { buildWorld } from '../model/build.js';
+import { segmentPeers } from '../walk/segment.js';
 
 /** Every host's own findings, and what only shows across the hosts in view. */
 export function doctorAll(snapshots: HostSnapshot[]): Finding[] {

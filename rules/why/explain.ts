@@ -1,6 +1,6 @@
 // Why a rule decided, in words and as a short code that Docker's iptables and nftables layouts share: a user sees
 // "isolated from other networks" whichever backend dropped the packet.
-import type { Decision } from '../snapshot/contract.js';
+import type { Decision } from '../../snapshot/contract.js';
 
 /** Where the deciding packet came from and went, when the walk knows: tells isolation from outside access. */
 export interface DecisionContext {

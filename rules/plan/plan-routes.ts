@@ -1,17 +1,17 @@
 // `plan routes`: what makes every host's container subnets reachable from every other host's containers — routes via
 // the peer's LAN address, ip_forward, acceptance in DOCKER-USER (and raw PREROUTING on Docker 28.2+), and the
 // disruptive bip changes needed first when subnets overlap.
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr4 } from './iptables/addr.js';
-import { ContentHash } from './hash.js';
-import type { Cidr4 as Cidr } from './iptables/addr.js';
-import { applySteps } from './changes/predict.js';
-import { AlikeFleet } from './changes/alike-hosts.js';
-import { countPairs } from './matrix.js';
-import type { PairCounts } from './matrix.js';
-import { buildWorld } from './model/build.js';
-import { Plan } from '../snapshot/contract.js';
-import type { AddressVerdict, PlanStep, Prerequisite } from '../snapshot/contract.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr4 } from '../addr/addr.js';
+import { ContentHash } from '../changes/hash.js';
+import type { Cidr4 as Cidr } from '../addr/addr.js';
+import { applySteps } from '../changes/predict.js';
+import { AlikeFleet } from '../alike/alike-hosts.js';
+import { countPairs } from '../matrix/matrix.js';
+import type { PairCounts } from '../matrix/matrix.js';
+import { buildWorld } from '../model/build.js';
+import { Plan } from '../../snapshot/contract.js';
+import type { AddressVerdict, PlanStep, Prerequisite } from '../../snapshot/contract.js';
 
 export { Plan };
 export type { Prerequisite };

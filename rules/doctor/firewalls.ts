@@ -1,9 +1,9 @@
 // Doctor: Docker's rules and the other firewalls beside them. Docker's expected rules gone (a firewalld reload, a
 // `flush ruleset` in nftables.conf, an iptables-restore — two 2025 CVEs were of this kind), an iptables FORWARD
 // policy DROP left on an nftables-backend host, and another manager's table dropping forwarded traffic.
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import type { Finding } from './doctor.js';
-import { parseRule } from './iptables/parse.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import type { Finding } from './finding.js';
+import { parseRule } from '../iptables/parse.js';
 
 /** Which firewall backend Docker uses: its own report (Engine API 1.49+), else where its rules are. */
 export function dockerBackend(s: HostSnapshot): 'nftables' | 'iptables' | null {

@@ -2,7 +2,7 @@
 // per network (a routing table, a chain of pinholes, a host's routes and rules as predicates).
 import { networkOf } from './addr.js';
 import type { Ip } from './addr.js';
-import type { Cidr } from './ast.js';
+import type { Cidr } from '../iptables/ast.js';
 
 export class PrefixMap<T> {
   /** Longest prefix first: the order a route lookup wants. */

@@ -1,0 +1,164 @@
+// The matrix as JSON text for programs (matrix --json/--ndjson, GET /v1/matrix): rows of bytes made from per-class templates.
+import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
+import type { Family } from '../rules/addr/addr.js';
+import type { World } from '../rules/model/types.js';
+import { ClassPairs } from '../rules/matrix/matrix.js';
+import type { MatrixStats } from '../rules/matrix/matrix.js';
+import { qualifiedName } from '../rules/query/resolve.js';
+import { BOTH } from '../rules/why/verdict.js';
+
+/** A source class's row: every destination's pair, each behind a gap that holds the current row's head. */
+interface RowTemplate {
+  cls: number;
+  /** The pairs' bytes: entry j (the pair towards destination j) is bytes at[j] to at[j + 1], its gap first. */
+  bytes: Buffer;
+  at: Int32Array;
+  /** Where each gap starts (entries that are not empty). */
+  gaps: Int32Array;
+  /** What the gaps hold now: ("," and) a row's head. */
+  gap: Buffer;
+  /** Each entry's answer (-1: no entry), to tell which entries the next class's template can copy as they are. */
+  ids: Int32Array;
+  /** Each entry's class pair (its verdict is the matrix's). */
+  keys: Int32Array;
+  counts: Record<AddressVerdict, number>;
+}
+
+/**
+ * The matrix as JSON text, a source container's row at a time, as bytes: the pairs of the contract's MatrixResult,
+ * one per line (ndjson) or each after a comma (json: the document's first comma is the caller's to drop).
+ *
+ * A fleet of 5,000 containers has 25 million pairs, and making and encoding each was most of its time. A pair is a
+ * head (its row's "from") and a tail (the rest), and a tail depends only on the destination and its answer. So each
+ * source class has one row template of tails with a gap before each, and a row is the template with its head in the
+ * gaps — only the bytes where this head differs from the last row's are written (c0-1 → c0-2: one per pair) — then
+ * copied out whole, without the pair towards itself.
+ */
+export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', counts: Record<AddressVerdict, number>, families: readonly Family[] = BOTH, check: (p: MatrixPair) => void = () => undefined): Generator<Buffer, MatrixStats> {
+  const m = new ClassPairs(world, flow, families);
+  const { cs, n } = m;
+  const names = cs.map((c) => qualifiedName(c, world));
+  const quoted = names.map((x) => JSON.stringify(x));
+  // Answers with the same verdicts are one answer: its number, per class pair.
+  const answerIds = new Map<string, number>();
+  const answerOf: (number | undefined)[] = new Array(n * n * 2);
+  const tails: Map<number, Buffer>[] = cs.map(() => new Map());
+  const end = format === 'ndjson' ? '\n' : '';
+  const answerOfKey = (key: number): number => {
+    let id = answerOf[key];
+    if (id === undefined) {
+      const text = `${m.combined[key]}|${(m.verdicts[key] as AddressVerdict[]).join(',')}`;
+      id = answerIds.get(text);
+      if (id === undefined) answerIds.set(text, (id = answerIds.size));
+      answerOf[key] = id;
+    }
+    return id;
+  };
+  const tailOf = (i: number, j: number, key: number, id: number): Buffer => {
+    const perB = tails[j] as Map<number, Buffer>;
+    let t = perB.get(id);
+    if (t === undefined) {
+      const pair: MatrixPair = { from: names[i] as string, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses: m.addresses(key, j) };
+      check(pair);
+      perB.set(id, (t = Buffer.from(`"to":${quoted[j]},"verdict":"${pair.verdict}","addresses":${JSON.stringify(pair.addresses)}}${end}`, 'utf8')));
+    }
+    return t;
+  };
+  /**
+   * The template for i's class. From the last class's template (`prev`, whose gaps hold `gap`), entries whose answer
+   * is the same are copied in runs: a fleet's next class differs only towards its own host's containers.
+   */
+  const build = (i: number, gap: Buffer, prev: RowTemplate | null): RowTemplate => {
+    const ca = m.classOf[i] as number;
+    const ids = new Int32Array(cs.length);
+    const keys = new Int32Array(cs.length);
+    const sources = new Int32Array(cs.length);
+    const rowCounts = { reachable: 0, blocked: 0, unknown: 0 };
+    let size = 0;
+    let entries = 0;
+    for (let j = 0; j < cs.length; j++) {
+      // The entry for i itself serves the class's other members: what another member gets towards i.
+      const a = j === i ? m.members[ca]?.find((k) => k !== i) : i;
+      if (a === undefined) {
+        ids[j] = -1;
+        continue;
+      }
+      const key = m.key(a, j);
+      const id = answerOfKey(key);
+      ids[j] = id;
+      keys[j] = key;
+      sources[j] = a;
+      size += gap.length + tailOf(a, j, key, id).length;
+      entries++;
+      rowCounts[m.combined[key] as AddressVerdict]++;
+    }
+    const bytes = Buffer.allocUnsafe(size);
+    const at = new Int32Array(cs.length + 1);
+    const gaps = new Int32Array(entries);
+    let pos = 0;
+    let g = 0;
+    for (let j = 0; j < cs.length; ) {
+      if (prev && prev.ids[j] === ids[j]) {
+        // A run of entries as they were: one copy, then their positions shifted.
+        let k = j;
+        while (k < cs.length && prev.ids[k] === ids[k]) k++;
+        const shift = pos - (prev.at[j] as number);
+        prev.bytes.copy(bytes, pos, prev.at[j] as number, prev.at[k] as number);
+        for (let e = j; e < k; e++) {
+          at[e] = (prev.at[e] as number) + shift;
+          if ((ids[e] as number) >= 0) gaps[g++] = at[e] as number;
+        }
+        pos = (prev.at[k] as number) + shift;
+        j = k;
+        continue;
+      }
+      at[j] = pos;
+      if ((ids[j] as number) >= 0) {
+        gaps[g++] = pos;
+        pos += gap.copy(bytes, pos);
+        pos += tailOf(sources[j] as number, j, keys[j] as number, ids[j] as number).copy(bytes, pos);
+      }
+      j++;
+    }
+    at[cs.length] = pos;
+    return { cls: ca, bytes, at, gaps, gap, ids, keys, counts: rowCounts };
+  };
+  // Kept for the class and head length the rows are at (a host's containers come together, and so mostly do a
+  // class's members).
+  let t: RowTemplate | null = null;
+  let pairs = 0;
+  for (let i = 0; i < cs.length && cs.length > 1; i++) {
+    const gap = Buffer.from(`${format === 'json' ? ',' : ''}{"from":${quoted[i]},`, 'utf8');
+    if (t === null || t.gap.length !== gap.length) t = build(i, gap, null);
+    else if (t.cls !== m.classOf[i]) t = build(i, t.gap, t);
+    if (t.gap !== gap) {
+      const { bytes, gaps } = t;
+      for (let k = 0; k < gap.length; k++) {
+        const b = gap[k] as number;
+        if (b === t.gap[k]) continue;
+        for (let e = 0; e < gaps.length; e++) bytes[(gaps[e] as number) + k] = b;
+      }
+      t.gap = gap;
+    }
+    const from = t.at[i] as number;
+    const to = t.at[i + 1] as number;
+    const row = Buffer.allocUnsafe(t.bytes.length - (to - from));
+    t.bytes.copy(row, 0, 0, from);
+    t.bytes.copy(row, from, to);
+    for (const k of ['reachable', 'blocked', 'unknown'] as const) counts[k] += t.counts[k];
+    if ((t.ids[i] as number) >= 0) counts[m.combined[t.keys[i] as number] as AddressVerdict]--;
+    pairs += cs.length - 1;
+    yield row;
+  }
+  return { pairs, walks: m.walks, classes: n };
+}
+
+/** The JSON document's text before its pairs (the contract's MatrixResult). */
+export function matrixOpen(flow: Flow, missing: unknown): string {
+  return `{"flow":${JSON.stringify(flow)},"missing":${JSON.stringify(missing)},"pairs":[`;
+}
+
+/** The JSON document's text after its pairs, with the error that cut it short, if one did. */
+export function matrixClose(error: string | null): string {
+  return `]${error === null ? '' : `,"error":${JSON.stringify({ message: error })}`}}`;
+}

@@ -1,0 +1,166 @@
+// Every ordered pair of containers in view, each with a verdict per destination address. Containers that every rule
+// and route treats alike share one walk per destination class, so a thousand containers do not cost a million walks.
+import type { ContainerModel, World } from '../model/types.js';
+import { classKeys, HostSignatures } from './classes.js';
+import { partition } from './partition.js';
+import { qualifiedName } from '../query/resolve.js';
+import type { AddressVerdict, Flow, MatrixPair } from '../../snapshot/contract.js';
+import { addressWalks, BOTH, targetsOf, verdictOfAddresses } from '../why/verdict.js';
+import type { Family } from '../addr/addr.js';
+
+export type { MatrixPair };
+
+export interface MatrixStats {
+  pairs: number;
+  walks: number;
+  classes: number;
+}
+
+/** Every running container in view; those whose namespace was not read are in too, their pairs unknown and said why. */
+export function matrixContainers(world: World): ContainerModel[] {
+  return world.hosts.flatMap((h) => h.containers);
+}
+
+/** The containers in view, each one's class number, and each class's members (positions in the list). */
+function classify(world: World): { cs: ContainerModel[]; classOf: number[]; members: number[][] } {
+  const cs = matrixContainers(world);
+  const keys = classKeys(world, cs);
+  const { partOf: classOf, members } = partition(cs, (c) => keys.get(c) as string);
+  return { cs, classOf, members };
+}
+
+/** The walks of a matrix, one per (source class, destination class, same-class flag), made when first asked. */
+export class ClassPairs {
+  readonly cs: ContainerModel[];
+  readonly classOf: number[];
+  /** Each class's members, as positions in `cs`. */
+  readonly members: number[][];
+  readonly n: number;
+  /** Per class pair: the verdict for each of the destination's addresses, and their combination. */
+  readonly verdicts: (AddressVerdict[] | undefined)[];
+  readonly combined: (AddressVerdict | undefined)[];
+  walks = 0;
+  private readonly signatures = new HostSignatures();
+  /** Verdicts of walks that stayed on the source's host, by source class and the destination's signature there. */
+  private readonly local = new Map<string, AddressVerdict[]>();
+
+  constructor(
+    readonly world: World,
+    readonly flow: Flow,
+    readonly families: readonly Family[],
+  ) {
+    const { cs, classOf, members } = classify(world);
+    this.cs = cs;
+    this.classOf = classOf;
+    this.members = members;
+    this.n = members.length;
+    this.verdicts = new Array(this.n * this.n * 2);
+    this.combined = new Array(this.n * this.n * 2);
+  }
+
+  /** The key of the class pair of containers i and j (two members of one class are still two containers). */
+  key(i: number, j: number): number {
+    const ca = this.classOf[i] as number;
+    const cb = this.classOf[j] as number;
+    const key = (ca * this.n + cb) * 2 + (ca === cb ? 1 : 0);
+    if (!this.verdicts[key]) {
+      const a = this.cs[i] as ContainerModel;
+      const b = this.cs[j] as ContainerModel;
+      // Towards another host's container, a walk that never looked past A's host answers for every destination
+      // that host sees alike (see HostSignatures).
+      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targetsOf(b, this.families).map((e) => e.ip))}` : null;
+      let vs = local === null ? undefined : this.local.get(local);
+      if (!vs) {
+        const walked = addressWalks(this.world, a, b, this.flow, this.families);
+        vs = walked.map((w) => w.outcome);
+        this.walks += vs.length;
+        if (local !== null && !walked.some((w) => w.beyond)) this.local.set(local, vs);
+      }
+      this.verdicts[key] = vs;
+      this.combined[key] = verdictOfAddresses(b, vs);
+    }
+    return key;
+  }
+
+  /** The pair's per-address answer, as the contract has it: B's addresses with the class pair's verdicts. */
+  addresses(key: number, j: number): MatrixPair['addresses'] {
+    const vs = this.verdicts[key] as AddressVerdict[];
+    return targetsOf(this.cs[j] as ContainerModel, this.families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
+  }
+}
+
+/**
+ * Visit every ordered pair without keeping them: a thousand containers make a million pairs, and callers that print
+ * them should not hold them all. The addresses array handed over is shared between pairs with the same answer.
+ * A generator that yields after each source container's row, so a caller can let its output drain (or its event
+ * loop breathe) between rows; it returns the stats.
+ */
+export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair) => void, families: readonly Family[] = BOTH): Generator<number, MatrixStats> {
+  const m = new ClassPairs(world, flow, families);
+  const { cs, n } = m;
+  const names = cs.map((c) => qualifiedName(c, world));
+  // Per destination, the addresses answer for each source class (shared by every pair with that answer).
+  const shared: (MatrixPair['addresses'] | undefined)[][] = cs.map(() => new Array(n * 2));
+  let count = 0;
+  for (let i = 0; i < cs.length; i++) {
+    const from = names[i] as string;
+    const ca = m.classOf[i] as number;
+    for (let j = 0; j < cs.length; j++) {
+      if (i === j) continue;
+      const key = m.key(i, j);
+      const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
+      const slot = ca * 2 + (key & 1);
+      const addresses = (perB[slot] ??= m.addresses(key, j));
+      visit({ from, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses });
+      count++;
+    }
+    yield i;
+  }
+  return { pairs: count, walks: m.walks, classes: n };
+}
+
+/** Run a generator of steps (pairRows and walks built on it) to its end, at once: its return value. */
+export function drain<T>(steps: Generator<unknown, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+export function eachPair(world: World, flow: Flow, visit: (pair: MatrixPair) => void, families: readonly Family[] = BOTH): MatrixStats {
+  return drain(pairRows(world, flow, visit, families));
+}
+
+/** How many pairs, and how many of them got each verdict. */
+export interface PairCounts {
+  pairs: number;
+  counts: Record<AddressVerdict, number>;
+}
+
+/**
+ * Verdict counts over the pairs `include` selects, one walk per pair of classes, weighted by how many container pairs
+ * each class pair stands for (what a plan's prediction needs, without visiting a quarter of a million pairs).
+ */
+export function countPairs(world: World, flow: Flow, include: (a: ContainerModel, b: ContainerModel) => boolean, families: readonly Family[] = BOTH): PairCounts {
+  const m = new ClassPairs(world, flow, families);
+  const counts = { reachable: 0, blocked: 0, unknown: 0 };
+  let pairs = 0;
+  for (const ga of m.members) {
+    for (const gb of m.members) {
+      const i = ga[0] as number;
+      const j = ga === gb ? ga[1] : gb[0];
+      if (j === undefined || !include(m.cs[i] as ContainerModel, m.cs[j] as ContainerModel)) continue;
+      const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
+      counts[m.combined[m.key(i, j)] as AddressVerdict] += n;
+      pairs += n;
+    }
+  }
+  return { pairs, counts };
+}
+
+export function matrix(world: World, flow: Flow, stats?: MatrixStats, families: readonly Family[] = BOTH): MatrixPair[] {
+  const pairs: MatrixPair[] = [];
+  const s = eachPair(world, flow, (p) => pairs.push(p), families);
+  if (stats) Object.assign(stats, s);
+  return pairs;
+}
