@@ -100,6 +100,8 @@ export const Decision = z.object({
   ip6tables: z.boolean().optional(),
   /** What it means, as a short code shared by Docker's iptables and nftables layouts (isolation, icc, internal …). */
   code: z.string().optional(),
+  /** Who wrote the deciding rule: Docker (rewrites it at every restart), an administrator, netdiag, or another manager. */
+  owner: z.enum(['docker', 'admin', 'netdiag', 'manager']).optional(),
   /** One sentence, for people. */
   reason: z.string(),
 });

@@ -1,6 +1,6 @@
 // Human output of `why`: the verdict first, then per address the deciding rule, the path, and what to do next.
 import type { WhyAnswer } from '../../rules/why/why.js';
-import { describeDecision, dockerMeaning } from '../../rules/why/explain.js';
+import { describeDecision, dockerMeaning } from '../../present/decision-text.js';
 import type { Style } from './style.js';
 import { traceLines } from './trace.js';
 

@@ -36,6 +36,8 @@ export type Target =
 
 export interface ParsedRule {
   chain: string;
+  /** The rule's words after `-A CHAIN`, as iptables takes them back (`iptables -D CHAIN …args`). */
+  args: string[];
   matches: Match[];
   target: Target;
   /** Options this parser could not read at all (an unknown module's own options are part of its unknown match). */

@@ -82,7 +82,7 @@ export function parseRule(text: string): ParsedRule {
   try {
     words = tokenize(text);
   } catch (error) {
-    return { chain: '', matches: [], target: { kind: 'unknown', name: '?', text }, problems: [(error as Error).message] };
+    return { chain: '', args: [], matches: [], target: { kind: 'unknown', name: '?', text }, problems: [(error as Error).message] };
   }
   const matches: Match[] = [];
   const problems: string[] = [];
@@ -268,7 +268,7 @@ export function parseRule(text: string): ParsedRule {
   }
   flushUnknownModule();
   if (!chain) problems.push('no -A CHAIN');
-  return { chain, matches, target, problems };
+  return { chain, args: words[0] === '-A' ? words.slice(2) : [], matches, target, problems };
 }
 
 /** The options each modelled target takes (true: followed by a value), as iptables-save prints them after `-j NAME`. */

@@ -9,6 +9,8 @@ import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
 import { PrefixMap } from '../addr/prefix-map.js';
+import { hostMeanings } from '../meaning/host.js';
+import type { HostMeanings } from '../meaning/host.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   const tables = new Map<string, RouteEntry[]>();
@@ -84,9 +86,12 @@ export function buildHost(s: HostSnapshot): HostModel {
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
     published: [],
-    userlandProxy: usesUserlandProxy(s),
+    userlandProxy: true,
     sockets: s.sockets?.host ?? null,
+    meanings: null as unknown as HostMeanings,
   };
+  host.meanings = hostMeanings(s, [host.ruleset, host.ruleset6], host.nft);
+  host.userlandProxy = host.meanings.userlandProxy;
   const networks = new Map((s.docker?.networks ?? []).map((n) => [n.id, n]));
   const byId = new Map((s.docker?.containers ?? []).map((c) => [c.id, c]));
   const sandboxes = new Map((s.links?.sandboxes ?? []).map((x) => [x.containerId, x]));
@@ -162,18 +167,6 @@ export function buildHost(s: HostSnapshot): HostModel {
     for (const port of c.ports) if (port.hostPort !== null) host.published.push({ container: cm, port });
   }
   return host;
-}
-
-/**
- * With the userland proxy on (Docker's default), 20.10–28 put `-A DOCKER -i <bridge> -j RETURN` in nat DOCKER so traffic
- * from a Docker bridge to a published host port is not DNATed but served by docker-proxy; with it off, those rules are
- * absent. 29 removed the RETURN rules and keeps `! -i <bridge>` on DNAT when the proxy is on.
- */
-function usesUserlandProxy(s: HostSnapshot): boolean {
-  const nat = s.firewall?.tables.find((t) => t.name === 'nat');
-  const docker = nat?.chains.find((c) => c.name === 'DOCKER');
-  if (!docker) return true;
-  return docker.rules.some((r) => /^-A DOCKER -i \S+ -j RETURN$/.test(r.text) || /! -i \S+ .*-j DNAT/.test(r.text)) || !docker.rules.some((r) => /-j DNAT/.test(r.text));
 }
 
 /** Ports enslaved to a bridge that no container's veth accounts for. */

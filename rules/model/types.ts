@@ -4,6 +4,7 @@ import type { Ip } from '../addr/addr.js';
 import type { PrefixMap } from '../addr/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
+import type { HostMeanings } from '../meaning/host.js';
 
 export interface RouteEntry {
   route: Route;
@@ -91,8 +92,10 @@ export interface HostModel {
   published: { container: ContainerModel; port: PublishedPort }[];
   /** What the host's own namespace listens on; null when that was not collected. */
   sockets: ListeningSocket[] | null;
-  /** Docker's userland proxy is in use (20.10–28 "skip DNAT" rules in nat DOCKER, or DNAT rules with ! -i <bridge>). */
+  /** Docker's userland proxy is in use (from the meaning of Docker's nat rules: see HostMeanings). */
   userlandProxy: boolean;
+  /** What each of its rules means, decided once here: the walk, explanations, fixes and doctor read it. */
+  meanings: HostMeanings;
 }
 
 export interface World {

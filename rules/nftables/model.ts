@@ -7,6 +7,7 @@ import { ruleText } from './text.js';
 export interface NftRuleModel {
   ref: RuleRef;
   expr: Record<string, unknown>[];
+  comment: string | null;
 }
 
 export interface NftChainModel {
@@ -55,7 +56,7 @@ export function buildNftRuleset(host: string, part: NftablesPart): NftRuleset {
       const c = chains.get(r.chain);
       if (!c) continue;
       const counter = r.expr.find((e) => 'counter' in e)?.counter as { packets?: number; bytes?: number } | undefined;
-      c.rules.push({ ref: { host, table: t.name, chain: r.chain, index: c.rules.length + 1, text: ruleText(r.expr, r.comment), packets: counter?.packets ?? 0, bytes: counter?.bytes ?? 0, family: t.family, handle: r.handle }, expr: r.expr });
+      c.rules.push({ ref: { host, table: t.name, chain: r.chain, index: c.rules.length + 1, text: ruleText(r.expr, r.comment), packets: counter?.packets ?? 0, bytes: counter?.bytes ?? 0, family: t.family, handle: r.handle }, expr: r.expr, comment: r.comment });
     }
     tables.push({ family: t.family, name: t.name, chains, sets: new Map(part.sets.filter((s) => s.family === t.family && s.table === t.name).map((s) => [s.name, s])) });
   }

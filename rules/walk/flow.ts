@@ -76,7 +76,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   if (expect && !proxied && !hostMode && !(landed && sameNetns(landed, expect))) {
     const where = landed ? `${landed.host.name}/${landed.name}` : `host ${r.landing.kind === 'host' ? r.landing.host.name : '?'}`;
     const reason = `the request to ${ipText(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
-    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason }, r.hops, [], where);
+    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, code: 'wrong-container' }, r.hops, [], where);
   }
   const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 
@@ -92,7 +92,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   if (back.outcome === 'unknown') return result('unknown', back.decidedBy, r.hops, back.hops, deliveredTo);
   const backOk = back.packet !== null && back.landing !== null && back.packet.dst === r.packet.origSrc && sameOrigin(back.landing, origin);
   if (!backOk) {
-    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', reason: 'the reply does not come back to where the request started' }, r.hops, back.hops, deliveredTo);
+    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', reason: 'the reply does not come back to where the request started', code: 'unknown' }, r.hops, back.hops, deliveredTo);
   }
   const accepted = r.acceptedBy ?? back.acceptedBy;
   if (proxied) {

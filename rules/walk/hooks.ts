@@ -12,6 +12,9 @@ import type { Decision } from '../../snapshot/contract.js';
 import { hostMatch } from './leg.js';
 import type { Leg, LegResult } from './leg.js';
 import { applyNat, undoNat } from './nat.js';
+import { meaningOf } from '../meaning/host.js';
+import { policyDecisionCode, ruleDecisionCode } from '../meaning/decision.js';
+import { DOCKER_NFT_TABLES } from '../meaning/layouts.js';
 
 export type HookPoint = 'prerouting' | 'input' | 'forward' | 'output' | 'output-filter' | 'postrouting';
 
@@ -140,6 +143,12 @@ function matchHost(host: HostModel): ReturnType<typeof hostMatch> {
   return m;
 }
 
+/** What the deciding rule means here, recorded where it decides: its code (told by where the packet came from) and owner. */
+function meaningFacts(host: HostModel, r: RuleRef, inIface: string | null, outIface: string | null): Pick<Decision, 'code' | 'owner'> {
+  const m = meaningOf(host.meanings, r);
+  return { code: ruleDecisionCode(m, { in: inIface, out: outIface }, host.meanings), ...(m ? { owner: m.owner } : {}) };
+}
+
 /** One iptables base chain: walk it, record the step, and say whether it stopped the packet. */
 function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, chain: string, inIface: string | null, outIface: string | null): { stop: Decision | null; outcome: HookOutcome } {
   leg.pkt.inIface = inIface;
@@ -149,9 +158,10 @@ function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, c
   // ip6tables' rules are cited as such, so a fix or a reader goes to the right tool.
   const v6 = leg.pkt.family === 6;
   const extra = v6 ? { ip6tables: true } : {};
-  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra });
+  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, ...meaningFacts(host, r, inIface, outIface) });
   const tool = v6 ? 'ip6tables ' : '';
-  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, extra });
+  const policyCode = policyDecisionCode(table === 'filter' && chain === 'FORWARD');
+  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, extra: { ...extra, code: policyCode } });
 }
 
 /** One native nftables base chain, cited as `family table chain handle N`. */
@@ -160,8 +170,10 @@ function runNftChain(leg: Leg, host: HostModel, c: NftChainModel, inIface: strin
   leg.pkt.outIface = outIface;
   const outcome = walkNftChain(tableOf(host.nft as NftRuleset, c), c, leg.pkt, matchHost(host));
   const table = `${c.family} ${c.table}`;
-  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle });
-  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite });
+  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, ...meaningFacts(host, r, inIface, outIface) });
+  // Docker 29's own forward chain takes its policy from ip_forward at startup: the FORWARD policy of that backend.
+  const policyCode = policyDecisionCode(c.hook === 'forward' && DOCKER_NFT_TABLES.has(c.table));
+  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, extra: { code: policyCode, family: c.family } });
 }
 
 interface Judged {
@@ -190,7 +202,7 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   const cite = r ? j.cite(r) : { table, chain, ...j.extra };
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
-    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, cite), outcome };
+    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, { ...cite, code: 'unknown' }), outcome };
   }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
     if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, cite), outcome };

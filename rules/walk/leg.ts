@@ -5,6 +5,7 @@ import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 import type { Neighbour } from '../../snapshot/host-snapshot.js';
 import type { Decision, Flow, Hop, Step } from '../../snapshot/contract.js';
+import { kindCode } from '../meaning/decision.js';
 
 /** Where a packet ended up: a container's address, or a host's own stack (its address, maybe a proxy). */
 export type Landing = { kind: 'container'; endpoint: Endpoint } | { kind: 'host'; host: HostModel };
@@ -144,8 +145,10 @@ export class Leg {
     return { outcome, hops: this.hops, decidedBy, acceptedBy: this.acceptedBy, landing, packet: outcome === 'delivered' ? { ...this.pkt } : null };
   }
 
+  /** A decision with its code: the walk's own cause by kind, unless the deciding rule's meaning says more (`extra`). */
   decision(kind: Decision['kind'], host: string, reason: string, extra: Partial<Decision> = {}): Decision {
-    return { kind, host, direction: this.direction, reason, ...extra };
+    const code = kindCode(kind);
+    return { kind, host, direction: this.direction, reason, ...(code ? { code } : {}), ...extra };
   }
 
   /** The leg ends here: what netdiag cannot evaluate or did not collect is unknown, anything else dropped. */

@@ -3,29 +3,16 @@ import { familyOf, ipText, isLoopback } from '../addr/addr.js';
 import type { Family, Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
 import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
-import type { AddressAnswer, Decision, Flow, WhyAnswer } from '../../snapshot/contract.js';
-import { reasonCode } from './explain.js';
+import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, targetsOf, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from '../walk/flow.js';
-import type { FlowResult, Origin } from '../walk/flow.js';
+import type { Origin } from '../walk/flow.js';
 
 export type { AddressAnswer, WhyAnswer };
 
 function networkName(e: Endpoint): string | null {
   return e.network?.name ?? null;
-}
-
-/** The decision with its short code, told apart by where the deciding packet came from (another Docker bridge or not). */
-function withCode(world: World, r: FlowResult): Decision | null {
-  const d = r.decidedBy;
-  if (!d) return null;
-  const steps = [...r.request, ...r.reply].flatMap((h) => h.steps);
-  const deciding = [...steps].reverse().find((s) => s.type === 'chain' && s.decidedBy !== null && s.decidedBy.chain === d.chain && s.decidedBy.index === d.index);
-  const inIface = deciding?.type === 'chain' ? deciding.in : null;
-  const bridges = new Set(world.hosts.flatMap((h) => (h.snapshot.docker?.networks ?? []).map((n) => n.bridge)));
-  const outIface = deciding?.type === 'chain' ? deciding.out : null;
-  return { ...d, code: reasonCode(d, { inIface, inDockerBridge: inIface !== null && bridges.has(inIface) && inIface !== outIface }) };
 }
 
 /** The name the user asked by, when it is one of B's (its name or an alias); else B's container name. */
@@ -46,7 +33,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
       : families.includes(familyOf(target.ip)) ? [{ ip: target.ip, network: null }] : [];
   const addresses: AddressAnswer[] = dests.map((d) => {
     const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
-    return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: withCode(world, r), deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
+    return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
   const perFamily = familyVerdicts(addresses);
   const codeOf = (f: 'ipv4' | 'ipv6') => addresses.find((x) => x.family === f && x.verdict !== 'reachable')?.decidedBy?.code ?? null;

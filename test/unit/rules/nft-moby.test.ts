@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNftJson } from '../../../collectors/nft-json.js';
-import { dockerMeaning } from '../../../rules/why/explain.js';
+import { dockerMeaning } from '../../../present/decision-text.js';
 import { parseFlow } from '../../../rules/query/flow.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';

@@ -1,0 +1,76 @@
+// What a rule's meaning is read against: Docker's own data about the host (its networks' bridges, settings and
+// containers' addresses, its version), and the bridges Docker's own chains name when its API was not read.
+import type { DockerContainer, DockerNetwork, HostSnapshot } from '../../snapshot/host-snapshot.js';
+import { cidrText, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
+import type { Cidr, Ip } from '../addr/addr.js';
+import { parseRule } from '../iptables/parse.js';
+import { BRIDGE_NAMING_CHAINS } from './layouts.js';
+
+export interface MeaningContext {
+  /** Docker's bridges by interface name, with their network when Docker reports it. */
+  bridges: Map<string, DockerNetwork | null>;
+  /** Containers by each of their addresses. */
+  containerByIp: Map<Ip, DockerContainer>;
+  /** Docker networks' subnets, to tell Docker's MASQUERADE from an administrator's. */
+  subnets: { cidr: Cidr; network: DockerNetwork }[];
+  /** Docker's major and minor version; null when Docker was not read. */
+  version: readonly [number, number] | null;
+  /** Host ports published on a loopback address (Docker 28+ drops them from anywhere but the host). */
+  loopbackPorts: Set<number>;
+}
+
+function version(text: string | undefined): readonly [number, number] | null {
+  if (!text) return null;
+  const [major, minor] = text.split('.').map((x) => Number.parseInt(x, 10));
+  return major !== undefined && Number.isFinite(major) ? [major, Number.isFinite(minor) ? (minor as number) : 0] : null;
+}
+
+export function meaningContext(s: HostSnapshot): MeaningContext {
+  const bridges = new Map<string, DockerNetwork | null>();
+  for (const n of s.docker?.networks ?? []) if (n.bridge) bridges.set(n.bridge, n);
+  // Without Docker's API, its own chains still name its bridges.
+  for (const t of [...(s.firewall?.tables ?? []), ...(s.firewall?.tables6 ?? [])]) {
+    for (const c of t.chains) {
+      if (!BRIDGE_NAMING_CHAINS.has(c.name)) continue;
+      for (const r of c.rules) {
+        for (const m of parseRule(r.text).matches) if ((m.kind === 'in' || m.kind === 'out') && !bridges.has(m.iface)) bridges.set(m.iface, null);
+      }
+    }
+  }
+  const containerByIp = new Map<Ip, DockerContainer>();
+  for (const c of s.docker?.containers ?? []) {
+    for (const e of c.endpoints) {
+      for (const text of [e.ip, e.ipv6]) {
+        const ip = text ? parseIp(text) : null;
+        if (ip !== null) containerByIp.set(ip, c);
+      }
+    }
+  }
+  const subnets: MeaningContext['subnets'] = [];
+  for (const n of s.docker?.networks ?? []) {
+    for (const sub of n.subnets) {
+      const cidr = parseCidr(sub.subnet);
+      if (cidr) subnets.push({ cidr, network: n });
+    }
+  }
+  const loopbackPorts = new Set<number>();
+  for (const c of s.docker?.containers ?? []) {
+    for (const p of c.ports) {
+      const ip = parseIp(p.hostIp);
+      if (p.hostPort !== null && ip !== null && isLoopback(ip)) loopbackPorts.add(p.hostPort);
+    }
+  }
+  return { bridges, containerByIp, subnets, version: version(s.docker?.version), loopbackPorts };
+}
+
+/** Whether Docker's version is at least `v`; an unknown version is taken as new enough (its rules tell the rest). */
+export function atLeast(ctx: MeaningContext, v: readonly [number, number]): boolean {
+  if (!ctx.version) return true;
+  return ctx.version[0] > v[0] || (ctx.version[0] === v[0] && ctx.version[1] >= v[1]);
+}
+
+/** The Docker network a CIDR is exactly a subnet of. */
+export function networkOfSubnet(ctx: MeaningContext, c: Cidr): DockerNetwork | null {
+  const text = cidrText(c);
+  return ctx.subnets.find((x) => cidrText(x.cidr) === text)?.network ?? null;
+}

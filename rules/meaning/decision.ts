@@ -1,0 +1,41 @@
+// The code a decision carries, decided where the walk decides: a rule's meaning told apart by where the packet came
+// from (a drop meant for outsiders is isolation to a packet from another Docker bridge), or the walk's own cause.
+import type { Decision } from '../../snapshot/contract.js';
+import type { HostMeanings } from './host.js';
+import type { DecisionCode, RuleMeaning } from './types.js';
+
+/** The interfaces the deciding packet crossed the chain with. */
+export interface ChainContext {
+  in: string | null;
+  out: string | null;
+}
+
+export function ruleDecisionCode(m: RuleMeaning | null, at: ChainContext, host: HostMeanings): DecisionCode {
+  if (!m) return 'rule';
+  const fromOtherBridge = at.in !== null && host.bridges.has(at.in) && at.in !== at.out;
+  return m.isolatesOtherBridges && fromOtherBridge ? 'isolation' : m.code;
+}
+
+/**
+ * A chain's policy decided: the FORWARD policy Docker sets (iptables' filter FORWARD, or Docker 29's own forward
+ * base chain) is the one operators meet; any other chain's policy is the administrator's.
+ */
+export function policyDecisionCode(forwardOfDocker: boolean): DecisionCode {
+  return forwardOfDocker ? 'forward-policy' : 'policy';
+}
+
+/** The walk's own causes, by the kind of decision: a route, a neighbour, a sysctl, a socket, the edge of the view. */
+const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
+  route: 'no-route',
+  neighbour: 'no-neighbour',
+  sysctl: 'ip-forward-off',
+  elsewhere: 'wrong-container',
+  socket: 'nothing-listens',
+  'unknown-rule': 'unknown',
+  'missing-data': 'unknown',
+  exit: 'unknown',
+};
+
+export function kindCode(kind: Decision['kind']): DecisionCode | null {
+  return CODE_OF_KIND[kind] ?? null;
+}

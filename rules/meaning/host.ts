@@ -1,0 +1,66 @@
+// Every rule of a host given its meaning once, when the model is built, and the host-wide facts that follow from
+// Docker's rules (the userland proxy, the raw direct-access protection): everything after reads these.
+import type { DockerNetwork, HostSnapshot } from '../../snapshot/host-snapshot.js';
+import type { RuleRef } from '../../snapshot/contract.js';
+import type { Ruleset } from '../netfilter/ruleset.js';
+import type { NftRuleset } from '../nftables/model.js';
+import { meaningContext } from './context.js';
+import { iptablesMeaning } from './iptables.js';
+import { nftMeaning } from './nftables.js';
+import type { RuleMeaning } from './types.js';
+
+export interface HostMeanings {
+  /** Each rule's meaning, by the reference the walk cites it with. */
+  byRule: Map<RuleRef, RuleMeaning>;
+  /** Docker's bridges (from its networks, or named by its own chains), with their network when Docker reports it. */
+  bridges: Map<string, DockerNetwork | null>;
+  /**
+   * Docker's userland proxy is in use: 20.10–28 return traffic from a bridge before DNAT in nat DOCKER (docker-proxy
+   * serves it); 29 keeps `! -i <bridge>` on its DNAT rules. With no DNAT at all, published ports are the proxy's.
+   */
+  userlandProxy: boolean;
+  /** Docker 28+'s raw PREROUTING drops of direct access to containers are on this host. */
+  directAccessDrops: boolean;
+}
+
+export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft: NftRuleset | null): HostMeanings {
+  const ctx = meaningContext(s);
+  const byRule = new Map<RuleRef, RuleMeaning>();
+  let proxyMarks = false;
+  let dnat = false;
+  let natDocker = false;
+  let directAccessDrops = false;
+  rulesets.forEach((rs, k) => {
+    for (const [table, chains] of rs ?? []) {
+      for (const [name, chain] of chains) {
+        for (const r of chain.rules) {
+          const m = iptablesMeaning(table, name, r.parsed, ctx);
+          byRule.set(r.ref, m);
+          if (m.code === 'direct-access') directAccessDrops = true;
+          if (k !== 0 || table !== 'nat' || name !== 'DOCKER') continue;
+          natDocker = true;
+          if (m.code === 'proxy-return') proxyMarks = true;
+          if (m.code === 'dnat') {
+            dnat = true;
+            if (r.parsed.matches.some((x) => x.kind === 'in' && x.neg)) proxyMarks = true;
+          }
+        }
+      }
+    }
+  });
+  for (const t of nft?.tables ?? []) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) {
+        const m = nftMeaning(t.name, c.name, r.expr, r.comment, ctx);
+        byRule.set(r.ref, m);
+        if (m.code === 'direct-access') directAccessDrops = true;
+      }
+    }
+  }
+  return { byRule, bridges: ctx.bridges, userlandProxy: !natDocker || proxyMarks || !dnat, directAccessDrops };
+}
+
+/** The meaning of a rule the walk cites; null for a reference the model did not build (an unreadable rule's copy). */
+export function meaningOf(m: HostMeanings, ref: RuleRef | null): RuleMeaning | null {
+  return ref ? (m.byRule.get(ref) ?? null) : null;
+}

@@ -1,0 +1,98 @@
+// Who writes which chains and tables, as data: Docker's layouts from 20.10 to 29 (MOBY-FIREWALL.md, NFTABLES.md)
+// and the other firewall managers met beside it. The classifiers consume these; no version is a special case there.
+import type { RuleCode } from './types.js';
+
+/** iptables chains Docker creates and rewrites at every daemon start (20.10–29, swarm and embedded DNS included). */
+export const DOCKER_CHAINS: ReadonlySet<string> = new Set([
+  'DOCKER',
+  'DOCKER-ISOLATION-STAGE-1',
+  'DOCKER-ISOLATION-STAGE-2',
+  // 28.0+: FORWARD jumps to DOCKER-FORWARD, which calls these per-purpose chains.
+  'DOCKER-FORWARD',
+  'DOCKER-BRIDGE',
+  'DOCKER-CT',
+  'DOCKER-INTERNAL',
+  // Swarm's ingress routing mesh.
+  'DOCKER-INGRESS',
+  // Inside a container's namespace: the embedded resolver's NAT (127.0.0.11:53 → dockerd's socket).
+  'DOCKER_OUTPUT',
+  'DOCKER_POSTROUTING',
+]);
+
+/** The chain Docker creates for administrators: only the bare `-j RETURN` Docker appended (≤ 28.2.1) is its own. */
+export const ADMIN_CHAIN = 'DOCKER-USER';
+
+/** Docker's chains whose rules name only Docker's bridges (`-o <bridge>`): they tell the bridges without its API. */
+export const BRIDGE_NAMING_CHAINS: ReadonlySet<string> = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-BRIDGE', 'DOCKER-CT', 'DOCKER-INTERNAL']);
+
+/** Chains whose drops isolate networks from each other, or an --internal network from everything. */
+export const ISOLATION_CHAINS: ReadonlySet<string> = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL']);
+
+/** Chains of Docker's embedded DNS inside a container's namespace. */
+export const DNS_CHAINS: ReadonlySet<string> = new Set(['DOCKER_OUTPUT', 'DOCKER_POSTROUTING']);
+
+/**
+ * From which Docker version a raw PREROUTING `-d <container> ! -i <its bridge> -j DROP` is Docker's: 28.0 wrote it
+ * per published port, 28.2 per container. An older daemon writes no raw rules, so such a rule is an administrator's.
+ */
+export const RAW_DROPS_FROM: readonly [number, number] = [28, 0];
+
+/** Docker 29's nftables tables (`--firewall-backend=nftables`), and the resolver's table inside containers. */
+export const DOCKER_NFT_TABLES: ReadonlySet<string> = new Set(['docker-bridges', 'docker-dns']);
+
+/** The comments Docker 29 puts on its nftables rules, and what each means. */
+export const DOCKER_NFT_COMMENTS: Readonly<Record<string, RuleCode>> = {
+  'DROP DIRECT ACCESS': 'direct-access',
+  'UNPUBLISHED PORT DROP': 'unpublished-port',
+  ICC: 'icc-off',
+  'INTERNAL NETWORK INGRESS': 'internal',
+  'INTERNAL NETWORK EGRESS': 'internal',
+  'DROP REMOTE LOOPBACK': 'loopback-publish',
+  DNAT: 'dnat',
+  MASQUERADE: 'masquerade',
+};
+
+/** Docker 29 names its per-bridge nftables chains `<purpose>__<bridge>` (filter-forward-in__docker0). */
+export const NFT_BRIDGE_CHAIN_SEPARATOR = '__';
+
+/** Drops Docker writes to keep outsiders off a network: from another Docker bridge they are its isolation. */
+export const ISOLATING_CODES: ReadonlySet<RuleCode> = new Set(['direct-access', 'unpublished-port']);
+
+/** Other firewall managers, by the chains (iptables) and tables (nftables) they own. */
+export interface Manager {
+  name: string;
+  chainPrefixes: readonly string[];
+  chains: readonly string[];
+  nftTables: readonly string[];
+}
+
+export const MANAGERS: readonly Manager[] = [
+  { name: 'ufw', chainPrefixes: ['ufw-', 'ufw6-'], chains: [], nftTables: [] },
+  {
+    name: 'firewalld',
+    // firewalld's iptables backend: the direct interface, zone dispatch and per-zone chains.
+    chainPrefixes: ['FWDI_', 'FWDO_', 'FWD_', 'IN_', 'PRE_', 'POST_'],
+    chains: ['INPUT_direct', 'FORWARD_direct', 'OUTPUT_direct', 'PREROUTING_direct', 'POSTROUTING_direct', 'INPUT_ZONES', 'FORWARD_IN_ZONES', 'FORWARD_OUT_ZONES', 'PREROUTING_ZONES', 'POSTROUTING_ZONES', 'OUTPUT_POLICIES'],
+    nftTables: ['firewalld'],
+  },
+  { name: 'kube-proxy', chainPrefixes: ['KUBE-'], chains: [], nftTables: ['kube-proxy'] },
+  { name: 'calico', chainPrefixes: ['cali-'], chains: [], nftTables: [] },
+  { name: 'flannel', chainPrefixes: ['FLANNEL-'], chains: [], nftTables: [] },
+  { name: 'fail2ban', chainPrefixes: ['f2b-'], chains: [], nftTables: ['f2b-table'] },
+  { name: 'libvirt', chainPrefixes: ['LIBVIRT_'], chains: [], nftTables: ['libvirt_network'] },
+  { name: 'tailscale', chainPrefixes: ['ts-'], chains: [], nftTables: [] },
+];
+
+/** The manager that owns an iptables chain, by its name; null for built-in chains and administrators' own. */
+export function chainManager(chain: string): string | null {
+  for (const m of MANAGERS) if (m.chains.includes(chain) || m.chainPrefixes.some((p) => chain.startsWith(p))) return m.name;
+  return null;
+}
+
+/** The manager that owns a native nftables table, by its name. */
+export function tableManager(table: string): string | null {
+  return MANAGERS.find((m) => m.nftTables.includes(table))?.name ?? null;
+}
+
+/** The comment netdiag writes on every rule it adds: `netdiag:<fix or plan ID>`. */
+export const NETDIAG_COMMENT_PREFIX = 'netdiag:';
