@@ -2,6 +2,9 @@
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { Journal, journalState } from './journal.js';
 import type { PlanStep } from '../snapshot/contract.js';
+import { snapshotMeanings } from '../rules/meaning/host.js';
+import type { HostMeanings } from '../rules/meaning/host.js';
+import { NETDIAG_COMMENT_PREFIX } from '../rules/meaning/layouts.js';
 
 interface Applied {
   id: string;
@@ -48,14 +51,28 @@ export class ChangeLedger {
   }
 }
 
+/** Each snapshot's rule meanings, read once however many journaled steps ask. */
+const meanings = new WeakMap<HostSnapshot, HostMeanings>();
+
+function meaningsOf(s: HostSnapshot): HostMeanings {
+  let m = meanings.get(s);
+  if (!m) meanings.set(s, (m = snapshotMeanings(s)));
+  return m;
+}
+
 /** Is a step's effect visible in the snapshot? (Only what the snapshot can show: rules, routes, sysctls.) */
 export function present(step: PlanStep, s: HostSnapshot): boolean {
   switch (step.kind) {
     case 'iptables-insert': {
-      const chain = s.firewall?.tables.find((t) => t.name === step.table)?.chains.find((c) => c.name === step.chain);
-      const comment = step.rule[step.rule.indexOf('--comment') + 1];
-      if (!chain) return false;
-      return comment ? chain.rules.some((r) => r.text.includes(comment)) : true;
+      const set = step.ip6tables ? s.firewall?.tables6 : s.firewall?.tables;
+      if (!set?.find((t) => t.name === step.table)?.chains.some((c) => c.name === step.chain)) return false;
+      // netdiag's rules carry `--comment netdiag:<id>`: the rule is in place when a rule of that chain means that ID.
+      const at = step.rule.indexOf('--comment');
+      const comment = at >= 0 ? step.rule[at + 1] : undefined;
+      if (!comment?.startsWith(NETDIAG_COMMENT_PREFIX)) return true;
+      const id = comment.slice(NETDIAG_COMMENT_PREFIX.length);
+      const ruleset = step.ip6tables ? 'ip6tables' : 'iptables';
+      return meaningsOf(s).netdiagRules.some((r) => r.id === id && r.ruleset === ruleset && r.table === step.table && r.chain === step.chain);
     }
     case 'ip-route-add':
       return (s.routes?.routes ?? []).some((r) => r.dst === step.dst && r.gateway === step.via);

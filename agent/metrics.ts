@@ -6,13 +6,16 @@ import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 import { droppedByChain, reachabilitySteps } from '../rules/metrics/host-counts.js';
 import type { Reach } from '../rules/metrics/host-counts.js';
+import { buildHost } from '../rules/model/build.js';
+import type { World } from '../rules/model/types.js';
 import { runSliced } from './sliced.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { ChangeLedger } from '../actuation/ledger.js';
 
 export interface AgentMetrics {
   registry: Registry;
-  observeRefresh(s: HostSnapshot): void;
+  /** A refresh's durations and errors, and the drop counters of the model built from it (built here when it was not kept). */
+  observeRefresh(s: HostSnapshot, world?: World | null): void;
   /** The exposition text: rendered at most once a second and whenever the snapshot changes, shared by every scrape. */
   render(): Promise<string>;
 }
@@ -206,13 +209,13 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
       if (Date.now() - rendered.at > 1000) void rerender().catch(() => undefined);
       return Promise.resolve(rendered.text);
     },
-    observeRefresh(s: HostSnapshot) {
+    observeRefresh(s: HostSnapshot, world?: World | null) {
       if (rendered) rendered.at = 0;
       for (const [c, st] of Object.entries(s.collectors)) {
         duration.observe({ collector: c }, st.durationMs / 1000);
         if (st.status === 'failed' || st.status === 'partial') errors.inc({ collector: c });
       }
-      for (const [key, v] of droppedByChain(s)) {
+      for (const [key, v] of droppedByChain(world?.hosts[0] ?? buildHost(s))) {
         const prev = seen.get(key) ?? { packets: 0, bytes: 0 };
         dropped.inc({ chain: v.chain, family: v.family }, v.packets >= prev.packets ? v.packets - prev.packets : v.packets);
         droppedBytes.inc({ chain: v.chain, family: v.family }, v.bytes >= prev.bytes ? v.bytes - prev.bytes : v.bytes);

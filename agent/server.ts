@@ -78,7 +78,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   }
   await ledger.load();
   const metrics = createMetrics(store, ledger);
-  store.onRefresh((s) => metrics.observeRefresh(s));
+  store.onRefresh((s, _kept, world) => metrics.observeRefresh(s, world));
   const first = await store.refresh();
   const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' }, disableRequestLogging: true });
   store.start(o.refreshMs);

@@ -20,7 +20,7 @@ export class SnapshotStore {
   private state: StoreState | null = null;
   private inFlight: Promise<RefreshOutcome> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private listeners: ((s: HostSnapshot, kept: boolean) => void)[] = [];
+  private listeners: ((s: HostSnapshot, kept: boolean, world: World | null) => void)[] = [];
   /** Why the last collection was not taken, when it was not. */
   lastError: string | null = null;
   refreshes = 0;
@@ -45,7 +45,7 @@ export class SnapshotStore {
     return this.state ? Math.max(0, (this.now() - this.state.at) / 1000) : null;
   }
 
-  onRefresh(fn: (s: HostSnapshot, kept: boolean) => void): void {
+  onRefresh(fn: (s: HostSnapshot, kept: boolean, world: World | null) => void): void {
     this.listeners.push(fn);
   }
 
@@ -69,7 +69,7 @@ export class SnapshotStore {
       this.state = { snapshot: s, world: buildWorld([s]), at: this.now() };
       this.lastError = failed.length > 0 ? s.errors.map((e) => `${e.collector}: ${e.message}`).join('; ') : null;
     }
-    for (const l of this.listeners) l(s, keep);
+    for (const l of this.listeners) l(s, keep, keep ? null : (this.state?.world ?? null));
     return { snapshot: s, kept: keep };
   }
 

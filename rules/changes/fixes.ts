@@ -5,7 +5,9 @@ import type { AddressAnswer, AddressVerdict, Fix, Flow, PlanStep, WhyAnswer } fr
 import type { Family } from '../addr/addr.js';
 import { shortHash } from './hash.js';
 import { flowText } from '../query/flow.js';
-import { tokenize } from '../iptables/tokenize.js';
+import { citedRule } from '../meaning/cited.js';
+import { DOCKER_CHAINS } from '../meaning/layouts.js';
+import type { CitedRule } from '../meaning/cited.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
 import { qualifiedName, resolveContainer } from '../query/resolve.js';
@@ -150,45 +152,43 @@ function ipForward(world: World, answer: WhyAnswer): Candidate[] {
 }
 
 /** The deciding DROPs, one per rule (IPv4 and IPv6 are often dropped by two rules of the same name). */
-function removeRules(answer: WhyAnswer): Candidate[] {
+function removeRules(world: World, answer: WhyAnswer): Candidate[] {
   const seen = new Set<string>();
   const out: Candidate[] = [];
   for (const x of answer.addresses) {
     const d = x.verdict === 'blocked' ? x.decidedBy : null;
-    const key = d ? `${d.ip6tables ? 6 : 4} ${d.host} ${d.table} ${d.chain} ${d.text}` : '';
+    const key = d ? `${d.ip6tables ? 6 : 4} ${d.host} ${d.table} ${d.chain} ${d.index} ${d.handle}` : '';
     if (!d || seen.has(key)) continue;
     seen.add(key);
-    const c = removeRule(d);
+    const cited = citedRule(world, d);
+    const c = cited?.kind === 'iptables' ? removeRule(d, cited) : cited?.kind === 'nft' ? removeNftRule(d, cited) : null;
     if (c) out.push(c);
   }
   return out;
 }
 
-/** The deciding DROP: an administrator's rule can be removed; one of Docker's own is only shown, never applied. */
-function removeRule(d: NonNullable<AddressAnswer['decidedBy']>): Candidate | null {
-  if (d.kind !== 'rule' || !d.text || !d.chain || d.family) return null;
-  let rule: string[];
-  try {
-    rule = tokenize(d.text).slice(2);
-  } catch {
-    return null;
+/**
+ * The deciding DROP, by who wrote it: an administrator's rule can be removed; one of Docker's own is only shown,
+ * never applied; another manager's (ufw, firewalld) is that manager's to change.
+ */
+function removeRule(d: NonNullable<AddressAnswer['decidedBy']>, cited: Extract<CitedRule, { kind: 'iptables' }>): Candidate | null {
+  const rule = cited.parsed.args;
+  if (rule.length === 0 || cited.parsed.problems.length > 0) return null;
+  const v6 = cited.ip6tables ? ['ip6tables'] : [];
+  const step: PlanStep = { kind: 'iptables-delete', host: d.host, table: cited.table, chain: cited.chain, rule, position: d.index ?? 1, ...(cited.ip6tables ? { ip6tables: true } : {}) };
+  const where = `${cited.ip6tables ? 'ip6tables ' : ''}${cited.table} ${cited.chain} #${d.index}`;
+  const owner = cited.meaning?.owner ?? 'admin';
+  if (owner === 'admin' || owner === 'netdiag') {
+    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text ?? '']), kind: 'remove-rule', title: `remove the administrator's rule that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note: 'Someone added this rule on purpose: check why before removing it.', discouraged: false };
   }
-  if (rule.length === 0) return null;
-  const step: PlanStep = { kind: 'iptables-delete', host: d.host, table: d.table ?? 'filter', chain: d.chain, rule, position: d.index ?? 1, ...(d.ip6tables ? { ip6tables: true } : {}) };
-  const where = `${d.ip6tables ? 'ip6tables ' : ''}${d.table} ${d.chain} #${d.index}`;
-  const dockerOwned = d.chain.startsWith('DOCKER') && d.chain !== 'DOCKER-USER';
-  const isAdmin = d.chain === 'DOCKER-USER' || (!dockerOwned && !/(docker0|br-[0-9a-f]{12})/.test(d.text));
-  if (isAdmin) {
-    return { id: fixId(['remove-rule', d.host, step.table, ...(d.ip6tables ? ['ip6tables'] : []), d.text]), kind: 'remove-rule', title: `remove the administrator's rule that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note: 'Someone added this rule on purpose: check why before removing it.', discouraged: false };
-  }
-  if (!dockerOwned) return null;
+  if (owner !== 'docker') return null;
   return {
-    id: fixId(['edit-docker-chain', d.host, step.table, ...(d.ip6tables ? ['ip6tables'] : []), d.text]),
+    id: fixId(['edit-docker-chain', d.host, step.table, ...v6, d.text ?? '']),
     kind: 'edit-docker-chain',
     title: `delete Docker's own rule ${where} (discouraged)`,
     steps: [step],
     scope: 'everything that rule isolates, for every container on the networks it names',
-    note: `Docker owns ${d.chain} and rewrites it whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
+    note: `${DOCKER_CHAINS.has(cited.chain) ? `Docker owns ${cited.chain} and rewrites it` : 'Docker wrote this rule and rewrites it'} whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
     discouraged: true,
   };
 }
@@ -199,21 +199,18 @@ const decidingRule = (answer: WhyAnswer) => {
   return d && d.kind === 'rule' ? d : null;
 };
 
-/** An operator's own nftables rule that drops it (any native table but Docker's): removing it, restorable where it was. */
-function removeNftRule(world: World, answer: WhyAnswer): Candidate | null {
-  const d = decidingRule(answer);
-  if (!d?.family || d.table === 'ip docker-bridges' || d.handle === undefined) return null;
-  const host = world.hosts.find((h) => h.name === d.host);
-  const [family, table] = (d.table ?? '').split(' ');
-  const rules = host?.snapshot.nftables?.rules.filter((r) => r.family === family && r.table === table && r.chain === d.chain) ?? [];
-  const index = rules.findIndex((r) => r.handle === d.handle);
-  const rule = rules[index];
-  if (!rule || !family || !table || !d.chain) return null;
+/** An operator's own nftables rule that drops it (not Docker's, not a manager's): removing it, restorable where it was. */
+function removeNftRule(d: NonNullable<AddressAnswer['decidedBy']>, cited: Extract<CitedRule, { kind: 'nft' }>): Candidate | null {
+  const owner = cited.meaning?.owner ?? 'admin';
+  if ((owner !== 'admin' && owner !== 'netdiag') || cited.rule.ref.handle === undefined) return null;
+  const chain = cited.host.nft?.tables.find((t) => t.family === cited.family && t.name === cited.table)?.chains.get(cited.chain);
+  const index = chain?.rules.indexOf(cited.rule) ?? -1;
+  if (index < 0) return null;
   return {
-    id: fixId(['nft-remove-rule', d.host, d.table ?? '', d.chain, String(d.handle), d.text ?? '']),
+    id: fixId(['nft-remove-rule', d.host, d.table ?? '', cited.chain, String(cited.rule.ref.handle), d.text ?? '']),
     kind: 'remove-rule',
-    title: `remove the rule that drops it (${d.table} ${d.chain} handle ${d.handle})`,
-    steps: [{ kind: 'nft-delete', host: d.host, family, table, chain: d.chain, handle: d.handle, index, rule: { expr: rule.expr, comment: rule.comment } }],
+    title: `remove the rule that drops it (${d.table} ${cited.chain} handle ${cited.rule.ref.handle})`,
+    steps: [{ kind: 'nft-delete', host: d.host, family: cited.family, table: cited.table, chain: cited.chain, handle: cited.rule.ref.handle, index, rule: { expr: cited.rule.expr, comment: cited.rule.comment } }],
     scope: 'everything that rule was dropping',
     note: `Someone put this rule in ${d.table} on purpose: check why before removing it. Rollback puts it back at the same place.`,
     discouraged: false,
@@ -225,13 +222,14 @@ function removeNftRule(world: World, answer: WhyAnswer): Candidate | null {
  * opens them is Docker's own configuration: a firewall mark it accepts (--bridge-accept-fwmark, set on the pair by a
  * rule in netdiag's table), and for the raw direct-access drop, allow-direct-routing. Both restart dockerd.
  */
-function dockerNftOpening(a: ContainerModel, answer: WhyAnswer, flow: Flow): Candidate | null {
+function dockerNftOpening(world: World, a: ContainerModel, answer: WhyAnswer, flow: Flow): Candidate | null {
   const d = decidingRule(answer);
   const blocked = answer.addresses.find((x) => x.verdict === 'blocked');
-  if (!d || d.table !== 'ip docker-bridges' || !blocked?.source) return null;
+  const cited = citedRule(world, d);
+  if (!d || cited?.kind !== 'nft' || cited.meaning?.owner !== 'docker' || !blocked?.source) return null;
   const code = d.code ?? '';
   if (code === 'internal') return null;
-  const raw = d.chain === 'raw-PREROUTING';
+  const raw = cited.meaning.code === 'direct-access';
   const id = fixId(['docker-nft', d.host, blocked.source, blocked.ip, flow.proto, String(flow.port)]);
   const l4 = flow.proto === 'icmp' ? [] : [{ match: { op: '==', left: { payload: { protocol: flow.proto, field: 'dport' } }, right: flow.port } }];
   const mark: PlanStep = {
@@ -297,8 +295,8 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     ...[together(accepts, a)].filter((c): c is Candidate => c !== null),
     ...accepts.map(alone),
     ...ipForward(world, answer),
-    ...removeRules(answer),
-    ...[removeNftRule(world, answer), dockerNftOpening(a, answer, flow)].filter((c): c is Candidate => c !== null),
+    ...removeRules(world, answer),
+    ...[dockerNftOpening(world, a, answer, flow)].filter((c): c is Candidate => c !== null),
   ];
   // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
   const families: Family[] = [...(answer.families.ipv4 !== null ? [4 as const] : []), ...(answer.families.ipv6 !== null ? [6 as const] : [])];

@@ -2,7 +2,9 @@
 // Docker's rules (the userland proxy, the raw direct-access protection): everything after reads these.
 import type { DockerNetwork, HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { RuleRef } from '../../snapshot/contract.js';
+import { buildRuleset } from '../netfilter/ruleset.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
+import { buildNftRuleset } from '../nftables/model.js';
 import type { NftRuleset } from '../nftables/model.js';
 import { meaningContext } from './context.js';
 import { iptablesMeaning } from './iptables.js';
@@ -19,8 +21,10 @@ export interface HostMeanings {
    * serves it); 29 keeps `! -i <bridge>` on its DNAT rules. With no DNAT at all, published ports are the proxy's.
    */
   userlandProxy: boolean;
-  /** Docker 28+'s raw PREROUTING drops of direct access to containers are on this host. */
+  /** Docker 28+'s iptables raw PREROUTING drops of direct access to containers (IPv4) are on this host. */
   directAccessDrops: boolean;
+  /** The rules netdiag wrote (its comment names the fix or plan), where each is: to tell a change still in place. */
+  netdiagRules: { id: string; ruleset: 'iptables' | 'ip6tables' | 'nft'; table: string; chain: string }[];
 }
 
 export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft: NftRuleset | null): HostMeanings {
@@ -30,13 +34,15 @@ export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft:
   let dnat = false;
   let natDocker = false;
   let directAccessDrops = false;
+  const netdiagRules: HostMeanings['netdiagRules'] = [];
   rulesets.forEach((rs, k) => {
     for (const [table, chains] of rs ?? []) {
       for (const [name, chain] of chains) {
         for (const r of chain.rules) {
           const m = iptablesMeaning(table, name, r.parsed, ctx);
           byRule.set(r.ref, m);
-          if (m.code === 'direct-access') directAccessDrops = true;
+          if (m.netdiagId !== null) netdiagRules.push({ id: m.netdiagId, ruleset: k === 0 ? 'iptables' : 'ip6tables', table, chain: name });
+          if (k === 0 && table === 'raw' && m.code === 'direct-access') directAccessDrops = true;
           if (k !== 0 || table !== 'nat' || name !== 'DOCKER') continue;
           natDocker = true;
           if (m.code === 'proxy-return') proxyMarks = true;
@@ -53,14 +59,21 @@ export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft:
       for (const r of c.rules) {
         const m = nftMeaning(t.name, c.name, r.expr, r.comment, ctx);
         byRule.set(r.ref, m);
-        if (m.code === 'direct-access') directAccessDrops = true;
+        if (m.netdiagId !== null) netdiagRules.push({ id: m.netdiagId, ruleset: 'nft', table: `${t.family} ${t.name}`, chain: c.name });
       }
     }
   }
-  return { byRule, bridges: ctx.bridges, userlandProxy: !natDocker || proxyMarks || !dnat, directAccessDrops };
+  return { byRule, bridges: ctx.bridges, userlandProxy: !natDocker || proxyMarks || !dnat, directAccessDrops, netdiagRules };
 }
 
 /** The meaning of a rule the walk cites; null for a reference the model did not build (an unreadable rule's copy). */
 export function meaningOf(m: HostMeanings, ref: RuleRef | null): RuleMeaning | null {
   return ref ? (m.byRule.get(ref) ?? null) : null;
+}
+
+/** A snapshot's meanings on their own, for readers that need no walk (plans, doctor, the ledger): its rules parsed here. */
+export function snapshotMeanings(s: HostSnapshot): HostMeanings {
+  const v4 = s.firewall ? buildRuleset(s.name, s.firewall) : null;
+  const v6 = s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null;
+  return hostMeanings(s, [v4, v6], s.nftables ? buildNftRuleset(s.name, s.nftables) : null);
 }

@@ -1,9 +1,8 @@
 // What the agent's metrics count, read from a snapshot and the model: drops by Docker's chains from the rules' own
 // counters, and reachability between networks per address family (network pairs, never container pairs).
 import type { IpFamily } from '../../snapshot/contract.js';
-import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { drain, pairRows } from '../matrix/matrix.js';
-import type { World } from '../model/types.js';
+import type { HostModel, World } from '../model/types.js';
 
 /** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
 const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);
@@ -12,19 +11,19 @@ const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE
  * Packets and bytes dropped so far per chain and family, from the rules' own counters (raw PREROUTING included, as
  * Docker 28+ drops there): iptables' for IPv4, ip6tables' for IPv6 — one chain name, two rule sets.
  */
-export function droppedByChain(s: HostSnapshot): Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }> {
+export function droppedByChain(host: HostModel): Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }> {
   const out = new Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }>();
-  for (const [family, tables] of [['ipv4', s.firewall?.tables], ['ipv6', s.firewall?.tables6]] as const) {
-    for (const t of tables ?? []) {
-      for (const c of t.chains) {
-        const name = t.name === 'raw' ? 'raw PREROUTING' : c.name;
-        if (!(DROP_CHAINS.has(c.name) || (t.name === 'raw' && c.name === 'PREROUTING'))) continue;
+  for (const [family, rs] of [['ipv4', host.ruleset], ['ipv6', host.ruleset6]] as const) {
+    for (const [table, chains] of rs ?? []) {
+      for (const [name, c] of chains) {
+        if (!(DROP_CHAINS.has(name) || (table === 'raw' && name === 'PREROUTING'))) continue;
+        const label = table === 'raw' ? 'raw PREROUTING' : name;
         for (const r of c.rules) {
-          if (!/ -j (DROP|REJECT)\b/.test(r.text)) continue;
-          const k = `${family} ${name}`;
-          const v = out.get(k) ?? { chain: name, family, packets: 0, bytes: 0 };
-          v.packets += r.packets;
-          v.bytes += r.bytes;
+          if (r.parsed.target.kind !== 'DROP' && r.parsed.target.kind !== 'REJECT') continue;
+          const k = `${family} ${label}`;
+          const v = out.get(k) ?? { chain: label, family, packets: 0, bytes: 0 };
+          v.packets += r.ref.packets;
+          v.bytes += r.ref.bytes;
           out.set(k, v);
         }
       }

@@ -10,6 +10,7 @@ import { AlikeFleet } from '../alike/alike-hosts.js';
 import { countPairs } from '../matrix/matrix.js';
 import type { PairCounts } from '../matrix/matrix.js';
 import { buildWorld } from '../model/build.js';
+import { snapshotMeanings } from '../meaning/host.js';
 import { Plan } from '../../snapshot/contract.js';
 import type { AddressVerdict, PlanStep, Prerequisite } from '../../snapshot/contract.js';
 
@@ -52,8 +53,8 @@ function view(s: HostSnapshot): HostView {
     }
   }
   const filter = s.firewall?.tables.find((t) => t.name === 'filter');
-  const raw = s.firewall?.tables.find((t) => t.name === 'raw')?.chains.find((c) => c.name === 'PREROUTING');
-  const rawProtected = (raw?.rules ?? []).some((r) => /^-A PREROUTING -d \S+\/32 ! -i \S+ -j DROP$/.test(r.text));
+  // Docker 28+ drops direct access to its containers in raw PREROUTING: a route alone does not reach them.
+  const rawProtected = snapshotMeanings(s).directAccessDrops;
   const routes = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main' && r.gateway).map((r) => `${r.dst} ${r.gateway}`));
   return { s, subnets, lans, rawProtected, dockerUser: !!filter?.chains.some((c) => c.name === 'DOCKER-USER'), routes };
 }

@@ -6,7 +6,7 @@ import { droppedByChain, networkReachability } from '../../../rules/metrics/host
 import { doctor } from '../../../rules/doctor/doctor.js';
 import { parseFlow } from '../../../rules/query/flow.js';
 import { eachPair } from '../../../rules/matrix/matrix.js';
-import { buildWorld } from '../../../rules/model/build.js';
+import { buildHost, buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
 import type { MatrixPair } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
@@ -190,7 +190,7 @@ describe('metrics on a dual-stack host: a family label where the series means so
     expect(pick(closed, 'ipv6')).toMatchObject({ reachable: 0, total: 2 });
   });
   it('drop counters come from iptables and ip6tables each under its own family', () => {
-    const chains = [...droppedByChain(captured('v6tables')).values()].map((v) => `${v.family} ${v.chain}`);
+    const chains = [...droppedByChain(buildHost(captured('v6tables'))).values()].map((v) => `${v.family} ${v.chain}`);
     expect(chains).toContain('ipv4 DOCKER-ISOLATION-STAGE-2');
     expect(chains).toContain('ipv6 DOCKER-ISOLATION-STAGE-2');
   });
