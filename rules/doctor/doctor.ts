@@ -2,7 +2,9 @@
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
-import { acceptsInterface, firewallFindings } from './firewalls.js';
+import { filterAccepts, firewallFindings } from './firewalls.js';
+import { snapshotRules } from '../meaning/host.js';
+import { chainManager } from '../meaning/layouts.js';
 import { ipv6Findings } from './ipv6.js';
 import type { Finding } from './finding.js';
 
@@ -22,6 +24,8 @@ export function doctor(s: HostSnapshot): Finding[] {
   const out: Finding[] = [];
   const host = s.name;
   const sys = s.sysctls?.values ?? {};
+  // What every rule means, read once: the checks below ask it, never the rules' text.
+  const rules = snapshotRules(s);
   const filter = s.firewall?.tables.find((t) => t.name === 'filter');
   const forward = filter?.chains.find((c) => c.name === 'FORWARD');
   const ifaces = s.links?.interfaces ?? [];
@@ -35,8 +39,7 @@ export function doctor(s: HostSnapshot): Finding[] {
   if (forward?.policy === 'DROP') {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && !bridges.has(i.name))) {
       // The rule parsed, never a regular expression built from an interface name (`virbr(0` is a legal one).
-      const accepted = (filter?.chains ?? []).some((c) => c.rules.some((r) => acceptsInterface(r.text, br.name)));
-      if (accepted) continue;
+      if (filterAccepts(rules.ruleset, br.name)) continue;
       out.push({ code: 'forward-drop-foreign-bridge', severity: 'warning', host, title: `bridge ${br.name} is not Docker's, and FORWARD's policy DROP (set by Docker) cuts off what it forwards`, evidence: [`filter FORWARD policy DROP`, `bridge ${br.name}${v4(br) ? ` ${v4(br)}` : ''}, no ACCEPT rule names it`], fix: `iptables -I DOCKER-USER -i ${br.name} -j ACCEPT; iptables -I DOCKER-USER -o ${br.name} -j ACCEPT (DOCKER-USER survives Docker restarts)` });
     }
   }
@@ -58,8 +61,8 @@ export function doctor(s: HostSnapshot): Finding[] {
   }
 
   // Docker's DNAT for published ports happens before INPUT, where ufw and firewalld filter: they never see it.
-  const chains = new Set((s.firewall?.tables ?? []).flatMap((t) => t.chains.map((c) => c.name)));
-  const hostFirewall = [...chains].some((c) => c.startsWith('ufw-')) ? 'ufw' : [...chains].some((c) => /^(INPUT_direct|FWDI_|IN_public|FORWARD_direct)/.test(c)) ? 'firewalld' : null;
+  const managers = new Set((s.firewall?.tables ?? []).flatMap((t) => t.chains.map((c) => chainManager(c.name))));
+  const hostFirewall = managers.has('ufw') ? 'ufw' : managers.has('firewalld') ? 'firewalld' : null;
   if (hostFirewall) {
     const exposed = (s.docker?.containers ?? []).flatMap((c) => c.ports.filter((p) => p.hostIp === '0.0.0.0' || p.hostIp === '::').map((p) => `${c.name} ${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`));
     if (exposed.length > 0) out.push({ code: 'published-bypasses-host-firewall', severity: 'warning', host, title: `${hostFirewall} is active, but ports Docker publishes on every address are DNATed before ${hostFirewall}'s INPUT rules see them`, evidence: exposed, fix: `publish on a specific address (-p 127.0.0.1:PORT:PORT), or filter in DOCKER-USER (match the original port with -m conntrack --ctorigdstport)` });
@@ -107,8 +110,8 @@ export function doctor(s: HostSnapshot): Finding[] {
     }
   }
 
-  out.push(...firewallFindings(s));
-  out.push(...ipv6Findings(s));
+  out.push(...firewallFindings(s, rules));
+  out.push(...ipv6Findings(s, rules));
   for (const e of s.errors) out.push({ code: 'collection-error', severity: 'info', host, title: `${e.collector} could not be read fully, so some checks are incomplete`, evidence: [e.message], fix: e.hint });
   return out;
 }

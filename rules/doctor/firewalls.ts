@@ -3,7 +3,9 @@
 // policy DROP left on an nftables-backend host, and another manager's table dropping forwarded traffic.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { Finding } from './finding.js';
-import { parseRule } from '../iptables/parse.js';
+import type { ParsedRule } from '../iptables/ast.js';
+import type { Ruleset } from '../netfilter/ruleset.js';
+import type { SnapshotRules } from '../meaning/host.js';
 
 /** Which firewall backend Docker uses: its own report (Engine API 1.49+), else where its rules are. */
 export function dockerBackend(s: HostSnapshot): 'nftables' | 'iptables' | null {
@@ -15,12 +17,17 @@ export function dockerBackend(s: HostSnapshot): 'nftables' | 'iptables' | null {
 }
 
 /** An unconditional ACCEPT for traffic in or out of `iface` (not only replies). */
-export function acceptsInterface(text: string, iface: string): boolean {
-  const r = parseRule(text);
+export function acceptsInterface(r: ParsedRule, iface: string): boolean {
   return r.target.kind === 'ACCEPT' && r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && !m.neg && m.iface === iface) && !r.matches.some((m) => m.kind === 'ctstate');
 }
 
-export function firewallFindings(s: HostSnapshot): Finding[] {
+/** Whether any rule of a rule set's filter table accepts `iface` outright. */
+export function filterAccepts(rs: Ruleset | null, iface: string): boolean {
+  for (const c of rs?.get('filter')?.values() ?? []) if (c.rules.some((r) => acceptsInterface(r.parsed, iface))) return true;
+  return false;
+}
+
+export function firewallFindings(s: HostSnapshot, rules: SnapshotRules): Finding[] {
   const out: Finding[] = [];
   const host = s.name;
   const backend = dockerBackend(s);
@@ -43,8 +50,8 @@ export function firewallFindings(s: HostSnapshot): Finding[] {
     }
   }
   if (backend === 'iptables' && filter) {
-    const rules = s.firewall!.tables.flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => parseRule(r.text))));
-    const mentions = (br: string) => rules.some((r) => r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && m.iface === br));
+    const parsed = [...(rules.ruleset?.values() ?? [])].flatMap((t) => [...t.values()].flatMap((c) => c.rules.map((r) => r.parsed)));
+    const mentions = (br: string) => parsed.some((r) => r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && m.iface === br));
     const missing = nets.filter((n) => !n.internal && !mentions(n.bridge as string));
     if (missing.length > 0) {
       out.push({ code: 'docker-rules-missing', severity: 'error', host, title: `Docker's iptables rules are missing for ${missing.map((n) => n.name).join(', ')}: no rule names ${missing.map((n) => n.bridge).join(', ')} (an iptables-restore, a firewalld reload or a flush removed them)`, evidence: missing.map((n) => `network ${n.name} on ${n.bridge}: no filter or nat rule names the bridge`), fix: restart });
@@ -54,12 +61,12 @@ export function firewallFindings(s: HostSnapshot): Finding[] {
   for (const c of s.nftables?.chains ?? []) {
     if (c.hook !== 'forward' || c.table === 'docker-bridges') continue;
     if (s.nftables?.tables.find((t) => t.family === c.family && t.name === c.table)?.source !== 'nft') continue;
-    const rules = s.nftables!.rules.filter((r) => r.family === c.family && r.table === c.table && r.chain === c.name);
-    const last = rules.at(-1);
+    const chainRules = rules.nft?.tables.find((t) => t.family === c.family && t.name === c.table)?.chains.get(c.name)?.rules ?? [];
+    const last = chainRules.at(-1);
     const endsInDrop = c.policy === 'drop' || (last !== undefined && last.expr.every((e) => !('match' in e)) && last.expr.some((e) => 'drop' in e || 'reject' in e));
     if (!endsInDrop || nets.length === 0) continue;
-    const namesBridge = rules.some((r) => nets.some((n) => JSON.stringify(r.expr).includes(JSON.stringify(n.bridge))));
-    out.push({ code: 'foreign-forward-drop', severity: 'warning', host, title: `${c.family} ${c.table}'s forward chain ${c.name} drops what it does not accept${namesBridge ? '' : ', and none of its rules names a Docker bridge'}: Docker's forwarded traffic must pass it too (an accept in Docker's rules does not end other tables' chains)`, evidence: [`${c.family} ${c.table} ${c.name}: hook forward priority ${c.prio}, ${c.policy === 'drop' ? 'policy drop' : `last rule handle ${last?.handle} drops`}`], fix: c.table === 'firewalld' ? 'put the Docker bridges in a trusted zone (firewall-cmd --zone=trusted --add-interface=docker0 --permanent; Docker 20.10+ uses a "docker" zone)' : `accept the Docker bridges in ${c.family} ${c.table} ${c.name}, before its drop` });
+    const namesBridge = chainRules.some((r) => (rules.meanings.byRule.get(r.ref)?.bridges.length ?? 0) > 0);
+    out.push({ code: 'foreign-forward-drop', severity: 'warning', host, title: `${c.family} ${c.table}'s forward chain ${c.name} drops what it does not accept${namesBridge ? '' : ', and none of its rules names a Docker bridge'}: Docker's forwarded traffic must pass it too (an accept in Docker's rules does not end other tables' chains)`, evidence: [`${c.family} ${c.table} ${c.name}: hook forward priority ${c.prio}, ${c.policy === 'drop' ? 'policy drop' : `last rule handle ${last?.ref.handle} drops`}`], fix: c.table === 'firewalld' ? 'put the Docker bridges in a trusted zone (firewall-cmd --zone=trusted --add-interface=docker0 --permanent; Docker 20.10+ uses a "docker" zone)' : `accept the Docker bridges in ${c.family} ${c.table} ${c.name}, before its drop` });
   }
   return out;
 }

@@ -3,7 +3,9 @@
 // IPv6, and every container port is open to whoever routes to the subnet — published or not.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { Finding } from './finding.js';
-import { acceptsInterface } from './firewalls.js';
+import { filterAccepts } from './firewalls.js';
+import type { SnapshotRules } from '../meaning/host.js';
+import { DOCKER_CHAINS } from '../meaning/layouts.js';
 
 type Network = NonNullable<HostSnapshot['docker']>['networks'][number];
 
@@ -15,10 +17,10 @@ function dockerFiltersIpv6(s: HostSnapshot): boolean | null {
   const tables6 = s.firewall?.tables6;
   // Unread (no permission, or a snapshot from before IPv6 was collected): the collector already said so; never guess.
   if (tables6 === null || tables6 === undefined) return null;
-  return tables6.some((t) => t.chains.some((c) => c.name.startsWith('DOCKER')));
+  return tables6.some((t) => t.chains.some((c) => DOCKER_CHAINS.has(c.name)));
 }
 
-export function ipv6Findings(s: HostSnapshot): Finding[] {
+export function ipv6Findings(s: HostSnapshot, rules: SnapshotRules): Finding[] {
   const out: Finding[] = [];
   const host = s.name;
   const sys = s.sysctls?.values ?? {};
@@ -91,7 +93,7 @@ export function ipv6Findings(s: HostSnapshot): Finding[] {
     for (const br of (s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge' && !docker.has(i.name))) {
       const global6 = br.addresses.find((a) => a.family === 'inet6' && !a.local.toLowerCase().startsWith('fe80:'));
       if (!global6) continue;
-      if ((filter6?.chains ?? []).some((c) => c.rules.some((r) => acceptsInterface(r.text, br.name)))) continue;
+      if (filterAccepts(rules.ruleset6, br.name)) continue;
       out.push({
         code: 'ip6-forward-drop-foreign-bridge', severity: 'warning', host,
         title: `bridge ${br.name} is not Docker's, and ip6tables' FORWARD policy DROP (set by Docker) cuts off the IPv6 it forwards`,

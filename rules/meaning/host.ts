@@ -71,9 +71,21 @@ export function meaningOf(m: HostMeanings, ref: RuleRef | null): RuleMeaning | n
   return ref ? (m.byRule.get(ref) ?? null) : null;
 }
 
-/** A snapshot's meanings on their own, for readers that need no walk (plans, doctor, the ledger): its rules parsed here. */
+/** A snapshot's rules parsed and given their meanings, for readers that need no walk (plans, doctor, the ledger). */
+export interface SnapshotRules {
+  ruleset: Ruleset | null;
+  ruleset6: Ruleset | null;
+  nft: NftRuleset | null;
+  meanings: HostMeanings;
+}
+
+export function snapshotRules(s: HostSnapshot): SnapshotRules {
+  const ruleset = s.firewall ? buildRuleset(s.name, s.firewall) : null;
+  const ruleset6 = s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null;
+  const nft = s.nftables ? buildNftRuleset(s.name, s.nftables) : null;
+  return { ruleset, ruleset6, nft, meanings: hostMeanings(s, [ruleset, ruleset6], nft) };
+}
+
 export function snapshotMeanings(s: HostSnapshot): HostMeanings {
-  const v4 = s.firewall ? buildRuleset(s.name, s.firewall) : null;
-  const v6 = s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null;
-  return hostMeanings(s, [v4, v6], s.nftables ? buildNftRuleset(s.name, s.nftables) : null);
+  return snapshotRules(s).meanings;
 }
