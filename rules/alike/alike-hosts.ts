@@ -4,6 +4,8 @@ import { cidrsOverlap, cidrText, inCidr, ipText, isLinkLocal6, isLoopback, isMul
 import type { Ip } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import { PrefixMap } from '../addr/prefix-map.js';
+import { tokenize } from '../iptables/tokenize.js';
+import { NFT_BRIDGE_CHAIN_SEPARATOR } from '../meaning/layouts.js';
 import { foreignPorts, hostAddresses } from '../model/build.js';
 import { partition } from '../matrix/partition.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
@@ -27,41 +29,52 @@ interface Block {
   cidr: Cidr;
 }
 
-/** An address, with an optional prefix length; an IPv6 one may end in an IPv4 tail. */
-const ADDRESS = /(?:\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9a-fA-F]{0,4}:){2,7}(?:[0-9a-fA-F]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?)(?:\/\d{1,3})?/g;
-
 const fullBits = (ip: Ip) => (typeof ip === 'number' ? 32 : 128);
 const special = (ip: Ip) => `${isLoopback(ip)}${isMulticast(ip)}${isLinkLocal6(ip)}`;
 const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 interface Identities {
-  re: RegExp | null;
   as: Map<string, string>;
 }
 
 /**
  * The names Docker makes up for a host's things, each with a stand-in: containers and networks (their IDs and short
- * IDs, which name bridges and aliases) in the order of their names, and the host ends of veths in the order of the
- * containers they lead to. Two hosts running the same containers differ in these and in nothing the model reads.
+ * IDs, which name aliases), networks' bridges, in the order of their names, and the host ends of veths in the order
+ * of the containers they lead to. Two hosts running the same containers differ in these and in nothing the model reads.
  */
 function identities(s: HostSnapshot): Identities {
   const as = new Map<string, string>();
-  const add = (raw: string | undefined, token: string) => {
-    if (raw && raw.length >= 8 && !as.has(raw)) as.set(raw, token);
+  const add = (raw: string | null | undefined, token: string) => {
+    if (raw && !as.has(raw)) as.set(raw, token);
   };
   const containers = byName(s.docker?.containers ?? []);
   containers.forEach((c, i) => (add(c.id, `§C${i}`), add(c.id.slice(0, 12), `§c${i}`)));
-  byName(s.docker?.networks ?? []).forEach((n, i) => (add(n.id, `§N${i}`), add(n.id.slice(0, 12), `§n${i}`)));
+  byName(s.docker?.networks ?? []).forEach((n, i) => (add(n.id, `§N${i}`), add(n.id.slice(0, 12), `§n${i}`), add(n.bridge, `§B${i}`)));
   const order = new Map(containers.map((c, i) => [c.id, i]));
   const sandboxes = [...(s.links?.sandboxes ?? [])].sort((a, b) => (order.get(a.containerId) ?? Infinity) - (order.get(b.containerId) ?? Infinity));
   sandboxes.forEach((sb, i) => sb.interfaces.forEach((f, j) => add(f.hostVeth?.name, `§V${i}.${j}`)));
-  // Longest first: a network's ID before the short ID inside it.
-  const raw = [...as.keys()].sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return { re: raw.length > 0 ? new RegExp(raw.join('|'), 'g') : null, as };
+  return { as };
 }
 
-/** A text with a host's made-up names replaced by their stand-ins. */
-const standIn = (ids: Identities, text: string) => (ids.re ? text.replace(ids.re, (x) => ids.as.get(x) as string) : text);
+/**
+ * A value with a host's made-up names replaced by their stand-ins: the whole value, or the ID in `container:<id>`
+ * (a network mode), or the bridge in Docker 29's per-bridge chain names (`filter-forward-in__<bridge>`).
+ */
+function standIn(ids: Identities, value: string): string {
+  const whole = ids.as.get(value);
+  if (whole !== undefined) return whole;
+  const colon = value.indexOf(':');
+  if (colon > 0) {
+    const id = ids.as.get(value.slice(colon + 1));
+    if (id !== undefined) return `${value.slice(0, colon + 1)}${id}`;
+  }
+  const sep = value.lastIndexOf(NFT_BRIDGE_CHAIN_SEPARATOR);
+  if (sep > 0) {
+    const bridge = ids.as.get(value.slice(sep + NFT_BRIDGE_CHAIN_SEPARATOR.length));
+    if (bridge !== undefined) return `${value.slice(0, sep + NFT_BRIDGE_CHAIN_SEPARATOR.length)}${bridge}`;
+  }
+  return value;
+}
 
 /**
  * A host's blocks in an order every host built alike shares: its networks by name, then its own addresses (those
@@ -130,25 +143,34 @@ function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks 
   return { owned, perHost, shapes };
 }
 
-/** What a word is to the renamer: an address or prefix inside a block, text with addresses in it, or neither. */
-interface Word {
-  block: Block | null;
-  /** The block's index and the offset in it (and the prefix length), for a word in a block. */
-  rest: string;
-  mixed: boolean;
-  /** Long enough a run of hex, or a veth's name: it may hold one of Docker's names for things. */
-  idish: boolean;
-}
+/**
+ * What a word is to the renamer, read once for the fleet: an address or prefix (in a block or not), an address with
+ * a port (a NAT target: `addr:port`, `[addr]:port`), a range of addresses, or anything else.
+ */
+type Word =
+  | { form: 'address'; block: Block | null; rest: string }
+  | { form: 'with-port'; address: string; open: string; close: string }
+  | { form: 'range' }
+  | { form: 'other' };
 
-const WHOLE = new RegExp(`^${ADDRESS.source}$`);
-/** An address followed by a dash and what could start another: a range (a NAT target's, an iprange's). */
-const RANGE_NEXT = /^-[0-9a-fA-F:]/;
-const IDISH = /[0-9a-fA-F]{11}|veth/;
+/** Sysctls kept per interface: the interface's name sits between the prefix and the setting. */
+const SYSCTL_PER_INTERFACE = ['net.ipv4.conf.', 'net.ipv6.conf.'];
+
+/** An address with an optional prefix length, as a whole word (`172.18.0.2`, `172.18.0.0/16`, `fd00::/64`). */
+function asCidr(w: string): Cidr | null {
+  const slash = w.indexOf('/');
+  const ip = parseIp(slash < 0 ? w : w.slice(0, slash));
+  if (ip === null) return null;
+  const bitsText = slash < 0 ? null : w.slice(slash + 1);
+  const bits = bitsText === null ? fullBits(ip) : bitsText !== '' && [...bitsText].every((ch) => ch >= '0' && ch <= '9') ? Number(bitsText) : NaN;
+  return bits >= 0 && bits <= fullBits(ip) ? { addr: ip, bits } : null;
+}
 
 /**
  * Renames host by host: addresses in its own blocks to §S<k>+offset, in a peer's to §P<k>+offset (remembering which
- * peer a text named), and Docker's made-up names to their stand-ins. Each distinct word is read once for the whole
- * fleet (a plan's million steps repeat a few thousand).
+ * peer a value named), and Docker's made-up names to their stand-ins. Each distinct word is read once for the whole
+ * fleet (a plan's million steps repeat a few thousand). Values are renamed whole, as the snapshot holds them, and a
+ * rule's text word by word as iptables reads it: never a pattern searched for inside text.
  */
 class Renamer {
   private readonly words = new Map<string, Word>();
@@ -167,14 +189,59 @@ class Renamer {
     this.peer = null;
   }
 
-  text(s: string): string {
-    return this.addresses(this.names(s));
-  }
-
+  /** One word: an address or prefix, an address with a port (a NAT target), a range (refused), or a name. */
   word(w: string): string {
     const r = this.read(w);
-    const out = r.block ? this.inBlock(r.block, r.rest) : r.mixed ? this.addresses(w) : w;
-    return r.idish ? this.names(out) : out;
+    switch (r.form) {
+      case 'address':
+        return r.block ? this.inBlock(r.block, r.rest) : w;
+      case 'with-port': {
+        const a = this.read(r.address);
+        return a.form === 'address' && a.block ? `${r.open}${this.inBlock(a.block, a.rest)}${r.close}` : w;
+      }
+      case 'range':
+        // What lies between two renamed ends of a range is not renamed with them.
+        throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${w})`);
+      default:
+        return standIn(this.ids[this.host] as Identities, w);
+    }
+  }
+
+  /** A firewall rule's text, word by word as iptables reads it. */
+  ruleText(text: string): string {
+    let words: string[];
+    try {
+      words = tokenize(text);
+    } catch {
+      return text;
+    }
+    if (words.includes('--src-range') || words.includes('--dst-range')) throw new NotAlike(`${this.snapshots[this.host]?.name} has rules on address ranges`);
+    return words.map((w) => this.word(w)).join('\u0000');
+  }
+
+  /** A snapshot part (or a step) with every value renamed, as the text two alike hosts share. */
+  value(v: unknown, key = ''): unknown {
+    if (typeof v === 'string') return key === 'text' ? this.ruleText(v) : this.word(v);
+    if (Array.isArray(v)) return v.map((x) => this.value(x));
+    if (typeof v !== 'object' || v === null) return v;
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    // nft writes a prefix as {"addr", "len"}: renamed (or checked) as the network it is; a range cannot be.
+    if (keys.length === 2 && typeof o.addr === 'string' && typeof o.len === 'number') return this.word(`${o.addr}/${o.len}`);
+    if (keys.includes('range')) throw new NotAlike(`${this.snapshots[this.host]?.name} has rules on address ranges`);
+    const out: Record<string, unknown> = {};
+    for (const k of keys) if (!UNREAD.has(k)) out[this.key(k)] = this.value(o[k], k);
+    return out;
+  }
+
+  /** A key that names an interface: the per-interface sysctls (`net.ipv4.conf.<iface>.forwarding`). */
+  private key(k: string): string {
+    for (const prefix of SYSCTL_PER_INTERFACE) {
+      if (!k.startsWith(prefix)) continue;
+      const last = k.lastIndexOf('.');
+      if (last > prefix.length) return `${prefix}${standIn(this.ids[this.host] as Identities, k.slice(prefix.length, last))}${k.slice(last)}`;
+    }
+    return k;
   }
 
   private inBlock(b: Block, rest: string): string {
@@ -185,44 +252,38 @@ class Renamer {
 
   /** The host whose block a whole word lies in, if it does. */
   ownerOf(w: string): number | null {
-    return this.read(w).block?.host ?? null;
-  }
-
-  private names(s: string): string {
-    return standIn(this.ids[this.host] as Identities, s);
-  }
-
-  private addresses(s: string): string {
-    return s.replace(ADDRESS, (tok: string, at: number) => {
-      // What lies between two renamed ends of a range is not renamed with them.
-      if (RANGE_NEXT.test(s.slice(at + tok.length, at + tok.length + 2))) throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${tok}-…)`);
-      const r = this.read(tok);
-      return r.block ? this.inBlock(r.block, r.rest) : tok;
-    });
+    const r = this.read(w);
+    return r.form === 'address' ? (r.block?.host ?? null) : null;
   }
 
   private read(w: string): Word {
     let r = this.words.get(w);
-    if (r !== undefined) return r;
-    r = { block: null, rest: '', mixed: false, idish: IDISH.test(w) };
-    if (!WHOLE.test(w)) {
-      ADDRESS.lastIndex = 0;
-      r.mixed = ADDRESS.test(w);
-      ADDRESS.lastIndex = 0;
-    } else {
-      const slash = w.indexOf('/');
-      const ip = parseIp(slash < 0 ? w : w.slice(0, slash));
-      const bits = ip === null ? NaN : slash < 0 ? fullBits(ip) : Number(w.slice(slash + 1));
-      if (ip !== null && bits >= 0 && bits <= fullBits(ip)) {
-        const b = this.blocks.owned.longest(ip);
-        if (b && bits >= b.cidr.bits) {
-          r.block = b;
-          r.rest = `${b.k}+${BigInt(ip) - BigInt(b.cidr.addr)}${slash < 0 ? '' : `/${bits}`}`;
-        } else this.unowned(w, { addr: ip, bits });
-      }
-    }
-    this.words.set(w, r);
+    if (r === undefined) this.words.set(w, (r = this.classify(w)));
     return r;
+  }
+
+  private classify(w: string): Word {
+    const c = asCidr(w);
+    if (c) {
+      const b = this.blocks.owned.longest(c.addr);
+      if (b && c.bits >= b.cidr.bits) return { form: 'address', block: b, rest: `${b.k}+${BigInt(c.addr) - BigInt(b.cidr.addr)}${w.includes('/') ? `/${c.bits}` : ''}` };
+      this.unowned(w, c);
+      return { form: 'address', block: null, rest: '' };
+    }
+    const dash = w.indexOf('-');
+    if (dash > 0 && asCidr(w.slice(0, dash)) !== null) {
+      // 172.16.0.2-172.16.0.3, or a NAT target's 172.16.0.2-172.16.0.3:80.
+      const end = w.slice(dash + 1);
+      const port = end.indexOf(':');
+      if (asCidr(port < 0 ? end : end.slice(0, port)) !== null) return { form: 'range' };
+    }
+    if (w.startsWith('[')) {
+      const close = w.indexOf(']');
+      if (close > 0 && asCidr(w.slice(1, close))) return { form: 'with-port', address: w.slice(1, close), open: '[', close: w.slice(close) };
+    }
+    const colon = w.indexOf(':');
+    if (colon > 0 && w.lastIndexOf(':') === colon && asCidr(w.slice(0, colon))) return { form: 'with-port', address: w.slice(0, colon), open: '', close: w.slice(colon) };
+    return { form: 'other' };
   }
 
   /** Networks no host owns, met since they were last checked: they are kept as written (see `literalsAlike`). */
@@ -259,18 +320,17 @@ class Renamer {
 const UNREAD = new Set(['ifindex', 'netnsId', 'pid', 'process', 'mac', 'lladdr', 'endpointId', 'sandboxKey', 'hostname', 'packets', 'bytes']);
 
 /**
- * What the model reads of a host, as text: left out are the parts that only name it or time it, neighbour tables
- * (evidence in a trace, never a verdict) and the fields above.
+ * What the model reads of a host, renamed, as text: left out are the parts that only name it or time it, neighbour
+ * tables (evidence in a trace, never a verdict) and the fields above.
  */
-function modelled(s: HostSnapshot): string {
+function modelled(s: HostSnapshot, names: Renamer): string {
   const { name: _name, collectedAt: _at, durationMs: _ms, netdiagVersion: _v, collectors, routes, ...rest } = s;
   const parts = {
     ...rest,
     collectors: Object.entries(collectors).map(([k, v]) => `${k}:${v?.status}`),
     routes: routes ? { ...routes, neighbours: [], sandboxes: routes.sandboxes.map((x) => ({ ...x, neighbours: [] })) } : null,
   };
-  // nft writes a prefix as {"addr", "len"}: made one word, so it is renamed (or checked) as the network it is.
-  return JSON.stringify(parts, (key, value) => (UNREAD.has(key) ? undefined : value)).replace(/\{"addr":"([^"]*)","len":(\d+)\}|\{"len":(\d+),"addr":"([^"]*)"\}/g, (_m, a, l, l2, a2) => `"${a ?? a2}/${l ?? l2}"`);
+  return JSON.stringify(names.value(parts));
 }
 
 const PIN = new Set(['-s', '--source', '-d', '--destination']);
@@ -296,7 +356,7 @@ function stepText(step: PlanStep, names: Renamer): string {
       return `insert ${step.ip6tables ? 6 : 4} ${step.table} ${step.chain} ${step.position ?? 1} ${step.rule.map((w) => names.word(w)).join('\u0000')}`;
     default: {
       const { host: _host, ...rest } = step;
-      return names.text(JSON.stringify(rest));
+      return JSON.stringify(names.value(rest));
     }
   }
 }
@@ -354,9 +414,7 @@ export class AlikeFleet {
     const names = new Renamer(snapshots, blocks, ids);
     const { partOf: kindOf, members: kinds } = partition(snapshots, (s, host) => {
       names.clear(host);
-      const json = modelled(s);
-      if (json.includes('-range ') || json.includes('"range"')) throw new NotAlike(`${s.name} has rules on address ranges`);
-      const text = `${blocks.shapes[host]}\n${names.text(json)}`;
+      const text = `${blocks.shapes[host]}\n${modelled(s, names)}`;
       if (names.peer !== null) throw new NotAlike(`${s.name} already names ${names.peer >= 0 ? `${snapshots[names.peer]?.name}'s` : 'other hosts\''} addresses`);
       return text;
     });

@@ -29,7 +29,7 @@ export function meaningContext(s: HostSnapshot): MeaningContext {
   const bridges = new Map<string, DockerNetwork | null>();
   for (const n of s.docker?.networks ?? []) if (n.bridge) bridges.set(n.bridge, n);
   // Without Docker's API, its own chains still name its bridges.
-  for (const t of [...(s.firewall?.tables ?? []), ...(s.firewall?.tables6 ?? [])]) {
+  for (const t of s.docker ? [] : [...(s.firewall?.tables ?? []), ...(s.firewall?.tables6 ?? [])]) {
     for (const c of t.chains) {
       if (!BRIDGE_NAMING_CHAINS.has(c.name)) continue;
       for (const r of c.rules) {

@@ -89,3 +89,10 @@ export function snapshotRules(s: HostSnapshot): SnapshotRules {
 export function snapshotMeanings(s: HostSnapshot): HostMeanings {
   return snapshotRules(s).meanings;
 }
+
+/** Whether Docker 28+'s raw direct-access drops are on a host: its raw table alone is read (a plan asks it of every host). */
+export function rawDirectAccessDrops(s: HostSnapshot): boolean {
+  const raw = s.firewall?.tables.filter((t) => t.name === 'raw') ?? [];
+  if (raw.length === 0 || !s.firewall) return false;
+  return hostMeanings(s, [buildRuleset(s.name, { ...s.firewall, tables: raw })], null).directAccessDrops;
+}

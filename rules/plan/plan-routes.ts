@@ -10,7 +10,7 @@ import { AlikeFleet } from '../alike/alike-hosts.js';
 import { countPairs } from '../matrix/matrix.js';
 import type { PairCounts } from '../matrix/matrix.js';
 import { buildWorld } from '../model/build.js';
-import { snapshotMeanings } from '../meaning/host.js';
+import { rawDirectAccessDrops } from '../meaning/host.js';
 import { Plan } from '../../snapshot/contract.js';
 import type { AddressVerdict, PlanStep, Prerequisite } from '../../snapshot/contract.js';
 
@@ -54,7 +54,7 @@ function view(s: HostSnapshot): HostView {
   }
   const filter = s.firewall?.tables.find((t) => t.name === 'filter');
   // Docker 28+ drops direct access to its containers in raw PREROUTING: a route alone does not reach them.
-  const rawProtected = snapshotMeanings(s).directAccessDrops;
+  const rawProtected = rawDirectAccessDrops(s);
   const routes = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main' && r.gateway).map((r) => `${r.dst} ${r.gateway}`));
   return { s, subnets, lans, rawProtected, dockerUser: !!filter?.chains.some((c) => c.name === 'DOCKER-USER'), routes };
 }
