@@ -72,7 +72,7 @@ export function doctor(s: HostSnapshot): Finding[] {
   const used = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.ifindex).filter((x): x is number => x !== undefined)));
   if (s.links && s.docker && !s.errors.some((e) => e.collector === 'links')) {
     for (const v of ifaces.filter((i) => i.kind === 'veth' && i.master && bridges.has(i.master) && !used.has(i.ifindex))) {
-      out.push({ code: 'orphan-veth', severity: 'warning', host, title: `veth ${v.name} on ${v.master} belongs to no running container`, evidence: [`${v.name} (ifindex ${v.ifindex}) master ${v.master}${v.peer?.name ? `, peer ${v.peer.name} in this namespace` : ''}`], fix: `ip link delete ${v.name} (after checking nothing else uses it)` });
+      out.push({ code: 'orphan-veth', severity: 'warning', host, subject: v.name, title: `veth ${v.name} on ${v.master} belongs to no running container`, evidence: [`${v.name} (ifindex ${v.ifindex}) master ${v.master}${v.peer?.name ? `, peer ${v.peer.name} in this namespace` : ''}`], fix: `ip link delete ${v.name} (after checking nothing else uses it)` });
     }
   }
 

@@ -3,6 +3,8 @@ export interface Finding {
   code: string;
   severity: 'error' | 'warning' | 'info';
   host: string;
+  /** The interface, network or container the finding is about, when it is about one (its name on that host). */
+  subject?: string;
   title: string;
   /** The rule, route, setting or object that shows it. */
   evidence: string[];

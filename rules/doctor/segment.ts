@@ -47,6 +47,6 @@ export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
     }
   }
   // A bridged port that leads to another host in view is the recipe's cable, not a container's leftover veth.
-  const own = snapshots.flatMap(doctor).filter((f) => !(f.code === 'orphan-veth' && [...linked].some((l) => l.startsWith(`${f.host}/`) && f.title.startsWith(`veth ${l.slice(f.host.length + 1)} `))));
+  const own = snapshots.flatMap(doctor).filter((f) => !(f.code === 'orphan-veth' && linked.has(`${f.host}/${f.subject}`)));
   return [...own, ...out];
 }

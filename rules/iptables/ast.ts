@@ -29,7 +29,8 @@ export type Target =
   | { kind: 'LOG' | 'CHECKSUM' | 'none' }
   | { kind: 'MARK'; value: number; mask: number; op: 'set' | 'xset' | 'and' | 'or' | 'xor' }
   | { kind: 'MASQUERADE'; toPorts: PortRange | null }
-  | { kind: 'SNAT'; toSource: string }
+  /** toIp null: `--to-source :PORT`, the address stays. */
+  | { kind: 'SNAT'; toSource: string; toIp: Ip | null }
   | { kind: 'DNAT'; toIp: Ip | null; toPort: PortRange | null }
   | { kind: 'REDIRECT'; toPort: PortRange | null }
   | { kind: 'unknown'; name: string; text: string };

@@ -2,6 +2,7 @@
 // Anything not understood is kept as an `unknown` match or target: the evaluator then answers "unknown", never guesses.
 import { tokenize } from './tokenize.js';
 import { familyOf, parseCidr, parseIp } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
 import type { Match, ParsedRule, PortRange, Target } from './ast.js';
 
 // ip6tables-save prints ICMPv6 as ipv6-icmp; users write icmpv6 or 58: all one protocol, never ICMP's 1.
@@ -287,6 +288,18 @@ const TARGET_OPTIONS: Record<string, Record<string, boolean>> = {
   REDIRECT: { '--to-ports': true, '--random': false },
 };
 
+/**
+ * --to-source: `1.2.3.4`, `1.2.3.4:80`, `[fd00::1]:80`, `fd00::1`, a range (its first address: the one a single
+ * connection is walked with), or `:80` (the port only: null, the address stays). Undefined when unreadable.
+ */
+function snatAddress(text: string): Ip | null | undefined {
+  if (text.startsWith(':') && !text.startsWith('::')) return null;
+  let address = text;
+  if (text.startsWith('[')) address = text.slice(1, text.indexOf(']') >>> 0);
+  else if (text.includes('.') && !text.includes('::')) address = text.split(':')[0] ?? '';
+  return parseIp(address.split('-')[0] ?? '') ?? undefined;
+}
+
 function parseTarget(isGoto: boolean, name: string, rest: string[], problems: string[]): Target {
   // Words after the target must be that target's own options: anything else is not a rule iptables-save prints.
   const allowed = isGoto ? {} : TARGET_OPTIONS[name];
@@ -339,8 +352,12 @@ function parseTarget(isGoto: boolean, name: string, rest: string[], problems: st
       const p = opt('--to-ports');
       return { kind: 'MASQUERADE', toPorts: p ? (portRangeDash(p) ?? null) : null };
     }
-    case 'SNAT':
-      return { kind: 'SNAT', toSource: opt('--to-source') ?? '' };
+    case 'SNAT': {
+      const toSource = opt('--to-source') ?? '';
+      const toIp = snatAddress(toSource);
+      if (toIp === undefined) return { kind: 'unknown', name, text: ['-j', name, ...rest].join(' ') };
+      return { kind: 'SNAT', toSource, toIp };
+    }
     case 'DNAT': {
       const to = opt('--to-destination');
       if (!to) {

@@ -9,7 +9,7 @@ import type { RuleRef, Table } from './ruleset.js';
 
 export type NatAction =
   | { kind: 'DNAT'; toIp: Ip | null; toPort: [number, number] | null }
-  | { kind: 'SNAT'; toSource: string }
+  | { kind: 'SNAT'; toSource: string; toIp: Ip | null }
   | { kind: 'MASQUERADE' }
   | { kind: 'REDIRECT'; toPort: [number, number] | null };
 
@@ -161,7 +161,7 @@ function natOf(t: Target): NatAction {
     case 'DNAT':
       return { kind: 'DNAT', toIp: t.toIp, toPort: t.toPort };
     case 'SNAT':
-      return { kind: 'SNAT', toSource: t.toSource };
+      return { kind: 'SNAT', toSource: t.toSource, toIp: t.toIp };
     case 'REDIRECT':
       return { kind: 'REDIRECT', toPort: t.toPort };
     default:

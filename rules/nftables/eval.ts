@@ -186,8 +186,8 @@ function natOf(kind: string, v: unknown): NatAction {
       if (n.addr !== undefined && (typeof n.addr !== 'string' || parseIp(n.addr) === null)) throw new Unknown(`dnat to ${JSON.stringify(n.addr)}`);
       return { kind: 'DNAT', toIp: typeof n.addr === 'string' ? parseIp(n.addr) : null, toPort: port };
     case 'snat':
-      if (typeof n.addr !== 'string') throw new Unknown(`snat to ${JSON.stringify(n.addr)}`);
-      return { kind: 'SNAT', toSource: n.addr };
+      if (typeof n.addr !== 'string' || parseIp(n.addr) === null) throw new Unknown(`snat to ${JSON.stringify(n.addr)}`);
+      return { kind: 'SNAT', toSource: n.addr, toIp: parseIp(n.addr) };
     case 'redirect':
       return { kind: 'REDIRECT', toPort: port };
     default:
@@ -200,7 +200,7 @@ export function walkNftChain(table: NftTableModel, start: NftChainModel, p: Pack
   const path: RuleRef[] = [];
   const onPath = new Set<string>([start.name]);
   const maxDepth = jumpLimit('nf_tables');
-  let unknownRef: RuleRef | null = null;
+  let unmodelled: { ref: RuleRef; why: string } | null = null;
 
   const walk = (c: NftChainModel, depth: number): ChainResult => {
     for (const rule of c.rules) {
@@ -296,7 +296,7 @@ export function walkNftChain(table: NftTableModel, start: NftChainModel, p: Pack
         }
       } catch (error) {
         if (!(error instanceof Unknown)) throw error;
-        unknownRef ??= { ...ref, text: `${ref.text} (${error.why})` };
+        unmodelled ??= { ref, why: error.why };
         throw error;
       }
       if (outcome === null || outcome === 'next-rule') continue;
@@ -311,10 +311,10 @@ export function walkNftChain(table: NftTableModel, start: NftChainModel, p: Pack
     if (r.kind === 'verdict') return { verdict: r.verdict, decidedBy: r.ref, policyOf: null, path, nat: r.nat, mark: p.mark, unknownWhy: null };
     return { verdict: start.policy === 'drop' ? 'DROP' : 'ACCEPT', decidedBy: null, policyOf: start.name, path, nat: null, mark: p.mark, unknownWhy: null };
   } catch (error) {
-    if (!(error instanceof Unknown) || !unknownRef) throw error;
-    const ref = unknownRef as RuleRef;
-    path.push(ref);
-    return { verdict: 'unknown', decidedBy: { ...ref, text: ref.text.replace(/ \([^)]*\)$/, '') }, policyOf: null, path, nat: null, mark: p.mark, unknownWhy: `netdiag does not model ${error.why}` };
+    if (!(error instanceof Unknown) || !unmodelled) throw error;
+    const first = unmodelled as { ref: RuleRef; why: string };
+    path.push(first.ref);
+    return { verdict: 'unknown', decidedBy: first.ref, policyOf: null, path, nat: null, mark: p.mark, unknownWhy: `netdiag does not model ${first.why}` };
   }
 }
 

@@ -1,5 +1,5 @@
 // NAT as the walk applies it: DNAT/REDIRECT before routing, SNAT/MASQUERADE after, and conntrack undoing both on replies.
-import { familyOf, parseIp } from '../addr/addr.js';
+import { familyOf } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
@@ -35,7 +35,7 @@ export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: st
   const from = { ip: p.src, port: p.sport };
   let toIp: Ip | null;
   if (n.kind === 'SNAT') {
-    toIp = snatAddress(n.toSource, p.src);
+    toIp = n.toIp ?? p.src;
   } else {
     // MASQUERADE takes the address the route to the destination prefers on the outgoing interface, of the packet's family.
     toIp = prefsrc ?? hostSource(host, outIface, p.family);
@@ -69,13 +69,4 @@ export function undoNat(leg: Leg, host: HostModel, kind: 'snat' | 'dnat'): void 
       leg.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), rule: null }));
     }
   }
-}
-
-/** --to-source: `1.2.3.4`, `1.2.3.4:80`, `[fd00::1]:80`, `fd00::1`, or `:80` (the port only). */
-function snatAddress(text: string, current: Ip): Ip | null {
-  if (text.startsWith(':') && !text.startsWith('::')) return current;
-  const bracket = /^\[([^\]]+)\]/.exec(text);
-  if (bracket) return parseIp(bracket[1] ?? '');
-  if (text.includes('.') && !text.includes('::')) return parseIp(text.split(':')[0] ?? '');
-  return parseIp(text.split('-')[0] ?? '');
 }
