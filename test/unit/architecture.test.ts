@@ -45,7 +45,7 @@ const floorOf = (file: string): Floor | null => (FLOORS as readonly string[]).fi
 const allSources = (root: string) => FLOORS.flatMap((f) => sources(root, f));
 
 /** Every import of every file below `root` that breaks a floor, a package list or the system-module rule. */
-export function violations(root: string): string[] {
+function violations(root: string): string[] {
   const out: string[] = [];
   for (const floor of FLOORS) {
     for (const file of sources(root, floor)) {
@@ -76,7 +76,7 @@ export function violations(root: string): string[] {
 }
 
 /** Mutating host calls: only host/mutate.ts makes them and only actuation/ asks for them (importing host/mutate.ts). */
-export function mutationsOutsideActuation(root: string): string[] {
+function mutationsOutsideActuation(root: string): string[] {
   const out: string[] = [];
   // A program run with arguments that change a host (rule changes, sysctl writes, route changes), or Docker's network changes.
   const runs = /\b(exec|runCommand|run|iptables)\(/;
@@ -105,12 +105,12 @@ export function mutationsOutsideActuation(root: string): string[] {
 }
 
 /** Modules without the one-line `// ` header saying what they are. */
-export function missingHeaders(root: string): string[] {
+function missingHeaders(root: string): string[] {
   return allSources(root).filter((f) => !/^(#![^\n]*\n)?\/\/ \S/.test(readFileSync(join(root, f), 'utf8')));
 }
 
 /** Files in rules/walk/ over 250 lines. */
-export function longWalkFiles(root: string): (readonly [string, number])[] {
+function longWalkFiles(root: string): (readonly [string, number])[] {
   return sources(root, 'rules/walk').map((f) => [f, readFileSync(join(root, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 250);
 }
 

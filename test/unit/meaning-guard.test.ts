@@ -23,7 +23,7 @@ const PROSE_FIELDS = new Set(['text', 'ruleText', 'reason', 'note', 'title', 'me
 /** Local names such text travels under. */
 const PROSE_NAMES = new Set(['text', 'ruleText', 'reason', 'note', 'title', 'sentence', 'prose']);
 /** Functions whose result is rule text or prose. */
-const PROSE_CALLS = new Set(['ruleText', 'flowText', 'describeDecision', 'dockerMeaning', 'stringify']);
+const PROSE_CALLS = new Set(['ruleText', 'flowText', 'describeDecision', 'dockerMeaning']);
 
 /** Regex methods called on the regex with the text as argument. */
 const ON_REGEX = new Set(['test', 'exec']);
@@ -49,6 +49,7 @@ function isProse(e: ts.Expression, aliases: ReadonlySet<string> = new Set()): bo
   if (ts.isCallExpression(x)) {
     const callee = x.expression;
     const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+    // A snapshot or rule turned into JSON text.
     if (name === 'stringify') return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'JSON';
     // A chain that keeps it text: `d.text.trim()`, `JSON.stringify(x).replace(…)`.
     if (ts.isPropertyAccessExpression(callee) && ['trim', 'toLowerCase', 'toUpperCase', 'slice', 'replace', 'replaceAll', 'normalize'].includes(name)) return isProse(callee.expression, aliases);
@@ -81,7 +82,7 @@ function enclosing(n: ts.Node): string {
 }
 
 /** `file: function: expression` for every regex or string search that recovers meaning from text in one file. */
-export function meaningRecoveries(root: string, file: string): string[] {
+function meaningRecoveries(root: string, file: string): string[] {
   const sf = parse(root, file);
   const escaper = ESCAPERS.some((re) => re.test(file));
   const regexNames = new Set<string>();
@@ -129,7 +130,7 @@ const ALLOWED: Record<string, string> = {
 const allowed = (found: string) => Object.keys(ALLOWED).some((k) => found.startsWith(`${k}: `));
 
 /** Every recovery of meaning from text in the tree below `root`, outside the parsers and the allowed functions. */
-export function allMeaningRecoveries(root: string, { withAllowed = false } = {}): string[] {
+function allMeaningRecoveries(root: string, { withAllowed = false } = {}): string[] {
   return SCOPE.flatMap((d) => sources(root, d))
     .filter((f) => !PARSERS.some((re) => re.test(f)))
     .flatMap((f) => meaningRecoveries(root, f))
