@@ -1,7 +1,9 @@
 // The floors: every import goes down (snapshot ← host ← collectors → rules → present, actuation → faces), never up or sideways.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { importsOf, parse, sources } from './source-files.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLOORS = ['snapshot', 'host', 'collectors', 'rules', 'present', 'actuation', 'cli', 'agent'] as const;
@@ -38,43 +40,35 @@ const PACKAGES: Record<Floor, string[] | 'any'> = {
 /** node: modules that touch the system: only host/ (and the faces, for their own files and sockets) use them. */
 const SYSTEM_MODULES = ['node:fs', 'node:fs/promises', 'node:child_process', 'node:net', 'node:os', 'node:dgram', 'node:http', 'node:https'];
 
-function sources(dir: string): string[] {
-  return readdirSync(join(ROOT, dir)).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(join(ROOT, p)).isDirectory()) return sources(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
-
-function importsOf(file: string, withTypes = true): string[] {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s(type\s)?[^;]*?from\s+['"]([^'"]+)['"]/g)) if (withTypes || !m[1]) out.push(m[2] as string);
-  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1] as string);
-  return out;
-}
-
 const floorOf = (file: string): Floor | null => (FLOORS as readonly string[]).find((f) => file.startsWith(`${f}/`)) as Floor | undefined ?? null;
 
-function violations(): string[] {
+const allSources = (root: string) => FLOORS.flatMap((f) => sources(root, f));
+
+/** Every import of every file below `root` that breaks a floor, a package list or the system-module rule. */
+function violations(root: string): string[] {
   const out: string[] = [];
   for (const floor of FLOORS) {
-    for (const file of sources(floor)) {
-      for (const spec of importsOf(file)) {
+    for (const file of sources(root, floor)) {
+      for (const { spec, line, form } of importsOf(parse(root, file))) {
+        const where = `${file}:${line} (${floor}, ${form})`;
+        if (spec.startsWith('<computed')) {
+          out.push(`${where} imports ${spec}: a computed specifier cannot be checked`);
+          continue;
+        }
         if (spec.startsWith('.')) {
-          const target = relative(ROOT, resolve(dirname(join(ROOT, file)), spec)).replace(/\.js$/, '.ts');
+          const target = relative(root, resolve(dirname(join(root, file)), spec)).replace(/\.js$/, '.ts');
           const to = floorOf(target);
-          if (to === null) out.push(`${file} imports ${target}, outside every floor`);
-          else if (to !== floor && !ALLOWED[floor].includes(to) && !EXCEPTIONS.has(`${file} -> ${target}`)) out.push(`${file} (${floor}) imports ${target} (${to})`);
+          if (to === null) out.push(`${where} imports ${target}, outside every floor`);
+          else if (to !== floor && !ALLOWED[floor].includes(to) && !EXCEPTIONS.has(`${file} -> ${target}`)) out.push(`${where} imports ${target} (${to})`);
           continue;
         }
         if (spec.startsWith('node:')) {
-          if ((floor === 'rules' || floor === 'present' || floor === 'snapshot' || floor === 'collectors') && SYSTEM_MODULES.includes(spec)) out.push(`${file} (${floor}) uses ${spec}: only host/ touches the system`);
+          if ((floor === 'rules' || floor === 'present' || floor === 'snapshot' || floor === 'collectors') && SYSTEM_MODULES.includes(spec)) out.push(`${where} uses ${spec}: only host/ touches the system`);
           continue;
         }
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
         const allowed = PACKAGES[floor];
-        if (allowed !== 'any' && !allowed.includes(pkg)) out.push(`${file} (${floor}) uses the package ${pkg}`);
+        if (allowed !== 'any' && !allowed.includes(pkg)) out.push(`${where} uses the package ${pkg}`);
       }
     }
   }
@@ -82,7 +76,7 @@ function violations(): string[] {
 }
 
 /** Mutating host calls: only host/mutate.ts makes them and only actuation/ asks for them (importing host/mutate.ts). */
-function mutationsOutsideActuation(): string[] {
+function mutationsOutsideActuation(root: string): string[] {
   const out: string[] = [];
   // A program run with arguments that change a host (rule changes, sysctl writes, route changes), or Docker's network changes.
   const runs = /\b(exec|runCommand|run|iptables)\(/;
@@ -94,17 +88,30 @@ function mutationsOutsideActuation(): string[] {
   ];
   const docker = /\.(connect|disconnect)\(\s*\{\s*Container/;
   for (const floor of FLOORS) {
-    for (const file of sources(floor)) {
-      const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const file of sources(root, floor)) {
+      const text = readFileSync(join(root, file), 'utf8');
       if (file !== 'host/mutate.ts' && floor !== 'actuation') {
         text.split('\n').forEach((line, i) => {
           if ((runs.test(line) && mutating.some((re) => re.test(line))) || docker.test(line)) out.push(`${file}:${i + 1} changes the host; only actuation/, through host/mutate.ts, may`);
         });
       }
-      if (floor !== 'actuation' && importsOf(file, false).some((s) => /(^|\/)host\/mutate\.js$|^\.\/mutate\.js$/.test(s)) && file !== 'host/mutate.ts') out.push(`${file} (${floor}) imports host/mutate.ts; only actuation/ changes a host`);
+      if (floor === 'actuation' || file === 'host/mutate.ts') continue;
+      // Any form that loads the module counts (a side-effect or dynamic import too); a type-only one runs nothing.
+      const loadsMutate = importsOf(parse(root, file)).some(({ spec, typeOnly }) => !typeOnly && spec.startsWith('.') && relative(root, resolve(dirname(join(root, file)), spec)) === 'host/mutate.js');
+      if (loadsMutate) out.push(`${file} (${floor}) imports host/mutate.ts; only actuation/ changes a host`);
     }
   }
   return out;
+}
+
+/** Modules without the one-line `// ` header saying what they are. */
+function missingHeaders(root: string): string[] {
+  return allSources(root).filter((f) => !/^(#![^\n]*\n)?\/\/ \S/.test(readFileSync(join(root, f), 'utf8')));
+}
+
+/** Files in rules/walk/ over 250 lines. */
+function longWalkFiles(root: string): (readonly [string, number])[] {
+  return sources(root, 'rules/walk').map((f) => [f, readFileSync(join(root, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 250);
 }
 
 describe('architecture', () => {
@@ -113,28 +120,84 @@ describe('architecture', () => {
   });
 
   it('imports only go down the floors (and faces never import each other)', () => {
-    expect(violations()).toEqual([]);
+    expect(violations(ROOT)).toEqual([]);
   });
 
   it('only actuation/ changes a host (through host/mutate.ts)', () => {
-    expect(mutationsOutsideActuation()).toEqual([]);
+    expect(mutationsOutsideActuation(ROOT)).toEqual([]);
   });
 
   it('no file in rules/walk/ is over 250 lines', () => {
-    const long = sources('rules/walk').map((f) => [f, readFileSync(join(ROOT, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 250);
-    expect(long).toEqual([]);
+    expect(longWalkFiles(ROOT)).toEqual([]);
   });
 
   it('every module starts with a one-line header saying what it is', () => {
-    const missing = FLOORS.flatMap((f) => sources(f)).filter((f) => !/^(#![^\n]*\n)?\/\/ \S/.test(readFileSync(join(ROOT, f), 'utf8')));
-    expect(missing).toEqual([]);
+    expect(missingHeaders(ROOT)).toEqual([]);
   });
 
-  it('the checker itself catches a violation (a rules/ file importing collectors/)', () => {
-    // Guard against a regex that silently matches nothing: the real tree must yield imports to check.
-    const all = FLOORS.flatMap((f) => sources(f)).flatMap(importsOf);
-    expect(all.filter((s) => s.startsWith('.')).length).toBeGreaterThan(100);
-    expect(floorOf('rules/why.ts')).toBe('rules');
-    expect(ALLOWED.rules.includes('collectors')).toBe(false);
+  it('the real tree yields imports of every kind to check (the reader is not silently matching nothing)', () => {
+    const all = allSources(ROOT).flatMap((f) => importsOf(parse(ROOT, f)));
+    expect(all.filter((i) => i.spec.startsWith('.')).length).toBeGreaterThan(100);
+    const forms = new Set(all.map((i) => i.form));
+    for (const form of ['import', 'dynamic', 'import-type'] as const) expect(forms.has(form), form).toBe(true);
+  });
+});
+
+describe('the architecture checker on a planted tree', () => {
+  const root = mkdtempSync(join(tmpdir(), 'netdiag-arch-'));
+  const plant = (file: string, text: string) => {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), text);
+  };
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  // Files the violating ones name, and imports that are allowed: only the planted violations may be reported.
+  for (const f of ['snapshot/contract.ts', 'host/exec.ts', 'host/mutate.ts', 'collectors/run.ts', 'collectors/collector.ts', 'present/page.ts', 'actuation/apply.ts', 'cli/main.ts', 'agent/server.ts', 'agent/app.ts']) plant(f, '// planted\nexport const x = 1;\n');
+  plant('rules/fine.ts', "// allowed: down to snapshot/, a listed package, node:crypto\nimport { x } from '../snapshot/contract.js';\nimport { createHash } from 'node:crypto';\nimport ipaddr from 'ipaddr.js';\nexport * from '../snapshot/contract.js';\nexport const y = [x, ipaddr, createHash] as const;\n");
+  plant('cli/commands/agent.ts', "// the sanctioned exception\nimport { x } from '../../agent/server.js';\nexport const y = x;\n");
+  plant('rules/side-effect.ts', "// a side-effect import of a face\nimport '../cli/main.js';\n");
+  plant('rules/reexport.ts', "// export … from collectors/\nexport { x } from '../collectors/run.js';\n");
+  plant('rules/reexport-all.ts', "// export * from collectors/\nexport * from '../collectors/collector.js';\n");
+  plant('rules/dynamic.ts', "// a dynamic import of agent/\nexport const load = () => import('../agent/server.js');\n");
+  plant('rules/computed.ts', "// a computed dynamic import\nconst where = '../agent/app.js';\nexport const load = () => import(where);\n");
+  plant('rules/multi-line.ts', "// a multi-line import list up into host/\nimport {\n  x,\n  x as z,\n} from\n  '../host/exec.js';\nexport const y = [x, z];\n");
+  plant('rules/type-up.ts', "// a type-only import still breaks a floor\nimport type { x } from '../present/page.js';\nexport type T = typeof x;\nexport type U = typeof import('../actuation/apply.js');\n");
+  plant('rules/system.ts', "// the system and packages from a pure floor, a type-only import of node:fs too\nimport { readFileSync } from 'node:fs';\nimport Docker from 'dockerode';\nimport type { Stats } from 'node:fs/promises';\nexport const y = [readFileSync, Docker];\nexport type S = Stats;\nexport const z = require('yaml');\n");
+  plant('cli/cross.ts', "// a face importing the other face\nimport { x } from '../agent/app.js';\nexport const y = x;\n");
+  plant('agent/cross.ts', "// the other way, as a side effect\nimport '../cli/main.js';\n");
+  plant('present/up.ts', "// present/ is below the faces and beside actuation/\nimport { x } from '../actuation/apply.js';\nexport const y = x;\n");
+  plant('collectors/mutates.ts', "// a collector loading host/mutate.ts for its side effect\nimport '../host/mutate.js';\n");
+  plant('rules/walk/long.ts', `// a walk file too long\n${'export const a = 1;\n'.repeat(260)}`);
+  plant('rules/no-header.ts', "import { x } from '../snapshot/contract.js';\nexport const y = x;\n");
+
+  it('reports every planted floor, package and system-module violation, whatever the import form, and nothing else', () => {
+    expect(violations(root).sort()).toEqual(
+      [
+        'agent/cross.ts:2 (agent, side-effect) imports cli/main.ts (cli)',
+        'cli/cross.ts:2 (cli, import) imports agent/app.ts (agent)',
+        'present/up.ts:2 (present, import) imports actuation/apply.ts (actuation)',
+        "rules/computed.ts:3 (rules, dynamic) imports <computed: where>: a computed specifier cannot be checked",
+        'rules/dynamic.ts:2 (rules, dynamic) imports agent/server.ts (agent)',
+        'rules/multi-line.ts:2 (rules, import) imports host/exec.ts (host)',
+        'rules/reexport-all.ts:2 (rules, export-from) imports collectors/collector.ts (collectors)',
+        'rules/reexport.ts:2 (rules, export-from) imports collectors/run.ts (collectors)',
+        'rules/side-effect.ts:2 (rules, side-effect) imports cli/main.ts (cli)',
+        'rules/system.ts:2 (rules, import) uses node:fs: only host/ touches the system',
+        'rules/system.ts:3 (rules, import) uses the package dockerode',
+        'rules/system.ts:4 (rules, import) uses node:fs/promises: only host/ touches the system',
+        'rules/system.ts:7 (rules, require) uses the package yaml',
+        'rules/type-up.ts:2 (rules, import) imports present/page.ts (present)',
+        'rules/type-up.ts:4 (rules, import-type) imports actuation/apply.ts (actuation)',
+      ].sort(),
+    );
+  });
+
+  it('reports a host/mutate.ts import outside actuation/, a side-effect one too', () => {
+    expect(mutationsOutsideActuation(root)).toEqual(['collectors/mutates.ts (collectors) imports host/mutate.ts; only actuation/ changes a host']);
+  });
+
+  it('reports a module without a header and a walk file over 250 lines', () => {
+    expect(missingHeaders(root)).toEqual(['rules/no-header.ts']);
+    expect(longWalkFiles(root)).toEqual([['rules/walk/long.ts', 262]]);
   });
 });

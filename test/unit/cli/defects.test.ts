@@ -34,7 +34,10 @@ describe('1. why across two hosts that both use 172.18.0.0/16', () => {
     const h2 = file('h2.json', JSON.stringify(seedHost('lab-h2')));
     const r = await run(['why', 'lab-h1/redis-2', 'lab-h2/redis-1', '--snapshot', SEED, '--snapshot', h2]);
     expect(r.code).toBe(1);
+    // The human output is the product here: it must say where the request lands.
     expect(r.out).toMatch(/lands in lab-h1\/redis-1, not in lab-h2\/redis-1/);
+    const j = WhyResult.parse(JSON.parse((await run(['why', 'lab-h1/redis-2', 'lab-h2/redis-1', '--snapshot', SEED, '--snapshot', h2, '--json'])).out));
+    expect(j.addresses[0]).toMatchObject({ verdict: 'blocked', deliveredTo: 'lab-h1/redis-1', decidedBy: { kind: 'elsewhere', code: 'wrong-container' } });
   });
 });
 
@@ -82,7 +85,9 @@ describe('10. a snapshot whose links collector failed', () => {
     expect(r.code).toBe(3);
     const j = WhyResult.parse(JSON.parse(r.out));
     expect(j.missing).toEqual([{ host: 'lab-h1', collector: 'links', message: 'ip -j -d addr show failed: Cannot open netlink socket: Permission denied', hint: 'run netdiag as root' }]);
-    expect(j.addresses[0]!.decidedBy?.reason).toMatch(/links: ip -j -d addr show failed/);
+    expect(j.addresses[0]!.decidedBy).toMatchObject({ kind: 'missing-data', code: 'unknown', host: 'lab-h1' });
+    // The collector's error is passed on word for word.
+    expect(j.addresses[0]!.decidedBy?.reason).toContain('links: ip -j -d addr show failed');
   });
 });
 

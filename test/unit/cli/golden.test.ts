@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
 import { CAPTURED, REPO } from '../fixtures.js';
+import { goldenText } from './golden-file.js';
 
 const GOLDEN = join(REPO, 'test/golden');
 const UPDATE = process.env.NETDIAG_UPDATE_GOLDEN === '1';
@@ -46,6 +47,33 @@ const cases: [string, string[], number][] = [
   ['why-forwarding-off', ['why', 'alpine-01', 'redis-1', ...FORWARDING_OFF], 1],
 ];
 
+describe('golden files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netdiag-golden-check-'));
+
+  it('a missing golden file fails the case, and nothing is written, unless the update switch is on', () => {
+    const file = join(dir, 'never-committed.txt');
+    expect(() => goldenText(file, 'output\n', false)).toThrow(/golden file .*never-committed\.txt is missing: run NETDIAG_UPDATE_GOLDEN=1/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('with the update switch, the file is written from the output and the case compares equal', () => {
+    const file = join(dir, 'updated.txt');
+    expect(goldenText(file, 'new output\n', true)).toBe('new output\n');
+    expect(readFileSync(file, 'utf8')).toBe('new output\n');
+  });
+
+  it('without it, an existing golden file is returned as it is, so a changed output differs from it', () => {
+    const file = join(dir, 'committed.txt');
+    writeFileSync(file, 'old output\n');
+    expect(goldenText(file, 'new output\n', false)).toBe('old output\n');
+    expect(readFileSync(file, 'utf8')).toBe('old output\n');
+  });
+
+  it('every case has its golden file committed', () => {
+    expect(cases.map(([name]) => name).filter((name) => !existsSync(join(GOLDEN, `${name}.txt`)))).toEqual([]);
+  });
+});
+
 describe('golden human output', () => {
   it.each(cases)('%s', async (name, argv, code) => {
     const io = { out: '', err: '', isTTY: false, env: {}, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
@@ -53,8 +81,7 @@ describe('golden human output', () => {
     // Paths differ between checkouts: the golden files name the snapshots relative to the repository.
     const text = `$ netdiag ${argv.map((a) => a.replace(REPO, '').replace(/^.*netdiag-golden-[^/]+\/(.*)\.json$/, '<derived:$1>')).join(' ')}\n${io.out}${io.err ? `--- stderr\n${io.err}` : ''}--- exit ${exit}\n`;
     const file = join(GOLDEN, `${name}.txt`);
-    if (UPDATE || !existsSync(file)) writeFileSync(file, text);
-    expect(text).toBe(readFileSync(file, 'utf8'));
+    expect(text).toBe(goldenText(file, text, UPDATE));
     expect(exit).toBe(code);
   });
 });

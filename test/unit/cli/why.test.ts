@@ -25,7 +25,7 @@ describe('netdiag why --snapshot', () => {
     expect(await main(['why', 'alpine-01', 'redis-1', '--snapshot', SEED, '--json'], io)).toBe(1);
     const j = WhyJson.parse(JSON.parse(io.out));
     expect(j.verdict).toBe('blocked');
-    expect(j.addresses[0]!.decidedBy).toMatchObject({ kind: 'rule', table: 'filter', chain: 'DOCKER-ISOLATION-STAGE-2', index: 1 });
+    expect(j.addresses[0]!.decidedBy).toMatchObject({ kind: 'rule', table: 'filter', chain: 'DOCKER-ISOLATION-STAGE-2', index: 1, code: 'isolation' });
     expect(j.fixes.length).toBeGreaterThan(0);
     expect(io.err).toBe('');
   });
@@ -40,7 +40,11 @@ describe('netdiag why --snapshot', () => {
   it('TCP to a published port through the host address goes through docker-proxy', async () => {
     const io = captureIo();
     expect(await main(['why', 'alpine-01', '172.17.0.1', '--port', '8080/tcp', '--snapshot', SEED, '--json'], io)).toBe(0);
-    expect(JSON.parse(io.out).addresses[0].deliveredTo).toMatch(/^redis-2 172\.18\.0\.\d+:80 \(through docker-proxy/);
+    const a = WhyJson.parse(JSON.parse(io.out)).addresses[0]!;
+    expect(a.deliveredTo).toMatch(/^redis-2 172\.18\.0\.\d+:80 \(through docker-proxy/);
+    const steps = a.request.flatMap((h) => h.steps);
+    expect(steps.find((s) => s.type === 'socket')).toMatchObject({ port: 8080, result: 'listening', process: expect.stringMatching(/^docker-proxy\b/) });
+    expect(steps.find((s) => s.type === 'proxy')).toMatchObject({ listen: '0.0.0.0:8080/tcp', to: expect.stringMatching(/^redis-2 172\.18\.0\.\d+:80$/) });
   });
 
   it('human output: verdict first, the rule quoted, DNS, and the next step; no colour off a TTY', async () => {

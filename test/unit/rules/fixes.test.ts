@@ -9,7 +9,7 @@ import { parseFlow } from '../../../rules/query/flow.js';
 import { eachPair } from '../../../rules/matrix/matrix.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
-import type { Fix, Flow } from '../../../snapshot/contract.js';
+import type { Fix, Flow, PlanStep } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { CAPTURED, REPO } from '../fixtures.js';
@@ -48,17 +48,32 @@ function checkClaims(snapshots: HostSnapshot[], from: string, to: string, flow: 
   }
 }
 
+/** A step as its typed fields say it: kind, where, and what it names. */
+function stepKey(x: PlanStep): string {
+  switch (x.kind) {
+    case 'iptables-insert':
+      return `${x.kind} ${x.table} ${x.chain} ${x.rule.slice(0, 4).join(' ')}`;
+    case 'iptables-delete':
+      return `${x.kind} ${x.table} ${x.chain} #${x.position}`;
+    case 'docker-network-connect':
+      return `${x.kind} ${x.containerName} ${x.network}`;
+    default:
+      return x.kind;
+  }
+}
+
 describe('the seed host: alpine-01 (default bridge) → redis-1 (net-redis)', () => {
   const world = buildWorld([seed]);
   const flow = parseFlow(undefined);
   const fixes = fixesFor(world, why(world, 'alpine-01', 'redis-1', flow), flow);
 
   it('ranks the narrow DOCKER-USER pair first and Docker\'s own rule last', () => {
-    expect(fixes.map((f) => [f.kind, f.title])).toEqual([
-      ['docker-user', 'accept alpine-01 → 172.18.0.2 in DOCKER-USER'],
-      ['network-connect', 'connect redis-1 to bridge'],
-      ['network-connect', 'connect alpine-01 to net-redis'],
-      ['edit-docker-chain', "delete Docker's own rule filter DOCKER-ISOLATION-STAGE-2 #1 (discouraged)"],
+    // Told apart by their typed steps (the titles people read are in test/golden/fix-seed.txt).
+    expect(fixes.map((f) => [f.kind, f.discouraged, f.steps.map(stepKey)])).toEqual([
+      ['docker-user', false, ['iptables-insert filter DOCKER-USER -s 172.18.0.2/32 -d 172.17.0.2/32', 'iptables-insert filter DOCKER-USER -s 172.17.0.2/32 -d 172.18.0.2/32']],
+      ['network-connect', false, ['docker-network-connect redis-1 bridge']],
+      ['network-connect', false, ['docker-network-connect alpine-01 net-redis']],
+      ['edit-docker-chain', true, ['iptables-delete filter DOCKER-ISOLATION-STAGE-2 #1']],
     ]);
     expect(fixes.map((f) => f.alsoOpens)).toEqual([[], ['redis-1 → alpine-01'], ['alpine-01 → redis-2', 'redis-1 → alpine-01', 'redis-2 → alpine-01'], []]);
     // An IPv4-only host: IPv6 is no part of any prediction.
@@ -144,6 +159,8 @@ describe('a dual-stack host with ip6tables (captured, Docker 20.10 --ip6tables):
     expect(fixes.indexOf(v4only)).toBeGreaterThan(0);
     const v6only = fixes.find((f) => f.kind === 'docker-user' && f.steps.every((x) => x.kind === 'iptables-insert' && x.ip6tables))!;
     expect(v6only.predicted.families).toEqual({ ipv4: 'blocked', ipv6: 'reachable' });
+    expect(v6only.steps.map((x) => x.kind === 'iptables-insert' && `${x.table} ${x.chain}`)).toEqual(['filter FORWARD', 'filter FORWARD']);
+    // The note warns that a daemon restart puts Docker's jumps above it: the warning is the product.
     expect(v6only.note).toMatch(/no DOCKER-USER chain in ip6tables/);
   });
   it('Docker\'s own ip6tables rule is offered as discouraged, with ip6tables', () => {

@@ -69,6 +69,6 @@ describe('tables the walk does not evaluate', () => {
     s.nftables = { version: null, tables: [{ family: 'bridge', name: 'l2', handle: 1, source: 'nft' }], chains: [{ family: 'bridge', table: 'l2', name: 'fw', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept' }], rules: [{ family: 'bridge', table: 'l2', chain: 'fw', handle: 2, comment: null, expr: [{ drop: null }] }], sets: [] };
     const a = why(buildWorld([s]), 'redis-1', 'redis-2', parseFlow(undefined));
     expect(a.verdict).toBe('unknown');
-    expect(a.addresses[0]!.decidedBy?.reason).toMatch(/bridge l2 fw \(hook forward\) has rules for frames netdiag does not evaluate/);
+    expect(a.addresses[0]!.decidedBy).toMatchObject({ kind: 'unknown-rule', code: 'unknown', family: 'bridge', table: 'bridge l2', chain: 'fw' });
   });
 });
