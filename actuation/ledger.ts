@@ -4,7 +4,7 @@ import { Journal, journalState } from './journal.js';
 import type { PlanStep } from '../snapshot/contract.js';
 import { snapshotMeanings } from '../rules/meaning/host.js';
 import type { HostMeanings } from '../rules/meaning/host.js';
-import { NETDIAG_COMMENT_PREFIX } from '../rules/meaning/layouts.js';
+import { netdiagIdOf } from '../rules/meaning/layouts.js';
 
 interface Applied {
   id: string;
@@ -68,9 +68,8 @@ export function present(step: PlanStep, s: HostSnapshot): boolean {
       if (!set?.find((t) => t.name === step.table)?.chains.some((c) => c.name === step.chain)) return false;
       // netdiag's rules carry `--comment netdiag:<id>`: the rule is in place when a rule of that chain means that ID.
       const at = step.rule.indexOf('--comment');
-      const comment = at >= 0 ? step.rule[at + 1] : undefined;
-      if (!comment?.startsWith(NETDIAG_COMMENT_PREFIX)) return true;
-      const id = comment.slice(NETDIAG_COMMENT_PREFIX.length);
+      const id = netdiagIdOf(at >= 0 ? step.rule[at + 1] : null);
+      if (id === null) return true;
       const ruleset = step.ip6tables ? 'ip6tables' : 'iptables';
       return meaningsOf(s).netdiagRules.some((r) => r.id === id && r.ruleset === ruleset && r.table === step.table && r.chain === step.chain);
     }

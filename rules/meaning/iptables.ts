@@ -4,7 +4,7 @@ import { cidrText, isLoopback } from '../addr/addr.js';
 import type { Match, ParsedRule } from '../iptables/ast.js';
 import { atLeast, networkOfSubnet } from './context.js';
 import type { MeaningContext } from './context.js';
-import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAINS, ISOLATING_CODES, ISOLATION_CHAINS, NETDIAG_COMMENT_PREFIX, RAW_DROPS_FROM } from './layouts.js';
+import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAINS, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
 import type { Owner, RuleCode, RuleMeaning } from './types.js';
 
 const BUILT_IN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
@@ -86,7 +86,7 @@ function dockersCode(table: string, chain: string, p: ParsedRule, ctx: MeaningCo
 
 export function iptablesMeaning(table: string, chain: string, p: ParsedRule, ctx: MeaningContext): RuleMeaning {
   const comment = find(p, 'comment');
-  const netdiagId = comment && comment.text.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.text.slice(NETDIAG_COMMENT_PREFIX.length) : null;
+  const netdiagId = netdiagIdOf(comment?.text);
   let owner: Owner = 'admin';
   let manager: string | null = null;
   let code: RuleCode = 'rule';

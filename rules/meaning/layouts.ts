@@ -96,3 +96,8 @@ export function tableManager(table: string): string | null {
 
 /** The comment netdiag writes on every rule it adds: `netdiag:<fix or plan ID>`. */
 export const NETDIAG_COMMENT_PREFIX = 'netdiag:';
+
+/** The fix or plan ID in netdiag's own comment; null for any other comment. */
+export function netdiagIdOf(comment: string | null | undefined): string | null {
+  return comment?.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.slice(NETDIAG_COMMENT_PREFIX.length) : null;
+}

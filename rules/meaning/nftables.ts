@@ -3,7 +3,7 @@
 import { cidrText, parseCidr, parseIp } from '../addr/addr.js';
 import type { MeaningContext } from './context.js';
 import { networkOfSubnet } from './context.js';
-import { DOCKER_NFT_COMMENTS, DOCKER_NFT_TABLES, ISOLATING_CODES, NETDIAG_COMMENT_PREFIX, NFT_BRIDGE_CHAIN_SEPARATOR, tableManager } from './layouts.js';
+import { DOCKER_NFT_COMMENTS, DOCKER_NFT_TABLES, ISOLATING_CODES, netdiagIdOf, NFT_BRIDGE_CHAIN_SEPARATOR, tableManager } from './layouts.js';
 import type { Owner, RuleCode, RuleMeaning } from './types.js';
 
 type Expr = Record<string, unknown>;
@@ -69,7 +69,7 @@ export function nftMeaning(table: string, chain: string, expr: Expr[], comment: 
     if (c) containers.add(c.id);
   }
   const verdict = verdictOf(expr);
-  const netdiagId = comment?.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.slice(NETDIAG_COMMENT_PREFIX.length) : null;
+  const netdiagId = netdiagIdOf(comment);
   let owner: Owner = 'admin';
   let manager: string | null = null;
   let code: RuleCode = 'rule';

@@ -121,7 +121,6 @@ function meaningRecoveries(root: string, file: string): string[] {
 const ALLOWED: Record<string, string> = {
   'rules/query/resolve.ts: resolve': 'parses what a user types (host/name)',
   'rules/why/why.ts: askedName': 'the name as the user typed it (host/name)',
-  'rules/walk/nat.ts: snatAddress': "parses an address[:port] argument (SNAT's --to-source), an address parser's job",
   'cli/files.ts: parseJson': "reads the position from JSON.parse's own error message",
   'cli/text.ts: terminalSafe': 'escapes control characters for a terminal',
   'agent/server.ts: parseListen': 'parses the --listen address a user gives',
@@ -141,31 +140,10 @@ function allMeaningRecoveries(root: string, { withAllowed = false } = {}): strin
 const where = (found: string) => found.split(': ').slice(0, 2).join(': ');
 
 /**
- * Today's offenders, `file: function` → how many recoveries it holds, being removed on the restructure branch (issue
- * 22, deliverable 1). The list may only shrink: a count that no longer matches fails (one more offender, or one fewer:
- * lower the count, delete the entry at zero), and so does any offender in a function not listed here.
+ * Offenders still to remove, `file: function` → how many recoveries it holds. Empty since the rules' meaning is
+ * decided once (rules/meaning): the list may only shrink, and a count that no longer matches fails.
  */
-const KNOWN_OFFENDERS: Record<string, number> = {
-  // Hosts compared as JSON text with regexes substituting identities and prefixes.
-  'rules/alike/alike-hosts.ts: standIn': 1,
-  'rules/alike/alike-hosts.ts: modelled': 1,
-  // Docker's bridges told by the name pattern docker0|br-<12 hex>: a custom bridge name reads as an administrator's rule.
-  'rules/changes/fixes.ts: removeRule': 1,
-  // Which nft rule names a bridge, found by searching its expression's JSON for the name.
-  'rules/doctor/firewalls.ts: firewallFindings': 1,
-  // An orphan-veth finding matched by the start of its own title.
-  'rules/doctor/segment.ts: doctorAll': 1,
-  'rules/metrics/host-counts.ts: droppedByChain': 1,
-  'rules/model/build.ts: usesUserlandProxy': 3,
-  // The "(why unknown)" netdiag appended to a rule reference, cut off again.
-  'rules/nftables/eval.ts: walkNftChain': 1,
-  'rules/plan/plan-routes.ts: view': 1,
-  'rules/why/explain.ts: commentOf': 1,
-  // Rule text, and the socket step's own sentence ("only on 127.…"), read back for a reason code.
-  'rules/why/explain.ts: reasonCode': 8,
-  // A fix's rules found by searching rule text for its comment.
-  'actuation/ledger.ts: present': 1,
-};
+const KNOWN_OFFENDERS: Record<string, number> = {};
 
 /** Found recoveries grouped by `file: function`. */
 function byPlace(found: string[]): Map<string, string[]> {
