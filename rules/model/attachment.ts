@@ -80,5 +80,5 @@ export function sharedFrom(owner: { name: string } | null, own: OwnAttachment): 
 /** The bridge port under an attachment (also through another container's namespace), or null: the walker's view. */
 export function bridgePortOf(a: Attachment): { bridge: string; hostVeth: string | null } | null {
   const own = a.kind === 'container-netns' ? a.via : a;
-  return own.kind === 'bridge-port' ? own : null;
+  return own.kind === 'bridge-port' ? { bridge: own.bridge, hostVeth: own.hostVeth } : null;
 }
