@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mapSandboxInterfaces } from '../../../collectors/links.js';
 import { parseIpAddr } from '../../../collectors/iproute-json.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
-import { attachText } from '../derive-attach.js';
+import { ATTACH, attachText } from '../derive-attach.js';
 import { CAPTURED, REPO } from '../fixtures.js';
 
 const host = parseIpAddr(attachText('host.ip-addr.json'));
@@ -60,7 +60,8 @@ describe('snapshots from before parents were read', () => {
       if (statSync(p).isDirectory()) return snapshots(p);
       return f.endsWith('.json') ? [p] : [];
     });
-  const files = [join(REPO, 'examples/seed-host.json'), ...snapshots(CAPTURED).filter((f) => readFileSync(f, 'utf8').includes('"netdiag/snapshot@1"'))];
+  const older = snapshots(CAPTURED).filter((f) => !f.startsWith(ATTACH) && readFileSync(f, 'utf8').includes('"netdiag/snapshot@1"'));
+  const files = [join(REPO, 'examples/seed-host.json'), ...older];
 
   it.each(files.map((f) => [f.slice(REPO.length)]))('%s parses, every link without a parent', (f) => {
     const s = parseSnapshot(JSON.parse(readFileSync(join(REPO, f), 'utf8')));
@@ -69,4 +70,25 @@ describe('snapshots from before parents were read', () => {
   });
 
   it('finds some', () => expect(files.length).toBeGreaterThan(5));
+});
+
+describe('a real Docker macvlan network (attach/macvlan-host.json, collected by netdiag from dockerd 20.10)', () => {
+  const s = parseSnapshot(JSON.parse(attachText('macvlan-host.json')));
+  const sandbox = (name: string) => s.links!.sandboxes.find((x) => x.containerId === s.docker!.containers.find((c) => c.name === name)!.id)!;
+
+  it('maps a child Docker moved into a container to its parent, the host\'s eth0', () => {
+    expect(sandbox('web-mv').interfaces).toMatchObject([{ name: 'eth0', kind: 'macvlan', hostVeth: null, bridge: null, lower: { name: 'eth0', netnsId: 0, mode: 'bridge', flag: null } }]);
+    expect(s.links!.interfaces.find((i) => i.name === 'eth0')!.ifindex).toBe(sandbox('web-mv').interfaces[0]!.lower!.ifindex);
+  });
+
+  it('keeps veth and macvlan apart in one namespace', () => {
+    expect(sandbox('both').interfaces.map((i) => [i.name, i.kind, i.bridge, i.lower?.name ?? null])).toEqual([
+      ['eth0', 'veth', 'docker0', null],
+      ['eth1', 'macvlan', null, 'eth0'],
+    ]);
+  });
+
+  it('has Docker\'s macvlan network with its parent option and no bridge', () => {
+    expect(s.docker!.networks.find((n) => n.name === 'lan-mv')).toMatchObject({ driver: 'macvlan', bridge: null, options: { parent: 'eth0' } });
+  });
 });

@@ -12,7 +12,7 @@ import { PING, parseFlow } from '../../../rules/query/flow.js';
 import { why } from '../../../rules/why/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
-import { childHost } from '../derive-attach.js';
+import { attachText, childHost } from '../derive-attach.js';
 import { seedHost } from '../derive.js';
 import { CAPTURED } from '../fixtures.js';
 
@@ -158,5 +158,43 @@ describe('ipvlan (shaped children of lan0)', () => {
   it('topology names mode and flag', () => {
     const t = buildTopology(buildWorld([childHost('ipvlan')]), PING);
     expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-ipvlan')!.flags).toEqual(['ipvlan l2 bridge on lan0']);
+  });
+});
+
+describe('a real Docker macvlan network (attach/macvlan-host.json)', () => {
+  const s = parseSnapshot(JSON.parse(attachText('macvlan-host.json')));
+  const world = buildWorld([s]);
+  const h = world.hosts[0]!;
+
+  it('attaches each endpoint as the kernel and Docker say', () => {
+    expect(attachments(container(h, 'web-mv'))).toEqual([['eth0', '10.77.0.128', { kind: 'macvlan', parent: 'eth0', mode: 'bridge' }]]);
+    expect(attachments(container(h, 'both')).map(([iface, , a]) => [iface, a])).toEqual([
+      ['eth0', { kind: 'bridge-port', bridge: 'docker0', hostVeth: 'vethefd824c' }],
+      ['eth1', { kind: 'macvlan', parent: 'eth0', mode: 'bridge' }],
+    ]);
+    expect(attachments(container(h, 'side'))).toEqual([['eth0', '10.77.0.128', { kind: 'container-netns', owner: 'web-mv', via: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } }]]);
+  });
+
+  it('puts only bridge ports on docker0, and finds no foreign port', () => {
+    expect([...h.endpointsOnBridge].map(([b, list]) => [b, list.map((e) => e.ipText).sort()])).toEqual([['docker0', ['172.17.0.2', '172.17.0.3']]]);
+    expect(foreignPorts(s)).toEqual(new Map());
+  });
+
+  it('why towards the macvlan endpoint: unknown from a bridge (walk leaves by eth0) and from a sibling child', () => {
+    // Probed in the lab: c-br gets no reply (the host cannot reach its own children), both is answered; netdiag
+    // does not walk macvlan yet, so it says neither.
+    const verdicts = (from: string) => why(world, from, 'web-mv', PING).addresses.map((x) => [x.verdict, x.decidedBy?.kind]);
+    expect(verdicts('c-br')).toEqual([['unknown', 'exit']]);
+    expect(verdicts('both')).toEqual([['unknown', 'missing-data']]);
+  });
+
+  it('doctor finds nothing to say about a macvlan subnet on the parent\'s own route', () => {
+    expect(doctor(s)).toEqual([]);
+  });
+
+  it('topology shows lan-mv with its driver, its three endpoints and no bridged port', () => {
+    const t = buildTopology(world, PING);
+    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-mv')).toMatchObject({ bridge: null, flags: ['macvlan bridge on eth0'], count: 3 });
+    expect(t.hosts[0]!.bridgedPorts).toEqual([]);
   });
 });
