@@ -17,7 +17,7 @@ export interface SyntheticOptions {
 }
 
 export function syntheticHost(networks: number, perNetwork: number, name = 'synthetic', opts: SyntheticOptions = {}): HostSnapshot {
-  const interfaces: Interface[] = [{ ifindex: 1, name: 'lo', kind: null, master: null, portState: null, mtu: 65536, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: '127.0.0.1', prefixLen: 8, scope: 'host' }] }];
+  const interfaces: Interface[] = [{ ifindex: 1, name: 'lo', kind: null, master: null, portState: null, mtu: 65536, mac: null, up: true, lowerUp: true, peer: null, lower: null, addresses: [{ family: 'inet', local: '127.0.0.1', prefixLen: 8, scope: 'host' }] }];
   const routes: Route[] = [];
   const route = (r: Partial<Route> & { dst: string }): Route => ({ table: 'main', type: 'unicast', family: 'inet', dev: null, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [], ...r });
   const dockerNets: HostSnapshot['docker'] extends infer D ? (D extends { networks: infer N } ? N : never) : never = [];
@@ -37,7 +37,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     const subnet = opts.firstSubnet !== undefined ? `172.${16 + (k >> 8)}.${k & 255}.0/24` : `172.${(opts.subnetBase ?? 20) + Math.floor(n / 256)}.${n % 256}.0/24`;
     const base = subnet.split('.').slice(0, 3).join('.');
     dockerNets.push({ id, name: `net-${n}`, driver: 'bridge', scope: 'local', bridge: br, subnets: [{ subnet, gateway: `${base}.1`, ipRange: null }], internal: false, attachable: false, ipv6: false, icc: true, masquerade: true, gatewayModeIpv4: 'nat', isDefaultBridge: false, options: {}, labels: {} });
-    interfaces.push({ ifindex: ifindex++, name: br, kind: 'bridge', master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: `${base}.1`, prefixLen: 24, scope: 'global' }] });
+    interfaces.push({ ifindex: ifindex++, name: br, kind: 'bridge', master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, lower: null, addresses: [{ family: 'inet', local: `${base}.1`, prefixLen: 24, scope: 'global' }] });
     routes.push(route({ dst: subnet, dev: br, prefsrc: `${base}.1` }), route({ table: 'local', type: 'local', dst: `${base}.1/32`, dev: br, prefsrc: `${base}.1`, scope: 'host' }));
     // dockerd 20.10 inserts each network's FORWARD rules at the top, newest first.
     forward.unshift(`-A FORWARD -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-A FORWARD -o ${br} -j DOCKER`, `-A FORWARD -i ${br} ! -o ${br} -j ACCEPT`, `-A FORWARD -i ${br} -o ${br} -j ACCEPT`);
@@ -50,14 +50,14 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
       const cid = `${hex(n * perNetwork + c + 1, 16)}${'c'.repeat(48)}`;
       const veth = `veth${hex(n * perNetwork + c, 7)}`;
       const hostIndex = ifindex++;
-      interfaces.push({ ifindex: hostIndex, name: veth, kind: 'veth', master: br, portState: 'forwarding', mtu: 1500, mac: null, up: true, lowerUp: true, peer: { ifindex: 2, netnsId: n * perNetwork + c, name: null }, addresses: [] });
+      interfaces.push({ ifindex: hostIndex, name: veth, kind: 'veth', master: br, portState: 'forwarding', mtu: 1500, mac: null, up: true, lowerUp: true, peer: { ifindex: 2, netnsId: n * perNetwork + c, name: null }, lower: null, addresses: [] });
       containers.push({ id: cid, name: `c${n}-${c}`, image: 'bb:lab', state: 'running', pid: 1000 + n * perNetwork + c, networkMode: `net-${n}`, networkModeKind: 'network', sharesNetnsWith: null, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, endpoints: [{ network: `net-${n}`, networkId: id, endpointId: cid, ip, prefixLen: 24, gateway: `${base}.1`, mac: null, ipv6: null, ipv6PrefixLen: null, ipv6Gateway: null, aliases: [], dnsNames: [] }], ports: [], labels: {}, hostname: null, links: [], hostsFile: null });
-      sandboxLinks.push({ containerId: cid, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, interfaces: [{ name: 'eth0', ifindex: 2, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: { ifindex: hostIndex, name: veth }, bridge: br }] });
+      sandboxLinks.push({ containerId: cid, sandboxKey: `/var/run/docker/netns/${cid.slice(0, 12)}`, interfaces: [{ name: 'eth0', ifindex: 2, kind: 'veth', mac: null, mtu: 1500, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: { ifindex: hostIndex, name: veth }, bridge: br, lower: null }] });
       sandboxRoutes.push({ containerId: cid, routes: [route({ dst: '0.0.0.0/0', dev: 'eth0', gateway: `${base}.1`, protocol: 'boot', scope: 'global' }), route({ dst: subnet, dev: 'eth0', prefsrc: ip }), route({ table: 'local', type: 'local', dst: `${ip}/32`, dev: 'eth0', prefsrc: ip, scope: 'host' })], rules: [], neighbours: [] });
     }
   }
   if (opts.lan) {
-    interfaces.push({ ifindex: ifindex++, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: opts.lan, prefixLen: 16, scope: 'global' }] });
+    interfaces.push({ ifindex: ifindex++, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, lower: null, addresses: [{ family: 'inet', local: opts.lan, prefixLen: 16, scope: 'global' }] });
     const net = opts.lan.split('.').slice(0, 2).join('.');
     routes.push(route({ dst: `${net}.0.0/16`, dev: 'eth0', prefsrc: opts.lan }), route({ table: 'local', type: 'local', dst: `${opts.lan}/32`, dev: 'eth0', prefsrc: opts.lan, scope: 'host' }));
   }

@@ -1,6 +1,6 @@
 // Pure parsers for iproute2's JSON (`ip -j -d addr`, `ip -j route show table all`, `ip -j rule`), defaults filled in.
 import { z } from 'zod';
-import type { Address, Interface, Neighbour, PolicyRule, Route } from '../snapshot/host-snapshot.js';
+import type { Address, Interface, LowerLink, Neighbour, PolicyRule, Route } from '../snapshot/host-snapshot.js';
 
 export class ParseError extends Error {
   override name = 'ParseError';
@@ -47,6 +47,8 @@ const IpLink = z.looseObject({
       info_kind: z.string().optional(),
       info_slave_kind: z.string().optional(),
       info_slave_data: z.looseObject({ state: z.string().optional() }).optional(),
+      // macvlan/ipvlan: mode, and ipvlan's flag as a boolean key (ipvlan_print_opt prints one of bridge/private/vepa).
+      info_data: z.looseObject({ mode: z.string().optional(), bridge: z.boolean().optional(), private: z.boolean().optional(), vepa: z.boolean().optional() }).optional(),
     })
     .optional(),
   addr_info: z.array(AddrInfo).default([]),
@@ -56,6 +58,25 @@ function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
   return info
     .filter((a) => (a.family === 'inet' || a.family === 'inet6') && a.local !== undefined && a.prefixlen !== undefined)
     .map((a) => ({ family: a.family as Address['family'], local: a.local as string, prefixLen: a.prefixlen as number, scope: a.scope ?? 'global' }));
+}
+
+/** Kinds whose `link` is the parent device they are a child of, not a peer (the lower device of macvlan, ipvlan …). */
+const CHILD_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap']);
+const IPVLAN_FLAGS = ['private', 'vepa', 'bridge'] as const;
+
+function lowerLink(l: z.infer<typeof IpLink>): LowerLink | null {
+  const kind = l.linkinfo?.info_kind;
+  if (kind === undefined || !CHILD_KINDS.has(kind)) return null;
+  const data = l.linkinfo?.info_data;
+  const ipvlan = kind === 'ipvlan' || kind === 'ipvtap';
+  return {
+    ifindex: l.link_index ?? null,
+    netnsId: l.link_netnsid ?? null,
+    // In another namespace the parent is printed by ifindex only; its name is found there (see links.ts).
+    name: l.link_netnsid === undefined ? (l.link ?? null) : null,
+    mode: data?.mode ?? null,
+    flag: ipvlan ? (IPVLAN_FLAGS.find((f) => data?.[f] === true) ?? null) : null,
+  };
 }
 
 /** `ip -j -d addr show` (links with linkinfo, master and addresses in one call). */
@@ -79,6 +100,7 @@ export function parseIpAddr(text: string): Interface[] {
         ? { ifindex: l.link_index ?? null, netnsId: l.link_netnsid ?? null, name: l.link_netnsid === undefined ? (l.link ?? null) : null }
         : null,
       addresses: addresses(l.addr_info),
+      lower: lowerLink(l),
     };
   });
 }

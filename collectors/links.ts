@@ -1,10 +1,11 @@
-// Collector: links of the host namespace (bridges, ports, veths) and each container's interfaces mapped to its host veth and bridge.
+// Collector: links of the host namespace (bridges, ports, veths) and each container's interfaces mapped to its host veth
+// and bridge, or, for a macvlan or ipvlan child, to its parent in the host's namespace.
 import type { Collector } from './collector.js';
 import { CollectorError } from './collector.js';
 import { firstLine } from '../host/exec.js';
 import { parseIpAddr } from './iproute-json.js';
 import { sandboxProblem } from './sandboxes.js';
-import type { Interface, SandboxInterface, SandboxLinks } from '../snapshot/host-snapshot.js';
+import type { Interface, LowerLink, SandboxInterface, SandboxLinks } from '../snapshot/host-snapshot.js';
 
 const IP_ADDR = ['-j', '-d', 'addr', 'show'];
 
@@ -30,8 +31,20 @@ export function mapSandboxInterfaces(host: Interface[], inside: Interface[]): Sa
         addresses: i.addresses,
         hostVeth: confirmed ? { ifindex: confirmed.ifindex, name: confirmed.name } : null,
         bridge: confirmed?.master ?? null,
+        lower: i.lower ? { ...i.lower, name: parentInHost(byIndex, i.lower) } : null,
       };
     });
+}
+
+/**
+ * A macvlan/ipvlan child's parent, named as the host's namespace names it. Docker creates the child on the parent in
+ * its own (the host's) namespace and moves it into the sandbox, so its link_index is an ifindex of the host's. Unlike
+ * a veth, the parent does not point back: the ifindex is all there is. A parent inside the sandbox itself (nsid
+ * absent) is not the host's, and is left unnamed.
+ */
+function parentInHost(hostByIndex: Map<number, Interface>, lower: LowerLink): string | null {
+  if (lower.netnsId === null || lower.ifindex === null) return null;
+  return hostByIndex.get(lower.ifindex)?.name ?? null;
 }
 
 export const linksCollector: Collector<'links'> = {

@@ -121,6 +121,23 @@ export const Address = z.object({
 });
 export type Address = z.infer<typeof Address>;
 
+/**
+ * The lower device a macvlan or ipvlan child hangs off, and the child's mode. iproute2 prints the parent with the
+ * same keys as a veth's peer (`link`, or `link_index` + `link_netnsid` when the parent is in another namespace, as
+ * for a child Docker moved into a container); `name` is the parent's name when it is known here.
+ */
+export const LowerLink = z.object({
+  ifindex: z.number().int().nullable(),
+  /** The parent's namespace as nsid seen from the child's namespace; null: the same namespace. */
+  netnsId: z.number().int().nullable(),
+  name: z.string().nullable(),
+  /** linkinfo.info_data.mode: macvlan bridge, private, vepa, passthru, source; ipvlan l2, l3, l3s. */
+  mode: z.string().nullable(),
+  /** ipvlan's flag (bridge, private, vepa; iproute2 prints it as a key set to true); null for macvlan. */
+  flag: z.string().nullable(),
+});
+export type LowerLink = z.infer<typeof LowerLink>;
+
 export const Interface = z.object({
   ifindex: z.number().int(),
   name: z.string(),
@@ -137,10 +154,12 @@ export const Interface = z.object({
   /** veth peer: ifindex in the peer's namespace and that namespace's nsid as seen from here (null: same namespace). */
   peer: z.object({ ifindex: z.number().int().nullable(), netnsId: z.number().int().nullable(), name: z.string().nullable() }).nullable(),
   addresses: z.array(Address),
+  /** macvlan, macvtap, ipvlan, ipvtap: the parent and the mode (null for other kinds, and in snapshots from before it was read). */
+  lower: LowerLink.nullable().default(null),
 });
 export type Interface = z.infer<typeof Interface>;
 
-/** One interface inside a container's sandbox, mapped to its host-side veth and that veth's bridge. */
+/** One interface inside a container's sandbox, mapped to its host-side veth and that veth's bridge, or to its parent. */
 export const SandboxInterface = z.object({
   name: z.string(),
   ifindex: z.number().int(),
@@ -151,6 +170,8 @@ export const SandboxInterface = z.object({
   addresses: z.array(Address),
   hostVeth: z.object({ ifindex: z.number().int(), name: z.string() }).nullable(),
   bridge: z.string().nullable(),
+  /** A macvlan or ipvlan child: its parent, named as the host's namespace names it when netdiag found it there. */
+  lower: LowerLink.nullable().default(null),
 });
 export type SandboxInterface = z.infer<typeof SandboxInterface>;
 

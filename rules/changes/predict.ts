@@ -64,7 +64,7 @@ function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-networ
   const v6 = nextFreeAddress6(s, step.networkId);
   c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: sub.gateway, mac: null, ipv6: v6?.ip ?? null, ipv6PrefixLen: v6?.prefixLen ?? null, ipv6Gateway: v6?.gateway ?? null, aliases: [], dnsNames: [] });
   const addresses = [{ family: 'inet' as const, local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }, ...(v6 ? [{ family: 'inet6' as const, local: v6.ip, prefixLen: v6.prefixLen, scope: 'global' }] : [])];
-  sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses, hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge });
+  sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses, hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge, lower: null });
   // The kernel routes a connected subnet through the new interface; the default route stays where it was.
   rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
   rt.routes.push({ table: 'local', type: 'local', dst: `${addr.ip}/32`, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });

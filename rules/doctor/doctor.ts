@@ -101,7 +101,8 @@ export function doctor(s: HostSnapshot): Finding[] {
 
   // A bridge whose MTU is larger than the uplink's: big packets leave the bridge and die on the way out.
   const def = (s.routes?.routes ?? []).find((r) => r.table === 'main' && r.dst === '0.0.0.0/0' && r.dev);
-  const uplink = ifaces.find((i) => i.name === def?.dev) ?? ifaces.find((i) => i.kind !== 'bridge' && i.kind !== 'veth' && i.name !== 'lo' && !i.master && i.addresses.some((a) => a.family === 'inet' && a.scope === 'global'));
+  // A macvlan/ipvlan child with an address (a host-side shim to reach macvlan containers) is not the uplink: its parent may be.
+  const uplink = ifaces.find((i) => i.name === def?.dev) ?? ifaces.find((i) => i.kind !== 'bridge' && i.kind !== 'veth' && !i.lower && i.name !== 'lo' && !i.master && i.addresses.some((a) => a.family === 'inet' && a.scope === 'global'));
   if (uplink) {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && bridges.has(i.name) && i.mtu > uplink.mtu)) {
       const net = (s.docker?.networks ?? []).find((n) => n.bridge === br.name);

@@ -2,10 +2,12 @@
 // container pairs that reach each other, each edge with what decides it — computed by the same walks as `matrix`.
 import { inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
+import { dockerAttachment } from '../model/attachment.js';
 import { eachPair } from '../matrix/matrix.js';
 import { qualifiedName } from '../query/resolve.js';
 import { why } from '../why/why.js';
 import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
+import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
 
 /** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
 export const FOLD_AT = 40;
@@ -17,6 +19,16 @@ const netKey = (host: string, network: string) => `${host}/${network}`;
 
 function endpointNetwork(e: Endpoint): string {
   return netKey(e.container.host.name, e.network?.name ?? (e.container.netns === 'host' ? 'host' : e.container.docker.networkMode));
+}
+
+/** A network that is not a bridge says how its containers attach (macvlan bridge on eth0): no bridge box tells it. */
+function driverFlag(n: DockerNetwork): string {
+  if (n.driver === 'bridge' || n.driver === 'host' || n.driver === 'null') return '';
+  const a = dockerAttachment(n);
+  const on = (parent: string | null) => (parent ? ` on ${parent}` : '');
+  if (a.kind === 'macvlan') return `macvlan${a.mode ? ` ${a.mode}` : ''}${on(a.parent)}`;
+  if (a.kind === 'ipvlan') return `ipvlan${[a.mode, a.flag].filter(Boolean).map((x) => ` ${x}`).join('')}${on(a.parent)}`;
+  return n.driver;
 }
 
 const shareOf = (reachable: number, unknown: number, total: number): Edge['share'] => (unknown > 0 && reachable === 0 ? 'unknown' : reachable === total ? 'all' : reachable === 0 ? 'none' : 'some');
@@ -76,7 +88,7 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     const nets = new Map<string, MapTopology['hosts'][number]['networks'][number]>();
     for (const n of h.snapshot.docker?.networks ?? []) {
       const id = netKey(h.name, n.name);
-      const flags = [n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : ''].filter(Boolean);
+      const flags = [driverFlag(n), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : ''].filter(Boolean);
       nets.set(id, { id, name: n.name, bridge: n.bridge, subnets: n.subnets.map((s) => s.subnet), flags, inside: inside.get(id) ?? { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 });
     }
     for (const c of h.containers) {

@@ -5,6 +5,7 @@ import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
+import { bridgePortOf, dockerAttachment, interfaceAttachment, sharedFrom } from './attachment.js';
 import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
@@ -102,6 +103,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
     const owner = byId.get(netnsOwnerId(c)) ?? c;
     const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null, sockets: null, neighbours: [] };
+    const through = owner === c ? null : owner;
     if (owner.networkModeKind === 'host') {
       cm.netns = 'host';
       cm.sandboxKey = null;
@@ -109,7 +111,7 @@ export function buildHost(s: HostSnapshot): HostModel {
       // It answers at the host's own addresses (not loopback), through the host's stack.
       for (const [ip, iface] of host.localAddrs) {
         if (isLoopback(ip) || isLinkLocal6(ip)) continue;
-        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, bridge: null, hostVeth: null, observed: true });
+        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, attachment: sharedFrom(through, { kind: 'host-netns' }), bridge: null, hostVeth: null, observed: true });
       }
       cm.routing = host.routing;
       cm.neighbours = s.routes?.neighbours ?? [];
@@ -127,23 +129,23 @@ export function buildHost(s: HostSnapshot): HostModel {
             const ip = a.family === 'inet' || a.family === 'inet6' ? parseIp(a.local) : null;
             if (ip === null || isLinkLocal6(ip)) continue;
             const ep = owner.endpoints.find((e) => (typeof ip === 'number' ? e.ip === a.local : e.ipv6 !== null && parseIp(e.ipv6) === ip));
+            const network = ep ? (networks.get(ep.networkId) ?? null) : null;
             const endpoint: Endpoint = {
               container: cm,
               ip,
               ipText: ipText(ip),
               prefixLen: a.prefixLen,
-              network: ep ? (networks.get(ep.networkId) ?? null) : null,
+              network,
               iface: iface.name,
+              attachment: sharedFrom(through, interfaceAttachment(iface, network)),
               bridge: iface.bridge,
               hostVeth: iface.hostVeth?.name ?? null,
               observed: true,
             };
             cm.endpoints.push(endpoint);
-            if (iface.bridge && c === owner) {
-              const list = host.endpointsOnBridge.get(iface.bridge) ?? [];
-              list.push(endpoint);
-              host.endpointsOnBridge.set(iface.bridge, list);
-            }
+            // Only bridge ports answer on a bridge: a macvlan or ipvlan child is on its parent's segment, not here.
+            const port = bridgePortOf(endpoint.attachment);
+            if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);
           }
         }
       }
@@ -156,9 +158,10 @@ export function buildHost(s: HostSnapshot): HostModel {
         for (const [text, prefixLen] of [[e.ip, e.prefixLen ?? 32], [e.ipv6, e.ipv6PrefixLen ?? 64]] as const) {
           const ip = text ? parseIp(text) : null;
           if (ip === null) continue;
-          const endpoint: Endpoint = { container: cm, ip, ipText: ipText(ip), prefixLen, network, iface: '?', bridge: network?.bridge ?? null, hostVeth: null, observed: false };
+          const endpoint: Endpoint = { container: cm, ip, ipText: ipText(ip), prefixLen, network, iface: '?', attachment: sharedFrom(through, dockerAttachment(network)), bridge: network?.bridge ?? null, hostVeth: null, observed: false };
           cm.endpoints.push(endpoint);
-          if (endpoint.bridge && c === owner) host.endpointsOnBridge.set(endpoint.bridge, [...(host.endpointsOnBridge.get(endpoint.bridge) ?? []), endpoint]);
+          const port = bridgePortOf(endpoint.attachment);
+          if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);
         }
       }
     }

@@ -1,6 +1,7 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../addr/addr.js';
+import type { Attachment } from './attachment.js';
 import type { PrefixMap } from '../addr/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
@@ -35,6 +36,9 @@ export interface Endpoint {
   network: DockerNetwork | null;
   /** Interface inside the container (eth0, eth1 …). */
   iface: string;
+  /** How that interface meets the host's network: a bridge port, a macvlan/ipvlan child, the host's namespace … */
+  attachment: Attachment;
+  /** The bridge and host veth of a `bridge-port` attachment (also through container:X), else null: what the walker reads. */
   bridge: string | null;
   hostVeth: string | null;
   /** Read from inside the container's namespace; false when only Docker's view of it is known (see `unread`). */
@@ -103,3 +107,4 @@ export interface World {
 }
 
 export type { Interface, Route, PolicyRule };
+export type { Attachment };

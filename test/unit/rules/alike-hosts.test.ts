@@ -69,7 +69,7 @@ function seedClone(i: number, ownLinkLocals = true): HostSnapshot {
   s.name = `seed${i}`;
   for (const t of s.firewall!.tables) for (const c of t.chains) for (const r of c.rules) r.packets = (r.packets + i * 7) % 1000;
   const lan = `10.50.0.${i + 1}`;
-  s.links!.interfaces.push({ ifindex: 99, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, addresses: [{ family: 'inet', local: lan, prefixLen: 16, scope: 'global' }] });
+  s.links!.interfaces.push({ ifindex: 99, name: 'eth0', kind: null, master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, lower: null, addresses: [{ family: 'inet', local: lan, prefixLen: 16, scope: 'global' }] });
   const route = { type: 'unicast', family: 'inet' as const, dev: 'eth0', gateway: null, prefsrc: lan, nexthops: [], flags: [], metric: 0 };
   s.routes!.routes.push({ ...route, table: 'main', dst: '10.50.0.0/16', protocol: 'kernel', scope: 'link' }, { ...route, table: 'local', type: 'local', dst: `${lan}/32`, protocol: 'kernel', scope: 'host' });
   return s;
