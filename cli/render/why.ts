@@ -23,7 +23,7 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
     if (d) {
       lines.push(`    ${x.verdict === 'reachable' ? 'let through by' : 'decided by'} ${describeDecision(d)}`);
       // Rules and policies are cited by position, then shown; every other decision is its own sentence, said once.
-      if (d.text) lines.push(`      ${d.text}`);
+      if ('text' in d && d.text) lines.push(`      ${d.text}`);
       const meaning = dockerMeaning(d);
       if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
     }

@@ -154,7 +154,8 @@ function removeRules(answer: WhyAnswer): Candidate[] {
   const seen = new Set<string>();
   const out: Candidate[] = [];
   for (const x of answer.addresses) {
-    const d = x.verdict === 'blocked' ? x.decidedBy : null;
+    // Only a rule can be removed (removeRule says which).
+    const d = x.verdict === 'blocked' && x.decidedBy?.kind === 'rule' ? x.decidedBy : null;
     const key = d ? `${d.ip6tables ? 6 : 4} ${d.host} ${d.table} ${d.chain} ${d.text}` : '';
     if (!d || seen.has(key)) continue;
     seen.add(key);

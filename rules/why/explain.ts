@@ -19,11 +19,11 @@ const NFT_COMMENT_CODE: Record<string, string> = {
 };
 
 /** The nftables rule's comment, as Docker 29 writes it: the rule text ends with `comment "…"`. */
-const commentOf = (d: Decision) => /comment "([^"]*)"$/.exec(d.text ?? '')?.[1] ?? null;
+const commentOf = (d: Decision) => /comment "([^"]*)"$/.exec(('text' in d ? d.text : undefined) ?? '')?.[1] ?? null;
 
 /** A short code for what decided: the same meaning gets the same code on either backend. */
 export function reasonCode(d: Decision, ctx: DecisionContext | null = null): string {
-  const text = d.text ?? '';
+  const text = ('text' in d ? d.text : undefined) ?? '';
   // Dropped on the way into a network from another Docker bridge: that is isolation, whichever rule does it.
   const fromOtherBridge = ctx?.inDockerBridge === true;
   switch (d.kind) {
@@ -85,11 +85,11 @@ export function dockerMeaning(d: Decision): string | null {
 }
 
 /** ip6tables' rules are named with the tool that lists them: `filter FORWARD rule 3` alone would send you to iptables. */
-const tool = (d: Decision) => (d.ip6tables ? 'ip6tables ' : '');
+const tool = (d: Decision) => ('ip6tables' in d && d.ip6tables ? 'ip6tables ' : '');
 
 export function describeDecision(d: Decision): string {
   const where = d.direction === 'reply' ? ' (on the reply)' : '';
-  const counted = d.packets !== undefined ? ` — ${d.packets} packet${d.packets === 1 ? '' : 's'} matched so far` : '';
+  const counted = 'packets' in d && d.packets !== undefined ? ` — ${d.packets} packet${d.packets === 1 ? '' : 's'} matched so far` : '';
   switch (d.kind) {
     case 'rule':
       return d.family ? `${d.host}: ${d.table} ${d.chain} handle ${d.handle}${where}${counted}` : `${d.host}: ${tool(d)}${d.table} ${d.chain} rule ${d.index}${where}${counted}`;

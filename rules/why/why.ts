@@ -21,7 +21,7 @@ function withCode(world: World, r: FlowResult): Decision | null {
   const d = r.decidedBy;
   if (!d) return null;
   const steps = [...r.request, ...r.reply].flatMap((h) => h.steps);
-  const deciding = [...steps].reverse().find((s) => s.type === 'chain' && s.decidedBy !== null && s.decidedBy.chain === d.chain && s.decidedBy.index === d.index);
+  const deciding = [...steps].reverse().find((s) => s.type === 'chain' && s.decidedBy !== null && 'index' in d && s.decidedBy.chain === d.chain && s.decidedBy.index === d.index);
   const inIface = deciding?.type === 'chain' ? deciding.in : null;
   const bridges = new Set(world.hosts.flatMap((h) => (h.snapshot.docker?.networks ?? []).map((n) => n.bridge)));
   const outIface = deciding?.type === 'chain' ? deciding.out : null;
