@@ -1,12 +1,9 @@
 // Human output of `why`: the verdict first, then per address the deciding rule, the path, and what to do next.
 import type { WhyAnswer } from '../../rules/why/why.js';
 import { describeDecision, dockerMeaning } from '../../rules/why/explain.js';
+import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
 import { traceLines } from './trace.js';
-
-export function flowText(f: WhyAnswer['flow']): string {
-  return f.proto === 'icmp' ? 'ping' : `${f.port}/${f.proto}`;
-}
 
 export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   const lines: string[] = [];

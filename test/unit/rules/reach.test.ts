@@ -69,7 +69,7 @@ describe('the bridged two-host recipe (b1, b2)', () => {
   it('walks across the segment, both ways, and names the duplicate gateway on the way', () => {
     const a = why(world, 'b1/r1', 'b2/s1', ping);
     expect(a.verdict).toBe('reachable');
-    expect(a.addresses[0]!.request.map((h) => h.node)).toContain('host b2 (bridge docker0)');
+    expect(a.addresses[0]!.request.map((h) => h.at)).toContainEqual({ kind: 'bridge', host: 'b2', name: 'docker0' });
     expect(why(world, 'b2/s1', 'b1/r2', tcp(80)).verdict).toBe('reachable');
   });
   it('alone, a host sees only a port leading off it: unknown, not a confident drop', () => {
