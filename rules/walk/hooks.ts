@@ -149,9 +149,9 @@ function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, c
   // ip6tables' rules are cited as such, so a fix or a reader goes to the right tool.
   const v6 = leg.pkt.family === 6;
   const extra = v6 ? { ip6tables: true } : {};
-  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra });
+  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, in: inIface, out: outIface });
   const tool = v6 ? 'ip6tables ' : '';
-  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, chainCite: { table, chain, ...extra } });
+  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, chainCite: { table, chain, ...extra, in: inIface, out: outIface } });
 }
 
 /** One native nftables base chain, cited as `family table chain handle N`. */
@@ -160,8 +160,8 @@ function runNftChain(leg: Leg, host: HostModel, c: NftChainModel, inIface: strin
   leg.pkt.outIface = outIface;
   const outcome = walkNftChain(tableOf(host.nft as NftRuleset, c), c, leg.pkt, matchHost(host));
   const table = `${c.family} ${c.table}`;
-  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle });
-  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, chainCite: { table, chain: c.name } });
+  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, in: inIface, out: outIface });
+  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, chainCite: { table, chain: c.name, in: inIface, out: outIface } });
 }
 
 interface Judged {

@@ -39,14 +39,13 @@ export function socketHop(leg: Leg, where: { host: string; name: string; sockets
   // Loopback sockets (Docker's embedded DNS on 127.0.0.11 in every user-network container) serve no one outside.
   const listening = [...new Set(sameProto.filter((s) => s.port === port || !LOOPBACK.test(s.address)).map((s) => `${label(s)}/${proto}`))].sort();
   leg.note(() => ({ type: 'socket', proto, port, result: 'refused', socket: null, process: null, listening }));
-  const served = { proto, port, address: ip };
   const onPort = sameProto.filter((s) => s.port === port);
   const refused = proto === 'tcp' ? 'the connection is refused' : 'the datagram gets ICMP port unreachable';
   if (onPort.length > 0 && onPort.every((s) => LOOPBACK.test(s.address))) {
-    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}: ${refused} from outside; bind the service to 0.0.0.0 or ${ip}, or reach it from inside ${where.name}'s namespace`, served);
+    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}: ${refused} from outside; bind the service to 0.0.0.0 or ${ip}, or reach it from inside ${where.name}'s namespace`, { proto, port, address: ip, bound: 'loopback-only' });
   }
   if (onPort.length > 0) {
-    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}, not on ${ip}: ${refused}; bind the service to 0.0.0.0 or ${ip}`, served);
+    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}, not on ${ip}: ${refused}; bind the service to 0.0.0.0 or ${ip}`, { proto, port, address: ip, bound: 'other-address' });
   }
-  return leg.decision('socket', where.host, `nothing listens on ${ip}:${port}/${proto} in ${where.name}: ${refused}${listening.length ? ` (it listens on ${listening.join(', ')})` : ' (it listens on nothing)'}`, served);
+  return leg.decision('socket', where.host, `nothing listens on ${ip}:${port}/${proto} in ${where.name}: ${refused}${listening.length ? ` (it listens on ${listening.join(', ')})` : ' (it listens on nothing)'}`, { proto, port, address: ip, bound: 'nowhere' });
 }

@@ -133,8 +133,10 @@ const said = {
   at: Place.optional(),
 };
 
-/** The chain a policy or an unevaluated chain belongs to; `ip6tables` when it is IPv6's rule set, `family` a native nftables one. */
+/** The chain a policy belongs to; `ip6tables` when it is IPv6's rule set, `family` a native nftables one. */
 const chainRef = { table: z.string(), chain: z.string(), family: z.string().optional(), ip6tables: z.boolean().optional() };
+/** The interfaces the packet came in and was going out by at the deciding chain, as its chain step says (null: none yet). */
+const ifaces = { in: z.string().nullable(), out: z.string().nullable() };
 
 /**
  * What decided a verdict, one variant per kind: a rule, a chain policy, a missing route or neighbour, a sysctl, a rule
@@ -142,9 +144,9 @@ const chainRef = { table: z.string(), chain: z.string(), family: z.string().opti
  * container holding the same address, or (socket) nothing listening.
  */
 export const Decision = z.discriminatedUnion('kind', [
-  /** A rule: the RuleRef's fields, flat. */
-  z.object({ kind: z.literal('rule'), ...decided, ...RuleRef.shape, ...said }),
-  z.object({ kind: z.literal('policy'), ...decided, ...chainRef, ...said }),
+  /** A rule: the RuleRef's fields, flat, and the interfaces at its chain. */
+  z.object({ kind: z.literal('rule'), ...decided, ...RuleRef.shape, ...ifaces, ...said }),
+  z.object({ kind: z.literal('policy'), ...decided, ...chainRef, ...ifaces, ...said }),
   /** No usable route (`result` as the route step says it, or `loop` when the path comes back to a host it passed). */
   z.object({ kind: z.literal('route'), ...decided, dst: z.string(), result: z.enum(['none', 'blackhole', 'unreachable', 'prohibit', 'broadcast', 'loop']), ...said }),
   /** Nothing on `bridge` answers ARP or NDP for `address`. */
@@ -155,6 +157,7 @@ export const Decision = z.discriminatedUnion('kind', [
     kind: z.literal('unknown-rule'),
     ...decided,
     ...RuleRef.omit({ host: true }).partial().shape,
+    ...z.object(ifaces).partial().shape,
     ...said,
   }),
   /** The packet leaves the hosts in view, on `ifaces` towards `nextHop`. */
@@ -173,7 +176,11 @@ export const Decision = z.discriminatedUnion('kind', [
   }),
   /** The request lands in another holder of the address: `landed` is where. */
   z.object({ kind: z.literal('elsewhere'), ...decided, landed: Place, ...said }),
-  z.object({ kind: z.literal('socket'), ...decided, proto: z.enum(['tcp', 'udp']), port: z.number().int(), address: z.string(), ...said }),
+  /**
+   * No socket takes `address`:`port`: the port is bound only to loopback addresses (reachable from inside the
+   * namespace alone), bound to other addresses but not this one, or bound nowhere.
+   */
+  z.object({ kind: z.literal('socket'), ...decided, proto: z.enum(['tcp', 'udp']), port: z.number().int(), address: z.string(), bound: z.enum(['loopback-only', 'other-address', 'nowhere']), ...said }),
 ]);
 export type Decision = z.infer<typeof Decision>;
 export type DecisionKind = Decision['kind'];

@@ -103,11 +103,24 @@ describe('actions and typed references', () => {
     expect(d).toMatchObject({ kind: 'exit', host: 'b1', ifaces: ['eth1'], nextHop: ip, at: { kind: 'container', host: 'b1', name: 'r1' } });
   });
 
+  it('a refused port says where it is bound, as a fact and not only in the sentence', () => {
+    const world = WORLDS[0]![1];
+    const tcp80 = parseFlow('80/tcp');
+    expect(why(world, 'client', 'loop', tcp80).addresses[0]!.decidedBy).toMatchObject({ kind: 'socket', port: 80, bound: 'loopback-only' });
+    expect(why(world, 'client', 'alt', tcp80).addresses[0]!.decidedBy).toMatchObject({ kind: 'socket', port: 80, bound: 'nowhere' });
+  });
+
+  it('a rule decision names the interfaces at its chain (isolation between two Docker bridges)', () => {
+    const d = why(WORLDS[4]![1], 'docker/c0', 'docker/c1', parseFlow(undefined)).addresses[0]!.decidedBy;
+    expect(d).toMatchObject({ kind: 'rule', host: 'docker', table: 'filter', chain: 'DOCKER-ISOLATION-STAGE-2', index: 1, in: 'docker0', out: 'bridge1', at: { kind: 'host', host: 'docker', name: 'docker' } });
+  });
+
   it('every kind of decision the fixtures reach carries its own fields', () => {
     const ds = WORLDS.flatMap(([, w]) => answers(w)).flatMap((a) => a.addresses.map((x) => x.decidedBy)).filter((d) => d !== null);
     const rule = ds.find((d) => d.kind === 'rule');
     expect(rule).toMatchObject({ table: expect.any(String), chain: expect.any(String), index: expect.any(Number), text: expect.any(String), packets: expect.any(Number), bytes: expect.any(Number) });
+    expect(ds.filter((d) => d.kind === 'rule' || d.kind === 'policy').every((d) => 'in' in d && 'out' in d)).toBe(true);
     const socket = ds.find((d) => d.kind === 'socket');
-    expect(socket).toMatchObject({ proto: 'tcp', port: 80, address: expect.any(String) });
+    expect(socket).toMatchObject({ proto: 'tcp', port: 80, address: expect.any(String), bound: expect.stringMatching(/^(loopback-only|other-address|nowhere)$/) });
   });
 });
