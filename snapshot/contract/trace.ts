@@ -33,8 +33,10 @@ export type Place = z.infer<typeof Place>;
  *   host, docker-proxy relaying the connection);
  * - received: a route says this namespace owns the destination: up to its own stack;
  * - accepted: a chain let it through, or a socket takes it;
- * - dropped: discarded silently (a DROP rule or policy, forwarding off, a blackhole route, no neighbour answering);
- * - rejected: discarded and the sender told (a REJECT rule; no route, or an unreachable or prohibit route: ICMP);
+ * - dropped: discarded silently (a DROP rule or policy, forwarding off, a blackhole route, no neighbour answering;
+ *   a broadcast route too: the walk follows unicast only);
+ * - rejected: discarded and the sender told (a REJECT rule; no route, an unreachable or prohibit route: ICMP, or an
+ *   error to a sender on the same host);
  * - refused: it reached the namespace but no socket takes it (TCP reset, ICMP port unreachable);
  * - delivered: it arrived at its destination's stack;
  * - transformed: its addresses or ports were rewritten (NAT, or conntrack undoing NAT on a reply);
