@@ -25,11 +25,11 @@ export function dockerMeaning(d: Decision): string | null {
 }
 
 /** ip6tables' rules are named with the tool that lists them: `filter FORWARD rule 3` alone would send you to iptables. */
-const tool = (d: Decision) => (d.ip6tables ? 'ip6tables ' : '');
+const tool = (d: Decision) => ('ip6tables' in d && d.ip6tables ? 'ip6tables ' : '');
 
 export function describeDecision(d: Decision): string {
   const where = d.direction === 'reply' ? ' (on the reply)' : '';
-  const counted = d.packets !== undefined ? ` — ${d.packets} packet${d.packets === 1 ? '' : 's'} matched so far` : '';
+  const counted = 'packets' in d && d.packets !== undefined ? ` — ${d.packets} packet${d.packets === 1 ? '' : 's'} matched so far` : '';
   switch (d.kind) {
     case 'rule':
       return d.family ? `${d.host}: ${d.table} ${d.chain} handle ${d.handle}${where}${counted}` : `${d.host}: ${tool(d)}${d.table} ${d.chain} rule ${d.index}${where}${counted}`;

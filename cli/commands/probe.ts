@@ -1,6 +1,6 @@
 // `netdiag probe A B`: ping or TCP connect from inside A's network namespace — the ground truth the model answers to.
 import { probeAll } from '../../host/probe.js';
-import { parseFlow } from '../../rules/query/flow.js';
+import { flowText, parseFlow } from '../../rules/query/flow.js';
 import { probeTargets } from '../../rules/query/resolve.js';
 import { ProbeAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
@@ -17,7 +17,7 @@ export async function probeCommand(a: string, b: string, opts: { port?: string; 
   if (opts.json) io.stdout(`${JSON.stringify(ProbeAnswer.parse(answer))}\n`);
   else {
     const st = styleFor(io);
-    for (const r of answer.results) io.stdout(`${a} → ${r.ip} (${flow.proto === 'icmp' ? 'ping' : `${flow.port}/${flow.proto}`}): ${st.verdict(r.reachable === null ? 'unknown' : r.reachable ? 'reachable' : 'blocked')} in ${r.ms} ms — ${r.detail}\n`);
+    for (const r of answer.results) io.stdout(`${a} → ${r.ip} (${flowText(flow)}): ${st.verdict(r.reachable === null ? 'unknown' : r.reachable ? 'reachable' : 'blocked')} in ${r.ms} ms — ${r.detail}\n`);
   }
   if (answer.results.every((r) => r.reachable === null)) return 3;
   return answer.reachable ? 0 : 1;

@@ -1,7 +1,8 @@
 // One line per step of a hop: what the kernel did at that point, with the rules it walked.
 import type { Hop, Step } from '../../snapshot/contract.js';
 
-function stepLine(s: Step): string {
+/** One step as a line: what the kernel did there, from the step's typed fields. */
+export function stepLine(s: Step): string {
   switch (s.type) {
     case 'route':
       if (s.result === 'none') return `no route to ${s.dst}`;

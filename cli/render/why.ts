@@ -1,12 +1,9 @@
 // Human output of `why`: the verdict first, then per address the deciding rule, the path, and what to do next.
 import type { WhyAnswer } from '../../rules/why/why.js';
 import { describeDecision, dockerMeaning } from '../../present/decision-text.js';
+import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
 import { traceLines } from './trace.js';
-
-export function flowText(f: WhyAnswer['flow']): string {
-  return f.proto === 'icmp' ? 'ping' : `${f.port}/${f.proto}`;
-}
 
 export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   const lines: string[] = [];
@@ -23,7 +20,7 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
     if (d) {
       lines.push(`    ${x.verdict === 'reachable' ? 'let through by' : 'decided by'} ${describeDecision(d)}`);
       // Rules and policies are cited by position, then shown; every other decision is its own sentence, said once.
-      if (d.text) lines.push(`      ${d.text}`);
+      if ('text' in d && d.text) lines.push(`      ${d.text}`);
       const meaning = dockerMeaning(d);
       if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
     }

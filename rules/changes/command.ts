@@ -1,6 +1,6 @@
 // A step as the command a person would type: shown and journaled, never executed as a string.
 import type { PlanStep } from '../../snapshot/contract.js';
-import { ruleText } from '../nftables/text.js';
+import { nftRuleText } from '../nftables/text.js';
 
 export type { PlanStep };
 
@@ -24,10 +24,10 @@ export function stepCommand(s: PlanStep): string {
       return `ip route del ${s.dst} via ${s.via}${s.dev ? ` dev ${s.dev}` : ''}`;
     case 'nft-insert': {
       const create = s.create ? `nft add table ${s.family} ${s.table}; nft add chain ${s.family} ${s.table} ${s.chain} '{ type ${s.create.type} hook ${s.create.hook} priority ${s.create.prio}; policy ${s.create.policy}; }'; ` : '';
-      return `${create}nft ${s.index === null ? 'add' : 'insert'} rule ${s.family} ${s.table} ${s.chain}${s.index ? ` index ${s.index}` : ''} ${ruleText(s.rule.expr, s.rule.comment)}`;
+      return `${create}nft ${s.index === null ? 'add' : 'insert'} rule ${s.family} ${s.table} ${s.chain}${s.index ? ` index ${s.index}` : ''} ${nftRuleText(s.rule.expr, s.rule.comment)}`;
     }
     case 'nft-delete':
-      return `nft delete rule ${s.family} ${s.table} ${s.chain} handle ${s.handle ?? `of: ${ruleText(s.rule.expr, s.rule.comment)}`}`;
+      return `nft delete rule ${s.family} ${s.table} ${s.chain} handle ${s.handle ?? `of: ${nftRuleText(s.rule.expr, s.rule.comment)}`}`;
     case 'docker-daemon-config':
       return `set ${JSON.stringify(s.key)}: ${JSON.stringify(s.value)} in /etc/docker/daemon.json, then systemctl restart docker`;
   }

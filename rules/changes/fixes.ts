@@ -1,7 +1,7 @@
 // Candidate fixes for a blocked pair: each is a list of typed steps, predicted by applying those steps to copies of the
 // snapshots and asking the model again, ranked by whether it works, whether it is advisable, and how much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { AddressAnswer, AddressVerdict, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
+import type { AddressAnswer, AddressVerdict, DecisionOf, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
 import type { Family } from '../addr/addr.js';
 import { shortHash } from './hash.js';
 import { flowText } from '../query/flow.js';
@@ -156,7 +156,8 @@ function removeRules(world: World, answer: WhyAnswer): Candidate[] {
   const seen = new Set<string>();
   const out: Candidate[] = [];
   for (const x of answer.addresses) {
-    const d = x.verdict === 'blocked' ? x.decidedBy : null;
+    // Only a rule can be removed (removeRule and removeNftRule say whose).
+    const d = x.verdict === 'blocked' && x.decidedBy?.kind === 'rule' ? x.decidedBy : null;
     const key = d ? `${d.ip6tables ? 6 : 4} ${d.host} ${d.table} ${d.chain} ${d.index} ${d.handle}` : '';
     if (!d || seen.has(key)) continue;
     seen.add(key);
@@ -171,7 +172,7 @@ function removeRules(world: World, answer: WhyAnswer): Candidate[] {
  * The deciding DROP, by who wrote it: an administrator's rule can be removed; one of Docker's own is only shown,
  * never applied; another manager's (ufw, firewalld) is that manager's to change.
  */
-function removeRule(d: NonNullable<AddressAnswer['decidedBy']>, cited: Extract<CitedRule, { kind: 'iptables' }>): Candidate | null {
+function removeRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'iptables' }>): Candidate | null {
   const rule = cited.parsed.args;
   if (rule.length === 0 || cited.parsed.problems.length > 0) return null;
   const v6 = cited.ip6tables ? ['ip6tables'] : [];
@@ -200,7 +201,7 @@ const decidingRule = (answer: WhyAnswer) => {
 };
 
 /** An operator's own nftables rule that drops it (not Docker's, not a manager's): removing it, restorable where it was. */
-function removeNftRule(d: NonNullable<AddressAnswer['decidedBy']>, cited: Extract<CitedRule, { kind: 'nft' }>): Candidate | null {
+function removeNftRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'nft' }>): Candidate | null {
   const owner = cited.meaning?.owner ?? 'admin';
   if ((owner !== 'admin' && owner !== 'netdiag') || cited.rule.ref.handle === undefined) return null;
   const chain = cited.host.nft?.tables.find((t) => t.family === cited.family && t.name === cited.table)?.chains.get(cited.chain);

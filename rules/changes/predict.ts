@@ -35,7 +35,7 @@ export function nextFreeAddress6(s: HostSnapshot, networkId: string): { ip: stri
 }
 
 /** A rule as iptables-save prints it, from the argument list a step passes to iptables. */
-export function ruleText(chain: string, rule: string[]): string {
+export function iptablesRuleText(chain: string, rule: string[]): string {
   return ['-A', chain, ...rule.map((w) => (/[\s"\\]/.test(w) || w === '' ? `"${w.replace(/(["\\])/g, '\\$1')}"` : w))].join(' ');
 }
 
@@ -167,7 +167,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         const key = step.rule.join('\u0000');
         if (!chain || keysOf(chain).has(key)) break;
         const at = Math.min((step.position ?? 1) - 1, chain.rules.length);
-        chain.rules.splice(at, 0, { index: 0, text: ruleText(step.chain, step.rule), packets: 0, bytes: 0 });
+        chain.rules.splice(at, 0, { index: 0, text: iptablesRuleText(step.chain, step.rule), packets: 0, bytes: 0 });
         keysOf(chain).add(key);
         renumber.add(chain);
         break;

@@ -1,23 +1,10 @@
 // A host's iptables tables ready to walk: each rule parsed once, with a reference back to what the snapshot holds.
+import type { RuleRef } from '../../snapshot/contract.js';
 import type { FirewallPart } from '../../snapshot/host-snapshot.js';
 import { parseRule } from '../iptables/parse.js';
 import type { Ip } from '../addr/addr.js';
 import type { Cidr, Match, ParsedRule } from '../iptables/ast.js';
 import { PrefixMap } from '../addr/prefix-map.js';
-
-export interface RuleRef {
-  host: string;
-  table: string;
-  chain: string;
-  /** 1-based, as `iptables -L --line-numbers` counts. */
-  index: number;
-  text: string;
-  packets: number;
-  bytes: number;
-  /** nftables rules: the family and the handle that name them (`inet filter forward handle 7`). */
-  family?: string;
-  handle?: number;
-}
 
 export interface Rule {
   ref: RuleRef;

@@ -5,7 +5,8 @@ import { matchRule } from '../iptables/match.js';
 import type { Ip } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import { candidates } from './ruleset.js';
-import type { RuleRef, Table } from './ruleset.js';
+import type { Table } from './ruleset.js';
+import type { RuleRef } from '../../snapshot/contract.js';
 
 export type NatAction =
   | { kind: 'DNAT'; toIp: Ip | null; toPort: [number, number] | null }

@@ -3,7 +3,7 @@
 // outcome unknown, naming the rule — never "no match".
 import { inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
-import type { RuleRef } from '../netfilter/ruleset.js';
+import type { RuleRef } from '../../snapshot/contract.js';
 import type { HookOutcome, NatAction } from '../netfilter/walk-chain.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import type { NftChainModel, NftTableModel } from './model.js';

@@ -1,8 +1,8 @@
 // A host's native nftables tables ready to walk: base chains by hook and priority, chains, named sets and maps. The
 // tables iptables-nft manages are left to the iptables model, which reads them whole from iptables-save.
 import type { NftablesPart, NftChain, NftSet } from '../../snapshot/host-snapshot.js';
-import type { RuleRef } from '../netfilter/ruleset.js';
-import { ruleText } from './text.js';
+import type { RuleRef } from '../../snapshot/contract.js';
+import { nftRuleText } from './text.js';
 
 export interface NftRuleModel {
   ref: RuleRef;
@@ -56,7 +56,7 @@ export function buildNftRuleset(host: string, part: NftablesPart): NftRuleset {
       const c = chains.get(r.chain);
       if (!c) continue;
       const counter = r.expr.find((e) => 'counter' in e)?.counter as { packets?: number; bytes?: number } | undefined;
-      c.rules.push({ ref: { host, table: t.name, chain: r.chain, index: c.rules.length + 1, text: ruleText(r.expr, r.comment), packets: counter?.packets ?? 0, bytes: counter?.bytes ?? 0, family: t.family, handle: r.handle }, expr: r.expr, comment: r.comment });
+      c.rules.push({ ref: { host, table: t.name, chain: r.chain, index: c.rules.length + 1, text: nftRuleText(r.expr, r.comment), packets: counter?.packets ?? 0, bytes: counter?.bytes ?? 0, family: t.family, handle: r.handle }, expr: r.expr, comment: r.comment });
     }
     tables.push({ family: t.family, name: t.name, chains, sets: new Map(part.sets.filter((s) => s.family === t.family && s.table === t.name).map((s) => [s.name, s])) });
   }

@@ -94,6 +94,7 @@ function stmtText(s: Record<string, unknown>): string {
   }
 }
 
-export function ruleText(expr: Record<string, unknown>[], comment: string | null): string {
+/** A native nftables rule as `nft list ruleset` prints it, from its statements and comment. */
+export function nftRuleText(expr: Record<string, unknown>[], comment: string | null): string {
   return [...expr.map(stmtText), ...(comment ? [`comment ${JSON.stringify(comment)}`] : [])].join(' ');
 }

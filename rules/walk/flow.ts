@@ -4,7 +4,8 @@ import { familyOf, ipText, isUnspecified, parseIp } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import { sameNetns } from '../model/netns.js';
 import type { ContainerModel, HostModel, World } from '../model/types.js';
-import type { Decision, Flow, Hop } from '../../snapshot/contract.js';
+import type { Decision, Flow, Hop, Place } from '../../snapshot/contract.js';
+import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
@@ -45,12 +46,13 @@ function throughProxy(world: World, r: LegResult, flow: Flow, record: boolean): 
   const eps = pub?.container.endpoints ?? [];
   const target = eps.find((e) => e.network !== null && familyOf(e.ip) === pkt.family) ?? eps.find((e) => e.network !== null && familyOf(e.ip) === 4) ?? eps[0];
   if (!pub || !target) return null;
-  if (record) r.hops[r.hops.length - 1]?.steps.push({ type: 'proxy', listen: `${pub.port.hostIp.includes(':') ? `[${pub.port.hostIp}]` : pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${addrPort(target.ip, pub.port.containerPort)}` });
+  const dialled = addrPort(target.ip, pub.port.containerPort);
+  if (record) r.hops[r.hops.length - 1]?.steps.push(recorded({ type: 'proxy', listen: `${pub.port.hostIp.includes(':') ? `[${pub.port.hostIp}]` : pub.port.hostIp}:${pub.port.hostPort}/${pub.port.protocol}`, to: `${pub.container.name} ${dialled}`, into: { kind: 'container', host: pub.container.host.name, name: pub.container.name }, address: dialled }));
   const walked = walkFlow(world, { kind: 'host', host }, target.ip, { proto: flow.proto, port: pub.port.containerPort }, 1, record);
   if (record && walked.source) {
     // The proxy is a new connection: the container never sees the client's address (logs, allow-lists, rate limits).
     const crossed = familyOf(target.ip) !== pkt.family ? `, and over IPv${familyOf(target.ip)} though the client used IPv${pkt.family}` : '';
-    walked.request[0]?.steps.unshift({ type: 'note', text: `docker-proxy opens its own connection: ${pub.container.name} sees it come from ${walked.source} (the proxy on ${host.name}), not from the client's ${ipText(pkt.src)}${crossed}` });
+    walked.request[0]?.steps.unshift(recorded({ type: 'note', text: `docker-proxy opens its own connection: ${pub.container.name} sees it come from ${walked.source} (the proxy on ${host.name}), not from the client's ${ipText(pkt.src)}${crossed}` }));
   }
   return { walked, deliveredTo: `${pub.container.name} ${addrPort(target.ip, pub.port.containerPort)} (through docker-proxy on ${host.name})` };
 }
@@ -74,9 +76,10 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   // A host-mode container is the host's own stack: landing on its host is landing in it.
   const hostMode = expect?.netns === 'host' && r.landing.kind === 'host' && r.landing.host === expect.host;
   if (expect && !proxied && !hostMode && !(landed && sameNetns(landed, expect))) {
-    const where = landed ? `${landed.host.name}/${landed.name}` : `host ${r.landing.kind === 'host' ? r.landing.host.name : '?'}`;
+    const at: Place = r.landing.kind === 'container' ? { kind: 'container', host: r.landing.endpoint.container.host.name, name: r.landing.endpoint.container.name } : { kind: 'host', host: r.landing.host.name, name: r.landing.host.name };
+    const where = landed ? `${landed.host.name}/${landed.name}` : `host ${at.host}`;
     const reason = `the request to ${ipText(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
-    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, code: 'wrong-container' }, r.hops, [], where);
+    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, landed: at, code: 'wrong-container' }, r.hops, [], where);
   }
   const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 
@@ -92,7 +95,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   if (back.outcome === 'unknown') return result('unknown', back.decidedBy, r.hops, back.hops, deliveredTo);
   const backOk = back.packet !== null && back.landing !== null && back.packet.dst === r.packet.origSrc && sameOrigin(back.landing, origin);
   if (!backOk) {
-    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', reason: 'the reply does not come back to where the request started', code: 'unknown' }, r.hops, back.hops, deliveredTo);
+    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', missing: 'reply', reason: 'the reply does not come back to where the request started', code: 'unknown' }, r.hops, back.hops, deliveredTo);
   }
   const accepted = r.acceptedBy ?? back.acceptedBy;
   if (proxied) {

@@ -1,16 +1,16 @@
 // The netfilter hooks a packet meets at each point of its path — for each, the ordered (table, chain) list the kernel
 // runs by priority — and the one loop that runs them. Other tables' base chains on a hook join these lists by priority.
 import type { HostModel } from '../model/types.js';
-import type { RuleRef, Ruleset, TableName } from '../netfilter/ruleset.js';
+import type { Ruleset, TableName } from '../netfilter/ruleset.js';
 import type { Family, Ip } from '../addr/addr.js';
 import { walkNftChain } from '../nftables/eval.js';
 import { seesFamily, tableOf } from '../nftables/model.js';
 import type { NftChainModel, NftRuleset } from '../nftables/model.js';
 import { walkHook } from '../netfilter/walk-chain.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
-import type { Decision } from '../../snapshot/contract.js';
+import type { Decision, RuleRef } from '../../snapshot/contract.js';
 import { hostMatch } from './leg.js';
-import type { Leg, LegResult } from './leg.js';
+import type { DecisionFields, Leg, LegResult } from './leg.js';
 import { applyNat, undoNat } from './nat.js';
 import { meaningOf } from '../meaning/host.js';
 import { policyDecisionCode, ruleDecisionCode } from '../meaning/decision.js';
@@ -102,7 +102,7 @@ export function runHook(leg: Leg, host: HostModel, point: HookPoint, run: HookRu
   const rules = rulesetFor(host, family);
   if (!rules) {
     const what = family === 4 ? 'firewall' : 'IPv6 firewall (ip6tables-save)';
-    return { stop: leg.stopped(leg.decision('missing-data', host.name, `the ${what} of ${host.name} was not collected (see the snapshot's errors)`)) };
+    return { stop: leg.stopped(leg.decision('missing-data', host.name, `the ${what} of ${host.name} was not collected (see the snapshot's errors)`, { missing: 'firewall' })) };
   }
   let translated = false;
   const entries = hookPlan(host, family)[point];
@@ -143,8 +143,10 @@ function matchHost(host: HostModel): ReturnType<typeof hostMatch> {
   return m;
 }
 
+const withoutOwner = ({ owner: _owner, ...rest }: RuleCite) => rest;
+
 /** What the deciding rule means here, recorded where it decides: its code (told by where the packet came from) and owner. */
-function meaningFacts(host: HostModel, r: RuleRef, inIface: string | null, outIface: string | null): Pick<Decision, 'code' | 'owner'> {
+function meaningFacts(host: HostModel, r: RuleRef, inIface: string | null, outIface: string | null): Pick<RuleCite, 'code' | 'owner'> {
   const m = meaningOf(host.meanings, r);
   return { code: ruleDecisionCode(m, { in: inIface, out: outIface }, host.meanings), ...(m ? { owner: m.owner } : {}) };
 }
@@ -158,10 +160,10 @@ function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, c
   // ip6tables' rules are cited as such, so a fix or a reader goes to the right tool.
   const v6 = leg.pkt.family === 6;
   const extra = v6 ? { ip6tables: true } : {};
-  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, ...meaningFacts(host, r, inIface, outIface) });
+  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, in: inIface, out: outIface, ...meaningFacts(host, r, inIface, outIface) });
   const tool = v6 ? 'ip6tables ' : '';
-  const policyCode = policyDecisionCode(table === 'filter' && chain === 'FORWARD');
-  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, extra: { ...extra, code: policyCode } });
+  const code = policyDecisionCode(table === 'filter' && chain === 'FORWARD');
+  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, chainCite: { table, chain, ...extra, in: inIface, out: outIface, code } });
 }
 
 /** One native nftables base chain, cited as `family table chain handle N`. */
@@ -170,10 +172,10 @@ function runNftChain(leg: Leg, host: HostModel, c: NftChainModel, inIface: strin
   leg.pkt.outIface = outIface;
   const outcome = walkNftChain(tableOf(host.nft as NftRuleset, c), c, leg.pkt, matchHost(host));
   const table = `${c.family} ${c.table}`;
-  const cite = (r: RuleRef) => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, ...meaningFacts(host, r, inIface, outIface) });
+  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, in: inIface, out: outIface, ...meaningFacts(host, r, inIface, outIface) });
   // Docker 29's own forward chain takes its policy from ip_forward at startup: the FORWARD policy of that backend.
-  const policyCode = policyDecisionCode(c.hook === 'forward' && DOCKER_NFT_TABLES.has(c.table));
-  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, extra: { code: policyCode, family: c.family } });
+  const code = policyDecisionCode(c.hook === 'forward' && DOCKER_NFT_TABLES.has(c.table));
+  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, chainCite: { table, chain: c.name, family: c.family, in: inIface, out: outIface, code } });
 }
 
 interface Judged {
@@ -186,10 +188,13 @@ interface Judged {
   /** A filtering chain: its accept is what let a reachable packet through. */
   filter: boolean;
   name: (r: RuleRef | null) => string;
-  cite: (r: RuleRef) => Partial<Decision>;
-  /** Added to a policy's citation too (which rule set it belongs to). */
-  extra?: Partial<Decision>;
+  /** A rule of this chain, as a decision cites it. */
+  cite: (r: RuleRef) => RuleCite;
+  /** The chain itself, as its policy is cited (with the rule set it belongs to). */
+  chainCite: DecisionFields<'policy'>;
 }
+
+type RuleCite = DecisionFields<'rule'>;
 
 /** What a base chain's outcome means for the packet: the step, and the decision when it stops there. */
 function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; outcome: HookOutcome } {
@@ -199,17 +204,18 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   const r = outcome.decidedBy;
   // Passing through a chain is most of a verdict-only walk: nothing is cited unless something is said.
   if (outcome.verdict === 'ACCEPT' && !(j.filter && leg.record)) return { stop: null, outcome };
-  const cite = r ? j.cite(r) : { table, chain, ...j.extra };
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
-    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, { ...cite, code: 'unknown' }), outcome };
+    // Not what the rule means when it applies: netdiag cannot tell whether it does.
+    const cited = r ? withoutOwner(j.cite(r)) : j.chainCite;
+    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, { ...cited, code: 'unknown' }), outcome };
   }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
-    if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, cite), outcome };
-    return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, cite), outcome };
+    if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, j.cite(r)), outcome };
+    return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, j.chainCite), outcome };
   }
   if (j.filter && leg.record) {
-    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, cite) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, cite);
+    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, j.cite(r)) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, j.chainCite);
   }
   return { stop: null, outcome };
 }

@@ -1,6 +1,10 @@
-// Who in view holds an address on an interface that is not a bridge: the hosts a packet leaving on a LAN can reach.
+// The LAN: who in view holds an address on an interface that is not a bridge, and a packet leaving a host to one of them.
+import { ipText } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { HostModel, World } from '../model/types.js';
+import type { LegResult } from './leg.js';
+import type { Walk } from './moves.js';
+import { onLink } from './routing.js';
 
 export interface LanHolder {
   host: HostModel;
@@ -26,4 +30,21 @@ export function holdersOf(world: World, ip: Ip): LanHolder[] {
     byWorld.set(world, index);
   }
   return index.get(ip) ?? [];
+}
+
+/** A packet leaves `host` on `out` (not a bridge) for `nextHop`: into another host in view on that network, or out of view. */
+export function overLan(w: Walk, host: HostModel, out: string, nextHop: Ip, depth: number): LegResult {
+  w.beyond = true;
+  const addresses = host.interfaces.get(out)?.addresses ?? [];
+  for (const { host: other, iface: on } of holdersOf(w.world, nextHop)) {
+    if (other === host) continue;
+    if (!onLink(addresses, nextHop)) continue;
+    w.note(() => ({ type: 'leave', iface: out, nextHop: ipText(nextHop), toHost: other.name }));
+    const key = `${other.name}/${w.pkt.dst}`;
+    if (w.visited.has(key)) return w.done('unknown', w.decision('route', host.name, 'the path loops between hosts', { dst: ipText(w.pkt.dst), result: 'loop' }), null);
+    w.visited.add(key);
+    return w.hostIn(other, on, depth + 1);
+  }
+  w.note(() => ({ type: 'leave', iface: out, nextHop: ipText(nextHop), toHost: null }));
+  return w.stopped(w.decision('exit', host.name, `the packet leaves ${host.name} on ${out} towards ${ipText(nextHop)}, outside the hosts in view`, { ifaces: [out], nextHop: ipText(nextHop) }));
 }

@@ -4,7 +4,9 @@ import type { Family, Ip } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 import type { Neighbour } from '../../snapshot/host-snapshot.js';
-import type { Decision, Flow, Hop, Step } from '../../snapshot/contract.js';
+import type { Decision, DecisionKind, DecisionOf, Flow, Hop, Place, Step } from '../../snapshot/contract.js';
+import { recorded } from './action.js';
+import type { StepInput } from './action.js';
 import { kindCode } from '../meaning/decision.js';
 
 /** Where a packet ended up: a container's address, or a host's own stack (its address, maybe a proxy). */
@@ -92,6 +94,24 @@ export function hostMatch(host: HostModel): MatchHost {
   };
 }
 
+/** What a decision of one kind says besides what every decision says (kind, host, direction, reason, place). */
+export type DecisionFields<K extends DecisionKind> = Omit<DecisionOf<K>, 'kind' | 'host' | 'direction' | 'reason' | 'at'>;
+/** The fields argument: required when the kind has required fields (a rule decision cannot be built without its rule). */
+type FieldsArg<K extends DecisionKind> = {} extends DecisionFields<K> ? [fields?: DecisionFields<K>] : [fields: DecisionFields<K>];
+
+/** How a place reads for people: the trace's `node` (programs read `at`). */
+function nodeText(kind: Place['kind'], host: string, name: string): string {
+  switch (kind) {
+    case 'container':
+      return `container ${name} (${host})`;
+    case 'bridge':
+      return `host ${host} (bridge ${name})`;
+    case 'host':
+    case 'segment':
+      return `host ${host}`;
+  }
+}
+
 export class Leg {
   hops: Hop[] = [];
   steps: Step[] = [];
@@ -100,6 +120,12 @@ export class Leg {
   readonly visited = new Set<string>();
   /** Set when the leg left its host, or asked the hosts in view who holds a next hop (a LAN, a bridged segment). */
   beyond = false;
+  /** How many places the leg has entered (counted even when no trace is recorded). */
+  places = 0;
+  // The place the packet is in, kept as parts: a verdict-only walk builds no object for it unless a decision cites it.
+  private placeKind: Place['kind'] | null = null;
+  private placeHost = '';
+  private placeName = '';
 
   constructor(
     readonly world: World,
@@ -132,23 +158,41 @@ export class Leg {
     }
   }
 
-  note(make: () => Step): void {
-    if (this.record) this.steps.push(make());
+  /** Record a step (only when the trace is recorded: `make` is not even called otherwise); its action is decided here. */
+  note(make: () => StepInput): void {
+    if (this.record) this.steps.push(recorded(make()));
   }
 
-  enter(node: string): void {
+  /** The packet enters a place: a container's namespace, a host's stack, a host's netfilter on a bridge, a host across a segment. */
+  enter(kind: Place['kind'], host: string, name: string): void {
+    this.places++;
+    this.placeKind = kind;
+    this.placeHost = host;
+    this.placeName = name;
+    if (!this.record) return;
     this.steps = [];
-    this.hops.push({ node, steps: this.steps });
+    this.hops.push({ node: nodeText(kind, host, name), at: { kind, host, name }, steps: this.steps });
+  }
+
+  /** Where the packet is now, as the trace names it. */
+  place(): Place | undefined {
+    return this.placeKind === null ? undefined : { kind: this.placeKind, host: this.placeHost, name: this.placeName };
   }
 
   done(outcome: LegResult['outcome'], decidedBy: Decision | null, landing: Landing | null): LegResult {
     return { outcome, hops: this.hops, decidedBy, acceptedBy: this.acceptedBy, landing, packet: outcome === 'delivered' ? { ...this.pkt } : null };
   }
 
-  /** A decision with its code: the walk's own cause by kind, unless the deciding rule's meaning says more (`extra`). */
-  decision(kind: Decision['kind'], host: string, reason: string, extra: Partial<Decision> = {}): Decision {
+  /**
+   * A decision of one kind, with the fields that kind always has, decided at the place the packet is in; its code
+   * the walk's own cause by kind, unless the deciding rule's meaning says more (in `fields`).
+   */
+  decision<K extends DecisionKind>(kind: K, host: string, reason: string, ...fields: FieldsArg<K>): DecisionOf<K> {
     const code = kindCode(kind);
-    return { kind, host, direction: this.direction, reason, ...(code ? { code } : {}), ...extra };
+    const d = { kind, host, direction: this.direction, reason, ...(code ? { code } : {}), ...fields[0] } as DecisionOf<K>;
+    const at = this.place();
+    if (at) d.at = at;
+    return d;
   }
 
   /** The leg ends here: what netdiag cannot evaluate or did not collect is unknown, anything else dropped. */

@@ -1,8 +1,9 @@
-// The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name.
-import { familyOf, inCidr, networkOf, parseCidr, parseIp } from '../addr/addr.js';
+// The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name; and the step that records it.
+import { familyOf, inCidr, ipText, networkOf, parseCidr, parseIp } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import type { Interface, PolicyRule, RouteEntry, Routing } from '../model/types.js';
+import type { Leg } from './leg.js';
 
 export interface RouteDecision {
   /** unicast: forward or deliver out `dev`; local: for this namespace; the rest drop the packet. */
@@ -74,4 +75,23 @@ export function networksOf(addresses: Interface['addresses']): Cidr[] {
 /** Whether `ip` is on a subnet of one of these interface addresses (a neighbour, no router between). */
 export function onLink(addresses: Interface['addresses'], ip: Ip): boolean {
   return networksOf(addresses).some((c) => inCidr(ip, c));
+}
+
+/** The route step: the table and route the kernel picked for `dst`, or what it found instead. */
+export function routeStep(leg: Leg, d: RouteDecision, dst: Ip): void {
+  const e = d.entry;
+  leg.note(() => ({
+    type: 'route',
+    table: d.table,
+    route: e ? [e.route.type !== 'unicast' ? e.route.type : '', e.route.dst === '0.0.0.0/0' || e.route.dst === '::/0' ? 'default' : e.route.dst, e.route.gateway ? `via ${e.route.gateway}` : '', e.route.dev ? `dev ${e.route.dev}` : ''].filter(Boolean).join(' ') : null,
+    dst: ipText(dst),
+    result: d.kind === 'unicast' ? 'forward' : d.kind,
+    outIface: e?.route.dev ?? null,
+    via: e?.route.gateway ?? null,
+  }));
+}
+
+/** Why a route decision stops the packet, as a route decision's `result` says it. */
+export function routeFailure(d: RouteDecision): 'none' | 'blackhole' | 'unreachable' | 'prohibit' | 'broadcast' {
+  return d.kind === 'unicast' || d.kind === 'local' ? 'none' : d.kind;
 }

@@ -28,7 +28,7 @@ export function socketHop(leg: Leg, where: { host: string; name: string; sockets
   const ip = ipText(p.dst);
   if (where.sockets === null) {
     leg.note(() => ({ type: 'socket', proto, port, result: 'not-collected', socket: null, process: null, listening: [] }));
-    return leg.decision('missing-data', where.host, `what listens in ${where.name} was not collected (the snapshot has no sockets for it), so netdiag cannot tell whether ${ip}:${port}/${proto} is served`);
+    return leg.decision('missing-data', where.host, `what listens in ${where.name} was not collected (the snapshot has no sockets for it), so netdiag cannot tell whether ${ip}:${port}/${proto} is served`, { missing: 'sockets' });
   }
   const sameProto = where.sockets.filter((s) => s.proto === proto);
   const hit = sameProto.find((s) => s.port === port && takes(s, ip, iface));
@@ -42,10 +42,10 @@ export function socketHop(leg: Leg, where: { host: string; name: string; sockets
   const onPort = sameProto.filter((s) => s.port === port);
   const refused = proto === 'tcp' ? 'the connection is refused' : 'the datagram gets ICMP port unreachable';
   if (onPort.length > 0 && onPort.every((s) => LOOPBACK.test(s.address))) {
-    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}: ${refused} from outside; bind the service to 0.0.0.0 or ${ip}, or reach it from inside ${where.name}'s namespace`, { code: 'loopback-only' });
+    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}: ${refused} from outside; bind the service to 0.0.0.0 or ${ip}, or reach it from inside ${where.name}'s namespace`, { proto, port, address: ip, bound: 'loopback-only', code: 'loopback-only' });
   }
   if (onPort.length > 0) {
-    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}, not on ${ip}: ${refused}; bind the service to 0.0.0.0 or ${ip}`);
+    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}, not on ${ip}: ${refused}; bind the service to 0.0.0.0 or ${ip}`, { proto, port, address: ip, bound: 'other-address' });
   }
-  return leg.decision('socket', where.host, `nothing listens on ${ip}:${port}/${proto} in ${where.name}: ${refused}${listening.length ? ` (it listens on ${listening.join(', ')})` : ' (it listens on nothing)'}`);
+  return leg.decision('socket', where.host, `nothing listens on ${ip}:${port}/${proto} in ${where.name}: ${refused}${listening.length ? ` (it listens on ${listening.join(', ')})` : ' (it listens on nothing)'}`, { proto, port, address: ip, bound: 'nowhere' });
 }

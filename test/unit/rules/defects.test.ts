@@ -104,7 +104,7 @@ describe('7. a container reaching itself', () => {
     const steps = a.addresses[0]!.request[0]!.steps;
     expect(steps[0]).toMatchObject({ type: 'route', table: 'local', result: 'local', dst: '172.17.0.2' });
     expect(steps.some((s) => s.type === 'bridge' || s.type === 'chain')).toBe(false);
-    expect(steps.at(-1)).toEqual({ type: 'deliver', to: 'container alpine-01', address: '172.17.0.2' });
+    expect(steps.at(-1)).toEqual({ type: 'deliver', action: 'delivered', to: 'container alpine-01', address: '172.17.0.2', into: { kind: 'container', host: 'lab-h1', name: 'alpine-01' } });
   });
 });
 

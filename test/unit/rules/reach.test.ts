@@ -89,13 +89,14 @@ describe('the bridged two-host recipe (b1, b2)', () => {
     expect(steps.flatMap((s) => (s.type === 'bridge' ? [s.bridge] : []))).toEqual(['docker0', 'docker0']);
     expect(steps.filter((s) => s.type === 'chain').map((s) => s.type === 'chain' && s.verdict)).toEqual(['ACCEPT', 'ACCEPT']);
     expect(steps.at(-1)).toMatchObject({ type: 'deliver', address: snaps[1]!.docker!.containers.find((c) => c.name === 's1')!.endpoints[0]!.ip });
+    expect(a.addresses[0]!.request.map((h) => h.at)).toContainEqual({ kind: 'bridge', host: 'b2', name: 'docker0' });
     expect(why(world, 'b2/s1', 'b1/r2', tcp(80)).verdict).toBe('reachable');
   });
   it('alone, a host sees only a port leading off it: unknown, not a confident drop', () => {
     const alone = why(buildWorld([snaps[0]!]), 'r1', snaps[1]!.docker!.containers[0]!.endpoints[0]!.ip!, ping);
     expect(alone.verdict).toBe('unknown');
     expect(alone.addresses[0]!.decidedBy).toMatchObject({ kind: 'exit', code: 'unknown', host: 'b1' });
-    expect(alone.addresses[0]!.request.at(-1)!.steps.at(-1)).toEqual({ type: 'leave', iface: 'eth1', nextHop: snaps[1]!.docker!.containers[0]!.endpoints[0]!.ip });
+    expect(alone.addresses[0]!.request.at(-1)!.steps.at(-1)).toEqual({ type: 'leave', action: 'exited', iface: 'eth1', nextHop: snaps[1]!.docker!.containers[0]!.endpoints[0]!.ip, toHost: null });
   });
   it('doctor: the gateway owned twice, no IPAM overlap (fixed-cidr split), the cable not an orphan veth', () => {
     const codes = doctorAll(snaps).map((f) => f.code);

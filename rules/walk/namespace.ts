@@ -1,0 +1,64 @@
+// A container's network namespace: a packet routed out of it (to its bridge, or its parent interface), or delivered into it.
+import { familyOf, ipText, isUnspecified } from '../addr/addr.js';
+import type { Ip } from '../addr/addr.js';
+import type { ContainerModel, Endpoint } from '../model/types.js';
+import type { LegResult } from './leg.js';
+import type { Walk } from './moves.js';
+import { routeFailure, routeLookup, routeStep } from './routing.js';
+import { socketHop } from './socket.js';
+
+/** A packet leaves a container's namespace (originated there, or a reply from there). */
+export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegResult {
+  if (c.netns === 'host') return w.fromHost(c.host, depth);
+  w.enter('container', c.host.name, c.name);
+  if (!c.routing) return w.stopped(w.decision('missing-data', c.host.name, `container ${c.name}'s namespace was not read (${c.unread ?? 'see the snapshot\'s errors'})`, { missing: 'namespace' }));
+  const p = w.pkt;
+  const d = routeLookup(c.routing, p.dst, null, null, p.mark);
+  routeStep(w, d, p.dst);
+  if (d.kind === 'local') {
+    // An address of this namespace: the kernel delivers it over lo, from that same address.
+    if (isUnspecified(p.src)) p.src = p.origSrc = p.dst;
+    const ep = c.endpoints.find((e) => e.ip === p.dst);
+    w.note(() => ({ type: 'note', text: `${ipText(p.dst)} is an address of this namespace: delivered over lo, no bridge or firewall crossed` }));
+    const refused = socketHop(w, { host: c.host.name, name: c.name, sockets: c.sockets }, 'lo');
+    if (refused) return w.stopped(refused);
+    w.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: ipText(p.dst), into: { kind: 'container', host: c.host.name, name: c.name } }));
+    return w.done('delivered', null, ep ? { kind: 'container', endpoint: ep } : null);
+  }
+  if (d.kind !== 'unicast' || !d.entry) {
+    return w.stopped(w.decision('route', c.host.name, `container ${c.name} has no route to ${ipText(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}`, { dst: ipText(p.dst), result: routeFailure(d) }));
+  }
+  const dev = d.entry.route.dev;
+  const ep = c.endpoints.find((e) => e.iface === dev && familyOf(e.ip) === p.family) ?? c.endpoints.find((e) => e.iface === dev) ?? null;
+  if (isUnspecified(p.src)) {
+    // The kernel picks the route's preferred source, else the outgoing interface's address of the packet's family.
+    const own = ep && familyOf(ep.ip) === p.family ? ep.ip : null;
+    p.src = d.entry.prefsrc ?? own ?? p.src;
+    p.origSrc = p.src;
+  }
+  w.neighbourNote(c.neighbours, dev, d.entry.gateway ?? p.dst);
+  return outOfNamespace(w, c, ep, dev, d.entry.gateway ?? p.dst, depth);
+}
+
+/**
+ * Where a container's interface leads out of its namespace: a veth whose peer is a bridge port, or anything else
+ * (a macvlan or ipvlan child, an interface netdiag could not place) to its parent interface. The one place the walk
+ * reads an endpoint's attachment.
+ */
+function outOfNamespace(w: Walk, c: ContainerModel, ep: Endpoint | null, dev: string | null, nextHop: Ip, depth: number): LegResult {
+  if (ep?.bridge) return w.onBridge(c.host, ep.bridge, ep.hostVeth ?? ep.iface, nextHop, depth);
+  return w.onParent(c, ep, dev);
+}
+
+/** A frame reached one of a container's interfaces: the packet is for one of its addresses, and a socket there takes it or not. */
+export function intoContainer(w: Walk, ep: Endpoint): LegResult {
+  const c = ep.container;
+  w.enter('container', c.host.name, c.name);
+  const p = w.pkt;
+  const mine = c.endpoints.find((e) => e.ip === p.dst);
+  if (!mine) return w.stopped(w.decision('missing-data', c.host.name, `${ipText(p.dst)} is not an address of ${c.name}; netdiag does not model containers that forward`, { missing: 'forwarding' }));
+  const refused = socketHop(w, { host: c.host.name, name: c.name, sockets: c.sockets }, mine.iface);
+  if (refused) return w.stopped(refused);
+  w.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: ipText(p.dst), into: { kind: 'container', host: c.host.name, name: c.name } }));
+  return w.done('delivered', null, { kind: 'container', endpoint: mine });
+}

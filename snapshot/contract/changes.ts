@@ -1,0 +1,61 @@
+// Changes as typed steps, for fixes and plans alike: what prediction applies to a snapshot and what --apply executes.
+import { z } from 'zod';
+import { AddressVerdict } from './trace.js';
+
+/** An nftables rule's statements as libnftables-json writes them, and its comment. */
+export const NftRuleBody = z.object({ expr: z.array(z.record(z.string(), z.unknown())), comment: z.string().nullable() });
+
+export const PlanStep = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('docker-network-connect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
+  z.object({ kind: z.literal('docker-network-disconnect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
+  /** Insert a rule (as `iptables -I`, or `ip6tables -I` with ip6tables, at the top or at `position`); `rule` is the argument list after the chain name. */
+  z.object({ kind: z.literal('iptables-insert'), host: z.string(), table: z.string(), chain: z.string(), rule: z.array(z.string()).min(1), position: z.number().int().positive().optional(), ip6tables: z.boolean().optional() }),
+  /** Delete one rule (as `iptables -D`, or `ip6tables -D`), remembering its position so undoing puts it back where it was. */
+  z.object({ kind: z.literal('iptables-delete'), host: z.string(), table: z.string(), chain: z.string(), rule: z.array(z.string()).min(1), position: z.number().int().positive(), ip6tables: z.boolean().optional() }),
+  z.object({ kind: z.literal('sysctl'), host: z.string(), key: z.string().regex(/^[a-z0-9_.-]+$/), value: z.string().regex(/^[0-9]+$/) }),
+  z.object({ kind: z.literal('ip-route-add'), host: z.string(), dst: z.string(), via: z.string(), dev: z.string().nullable() }),
+  z.object({ kind: z.literal('ip-route-del'), host: z.string(), dst: z.string(), via: z.string(), dev: z.string().nullable() }),
+  /** A native nftables rule put in (at 0-based `index`, else appended), creating its table and base chain if `create` says how. */
+  z.object({
+    kind: z.literal('nft-insert'),
+    host: z.string(),
+    family: z.string(),
+    table: z.string(),
+    chain: z.string(),
+    index: z.number().int().nonnegative().nullable(),
+    rule: NftRuleBody,
+    create: z.object({ type: z.string(), hook: z.string(), prio: z.number().int(), policy: z.enum(['accept', 'drop']) }).nullable(),
+  }),
+  /**
+   * A native nftables rule taken out by handle (null: the rule with exactly these statements, when the handle was never
+   * learned); `index` and `rule` say how to put it back where it was.
+   */
+  z.object({ kind: z.literal('nft-delete'), host: z.string(), family: z.string(), table: z.string(), chain: z.string(), handle: z.number().int().nullable(), index: z.number().int().nonnegative(), rule: NftRuleBody }),
+  /** A change to /etc/docker/daemon.json: it needs dockerd restarted, so netdiag shows it and predicts it, never applies it. */
+  z.object({ kind: z.literal('docker-daemon-config'), host: z.string(), key: z.string(), value: z.union([z.string(), z.boolean()]) }),
+]);
+export type PlanStep = z.infer<typeof PlanStep>;
+
+export const Fix = z.object({
+  id: z.string(),
+  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon']),
+  title: z.string(),
+  /** The steps, as a person would type them. */
+  commands: z.array(z.string()),
+  scope: z.string(),
+  /** Pairs this fix opens besides the one asked about, as the model predicts them. */
+  alsoOpens: z.array(z.string()),
+  /** A → B and B → A after the change; `families`: A → B per address family asked (null: B has none of it). */
+  predicted: z.object({ forward: AddressVerdict, reverse: AddressVerdict, families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }) }),
+  note: z.string(),
+  /** Shown as an alternative, never applied (editing chains Docker owns). */
+  discouraged: z.boolean(),
+  /** What the fix changes, in order: what prediction applies to a snapshot and what --apply executes. */
+  steps: z.array(PlanStep),
+});
+export type Fix = z.infer<typeof Fix>;
+
+/** `netdiag fix --json` and POST /v1/fixes. */
+export const FixesResult = z.object({ from: z.string(), to: z.string(), verdict: AddressVerdict, fixes: z.array(Fix) });
+export type FixesResult = z.infer<typeof FixesResult>;
+

@@ -1,0 +1,56 @@
+// The map: hosts, networks, containers, and who reaches whom between networks.
+import { z } from 'zod';
+import { Flow } from './question.js';
+
+const Share = z.enum(['all', 'some', 'none', 'unknown']);
+
+export const MapTopology = z.object({
+  flow: Flow,
+  /** When each host in it was collected: a page showing the map redraws when this changes. */
+  collectedAt: z.array(z.string()),
+  /** Containers folded into counts per network (past a size a picture stops being readable). */
+  folded: z.boolean(),
+  hosts: z.array(
+    z.object({
+      name: z.string(),
+      /** Published ports on the host: host address:port → container:port. */
+      published: z.array(z.string()),
+      /** Ports of Docker bridges that are not containers' veths (a NIC enslaved to docker0): they lead off the host. */
+      bridgedPorts: z.array(z.object({ bridge: z.string(), port: z.string() })),
+      networks: z.array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          bridge: z.string().nullable(),
+          subnets: z.array(z.string()),
+          flags: z.array(z.string()),
+          /** Within the network: container pairs reachable of all (icc off shows here). */
+          inside: z.object({ share: Share, reachable: z.number().int(), total: z.number().int() }),
+          containers: z.array(z.object({ name: z.string(), addresses: z.array(z.string()) })),
+          /** When folded: how many containers the network holds. */
+          count: z.number().int(),
+        }),
+      ),
+    }),
+  ),
+  /** Ordered network pairs with container pairs between them: how many reach, and what decides the rest. */
+  edges: z.array(
+    z.object({
+      id: z.string(),
+      from: z.string(),
+      to: z.string(),
+      share: Share,
+      reachable: z.number().int(),
+      total: z.number().int(),
+      /** The short reason code of what blocks (isolation, icc-off, admin-rule …); null when all reach. */
+      code: z.string().nullable(),
+      /** One pair that stands for the edge, for `why`: a blocked one when there is one. */
+      example: z.object({ from: z.string(), to: z.string(), ip: z.string() }),
+    }),
+  ),
+  /** Containers on more than one network: their nodes in each network are one container. */
+  joined: z.array(z.object({ container: z.string(), networks: z.array(z.string()) })),
+  /** Host routes to another host's container subnet through that host's address (the cross-host recipe). */
+  routes: z.array(z.object({ from: z.string(), to: z.string(), dst: z.string(), via: z.string() })),
+});
+export type MapTopology = z.infer<typeof MapTopology>;

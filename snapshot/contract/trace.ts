@@ -1,0 +1,196 @@
+// A walked packet as typed data (Batfish's Trace/Hop/Step, our names): the places it passed, what happened at each, and what decided.
+import { z } from 'zod';
+
+/** A rule netdiag cites: where it sits in its table, its text, and its counters. The one rule reference of the project. */
+export const RuleRef = z.object({
+  host: z.string(),
+  table: z.string(),
+  chain: z.string(),
+  /** 1-based, as `iptables -L --line-numbers` counts (a native nftables rule: its position in its chain). */
+  index: z.number().int(),
+  text: z.string(),
+  packets: z.number().int(),
+  bytes: z.number().int(),
+  /** A native nftables rule: its family and handle (iptables rules are named by table, chain and position). */
+  family: z.string().optional(),
+  handle: z.number().int().optional(),
+  /** An ip6tables rule (IPv6's own rule set); absent for iptables' IPv4 rules. */
+  ip6tables: z.boolean().optional(),
+});
+export type RuleRef = z.infer<typeof RuleRef>;
+
+/**
+ * A place a packet can be, by typed reference: a container's network namespace (`name` the container), a host's own
+ * stack (`name` the host), a host's netfilter seeing a frame bridged on `name` (br_netfilter), or a host reached
+ * across a bridged segment, arriving on its bridge `name`.
+ */
+export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment']), host: z.string(), name: z.string() });
+export type Place = z.infer<typeof Place>;
+
+/**
+ * What a step did to the packet, the same word whatever kind of step it is (Batfish's StepAction):
+ * - forwarded: it moves on towards a next hop (a route out of an interface, a frame bridged to a port or to the
+ *   host, docker-proxy relaying the connection);
+ * - received: a route says this namespace owns the destination: up to its own stack;
+ * - accepted: a chain let it through, or a socket takes it;
+ * - dropped: discarded silently (a DROP rule or policy, forwarding off, a blackhole route, no neighbour answering;
+ *   a broadcast route too: the walk follows unicast only);
+ * - rejected: discarded and the sender told (a REJECT rule; no route, an unreachable or prohibit route: ICMP, or an
+ *   error to a sender on the same host);
+ * - refused: it reached the namespace but no socket takes it (TCP reset, ICMP port unreachable);
+ * - delivered: it arrived at its destination's stack;
+ * - transformed: its addresses or ports were rewritten (NAT, or conntrack undoing NAT on a reply);
+ * - exited: it leaves the host on an interface;
+ * - noted: nothing happened to it: evidence for the reader;
+ * - unknown: netdiag cannot tell (a rule it cannot evaluate, sockets not collected).
+ */
+export const StepAction = z.enum(['forwarded', 'received', 'accepted', 'dropped', 'rejected', 'refused', 'delivered', 'transformed', 'exited', 'noted', 'unknown']);
+export type StepAction = z.infer<typeof StepAction>;
+
+const Verdict = z.enum(['ACCEPT', 'DROP', 'REJECT', 'unknown']);
+
+export const Step = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('route'),
+    action: StepAction,
+    /** The table and route the kernel picked, or what it found instead. */
+    table: z.string().nullable(),
+    route: z.string().nullable(),
+    dst: z.string(),
+    result: z.enum(['forward', 'local', 'none', 'blackhole', 'unreachable', 'prohibit', 'broadcast']),
+    outIface: z.string().nullable(),
+    via: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal('bridge'),
+    action: StepAction,
+    bridge: z.string(),
+    /** The port the frame came in by ('host' from the host's own stack), and, for people, where it goes. */
+    from: z.string(),
+    to: z.string(),
+    result: z.enum(['bridged', 'to-host', 'no-neighbour']),
+    brNetfilter: z.boolean().nullable(),
+    /** The address the bridge was asked to find (the next hop). */
+    nextHop: z.string(),
+    /** The port the frame leaves by: a container's veth, or a port off the host; null to the host's own stack or when nothing answers. */
+    toPort: z.string().nullable(),
+    /** Where the frame lands: a container, the host's stack, or another host across the segment; null when nothing answers. */
+    reaches: Place.nullable(),
+  }),
+  z.object({
+    type: z.literal('chain'),
+    action: StepAction,
+    table: z.string(),
+    chain: z.string(),
+    in: z.string().nullable(),
+    out: z.string().nullable(),
+    verdict: Verdict,
+    decidedBy: RuleRef.nullable(),
+    policy: z.string().nullable(),
+    path: z.array(RuleRef),
+  }),
+  z.object({
+    type: z.literal('nat'),
+    action: StepAction,
+    kind: z.enum(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'un-SNAT', 'un-DNAT']),
+    from: z.string(),
+    to: z.string(),
+    rule: RuleRef.nullable(),
+  }),
+  z.object({ type: z.literal('sysctl'), action: StepAction, key: z.string(), value: z.string().nullable(), result: z.literal('dropped') }),
+  /** `to` for people; `into` the namespace it was delivered to. */
+  z.object({ type: z.literal('deliver'), action: StepAction, to: z.string(), address: z.string(), into: Place }),
+  /** The last hop of a TCP or UDP question: the socket that takes it, or why none does. */
+  z.object({
+    type: z.literal('socket'),
+    action: StepAction,
+    proto: z.enum(['tcp', 'udp']),
+    port: z.number().int(),
+    result: z.enum(['listening', 'refused', 'not-collected']),
+    /** The socket that takes it (address:port), when one does. */
+    socket: z.string().nullable(),
+    process: z.string().nullable(),
+    /** What the namespace does listen on, when nothing takes this port. */
+    listening: z.array(z.string()),
+  }),
+  /** docker-proxy on a published port: `to` for people; `into` the container it dials, at `address` (address:port). */
+  z.object({ type: z.literal('proxy'), action: StepAction, listen: z.string(), to: z.string(), into: Place, address: z.string() }),
+  /** `iface` as people read it (a bridge's ports off the host, joined); `toHost` the host in view that takes it, null when none does. */
+  z.object({ type: z.literal('leave'), action: StepAction, iface: z.string(), nextHop: z.string(), toHost: z.string().nullable() }),
+  z.object({ type: z.literal('note'), action: StepAction, text: z.string() }),
+]);
+export type Step = z.infer<typeof Step>;
+
+/** One place of the path: `node` names it for people, `at` for programs (never parse `node`). */
+export const Hop = z.object({ node: z.string(), at: Place, steps: z.array(Step) });
+export type Hop = z.infer<typeof Hop>;
+
+/** What every decision says: on which host, for which direction (first), in one sentence for people, and where it was decided (last; inside a walk). */
+const decided = { host: z.string(), direction: z.enum(['request', 'reply']) };
+const said = {
+  /** What it means, as a short code shared by Docker's iptables and nftables layouts (isolation, icc, internal …). */
+  code: z.string().optional(),
+  /** One sentence, for people. */
+  reason: z.string(),
+  at: Place.optional(),
+};
+
+/** The chain a policy belongs to; `ip6tables` when it is IPv6's rule set, `family` a native nftables one. */
+const chainRef = { table: z.string(), chain: z.string(), family: z.string().optional(), ip6tables: z.boolean().optional() };
+/** The interfaces the packet came in and was going out by at the deciding chain, as its chain step says (null: none yet). */
+const ifaces = { in: z.string().nullable(), out: z.string().nullable() };
+
+/**
+ * What decided a verdict, one variant per kind: a rule, a chain policy, a missing route or neighbour, a sysctl, a rule
+ * netdiag cannot evaluate, the edge of what we see, data not collected, (elsewhere) a request that lands in another
+ * container holding the same address, or (socket) nothing listening.
+ */
+export const Decision = z.discriminatedUnion('kind', [
+  /**
+   * A rule: the RuleRef's fields, flat, the interfaces at its chain, and who wrote it (from its meaning: Docker
+   * rewrites its own at every restart, an administrator's stays, another manager rewrites its own on reload).
+   */
+  z.object({ kind: z.literal('rule'), ...decided, ...RuleRef.shape, ...ifaces, owner: z.enum(['docker', 'admin', 'netdiag', 'manager']).optional(), ...said }),
+  z.object({ kind: z.literal('policy'), ...decided, ...chainRef, ...ifaces, ...said }),
+  /** No usable route (`result` as the route step says it, or `loop` when the path comes back to a host it passed). */
+  z.object({ kind: z.literal('route'), ...decided, dst: z.string(), result: z.enum(['none', 'blackhole', 'unreachable', 'prohibit', 'broadcast', 'loop']), ...said }),
+  /** Nothing on `bridge` answers ARP or NDP for `address`. */
+  z.object({ kind: z.literal('neighbour'), ...decided, bridge: z.string(), address: z.string(), ...said }),
+  z.object({ kind: z.literal('sysctl'), ...decided, key: z.string(), value: z.string(), ...said }),
+  /** A rule or chain netdiag does not evaluate; what is known of it (a chain, a rule's text) is cited. */
+  z.object({
+    kind: z.literal('unknown-rule'),
+    ...decided,
+    ...RuleRef.omit({ host: true }).partial().shape,
+    ...z.object(ifaces).partial().shape,
+    ...said,
+  }),
+  /** The packet leaves the hosts in view, on `ifaces` towards `nextHop`. */
+  z.object({ kind: z.literal('exit'), ...decided, ifaces: z.array(z.string()), nextHop: z.string(), ...said }),
+  /**
+   * What netdiag did not collect (`missing`: a host's routes, links, firewall, a namespace's sockets, a container's
+   * namespace), or what it does not model yet (`attachment`: an interface not on a bridge, `iface` naming it;
+   * `forwarding`: a container that forwards; `reply`: a reply that does not come back).
+   */
+  z.object({
+    kind: z.literal('missing-data'),
+    ...decided,
+    missing: z.enum(['routes', 'links', 'firewall', 'sockets', 'namespace', 'attachment', 'forwarding', 'reply']),
+    iface: z.string().optional(),
+    ...said,
+  }),
+  /** The request lands in another holder of the address: `landed` is where. */
+  z.object({ kind: z.literal('elsewhere'), ...decided, landed: Place, ...said }),
+  /**
+   * No socket takes `address`:`port`: the port is bound only to loopback addresses (reachable from inside the
+   * namespace alone), bound to other addresses but not this one, or bound nowhere.
+   */
+  z.object({ kind: z.literal('socket'), ...decided, proto: z.enum(['tcp', 'udp']), port: z.number().int(), address: z.string(), bound: z.enum(['loopback-only', 'other-address', 'nowhere']), ...said }),
+]);
+export type Decision = z.infer<typeof Decision>;
+export type DecisionKind = Decision['kind'];
+/** The variant of one kind. */
+export type DecisionOf<K extends DecisionKind> = Extract<Decision, { kind: K }>;
+
+export const AddressVerdict = z.enum(['reachable', 'blocked', 'unknown']);
+export type AddressVerdict = z.infer<typeof AddressVerdict>;
