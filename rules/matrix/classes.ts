@@ -1,4 +1,5 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
+import { attachmentKey, hostVethOf } from '../model/attachment.js';
 import { cidrText, inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 import type { Ip } from '../addr/addr.js';
@@ -159,7 +160,7 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
   const out = new Map<ContainerModel, string>();
   for (const c of containers) {
     const own = new Map(c.endpoints.map((e, i) => [e.ipText, `@${i}`]));
-    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', e.bridge ?? '-', e.iface, e.prefixLen, addrClass(e.ip), physdev ? e.hostVeth : '', copies(c, e.ip)].join(','));
+    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', attachmentKey(e.attachment), e.iface, e.prefixLen, addrClass(e.ip), physdev ? hostVethOf(e.attachment) : '', copies(c, e.ip)].join(','));
     // The container's own routes, with its own addresses abstracted (they differ between members of a class).
     const routes = [...(c.routing?.tables.entries() ?? [])]
       .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/(32|128)$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)

@@ -82,3 +82,23 @@ export function bridgePortOf(a: Attachment): { bridge: string; hostVeth: string 
   const own = a.kind === 'container-netns' ? a.via : a;
   return own.kind === 'bridge-port' ? { bridge: own.bridge, hostVeth: own.hostVeth } : null;
 }
+
+/** The host end of a bridge port's veth (null: not a bridge port, or not read). */
+export function hostVethOf(a: Attachment): string | null {
+  return bridgePortOf(a)?.hostVeth ?? null;
+}
+
+/** What of an attachment tells two endpoints apart for a walk: its kind, bridge or parent, and mode (the veth aside). */
+export function attachmentKey(a: Attachment): string {
+  const own = a.kind === 'container-netns' ? a.via : a;
+  switch (own.kind) {
+    case 'bridge-port':
+      return `bridge-port:${own.bridge}`;
+    case 'macvlan':
+      return `macvlan:${own.parent ?? '?'}:${own.mode ?? '?'}`;
+    case 'ipvlan':
+      return `ipvlan:${own.parent ?? '?'}:${own.mode ?? '?'}:${own.flag ?? '?'}`;
+    default:
+      return own.kind;
+  }
+}

@@ -111,7 +111,7 @@ export function buildHost(s: HostSnapshot): HostModel {
       // It answers at the host's own addresses (not loopback), through the host's stack.
       for (const [ip, iface] of host.localAddrs) {
         if (isLoopback(ip) || isLinkLocal6(ip)) continue;
-        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, attachment: sharedFrom(through, { kind: 'host-netns' }), bridge: null, hostVeth: null, observed: true });
+        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, attachment: sharedFrom(through, { kind: 'host-netns' }), observed: true });
       }
       cm.routing = host.routing;
       cm.neighbours = s.routes?.neighbours ?? [];
@@ -138,8 +138,6 @@ export function buildHost(s: HostSnapshot): HostModel {
               network,
               iface: iface.name,
               attachment: sharedFrom(through, interfaceAttachment(iface, network)),
-              bridge: iface.bridge,
-              hostVeth: iface.hostVeth?.name ?? null,
               observed: true,
             };
             cm.endpoints.push(endpoint);
@@ -158,7 +156,7 @@ export function buildHost(s: HostSnapshot): HostModel {
         for (const [text, prefixLen] of [[e.ip, e.prefixLen ?? 32], [e.ipv6, e.ipv6PrefixLen ?? 64]] as const) {
           const ip = text ? parseIp(text) : null;
           if (ip === null) continue;
-          const endpoint: Endpoint = { container: cm, ip, ipText: ipText(ip), prefixLen, network, iface: '?', attachment: sharedFrom(through, dockerAttachment(network)), bridge: network?.bridge ?? null, hostVeth: null, observed: false };
+          const endpoint: Endpoint = { container: cm, ip, ipText: ipText(ip), prefixLen, network, iface: '?', attachment: sharedFrom(through, dockerAttachment(network)), observed: false };
           cm.endpoints.push(endpoint);
           const port = bridgePortOf(endpoint.attachment);
           if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);

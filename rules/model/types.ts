@@ -38,9 +38,6 @@ export interface Endpoint {
   iface: string;
   /** How that interface meets the host's network: a bridge port, a macvlan/ipvlan child, the host's namespace … */
   attachment: Attachment;
-  /** The bridge and host veth of a `bridge-port` attachment (also through container:X), else null: what the walker reads. */
-  bridge: string | null;
-  hostVeth: string | null;
   /** Read from inside the container's namespace; false when only Docker's view of it is known (see `unread`). */
   observed: boolean;
 }

@@ -1,5 +1,6 @@
 // A bridge: a frame finds the port that answers for its next hop (a container's veth, the host itself, a port off
 // the host), and with br_netfilter a bridged frame also crosses the host's netfilter as `-i br -o br`.
+import { hostVethOf } from '../model/attachment.js';
 import { ipText } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
@@ -18,9 +19,9 @@ export function onBridge(w: Walk, host: HostModel, bridge: string, fromPort: str
   if (!target && !host.snapshot.links) return w.stopped(w.decision('missing-data', host.name, `the links of ${host.name} were not collected: netdiag cannot tell what answers ${w.resolver} for ${ipText(nextHop)} on ${bridge}`, { missing: 'links' }));
   if (target && !target.observed) return w.stopped(w.decision('missing-data', host.name, `${target.container.name}'s namespace was not read (${target.container.unread}): netdiag cannot tell whether ${target.ipText} answers on ${bridge}`, { missing: 'namespace' }));
   if (!target) return offBridge(w, host, bridge, fromPort, nextHop);
-  w.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: w.brNetfilter(host), nextHop: target.ipText, toPort: target.hostVeth, reaches: { kind: 'container', host: host.name, name: target.container.name } }));
+  w.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${hostVethOf(target.attachment)})`, result: 'bridged', brNetfilter: w.brNetfilter(host), nextHop: target.ipText, toPort: hostVethOf(target.attachment), reaches: { kind: 'container', host: host.name, name: target.container.name } }));
   if (fromPort !== 'host') {
-    const stop = bridged(w, host, bridge, fromPort, target.hostVeth);
+    const stop = bridged(w, host, bridge, fromPort, hostVethOf(target.attachment));
     if (stop) return stop;
   }
   return w.intoContainer(target);

@@ -2,6 +2,7 @@
 import { familyOf, ipText, isUnspecified } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint } from '../model/types.js';
+import { bridgePortOf } from '../model/attachment.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
 import { routeFailure, routeLookup, routeStep } from './routing.js';
@@ -46,7 +47,8 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
  * reads an endpoint's attachment.
  */
 function outOfNamespace(w: Walk, c: ContainerModel, ep: Endpoint | null, dev: string | null, nextHop: Ip, depth: number): LegResult {
-  if (ep?.bridge) return w.onBridge(c.host, ep.bridge, ep.hostVeth ?? ep.iface, nextHop, depth);
+  const port = ep ? bridgePortOf(ep.attachment) : null;
+  if (ep && port) return w.onBridge(c.host, port.bridge, port.hostVeth ?? ep.iface, nextHop, depth);
   return w.onParent(c, ep, dev);
 }
 

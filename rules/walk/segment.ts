@@ -1,6 +1,7 @@
 // Bridge ports that are not containers' veths (eth1 enslaved to docker0) lead off the host, onto a segment where
 // another host in view may have bridged a port of its own — the operators' bridged two-host recipe. Bridges whose
 // addresses share a subnet, each with such a port, are taken to be one segment. A frame crosses to the container there.
+import { hostVethOf } from '../model/attachment.js';
 import { cidrsOverlap, ipText, isLinkLocal6 } from '../addr/addr.js';
 import { networksOf } from './routing.js';
 import type { Ip } from '../addr/addr.js';
@@ -68,8 +69,8 @@ export function overSegment(w: Walk, host: HostModel, bridge: string, fromPort: 
   const leaving = fromPort === 'host' ? null : w.bridged(host, bridge, fromPort, out);
   if (leaving) return leaving;
   w.enter('segment', peer.host.name, peer.bridge);
-  w.note(() => ({ type: 'bridge', bridge: peer.bridge, from: peer.port, to: `${target.container.name} ${target.ipText} (${target.hostVeth})`, result: 'bridged', brNetfilter: w.brNetfilter(peer.host), nextHop: target.ipText, toPort: target.hostVeth, reaches: { kind: 'container', host: peer.host.name, name: target.container.name } }));
-  const arriving = w.bridged(peer.host, peer.bridge, peer.port, target.hostVeth);
+  w.note(() => ({ type: 'bridge', bridge: peer.bridge, from: peer.port, to: `${target.container.name} ${target.ipText} (${hostVethOf(target.attachment)})`, result: 'bridged', brNetfilter: w.brNetfilter(peer.host), nextHop: target.ipText, toPort: hostVethOf(target.attachment), reaches: { kind: 'container', host: peer.host.name, name: target.container.name } }));
+  const arriving = w.bridged(peer.host, peer.bridge, peer.port, hostVethOf(target.attachment));
   if (arriving) return arriving;
   return w.intoContainer(target);
 }

@@ -35,8 +35,12 @@ describe('bridge ports (the seed host)', () => {
     expect(h.containers.flatMap((c) => c.endpoints)).toHaveLength(3);
   });
 
-  it('keeps Endpoint.bridge and hostVeth as the attachment\'s bridge port (what the walker reads)', () => {
-    for (const e of h.containers.flatMap((c) => c.endpoints)) expect({ bridge: e.bridge, hostVeth: e.hostVeth }).toEqual(bridgePortOf(e.attachment));
+  it('every endpoint on a bridge answers there: the bridge ports, by their attachment', () => {
+    for (const e of h.containers.flatMap((c) => c.endpoints)) {
+      const port = bridgePortOf(e.attachment);
+      expect(port).not.toBeNull();
+      expect(h.endpointsOnBridge.get(port!.bridge)).toContain(e);
+    }
   });
 
   it('a namespace not read: the bridge from Docker\'s network, the veth unknown', () => {
@@ -57,7 +61,7 @@ describe('namespaces of others (reach/h1, captured: --network host, --network co
     expect(c.endpoints.length).toBeGreaterThan(0);
     for (const e of c.endpoints) {
       expect(e.attachment).toEqual({ kind: 'host-netns' });
-      expect([e.bridge, e.hostVeth]).toEqual([null, null]);
+      expect(bridgePortOf(e.attachment)).toBeNull();
     }
   });
 
@@ -67,7 +71,7 @@ describe('namespaces of others (reach/h1, captured: --network host, --network co
     expect(side.endpoints.map((e) => e.attachment)).toEqual(web.endpoints.map((e) => ({ kind: 'container-netns', owner: 'web', via: e.attachment })));
     expect(web.endpoints.every((e) => e.attachment.kind === 'bridge-port')).toBe(true);
     // The walker still finds the owner's bridge under a shared namespace; only the owner answers on it.
-    for (const e of side.endpoints) expect({ bridge: e.bridge, hostVeth: e.hostVeth }).toEqual(bridgePortOf(e.attachment));
+    for (const [k, e] of side.endpoints.entries()) expect(bridgePortOf(e.attachment)).toEqual(bridgePortOf(web.endpoints[k]!.attachment));
     expect([...h.endpointsOnBridge.values()].flat().some((e) => e.container === side)).toBe(false);
   });
 
@@ -101,11 +105,11 @@ describe('macvlan (the captured children of lan0)', () => {
     ]);
   });
 
-  it('is no bridge port: not on any bridge, not a foreign port, Endpoint.bridge null', () => {
+  it('is no bridge port: not on any bridge, not a foreign port', () => {
     const s = childHost('macvlan');
     const h = hostOf(s);
     const c = container(h, 'on-macvlan');
-    expect(c.endpoints.every((e) => e.bridge === null && e.hostVeth === null)).toBe(true);
+    expect(c.endpoints.every((e) => bridgePortOf(e.attachment) === null)).toBe(true);
     expect([...h.endpointsOnBridge.values()].flat().some((e) => e.container === c)).toBe(false);
     expect(foreignPorts(s)).toEqual(new Map());
   });
