@@ -1,0 +1,8 @@
+// What every kind of fix proposes before it is predicted: its steps, scope and note, and an ID stable for the same change.
+import type { Fix } from '../../../snapshot/contract.js';
+import { shortHash } from '../hash.js';
+
+export type Candidate = Omit<Fix, 'alsoOpens' | 'predicted' | 'commands'>;
+
+/** A fix's ID: stable for the same change on the same host, so applying it twice is recognised. */
+export const fixId = (parts: string[]) => `fx-${shortHash(parts.join('\u0000'))}`;

@@ -1,0 +1,75 @@
+// Fix: an accept for exactly the pair in DOCKER-USER (ip6tables' own for IPv6), in one family or both.
+import type { AddressAnswer, Flow, PlanStep, WhyAnswer } from '../../../snapshot/contract.js';
+import type { Family } from '../../addr/addr.js';
+import type { ContainerModel } from '../../model/types.js';
+import { flowText } from '../../query/flow.js';
+import { fixId } from './candidate.js';
+import type { Candidate } from './candidate.js';
+
+const familyOfAnswer = (x: AddressAnswer): Family => (x.family === 'ipv4' ? 4 : 6);
+
+/** An accept for exactly the pair in one family's rule set, its rules made for whichever fix carries them. */
+export interface Accept {
+  /** The address it opens. */
+  ip: string;
+  /** The fix's ID when it is a fix of its own. */
+  id: string;
+  title: string;
+  scope: string;
+  note: string;
+  /** Its rules, tagged with the ID of the fix that carries them (rollback deletes exactly those). */
+  steps(id: string): PlanStep[];
+}
+
+/**
+ * An accept for exactly the pair, in the family's own rule set: iptables' DOCKER-USER for IPv4, ip6tables' for IPv6.
+ * Docker before 27 makes no IPv6 DOCKER-USER; then the accept goes on top of ip6tables FORWARD, which a daemon restart
+ * puts its own jumps above (said in the note).
+ */
+export function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, answer: WhyAnswer, flow: Flow, family: Family): Accept | null {
+  const blocked = answer.addresses.find((x) => x.verdict === 'blocked' && familyOfAnswer(x) === family);
+  const src = blocked?.source ?? null;
+  const host = b?.host ?? a.host;
+  const filter = (family === 4 ? host.ruleset : host.ruleset6)?.get('filter');
+  if (!blocked || !src || !filter?.has('FORWARD')) return null;
+  const chain = filter.has('DOCKER-USER') ? 'DOCKER-USER' : family === 6 ? 'FORWARD' : null;
+  if (!chain) return null;
+  const six = family === 6;
+  const proto = ['-p', flow.proto === 'icmp' && six ? 'ipv6-icmp' : flow.proto];
+  const bits = six ? '/128' : '/32';
+  return {
+    ip: blocked.ip,
+    id: fixId(['docker-user', host.name, src, blocked.ip, flow.proto, String(flow.port)]),
+    title: `accept ${a.name} → ${blocked.ip} in ${six ? `ip6tables ${chain}` : chain}`,
+    scope: `exactly ${src} → ${blocked.ip} (${flowText(flow)}) and its replies; nothing else`,
+    note:
+      chain === 'DOCKER-USER'
+        ? `DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD and survives daemon restarts (not reboots). Inserted with ${six ? 'ip6tables ' : ''}-I, ahead of any leftover -j RETURN.`
+        : 'This Docker makes no DOCKER-USER chain in ip6tables (it does since 27.0): the accept goes on top of ip6tables FORWARD, and a daemon restart puts Docker\'s own jumps above it again. Persist it with your firewall tooling.',
+    steps(id) {
+      // The comment carries the fix's ID, so rollback deletes exactly these rules and nothing an administrator wrote.
+      const tag = ['-m', 'comment', '--comment', `netdiag:${id}`];
+      const request = ['-s', `${src}${bits}`, '-d', `${blocked.ip}${bits}`, ...proto, ...(flow.port ? ['--dport', String(flow.port)] : []), ...tag, '-j', 'ACCEPT'];
+      const reply = ['-s', `${blocked.ip}${bits}`, '-d', `${src}${bits}`, ...proto, ...(flow.port ? ['--sport', String(flow.port)] : []), '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'];
+      // Each -I lands on top: the reply rule first, so the request rule ends up above it.
+      return [reply, request].map((rule) => ({ kind: 'iptables-insert' as const, host: host.name, table: 'filter', chain, rule, ...(six ? { ip6tables: true } : {}) }));
+    },
+  };
+}
+
+export const alone = (x: Accept): Candidate => ({ id: x.id, kind: 'docker-user', title: x.title, steps: x.steps(x.id), scope: x.scope, note: x.note, discouraged: false });
+
+/** One candidate doing several: the same accept in each family's rule set, so neither is left blocked. */
+export function together(parts: Accept[], a: ContainerModel): Candidate | null {
+  if (parts.length < 2) return null;
+  const id = fixId(['both', ...parts.map((p) => p.id)]);
+  return {
+    id,
+    kind: 'docker-user',
+    title: `accept ${a.name} → ${parts.map((p) => p.ip).join(' and ')} (IPv4 and IPv6)`,
+    steps: parts.flatMap((p) => p.steps(id)),
+    scope: parts.map((p) => p.scope).join('; '),
+    note: [...new Set(parts.map((p) => p.note))].join(' '),
+    discouraged: false,
+  };
+}

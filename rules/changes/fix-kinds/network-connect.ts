@@ -1,0 +1,31 @@
+// Fix: `docker network connect`, either container joining the other's network (each way opens something different).
+import type { ContainerModel } from '../../model/types.js';
+import { fixId } from './candidate.js';
+import type { Candidate } from './candidate.js';
+
+export function networkConnects(a: ContainerModel, b: ContainerModel): Candidate[] {
+  const out: Candidate[] = [];
+  // Either container can join the other's network; each way opens something different (one direction only).
+  for (const [joiner, other] of [[a, b], [b, a]] as const) {
+    const seen = new Set<string>();
+    for (const ep of other.endpoints) {
+      const n = ep.network;
+      // A dual-stack network is one network with two addresses: one candidate.
+      if (!n || seen.has(n.id) || joiner.endpoints.some((e) => e.network?.id === n.id)) continue;
+      seen.add(n.id);
+      out.push({
+        id: fixId(['connect', joiner.host.name, joiner.docker.id, n.id]),
+        kind: 'network-connect',
+        title: `connect ${joiner.name} to ${n.name}`,
+        steps: [{ kind: 'docker-network-connect', host: joiner.host.name, network: n.name, networkId: n.id, container: joiner.docker.id, containerName: joiner.name }],
+        scope: joiner === a ? `${a.name} joins ${n.name}: it can reach every container there, and they can reach it at its new address` : `${b.name} joins ${n.name}: every container there can reach it at its new address`,
+        note:
+          joiner === a
+            ? `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`
+            : `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
+        discouraged: false,
+      });
+    }
+  }
+  return out;
+}
