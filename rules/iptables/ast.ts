@@ -41,6 +41,12 @@ export interface ParsedRule {
   args: string[];
   matches: Match[];
   target: Target;
+  /**
+   * ipset matches (`-m set [!] --match-set NAME src|dst,…`): the walk cannot evaluate them (the sets' members are not
+   * collected, so each is also an unknown match), but their names say who wrote the rule (Docker 28.0's
+   * docker-ext-bridges-v4, an operator's blocklist …).
+   */
+  ipsets: { name: string; flags: string[]; neg: boolean }[];
   /** Options this parser could not read at all (an unknown module's own options are part of its unknown match). */
   problems: string[];
 }

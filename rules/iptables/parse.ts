@@ -83,7 +83,7 @@ export function parseRule(text: string): ParsedRule {
   try {
     words = tokenize(text);
   } catch (error) {
-    return { chain: '', args: [], matches: [], target: { kind: 'unknown', name: '?', text }, problems: [(error as Error).message] };
+    return { chain: '', args: [], matches: [], target: { kind: 'unknown', name: '?', text }, ipsets: [], problems: [(error as Error).message] };
   }
   const matches: Match[] = [];
   const problems: string[] = [];
@@ -94,8 +94,12 @@ export function parseRule(text: string): ParsedRule {
   let neg = false;
   let i = 0;
   const next = () => words[i++];
+  const ipsets: ParsedRule['ipsets'] = [];
   const flushUnknownModule = () => {
-    if (unknownModuleWords) matches.push({ kind: 'unknown', text: unknownModuleWords.join(' ') });
+    if (unknownModuleWords) {
+      matches.push({ kind: 'unknown', text: unknownModuleWords.join(' ') });
+      if (unknownModuleWords[1] === 'set') ipsets.push(...ipsetMatches(unknownModuleWords.slice(2)));
+    }
     unknownModuleWords = null;
   };
 
@@ -269,7 +273,21 @@ export function parseRule(text: string): ParsedRule {
   }
   flushUnknownModule();
   if (!chain) problems.push('no -A CHAIN');
-  return { chain, args: words[0] === '-A' ? words.slice(2) : [], matches, target, problems };
+  return { chain, args: words[0] === '-A' ? words.slice(2) : [], matches, target, ipsets, problems };
+}
+
+/** The sets a `-m set` match names: `[!] --match-set NAME FLAGS`, as iptables-save prints them. */
+function ipsetMatches(options: string[]): ParsedRule['ipsets'] {
+  const out: ParsedRule['ipsets'] = [];
+  for (let k = 0; k < options.length; k++) {
+    const neg = options[k] === '!';
+    if (neg) k++;
+    if (options[k] !== '--match-set') continue;
+    const name = options[k + 1];
+    if (name) out.push({ name, flags: (options[k + 2] ?? '').split(',').filter(Boolean), neg });
+    k += 2;
+  }
+  return out;
 }
 
 /** The options each modelled target takes (true: followed by a value), as iptables-save prints them after `-j NAME`. */

@@ -7,12 +7,14 @@ import { parseRule } from '../iptables/parse.js';
 import { BRIDGE_NAMING_CHAINS } from './layouts.js';
 
 export interface MeaningContext {
+  /** Docker's API was read: its networks and containers are known, not only what its own chains name. */
+  dockerRead: boolean;
   /** Docker's bridges by interface name, with their network when Docker reports it. */
   bridges: Map<string, DockerNetwork | null>;
   /** Containers by each of their addresses. */
   containerByIp: Map<Ip, DockerContainer>;
-  /** Docker networks' subnets, to tell Docker's MASQUERADE from an administrator's. */
-  subnets: { cidr: Cidr; network: DockerNetwork }[];
+  /** Docker networks by each of their subnets (as CIDR text), to tell Docker's MASQUERADE from an administrator's. */
+  subnets: Map<string, DockerNetwork>;
   /** Docker's major and minor version; null when Docker was not read. */
   version: readonly [number, number] | null;
   /** Host ports published on a loopback address (Docker 28+ drops them from anywhere but the host). */
@@ -46,7 +48,7 @@ export function meaningContext(s: HostSnapshot): MeaningContext {
       }
     }
   }
-  const subnets: MeaningContext['subnets'] = [];
+  const subnets: { cidr: Cidr; network: DockerNetwork }[] = [];
   for (const n of s.docker?.networks ?? []) {
     for (const sub of n.subnets) {
       const cidr = parseCidr(sub.subnet);
@@ -60,7 +62,7 @@ export function meaningContext(s: HostSnapshot): MeaningContext {
       if (p.hostPort !== null && ip !== null && isLoopback(ip)) loopbackPorts.add(p.hostPort);
     }
   }
-  return { bridges, containerByIp, subnets, version: version(s.docker?.version), loopbackPorts };
+  return { dockerRead: s.docker !== null, bridges, containerByIp, subnets: subnetIndex(subnets), version: version(s.docker?.version), loopbackPorts };
 }
 
 /** Whether Docker's version is at least `v`; an unknown version is taken as new enough (its rules tell the rest). */
@@ -69,8 +71,11 @@ export function atLeast(ctx: MeaningContext, v: readonly [number, number]): bool
   return ctx.version[0] > v[0] || (ctx.version[0] === v[0] && ctx.version[1] >= v[1]);
 }
 
+function subnetIndex(subnets: { cidr: Cidr; network: DockerNetwork }[]): Map<string, DockerNetwork> {
+  return new Map(subnets.map((x) => [cidrText(x.cidr), x.network]));
+}
+
 /** The Docker network a CIDR is exactly a subnet of. */
 export function networkOfSubnet(ctx: MeaningContext, c: Cidr): DockerNetwork | null {
-  const text = cidrText(c);
-  return ctx.subnets.find((x) => cidrText(x.cidr) === text)?.network ?? null;
+  return ctx.subnets.size === 0 ? null : (ctx.subnets.get(cidrText(c)) ?? null);
 }

@@ -4,7 +4,7 @@ import { cidrText, isLoopback } from '../addr/addr.js';
 import type { Match, ParsedRule } from '../iptables/ast.js';
 import { atLeast, networkOfSubnet } from './context.js';
 import type { MeaningContext } from './context.js';
-import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAINS, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
+import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAINS, DOCKER_IPSETS, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
 import type { Owner, RuleCode, RuleMeaning } from './types.js';
 
 const BUILT_IN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
@@ -29,30 +29,56 @@ function dockersInBuiltIn(table: string, chain: string, p: ParsedRule, ctx: Mean
   const bridgeIn = i && ctx.bridges.has(i.iface) ? i : undefined;
   const bridgeOut = o && ctx.bridges.has(o.iface) ? o : undefined;
   if ((t.kind === 'jump' || t.kind === 'goto') && (DOCKER_CHAINS.has(t.chain) || t.chain === ADMIN_CHAIN)) return 'rule';
-  if (table === 'raw' && chain === 'PREROUTING' && t.kind === 'DROP' && atLeast(ctx, RAW_DROPS_FROM)) {
-    const dst = find(p, 'dst');
-    if (!dst || dst.neg) return null;
-    // 28+: `-d <host-ip> ! -i lo -p tcp --dport P -j DROP` for a port published on a loopback address.
-    const port = find(p, 'dport')?.ranges[0]?.[0];
-    if (isLoopback(dst.cidr.addr) && i?.neg && i.iface === 'lo' && (ctx.loopbackPorts.size === 0 || (port !== undefined && ctx.loopbackPorts.has(port)))) return 'loopback-publish';
-    // 28+: `-d <container> ! -i <its bridge> -j DROP`: nothing but its own bridge may address a container directly.
-    const c = ctx.containerByIp.get(dst.cidr.addr);
-    if (c && i?.neg && bridgeIn && c.endpoints.some((e) => ctx.bridges.get(i.iface)?.id === e.networkId || ctx.bridges.get(i.iface) === null)) return 'direct-access';
-    return null;
-  }
-  if (table === 'nat') {
-    if ((t.kind === 'MASQUERADE' || t.kind === 'SNAT') && find(p, 'src') && networkOfSubnet(ctx, (find(p, 'src') as MatchOf<'src'>).cidr)) return 'masquerade';
-    return null;
-  }
+  if (table === 'raw' && chain === 'PREROUTING' && t.kind === 'DROP' && atLeast(ctx, RAW_DROPS_FROM)) return rawDrop(p, ctx, i, bridgeIn);
+  if (table === 'nat') return (t.kind === 'MASQUERADE' || t.kind === 'SNAT') && dockersMasquerade(p, ctx, bridgeOut) ? 'masquerade' : null;
   if (table !== 'filter' || chain !== 'FORWARD') return null;
-  // 20.10–27 put each bridge's rules straight into FORWARD.
-  if (t.kind === 'ACCEPT' && (bridgeIn || bridgeOut)) return 'rule';
+  // 28.0.0 matched its bridges by an ipset of its own.
+  if (p.ipsets.some((x) => DOCKER_IPSETS.has(x.name))) return 'rule';
+  // 20.10–27 put each bridge's rules straight into FORWARD: replies into it, out of it, and (icc on) within it.
+  if (t.kind === 'ACCEPT') {
+    const ct = find(p, 'ctstate');
+    const replies = ct !== undefined && !ct.neg && ct.states.every((x) => x === 'RELATED' || x === 'ESTABLISHED');
+    if (bridgeOut && !bridgeOut.neg && !i && replies) return 'rule';
+    if (bridgeIn && !bridgeIn.neg && o && o.iface === bridgeIn.iface && !ct) return 'rule';
+    // 28.0.0 appended the outgoing accept without `! -o`.
+    if (bridgeIn && !bridgeIn.neg && !o && !ct && p.matches.length === 1) return 'rule';
+    return null;
+  }
   if (t.kind === 'DROP' && bridgeIn && bridgeOut && !i?.neg && !o?.neg && i?.iface === o?.iface) {
     // Docker drops same-bridge traffic only for a network created with icc off; anyone else's such drop is theirs.
     const n = ctx.bridges.get(bridgeIn.iface);
     return n === null || n?.icc === false ? 'icc-off' : null;
   }
   return null;
+}
+
+/** raw PREROUTING drops Docker 28+ writes: direct access to a container from off its bridge, a loopback-published port from off the host. */
+function rawDrop(p: ParsedRule, ctx: MeaningContext, i: MatchOf<'in'> | undefined, bridgeIn: MatchOf<'in'> | undefined): RuleCode | null {
+  const dst = find(p, 'dst');
+  if (!dst || dst.neg || !i?.neg) return null;
+  const port = find(p, 'dport')?.ranges[0]?.[0];
+  // `-d <host-ip> ! -i lo -p tcp --dport P -j DROP`, for a port published on a loopback address.
+  if (isLoopback(dst.cidr.addr) && i.iface === 'lo') return !ctx.dockerRead || (port !== undefined && ctx.loopbackPorts.has(port)) ? 'loopback-publish' : null;
+  // `-d <container> ! -i <its bridge> -j DROP` (28.0–28.1 with `-p tcp --dport P`, per published port).
+  if (!bridgeIn || dst.cidr.bits !== (typeof dst.cidr.addr === 'number' ? 32 : 128)) return null;
+  if (!ctx.dockerRead) return 'direct-access';
+  const c = ctx.containerByIp.get(dst.cidr.addr);
+  const n = ctx.bridges.get(bridgeIn.iface);
+  return c && n && c.endpoints.some((e) => e.networkId === n.id) ? 'direct-access' : null;
+}
+
+/**
+ * Docker's source NAT: a network's subnet leaving by any other interface (`-s <subnet> ! -o <bridge>`), the host's own
+ * traffic into a bridge with the userland proxy off (`-o <bridge> -m addrtype --src-type LOCAL`), and 20.10–28's
+ * hairpin for a published port (`-s C/32 -d C/32 -p tcp --dport P`).
+ */
+function dockersMasquerade(p: ParsedRule, ctx: MeaningContext, bridgeOut: MatchOf<'out'> | undefined): boolean {
+  const src = find(p, 'src');
+  const dst = find(p, 'dst');
+  if (src && !src.neg && (networkOfSubnet(ctx, src.cidr) || (bridgeOut?.neg && !ctx.dockerRead))) return !dst || dst.cidr.addr === src.cidr.addr;
+  if (src && dst && !src.neg && !dst.neg && src.cidr.addr === dst.cidr.addr && src.cidr.bits === dst.cidr.bits) return !ctx.dockerRead || ctx.containerByIp.has(src.cidr.addr);
+  const local = find(p, 'addrtype');
+  return bridgeOut !== undefined && !bridgeOut.neg && local !== undefined && local.side === 'src' && local.types.includes('LOCAL');
 }
 
 /** What a rule in one of Docker's own chains does. */

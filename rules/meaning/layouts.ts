@@ -25,6 +25,9 @@ export const ADMIN_CHAIN = 'DOCKER-USER';
 /** Docker's chains whose rules name only Docker's bridges (`-o <bridge>`): they tell the bridges without its API. */
 export const BRIDGE_NAMING_CHAINS: ReadonlySet<string> = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-BRIDGE', 'DOCKER-CT', 'DOCKER-INTERNAL']);
 
+/** The ipsets Docker 28.0.0 matched its bridges with (28.0.1 replaced them with DOCKER-FORWARD's chains). */
+export const DOCKER_IPSETS: ReadonlySet<string> = new Set(['docker-ext-bridges-v4', 'docker-ext-bridges-v6']);
+
 /** Chains whose drops isolate networks from each other, or an --internal network from everything. */
 export const ISOLATION_CHAINS: ReadonlySet<string> = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL']);
 

@@ -1,6 +1,6 @@
 // What a rule means, decided once at model build: owners and codes on captured rule sets, and the cases where the
 // rule's text alone misleads (an administrator's rule shaped like Docker's, a bridge named by its network's options).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../../collectors/iptables-save.js';
@@ -15,7 +15,7 @@ import { why } from '../../../rules/why/why.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { bridgeOf, nftBackendHost, seedHost, withRules } from '../derive.js';
-import { corpusDir } from '../fixtures.js';
+import { CAPTURED, corpusDir, mobyDumps, REPO } from '../fixtures.js';
 
 const ping = { proto: 'icmp', port: null } as const;
 
@@ -61,6 +61,16 @@ describe('the seed host (Docker 20.10, iptables): who wrote each rule', () => {
     const t = withRules(seedHost(), 'filter', 'FORWARD', [`-A FORWARD -i ${redis} -o ${redis} -j DROP`]);
     t.docker!.networks.find((n) => n.name === 'net-redis')!.icc = false;
     expect(meanings(t).get(`filter FORWARD: -A FORWARD -i ${redis} -o ${redis} -j DROP`)).toMatchObject({ owner: 'docker', code: 'icc-off' });
+  });
+
+  it('shapes close to Docker\'s are the administrator\'s when Docker\'s data says Docker did not write them', () => {
+    const t = withRaw(seedHost(), '-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 22 -j DROP');
+    t.docker!.version = '28.2.2';
+    withRules(t, 'filter', 'FORWARD', ['-A FORWARD -i docker0 -o eth1 -p tcp -m tcp --dport 25 -j ACCEPT']);
+    const mm = meanings(t);
+    // No container publishes 22 on a loopback address: Docker's "DROP REMOTE LOOPBACK" is not this one.
+    expect(mm.get('raw PREROUTING: -A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 22 -j DROP')).toMatchObject({ owner: 'admin' });
+    expect(mm.get('filter FORWARD: -A FORWARD -i docker0 -o eth1 -p tcp -m tcp --dport 25 -j ACCEPT')).toMatchObject({ owner: 'admin' });
   });
 
   it('netdiag\'s own rules carry their fix ID', () => {
@@ -138,5 +148,26 @@ describe('Docker 29\'s nftables tables and other managers', () => {
       expect(rules.length).toBeGreaterThan(0);
       for (const [table, text] of rules) expect(iptablesMeaning(table, chain, parseRule(text), ctx)).toMatchObject({ owner: 'manager', manager });
     }
+  });
+});
+
+describe('every rule Docker writes is Docker\'s: moby\'s layouts from 20.10 to 29 and every captured host', () => {
+  // The seed's second host, as the operators' notes left it: their cross-host recipe and a logging rule.
+  const ADMINS = ['filter -A FORWARD -s 10.99.0.0/24 -j ACCEPT', 'filter -A DOCKER-USER -s 10.99.0.0/24 -j LOG', 'filter -A DOCKER-USER -s 10.99.0.0/24 -d 192.168.200.0/24 -j ACCEPT'];
+
+  it.each(mobyDumps().map((d) => [d.name, d.text]))('%s (rules alone, without Docker\'s API)', (_, text) => {
+    const s = seedHost();
+    s.docker = null;
+    s.firewall = { ...s.firewall!, tables: parseIptablesSave(text).tables, tables6: null };
+    const others = [...snapshotRules(s).meanings.byRule].filter(([, m]) => m.owner !== 'docker').map(([ref]) => `${ref.table} ${ref.text}`);
+    expect(others.filter((x) => !ADMINS.includes(x))).toEqual([]);
+  });
+
+  const captured = ['examples/seed-host.json', ...readdirSync(CAPTURED, { recursive: true }).map(String).filter((f) => /^(reach|ipv6|moby-topology|attach)\/[^/]+\.json$/.test(f) && !f.includes('ip-')).map((f) => `test/fixtures/captured/${f}`)];
+  it.each(captured)('%s (with Docker\'s API)', (file) => {
+    const s = parseSnapshot(JSON.parse(readFileSync(join(REPO, file), 'utf8')));
+    const m = snapshotRules(s).meanings.byRule;
+    expect(m.size).toBeGreaterThan(10);
+    expect([...m].filter(([, x]) => x.owner !== 'docker').map(([ref]) => ref.text)).toEqual([]);
   });
 });
