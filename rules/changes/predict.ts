@@ -4,6 +4,7 @@ import type { PlanStep } from '../../snapshot/contract.js';
 import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '../addr/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
+import { DOCKER_NFT, isDockerForwardInChain } from '../meaning/layouts.js';
 
 /** The address Docker's IPAM would most likely hand out next: the lowest free one after the gateway. */
 export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: string; prefixLen: number } | null {
@@ -109,18 +110,18 @@ function nftInsert(s: HostSnapshot, step: Extract<PlanStep, { kind: 'nft-insert'
 function daemonConfig(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-daemon-config' }>): void {
   const nft = s.nftables;
   if (!nft) return;
-  const docker = (r: { family: string; table: string }) => r.family === 'ip' && r.table === 'docker-bridges';
+  const docker = (r: { family: string; table: string }) => r.family === 'ip' && r.table === DOCKER_NFT.table;
   if (step.key === 'allow-direct-routing' && step.value === true) {
-    nft.rules = nft.rules.filter((r) => !(docker(r) && r.chain === 'raw-PREROUTING' && r.comment === 'DROP DIRECT ACCESS'));
+    nft.rules = nft.rules.filter((r) => !(docker(r) && r.chain === DOCKER_NFT.rawPrerouting && r.comment === DOCKER_NFT.directAccessComment));
   }
   if (step.key === 'bridge-accept-fwmark' && typeof step.value === 'string') {
     const [v, m] = step.value.split('/').map((x) => Number(x));
     const mask = m ?? 0xffffffff;
     let handle = Math.max(0, ...nft.rules.map((r) => r.handle));
-    for (const c of nft.chains.filter((x) => docker(x) && x.name.startsWith('filter-forward-in__'))) {
+    for (const c of nft.chains.filter((x) => docker(x) && isDockerForwardInChain(x.name))) {
       const first = nft.rules.findIndex((r) => docker(r) && r.chain === c.name);
       const expr = [{ match: { op: '==', left: { '&': [{ meta: { key: 'mark' } }, mask] }, right: (v ?? 0) & mask } }, { counter: { packets: 0, bytes: 0 } }, { accept: null }];
-      nft.rules.splice(first < 0 ? nft.rules.length : first + 1, 0, { family: 'ip', table: 'docker-bridges', chain: c.name, handle: ++handle, comment: 'ALLOW FW MARK', expr });
+      nft.rules.splice(first < 0 ? nft.rules.length : first + 1, 0, { family: 'ip', table: DOCKER_NFT.table, chain: c.name, handle: ++handle, comment: DOCKER_NFT.allowMarkComment, expr });
     }
   }
 }

@@ -6,13 +6,14 @@ import type { Finding } from './finding.js';
 import type { ParsedRule } from '../iptables/ast.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { SnapshotRules } from '../meaning/host.js';
+import { DOCKER_NFT, dockerForwardInChain, isDockerChain } from '../meaning/layouts.js';
 
 /** Which firewall backend Docker uses: its own report (Engine API 1.49+), else where its rules are. */
 export function dockerBackend(s: HostSnapshot): 'nftables' | 'iptables' | null {
   const said = s.docker?.firewallBackend;
   if (said) return said.includes('nftables') ? 'nftables' : 'iptables';
-  if (s.nftables?.tables.some((t) => t.name === 'docker-bridges' && t.source === 'nft')) return 'nftables';
-  if (s.firewall?.tables.some((t) => t.chains.some((c) => c.name.startsWith('DOCKER')))) return 'iptables';
+  if (s.nftables?.tables.some((t) => t.name === DOCKER_NFT.table && t.source === 'nft')) return 'nftables';
+  if (s.firewall?.tables.some((t) => t.chains.some((c) => isDockerChain(c.name)))) return 'iptables';
   return null;
 }
 
@@ -36,10 +37,10 @@ export function firewallFindings(s: HostSnapshot, rules: SnapshotRules): Finding
   const restart = 'restart dockerd (systemctl restart docker), which writes its rules again; start firewalld (or load nftables.conf) before Docker, not after';
 
   if (backend === 'nftables' && s.nftables) {
-    const chains = new Set(s.nftables.chains.filter((c) => c.family === 'ip' && c.table === 'docker-bridges').map((c) => c.name));
-    const missing = nets.filter((n) => !chains.has(`filter-forward-in__${n.bridge}`));
+    const chains = new Set(s.nftables.chains.filter((c) => c.family === 'ip' && c.table === DOCKER_NFT.table).map((c) => c.name));
+    const missing = nets.filter((n) => !chains.has(dockerForwardInChain(n.bridge as string)));
     if (missing.length > 0) {
-      out.push({ code: 'docker-rules-missing', severity: 'error', host, title: `Docker's nftables rules are missing for ${missing.map((n) => n.name).join(', ')}: its containers' traffic is not handled as Docker means (a "flush ruleset" or a firewall reload removed them)`, evidence: chains.size === 0 ? ['no table ip docker-bridges'] : missing.map((n) => `no chain filter-forward-in__${n.bridge} in table ip docker-bridges`), fix: restart });
+      out.push({ code: 'docker-rules-missing', severity: 'error', host, title: `Docker's nftables rules are missing for ${missing.map((n) => n.name).join(', ')}: its containers' traffic is not handled as Docker means (a "flush ruleset" or a firewall reload removed them)`, evidence: chains.size === 0 ? [`no table ip ${DOCKER_NFT.table}`] : missing.map((n) => `no chain ${dockerForwardInChain(n.bridge as string)} in table ip ${DOCKER_NFT.table}`), fix: restart });
     }
     const forward = filter?.chains.find((c) => c.name === 'FORWARD');
     if (forward?.policy === 'DROP') {
@@ -59,7 +60,7 @@ export function firewallFindings(s: HostSnapshot, rules: SnapshotRules): Finding
   }
   // Another manager's native table with a forward base chain that ends in a drop: firewalld, nftables.conf, an operator.
   for (const c of s.nftables?.chains ?? []) {
-    if (c.hook !== 'forward' || c.table === 'docker-bridges') continue;
+    if (c.hook !== 'forward' || c.table === DOCKER_NFT.table) continue;
     if (s.nftables?.tables.find((t) => t.family === c.family && t.name === c.table)?.source !== 'nft') continue;
     const chainRules = rules.nft?.tables.find((t) => t.family === c.family && t.name === c.table)?.chains.get(c.name)?.rules ?? [];
     const last = chainRules.at(-1);

@@ -5,7 +5,7 @@ import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { Finding } from './finding.js';
 import { filterAccepts } from './firewalls.js';
 import type { SnapshotRules } from '../meaning/host.js';
-import { DOCKER_CHAINS } from '../meaning/layouts.js';
+import { ADMIN_CHAIN, DOCKER_CHAINS, DOCKER_NFT } from '../meaning/layouts.js';
 
 type Network = NonNullable<HostSnapshot['docker']>['networks'][number];
 
@@ -13,7 +13,7 @@ const v6Subnets = (n: Network) => n.subnets.map((s) => s.subnet).filter((s) => s
 
 /** Whether Docker filters IPv6 here: its chains in ip6tables, or its ip6 table in nftables (Docker 29). */
 function dockerFiltersIpv6(s: HostSnapshot): boolean | null {
-  if (s.nftables?.tables.some((t) => t.family === 'ip6' && t.name === 'docker-bridges' && t.source === 'nft')) return true;
+  if (s.nftables?.tables.some((t) => t.family === 'ip6' && t.name === DOCKER_NFT.table && t.source === 'nft')) return true;
   const tables6 = s.firewall?.tables6;
   // Unread (no permission, or a snapshot from before IPv6 was collected): the collector already said so; never guess.
   if (tables6 === null || tables6 === undefined) return null;
@@ -89,7 +89,7 @@ export function ipv6Findings(s: HostSnapshot, rules: SnapshotRules): Finding[] {
   if (forward6?.policy === 'DROP' && filters === true) {
     const docker = new Set((s.docker?.networks ?? []).map((n) => n.bridge));
     // Docker 20.10's ip6tables support makes no DOCKER-USER chain (later versions do).
-    const chain = filter6?.chains.some((c) => c.name === 'DOCKER-USER') ? 'DOCKER-USER' : 'FORWARD';
+    const chain = filter6?.chains.some((c) => c.name === ADMIN_CHAIN) ? ADMIN_CHAIN : 'FORWARD';
     for (const br of (s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge' && !docker.has(i.name))) {
       const global6 = br.addresses.find((a) => a.family === 'inet6' && !a.local.toLowerCase().startsWith('fe80:'));
       if (!global6) continue;

@@ -3,7 +3,7 @@
 import type { DockerContainer, DockerNetwork, HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { cidrText, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
 import type { Cidr, Ip } from '../addr/addr.js';
-import { parseRule } from '../iptables/parse.js';
+import type { Ruleset } from '../netfilter/ruleset.js';
 import { BRIDGE_NAMING_CHAINS } from './layouts.js';
 
 export interface MeaningContext {
@@ -27,15 +27,18 @@ function version(text: string | undefined): readonly [number, number] | null {
   return major !== undefined && Number.isFinite(major) ? [major, Number.isFinite(minor) ? (minor as number) : 0] : null;
 }
 
-export function meaningContext(s: HostSnapshot): MeaningContext {
+/** `rulesets`: the host's parsed iptables and ip6tables rules (read only when Docker's API was not). */
+export function meaningContext(s: HostSnapshot, rulesets: (Ruleset | null)[] = []): MeaningContext {
   const bridges = new Map<string, DockerNetwork | null>();
   for (const n of s.docker?.networks ?? []) if (n.bridge) bridges.set(n.bridge, n);
   // Without Docker's API, its own chains still name its bridges.
-  for (const t of s.docker ? [] : [...(s.firewall?.tables ?? []), ...(s.firewall?.tables6 ?? [])]) {
-    for (const c of t.chains) {
-      if (!BRIDGE_NAMING_CHAINS.has(c.name)) continue;
-      for (const r of c.rules) {
-        for (const m of parseRule(r.text).matches) if ((m.kind === 'in' || m.kind === 'out') && !bridges.has(m.iface)) bridges.set(m.iface, null);
+  if (!s.docker) {
+    for (const rs of rulesets) {
+      for (const chains of rs?.values() ?? []) {
+        for (const [name, c] of chains) {
+          if (!BRIDGE_NAMING_CHAINS.has(name)) continue;
+          for (const r of c.rules) for (const m of r.parsed.matches) if ((m.kind === 'in' || m.kind === 'out') && !bridges.has(m.iface)) bridges.set(m.iface, null);
+        }
       }
     }
   }

@@ -10,6 +10,7 @@ import { meaningContext } from './context.js';
 import { iptablesMeaning } from './iptables.js';
 import { nftMeaning } from './nftables.js';
 import type { RuleMeaning } from './types.js';
+import { DOCKER_CHAIN } from './layouts.js';
 
 export interface HostMeanings {
   /** Each rule's meaning, by the reference the walk cites it with. */
@@ -28,7 +29,7 @@ export interface HostMeanings {
 }
 
 export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft: NftRuleset | null): HostMeanings {
-  const ctx = meaningContext(s);
+  const ctx = meaningContext(s, rulesets);
   const byRule = new Map<RuleRef, RuleMeaning>();
   let proxyMarks = false;
   let dnat = false;
@@ -43,7 +44,7 @@ export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft:
           byRule.set(r.ref, m);
           if (m.netdiagId !== null) netdiagRules.push({ id: m.netdiagId, ruleset: k === 0 ? 'iptables' : 'ip6tables', table, chain: name });
           if (k === 0 && table === 'raw' && m.code === 'direct-access') directAccessDrops = true;
-          if (k !== 0 || table !== 'nat' || name !== 'DOCKER') continue;
+          if (k !== 0 || table !== 'nat' || name !== DOCKER_CHAIN) continue;
           natDocker = true;
           if (m.code === 'proxy-return') proxyMarks = true;
           if (m.code === 'dnat') {
@@ -94,5 +95,7 @@ export function snapshotMeanings(s: HostSnapshot): HostMeanings {
 export function rawDirectAccessDrops(s: HostSnapshot): boolean {
   const raw = s.firewall?.tables.filter((t) => t.name === 'raw') ?? [];
   if (raw.length === 0 || !s.firewall) return false;
+  // Without Docker's API, Docker's bridges are known only from its filter chains: read them all.
+  if (!s.docker) return snapshotMeanings(s).directAccessDrops;
   return hostMeanings(s, [buildRuleset(s.name, { ...s.firewall, tables: raw })], null).directAccessDrops;
 }

@@ -4,7 +4,7 @@ import { cidrText, isLoopback } from '../addr/addr.js';
 import type { Match, ParsedRule } from '../iptables/ast.js';
 import { atLeast, networkOfSubnet } from './context.js';
 import type { MeaningContext } from './context.js';
-import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAINS, DOCKER_IPSETS, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
+import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAIN, DOCKER_CHAINS, DOCKER_IPSETS, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
 import type { Owner, RuleCode, RuleMeaning } from './types.js';
 
 const BUILT_IN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
@@ -98,10 +98,10 @@ function dockersCode(table: string, chain: string, p: ParsedRule, ctx: MeaningCo
     if (ISOLATION_CHAINS.has(chain)) return p.matches.some((m) => (m.kind === 'src' || m.kind === 'dst') && m.neg) ? 'internal' : 'isolation';
     if (i && o && !i.neg && !o.neg && i.iface === o.iface) return 'icc-off';
     // 28+: the DOCKER chain ends each bridge with `! -i <bridge> -o <bridge> -j DROP`: only published ports get in.
-    if (chain === 'DOCKER' && i?.neg && o && !o.neg && i.iface === o.iface) return 'unpublished-port';
+    if (chain === DOCKER_CHAIN && i?.neg && o && !o.neg && i.iface === o.iface) return 'unpublished-port';
     return 'rule';
   }
-  if (t.kind === 'ACCEPT' && chain === 'DOCKER') {
+  if (t.kind === 'ACCEPT' && chain === DOCKER_CHAIN) {
     // --link with icc off: `-s <linker> -d <linked> -i br -o br -p tcp --dport P -j ACCEPT` (and the reverse by sport).
     const src = find(p, 'src');
     if (src && !src.neg && (find(p, 'dport') || find(p, 'sport'))) return 'link';

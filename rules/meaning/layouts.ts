@@ -22,6 +22,12 @@ export const DOCKER_CHAINS: ReadonlySet<string> = new Set([
 /** The chain Docker creates for administrators: only the bare `-j RETURN` Docker appended (≤ 28.2.1) is its own. */
 export const ADMIN_CHAIN = 'DOCKER-USER';
 
+/** Docker's chain in nat (DNAT for published ports) and filter (accepts for them; 28+ ends each bridge with a drop). */
+export const DOCKER_CHAIN = 'DOCKER';
+
+/** Whether an iptables chain is one Docker creates (its own, or DOCKER-USER it makes for administrators). */
+export const isDockerChain = (chain: string): boolean => DOCKER_CHAINS.has(chain) || chain === ADMIN_CHAIN;
+
 /** Docker's chains whose rules name only Docker's bridges (`-o <bridge>`): they tell the bridges without its API. */
 export const BRIDGE_NAMING_CHAINS: ReadonlySet<string> = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-BRIDGE', 'DOCKER-CT', 'DOCKER-INTERNAL']);
 
@@ -43,9 +49,28 @@ export const RAW_DROPS_FROM: readonly [number, number] = [28, 0];
 /** Docker 29's nftables tables (`--firewall-backend=nftables`), and the resolver's table inside containers. */
 export const DOCKER_NFT_TABLES: ReadonlySet<string> = new Set(['docker-bridges', 'docker-dns']);
 
+/** Docker 29's nftables layout (NFTABLES.md §1): the table, its base chains, and what its rules' comments say. */
+export const DOCKER_NFT = {
+  /** `table ip docker-bridges` and `table ip6 docker-bridges`. */
+  table: 'docker-bridges',
+  /** filter/prerouting at -300: the direct-access and remote-loopback drops. */
+  rawPrerouting: 'raw-PREROUTING',
+  /** Each bridge's chain of what may enter it: `filter-forward-in__<bridge>`. */
+  forwardInPrefix: 'filter-forward-in__',
+  directAccessComment: 'DROP DIRECT ACCESS',
+  /** The accept --bridge-accept-fwmark adds to each bridge's forward-in chain. */
+  allowMarkComment: 'ALLOW FW MARK',
+} as const;
+
+/** Docker 29's chain of what may enter `bridge`. */
+export const dockerForwardInChain = (bridge: string): string => `${DOCKER_NFT.forwardInPrefix}${bridge}`;
+
+/** Whether a chain of Docker 29's table is a bridge's forward-in chain. */
+export const isDockerForwardInChain = (chain: string): boolean => chain.startsWith(DOCKER_NFT.forwardInPrefix);
+
 /** The comments Docker 29 puts on its nftables rules, and what each means. */
 export const DOCKER_NFT_COMMENTS: Readonly<Record<string, RuleCode>> = {
-  'DROP DIRECT ACCESS': 'direct-access',
+  [DOCKER_NFT.directAccessComment]: 'direct-access',
   'UNPUBLISHED PORT DROP': 'unpublished-port',
   ICC: 'icc-off',
   'INTERNAL NETWORK INGRESS': 'internal',

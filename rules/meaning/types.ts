@@ -1,4 +1,5 @@
 // What a firewall rule means, decided once when the model is built: its reason code, who owns it, and what it names.
+import type { ReasonCode } from '../../snapshot/contract.js';
 
 /**
  * Who wrote a rule. Docker rewrites its own rules at every daemon start and network change; an administrator's
@@ -7,38 +8,11 @@
  */
 export type Owner = 'docker' | 'admin' | 'netdiag' | 'manager';
 
-/** What a rule does, in the terms an operator meets: the same meaning gets the same code on either backend. */
-export type RuleCode =
-  | 'isolation'
-  | 'internal'
-  | 'icc-off'
-  | 'direct-access'
-  | 'unpublished-port'
-  | 'loopback-publish'
-  | 'admin-rule'
-  | 'link'
-  | 'published'
-  | 'forward-accept'
-  | 'established'
-  | 'masquerade'
-  | 'dnat'
-  | 'proxy-return'
-  | 'dns'
-  | 'jump'
-  | 'rule';
+/** What decided a verdict, as a code: the contract's vocabulary (snapshot/contract/trace.ts). */
+export type DecisionCode = ReasonCode;
 
-/** What decided a verdict, as a code: a rule's, or one of the walk's own (a route, a socket, a sysctl …). */
-export type DecisionCode =
-  | RuleCode
-  | 'forward-policy'
-  | 'policy'
-  | 'no-route'
-  | 'no-neighbour'
-  | 'ip-forward-off'
-  | 'wrong-container'
-  | 'nothing-listens'
-  | 'loopback-only'
-  | 'unknown';
+/** What a rule does, in the terms an operator meets: the codes a rule's meaning can have (the rest are the walk's). */
+export type RuleCode = Exclude<ReasonCode, 'forward-policy' | 'policy' | 'no-route' | 'no-neighbour' | 'ip-forward-off' | 'wrong-container' | 'nothing-listens' | 'loopback-only' | 'unknown'>;
 
 export interface RuleMeaning {
   code: RuleCode;

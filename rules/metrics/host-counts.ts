@@ -4,22 +4,21 @@ import type { IpFamily } from '../../snapshot/contract.js';
 import { drain, pairRows } from '../matrix/matrix.js';
 import type { HostModel, World } from '../model/types.js';
 
-/** Docker's chains whose DROP rules count as "isolation drops", and DOCKER-USER for the administrator's. */
-const DROP_CHAINS = new Set(['DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER']);
-
 /**
- * Packets and bytes dropped so far per chain and family, from the rules' own counters (raw PREROUTING included, as
- * Docker 28+ drops there): iptables' for IPv4, ip6tables' for IPv6 — one chain name, two rule sets.
+ * Packets and bytes dropped so far per chain and family, from the rules' own counters: the drops Docker writes (its
+ * isolation, icc, internal, unpublished-port and Docker 28+'s raw PREROUTING drops) and an administrator's in
+ * DOCKER-USER, told by their meaning — iptables' for IPv4, ip6tables' for IPv6: one chain name, two rule sets.
  */
 export function droppedByChain(host: HostModel): Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }> {
   const out = new Map<string, { chain: string; family: IpFamily; packets: number; bytes: number }>();
   for (const [family, rs] of [['ipv4', host.ruleset], ['ipv6', host.ruleset6]] as const) {
     for (const [table, chains] of rs ?? []) {
       for (const [name, c] of chains) {
-        if (!(DROP_CHAINS.has(name) || (table === 'raw' && name === 'PREROUTING'))) continue;
         const label = table === 'raw' ? 'raw PREROUTING' : name;
         for (const r of c.rules) {
           if (r.parsed.target.kind !== 'DROP' && r.parsed.target.kind !== 'REJECT') continue;
+          const m = host.meanings.byRule.get(r.ref);
+          if (m?.owner !== 'docker' && m?.code !== 'admin-rule') continue;
           const k = `${family} ${label}`;
           const v = out.get(k) ?? { chain: label, family, packets: 0, bytes: 0 };
           v.packets += r.ref.packets;

@@ -11,7 +11,6 @@ import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 import { hostMeanings } from '../meaning/host.js';
-import type { HostMeanings } from '../meaning/host.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   const tables = new Map<string, RouteEntry[]>();
@@ -68,6 +67,11 @@ export function hostAddresses(s: HostSnapshot): { localAddrs: Map<Ip, string>; b
 export function buildHost(s: HostSnapshot): HostModel {
   const interfaces = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i]));
   const { localAddrs, broadcastAddrs } = hostAddresses(s);
+  const ruleset = s.firewall ? buildRuleset(s.name, s.firewall) : null;
+  const ruleset6 = s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null;
+  const nft = s.nftables ? buildNftRuleset(s.name, s.nftables) : null;
+  // What every rule means, decided once here from the rules and Docker's own data.
+  const meanings = hostMeanings(s, [ruleset, ruleset6], nft);
   const host: HostModel = {
     name: s.name,
     snapshot: s,
@@ -75,9 +79,9 @@ export function buildHost(s: HostSnapshot): HostModel {
     localAddrs,
     broadcastAddrs,
     routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules) : null,
-    ruleset: s.firewall ? buildRuleset(s.name, s.firewall) : null,
-    ruleset6: s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null,
-    nft: s.nftables ? buildNftRuleset(s.name, s.nftables) : null,
+    ruleset,
+    ruleset6,
+    nft,
     jumpLimit: jumpLimit(s.firewall?.backend ?? null),
     ipForward: flag(s.sysctls?.values['net.ipv4.ip_forward']),
     ipForward6: flag(s.sysctls?.values['net.ipv6.conf.all.forwarding']),
@@ -87,12 +91,10 @@ export function buildHost(s: HostSnapshot): HostModel {
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
     published: [],
-    userlandProxy: true,
+    userlandProxy: meanings.userlandProxy,
     sockets: s.sockets?.host ?? null,
-    meanings: null as unknown as HostMeanings,
+    meanings,
   };
-  host.meanings = hostMeanings(s, [host.ruleset, host.ruleset6], host.nft);
-  host.userlandProxy = host.meanings.userlandProxy;
   const networks = new Map((s.docker?.networks ?? []).map((n) => [n.id, n]));
   const byId = new Map((s.docker?.containers ?? []).map((c) => [c.id, c]));
   const sandboxes = new Map((s.links?.sandboxes ?? []).map((x) => [x.containerId, x]));

@@ -13,6 +13,7 @@ import { buildWorld } from '../model/build.js';
 import { rawDirectAccessDrops } from '../meaning/host.js';
 import { Plan } from '../../snapshot/contract.js';
 import type { AddressVerdict, PlanStep, Prerequisite } from '../../snapshot/contract.js';
+import { ADMIN_CHAIN } from '../meaning/layouts.js';
 
 export { Plan };
 export type { Prerequisite };
@@ -56,7 +57,7 @@ function view(s: HostSnapshot): HostView {
   // Docker 28+ drops direct access to its containers in raw PREROUTING: a route alone does not reach them.
   const rawProtected = rawDirectAccessDrops(s);
   const routes = new Set((s.routes?.routes ?? []).filter((r) => r.table === 'main' && r.gateway).map((r) => `${r.dst} ${r.gateway}`));
-  return { s, subnets, lans, rawProtected, dockerUser: !!filter?.chains.some((c) => c.name === 'DOCKER-USER'), routes };
+  return { s, subnets, lans, rawProtected, dockerUser: !!filter?.chains.some((c) => c.name === ADMIN_CHAIN), routes };
 }
 
 /** A /24 in 192.168.0.0/16 that overlaps nothing any host has (container subnets, LANs, routes). */
@@ -133,7 +134,7 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
         if (!sub.routable || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
         if (h.routes.size === 0 || !h.routes.has(`${sub.text} ${link.pText}`)) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst: sub.text, via: link.pText, dev: link.hIface });
         for (const src of sources) {
-          if (p.dockerUser) pending.push({ host: p, table: 'filter', chain: 'DOCKER-USER', iface: link.pIface, src, dst: sub.text });
+          if (p.dockerUser) pending.push({ host: p, table: 'filter', chain: ADMIN_CHAIN, iface: link.pIface, src, dst: sub.text });
           if (p.rawProtected) pending.push({ host: p, table: 'raw', chain: 'PREROUTING', iface: link.pIface, src, dst: sub.text });
         }
       }

@@ -125,11 +125,46 @@ export type Step = z.infer<typeof Step>;
 export const Hop = z.object({ node: z.string(), at: Place, steps: z.array(Step) });
 export type Hop = z.infer<typeof Hop>;
 
+/**
+ * What decided, as a code that Docker's iptables and nftables layouts share (a user sees "isolation" whichever backend
+ * dropped the packet): a rule's meaning (decided once from the rule and Docker's data), a chain's policy, or the
+ * walk's own cause (a route, a neighbour, a sysctl, a socket, where the request landed, what netdiag cannot tell).
+ */
+export const ReasonCode = z.enum([
+  // A rule's meaning.
+  'isolation',
+  'internal',
+  'icc-off',
+  'direct-access',
+  'unpublished-port',
+  'loopback-publish',
+  'admin-rule',
+  'link',
+  'published',
+  'masquerade',
+  'dnat',
+  'proxy-return',
+  'dns',
+  'rule',
+  // A chain's policy: Docker's FORWARD policy, or another chain's.
+  'forward-policy',
+  'policy',
+  // The walk's own causes.
+  'no-route',
+  'no-neighbour',
+  'ip-forward-off',
+  'wrong-container',
+  'nothing-listens',
+  'loopback-only',
+  'unknown',
+]);
+export type ReasonCode = z.infer<typeof ReasonCode>;
+
 /** What every decision says: on which host, for which direction (first), in one sentence for people, and where it was decided (last; inside a walk). */
 const decided = { host: z.string(), direction: z.enum(['request', 'reply']) };
 const said = {
-  /** What it means, as a short code shared by Docker's iptables and nftables layouts (isolation, icc, internal …). */
-  code: z.string().optional(),
+  /** What it means, as a short code shared by Docker's iptables and nftables layouts (see ReasonCode). */
+  code: ReasonCode.optional(),
   /** One sentence, for people. */
   reason: z.string(),
   at: Place.optional(),

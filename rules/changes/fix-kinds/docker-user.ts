@@ -5,6 +5,7 @@ import type { ContainerModel } from '../../model/types.js';
 import { flowText } from '../../query/flow.js';
 import { fixId } from './candidate.js';
 import type { Candidate } from './candidate.js';
+import { ADMIN_CHAIN } from '../../meaning/layouts.js';
 
 const familyOfAnswer = (x: AddressAnswer): Family => (x.family === 'ipv4' ? 4 : 6);
 
@@ -32,7 +33,7 @@ export function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, an
   const host = b?.host ?? a.host;
   const filter = (family === 4 ? host.ruleset : host.ruleset6)?.get('filter');
   if (!blocked || !src || !filter?.has('FORWARD')) return null;
-  const chain = filter.has('DOCKER-USER') ? 'DOCKER-USER' : family === 6 ? 'FORWARD' : null;
+  const chain = filter.has(ADMIN_CHAIN) ? ADMIN_CHAIN : family === 6 ? 'FORWARD' : null;
   if (!chain) return null;
   const six = family === 6;
   const proto = ['-p', flow.proto === 'icmp' && six ? 'ipv6-icmp' : flow.proto];
@@ -43,7 +44,7 @@ export function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, an
     title: `accept ${a.name} → ${blocked.ip} in ${six ? `ip6tables ${chain}` : chain}`,
     scope: `exactly ${src} → ${blocked.ip} (${flowText(flow)}) and its replies; nothing else`,
     note:
-      chain === 'DOCKER-USER'
+      chain === ADMIN_CHAIN
         ? `DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD and survives daemon restarts (not reboots). Inserted with ${six ? 'ip6tables ' : ''}-I, ahead of any leftover -j RETURN.`
         : 'This Docker makes no DOCKER-USER chain in ip6tables (it does since 27.0): the accept goes on top of ip6tables FORWARD, and a daemon restart puts Docker\'s own jumps above it again. Persist it with your firewall tooling.',
     steps(id) {

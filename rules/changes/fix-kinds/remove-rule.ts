@@ -37,7 +37,10 @@ function removeRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'ip
   const where = `${cited.ip6tables ? 'ip6tables ' : ''}${cited.table} ${cited.chain} #${d.index}`;
   const owner = cited.meaning?.owner ?? 'admin';
   if (owner === 'admin' || owner === 'netdiag') {
-    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text ?? '']), kind: 'remove-rule', title: `remove the administrator's rule that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note: 'Someone added this rule on purpose: check why before removing it.', discouraged: false };
+    // netdiag's own rule belongs to the fix or plan that wrote it: rolling that back removes all of its rules together.
+    const ours = cited.meaning?.netdiagId ?? null;
+    const note = ours ? `netdiag wrote this rule for ${ours}: netdiag rollback ${ours} removes it with the rest of that change.` : 'Someone added this rule on purpose: check why before removing it.';
+    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text ?? '']), kind: 'remove-rule', title: `remove ${ours ? `netdiag's rule (${ours})` : "the administrator's rule"} that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note, discouraged: false };
   }
   if (owner !== 'docker') return null;
   return {
