@@ -3,7 +3,7 @@ import type { WhyAnswer } from '../../rules/why/why.js';
 import { describeDecision, dockerMeaning } from '../../present/decision-text.js';
 import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
-import { traceLines } from './trace.js';
+import { traceLines } from '../../present/trace-text.js';
 
 export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   const lines: string[] = [];

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stepLine } from '../../../cli/render/trace.js';
+import { stepLine } from '../../../present/trace-text.js';
 import { STEP_LINE } from '../../../present/map/page.js';
 import { ipText, isLoopback } from '../../../rules/addr/addr.js';
 import { buildWorld } from '../../../rules/model/build.js';

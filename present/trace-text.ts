@@ -1,5 +1,5 @@
-// One line per step of a hop: what the kernel did at that point, with the rules it walked.
-import type { Hop, Step } from '../../snapshot/contract.js';
+// One line per step of a hop, for people (the terminal; the map page says the same): what the kernel did there, with the rules it walked.
+import type { Hop, Step } from '../snapshot/contract.js';
 
 /** One step as a line: what the kernel did there, from the step's typed fields. */
 export function stepLine(s: Step): string {
