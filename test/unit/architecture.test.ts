@@ -1,5 +1,5 @@
 // The floors: every import goes down (snapshot ← host ← collectors → rules → present, actuation → faces), never up or sideways.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,92 @@ function mutationsOutsideActuation(root: string): string[] {
   return out;
 }
 
+/**
+ * The project's imports as a graph: file → the project files it names, in every form the reader knows. Type-only
+ * imports count: they run nothing, but two modules that need each other's definitions are one idea split in two,
+ * neither readable nor movable to another floor alone (the doctor's circle through its `Finding` type was all types).
+ */
+function importGraph(root: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of allSources(root)) {
+    const targets = importsOf(parse(root, file))
+      .filter(({ spec }) => spec.startsWith('.'))
+      .map(({ spec }) => relative(root, resolve(dirname(join(root, file)), spec)).replace(/\.js$/, '.ts'))
+      .filter((t) => existsSync(join(root, t)));
+    graph.set(file, [...new Set(targets)].sort());
+  }
+  return graph;
+}
+
+/** The shortest way from `from` back to `to` inside `within`, as files in order (`from` first), or null. */
+function shortestPath(graph: Map<string, string[]>, from: string, to: string, within: Set<string>): string[] | null {
+  const before = new Map<string, string>();
+  const queue = [from];
+  for (let i = 0; i < queue.length; i++) {
+    const at = queue[i] as string;
+    for (const next of graph.get(at) ?? []) {
+      if (!within.has(next)) continue;
+      if (next === to) {
+        const path = [at];
+        for (let p = before.get(at); p !== undefined; p = before.get(p)) path.unshift(p);
+        return path;
+      }
+      if (next === from || before.has(next)) continue;
+      before.set(next, at);
+      queue.push(next);
+    }
+  }
+  return null;
+}
+
+/**
+ * Every import circle below `root`, each as its files in order, back to the first (`a.ts -> b.ts -> a.ts`). The
+ * strongly connected groups of files (Tarjan) are the circles' extent; in each, the shortest circle through every file
+ * not yet on one is reported, so a group is shown whole without listing every one of its (possibly many) loops.
+ */
+function importCircles(root: string): string[] {
+  const graph = importGraph(root);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const groups: string[][] = [];
+  const connect = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v) as number);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    for (let w = stack.pop(); w !== undefined; w = w === v ? undefined : stack.pop()) {
+      onStack.delete(w);
+      group.push(w);
+    }
+    groups.push(group.sort());
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) connect(v);
+  const out: string[] = [];
+  for (const group of groups) {
+    const within = new Set(group);
+    // A group of one is a circle only when the file imports itself.
+    if (group.length === 1 && !(graph.get(group[0] as string) ?? []).includes(group[0] as string)) continue;
+    const shown = new Set<string>();
+    for (const file of group) {
+      if (shown.has(file)) continue;
+      const path = shortestPath(graph, file, file, within) ?? [file];
+      path.forEach((f) => shown.add(f));
+      out.push([...path, file].join(' -> '));
+    }
+  }
+  return out.sort();
+}
+
 /** Modules without the one-line `// ` header saying what they are. */
 function missingHeaders(root: string): string[] {
   return allSources(root).filter((f) => !/^(#![^\n]*\n)?\/\/ \S/.test(readFileSync(join(root, f), 'utf8')));
@@ -135,11 +221,17 @@ describe('architecture', () => {
     expect(missingHeaders(ROOT)).toEqual([]);
   });
 
+  it('no import circle anywhere, type-only imports included', () => {
+    expect(importCircles(ROOT)).toEqual([]);
+  });
+
   it('the real tree yields imports of every kind to check (the reader is not silently matching nothing)', () => {
     const all = allSources(ROOT).flatMap((f) => importsOf(parse(ROOT, f)));
     expect(all.filter((i) => i.spec.startsWith('.')).length).toBeGreaterThan(100);
     const forms = new Set(all.map((i) => i.form));
     for (const form of ['import', 'dynamic', 'import-type'] as const) expect(forms.has(form), form).toBe(true);
+    // The circle check sees the same imports resolved to files, not an empty graph.
+    expect([...importGraph(ROOT).values()].flat().length).toBeGreaterThan(100);
   });
 });
 
@@ -169,6 +261,12 @@ describe('the architecture checker on a planted tree', () => {
   plant('collectors/mutates.ts', "// a collector loading host/mutate.ts for its side effect\nimport '../host/mutate.js';\n");
   plant('rules/walk/long.ts', `// a walk file too long\n${'export const a = 1;\n'.repeat(260)}`);
   plant('rules/no-header.ts', "import { x } from '../snapshot/contract.js';\nexport const y = x;\n");
+  // Circles within a floor (no floor is broken): two files, one edge type-only; three files through a re-export and a side effect.
+  plant('rules/circle/finding.ts', "// a type that needs its user\nimport type { Check } from './check.js';\nexport interface Finding { by: Check }\n");
+  plant('rules/circle/check.ts', "// a user of the type\nimport { type Finding } from './finding.js';\nexport type Check = () => Finding[];\nexport const none: Check = () => [];\n");
+  plant('collectors/ring/a.ts', "// one of three\nexport * from './b.js';\nexport const a = 1;\n");
+  plant('collectors/ring/b.ts', "// two of three\nimport './c.js';\nexport const b = 2;\n");
+  plant('collectors/ring/c.ts', "// three of three\nexport const load = () => import('./a.js');\n");
 
   it('reports every planted floor, package and system-module violation, whatever the import form, and nothing else', () => {
     expect(violations(root).sort()).toEqual(
@@ -194,6 +292,13 @@ describe('the architecture checker on a planted tree', () => {
 
   it('reports a host/mutate.ts import outside actuation/, a side-effect one too', () => {
     expect(mutationsOutsideActuation(root)).toEqual(['collectors/mutates.ts (collectors) imports host/mutate.ts; only actuation/ changes a host']);
+  });
+
+  it('reports a two-file and a three-file import circle, each as its files in order, and no other', () => {
+    expect(importCircles(root)).toEqual([
+      'collectors/ring/a.ts -> collectors/ring/b.ts -> collectors/ring/c.ts -> collectors/ring/a.ts',
+      'rules/circle/check.ts -> rules/circle/finding.ts -> rules/circle/check.ts',
+    ]);
   });
 
   it('reports a module without a header and a walk file over 250 lines', () => {
