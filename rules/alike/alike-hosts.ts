@@ -5,7 +5,7 @@ import type { Ip } from '../addr/addr.js';
 import type { Cidr } from '../iptables/ast.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 import { tokenize } from '../iptables/tokenize.js';
-import { NFT_BRIDGE_CHAIN_SEPARATOR } from '../meaning/layouts.js';
+import { dockerNftBridgeChain, NFT_BRIDGE_CHAIN_SEPARATOR } from '../meaning/layouts.js';
 import { foreignPorts, hostAddresses } from '../model/build.js';
 import { partition } from '../matrix/partition.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
@@ -68,11 +68,9 @@ function standIn(ids: Identities, value: string): string {
     const id = ids.as.get(value.slice(colon + 1));
     if (id !== undefined) return `${value.slice(0, colon + 1)}${id}`;
   }
-  const sep = value.lastIndexOf(NFT_BRIDGE_CHAIN_SEPARATOR);
-  if (sep > 0) {
-    const bridge = ids.as.get(value.slice(sep + NFT_BRIDGE_CHAIN_SEPARATOR.length));
-    if (bridge !== undefined) return `${value.slice(0, sep + NFT_BRIDGE_CHAIN_SEPARATOR.length)}${bridge}`;
-  }
+  const perBridge = dockerNftBridgeChain(value);
+  const bridge = perBridge ? ids.as.get(perBridge.bridge) : undefined;
+  if (perBridge && bridge !== undefined) return `${perBridge.purpose}${NFT_BRIDGE_CHAIN_SEPARATOR}${bridge}`;
   return value;
 }
 

@@ -83,6 +83,12 @@ export const DOCKER_NFT_COMMENTS: Readonly<Record<string, RuleCode>> = {
 /** Docker 29 names its per-bridge nftables chains `<purpose>__<bridge>` (filter-forward-in__docker0). */
 export const NFT_BRIDGE_CHAIN_SEPARATOR = '__';
 
+/** A per-bridge chain name of Docker 29's, split into its purpose and bridge; null for any other name. */
+export function dockerNftBridgeChain(chain: string): { purpose: string; bridge: string } | null {
+  const at = chain.lastIndexOf(NFT_BRIDGE_CHAIN_SEPARATOR);
+  return at > 0 ? { purpose: chain.slice(0, at), bridge: chain.slice(at + NFT_BRIDGE_CHAIN_SEPARATOR.length) } : null;
+}
+
 /** Drops Docker writes to keep outsiders off a network: from another Docker bridge they are its isolation. */
 export const ISOLATING_CODES: ReadonlySet<RuleCode> = new Set(['direct-access', 'unpublished-port']);
 

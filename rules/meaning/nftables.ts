@@ -3,7 +3,7 @@
 import { cidrText, parseCidr, parseIp } from '../addr/addr.js';
 import type { MeaningContext } from './context.js';
 import { networkOfSubnet } from './context.js';
-import { DOCKER_NFT_COMMENTS, DOCKER_NFT_TABLES, ISOLATING_CODES, netdiagIdOf, NFT_BRIDGE_CHAIN_SEPARATOR, tableManager } from './layouts.js';
+import { DOCKER_NFT_COMMENTS, DOCKER_NFT_TABLES, dockerNftBridgeChain, ISOLATING_CODES, netdiagIdOf, tableManager } from './layouts.js';
 import type { Owner, RuleCode, RuleMeaning } from './types.js';
 
 type Expr = Record<string, unknown>;
@@ -40,8 +40,8 @@ export function nftMeaning(table: string, chain: string, expr: Expr[], comment: 
   };
   const docker = DOCKER_NFT_TABLES.has(table);
   // Docker 29 names its per-bridge chains after the bridge: filter-forward-in__docker0.
-  const at = chain.indexOf(NFT_BRIDGE_CHAIN_SEPARATOR);
-  if (docker && at >= 0) addBridge(chain.slice(at + NFT_BRIDGE_CHAIN_SEPARATOR.length));
+  const perBridge = docker ? dockerNftBridgeChain(chain) : null;
+  if (perBridge) addBridge(perBridge.bridge);
   for (const e of expr) {
     const m = isObject(e.match) ? e.match : null;
     if (!m) continue;

@@ -333,21 +333,7 @@ const where = (found: string) => found.split(': ').slice(0, 2).join(': ');
  * literals) it holds. The list may only shrink, and a count that no longer matches fails. What is left is Docker's
  * layout written outside rules/meaning/layouts.ts: a step netdiag writes imports the constant (ADMIN_CHAIN…) instead.
  */
-const KNOWN_OFFENDERS: Record<string, number> = {
-  'rules/changes/fix-kinds/docker-user.ts: dockerUserAccept': 3, // 'DOCKER-USER' ×3
-  'rules/changes/predict.ts: docker': 1, // 'docker-bridges'
-  'rules/changes/predict.ts: daemonConfig': 6, // 'raw-PREROUTING', 'DROP DIRECT ACCESS', x.name.startsWith('filter-forward-in__') (pattern and literal), 'docker-bridges', 'ALLOW FW MARK'
-  'rules/doctor/firewalls.ts: dockerBackend': 3, // 'docker-bridges', c.name.startsWith('DOCKER') (pattern and literal)
-  'rules/doctor/firewalls.ts: firewallFindings': 4, // 'docker-bridges' ×2, `filter-forward-in__${n.bridge}` ×2
-  'rules/doctor/ipv6.ts: dockerFiltersIpv6': 1, // 'docker-bridges'
-  'rules/doctor/ipv6.ts: ipv6Findings': 2, // 'DOCKER-USER' ×2
-  'rules/meaning/host.ts: hostMeanings': 1, // 'DOCKER'
-  'rules/meaning/iptables.ts: dockersCode': 2, // 'DOCKER' ×2
-  'rules/meaning/nftables.ts: nftMeaning': 1, // chain.indexOf(NFT_BRIDGE_CHAIN_SEPARATOR): Docker 29's chain naming, for layouts.ts
-  'rules/metrics/host-counts.ts: DROP_CHAINS': 5, // 'DOCKER-ISOLATION-STAGE-1', '…-2', 'DOCKER-INTERNAL', 'DOCKER', 'DOCKER-USER'
-  'rules/plan/plan-routes.ts: view': 1, // 'DOCKER-USER'
-  'rules/plan/plan-routes.ts: planRoutes': 1, // 'DOCKER-USER'
-};
+const KNOWN_OFFENDERS: Record<string, number> = {};
 
 /** Findings grouped by `file: function`. */
 function byPlace(found: string[]): Map<string, string[]> {
