@@ -14,6 +14,8 @@ interface Applied {
 
 export class ChangeLedger {
   private applied: Applied[] = [];
+  /** How many times the journals were read: what was said of the applied changes is stale when it moved. */
+  generation = 0;
 
   constructor(private readonly stateDir: string) {}
 
@@ -30,6 +32,7 @@ export class ChangeLedger {
       else if (st.status === 'applying' || (st.status === 'failed' && st.pending.length > 0)) interrupted.push(id);
     }
     this.applied = applied;
+    this.generation++;
     return { interrupted };
   }
 

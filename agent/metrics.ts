@@ -186,15 +186,16 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
 
   // The text served, and the render in progress: scrapes never wait for a render once there is a text to give
   // (a render interleaves with other requests for many ticks; waiting on it was the slowest 1% of scrapes).
-  let rendered: { at: number; snapshot: HostSnapshot | null; text: string } | null = null;
+  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; text: string } | null = null;
   let rendering: Promise<string> | null = null;
   const rerender = (): Promise<string> => {
     const snapshot = last();
+    const changes = ledger.generation;
     reach();
     rendering ??= registry
       .metrics()
       .then((text) => {
-        rendered = { at: Date.now(), snapshot, text };
+        rendered = { at: Date.now(), snapshot, changes, text };
         return text;
       })
       .finally(() => (rendering = null));
@@ -204,8 +205,9 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     registry,
     render() {
       if (!rendered) return rerender();
-      // A new snapshot is shown at once; otherwise the text may be up to a second old (process metrics).
-      if (rendered.snapshot !== last()) return rerender();
+      // A new snapshot, or a change applied or undone, is shown at once; otherwise the text may be up to a second old
+      // (process metrics).
+      if (rendered.snapshot !== last() || rendered.changes !== ledger.generation) return rerender();
       if (Date.now() - rendered.at > 1000) void rerender().catch(() => undefined);
       return Promise.resolve(rendered.text);
     },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../agent/app.js';
 import { ChangeLedger } from '../../../actuation/ledger.js';
+import { Journal } from '../../../actuation/journal.js';
 import { createMetrics } from '../../../agent/metrics.js';
 import { SnapshotStore } from '../../../agent/snapshot-store.js';
 import { untouchableHost } from '../recording-host.js';
@@ -30,6 +31,24 @@ describe('agent read routes', () => {
     const b = await app();
     const [x, y] = await Promise.all([b.inject('/metrics'), b.inject('/metrics')]);
     expect(x.body).toBe(y.body);
+    await b.close();
+  });
+
+  it('GET /metrics shows a change applied or undone at once, not a second later (the ledger read again)', async () => {
+    const store = SnapshotStore.fixed(seed);
+    const stateDir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
+    const ledger = new ChangeLedger(stateDir);
+    const metrics = createMetrics(store, ledger);
+    const b = await buildApp({ store, metrics, ledger, token: TOKEN, stateDir, host: untouchableHost(), hostName: seed.name });
+    expect((await b.inject('/metrics')).body).toMatch(/^netdiag_changes_applied\{kind="fix"\} 0$/m);
+    // What applying a fix journals, then the agent reading its journals again (as after every change it makes).
+    const j = await Journal.open(stateDir, 'fx-12345678');
+    await j.append({ event: 'start', kind: 'fix', id: 'fx-12345678', title: 't', steps: [{ kind: 'sysctl', host: seed.name, key: 'net.ipv4.ip_forward', value: '1' }], context: {} });
+    await j.append({ event: 'step-begin', index: 0 });
+    await j.append({ event: 'step-done', index: 0, changed: true, undo: { step: null } });
+    await j.append({ event: 'applied', at: new Date().toISOString() });
+    await ledger.load();
+    expect((await b.inject('/metrics')).body).toMatch(/^netdiag_changes_applied\{kind="fix"\} 1$/m);
     await b.close();
   });
 
