@@ -1,8 +1,7 @@
 // Values kept by network: the networks that hold an address cost one map probe per prefix length in use, not a test
 // per network (a routing table, a chain of pinholes, a host's routes and rules as predicates).
 import { networkOf } from './addr.js';
-import type { Ip } from './addr.js';
-import type { Cidr } from '../iptables/ast.js';
+import type { Cidr, Ip } from './addr.js';
 
 export class PrefixMap<T> {
   /** Longest prefix first: the order a route lookup wants. */

@@ -10,11 +10,39 @@ import { meaningContext } from './context.js';
 import { iptablesMeaning } from './iptables.js';
 import { nftMeaning } from './nftables.js';
 import type { RuleMeaning } from './types.js';
-import { DOCKER_CHAIN } from './layouts.js';
+import { DOCKER_CHAIN, netdiagIdOf } from './layouts.js';
+
+/**
+ * Each rule's meaning by the reference the walk cites it with, decided the first time it is asked and kept: a rule
+ * set of thousands of pinholes (a plan's accepts) is classified only where an answer reads it.
+ */
+export class RuleMeanings {
+  private readonly decided = new Map<RuleRef, RuleMeaning>();
+
+  constructor(private readonly sources: Map<RuleRef, () => RuleMeaning>) {}
+
+  get(ref: RuleRef): RuleMeaning | undefined {
+    let m = this.decided.get(ref);
+    if (m === undefined) {
+      const decide = this.sources.get(ref);
+      if (!decide) return undefined;
+      this.decided.set(ref, (m = decide()));
+    }
+    return m;
+  }
+
+  get size(): number {
+    return this.sources.size;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[RuleRef, RuleMeaning]> {
+    for (const ref of this.sources.keys()) yield [ref, this.get(ref) as RuleMeaning];
+  }
+}
 
 export interface HostMeanings {
   /** Each rule's meaning, by the reference the walk cites it with. */
-  byRule: Map<RuleRef, RuleMeaning>;
+  byRule: RuleMeanings;
   /** Docker's bridges (from its networks, or named by its own chains), with their network when Docker reports it. */
   bridges: Map<string, DockerNetwork | null>;
   /**
@@ -30,7 +58,8 @@ export interface HostMeanings {
 
 export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft: NftRuleset | null): HostMeanings {
   const ctx = meaningContext(s, rulesets);
-  const byRule = new Map<RuleRef, RuleMeaning>();
+  const sources = new Map<RuleRef, () => RuleMeaning>();
+  const byRule = new RuleMeanings(sources);
   let proxyMarks = false;
   let dnat = false;
   let natDocker = false;
@@ -40,14 +69,18 @@ export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft:
     for (const [table, chains] of rs ?? []) {
       for (const [name, chain] of chains) {
         for (const r of chain.rules) {
-          const m = iptablesMeaning(table, name, r.parsed, ctx);
-          byRule.set(r.ref, m);
-          if (m.netdiagId !== null) netdiagRules.push({ id: m.netdiagId, ruleset: k === 0 ? 'iptables' : 'ip6tables', table, chain: name });
-          if (k === 0 && table === 'raw' && m.code === 'direct-access') directAccessDrops = true;
-          if (k !== 0 || table !== 'nat' || name !== DOCKER_CHAIN) continue;
+          sources.set(r.ref, () => iptablesMeaning(table, name, r.parsed, ctx));
+          // The host-wide facts read only the few rules they are about (netdiag's comments, raw, nat DOCKER).
+          const comment = r.parsed.matches.find((x) => x.kind === 'comment');
+          const id = comment?.kind === 'comment' ? netdiagIdOf(comment.text) : null;
+          if (id !== null) netdiagRules.push({ id, ruleset: k === 0 ? 'iptables' : 'ip6tables', table, chain: name });
+          if (k !== 0) continue;
+          if (table === 'raw' && r.parsed.target.kind === 'DROP' && byRule.get(r.ref)?.code === 'direct-access') directAccessDrops = true;
+          if (table !== 'nat' || name !== DOCKER_CHAIN) continue;
           natDocker = true;
-          if (m.code === 'proxy-return') proxyMarks = true;
-          if (m.code === 'dnat') {
+          const m = byRule.get(r.ref);
+          if (m?.code === 'proxy-return') proxyMarks = true;
+          if (m?.code === 'dnat') {
             dnat = true;
             if (r.parsed.matches.some((x) => x.kind === 'in' && x.neg)) proxyMarks = true;
           }
@@ -58,9 +91,9 @@ export function hostMeanings(s: HostSnapshot, rulesets: (Ruleset | null)[], nft:
   for (const t of nft?.tables ?? []) {
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
-        const m = nftMeaning(t.name, c.name, r.expr, r.comment, ctx);
-        byRule.set(r.ref, m);
-        if (m.netdiagId !== null) netdiagRules.push({ id: m.netdiagId, ruleset: 'nft', table: `${t.family} ${t.name}`, chain: c.name });
+        sources.set(r.ref, () => nftMeaning(t.name, c.name, r.expr, r.comment, ctx));
+        const id = netdiagIdOf(r.comment);
+        if (id !== null) netdiagRules.push({ id, ruleset: 'nft', table: `${t.family} ${t.name}`, chain: c.name });
       }
     }
   }

@@ -162,8 +162,8 @@ function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, c
   const extra = v6 ? { ip6tables: true } : {};
   const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, in: inIface, out: outIface, ...meaningFacts(host, r, inIface, outIface) });
   const tool = v6 ? 'ip6tables ' : '';
-  const code = policyDecisionCode(table === 'filter' && chain === 'FORWARD');
-  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, chainCite: { table, chain, ...extra, in: inIface, out: outIface, code } });
+  const chainCite = () => ({ table, chain, ...extra, in: inIface, out: outIface, code: policyDecisionCode(table === 'filter' && chain === 'FORWARD') });
+  return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, chainCite });
 }
 
 /** One native nftables base chain, cited as `family table chain handle N`. */
@@ -174,8 +174,8 @@ function runNftChain(leg: Leg, host: HostModel, c: NftChainModel, inIface: strin
   const table = `${c.family} ${c.table}`;
   const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, in: inIface, out: outIface, ...meaningFacts(host, r, inIface, outIface) });
   // Docker 29's own forward chain takes its policy from ip_forward at startup: the FORWARD policy of that backend.
-  const code = policyDecisionCode(c.hook === 'forward' && DOCKER_NFT_TABLES.has(c.table));
-  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, chainCite: { table, chain: c.name, family: c.family, in: inIface, out: outIface, code } });
+  const chainCite = () => ({ table, chain: c.name, family: c.family, in: inIface, out: outIface, code: policyDecisionCode(c.hook === 'forward' && DOCKER_NFT_TABLES.has(c.table)) });
+  return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, chainCite });
 }
 
 interface Judged {
@@ -191,7 +191,8 @@ interface Judged {
   /** A rule of this chain, as a decision cites it. */
   cite: (r: RuleRef) => RuleCite;
   /** The chain itself, as its policy is cited (with the rule set it belongs to). */
-  chainCite: DecisionFields<'policy'>;
+  /** The chain itself cited (its policy decided), made when asked: most chains a packet passes decide nothing. */
+  chainCite: () => DecisionFields<'policy'>;
 }
 
 type RuleCite = DecisionFields<'rule'>;
@@ -207,15 +208,15 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
     // Not what the rule means when it applies: netdiag cannot tell whether it does.
-    const cited = r ? withoutOwner(j.cite(r)) : j.chainCite;
+    const cited = r ? withoutOwner(j.cite(r)) : j.chainCite();
     return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, { ...cited, code: 'unknown' }), outcome };
   }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
     if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, j.cite(r)), outcome };
-    return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, j.chainCite), outcome };
+    return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, j.chainCite()), outcome };
   }
   if (j.filter && leg.record) {
-    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, j.cite(r)) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, j.chainCite);
+    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, j.cite(r)) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, j.chainCite());
   }
   return { stop: null, outcome };
 }

@@ -190,7 +190,8 @@ export class Leg {
   decision<K extends DecisionKind>(kind: K, host: string, reason: string, ...fields: FieldsArg<K>): DecisionOf<K> {
     const code = kindCode(kind);
     const d = { kind, host, direction: this.direction, reason, ...(code ? { code } : {}), ...fields[0] } as DecisionOf<K>;
-    const at = this.place();
+    // Where it was decided is for the trace: a verdict-only walk (matrix, predictions) makes no place.
+    const at = this.record ? this.place() : undefined;
     if (at) d.at = at;
     return d;
   }

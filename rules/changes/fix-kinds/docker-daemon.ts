@@ -1,7 +1,7 @@
 // Fix: Docker 29's nftables drops opened the way Docker provides, its own configuration (a firewall mark it accepts,
 // direct routing allowed): a daemon.json change netdiag predicts and shows, never applies.
 import type { Flow, PlanStep, WhyAnswer } from '../../../snapshot/contract.js';
-import { citedRule } from '../../meaning/cited.js';
+import { citedRule } from '../cited-rule.js';
 import type { ContainerModel, World } from '../../model/types.js';
 import { flowText } from '../../query/flow.js';
 import { fixId } from './candidate.js';

@@ -1,8 +1,8 @@
 // Fix: the deciding drop removed, by who wrote it: an administrator's rule (iptables or nft) removable and restorable,
 // Docker's own only shown as a discouraged alternative, another manager's left to that manager.
 import type { DecisionOf, PlanStep, WhyAnswer } from '../../../snapshot/contract.js';
-import { citedRule } from '../../meaning/cited.js';
-import type { CitedRule } from '../../meaning/cited.js';
+import { citedRule } from '../cited-rule.js';
+import type { CitedRule } from '../cited-rule.js';
 import { DOCKER_CHAINS } from '../../meaning/layouts.js';
 import type { World } from '../../model/types.js';
 import { fixId } from './candidate.js';

@@ -5,7 +5,7 @@ import type { ParsedRule } from '../iptables/ast.js';
 import type { HostModel, World } from '../model/types.js';
 import type { TableName } from '../netfilter/ruleset.js';
 import type { NftRuleModel } from '../nftables/model.js';
-import type { RuleMeaning } from './types.js';
+import type { RuleMeaning } from '../meaning/types.js';
 
 export type CitedRule =
   | { kind: 'iptables'; host: HostModel; table: TableName; chain: string; parsed: ParsedRule; meaning: RuleMeaning | null; ip6tables: boolean }
