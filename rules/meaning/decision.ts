@@ -16,13 +16,6 @@ export function ruleDecisionCode(m: RuleMeaning | null, at: ChainContext, host: 
   return m.isolatesOtherBridges && fromOtherBridge ? 'isolation' : m.code;
 }
 
-/**
- * A chain's policy decided: the FORWARD policy Docker sets (iptables' filter FORWARD, or Docker 29's own forward
- * base chain) is the one operators meet; any other chain's policy is the administrator's.
- */
-export function policyDecisionCode(forwardOfDocker: boolean): DecisionCode {
-  return forwardOfDocker ? 'forward-policy' : 'policy';
-}
 
 /** The walk's own causes, by the kind of decision: a route, a neighbour, a sysctl, a socket, the edge of the view. */
 const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
@@ -36,6 +29,8 @@ const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
   exit: 'unknown',
 };
 
-export function kindCode(kind: Decision['kind']): DecisionCode | null {
-  return CODE_OF_KIND[kind] ?? null;
+/** The walk's own cause of a decision of `kind` (a socket's by how the port is bound); undefined for a rule or policy's. */
+export function causeCode(kind: Decision['kind'], fields: object = {}): DecisionCode | undefined {
+  if (kind === 'socket' && 'bound' in fields && fields.bound === 'loopback-only') return 'loopback-only';
+  return CODE_OF_KIND[kind];
 }

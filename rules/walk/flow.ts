@@ -9,6 +9,7 @@ import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
+import { causeCode } from '../meaning/decision.js';
 
 export type Origin = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel };
 
@@ -79,7 +80,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
     const at: Place = r.landing.kind === 'container' ? { kind: 'container', host: r.landing.endpoint.container.host.name, name: r.landing.endpoint.container.name } : { kind: 'host', host: r.landing.host.name, name: r.landing.host.name };
     const where = landed ? `${landed.host.name}/${landed.name}` : `host ${at.host}`;
     const reason = `the request to ${ipText(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
-    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, landed: at, code: 'wrong-container' }, r.hops, [], where);
+    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, landed: at, code: causeCode('elsewhere') }, r.hops, [], where);
   }
   const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 
@@ -95,7 +96,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   if (back.outcome === 'unknown') return result('unknown', back.decidedBy, r.hops, back.hops, deliveredTo);
   const backOk = back.packet !== null && back.landing !== null && back.packet.dst === r.packet.origSrc && sameOrigin(back.landing, origin);
   if (!backOk) {
-    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', missing: 'reply', reason: 'the reply does not come back to where the request started', code: 'unknown' }, r.hops, back.hops, deliveredTo);
+    return result('unknown', { kind: 'missing-data', host: originHost(origin).name, direction: 'reply', missing: 'reply', reason: 'the reply does not come back to where the request started', code: causeCode('missing-data') }, r.hops, back.hops, deliveredTo);
   }
   const accepted = r.acceptedBy ?? back.acceptedBy;
   if (proxied) {

@@ -13,8 +13,8 @@ import { hostMatch } from './leg.js';
 import type { DecisionFields, Leg, LegResult } from './leg.js';
 import { applyNat, undoNat } from './nat.js';
 import { meaningOf } from '../meaning/host.js';
-import { policyDecisionCode, ruleDecisionCode } from '../meaning/decision.js';
-import { DOCKER_NFT_TABLES } from '../meaning/layouts.js';
+import { ruleDecisionCode } from '../meaning/decision.js';
+import { DOCKER_NFT } from '../meaning/layouts.js';
 
 export type HookPoint = 'prerouting' | 'input' | 'forward' | 'output' | 'output-filter' | 'postrouting';
 
@@ -143,12 +143,10 @@ function matchHost(host: HostModel): ReturnType<typeof hostMatch> {
   return m;
 }
 
-const withoutOwner = ({ owner: _owner, ...rest }: RuleCite) => rest;
-
-/** What the deciding rule means here, recorded where it decides: its code (told by where the packet came from) and owner. */
-function meaningFacts(host: HostModel, r: RuleRef, inIface: string | null, outIface: string | null): Pick<RuleCite, 'code' | 'owner'> {
+/** A rule's citation with what it means here, recorded where it decides: its code (told by where the packet came from) and owner. */
+function meant(host: HostModel, j: Judged, r: RuleRef): RuleCite {
   const m = meaningOf(host.meanings, r);
-  return { code: ruleDecisionCode(m, { in: inIface, out: outIface }, host.meanings), ...(m ? { owner: m.owner } : {}) };
+  return { ...j.cite(r), code: ruleDecisionCode(m, { in: j.inIface, out: j.outIface }, host.meanings), ...(m ? { owner: m.owner } : {}) };
 }
 
 /** One iptables base chain: walk it, record the step, and say whether it stopped the packet. */
@@ -160,9 +158,9 @@ function runChain(leg: Leg, host: HostModel, rules: Ruleset, table: TableName, c
   // ip6tables' rules are cited as such, so a fix or a reader goes to the right tool.
   const v6 = leg.pkt.family === 6;
   const extra = v6 ? { ip6tables: true } : {};
-  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, in: inIface, out: outIface, ...meaningFacts(host, r, inIface, outIface) });
+  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, ...extra, in: inIface, out: outIface });
   const tool = v6 ? 'ip6tables ' : '';
-  const chainCite = () => ({ table, chain, ...extra, in: inIface, out: outIface, code: policyDecisionCode(table === 'filter' && chain === 'FORWARD') });
+  const chainCite = () => ({ table, chain, ...extra, in: inIface, out: outIface, code: table === 'filter' && chain === 'FORWARD' ? ('forward-policy' as const) : ('policy' as const) });
   return judge(leg, host, { table, chain, inIface, outIface, outcome, policy, filter: table === 'filter', name: (r) => (r ? `${tool}${table} ${r.chain} rule ${r.index}` : `${tool}${table} ${chain}`), cite, chainCite });
 }
 
@@ -172,9 +170,9 @@ function runNftChain(leg: Leg, host: HostModel, c: NftChainModel, inIface: strin
   leg.pkt.outIface = outIface;
   const outcome = walkNftChain(tableOf(host.nft as NftRuleset, c), c, leg.pkt, matchHost(host));
   const table = `${c.family} ${c.table}`;
-  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, in: inIface, out: outIface, ...meaningFacts(host, r, inIface, outIface) });
+  const cite = (r: RuleRef): RuleCite => ({ table, chain: r.chain, index: r.index, text: r.text, packets: r.packets, bytes: r.bytes, family: c.family, handle: r.handle, in: inIface, out: outIface });
   // Docker 29's own forward chain takes its policy from ip_forward at startup: the FORWARD policy of that backend.
-  const chainCite = () => ({ table, chain: c.name, family: c.family, in: inIface, out: outIface, code: policyDecisionCode(c.hook === 'forward' && DOCKER_NFT_TABLES.has(c.table)) });
+  const chainCite = () => ({ table, chain: c.name, family: c.family, in: inIface, out: outIface, code: c.hook === 'forward' && c.table === DOCKER_NFT.table ? ('forward-policy' as const) : ('policy' as const) });
   return judge(leg, host, { table, chain: c.name, inIface, outIface, outcome, policy: outcome.policyOf ? (c.policy === 'drop' ? 'DROP' : 'ACCEPT') : null, filter: c.type === 'filter' && (c.hook === 'forward' || c.hook === 'input' || c.hook === 'output'), name: (r) => (r ? `${table} ${r.chain} handle ${r.handle}` : `${table} ${c.name}`), cite, chainCite });
 }
 
@@ -188,10 +186,9 @@ interface Judged {
   /** A filtering chain: its accept is what let a reachable packet through. */
   filter: boolean;
   name: (r: RuleRef | null) => string;
-  /** A rule of this chain, as a decision cites it. */
+  /** A rule of this chain, as a decision cites it (its meaning added where it decides). */
   cite: (r: RuleRef) => RuleCite;
-  /** The chain itself, as its policy is cited (with the rule set it belongs to). */
-  /** The chain itself cited (its policy decided), made when asked: most chains a packet passes decide nothing. */
+  /** The chain itself cited (its policy decided; the FORWARD policy Docker sets is `forward-policy`), made when asked. */
   chainCite: () => DecisionFields<'policy'>;
 }
 
@@ -208,15 +205,15 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   if (outcome.verdict === 'unknown') {
     const why = outcome.unknownWhy ? ` (${outcome.unknownWhy})` : '';
     // Not what the rule means when it applies: netdiag cannot tell whether it does.
-    const cited = r ? withoutOwner(j.cite(r)) : j.chainCite();
-    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, { ...cited, code: 'unknown' }), outcome };
+    const { code: _policy, ...chain } = j.chainCite();
+    return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, r ? j.cite(r) : chain), outcome };
   }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
-    if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, j.cite(r)), outcome };
+    if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, meant(host, j, r)), outcome };
     return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, j.chainCite()), outcome };
   }
   if (j.filter && leg.record) {
-    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, j.cite(r)) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, j.chainCite());
+    leg.acceptedBy = r ? leg.decision('rule', host.name, `${j.name(r)} accepts it: ${r.text}`, meant(host, j, r)) : leg.decision('policy', host.name, `${table} ${chain}'s policy ACCEPT lets it through`, j.chainCite());
   }
   return { stop: null, outcome };
 }

@@ -7,7 +7,7 @@ import type { Neighbour } from '../../snapshot/host-snapshot.js';
 import type { Decision, DecisionKind, DecisionOf, Flow, Hop, Place, Step } from '../../snapshot/contract.js';
 import { recorded } from './action.js';
 import type { StepInput } from './action.js';
-import { kindCode } from '../meaning/decision.js';
+import { causeCode } from '../meaning/decision.js';
 
 /** Where a packet ended up: a container's address, or a host's own stack (its address, maybe a proxy). */
 export type Landing = { kind: 'container'; endpoint: Endpoint } | { kind: 'host'; host: HostModel };
@@ -188,7 +188,7 @@ export class Leg {
    * the walk's own cause by kind, unless the deciding rule's meaning says more (in `fields`).
    */
   decision<K extends DecisionKind>(kind: K, host: string, reason: string, ...fields: FieldsArg<K>): DecisionOf<K> {
-    const code = kindCode(kind);
+    const code = causeCode(kind, fields[0]);
     const d = { kind, host, direction: this.direction, reason, ...(code ? { code } : {}), ...fields[0] } as DecisionOf<K>;
     // Where it was decided is for the trace: a verdict-only walk (matrix, predictions) makes no place.
     const at = this.record ? this.place() : undefined;

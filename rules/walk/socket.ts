@@ -42,7 +42,7 @@ export function socketHop(leg: Leg, where: { host: string; name: string; sockets
   const onPort = sameProto.filter((s) => s.port === port);
   const refused = proto === 'tcp' ? 'the connection is refused' : 'the datagram gets ICMP port unreachable';
   if (onPort.length > 0 && onPort.every((s) => LOOPBACK.test(s.address))) {
-    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}: ${refused} from outside; bind the service to 0.0.0.0 or ${ip}, or reach it from inside ${where.name}'s namespace`, { proto, port, address: ip, bound: 'loopback-only', code: 'loopback-only' });
+    return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}: ${refused} from outside; bind the service to 0.0.0.0 or ${ip}, or reach it from inside ${where.name}'s namespace`, { proto, port, address: ip, bound: 'loopback-only' });
   }
   if (onPort.length > 0) {
     return leg.decision('socket', where.host, `${where.name} listens on ${port}/${proto} only on ${onPort.map(label).join(', ')}, not on ${ip}: ${refused}; bind the service to 0.0.0.0 or ${ip}`, { proto, port, address: ip, bound: 'other-address' });
