@@ -85,14 +85,26 @@ export function ipText(ip: Ip): string {
   return typeof ip === 'number' ? numberToIp(ip) : bigintToIp6(ip);
 }
 
-export function parseCidr(text: string): Cidr | null {
+/** How many bits an address of this one's family has: 32 for IPv4, 128 for IPv6 (a host's prefix length). */
+export const addressBits = (ip: Ip): number => (typeof ip === 'number' ? 32 : 128);
+
+/** Whether a prefix names one address (a /32 or /128). */
+export const isHostPrefix = (c: Cidr): boolean => c.bits === addressBits(c.addr);
+
+/** An address with an optional prefix length, the address kept as written (`172.18.0.2/16` stays .2). */
+export function parsePrefixed(text: string): Cidr | null {
   const [ipPart, bitsText] = text.split('/');
   const addr = parseIp(ipPart ?? '');
   if (addr === null) return null;
-  const max = typeof addr === 'number' ? 32 : 128;
+  const max = addressBits(addr);
   const bits = bitsText === undefined ? max : Number(bitsText);
   if (!Number.isInteger(bits) || bits < 0 || bits > max || (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText))) return null;
-  return { addr: networkOf(addr, bits), bits };
+  return { addr, bits };
+}
+
+export function parseCidr(text: string): Cidr | null {
+  const c = parsePrefixed(text);
+  return c && { addr: networkOf(c.addr, c.bits), bits: c.bits };
 }
 
 /** An IPv4 prefix only (plans, IPAM): null for IPv6. */

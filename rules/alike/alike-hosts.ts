@@ -1,8 +1,7 @@
 // Hosts built alike: a fleet of a few kinds of host, each host its kind's image once its own addresses and Docker's
 // names for things are renamed, treating every peer of a kind the same way. One pair per pair of kinds answers for all.
-import { cidrsOverlap, cidrText, inCidr, ipText, isLinkLocal6, isLoopback, isMulticast, parseCidr, parseIp } from '../addr/addr.js';
-import type { Ip } from '../addr/addr.js';
-import type { Cidr } from '../iptables/ast.js';
+import { addressBits, cidrsOverlap, cidrText, inCidr, ipText, isLinkLocal6, isLoopback, isMulticast, parseCidr, parsePrefixed } from '../addr/addr.js';
+import type { Cidr, Ip } from '../addr/addr.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { dockerNftBridgeChain, NFT_BRIDGE_CHAIN_SEPARATOR } from '../meaning/layouts.js';
@@ -29,7 +28,6 @@ interface Block {
   cidr: Cidr;
 }
 
-const fullBits = (ip: Ip) => (typeof ip === 'number' ? 32 : 128);
 const special = (ip: Ip) => `${isLoopback(ip)}${isMulticast(ip)}${isLinkLocal6(ip)}`;
 const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -92,7 +90,7 @@ function blocksOf(s: HostSnapshot, ids: Identities): (Cidr & { lan?: true })[] {
   const own = [...hostAddresses(s).localAddrs].map(([addr, dev]) => ({ addr, dev, name: standIn(ids, dev) }));
   for (const { addr, dev } of byName(own)) {
     if (dev === 'lo' || out.some((c) => inCidr(addr, c))) continue;
-    out.push({ addr, bits: fullBits(addr), ...(kinds.get(dev) === 'bridge' ? {} : { lan: true as const }) });
+    out.push({ addr, bits: addressBits(addr), ...(kinds.get(dev) === 'bridge' ? {} : { lan: true as const }) });
   }
   return out;
 }
@@ -154,15 +152,6 @@ type Word =
 /** Sysctls kept per interface: the interface's name sits between the prefix and the setting. */
 const SYSCTL_PER_INTERFACE = ['net.ipv4.conf.', 'net.ipv6.conf.'];
 
-/** An address with an optional prefix length, as a whole word (`172.18.0.2`, `172.18.0.0/16`, `fd00::/64`). */
-function asCidr(w: string): Cidr | null {
-  const slash = w.indexOf('/');
-  const ip = parseIp(slash < 0 ? w : w.slice(0, slash));
-  if (ip === null) return null;
-  const bitsText = slash < 0 ? null : w.slice(slash + 1);
-  const bits = bitsText === null ? fullBits(ip) : bitsText !== '' && [...bitsText].every((ch) => ch >= '0' && ch <= '9') ? Number(bitsText) : NaN;
-  return bits >= 0 && bits <= fullBits(ip) ? { addr: ip, bits } : null;
-}
 
 /**
  * Renames host by host: addresses in its own blocks to §S<k>+offset, in a peer's to §P<k>+offset (remembering which
@@ -261,7 +250,7 @@ class Renamer {
   }
 
   private classify(w: string): Word {
-    const c = asCidr(w);
+    const c = parsePrefixed(w);
     if (c) {
       const b = this.blocks.owned.longest(c.addr);
       if (b && c.bits >= b.cidr.bits) return { form: 'address', block: b, rest: `${b.k}+${BigInt(c.addr) - BigInt(b.cidr.addr)}${w.includes('/') ? `/${c.bits}` : ''}` };
@@ -269,18 +258,18 @@ class Renamer {
       return { form: 'address', block: null, rest: '' };
     }
     const dash = w.indexOf('-');
-    if (dash > 0 && asCidr(w.slice(0, dash)) !== null) {
+    if (dash > 0 && parsePrefixed(w.slice(0, dash)) !== null) {
       // 172.16.0.2-172.16.0.3, or a NAT target's 172.16.0.2-172.16.0.3:80.
       const end = w.slice(dash + 1);
       const port = end.indexOf(':');
-      if (asCidr(port < 0 ? end : end.slice(0, port)) !== null) return { form: 'range' };
+      if (parsePrefixed(port < 0 ? end : end.slice(0, port)) !== null) return { form: 'range' };
     }
     if (w.startsWith('[')) {
       const close = w.indexOf(']');
-      if (close > 0 && asCidr(w.slice(1, close))) return { form: 'with-port', address: w.slice(1, close), open: '[', close: w.slice(close) };
+      if (close > 0 && parsePrefixed(w.slice(1, close))) return { form: 'with-port', address: w.slice(1, close), open: '[', close: w.slice(close) };
     }
     const colon = w.indexOf(':');
-    if (colon > 0 && w.lastIndexOf(':') === colon && asCidr(w.slice(0, colon))) return { form: 'with-port', address: w.slice(0, colon), open: '', close: w.slice(colon) };
+    if (colon > 0 && w.lastIndexOf(':') === colon && parsePrefixed(w.slice(0, colon))) return { form: 'with-port', address: w.slice(0, colon), open: '', close: w.slice(colon) };
     return { form: 'other' };
   }
 

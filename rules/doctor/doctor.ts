@@ -1,7 +1,7 @@
 // `doctor`: host-wide problems that break container networking before anyone asks why — each with evidence and a fix.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from '../addr/addr.js';
-import type { Cidr } from '../iptables/ast.js';
+import type { Cidr } from '../addr/addr.js';
 import { filterAccepts, firewallFindings } from './firewalls.js';
 import { snapshotRules } from '../meaning/host.js';
 import { chainManager } from '../meaning/layouts.js';

@@ -1,6 +1,5 @@
 // The parsed form of an iptables rule: matches and a target, each kept with the words it came from.
 import type { Cidr, Ip } from '../addr/addr.js';
-export type { Cidr };
 export type PortRange = [number, number];
 
 export type Match =

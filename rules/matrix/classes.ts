@@ -1,14 +1,13 @@
 // Containers that every rule and route treats alike share one walk: the key of a container's equivalence class.
 import { attachmentKey, hostVethOf } from '../model/attachment.js';
-import { cidrText, inCidr, parseCidr, parseIp } from '../addr/addr.js';
+import { addressBits, cidrText, inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import { PrefixMap } from '../addr/prefix-map.js';
-import type { Ip } from '../addr/addr.js';
-import type { Cidr } from '../iptables/ast.js';
+import type { Cidr, Ip } from '../addr/addr.js';
 import type { ContainerModel, HostModel, World } from '../model/types.js';
 
 type Predicates = { cidrs: Map<string, Cidr>; ranges: [Ip, Ip][]; physdev: boolean };
 
-const hostCidr = (addr: Ip): Cidr => ({ addr, bits: typeof addr === 'number' ? 32 : 128 });
+const hostCidr = (addr: Ip): Cidr => ({ addr, bits: addressBits(addr) });
 
 /** A network as a predicate, once however often it is named. */
 const adder = (into: Predicates) => (c: Cidr) => void into.cidrs.set(cidrText(c), c);

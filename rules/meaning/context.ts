@@ -51,11 +51,11 @@ export function meaningContext(s: HostSnapshot, rulesets: (Ruleset | null)[] = [
       }
     }
   }
-  const subnets: { cidr: Cidr; network: DockerNetwork }[] = [];
+  const subnets = new Map<string, DockerNetwork>();
   for (const n of s.docker?.networks ?? []) {
     for (const sub of n.subnets) {
       const cidr = parseCidr(sub.subnet);
-      if (cidr) subnets.push({ cidr, network: n });
+      if (cidr) subnets.set(cidrText(cidr), n);
     }
   }
   const loopbackPorts = new Set<number>();
@@ -65,17 +65,13 @@ export function meaningContext(s: HostSnapshot, rulesets: (Ruleset | null)[] = [
       if (p.hostPort !== null && ip !== null && isLoopback(ip)) loopbackPorts.add(p.hostPort);
     }
   }
-  return { dockerRead: s.docker !== null, bridges, containerByIp, subnets: subnetIndex(subnets), version: version(s.docker?.version), loopbackPorts };
+  return { dockerRead: s.docker !== null, bridges, containerByIp, subnets, version: version(s.docker?.version), loopbackPorts };
 }
 
 /** Whether Docker's version is at least `v`; an unknown version is taken as new enough (its rules tell the rest). */
 export function atLeast(ctx: MeaningContext, v: readonly [number, number]): boolean {
   if (!ctx.version) return true;
   return ctx.version[0] > v[0] || (ctx.version[0] === v[0] && ctx.version[1] >= v[1]);
-}
-
-function subnetIndex(subnets: { cidr: Cidr; network: DockerNetwork }[]): Map<string, DockerNetwork> {
-  return new Map(subnets.map((x) => [cidrText(x.cidr), x.network]));
 }
 
 /** The Docker network a CIDR is exactly a subnet of. */

@@ -1,10 +1,10 @@
 // The meaning of one iptables rule, from its parsed matches and target and Docker's own data: who wrote it, what it
 // does in Docker's terms, and which bridges, networks, containers, addresses and ports it names.
-import { cidrText, isLoopback } from '../addr/addr.js';
+import { cidrText, isHostPrefix, isLoopback } from '../addr/addr.js';
 import type { Match, ParsedRule } from '../iptables/ast.js';
 import { atLeast, networkOfSubnet } from './context.js';
 import type { MeaningContext } from './context.js';
-import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAIN, DOCKER_CHAINS, DOCKER_IPSETS, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
+import { ADMIN_CHAIN, chainManager, DNS_CHAINS, DOCKER_CHAIN, DOCKER_CHAINS, DOCKER_IPSETS, isDockerChain, ISOLATING_CODES, ISOLATION_CHAINS, netdiagIdOf, RAW_DROPS_FROM } from './layouts.js';
 import type { Owner, RuleCode, RuleMeaning } from './types.js';
 
 const BUILT_IN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
@@ -28,7 +28,7 @@ function dockersInBuiltIn(table: string, chain: string, p: ParsedRule, ctx: Mean
   const { in: i, out: o } = ifaces(p);
   const bridgeIn = i && ctx.bridges.has(i.iface) ? i : undefined;
   const bridgeOut = o && ctx.bridges.has(o.iface) ? o : undefined;
-  if ((t.kind === 'jump' || t.kind === 'goto') && (DOCKER_CHAINS.has(t.chain) || t.chain === ADMIN_CHAIN)) return 'rule';
+  if ((t.kind === 'jump' || t.kind === 'goto') && isDockerChain(t.chain)) return 'rule';
   if (table === 'raw' && chain === 'PREROUTING' && t.kind === 'DROP' && atLeast(ctx, RAW_DROPS_FROM)) return rawDrop(p, ctx, i, bridgeIn);
   if (table === 'nat') return (t.kind === 'MASQUERADE' || t.kind === 'SNAT') && dockersMasquerade(p, ctx, bridgeOut) ? 'masquerade' : null;
   if (table !== 'filter' || chain !== 'FORWARD') return null;
@@ -60,7 +60,7 @@ function rawDrop(p: ParsedRule, ctx: MeaningContext, i: MatchOf<'in'> | undefine
   // `-d <host-ip> ! -i lo -p tcp --dport P -j DROP`, for a port published on a loopback address.
   if (isLoopback(dst.cidr.addr) && i.iface === 'lo') return !ctx.dockerRead || (port !== undefined && ctx.loopbackPorts.has(port)) ? 'loopback-publish' : null;
   // `-d <container> ! -i <its bridge> -j DROP` (28.0–28.1 with `-p tcp --dport P`, per published port).
-  if (!bridgeIn || dst.cidr.bits !== (typeof dst.cidr.addr === 'number' ? 32 : 128)) return null;
+  if (!bridgeIn || !isHostPrefix(dst.cidr)) return null;
   if (!ctx.dockerRead) return 'direct-access';
   const c = ctx.containerByIp.get(dst.cidr.addr);
   const n = ctx.bridges.get(bridgeIn.iface);
@@ -156,7 +156,7 @@ function names(p: ParsedRule, ctx: MeaningContext): Pick<RuleMeaning, 'bridges' 
     if (m.kind === 'src' || m.kind === 'dst') {
       addresses.add(cidrText(m.cidr));
       const c = ctx.containerByIp.get(m.cidr.addr);
-      if (c && m.cidr.bits === (typeof m.cidr.addr === 'number' ? 32 : 128)) containers.add(c.id);
+      if (c && isHostPrefix(m.cidr)) containers.add(c.id);
       const n = networkOfSubnet(ctx, m.cidr);
       if (n) networks.add(n.id);
     }

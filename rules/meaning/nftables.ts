@@ -1,6 +1,6 @@
 // The meaning of one native nftables rule, from its table, chain, statements and comment: Docker 29's tables say
 // what each rule is for in the comment Docker writes; other tables belong to a manager or an administrator.
-import { cidrText, parseCidr, parseIp } from '../addr/addr.js';
+import { cidrText, isHostPrefix, parseCidr, parseIp } from '../addr/addr.js';
 import type { MeaningContext } from './context.js';
 import { networkOfSubnet } from './context.js';
 import { DOCKER_NFT_COMMENTS, DOCKER_NFT_TABLES, dockerNftBridgeChain, ISOLATING_CODES, netdiagIdOf, tableManager } from './layouts.js';
@@ -55,7 +55,7 @@ export function nftMeaning(table: string, chain: string, expr: Expr[], comment: 
         if (!c) continue;
         addresses.add(cidrText(c));
         const owner = ctx.containerByIp.get(c.addr);
-        if (owner && c.bits === (typeof c.addr === 'number' ? 32 : 128)) containers.add(owner.id);
+        if (owner && isHostPrefix(c)) containers.add(owner.id);
         const n = networkOfSubnet(ctx, c);
         if (n) networks.add(n.id);
       }

@@ -1,6 +1,6 @@
 // Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
-import { isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
+import { addressBits, isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
@@ -113,7 +113,7 @@ export function buildHost(s: HostSnapshot): HostModel {
       // It answers at the host's own addresses (not loopback), through the host's stack.
       for (const [ip, iface] of host.localAddrs) {
         if (isLoopback(ip) || isLinkLocal6(ip)) continue;
-        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: typeof ip === 'number' ? 32 : 128, network: null, iface, attachment: sharedFrom(through, { kind: 'host-netns' }), observed: true });
+        cm.endpoints.push({ container: cm, ip, ipText: ipText(ip), prefixLen: addressBits(ip), network: null, iface, attachment: sharedFrom(through, { kind: 'host-netns' }), observed: true });
       }
       cm.routing = host.routing;
       cm.neighbours = s.routes?.neighbours ?? [];

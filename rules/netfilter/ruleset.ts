@@ -2,8 +2,8 @@
 import type { RuleRef } from '../../snapshot/contract.js';
 import type { FirewallPart } from '../../snapshot/host-snapshot.js';
 import { parseRule } from '../iptables/parse.js';
-import type { Ip } from '../addr/addr.js';
-import type { Cidr, Match, ParsedRule } from '../iptables/ast.js';
+import type { Cidr, Ip } from '../addr/addr.js';
+import type { Match, ParsedRule } from '../iptables/ast.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 
 export interface Rule {

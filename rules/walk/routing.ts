@@ -1,7 +1,6 @@
 // The kernel's routing decision: policy rules in priority order, then the longest prefix in the table they name; and the step that records it.
 import { familyOf, inCidr, ipText, networkOf, parseCidr, parseIp } from '../addr/addr.js';
-import type { Ip } from '../addr/addr.js';
-import type { Cidr } from '../iptables/ast.js';
+import type { Cidr, Ip } from '../addr/addr.js';
 import type { Interface, PolicyRule, RouteEntry, Routing } from '../model/types.js';
 import type { Leg } from './leg.js';
 

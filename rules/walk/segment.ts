@@ -4,8 +4,7 @@
 import { hostVethOf } from '../model/attachment.js';
 import { cidrsOverlap, ipText, isLinkLocal6 } from '../addr/addr.js';
 import { networksOf } from './routing.js';
-import type { Ip } from '../addr/addr.js';
-import type { Cidr } from '../iptables/ast.js';
+import type { Cidr, Ip } from '../addr/addr.js';
 import type { Endpoint, HostModel, World } from '../model/types.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
