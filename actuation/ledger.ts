@@ -36,14 +36,15 @@ export class ChangeLedger {
     return { interrupted };
   }
 
-  summary(s: HostSnapshot | null): { applied: { fix: number; plan: number }; drifted: { fix: number; plan: number }; missingRoutes: number } {
+  /** `meanings`: the snapshot's rule meanings when the caller has modelled it already (read here otherwise). */
+  summary(s: HostSnapshot | null, meanings?: HostMeanings): { applied: { fix: number; plan: number }; drifted: { fix: number; plan: number }; missingRoutes: number } {
     const out = { applied: { fix: 0, plan: 0 }, drifted: { fix: 0, plan: 0 }, missingRoutes: 0 };
     for (const a of this.applied) {
       out.applied[a.kind]++;
       if (!s) continue;
       let drift = false;
       for (const step of a.steps) {
-        if (!present(step, s)) {
+        if (!present(step, s, meanings)) {
           drift = true;
           if (step.kind === 'ip-route-add') out.missingRoutes++;
         }
@@ -64,7 +65,7 @@ function meaningsOf(s: HostSnapshot): HostMeanings {
 }
 
 /** Is a step's effect visible in the snapshot? (Only what the snapshot can show: rules, routes, sysctls.) */
-export function present(step: PlanStep, s: HostSnapshot): boolean {
+export function present(step: PlanStep, s: HostSnapshot, meanings?: HostMeanings): boolean {
   switch (step.kind) {
     case 'iptables-insert': {
       const set = step.ip6tables ? s.firewall?.tables6 : s.firewall?.tables;
@@ -74,7 +75,7 @@ export function present(step: PlanStep, s: HostSnapshot): boolean {
       const id = netdiagIdOf(at >= 0 ? step.rule[at + 1] : null);
       if (id === null) return true;
       const ruleset = step.ip6tables ? 'ip6tables' : 'iptables';
-      return meaningsOf(s).netdiagRules.some((r) => r.id === id && r.ruleset === ruleset && r.table === step.table && r.chain === step.chain);
+      return (meanings ?? meaningsOf(s)).netdiagRules.some((r) => r.id === id && r.ruleset === ruleset && r.table === step.table && r.chain === step.chain);
     }
     case 'ip-route-add':
       return (s.routes?.routes ?? []).some((r) => r.dst === step.dst && r.gateway === step.via);

@@ -33,6 +33,15 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     }
   };
   const last = () => store.current?.snapshot ?? null;
+  // What the ledger says of the served snapshot, worked out once per snapshot and journal reading (three gauges ask),
+  // from the meanings the store's model already holds.
+  let changes: { snapshot: HostSnapshot | null; generation: number; value: ReturnType<ChangeLedger['summary']> } | null = null;
+  const changeSummary = () => {
+    const st = store.current;
+    const snapshot = st?.snapshot ?? null;
+    if (changes?.snapshot !== snapshot || changes.generation !== ledger.generation) changes = { snapshot, generation: ledger.generation, value: ledger.summary(snapshot, st?.world.hosts[0]?.meanings) };
+    return changes.value;
+  };
 
   new Gauge({ name: 'netdiag_build_info', help: 'netdiag version, always 1', labelNames: ['version'], registers, collect() { this.set({ version: NETDIAG_VERSION }, 1); } });
   new Gauge({ name: 'netdiag_snapshot_age_seconds', help: 'Age of the snapshot the agent serves', registers, collect() { const a = store.ageSeconds(); if (a !== null) this.set(a); } });
@@ -158,7 +167,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     registers,
     collect() {
       this.reset();
-      const l = ledger.summary(last());
+      const l = changeSummary();
       this.set({ kind: 'fix' }, l.applied.fix);
       this.set({ kind: 'plan' }, l.applied.plan);
     },
@@ -170,7 +179,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     registers,
     collect() {
       this.reset();
-      const l = ledger.summary(last());
+      const l = changeSummary();
       this.set({ kind: 'fix' }, l.drifted.fix);
       this.set({ kind: 'plan' }, l.drifted.plan);
     },
@@ -180,7 +189,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     help: 'Routes to peer hosts\' container subnets that an applied plan added and that are gone',
     registers,
     collect() {
-      this.set(ledger.summary(last()).missingRoutes);
+      this.set(changeSummary().missingRoutes);
     },
   });
 

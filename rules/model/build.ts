@@ -91,7 +91,6 @@ export function buildHost(s: HostSnapshot): HostModel {
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
     published: [],
-    userlandProxy: meanings.userlandProxy,
     sockets: s.sockets?.host ?? null,
     meanings,
   };

@@ -93,8 +93,6 @@ export interface HostModel {
   published: { container: ContainerModel; port: PublishedPort }[];
   /** What the host's own namespace listens on; null when that was not collected. */
   sockets: ListeningSocket[] | null;
-  /** Docker's userland proxy is in use (from the meaning of Docker's nat rules: see HostMeanings). */
-  userlandProxy: boolean;
   /** What each of its rules means, decided once here: the walk, explanations, fixes and doctor read it. */
   meanings: HostMeanings;
 }

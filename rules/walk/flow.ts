@@ -38,7 +38,7 @@ function throughProxy(world: World, r: LegResult, flow: Flow, record: boolean): 
   if (r.landing?.kind !== 'host' || !r.packet || flow.proto === 'icmp') return null;
   const host = r.landing.host;
   const pkt = r.packet;
-  if (!host.userlandProxy) return null;
+  if (!host.meanings.userlandProxy) return null;
   // Docker lists each listening family: 0.0.0.0 takes IPv4, :: takes IPv6; a specific address takes itself.
   const wildcard = pkt.family === 4 ? '0.0.0.0' : '::';
   const pub = host.published.find((x) => x.port.protocol === flow.proto && x.port.hostPort === pkt.dport && (x.port.hostIp === wildcard || parseIp(x.port.hostIp) === pkt.dst));

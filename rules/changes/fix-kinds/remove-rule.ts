@@ -33,18 +33,18 @@ function removeRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'ip
   const rule = cited.parsed.args;
   if (rule.length === 0 || cited.parsed.problems.length > 0) return null;
   const v6 = cited.ip6tables ? ['ip6tables'] : [];
-  const step: PlanStep = { kind: 'iptables-delete', host: d.host, table: cited.table, chain: cited.chain, rule, position: d.index ?? 1, ...(cited.ip6tables ? { ip6tables: true } : {}) };
+  const step: PlanStep = { kind: 'iptables-delete', host: d.host, table: cited.table, chain: cited.chain, rule, position: d.index, ...(cited.ip6tables ? { ip6tables: true } : {}) };
   const where = `${cited.ip6tables ? 'ip6tables ' : ''}${cited.table} ${cited.chain} #${d.index}`;
   const owner = cited.meaning?.owner ?? 'admin';
   if (owner === 'admin' || owner === 'netdiag') {
     // netdiag's own rule belongs to the fix or plan that wrote it: rolling that back removes all of its rules together.
     const ours = cited.meaning?.netdiagId ?? null;
     const note = ours ? `netdiag wrote this rule for ${ours}: netdiag rollback ${ours} removes it with the rest of that change.` : 'Someone added this rule on purpose: check why before removing it.';
-    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text ?? '']), kind: 'remove-rule', title: `remove ${ours ? `netdiag's rule (${ours})` : "the administrator's rule"} that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note, discouraged: false };
+    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text]), kind: 'remove-rule', title: `remove ${ours ? `netdiag's rule (${ours})` : "the administrator's rule"} that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note, discouraged: false };
   }
   if (owner !== 'docker') return null;
   return {
-    id: fixId(['edit-docker-chain', d.host, step.table, ...v6, d.text ?? '']),
+    id: fixId(['edit-docker-chain', d.host, step.table, ...v6, d.text]),
     kind: 'edit-docker-chain',
     title: `delete Docker's own rule ${where} (discouraged)`,
     steps: [step],
@@ -58,11 +58,9 @@ function removeRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'ip
 function removeNftRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'nft' }>): Candidate | null {
   const owner = cited.meaning?.owner ?? 'admin';
   if ((owner !== 'admin' && owner !== 'netdiag') || cited.rule.ref.handle === undefined) return null;
-  const chain = cited.host.nft?.tables.find((t) => t.family === cited.family && t.name === cited.table)?.chains.get(cited.chain);
-  const index = chain?.rules.indexOf(cited.rule) ?? -1;
-  if (index < 0) return null;
+  const { index } = cited;
   return {
-    id: fixId(['nft-remove-rule', d.host, d.table ?? '', cited.chain, String(cited.rule.ref.handle), d.text ?? '']),
+    id: fixId(['nft-remove-rule', d.host, d.table, cited.chain, String(cited.rule.ref.handle), d.text]),
     kind: 'remove-rule',
     title: `remove the rule that drops it (${d.table} ${cited.chain} handle ${cited.rule.ref.handle})`,
     steps: [{ kind: 'nft-delete', host: d.host, family: cited.family, table: cited.table, chain: cited.chain, handle: cited.rule.ref.handle, index, rule: { expr: cited.rule.expr, comment: cited.rule.comment } }],
