@@ -1,9 +1,8 @@
 // The floors: every import goes down (snapshot ← host ← collectors → rules → present, actuation → faces), never up or sideways.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importsOf, parse, sources } from './source-files.js';
+import { importsOf, parse, plantedTree, sources } from './source-files.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLOORS = ['snapshot', 'host', 'collectors', 'rules', 'present', 'actuation', 'cli', 'agent'] as const;
@@ -236,11 +235,7 @@ describe('architecture', () => {
 });
 
 describe('the architecture checker on a planted tree', () => {
-  const root = mkdtempSync(join(tmpdir(), 'netdiag-arch-'));
-  const plant = (file: string, text: string) => {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    writeFileSync(join(root, file), text);
-  };
+  const { root, plant } = plantedTree('netdiag-arch-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   // Files the violating ones name, and imports that are allowed: only the planted violations may be reported.

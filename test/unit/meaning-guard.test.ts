@@ -1,12 +1,11 @@
 // Meaning is decided once, from parsed rules and Docker's data: no regular expression (or string search) recovers it
 // from rule text or from netdiag's own sentences outside the parsers, and Docker's names (chains, tables, bridges,
 // comments) are written and matched only in rules/meaning/layouts.ts. Read with the TypeScript compiler, not a pattern.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, sources } from './source-files.js';
+import { parse, plantedTree, sources } from './source-files.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -364,11 +363,7 @@ describe('meaning is not recovered from text, nor Docker’s layout written, out
 });
 
 describe('the meaning guard on a planted tree', () => {
-  const root = mkdtempSync(join(tmpdir(), 'netdiag-meaning-'));
-  const plant = (file: string, text: string) => {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    writeFileSync(join(root, file), text);
-  };
+  const { root, plant } = plantedTree('netdiag-meaning-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   plant(
@@ -424,11 +419,9 @@ describe('the meaning guard on a planted tree', () => {
 });
 
 describe('the layout guard on a planted tree', () => {
-  const root = mkdtempSync(join(tmpdir(), 'netdiag-layout-'));
-  const plant = (file: string, lines: string[]) => {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    writeFileSync(join(root, file), [`// planted: ${file}`, ...lines, ''].join('\n'));
-  };
+  const tree = plantedTree('netdiag-layout-');
+  const root = tree.root;
+  const plant = (file: string, lines: string[]) => tree.plant(file, [`// planted: ${file}`, ...lines, ''].join('\n'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   // A name read by its pattern, one file per form; the pattern is passed in, so only the form can be what is caught.

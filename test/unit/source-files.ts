@@ -1,6 +1,7 @@
 // The project's own TypeScript read as the compiler reads it, for tests that check the code itself (floors, meaning).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 
 /** Every .ts file below `dir` (relative to `root`), as paths relative to `root`; none when the folder does not exist. */
@@ -58,4 +59,16 @@ export function importsOf(sf: ts.SourceFile): ImportRef[] {
   };
   visit(sf);
   return out;
+}
+
+/** A temporary tree to plant files in (violations, clean uses) and run a checker over; the caller removes `root`. */
+export function plantedTree(prefix: string): { root: string; plant: (file: string, text: string) => void } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    root,
+    plant(file, text) {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), text);
+    },
+  };
 }
