@@ -2,7 +2,7 @@
 // from rule text or from netdiag's own sentences outside the parsers, and Docker's names (chains, tables, bridges,
 // comments) are written and matched only in rules/meaning/layouts.ts. Read with the TypeScript compiler, not a pattern.
 import { rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, plantedTree, sources } from './source-files.js';
