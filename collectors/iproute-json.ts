@@ -64,16 +64,14 @@ function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
 const CHILD_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap']);
 const IPVLAN_FLAGS = ['private', 'vepa', 'bridge'] as const;
 
-function lowerLink(l: z.infer<typeof IpLink>): LowerLink | null {
+/** A child's parent (`link` read as for a veth's peer) with the child's mode and, for ipvlan, its flag. */
+function lowerLink(l: z.infer<typeof IpLink>, link: Interface['peer']): LowerLink | null {
   const kind = l.linkinfo?.info_kind;
   if (kind === undefined || !CHILD_KINDS.has(kind)) return null;
   const data = l.linkinfo?.info_data;
   const ipvlan = kind === 'ipvlan' || kind === 'ipvtap';
   return {
-    ifindex: l.link_index ?? null,
-    netnsId: l.link_netnsid ?? null,
-    // In another namespace the parent is printed by ifindex only; its name is found there (see links.ts).
-    name: l.link_netnsid === undefined ? (l.link ?? null) : null,
+    ...(link ?? { ifindex: null, netnsId: null, name: null }),
     mode: data?.mode ?? null,
     flag: ipvlan ? (IPVLAN_FLAGS.find((f) => data?.[f] === true) ?? null) : null,
   };
@@ -83,7 +81,10 @@ function lowerLink(l: z.infer<typeof IpLink>): LowerLink | null {
 export function parseIpAddr(text: string): Interface[] {
   return parseJsonArray(text, 'ip -j -d addr show').map((raw, i) => {
     const l = check(IpLink, raw, `ip -j -d addr show [${i}]`);
-    const isPeered = l.link_index !== undefined || (l.link !== undefined && l.link !== null);
+    // link_index is the other end's ifindex in its own namespace, printed only with link_netnsid; in the same
+    // namespace it is printed by name in `link` instead (a veth's peer, a macvlan or ipvlan child's parent).
+    const linked = l.link_index !== undefined || (l.link !== undefined && l.link !== null);
+    const link = linked ? { ifindex: l.link_index ?? null, netnsId: l.link_netnsid ?? null, name: l.link_netnsid === undefined ? (l.link ?? null) : null } : null;
     return {
       ifindex: l.ifindex,
       name: l.ifname,
@@ -94,13 +95,9 @@ export function parseIpAddr(text: string): Interface[] {
       mac: l.address ?? null,
       up: l.flags.includes('UP'),
       lowerUp: l.flags.includes('LOWER_UP'),
-      // link_index is the peer's ifindex in the peer's namespace, printed only with link_netnsid; a same-namespace
-      // peer is printed by name in `link` instead.
-      peer: isPeered
-        ? { ifindex: l.link_index ?? null, netnsId: l.link_netnsid ?? null, name: l.link_netnsid === undefined ? (l.link ?? null) : null }
-        : null,
+      peer: link,
       addresses: addresses(l.addr_info),
-      lower: lowerLink(l),
+      lower: lowerLink(l, link),
     };
   });
 }
