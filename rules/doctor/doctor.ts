@@ -4,6 +4,7 @@ import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from '../addr/a
 import type { Cidr } from '../addr/addr.js';
 import { filterAccepts, firewallFindings } from './firewalls.js';
 import { snapshotRules } from '../meaning/host.js';
+import type { SnapshotRules } from '../meaning/host.js';
 import { chainManager } from '../meaning/layouts.js';
 import { ipv6Findings } from './ipv6.js';
 import type { Finding } from './finding.js';
@@ -20,12 +21,11 @@ function dockerBridges(s: HostSnapshot): Set<string> {
   return new Set((s.docker?.networks ?? []).map((n) => n.bridge).filter((b): b is string => b !== null));
 }
 
-export function doctor(s: HostSnapshot): Finding[] {
+/** `rules`: the snapshot's rules parsed with their meanings (a host model holds them; read here otherwise). */
+export function doctor(s: HostSnapshot, rules: SnapshotRules = snapshotRules(s)): Finding[] {
   const out: Finding[] = [];
   const host = s.name;
   const sys = s.sysctls?.values ?? {};
-  // What every rule means, read once: the checks below ask it, never the rules' text.
-  const rules = snapshotRules(s);
   const filter = s.firewall?.tables.find((t) => t.name === 'filter');
   const forward = filter?.chains.find((c) => c.name === 'FORWARD');
   const ifaces = s.links?.interfaces ?? [];
