@@ -32,6 +32,9 @@ export function stepLine(s: Step): string {
       return `${s.port}/${s.proto}: nothing takes it${s.proto === 'tcp' ? ' (connection refused)' : ' (ICMP port unreachable)'}${s.listening.length ? `; listening: ${s.listening.join(', ')}` : ''}`;
     case 'note':
       return s.text;
+    default:
+      // A kind of step this renderer does not know yet (an older page reading a newer agent) still shows its action.
+      return `${(s as Step).type}: ${(s as Step).action}`;
   }
 }
 

@@ -2,6 +2,7 @@
 // for a clicked edge or cell. Live (the agent's /ui: fetched from its own JSON routes, redrawn on refresh) or static
 // (`netdiag map --format html`: everything embedded). No CDN, no framework: air-gapped hosts open it as is.
 import type { Fix, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
+import { stepLine } from '../trace-text.js';
 
 export interface PageData {
   mode: 'live' | 'static';
@@ -37,36 +38,10 @@ table.grid th.col{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:
 `;
 
 /**
- * One step of a trace as a line, in the browser: the same words as the terminal's trace (cli/render/trace.ts), read
- * from the step's typed fields; a kind of step this page does not know yet still shows its action.
+ * One step of a trace as a line, in the browser: the terminal's own function (present/trace-text.ts), its compiled
+ * source embedded, so both say the same words from the step's typed fields.
  */
-export const STEP_LINE = `function stepLine(s) {
-  switch (s.type) {
-    case 'route':
-      if (s.result === 'none') return 'no route to ' + s.dst;
-      return 'route ' + (s.route == null ? '?' : s.route) + (s.table && s.table !== 'main' ? ' (table ' + s.table + ')' : '') + (s.result === 'local' ? ' → local' : '');
-    case 'bridge':
-      if (s.result === 'no-neighbour') return 'bridge ' + s.bridge + ': no neighbour answers for ' + s.to;
-      return 'bridge ' + s.bridge + ': ' + s.from + ' → ' + s.to + (s.result === 'bridged' ? (s.brNetfilter ? ' (bridged, br_netfilter on: iptables sees it)' : ' (bridged)') : '');
-    case 'chain': {
-      const io = [s.in ? 'in ' + s.in : '', s.out ? 'out ' + s.out : ''].filter(Boolean).join(' ');
-      const walk = s.path.map((r) => r.chain + ' #' + r.index).join(' → ');
-      const end = s.decidedBy ? s.verdict : 'policy ' + (s.policy == null ? 'ACCEPT' : s.policy);
-      return s.table + ' ' + s.chain + (io ? ' (' + io + ')' : '') + ': ' + (walk ? walk + ' → ' : '') + end;
-    }
-    case 'nat': return s.kind + ' ' + s.from + ' → ' + s.to;
-    case 'sysctl': return s.key + ' = ' + s.value + ': not forwarded';
-    case 'deliver': return 'delivered to ' + s.to + ' (' + s.address + ')';
-    case 'proxy': return 'docker-proxy on ' + s.listen + ' opens a connection to ' + s.to;
-    case 'leave': return 'leaves on ' + s.iface + ' towards ' + s.nextHop;
-    case 'socket':
-      if (s.result === 'listening') return s.port + '/' + s.proto + ': ' + s.socket + ' listens' + (s.process ? ' (' + s.process + ')' : '');
-      if (s.result === 'not-collected') return s.port + '/' + s.proto + ': what listens here was not collected';
-      return s.port + '/' + s.proto + ': nothing takes it' + (s.proto === 'tcp' ? ' (connection refused)' : ' (ICMP port unreachable)') + (s.listening.length ? '; listening: ' + s.listening.join(', ') : '');
-    case 'note': return s.text;
-    default: return s.type + ': ' + s.action;
-  }
-}`;
+export const STEP_LINE = `const stepLine = ${stepLine.toString()};`;
 
 // The page's own script: plain DOM, the same rendering for a live agent and an embedded snapshot.
 const SCRIPT = `
