@@ -94,3 +94,17 @@ test('capture services, link and bridged scenarios', { timeout: 300_000 }, () =>
 // Dual stack, with and without ip6tables: what IPv6 isolation Docker programs, and what it leaves open.
 test('capture dual-stack scenarios', { timeout: 300_000 }, () =>
   captureSnapshots('ipv6', (lab) => Promise.all([dualStackScenario(lab, 'v6open', false), dualStackScenario(lab, 'v6tables', true)])));
+
+// A host whose eth0 (its LAN NIC) is the parent of a macvlan network: a container on it, one on the default bridge,
+// one on both, one sharing the macvlan container's namespace — every attachment the model reads, from a real dockerd.
+test('capture a macvlan host', { timeout: 300_000 }, () =>
+  captureSnapshots('attach', async (lab) => {
+    const h = await lab.host('macvlan-host', { lan: '10.77.0.2/24' });
+    await h.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.1', '--ip-range', '10.77.0.128/25', 'lan-mv']);
+    await h.run('web-mv', { network: 'lan-mv' });
+    await h.run('c-br');
+    await h.run('both');
+    await h.docker(['network', 'connect', 'lan-mv', 'both']);
+    await h.run('side', { network: 'container:web-mv', cmd: ['sleep', '3600'] });
+    return [h];
+  }));
