@@ -1,6 +1,7 @@
 // Fixing A → B, the one use case both faces call: list the ranked fixes, or choose one under one rule, apply it,
 // verify it with the model on a fresh snapshot and a live probe, and undo it when that fails.
-import { fixesFor } from '../rules/changes/fixes.js';
+import { adviseFixes } from '../rules/changes/fixes.js';
+import type { FixAdvice } from '../rules/changes/fixes.js';
 import type { World } from '../rules/model/types.js';
 import { why } from '../rules/why/why.js';
 import type { Fix, FixApplyResult, Flow, WhyAnswer } from '../snapshot/contract.js';
@@ -26,16 +27,10 @@ export interface FixQuestion {
   flow: Flow;
 }
 
-/** A blocked pair and its ranked fixes; refused when there is nothing to fix, or netdiag cannot tell. */
-export function listFixes(q: FixQuestion): { answer: WhyAnswer; fixes: Fix[] } {
+/** A pair, what fixing it comes to (nothing to fix, ranked fixes that work, or none and why), and the fixes. */
+export function listFixes(q: FixQuestion): FixAdvice & { answer: WhyAnswer } {
   const answer = why(q.world, q.from, q.to, q.flow);
-  if (answer.verdict === 'reachable') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name} (${answer.addresses.filter((x) => x.verdict === 'reachable').map((x) => x.ip).join(', ')}): nothing to fix`);
-  const socket = answer.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy;
-  if (answer.verdict === 'blocked' && socket && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) {
-    throw new FixRefused(`the network delivers it, but ${socket.reason}`, 'start the service, or bind it to an address the others reach; netdiag changes the network, not services');
-  }
-  if (answer.verdict === 'unknown') throw new FixRefused(`netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}: ${answer.addresses.find((x) => x.verdict === 'unknown' && x.decidedBy)?.decidedBy?.reason ?? 'see netdiag why'}`, 'fix what netdiag cannot see first');
-  return { answer, fixes: fixesFor(q.world, answer, q.flow) };
+  return { answer, ...adviseFixes(q.world, answer, q.flow) };
 }
 
 export interface FixChoice {
@@ -50,7 +45,9 @@ export interface FixChoice {
  * only; only one the model predicts to work; and one that opens more than the asked pair only with consent.
  */
 export function chooseFix(q: FixQuestion, choice: FixChoice): Fix {
-  const { fixes } = listFixes(q);
+  const { fixes, status, advice, answer } = listFixes(q);
+  if (status === 'reaches') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name}: nothing to fix`);
+  if (status === 'no-fix') throw new FixRefused(`no fix for ${answer.from.name} → ${answer.to.name}: ${advice}`);
   // By default the top fix netdiag can apply by itself: not one shown only, nor one that needs dockerd restarted.
   const fix = choice.id ? fixes.find((f) => f.id === choice.id) : fixes.find((f) => f.steps.length > 0 && !f.discouraged && !f.steps.some((s) => s.kind === 'docker-daemon-config'));
   if (!fix) throw new FixRefused(choice.id ? `no fix ${choice.id} for ${q.from} → ${q.to}` : `no fix netdiag can apply for ${q.from} → ${q.to}`, choice.id ? `the fixes are: ${fixes.map((f) => f.id).join(', ')}` : undefined);

@@ -19,7 +19,7 @@ import { useZod } from './zod-compiler.js';
 import { matrixClose, matrixOpen, textRows } from '../present/matrix-text.js';
 import { collecting, runSliced } from './sliced.js';
 import { MatrixPair } from '../snapshot/contract.js';
-import { fixesFor } from '../rules/changes/fixes.js';
+import { adviseFixes, fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/query/resolve.js';
 import { parseFamilies, parseFlow } from '../rules/query/flow.js';
 import { missingParts } from '../rules/query/missing.js';
@@ -131,7 +131,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => {
       const flow = parseFlow(q.port);
       const answer = why(w, q.from, q.to, flow, parseFamilies({ family: q.family }));
-      return JSON.stringify(S.WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [], missing: missingParts(w) }));
+      return JSON.stringify(S.WhyResult.parse({ ...answer, fixes: fixesFor(w, answer, flow), missing: missingParts(w) }));
     });
     return json(reply, text);
   });
@@ -167,7 +167,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const w = world();
     const flow = parseFlow(b.port);
     const answer = why(w, b.from, b.to, flow);
-    return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, fixes: answer.verdict === 'blocked' ? fixesFor(w, answer, flow) : [] };
+    return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, ...adviseFixes(w, answer, flow) };
   });
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../../host/version.js';
 import { buildWorld } from '../../rules/model/build.js';
-import { fixesFor } from '../../rules/changes/fixes.js';
+import { adviseFixes } from '../../rules/changes/fixes.js';
+import { flowText } from '../../rules/query/flow.js';
 import { matrix } from '../../rules/matrix/matrix.js';
 import { why } from '../../rules/why/why.js';
 import type { Io } from '../io.js';
 import { readSnapshotFile, writeFileAtomic } from '../files.js';
 import { renderMap } from '../../present/map/render.js';
-import { renderFixes } from '../render/fixes.js';
+import { renderFixAdvice } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { renderWhy } from '../render/why.js';
 
@@ -22,9 +23,9 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
   const world = buildWorld([snapshot]);
   const flow = { proto: 'icmp' as const, port: null };
   const answer = why(world, 'alpine-01', 'redis-1', flow);
-  const fixes = fixesFor(world, answer, flow);
+  const advice = adviseFixes(world, answer, flow);
   if (opts.json) {
-    io.stdout(`${JSON.stringify({ ...answer, fixes })}\n`);
+    io.stdout(`${JSON.stringify({ ...answer, fixes: advice.fixes })}\n`);
     return 0;
   }
   const st = styleFor(io);
@@ -36,10 +37,10 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
     ...pairs.map((p) => `  ${p.from.padEnd(10)} → ${p.to.padEnd(10)} ${st.verdict(p.verdict)}`),
     '',
     `$ netdiag why alpine-01 redis-1`,
-    ...renderWhy(answer, st, false),
+    ...renderWhy(answer, st, advice),
     '',
     `$ netdiag fix alpine-01 redis-1`,
-    ...renderFixes(fixes, st, 'alpine-01', 'redis-1'),
+    ...renderFixAdvice({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, ...advice }, st, flowText(flow), 'apply one with: netdiag fix alpine-01 redis-1 --apply [--fix ID]'),
     '',
     `$ netdiag map --snapshot examples/seed-host.json --out ${MAP_FILE}.svg`,
     ...(await writeMaps(world, flow)),

@@ -3,12 +3,12 @@ import { createInterface } from 'node:readline/promises';
 import { applyFix, chooseFix, listFixes } from '../../actuation/fix.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { collectSnapshot } from '../../collectors/run.js';
-import { parseFlow } from '../../rules/query/flow.js';
+import { flowText, parseFlow } from '../../rules/query/flow.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { FixApplyResult, FixesResult } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
-import { renderFixes } from '../render/fixes.js';
+import { renderFixAdvice } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';
 
@@ -42,10 +42,12 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
   const q = { world: buildWorld(snapshots), from: a, to: b, flow };
   const st = styleFor(io);
   if (!opts.apply) {
-    const { answer, fixes } = listFixes(q);
-    if (opts.json) io.stdout(`${JSON.stringify(FixesResult.parse({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, fixes }))}\n`);
-    else io.stdout(`${answer.from.name} → ${answer.to.name}: ${st.verdict(answer.verdict)}; ranked fixes:\n${renderFixes(fixes, st, answer.from.name, answer.to.name).join('\n')}\n\napply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''} --apply [--fix ID]\n`);
-    return 0;
+    const { answer, fixes, status, advice } = listFixes(q);
+    const result = FixesResult.parse({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, status, fixes, advice });
+    if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
+    else io.stdout(`${renderFixAdvice(result, st, flowText(flow), `apply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''} --apply [--fix ID]`).join('\n')}\n`);
+    // 0: it works already, or a fix will; 1: no fix would; 3: netdiag cannot tell.
+    return status !== 'no-fix' ? 0 : answer.verdict === 'unknown' ? 3 : 1;
   }
 
   // --yes is both the confirmation and the consent to a fix that opens more than this pair.

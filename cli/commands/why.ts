@@ -2,6 +2,7 @@
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { questionScope } from '../../collectors/scope.js';
 import { why } from '../../rules/why/why.js';
+import { reachableButNameFails } from '../../rules/why/asked.js';
 import { WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
@@ -11,6 +12,11 @@ import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 
 export const EXIT: Record<WhyAnswer['verdict'], number> = { reachable: 0, blocked: 1, unknown: 3 };
+
+/** As the user asked it: B asked by name, reachable at its address while the name does not resolve, fails like ping. */
+export function exitOf(answer: WhyAnswer): number {
+  return reachableButNameFails(answer) ? EXIT.blocked : EXIT[answer.verdict];
+}
 
 export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
@@ -23,7 +29,12 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
   if (opts.json) {
     // Loaded only here: the predictions behind fixes are most of the code a `why` at a terminal would otherwise load.
     const [{ fixesFor }, { missingParts }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/query/missing.js')]);
-    io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
-  } else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);
-  return EXIT[answer.verdict];
+    io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: fixesFor(world, answer, flow), missing: missingParts(world) }))}\n`);
+  } else {
+    // The next step is only worth saying when it is true: the fixes are predicted (without counting what else each
+    // opens, which only the full fix listing shows).
+    const next = answer.verdict === 'reachable' && !reachableButNameFails(answer) ? null : (await import('../../rules/changes/fixes.js')).adviseFixes(world, answer, flow, { sideEffects: false });
+    io.stdout(`${renderWhy(answer, styleFor(io), next).join('\n')}\n`);
+  }
+  return exitOf(answer);
 }

@@ -3,11 +3,19 @@ import type { WhyAnswer } from '../../rules/why/why.js';
 import { describeDecision, dockerMeaning } from '../../present/decision-text.js';
 import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
+import { reachableButNameFails } from '../../rules/why/asked.js';
+import type { FixAdvice } from '../../rules/changes/fixes.js';
 import { traceLines } from '../../present/trace-text.js';
 
-export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
+/**
+ * `next`: what fixing it comes to (computed by the caller, who knows whether fixes were asked for); without it, no
+ * next step is said.
+ */
+export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null): string[] {
   const lines: string[] = [];
-  lines.push(`${st.bold(`${a.from.name} → ${a.to.name}`)} (${flowText(a.flow)}): ${st.verdict(a.verdict)}`);
+  // Reachable at its address while `docker exec A ping B` fails for the name: said in the verdict line, not buried.
+  const nameFails = reachableButNameFails(a);
+  lines.push(`${st.bold(`${a.from.name} → ${a.to.name}`)} (${flowText(a.flow)}): ${st.verdict(a.verdict)}${nameFails ? ` by address only — the name ${a.dns.name} does not resolve from ${a.from.name}` : ''}`);
   // Families that disagree are the answer people get wrong (IPv4 isolated, IPv6 wide open): said before any detail.
   if (a.summary) lines.push(`  ${a.summary}`);
   for (const [who, ns] of [[a.from.name, a.from.namespace], [a.to.name, a.to.namespace]] as const) {
@@ -35,8 +43,10 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   }
   lines.push('');
   lines.push(`  name: ${a.dns.note}`);
-  const networkBlocked = a.addresses.some((x) => x.verdict === 'blocked' && x.decidedBy?.kind !== 'socket');
-  if (fixHint && a.verdict === 'blocked' && networkBlocked) lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}`);
-  else if (a.verdict === 'blocked') lines.push('  next: the network delivers it; start the service there, or bind it to an address the others reach');
+  if (next?.status === 'fixes') {
+    const top = next.fixes[0] as FixAdvice['fixes'][number];
+    const count = next.fixes.length === 1 ? 'one fix is' : `${next.fixes.length} fixes are`;
+    lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''} — ${count} predicted to make it work; best: ${top.title}`);
+  } else if (next?.status === 'no-fix') lines.push(`  no fix: ${next.advice}`);
   return lines;
 }

@@ -8,10 +8,13 @@ import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
 import { qualifiedName, resolveContainer } from '../query/resolve.js';
 import { familyWord, pairVerdict } from '../why/verdict.js';
+import { nameResolution } from '../why/names.js';
+import { askedByName } from '../why/asked.js';
 import { why } from '../why/why.js';
 import { stepCommand } from './command.js';
 import { applySteps } from './predict.js';
 import type { Candidate } from './fix-kinds/candidate.js';
+import { fixId } from './fix-kinds/candidate.js';
 import { dockerNftOpening } from './fix-kinds/docker-daemon.js';
 import { alone, dockerUserAccept, together } from './fix-kinds/docker-user.js';
 import type { Accept } from './fix-kinds/docker-user.js';
@@ -48,17 +51,65 @@ function opened(before: World, after: World, flow: Flow, a: ContainerModel, b: C
   return out;
 }
 
-/** Ranked fixes for `answer` (a blocked pair), each predicted by the model on the changed snapshots. */
-export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
-  // The network delivers it and nothing listens: no firewall or network change makes a service appear.
-  if (answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) return [];
-  // From the host itself, what blocks is the host's own OUTPUT or a peer's rules: no container-scoped fix applies.
-  if (answer.from.kind !== 'container') return [];
+/** Every blocked address decided by a socket: the network delivers it, and the service is what is missing. */
+const onlySocketBlocks = (a: WhyAnswer) => a.verdict === 'blocked' && a.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket');
+
+/** Each candidate's steps applied to copies of the snapshots, and the question asked again as the user asked it. */
+interface Prediction {
+  candidate: Candidate;
+  fix: Fix;
+  /** The answer after the change, and the hosts it was asked of. */
+  after: WhyAnswer;
+  afterWorld: World;
+}
+
+function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candidate[], sideEffects: boolean): Prediction[] {
   const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
+  const a = answer.from.kind === 'container' ? resolveContainer(world, answer.from.name) : null;
+  const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
+  // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
+  const families: Family[] = [...(answer.families.ipv4 !== null ? [4 as const] : []), ...(answer.families.ipv6 !== null ? [6 as const] : [])];
+  const asked = families.length > 0 ? families : ([4, 6] as Family[]);
+  const beforeCache = new Map<string, AddressVerdict>();
+  // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
+  const toQuery = answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
+  const named = askedByName(answer);
+  return candidates.map((f) => {
+    const afterWorld = buildWorld(applySteps(snapshots, f.steps));
+    const fw = why(afterWorld, answer.from.name, toQuery, flow, asked);
+    const reverse = b ? why(afterWorld, answer.to.name, answer.from.name, flow, asked).verdict : 'unknown';
+    const alsoOpens = a && b && sideEffects ? opened(world, afterWorld, flow, a, b, beforeCache) : [];
+    const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
+    const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
+    const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
+    // The name as the user typed it, asked of the changed world: a connect to a user-defined network makes it resolve.
+    const byName = named && a && b ? (nameResolution(resolveContainer(afterWorld, answer.from.name), resolveContainer(afterWorld, answer.to.name), answer.dns.name).resolves ? 'resolves' : 'fails') : null;
+    const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
+    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
+    return { candidate: f, fix, after: fw, afterWorld };
+  });
+}
+
+/**
+ * Best first: what makes the question work as asked (by name too) above what opens the address only; all families
+ * asked above one; not discouraged above discouraged; and what opens least besides.
+ */
+function rank(f: Fix): number {
+  const halfway = (['ipv4', 'ipv6'] as const).filter((k) => f.predicted.families[k] !== null && f.predicted.families[k] !== 'reachable').length;
+  return (f.byName === 'fails' ? 200 : 0) + (f.discouraged ? 50 : 0) + halfway * 45 + Math.min(f.alsoOpens.length, 40);
+}
+
+const works = (f: Fix) => f.predicted.forward === 'reachable';
+
+/** The first blocked address's deciding step, as a key: a change that moves it has made progress. */
+const firstDrop = (a: WhyAnswer) => JSON.stringify(a.addresses.find((x) => x.verdict === 'blocked')?.decidedBy ?? null);
+
+/** Every kind's proposal for a blocked A → B (container A), before prediction. */
+function candidatesFor(world: World, answer: WhyAnswer, flow: Flow): Candidate[] {
   const a = resolveContainer(world, answer.from.name);
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   const accepts = ([4, 6] as const).map((f) => dockerUserAccept(a, b, answer, flow, f)).filter((c): c is Accept => c !== null);
-  const candidates: Candidate[] = [
+  return [
     ...(b && a.host === b.host ? networkConnects(a, b) : []),
     ...[together(accepts, a)].filter((c): c is Candidate => c !== null),
     ...accepts.map(alone),
@@ -66,26 +117,105 @@ export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
     ...removeRules(world, answer),
     ...[dockerNftOpening(world, a, answer, flow)].filter((c): c is Candidate => c !== null),
   ];
-  // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
-  const families: Family[] = [...(answer.families.ipv4 !== null ? [4 as const] : []), ...(answer.families.ipv6 !== null ? [6 as const] : [])];
-  const asked = families.length > 0 ? families : ([4, 6] as Family[]);
-  const beforeCache = new Map<string, AddressVerdict>();
-  // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
-  const toQuery = answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
-  const predicted: Fix[] = candidates.map((f) => {
-    const after = buildWorld(applySteps(snapshots, f.steps));
-    const fw = why(after, answer.from.name, toQuery, flow, asked);
-    const reverse = b ? why(after, answer.to.name, answer.from.name, flow, asked).verdict : 'unknown';
-    const alsoOpens = b ? opened(world, after, flow, a, b, beforeCache) : [];
-    const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
-    const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
-    const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
-    return { ...f, note: f.note + partial, commands: f.steps.map(stepCommand), alsoOpens, predicted: { forward: fw.verdict, reverse, families: fw.families } };
-  });
-  // An accept that does not make it reachable is no fix (one in DOCKER-USER cannot undo another table's drop).
-  const useful = predicted.filter((f) => f.kind !== 'docker-user' || f.predicted.forward === 'reachable');
-  // A fix that leaves one family blocked ranks below one that opens every family asked about.
-  const halfway = (f: Fix) => (['ipv4', 'ipv6'] as const).filter((k) => f.predicted.families[k] !== null && f.predicted.families[k] !== 'reachable').length;
-  const rank = (f: Fix) => (f.predicted.forward === 'reachable' ? 0 : 100) + (f.discouraged ? 50 : 0) + halfway(f) * 45 + Math.min(f.alsoOpens.length, 40);
-  return useful.sort((x, y) => rank(x) - rank(y));
+}
+
+/** Two changes as one fix: the first's steps, then the second's (proposed on the hosts as the first left them). */
+function then(first: Candidate, second: Candidate): Candidate {
+  return {
+    id: fixId(['then', first.id, second.id]),
+    kind: first.kind,
+    title: `${first.title}, then ${second.title}`,
+    steps: [...first.steps, ...second.steps],
+    scope: `${first.scope}; ${second.scope}`,
+    note: `Both are needed: ${first.note} ${second.note}`,
+    discouraged: first.discouraged || second.discouraged,
+    persistence: {
+      daemonRestart: first.persistence.daemonRestart && second.persistence.daemonRestart,
+      reboot: first.persistence.reboot && second.persistence.reboot,
+      keep: `${first.persistence.keep} ${second.persistence.keep}`,
+    },
+  };
+}
+
+/** What fixing A → B comes to: nothing to fix, fixes predicted to work, or no fix and why. */
+export interface FixAdvice {
+  status: 'reaches' | 'fixes' | 'no-fix';
+  fixes: Fix[];
+  advice: string | null;
+}
+
+/** The socket a service would need, in words: the address and port B's namespace must listen on. */
+function socketWanted(answer: WhyAnswer): string {
+  const d = answer.addresses.map((x) => x.decidedBy).find((x) => x?.kind === 'socket');
+  if (!d || d.kind !== 'socket') return 'Something must listen there';
+  const where = answer.to.kind === 'container' ? `in ${answer.to.name}` : `on ${answer.to.name}`;
+  const any = d.address.includes(':') ? '::' : '0.0.0.0';
+  const bound = d.bound === 'loopback-only' ? ' (it is bound to loopback only, which only its own namespace reaches)' : d.bound === 'other-address' ? ' (it is bound to other addresses only)' : '';
+  return `A socket must listen on ${d.address}:${d.port}/${d.proto} or ${any}:${d.port}/${d.proto} ${where}${bound}`;
+}
+
+/**
+ * Fixes for A → B, each predicted on the changed snapshots and kept only when A then reaches B as asked: the flow
+ * (ping, TCP, UDP port), request and reply, in the families asked. `sideEffects` counts what else each one opens
+ * (every pair on small hosts: the costly part, skipped where only the top fix is named).
+ */
+export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: { sideEffects?: boolean } = {}): FixAdvice {
+  const sideEffects = opts.sideEffects ?? true;
+  const named = askedByName(answer);
+  if (answer.verdict === 'reachable' && (!named || answer.dns.resolves)) return { status: 'reaches', fixes: [], advice: null };
+  if (answer.verdict === 'unknown') {
+    const d = answer.addresses.find((x) => x.verdict === 'unknown' && x.decidedBy)?.decidedBy;
+    return { status: 'no-fix', fixes: [], advice: `netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}${d ? `: ${d.reason}` : ''}; fix what netdiag cannot see first (netdiag why shows it)` };
+  }
+  // From the host itself, what blocks is the host's own OUTPUT or a peer's rules: no container-scoped fix applies.
+  if (answer.from.kind !== 'container') return { status: 'no-fix', fixes: [], advice: `netdiag proposes fixes for containers; from the host, what decides is its own OUTPUT chain or a peer's rules (netdiag why shows which)` };
+  // An address that lands in another holder: the path is right, the address is wrong; no firewall change moves it.
+  const elsewhere = answer.addresses.find((x) => x.verdict !== 'reachable' && x.decidedBy?.kind === 'elsewhere');
+  if (answer.verdict === 'blocked' && elsewhere && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'elsewhere')) {
+    return { status: 'no-fix', fixes: [], advice: `${elsewhere.decidedBy?.reason ?? `${elsewhere.ip} lands elsewhere`}: no firewall or network fix moves an address; renumber one of the overlapping networks (docker network create --subnet …, or default-address-pools in daemon.json)` };
+  }
+  // The network delivers it and nothing listens: no firewall or network change makes a service appear.
+  if (onlySocketBlocks(answer)) return { status: 'no-fix', fixes: [], advice: `the network delivers it, but ${answer.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(answer)}. netdiag changes the network, not services.` };
+  const a = resolveContainer(world, answer.from.name);
+  const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
+  // Reachable by address, not by name: only a shared user-defined network gives Docker's DNS the name.
+  if (answer.verdict === 'reachable') {
+    const fixes = predict(world, answer, flow, b && a.host === b.host ? networkConnects(a, b) : [], sideEffects)
+      .map((p) => p.fix)
+      .filter((f) => f.predicted.forward === 'reachable' && f.byName === 'resolves')
+      .sort((x, y) => rank(x) - rank(y));
+    const address = answer.addresses.find((x) => x.verdict === 'reachable')?.ip;
+    const why = `${answer.to.name} is reachable at ${address}, but ${answer.dns.note}`;
+    if (fixes.length > 0) return { status: 'fixes', fixes, advice: why };
+    return { status: 'no-fix', fixes: [], advice: `${why}. Use the address, or put both on one user-defined network: docker network create NET, then docker network connect NET ${a.name} and docker network connect NET ${answer.to.name} (a network that does not exist yet is one netdiag cannot predict)` };
+  }
+  const candidates = candidatesFor(world, answer, flow);
+  let predicted = predict(world, answer, flow, candidates, sideEffects);
+  // Drops in a row (forwarding off, then isolation): no one change works, but one that moves the drop further on is
+  // half a fix, and what opens the next drop, asked of the changed hosts, is the other half. One level deep only.
+  if (!predicted.some((p) => works(p.fix))) {
+    const halves = predicted.filter((p) => p.after.verdict === 'blocked' && !onlySocketBlocks(p.after) && firstDrop(p.after) !== firstDrop(answer));
+    const pairs = halves.flatMap((p) => candidatesFor(p.afterWorld, p.after, flow).map((next) => then(p.candidate, next)));
+    if (pairs.length > 0) predicted = [...predicted, ...predict(world, answer, flow, pairs, sideEffects)];
+  }
+  // A fix is one that makes the question work: anything else (still blocked, unknown, or blocked by a missing socket
+  // once the network is open) is not offered.
+  const fixes = predicted.map((p) => p.fix).filter(works).sort((x, y) => rank(x) - rank(y));
+  if (fixes.length > 0) {
+    // Said after the fixes it is worse than, and only when there are some.
+    const fine = fixes.some((f) => !f.discouraged);
+    for (const f of fixes) if (f.discouraged && fine) f.note += ' Prefer the fixes above.';
+    const allUnnamed = named && fixes.every((f) => f.byName === 'fails');
+    return { status: 'fixes', fixes, advice: allUnnamed ? `none of these makes the name ${answer.dns.name} resolve from ${answer.from.name} (${answer.dns.note}): use the address` : null };
+  }
+  // The network could be opened, but then the service is missing: that is what to say, with the fix that would open it.
+  const service = [...predicted].sort((x, y) => rank(x.fix) - rank(y.fix)).find((p) => onlySocketBlocks(p.after));
+  if (service) return { status: 'no-fix', fixes: [], advice: `no network fix makes it work: after ${service.fix.title} [${service.fix.id}] the network would deliver it, but ${service.after.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(service.after)}` };
+  const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
+  return { status: 'no-fix', fixes: [], advice: `no fix netdiag knows of would open this path${d ? ` (what blocks it: ${d.reason})` : ''}${predicted.length > 0 ? `; the ${predicted.length} it tried are each predicted to leave it ${[...new Set(predicted.map((p) => p.fix.predicted.forward))].join(' or ')}` : ''}` };
+}
+
+/** Ranked fixes for `answer`, each predicted to make A → B work as asked (empty when none would). */
+export function fixesFor(world: World, answer: WhyAnswer, flow: Flow): Fix[] {
+  return adviseFixes(world, answer, flow).fixes;
 }

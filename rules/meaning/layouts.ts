@@ -135,3 +135,6 @@ export const NETDIAG_COMMENT_PREFIX = 'netdiag:';
 export function netdiagIdOf(comment: string | null | undefined): string | null {
   return comment?.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.slice(NETDIAG_COMMENT_PREFIX.length) : null;
 }
+
+/** The label Docker Compose puts on every container it creates, naming the service it runs. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';

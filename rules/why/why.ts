@@ -1,8 +1,9 @@
 // `why A B`: every address of B, walked from A, with what decided each, and whether B's name resolves from A.
-import { familyOf, ipText, isLoopback } from '../addr/addr.js';
+import { familyOf, ipText, isLoopback, parseIp } from '../addr/addr.js';
 import type { Family, Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
 import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
+import type { Target } from '../query/resolve.js';
 import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, targetsOf, verdictOfAddresses } from './verdict.js';
@@ -21,6 +22,14 @@ function askedName(b: ContainerModel, text: string): string {
   return name === b.name || aliasesOf(b).has(name) ? name : b.name;
 }
 
+/** How the user gave B: an address, a prefix of its ID, or a name (its own, or one it answers to on a network). */
+function askedHow(target: Target, text: string): WhyAnswer['to']['askedBy'] {
+  const name = text.slice(text.indexOf('/') + 1);
+  if (parseIp(name) !== null || target.kind === 'address') return 'address';
+  if (target.kind === 'container' && name !== target.container.name && !aliasesOf(target.container).has(name) && target.container.docker.id.startsWith(name)) return 'id';
+  return 'name';
+}
+
 /** `families` restricts the answer to IPv4 or IPv6 addresses of B (-4, -6); both by default. */
 export function why(world: World, fromText: string, toText: string, flow: Flow, families: readonly Family[] = BOTH): WhyAnswer {
   const source = resolveSource(world, fromText);
@@ -37,12 +46,13 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   });
   const perFamily = familyVerdicts(addresses);
   const codeOf = (f: 'ipv4' | 'ipv6') => addresses.find((x) => x.family === f && x.verdict !== 'reachable')?.decidedBy?.code ?? null;
+  const askedBy = askedHow(target, toText);
   const to: WhyAnswer['to'] =
     target.kind === 'container'
-      ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container', namespace: namespaceOf(target.container) }
+      ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container', namespace: namespaceOf(target.container), askedBy }
       : target.kind === 'host'
-        ? { host: target.host.name, name: `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: null }
-        : { host: null, name: ipText(target.ip), id: null, kind: 'address', namespace: null };
+        ? { host: target.host.name, name: `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: null, askedBy }
+        : { host: null, name: ipText(target.ip), id: null, kind: 'address', namespace: null, askedBy };
   const dns =
     target.kind === 'container' && a
       ? nameResolution(a, target.container, askedName(target.container, toText))

@@ -36,6 +36,9 @@ export const PlanStep = z.discriminatedUnion('kind', [
 ]);
 export type PlanStep = z.infer<typeof PlanStep>;
 
+export const FixPersistence = z.object({ daemonRestart: z.boolean(), reboot: z.boolean(), keep: z.string() });
+export type FixPersistence = z.infer<typeof FixPersistence>;
+
 export const Fix = z.object({
   id: z.string(),
   kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon']),
@@ -50,12 +53,32 @@ export const Fix = z.object({
   note: z.string(),
   /** Shown as an alternative, never applied (editing chains Docker owns). */
   discouraged: z.boolean(),
+  /**
+   * B was asked by a name Docker could resolve (same host): whether that name resolves from A after the fix. A fix
+   * that opens the address while the name still fails ranks below one that makes `docker exec A ping B` work.
+   */
+  byName: z.enum(['resolves', 'fails']).nullable(),
+  /** Whether the change outlives a Docker daemon restart and a reboot, and how to make it stay. */
+  persistence: FixPersistence,
   /** What the fix changes, in order: what prediction applies to a snapshot and what --apply executes. */
   steps: z.array(PlanStep),
 });
 export type Fix = z.infer<typeof Fix>;
 
 /** `netdiag fix --json` and POST /v1/fixes. */
-export const FixesResult = z.object({ from: z.string(), to: z.string(), verdict: AddressVerdict, fixes: z.array(Fix) });
+export const FixesResult = z.object({
+  from: z.string(),
+  to: z.string(),
+  verdict: AddressVerdict,
+  /**
+   * reaches: A already reaches B as asked (nothing to fix); fixes: at least one fix is predicted to make it work;
+   * no-fix: none would (the reason says why: nothing listens, the address lands elsewhere, no fix netdiag knows).
+   */
+  status: z.enum(['reaches', 'fixes', 'no-fix']),
+  /** Ranked, each predicted to make A → B work as asked: the flow, request and reply, the asked families. */
+  fixes: z.array(Fix),
+  /** What stands in the way when no fix is listed, or what the fixes leave undone, in words; null otherwise. */
+  advice: z.string().nullable(),
+});
 export type FixesResult = z.infer<typeof FixesResult>;
 

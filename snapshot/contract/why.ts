@@ -29,7 +29,15 @@ export const WhyAnswer = z.object({
     namespace: z.string(),
     addresses: z.array(z.object({ ip: z.string(), network: z.string().nullable() })),
   }),
-  to: z.object({ host: z.string().nullable(), name: z.string(), id: z.string().nullable(), kind: z.enum(['container', 'host', 'address']), namespace: z.string().nullable() }),
+  to: z.object({
+    host: z.string().nullable(),
+    name: z.string(),
+    id: z.string().nullable(),
+    kind: z.enum(['container', 'host', 'address']),
+    namespace: z.string().nullable(),
+    /** How B was given: by a name (which A must resolve for `docker exec A ping B` to work), an ID prefix, or an address. */
+    askedBy: z.enum(['name', 'id', 'address']),
+  }),
   flow: Flow,
   verdict: AddressVerdict,
   /** The verdict over each family's addresses of B (null: B has none of that family, or it was not asked). */

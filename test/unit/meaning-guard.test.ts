@@ -309,6 +309,7 @@ function allLayoutKnowledge(root: string): string[] {
 const ALLOWED: Record<string, string> = {
   'rules/query/resolve.ts: resolve': 'parses what a user types (host/name)',
   'rules/why/why.ts: askedName': 'the name as the user typed it (host/name)',
+  'rules/why/why.ts: askedHow': 'how the user typed B (host/name, an address, an ID prefix)',
   'cli/files.ts: parseJson': "reads the position from JSON.parse's own error message",
   'cli/text.ts: terminalSafe': 'escapes control characters for a terminal',
   'agent/server.ts: parseListen': 'parses the --listen address a user gives',

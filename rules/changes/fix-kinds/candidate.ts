@@ -2,7 +2,7 @@
 import type { Fix } from '../../../snapshot/contract.js';
 import { shortHash } from '../hash.js';
 
-export type Candidate = Omit<Fix, 'alsoOpens' | 'predicted' | 'commands'>;
+export type Candidate = Omit<Fix, 'alsoOpens' | 'predicted' | 'commands' | 'byName'>;
 
 /** A fix's ID: stable for the same change on the same host, so applying it twice is recognised. */
 export const fixId = (parts: string[]) => `fx-${shortHash(parts.join('\u0000'))}`;

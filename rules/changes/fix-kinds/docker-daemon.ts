@@ -51,5 +51,6 @@ export function dockerNftOpening(world: World, a: ContainerModel, answer: WhyAns
     scope: `${blocked.source} → ${blocked.ip} (${flowText(flow)}) is marked in table inet netdiag; Docker accepts marked packets on every bridge${raw ? ', and stops dropping direct access to every container' : ''}`,
     note: `Docker 29's nftables rules have no DOCKER-USER, and an accept in another table does not undo their drop. The daemon.json change restarts dockerd (and its containers): netdiag shows it and predicts it, never applies it.`,
     discouraged: false,
+    persistence: { daemonRestart: true, reboot: false, keep: 'daemon.json stays; the marking rule in table inet netdiag is lost at reboot: add it to /etc/nftables.conf (or a file it includes).' },
   };
 }

@@ -1,7 +1,24 @@
 // Fix: `docker network connect`, either container joining the other's network (each way opens something different).
+import type { FixPersistence } from '../../../snapshot/contract.js';
+import { COMPOSE_SERVICE_LABEL } from '../../meaning/layouts.js';
 import type { ContainerModel } from '../../model/types.js';
 import { fixId } from './candidate.js';
 import type { Candidate } from './candidate.js';
+
+/**
+ * Docker keeps an endpoint in the container's own configuration: it outlives daemon restarts and reboots (with the
+ * container). Compose does not: `docker compose up` recreates a changed service from its file, without it.
+ */
+function connectPersistence(c: ContainerModel, network: string): FixPersistence {
+  const service = c.docker.labels[COMPOSE_SERVICE_LABEL];
+  return {
+    daemonRestart: true,
+    reboot: true,
+    keep: service
+      ? `Kept with the container; but compose recreates ${c.name} from its file: add ${network} to service ${service}'s networks: (as an external network) or the next \`docker compose up\` drops it.`
+      : `Kept with the container (docker inspect shows it), until the container is removed: recreate it with --network ${network} as well.`,
+  };
+}
 
 export function networkConnects(a: ContainerModel, b: ContainerModel): Candidate[] {
   const out: Candidate[] = [];
@@ -24,6 +41,7 @@ export function networkConnects(a: ContainerModel, b: ContainerModel): Candidate
             ? `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`
             : `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
         discouraged: false,
+        persistence: connectPersistence(joiner, n.name),
       });
     }
   }

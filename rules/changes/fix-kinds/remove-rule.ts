@@ -40,7 +40,11 @@ function removeRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'ip
     // netdiag's own rule belongs to the fix or plan that wrote it: rolling that back removes all of its rules together.
     const ours = cited.meaning?.netdiagId ?? null;
     const note = ours ? `netdiag wrote this rule for ${ours}: netdiag rollback ${ours} removes it with the rest of that change.` : 'Someone added this rule on purpose: check why before removing it.';
-    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text]), kind: 'remove-rule', title: `remove ${ours ? `netdiag's rule (${ours})` : "the administrator's rule"} that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note, discouraged: false };
+    // Whatever loaded the rule (a saved rule file, a script at boot) loads it again: only the live copy goes.
+    const persistence = ours
+      ? { daemonRestart: true, reboot: true, keep: `Removing it is lasting only if ${ours} is not re-applied.` }
+      : { daemonRestart: true, reboot: false, keep: `Whatever added it at boot adds it again: remove it there too (/etc/iptables/rules.v${cited.ip6tables ? 6 : 4}, a unit or script), then save the live rules.` };
+    return { id: fixId(['remove-rule', d.host, step.table, ...v6, d.text]), kind: 'remove-rule', title: `remove ${ours ? `netdiag's rule (${ours})` : "the administrator's rule"} that drops it (${where})`, steps: [step], scope: 'everything that rule was dropping', note, discouraged: false, persistence };
   }
   if (owner !== 'docker') return null;
   return {
@@ -49,8 +53,9 @@ function removeRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 'ip
     title: `delete Docker's own rule ${where} (discouraged)`,
     steps: [step],
     scope: 'everything that rule isolates, for every container on the networks it names',
-    note: `${DOCKER_CHAINS.has(cited.chain) ? `Docker owns ${cited.chain} and rewrites it` : 'Docker wrote this rule and rewrites it'} whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair. Prefer the fixes above.`,
+    note: `${DOCKER_CHAINS.has(cited.chain) ? `Docker owns ${cited.chain} and rewrites it` : 'Docker wrote this rule and rewrites it'} whenever the daemon restarts or a network changes, so this fix silently disappears; it also opens far more than this pair.`,
     discouraged: true,
+    persistence: { daemonRestart: false, reboot: false, keep: 'It cannot be made to stay: Docker puts the rule back. Change what Docker is told instead (the networks, or DOCKER-USER).' },
   };
 }
 
@@ -67,5 +72,6 @@ function removeNftRule(d: DecisionOf<'rule'>, cited: Extract<CitedRule, { kind: 
     scope: 'everything that rule was dropping',
     note: `Someone put this rule in ${d.table} on purpose: check why before removing it. Rollback puts it back at the same place.`,
     discouraged: false,
+    persistence: { daemonRestart: true, reboot: false, keep: 'Whatever loaded it at boot loads it again: remove it from that file too (/etc/nftables.conf or what it includes).' },
   };
 }

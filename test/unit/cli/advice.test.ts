@@ -1,0 +1,85 @@
+// The advice around a verdict, as an operator acts on it (issue 23's cases on the captured snapshots): only fixes
+// predicted to work are offered, the next step `why` names is one `fix` keeps, a name that fails is said, and each
+// answer exits with the code that means it.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../cli/main.js';
+import type { Io } from '../../../cli/io.js';
+import { FixesResult } from '../../../snapshot/contract.js';
+import { CAPTURED, REPO } from '../fixtures.js';
+
+const SEED = join(REPO, 'examples/seed-host.json');
+const R = join(CAPTURED, 'reach');
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io: Io & { out: string; err: string } = { out: '', err: '', isTTY: false, env: {}, stdout: (t) => void (io.out += t), stderr: (t) => void (io.err += t) };
+  const code = await main(args, io);
+  return { code, out: io.out, err: io.err };
+}
+
+describe('fix lists only what its own prediction says works', () => {
+  it('the seed pair: joining net-redis (by name too) first, the DOCKER-USER pair (address only) after, nothing predicted blocked', async () => {
+    const r = await run('fix', 'alpine-01', 'redis-1', '--snapshot', SEED, '--json');
+    expect(r.code).toBe(0);
+    const j = FixesResult.strict().parse(JSON.parse(r.out));
+    expect(j.status).toBe('fixes');
+    expect(j.fixes.every((f) => f.predicted.forward === 'reachable')).toBe(true);
+    expect(j.fixes[0]).toMatchObject({ title: 'connect alpine-01 to net-redis', byName: 'resolves' });
+    expect(j.fixes.slice(1).every((f) => f.byName === 'fails')).toBe(true);
+    const text = await run('fix', 'alpine-01', 'redis-1', '--snapshot', SEED);
+    expect(text.out).not.toMatch(/predicted: .* blocked,/);
+    expect(text.out).not.toMatch(/Prefer the fixes above/);
+    // How each lasts, said for each.
+    expect(text.out.match(/^ {7}lasts: /gm)).toHaveLength(j.fixes.length);
+  });
+
+  it('across two hosts where no fix works: says so, no "apply one with", exit 1', async () => {
+    const r = await run('fix', 'h1/client', 'h2/web2', '--snapshot', join(R, 'h1.json'), '--snapshot', join(R, 'h2.json'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^ {2}no fix: /m);
+    expect(r.out).not.toMatch(/apply one with|Prefer the fixes above/);
+  });
+
+  it('nothing listens on 6379: why names no `fix`, fix offers none and says which socket would have to exist', async () => {
+    const w = await run('why', 'alpine-01', 'redis-1', '--port', '6379/tcp', '--snapshot', SEED);
+    expect(w.code).toBe(1);
+    expect(w.out).not.toMatch(/next: netdiag fix/);
+    expect(w.out).toMatch(/no fix: no network fix makes it work: after connect alpine-01 to net-redis \[fx-\w+\] the network would deliver it, but nothing listens on 172\.18\.0\.2:6379\/tcp in redis-1/);
+    const f = await run('fix', 'alpine-01', 'redis-1', '--port', '6379/tcp', '--snapshot', SEED, '--json');
+    expect(f.code).toBe(1);
+    const j = FixesResult.parse(JSON.parse(f.out));
+    expect(j).toMatchObject({ status: 'no-fix', fixes: [] });
+    expect(j.advice).toMatch(/A socket must listen on 172\.18\.0\.2:6379\/tcp or 0\.0\.0\.0:6379\/tcp in redis-1/);
+  });
+
+  it('why\'s next step is the fix that fix ranks first', async () => {
+    const w = await run('why', 'alpine-01', 'redis-1', '--snapshot', SEED);
+    const f = FixesResult.parse(JSON.parse((await run('fix', 'alpine-01', 'redis-1', '--snapshot', SEED, '--json')).out));
+    expect(w.out).toContain(`next: netdiag fix alpine-01 redis-1 — ${f.fixes.length} fixes are predicted to make it work; best: ${f.fixes[0]!.title}`);
+  });
+});
+
+describe('reachable at the address while the name fails', () => {
+  it('why r1 r2 on the default bridge: said on the verdict line, exit 1 like `ping r2` in r1', async () => {
+    const w = await run('why', 'r1', 'r2', '--snapshot', join(R, 'b1.json'));
+    expect(w.code).toBe(1);
+    expect(w.out.split('\n')[0]).toBe('r1 → r2 (ping): reachable by address only — the name r2 does not resolve from r1');
+    // By address, the question succeeds.
+    const ip = /^ {2}(\S+) on bridge: reachable/m.exec(w.out)![1]!;
+    expect((await run('why', 'r1', ip, '--snapshot', join(R, 'b1.json'))).code).toBe(0);
+  });
+
+  it('fix r1 r2: no network to share, so no fix; the advice says to use the address or share a user-defined network', async () => {
+    const f = await run('fix', 'r1', 'r2', '--snapshot', join(R, 'b1.json'), '--json');
+    expect(f.code).toBe(1);
+    const j = FixesResult.parse(JSON.parse(f.out));
+    expect(j).toMatchObject({ verdict: 'reachable', status: 'no-fix' });
+    expect(j.advice).toMatch(/docker network connect NET r1 and docker network connect NET r2/);
+  });
+
+  it('a pair that reaches as asked: nothing to fix, exit 0', async () => {
+    const f = await run('fix', 'redis-1', 'redis-2', '--snapshot', SEED);
+    expect(f.code).toBe(0);
+    expect(f.out).toMatch(/it already reaches as asked: nothing to fix/);
+  });
+});
