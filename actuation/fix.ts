@@ -46,7 +46,7 @@ export interface FixChoice {
  */
 export function chooseFix(q: FixQuestion, choice: FixChoice): Fix {
   const { fixes, status, advice, answer } = listFixes(q);
-  if (status === 'reaches') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name}: nothing to fix`);
+  if (status === 'reaches') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name} (${answer.addresses.filter((x) => x.verdict === 'reachable').map((x) => x.ip).join(', ')}): nothing to fix`);
   if (status === 'no-fix') throw new FixRefused(`no fix for ${answer.from.name} → ${answer.to.name}: ${advice}`);
   // By default the top fix netdiag can apply by itself: not one shown only, nor one that needs dockerd restarted.
   const fix = choice.id ? fixes.find((f) => f.id === choice.id) : fixes.find((f) => f.steps.length > 0 && !f.discouraged && !f.steps.some((s) => s.kind === 'docker-daemon-config'));

@@ -79,7 +79,8 @@ describe.skipIf(skip !== null)('netdiag fix --apply and rollback on the seed hos
 
   it('killed between two steps: rollback finishes the job from the journal', async () => {
     const before = await hostState(h);
-    const id = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--json'], 30_000, env())).stdout).fixes[0].id;
+    // The DOCKER-USER pair: two steps, so there is a moment between them.
+    const id = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--json'], 30_000, env())).stdout).fixes.find((f: { kind: string }) => f.kind === 'docker-user').id;
     const journal = join(state, 'changes', id, 'journal.jsonl');
     const doneSoFar = () => (existsSync(journal) ? readFileSync(journal, 'utf8').split('"step-done"').length - 1 : 0);
     const earlier = doneSoFar();
@@ -101,7 +102,8 @@ describe.skipIf(skip !== null)('netdiag fix --apply and rollback on the seed hos
   });
 
   it('rollback after dockerd restarted and the DOCKER-USER rules are gone is not an error', async () => {
-    const applied = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--apply', '--yes', '--json'], 60_000, env())).stdout);
+    const user = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--json'], 30_000, env())).stdout).fixes.find((f: { kind: string }) => f.kind === 'docker-user').id;
+    const applied = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--apply', '--yes', '--fix', user, '--json'], 60_000, env())).stdout);
     const rules = (await h.mustExec('iptables', ['-S', 'DOCKER-USER'])).split('\n').filter((l) => l.includes(`netdiag:${applied.id}`));
     for (const rule of rules) await h.mustExec('iptables', ['-D', ...rule.replace(/^-A /, '').split(' ').map((w) => w.replace(/^"|"$/g, ''))]);
     const rolled = await h.netdiag(['rollback', applied.id], 60_000, env());
@@ -109,10 +111,26 @@ describe.skipIf(skip !== null)('netdiag fix --apply and rollback on the seed hos
     expect(rolled.stdout).toMatch(/already gone/);
   });
 
+  it('every pair of the scenario: each fix offered is predicted to work, and why names a fix only when fix lists one', async () => {
+    const names = ['alpine-01', 'redis-1', 'redis-2', 'nonet'];
+    for (const a of names) {
+      for (const b of names) {
+        if (a === b) continue;
+        const f = await h.netdiag(['fix', a, b, '--json'], 30_000, env());
+        const list = JSON.parse(f.stdout) as { status: string; fixes: { predicted: { forward: string } }[] };
+        for (const x of list.fixes) expect(x.predicted.forward, `${a} → ${b}`).toBe('reachable');
+        expect(f.exitCode, `${a} → ${b}`).toBe(list.status === 'no-fix' ? 1 : 0);
+        const w = await h.netdiag(['why', a, b], 30_000, env());
+        expect(/next: netdiag fix/.test(w.stdout), `${a} → ${b}: ${w.stdout}`).toBe(list.status === 'fixes');
+      }
+    }
+  });
+
   it.each([
     [['fix', 'nosuch', 'redis-1', '--apply', '--yes'], /^netdiag: no running container "nosuch"/],
     [['fix', 'redis-1', 'redis-2', '--apply', '--yes'], /^netdiag: redis-1 already reaches redis-2 .*nothing to fix/],
-    [['fix', 'alpine-01', 'redis-1', '--apply'], /^netdiag: nothing was changed \(confirm with --yes when not at a terminal\)/],
+    // The top fix (joining net-redis) opens more than the pair: that needs --yes before anything is asked.
+    [['fix', 'alpine-01', 'redis-1', '--apply'], /^netdiag: fx-\w+ \(connect alpine-01 to net-redis\) also opens alpine-01 → redis-2.*--yes/],
     [['fix', 'alpine-01', 'redis-1', '--apply', '--yes', '--state-dir', '/etc/hostname/netdiag'], /^netdiag: the state directory \/etc\/hostname\/netdiag is not writable \(ENOTDIR\); nothing was changed/],
   ])('bad input %j: exit 2, one clear line, nothing changed', async (argv, message) => {
     const before = await hostState(h);
@@ -123,6 +141,15 @@ describe.skipIf(skip !== null)('netdiag fix --apply and rollback on the seed hos
     expect(await hostState(h)).toBe(before);
   });
 
+  it('a narrow fix applied without --yes and not at a terminal: nothing changed, exit 2, says to confirm with --yes', async () => {
+    const before = await hostState(h);
+    const user = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--json'], 30_000, env())).stdout).fixes.find((f: { kind: string }) => f.kind === 'docker-user').id;
+    const r = await h.netdiag(['fix', 'alpine-01', 'redis-1', '--apply', '--fix', user], 60_000, env());
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^netdiag: nothing was changed \(confirm with --yes when not at a terminal\)/);
+    expect(await hostState(h)).toBe(before);
+  });
+
   it('iptables lock held by another program: exit 2, nothing half-applied', async () => {
     const before = await hostState(h);
     // --no-fork: flock becomes the sleep, so killing it releases the lock. With a fork, the sleep kept the lock for
@@ -130,7 +157,8 @@ describe.skipIf(skip !== null)('netdiag fix --apply and rollback on the seed hos
     const holder = spawn('flock', ['--no-fork', '/run/xtables.lock', 'sleep', '30'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 300));
     try {
-      const r = await h.netdiag(['fix', 'alpine-01', 'redis-1', '--apply', '--yes'], 60_000, env());
+      const user = JSON.parse((await h.netdiag(['fix', 'alpine-01', 'redis-1', '--json'], 30_000, env())).stdout).fixes.find((f: { kind: string }) => f.kind === 'docker-user').id;
+      const r = await h.netdiag(['fix', 'alpine-01', 'redis-1', '--apply', '--yes', '--fix', user], 60_000, env());
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toMatch(/iptables is locked by another program \(\/run\/xtables.lock held for more than 5 s\)/);
     } finally {
