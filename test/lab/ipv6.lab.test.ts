@@ -122,7 +122,7 @@ describe.skipIf(skip !== null)('IPv6: isolation over both families', () => {
     }
   });
 
-  it('an IPv6 pair fixed through ip6tables: the fix opening both families is first, applied, verified by ping6, rolled back exactly', async () => {
+  it('an IPv6 pair fixed through ip6tables: the accept opening both families ranks above those opening one, applied, verified by ping6, rolled back exactly', async () => {
     const h = hosts.v6tables;
     const state = mkdtempSync(join(tmpdir(), 'netdiag-state-'));
     const env = { NETDIAG_STATE_DIR: state };
@@ -130,7 +130,8 @@ describe.skipIf(skip !== null)('IPv6: isolation over both families', () => {
     const before = await Promise.all(await rules());
     const a4v6 = await v6(h, 'a4', 'bridge');
     const listed = JSON.parse((await h.netdiag(['fix', 'b4', 'a4', '--json'], 60_000, env)).stdout) as { fixes: { id: string; kind: string; commands: string[]; predicted: { families: { ipv4: string; ipv6: string } } }[] };
-    const top = listed.fixes[0]!;
+    // Joining net6 ranks first (the name resolves too); among the firewall fixes, the one for both families leads.
+    const top = listed.fixes.find((f) => f.kind === 'docker-user')!;
     expect(top.predicted.families).toEqual({ ipv4: 'reachable', ipv6: 'reachable' });
     expect(top.commands.some((c) => c.startsWith('ip6tables '))).toBe(true);
     const applied = await h.netdiag(['fix', 'b4', 'a4', '--apply', '--yes', '--fix', top.id, '--json'], 60_000, env);
