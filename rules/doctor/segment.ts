@@ -48,6 +48,6 @@ export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
   }
   // A bridged port that leads to another host in view is the recipe's cable, not a container's leftover veth.
   // Each host's checks read the rules the world already parsed and gave meanings to.
-  const own = world.hosts.flatMap((h) => doctor(h.snapshot, h)).filter((f) => !(f.code === 'orphan-veth' && linked.has(`${f.host}/${f.subject}`)));
+  const own = world.hosts.flatMap((h) => doctor(h.snapshot, h)).filter((f) => !((f.code === 'orphan-veth' || f.code === 'bridge-port-outside-view') && linked.has(`${f.host}/${f.subject}`)));
   return [...own, ...out];
 }
