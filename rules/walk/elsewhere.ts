@@ -9,12 +9,29 @@ import type { Decision, DecisionOf, Place } from '../../snapshot/contract.js';
 import type { Landing, Leg } from './leg.js';
 import { causeCode } from '../meaning/decision.js';
 import { ipText } from '../addr/addr.js';
+import { overlappingSubnets } from '../model/overlaps.js';
 
 type Overlap = NonNullable<DecisionOf<'elsewhere'>['overlap']>[number];
+
+/** Where the routes alone take a request: a holder of the address, or a host's bridge where nothing answers for it. */
+export type Where = Landing | { kind: 'bridge'; host: HostModel; bridge: string };
 
 // Who holds each address in view (containers' endpoints, hosts' own addresses), built once per world: most walks ask
 // only whether B is the one holder, and then nothing else can take the request.
 const byWorld = new WeakMap<World, Map<Ip, number>>();
+
+const shared = new WeakMap<World, Cidr[]>();
+
+/**
+ * Whether a request to `ip` can land anywhere but its one holder: someone else holds it too, or it is in a subnet that
+ * networks on several hosts in view use (a host routes it into its own bridge even where nobody there holds it).
+ */
+export function mayLandElsewhere(world: World, ip: Ip): boolean {
+  if (holderCount(world, ip) >= 2) return true;
+  let ranges = shared.get(world);
+  if (!ranges) shared.set(world, (ranges = overlappingSubnets(world).flatMap((g) => g.uses.map((u) => u.subnet))));
+  return ranges.some((c) => inCidr(ip, c));
+}
 
 /** How many places in view hold `ip`: a container namespace (counted once however many endpoints) or a host. */
 export function holderCount(world: World, ip: Ip): number {
@@ -48,29 +65,32 @@ function bridgeOf(e: Endpoint): string | null {
   return e.network?.bridge ?? null;
 }
 
-/** Where a landing holds `dst`, as the overlap names it; null when the host's interface holding it is not known. */
-function holding(landing: Landing, dst: Ip): { overlap: Overlap; cidr: Cidr; networkId: string | null; host: HostModel } | null {
+/** Where a landing holds `dst` (or, a bridge, would), as the overlap names it; null when the interface is not known. */
+function holding(landing: Where, dst: Ip): { overlap: Overlap; cidr: Cidr; networkId: string | null; host: HostModel } | null {
   if (landing.kind === 'container') {
     const e = landing.endpoint;
     const cidr = endpointSubnet(e);
     return { overlap: { host: e.container.host.name, network: e.network?.name ?? null, iface: bridgeOf(e), subnet: cidrText(cidr) }, cidr, networkId: e.network?.id ?? null, host: e.container.host };
   }
-  const iface = landing.host.localAddrs.get(dst);
+  const iface = landing.kind === 'bridge' ? landing.bridge : landing.host.localAddrs.get(dst);
   const cidr = iface ? networksOf(landing.host.interfaces.get(iface)?.addresses ?? []).find((c) => inCidr(dst, c)) : undefined;
   if (!iface || !cidr) return null;
   const network = (landing.host.snapshot.docker?.networks ?? []).find((n) => n.bridge === iface);
   return { overlap: { host: landing.host.name, network: network?.name ?? null, iface, subnet: cidrText(cidr) }, cidr, networkId: network?.id ?? null, host: landing.host };
 }
 
-const nameOf = (p: Place) => (p.kind === 'container' ? `${p.host}/${p.name}` : `host ${p.host}`);
+const nameOf = (p: Place) => (p.kind === 'container' ? `${p.host}/${p.name}` : p.kind === 'bridge' ? `${p.host}'s ${p.name}` : `host ${p.host}`);
 const networkText = (o: Overlap) => `${o.host}'s ${o.network ? `network ${o.network}` : o.iface ?? 'interface'} (${o.subnet}${o.network && o.iface ? ` on ${o.iface}` : ''})`;
 
 /**
  * The decision that the request to `dst` lands (or would land, past `firstDrop`) at `landing`, not in `expect`.
  * `leg` is the walk that found the landing: its last route is the one that took it there.
  */
-export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: Landing, expect: ContainerModel, firstDrop: Decision | null): DecisionOf<'elsewhere'> {
-  const landed: Place = landing.kind === 'container' ? { kind: 'container', host: landing.endpoint.container.host.name, name: landing.endpoint.container.name } : { kind: 'host', host: landing.host.name, name: landing.host.name };
+export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: Where, expect: ContainerModel, firstDrop: Decision | null): DecisionOf<'elsewhere'> {
+  const landed: Place =
+    landing.kind === 'container'
+      ? { kind: 'container', host: landing.endpoint.container.host.name, name: landing.endpoint.container.name }
+      : landing.kind === 'bridge' ? { kind: 'bridge', host: landing.host.name, name: landing.bridge } : { kind: 'host', host: landing.host.name, name: landing.host.name };
   const expected: Place = { kind: 'container', host: expect.host.name, name: expect.name };
   const last = leg.lastRoute;
   const route = last?.at ? { at: last.at, table: last.table, route: routeText(last.entry) } : null;
@@ -87,7 +107,8 @@ export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: L
     ? `${networkText(overlap[0]!)} and ${networkText(overlap[1]!)} overlap`
     : landed.kind === 'container' && landed.host !== expected.host ? `both ${landed.host} and ${expected.host} use this address` : 'another holder of this address answers first';
   const first = firstDrop ? `; the drop on the way (${firstDrop.host}, ${firstDrop.code ?? firstDrop.kind}) is not the cause: without it the request would still not reach ${nameOf(expected)}` : '';
-  const reason = `the request to ${ipText(dst)} ${firstDrop ? 'would land' : 'lands'} in ${where}, not in ${nameOf(expected)}: ${because}${by}${first}`;
+  const into = landing.kind === 'bridge' ? `${firstDrop ? 'would go' : 'goes'} into ${where} (where nothing answers for it), not to` : `${firstDrop ? 'would land' : 'lands'} in ${where}, not in`;
+  const reason = `the request to ${ipText(dst)} ${into} ${nameOf(expected)}: ${because}${by}${first}`;
   const code = overlap ? 'overlapping-subnet' : causeCode('elsewhere');
   return {
     kind: 'elsewhere',

@@ -9,7 +9,7 @@ import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
-import { elsewhereDecision, holderCount } from './elsewhere.js';
+import { elsewhereDecision, mayLandElsewhere } from './elsewhere.js';
 import { causeCode } from '../meaning/decision.js';
 
 export type Origin = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel };
@@ -42,16 +42,25 @@ function landsIn(landing: Landing, expect: ContainerModel): boolean {
 
 /**
  * The root cause of a dropped request when there is one before the drop: where the routes alone take it (every drop
- * passed) is another holder of B's address. Then no change to the firewall that dropped it would reach B. Only
- * asked when someone else in view holds the address: otherwise B is the only place it can land.
+ * passed) is another holder of B's address, or a bridge on another host than B's whose subnet overlaps B's network.
+ * Then no change to the firewall that dropped it would reach B. Only asked when the address can land elsewhere at all.
  */
 function landsElsewhere(world: World, origin: Origin, dst: Ip, flow: Flow, expect: ContainerModel, drop: Decision | null): Decision | null {
-  if (holderCount(world, dst) < 2) return null;
+  if (!mayLandElsewhere(world, dst)) return null;
   const w = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), [], false);
   w.ignoreDrops = true;
   const r = start(w, origin);
-  if (r.outcome !== 'delivered' || !r.landing || landsIn(r.landing, expect)) return null;
-  return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, drop);
+  // What stops it where it lands (nothing listens there, nothing answers on that bridge) is not a drop on the way.
+  const atLanding = (d: Decision | null) => d?.kind === 'socket' || d?.kind === 'neighbour';
+  if (r.outcome === 'delivered' && r.landing && !landsIn(r.landing, expect)) return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, atLanding(drop) ? null : drop);
+  const d = r.decidedBy;
+  if (r.outcome !== 'dropped' || d?.kind !== 'neighbour') return null;
+  const host = world.hosts.find((h) => h.name === d.host);
+  const mine = expect.endpoints.some((e) => e.ip === dst && e.container.host === host && e.network?.bridge === d.bridge);
+  if (!host || mine) return null;
+  const decided = elsewhereDecision(originHost(origin), w, dst, { kind: 'bridge', host, bridge: d.bridge }, expect, atLanding(drop) ? null : drop);
+  // Nothing answering on a bridge is its own cause unless that bridge's subnet is B's too.
+  return decided.code === 'overlapping-subnet' ? decided : null;
 }
 
 /** A published port on a host address: docker-proxy accepts, and opens its own connection to the container. */
