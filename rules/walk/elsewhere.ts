@@ -1,14 +1,12 @@
 // The request lands in another holder of B's address: the cause, named with both holders, the route that takes it
 // there and, when that is why, the two networks whose subnets overlap (every Docker host has 172.17.0.0/16).
-import { cidrText, cidrsOverlap, inCidr, networkOf, parseCidr } from '../addr/addr.js';
+import { cidrText, cidrsOverlap, inCidr, ipText, networkOf, parseCidr } from '../addr/addr.js';
 import type { Cidr, Ip } from '../addr/addr.js';
-import { networksOf } from './routing.js';
-import { routeText } from './routing.js';
+import { networksOf, routeText } from './routing.js';
 import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
 import type { Decision, DecisionOf, Place } from '../../snapshot/contract.js';
 import type { Landing, Leg } from './leg.js';
 import { causeCode } from '../meaning/decision.js';
-import { ipText } from '../addr/addr.js';
 import { overlappingSubnets } from '../model/overlaps.js';
 
 type Overlap = NonNullable<DecisionOf<'elsewhere'>['overlap']>[number];
@@ -79,6 +77,11 @@ function holding(landing: Where, dst: Ip): { overlap: Overlap; cidr: Cidr; netwo
   return { overlap: { host: landing.host.name, network: network?.name ?? null, iface, subnet: cidrText(cidr) }, cidr, networkId: network?.id ?? null, host: landing.host };
 }
 
+type DropKind = NonNullable<DecisionOf<'elsewhere'>['firstDrop']>['kind'];
+const DROPS: readonly DropKind[] = ['rule', 'policy', 'route', 'neighbour', 'sysctl', 'socket'];
+/** A decision that drops a packet (what a walk's `dropped` leg ends with); null for anything else. */
+const asDrop = (d: Decision | null): (Decision & { kind: DropKind }) | null => (d && (DROPS as readonly string[]).includes(d.kind) ? (d as Decision & { kind: DropKind }) : null);
+
 const nameOf = (p: Place) => (p.kind === 'container' ? `${p.host}/${p.name}` : p.kind === 'bridge' ? `${p.host}'s ${p.name}` : `host ${p.host}`);
 const networkText = (o: Overlap) => `${o.host}'s ${o.network ? `network ${o.network}` : o.iface ?? 'interface'} (${o.subnet}${o.network && o.iface ? ` on ${o.iface}` : ''})`;
 
@@ -86,7 +89,8 @@ const networkText = (o: Overlap) => `${o.host}'s ${o.network ? `network ${o.netw
  * The decision that the request to `dst` lands (or would land, past `firstDrop`) at `landing`, not in `expect`.
  * `leg` is the walk that found the landing: its last route is the one that took it there.
  */
-export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: Where, expect: ContainerModel, firstDrop: Decision | null): DecisionOf<'elsewhere'> {
+export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: Where, expect: ContainerModel, drop: Decision | null): DecisionOf<'elsewhere'> {
+  const firstDrop = asDrop(drop);
   const landed: Place =
     landing.kind === 'container'
       ? { kind: 'container', host: landing.endpoint.container.host.name, name: landing.endpoint.container.name }

@@ -232,7 +232,7 @@ export const Decision = z.discriminatedUnion('kind', [
     /** With code overlapping-subnet: the network holding the address where it lands, and B's (host, Docker network, interface, subnet). */
     overlap: z.array(z.object({ host: z.string(), network: z.string().nullable(), iface: z.string().nullable(), subnet: z.string() })).optional(),
     /** The first drop on the way to `landed` (null: nothing drops it, it is delivered there). */
-    firstDrop: z.object({ host: z.string(), kind: z.string(), code: ReasonCode.optional(), reason: z.string() }).nullable().optional(),
+    firstDrop: z.object({ host: z.string(), kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'socket']), code: ReasonCode.optional(), reason: z.string() }).nullable().optional(),
     ...said,
   }),
   /**
