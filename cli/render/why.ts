@@ -31,6 +31,8 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
       if ('text' in d && d.text) lines.push(`      ${d.text}`);
       const meaning = dockerMeaning(d);
       if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
+      // The address lands elsewhere: the drop the trace shows first is named as what it is, not as the cause.
+      if (d.kind === 'elsewhere' && d.firstDrop) lines.push(`      first drop on the way: ${d.firstDrop.host}: ${d.firstDrop.reason}`);
     }
     if (x.request.length > 0) {
       lines.push(`    request:`);

@@ -52,6 +52,12 @@ export function toDot(t: MapTopology): string {
       out.push(`  ${q(nodeId('c', `${first}/${name}`))} -> ${q(nodeId('c', `${other}/${name}`))} [class="joined", style=dotted, arrowhead=none, color="#607d8b", constraint=false, tooltip=${q(`${j.container} is on both networks`)}];`);
     }
   }
+  // Overlapping subnets: a red dotted line between the networks, no arrow (neither reaches the other's holders).
+  for (const o of t.overlaps) {
+    for (const [a, b] of o.networks.slice(1).map((n, i) => [o.networks[i] as string, n] as const)) {
+      out.push(`  ${q(nodeId('net', a))} -> ${q(nodeId('net', b))} [class="overlap", dir=none, style=dotted, penwidth=2, color="${COLOURS.none}", fontcolor="${COLOURS.none}", constraint=false, label=${q(`overlap ${o.subnet}`)}, tooltip=${q(`${o.networks.join(', ')} all use ${o.subnet}: each host delivers these addresses into its own bridge`)}, ltail=${q(`cluster_${nodeId('net', a)}`)}, lhead=${q(`cluster_${nodeId('net', b)}`)}];`);
+    }
+  }
   for (const r of t.routes) {
     out.push(`  ${q(nodeId('hostnode', r.from))} -> ${q(nodeId('net', r.to))} [class="route", color="#37474f", style=bold, label=${q(`route ${r.dst} via ${r.via}`)}, lhead=${q(`cluster_${nodeId('net', r.to)}`)}];`);
   }

@@ -24,5 +24,13 @@ export function toMermaid(t: MapTopology): string {
     out.push(`  ${nodeId('net', e.from)} ${e.share === 'none' || e.share === 'unknown' ? '-.->' : '-->'}|${text(label)}| ${nodeId('net', e.to)}`);
     styles.push(`  linkStyle ${i} stroke:${COLOURS[e.share]},stroke-width:2px`);
   });
+  // Overlapping subnets: dotted red, no arrow, after the edges so linkStyle's numbering stays theirs.
+  let n = t.edges.length;
+  for (const o of t.overlaps) {
+    for (const [a, b] of o.networks.slice(1).map((x, i) => [o.networks[i] as string, x] as const)) {
+      out.push(`  ${nodeId('net', a)} -.-|${text(`overlap ${o.subnet}`)}| ${nodeId('net', b)}`);
+      styles.push(`  linkStyle ${n++} stroke:${COLOURS.none},stroke-width:2px`);
+    }
+  }
   return `${[...out, ...styles].join('\n')}\n`;
 }

@@ -7,6 +7,8 @@ import { snapshotRules } from '../meaning/host.js';
 import type { SnapshotRules } from '../meaning/host.js';
 import { chainManager } from '../meaning/layouts.js';
 import { ipv6Findings } from './ipv6.js';
+import { bridgePortFindings } from './bridge-ports.js';
+import { dockerAbsent, rootErrors } from '../query/root-errors.js';
 import type { Finding } from './finding.js';
 
 export type { Finding };
@@ -30,13 +32,20 @@ export function doctor(s: HostSnapshot, rules: SnapshotRules = snapshotRules(s))
   const forward = filter?.chains.find((c) => c.name === 'FORWARD');
   const ifaces = s.links?.interfaces ?? [];
   const bridges = dockerBridges(s);
+  // Without Docker there is no container networking to check: one line says so, and nothing is derived from it
+  // (forwarding off is a plain host's default; which bridges are Docker's is not known).
+  const absent = dockerAbsent(s);
+  const dockerError = s.docker === null ? s.errors.find((e) => e.collector === 'docker') : undefined;
+  if (s.docker === null) {
+    out.push({ code: absent ? 'docker-not-running' : 'docker-unreadable', severity: 'info', host, title: absent ? 'Docker is not running here: there is no container networking to check' : 'Docker could not be read: the checks of its networks and containers are skipped', evidence: dockerError ? [dockerError.message] : [], fix: dockerError?.hint ?? 'start dockerd' });
+  }
 
-  if (sys['net.ipv4.ip_forward'] === '0') {
+  if (sys['net.ipv4.ip_forward'] === '0' && !absent) {
     out.push({ code: 'ip-forward-off', severity: 'error', host, title: 'IPv4 forwarding is off: no container traffic leaves its bridge, and nothing reaches a container from outside', evidence: ['net.ipv4.ip_forward = 0'], fix: 'sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/ (Docker normally turns it on when it starts)' });
   }
 
   // Other bridges (KVM's virbr0, LXC's lxcbr0) are forwarded through the same FORWARD chain Docker set to DROP.
-  if (forward?.policy === 'DROP') {
+  if (forward?.policy === 'DROP' && s.docker !== null) {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && !bridges.has(i.name))) {
       // The rule parsed, never a regular expression built from an interface name (`virbr(0` is a legal one).
       if (filterAccepts(rules.ruleset, br.name)) continue;
@@ -68,13 +77,8 @@ export function doctor(s: HostSnapshot, rules: SnapshotRules = snapshotRules(s))
     if (exposed.length > 0) out.push({ code: 'published-bypasses-host-firewall', severity: 'warning', host, title: `${hostFirewall} is active, but ports Docker publishes on every address are DNATed before ${hostFirewall}'s INPUT rules see them`, evidence: exposed, fix: `publish on a specific address (-p 127.0.0.1:PORT:PORT), or filter in DOCKER-USER (match the original port with -m conntrack --ctorigdstport)` });
   }
 
-  // A veth on a Docker bridge whose peer is in no container netdiag read: a leftover of a crashed container.
-  const used = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.ifindex).filter((x): x is number => x !== undefined)));
-  if (s.links && s.docker && !s.errors.some((e) => e.collector === 'links')) {
-    for (const v of ifaces.filter((i) => i.kind === 'veth' && i.master && bridges.has(i.master) && !used.has(i.ifindex))) {
-      out.push({ code: 'orphan-veth', severity: 'warning', host, subject: v.name, title: `veth ${v.name} on ${v.master} belongs to no running container`, evidence: [`${v.name} (ifindex ${v.ifindex}) master ${v.master}${v.peer?.name ? `, peer ${v.peer.name} in this namespace` : ''}`], fix: `ip link delete ${v.name} (after checking nothing else uses it)` });
-    }
-  }
+  // Ports of Docker's bridges that are no container's: said as what they are, never removed unseen.
+  out.push(...bridgePortFindings(s));
 
   // An address added by hand inside a container does not make it a member of another network.
   const nets = new Map((s.docker?.networks ?? []).filter((n) => n.bridge).map((n) => [n.bridge as string, n]));
@@ -113,6 +117,6 @@ export function doctor(s: HostSnapshot, rules: SnapshotRules = snapshotRules(s))
 
   out.push(...firewallFindings(s, rules));
   out.push(...ipv6Findings(s, rules));
-  for (const e of s.errors) out.push({ code: 'collection-error', severity: 'info', host, title: `${e.collector} could not be read fully, so some checks are incomplete`, evidence: [e.message], fix: e.hint });
+  for (const e of rootErrors(s).filter((x) => x !== dockerError)) out.push({ code: 'collection-error', severity: 'info', host, title: `${e.collector} could not be read fully, so some checks are incomplete`, evidence: [e.message], fix: e.hint });
   return out;
 }

@@ -8,6 +8,7 @@ import { qualifiedName } from '../query/resolve.js';
 import { why } from '../why/why.js';
 import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
 import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
+import { overlappingSubnets } from '../model/overlaps.js';
 
 /** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
 export const FOLD_AT = 40;
@@ -108,7 +109,8 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     // Networks with nothing on them and no bridge (none, host) say nothing in a picture.
     return { name: h.name, published: [...new Set(published)], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };
   });
-  return { flow, collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, routes: crossHostRoutes(world) };
+  const overlaps = overlappingSubnets(world).map((g) => ({ subnet: g.shared, networks: [...new Set(g.uses.map((u) => netKey(u.host.name, u.network.name)))] }));
+  return { flow, collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, overlaps, routes: crossHostRoutes(world) };
 }
 
 /** Routes on one host to a subnet of another host's networks via that host's own address. */

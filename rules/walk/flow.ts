@@ -4,11 +4,12 @@ import { familyOf, ipText, isUnspecified, parseIp } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import { sameNetns } from '../model/netns.js';
 import type { ContainerModel, HostModel, World } from '../model/types.js';
-import type { Decision, Flow, Hop, Place } from '../../snapshot/contract.js';
+import type { Decision, Flow, Hop } from '../../snapshot/contract.js';
 import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
+import { elsewhereDecision, mayLandElsewhere } from './elsewhere.js';
 import { causeCode } from '../meaning/decision.js';
 
 export type Origin = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel };
@@ -31,6 +32,35 @@ export interface FlowResult {
 
 function start(w: Walker, origin: Origin): LegResult {
   return origin.kind === 'container' ? w.fromContainer(origin.container) : w.fromHost(origin.host);
+}
+
+/** Whether a landing is in `expect` (a host-mode container is its host's own stack). */
+function landsIn(landing: Landing, expect: ContainerModel): boolean {
+  if (expect.netns === 'host') return landing.kind === 'host' && landing.host === expect.host;
+  return landing.kind === 'container' && sameNetns(landing.endpoint.container, expect);
+}
+
+/**
+ * The root cause of a dropped request when there is one before the drop: where the routes alone take it (every drop
+ * passed) is another holder of B's address, or a bridge on another host than B's whose subnet overlaps B's network.
+ * Then no change to the firewall that dropped it would reach B. Only asked when the address can land elsewhere at all.
+ */
+function landsElsewhere(world: World, origin: Origin, dst: Ip, flow: Flow, expect: ContainerModel, drop: Decision | null): Decision | null {
+  if (!mayLandElsewhere(world, dst)) return null;
+  const w = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), [], false);
+  w.ignoreDrops = true;
+  const r = start(w, origin);
+  // What stops it where it lands (nothing listens there, nothing answers on that bridge) is not a drop on the way.
+  const atLanding = (d: Decision | null) => d?.kind === 'socket' || d?.kind === 'neighbour';
+  if (r.outcome === 'delivered' && r.landing && !landsIn(r.landing, expect)) return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, atLanding(drop) ? null : drop);
+  const d = r.decidedBy;
+  if (r.outcome !== 'dropped' || d?.kind !== 'neighbour') return null;
+  const host = world.hosts.find((h) => h.name === d.host);
+  const mine = expect.endpoints.some((e) => e.ip === dst && e.container.host === host && e.network?.bridge === d.bridge);
+  if (!host || mine) return null;
+  const decided = elsewhereDecision(originHost(origin), w, dst, { kind: 'bridge', host, bridge: d.bridge }, expect, atLanding(drop) ? null : drop);
+  // Nothing answering on a bridge is its own cause unless that bridge's subnet is B's too.
+  return decided.code === 'overlapping-subnet' ? decided : null;
 }
 
 /** A published port on a host address: docker-proxy accepts, and opens its own connection to the container. */
@@ -69,18 +99,17 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   const source = isUnspecified(req.pkt.origSrc) ? null : ipText(req.pkt.origSrc);
   let beyond = req.beyond;
   const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source, beyond });
-  if (r.outcome === 'dropped') return result('blocked', r.decidedBy, r.hops, [], null);
+  if (r.outcome === 'dropped') {
+    const cause = expect && depth === 0 ? landsElsewhere(world, origin, dst, flow, expect, r.decidedBy) : null;
+    return result('blocked', cause ?? r.decidedBy, r.hops, [], null);
+  }
   if (r.outcome === 'unknown' || !r.landing || !r.packet) return result('unknown', r.decidedBy, r.hops, [], null);
 
   const proxied = depth === 0 ? throughProxy(world, r, flow, record) : null;
-  const landed = r.landing.kind === 'container' ? r.landing.endpoint.container : null;
   // A host-mode container is the host's own stack: landing on its host is landing in it.
-  const hostMode = expect?.netns === 'host' && r.landing.kind === 'host' && r.landing.host === expect.host;
-  if (expect && !proxied && !hostMode && !(landed && sameNetns(landed, expect))) {
-    const at: Place = r.landing.kind === 'container' ? { kind: 'container', host: r.landing.endpoint.container.host.name, name: r.landing.endpoint.container.name } : { kind: 'host', host: r.landing.host.name, name: r.landing.host.name };
-    const where = landed ? `${landed.host.name}/${landed.name}` : `host ${at.host}`;
-    const reason = `the request to ${ipText(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
-    return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, landed: at, code: causeCode('elsewhere') }, r.hops, [], where);
+  if (expect && !proxied && !landsIn(r.landing, expect)) {
+    const where = r.landing.kind === 'container' ? `${r.landing.endpoint.container.host.name}/${r.landing.endpoint.container.name}` : `host ${r.landing.host.name}`;
+    return result('blocked', elsewhereDecision(originHost(origin), req, dst, r.landing, expect, null), r.hops, [], where);
   }
   const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 

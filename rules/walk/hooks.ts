@@ -209,6 +209,8 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
     return { stop: leg.decision('unknown-rule', host.name, `netdiag cannot evaluate ${j.name(r)}${r ? `: ${r.text}` : ''}${why}`, r ? j.cite(r) : chain), outcome };
   }
   if (outcome.verdict === 'DROP' || outcome.verdict === 'REJECT') {
+    // Asked where the routes alone lead: the packet goes on as if accepted.
+    if (leg.ignoreDrops) return { stop: null, outcome };
     if (r) return { stop: leg.decision('rule', host.name, `${j.name(r)} ${outcome.verdict === 'DROP' ? 'drops' : 'rejects'} it: ${r.text}`, meant(host, j, r)), outcome };
     return { stop: leg.decision('policy', host.name, `no rule accepts it and ${table} ${chain}'s policy is DROP`, j.chainCite()), outcome };
   }

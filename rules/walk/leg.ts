@@ -2,7 +2,7 @@
 import { familyOf, ipText, isLinkLocal6, isLoopback, isMulticast, parseIp, unspecified } from '../addr/addr.js';
 import type { Family, Ip } from '../addr/addr.js';
 import type { MatchHost, Packet } from '../iptables/packet.js';
-import type { Endpoint, HostModel, World } from '../model/types.js';
+import type { Endpoint, HostModel, RouteEntry, World } from '../model/types.js';
 import type { Neighbour } from '../../snapshot/host-snapshot.js';
 import type { Decision, DecisionKind, DecisionOf, Flow, Hop, Place, Step } from '../../snapshot/contract.js';
 import { recorded } from './action.js';
@@ -122,6 +122,13 @@ export class Leg {
   beyond = false;
   /** How many places the leg has entered (counted even when no trace is recorded). */
   places = 0;
+  /**
+   * Where the routes alone take the packet (Batfish's ignoreFilters): a drop, forwarding switched off or no socket
+   * does not stop it. What netdiag cannot evaluate still does. Set for the walk that finds a root cause before a drop.
+   */
+  ignoreDrops = false;
+  /** The last route the packet took, and where it was looked up: the route that brings it to where it lands. */
+  lastRoute: { at: Place | undefined; table: string | null; entry: RouteEntry } | null = null;
   // The place the packet is in, kept as parts: a verdict-only walk builds no object for it unless a decision cites it.
   private placeKind: Place['kind'] | null = null;
   private placeHost = '';

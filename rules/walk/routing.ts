@@ -76,13 +76,19 @@ export function onLink(addresses: Interface['addresses'], ip: Ip): boolean {
   return networksOf(addresses).some((c) => inCidr(ip, c));
 }
 
+/** A route as `ip route` prints it: `172.17.0.0/16 dev docker0`, `default via 172.18.0.1 dev eth0`, `local 172.17.0.2 dev eth0`. */
+export function routeText(e: RouteEntry): string {
+  return [e.route.type !== 'unicast' ? e.route.type : '', e.route.dst === '0.0.0.0/0' || e.route.dst === '::/0' ? 'default' : e.route.dst, e.route.gateway ? `via ${e.route.gateway}` : '', e.route.dev ? `dev ${e.route.dev}` : ''].filter(Boolean).join(' ');
+}
+
 /** The route step: the table and route the kernel picked for `dst`, or what it found instead. */
 export function routeStep(leg: Leg, d: RouteDecision, dst: Ip): void {
   const e = d.entry;
+  leg.lastRoute = e ? { at: leg.place(), table: d.table, entry: e } : null;
   leg.note(() => ({
     type: 'route',
     table: d.table,
-    route: e ? [e.route.type !== 'unicast' ? e.route.type : '', e.route.dst === '0.0.0.0/0' || e.route.dst === '::/0' ? 'default' : e.route.dst, e.route.gateway ? `via ${e.route.gateway}` : '', e.route.dev ? `dev ${e.route.dev}` : ''].filter(Boolean).join(' ') : null,
+    route: e ? routeText(e) : null,
     dst: ipText(dst),
     result: d.kind === 'unicast' ? 'forward' : d.kind,
     outIface: e?.route.dev ?? null,

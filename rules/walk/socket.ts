@@ -22,7 +22,8 @@ const label = (s: ListeningSocket) => `${s.address.includes(':') ? `[${s.address
  */
 export function socketHop(leg: Leg, where: { host: string; name: string; sockets: ListeningSocket[] | null }, iface: string | null): Decision | null {
   const p = leg.pkt;
-  if (leg.direction !== 'request' || p.proto === 'icmp' || p.dport === null) return null;
+  // Where the routes alone lead does not depend on a listener.
+  if (leg.direction !== 'request' || leg.ignoreDrops || p.proto === 'icmp' || p.dport === null) return null;
   const proto = p.proto;
   const port = p.dport;
   const ip = ipText(p.dst);

@@ -50,6 +50,12 @@ export const MapTopology = z.object({
   ),
   /** Containers on more than one network: their nodes in each network are one container. */
   joined: z.array(z.object({ container: z.string(), networks: z.array(z.string()) })),
+  /**
+   * Networks on different hosts whose subnets overlap (`subnet` the range held twice, `networks` their ids): each host
+   * delivers those addresses into its own bridge, so no container reaches the other host's holders. Networks bridged
+   * into one segment are listed together but count as one place.
+   */
+  overlaps: z.array(z.object({ subnet: z.string(), networks: z.array(z.string()) })).default([]),
   /** Host routes to another host's container subnet through that host's address (the cross-host recipe). */
   routes: z.array(z.object({ from: z.string(), to: z.string(), dst: z.string(), via: z.string() })),
 });

@@ -154,6 +154,8 @@ export const ReasonCode = z.enum([
   'no-neighbour',
   'ip-forward-off',
   'wrong-container',
+  // The address is also another network's: subnets that overlap (two hosts on 172.17.0.0/16) send it to the wrong holder.
+  'overlapping-subnet',
   'nothing-listens',
   'loopback-only',
   'unknown',
@@ -214,8 +216,25 @@ export const Decision = z.discriminatedUnion('kind', [
     iface: z.string().optional(),
     ...said,
   }),
-  /** The request lands in another holder of the address: `landed` is where. */
-  z.object({ kind: z.literal('elsewhere'), ...decided, landed: Place, ...said }),
+  /**
+   * The request lands in another holder of the address: `landed` is where. The root cause when it is why the request
+   * never reaches B: then `firstDrop` is the drop the walk met first on the way there (the trace shows it), which no
+   * firewall change could turn into reaching B.
+   */
+  z.object({
+    kind: z.literal('elsewhere'),
+    ...decided,
+    landed: Place,
+    /** Where the request was meant to go (B). */
+    expected: Place.optional(),
+    /** The route that takes it to `landed`: where it was looked up, its table, and the route as `ip route` prints it. */
+    route: z.object({ at: Place, table: z.string().nullable(), route: z.string() }).nullable().optional(),
+    /** With code overlapping-subnet: the network holding the address where it lands, and B's (host, Docker network, interface, subnet). */
+    overlap: z.array(z.object({ host: z.string(), network: z.string().nullable(), iface: z.string().nullable(), subnet: z.string() })).optional(),
+    /** The first drop on the way to `landed` (null: nothing drops it, it is delivered there). */
+    firstDrop: z.object({ host: z.string(), kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'socket']), code: ReasonCode.optional(), reason: z.string() }).nullable().optional(),
+    ...said,
+  }),
   /**
    * No socket takes `address`:`port`: the port is bound only to loopback addresses (reachable from inside the
    * namespace alone), bound to other addresses but not this one, or bound nowhere.

@@ -108,3 +108,16 @@ test('capture a macvlan host', { timeout: 300_000 }, () =>
     await h.run('side', { network: 'container:web-mv', cmd: ['sleep', '3600'] });
     return [h];
   }));
+
+// Hosts without a running Docker, as operators run doctor on them: `plain` never had a dockerd (ip_forward at the
+// kernel's 0, no docker0, no Docker chains); `stopped` ran one with a container on a user network, then stopped it
+// (its bridges, chains and ip_forward=1 stay behind).
+test('capture hosts without Docker', { timeout: 300_000 }, () =>
+  captureSnapshots('nodocker', async (lab) => {
+    const [plain, stopped] = await Promise.all([lab.host('plain', { lan: '10.79.0.2/24', docker: false }), lab.host('stopped', { lan: '10.79.0.3/24' })]);
+    for (const h of [plain, stopped]) await h.mustExec('ip', ['route', 'add', 'default', 'via', '10.79.0.254']);
+    await stopped.docker(['network', 'create', 'apps']);
+    await stopped.run('web', { network: 'apps' });
+    await stopped.stopDocker();
+    return [plain, stopped];
+  }));

@@ -66,3 +66,35 @@ describe.skipIf(skip !== null)('netdiag doctor', () => {
     expect(f.evidence.length).toBeGreaterThan(0);
   });
 });
+
+// Issue 23, item 4: a host without Docker (dockerd never started: ip_forward at the kernel's 0), as operators run
+// doctor on it — live, and from its snapshot: Docker's absence said once, nothing derived from it.
+describe.skipIf(skip !== null)('netdiag doctor on a host without Docker', () => {
+  let lab: Lab;
+  let h: LabHost;
+  beforeAll(async () => {
+    lab = await Lab.create();
+    h = await lab.host('plain', { lan: '10.78.0.2/24', docker: false });
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('live: one line on stderr, nothing on stdout, exit 2 (it cannot look at container networking)', async () => {
+    const r = await h.netdiag(['doctor']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/Docker is not running/);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('from its snapshot: one finding, no ip_forward error, exit 0', async () => {
+    const file = `${lab.dir}/plain.json`;
+    await h.netdiag(['snapshot', '--host-name', 'plain', '--out', file]);
+    const r = await h.netdiag(['doctor', '--snapshot', file, '--json']);
+    const j = JSON.parse(r.stdout) as { findings: { code: string; severity: string }[] };
+    expect(j.findings.map((f) => [f.code, f.severity])).toEqual([['docker-not-running', 'info']]);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.exitCode).toBe(0);
+  });
+});

@@ -146,6 +146,8 @@ export interface HostOptions {
   /** Join the lab LAN with this address (CIDR), as eth0. */
   lan?: string;
   extraDaemonArgs?: string[];
+  /** false: no dockerd is started here (a host without Docker, as a plain Linux box is). */
+  docker?: boolean;
 }
 
 export class LabHost {
@@ -233,6 +235,11 @@ export class LabHost {
   }
 
   readonly daemons: (() => void)[] = [];
+
+  /** Stop this host's dockerd as an operator would (its containers removed first): what it wrote to the host stays. */
+  stopDocker(): Promise<void> {
+    return stopDaemon(this.dir, this.socket);
+  }
 
   /** Start a container from the lab image; by default it serves HTTP on port 80, so TCP probes have a listener. */
   async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[]; extra?: string[] } = {}): Promise<string> {
@@ -327,6 +334,7 @@ export class Lab {
       await must('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
     }
     if (opts.ipForwardBeforeDocker) await host.mustExec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    if (opts.docker === false) return host;
     const args = ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${host.socket}`, '--pidfile', join(dir, 'docker.pid')];
     if (opts.bip) args.push('--bip', opts.bip);
     args.push(...(opts.extraDaemonArgs ?? []));

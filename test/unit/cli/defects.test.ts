@@ -37,7 +37,7 @@ describe('1. why across two hosts that both use 172.18.0.0/16', () => {
     // The human output is the product here: it must say where the request lands.
     expect(r.out).toMatch(/lands in lab-h1\/redis-1, not in lab-h2\/redis-1/);
     const j = WhyResult.parse(JSON.parse((await run(['why', 'lab-h1/redis-2', 'lab-h2/redis-1', '--snapshot', SEED, '--snapshot', h2, '--json'])).out));
-    expect(j.addresses[0]).toMatchObject({ verdict: 'blocked', deliveredTo: 'lab-h1/redis-1', decidedBy: { kind: 'elsewhere', code: 'wrong-container' } });
+    expect(j.addresses[0]).toMatchObject({ verdict: 'blocked', deliveredTo: 'lab-h1/redis-1', decidedBy: { kind: 'elsewhere', code: 'overlapping-subnet' } });
   });
 });
 

@@ -22,6 +22,8 @@ function derived(name: string, change: (s: Record<string, any>) => void): string
   writeFileSync(file, JSON.stringify(s));
   return ['--snapshot', file];
 }
+const REACH = (...hosts: string[]) => hosts.flatMap((h) => ['--snapshot', join(CAPTURED, 'reach', `${h}.json`)]);
+const NO_DOCKER = ['--snapshot', join(CAPTURED, 'nodocker/plain.json')];
 const FORWARDING_OFF = derived('forwarding-off', (s) => {
   s.sysctls.values['net.ipv4.ip_forward'] = '0';
 });
@@ -45,6 +47,12 @@ const cases: [string, string[], number][] = [
   ['doctor-moby', ['doctor', ...MOBY], 0],
   ['doctor-forwarding-off', ['doctor', ...FORWARDING_OFF], 1],
   ['why-forwarding-off', ['why', 'alpine-01', 'redis-1', ...FORWARDING_OFF], 1],
+  // Issue 23, item 2: the address lands elsewhere (both hosts use 172.17.0.0/16) before the isolation drop; doctor flags it.
+  ['why-reach-overlap-first-drop', ['why', 'h1/client', 'h2/web2', ...REACH('h1', 'h2')], 1],
+  ['doctor-reach-overlap', ['doctor', ...REACH('h1', 'h2')], 1],
+  // Item 4: one host of the bridged recipe alone (its uplink's other end unseen), and a host without Docker.
+  ['doctor-bridged-alone', ['doctor', ...REACH('b1')], 0],
+  ['doctor-no-docker', ['doctor', ...NO_DOCKER], 0],
 ];
 
 describe('golden files', () => {

@@ -17,7 +17,7 @@ describe('1. repeated addresses: reachable only when the request lands in the as
     const world = buildWorld([seedHost('lab-h1'), seedHost('lab-h2')]);
     const a = why(world, 'lab-h1/redis-2', 'lab-h2/redis-1', ping);
     expect(a.verdict).toBe('blocked');
-    expect(a.addresses[0]!.decidedBy).toMatchObject({ kind: 'elsewhere', code: 'wrong-container', host: 'lab-h1' });
+    expect(a.addresses[0]!.decidedBy).toMatchObject({ kind: 'elsewhere', code: 'overlapping-subnet', host: 'lab-h1' });
     expect(a.addresses[0]!.deliveredTo).toBe('lab-h1/redis-1');
     expect(why(world, 'lab-h1/redis-2', 'lab-h1/redis-1', ping).verdict).toBe('reachable');
     // plan routes counts these pairs: none of the cross-host pairs reaches its container.
