@@ -2,7 +2,8 @@
 // copies of the snapshots and asking the model again, and ranked by whether it works, whether it is advisable, and how
 // much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { AddressVerdict, Fix, Flow, WhyAnswer } from '../../snapshot/contract.js';
+import type { AddressVerdict, DecisionOf, Fix, Flow, WhyAnswer } from '../../snapshot/contract.js';
+import { renumberingFor } from '../doctor/overlap.js';
 import type { Family } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
@@ -169,10 +170,14 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
   }
   // From the host itself, what blocks is the host's own OUTPUT or a peer's rules: no container-scoped fix applies.
   if (answer.from.kind !== 'container') return { status: 'no-fix', fixes: [], advice: `netdiag proposes fixes for containers; from the host, what decides is its own OUTPUT chain or a peer's rules (netdiag why shows which)` };
-  // An address that lands in another holder: the path is right, the address is wrong; no firewall change moves it.
+  // An address that lands in another holder: the path is right, the address is wrong; no firewall change moves it
+  // (the drop on the way, which such a change would target, is not the cause).
   const elsewhere = answer.addresses.find((x) => x.verdict !== 'reachable' && x.decidedBy?.kind === 'elsewhere');
   if (answer.verdict === 'blocked' && elsewhere && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'elsewhere')) {
-    return { status: 'no-fix', fixes: [], advice: `${elsewhere.decidedBy?.reason ?? `${elsewhere.ip} lands elsewhere`}: no firewall or network fix moves an address; renumber one of the overlapping networks (docker network create --subnet …, or default-address-pools in daemon.json)` };
+    const d = elsewhere.decidedBy as DecisionOf<'elsewhere'>;
+    const mine = d.overlap?.find((o) => o.host === answer.to.host && o.network !== null);
+    const cure = mine?.network ? renumberingFor(world, mine.host, mine.network) : null;
+    return { status: 'no-fix', fixes: [], advice: `${d.reason}. No firewall or route change moves an address: ${cure ?? 'give one of the networks holding it a subnet of its own (docker network create --subnet …, or "bip" / "default-address-pools" in daemon.json)'}` };
   }
   // The network delivers it and nothing listens: no firewall or network change makes a service appear.
   if (onlySocketBlocks(answer)) return { status: 'no-fix', fixes: [], advice: `the network delivers it, but ${answer.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(answer)}. netdiag changes the network, not services.` };

@@ -64,3 +64,10 @@ export function overlapFindings(world: World): Finding[] {
   }
   return out;
 }
+
+/** The renumbering doctor advises for the overlap a network on a host is part of (null: it overlaps nothing in view). */
+export function renumberingFor(world: World, host: string, network: string): string | null {
+  // One finding per overlapping group, in the groups' order.
+  const i = overlappingSubnets(world).findIndex((g) => g.uses.some((u) => u.host.name === host && u.network.name === network));
+  return i < 0 ? null : (overlapFindings(world)[i]?.fix ?? null);
+}

@@ -33,11 +33,13 @@ describe('fix lists only what its own prediction says works', () => {
     expect(text.out.match(/^ {7}lasts: /gm)).toHaveLength(j.fixes.length);
   });
 
-  it('across two hosts where no fix works: says so, no "apply one with", exit 1', async () => {
+  it('across two hosts whose subnets overlap: no firewall fix, the overlap named as the cause and the renumbering to do, exit 1', async () => {
     const r = await run('fix', 'h1/client', 'h2/web2', '--snapshot', join(R, 'h1.json'), '--snapshot', join(R, 'h2.json'));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/^ {2}no fix: /m);
-    expect(r.out).not.toMatch(/apply one with|Prefer the fixes above/);
+    expect(r.out).toMatch(/^ {2}no fix: the request to 172\.17\.0\.2 would land in h1\/c0, not in h2\/web2: .*overlap.*No firewall or route change moves an address: .*on h2, set "bip": "172\.19\.0\.1\/16"/m);
+    expect(r.out).not.toMatch(/apply one with|Prefer the fixes above|DOCKER-ISOLATION/);
+    const w = await run('why', 'h1/client', 'h2/web2', '--snapshot', join(R, 'h1.json'), '--snapshot', join(R, 'h2.json'));
+    expect(w.out).not.toMatch(/next: netdiag fix/);
   });
 
   it('nothing listens on 6379: why names no `fix`, fix offers none and says which socket would have to exist', async () => {
