@@ -1,6 +1,7 @@
 // Fixing A → B, the one use case both faces call: list the ranked fixes, or choose one under one rule, apply it,
 // verify it with the model on a fresh snapshot and a live probe, and undo it when that fails.
 import { fixesFor } from '../rules/changes/fixes.js';
+import type { Family } from '../rules/addr/addr.js';
 import type { World } from '../rules/model/types.js';
 import { why } from '../rules/why/why.js';
 import type { Fix, FixApplyResult, Flow, WhyAnswer } from '../snapshot/contract.js';
@@ -24,11 +25,13 @@ export interface FixQuestion {
   from: string;
   to: string;
   flow: Flow;
+  /** The address families asked about (-4, -6); both when absent. A fix is listed, chosen and verified in them. */
+  families?: readonly Family[];
 }
 
 /** A blocked pair and its ranked fixes; refused when there is nothing to fix, or netdiag cannot tell. */
 export function listFixes(q: FixQuestion): { answer: WhyAnswer; fixes: Fix[] } {
-  const answer = why(q.world, q.from, q.to, q.flow);
+  const answer = why(q.world, q.from, q.to, q.flow, q.families);
   if (answer.verdict === 'reachable') throw new FixRefused(`${answer.from.name} already reaches ${answer.to.name} (${answer.addresses.filter((x) => x.verdict === 'reachable').map((x) => x.ip).join(', ')}): nothing to fix`);
   const socket = answer.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy;
   if (answer.verdict === 'blocked' && socket && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'socket')) {
@@ -71,7 +74,7 @@ export interface FixApplyOptions extends Omit<ApplyOptions, 'verify'> {
 export async function applyFix(fix: Fix, q: Omit<FixQuestion, 'world'>, opts: FixApplyOptions): Promise<FixApplyResult> {
   const r = await applyChange(
     { kind: 'fix', id: fix.id, title: fix.title, steps: fix.steps, context: { from: q.from, to: q.to, flow: q.flow } },
-    { ...opts, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress) },
+    { ...opts, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress, q.families) },
   );
   return { ...r, fix: { id: fix.id, title: fix.title, commands: fix.commands } };
 }

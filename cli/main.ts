@@ -69,7 +69,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--format <format>', 'svg, dot, mermaid, html or json (default: svg, or from --out\'s extension)')
     .option('--out <file>', 'write it to this file instead of standard output')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
+    .option('-4, --ipv4', 'only IPv4 addresses')
+    .option('-6, --ipv6', 'only IPv6 addresses')
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
 
   hostSources(program
     .command('fix')
@@ -81,6 +83,8 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--fix <id>', 'the fix to apply (default: the top one)')
     .option('--yes', 'do not ask for confirmation; accept a fix that opens more than this pair')
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)'), 'plan fixes from')
+    .option('-4, --ipv4', "only B's IPv4 addresses: fixes judged, chosen and verified over IPv4")
+    .option('-6, --ipv6', "only B's IPv6 addresses: fixes judged, chosen and verified over IPv6")
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: FixOptions) => import('./commands/fix.js').then((m) => m.fixCommand(a, b, opts, io))));
 

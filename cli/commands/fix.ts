@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { applyFix, chooseFix, listFixes } from '../../actuation/fix.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { collectSnapshot } from '../../collectors/run.js';
-import { parseFlow } from '../../rules/query/flow.js';
+import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { FixApplyResult, FixesResult } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
@@ -23,6 +23,8 @@ export interface FixOptions {
   inventory?: string;
   hostName?: string;
   stateDir?: string;
+  ipv4?: boolean;
+  ipv6?: boolean;
 }
 
 async function confirm(io: Io, question: string): Promise<boolean> {
@@ -39,7 +41,7 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
   const flow = parseFlow(opts.port);
   if (opts.apply && (opts.snapshot?.length || opts.agent?.length || opts.inventory)) throw new UsageError('--apply changes the host netdiag runs on; it cannot be combined with --snapshot or --agent', 'run it on that host, or POST /v1/fixes/ID/apply to its agent');
   const snapshots = await loadSnapshots(opts, io);
-  const q = { world: buildWorld(snapshots), from: a, to: b, flow };
+  const q = { world: buildWorld(snapshots), from: a, to: b, flow, families: parseFamilies(opts) };
   const st = styleFor(io);
   if (!opts.apply) {
     const { answer, fixes } = listFixes(q);

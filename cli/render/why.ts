@@ -36,7 +36,9 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   lines.push('');
   lines.push(`  name: ${a.dns.note}`);
   const networkBlocked = a.addresses.some((x) => x.verdict === 'blocked' && x.decidedBy?.kind !== 'socket');
-  if (fixHint && a.verdict === 'blocked' && networkBlocked) lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}`);
+  // The next question is this one, in the same terms: the family asked included (fix without -4 would weigh IPv6 too).
+  const family = a.askedFamilies.length === 1 ? ` -${a.askedFamilies[0] === 'ipv4' ? 4 : 6}` : '';
+  if (fixHint && a.verdict === 'blocked' && networkBlocked) lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family}`);
   else if (a.verdict === 'blocked') lines.push('  next: the network delivers it; start the service there, or bind it to an address the others reach');
   return lines;
 }

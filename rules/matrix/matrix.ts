@@ -4,8 +4,8 @@ import type { ContainerModel, World } from '../model/types.js';
 import { classKeys, HostSignatures } from './classes.js';
 import { partition } from './partition.js';
 import { qualifiedName } from '../query/resolve.js';
-import type { AddressVerdict, Flow, MatrixPair } from '../../snapshot/contract.js';
-import { addressWalks, BOTH, targetsOf, verdictOfAddresses } from '../why/verdict.js';
+import type { AddressVerdict, Flow, MatrixPair, PairVerdict } from '../../snapshot/contract.js';
+import { addressWalks, BOTH, pairOfAddresses, targetsOf } from '../why/verdict.js';
 import type { Family } from '../addr/addr.js';
 
 export type { MatrixPair };
@@ -38,7 +38,7 @@ export class ClassPairs {
   readonly n: number;
   /** Per class pair: the verdict for each of the destination's addresses, and their combination. */
   readonly verdicts: (AddressVerdict[] | undefined)[];
-  readonly combined: (AddressVerdict | undefined)[];
+  readonly combined: (PairVerdict | undefined)[];
   walks = 0;
   private readonly signatures = new HostSignatures();
   /** Verdicts of walks that stayed on the source's host, by source class and the destination's signature there. */
@@ -77,7 +77,7 @@ export class ClassPairs {
         if (local !== null && !walked.some((w) => w.beyond)) this.local.set(local, vs);
       }
       this.verdicts[key] = vs;
-      this.combined[key] = verdictOfAddresses(b, vs);
+      this.combined[key] = pairOfAddresses(b, vs, this.families);
     }
     return key;
   }
@@ -111,7 +111,7 @@ export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair) =>
       const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
       const slot = ca * 2 + (key & 1);
       const addresses = (perB[slot] ??= m.addresses(key, j));
-      visit({ from, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses });
+      visit({ from, to: names[j] as string, verdict: m.combined[key] as PairVerdict, addresses });
       count++;
     }
     yield i;
@@ -151,7 +151,10 @@ export function countPairs(world: World, flow: Flow, include: (a: ContainerModel
       const j = ga === gb ? ga[1] : gb[0];
       if (j === undefined || !include(m.cs[i] as ContainerModel, m.cs[j] as ContainerModel)) continue;
       const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
-      counts[m.combined[m.key(i, j)] as AddressVerdict] += n;
+      const v = m.combined[m.key(i, j)] as PairVerdict;
+      // A pair with no address of the family asked has no packet: it is counted as none of them.
+      if (v === 'no-address') continue;
+      counts[v] += n;
       pairs += n;
     }
   }

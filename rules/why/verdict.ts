@@ -3,7 +3,7 @@
 import { familyOf } from '../addr/addr.js';
 import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
-import type { AddressVerdict, Flow, IpFamily } from '../../snapshot/contract.js';
+import type { AddressVerdict, Flow, IpFamily, PairVerdict } from '../../snapshot/contract.js';
 import { walkFlow } from '../walk/flow.js';
 import type { FlowResult } from '../walk/flow.js';
 
@@ -20,6 +20,27 @@ export function combine(verdicts: AddressVerdict[]): AddressVerdict {
 export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]): AddressVerdict {
   if (verdicts.length === 0) return b.netns === 'sandbox' ? 'blocked' : 'unknown';
   return combine(verdicts);
+}
+
+/**
+ * B has addresses, none of the families asked (-6 towards an IPv4-only container): there is no packet to walk, and
+ * calling that blocked would send someone looking for a rule that is not there. (B with no address at all is not
+ * this: --network none is unreachable in every family.)
+ */
+export function lacksFamily(b: ContainerModel, families: readonly Family[]): boolean {
+  return b.endpoints.length > 0 && targetsOf(b, families).length === 0;
+}
+
+/** The matrix's answer for a pair: `no-address` when B lacks every family asked, else its addresses' verdicts combined. */
+export function pairOfAddresses(b: ContainerModel, verdicts: AddressVerdict[], families: readonly Family[]): PairVerdict {
+  return lacksFamily(b, families) ? 'no-address' : verdictOfAddresses(b, verdicts);
+}
+
+/** What a family B lacks reads as in a message: "redis-1 has no IPv6 address (it has 172.18.0.2 on net-redis)". */
+export function noAddressOfFamily(name: string, b: ContainerModel, families: readonly Family[]): string {
+  const asked = families.map((f) => familyWord(familyName(f))).join(' or ');
+  const has = b.endpoints.map((e) => `${e.ipText}${e.network ? ` on ${e.network.name}` : ''}`).join(', ');
+  return `${name} has no ${asked} address (it has ${has})`;
 }
 
 /** B's addresses of the asked families, in B's order. */

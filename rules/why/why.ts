@@ -2,10 +2,10 @@
 import { familyOf, ipText, isLoopback } from '../addr/addr.js';
 import type { Family, Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
-import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
+import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource, ResolveError } from '../query/resolve.js';
 import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
-import { BOTH, combine, familyName, familySummary, familyVerdicts, targetsOf, verdictOfAddresses } from './verdict.js';
+import { BOTH, combine, familyName, familySummary, familyVerdicts, familyWord, lacksFamily, noAddressOfFamily, targetsOf, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from '../walk/flow.js';
 import type { Origin } from '../walk/flow.js';
 
@@ -27,6 +27,15 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   const origin: Origin = source;
   const a = source.kind === 'container' ? source.container : null;
   const target = resolve(world, toText);
+  // A family B does not have is a question with no packet to walk: said as such, never as blocked (-6 towards an
+  // IPv4-only container would otherwise read as a firewall problem).
+  const flag = families.map((f) => `-${f}`).join(' ');
+  if (target.kind === 'container' && lacksFamily(target.container, families)) {
+    throw new ResolveError(noAddressOfFamily(qualifiedName(target.container, world), target.container, families), `ask without ${flag}`);
+  }
+  if (target.kind !== 'container' && !families.includes(familyOf(target.ip))) {
+    throw new ResolveError(`${ipText(target.ip)} is an ${familyWord(familyName(familyOf(target.ip)))} address, and ${flag} asks about ${families.map((f) => familyWord(familyName(f))).join(' and ')} only`, `ask without ${flag}`);
+  }
   const dests: { ip: Ip; network: string | null }[] =
     target.kind === 'container'
       ? targetsOf(target.container, families).map((e) => ({ ip: e.ip, network: networkName(e) }))
@@ -54,6 +63,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
     from,
     to,
     flow: { proto: flow.proto, port: flow.port },
+    askedFamilies: families.map(familyName),
     verdict: target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict)),
     families: perFamily,
     summary: familySummary(to.name, perFamily, { ipv4: codeOf('ipv4'), ipv6: codeOf('ipv6') }),

@@ -31,6 +31,8 @@ export const WhyAnswer = z.object({
   }),
   to: z.object({ host: z.string().nullable(), name: z.string(), id: z.string().nullable(), kind: z.enum(['container', 'host', 'address']), namespace: z.string().nullable() }),
   flow: Flow,
+  /** The families asked about (-4: ["ipv4"], -6: ["ipv6"], neither: both), for what to ask next in the same terms. */
+  askedFamilies: z.array(IpFamily),
   verdict: AddressVerdict,
   /** The verdict over each family's addresses of B (null: B has none of that family, or it was not asked). */
   families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }),
