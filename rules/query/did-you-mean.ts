@@ -23,7 +23,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidates close enough to `word` to be what was meant, closest first (at most `max`): within a third of its
+ * The candidates closest to `word`, if close enough to be what was meant (at most `max`, ties in order): within a third of its
  * length in edits (at least one), or starting with it (a name typed short: `alpine` for alpine-01). Case is ignored:
  * `Redis-1` is one slip from redis-1, not seven.
  */
@@ -37,5 +37,7 @@ export function closest(word: string, candidates: Iterable<string>, max = 4): st
     const had = scored.get(c);
     if (d <= limit && (had === undefined || d < had)) scored.set(c, d);
   }
-  return [...scored].sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0])).slice(0, max).map(([c]) => c);
+  // Only the closest: `Redis-1` means redis-1, not also redis-2 one edit further.
+  const best = Math.min(...scored.values());
+  return [...scored].filter(([, d]) => d === best).sort((x, y) => x[0].localeCompare(y[0])).slice(0, max).map(([c]) => c);
 }

@@ -43,7 +43,7 @@ function candidates(world: World, hosts: HostModel[]): string[] {
 function didYouMean(world: World, hosts: HostModel[], text: string, word: string): string {
   const count = world.hosts.reduce((n, h) => n + h.containers.length, 0);
   if (count === 0) return 'no running containers are in view';
-  const all = candidates(world, hosts);
+  const all = [...new Set(candidates(world, hosts))];
   const multi = world.hosts.length > 1;
   const qualified = multi && text !== word;
   const bare = (c: string) => (multi ? c.slice(c.indexOf('/') + 1) : c);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, composeScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -108,3 +108,6 @@ test('capture a macvlan host', { timeout: 300_000 }, () =>
     await h.run('side', { network: 'container:web-mv', cmd: ['sleep', '3600'] });
     return [h];
   }));
+
+// Compose projects made by docker-compose itself: the labels (project, service, container-number) names are read from.
+test('capture compose projects', { timeout: 300_000 }, () => captureSnapshots('compose', async (lab) => [await composeScenario(lab)]));
