@@ -3,7 +3,7 @@
 import { familyOf } from '../addr/addr.js';
 import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
-import type { AddressVerdict, Flow, IpFamily, PairVerdict } from '../../snapshot/contract.js';
+import type { AddressVerdict, Flow, IpFamily } from '../../snapshot/contract.js';
 import { walkFlow } from '../walk/flow.js';
 import type { FlowResult } from '../walk/flow.js';
 
@@ -31,9 +31,20 @@ export function lacksFamily(b: ContainerModel, families: readonly Family[]): boo
   return b.endpoints.length > 0 && targetsOf(b, families).length === 0;
 }
 
-/** The matrix's answer for a pair: `no-address` when B lacks every family asked, else its addresses' verdicts combined. */
-export function pairOfAddresses(b: ContainerModel, verdicts: AddressVerdict[], families: readonly Family[]): PairVerdict {
-  return lacksFamily(b, families) ? 'no-address' : verdictOfAddresses(b, verdicts);
+/**
+ * The asked families A can send in: those its namespace holds an address of. A container on an IPv4-only network
+ * has no IPv6 to speak (the kernel: "Network is unreachable"), so B's IPv6 addresses are not a question from it. A
+ * with no address at all (--network none) keeps them all: the walk says what happens.
+ */
+export function sendable(a: ContainerModel, families: readonly Family[]): Family[] {
+  if (a.endpoints.length === 0) return [...families];
+  return families.filter((f) => a.endpoints.some((e) => familyOf(e.ip) === f));
+}
+
+/** A pair with nothing to walk in the families asked: A or B has no address of any family both could use. */
+export function noCommonFamily(a: ContainerModel, b: ContainerModel, families: readonly Family[]): boolean {
+  const usable = sendable(a, families);
+  return lacksFamily(b, families) || usable.length === 0 || lacksFamily(b, usable);
 }
 
 /** What a family B lacks reads as in a message: "redis-1 has no IPv6 address (it has 172.18.0.2 on net-redis)". */

@@ -1,11 +1,12 @@
 // `why A B`: every address of B, walked from A, with what decided each, and whether B's name resolves from A.
 import { familyOf, ipText, isLoopback } from '../addr/addr.js';
-import type { Family, Ip } from '../addr/addr.js';
-import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
-import { aliasesOf, hostAddresses, namespaceOf, qualifiedName, resolve, resolveSource, ResolveError } from '../query/resolve.js';
+import type { Family } from '../addr/addr.js';
+import type { ContainerModel, Endpoint, World } from '../model/types.js';
+import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
 import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
-import { BOTH, combine, familyName, familySummary, familyVerdicts, familyWord, lacksFamily, noAddressOfFamily, targetsOf, verdictOfAddresses } from './verdict.js';
+import { destinations } from './destinations.js';
+import { BOTH, combine, familyName, familySummary, familyVerdicts, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from '../walk/flow.js';
 import type { Origin } from '../walk/flow.js';
 
@@ -13,12 +14,6 @@ export type { AddressAnswer, WhyAnswer };
 
 function networkName(e: Endpoint): string | null {
   return e.network?.name ?? null;
-}
-
-/** The Docker network whose bridge holds one of the host's addresses (172.17.0.1: bridge), when one does. */
-function bridgeNetwork(host: HostModel, ip: Ip): string | null {
-  const dev = host.localAddrs.get(ip);
-  return (host.snapshot.docker?.networks ?? []).find((n) => n.bridge !== null && n.bridge === dev)?.name ?? null;
 }
 
 /** The name the user asked by, when it is one of B's (its name or an alias); else B's container name. */
@@ -33,28 +28,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   const origin: Origin = source;
   const a = source.kind === 'container' ? source.container : null;
   const target = resolve(world, toText);
-  // A family B does not have is a question with no packet to walk: said as such, never as blocked (-6 towards an
-  // IPv4-only container would otherwise read as a firewall problem).
-  const flag = families.map((f) => `-${f}`).join(' ');
-  if (target.kind === 'container' && lacksFamily(target.container, families)) {
-    throw new ResolveError(noAddressOfFamily(qualifiedName(target.container, world), target.container, families), `ask without ${flag}`);
-  }
-  const fams = (ips: Ip[]) => ips.map((ip) => familyWord(familyName(familyOf(ip))));
-  if (target.kind !== 'container' && target.ip !== null && !families.includes(familyOf(target.ip))) {
-    throw new ResolveError(`${ipText(target.ip)} is an ${fams([target.ip])[0]} address, and ${flag} asks about ${families.map((f) => familyWord(familyName(f))).join(' and ')} only`, `ask without ${flag}`);
-  }
-  // The host named as itself: its addresses as A reaches them (the gateway of A's network, loopback from itself).
-  const hostIps = target.kind === 'host' && target.ip === null ? hostAddresses(target.host, source) : [];
-  const onHost = target.kind === 'host' ? target.host : null;
-  const hostDests = hostIps.filter((ip) => families.includes(familyOf(ip))).map((ip) => ({ ip, network: onHost ? bridgeNetwork(onHost, ip) : null }));
-  if (target.kind === 'host' && target.ip === null && hostDests.length === 0) {
-    const had = hostIps.map((ip) => ipText(ip)).join(', ');
-    throw new ResolveError(hostIps.length > 0 ? `host ${target.host.name} has no ${families.map((f) => familyWord(familyName(f))).join(' or ')} address ${source.kind === 'container' ? `${source.container.name} reaches it at` : 'to ask at'} (it has ${had})` : `host ${target.host.name} has no address to ask at`, hostIps.length > 0 ? `ask without ${flag}` : 'ask by one of its addresses');
-  }
-  const dests: { ip: Ip; network: string | null }[] =
-    target.kind === 'container'
-      ? targetsOf(target.container, families).map((e) => ({ ip: e.ip, network: networkName(e) }))
-      : target.ip === null ? hostDests : [{ ip: target.ip, network: null }];
+  const dests = destinations(world, source, target, families);
   const addresses: AddressAnswer[] = dests.map((d) => {
     const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
     return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };

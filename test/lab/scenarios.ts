@@ -101,3 +101,16 @@ export async function composeScenario(lab: Lab, name = 'compose'): Promise<LabHo
   await h.run('solo');
   return h;
 }
+
+/**
+ * Mixed families on one dual-stack daemon (dockerd 20.10 --ipv6, the default bridge fd00:1::/64): a6 on the default
+ * bridge has both; c4 and d4 on net4, a user network without IPv6, have IPv4 only.
+ */
+export async function mixedFamiliesScenario(lab: Lab, name = 'v6mixed'): Promise<LabHost> {
+  const h = await lab.host(name, { extraDaemonArgs: ['--ipv6', '--fixed-cidr-v6', 'fd00:1::/64'] });
+  await h.docker(['network', 'create', '--subnet', '172.31.0.0/16', 'net4']);
+  await h.run('a6');
+  await h.run('c4', { network: 'net4' });
+  await h.run('d4', { network: 'net4' });
+  return h;
+}

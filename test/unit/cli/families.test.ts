@@ -110,3 +110,24 @@ describe('a family the pair does not have (the seed host has no IPv6)', () => {
     expect(nets.map((n) => [n.name, n.flags.includes('no IPv6 address'), n.inside.total])).toEqual([['bridge', true, 0], ['net-redis', true, 0]]);
   });
 });
+
+describe('a source without the family (v6mixed: a6 dual-stack on the default bridge, c4 and d4 IPv4-only on net4)', () => {
+  const MIXED = join(CAPTURED, 'ipv6/v6mixed.json');
+  it('why c4 a6 -6: c4 cannot speak IPv6, said in one line, exit 2 — and so towards the host\'s IPv6 address', async () => {
+    const err = 'netdiag: c4 has no IPv6 address (it has 172.31.0.2 on net4) (ask without -6)\n';
+    expect(await run(['why', 'c4', 'a6', '-6', '--snapshot', MIXED])).toEqual({ code: 2, out: '', err });
+    expect((await run(['why', 'c4', 'fd00:1::1', '--snapshot', MIXED])).err).toBe('netdiag: c4 has no IPv6 address (it has 172.31.0.2 on net4) (ask by an address of the family they share)\n');
+  });
+  it('why c4 a6 without a family walks only the family c4 has: a6\'s IPv6 address is not called blocked', async () => {
+    const j = WhyResult.strict().parse(JSON.parse((await run(['why', 'c4', 'a6', '--snapshot', MIXED, '--json'])).out));
+    expect(j.addresses.map((a) => [a.ip, a.verdict, a.decidedBy?.code])).toEqual([['172.17.0.2', 'blocked', 'isolation']]);
+    expect(j.families).toEqual({ ipv4: 'blocked', ipv6: null });
+  });
+  it('matrix: IPv6 cells are no-address whichever end lacks it; without a family, only the shared family is listed', async () => {
+    const six = MatrixResult.strict().parse(JSON.parse((await run(['matrix', '-6', '--snapshot', MIXED, '--json'])).out)).pairs;
+    expect(six.map((p) => `${p.from}>${p.to} ${p.verdict}`)).toEqual(['a6>c4 no-address', 'a6>d4 no-address', 'c4>a6 no-address', 'c4>d4 no-address', 'd4>a6 no-address', 'd4>c4 no-address']);
+    const both = MatrixResult.strict().parse(JSON.parse((await run(['matrix', '--snapshot', MIXED, '--json'])).out)).pairs;
+    expect(both.find((p) => p.from === 'c4' && p.to === 'a6')).toEqual({ from: 'c4', to: 'a6', verdict: 'blocked', addresses: [{ ip: '172.17.0.2', verdict: 'blocked' }] });
+    expect(both.find((p) => p.from === 'c4' && p.to === 'd4')!.verdict).toBe('reachable');
+  });
+});
