@@ -45,7 +45,7 @@ export function byService(cs: ContainerModel[], word: string): ServiceMatch {
   if (hits.length === 0) return { kind: 'none' };
   const projects = [...new Set(hits.map((h) => `${h.c.host.name}\u0000${h.n.project}`))];
   if (projects.length > 1) {
-    return { kind: 'ambiguous', message: `service ${word} is in ${projects.length} compose projects: ${hits.map((h) => `${h.n.project}-${h.n.service} (${h.c.host.name}/${h.c.name})`).join(', ')}`, hint: 'name it as PROJECT-SERVICE, or by container name' };
+    return { kind: 'ambiguous', message: `service ${word} is in ${projects.length} compose projects: ${hits.map((h) => `${h.n.project}-${h.n.service} (${h.c.host.name}/${h.c.name})`).join(', ')}`, hint: 'name it as PROJECT-SERVICE (HOST/PROJECT-SERVICE across hosts), or by container name' };
   }
   if (hits.length === 1) return { kind: 'one', container: (hits[0] as { c: ContainerModel }).c };
   const first = hits.find((h) => h.n.number === 1);

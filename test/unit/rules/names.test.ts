@@ -144,7 +144,7 @@ describe('compose service and project-service names (labels written by docker-co
     expect(named(compose(), 'shop_web_2')).toBe('compose/shop_web_2');
   });
   it('a service in two projects is an error naming both as PROJECT-SERVICE', () => {
-    expect(named(compose(), 'db')).toBe('error: service db is in 2 compose projects: blog-db (compose/blog_db_1), shop-db (compose/shop_db_1) (name it as PROJECT-SERVICE, or by container name)');
+    expect(named(compose(), 'db')).toBe('error: service db is in 2 compose projects: blog-db (compose/blog_db_1), shop-db (compose/shop_db_1) (name it as PROJECT-SERVICE (HOST/PROJECT-SERVICE across hosts), or by container name)');
   });
   it('replica #1 gone: one left is that one; several left is an error naming them', () => {
     expect(named(compose(['shop_web_1', 'shop_web_2']), 'web')).toBe('compose/shop_web_3');
