@@ -2,6 +2,7 @@
 // verify it with the model on a fresh snapshot and a live probe, and undo it when that fails.
 import { adviseFixes } from '../rules/changes/fixes.js';
 import type { FixAdvice } from '../rules/changes/fixes.js';
+import type { Family } from '../rules/addr/addr.js';
 import type { World } from '../rules/model/types.js';
 import { why } from '../rules/why/why.js';
 import type { Fix, FixApplyResult, Flow, WhyAnswer } from '../snapshot/contract.js';
@@ -25,11 +26,13 @@ export interface FixQuestion {
   from: string;
   to: string;
   flow: Flow;
+  /** The address families asked about (-4, -6); both when absent. A fix is listed, chosen and verified in them. */
+  families?: readonly Family[];
 }
 
 /** A pair, what fixing it comes to (nothing to fix, ranked fixes that work, or none and why), and the fixes. */
 export function listFixes(q: FixQuestion): FixAdvice & { answer: WhyAnswer } {
-  const answer = why(q.world, q.from, q.to, q.flow);
+  const answer = why(q.world, q.from, q.to, q.flow, q.families);
   return { answer, ...adviseFixes(q.world, answer, q.flow) };
 }
 
@@ -68,7 +71,7 @@ export interface FixApplyOptions extends Omit<ApplyOptions, 'verify'> {
 export async function applyFix(fix: Fix, q: Omit<FixQuestion, 'world'>, opts: FixApplyOptions): Promise<FixApplyResult> {
   const r = await applyChange(
     { kind: 'fix', id: fix.id, title: fix.title, steps: fix.steps, context: { from: q.from, to: q.to, flow: q.flow } },
-    { ...opts, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress) },
+    { ...opts, verify: () => verifyReach(opts.collect, q.from, q.to, q.flow, opts.progress, q.families) },
   );
   return { ...r, fix: { id: fix.id, title: fix.title, commands: fix.commands } };
 }

@@ -1,5 +1,7 @@
 // Verification after a change: the model on a fresh snapshot, and the live probe from inside A's namespace.
 import { probeAll } from '../host/probe.js';
+import { familyOf, parseIp } from '../rules/addr/addr.js';
+import type { Family } from '../rules/addr/addr.js';
 import { buildWorld } from '../rules/model/build.js';
 import { probeTargets } from '../rules/query/resolve.js';
 import { why } from '../rules/why/why.js';
@@ -7,10 +9,13 @@ import type { Flow } from '../snapshot/contract.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { Verification } from './apply.js';
 
-export async function verifyReach(collect: () => Promise<HostSnapshot>, from: string, to: string, flow: Flow, progress: (l: string) => void): Promise<Verification> {
+export async function verifyReach(collect: () => Promise<HostSnapshot>, from: string, to: string, flow: Flow, progress: (l: string) => void, families: readonly Family[] = [4, 6]): Promise<Verification> {
   const world = buildWorld([await collect()]);
-  const model = why(world, from, to, flow).verdict;
+  const model = why(world, from, to, flow, families).verdict;
   progress(`probing ${from} → ${to} from inside ${from}'s namespace`);
-  const p = await probeAll(from, to, probeTargets(world, from, to), flow);
+  // Only B's addresses of the families asked: a fix for -4 is not judged by an IPv6 address it never meant to open.
+  const targets = probeTargets(world, from, to);
+  const ips = targets.ips.filter((ip) => families.includes(familyOf(parseIp(ip) ?? 0)));
+  const p = await probeAll(from, to, { ...targets, ips }, flow);
   return { ok: p.reachable, detail: `probe: ${p.results.map((x) => `${x.ip} ${x.reachable ? 'reachable' : 'blocked'}`).join(', ')}; model: ${model}` };
 }

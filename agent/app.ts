@@ -142,7 +142,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       const flow = parseFlow(port);
       // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
       // against the contract as it is first written (an answer per destination once), not the whole document at the end.
-      const counts = { reachable: 0, blocked: 0, unknown: 0 };
+      const counts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
       const rows: Buffer[] = [];
       await runSliced(collecting(textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p)), rows));
       // Each pair comes after a comma; the first is dropped.
@@ -155,7 +155,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const q = req.query as z.infer<typeof S.MapQuery>;
     const w = world();
     // Layout is Graphviz's work: once per snapshot and question, like every other answer.
-    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.format}`, async () => (await renderMap(w, parseFlow(q.port), q.format)).text);
+    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, async () => (await renderMap(w, parseFlow(q.port), q.format, {}, parseFamilies({ family: q.family }))).text);
     return reply.type(mapTypes[q.format]).send(text);
   });
   // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
@@ -166,7 +166,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const b = req.body as z.infer<typeof S.FixBody>;
     const w = world();
     const flow = parseFlow(b.port);
-    const answer = why(w, b.from, b.to, flow);
+    const answer = why(w, b.from, b.to, flow, parseFamilies({ family: b.family }));
     return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, ...adviseFixes(w, answer, flow) };
   });
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
@@ -192,7 +192,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       audit(req, { action: 'apply-fix', id, from: b.from, to: b.to, port: b.port ?? null });
       await deps.store.refresh();
       const flow = parseFlow(b.port);
-      const q = { world: world(), from: b.from, to: b.to, flow };
+      const q = { world: world(), from: b.from, to: b.to, flow, families: parseFamilies({ family: b.family }) };
       const fix = chooseFix(q, { id, acceptWider: b.acceptWider });
       const r = await applyFix(fix, q, { stateDir: deps.stateDir, host: deps.host, collect, progress: (l) => req.log.info({ audit: true, id }, l) });
       await deps.ledger.load();

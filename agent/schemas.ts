@@ -27,8 +27,8 @@ const family = z.enum(['ipv4', 'ipv6']).optional();
 export const WhyQuery = z.object({ from: name, to: name, port, family }).strict();
 export const MatrixQuery = z.object({ port, family }).strict();
 /** The map: svg (default), dot, mermaid or json (the topology). */
-export const MapQuery = z.object({ port, format: z.enum(['svg', 'dot', 'mermaid', 'json']).default('svg') }).strict();
-export const FixBody = z.object({ from: name, to: name, port }).strict();
+export const MapQuery = z.object({ port, family, format: z.enum(['svg', 'dot', 'mermaid', 'json']).default('svg') }).strict();
+export const FixBody = z.object({ from: name, to: name, port, family }).strict();
 /** Applying a fix: which pair, and consent to a fix that opens more than that pair (the CLI's --yes). */
 export const FixApplyBody = FixBody.extend({ acceptWider: z.boolean().default(false) }).strict();
 export const IdParams = z.object({ id: z.string().regex(/^[\w.-]{1,80}$/, 'not a fix or plan ID') });

@@ -45,11 +45,11 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
   hostSources(program
     .command('why')
     .description('explain whether container A reaches B, and which rule decides (exit 0 reachable, 1 blocked, 3 unknown)')
-    .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
-    .argument('<to>', 'container or address')
+    .argument('<from>', 'container (NAME or /NAME, ID prefix, compose SERVICE or PROJECT-SERVICE, IP; HOST/NAME across hosts), or the host: host, HOST, HOST/host')
+    .argument('<to>', 'the same, or any address')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
-    .option('-4, --ipv4', "only B's IPv4 addresses")
-    .option('-6, --ipv6', "only B's IPv6 addresses")
+    .option('-4, --ipv4', "only B's IPv4 addresses (B with none: one line, exit 2)")
+    .option('-6, --ipv6', "only B's IPv6 addresses (B with none: one line, exit 2)")
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/why.js').then((m) => m.whyCommand(a, b, opts, io))));
 
@@ -57,8 +57,8 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .command('matrix')
     .description('every ordered pair of containers in view')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
-    .option('-4, --ipv4', 'only IPv4 addresses')
-    .option('-6, --ipv6', 'only IPv6 addresses')
+    .option('-4, --ipv4', 'only IPv4 addresses (a pair whose B has none shows "no IPv4 address", JSON verdict "no-address")')
+    .option('-6, --ipv6', 'only IPv6 addresses (a pair whose B has none shows "no IPv6 address", JSON verdict "no-address")')
     .option('--format <format>', 'text, json (the same as --json) or ndjson (one pair per line)')
     .option('--json', 'machine-readable output')
     .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean; format?: string; ipv4?: boolean; ipv6?: boolean }) => import('./commands/matrix.js').then((m) => m.matrixCommand(opts, io))));
@@ -69,18 +69,22 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--format <format>', 'svg, dot, mermaid, html or json (default: svg, or from --out\'s extension)')
     .option('--out <file>', 'write it to this file instead of standard output')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
+    .option('-4, --ipv4', 'only IPv4 addresses (a network with none says so; it gets no edge, not a blocked one)')
+    .option('-6, --ipv6', 'only IPv6 addresses (a network with none says so; it gets no edge, not a blocked one)')
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
 
   hostSources(program
     .command('fix')
     .description('ranked fixes for a blocked pair, with their predicted effect; --apply changes the host, verifies, keeps a rollback')
-    .argument('<from>', 'container: NAME, ID prefix, IP, or HOST/NAME')
-    .argument('<to>', 'container or address')
+    .argument('<from>', 'container (NAME or /NAME, ID prefix, compose SERVICE or PROJECT-SERVICE, IP; HOST/NAME across hosts), or the host: host, HOST, HOST/host')
+    .argument('<to>', 'the same, or any address')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)')
     .option('--apply', 'apply the top fix (or --fix ID), verify it with a live probe, undo it if that fails')
     .option('--fix <id>', 'the fix to apply (default: the top one)')
     .option('--yes', 'do not ask for confirmation; accept a fix that opens more than this pair')
     .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)'), 'plan fixes from')
+    .option('-4, --ipv4', "only B's IPv4 addresses: fixes judged, chosen and verified over IPv4")
+    .option('-6, --ipv6', "only B's IPv6 addresses: fixes judged, chosen and verified over IPv6")
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: FixOptions) => import('./commands/fix.js').then((m) => m.fixCommand(a, b, opts, io))));
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 const Summary = z.looseObject({
   Id: z.string(),
   Names: z.array(z.string()).default([]),
+  Labels: z.record(z.string(), z.string()).nullish(),
   State: z.string().optional(),
   HostConfig: z.looseObject({ NetworkMode: z.string().optional() }).optional(),
   NetworkSettings: z.looseObject({ Networks: z.record(z.string(), z.looseObject({ IPAddress: z.string().optional(), GlobalIPv6Address: z.string().optional() }).nullable()).optional() }).optional(),
@@ -36,6 +37,9 @@ function place(word: string, running: Summary[]): Summary | null {
   if (byName.length > 1) return null;
   const byAddress = running.filter((s) => addressesOf(s).includes(name));
   if (byAddress.length === 1) return byAddress[0] as Summary;
+  // A word that is some container's label value may name it as a compose service (`cafe`, `db`), which the model
+  // weighs against an ID prefix: the list alone cannot tell.
+  if (running.some((s) => Object.values(s.Labels ?? {}).includes(name))) return null;
   if (/^[0-9a-f]{3,64}$/.test(name)) {
     const byId = running.filter((s) => s.Id.startsWith(name));
     if (byId.length === 1) return byId[0] as Summary;

@@ -1,5 +1,5 @@
 // The matrix as JSON text for programs (matrix --json/--ndjson, GET /v1/matrix): rows of bytes made from per-class templates.
-import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
+import type { AddressVerdict, Flow, MatrixPair, PairVerdict } from '../snapshot/contract.js';
 import type { Family } from '../rules/addr/addr.js';
 import type { World } from '../rules/model/types.js';
 import { ClassPairs } from '../rules/matrix/matrix.js';
@@ -21,7 +21,7 @@ interface RowTemplate {
   ids: Int32Array;
   /** Each entry's class pair (its verdict is the matrix's). */
   keys: Int32Array;
-  counts: Record<AddressVerdict, number>;
+  counts: Record<PairVerdict, number>;
 }
 
 /**
@@ -34,7 +34,7 @@ interface RowTemplate {
  * gaps — only the bytes where this head differs from the last row's are written (c0-1 → c0-2: one per pair) — then
  * copied out whole, without the pair towards itself.
  */
-export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', counts: Record<AddressVerdict, number>, families: readonly Family[] = BOTH, check: (p: MatrixPair) => void = () => undefined): Generator<Buffer, MatrixStats> {
+export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', counts: Record<PairVerdict, number>, families: readonly Family[] = BOTH, check: (p: MatrixPair) => void = () => undefined): Generator<Buffer, MatrixStats> {
   const m = new ClassPairs(world, flow, families);
   const { cs, n } = m;
   const names = cs.map((c) => qualifiedName(c, world));
@@ -58,7 +58,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const perB = tails[j] as Map<number, Buffer>;
     let t = perB.get(id);
     if (t === undefined) {
-      const pair: MatrixPair = { from: names[i] as string, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses: m.addresses(key, j) };
+      const pair: MatrixPair = { from: names[i] as string, to: names[j] as string, verdict: m.combined[key] as PairVerdict, addresses: m.addresses(key, j) };
       check(pair);
       perB.set(id, (t = Buffer.from(`"to":${quoted[j]},"verdict":"${pair.verdict}","addresses":${JSON.stringify(pair.addresses)}}${end}`, 'utf8')));
     }
@@ -73,7 +73,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const ids = new Int32Array(cs.length);
     const keys = new Int32Array(cs.length);
     const sources = new Int32Array(cs.length);
-    const rowCounts = { reachable: 0, blocked: 0, unknown: 0 };
+    const rowCounts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
     let size = 0;
     let entries = 0;
     for (let j = 0; j < cs.length; j++) {
@@ -90,7 +90,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
       sources[j] = a;
       size += gap.length + tailOf(a, j, key, id).length;
       entries++;
-      rowCounts[m.combined[key] as AddressVerdict]++;
+      rowCounts[m.combined[key] as PairVerdict]++;
     }
     const bytes = Buffer.allocUnsafe(size);
     const at = new Int32Array(cs.length + 1);
@@ -145,8 +145,8 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const row = Buffer.allocUnsafe(t.bytes.length - (to - from));
     t.bytes.copy(row, 0, 0, from);
     t.bytes.copy(row, from, to);
-    for (const k of ['reachable', 'blocked', 'unknown'] as const) counts[k] += t.counts[k];
-    if ((t.ids[i] as number) >= 0) counts[m.combined[t.keys[i] as number] as AddressVerdict]--;
+    for (const k of ['reachable', 'blocked', 'unknown', 'no-address'] as const) counts[k] += t.counts[k];
+    if ((t.ids[i] as number) >= 0) counts[m.combined[t.keys[i] as number] as PairVerdict]--;
     pairs += cs.length - 1;
     yield row;
   }

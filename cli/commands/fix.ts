@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { applyFix, chooseFix, listFixes } from '../../actuation/fix.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { collectSnapshot } from '../../collectors/run.js';
-import { flowText, parseFlow } from '../../rules/query/flow.js';
+import { flowText, parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { FixApplyResult, FixesResult } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
@@ -23,6 +23,8 @@ export interface FixOptions {
   inventory?: string;
   hostName?: string;
   stateDir?: string;
+  ipv4?: boolean;
+  ipv6?: boolean;
 }
 
 async function confirm(io: Io, question: string): Promise<boolean> {
@@ -39,13 +41,13 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
   const flow = parseFlow(opts.port);
   if (opts.apply && (opts.snapshot?.length || opts.agent?.length || opts.inventory)) throw new UsageError('--apply changes the host netdiag runs on; it cannot be combined with --snapshot or --agent', 'run it on that host, or POST /v1/fixes/ID/apply to its agent');
   const snapshots = await loadSnapshots(opts, io);
-  const q = { world: buildWorld(snapshots), from: a, to: b, flow };
+  const q = { world: buildWorld(snapshots), from: a, to: b, flow, families: parseFamilies(opts) };
   const st = styleFor(io);
   if (!opts.apply) {
     const { answer, fixes, status, advice } = listFixes(q);
     const result = FixesResult.parse({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, status, fixes, advice });
     if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
-    else io.stdout(`${renderFixAdvice(result, st, flowText(flow), `apply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''} --apply [--fix ID]`).join('\n')}\n`);
+    else io.stdout(`${renderFixAdvice(result, st, flowText(flow), `apply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''}${opts.ipv4 ? ' -4' : opts.ipv6 ? ' -6' : ''} --apply [--fix ID]`).join('\n')}\n`);
     // 0: it works already, or a fix will; 1: no fix would; 3: netdiag cannot tell.
     return status !== 'no-fix' ? 0 : answer.verdict === 'unknown' ? 3 : 1;
   }

@@ -1,5 +1,5 @@
 // `netdiag map`: the hosts, their networks and containers, and who reaches whom between networks, as a picture.
-import { parseFlow } from '../../rules/query/flow.js';
+import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { MAP_FORMATS, renderMap } from '../../present/map/render.js';
 import type { MapFormat } from '../../present/map/render.js';
 import { writeFileAtomic } from '../files.js';
@@ -8,12 +8,12 @@ import { UsageError } from '../io.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 
-export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string }, io: Io): Promise<number> {
+export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   const format = (opts.format ?? (opts.out?.endsWith('.html') ? 'html' : opts.out?.endsWith('.dot') ? 'dot' : opts.out?.endsWith('.mmd') ? 'mermaid' : 'svg')) as MapFormat;
   if (!MAP_FORMATS.includes(format)) throw new UsageError(`--format ${JSON.stringify(opts.format)} is not one netdiag draws`, `use one of ${MAP_FORMATS.join(', ')}`);
   const flow = parseFlow(opts.port);
   const world = await loadWorld(opts, io);
-  const { text, topology } = await renderMap(world, flow, format);
+  const { text, topology } = await renderMap(world, flow, format, {}, parseFamilies(opts));
   if (opts.out === undefined) {
     io.stdout(text);
     return 0;

@@ -45,7 +45,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const flow = parseFlow(opts.port);
   const families = parseFamilies(opts);
   const world = await loadWorld(opts, io);
-  const counts = { reachable: 0, blocked: 0, unknown: 0 };
+  const counts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
   const drained = () => io.drained?.() ?? Promise.resolve();
   let failure: string | null = null;
   const fail = (error: unknown) => {
@@ -54,6 +54,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const bytes = (b: Buffer) => (io.stdoutBytes ? io.stdoutBytes(b) : io.stdout(b.toString('utf8')));
   const raw = (s: string) => bytes(Buffer.from(s, 'utf8'));
   const out = textWriter(io);
+  const lacking = families.map((f) => (f === 4 ? 'IPv4' : 'IPv6')).join(' or ');
   if (format === 'text') {
     const st = styleFor(io);
     const names = world.hosts.flatMap((h) => h.containers.map((c) => qualifiedName(c, world)));
@@ -62,7 +63,9 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
     const visit = (p: MatrixPair) => {
       counts[p.verdict]++;
       const per = p.addresses.length > 1 ? `  (${p.addresses.map((a) => `${a.ip} ${a.verdict}`).join(', ')})` : '';
-      out.write(`${p.from.padEnd(w)}  ${p.to.padEnd(w)}  ${st.verdict(p.verdict)}${per}\n`);
+      // A pair with no address of the family asked is its own mark: neither blocked nor unknown (nothing to walk).
+      const cell = p.verdict === 'no-address' ? st.dim(`no ${lacking} address`) : st.verdict(p.verdict);
+      out.write(`${p.from.padEnd(w)}  ${p.to.padEnd(w)}  ${cell}${per}\n`);
     };
     try {
       const rows = pairRows(world, flow, visit, families);
@@ -89,14 +92,15 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
       fail(error);
     }
   }
-  const total = counts.reachable + counts.blocked + counts.unknown;
+  const total = counts.reachable + counts.blocked + counts.unknown + counts['no-address'];
   if (format === 'json') {
     // Whatever happened, the document is whole: the pairs so far, and the error when there was one.
     raw(`${matrixClose(failure)}\n`);
   } else if (format === 'ndjson') {
     if (failure !== null) raw(`${JSON.stringify({ error: { message: failure } })}\n`);
   } else {
-    out.write(`\n${total} pairs: ${counts.reachable} reachable, ${counts.blocked} blocked, ${counts.unknown} unknown\n`);
+    const none = counts['no-address'] > 0 ? `, ${counts['no-address']} with no ${lacking} address` : '';
+    out.write(`\n${total} pairs: ${counts.reachable} reachable, ${counts.blocked} blocked, ${counts.unknown} unknown${none}\n`);
     if (total === 0) out.write(world.hosts.some((h) => h.containers.length > 0) ? '' : 'no running containers are in view\n');
   }
   out.flush();

@@ -45,10 +45,12 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
   }
   lines.push('');
   lines.push(`  name: ${a.dns.note}`);
+  // The next question is this one, in the same terms: the family asked included (fix without -4 would weigh IPv6 too).
+  const family = a.askedFamilies.length === 1 ? ` -${a.askedFamilies[0] === 'ipv4' ? 4 : 6}` : '';
   if (next?.status === 'fixes') {
     const top = next.fixes[0] as FixAdvice['fixes'][number];
     const count = next.fixes.length === 1 ? 'one fix is' : `${next.fixes.length} fixes are`;
-    lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''} — ${count} predicted to make it work; best: ${top.title}`);
+    lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count} predicted to make it work; best: ${top.title}`);
   } else if (next?.status === 'no-fix') lines.push(`  no fix: ${next.advice}`);
   return lines;
 }

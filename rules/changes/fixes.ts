@@ -69,8 +69,7 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   const a = answer.from.kind === 'container' ? resolveContainer(world, answer.from.name) : null;
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
-  const families: Family[] = [...(answer.families.ipv4 !== null ? [4 as const] : []), ...(answer.families.ipv6 !== null ? [6 as const] : [])];
-  const asked = families.length > 0 ? families : ([4, 6] as Family[]);
+  const asked: Family[] = answer.askedFamilies.map((f) => (f === 'ipv4' ? 4 : 6));
   const beforeCache = new Map<string, AddressVerdict>();
   // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
   const toQuery = answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);

@@ -1,11 +1,13 @@
 // The map's model: hosts as frames, Docker networks as boxes with their containers, and between networks the share of
 // container pairs that reach each other, each edge with what decides it — computed by the same walks as `matrix`.
-import { inCidr, parseCidr, parseIp } from '../addr/addr.js';
+import { familyOf, inCidr, parseCidr, parseIp } from '../addr/addr.js';
+import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
 import { dockerAttachment } from '../model/attachment.js';
 import { eachPair } from '../matrix/matrix.js';
 import { qualifiedName } from '../query/resolve.js';
 import { why } from '../why/why.js';
+import { BOTH, familyName, familyWord } from '../why/verdict.js';
 import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
 import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
 import { overlappingSubnets } from '../model/overlaps.js';
@@ -42,13 +44,14 @@ export interface TopologyDetail {
 }
 
 /** The map's model; with `detail`, also what the walks behind it found, so nothing is walked twice. */
-export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean } = {}, detail?: TopologyDetail): MapTopology {
+export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean } = {}, detail?: TopologyDetail, families: readonly Family[] = BOTH): MapTopology {
   const containers = world.hosts.flatMap((h) => h.containers);
   const folded = opts.fold ?? containers.length > FOLD_AT;
   const byName = new Map(containers.map((c) => [qualifiedName(c, world), c]));
   // The network A sends from: its first network (as the metrics count it); B's by the address asked.
   const fromNet = (c: ContainerModel) => (c.endpoints[0] ? endpointNetwork(c.endpoints[0]) : netKey(c.host.name, c.docker.networkMode));
   const agg = new Map<string, { from: string; to: string; reachable: number; unknown: number; total: number; example: Edge['example'] | null; blocked: Edge['example'] | null }>();
+  // Pairs with no address of the family asked have no addresses here: they add to no edge, so nothing is drawn blocked.
   eachPair(world, flow, (p) => {
     detail?.pairs.push(p);
     const a = byName.get(p.from);
@@ -67,7 +70,7 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
       v.example ??= ex;
       if (addr.verdict !== 'reachable') v.blocked ??= ex;
     }
-  });
+  }, families);
   const edges: Edge[] = [];
   const inside = new Map<string, { share: Edge['share']; reachable: number; total: number }>();
   for (const v of agg.values()) {
@@ -79,7 +82,7 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     }
     // What blocks, in Docker's words: one walk with its trace per edge (networks², not containers²).
     const id = `e${edges.length}`;
-    const answer = v.blocked || detail ? why(world, example.from, example.to, flow) : null;
+    const answer = v.blocked || detail ? why(world, example.from, example.to, flow, families) : null;
     if (answer && detail) detail.answers.set(id, answer);
     const code = v.blocked ? (answer?.addresses.find((x) => x.ip === example.ip)?.decidedBy?.code ?? null) : null;
     edges.push({ id, from: v.from, to: v.to, share, reachable: v.reachable, total: v.total, code, example });
@@ -89,7 +92,10 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     const nets = new Map<string, MapTopology['hosts'][number]['networks'][number]>();
     for (const n of h.snapshot.docker?.networks ?? []) {
       const id = netKey(h.name, n.name);
-      const flags = [driverFlag(n), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : ''].filter(Boolean);
+      // Asked about one family, a network whose containers have none of it says so: its box is not a blocked one.
+      const on = h.containers.flatMap((c) => c.endpoints.filter((e) => e.network?.id === n.id));
+      const lacking = families.length === 1 && on.length > 0 && !on.some((e) => families.includes(familyOf(e.ip)));
+      const flags = [driverFlag(n), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : '', lacking ? `no ${familyWord(familyName(families[0] as Family))} address` : ''].filter(Boolean);
       nets.set(id, { id, name: n.name, bridge: n.bridge, subnets: n.subnets.map((s) => s.subnet), flags, inside: inside.get(id) ?? { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 });
     }
     for (const c of h.containers) {
@@ -110,7 +116,7 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     return { name: h.name, published: [...new Set(published)], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };
   });
   const overlaps = overlappingSubnets(world).map((g) => ({ subnet: g.shared, networks: [...new Set(g.uses.map((u) => netKey(u.host.name, u.network.name)))] }));
-  return { flow, collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, overlaps, routes: crossHostRoutes(world) };
+  return { flow, families: families.map(familyName), collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, overlaps, routes: crossHostRoutes(world) };
 }
 
 /** Routes on one host to a subnet of another host's networks via that host's own address. */

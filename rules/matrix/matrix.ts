@@ -4,8 +4,8 @@ import type { ContainerModel, World } from '../model/types.js';
 import { classKeys, HostSignatures } from './classes.js';
 import { partition } from './partition.js';
 import { qualifiedName } from '../query/resolve.js';
-import type { AddressVerdict, Flow, MatrixPair } from '../../snapshot/contract.js';
-import { addressWalks, BOTH, targetsOf, verdictOfAddresses } from '../why/verdict.js';
+import type { AddressVerdict, Flow, MatrixPair, PairVerdict } from '../../snapshot/contract.js';
+import { addressWalks, BOTH, noCommonFamily, sendable, targetsOf, verdictOfAddresses } from '../why/verdict.js';
 import type { Family } from '../addr/addr.js';
 
 export type { MatrixPair };
@@ -38,7 +38,9 @@ export class ClassPairs {
   readonly n: number;
   /** Per class pair: the verdict for each of the destination's addresses, and their combination. */
   readonly verdicts: (AddressVerdict[] | undefined)[];
-  readonly combined: (AddressVerdict | undefined)[];
+  readonly combined: (PairVerdict | undefined)[];
+  /** Per class pair: the families walked (those asked that the source can send in). */
+  private readonly walked: (readonly Family[] | undefined)[];
   walks = 0;
   private readonly signatures = new HostSignatures();
   /** Verdicts of walks that stayed on the source's host, by source class and the destination's signature there. */
@@ -56,6 +58,7 @@ export class ClassPairs {
     this.n = members.length;
     this.verdicts = new Array(this.n * this.n * 2);
     this.combined = new Array(this.n * this.n * 2);
+    this.walked = new Array(this.n * this.n * 2);
   }
 
   /** The key of the class pair of containers i and j (two members of one class are still two containers). */
@@ -66,12 +69,22 @@ export class ClassPairs {
     if (!this.verdicts[key]) {
       const a = this.cs[i] as ContainerModel;
       const b = this.cs[j] as ContainerModel;
+      // A pair with no family in common has nothing to walk: its own answer, neither blocked nor unknown.
+      if (noCommonFamily(a, b, this.families)) {
+        this.verdicts[key] = [];
+        this.walked[key] = [];
+        this.combined[key] = 'no-address';
+        return key;
+      }
+      // A's class decides which families it can send in.
+      const fams = sendable(a, this.families);
+      this.walked[key] = fams;
       // Towards another host's container, a walk that never looked past A's host answers for every destination
       // that host sees alike (see HostSignatures).
-      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targetsOf(b, this.families).map((e) => e.ip))}` : null;
+      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targetsOf(b, fams).map((e) => e.ip))}` : null;
       let vs = local === null ? undefined : this.local.get(local);
       if (!vs) {
-        const walked = addressWalks(this.world, a, b, this.flow, this.families);
+        const walked = addressWalks(this.world, a, b, this.flow, fams);
         vs = walked.map((w) => w.outcome);
         this.walks += vs.length;
         if (local !== null && !walked.some((w) => w.beyond)) this.local.set(local, vs);
@@ -85,7 +98,7 @@ export class ClassPairs {
   /** The pair's per-address answer, as the contract has it: B's addresses with the class pair's verdicts. */
   addresses(key: number, j: number): MatrixPair['addresses'] {
     const vs = this.verdicts[key] as AddressVerdict[];
-    return targetsOf(this.cs[j] as ContainerModel, this.families).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
+    return targetsOf(this.cs[j] as ContainerModel, this.walked[key] as readonly Family[]).map((e, k) => ({ ip: e.ipText, verdict: vs[k] as AddressVerdict }));
   }
 }
 
@@ -111,7 +124,7 @@ export function* pairRows(world: World, flow: Flow, visit: (pair: MatrixPair) =>
       const perB = shared[j] as (MatrixPair['addresses'] | undefined)[];
       const slot = ca * 2 + (key & 1);
       const addresses = (perB[slot] ??= m.addresses(key, j));
-      visit({ from, to: names[j] as string, verdict: m.combined[key] as AddressVerdict, addresses });
+      visit({ from, to: names[j] as string, verdict: m.combined[key] as PairVerdict, addresses });
       count++;
     }
     yield i;
@@ -151,7 +164,10 @@ export function countPairs(world: World, flow: Flow, include: (a: ContainerModel
       const j = ga === gb ? ga[1] : gb[0];
       if (j === undefined || !include(m.cs[i] as ContainerModel, m.cs[j] as ContainerModel)) continue;
       const n = ga === gb ? ga.length * (ga.length - 1) : ga.length * gb.length;
-      counts[m.combined[m.key(i, j)] as AddressVerdict] += n;
+      const v = m.combined[m.key(i, j)] as PairVerdict;
+      // A pair with no address of the family asked has no packet: it is counted as none of them.
+      if (v === 'no-address') continue;
+      counts[v] += n;
       pairs += n;
     }
   }

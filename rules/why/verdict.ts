@@ -22,6 +22,38 @@ export function verdictOfAddresses(b: ContainerModel, verdicts: AddressVerdict[]
   return combine(verdicts);
 }
 
+/**
+ * B has addresses, none of the families asked (-6 towards an IPv4-only container): there is no packet to walk, and
+ * calling that blocked would send someone looking for a rule that is not there. (B with no address at all is not
+ * this: --network none is unreachable in every family.)
+ */
+export function lacksFamily(b: ContainerModel, families: readonly Family[]): boolean {
+  return b.endpoints.length > 0 && targetsOf(b, families).length === 0;
+}
+
+/**
+ * The asked families A can send in: those its namespace holds an address of. A container on an IPv4-only network
+ * has no IPv6 to speak (the kernel: "Network is unreachable"), so B's IPv6 addresses are not a question from it. A
+ * with no address at all (--network none) keeps them all: the walk says what happens.
+ */
+export function sendable(a: ContainerModel, families: readonly Family[]): Family[] {
+  if (a.endpoints.length === 0) return [...families];
+  return families.filter((f) => a.endpoints.some((e) => familyOf(e.ip) === f));
+}
+
+/** A pair with nothing to walk in the families asked: A or B has no address of any family both could use. */
+export function noCommonFamily(a: ContainerModel, b: ContainerModel, families: readonly Family[]): boolean {
+  const usable = sendable(a, families);
+  return lacksFamily(b, families) || usable.length === 0 || lacksFamily(b, usable);
+}
+
+/** What a family B lacks reads as in a message: "redis-1 has no IPv6 address (it has 172.18.0.2 on net-redis)". */
+export function noAddressOfFamily(name: string, b: ContainerModel, families: readonly Family[]): string {
+  const asked = families.map((f) => familyWord(familyName(f))).join(' or ');
+  const has = b.endpoints.map((e) => `${e.ipText}${e.network ? ` on ${e.network.name}` : ''}`).join(', ');
+  return `${name} has no ${asked} address (it has ${has})`;
+}
+
 /** B's addresses of the asked families, in B's order. */
 export function targetsOf(b: ContainerModel, families: readonly Family[] = BOTH): Endpoint[] {
   return families.length === 2 ? b.endpoints : b.endpoints.filter((e) => families.includes(familyOf(e.ip)));

@@ -1,12 +1,13 @@
 // `why A B`: every address of B, walked from A, with what decided each, and whether B's name resolves from A.
 import { familyOf, ipText, isLoopback, parseIp } from '../addr/addr.js';
-import type { Family, Ip } from '../addr/addr.js';
+import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
 import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
 import type { Target } from '../query/resolve.js';
 import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
-import { BOTH, combine, familyName, familySummary, familyVerdicts, targetsOf, verdictOfAddresses } from './verdict.js';
+import { destinations } from './destinations.js';
+import { BOTH, combine, familyName, familySummary, familyVerdicts, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from '../walk/flow.js';
 import type { Origin } from '../walk/flow.js';
 
@@ -36,10 +37,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   const origin: Origin = source;
   const a = source.kind === 'container' ? source.container : null;
   const target = resolve(world, toText);
-  const dests: { ip: Ip; network: string | null }[] =
-    target.kind === 'container'
-      ? targetsOf(target.container, families).map((e) => ({ ip: e.ip, network: networkName(e) }))
-      : families.includes(familyOf(target.ip)) ? [{ ip: target.ip, network: null }] : [];
+  const dests = destinations(world, source, target, families);
   const addresses: AddressAnswer[] = dests.map((d) => {
     const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
     return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
@@ -51,12 +49,12 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
     target.kind === 'container'
       ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container', namespace: namespaceOf(target.container), askedBy }
       : target.kind === 'host'
-        ? { host: target.host.name, name: `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: null, askedBy }
+        ? { host: target.host.name, name: target.ip === null ? `host ${target.host.name}` : `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: target.ip === null ? "the host's" : null, askedBy }
         : { host: null, name: ipText(target.ip), id: null, kind: 'address', namespace: null, askedBy };
   const dns =
     target.kind === 'container' && a
       ? nameResolution(a, target.container, askedName(target.container, toText))
-      : { resolves: false, name: toText, via: null, network: null, addresses: [], note: target.kind === 'container' ? `the host resolves container names only through its own resolver, not Docker's: use ${target.container.name}'s address` : 'the destination was given as an address' };
+      : { resolves: false, name: toText, via: null, network: null, addresses: [], note: target.kind === 'container' ? `the host resolves container names only through its own resolver, not Docker's: use ${target.container.name}'s address` : target.kind === 'host' && target.ip === null ? `${toText} names the host itself: no name is looked up` : 'the destination was given as an address' };
   const from: WhyAnswer['from'] = source.kind === 'container'
     ? { host: source.container.host.name, name: qualifiedName(source.container, world), id: source.container.docker.id, kind: 'container', namespace: namespaceOf(source.container), addresses: source.container.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) }
     : { host: source.host.name, name: `host ${source.host.name}`, id: null, kind: 'host', namespace: "the host's", addresses: [...source.host.localAddrs.keys()].filter((ip) => !isLoopback(ip)).map((ip) => ({ ip: ipText(ip), network: null })) };
@@ -64,6 +62,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
     from,
     to,
     flow: { proto: flow.proto, port: flow.port },
+    askedFamilies: families.map(familyName),
     verdict: target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict)),
     families: perFamily,
     summary: familySummary(to.name, perFamily, { ipv4: codeOf('ipv4'), ipv6: codeOf('ipv6') }),

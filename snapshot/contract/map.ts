@@ -1,11 +1,13 @@
 // The map: hosts, networks, containers, and who reaches whom between networks.
 import { z } from 'zod';
-import { Flow } from './question.js';
+import { Flow, IpFamily } from './question.js';
 
 const Share = z.enum(['all', 'some', 'none', 'unknown']);
 
 export const MapTopology = z.object({
   flow: Flow,
+  /** The address families the edges count (-4/-6; both by default): a pair with none of them is on no edge. */
+  families: z.array(IpFamily),
   /** When each host in it was collected: a page showing the map redraws when this changes. */
   collectedAt: z.array(z.string()),
   /** Containers folded into counts per network (past a size a picture stops being readable). */

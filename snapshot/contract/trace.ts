@@ -248,3 +248,10 @@ export type DecisionOf<K extends DecisionKind> = Extract<Decision, { kind: K }>;
 
 export const AddressVerdict = z.enum(['reachable', 'blocked', 'unknown']);
 export type AddressVerdict = z.infer<typeof AddressVerdict>;
+
+/**
+ * A pair's answer in the matrix: an address verdict, or `no-address` when the destination has addresses but none of
+ * the family asked (-4/-6) — nothing to walk, which is neither blocked nor unknown.
+ */
+export const PairVerdict = z.enum(['reachable', 'blocked', 'unknown', 'no-address']);
+export type PairVerdict = z.infer<typeof PairVerdict>;

@@ -39,6 +39,8 @@ export const WhyAnswer = z.object({
     askedBy: z.enum(['name', 'id', 'address']),
   }),
   flow: Flow,
+  /** The families asked about (-4: ["ipv4"], -6: ["ipv6"], neither: both), for what to ask next in the same terms. */
+  askedFamilies: z.array(IpFamily),
   verdict: AddressVerdict,
   /** The verdict over each family's addresses of B (null: B has none of that family, or it was not asked). */
   families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, composeScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -121,3 +121,9 @@ test('capture hosts without Docker', { timeout: 300_000 }, () =>
     await stopped.stopDocker();
     return [plain, stopped];
   }));
+
+// Compose projects made by docker-compose itself: the labels (project, service, container-number) names are read from.
+test('capture compose projects', { timeout: 300_000 }, () => captureSnapshots('compose', async (lab) => [await composeScenario(lab)]));
+
+// A dual-stack daemon with an IPv4-only user network: containers of one family beside containers of both.
+test('capture mixed families', { timeout: 300_000 }, () => captureSnapshots('ipv6', async (lab) => [await mixedFamiliesScenario(lab)]));

@@ -1,4 +1,6 @@
 // Scenarios built in the lab, shared by the lab tests and the fixture capture.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Lab, LabHost } from './lab.js';
 
 /**
@@ -74,5 +76,41 @@ export async function dualStackScenario(lab: Lab, name: string, ip6tables: boole
   await h.run('a4');
   await h.run('b4', { network: 'net6' });
   await h.run('b5', { network: 'net6' });
+  return h;
+}
+
+/**
+ * Compose projects, created by `docker compose` itself (Debian's docker-compose 1.29, the Python one: its labels are
+ * the ones every Compose writes): project shop with web (3 replicas) and db on shop_default; project blog with db on
+ * blog_default; solo, a plain container on the default bridge. `web` is shop's, `db` is in both projects.
+ */
+export async function composeScenario(lab: Lab, name = 'compose'): Promise<LabHost> {
+  const h = await lab.host(name);
+  const httpd = (port: number) => `["httpd", "-f", "-p", "${port}", "-h", "/var/www"]`;
+  const file = (project: string, services: Record<string, number>) => {
+    const path = join(h.dir, `${project}.yml`);
+    writeFileSync(path, `version: "2.4"\nservices:\n${Object.entries(services).map(([s, port]) => `  ${s}:\n    image: bb:lab\n    command: ${httpd(port)}\n`).join('')}`);
+    return path;
+  };
+  const compose = async (project: string, path: string, args: string[]) => {
+    const r = await h.exec('docker-compose', ['--no-ansi', '-p', project, '-f', path, ...args], 180_000);
+    if (r.exitCode !== 0) throw new Error(`docker-compose ${args.join(' ')}: ${r.stderr}`);
+  };
+  await compose('shop', file('shop', { web: 80, db: 5432 }), ['up', '-d', '--scale', 'web=3']);
+  await compose('blog', file('blog', { db: 5432 }), ['up', '-d']);
+  await h.run('solo');
+  return h;
+}
+
+/**
+ * Mixed families on one dual-stack daemon (dockerd 20.10 --ipv6, the default bridge fd00:1::/64): a6 on the default
+ * bridge has both; c4 and d4 on net4, a user network without IPv6, have IPv4 only.
+ */
+export async function mixedFamiliesScenario(lab: Lab, name = 'v6mixed'): Promise<LabHost> {
+  const h = await lab.host(name, { extraDaemonArgs: ['--ipv6', '--fixed-cidr-v6', 'fd00:1::/64'] });
+  await h.docker(['network', 'create', '--subnet', '172.31.0.0/16', 'net4']);
+  await h.run('a6');
+  await h.run('c4', { network: 'net4' });
+  await h.run('d4', { network: 'net4' });
   return h;
 }

@@ -96,6 +96,18 @@ describe('agent read routes', () => {
     expect((await a.inject('/v1/map?format=png')).statusCode).toBe(400);
   });
 
+  it('family=ipv6 on a host without IPv6: why and fixes 404 with the sentence, matrix no-address, map no edge', async () => {
+    const w = await a.inject('/v1/why?from=alpine-01&to=redis-1&family=ipv6');
+    expect([w.statusCode, w.json().message]).toEqual([404, 'redis-1 has no IPv6 address (it has 172.18.0.2 on net-redis) (ask without -6)']);
+    const f = await a.inject({ method: 'POST', url: '/v1/fixes', payload: { from: 'alpine-01', to: 'redis-1', family: 'ipv6' } });
+    expect(f.statusCode).toBe(404);
+    const m = (await a.inject('/v1/matrix?family=ipv6')).json();
+    expect(m.pairs.map((p: { verdict: string }) => p.verdict)).toEqual(Array(6).fill('no-address'));
+    const t = (await a.inject('/v1/map?format=json&family=ipv6')).json();
+    expect([t.families, t.edges]).toEqual([['ipv6'], []]);
+    expect((await a.inject({ method: 'POST', url: '/v1/fixes', payload: { from: 'alpine-01', to: 'redis-1', family: 'ipv4' } })).json().fixes.length).toBeGreaterThan(0);
+  });
+
   it('GET /ui: a page of its own (no CDN), read-only without a token', async () => {
     const r = await a.inject('/ui');
     expect(r.statusCode).toBe(200);

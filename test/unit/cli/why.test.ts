@@ -68,7 +68,7 @@ describe('netdiag why --snapshot', () => {
   });
 
   it.each([
-    [['why', 'nosuch', 'redis-1', '--snapshot', SEED], /^netdiag: no running container "nosuch" \(known: alpine-01, redis-1, redis-2\)\n$/],
+    [['why', 'nosuch', 'redis-1', '--snapshot', SEED], /^netdiag: no running container "nosuch" \(running: alpine-01, redis-1, redis-2\)\n$/],
     [['why', 'alpine-01', 'redis-1', '--port', '99999', '--snapshot', SEED], /^netdiag: --port takes PORT\/tcp or PORT\/udp/],
     [['why', 'alpine-01', 'redis-1', '--snapshot', '/nonexistent.json'], /^netdiag: cannot read the snapshot \/nonexistent.json: no such file or directory\n$/],
   ])('bad input %j: exit 2, one line', async (argv, message) => {

@@ -34,6 +34,12 @@ describe('collection scoped to a question', () => {
     expect(host.routes!.routes).toEqual(full.routes!.routes);
     expect((await scoped(['nosuch', 'redis-1'])).firewall!.tables6).toEqual(full.firewall!.tables6);
   });
+  it('/name (as docker inspect prints it) is placed too; a one-character ID prefix collects everything, and the model resolves it', async () => {
+    expect((await scoped(['/alpine-01', 'redis-1'])).docker!.containers.map((c) => c.name)).toEqual(['alpine-01', 'redis-1']);
+    const short = await scoped(['6', 'redis-1']);
+    expect(short.docker!.containers.map((c) => c.name)).toEqual(['alpine-01', 'redis-1', 'redis-2']);
+    expect(why(buildWorld([short]), '6', 'redis-1', parseFlow(undefined)).from.name).toBe('alpine-01');
+  });
   it('places containers by name, address or ID prefix, as the user may type them', async () => {
     const full = await replay();
     const redis2 = full.docker!.containers.find((c) => c.name === 'redis-2')!;

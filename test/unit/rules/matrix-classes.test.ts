@@ -108,7 +108,7 @@ const worlds: [string, HostSnapshot[]][] = [
 
 /** The matrix as its text rows (what matrix --json and --format ndjson write), parsed back. */
 function fromText(world: World, flow: Flow, format: 'json' | 'ndjson'): { pairs: MatrixPair[]; counts: Record<string, number> } {
-  const counts = { reachable: 0, blocked: 0, unknown: 0 };
+  const counts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
   const rows: Buffer[] = [];
   const steps = textRows(world, flow, format, counts);
   for (let r = steps.next(); !r.done; r = steps.next()) rows.push(r.value);
@@ -132,7 +132,7 @@ describe.each(worlds)('%s', (_name, snapshots) => {
     const want = naive(world, flow);
     const got = fromText(world, flow, format);
     expect(got.pairs).toEqual(want);
-    const counts = { reachable: 0, blocked: 0, unknown: 0 };
+    const counts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
     for (const p of want) counts[p.verdict]++;
     expect(got.counts).toEqual(counts);
   });
@@ -149,7 +149,7 @@ describe('text rows where classes interleave and a class has one member', () => 
     const world = buildWorld([syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), perturb(syntheticHost(3, 2, 'h2', { lan: '10.99.0.2', subnetBase: 10 }), 5, 6)]);
     world.hosts[1]!.containers.reverse();
     for (const format of ['json', 'ndjson'] as const) expect(fromText(world, flows[0]!, format).pairs).toEqual(naive(world, flows[0]!));
-    expect(drain(textRows(buildWorld([syntheticHost(1, 1)]), flows[0]!, 'json', { reachable: 0, blocked: 0, unknown: 0 })).pairs).toBe(0);
+    expect(drain(textRows(buildWorld([syntheticHost(1, 1)]), flows[0]!, 'json', { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 })).pairs).toBe(0);
   });
 });
 

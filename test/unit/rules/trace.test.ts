@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stepLine } from '../../../present/trace-text.js';
 import { STEP_LINE } from '../../../present/map/page.js';
-import { ipText, isLoopback } from '../../../rules/addr/addr.js';
+import { ipText, isLinkLocal6, isLoopback } from '../../../rules/addr/addr.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { parseFlow } from '../../../rules/query/flow.js';
 import { qualifiedName } from '../../../rules/query/resolve.js';
@@ -31,8 +31,9 @@ const FLOWS = [parseFlow(undefined), parseFlow('80/tcp'), parseFlow('8080/tcp'),
 /** Every ordered pair of containers of a world, and each container to every host (published ports, docker-proxy), for every flow. */
 function answers(world: World): Answer[] {
   const names = world.hosts.flatMap((h) => h.containers.map((c) => qualifiedName(c, world)));
-  // A host by the address of its first interface that is neither lo nor a bridge (where published ports are reached).
-  const hosts = world.hosts.flatMap((h) => [...h.localAddrs].filter(([ip, i]) => !isLoopback(ip) && i !== 'lo' && h.interfaces.get(i)?.kind !== 'bridge').slice(0, 1).map(([ip]) => ipText(ip)));
+  // A host by the address of its first interface that is neither lo nor a bridge (where published ports are reached);
+  // not a veth's IPv6 link-local address, which no container asks at (and one without IPv6 cannot: no address of that family).
+  const hosts = world.hosts.flatMap((h) => [...h.localAddrs].filter(([ip, i]) => !isLoopback(ip) && !isLinkLocal6(ip) && i !== 'lo' && h.interfaces.get(i)?.kind !== 'bridge').slice(0, 1).map(([ip]) => ipText(ip)));
   const out: Answer[] = [];
   for (const flow of FLOWS) for (const a of names) for (const b of [...names, ...hosts]) if (a !== b) out.push(why(world, a, b, flow));
   return out;
