@@ -13,6 +13,7 @@ import { renderMap } from '../../present/map/render.js';
 import { renderFixes } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { renderWhy } from '../render/why.js';
+import { EXIT } from '../exit-codes.js';
 
 /** examples/ ships in the package, beside dist/. */
 export const DEMO_SNAPSHOT = join(packageRoot(), 'examples/seed-host.json');
@@ -25,7 +26,7 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
   const fixes = fixesFor(world, answer, flow);
   if (opts.json) {
     io.stdout(`${JSON.stringify({ ...answer, fixes })}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const st = styleFor(io);
   const pairs = matrix(world, flow);
@@ -45,7 +46,7 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
     ...(await writeMaps(world, flow)),
   ];
   io.stdout(`${lines.join('\n')}\n`);
-  return 0;
+  return EXIT.ok;
 }
 
 const MAP_FILE = 'netdiag-demo-map';

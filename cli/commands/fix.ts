@@ -11,6 +11,7 @@ import { UsageError } from '../io.js';
 import { renderFixes } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';
+import { EXIT } from '../exit-codes.js';
 
 export interface FixOptions {
   port?: string;
@@ -45,7 +46,7 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
     const { answer, fixes } = listFixes(q);
     if (opts.json) io.stdout(`${JSON.stringify(FixesResult.parse({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, fixes }))}\n`);
     else io.stdout(`${answer.from.name} → ${answer.to.name}: ${st.verdict(answer.verdict)}; ranked fixes:\n${renderFixes(fixes, st, answer.from.name, answer.to.name).join('\n')}\n\napply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''} --apply [--fix ID]\n`);
-    return 0;
+    return EXIT.ok;
   }
 
   // --yes is both the confirmation and the consent to a fix that opens more than this pair.
@@ -68,7 +69,7 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
   }
   if (result.error) {
     io.stderr(`netdiag: ${result.error.message}; nothing was left half-applied (${result.error.hint})\n`);
-    return 2;
+    return EXIT.badInput;
   }
-  return result.verified ? 0 : 1;
+  return result.verified ? EXIT.ok : EXIT.no;
 }

@@ -1,16 +1,15 @@
-// `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
+// `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input; 4:
+// reachable, from a partial snapshot).
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { questionScope } from '../../collectors/scope.js';
 import { why } from '../../rules/why/why.js';
 import { WhyResult } from '../../snapshot/contract.js';
-import type { WhyAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
 import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
-
-export const EXIT: Record<WhyAnswer['verdict'], number> = { reachable: 0, blocked: 1, unknown: 3 };
+import { VERDICT_EXIT, answerExit } from '../exit-codes.js';
 
 export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
@@ -25,5 +24,5 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
     const [{ fixesFor }, { missingParts }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/query/missing.js')]);
     io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: answer.verdict === 'blocked' ? fixesFor(world, answer, flow) : [], missing: missingParts(world) }))}\n`);
   } else io.stdout(`${renderWhy(answer, styleFor(io)).join('\n')}\n`);
-  return EXIT[answer.verdict];
+  return answerExit(VERDICT_EXIT[answer.verdict], world.hosts.map((h) => h.snapshot));
 }
