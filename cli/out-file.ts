@@ -27,8 +27,8 @@ export function formatForOut(out: string | undefined, format: string | undefined
   const elsewhere = !named && (OTHER_FORMATS.includes(ext) || Object.values(NETDIAG_WRITES).some((exts) => exts.includes(ext)));
   const file = shownPath(out as string);
   if (format !== undefined) {
-    if (named !== undefined && named !== format) throw new UsageError(`--out ${file} names a ${named} file, but this writes ${format}`, `name it ${renamed(out as string, formats[format]?.[0])}, or give --format ${named}`);
-    if (elsewhere) throw new UsageError(`--out ${file} names a ${ext.slice(1)} file, but this writes ${format}`, `name it ${renamed(out as string, formats[format]?.[0])}`);
+    if (named !== undefined && named !== format) throw new UsageError(`--out ${file}: its extension says ${named}, but this writes ${format}`, `name it ${renamed(out as string, formats[format]?.[0])}, or give --format ${named}`);
+    if (elsewhere) throw new UsageError(`--out ${file}: its extension says ${ext.slice(1)}, but this writes ${format}`, `name it ${renamed(out as string, formats[format]?.[0])}`);
     return format;
   }
   if (named !== undefined) return named;
