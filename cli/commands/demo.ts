@@ -58,9 +58,11 @@ async function writeMaps(world: ReturnType<typeof buildWorld>, flow: { proto: 'i
     try {
       await writeFileAtomic(join(dir, `${MAP_FILE}.svg`), svg.text);
       await writeFileAtomic(join(dir, `${MAP_FILE}.html`), html.text);
+      // Named as the user reaches them: from here when written here (the output is then the same in every directory).
+      const shown = (f: string) => (dir === process.cwd() ? f : resolve(dir, f));
       return [
-        `  the map: ${resolve(dir, `${MAP_FILE}.svg`)} — both networks, their containers, the blocked edge between them (red, dashed, "isolation")`,
-        `  with the matrix and a click-for-why panel: ${resolve(dir, `${MAP_FILE}.html`)} (open it in a browser; an agent serves the same live at /ui)`,
+        `  the map: ${shown(`${MAP_FILE}.svg`)} — both networks, their containers, the blocked edge between them (red, dashed, "isolation")`,
+        `  with the matrix and a click-for-why panel: ${shown(`${MAP_FILE}.html`)} (open it in a browser; an agent serves the same live at /ui)`,
       ];
     } catch {
       /* not writable here: the next place */

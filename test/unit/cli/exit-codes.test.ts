@@ -1,7 +1,7 @@
 // Issue 23, case 8 ("Plumbing"): exit codes that mean one thing each, on the captured snapshots and on snapshots
 // replayed from the seed host's recording with a real recorded failure (a container that exited mid-collection, Docker
 // not running): 0 yes, 1 no, 2 bad input, 3 unknown, 4 a yes from a partial snapshot; the help says so.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -79,6 +79,17 @@ describe('the codes, one meaning each', () => {
     expect(snap.out).toMatch(/Exit: 0 every part of the host was read, 4 some part was not/);
     const doctor = await run(['doctor', '--help']);
     expect(doctor.out).toMatch(/4 no problems found but a host was not read whole/);
+  });
+});
+
+describe('the README\'s "Exit codes" section', () => {
+  it('lists exactly the codes netdiag uses, in the order of the help text', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Exit codes\n'), readme.indexOf('\n## ', readme.indexOf('\n## Exit codes\n') + 1));
+    const rows = [...section.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    const help = [...EXIT_HELP.matchAll(/^ {2}(\d+) /gm)].map((m) => Number(m[1]));
+    expect(rows).toEqual(help);
+    expect([...rows].sort((x, y) => x - y)).toEqual(Object.values(EXIT).sort((x, y) => x - y));
   });
 });
 
