@@ -1,6 +1,7 @@
 // Issue 23, case 8: `plan routes` said "nothing to change" and then "apply with: …". The apply command is printed only
 // when `netdiag apply` would apply something; otherwise what to do instead (captured two-host snapshots).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
@@ -13,8 +14,8 @@ const R = join(CAPTURED, 'reach');
 const MOBY = join(CAPTURED, 'moby-topology');
 const load = (f: string) => parseSnapshot(JSON.parse(readFileSync(f, 'utf8')));
 
-async function run(argv: string[]) {
-  const o = { out: '', err: '', isTTY: false, env: {} as NodeJS.ProcessEnv, stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t) };
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const o = { out: '', err: '', isTTY: false, env, stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t) };
   const code = await main(argv, o);
   return { code, out: o.out };
 }
@@ -45,5 +46,17 @@ describe('plan routes: the apply hint only when there is something to apply', ()
     const plan = planRoutes([load(join(MOBY, 'docker.json')), load(join(MOBY, 'peer.json'))]);
     const empty = { ...plan, hosts: plan.hosts.map((h) => ({ ...h, steps: [] })), prerequisites: [] };
     expect(applyHint(empty, undefined)).toEqual(['  nothing to apply: no host needs a change']);
+  });
+});
+
+describe('apply: a plan with nothing to apply says so', () => {
+  it('"nothing to apply", exit 0 — not "applied on  and verified" with no host named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-apply-'));
+    const plan = planRoutes([load(join(MOBY, 'docker.json')), load(join(MOBY, 'peer.json'))], new Map([['docker', 'http://127.0.0.1:1'], ['peer', 'http://127.0.0.1:2']]));
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify({ ...plan, hosts: plan.hosts.map((h) => ({ ...h, steps: [] })) }));
+    const r = await run(['apply', file, '--state-dir', dir], { NETDIAG_TOKEN: 'a-token-of-sufficient-length' });
+    expect(r.out).toBe(`${plan.id}: nothing to apply: no host needs a change\n`);
+    expect(r.code).toBe(0);
   });
 });
