@@ -2,6 +2,8 @@
 // finish interrupted changes from the journal, and shut down cleanly on SIGTERM/SIGINT.
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { LogController } from 'fastify';
 import { collectSnapshot } from '../collectors/run.js';
 import { rollbackChange } from '../actuation/apply.js';
 import { buildApp } from './app.js';
@@ -33,7 +35,8 @@ export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
   const host = m ? (m[1] ?? m[2] ?? '') : '';
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535 || (isIP(host) === 0 && host !== 'localhost')) throw new AgentConfigError(`--listen takes ADDRESS:PORT (127.0.0.1:9700, [::1]:9700), not ${JSON.stringify(text)}`);
+  // Port 0 is any free port (tests, a second agent beside the first); the log line says which one it got.
+  if (!m || port > 65535 || (isIP(host) === 0 && host !== 'localhost')) throw new AgentConfigError(`--listen takes ADDRESS:PORT (127.0.0.1:9700, [::1]:9700), not ${JSON.stringify(text)}`);
   return { host, port };
 }
 
@@ -80,11 +83,12 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const metrics = createMetrics(store, ledger);
   store.onRefresh((s, _kept, world) => metrics.observeRefresh(s, world));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' }, disableRequestLogging: true });
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }) });
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });
-  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${o.listen}${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
+  const bound = app.server.address() as AddressInfo;
+  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
   await new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
       o.log(`netdiag agent: ${signal}, shutting down`);

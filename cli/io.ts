@@ -1,5 +1,6 @@
 // The CLI's window on the world, injectable so tests run main() in-process: output streams, TTY, environment; and
 // the errors a user can fix, each one line and exit 2.
+import { EXIT } from './exit-codes.js';
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -10,6 +11,22 @@ export interface Io {
   stdoutBytes?(bytes: Uint8Array): void;
   /** Resolves once stdout has taken what was written (a slow pipe pushes back); absent where output is not buffered. */
   drained?(): Promise<void>;
+}
+
+/**
+ * A reader that went away ends the command quietly. Node ignores SIGPIPE, so writing to a closed pipe
+ * (`netdiag matrix | head -1`) fails with EPIPE instead, and a stream error nobody handles prints a stack trace:
+ * here it ends the process the way a tool killed by SIGPIPE ends (141, and nothing on the terminal). Any other
+ * failure to write the output (a full disk under `> file`) is one line and exit 2, like an --out that cannot be written.
+ */
+export function endOnClosedOutput(exit: (code: number) => void): void {
+  for (const [stream, name] of [[process.stdout, 'standard output'], [process.stderr, 'standard error']] as const) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return exit(EXIT.closedOutput);
+      if (stream === process.stdout) process.stderr.write(`netdiag: cannot write ${name}: ${error.code ?? error.message}\n`);
+      exit(EXIT.badInput);
+    });
+  }
 }
 
 export const processIo: Io = {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Io } from './io.js';
 import { usageErrorOf } from './io.js';
+import { COMMAND_EXIT_HELP, EXIT, EXIT_HELP } from './exit-codes.js';
 import { oneLine, terminalSafe } from './text.js';
 import type { FixOptions } from './commands/fix.js';
 // Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
@@ -12,13 +13,14 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
   // sequences. stdoutBytes stays raw: it carries only JSON, whose encoder already escaped every C0 control.
   const colour = rawIo.isTTY && !rawIo.env.NO_COLOR;
   const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(terminalSafe(t, colour)), stderr: (t) => rawIo.stderr(terminalSafe(t, false)) };
-  let exitCode = 0;
+  let exitCode: number = EXIT.ok;
   const program = new Command('netdiag')
     .description("why can't container A reach container B? Diagnose and fix Docker networking")
     .version(NETDIAG_VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText('after', EXIT_HELP);
 
   const run = (fn: (...args: never[]) => Promise<number>) =>
     async (...args: unknown[]) => {
@@ -44,7 +46,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
       .option('--host-name <name>', "this host's name when collecting it");
   hostSources(program
     .command('why')
-    .description('explain whether container A reaches B, and which rule decides (exit 0 reachable, 1 blocked, 3 unknown)')
+    .description('explain whether container A reaches B, and which rule decides')
     .argument('<from>', 'container (NAME or /NAME, ID prefix, compose SERVICE or PROJECT-SERVICE, IP; HOST/NAME across hosts), or the host: host, HOST, HOST/host')
     .argument('<to>', 'the same, or any address')
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
@@ -119,7 +121,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
 
   program
     .command('probe')
-    .description('live probe from inside A\'s network namespace: ping, or a TCP connect with --port (exit 0 reachable, 1 not)')
+    .description('live probe from inside A\'s network namespace: ping, or a TCP connect with --port')
     .argument('<from>', 'container')
     .argument('<to>', 'container or address')
     .option('--port <port>', 'a TCP port, as N/tcp (default: ping)')
@@ -140,7 +142,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
 
   hostSources(program
     .command('doctor')
-    .description('host-wide problems that break container networking, with evidence and fixes (exit 0 clean, 1 findings)'), 'examine')
+    .description('host-wide problems that break container networking, with evidence and fixes'), 'examine')
     .option('--json', 'machine-readable output')
     .action(run((opts: { snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; json?: boolean }) => import('./commands/doctor.js').then((m) => m.doctorCommand(opts, io))));
 
@@ -150,21 +152,27 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(run((opts: { json?: boolean }) => import('./commands/demo.js').then((m) => m.demoCommand(opts, io))));
 
+  // Each command's help ends with what its exit codes mean for it (the program's with the table for all).
+  for (const cmd of program.commands) {
+    const help = COMMAND_EXIT_HELP[cmd.name() as keyof typeof COMMAND_EXIT_HELP];
+    if (help) cmd.addHelpText('after', help);
+  }
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit through here with code 0; parse errors were already printed by commander.
-      return error.exitCode === 0 ? 0 : 2;
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
     const usage = usageErrorOf(error);
     if (usage) {
       io.stderr(`netdiag: ${oneLine(`${usage.message}${usage.hint ? ` (${usage.hint})` : ''}`)}\n`);
-      return 2;
+      return EXIT.badInput;
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`netdiag: internal error: ${oneLine(message)} (please report this bug)\n`);
-    return 2;
+    return EXIT.internal;
   }
 }

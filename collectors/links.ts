@@ -51,6 +51,9 @@ export const linksCollector: Collector<'links'> = {
   name: 'links',
   async collect(ctx) {
     const hostPromise = ctx.exec('ip', IP_ADDR, { timeoutMs: ctx.timeoutMs });
+    // Read while the sandboxes are; a failure (ip not installed) is thrown where it is awaited, not left unhandled
+    // meanwhile (Node ends the process on an unhandled rejection, with a stack trace).
+    hostPromise.catch(() => undefined);
     const errors: { subject?: string; message: string; hint: string }[] = [];
     const readings = await ctx.sandboxes().catch((error: unknown) => {
       const e = error as { message?: string; hint?: string };

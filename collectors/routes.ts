@@ -38,6 +38,8 @@ export const routesCollector: Collector<'routes'> = {
   name: 'routes',
   async collect(ctx: CollectContext) {
     const hostPromise = readRouting((args) => ctx.exec('ip', args, { timeoutMs: ctx.timeoutMs }), ctx.needsIpv6?.() ?? Promise.resolve(true));
+    // Thrown where it is awaited below, not left unhandled while the sandboxes are read (see links.ts).
+    hostPromise.catch(() => undefined);
     const errors: { subject?: string; message: string; hint: string }[] = [];
     const readings = await ctx.sandboxes().catch((error: unknown) => {
       const e = error as { message?: string; hint?: string };

@@ -3,6 +3,7 @@ import { AgentConfigError, parseDuration, runAgent } from '../../agent/server.js
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
+import { EXIT } from '../exit-codes.js';
 
 export async function agentCommand(opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }, io: Io): Promise<number> {
   try {
@@ -15,5 +16,5 @@ export async function agentCommand(opts: { listen: string; tokenFile?: string; s
     if (code === 'EACCES') throw new UsageError(`${opts.listen}: permission denied`, 'ports below 1024 need root');
     throw error;
   }
-  return 0;
+  return EXIT.ok;
 }

@@ -13,6 +13,7 @@ import { UsageError } from '../io.js';
 import { fetchSnapshot } from '../sources.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { parsePlan } from './plan.js';
+import { EXIT } from '../exit-codes.js';
 
 interface HostOutcome {
   host: string;
@@ -62,6 +63,12 @@ export async function applyCommand(file: string, opts: { tokenFile?: string; jso
     throw new UsageError(`the state directory ${dir} is not writable; nothing was changed`, 'give a writable --state-dir (or NETDIAG_STATE_DIR)');
   }
   const withSteps = plan.hosts.filter((h) => h.steps.length > 0);
+  if (withSteps.length === 0) {
+    // Said as such, not as "applied on  and verified": no host was asked to change, and nothing can be undone.
+    if (opts.json) io.stdout(`${JSON.stringify(PlanApplyResult.parse({ id: plan.id, status: 'already-applied', hosts: [] }))}\n`);
+    else io.stdout(`${plan.id}: nothing to apply: no host needs a change\n`);
+    return EXIT.ok;
+  }
   io.stderr(`netdiag: ${plan.id}: applying on ${withSteps.length} hosts in parallel…\n`);
   const outcomes: HostOutcome[] = await Promise.all(
     withSteps.map(async (h) => {
@@ -82,13 +89,13 @@ export async function applyCommand(file: string, opts: { tokenFile?: string; jso
     const out = { id: plan.id, status: 'rolled-back' as const, error: failure, hosts: outcomes, rollback: undone };
     if (opts.json) io.stdout(`${JSON.stringify(PlanApplyResult.parse(out))}\n`);
     else io.stdout(`${plan.id}: not applied — ${failure}; every host was rolled back\n`);
-    return 1;
+    return EXIT.no;
   }
   const status: 'applied' | 'already-applied' = outcomes.every((o) => o.status === 'already-applied') ? 'already-applied' : 'applied';
   const out = { id: plan.id, status, hosts: outcomes };
   if (opts.json) io.stdout(`${JSON.stringify(PlanApplyResult.parse(out))}\n`);
-  else io.stdout(`${plan.id}: ${status} on ${outcomes.map((o) => o.host).join(', ')} and verified\nundo it with: netdiag rollback ${plan.id}\n`);
-  return 0;
+  else io.stdout(`${plan.id}: ${status === 'already-applied' ? 'already in place' : 'applied'} on ${outcomes.map((o) => o.host).join(', ')} and verified\nundo it with: netdiag rollback ${plan.id}\n`);
+  return EXIT.ok;
 }
 
 /** A plan applied through agents, as recorded when it was applied (for `netdiag rollback pl-…`). */

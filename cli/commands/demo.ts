@@ -14,6 +14,7 @@ import { renderMap } from '../../present/map/render.js';
 import { renderFixAdvice } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { renderWhy } from '../render/why.js';
+import { EXIT } from '../exit-codes.js';
 
 /** examples/ ships in the package, beside dist/. */
 export const DEMO_SNAPSHOT = join(packageRoot(), 'examples/seed-host.json');
@@ -26,7 +27,7 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
   const advice = adviseFixes(world, answer, flow);
   if (opts.json) {
     io.stdout(`${JSON.stringify({ ...answer, fixes: advice.fixes })}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const st = styleFor(io);
   const pairs = matrix(world, flow);
@@ -46,7 +47,7 @@ export async function demoCommand(opts: { json?: boolean }, io: Io): Promise<num
     ...(await writeMaps(world, flow)),
   ];
   io.stdout(`${lines.join('\n')}\n`);
-  return 0;
+  return EXIT.ok;
 }
 
 const MAP_FILE = 'netdiag-demo-map';
@@ -58,9 +59,11 @@ async function writeMaps(world: ReturnType<typeof buildWorld>, flow: { proto: 'i
     try {
       await writeFileAtomic(join(dir, `${MAP_FILE}.svg`), svg.text);
       await writeFileAtomic(join(dir, `${MAP_FILE}.html`), html.text);
+      // Named as the user reaches them: from here when written here (the output is then the same in every directory).
+      const shown = (f: string) => (dir === process.cwd() ? f : resolve(dir, f));
       return [
-        `  the map: ${resolve(dir, `${MAP_FILE}.svg`)} — both networks, their containers, the blocked edge between them (red, dashed, "isolation")`,
-        `  with the matrix and a click-for-why panel: ${resolve(dir, `${MAP_FILE}.html`)} (open it in a browser; an agent serves the same live at /ui)`,
+        `  the map: ${shown(`${MAP_FILE}.svg`)} — both networks, their containers, the blocked edge between them (red, dashed, "isolation")`,
+        `  with the matrix and a click-for-why panel: ${shown(`${MAP_FILE}.html`)} (open it in a browser; an agent serves the same live at /ui)`,
       ];
     } catch {
       /* not writable here: the next place */

@@ -1,10 +1,12 @@
-// `netdiag doctor`: host-wide findings. Exit 0 clean, 1 findings (warnings or errors), 2 when it cannot look.
+// `netdiag doctor`: host-wide findings. Exit 0 clean, 1 findings (warnings or errors), 2 when it cannot look, 4 when
+// it found nothing on a host it could not read whole (not known clean).
 import { doctorAll } from '../../rules/doctor/segment.js';
 import type { Finding } from '../../rules/doctor/doctor.js';
 import type { Io } from '../io.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
+import { EXIT, answerExit } from '../exit-codes.js';
 
 export async function doctorCommand(opts: SourceOptions & { json?: boolean }, io: Io): Promise<number> {
   const snapshots = await loadSnapshots(opts, io);
@@ -23,5 +25,5 @@ export async function doctorCommand(opts: SourceOptions & { json?: boolean }, io
     const of = (severity: string) => findings.filter((f) => f.severity === severity).length;
     if (findings.length > 0) io.stdout(`${count(serious.length, 'problem')} (${count(of('error'), 'error')}, ${count(of('warning'), 'warning')})\n`);
   }
-  return serious.length > 0 ? 1 : 0;
+  return answerExit(serious.length > 0 ? EXIT.no : EXIT.ok, snapshots);
 }

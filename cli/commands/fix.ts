@@ -11,6 +11,7 @@ import { UsageError } from '../io.js';
 import { renderFixAdvice } from '../render/fixes.js';
 import { styleFor } from '../render/style.js';
 import { loadSnapshots } from '../sources.js';
+import { EXIT, answerExit } from '../exit-codes.js';
 
 export interface FixOptions {
   port?: string;
@@ -49,7 +50,7 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
     if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
     else io.stdout(`${renderFixAdvice(result, st, flowText(flow), `apply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''}${opts.ipv4 ? ' -4' : opts.ipv6 ? ' -6' : ''} --apply [--fix ID]`).join('\n')}\n`);
     // 0: it works already, or a fix will; 1: no fix would; 3: netdiag cannot tell.
-    return status !== 'no-fix' ? 0 : answer.verdict === 'unknown' ? 3 : 1;
+    return answerExit(status !== 'no-fix' ? EXIT.ok : answer.verdict === 'unknown' ? EXIT.unknown : EXIT.no, snapshots);
   }
 
   // --yes is both the confirmation and the consent to a fix that opens more than this pair.
@@ -72,7 +73,7 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
   }
   if (result.error) {
     io.stderr(`netdiag: ${result.error.message}; nothing was left half-applied (${result.error.hint})\n`);
-    return 2;
+    return EXIT.badInput;
   }
-  return result.verified ? 0 : 1;
+  return result.verified ? EXIT.ok : EXIT.no;
 }

@@ -11,6 +11,7 @@ import { UsageError } from '../io.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
+import { EXIT, answerExit } from '../exit-codes.js';
 
 const FORMATS = ['text', 'json', 'ndjson'] as const;
 
@@ -106,7 +107,8 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   out.flush();
   if (failure !== null) {
     io.stderr(`netdiag: internal error: the matrix stopped after ${total} pairs: ${failure} (please report this bug)\n`);
-    return 2;
+    return EXIT.internal;
   }
-  return counts.unknown > 0 ? 3 : 0;
+  // Blocked pairs are answers, not failures: the matrix is a yes when every pair has one.
+  return answerExit(counts.unknown > 0 ? EXIT.unknown : EXIT.ok, world.hosts.map((h) => h.snapshot));
 }

@@ -7,6 +7,7 @@ import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadWorld } from '../sources.js';
 import { styleFor } from '../render/style.js';
+import { EXIT } from '../exit-codes.js';
 
 export async function probeCommand(a: string, b: string, opts: { port?: string; json?: boolean; timeout?: string; hostName?: string }, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
@@ -19,6 +20,7 @@ export async function probeCommand(a: string, b: string, opts: { port?: string; 
     const st = styleFor(io);
     for (const r of answer.results) io.stdout(`${a} → ${r.ip} (${flowText(flow)}): ${st.verdict(r.reachable === null ? 'unknown' : r.reachable ? 'reachable' : 'blocked')} in ${r.ms} ms — ${r.detail}\n`);
   }
-  if (answer.results.every((r) => r.reachable === null)) return 3;
-  return answer.reachable ? 0 : 1;
+  // A live probe is the ground truth: a partial snapshot (which only placed the names) does not change its code.
+  if (answer.results.every((r) => r.reachable === null)) return EXIT.unknown;
+  return answer.reachable ? EXIT.ok : EXIT.no;
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { recordedPlan, rollbackPlanEverywhere } from './apply.js';
 import { agentToken } from '../agent-client.js';
+import { EXIT } from '../exit-codes.js';
 
 export async function rollbackCommand(id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }, io: Io): Promise<number> {
   const dir = stateDir(opts.stateDir, io.env);
@@ -16,8 +17,9 @@ export async function rollbackCommand(id: string, opts: { json?: boolean; stateD
     const hosts = await rollbackPlanEverywhere(plan, await agentToken(opts.tokenFile, io), io);
     const ok = hosts.every((h) => h.verified);
     if (opts.json) io.stdout(`${JSON.stringify(PlanRollbackResult.parse({ id, status: ok ? 'rolled-back' : 'failed', hosts }))}\n`);
+    else if (ok && hosts.every((h) => h.status === 'nothing to undo')) io.stdout(`${id}: nothing to undo on ${hosts.map((h) => h.host).join(', ')} (never applied there, or already rolled back)\n`);
     else io.stdout(`${id}: ${ok ? 'rolled back' : 'NOT fully rolled back'} on ${hosts.map((h) => `${h.host} (${h.status}${h.message ? `: ${h.message}` : ''})`).join(', ')}\n`);
-    return ok ? 0 : 1;
+    return ok ? EXIT.ok : EXIT.no;
   }
   const r = await rollbackChange(id, { stateDir: dir, progress: (l) => io.stderr(`netdiag: ${id}: ${l}\n`) }).catch((error: unknown) => {
     if ((error as Error).name === 'StepError') throw new UsageError(`${(error as Error).message}; the rollback stopped and can be run again`, (error as { hint?: string }).hint);
@@ -29,5 +31,5 @@ export async function rollbackCommand(id: string, opts: { json?: boolean; stateD
   }
   if (opts.json) io.stdout(`${JSON.stringify(RollbackResult.parse(r))}\n`);
   else io.stdout(r.status === 'already-rolled-back' ? `${id}: already rolled back\n` : `${id}: rolled back${r.undone.length ? `\n${r.undone.map((u) => `  ${u.changed ? 'undid' : 'already gone'}: ${u.command}`).join('\n')}` : ''}\n`);
-  return 0;
+  return EXIT.ok;
 }

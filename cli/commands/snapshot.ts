@@ -6,11 +6,16 @@ import type { CollectContext } from '../../collectors/collector.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';
+import { checkJsonOut } from '../out-file.js';
 import { describeErrors } from '../render/errors.js';
+import { EXIT, isPartial } from '../exit-codes.js';
 
 export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string }, io: Io): Promise<number> {
   const timeoutMs = Number(opts.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, not ${JSON.stringify(opts.timeout)}`);
+  // Refused before collecting: a snapshot is JSON, and a file named host.svg or host.yaml would be opened as that.
+  checkJsonOut(opts.out);
+  checkJsonOut(opts.record);
   let recording: Recording | undefined;
   const wrap = opts.record
     ? (ctx: CollectContext) => {
@@ -26,6 +31,7 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
   else io.stdout(json);
   for (const line of describeErrors(snapshot)) io.stderr(`netdiag: ${line}\n`);
   const failed = Object.values(snapshot.collectors).filter((c) => c.status === 'failed' || c.status === 'absent').length;
-  // A partial snapshot is still a snapshot; only one with nothing in it is an error.
-  return failed === Object.keys(snapshot.collectors).length ? 2 : 0;
+  // A partial snapshot is still a snapshot (written, and said so with 4); only one with nothing in it is an error.
+  if (failed === Object.keys(snapshot.collectors).length) return EXIT.badInput;
+  return isPartial(snapshot) ? EXIT.partial : EXIT.ok;
 }

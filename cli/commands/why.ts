@@ -1,4 +1,5 @@
-// `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked, 3 unknown (2: bad input).
+// `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
+// the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { questionScope } from '../../collectors/scope.js';
 import { why } from '../../rules/why/why.js';
@@ -10,12 +11,12 @@ import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
-
-export const EXIT: Record<WhyAnswer['verdict'], number> = { reachable: 0, blocked: 1, unknown: 3 };
+import { VERDICT_EXIT, answerExit } from '../exit-codes.js';
+import type { ExitCode } from '../exit-codes.js';
 
 /** As the user asked it: B asked by name, reachable at its address while the name does not resolve, fails like ping. */
-export function exitOf(answer: WhyAnswer): number {
-  return reachableButNameFails(answer) ? EXIT.blocked : EXIT[answer.verdict];
+export function exitOf(answer: WhyAnswer): ExitCode {
+  return reachableButNameFails(answer) ? VERDICT_EXIT.blocked : VERDICT_EXIT[answer.verdict];
 }
 
 export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
@@ -36,5 +37,5 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
     const next = answer.verdict === 'reachable' && !reachableButNameFails(answer) ? null : (await import('../../rules/changes/fixes.js')).adviseFixes(world, answer, flow, { sideEffects: false });
     io.stdout(`${renderWhy(answer, styleFor(io), next).join('\n')}\n`);
   }
-  return exitOf(answer);
+  return answerExit(exitOf(answer), world.hosts.map((h) => h.snapshot));
 }

@@ -107,7 +107,7 @@ export function together(parts: Accept[], a: ContainerModel): Candidate | null {
     persistence: {
       daemonRestart: parts.every((p) => p.persistence.daemonRestart),
       reboot: false,
-      keep: [...new Set(parts.map((p) => p.persistence.keep))].join(' '),
+      keep: parts.map((p) => `${p.ip.includes(':') ? 'IPv6' : 'IPv4'}: ${p.persistence.keep}`).join(' '),
     },
   };
 }

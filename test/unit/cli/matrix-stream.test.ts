@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { MatrixResult } from '../../../snapshot/contract.js';
 import { REPO } from '../fixtures.js';
+import { EXIT } from '../../../cli/exit-codes.js';
 
 const SEED = join(REPO, 'examples/seed-host.json');
 /** Pairs in one row: the seed's running containers but one. */
@@ -30,10 +31,10 @@ vi.mock('../../../present/matrix-text.js', async (orig) => {
 });
 
 describe('6. matrix --json that fails after streaming has begun', () => {
-  it('still prints one whole JSON document, with the error in it, and exits 2', async () => {
+  it('still prints one whole JSON document, with the error in it, and exits 70 (a bug, not bad input)', async () => {
     const { main: fresh } = await import('../../../cli/main.js');
     const o = io();
-    expect(await fresh(['matrix', '--snapshot', SEED, '--json'], o)).toBe(2);
+    expect(await fresh(['matrix', '--snapshot', SEED, '--json'], o)).toBe(EXIT.internal);
     const doc = MatrixResult.parse(JSON.parse(o.out));
     // The seed host's first container's row: one pair towards each of the others.
     const row = ROW;
@@ -45,7 +46,7 @@ describe('6. matrix --json that fails after streaming has begun', () => {
   it('--format ndjson: the pairs so far, one per line, then the error as the last line', async () => {
     const { main: fresh } = await import('../../../cli/main.js');
     const o = io();
-    expect(await fresh(['matrix', '--snapshot', SEED, '--format', 'ndjson'], o)).toBe(2);
+    expect(await fresh(['matrix', '--snapshot', SEED, '--format', 'ndjson'], o)).toBe(EXIT.internal);
     const lines = o.out.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(ROW + 1);
     expect(lines[0]).toMatchObject({ from: expect.any(String), to: expect.any(String), verdict: expect.any(String) });
