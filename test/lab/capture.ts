@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, dnsScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -106,5 +106,15 @@ test('capture a macvlan host', { timeout: 300_000 }, () =>
     await h.run('both');
     await h.docker(['network', 'connect', 'lan-mv', 'both']);
     await h.run('side', { network: 'container:web-mv', cmd: ['sleep', '3600'] });
+    return [h];
+  }));
+
+// Docker's embedded DNS: user networks, the default bridge, a --dns override and Docker 29's nftables resolver NAT,
+// with a real lookup in each container first (so the rules' counters are real).
+test('capture dns scenario', { timeout: 300_000 }, () =>
+  captureSnapshots('dns', async (lab) => {
+    const h = await dnsScenario(lab);
+    await h.docker(['exec', 'a1', 'nslookup', 'a2', '127.0.0.11']);
+    await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
     return [h];
   }));
