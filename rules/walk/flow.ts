@@ -82,7 +82,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
     const reason = `the request to ${ipText(dst)} lands in ${where}, not in ${expect.host.name}/${expect.name}: ${landed && landed.host !== expect.host ? `both ${landed.host.name} and ${expect.host.name} use this address` : 'another holder of this address answers first'}`;
     return result('blocked', { kind: 'elsewhere', host: originHost(origin).name, direction: 'request', reason, landed: at, code: causeCode('elsewhere') }, r.hops, [], where);
   }
-  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
+  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.address ?? r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 
   const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat, record);
   // Conntrack carries the request's ports into the reply, swapped.
