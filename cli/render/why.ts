@@ -35,6 +35,8 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   }
   lines.push('');
   lines.push(`  name: ${a.dns.note}`);
+  // Resolution is a path of its own: each step once, its verdict said where it is not a pass.
+  for (const step of a.dns.steps) lines.push(`    ${step.kind}: ${step.verdict === 'reachable' ? '' : `${st.verdict(step.verdict)}: `}${step.text}`);
   const networkBlocked = a.addresses.some((x) => x.verdict === 'blocked' && x.decidedBy?.kind !== 'socket');
   if (fixHint && a.verdict === 'blocked' && networkBlocked) lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}`);
   else if (a.verdict === 'blocked') lines.push('  next: the network delivers it; start the service there, or bind it to an address the others reach');

@@ -65,8 +65,8 @@ export function sandboxNat(w: Leg, c: ContainerModel): SandboxNat {
   if (!dns || (!dns.ruleset && !dns.nft)) {
     // Only the resolver's address depends on these rules: anything else a container sends is walked as before.
     if (p.dst !== RESOLVER_IP || p.proto === 'icmp') return { stop: null, resolver: false };
-    const why = c.dns ? 'could not be read' : 'were not collected (a snapshot from before netdiag read them, or the dns collector failed)';
-    return { stop: w.decision('missing-data', c.host.name, `the container's DNS rules ${why}: netdiag cannot tell whether ${c.name}'s namespace redirects ${DOCKER_DNS.address}:${DOCKER_DNS.port} to Docker's resolver; collect a new snapshot`, { missing: 'dns-rules' }), resolver: false };
+    const why = c.dns ? 'could not be read (see the snapshot\'s errors)' : 'were not collected';
+    return { stop: w.decision('missing-data', c.host.name, `the container's DNS rules ${why}: netdiag cannot tell whether ${c.name}'s namespace sends ${DOCKER_DNS.address}:${DOCKER_DNS.port} to Docker's resolver; collect a new snapshot`, { missing: 'dns-rules' }), resolver: false };
   }
   if (p.ctstate !== 'NEW') return { stop: null, resolver: false };
   const r = outputNat(w, c);
