@@ -4,7 +4,7 @@
 // the host's files — from the host's namespace; with none at all, Google's (before 28.0). Each walked from there.
 import { familyOf, ipText, isLoopback, parseIp } from '../addr/addr.js';
 import type { ContainerModel, World } from '../model/types.js';
-import type { DnsUpstream } from '../../snapshot/contract.js';
+import type { Decision, DnsUpstream } from '../../snapshot/contract.js';
 import type { ResolvConf } from '../../snapshot/host-snapshot.js';
 import { DOCKER_DNS } from '../meaning/layouts.js';
 import { version } from '../meaning/context.js';
@@ -43,17 +43,28 @@ export function upstreamServers(c: ContainerModel): Server[] | string {
   return ips.map((ip) => ({ address: ipText(ip), from: allFromHost || isLoopback(ip) ? 'host' : 'container', source }));
 }
 
+/** An upstream as walked, with the decision that stopped it (doctor's fixes read it). */
+export interface WalkedUpstream {
+  upstream: DnsUpstream;
+  decidedBy: Decision | null;
+}
+
 /** Each server walked as dockerd's query: UDP to port 53, from the host's namespace or the container's. */
-export function upstreams(world: World, c: ContainerModel): DnsUpstream[] | string {
+export function walkUpstreams(world: World, c: ContainerModel): WalkedUpstream[] | string {
   const servers = upstreamServers(c);
   if (typeof servers === 'string') return servers;
-  return servers.map((s) => {
+  return servers.map((s): WalkedUpstream => {
     const ip = parseIp(s.address);
-    if (ip === null) return { ...s, verdict: 'blocked', reason: `${s.address} is not an address: dockerd skips it` };
+    if (ip === null) return { upstream: { ...s, verdict: 'blocked', reason: `${s.address} is not an address: dockerd skips it` }, decidedBy: null };
     const r = walkFlow(world, s.from === 'host' ? { kind: 'host', host: c.host } : { kind: 'container', container: c }, ip, { proto: 'udp', port: DOCKER_DNS.port }, 0, false);
     const where = s.from === 'host' ? `from ${c.host.name}'s namespace` : `from ${c.name}'s namespace`;
-    if (r.outcome === 'reachable') return { ...s, verdict: 'reachable', reason: `${s.address}:53/udp is reachable ${where}${r.deliveredTo ? ` (${r.deliveredTo})` : ''}` };
-    if (r.outcome === 'unknown' && r.decidedBy?.kind === 'exit') return { ...s, verdict: 'unknown', reason: `${where} the query leaves the hosts in view (${r.decidedBy.reason}); whether ${s.address} answers is beyond what netdiag sees` };
-    return { ...s, verdict: r.outcome, reason: `${where}: ${r.decidedBy?.reason ?? 'netdiag cannot tell'}` };
+    if (r.outcome === 'reachable') return { upstream: { ...s, verdict: 'reachable', reason: `reachable ${where}${r.deliveredTo ? ` (${r.deliveredTo})` : ''}` }, decidedBy: r.decidedBy };
+    if (r.outcome === 'unknown' && r.decidedBy?.kind === 'exit') return { upstream: { ...s, verdict: 'unknown', reason: `${where} the query leaves the hosts in view (${r.decidedBy.reason}); whether ${s.address} answers is beyond what netdiag sees` }, decidedBy: r.decidedBy };
+    return { upstream: { ...s, verdict: r.outcome, reason: `${where}: ${r.decidedBy?.reason ?? 'netdiag cannot tell'}` }, decidedBy: r.decidedBy };
   });
+}
+
+export function upstreams(world: World, c: ContainerModel): DnsUpstream[] | string {
+  const w = walkUpstreams(world, c);
+  return typeof w === 'string' ? w : w.map((x) => x.upstream);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, dnsScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -113,8 +113,8 @@ test('capture a macvlan host', { timeout: 300_000 }, () =>
 // with a real lookup in each container first (so the rules' counters are real).
 test('capture dns scenario', { timeout: 300_000 }, () =>
   captureSnapshots('dns', async (lab) => {
-    const h = await dnsScenario(lab);
+    const [h, fw] = await Promise.all([dnsScenario(lab), dnsFirewallScenario(lab)]);
     await h.docker(['exec', 'a1', 'nslookup', 'a2', '127.0.0.11']);
     await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
-    return [h];
+    return [h, fw];
   }));

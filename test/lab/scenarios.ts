@@ -136,3 +136,17 @@ export async function asDocker29Dns(h: LabHost, container: string): Promise<void
   ].join('\n');
   await h.feed('nsenter', [`--net=${key}`, 'nft', '-f', '-'], `${table}\n`);
 }
+
+/**
+ * A firewall dropping Docker's DNS forwarder: a host on the LAN (10.77.0.21/24) with a default route into the lab's
+ * switch, net-a with a1 and a2, and an administrator's DOCKER-USER drop of DNS (udp and tcp 53) forwarded from
+ * containers — dockerd 20.10 queries the host's non-loopback servers from the containers' namespaces, through FORWARD.
+ */
+export async function dnsFirewallScenario(lab: Lab, name = 'dns2'): Promise<LabHost> {
+  const h = await lab.host(name, { lan: '10.77.0.21/24' });
+  await h.mustExec('ip', ['route', 'add', 'default', 'via', '10.77.0.1']);
+  await h.docker(['network', 'create', 'net-a']);
+  await Promise.all([h.run('a1', { network: 'net-a' }), h.run('a2', { network: 'net-a' })]);
+  for (const proto of ['udp', 'tcp']) await h.mustExec('iptables', ['-I', 'DOCKER-USER', '-p', proto, '--dport', '53', '-j', 'DROP']);
+  return h;
+}
