@@ -35,8 +35,13 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
   }
   lines.push('');
   lines.push(`  name: ${a.dns.note}`);
-  // Resolution is a path of its own: each step once, its verdict said where it is not a pass.
-  for (const step of a.dns.steps) lines.push(`    ${step.kind}: ${step.verdict === 'reachable' ? '' : `${st.verdict(step.verdict)}: `}${step.text}`);
+  // Resolution is a path of its own: asked about 127.0.0.11, every step; about a name, the way to Docker's resolver and
+  // a resolv.conf that does not lead there (who answers is the note itself).
+  const asked = a.to.kind === 'address' && a.dns.resolver !== null;
+  for (const step of a.dns.steps) {
+    if (!asked && step.kind !== 'resolver' && !(step.kind === 'resolv-conf' && step.verdict !== 'reachable')) continue;
+    lines.push(`    ${step.kind}: ${step.verdict === 'reachable' ? '' : `${st.verdict(step.verdict)}: `}${step.text}`);
+  }
   const networkBlocked = a.addresses.some((x) => x.verdict === 'blocked' && x.decidedBy?.kind !== 'socket');
   if (fixHint && a.verdict === 'blocked' && networkBlocked) lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}`);
   else if (a.verdict === 'blocked') lines.push('  next: the network delivers it; start the service there, or bind it to an address the others reach');

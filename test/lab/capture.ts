@@ -12,7 +12,7 @@ const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
 /** A fresh lab, the scenario `setup` builds, and each of its hosts' snapshots written to captured/<dir>/<host>.json. */
-async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHost[]>): Promise<void> {
+async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHost[]>, record: string[] = []): Promise<void> {
   const why = labUnavailable();
   if (why) throw new Error(why);
   const lab = await Lab.create();
@@ -20,7 +20,9 @@ async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHos
     const hosts = await setup(lab);
     await mkdir(join(OUT, dir), { recursive: true });
     for (const h of hosts) {
-      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, dir, `${h.name}.json`)]);
+      // A recording beside the snapshot, for collectors' replay tests: every command's answer of that same collection.
+      const rec = record.includes(h.name) ? ['--record', join(OUT, dir, `${h.name}.recording.json`)] : [];
+      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, dir, `${h.name}.json`), ...rec]);
       if (r.exitCode !== 0) throw new Error(r.stderr);
     }
   } finally {
@@ -117,4 +119,4 @@ test('capture dns scenario', { timeout: 300_000 }, () =>
     await h.docker(['exec', 'a1', 'nslookup', 'a2', '127.0.0.11']);
     await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
     return [h, fw];
-  }));
+  }, ['dns1']));
