@@ -43,7 +43,7 @@ export function dnsFindings(world: World, host: HostModel): Finding[] {
   for (const c of user) {
     const r = resolverPath(world, c);
     if (r.verdict === 'blocked') {
-      add(`resolver:${r.reason.replaceAll(c.name, '')}`, c, () => ({ code: 'dns-resolver-unreachable', severity: 'error', host: host.name, subject: c.name, title: `${c.name} cannot reach Docker's embedded DNS at ${r.address}: no container name resolves there`, evidence: [r.reason], fix: `restart the container (docker restart ${c.name}) so dockerd writes its resolver rules and socket again; if they are removed again, look for whatever flushes the nat table inside containers` }));
+      add(`resolver:${c.name}`, c, () => ({ code: 'dns-resolver-unreachable', severity: 'error', host: host.name, subject: c.name, title: `${c.name} cannot reach Docker's embedded DNS at ${r.address}: no container name resolves there`, evidence: [r.reason], fix: `restart the container (docker restart ${c.name}) so dockerd writes its resolver rules and socket again; if they are removed again, look for whatever flushes the nat table inside containers` }));
       continue;
     }
     const walked = walkUpstreams(world, c);
