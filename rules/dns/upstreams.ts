@@ -52,7 +52,20 @@ export interface WalkedUpstream {
 /** Each server walked as dockerd's query: UDP to port 53, from the host's namespace or the container's. */
 export function walkUpstreams(world: World, c: ContainerModel): WalkedUpstream[] | string {
   const servers = upstreamServers(c);
-  if (typeof servers === 'string') return servers;
+  return typeof servers === 'string' ? servers : walkServers(world, c, servers);
+}
+
+/**
+ * The servers a container on the default bridge asks itself (no embedded DNS there): its resolv.conf, which dockerd
+ * wrote from the host's without loopback servers (Google's when none was left); null when not collected.
+ */
+export function ownServers(c: ContainerModel): Server[] | null {
+  const rc = c.dns?.resolvConf;
+  return rc ? rc.nameservers.map((address) => ({ address, from: 'container', source: c.dns!.dnsServers.includes(address) ? 'dns-option' : 'host-resolv-conf' })) : null;
+}
+
+/** Servers walked as a DNS query over UDP to port 53 from where each is asked. */
+export function walkServers(world: World, c: ContainerModel, servers: Server[]): WalkedUpstream[] {
   return servers.map((s): WalkedUpstream => {
     const ip = parseIp(s.address);
     if (ip === null) return { upstream: { ...s, verdict: 'blocked', reason: `${s.address} is not an address: dockerd skips it` }, decidedBy: null };

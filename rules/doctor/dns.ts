@@ -5,7 +5,7 @@ import type { ContainerModel, HostModel, World } from '../model/types.js';
 import type { Decision } from '../../snapshot/contract.js';
 import { DOCKER_DNS } from '../meaning/layouts.js';
 import { resolverPath } from '../dns/resolver.js';
-import { upstreamFile, walkUpstreams } from '../dns/upstreams.js';
+import { ownServers, upstreamFile, walkServers, walkUpstreams } from '../dns/upstreams.js';
 import type { WalkedUpstream } from '../dns/upstreams.js';
 import type { Finding } from './finding.js';
 
@@ -64,6 +64,18 @@ export function dnsFindings(world: World, host: HostModel): Finding[] {
   }
   // The default bridge: no embedded DNS, so containers there find each other only by address (or --link).
   const plain = cs.filter((c) => !onUserNetwork(c) && c.endpoints.some((e) => e.network?.isDefaultBridge) && !(c.dns?.resolvConf?.nameservers.includes(DOCKER_DNS.address) ?? false));
+  // There the container asks its resolv.conf's servers itself, through its bridge and the host's FORWARD and NAT.
+  for (const c of plain) {
+    const servers = ownServers(c);
+    if (!servers) continue;
+    const walked = walkServers(world, c, servers);
+    if (walked.length === 0) {
+      add('plain-none', c, () => ({ code: 'dns-no-upstream', severity: 'error', host: host.name, subject: c.name, title: `${c.name}'s resolv.conf names no nameserver: no name resolves in it`, evidence: [`${c.dns!.resolvConf!.path}: no nameserver`], fix: 'add a nameserver to the host\'s /etc/resolv.conf (or "dns" in /etc/docker/daemon.json) and recreate the container' }));
+    } else if (walked.every((u) => u.upstream.verdict === 'blocked')) {
+      const key = `plain:${walked.map((u) => `${u.upstream.address}/${u.decidedBy?.kind}/${u.decidedBy?.kind === 'rule' ? u.decidedBy.text : ''}`).join(',')}`;
+      add(key, c, () => ({ code: 'dns-upstream-unreachable', severity: 'error', host: host.name, title: `containers on the default bridge cannot reach the nameservers their resolv.conf names: no name resolves in them`, evidence: walked.map((u) => `${u.upstream.address} (their resolv.conf, asked from the container's namespace): ${u.upstream.reason}`), fix: upstreamFix(walked[0]!, c) }));
+    }
+  }
   if (plain.length >= 2) {
     const names = plain.map((c) => c.name);
     out.push({ code: 'dns-default-bridge', severity: 'warning', host: host.name, title: `${names.join(', ')} are on the default bridge, which has no embedded DNS: they cannot reach each other by name`, evidence: plain.map((c) => `${c.name}: resolv.conf names ${c.dns?.resolvConf?.nameservers.join(', ') || 'no nameserver'}, not ${DOCKER_DNS.address}`), fix: `docker network create app && ${names.map((n) => `docker network connect app ${n}`).join(' && ')} (containers on a user-defined network resolve each other's names)` });

@@ -125,14 +125,16 @@ describe('doctor on DNS', () => {
   it('dns1: the default bridge without names, and the forwarder with no route or nothing listening', () => {
     const f = doctorAll([load('dns1')]);
     const dns = f.filter((x) => x.code.startsWith('dns-'));
-    expect(dns.map((x) => x.code).sort()).toEqual(['dns-default-bridge', 'dns-upstream-unreachable', 'dns-upstream-unreachable']);
+    expect(dns.map((x) => x.code).sort()).toEqual(['dns-default-bridge', 'dns-upstream-unreachable', 'dns-upstream-unreachable', 'dns-upstream-unreachable']);
+    // The default bridge's containers ask their resolv.conf's server themselves: the same missing route, said for them.
+    expect(dns.find((x) => x.title.startsWith('containers on the default bridge'))!.evidence).toContain('containers: c0, c1');
     const bridge = dns.find((x) => x.code === 'dns-default-bridge')!;
     expect(bridge.title).toMatch(/^c0, c1 are on the default bridge/);
     expect(bridge.fix).toMatch(/docker network connect app c0/);
-    const noRoute = dns.find((x) => x.code === 'dns-upstream-unreachable' && x.evidence.some((e) => e.includes('10.255.255.53')))!;
+    const noRoute = dns.find((x) => x.code === 'dns-upstream-unreachable' && x.title.startsWith("Docker's DNS forwarder") && x.evidence.some((e) => e.includes('10.255.255.53')))!;
     expect(noRoute.evidence).toContain('containers: a1, a2, ab, b1, n1');
     expect(noRoute.fix).toMatch(/^dns1 has no route to 10\.255\.255\.53/);
-    const override = dns.find((x) => x.code === 'dns-upstream-unreachable' && x !== noRoute)!;
+    const override = dns.find((x) => x.code === 'dns-upstream-unreachable' && x.evidence.includes('containers: dnsx'))!;
     expect(override.fix).toMatch(/--dns 127\.0\.0\.1/);
   });
 
@@ -146,5 +148,53 @@ describe('doctor on DNS', () => {
 
   it('the seed (no DNS collected): no DNS finding is guessed', () => {
     expect(doctorAll([seedHost()]).filter((x) => x.code.startsWith('dns-'))).toEqual([]);
+  });
+});
+
+// moby's upstream rules (sandbox_dns_unix.go, internal/resolvconf) on dns1 derived in code: the host's resolv.conf and
+// Docker's version changed, everything else as captured. The lab host has no resolver and no default route.
+describe('where dockerd forwards, by its version and the host\'s files (dns1 derived)', () => {
+  const derived = (nameservers: string[], version = '20.10.24+dfsg1', systemd: string[] | null = null) => {
+    const s = load('dns1');
+    s.dns!.host.resolvConf = { path: '/etc/resolv.conf', nameservers, search: [], options: [] };
+    s.dns!.host.systemdResolvConf = systemd && { path: '/run/systemd/resolve/resolv.conf', nameservers: systemd, search: [], options: [] };
+    s.docker!.version = version;
+    return s;
+  };
+  const servers = (s: ReturnType<typeof load>, name = 'a1') => upstreamServers(resolveContainer(buildWorld([s]), name));
+
+  it('20.10: a loopback server (systemd-resolved\'s stub without its file) is queried from the host\'s namespace, where nothing listens on it', () => {
+    const s = derived(['127.0.0.53']);
+    expect(servers(s)).toEqual([{ address: '127.0.0.53', from: 'host', source: 'host-resolv-conf' }]);
+    const f = doctorAll([s]).find((x) => x.code === 'dns-upstream-unreachable' && x.title.startsWith("Docker's DNS forwarder"))!;
+    expect(f.evidence[0]).toMatch(/^127\.0\.0\.53 \(host-resolv-conf, queried from the host's namespace\): from dns1's namespace: nothing listens on 127\.0\.0\.53:53\/udp/);
+    expect(f.fix).toMatch(/start the resolver there \(systemd-resolved for 127\.0\.0\.53\)/);
+  });
+
+  it('only the stub listed and systemd-resolved\'s file present: dockerd takes the servers of that file', () => {
+    expect(servers(derived(['127.0.0.53'], '20.10.24', ['10.255.255.53']))).toEqual([{ address: '10.255.255.53', from: 'container', source: 'systemd-resolved' }]);
+  });
+
+  it('from 28.0 every server of the host\'s files is queried from the host\'s namespace', () => {
+    expect(servers(derived(['10.255.255.53'], '28.0.1'))).toEqual([{ address: '10.255.255.53', from: 'host', source: 'host-resolv-conf' }]);
+  });
+
+  it('20.10 with no nameserver: Google\'s fallback from the container\'s namespace, said by doctor', () => {
+    const s = derived([]);
+    expect(servers(s)).toEqual([{ address: '8.8.8.8', from: 'container', source: 'default' }, { address: '8.8.4.4', from: 'container', source: 'default' }]);
+    expect(doctorAll([s]).map((x) => x.code)).toContain('dns-default-upstream');
+  });
+
+  it('28.0 with no nameserver: no upstream at all, an error', () => {
+    const s = derived([], '28.2.2');
+    expect(servers(s)).toEqual([]);
+    const f = doctorAll([s]).find((x) => x.code === 'dns-no-upstream')!;
+    expect(f).toMatchObject({ severity: 'error' });
+    expect(f.evidence).toContain('/etc/resolv.conf: no nameserver');
+  });
+
+  it('20.10 reads IPv4 servers only; --dns always wins, from the container', () => {
+    expect(servers(derived(['fd00::53', '10.255.255.53']))).toEqual([{ address: '10.255.255.53', from: 'container', source: 'host-resolv-conf' }]);
+    expect(servers(derived(['10.255.255.53']), 'dnsx')).toEqual([{ address: '127.0.0.1', from: 'container', source: 'dns-option' }]);
   });
 });
