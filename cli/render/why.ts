@@ -43,6 +43,8 @@ export function renderWhy(a: WhyAnswer, st: Style, fixHint = true): string[] {
     lines.push(`    ${step.kind}: ${step.verdict === 'reachable' ? '' : `${st.verdict(step.verdict)}: `}${step.text}`);
   }
   const networkBlocked = a.addresses.some((x) => x.verdict === 'blocked' && x.decidedBy?.kind !== 'socket');
+  // Docker's resolver asked for: what to do is in its name: line (a user-defined network, or its rules restored).
+  if (asked && a.verdict === 'blocked') return lines;
   if (fixHint && a.verdict === 'blocked' && networkBlocked) lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}`);
   else if (a.verdict === 'blocked') lines.push('  next: the network delivers it; start the service there, or bind it to an address the others reach');
   return lines;

@@ -27,6 +27,8 @@ export function resolverAnswer(world: World, a: ContainerModel, asked: string, p
     const verdict = up.some((u) => u.verdict === 'reachable') ? 'reachable' : up.some((u) => u.verdict === 'unknown') ? 'unknown' : 'blocked';
     steps.push({ kind: 'forward', verdict, text: up.length > 0 ? `other names are forwarded to ${list}` : 'other names have nowhere to go: dockerd has no upstream server (the host lists none)' });
   }
-  const note = resolver.verdict === 'reachable' ? `Docker's embedded DNS serves ${owner.name} at ${resolver.address} (${resolver.socket ?? 'dockerd\'s socket'})` : resolver.reason;
+  // Blocked: the advice is Docker's, not the network's — its resolver exists only for containers on user-defined networks.
+  const advice = nets.length === 0 ? `: Docker runs its resolver only for containers on user-defined networks (docker network create app && docker network connect app ${owner.name})` : `: dockerd writes these rules and opens its socket when the container starts (docker restart ${owner.name})`;
+  const note = resolver.verdict === 'reachable' ? `Docker's embedded DNS serves ${owner.name} at ${resolver.address} (${resolver.socket ?? 'dockerd\'s socket'})` : resolver.verdict === 'blocked' ? `no Docker DNS at ${resolver.address} in ${owner.name}${advice}` : resolver.reason;
   return { resolves: false, name: asked, via: null, network: null, addresses: [], note, steps, resolver, upstreams: typeof up === 'string' ? [] : up };
 }

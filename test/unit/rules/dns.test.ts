@@ -55,6 +55,8 @@ describe('127.0.0.11:53 from a container (dns1)', () => {
     expect(a.verdict).toBe('blocked');
     expect(a.addresses[0]!.decidedBy).toMatchObject({ kind: 'socket', code: 'nothing-listens', address: '127.0.0.11', port: 53 });
     expect(a.dns.steps[0]).toMatchObject({ kind: 'resolv-conf', verdict: 'blocked' });
+    // The advice is Docker's: its resolver exists only on user-defined networks.
+    expect(a.dns.note).toMatch(/docker network connect app c0\)$/);
   });
 
   it('says where dockerd forwards what it does not know: 20.10 queries the host\'s non-loopback server from the container, and this host has no route', () => {
