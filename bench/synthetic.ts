@@ -91,6 +91,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     // As in the lab's seed: every container serves HTTP on port 80 (busybox httpd, bound to every address).
     sockets: { host: [], sandboxes: containers.map((c) => ({ containerId: c.id, sockets: [{ proto: 'tcp' as const, family: 'inet' as const, address: '0.0.0.0', port: 80, iface: null, process: { name: 'httpd', pid: c.pid ?? 1 } }] })) },
     host: null,
+    dns: null,
   };
 }
 

@@ -60,7 +60,9 @@ export const ContainerInspect = z.looseObject({
   State: z.looseObject({ Status: z.string(), Pid: z.number().default(0) }),
   /** The file Docker bind-mounts as the container's /etc/hosts (its --link entries live there). */
   HostsPath: z.string().default(''),
-  HostConfig: z.looseObject({ NetworkMode: z.string().default('default'), Links: z.array(z.string()).nullish().transform((v) => v ?? []) }),
+  /** The file Docker writes as the container's /etc/resolv.conf (127.0.0.11 on user networks). */
+  ResolvConfPath: z.string().default(''),
+  HostConfig: z.looseObject({ NetworkMode: z.string().default('default'), Links: z.array(z.string()).nullish().transform((v) => v ?? []), Dns: z.array(z.string()).nullish().transform((v) => v ?? []) }),
   NetworkSettings: z.looseObject({
     SandboxKey: nullToEmpty(z.string()),
     Networks: z.record(z.string(), EndpointSettings).nullish().transform((v) => v ?? {}),

@@ -1,4 +1,5 @@
 // The collectors netdiag runs, in one explicit list (no registration by import side effects).
+import { dnsCollector } from './dns.js';
 import { dockerCollector } from './docker.js';
 import { firewallCollector } from './firewall.js';
 import { hostCollector } from './host.js';
@@ -8,4 +9,4 @@ import { routesCollector } from './routes.js';
 import { socketsCollector } from './sockets.js';
 import { sysctlsCollector } from './sysctls.js';
 
-export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, nftablesCollector, sysctlsCollector, socketsCollector, hostCollector] as const;
+export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, nftablesCollector, sysctlsCollector, socketsCollector, hostCollector, dnsCollector] as const;

@@ -135,6 +135,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     sysctls: parts.sysctls ?? null,
     sockets: parts.sockets ?? null,
     host: parts.host ?? null,
+    dns: parts.dns ?? null,
   };
   // What we emit must satisfy our own contract.
   return opts.validate === false ? snapshot : HostSnapshot.parse(snapshot);

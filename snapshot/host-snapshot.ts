@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const SNAPSHOT_SCHEMA = 'netdiag/snapshot@1' as const;
 
-export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'nftables', 'sysctls', 'sockets', 'host'] as const;
+export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'nftables', 'sysctls', 'sockets', 'host', 'dns'] as const;
 export const CollectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof CollectorName>;
 
@@ -389,6 +389,44 @@ export const HostPart = z.object({
 });
 export type HostPart = z.infer<typeof HostPart>;
 
+// ---------- dns ----------
+
+/** A resolv.conf as the resolver reads it: nameservers in order, search domains, options (the rest is not kept). */
+export const ResolvConf = z.object({
+  /** Where it was read. */
+  path: z.string(),
+  /** As written (an address, or text the resolver would refuse: kept, so a bad entry can be named). */
+  nameservers: z.array(z.string()),
+  search: z.array(z.string()),
+  options: z.array(z.string()),
+});
+export type ResolvConf = z.infer<typeof ResolvConf>;
+
+/** What Docker's embedded DNS is made of inside one container's namespace. */
+export const SandboxDns = z.object({
+  containerId: z.string(),
+  /** The resolv.conf Docker wrote for it (its ResolvConfPath); null when it could not be read. */
+  resolvConf: ResolvConf.nullable(),
+  /** --dns servers (HostConfig.Dns): dockerd's resolver forwards to these from the container's namespace. */
+  dnsServers: z.array(z.string()).default([]),
+  /** The namespace's iptables nat table (iptables-save -t nat): Docker's DOCKER_OUTPUT / DOCKER_POSTROUTING; null when not read. */
+  nat: z.array(FirewallTable).nullable(),
+  /** The namespace's nftables `ip docker-dns` table (Docker 29 with the nftables backend); null when not read or absent. */
+  nft: NftablesPart.nullable().default(null),
+});
+export type SandboxDns = z.infer<typeof SandboxDns>;
+
+export const DnsPart = z.object({
+  host: z.object({
+    /** /etc/resolv.conf; null when the host has none. */
+    resolvConf: ResolvConf.nullable(),
+    /** /run/systemd/resolve/resolv.conf (systemd-resolved's upstreams), read by dockerd when /etc/resolv.conf lists only 127.0.0.53. */
+    systemdResolvConf: ResolvConf.nullable(),
+  }),
+  sandboxes: z.array(SandboxDns),
+});
+export type DnsPart = z.infer<typeof DnsPart>;
+
 // ---------- the snapshot ----------
 
 export const HostSnapshot = z.object({
@@ -416,6 +454,8 @@ export const HostSnapshot = z.object({
   /** Absent in snapshots from before the sockets collector: then nothing is known about who listens. */
   sockets: SocketsPart.nullable().default(null),
   host: HostPart.nullable(),
+  /** Absent in snapshots from before the dns collector: then Docker's embedded DNS path is unknown. */
+  dns: DnsPart.nullable().default(null),
 });
 export type HostSnapshot = z.infer<typeof HostSnapshot>;
 
@@ -428,6 +468,7 @@ export type SnapshotParts = {
   sysctls: SysctlsPart;
   sockets: SocketsPart;
   host: HostPart;
+  dns: DnsPart;
 };
 
 /** Validate untrusted JSON as a snapshot; the error names the first offending field. */

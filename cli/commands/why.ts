@@ -1,6 +1,7 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
+import { parseIp } from '../../rules/addr/addr.js';
 import { questionScope } from '../../collectors/scope.js';
 import { why } from '../../rules/why/why.js';
 import { reachableButNameFails } from '../../rules/why/asked.js';
@@ -23,8 +24,10 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
   const flow = parseFlow(opts.port);
   // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the
   // containers the question does not touch). --json carries fixes whose "also opens" covers every pair: all of them.
-  // A ping asks no socket: the sockets collector is left out (it reads every namespace's /proc/net).
-  const world = await loadWorld(opts, io, opts.json ? {} : { scope: questionScope([a, b]), ...(flow.proto === 'icmp' ? { skip: ['sockets' as const] } : {}) });
+  // A ping to an address asks no socket and no name: the sockets and dns collectors are left out (sockets reads every
+  // namespace's /proc/net). B named: its name is resolved through Docker's resolver, whose socket ends that walk.
+  const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
+  const world = await loadWorld(opts, io, opts.json ? {} : { scope: questionScope([a, b]), ...(flow.proto === 'icmp' && byAddress ? { skip: ['sockets' as const, 'dns' as const] } : {}) });
   const answer = why(world, a, b, flow, parseFamilies(opts));
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) {

@@ -45,6 +45,15 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
   }
   lines.push('');
   lines.push(`  name: ${a.dns.note}`);
+  // Resolution is a path of its own: asked about 127.0.0.11, every step; about a name, the way to Docker's resolver and
+  // a resolv.conf that does not lead there (who answers is the note itself).
+  const asked = a.to.kind === 'address' && a.dns.resolver !== null;
+  for (const step of a.dns.steps) {
+    if (!asked && step.kind !== 'resolver' && !(step.kind === 'resolv-conf' && step.verdict !== 'reachable')) continue;
+    lines.push(`    ${step.kind}: ${step.verdict === 'reachable' ? '' : `${st.verdict(step.verdict)}: `}${step.text}`);
+  }
+  // Docker's resolver asked for: what to do is in its name: line (a user-defined network, or its rules restored).
+  if (asked && a.verdict === 'blocked') return lines;
   // The next question is this one, in the same terms: the family asked included (fix without -4 would weigh IPv6 too).
   const family = a.askedFamilies.length === 1 ? ` -${a.askedFamilies[0] === 'ipv4' ? 4 : 6}` : '';
   if (next?.status === 'fixes') {

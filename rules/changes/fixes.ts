@@ -83,7 +83,7 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
     const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
     // The name as the user typed it, asked of the changed world: a connect to a user-defined network makes it resolve.
-    const byName = named && a && b ? (nameResolution(resolveContainer(afterWorld, answer.from.name), resolveContainer(afterWorld, answer.to.name), answer.dns.name).resolves ? 'resolves' : 'fails') : null;
+    const byName = named && a && b ? (nameResolution(resolveContainer(afterWorld, answer.from.name), resolveContainer(afterWorld, answer.to.name), answer.dns.name, afterWorld).resolves ? 'resolves' : 'fails') : null;
     const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
     const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
     return { candidate: f, fix, after: fw, afterWorld };

@@ -8,6 +8,7 @@ import { cidrText, cidrsOverlap, parseCidr } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
 import { segmentPeers } from '../walk/segment.js';
 import { overlapFindings } from './overlap.js';
+import { dnsFindings } from './dns.js';
 
 /** Every host's own findings, and what only shows across the hosts in view. */
 export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
@@ -50,5 +51,7 @@ export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
   // A bridged port that leads to another host in view is the recipe's cable, not a container's leftover veth.
   // Each host's checks read the rules the world already parsed and gave meanings to.
   const own = world.hosts.flatMap((h) => doctor(h.snapshot, h)).filter((f) => !((f.code === 'orphan-veth' || f.code === 'bridge-port-outside-view') && linked.has(`${f.host}/${f.subject}`)));
-  return [...own, ...out, ...overlapFindings(world)];
+  // DNS needs the walk (the forwarder's queries, the way to the resolver): read from the model, per host.
+  const dns = world.hosts.flatMap((h) => dnsFindings(world, h));
+  return [...own, ...out, ...overlapFindings(world), ...dns];
 }

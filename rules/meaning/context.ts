@@ -21,7 +21,8 @@ export interface MeaningContext {
   loopbackPorts: Set<number>;
 }
 
-function version(text: string | undefined): readonly [number, number] | null {
+/** Docker's major and minor version from its version string ("20.10.24+dfsg1", "29.0.1"). */
+export function version(text: string | undefined): readonly [number, number] | null {
   if (!text) return null;
   const [major, minor] = text.split('.').map((x) => Number.parseInt(x, 10));
   return major !== undefined && Number.isFinite(major) ? [major, Number.isFinite(minor) ? (minor as number) : 0] : null;

@@ -138,3 +138,31 @@ export function netdiagIdOf(comment: string | null | undefined): string | null {
 
 /** The label Docker Compose puts on every container it creates, naming the service it runs. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
+/**
+ * Docker's embedded DNS (moby libnetwork resolver.go, resolver_unix.go, sandbox_dns_unix.go, internal/resolvconf):
+ * where it listens inside a container, the nftables table Docker 29 writes for it, and where dockerd takes its
+ * upstream servers from and queries them.
+ */
+export const DOCKER_DNS = {
+  /** The address every user-network container's resolv.conf names; NAT in its namespace sends it to dockerd's socket. */
+  address: '127.0.0.11',
+  port: 53,
+  /** Docker 29 with --firewall-backend=nftables: `table ip docker-dns` in each container's namespace. */
+  nftTable: 'docker-dns',
+  /** resolvconf.Path(): an /etc/resolv.conf listing only systemd-resolved's stub sends dockerd to the stub's own list. */
+  systemdStub: '127.0.0.53',
+  /**
+   * From 28.0 every upstream read from the host's files is queried from the host's namespace (ExtDNSEntry
+   * HostLoopback = !NSOverride); before, only loopback ones were, and the rest from the container's namespace.
+   */
+  allFromHostFrom: [28, 0] as readonly [number, number],
+  /** 26.0 started taking IPv6 upstreams from the host's file; 20.10–25 read IPv4 nameservers only. */
+  ipv6UpstreamsFrom: [26, 0] as readonly [number, number],
+  /** Before 28.0, a host file with no nameserver at all made dockerd use Google's (from the container's namespace); 28 uses none. */
+  defaultUpstreamsUntil: [28, 0] as readonly [number, number],
+  defaultUpstreams: ['8.8.8.8', '8.8.4.4'] as readonly string[],
+} as const;
+
+/** Whether a nat rule belongs to Docker's embedded DNS: its iptables chains, or Docker 29's nftables table. */
+export const isDockerDnsRule = (table: string, chain: string): boolean => DNS_CHAINS.has(chain) || table === DOCKER_DNS.nftTable;

@@ -99,11 +99,12 @@ export function buildHost(s: HostSnapshot): HostModel {
   const sandboxes = new Map((s.links?.sandboxes ?? []).map((x) => [x.containerId, x]));
   const sandboxRoutes = new Map((s.routes?.sandboxes ?? []).map((x) => [x.containerId, x]));
   const sockets = new Map((s.sockets?.sandboxes ?? []).map((x) => [x.containerId, x.sockets]));
+  const dns = new Map((s.dns?.sandboxes ?? []).map((x) => [x.containerId, x]));
   for (const c of s.docker?.containers ?? []) {
     if (c.state !== 'running') continue;
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
     const owner = byId.get(netnsOwnerId(c)) ?? c;
-    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null, sockets: null, neighbours: [] };
+    const cm: ContainerModel = { host, docker: c, name: c.name, netns: 'unknown', netnsOwnerId: owner.id, sandboxKey: owner.sandboxKey, routing: null, endpoints: [], unread: null, sockets: null, neighbours: [], dns: null };
     const through = owner === c ? null : owner;
     if (owner.networkModeKind === 'host') {
       cm.netns = 'host';
@@ -120,6 +121,9 @@ export function buildHost(s: HostSnapshot): HostModel {
       const sb = sandboxes.get(owner.id);
       const rt = sandboxRoutes.get(owner.id);
       cm.sockets = sockets.get(owner.id) ?? null;
+      const d = dns.get(owner.id);
+      // The namespace is the owner's; the --dns servers are the owner's too (its resolver serves the shared namespace).
+      if (d) cm.dns = { ruleset: d.nat ? buildRuleset(s.name, { tables: d.nat }) : null, nft: d.nft ? buildNftRuleset(s.name, d.nft) : null, resolvConf: d.resolvConf, dnsServers: d.dnsServers };
       if (sb && rt) {
         cm.netns = 'sandbox';
         cm.routing = buildRouting(rt.routes, rt.rules);

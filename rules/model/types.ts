@@ -1,5 +1,5 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
-import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, Route } from '../../snapshot/host-snapshot.js';
+import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, ResolvConf, Route } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../addr/addr.js';
 import type { Attachment } from './attachment.js';
 import type { PrefixMap } from '../addr/prefix-map.js';
@@ -60,6 +60,19 @@ export interface ContainerModel {
   sockets: ListeningSocket[] | null;
   /** Its ARP and NDP tables as collected (evidence for the trace; the bridge's endpoints decide who answers). */
   neighbours: Neighbour[];
+  /** Its namespace's own NAT (Docker's resolver rules) and resolver settings; null when they were not collected. */
+  dns: SandboxDnsModel | null;
+}
+
+/** What a container namespace holds of Docker's embedded DNS, parsed once. */
+export interface SandboxDnsModel {
+  /** The namespace's iptables nat table (null: not read); Docker's DOCKER_OUTPUT / DOCKER_POSTROUTING on 20.10–28. */
+  ruleset: Ruleset | null;
+  /** Docker 29's `ip docker-dns` table (null: none there). */
+  nft: NftRuleset | null;
+  resolvConf: ResolvConf | null;
+  /** --dns servers: dockerd queries these from the container's namespace. */
+  dnsServers: string[];
 }
 
 export interface HostModel {

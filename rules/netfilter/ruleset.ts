@@ -77,7 +77,7 @@ export type Table = Map<string, Chain>;
 export type TableName = 'raw' | 'mangle' | 'nat' | 'filter';
 export type Ruleset = Map<TableName, Table>;
 
-export function buildRuleset(host: string, fw: FirewallPart): Ruleset {
+export function buildRuleset(host: string, fw: Pick<FirewallPart, 'tables'>): Ruleset {
   const out: Ruleset = new Map();
   for (const t of fw.tables) {
     const table: Table = new Map();

@@ -111,7 +111,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
     const where = r.landing.kind === 'container' ? `${r.landing.endpoint.container.host.name}/${r.landing.endpoint.container.name}` : `host ${r.landing.host.name}`;
     return result('blocked', elsewhereDecision(originHost(origin), req, dst, r.landing, expect, null), r.hops, [], where);
   }
-  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
+  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.address ?? r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
 
   const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat, record);
   // Conntrack carries the request's ports into the reply, swapped.

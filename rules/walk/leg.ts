@@ -10,7 +10,7 @@ import type { StepInput } from './action.js';
 import { causeCode } from '../meaning/decision.js';
 
 /** Where a packet ended up: a container's address, or a host's own stack (its address, maybe a proxy). */
-export type Landing = { kind: 'container'; endpoint: Endpoint } | { kind: 'host'; host: HostModel };
+export type Landing = { kind: 'container'; endpoint: Endpoint; /** The address it arrived at when not the endpoint's (Docker's resolver on loopback). */ address?: string } | { kind: 'host'; host: HostModel };
 
 export interface LegResult {
   outcome: 'delivered' | 'dropped' | 'unknown';
@@ -27,6 +27,8 @@ export interface LegResult {
 export interface NatRecord {
   host: HostModel;
   kind: 'snat' | 'dnat';
+  /** Translated inside this container namespace (by its own NAT), not on the host: the namespace owner's ID. */
+  netns?: string;
   from: { ip: Ip; port: number | null };
   to: { ip: Ip; port: number | null };
 }

@@ -7,6 +7,7 @@ import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
 import { routeFailure, routeLookup, routeStep } from './routing.js';
 import { socketHop } from './socket.js';
+import { resolverSocketNote, sandboxNat } from './sandbox-nat.js';
 
 /** A packet leaves a container's namespace (originated there, or a reply from there). */
 export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegResult {
@@ -14,6 +15,9 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
   w.enter('container', c.host.name, c.name);
   if (!c.routing) return w.stopped(w.decision('missing-data', c.host.name, `container ${c.name}'s namespace was not read (${c.unread ?? 'see the snapshot\'s errors'})`, { missing: 'namespace' }));
   const p = w.pkt;
+  // The namespace's own NAT (Docker's resolver redirect) before routing: its DNAT decides where the packet goes.
+  const nat = sandboxNat(w, c);
+  if (nat.stop) return w.stopped(nat.stop);
   const d = routeLookup(c.routing, p.dst, null, null, p.mark);
   routeStep(w, d, p.dst);
   if (d.kind === 'local') {
@@ -23,8 +27,11 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
     w.note(() => ({ type: 'note', text: `${ipText(p.dst)} is an address of this namespace: delivered over lo, no bridge or firewall crossed` }));
     const refused = socketHop(w, { host: c.host.name, name: c.name, sockets: c.sockets }, 'lo');
     if (refused) return w.stopped(refused);
+    if (nat.resolver && w.direction === 'request') resolverSocketNote(w);
     w.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: ipText(p.dst), into: { kind: 'container', host: c.host.name, name: c.name } }));
-    return w.done('delivered', null, ep ? { kind: 'container', endpoint: ep } : null);
+    // Docker's resolver is on loopback: the namespace is the landing, at that address (and its answer lands back in it).
+    const at = ep ?? (nat.resolver || w.direction === 'reply' ? c.endpoints[0] : undefined);
+    return w.done('delivered', null, at ? { kind: 'container', endpoint: at, ...(ep ? {} : { address: ipText(p.dst) }) } : null);
   }
   if (d.kind !== 'unicast' || !d.entry) {
     return w.stopped(w.decision('route', c.host.name, `container ${c.name} has no route to ${ipText(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}`, { dst: ipText(p.dst), result: routeFailure(d) }));

@@ -55,7 +55,7 @@ export function undoNat(leg: Leg, host: HostModel, kind: 'snat' | 'dnat'): void 
   if (leg.direction !== 'reply') return;
   const p = leg.pkt;
   for (const r of leg.nat) {
-    if (r.host !== host || r.kind !== kind) continue;
+    if (r.host !== host || r.kind !== kind || r.netns) continue;
     if (kind === 'snat' && p.dst === r.to.ip && (r.to.port === null || p.dport === r.to.port)) {
       const before = addrPort(p.dst, p.dport);
       p.dst = r.from.ip;

@@ -7,6 +7,7 @@ import type { Target } from '../query/resolve.js';
 import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
 import { destinations } from './destinations.js';
+import { isResolverQuestion, resolverAnswer } from '../dns/answer.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from '../walk/flow.js';
 import type { Origin } from '../walk/flow.js';
@@ -51,10 +52,12 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
       : target.kind === 'host'
         ? { host: target.host.name, name: target.ip === null ? `host ${target.host.name}` : `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: target.ip === null ? "the host's" : null, askedBy }
         : { host: null, name: ipText(target.ip), id: null, kind: 'address', namespace: null, askedBy };
-  const dns =
+  const dns: WhyAnswer['dns'] =
     target.kind === 'container' && a
-      ? nameResolution(a, target.container, askedName(target.container, toText))
-      : { resolves: false, name: toText, via: null, network: null, addresses: [], note: target.kind === 'container' ? `the host resolves container names only through its own resolver, not Docker's: use ${target.container.name}'s address` : target.kind === 'host' && target.ip === null ? `${toText} names the host itself: no name is looked up` : 'the destination was given as an address' };
+      ? nameResolution(a, target.container, askedName(target.container, toText), world)
+      : a && isResolverQuestion(target, flow)
+        ? resolverAnswer(world, a, toText, flow.proto === 'tcp' ? 'tcp' : 'udp')
+        : { resolves: false, name: toText, via: null, network: null, addresses: [], note: target.kind === 'container' ? `the host resolves container names only through its own resolver, not Docker's: use ${target.container.name}'s address` : target.kind === 'host' && target.ip === null ? `${toText} names the host itself: no name is looked up` : 'the destination was given as an address', steps: [], resolver: null, upstreams: [] };
   const from: WhyAnswer['from'] = source.kind === 'container'
     ? { host: source.container.host.name, name: qualifiedName(source.container, world), id: source.container.docker.id, kind: 'container', namespace: namespaceOf(source.container), addresses: source.container.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) }
     : { host: source.host.name, name: `host ${source.host.name}`, id: null, kind: 'host', namespace: "the host's", addresses: [...source.host.localAddrs.keys()].filter((ip) => !isLoopback(ip)).map((ip) => ({ ip: ipText(ip), network: null })) };

@@ -206,13 +206,13 @@ export const Decision = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('exit'), ...decided, ifaces: z.array(z.string()), nextHop: z.string(), ...said }),
   /**
    * What netdiag did not collect (`missing`: a host's routes, links, firewall, a namespace's sockets, a container's
-   * namespace), or what it does not model yet (`attachment`: an interface not on a bridge, `iface` naming it;
+   * namespace, its own NAT rules for Docker's resolver `dns-rules`), or what it does not model yet (`attachment`: an interface not on a bridge, `iface` naming it;
    * `forwarding`: a container that forwards; `reply`: a reply that does not come back).
    */
   z.object({
     kind: z.literal('missing-data'),
     ...decided,
-    missing: z.enum(['routes', 'links', 'firewall', 'sockets', 'namespace', 'attachment', 'forwarding', 'reply']),
+    missing: z.enum(['routes', 'links', 'firewall', 'sockets', 'namespace', 'attachment', 'forwarding', 'reply', 'dns-rules']),
     iface: z.string().optional(),
     ...said,
   }),

@@ -18,6 +18,40 @@ export const AddressAnswer = z.object({
 });
 export type AddressAnswer = z.infer<typeof AddressAnswer>;
 
+/** One step of resolving a name from a container: its /etc/hosts, its resolv.conf, the way to Docker's resolver, who answers. */
+export const DnsStep = z.object({
+  kind: z.enum(['hosts-file', 'resolv-conf', 'resolver', 'answer', 'forward']),
+  /** Whether the name gets past this step: reachable (on to the next, or answered), blocked, or unknown (named in `text`). */
+  verdict: AddressVerdict,
+  text: z.string(),
+});
+export type DnsStep = z.infer<typeof DnsStep>;
+
+/** The way from a container to Docker's embedded resolver: 127.0.0.11:53 redirected by its namespace's NAT to dockerd's socket. */
+export const DnsResolver = z.object({
+  /** 127.0.0.11:53/udp as asked, and the socket it lands on (127.0.0.11:<random port>) when it does. */
+  address: z.string(),
+  socket: z.string().nullable(),
+  verdict: AddressVerdict,
+  /** The NAT rule that redirects it (cited as `table chain rule N`, with its text); null when none does. */
+  rule: z.string().nullable(),
+  reason: z.string(),
+});
+export type DnsResolver = z.infer<typeof DnsResolver>;
+
+/** A server dockerd forwards names it does not know to, where it queries it from, and whether that gets there. */
+export const DnsUpstream = z.object({
+  address: z.string(),
+  /** The host's namespace (a loopback server such as 127.0.0.53; every server of the host's files from Docker 28.0) or the container's. */
+  from: z.enum(['host', 'container']),
+  /** Where dockerd took it: the host's /etc/resolv.conf, systemd-resolved's list, --dns, or its fallback (Google's, before 28.0). */
+  source: z.enum(['host-resolv-conf', 'systemd-resolved', 'dns-option', 'default']),
+  /** reachable; blocked (dropped, no route, nothing listens); unknown (leaves the hosts in view, or not evaluable). */
+  verdict: AddressVerdict,
+  reason: z.string(),
+});
+export type DnsUpstream = z.infer<typeof DnsUpstream>;
+
 export const WhyAnswer = z.object({
   from: z.object({
     host: z.string(),
@@ -57,6 +91,12 @@ export const WhyAnswer = z.object({
     network: z.string().nullable(),
     addresses: z.array(z.string()),
     note: z.string(),
+    /** Resolution as a path of its own: hosts file, resolv.conf, the way to Docker's resolver, who answers (empty: not walked). */
+    steps: z.array(DnsStep).default([]),
+    /** The way to Docker's resolver from A, when A uses it (or 127.0.0.11 was asked); null otherwise. */
+    resolver: DnsResolver.nullable().default(null),
+    /** Where Docker's resolver forwards names it does not know (asked for 127.0.0.11; doctor reads the same). */
+    upstreams: z.array(DnsUpstream).default([]),
   }),
 });
 export type WhyAnswer = z.infer<typeof WhyAnswer>;

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, composeScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
 /** A fresh lab, the scenario `setup` builds, and each of its hosts' snapshots written to captured/<dir>/<host>.json. */
-async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHost[]>): Promise<void> {
+async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHost[]>, record: string[] = []): Promise<void> {
   const why = labUnavailable();
   if (why) throw new Error(why);
   const lab = await Lab.create();
@@ -20,7 +20,9 @@ async function captureSnapshots(dir: string, setup: (lab: Lab) => Promise<LabHos
     const hosts = await setup(lab);
     await mkdir(join(OUT, dir), { recursive: true });
     for (const h of hosts) {
-      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, dir, `${h.name}.json`)]);
+      // A recording beside the snapshot, for collectors' replay tests: every command's answer of that same collection.
+      const rec = record.includes(h.name) ? ['--record', join(OUT, dir, `${h.name}.recording.json`)] : [];
+      const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, dir, `${h.name}.json`), ...rec]);
       if (r.exitCode !== 0) throw new Error(r.stderr);
     }
   } finally {
@@ -127,3 +129,13 @@ test('capture compose projects', { timeout: 300_000 }, () => captureSnapshots('c
 
 // A dual-stack daemon with an IPv4-only user network: containers of one family beside containers of both.
 test('capture mixed families', { timeout: 300_000 }, () => captureSnapshots('ipv6', async (lab) => [await mixedFamiliesScenario(lab)]));
+
+// Docker's embedded DNS: user networks, the default bridge, a --dns override and Docker 29's nftables resolver NAT,
+// with a real lookup in each container first (so the rules' counters are real).
+test('capture dns scenario', { timeout: 300_000 }, () =>
+  captureSnapshots('dns', async (lab) => {
+    const [h, fw] = await Promise.all([dnsScenario(lab), dnsFirewallScenario(lab)]);
+    await h.docker(['exec', 'a1', 'nslookup', 'a2', '127.0.0.11']);
+    await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
+    return [h, fw];
+  }, ['dns1']));

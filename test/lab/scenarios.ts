@@ -103,6 +103,31 @@ export async function composeScenario(lab: Lab, name = 'compose'): Promise<LabHo
 }
 
 /**
+ * Docker's embedded DNS: net-a with a1 and a2 (alias cache), net-b with b1, ab on both, c0 and c1 on the default
+ * bridge; dnsx on net-a with --dns 127.0.0.1 (dockerd forwards what it does not know to the container's own
+ * loopback); n1 on net-a with its resolver NAT rewritten as Docker 29's nftables backend writes it (`ip docker-dns`).
+ * The host has no default route: what dockerd forwards upstream cannot leave it.
+ */
+export async function dnsScenario(lab: Lab, name = 'dns1'): Promise<LabHost> {
+  const h = await lab.host(name);
+  await h.docker(['network', 'create', 'net-a']);
+  await h.docker(['network', 'create', 'net-b']);
+  await Promise.all([
+    h.run('a1', { network: 'net-a' }),
+    h.run('a2', { network: 'net-a', extra: ['--network-alias', 'cache'] }),
+    h.run('b1', { network: 'net-b' }),
+    h.run('ab', { network: 'net-a' }),
+    h.run('c0'),
+    h.run('c1'),
+    h.run('dnsx', { network: 'net-a', extra: ['--dns', '127.0.0.1'] }),
+    h.run('n1', { network: 'net-a' }),
+  ]);
+  await h.docker(['network', 'connect', 'net-b', 'ab']);
+  await asDocker29Dns(h, 'n1');
+  return h;
+}
+
+/**
  * Mixed families on one dual-stack daemon (dockerd 20.10 --ipv6, the default bridge fd00:1::/64): a6 on the default
  * bridge has both; c4 and d4 on net4, a user network without IPv6, have IPv4 only.
  */
@@ -112,5 +137,54 @@ export async function mixedFamiliesScenario(lab: Lab, name = 'v6mixed'): Promise
   await h.run('a6');
   await h.run('c4', { network: 'net4' });
   await h.run('d4', { network: 'net4' });
+  return h;
+}
+
+/**
+ * Rewrite a container's resolver NAT from dockerd 20.10's iptables rules into the `ip docker-dns` table dockerd 29
+ * writes with --firewall-backend=nftables (moby resolver_unix.go setupNftablesNAT), to the same resolver ports.
+ */
+export async function asDocker29Dns(h: LabHost, container: string): Promise<void> {
+  const key = (await h.docker(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', container])).trim();
+  const save = await h.mustExec('nsenter', [`--net=${key}`, 'iptables-save', '-t', 'nat']);
+  const port = (proto: string) => new RegExp(`-p ${proto} .*--dport 53 -j DNAT --to-destination 127\\.0\\.0\\.11:(\\d+)`).exec(save)?.[1];
+  const udp = port('udp');
+  const tcp = port('tcp');
+  if (!udp || !tcp) throw new Error(`no resolver DNAT rules in ${container}'s namespace:\n${save}`);
+  const ipt = (...args: string[]) => h.mustExec('nsenter', [`--net=${key}`, 'iptables', '-t', 'nat', ...args]);
+  await ipt('-D', 'OUTPUT', '-d', '127.0.0.11/32', '-j', 'DOCKER_OUTPUT');
+  await ipt('-D', 'POSTROUTING', '-d', '127.0.0.11/32', '-j', 'DOCKER_POSTROUTING');
+  await ipt('-F', 'DOCKER_OUTPUT');
+  await ipt('-F', 'DOCKER_POSTROUTING');
+  await ipt('-X', 'DOCKER_OUTPUT');
+  await ipt('-X', 'DOCKER_POSTROUTING');
+  const table = [
+    'table ip docker-dns {',
+    '\tchain dns-dnat {',
+    '\t\ttype nat hook output priority -100; policy accept;',
+    `\t\tip daddr 127.0.0.11 udp dport 53 counter dnat to 127.0.0.11:${udp}`,
+    `\t\tip daddr 127.0.0.11 tcp dport 53 counter dnat to 127.0.0.11:${tcp}`,
+    '\t}',
+    '\tchain dns-snat {',
+    '\t\ttype nat hook postrouting priority 100; policy accept;',
+    `\t\tip saddr 127.0.0.11 udp sport ${udp} counter snat to :53`,
+    `\t\tip saddr 127.0.0.11 tcp sport ${tcp} counter snat to :53`,
+    '\t}',
+    '}',
+  ].join('\n');
+  await h.feed('nsenter', [`--net=${key}`, 'nft', '-f', '-'], `${table}\n`);
+}
+
+/**
+ * A firewall dropping Docker's DNS forwarder: a host on the LAN (10.77.0.21/24) with a default route into the lab's
+ * switch, net-a with a1 and a2, and an administrator's DOCKER-USER drop of DNS (udp and tcp 53) forwarded from
+ * containers — dockerd 20.10 queries the host's non-loopback servers from the containers' namespaces, through FORWARD.
+ */
+export async function dnsFirewallScenario(lab: Lab, name = 'dns2'): Promise<LabHost> {
+  const h = await lab.host(name, { lan: '10.77.0.21/24' });
+  await h.mustExec('ip', ['route', 'add', 'default', 'via', '10.77.0.1']);
+  await h.docker(['network', 'create', 'net-a']);
+  await Promise.all([h.run('a1', { network: 'net-a' }), h.run('a2', { network: 'net-a' })]);
+  for (const proto of ['udp', 'tcp']) await h.mustExec('iptables', ['-I', 'DOCKER-USER', '-p', proto, '--dport', '53', '-j', 'DROP']);
   return h;
 }

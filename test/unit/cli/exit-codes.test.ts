@@ -10,7 +10,7 @@ import type { Recording } from '../../../collectors/recording.js';
 import { replayContext } from '../../../collectors/recording.js';
 import { dockerSource } from '../../../host/docker.js';
 import { EXIT, EXIT_HELP, isPartial } from '../../../cli/exit-codes.js';
-import { CAPTURED, REPO, seedFailures, seedRecording } from '../fixtures.js';
+import { CAPTURED, REPO, SEED_PREDATES, seedFailures, seedRecording } from '../fixtures.js';
 
 /** What `netdiag snapshot` collects in this file: the seed host replayed, as `collected` says (set per case). */
 const collected: { snapshot: () => Promise<HostSnapshot> } = { snapshot: () => replay() };
@@ -20,7 +20,8 @@ const real = (await vi.importActual('../../../collectors/run.js')) as typeof imp
 
 /** A recording collected exactly as the live path would (fixtures' replay, through the real collectSnapshot). */
 function replay(rec: Recording = seedRecording(), docker?: ReturnType<typeof dockerSource>): Promise<HostSnapshot> {
-  return real.collectSnapshot({ hostName: 'lab-h1', context: { ...replayContext(rec), ...(docker ? { docker } : {}) }, now: () => new Date('2026-11-22T00:00:00Z') });
+  // The seed's recording predates the dns collector (SEED_PREDATES): collected as it was then.
+  return real.collectSnapshot({ hostName: 'lab-h1', context: { ...replayContext(rec), ...(docker ? { docker } : {}) }, now: () => new Date('2026-11-22T00:00:00Z'), skip: SEED_PREDATES });
 }
 
 const SEED = join(REPO, 'examples/seed-host.json');

@@ -7,9 +7,9 @@ import { questionScope } from '../../../collectors/scope.js';
 import { parseFlow } from '../../../rules/query/flow.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
-import { replay, seedRecording } from '../fixtures.js';
+import { replay, SEED_PREDATES, seedRecording } from '../fixtures.js';
 
-const scoped = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(seedRecording()), scope: questionScope(words), now: () => new Date('2026-11-22T00:00:00Z') });
+const scoped = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(seedRecording()), scope: questionScope(words), skip: SEED_PREDATES, now: () => new Date('2026-11-22T00:00:00Z') });
 
 describe('collection scoped to a question', () => {
   it('inspects and enters only the two containers named, and says so', async () => {

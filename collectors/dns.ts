@@ -1,0 +1,80 @@
+// Collector: what Docker's embedded DNS is made of — in each container's namespace the NAT rules that send
+// 127.0.0.11:53 to dockerd's resolver socket (iptables on 20.10–28, `ip docker-dns` on 29's nftables backend) and the
+// resolv.conf Docker wrote; on the host the resolv.conf files dockerd takes its upstream servers from.
+import type { Collector, CollectContext, Sandbox } from './collector.js';
+import { mapLimit } from './collector.js';
+import { ContainerInspect } from './docker-api.js';
+import { ownSandboxes, SandboxGoneError, sandboxProblem } from './sandboxes.js';
+import { CommandError, firstLine } from '../host/exec.js';
+import { parseIptablesSave } from './iptables-save.js';
+import { parseNftJson } from './nft-json.js';
+import { parseResolvConf } from './resolv-conf.js';
+import type { DnsPart, NftablesPart, ResolvConf, SandboxDns } from '../snapshot/host-snapshot.js';
+
+/** The host's file, and systemd-resolved's list of real upstreams (dockerd reads it when the first names only its stub). */
+export const HOST_RESOLV_CONF = '/etc/resolv.conf';
+export const SYSTEMD_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
+/** The table Docker 29 writes in each container's namespace when its firewall backend is nftables (moby resolver_unix.go). */
+const NFT_DNS_TABLE = ['ip', 'docker-dns'];
+/** The address Docker's resolver listens at inside containers (moby's resolver.go), as its resolv.conf names it. */
+const EMBEDDED_NAMESERVER = '127.0.0.11';
+
+async function readResolvConf(ctx: CollectContext, path: string): Promise<ResolvConf | null> {
+  const text = await ctx.readFile(path);
+  return text === null ? null : parseResolvConf(path, text);
+}
+
+/** Run a command inside a sandbox; a namespace gone away is churn, anything else the tool's own words. */
+async function inSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
+  const r = await ctx.exec('nsenter', [`--net=${sb.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs });
+  if (r.exitCode !== 0) {
+    if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) throw new SandboxGoneError(`container ${sb.name} stopped during collection (${firstLine(r.stderr)})`);
+    throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
+  }
+  return r.stdout;
+}
+
+/** Docker 29's nftables table, read only where the iptables nat table is empty and the resolver is in use: no cost elsewhere. */
+async function nftDnsTable(ctx: CollectContext, sb: Sandbox): Promise<NftablesPart | null> {
+  try {
+    const r = await ctx.exec('nsenter', [`--net=${sb.sandboxKey}`, 'nft', '-j', 'list', 'table', ...NFT_DNS_TABLE], { timeoutMs: ctx.timeoutMs });
+    // No such table: this daemon writes its resolver's NAT with iptables (or not at all).
+    return r.exitCode === 0 ? parseNftJson(r.stdout) : null;
+  } catch (error) {
+    if (error instanceof CommandError && error.code === 'missing') return null;
+    throw error;
+  }
+}
+
+// One nsenter per container (iptables-save of one table is cheap); bounded like the other sandbox reads.
+const DNS_READS_IN_FLIGHT = 32;
+
+export const dnsCollector: Collector<'dns'> = {
+  name: 'dns',
+  async collect(ctx) {
+    const errors: { subject?: string; message: string; hint: string }[] = [];
+    const [resolvConf, systemdResolvConf] = await Promise.all([readResolvConf(ctx, HOST_RESOLV_CONF), readResolvConf(ctx, SYSTEMD_RESOLV_CONF)]);
+    const inspected = new Map((await ctx.containers()).map((c) => [c.id, ContainerInspect.safeParse(c.raw)]));
+    const sandboxes: SandboxDns[] = [];
+    await mapLimit(await ownSandboxes(ctx), DNS_READS_IN_FLIGHT, async (sb) => {
+      const i = inspected.get(sb.containerId);
+      const data = i?.success ? i.data : null;
+      const dnsServers = data?.HostConfig.Dns ?? [];
+      // Docker's ResolvConfPath is the file bind-mounted as the container's /etc/resolv.conf; through /proc otherwise.
+      const path = data?.ResolvConfPath || (data?.State.Pid ? `/proc/${data.State.Pid}/root/etc/resolv.conf` : null);
+      const rc = path ? await readResolvConf(ctx, path) : null;
+      const entry: SandboxDns = { containerId: sb.containerId, resolvConf: rc, dnsServers, nat: null, nft: null };
+      try {
+        entry.nat = parseIptablesSave(await inSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat'])).tables;
+        const natRules = entry.nat.reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
+        if (natRules === 0 && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) entry.nft = await nftDnsTable(ctx, sb);
+      } catch (error) {
+        errors.push(sandboxProblem(sb, error));
+      }
+      sandboxes.push(entry);
+    });
+    sandboxes.sort((a, b) => (a.containerId < b.containerId ? -1 : a.containerId > b.containerId ? 1 : 0));
+    const data: DnsPart = { host: { resolvConf, systemdResolvConf }, sandboxes };
+    return { data, errors };
+  },
+};
