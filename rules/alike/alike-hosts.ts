@@ -302,9 +302,10 @@ class Renamer {
 
 /**
  * Fields no verdict reads, which differ between hosts running the same containers: the kernel's and Docker's numbers
- * for things (interface indexes, namespace ids, process ids, MACs, endpoint IDs, sandbox paths), hostnames, counters.
+ * for things (interface indexes, namespace ids, process ids, MACs, endpoint IDs, sandbox paths, where a container's
+ * resolv.conf was read: under its ID), hostnames, counters.
  */
-const UNREAD = new Set(['ifindex', 'netnsId', 'pid', 'process', 'mac', 'lladdr', 'endpointId', 'sandboxKey', 'hostname', 'packets', 'bytes']);
+const UNREAD = new Set(['ifindex', 'netnsId', 'pid', 'process', 'mac', 'lladdr', 'endpointId', 'sandboxKey', 'path', 'hostname', 'packets', 'bytes']);
 
 /**
  * What the model reads of a host, renamed, as text: left out are the parts that only name it or time it, neighbour

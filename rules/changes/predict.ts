@@ -4,7 +4,7 @@ import type { PlanStep } from '../../snapshot/contract.js';
 import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '../addr/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
-import { DOCKER_NFT, isDockerForwardInChain } from '../meaning/layouts.js';
+import { DOCKER_DNS, DOCKER_NFT, isDockerForwardInChain } from '../meaning/layouts.js';
 
 /** The address Docker's IPAM would most likely hand out next: the lowest free one after the gateway. */
 export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: string; prefixLen: number } | null {
@@ -73,6 +73,30 @@ function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-networ
     rt.routes.push({ table: 'main', type: 'unicast', dst: v6.subnet, family: 'inet6', dev: ifname, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'global', metric: 256, nexthops: [], flags: [] });
     rt.routes.push({ table: 'local', type: 'local', dst: `${v6.ip}/128`, family: 'inet6', dev: ifname, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'global', metric: 0, nexthops: [], flags: [] });
   }
+  if (!n.isDefaultBridge && n.driver !== 'host' && n.driver !== 'null' && owner) startResolver(s, owner);
+}
+
+/**
+ * dockerd starts a container's embedded resolver when it first joins a network that has one (libnetwork's
+ * populateNetworkResources → startResolver → rebuildDNS): its resolv.conf is rewritten to 127.0.0.11 and the
+ * resolver's NAT written into its namespace, to a socket dockerd opens there (seen in the lab: a default-bridge
+ * container connected to a user network resolves its names at once). The rules and sockets are the ones this dockerd
+ * wrote for another container of the host, on its own ports; without such a container there is nothing to predict
+ * from, and the name is left as it is.
+ */
+function startResolver(s: HostSnapshot, ownerId: string): void {
+  const serves = (x: { resolvConf: { nameservers: string[] } | null }) => x.resolvConf?.nameservers.includes(DOCKER_DNS.address) ?? false;
+  const dns = s.dns?.sandboxes.find((x) => x.containerId === ownerId);
+  if (!dns || serves(dns)) return;
+  const template = s.dns?.sandboxes.find((x) => x !== dns && serves(x) && (x.nat !== null || x.nft !== null));
+  if (!template?.resolvConf) return;
+  dns.resolvConf = { path: dns.resolvConf?.path ?? template.resolvConf.path, nameservers: [DOCKER_DNS.address], search: dns.resolvConf?.search ?? [], options: template.resolvConf.options };
+  dns.nat = structuredClone(template.nat);
+  dns.nft = structuredClone(template.nft);
+  const socketsOf = (id: string) => s.sockets?.sandboxes.find((x) => x.containerId === id);
+  const mine = socketsOf(ownerId);
+  const resolverSockets = (socketsOf(template.containerId)?.sockets ?? []).filter((x) => x.address === DOCKER_DNS.address);
+  if (mine) mine.sockets.push(...structuredClone(resolverSockets));
 }
 
 function disconnect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-disconnect' }>): void {

@@ -38,13 +38,8 @@ export function mobyDumps(): { name: string; text: string }[] {
     .map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
 }
 
-/**
- * Collectors the seed recording predates: it was captured before netdiag read Docker's DNS, so replaying it runs
- * them not (test/fixtures/captured/dns/dns1.recording.json is the dns collector's own recording).
- */
-export const SEED_PREDATES: CollectorName[] = ['dns'];
 
 /** Collect a snapshot from a recording (by default the seed host's), exactly as the live path would. */
 export function replay(rec: Recording = seedRecording()): Promise<HostSnapshot> {
-  return collectSnapshot({ hostName: 'lab-h1', context: replayContext(rec), now: () => new Date('2026-11-22T00:00:00Z'), skip: SEED_PREDATES });
+  return collectSnapshot({ hostName: 'lab-h1', context: replayContext(rec), now: () => new Date('2026-11-22T00:00:00Z') });
 }

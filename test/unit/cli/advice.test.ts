@@ -85,3 +85,18 @@ describe('reachable at the address while the name fails', () => {
     expect(f.out).toMatch(/it already reaches as asked: nothing to fix/);
   });
 });
+
+describe('Docker\'s embedded DNS on the bundled seed host', () => {
+  it('why redis-1 127.0.0.11 --port 53/udp: reachable through the resolver NAT of redis-1\'s own namespace, to dockerd\'s socket', async () => {
+    const w = await run('why', 'redis-1', '127.0.0.11', '--port', '53/udp', '--snapshot', SEED);
+    expect(w.code).toBe(0);
+    expect(w.out).toMatch(/let through by lab-h1: nat DOCKER_OUTPUT rule \d/);
+    expect(w.out).toMatch(/is dockerd's embedded DNS resolver/);
+    expect(w.out).not.toMatch(/nothing listens/);
+  });
+
+  it('fix alpine-01 redis-1: joining net-redis is predicted to start alpine-01\'s resolver (as dockerd does on connect), so the name resolves', async () => {
+    const j = FixesResult.parse(JSON.parse((await run('fix', 'alpine-01', 'redis-1', '--snapshot', SEED, '--json')).out));
+    expect(j.fixes[0]).toMatchObject({ kind: 'network-connect', title: 'connect alpine-01 to net-redis', byName: 'resolves' });
+  });
+});

@@ -10,7 +10,7 @@ import type { Recording } from '../../../collectors/recording.js';
 import { replayContext } from '../../../collectors/recording.js';
 import { dockerSource } from '../../../host/docker.js';
 import { EXIT, EXIT_HELP, isPartial } from '../../../cli/exit-codes.js';
-import { CAPTURED, REPO, SEED_PREDATES, seedFailures, seedRecording } from '../fixtures.js';
+import { CAPTURED, REPO, seedFailures, seedRecording } from '../fixtures.js';
 
 /** What `netdiag snapshot` collects in this file: the seed host replayed, as `collected` says (set per case). */
 const collected: { snapshot: () => Promise<HostSnapshot> } = { snapshot: () => replay() };
@@ -20,8 +20,7 @@ const real = (await vi.importActual('../../../collectors/run.js')) as typeof imp
 
 /** A recording collected exactly as the live path would (fixtures' replay, through the real collectSnapshot). */
 function replay(rec: Recording = seedRecording(), docker?: ReturnType<typeof dockerSource>): Promise<HostSnapshot> {
-  // The seed's recording predates the dns collector (SEED_PREDATES): collected as it was then.
-  return real.collectSnapshot({ hostName: 'lab-h1', context: { ...replayContext(rec), ...(docker ? { docker } : {}) }, now: () => new Date('2026-11-22T00:00:00Z'), skip: SEED_PREDATES });
+  return real.collectSnapshot({ hostName: 'lab-h1', context: { ...replayContext(rec), ...(docker ? { docker } : {}) }, now: () => new Date('2026-11-22T00:00:00Z') });
 }
 
 const SEED = join(REPO, 'examples/seed-host.json');
@@ -99,7 +98,9 @@ describe('answers from whole snapshots', () => {
     ['why reachable', ['why', 'redis-1', 'redis-2', '--snapshot', SEED], EXIT.ok],
     ['why blocked', ['why', 'alpine-01', 'redis-1', '--snapshot', SEED], EXIT.no],
     ['matrix with blocked pairs (answers, not failures)', ['matrix', '--snapshot', SEED], EXIT.ok],
-    ['doctor clean', ['doctor', '--snapshot', SEED], EXIT.ok],
+    ['doctor clean', ['doctor', '--snapshot', join(R, 'h1.json')], EXIT.ok],
+    // The seed's lab host has no default route: Docker's DNS forwarder reaches no upstream (doctor's DNS findings).
+    ['doctor with findings', ['doctor', '--snapshot', SEED], EXIT.no],
     ['an unknown container', ['why', 'alpine-01', 'nosuch', '--snapshot', SEED], EXIT.badInput],
     ['an unknown option', ['why', 'alpine-01', 'redis-1', '--snapshot', SEED, '--nope'], EXIT.badInput],
     ['map across two captured hosts', ['map', '--format', 'mermaid', '--snapshot', join(R, 'h1.json'), '--snapshot', join(R, 'h2.json')], EXIT.ok],
@@ -124,10 +125,13 @@ describe('answers from a partial snapshot: the answer\'s own code first, a yes i
   it('matrix: 3 while a pair is unknown', async () => {
     expect((await run(['matrix', '--snapshot', PARTIAL])).code).toBe(EXIT.unknown);
   });
-  it('doctor that finds nothing cannot call the host clean: 4', async () => {
-    const r = await run(['doctor', '--snapshot', PARTIAL]);
+  it('doctor that finds nothing cannot call the host clean: 4 (a host whose Docker could not be read)', async () => {
+    const r = await run(['doctor', '--snapshot', join(CAPTURED, 'nodocker/plain.json')]);
     expect(r.out).toMatch(/^0 problems \(0 errors, 0 warnings\)$/m);
     expect(r.code).toBe(EXIT.partial);
+  });
+  it('doctor with findings on a partial snapshot: the findings\' 1 comes first', async () => {
+    expect((await run(['doctor', '--snapshot', PARTIAL])).code).toBe(EXIT.no);
   });
   it('map: drawn, and 4', async () => {
     expect((await run(['map', '--format', 'dot', '--snapshot', PARTIAL])).code).toBe(EXIT.partial);
@@ -145,7 +149,7 @@ describe('netdiag snapshot', () => {
     collected.snapshot = withoutDocker;
     const r = await run(['snapshot']);
     const s = JSON.parse(r.out) as HostSnapshot;
-    expect(Object.entries(s.collectors).filter(([, c]) => c.status !== 'ok').map(([n, c]) => `${n} ${c.status}`).sort()).toEqual(['docker absent', 'links partial', 'routes partial', 'sockets absent']);
+    expect(Object.entries(s.collectors).filter(([, c]) => c.status !== 'ok').map(([n, c]) => `${n} ${c.status}`).sort()).toEqual(['dns absent', 'docker absent', 'links partial', 'routes partial', 'sockets absent']);
     expect(r.err).toMatch(/^netdiag: docker: Docker is not running or not installed/);
     expect(r.code).toBe(EXIT.partial);
   });

@@ -43,7 +43,8 @@ const cases: [string, string[], number][] = [
   ['fix-moby', ['fix', 'docker/c0', 'docker/c1', ...MOBY], 0],
   ['matrix-seed', ['matrix', ...SEED], 0],
   ['matrix-moby-tcp', ['matrix', '--port', '80/tcp', ...MOBY], 0],
-  ['doctor-seed', ['doctor', ...SEED], 0],
+  // The seed's lab host has no default route: Docker's DNS forwarder reaches no upstream, said as two errors.
+  ['doctor-seed', ['doctor', ...SEED], 1],
   ['doctor-moby', ['doctor', ...MOBY], 0],
   ['doctor-forwarding-off', ['doctor', ...FORWARDING_OFF], 1],
   ['why-forwarding-off', ['why', 'alpine-01', 'redis-1', ...FORWARDING_OFF], 1],

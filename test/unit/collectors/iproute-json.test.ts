@@ -11,7 +11,8 @@ const cmd = (k: string) => {
   return r.stdout;
 };
 // Inside a container, one `ip -batch` answers four questions, one JSON list per line: addr, route, rule, neigh.
-const sandboxKeys = Object.keys(rec.commands).filter((k) => k.startsWith('nsenter'));
+// (The namespace's other read, its resolver NAT, is iptables-save's: not these.)
+const sandboxKeys = Object.keys(rec.commands).filter((k) => k.startsWith('nsenter') && k.split(' ')[2] === 'ip');
 const batch = (k: string, i: 0 | 1 | 2 | 3) => cmd(k).split('\n')[i] as string;
 
 describe('parseIpAddr', () => {

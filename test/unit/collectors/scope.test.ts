@@ -7,9 +7,9 @@ import { questionScope } from '../../../collectors/scope.js';
 import { parseFlow } from '../../../rules/query/flow.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
-import { replay, SEED_PREDATES, seedRecording } from '../fixtures.js';
+import { replay, seedRecording } from '../fixtures.js';
 
-const scoped = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(seedRecording()), scope: questionScope(words), skip: SEED_PREDATES, now: () => new Date('2026-11-22T00:00:00Z') });
+const scoped = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(seedRecording()), scope: questionScope(words), now: () => new Date('2026-11-22T00:00:00Z') });
 
 describe('collection scoped to a question', () => {
   it('inspects and enters only the two containers named, and says so', async () => {
@@ -36,9 +36,10 @@ describe('collection scoped to a question', () => {
   });
   it('/name (as docker inspect prints it) is placed too; a one-character ID prefix collects everything, and the model resolves it', async () => {
     expect((await scoped(['/alpine-01', 'redis-1'])).docker!.containers.map((c) => c.name)).toEqual(['alpine-01', 'redis-1']);
-    const short = await scoped(['6', 'redis-1']);
+    const one = (await replay()).docker!.containers.find((c) => c.name === 'alpine-01')!.id[0]!;
+    const short = await scoped([one, 'redis-1']);
     expect(short.docker!.containers.map((c) => c.name)).toEqual(['alpine-01', 'redis-1', 'redis-2']);
-    expect(why(buildWorld([short]), '6', 'redis-1', parseFlow(undefined)).from.name).toBe('alpine-01');
+    expect(why(buildWorld([short]), one, 'redis-1', parseFlow(undefined)).from.name).toBe('alpine-01');
   });
   it('places containers by name, address or ID prefix, as the user may type them', async () => {
     const full = await replay();

@@ -14,7 +14,7 @@ describe('snapshot of the seed host (replayed)', async () => {
 
   it('has every collector ok and no errors', () => {
     expect(s.errors).toEqual([]);
-    expect(Object.values(s.collectors).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(Object.values(s.collectors).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
   it('holds the default bridge and net-redis with effective options', () => {

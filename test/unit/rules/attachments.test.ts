@@ -49,7 +49,8 @@ describe('bridge ports (the seed host)', () => {
     s.links!.sandboxes = s.links!.sandboxes.filter((x) => x.containerId !== redis1.id);
     const c = container(hostOf(s), 'redis-1');
     expect(c.netns).toBe('unknown');
-    expect(attachments(c)).toEqual([['?', '172.18.0.2', { kind: 'bridge-port', bridge: 'br-ea3716025935', hostVeth: null }]]);
+    const bridge = s.docker!.networks.find((n) => n.name === 'net-redis')!.bridge;
+    expect(attachments(c)).toEqual([['?', '172.18.0.2', { kind: 'bridge-port', bridge, hostVeth: null }]]);
   });
 });
 
