@@ -110,8 +110,9 @@ describe.skipIf(skip !== null)('a custom bridge name (com.docker.network.bridge.
     ])('%s: the raw drop is the administrator\'s whatever the bridge is called (same code, owner and kinds of fixes)', async (_, [da, db], [ca, cb]) => {
       const [dflt, custom] = await Promise.all([why(da as string, db as string), why(ca as string, cb as string)]);
       expect(meaning(dflt).decidedBy).toEqual({ kind: 'rule', chain: 'PREROUTING', code: 'rule', owner: 'admin' });
-      // Someone's own rule: removable, never shown as editing Docker's chains.
-      expect(custom.fixes.some((f) => f.kind === 'remove-rule')).toBe(true);
+      // Someone's own rule, never read as Docker's: no fix edits Docker's chains. (Removing it alone is no fix: Docker's
+      // isolation still drops between the networks, so only fixes predicted to work, joining a network, are offered.)
+      expect(custom.fixes.length).toBeGreaterThan(0);
       expect(custom.fixes.some((f) => f.kind === 'edit-docker-chain')).toBe(false);
       expect(meaning(custom)).toEqual(meaning(dflt));
     });

@@ -88,13 +88,13 @@ describe.skipIf(skip !== null)('netdiag doctor on a host without Docker', () => 
     expect(r.exitCode).toBe(2);
   });
 
-  it('from its snapshot: one finding, no ip_forward error, exit 0', async () => {
+  it('from its snapshot: one finding, no ip_forward error, exit 4 (nothing wrong found, on a host not read whole)', async () => {
     const file = `${lab.dir}/plain.json`;
     await h.netdiag(['snapshot', '--host-name', 'plain', '--out', file]);
     const r = await h.netdiag(['doctor', '--snapshot', file, '--json']);
     const j = JSON.parse(r.stdout) as { findings: { code: string; severity: string }[] };
     expect(j.findings.map((f) => [f.code, f.severity])).toEqual([['docker-not-running', 'info']]);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(4);
   });
 });

@@ -67,10 +67,13 @@ describe.skipIf(skip !== null)('IPv6: isolation over both families', () => {
     expect(await h.probe('b4', a4v6)).toBe(open);
     expect(await h.probe('b4', await v6(h, 'b5', 'net6'))).toBe(true);
     const r = await h.netdiag(['doctor', '--json']);
-    const codes = (JSON.parse(r.stdout) as Doctor).findings.map((f) => f.code);
+    const findings = (JSON.parse(r.stdout) as Doctor).findings;
+    const codes = findings.map((f) => f.code);
     expect(codes.includes('ipv6-not-isolated')).toBe(open);
     expect(codes.includes('ipv6-unfiltered')).toBe(open);
-    expect(r.exitCode).toBe(open ? 1 : 0);
+    // A lab host has no default route, so Docker's DNS forwarder reaches no upstream (dns-*): true, and not IPv6's.
+    expect(findings.filter((f) => f.severity !== 'info' && !f.code.startsWith('dns-')).length > 0).toBe(open);
+    expect(r.exitCode).toBe(findings.some((f) => f.severity !== 'info') ? 1 : 0);
     // why: each family its own verdict, as the probes found; where they differ the summary says so.
     const w = JSON.parse((await h.netdiag(['why', 'b4', 'a4', '--json'])).stdout) as { verdict: string; summary: string | null; addresses: { ip: string; verdict: string; decidedBy: { ip6tables?: boolean } | null }[] };
     expect(w.addresses.map((x) => [x.ip, x.verdict])).toEqual([[a4v4, 'blocked'], [a4v6, open ? 'reachable' : 'blocked']]);
