@@ -8,10 +8,10 @@ function lasts(f: Fix): string {
   return `${span}. ${p.keep}`;
 }
 
-export function renderFixes(fixes: Fix[], st: Style, from: string, to: string): string[] {
+export function renderFixes(fixes: Fix[], st: Style, from: string, to: string, first = 1): string[] {
   const lines: string[] = [];
   fixes.forEach((f, i) => {
-    lines.push(`  ${i + 1}. ${f.title}  [${f.id}]`);
+    lines.push(`  ${first + i}. ${f.title}  [${f.id}]`);
     for (const c of f.commands) lines.push(`       $ ${c}`);
     const fam = f.predicted.families;
     // Both families asked and they differ: say which one the fix leaves as it was.
@@ -26,16 +26,27 @@ export function renderFixes(fixes: Fix[], st: Style, from: string, to: string): 
   return lines;
 }
 
-/** The whole answer of `netdiag fix` without --apply: the verdict, then the fixes or why there are none. */
+const fixCount = (n: number) => (n === 1 ? 'one fix' : `${n} fixes`);
+
+/**
+ * The whole answer of `netdiag fix` without --apply: the verdict, then the fixes or why there are none. Fixes that
+ * make the question work as asked (B's name resolving too, when B was named) come under the verdict; those that open
+ * the address only, under a heading of their own.
+ */
 export function renderFixAdvice(r: FixesResult, st: Style, flow: string, applyHint: string): string[] {
   const head = `${r.from} → ${r.to} (${flow}): ${st.verdict(r.verdict)}`;
   if (r.status === 'reaches') return [`${head}; it already reaches as asked: nothing to fix`];
   if (r.status === 'no-fix') return [head, `  no fix: ${r.advice ?? 'no fix netdiag knows of would open this path'}`];
-  return [
-    `${head}; ${r.fixes.length === 1 ? 'one fix, predicted to make it work:' : `${r.fixes.length} fixes, each predicted to make it work, best first:`}`,
+  const full = r.fixes.filter((f) => f.byName !== 'fails');
+  const partial = r.fixes.filter((f) => f.byName === 'fails');
+  const lines = [
+    full.length > 0
+      ? `${head}; ${full.length === 1 ? 'one fix, predicted to make it work:' : `${full.length} fixes, each predicted to make it work, best first:`}`
+      : `${head}; no fix makes the name resolve, ${partial.length === 1 ? 'one opens' : `${partial.length} open`} the address:`,
     ...(r.advice ? [`  ${r.advice}`] : []),
-    ...renderFixes(r.fixes, st, r.from, r.to),
-    '',
-    applyHint,
+    ...renderFixes(full, st, r.from, r.to),
   ];
+  if (full.length > 0 && partial.length > 0) lines.push('', `  ${fixCount(partial.length)} that open${partial.length === 1 ? 's' : ''} the address only (the name still does not resolve):`);
+  lines.push(...renderFixes(partial, st, r.from, r.to, full.length + 1), '', applyHint);
+  return lines;
 }

@@ -58,8 +58,9 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
   const family = a.askedFamilies.length === 1 ? ` -${a.askedFamilies[0] === 'ipv4' ? 4 : 6}` : '';
   if (next?.status === 'fixes') {
     const top = next.fixes[0] as FixAdvice['fixes'][number];
-    const count = next.fixes.length === 1 ? 'one fix is' : `${next.fixes.length} fixes are`;
-    lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count} predicted to make it work; best: ${top.title}`);
+    const full = next.fixes.filter((f) => f.byName !== 'fails').length;
+    const count = full === 0 ? `none makes the name resolve, ${next.fixes.length === 1 ? 'one opens' : `${next.fixes.length} open`} the address` : `${full === 1 ? 'one fix is' : `${full} fixes are`} predicted to make it work`;
+    lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count}; best: ${top.title}`);
   } else if (next?.status === 'no-fix') lines.push(`  no fix: ${next.advice}`);
   return lines;
 }

@@ -1,7 +1,8 @@
 // Where Docker's embedded resolver forwards the names it does not know, as dockerd decides it (moby libnetwork
 // sandbox_dns_unix.go and internal/resolvconf): --dns servers from the container's namespace; else the host's
-// resolv.conf (systemd-resolved's list when it names only the stub), loopback servers — and from 28.0 every server of
-// the host's files — from the host's namespace; with none at all, Google's (before 28.0). Each walked from there.
+// /etc/resolv.conf as it is (for user networks dockerd reads /etc/resolv.conf itself, not systemd-resolved's list:
+// daemon/container_operations_unix.go since 20.10, "we do not query those servers directly"), loopback servers — and
+// from 28.0 every server of the host's file — from the host's namespace; with none at all, Google's (before 28.0).
 import { familyOf, ipText, isLoopback, parseIp } from '../addr/addr.js';
 import type { ContainerModel, World } from '../model/types.js';
 import type { Decision, DnsUpstream } from '../../snapshot/contract.js';
@@ -14,7 +15,10 @@ type Server = Omit<DnsUpstream, 'verdict' | 'reason'>;
 
 const atLeast = (v: readonly [number, number] | null, min: readonly [number, number]) => v === null || v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
 
-/** The file dockerd reads (resolvconf.Path): systemd-resolved's own list when /etc/resolv.conf names only its stub. */
+/**
+ * The file dockerd copies for a container on the default bridge (resolvconf.Path): systemd-resolved's own list when
+ * /etc/resolv.conf names only its stub (a stub on the host's loopback is unreachable from a container's namespace).
+ */
 export function upstreamFile(dns: { resolvConf: ResolvConf | null; systemdResolvConf: ResolvConf | null }): { file: ResolvConf | null; source: 'host-resolv-conf' | 'systemd-resolved' } {
   const etc = dns.resolvConf;
   if (etc && etc.nameservers.length === 1 && etc.nameservers[0] === DOCKER_DNS.systemdStub && dns.systemdResolvConf) return { file: dns.systemdResolvConf, source: 'systemd-resolved' };
@@ -33,7 +37,10 @@ export function upstreamServers(c: ContainerModel): Server[] | string {
   if (!c.dns) return `${c.name}'s DNS settings were not collected`;
   const hostDns = c.host.snapshot.dns?.host;
   if (!hostDns) return `the host's resolv.conf was not collected`;
-  const { file, source } = upstreamFile(hostDns);
+  // The embedded resolver's upstreams come from /etc/resolv.conf itself, the stub 127.0.0.53 included (from the host's
+  // namespace): systemd-resolved's own list is only what the default bridge's containers are given.
+  const file = hostDns.resolvConf;
+  const source = 'host-resolv-conf' as const;
   const ips = (file?.nameservers ?? []).map(parseIp).filter((ip) => ip !== null).filter((ip) => atLeast(v, DOCKER_DNS.ipv6UpstreamsFrom) || familyOf(ip) === 4);
   if (ips.length === 0) {
     if (atLeast(v, DOCKER_DNS.defaultUpstreamsUntil)) return [];

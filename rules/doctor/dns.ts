@@ -3,7 +3,7 @@
 // the resolver itself out of reach in a container, and the default bridge where container names never resolve.
 import type { ContainerModel, HostModel, World } from '../model/types.js';
 import type { Decision } from '../../snapshot/contract.js';
-import { DOCKER_DNS } from '../meaning/layouts.js';
+import { ADMIN_CHAIN, DOCKER_CHAINS, DOCKER_DNS } from '../meaning/layouts.js';
 import { resolverPath } from '../dns/resolver.js';
 import { ownServers, upstreamFile, walkServers, walkUpstreams } from '../dns/upstreams.js';
 import type { WalkedUpstream } from '../dns/upstreams.js';
@@ -18,6 +18,16 @@ function upstreamFix(u: WalkedUpstream, c: ContainerModel): string {
   const d: Decision | null = u.decidedBy;
   const a = u.upstream.address;
   if (u.upstream.source === 'dns-option') return `${c.name} was started with --dns ${a}, which dockerd queries from inside the container: give it a server the container reaches, or drop --dns to use the host's`;
+  // From the host's namespace (loopback servers; every server from Docker 28) the query never crosses FORWARD, so
+  // DOCKER-USER cannot let it through: what drops it is the host's own OUTPUT (or INPUT, for its own address).
+  if ((d?.kind === 'rule' || d?.kind === 'policy') && u.upstream.from === 'host') {
+    return `dockerd queries ${a} from ${c.host.name}'s own namespace, and ${d.kind === 'rule' ? `${d.table} ${d.chain} rule ${d.index}` : `${d.table} ${d.chain}'s policy`} drops it there: let the host's own DNS queries to ${a} (udp and tcp 53) through in that chain, or set "dns" in /etc/docker/daemon.json to a server the host may reach`;
+  }
+  // DOCKER-USER comes first only in iptables' filter FORWARD: a drop anywhere else (raw, mangle, another table, nft)
+  // is not undone by an accept there.
+  if ((d?.kind === 'rule' || d?.kind === 'policy') && (d.table !== 'filter' || d.ip6tables || !(d.chain === 'FORWARD' || d.chain === ADMIN_CHAIN || DOCKER_CHAINS.has(d.chain)))) {
+    return `${d.kind === 'rule' ? `${d.table} ${d.chain} rule ${d.index}` : `${d.table} ${d.chain}'s policy`} drops the forwarder's queries from ${c.name} to ${a}: let udp and tcp 53 to ${a} through there, or set "dns" in /etc/docker/daemon.json to a server the containers may reach`;
+  }
   if (d?.kind === 'rule' || d?.kind === 'policy') {
     const subnets = [...new Set(c.endpoints.filter((e) => e.network && !e.network.isDefaultBridge).flatMap((e) => e.network!.subnets.map((s) => s.subnet)))];
     const src = subnets.length > 0 ? `-s ${subnets.join(',')} ` : '';

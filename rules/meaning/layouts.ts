@@ -150,7 +150,7 @@ export const DOCKER_DNS = {
   port: 53,
   /** Docker 29 with --firewall-backend=nftables: `table ip docker-dns` in each container's namespace. */
   nftTable: 'docker-dns',
-  /** resolvconf.Path(): an /etc/resolv.conf listing only systemd-resolved's stub sends dockerd to the stub's own list. */
+  /** systemd-resolved's stub: resolvconf.Path() gives default-bridge containers systemd's list instead; the embedded resolver queries the stub itself, from the host's namespace. */
   systemdStub: '127.0.0.53',
   /**
    * From 28.0 every upstream read from the host's files is queried from the host's namespace (ExtDNSEntry

@@ -176,8 +176,8 @@ describe('where dockerd forwards, by its version and the host\'s files (dns1 der
     expect(f.fix).toMatch(/start the resolver there \(systemd-resolved for 127\.0\.0\.53\)/);
   });
 
-  it('only the stub listed and systemd-resolved\'s file present: dockerd takes the servers of that file', () => {
-    expect(servers(derived(['127.0.0.53'], '20.10.24', ['10.255.255.53']))).toEqual([{ address: '10.255.255.53', from: 'container', source: 'systemd-resolved' }]);
+  it('only the stub listed and systemd-resolved\'s file present: the embedded resolver still queries the stub, from the host\'s namespace (dockerd reads /etc/resolv.conf for user networks)', () => {
+    expect(servers(derived(['127.0.0.53'], '20.10.24', ['10.255.255.53']))).toEqual([{ address: '127.0.0.53', from: 'host', source: 'host-resolv-conf' }]);
   });
 
   it('from 28.0 every server of the host\'s files is queried from the host\'s namespace', () => {
