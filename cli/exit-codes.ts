@@ -58,7 +58,7 @@ export const COMMAND_EXIT_HELP = {
   why: '\nExit: 0 reachable, 1 blocked, 3 unknown, 4 reachable but a host in view was not read whole, 2 bad input.\n',
   matrix: '\nExit: 0 every pair answered (blocked pairs are answers), 3 some pair is unknown, 4 every pair answered from a partial snapshot, 2 bad input.\n',
   map: '\nExit: 0 drawn, 4 drawn from a partial snapshot, 2 bad input (a --format or --out extension it does not write).\n',
-  fix: '\nExit: 0 fixes listed (or applied and verified), 1 no fix would help (or the applied one did not verify and was undone), 2 bad input.\n',
+  fix: '\nExit: 0 fixes listed, nothing to fix, or applied and verified; 1 no fix would help (or the applied one did not verify and was undone); 3 netdiag cannot tell; 4 fixes listed from a partial snapshot; 2 bad input, or a step the host refused (everything done was undone).\n',
   doctor: '\nExit: 0 no problems found, 1 findings, 4 no problems found but a host was not read whole (so not known clean), 2 cannot look.\n',
   plan: '\nExit: 0 planned, 4 planned from a partial snapshot, 2 bad input.\n',
   apply: '\nExit: 0 applied and verified on every host, 1 not applied (every host rolled back), 2 bad input.\n',

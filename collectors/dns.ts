@@ -24,10 +24,16 @@ async function readResolvConf(ctx: CollectContext, path: string): Promise<Resolv
   return text === null ? null : parseResolvConf(path, text);
 }
 
+/** The tool is not installed (nsenter could not execute it: exit 127). */
+class ToolMissingError extends Error {
+  override name = 'ToolMissingError';
+}
+
 /** Run a command inside a sandbox; a namespace gone away is churn, anything else the tool's own words. */
 async function inSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
   const r = await ctx.exec('nsenter', [`--net=${sb.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs });
   if (r.exitCode !== 0) {
+    if (r.exitCode === 127) throw new ToolMissingError(`${file} is not installed`);
     if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) throw new SandboxGoneError(`container ${sb.name} stopped during collection (${firstLine(r.stderr)})`);
     throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
   }
@@ -65,9 +71,15 @@ export const dnsCollector: Collector<'dns'> = {
       const rc = path ? await readResolvConf(ctx, path) : null;
       const entry: SandboxDns = { containerId: sb.containerId, resolvConf: rc, dnsServers, nat: null, nft: null };
       try {
-        entry.nat = parseIptablesSave(await inSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat'])).tables;
-        const natRules = entry.nat.reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
+        // A Docker 29 host on nftables alone may have no iptables at all: its resolver NAT is then nft's to tell.
+        const nat = await inSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat']).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
+          if (error instanceof ToolMissingError) return null;
+          throw error;
+        });
+        entry.nat = nat;
+        const natRules = (nat ?? []).reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
         if (natRules === 0 && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) entry.nft = await nftDnsTable(ctx, sb);
+        if (nat === null && entry.nft === null && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) errors.push({ subject: sb.name, message: `neither iptables-save nor nft could read ${sb.name}'s resolver NAT`, hint: 'install iptables or nftables' });
       } catch (error) {
         errors.push(sandboxProblem(sb, error));
       }

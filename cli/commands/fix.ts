@@ -48,7 +48,7 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
     const { answer, fixes, status, advice } = listFixes(q);
     const result = FixesResult.parse({ from: answer.from.name, to: answer.to.name, verdict: answer.verdict, status, fixes, advice });
     if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
-    else io.stdout(`${renderFixAdvice(result, st, flowText(flow), `apply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''}${opts.ipv4 ? ' -4' : opts.ipv6 ? ' -6' : ''} --apply [--fix ID]`).join('\n')}\n`);
+    else io.stdout(`${renderFixAdvice(result, st, flowText(flow), `apply one with: netdiag fix ${a} ${b}${opts.port ? ` --port ${opts.port}` : ''}${opts.ipv4 ? ' -4' : ''}${opts.ipv6 ? ' -6' : ''} --apply [--fix ID]`).join('\n')}\n`);
     // 0: it works already, or a fix will; 1: no fix would; 3: netdiag cannot tell.
     return answerExit(status !== 'no-fix' ? EXIT.ok : answer.verdict === 'unknown' ? EXIT.unknown : EXIT.no, snapshots);
   }

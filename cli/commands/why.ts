@@ -4,7 +4,7 @@ import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { parseIp } from '../../rules/addr/addr.js';
 import { questionScope } from '../../collectors/scope.js';
 import { why } from '../../rules/why/why.js';
-import { reachableButNameFails } from '../../rules/why/asked.js';
+import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
 import { WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
@@ -12,12 +12,15 @@ import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
-import { VERDICT_EXIT, answerExit } from '../exit-codes.js';
+import { EXIT, VERDICT_EXIT, answerExit } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 
 /** As the user asked it: B asked by name, reachable at its address while the name does not resolve, fails like ping. */
 export function exitOf(answer: WhyAnswer): ExitCode {
-  return reachableButNameFails(answer) ? VERDICT_EXIT.blocked : VERDICT_EXIT[answer.verdict];
+  if (reachableButNameFails(answer)) return VERDICT_EXIT.blocked;
+  // A yes whose name part rests on DNS rules the snapshot does not hold: 4, as from any part not read.
+  if (nameUnchecked(answer)) return EXIT.partial;
+  return VERDICT_EXIT[answer.verdict];
 }
 
 export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
@@ -38,7 +41,7 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
     // The next step is only worth saying when it is true: the fixes are predicted (without counting what else each
     // opens, which only the full fix listing shows).
     const next = answer.verdict === 'reachable' && !reachableButNameFails(answer) ? null : (await import('../../rules/changes/fixes.js')).adviseFixes(world, answer, flow, { sideEffects: false });
-    io.stdout(`${renderWhy(answer, styleFor(io), next).join('\n')}\n`);
+    io.stdout(`${renderWhy(answer, styleFor(io), next, { from: a, to: b }).join('\n')}\n`);
   }
   return answerExit(exitOf(answer), world.hosts.map((h) => h.snapshot));
 }

@@ -11,7 +11,10 @@ import { traceLines } from '../../present/trace-text.js';
  * `next`: what fixing it comes to (computed by the caller, who knows whether fixes were asked for); without it, no
  * next step is said.
  */
-export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null): string[] {
+/** A word as a shell reads it back: quoted when it holds anything but the characters names and addresses use. */
+const shellWord = (w: string) => (/^[\w./:@%+=-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`);
+
+export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null, typed: { from: string; to: string } | null = null): string[] {
   const lines: string[] = [];
   // Reachable at its address while `docker exec A ping B` fails for the name: said in the verdict line, not buried.
   const nameFails = reachableButNameFails(a);
@@ -57,10 +60,12 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
   // The next question is this one, in the same terms: the family asked included (fix without -4 would weigh IPv6 too).
   const family = a.askedFamilies.length === 1 ? ` -${a.askedFamilies[0] === 'ipv4' ? 4 : 6}` : '';
   if (next?.status === 'fixes') {
-    const top = next.fixes[0] as FixAdvice['fixes'][number];
+    // Counted, not ranked: which is best weighs what each opens across every container, which `fix` alone counts.
     const full = next.fixes.filter((f) => f.byName !== 'fails').length;
     const count = full === 0 ? `none makes the name resolve, ${next.fixes.length === 1 ? 'one opens' : `${next.fixes.length} open`} the address` : `${full === 1 ? 'one fix is' : `${full} fixes are`} predicted to make it work`;
-    lines.push(`  next: netdiag fix ${a.from.name} ${a.to.name}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count}; best: ${top.title}`);
+    // The same question in the words it was asked in (a host or an address is not a name `fix` reads back).
+    const [from, to] = typed ? [typed.from, typed.to] : [a.from.name, a.to.name];
+    lines.push(`  next: netdiag fix ${shellWord(from)} ${shellWord(to)}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count}`);
   } else if (next?.status === 'no-fix') lines.push(`  no fix: ${next.advice}`);
   return lines;
 }

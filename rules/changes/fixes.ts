@@ -20,7 +20,7 @@ import { dockerNftOpening } from './fix-kinds/docker-daemon.js';
 import { alone, dockerUserAccept, together } from './fix-kinds/docker-user.js';
 import type { Accept } from './fix-kinds/docker-user.js';
 import { ipForward } from './fix-kinds/ip-forward.js';
-import { networkConnects } from './fix-kinds/network-connect.js';
+import { connectable, networkConnects } from './fix-kinds/network-connect.js';
 import { removeRules } from './fix-kinds/remove-rule.js';
 
 export type { Fix };
@@ -178,6 +178,10 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
     const cure = mine?.network ? renumberingFor(world, mine.host, mine.network) : null;
     return { status: 'no-fix', fixes: [], advice: `${d.reason}. No firewall or route change moves an address: ${cure ?? 'give one of the networks holding it a subnet of its own (docker network create --subnet …, or "bip" / "default-address-pools" in daemon.json)'}` };
   }
+  // Nothing to reach: B has no address (--network none) in the families asked.
+  if (answer.addresses.length === 0) return { status: 'no-fix', fixes: [], advice: `${answer.to.name} has no address to reach${answer.to.namespace ? ` (${answer.to.namespace})` : ''}: connect it to a network first (docker network connect NET ${answer.to.name} is refused for --network none: recreate it on a network)` };
+  // Docker's resolver asked for directly: what stands in the way is said by the resolver's own path.
+  if (answer.dns.resolver !== null && answer.to.kind !== 'container' && answer.verdict !== 'reachable') return { status: 'no-fix', fixes: [], advice: answer.dns.note };
   // The network delivers it and nothing listens: no firewall or network change makes a service appear.
   if (onlySocketBlocks(answer)) return { status: 'no-fix', fixes: [], advice: `the network delivers it, but ${answer.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(answer)}. netdiag changes the network, not services.` };
   const a = resolveContainer(world, answer.from.name);
@@ -191,7 +195,9 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
     const address = answer.addresses.find((x) => x.verdict === 'reachable')?.ip;
     const why = `${answer.to.name} is reachable at ${address}, but ${answer.dns.note}`;
     if (fixes.length > 0) return { status: 'fixes', fixes, advice: why };
-    return { status: 'no-fix', fixes: [], advice: `${why}. Use the address, or put both on one user-defined network: docker network create NET, then docker network connect NET ${a.name} and docker network connect NET ${answer.to.name} (a network that does not exist yet is one netdiag cannot predict)` };
+    const joinable = b ? [a, b].filter(connectable).map((c) => c.name) : [];
+    const share = joinable.length === 2 ? `, or put both on one user-defined network: docker network create NET, then docker network connect NET ${joinable[0]} and docker network connect NET ${joinable[1]} (a network that does not exist yet is one netdiag cannot predict)` : '';
+    return { status: 'no-fix', fixes: [], advice: `${why}. Use the address${share}` };
   }
   const candidates = candidatesFor(world, answer, flow);
   let predicted = predict(world, answer, flow, candidates, sideEffects);

@@ -8,6 +8,7 @@ import { resolverPath } from '../dns/resolver.js';
 import { ownServers, upstreamFile, walkServers, walkUpstreams } from '../dns/upstreams.js';
 import type { WalkedUpstream } from '../dns/upstreams.js';
 import type { Finding } from './finding.js';
+import { nameResolution } from '../why/names.js';
 
 /** A container with a namespace of its own, its DNS collected: the ones whose resolver settings can be judged. */
 const judged = (c: ContainerModel) => c.netns === 'sandbox' && c.netnsOwnerId === c.docker.id && c.dns !== null;
@@ -39,6 +40,10 @@ function upstreamFix(u: WalkedUpstream, c: ContainerModel): string {
 }
 
 export function dnsFindings(world: World, host: HostModel): Finding[] {
+  // A snapshot from before netdiag read containers' resolvers: say DNS was not checked, rather than nothing.
+  if (host.snapshot.dns === null) {
+    return host.containers.length === 0 ? [] : [{ code: 'dns-not-collected', severity: 'info', host: host.name, title: "Docker's DNS was not checked: this snapshot holds no DNS data (taken by a netdiag from before it read containers' resolvers)", evidence: [], fix: 'collect the host again (netdiag snapshot) to check name resolution' }];
+  }
   const out: Finding[] = [];
   const cs = host.containers.filter(judged);
   const user = cs.filter(onUserNetwork);
@@ -86,9 +91,11 @@ export function dnsFindings(world: World, host: HostModel): Finding[] {
       add(key, c, () => ({ code: 'dns-upstream-unreachable', severity: 'error', host: host.name, title: `containers on the default bridge cannot reach the nameservers their resolv.conf names: no name resolves in them`, evidence: walked.map((u) => `${u.upstream.address} (their resolv.conf, asked from the container's namespace): ${u.upstream.reason}`), fix: upstreamFix(walked[0]!, c) }));
     }
   }
-  if (plain.length >= 2) {
-    const names = plain.map((c) => c.name);
-    out.push({ code: 'dns-default-bridge', severity: 'warning', host: host.name, title: `${names.join(', ')} are on the default bridge, which has no embedded DNS: they cannot reach each other by name`, evidence: plain.map((c) => `${c.name}: resolv.conf names ${c.dns?.resolvConf?.nameservers.join(', ') || 'no nameserver'}, not ${DOCKER_DNS.address}`), fix: `docker network create app && ${names.map((n) => `docker network connect app ${n}`).join(' && ')} (containers on a user-defined network resolve each other's names)` });
+  // Those that cannot name some other: a --link writes the other's name into /etc/hosts, which libc reads first.
+  const unnamed = plain.filter((a) => plain.some((b) => b !== a && !nameResolution(a, b, b.name).resolves));
+  if (unnamed.length >= 2) {
+    const names = unnamed.map((c) => c.name);
+    out.push({ code: 'dns-default-bridge', severity: 'warning', host: host.name, title: `${names.join(', ')} are on the default bridge, which has no embedded DNS: they cannot reach each other by name`, evidence: unnamed.map((c) => `${c.name}: resolv.conf names ${c.dns?.resolvConf?.nameservers.join(', ') || 'no nameserver'}, not ${DOCKER_DNS.address}`), fix: `docker network create app && ${names.map((n) => `docker network connect app ${n}`).join(' && ')} (containers on a user-defined network resolve each other's names)` });
   }
   for (const g of groups.values()) {
     if (g.containers.length > 1 || !g.finding.subject) g.finding.evidence.push(`containers: ${g.containers.join(', ')}`);

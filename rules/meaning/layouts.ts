@@ -136,8 +136,13 @@ export function netdiagIdOf(comment: string | null | undefined): string | null {
   return comment?.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.slice(NETDIAG_COMMENT_PREFIX.length) : null;
 }
 
-/** The label Docker Compose puts on every container it creates, naming the service it runs. */
-export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+/** The labels Docker Compose puts on every container it creates (compose's own API: api.ProjectLabel, api.ServiceLabel …). */
+export const COMPOSE_LABELS = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  number: 'com.docker.compose.container-number',
+  oneoff: 'com.docker.compose.oneoff',
+} as const;
 
 /**
  * Docker's embedded DNS (moby libnetwork resolver.go, resolver_unix.go, sandbox_dns_unix.go, internal/resolvconf):

@@ -1,12 +1,9 @@
 // Compose's names for containers, read from the labels `docker compose` puts on every container it creates: the
 // service (`web`) and the project-service pair (`shop-web`, as Compose v2 names containers; `shop_web`, as v1 did).
 import type { ContainerModel } from '../model/types.js';
+import { COMPOSE_LABELS } from '../meaning/layouts.js';
 
-// Compose's label keys (its own API: compose's `api.ProjectLabel`, `api.ServiceLabel` …).
-const PROJECT = 'com.docker.compose.project';
-const SERVICE = 'com.docker.compose.service';
-const NUMBER = 'com.docker.compose.container-number';
-const ONEOFF = 'com.docker.compose.oneoff';
+const { project: PROJECT, service: SERVICE, number: NUMBER, oneoff: ONEOFF } = COMPOSE_LABELS;
 
 export interface ComposeName {
   project: string;

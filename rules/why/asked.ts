@@ -13,3 +13,11 @@ export function askedByName(answer: WhyAnswer): boolean {
 export function reachableButNameFails(answer: WhyAnswer): boolean {
   return answer.verdict === 'reachable' && askedByName(answer) && !answer.dns.resolves;
 }
+
+/**
+ * Reachable, and the name would resolve, but the way to Docker's resolver could not be checked (a snapshot without
+ * the container's DNS rules): a yes from a part not read.
+ */
+export function nameUnchecked(answer: WhyAnswer): boolean {
+  return answer.verdict === 'reachable' && askedByName(answer) && answer.dns.resolves && answer.dns.resolver?.verdict === 'unknown';
+}

@@ -75,8 +75,8 @@ export function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, an
       reboot: false,
       keep:
         chain === ADMIN_CHAIN
-          ? `Lost at reboot: save it (Debian: apt install iptables-persistent; netfilter-persistent save writes /etc/iptables/rules.v${six ? 6 : 4}), or add the same ${six ? 'ip6tables' : 'iptables'} -I DOCKER-USER lines to a unit that runs after docker.service.`
-          : 'Lost at a daemon restart and at reboot: add it to a unit that runs after docker.service, or to your firewall tooling.',
+          ? `To keep it across reboots: save it (Debian: apt install iptables-persistent; netfilter-persistent save writes /etc/iptables/rules.v${six ? 6 : 4}), or add the same ${six ? 'ip6tables' : 'iptables'} -I DOCKER-USER lines to a unit that runs after docker.service.`
+          : 'To keep it: add it to a unit that runs after docker.service (after every daemon restart), or to your firewall tooling.',
     },
     steps(id) {
       // The comment carries the fix's ID, so rollback deletes exactly these rules and nothing an administrator wrote.

@@ -15,7 +15,7 @@ export function ipForward(world: World, answer: WhyAnswer): Candidate[] {
       scope: `${h.name} forwards packets between all its interfaces`,
       note: 'Docker normally enables this itself when it starts; something turned it off since.',
       discouraged: false,
-      persistence: { daemonRestart: true, reboot: false, keep: "Lost at reboot unless set at boot: write net.ipv4.ip_forward = 1 to /etc/sysctl.d/99-forwarding.conf (and find what turns it off: a sysctl file, or a firewall's own setting)." },
+      persistence: { daemonRestart: true, reboot: false, keep: "To keep it across reboots: write net.ipv4.ip_forward = 1 to /etc/sysctl.d/99-forwarding.conf (and find what turns it off: a sysctl file, or a firewall's own setting)." },
     }));
   // IPv6 forwarding is its own switch, and turning it on stops the kernel accepting router advertisements (accept_ra < 2).
   const v6Hosts = new Set(answer.addresses.filter((x) => x.verdict === 'blocked' && x.decidedBy?.kind === 'sysctl' && x.family === 'ipv6').map((x) => x.decidedBy?.host));
@@ -29,7 +29,7 @@ export function ipForward(world: World, answer: WhyAnswer): Candidate[] {
       scope: `${h.name} forwards IPv6 between all its interfaces`,
       note: 'With forwarding on, the kernel ignores router advertisements on interfaces whose accept_ra is below 2: set accept_ra=2 on the uplink first if its IPv6 default route comes from RA (netdiag doctor checks it).',
       discouraged: false,
-      persistence: { daemonRestart: true, reboot: false, keep: 'Lost at reboot unless set at boot: write net.ipv6.conf.all.forwarding = 1 (and accept_ra = 2 on the uplink where needed) to /etc/sysctl.d/99-forwarding.conf.' },
+      persistence: { daemonRestart: true, reboot: false, keep: 'To keep it across reboots: write net.ipv6.conf.all.forwarding = 1 (and accept_ra = 2 on the uplink where needed) to /etc/sysctl.d/99-forwarding.conf.' },
     }));
   return [...v4, ...v6];
 }

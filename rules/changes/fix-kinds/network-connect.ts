@@ -1,6 +1,6 @@
 // Fix: `docker network connect`, either container joining the other's network (each way opens something different).
 import type { FixPersistence } from '../../../snapshot/contract.js';
-import { COMPOSE_SERVICE_LABEL } from '../../meaning/layouts.js';
+import { COMPOSE_LABELS } from '../../meaning/layouts.js';
 import type { ContainerModel } from '../../model/types.js';
 import { fixId } from './candidate.js';
 import type { Candidate } from './candidate.js';
@@ -10,7 +10,7 @@ import type { Candidate } from './candidate.js';
  * container). Compose does not: `docker compose up` recreates a changed service from its file, without it.
  */
 function connectPersistence(c: ContainerModel, network: string): FixPersistence {
-  const service = c.docker.labels[COMPOSE_SERVICE_LABEL];
+  const service = c.docker.labels[COMPOSE_LABELS.service];
   return {
     daemonRestart: true,
     reboot: true,
@@ -20,10 +20,18 @@ function connectPersistence(c: ContainerModel, network: string): FixPersistence 
   };
 }
 
+/** Whether Docker lets `c` join another network: only a container with a namespace of its own on a network driver. */
+export function connectable(c: ContainerModel): boolean {
+  return c.docker.networkModeKind === 'bridge' || c.docker.networkModeKind === 'network';
+}
+
 export function networkConnects(a: ContainerModel, b: ContainerModel): Candidate[] {
   const out: Candidate[] = [];
   // Either container can join the other's network; each way opens something different (one direction only).
   for (const [joiner, other] of [[a, b], [b, a]] as const) {
+    // Docker refuses to connect a container that shares another's namespace, the host's, or has none (--network
+    // container:X, host, none): such a container cannot join a network.
+    if (!connectable(joiner)) continue;
     const seen = new Set<string>();
     for (const ep of other.endpoints) {
       const n = ep.network;
