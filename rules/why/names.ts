@@ -52,7 +52,10 @@ export function nameResolution(a: ContainerModel, b: ContainerModel, asked: stri
   const resolver = world ? resolverPath(world, owner) : null;
   if (resolver) steps.push(resolverStep(resolver));
   // The embedded DNS answers with B's address on each network both are on (A's networks, in A's order).
-  const hits = userNets.flatMap((n) => (namesOn(b, n.id).has(name) ? b.endpoints.filter((e) => e.network?.id === n.id).map((e) => ({ network: n.name, ip: e.ipText })) : []));
+  // A container sharing another's namespace (--network container:X) has no endpoint of its own, so Docker's DNS holds
+  // no record of its name (seen in the lab: nslookup side-car fails while its owner's name answers).
+  const sidecar = b.netnsOwnerId !== b.docker.id;
+  const hits = sidecar ? [] : userNets.flatMap((n) => (namesOn(b, n.id).has(name) ? b.endpoints.filter((e) => e.network?.id === n.id).map((e) => ({ network: n.name, ip: e.ipText })) : []));
   const way = stepsVerdict(steps);
   if (hits.length > 0) {
     const nets = [...new Set(hits.map((h) => h.network))].join(', ');
@@ -64,6 +67,8 @@ export function nameResolution(a: ContainerModel, b: ContainerModel, asked: stri
     const gap = way === 'unknown' ? ' (the way to Docker\'s resolver is unknown: see resolver below)' : '';
     return { ...base, resolver, resolves: true, via: 'embedded-dns', network: hits[0]!.network, addresses: hits.map((h) => h.ip), note: `${asked} resolves from ${a.name} through Docker's embedded DNS on ${nets}, to ${hits.map((h) => h.ip).join(', ')}${gap}`, steps };
   }
+  const owner2 = sidecar ? b.host.containers.find((c) => c.docker.id === b.netnsOwnerId) : undefined;
   steps.push({ kind: 'forward', verdict: 'blocked', text: `dockerd does not know ${asked} on ${a.name}'s networks: it forwards the name upstream, where container names are unknown` });
-  return { ...base, resolver, resolves: false, via: null, network: null, addresses: [], note: `the name ${asked} does not resolve from ${a.name}: they share no user-defined network`, steps };
+  const why = sidecar ? `${b.name} shares ${owner2?.name ?? 'another container'}'s namespace (--network container:…) and has no endpoint of its own, so Docker's DNS has no name for it${owner2 ? ` (ask for ${owner2.name} instead)` : ''}` : 'they share no user-defined network';
+  return { ...base, resolver, resolves: false, via: null, network: null, addresses: [], note: `the name ${asked} does not resolve from ${a.name}: ${why}`, steps };
 }

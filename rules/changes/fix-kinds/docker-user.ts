@@ -52,7 +52,8 @@ export function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, an
   const at = blocked ? asForwarded(blocked) : null;
   const src = at?.src ?? null;
   const dst = at?.dst ?? '';
-  const host = b?.host ?? a.host;
+  // On the host that drops it (a peer's FORWARD, for a request that crossed hosts), else B's.
+  const host = [b?.host, a.host].find((h) => h && h.name === blocked?.decidedBy?.host) ?? b?.host ?? a.host;
   const filter = (family === 4 ? host.ruleset : host.ruleset6)?.get('filter');
   if (!blocked || !src || !filter?.has('FORWARD')) return null;
   const chain = filter.has(ADMIN_CHAIN) ? ADMIN_CHAIN : family === 6 ? 'FORWARD' : null;
@@ -64,7 +65,7 @@ export function dockerUserAccept(a: ContainerModel, b: ContainerModel | null, an
     ip: blocked.ip,
     id: fixId(['docker-user', host.name, src, dst, flow.proto, String(flow.port)]),
     title: `accept ${a.name} → ${blocked.ip} in ${six ? `ip6tables ${chain}` : chain}`,
-    scope: `exactly ${src} → ${dst} (${flowText(flow)}) and its replies; nothing else${src !== blocked.source ? ` (${src} is ${a.name}'s ${blocked.source} as NAT leaves it on the way)` : ''}`,
+    scope: src !== blocked.source ? `${src} → ${dst} (${flowText(flow)}) and its replies: ${src} is ${a.name}'s ${blocked.source} as NAT leaves it on the way, so this lets through everything that NAT sends as ${src} too` : `exactly ${src} → ${dst} (${flowText(flow)}) and its replies; nothing else`,
     note:
       chain === ADMIN_CHAIN
         ? `DOCKER-USER is the chain Docker leaves to administrators: it is consulted first in FORWARD. Inserted with ${six ? 'ip6tables ' : ''}-I, ahead of any leftover -j RETURN.`

@@ -9,8 +9,10 @@ import type { Candidate } from './candidate.js';
  * Docker keeps an endpoint in the container's own configuration: it outlives daemon restarts and reboots (with the
  * container). Compose does not: `docker compose up` recreates a changed service from its file, without it.
  */
-function connectPersistence(c: ContainerModel, network: string): FixPersistence {
+function connectPersistence(c: ContainerModel, network: string, defaultBridge: boolean): FixPersistence {
   const service = c.docker.labels[COMPOSE_LABELS.service];
+  // Compose puts a service on the default bridge only as network_mode: bridge, which excludes every other network.
+  if (service && defaultBridge) return { daemonRestart: true, reboot: true, keep: `Kept with the container; but compose recreates ${c.name} from its file, and compose cannot add the default bridge beside its own networks (only network_mode: bridge, alone): the next \`docker compose up\` drops it. Put both on a network compose defines instead.` };
   return {
     daemonRestart: true,
     reboot: true,
@@ -49,7 +51,7 @@ export function networkConnects(a: ContainerModel, b: ContainerModel): Candidate
             ? `This lets ${a.name} reach ${b.name}. ${b.name} reaching ${a.name}'s original address still needs ${b.name} connected to ${a.name}'s network too (docker network connect fixes one direction only).`
             : `${a.name} then reaches ${b.name} at its new address on ${n.name}, not at its current ones.`,
         discouraged: false,
-        persistence: connectPersistence(joiner, n.name),
+        persistence: connectPersistence(joiner, n.name, n.isDefaultBridge),
       });
     }
   }

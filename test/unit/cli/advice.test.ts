@@ -125,3 +125,12 @@ describe('the next step and the advice in the terms asked', () => {
     }
   });
 });
+
+describe('a side-car\'s name', () => {
+  it('--network container:web: Docker\'s DNS has no record of side (as nslookup in the lab shows), so by name it does not resolve', async () => {
+    const w = await run('why', 'client', 'side', '--snapshot', join(R, 'h1.json'), '--json');
+    const j = JSON.parse(w.out) as { dns: { resolves: boolean; note: string } };
+    expect(j.dns.resolves).toBe(false);
+    expect(j.dns.note).toMatch(/side shares web's namespace .* so Docker's DNS has no name for it \(ask for web instead\)/);
+  });
+});
