@@ -4,6 +4,7 @@ import { describeDecision, dockerMeaning } from '../../present/decision-text.js'
 import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
 import { reachableButNameFails } from '../../rules/why/asked.js';
+import { shellQuote } from '../../rules/changes/command.js';
 import type { FixAdvice } from '../../rules/changes/fixes.js';
 import { traceLines } from '../../present/trace-text.js';
 
@@ -11,9 +12,6 @@ import { traceLines } from '../../present/trace-text.js';
  * `next`: what fixing it comes to (computed by the caller, who knows whether fixes were asked for); without it, no
  * next step is said.
  */
-/** A word as a shell reads it back: quoted when it holds anything but the characters names and addresses use. */
-const shellWord = (w: string) => (/^[\w./:@%+=-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`);
-
 export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null, typed: { from: string; to: string } | null = null): string[] {
   const lines: string[] = [];
   // Reachable at its address while `docker exec A ping B` fails for the name: said in the verdict line, not buried.
@@ -65,7 +63,7 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
     const count = full === 0 ? `none makes the name resolve, ${next.fixes.length === 1 ? 'one opens' : `${next.fixes.length} open`} the address` : `${full === 1 ? 'one fix is' : `${full} fixes are`} predicted to make it work`;
     // The same question in the words it was asked in (a host or an address is not a name `fix` reads back).
     const [from, to] = typed ? [typed.from, typed.to] : [a.from.name, a.to.name];
-    lines.push(`  next: netdiag fix ${shellWord(from)} ${shellWord(to)}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count}`);
+    lines.push(`  next: netdiag fix ${shellQuote(from)} ${shellQuote(to)}${a.flow.port ? ` --port ${a.flow.port}/${a.flow.proto}` : ''}${family} — ${count}`);
   } else if (next?.status === 'no-fix') lines.push(`  no fix: ${next.advice}`);
   return lines;
 }

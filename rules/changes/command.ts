@@ -9,13 +9,13 @@ const table = (t: string) => (t === 'filter' ? '' : ` -t ${t}`);
 export function stepCommand(s: PlanStep): string {
   switch (s.kind) {
     case 'docker-network-connect':
-      return `docker network connect ${quote(s.network)} ${quote(s.containerName)}`;
+      return `docker network connect ${shellQuote(s.network)} ${shellQuote(s.containerName)}`;
     case 'docker-network-disconnect':
-      return `docker network disconnect ${quote(s.network)} ${quote(s.containerName)}`;
+      return `docker network disconnect ${shellQuote(s.network)} ${shellQuote(s.containerName)}`;
     case 'iptables-insert':
-      return `${s.ip6tables ? 'ip6tables' : 'iptables'} -w${table(s.table)} -I ${s.chain}${s.position && s.position > 1 ? ` ${s.position}` : ''} ${s.rule.map(quote).join(' ')}`;
+      return `${s.ip6tables ? 'ip6tables' : 'iptables'} -w${table(s.table)} -I ${s.chain}${s.position && s.position > 1 ? ` ${s.position}` : ''} ${s.rule.map(shellQuote).join(' ')}`;
     case 'iptables-delete':
-      return `${s.ip6tables ? 'ip6tables' : 'iptables'} -w${table(s.table)} -D ${s.chain} ${s.rule.map(quote).join(' ')}`;
+      return `${s.ip6tables ? 'ip6tables' : 'iptables'} -w${table(s.table)} -D ${s.chain} ${s.rule.map(shellQuote).join(' ')}`;
     case 'sysctl':
       return `sysctl -w ${s.key}=${s.value}`;
     case 'ip-route-add':
@@ -33,6 +33,7 @@ export function stepCommand(s: PlanStep): string {
   }
 }
 
-function quote(w: string): string {
+/** A word as a POSIX shell reads it back: as it is when it holds nothing the shell would read, else double-quoted. */
+export function shellQuote(w: string): string {
   return /^[\w./:,=+-]+$/.test(w) ? w : `"${w.replace(/(["\\$`])/g, '\\$1')}"`;
 }
