@@ -154,11 +154,3 @@ export function isMulticast(ip: Ip): boolean {
 export function isLinkLocal6(ip: Ip): boolean {
   return typeof ip === 'bigint' && ip >> 118n === 0x3fan;
 }
-
-/** The address of an address and port as the walk writes them (`1.2.3.4:80`, `[::1]:80`; a NAT step's `from` or `to`), without its port. */
-export function addressOfAddrPort(text: string): string {
-  if (text.startsWith('[')) return text.slice(1, text.indexOf(']'));
-  const colon = text.indexOf(':');
-  // One colon: IPv4 and a port. None: an address alone. More: an IPv6 address alone.
-  return colon >= 0 && colon === text.lastIndexOf(':') ? text.slice(0, colon) : text;
-}

@@ -1,5 +1,5 @@
 // NAT as the walk applies it: DNAT/REDIRECT before routing, SNAT/MASQUERADE after, and conntrack undoing both on replies.
-import { familyOf } from '../addr/addr.js';
+import { familyOf, ipText } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
 import type { HookOutcome } from '../netfilter/walk-chain.js';
@@ -29,7 +29,7 @@ export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: st
     p.dst = toIp;
     p.dport = n.toPort && p.dport !== null ? n.toPort[0] : p.dport;
     leg.nat.push({ host, kind: 'dnat', from, to: { ip: p.dst, port: p.dport } });
-    leg.note(() => ({ type: 'nat', kind: n.kind, from: addrPort(from.ip, from.port), to: addrPort(p.dst, p.dport), rule }));
+    leg.note(() => ({ type: 'nat', kind: n.kind, from: addrPort(from.ip, from.port), to: addrPort(p.dst, p.dport), address: ipText(p.dst), rule }));
     return null;
   }
   const from = { ip: p.src, port: p.sport };
@@ -46,7 +46,7 @@ export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: st
   }
   p.src = toIp;
   leg.nat.push({ host, kind: 'snat', from, to: { ip: p.src, port: p.sport } });
-  leg.note(() => ({ type: 'nat', kind: n.kind === 'SNAT' ? 'SNAT' : 'MASQUERADE', from: addrPort(from.ip, from.port), to: addrPort(p.src, p.sport), rule }));
+  leg.note(() => ({ type: 'nat', kind: n.kind === 'SNAT' ? 'SNAT' : 'MASQUERADE', from: addrPort(from.ip, from.port), to: addrPort(p.src, p.sport), address: ipText(p.src), rule }));
   return null;
 }
 
@@ -60,13 +60,13 @@ export function undoNat(leg: Leg, host: HostModel, kind: 'snat' | 'dnat'): void 
       const before = addrPort(p.dst, p.dport);
       p.dst = r.from.ip;
       p.dport = r.from.port;
-      leg.note(() => ({ type: 'nat', kind: 'un-SNAT', from: before, to: addrPort(p.dst, p.dport), rule: null }));
+      leg.note(() => ({ type: 'nat', kind: 'un-SNAT', from: before, to: addrPort(p.dst, p.dport), address: ipText(p.dst), rule: null }));
     }
     if (kind === 'dnat' && p.src === r.to.ip && (r.to.port === null || p.sport === r.to.port)) {
       const before = addrPort(p.src, p.sport);
       p.src = r.from.ip;
       p.sport = r.from.port;
-      leg.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), rule: null }));
+      leg.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), address: ipText(p.src), rule: null }));
     }
   }
 }

@@ -1,6 +1,6 @@
 // A container namespace's own NAT on what it sends: Docker's embedded DNS redirect (127.0.0.11:53 → the socket dockerd
 // holds there, by iptables DOCKER_OUTPUT on 20.10–28 or Docker 29's `ip docker-dns`), and conntrack undoing it on the reply.
-import { isLoopback, parseIp } from '../addr/addr.js';
+import { ipText, isLoopback, parseIp } from '../addr/addr.js';
 import type { MatchHost } from '../iptables/packet.js';
 import type { ContainerModel } from '../model/types.js';
 import { walkHook } from '../netfilter/walk-chain.js';
@@ -57,7 +57,7 @@ export function sandboxNat(w: Leg, c: ContainerModel): SandboxNat {
       const before = addrPort(p.src, p.sport);
       p.src = r.from.ip;
       p.sport = r.from.port;
-      w.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), rule: null }));
+      w.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), address: ipText(p.src), rule: null }));
     }
     return { stop: null, resolver: false };
   }

@@ -93,8 +93,10 @@ export const Step = z.discriminatedUnion('type', [
     type: z.literal('nat'),
     action: StepAction,
     kind: z.enum(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'un-SNAT', 'un-DNAT']),
+    /** `from` and `to` for people (address:port); `address` for programs: the address the step rewrote, as it now is. */
     from: z.string(),
     to: z.string(),
+    address: z.string(),
     rule: RuleRef.nullable(),
   }),
   z.object({ type: z.literal('sysctl'), action: StepAction, key: z.string(), value: z.string().nullable(), result: z.literal('dropped') }),

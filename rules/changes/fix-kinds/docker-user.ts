@@ -4,7 +4,6 @@ import type { Family } from '../../addr/addr.js';
 import type { ContainerModel } from '../../model/types.js';
 import { flowText } from '../../query/flow.js';
 import { fixId } from './candidate.js';
-import { addressOfAddrPort } from '../../addr/addr.js';
 import type { Candidate } from './candidate.js';
 import { ADMIN_CHAIN } from '../../meaning/layouts.js';
 
@@ -35,8 +34,8 @@ function asForwarded(x: AddressAnswer): { src: string | null; dst: string } {
   for (const hop of x.request) {
     for (const st of hop.steps) {
       if (st.type !== 'nat') continue;
-      if (st.kind === 'SNAT' || st.kind === 'MASQUERADE') src = addressOfAddrPort(st.to);
-      if (st.kind === 'DNAT') dst = addressOfAddrPort(st.to);
+      if (st.kind === 'SNAT' || st.kind === 'MASQUERADE') src = st.address;
+      if (st.kind === 'DNAT') dst = st.address;
     }
   }
   return { src, dst };
