@@ -9,7 +9,6 @@ import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
 import { qualifiedName, resolveContainer } from '../query/resolve.js';
 import { familyWord, pairVerdict } from '../why/verdict.js';
-import { nameResolution } from '../why/names.js';
 import { askedByName } from '../why/asked.js';
 import { why } from '../why/why.js';
 import { stepCommand } from './command.js';
@@ -71,9 +70,11 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
   const asked: Family[] = answer.askedFamilies.map((f) => (f === 'ipv4' ? 4 : 6));
   const beforeCache = new Map<string, AddressVerdict>();
-  // The name shown for a host or an address ("host h1 (172.17.0.1)") is not one resolve() reads back: ask by address.
-  const toQuery = answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
   const named = askedByName(answer);
+  // Asked again in the words it was asked in: by the name typed (so the changed world's answer carries whether that
+  // name resolves), qualified by its host where several are in view. The name shown for a host or an address
+  // ("host h1 (172.17.0.1)") is not one resolve() reads back: those are asked by address.
+  const toQuery = named ? (world.hosts.length > 1 ? `${answer.to.host}/${answer.dns.name}` : answer.dns.name) : answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
   return candidates.map((f) => {
     const afterWorld = buildWorld(applySteps(snapshots, f.steps));
     const fw = why(afterWorld, answer.from.name, toQuery, flow, asked);
@@ -82,8 +83,8 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
     const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
-    // The name as the user typed it, asked of the changed world: a connect to a user-defined network makes it resolve.
-    const byName = named && a && b ? (nameResolution(resolveContainer(afterWorld, answer.from.name), resolveContainer(afterWorld, answer.to.name), answer.dns.name, afterWorld).resolves ? 'resolves' : 'fails') : null;
+    // Whether the name typed resolves in the changed world (a connect to a user-defined network makes it resolve).
+    const byName = named ? (fw.dns.resolves ? 'resolves' : 'fails') : null;
     const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
     const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
     return { candidate: f, fix, after: fw, afterWorld };
