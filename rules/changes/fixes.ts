@@ -14,7 +14,7 @@ import { why } from '../why/why.js';
 import { stepCommand } from './command.js';
 import { applySteps } from './predict.js';
 import type { Candidate } from './fix-kinds/candidate.js';
-import { fixId } from './fix-kinds/candidate.js';
+import { fixId, leastLasting } from './fix-kinds/candidate.js';
 import { dockerNftOpening } from './fix-kinds/docker-daemon.js';
 import { alone, dockerUserAccept, together } from './fix-kinds/docker-user.js';
 import type { Accept } from './fix-kinds/docker-user.js';
@@ -130,11 +130,7 @@ function then(first: Candidate, second: Candidate): Candidate {
     scope: `${first.scope}; ${second.scope}`,
     note: `Both are needed: ${first.note} ${second.note}`,
     discouraged: first.discouraged || second.discouraged,
-    persistence: {
-      daemonRestart: first.persistence.daemonRestart && second.persistence.daemonRestart,
-      reboot: first.persistence.reboot && second.persistence.reboot,
-      keep: `${first.persistence.keep} ${second.persistence.keep}`,
-    },
+    persistence: leastLasting([first.persistence, second.persistence], `${first.persistence.keep} ${second.persistence.keep}`),
   };
 }
 

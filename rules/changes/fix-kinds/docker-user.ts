@@ -3,7 +3,7 @@ import type { AddressAnswer, FixPersistence, Flow, PlanStep, WhyAnswer } from '.
 import type { Family } from '../../addr/addr.js';
 import type { ContainerModel } from '../../model/types.js';
 import { flowText } from '../../query/flow.js';
-import { fixId } from './candidate.js';
+import { fixId, leastLasting } from './candidate.js';
 import type { Candidate } from './candidate.js';
 import { ADMIN_CHAIN } from '../../meaning/layouts.js';
 
@@ -103,11 +103,6 @@ export function together(parts: Accept[], a: ContainerModel): Candidate | null {
     scope: parts.map((p) => p.scope).join('; '),
     note: [...new Set(parts.map((p) => p.note))].join(' '),
     discouraged: false,
-    // As lasting as its least lasting part.
-    persistence: {
-      daemonRestart: parts.every((p) => p.persistence.daemonRestart),
-      reboot: false,
-      keep: parts.map((p) => `${p.ip.includes(':') ? 'IPv6' : 'IPv4'}: ${p.persistence.keep}`).join(' '),
-    },
+    persistence: leastLasting(parts.map((p) => p.persistence), parts.map((p) => `${p.ip.includes(':') ? 'IPv6' : 'IPv4'}: ${p.persistence.keep}`).join(' ')),
   };
 }
