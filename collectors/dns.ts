@@ -4,7 +4,7 @@
 import type { Collector, CollectContext, Sandbox } from './collector.js';
 import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
-import { ownSandboxes, SandboxGoneError, sandboxProblem } from './sandboxes.js';
+import { inSandbox, ownSandboxes, sandboxProblem } from './sandboxes.js';
 import { CommandError, firstLine } from '../host/exec.js';
 import { parseIptablesSave } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
@@ -29,14 +29,11 @@ class ToolMissingError extends Error {
   override name = 'ToolMissingError';
 }
 
-/** Run a command inside a sandbox; a namespace gone away is churn, anything else the tool's own words. */
-async function inSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
-  const r = await ctx.exec('nsenter', [`--net=${sb.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs });
-  if (r.exitCode !== 0) {
-    if (r.exitCode === 127) throw new ToolMissingError(`${file} is not installed`);
-    if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) throw new SandboxGoneError(`container ${sb.name} stopped during collection (${firstLine(r.stderr)})`);
-    throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
-  }
+/** A command's output inside a sandbox; a tool not installed is ToolMissingError, any other failure the tool's own words. */
+async function outputInSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
+  const r = await inSandbox(ctx, sb, file, args);
+  if (r.exitCode === 127) throw new ToolMissingError(`${file} is not installed`);
+  if (r.exitCode !== 0) throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
   return r.stdout;
 }
 
@@ -72,7 +69,7 @@ export const dnsCollector: Collector<'dns'> = {
       const entry: SandboxDns = { containerId: sb.containerId, resolvConf: rc, dnsServers, nat: null, nft: null };
       try {
         // A Docker 29 host on nftables alone may have no iptables at all: its resolver NAT is then nft's to tell.
-        const nat = await inSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat']).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
+        const nat = await outputInSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat']).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
           if (error instanceof ToolMissingError) return null;
           throw error;
         });

@@ -3,6 +3,7 @@ import type { CollectContext, Sandbox, SandboxReading } from './collector.js';
 import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
+import type { CommandResult } from '../host/exec.js';
 
 
 /** Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's). */
@@ -24,6 +25,18 @@ export class SandboxGoneError extends Error {
   override name = 'SandboxGoneError';
 }
 
+/**
+ * Run `file args` inside a sandbox's network namespace. A namespace gone away (the container stopped meanwhile) is
+ * thrown as SandboxGoneError, told apart from being refused entry; any other failure is the caller's to word.
+ */
+export async function inSandbox(ctx: CollectContext, sandbox: Sandbox, file: string, args: readonly string[], input?: string): Promise<CommandResult> {
+  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs, ...(input === undefined ? {} : { input }) });
+  if (r.exitCode !== 0 && /nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
+    throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
+  }
+  return r;
+}
+
 
 // One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
 // Without -4, `route show table all` lists both families with nothing in the JSON to tell which ("default" is both),
@@ -42,13 +55,8 @@ function mergeAddresses(addr4: string, addr6: string): string {
 
 /** One `ip -batch` inside the sandbox: its addresses, routes, policy rules and neighbours, one JSON document per line. */
 async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string, neigh: string]> {
-  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...args], { timeoutMs: ctx.timeoutMs, input: SANDBOX_BATCH });
-  if (r.exitCode !== 0) {
-    if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
-      throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
-    }
-    throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
-  }
+  const r = await inSandbox(ctx, sandbox, 'ip', args, SANDBOX_BATCH);
+  if (r.exitCode !== 0) throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
   const [addr, routes, rules, neigh] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
   if (addr === undefined || routes === undefined || rules === undefined || neigh === undefined) throw new Error(`ip ${args.join(' ')} printed ${JSON.stringify(r.stdout.slice(0, 40))}, not four JSON lists`);
   return [addr, routes, rules, neigh];
