@@ -6,7 +6,7 @@ import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
 import { inSandbox, ownSandboxes, sandboxProblem } from './sandboxes.js';
 import { CommandError, firstLine } from '../host/exec.js';
-import { parseIptablesSave } from './iptables-save.js';
+import { parseIptablesSave, ruleCount } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
 import { parseResolvConf } from './resolv-conf.js';
 import type { DnsPart, NftablesPart, ResolvConf, SandboxDns } from '../snapshot/host-snapshot.js';
@@ -74,9 +74,9 @@ export const dnsCollector: Collector<'dns'> = {
           throw error;
         });
         entry.nat = nat;
-        const natRules = (nat ?? []).reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
-        if (natRules === 0 && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) entry.nft = await nftDnsTable(ctx, sb);
-        if (nat === null && entry.nft === null && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) errors.push({ subject: sb.name, message: `neither iptables-save nor nft could read ${sb.name}'s resolver NAT`, hint: 'install iptables or nftables' });
+        const usesResolver = rc?.nameservers.includes(EMBEDDED_NAMESERVER) ?? false;
+        if (ruleCount(nat ?? []) === 0 && usesResolver) entry.nft = await nftDnsTable(ctx, sb);
+        if (nat === null && entry.nft === null && usesResolver) errors.push({ subject: sb.name, message: `neither iptables-save nor nft could read ${sb.name}'s resolver NAT`, hint: 'install iptables or nftables' });
       } catch (error) {
         errors.push(sandboxProblem(sb, error));
       }
