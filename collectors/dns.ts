@@ -3,8 +3,7 @@
 // resolv.conf Docker wrote; on the host the resolv.conf files dockerd takes its upstream servers from.
 import type { Collector, CollectContext, Sandbox } from './collector.js';
 import { mapLimit } from './collector.js';
-import { ContainerInspect } from './docker-api.js';
-import { inSandbox, ownSandboxes, sandboxProblem } from './sandboxes.js';
+import { inSandbox, inspectedSandboxes, sandboxProblem } from './sandboxes.js';
 import { CommandError, firstLine } from '../host/exec.js';
 import { parseIptablesSave, ruleCount } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
@@ -57,14 +56,12 @@ export const dnsCollector: Collector<'dns'> = {
   async collect(ctx) {
     const errors: { subject?: string; message: string; hint: string }[] = [];
     const [resolvConf, systemdResolvConf] = await Promise.all([readResolvConf(ctx, HOST_RESOLV_CONF), readResolvConf(ctx, SYSTEMD_RESOLV_CONF)]);
-    const inspected = new Map((await ctx.containers()).map((c) => [c.id, ContainerInspect.safeParse(c.raw)]));
     const sandboxes: SandboxDns[] = [];
-    await mapLimit(await ownSandboxes(ctx), DNS_READS_IN_FLIGHT, async (sb) => {
-      const i = inspected.get(sb.containerId);
-      const data = i?.success ? i.data : null;
-      const dnsServers = data?.HostConfig.Dns ?? [];
+    // The inspection ownSandboxes already parsed: each container's is parsed once, not again here.
+    await mapLimit(await inspectedSandboxes(ctx), DNS_READS_IN_FLIGHT, async ({ sandbox: sb, inspect: data }) => {
+      const dnsServers = data.HostConfig.Dns;
       // Docker's ResolvConfPath is the file bind-mounted as the container's /etc/resolv.conf; through /proc otherwise.
-      const path = data?.ResolvConfPath || (data?.State.Pid ? `/proc/${data.State.Pid}/root/etc/resolv.conf` : null);
+      const path = data.ResolvConfPath || (data.State.Pid ? `/proc/${data.State.Pid}/root/etc/resolv.conf` : null);
       const rc = path ? await readResolvConf(ctx, path) : null;
       const entry: SandboxDns = { containerId: sb.containerId, resolvConf: rc, dnsServers, nat: null, nft: null };
       try {

@@ -6,9 +6,12 @@ import { firstLine } from '../host/exec.js';
 import type { CommandResult } from '../host/exec.js';
 
 
-/** Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's). */
-export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
-  const out: Sandbox[] = [];
+/**
+ * Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's), with
+ * their inspection as parsed here, for collectors that need more of it than the namespace.
+ */
+export async function inspectedSandboxes(ctx: CollectContext): Promise<{ sandbox: Sandbox; inspect: ContainerInspect }[]> {
+  const out: { sandbox: Sandbox; inspect: ContainerInspect }[] = [];
   for (const c of await ctx.containers()) {
     const r = ContainerInspect.safeParse(c.raw);
     if (!r.success) continue;
@@ -16,9 +19,14 @@ export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
     if (State.Status !== 'running' || !NetworkSettings.SandboxKey) continue;
     if (HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) continue;
     const ipv6 = Object.values(NetworkSettings.Networks).some((e) => e.GlobalIPv6Address !== '');
-    out.push({ containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey, ipv6 });
+    out.push({ sandbox: { containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey, ipv6 }, inspect: r.data });
   }
   return out;
+}
+
+/** Running containers that own a network namespace. */
+export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
+  return (await inspectedSandboxes(ctx)).map((x) => x.sandbox);
 }
 
 export class SandboxGoneError extends Error {
