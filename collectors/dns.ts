@@ -3,10 +3,9 @@
 // resolv.conf Docker wrote; on the host the resolv.conf files dockerd takes its upstream servers from.
 import type { Collector, CollectContext, Sandbox } from './collector.js';
 import { mapLimit } from './collector.js';
-import { ContainerInspect } from './docker-api.js';
-import { ownSandboxes, SandboxGoneError, sandboxProblem } from './sandboxes.js';
+import { inSandbox, inspectedSandboxes, sandboxProblem } from './sandboxes.js';
 import { CommandError, firstLine } from '../host/exec.js';
-import { parseIptablesSave } from './iptables-save.js';
+import { parseIptablesSave, ruleCount } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
 import { parseResolvConf } from './resolv-conf.js';
 import type { DnsPart, NftablesPart, ResolvConf, SandboxDns } from '../snapshot/host-snapshot.js';
@@ -29,14 +28,11 @@ class ToolMissingError extends Error {
   override name = 'ToolMissingError';
 }
 
-/** Run a command inside a sandbox; a namespace gone away is churn, anything else the tool's own words. */
-async function inSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
-  const r = await ctx.exec('nsenter', [`--net=${sb.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs });
-  if (r.exitCode !== 0) {
-    if (r.exitCode === 127) throw new ToolMissingError(`${file} is not installed`);
-    if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) throw new SandboxGoneError(`container ${sb.name} stopped during collection (${firstLine(r.stderr)})`);
-    throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
-  }
+/** A command's output inside a sandbox; a tool not installed is ToolMissingError, any other failure the tool's own words. */
+async function outputInSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
+  const r = await inSandbox(ctx, sb, file, args);
+  if (r.exitCode === 127) throw new ToolMissingError(`${file} is not installed`);
+  if (r.exitCode !== 0) throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
   return r.stdout;
 }
 
@@ -60,26 +56,24 @@ export const dnsCollector: Collector<'dns'> = {
   async collect(ctx) {
     const errors: { subject?: string; message: string; hint: string }[] = [];
     const [resolvConf, systemdResolvConf] = await Promise.all([readResolvConf(ctx, HOST_RESOLV_CONF), readResolvConf(ctx, SYSTEMD_RESOLV_CONF)]);
-    const inspected = new Map((await ctx.containers()).map((c) => [c.id, ContainerInspect.safeParse(c.raw)]));
     const sandboxes: SandboxDns[] = [];
-    await mapLimit(await ownSandboxes(ctx), DNS_READS_IN_FLIGHT, async (sb) => {
-      const i = inspected.get(sb.containerId);
-      const data = i?.success ? i.data : null;
-      const dnsServers = data?.HostConfig.Dns ?? [];
+    // The inspection ownSandboxes already parsed: each container's is parsed once, not again here.
+    await mapLimit(await inspectedSandboxes(ctx), DNS_READS_IN_FLIGHT, async ({ sandbox: sb, inspect: data }) => {
+      const dnsServers = data.HostConfig.Dns;
       // Docker's ResolvConfPath is the file bind-mounted as the container's /etc/resolv.conf; through /proc otherwise.
-      const path = data?.ResolvConfPath || (data?.State.Pid ? `/proc/${data.State.Pid}/root/etc/resolv.conf` : null);
+      const path = data.ResolvConfPath || (data.State.Pid ? `/proc/${data.State.Pid}/root/etc/resolv.conf` : null);
       const rc = path ? await readResolvConf(ctx, path) : null;
       const entry: SandboxDns = { containerId: sb.containerId, resolvConf: rc, dnsServers, nat: null, nft: null };
       try {
         // A Docker 29 host on nftables alone may have no iptables at all: its resolver NAT is then nft's to tell.
-        const nat = await inSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat']).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
+        const nat = await outputInSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat']).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
           if (error instanceof ToolMissingError) return null;
           throw error;
         });
         entry.nat = nat;
-        const natRules = (nat ?? []).reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
-        if (natRules === 0 && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) entry.nft = await nftDnsTable(ctx, sb);
-        if (nat === null && entry.nft === null && rc?.nameservers.includes(EMBEDDED_NAMESERVER)) errors.push({ subject: sb.name, message: `neither iptables-save nor nft could read ${sb.name}'s resolver NAT`, hint: 'install iptables or nftables' });
+        const usesResolver = rc?.nameservers.includes(EMBEDDED_NAMESERVER) ?? false;
+        if (ruleCount(nat ?? []) === 0 && usesResolver) entry.nft = await nftDnsTable(ctx, sb);
+        if (nat === null && entry.nft === null && usesResolver) errors.push({ subject: sb.name, message: `neither iptables-save nor nft could read ${sb.name}'s resolver NAT`, hint: 'install iptables or nftables' });
       } catch (error) {
         errors.push(sandboxProblem(sb, error));
       }

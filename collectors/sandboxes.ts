@@ -3,11 +3,15 @@ import type { CollectContext, Sandbox, SandboxReading } from './collector.js';
 import { mapLimit } from './collector.js';
 import { ContainerInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
+import type { CommandResult } from '../host/exec.js';
 
 
-/** Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's). */
-export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
-  const out: Sandbox[] = [];
+/**
+ * Running containers that own a network namespace (host mode shares the host's; container:X mode shares X's), with
+ * their inspection as parsed here, for collectors that need more of it than the namespace.
+ */
+export async function inspectedSandboxes(ctx: CollectContext): Promise<{ sandbox: Sandbox; inspect: ContainerInspect }[]> {
+  const out: { sandbox: Sandbox; inspect: ContainerInspect }[] = [];
   for (const c of await ctx.containers()) {
     const r = ContainerInspect.safeParse(c.raw);
     if (!r.success) continue;
@@ -15,13 +19,30 @@ export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
     if (State.Status !== 'running' || !NetworkSettings.SandboxKey) continue;
     if (HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) continue;
     const ipv6 = Object.values(NetworkSettings.Networks).some((e) => e.GlobalIPv6Address !== '');
-    out.push({ containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey, ipv6 });
+    out.push({ sandbox: { containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey, ipv6 }, inspect: r.data });
   }
   return out;
 }
 
+/** Running containers that own a network namespace. */
+export async function ownSandboxes(ctx: CollectContext): Promise<Sandbox[]> {
+  return (await inspectedSandboxes(ctx)).map((x) => x.sandbox);
+}
+
 export class SandboxGoneError extends Error {
   override name = 'SandboxGoneError';
+}
+
+/**
+ * Run `file args` inside a sandbox's network namespace. A namespace gone away (the container stopped meanwhile) is
+ * thrown as SandboxGoneError, told apart from being refused entry; any other failure is the caller's to word.
+ */
+export async function inSandbox(ctx: CollectContext, sandbox: Sandbox, file: string, args: readonly string[], input?: string): Promise<CommandResult> {
+  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs, ...(input === undefined ? {} : { input }) });
+  if (r.exitCode !== 0 && /nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
+    throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
+  }
+  return r;
 }
 
 
@@ -42,13 +63,8 @@ function mergeAddresses(addr4: string, addr6: string): string {
 
 /** One `ip -batch` inside the sandbox: its addresses, routes, policy rules and neighbours, one JSON document per line. */
 async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string, neigh: string]> {
-  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, 'ip', ...args], { timeoutMs: ctx.timeoutMs, input: SANDBOX_BATCH });
-  if (r.exitCode !== 0) {
-    if (/nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
-      throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
-    }
-    throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
-  }
+  const r = await inSandbox(ctx, sandbox, 'ip', args, SANDBOX_BATCH);
+  if (r.exitCode !== 0) throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
   const [addr, routes, rules, neigh] = r.stdout.split('\n').filter((l) => l.trim().length > 0);
   if (addr === undefined || routes === undefined || rules === undefined || neigh === undefined) throw new Error(`ip ${args.join(' ')} printed ${JSON.stringify(r.stdout.slice(0, 40))}, not four JSON lists`);
   return [addr, routes, rules, neigh];

@@ -48,6 +48,9 @@ export function dnsFindings(world: World, host: HostModel): Finding[] {
   const cs = host.containers.filter(judged);
   const user = cs.filter(onUserNetwork);
   const hostDns = host.snapshot.dns?.host;
+  // The host's file as evidence: the same for every container, so worded once.
+  const file = hostDns ? upstreamFile(hostDns) : null;
+  const fileText = file?.file ? `${file.file.path}: ${file.file.nameservers.length > 0 ? `nameserver ${file.file.nameservers.join(', ')}` : 'no nameserver'}` : 'no /etc/resolv.conf on the host';
   // Grouped: every container on a network usually has the same problem, said once with them all named.
   const groups = new Map<string, { finding: Finding; containers: string[] }>();
   const add = (key: string, c: ContainerModel, make: () => Finding) => {
@@ -63,8 +66,6 @@ export function dnsFindings(world: World, host: HostModel): Finding[] {
     }
     const walked = walkUpstreams(world, c);
     if (typeof walked === 'string') continue;
-    const file = hostDns ? upstreamFile(hostDns) : null;
-    const fileText = file?.file ? `${file.file.path}: ${file.file.nameservers.length > 0 ? `nameserver ${file.file.nameservers.join(', ')}` : 'no nameserver'}` : 'no /etc/resolv.conf on the host';
     if (walked.length === 0) {
       add('none', c, () => ({ code: 'dns-no-upstream', severity: 'error', host: host.name, title: `Docker's embedded DNS has no upstream server: names outside Docker's networks do not resolve in containers`, evidence: [fileText, `dockerd ${host.snapshot.docker?.version ?? '?'} uses no fallback server`], fix: 'add a nameserver to the host\'s /etc/resolv.conf, or set "dns": ["<server>"] in /etc/docker/daemon.json, then restart dockerd' }));
       continue;

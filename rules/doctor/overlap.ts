@@ -3,7 +3,7 @@
 // say; the cure is to renumber all but one of them, never to remove a network its containers use.
 import type { World } from '../model/types.js';
 import { freeSubnets, overlappingSubnets, placeOf } from '../model/overlaps.js';
-import type { SubnetUse } from '../model/overlaps.js';
+import type { SubnetOverlap, SubnetUse } from '../model/overlaps.js';
 import { cidrText, inCidr, numberToIp } from '../addr/addr.js';
 import type { Cidr } from '../addr/addr.js';
 import type { Finding } from './finding.js';
@@ -26,8 +26,12 @@ function renumberSegment(uses: SubnetUse[], subnet: Cidr): string {
 }
 
 export function overlapFindings(world: World): Finding[] {
+  return findingsFor(world, overlappingSubnets(world));
+}
+
+/** One finding per overlapping group, in the groups' order. */
+function findingsFor(world: World, groups: SubnetOverlap[]): Finding[] {
   const out: Finding[] = [];
-  const groups = overlappingSubnets(world);
   const place = placeOf(world);
   const free = freeSubnets(world, groups.reduce((n, g) => n + new Set(g.uses.map(place)).size - 1, 0));
   for (const g of groups) {
@@ -67,7 +71,8 @@ export function overlapFindings(world: World): Finding[] {
 
 /** The renumbering doctor advises for the overlap a network on a host is part of (null: it overlaps nothing in view). */
 export function renumberingFor(world: World, host: string, network: string): string | null {
-  // One finding per overlapping group, in the groups' order.
-  const i = overlappingSubnets(world).findIndex((g) => g.uses.some((u) => u.host.name === host && u.network.name === network));
-  return i < 0 ? null : (overlapFindings(world)[i]?.fix ?? null);
+  // Found in the groups once: the overlap sweep and its segment walk are not done again for the findings.
+  const groups = overlappingSubnets(world);
+  const i = groups.findIndex((g) => g.uses.some((u) => u.host.name === host && u.network.name === network));
+  return i < 0 ? null : (findingsFor(world, groups)[i]?.fix ?? null);
 }
