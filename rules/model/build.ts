@@ -8,7 +8,8 @@ import { netnsOwnerId } from './netns.js';
 import { bridgePortOf, dockerAttachment, interfaceAttachment, sharedFrom } from './attachment.js';
 import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
-import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, World } from './types.js';
+import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, SandboxDnsModel, World } from './types.js';
+import type { SandboxDns } from '../../snapshot/host-snapshot.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 import { hostMeanings } from '../meaning/host.js';
 
@@ -100,6 +101,8 @@ export function buildHost(s: HostSnapshot): HostModel {
   const sandboxRoutes = new Map((s.routes?.sandboxes ?? []).map((x) => [x.containerId, x]));
   const sockets = new Map((s.sockets?.sandboxes ?? []).map((x) => [x.containerId, x.sockets]));
   const dns = new Map((s.dns?.sandboxes ?? []).map((x) => [x.containerId, x]));
+  // One per namespace: a side-car (--network container:X) shares its owner's resolver rules.
+  const namespaceDns = new Map<string, SandboxDnsModel>();
   for (const c of s.docker?.containers ?? []) {
     if (c.state !== 'running') continue;
     // container:<id> mode lives in the other container's namespace: same interfaces, same routes.
@@ -123,7 +126,11 @@ export function buildHost(s: HostSnapshot): HostModel {
       cm.sockets = sockets.get(owner.id) ?? null;
       const d = dns.get(owner.id);
       // The namespace is the owner's; the --dns servers are the owner's too (its resolver serves the shared namespace).
-      if (d) cm.dns = { ruleset: d.nat ? buildRuleset(s.name, { tables: d.nat }) : null, nft: d.nft ? buildNftRuleset(s.name, d.nft) : null, resolvConf: d.resolvConf, dnsServers: d.dnsServers };
+      if (d) {
+        let model = namespaceDns.get(owner.id);
+        if (!model) namespaceDns.set(owner.id, (model = sandboxDns(s.name, d)));
+        cm.dns = model;
+      }
       if (sb && rt) {
         cm.netns = 'sandbox';
         cm.routing = buildRouting(rt.routes, rt.rules);
@@ -201,4 +208,25 @@ function unreadReason(s: HostSnapshot, name: string): string {
 
 export function buildWorld(snapshots: HostSnapshot[]): World {
   return { hosts: snapshots.map(buildHost) };
+}
+
+/**
+ * A namespace's resolver rules, parsed when a walk first sends from that namespace: the model is built for every
+ * question and every container has a nat table, but a question from one container walks only that one's.
+ */
+function sandboxDns(host: string, d: SandboxDns): SandboxDnsModel {
+  let ruleset: SandboxDnsModel['ruleset'] | undefined;
+  let nft: SandboxDnsModel['nft'] | undefined;
+  return {
+    get ruleset() {
+      if (ruleset === undefined) ruleset = d.nat ? buildRuleset(host, { tables: d.nat }) : null;
+      return ruleset;
+    },
+    get nft() {
+      if (nft === undefined) nft = d.nft ? buildNftRuleset(host, d.nft) : null;
+      return nft;
+    },
+    resolvConf: d.resolvConf,
+    dnsServers: d.dnsServers,
+  };
 }
