@@ -6,6 +6,7 @@ import type { MatrixPair } from '../../snapshot/contract.js';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { missingParts } from '../../rules/query/missing.js';
 import { qualifiedName } from '../../rules/query/resolve.js';
+import { familyName, familyWord } from '../../rules/why/verdict.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { styleFor } from '../render/style.js';
@@ -55,7 +56,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const bytes = (b: Buffer) => (io.stdoutBytes ? io.stdoutBytes(b) : io.stdout(b.toString('utf8')));
   const raw = (s: string) => bytes(Buffer.from(s, 'utf8'));
   const out = textWriter(io);
-  const lacking = families.map((f) => (f === 4 ? 'IPv4' : 'IPv6')).join(' or ');
+  const lacking = families.map((f) => familyWord(familyName(f))).join(' or ');
   if (format === 'text') {
     const st = styleFor(io);
     const names = world.hosts.flatMap((h) => h.containers.map((c) => qualifiedName(c, world)));
