@@ -16,7 +16,7 @@ import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
-import { matrixClose, matrixOpen, textRows } from '../present/matrix-text.js';
+import { matrixClose, matrixOpen, noPairs, textRows } from '../present/matrix-text.js';
 import { collecting, runSliced } from './sliced.js';
 import { MatrixPair } from '../snapshot/contract.js';
 import { adviseFixes, fixesFor } from '../rules/changes/fixes.js';
@@ -142,7 +142,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       const flow = parseFlow(port);
       // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
       // against the contract as it is first written (an answer per destination once), not the whole document at the end.
-      const counts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
+      const counts = noPairs();
       const rows: Buffer[] = [];
       await runSliced(collecting(textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p)), rows));
       // Each pair comes after a comma; the first is dropped.

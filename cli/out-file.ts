@@ -4,8 +4,11 @@ import { basename, extname } from 'node:path';
 import { UsageError } from './io.js';
 import { shownPath } from './text.js';
 
-/** Every extension of a format netdiag writes, so a map's .svg is refused for a snapshot and a snapshot's .json too. */
-const NETDIAG_WRITES: Record<string, readonly string[]> = { json: ['.json'], svg: ['.svg'], dot: ['.dot', '.gv'], mermaid: ['.mmd', '.mermaid'], html: ['.html', '.htm'] };
+/**
+ * Every extension of a format netdiag writes, so a map's .svg is refused for a snapshot and a snapshot's .json too;
+ * a command picks its own formats' entries from here, so a file is named alike whichever command writes it.
+ */
+export const NETDIAG_WRITES: Readonly<Record<'json' | 'svg' | 'dot' | 'mermaid' | 'html', readonly string[]>> = { json: ['.json'], svg: ['.svg'], dot: ['.dot', '.gv'], mermaid: ['.mmd', '.mermaid'], html: ['.html', '.htm'] };
 
 /**
  * Extensions of formats netdiag does not write but a user may reach for (an image of the map, a document, the
@@ -42,5 +45,5 @@ function renamed(out: string, ext: string | undefined): string {
 
 /** A file that always holds JSON (a snapshot, a plan, a recording): a .json name or one that names no other format. */
 export function checkJsonOut(out: string | undefined): void {
-  formatForOut(out, 'json', { json: NETDIAG_WRITES.json as readonly string[] }, 'json');
+  formatForOut(out, 'json', { json: NETDIAG_WRITES.json }, 'json');
 }

@@ -1,11 +1,17 @@
 // The matrix as JSON text for programs (matrix --json/--ndjson, GET /v1/matrix): rows of bytes made from per-class templates.
-import type { AddressVerdict, Flow, MatrixPair, PairVerdict } from '../snapshot/contract.js';
+import { PairVerdict } from '../snapshot/contract.js';
+import type { AddressVerdict, Flow, MatrixPair } from '../snapshot/contract.js';
 import type { Family } from '../rules/addr/addr.js';
 import type { World } from '../rules/model/types.js';
 import { ClassPairs } from '../rules/matrix/matrix.js';
 import type { MatrixStats } from '../rules/matrix/matrix.js';
 import { qualifiedName } from '../rules/query/resolve.js';
 import { BOTH } from '../rules/why/verdict.js';
+
+/** A count per pair verdict, all zero: made from the contract's list, so a new verdict is counted everywhere at once. */
+export function noPairs(): Record<PairVerdict, number> {
+  return Object.fromEntries(PairVerdict.options.map((v) => [v, 0])) as Record<PairVerdict, number>;
+}
 
 /** A source class's row: every destination's pair, each behind a gap that holds the current row's head. */
 interface RowTemplate {
@@ -73,7 +79,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const ids = new Int32Array(cs.length);
     const keys = new Int32Array(cs.length);
     const sources = new Int32Array(cs.length);
-    const rowCounts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
+    const rowCounts = noPairs();
     let size = 0;
     let entries = 0;
     for (let j = 0; j < cs.length; j++) {
@@ -145,7 +151,7 @@ export function* textRows(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const row = Buffer.allocUnsafe(t.bytes.length - (to - from));
     t.bytes.copy(row, 0, 0, from);
     t.bytes.copy(row, from, to);
-    for (const k of ['reachable', 'blocked', 'unknown', 'no-address'] as const) counts[k] += t.counts[k];
+    for (const k of PairVerdict.options) counts[k] += t.counts[k];
     if ((t.ids[i] as number) >= 0) counts[m.combined[t.keys[i] as number] as PairVerdict]--;
     pairs += cs.length - 1;
     yield row;

@@ -5,13 +5,13 @@ import type { MapFormat } from '../../present/map/render.js';
 import { writeFileAtomic } from '../files.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
-import { formatForOut } from '../out-file.js';
+import { formatForOut, NETDIAG_WRITES } from '../out-file.js';
 import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 import { EXIT, answerExit } from '../exit-codes.js';
 
-/** What each map format's file is called: --out's extension picks the format, or must agree with --format. */
-const EXTENSIONS: Record<MapFormat, readonly string[]> = { svg: ['.svg'], dot: ['.dot', '.gv'], mermaid: ['.mmd', '.mermaid'], html: ['.html', '.htm'], json: ['.json'] };
+/** What each map format's file is called (in MAP_FORMATS' order): --out's extension picks the format, or must agree with --format. */
+const EXTENSIONS = Object.fromEntries(MAP_FORMATS.map((f) => [f, NETDIAG_WRITES[f]])) as Record<MapFormat, readonly string[]>;
 
 export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
   if (opts.format !== undefined && !(MAP_FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)} is not one netdiag draws`, `use one of ${MAP_FORMATS.join(', ')}`);

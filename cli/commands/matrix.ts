@@ -1,11 +1,12 @@
 // `netdiag matrix`: every ordered pair of containers, one verdict each (per address in JSON), streamed: a row of
 // pairs at a time, waiting for the output to drain, so a million pairs never sit in memory as one document.
 import { pairRows } from '../../rules/matrix/matrix.js';
-import { matrixClose, matrixOpen, textRows } from '../../present/matrix-text.js';
+import { matrixClose, matrixOpen, noPairs, textRows } from '../../present/matrix-text.js';
 import type { MatrixPair } from '../../snapshot/contract.js';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { missingParts } from '../../rules/query/missing.js';
 import { qualifiedName } from '../../rules/query/resolve.js';
+import { familyName, familyWord } from '../../rules/why/verdict.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { styleFor } from '../render/style.js';
@@ -46,7 +47,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const flow = parseFlow(opts.port);
   const families = parseFamilies(opts);
   const world = await loadWorld(opts, io);
-  const counts = { reachable: 0, blocked: 0, unknown: 0, 'no-address': 0 };
+  const counts = noPairs();
   const drained = () => io.drained?.() ?? Promise.resolve();
   let failure: string | null = null;
   const fail = (error: unknown) => {
@@ -55,7 +56,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
   const bytes = (b: Buffer) => (io.stdoutBytes ? io.stdoutBytes(b) : io.stdout(b.toString('utf8')));
   const raw = (s: string) => bytes(Buffer.from(s, 'utf8'));
   const out = textWriter(io);
-  const lacking = families.map((f) => (f === 4 ? 'IPv4' : 'IPv6')).join(' or ');
+  const lacking = families.map((f) => familyWord(familyName(f))).join(' or ');
   if (format === 'text') {
     const st = styleFor(io);
     const names = world.hosts.flatMap((h) => h.containers.map((c) => qualifiedName(c, world)));
@@ -93,7 +94,7 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
       fail(error);
     }
   }
-  const total = counts.reachable + counts.blocked + counts.unknown + counts['no-address'];
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (format === 'json') {
     // Whatever happened, the document is whole: the pairs so far, and the error when there was one.
     raw(`${matrixClose(failure)}\n`);

@@ -14,6 +14,11 @@ function edgeLabel(e: MapTopology['edges'][number]): string {
   return e.code ? `${count} ${e.code}` : count;
 }
 
+/** The lines that mark overlapping subnets: each network of an overlap joined to the next (a chain, not every pair). */
+export function overlapLinks(t: MapTopology): { o: MapTopology['overlaps'][number]; a: string; b: string }[] {
+  return t.overlaps.flatMap((o) => o.networks.slice(1).map((b, i) => ({ o, a: o.networks[i] as string, b })));
+}
+
 export function toDot(t: MapTopology): string {
   const out: string[] = [];
   out.push('digraph netdiag {');
@@ -53,10 +58,8 @@ export function toDot(t: MapTopology): string {
     }
   }
   // Overlapping subnets: a red dotted line between the networks, no arrow (neither reaches the other's holders).
-  for (const o of t.overlaps) {
-    for (const [a, b] of o.networks.slice(1).map((n, i) => [o.networks[i] as string, n] as const)) {
-      out.push(`  ${q(nodeId('net', a))} -> ${q(nodeId('net', b))} [class="overlap", dir=none, style=dotted, penwidth=2, color="${COLOURS.none}", fontcolor="${COLOURS.none}", constraint=false, label=${q(`overlap ${o.subnet}`)}, tooltip=${q(`${o.networks.join(', ')} all use ${o.subnet}: each host delivers these addresses into its own bridge`)}, ltail=${q(`cluster_${nodeId('net', a)}`)}, lhead=${q(`cluster_${nodeId('net', b)}`)}];`);
-    }
+  for (const { o, a, b } of overlapLinks(t)) {
+    out.push(`  ${q(nodeId('net', a))} -> ${q(nodeId('net', b))} [class="overlap", dir=none, style=dotted, penwidth=2, color="${COLOURS.none}", fontcolor="${COLOURS.none}", constraint=false, label=${q(`overlap ${o.subnet}`)}, tooltip=${q(`${o.networks.join(', ')} all use ${o.subnet}: each host delivers these addresses into its own bridge`)}, ltail=${q(`cluster_${nodeId('net', a)}`)}, lhead=${q(`cluster_${nodeId('net', b)}`)}];`);
   }
   for (const r of t.routes) {
     out.push(`  ${q(nodeId('hostnode', r.from))} -> ${q(nodeId('net', r.to))} [class="route", color="#37474f", style=bold, label=${q(`route ${r.dst} via ${r.via}`)}, lhead=${q(`cluster_${nodeId('net', r.to)}`)}];`);

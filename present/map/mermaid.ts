@@ -1,7 +1,7 @@
 // The map as a Mermaid flowchart (renders in GitHub and GitLab markdown): hosts and networks as subgraphs, edges
 // between networks with their share and reason, blocked ones dotted and red.
 import type { MapTopology } from '../../snapshot/contract.js';
-import { COLOURS, nodeId } from './dot.js';
+import { COLOURS, nodeId, overlapLinks } from './dot.js';
 
 const text = (s: string) => `"${s.replace(/"/g, '#quot;')}"`;
 
@@ -26,11 +26,9 @@ export function toMermaid(t: MapTopology): string {
   });
   // Overlapping subnets: dotted red, no arrow, after the edges so linkStyle's numbering stays theirs.
   let n = t.edges.length;
-  for (const o of t.overlaps) {
-    for (const [a, b] of o.networks.slice(1).map((x, i) => [o.networks[i] as string, x] as const)) {
-      out.push(`  ${nodeId('net', a)} -.-|${text(`overlap ${o.subnet}`)}| ${nodeId('net', b)}`);
-      styles.push(`  linkStyle ${n++} stroke:${COLOURS.none},stroke-width:2px`);
-    }
+  for (const { o, a, b } of overlapLinks(t)) {
+    out.push(`  ${nodeId('net', a)} -.-|${text(`overlap ${o.subnet}`)}| ${nodeId('net', b)}`);
+    styles.push(`  linkStyle ${n++} stroke:${COLOURS.none},stroke-width:2px`);
   }
   return `${[...out, ...styles].join('\n')}\n`;
 }

@@ -8,12 +8,10 @@ import type { ContainerModel, World } from '../model/types.js';
 import type { Decision, DnsUpstream } from '../../snapshot/contract.js';
 import type { ResolvConf } from '../../snapshot/host-snapshot.js';
 import { DOCKER_DNS } from '../meaning/layouts.js';
-import { version } from '../meaning/context.js';
+import { version, versionAtLeast } from '../meaning/context.js';
 import { walkFlow } from '../walk/flow.js';
 
 type Server = Omit<DnsUpstream, 'verdict' | 'reason'>;
-
-const atLeast = (v: readonly [number, number] | null, min: readonly [number, number]) => v === null || v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
 
 /**
  * The file dockerd copies for a container on the default bridge (resolvconf.Path): systemd-resolved's own list when
@@ -41,12 +39,12 @@ export function upstreamServers(c: ContainerModel): Server[] | string {
   // namespace): systemd-resolved's own list is only what the default bridge's containers are given.
   const file = hostDns.resolvConf;
   const source = 'host-resolv-conf' as const;
-  const ips = (file?.nameservers ?? []).map(parseIp).filter((ip) => ip !== null).filter((ip) => atLeast(v, DOCKER_DNS.ipv6UpstreamsFrom) || familyOf(ip) === 4);
+  const ips = (file?.nameservers ?? []).map(parseIp).filter((ip) => ip !== null).filter((ip) => versionAtLeast(v, DOCKER_DNS.ipv6UpstreamsFrom) || familyOf(ip) === 4);
   if (ips.length === 0) {
-    if (atLeast(v, DOCKER_DNS.defaultUpstreamsUntil)) return [];
+    if (versionAtLeast(v, DOCKER_DNS.defaultUpstreamsUntil)) return [];
     return DOCKER_DNS.defaultUpstreams.map((address) => ({ address, from: 'container', source: 'default' }));
   }
-  const allFromHost = atLeast(v, DOCKER_DNS.allFromHostFrom);
+  const allFromHost = versionAtLeast(v, DOCKER_DNS.allFromHostFrom);
   return ips.map((ip) => ({ address: ipText(ip), from: allFromHost || isLoopback(ip) ? 'host' : 'container', source }));
 }
 

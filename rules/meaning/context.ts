@@ -69,10 +69,14 @@ export function meaningContext(s: HostSnapshot, rulesets: (Ruleset | null)[] = [
   return { dockerRead: s.docker !== null, bridges, containerByIp, subnets, version: version(s.docker?.version), loopbackPorts };
 }
 
-/** Whether Docker's version is at least `v`; an unknown version is taken as new enough (its rules tell the rest). */
+/** Whether a Docker version (from `version`) is at least `min`; an unknown one is taken as new enough (its rules tell the rest). */
+export function versionAtLeast(v: readonly [number, number] | null, min: readonly [number, number]): boolean {
+  return v === null || v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
+}
+
+/** Whether the host's Docker is at least `v`. */
 export function atLeast(ctx: MeaningContext, v: readonly [number, number]): boolean {
-  if (!ctx.version) return true;
-  return ctx.version[0] > v[0] || (ctx.version[0] === v[0] && ctx.version[1] >= v[1]);
+  return versionAtLeast(ctx.version, v);
 }
 
 /** The Docker network a CIDR is exactly a subnet of. */

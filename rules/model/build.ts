@@ -11,7 +11,7 @@ import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, SandboxDnsModel, World } from './types.js';
 import type { SandboxDns } from '../../snapshot/host-snapshot.js';
 import { PrefixMap } from '../addr/prefix-map.js';
-import { hostMeanings } from '../meaning/host.js';
+import { snapshotRules } from '../meaning/host.js';
 
 export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
   const tables = new Map<string, RouteEntry[]>();
@@ -68,11 +68,9 @@ export function hostAddresses(s: HostSnapshot): { localAddrs: Map<Ip, string>; b
 export function buildHost(s: HostSnapshot): HostModel {
   const interfaces = new Map((s.links?.interfaces ?? []).map((i) => [i.name, i]));
   const { localAddrs, broadcastAddrs } = hostAddresses(s);
-  const ruleset = s.firewall ? buildRuleset(s.name, s.firewall) : null;
-  const ruleset6 = s.firewall?.tables6 ? buildRuleset(s.name, { ...s.firewall, tables: s.firewall.tables6 }) : null;
-  const nft = s.nftables ? buildNftRuleset(s.name, s.nftables) : null;
-  // What every rule means, decided once here from the rules and Docker's own data.
-  const meanings = hostMeanings(s, [ruleset, ruleset6], nft);
+  // The rules parsed, and what every rule means, decided once here from the rules and Docker's own data: the same
+  // reading doctor, plans and the ledger take without a model.
+  const { ruleset, ruleset6, nft, meanings } = snapshotRules(s);
   const host: HostModel = {
     name: s.name,
     snapshot: s,
