@@ -14,7 +14,10 @@ import type { Routing } from '../../../rules/model/types.js';
 import type { PolicyRule } from '../../../snapshot/host-snapshot.js';
 import { stepLine } from '../../../present/trace-text.js';
 import { CAPTURED } from '../fixtures.js';
-import { seedHost } from '../derive.js';
+import { appendRules, seedHost } from '../derive.js';
+import { why } from '../../../rules/why/why.js';
+import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
+import type { Hop, Step } from '../../../snapshot/contract.js';
 
 interface Capture {
   rules4: string;
@@ -243,5 +246,58 @@ describe('the rule that chose, and what cannot be told', () => {
     expect(line).toBe('route (rule 100: from 10.99.0.1 lookup 100): default via 10.99.0.100 dev v0 (table 100)');
     const p = routeLookup(sel, queryOf('192.0.2.9'));
     expect(stepLine({ type: 'route', action: 'rejected', table: null, route: null, dst: '192.0.2.9', result: 'prohibit', outIface: null, via: null, rule: { priority: p.rule!.priority, text: p.rule!.text } })).toBe('route (rule 101: from all to 192.0.2.0/24 prohibit): prohibit to 192.0.2.9');
+  });
+});
+
+describe('the walk on the lab\'s policy hosts (p1 with rules, p2 without; captured by test/lab/policy.lab.test.ts)', () => {
+  const snap = (n: string) => parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'policy', `${n}.json`), 'utf8')));
+  const ping = { proto: 'icmp' as const, port: null };
+  const routeSteps = (hops: Hop[], host: string) => hops.filter((h) => h.at.kind === 'host' && h.at.host === host).flatMap((h) => h.steps).filter((s): s is Extract<Step, { type: 'route' }> => s.type === 'route');
+  const world = () => buildWorld([snap('p1'), snap('p2')]);
+  const ipOf = (w: ReturnType<typeof buildWorld>, host: string, name: string) => w.hosts.find((h) => h.name === host)!.containers.find((c) => c.name === name)!.endpoints[0]!.ipText;
+
+  it('a request from the source the rule selects is blackholed in table 100, and the step says by which rule', () => {
+    const w = world();
+    const a = why(w, 'p1/a1', ipOf(w, 'p2', 'r1'), ping).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'route', host: 'p1', result: 'blackhole' });
+    expect(routeSteps(a.request, 'p1').at(-1)).toMatchObject({ table: '100', result: 'blackhole', rule: { priority: 100, text: 'from 172.30.1.128/25 lookup 100' } });
+    // b1 is outside the rule's source: main decides, and its own rule is named (p1 has rules of its own).
+    const b = why(w, 'p1/b1', ipOf(w, 'p2', 'r1'), ping).addresses[0]!;
+    expect(b.verdict).toBe('reachable');
+    expect(routeSteps(b.request, 'p1').at(-1)).toMatchObject({ table: 'main', rule: { priority: 32766 } });
+    // p2 has only the kernel's rules: its steps name none.
+    expect(routeSteps(b.request, 'p2').every((s) => s.rule === undefined)).toBe(true);
+  });
+
+  it('a reply is selected by its source: r1 reaches a1, and a1\'s answer is blackholed by the same rule', () => {
+    const w = world();
+    const a = why(w, 'p2/r1', ipOf(w, 'p1', 'a1'), ping).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'route', direction: 'reply', result: 'blackhole' });
+    expect(routeSteps(a.reply, 'p1').at(-1)?.rule?.priority).toBe(100);
+  });
+
+  it('a mark set in mangle PREROUTING selects table 200 (c1 on docker0)', () => {
+    const w = world();
+    const c = why(w, 'p1/c1', ipOf(w, 'p2', 'r1'), ping).addresses[0]!;
+    expect(c.verdict).toBe('blocked');
+    expect(routeSteps(c.request, 'p1').at(-1)).toMatchObject({ table: '200', result: 'blackhole', rule: { priority: 120, text: 'from all fwmark 0x1 lookup 200' } });
+  });
+
+  it('a mark set in mangle OUTPUT routes the host\'s own packet again, into table 200', () => {
+    const r1 = ipOf(world(), 'p2', 'r1');
+    expect(why(world(), 'p1/hc', r1, ping).addresses[0]!.verdict).toBe('reachable');
+    const marked = appendRules(snap('p1'), 'mangle', 'OUTPUT', [`-A OUTPUT -d ${r1}/32 -j MARK --set-xmark 0x1/0xffffffff`]);
+    const a = why(buildWorld([marked, snap('p2')]), 'p1/hc', r1, ping).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(routeSteps(a.request, 'p1').at(-1)).toMatchObject({ table: '200', result: 'blackhole', rule: { priority: 120 } });
+  });
+
+  it('a rule action names its rule: nothing on p1 reaches r2 (to 172.20.0.2 prohibit)', () => {
+    const w = world();
+    const a = why(w, 'p1/b1', ipOf(w, 'p2', 'r2'), ping).addresses[0]!;
+    expect(a.decidedBy).toMatchObject({ kind: 'route', result: 'prohibit' });
+    expect(a.decidedBy?.reason).toContain('rule 110: from all to 172.20.0.2 prohibit');
   });
 });
