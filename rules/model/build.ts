@@ -38,7 +38,10 @@ export function buildRouting(routes: Route[], rules: PolicyRule[], groups: Map<s
     index.set(name, byNet);
   }
   const sorted = [...rules].sort((a, b) => a.priority - b.priority);
-  return { tables, index, rules: { 4: compileRules(sorted.filter((r) => r.family !== 'inet6'), 4), 6: compileRules(sorted.filter((r) => r.family === 'inet6'), 6) }, groups };
+  const compiled = { 4: compileRules(sorted.filter((r) => r.family !== 'inet6'), 4), 6: compileRules(sorted.filter((r) => r.family === 'inet6'), 6) };
+  // Most namespaces have only the kernel's rules: their lookup is these tables in order, no rule evaluated.
+  const plain = (f: 4 | 6) => (compiled[f].plain ? compiled[f].list.flatMap((r): [string, PrefixMap<RouteEntry>][] => (index.has(r.table) ? [[r.table, index.get(r.table) as PrefixMap<RouteEntry>]] : [])) : null);
+  return { tables, index, rules: compiled, plainTables: { 4: plain(4), 6: plain(6) }, groups };
 }
 
 /** The interface group of each of the host's devices, when every one was read (snapshots before it was collected have none). */

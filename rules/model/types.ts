@@ -24,6 +24,8 @@ export interface Routing {
   index: Map<string, PrefixMap<RouteEntry>>;
   /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), compiled, by priority. */
   rules: { 4: PolicyRules; 6: PolicyRules };
+  /** A family with only the kernel's own rules: the tables they look up, in order (the lookup's fast path); else null. */
+  plainTables: { 4: [string, PrefixMap<RouteEntry>][] | null; 6: [string, PrefixMap<RouteEntry>][] | null };
   /** Each device's interface group (what suppress_ifgroup compares); null when the namespace's links say none. */
   groups: Map<string, string> | null;
 }

@@ -101,7 +101,13 @@ function ruleSelects(r: CompiledRule, q: RouteQuery): Tri {
   return !r.not;
 }
 
-const ROUTE_KINDS = new Set<string>(['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit']);
+const NO_ROUTE: RouteDecision = Object.freeze({ kind: 'none', entry: null, table: null, rule: null });
+
+/** What a route of this type does (multicast, anycast and nat routes are followed as unicast, as before). */
+function kindOf(t: string): RouteDecision['kind'] {
+  return t === 'unicast' || t === 'local' || t === 'broadcast' || t === 'blackhole' || t === 'unreachable' || t === 'prohibit' ? t : 'unicast';
+}
+
 const ERROR_KINDS = new Set<string>(['blackhole', 'unreachable', 'prohibit']);
 
 /**
@@ -110,27 +116,35 @@ const ERROR_KINDS = new Set<string>(['blackhole', 'unreachable', 'prohibit']);
  * nothing, a throw route, or a result suppressed (suppress_prefixlength, suppress_ifgroup) goes on to the next rule.
  */
 export function routeLookup(routing: Routing, q: RouteQuery): RouteDecision {
-  const { list, plain } = routing.rules[familyOf(q.dst)];
+  const family = familyOf(q.dst);
+  const fast = routing.plainTables[family];
+  if (fast) {
+    // Only the kernel's own rules: its tables in order, nothing selected, no rule to name.
+    for (const [table, map] of fast) {
+      const hit = map.longest(q.dst);
+      if (!hit || hit.route.type === 'throw') continue;
+      return { kind: kindOf(hit.route.type), entry: hit, table, rule: null };
+    }
+    return NO_ROUTE;
+  }
+  const list = routing.rules[family].list;
   for (let i = 0; i < list.length; i++) {
     const r = list[i] as CompiledRule;
-    const named = plain ? null : r;
-    if (!plain) {
-      const m = ruleSelects(r, q);
-      if (m === false) continue;
-      if (m !== true) return { kind: 'unknown', entry: null, table: null, rule: r, unknown: { rule: r, why: m } };
-    }
+    const m = ruleSelects(r, q);
+    if (m === false) continue;
+    if (m !== true) return { kind: 'unknown', entry: null, table: null, rule: r, unknown: { rule: r, why: m } };
     if (r.action === 'goto') {
       if (r.target !== null) i = r.target - 1;
       continue;
     }
     if (r.action === 'nop') continue;
     if (r.action === null) return { kind: 'unknown', entry: null, table: null, rule: r, unknown: { rule: r, why: `its action ${r.rule.action}` } };
-    if (r.action !== 'lookup') return { kind: r.action, entry: null, table: null, rule: named };
+    if (r.action !== 'lookup') return { kind: r.action, entry: null, table: null, rule: r };
     const hit = routing.index.get(r.table)?.longest(q.dst);
     if (!hit) continue;
     const t = hit.route.type;
     if (t === 'throw') continue;
-    const kind = ROUTE_KINDS.has(t) ? (t as RouteDecision['kind']) : 'unicast';
+    const kind = kindOf(t);
     // fib4/fib6_rule_suppress judge only a route found (not an error route): too short a prefix, or out a device of the group.
     if (!ERROR_KINDS.has(kind)) {
       if (hit.bits <= r.suppressPrefixlen) continue;
@@ -141,9 +155,9 @@ export function routeLookup(routing: Routing, q: RouteQuery): RouteDecision {
         if (group === r.suppressIfgroup) continue;
       }
     }
-    return { kind, entry: hit, table: r.table, rule: named };
+    return { kind, entry: hit, table: r.table, rule: r };
   }
-  return { kind: 'none', entry: null, table: null, rule: null };
+  return NO_ROUTE;
 }
 
 /** Whether two lookups end the same way: the same table and route, or the same failure. */
