@@ -117,4 +117,18 @@ describe.skipIf(skip !== null)('policy routing: ip rules on one host, every pair
     expect(back.exitCode).toBe(1);
     expect(back.stdout).toContain('rule 100: from 172.30.1.128/25 lookup 100');
   }, 120_000);
+
+  it('wg-quick\'s pattern on p2: main with suppress_prefixlength, then `not fwmark` into a table that blackholes the rest', async () => {
+    // As wg-quick writes them (its suppress_prefixlength is 0; 16 here, so p2's /16 routes to p1 are the ones
+    // suppressed): p2's own requests to p1's containers now go to table 51820 and die, unless mangle marked them
+    // (r2's, on docker0), which `not fwmark` lets fall through to main.
+    await p2.mustExec('ip', ['route', 'add', 'blackhole', 'default', 'table', '51820']);
+    await p2.mustExec('ip', ['rule', 'add', 'pref', '200', 'lookup', 'main', 'suppress_prefixlength', '16']);
+    await p2.mustExec('ip', ['rule', 'add', 'pref', '210', 'not', 'fwmark', '0x5', 'lookup', '51820']);
+    await p2.mustExec('iptables', ['-w', '-t', 'mangle', '-A', 'PREROUTING', '-i', 'docker0', '-j', 'MARK', '--set-mark', '0x5']);
+    const b1 = await p1.ip('b1', 'net-b');
+    expect(await p2.probe('r1', b1)).toBe(false);
+    expect(await p2.probe('r2', b1)).toBe(true);
+    await expectAgreement([p1, p2], 'wg-quick pattern on p2', [ping, http]);
+  }, 600_000);
 });
