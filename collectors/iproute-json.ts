@@ -39,6 +39,7 @@ const IpLink = z.looseObject({
   mtu: z.number().int().default(0),
   address: z.string().optional(),
   master: z.string().optional(),
+  group: z.union([z.string(), z.number()]).optional(),
   link: z.string().nullish(),
   link_index: z.number().int().optional(),
   link_netnsid: z.number().int().optional(),
@@ -100,6 +101,7 @@ export function parseIpAddr(text: string): Interface[] {
       peer: link,
       addresses: addresses(l.addr_info),
       lower: lowerLink(l, link),
+      group: l.group === undefined ? null : String(l.group),
     };
   });
 }
@@ -154,6 +156,7 @@ export function parseIpRoutes(text: string, family: Route['family'] = 'inet'): R
   });
 }
 
+const Port = z.number().int().optional();
 const IpRule = z.looseObject({
   priority: z.number().int(),
   src: z.string().optional(),
@@ -166,7 +169,31 @@ const IpRule = z.looseObject({
   fwmask: z.string().optional(),
   table: z.string().optional(),
   action: z.string().optional(),
+  tos: z.union([z.string(), z.number()]).optional(),
+  ipproto: z.union([z.string(), z.number()]).optional(),
+  sport: Port,
+  sport_start: Port,
+  sport_end: Port,
+  dport: Port,
+  dport_start: Port,
+  dport_end: Port,
+  uid_start: Port,
+  uid_end: Port,
+  goto: z.union([z.number().int(), z.string()]).optional(),
+  suppress_prefixlen: z.number().int().optional(),
+  suppress_ifgroup: z.union([z.string(), z.number()]).optional(),
 });
+
+// What iproute2 6.1's iprule.c prints for a rule, and which of it is a selector netdiag evaluates. Keys it does not
+// know (a newer iproute2's dscp, flowlabel …) may be selectors: those are kept as unevaluated, never dropped.
+const READ_KEYS = new Set(['priority', 'src', 'srclen', 'dst', 'dstlen', 'iif', 'iif_detached', 'oif', 'oif_detached', 'fwmark', 'fwmask', 'table', 'action', 'tos', 'ipproto', 'sport', 'sport_start', 'sport_end', 'dport', 'dport_start', 'dport_end', 'uid_start', 'uid_end', 'goto', 'unresolved', 'nop', 'suppress_prefixlen', 'suppress_ifgroup', 'not']);
+/** Printed, but not selectors: who made the rule, and the realms it tags routes with. */
+const NOT_SELECTORS = new Set(['protocol', 'flow_from', 'flow_to']);
+
+function portRange(one: number | undefined, start: number | undefined, end: number | undefined): { start: number; end: number } | null {
+  if (one !== undefined) return { start: one, end: one };
+  return start !== undefined && end !== undefined ? { start, end } : null;
+}
 
 function prefix(addr: string | undefined, len: number | undefined): string | null {
   if (addr === undefined || addr === 'all') return null;
@@ -184,21 +211,41 @@ export function parseIpNeighbours(text: string): Neighbour[] {
   });
 }
 
-/** `ip -j rule show`. Negation prints as `"not": null`, so its presence is what counts. */
+/** `ip -j rule show`. Flags print as keys with a null value (`"not": null`, `"nop": null`), so their presence is what counts. */
 export function parseIpRules(text: string, family: PolicyRule['family'] = 'inet'): PolicyRule[] {
   return parseJsonArray(text, 'ip -j rule show').map((raw, i) => {
     const r = check(IpRule, raw, `ip -j rule show [${i}]`);
+    const has = (k: string) => typeof raw === 'object' && raw !== null && k in raw;
+    const unevaluated: string[] = [];
+    if (has('l3mdev')) unevaluated.push('l3mdev');
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (k === 'l3mdev' || READ_KEYS.has(k) || NOT_SELECTORS.has(k)) continue;
+      unevaluated.push(v === null ? k : `${k} ${String(v)}`);
+    }
+    const action = has('goto') ? 'goto' : has('nop') ? 'nop' : (r.action ?? (r.table || has('l3mdev') ? 'lookup' : 'unknown'));
     return {
       family,
       priority: r.priority,
-      not: typeof raw === 'object' && raw !== null && 'not' in raw,
+      not: has('not'),
       src: prefix(r.src, r.srclen),
       dst: prefix(r.dst, r.dstlen),
       iif: r.iif ?? null,
       oif: r.oif ?? null,
       fwmark: r.fwmark ? (r.fwmask ? `${r.fwmark}/${r.fwmask}` : r.fwmark) : null,
       table: r.table ?? null,
-      action: r.action ?? (r.table ? 'lookup' : 'unknown'),
+      action,
+      iifDetached: has('iif_detached'),
+      oifDetached: has('oif_detached'),
+      tos: r.tos === undefined ? null : String(r.tos),
+      ipproto: r.ipproto === undefined ? null : String(r.ipproto),
+      sport: portRange(r.sport, r.sport_start, r.sport_end),
+      dport: portRange(r.dport, r.dport_start, r.dport_end),
+      uidrange: portRange(undefined, r.uid_start, r.uid_end),
+      // `goto none` (no target attribute) is printed as a string: a goto that jumps nowhere.
+      goto: typeof r.goto === 'number' ? r.goto : null,
+      suppressPrefixlen: r.suppress_prefixlen ?? null,
+      suppressIfgroup: r.suppress_ifgroup === undefined ? null : String(r.suppress_ifgroup),
+      unevaluated,
     };
   });
 }

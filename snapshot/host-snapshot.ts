@@ -158,6 +158,8 @@ export const Interface = z.object({
   addresses: z.array(Address),
   /** macvlan, macvtap, ipvlan, ipvtap, vlan: the parent, the mode or tag (null for other kinds, and in snapshots from before it was read). */
   lower: LowerLink.nullable().default(null),
+  /** Its interface group as `ip link` prints it ("default", "5", a name from /etc/iproute2/group); null when not read. */
+  group: z.string().nullable().optional(),
 });
 export type Interface = z.infer<typeof Interface>;
 
@@ -209,6 +211,10 @@ export const Route = z.object({
 });
 export type Route = z.infer<typeof Route>;
 
+/** A port selector of a policy rule: one port is a range of one. */
+export const PortRange = z.object({ start: z.number().int(), end: z.number().int() });
+
+/** One `ip rule` (fib rule), as `ip -j rule show` prints it; the fields after `action` are absent from older snapshots. */
 export const PolicyRule = z.object({
   family: z.enum(['inet', 'inet6']).default('inet'),
   priority: z.number().int(),
@@ -219,7 +225,24 @@ export const PolicyRule = z.object({
   oif: z.string().nullable(),
   fwmark: z.string().nullable(),
   table: z.string().nullable(),
+  /** lookup, goto, nop, blackhole, unreachable, prohibit (what `ip rule` prints; anything else is not evaluated). */
   action: z.string(),
+  /** The `iif`/`oif` device does not exist (yet): the kernel keeps the rule, which then matches nothing. */
+  iifDetached: z.boolean().default(false),
+  oifDetached: z.boolean().default(false),
+  /** tos / dsfield as printed ("0x10"); a packet the walk models carries 0, which no rule's non-zero value matches. */
+  tos: z.string().nullable().default(null),
+  /** ipproto as printed (tcp, udp, icmp, ipv6-icmp, or a number). */
+  ipproto: z.string().nullable().default(null),
+  sport: PortRange.nullable().default(null),
+  dport: PortRange.nullable().default(null),
+  uidrange: PortRange.nullable().default(null),
+  /** goto's target priority. */
+  goto: z.number().int().nullable().default(null),
+  suppressPrefixlen: z.number().int().nullable().default(null),
+  suppressIfgroup: z.string().nullable().default(null),
+  /** Selectors the walk does not evaluate, as `ip rule` names them (l3mdev, tun_id 5, a key newer iproute2 prints). */
+  unevaluated: z.array(z.string()).default([]),
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 

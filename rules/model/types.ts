@@ -6,6 +6,7 @@ import type { PrefixMap } from '../addr/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
 import type { HostMeanings } from '../meaning/host.js';
+import type { PolicyRules } from './policy.js';
 
 export interface RouteEntry {
   route: Route;
@@ -21,8 +22,12 @@ export interface Routing {
   tables: Map<string, RouteEntry[]>;
   /** Each table's routes by network, the lowest metric of equal ones: a lookup probes a map per prefix length. */
   index: Map<string, PrefixMap<RouteEntry>>;
-  /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), by priority. */
-  rules: { 4: PolicyRule[]; 6: PolicyRule[] };
+  /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), compiled, by priority. */
+  rules: { 4: PolicyRules; 6: PolicyRules };
+  /** A family with only the kernel's own rules: the tables they look up, in order (the lookup's fast path); else null. */
+  plainTables: { 4: [string, PrefixMap<RouteEntry>][] | null; 6: [string, PrefixMap<RouteEntry>][] | null };
+  /** Each device's interface group (what suppress_ifgroup compares); null when the namespace's links say none. */
+  groups: Map<string, string> | null;
 }
 
 /** One address of a container on one interface. */

@@ -107,6 +107,9 @@ function arrive(w: Walk, host: HostModel, to: LowerChild, depth: number): LegRes
 export function intoChild(w: Walk, host: HostModel, child: LowerChild, depth: number): LegResult {
   const unusable = parentUnusable(w, host, child);
   if (unusable) return unusable;
+  // A netdev ingress chain sees every frame the parent receives, before the port hands it to a child.
+  const ingress = host.nft?.unmodelled.find((c) => c.hook === 'ingress');
+  if (ingress) return w.stopped(w.decision('unknown-rule', host.name, `${ingress.family} ${ingress.table} ${ingress.name} (hook ingress) has rules netdiag does not evaluate`, { table: `${ingress.family} ${ingress.table}`, chain: ingress.name, family: ingress.family }));
   if (child.driver === 'ipvlan' && child.mode === 'l3s' && child.who.kind === 'container') {
     // l3s hands the packet through the parent's namespace's PREROUTING and INPUT (l3mdev): conntrack sees both ways.
     w.enter('host', host.name, host.name);

@@ -60,6 +60,11 @@ export const Step = z.discriminatedUnion('type', [
     result: z.enum(['forward', 'local', 'none', 'blackhole', 'unreachable', 'prohibit', 'broadcast']),
     outIface: z.string().nullable(),
     via: z.string().nullable(),
+    /**
+     * The policy rule (`ip rule`) whose lookup or action decided, as `ip rule show` prints it after its priority;
+     * absent when the namespace has only the kernel's own rules (local, main, default).
+     */
+    rule: z.object({ priority: z.number().int(), text: z.string() }).optional(),
   }),
   z.object({
     type: z.literal('bridge'),
