@@ -114,10 +114,11 @@ test('capture a macvlan host', { timeout: 300_000 }, () =>
 // The host↔macvlan shim's inputs, each from a real dockerd: a network reserving an address with --aux-address (IPAM
 // reports it as AuxiliaryAddresses), one without --ip-range (Docker's pool is the whole subnet), and a host where the
 // shim is in place by hand (a macvlan of eth0 in bridge mode, a /32 on it, a route to the range) — the state after the
-// fix, for the doctor and the walk to read.
+// fix, for the doctor and the walk to read. (Without --ip-range Docker hands out the subnet from its bottom, whatever the
+// LAN uses there: the host sits at .250 so that its own address is not the one Docker gives the container.)
 test('capture macvlan shim hosts', { timeout: 300_000 }, () =>
   captureSnapshots('attach', async (lab) => {
-    const [aux, norange, shimmed] = await Promise.all([lab.host('macvlan-aux', { lan: '10.78.0.2/24' }), lab.host('macvlan-norange', { lan: '10.76.0.2/24' }), lab.host('macvlan-shimmed', { lan: '10.77.0.3/24' })]);
+    const [aux, norange, shimmed] = await Promise.all([lab.host('macvlan-aux', { lan: '10.78.0.2/24' }), lab.host('macvlan-norange', { lan: '10.76.0.250/24' }), lab.host('macvlan-shimmed', { lan: '10.77.0.3/24' })]);
     await aux.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.78.0.0/24', '--gateway', '10.78.0.1', '--ip-range', '10.78.0.128/26', '--aux-address', 'shim=10.78.0.200', 'lan-aux']);
     await norange.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.76.0.0/24', '--gateway', '10.76.0.1', 'lan-nr']);
     await shimmed.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.1', '--ip-range', '10.77.0.128/25', 'lan-mv']);
