@@ -6,7 +6,6 @@ import { cidrText, inCidr, ipToNumber, numberToIp, parseCidr4 } from '../../addr
 import type { Cidr4 as Cidr } from '../../addr/addr.js';
 import { dockerAttachment } from '../../model/attachment.js';
 import type { ContainerModel, HostModel, World } from '../../model/types.js';
-import { resolve } from '../../query/resolve.js';
 import { fixId } from './candidate.js';
 import type { Candidate } from './candidate.js';
 
@@ -172,28 +171,29 @@ export function shimCandidate(plan: Extract<ShimPlan, { ok: true }>): Candidate 
   };
 }
 
-/** The host a side of the question stands for: the host itself, a host-mode container, or a container it forwards for on a bridge. */
-function hostSide(world: World, text: string): HostModel | null {
-  let t;
-  try {
-    t = resolve(world, text);
-  } catch {
-    return null;
-  }
-  if (t.kind === 'host') return t.host;
-  if (t.kind !== 'container') return null;
-  const c = t.container;
-  return c.netns === 'host' || c.endpoints.some((e) => e.network?.bridge) ? c.host : null;
+/** One side of the question as the answer names it: a host, or a container by its ID on its host. */
+type Side = { kind: string; host: string | null; id: string | null };
+
+function sideOf(world: World, side: Side): { host: HostModel; container: ContainerModel | null } | null {
+  const host = world.hosts.find((h) => h.name === side.host);
+  if (!host || (side.kind !== 'host' && side.kind !== 'container')) return null;
+  if (side.kind === 'host') return { host, container: null };
+  const container = host.containers.find((c) => c.docker.id === side.id);
+  return container ? { host, container } : null;
 }
 
-/** The macvlan container a side of the question names, if it is one. */
-function macvlanSide(world: World, text: string): ContainerModel | null {
-  try {
-    const t = resolve(world, text);
-    return t.kind === 'container' && t.container.endpoints.some((e) => e.network?.driver === 'macvlan') ? t.container : null;
-  } catch {
-    return null;
-  }
+/** The host a side stands for: the host itself, a host-mode container, or a container it forwards for on a bridge. */
+function hostSide(world: World, side: Side): HostModel | null {
+  const s = sideOf(world, side);
+  if (!s) return null;
+  const c = s.container;
+  return !c || c.netns === 'host' || c.endpoints.some((e) => e.network?.bridge) ? s.host : null;
+}
+
+/** The macvlan container a side names, if it is one. */
+function macvlanSide(world: World, side: Side): ContainerModel | null {
+  const c = sideOf(world, side)?.container;
+  return c && c.endpoints.some((e) => e.network?.driver === 'macvlan') ? c : null;
 }
 
 /**
@@ -203,8 +203,8 @@ function macvlanSide(world: World, text: string): ContainerModel | null {
 export function macvlanShims(world: World, answer: WhyAnswer): Candidate[] {
   if (answer.verdict === 'reachable') return [];
   const pairs = [
-    [hostSide(world, answer.from.name), macvlanSide(world, answer.to.name)],
-    [hostSide(world, answer.to.name), macvlanSide(world, answer.from.name)],
+    [hostSide(world, answer.from), macvlanSide(world, answer.to)],
+    [hostSide(world, answer.to), macvlanSide(world, answer.from)],
   ] as const;
   const held = heldAddresses(world);
   const out: Candidate[] = [];
