@@ -48,7 +48,8 @@ const IpLink = z.looseObject({
       info_slave_kind: z.string().optional(),
       info_slave_data: z.looseObject({ state: z.string().optional() }).optional(),
       // macvlan/ipvlan: mode, and ipvlan's flag as a boolean key (ipvlan_print_opt prints one of bridge/private/vepa).
-      info_data: z.looseObject({ mode: z.string().optional(), bridge: z.boolean().optional(), private: z.boolean().optional(), vepa: z.boolean().optional() }).optional(),
+      // vlan (802.1q): its `id` (ip/iplink_vlan.c vlan_print_opt).
+      info_data: z.looseObject({ mode: z.string().optional(), bridge: z.boolean().optional(), private: z.boolean().optional(), vepa: z.boolean().optional(), id: z.number().int().optional() }).optional(),
     })
     .optional(),
   addr_info: z.array(AddrInfo).default([]),
@@ -63,7 +64,7 @@ function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
 }
 
 /** Kinds whose `link` is the parent device they are a child of, not a peer (the lower device of macvlan, ipvlan …). */
-const CHILD_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap']);
+const CHILD_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap', 'vlan']);
 const IPVLAN_FLAGS = ['private', 'vepa', 'bridge'] as const;
 
 /** A child's parent (`link` read as for a veth's peer) with the child's mode and, for ipvlan, its flag. */
@@ -74,8 +75,9 @@ function lowerLink(l: z.infer<typeof IpLink>, link: Interface['peer']): LowerLin
   const ipvlan = kind === 'ipvlan' || kind === 'ipvtap';
   return {
     ...(link ?? { ifindex: null, netnsId: null, name: null }),
-    mode: data?.mode ?? null,
+    mode: kind === 'vlan' ? null : (data?.mode ?? null),
     flag: ipvlan ? (IPVLAN_FLAGS.find((f) => data?.[f] === true) ?? null) : null,
+    vlanId: kind === 'vlan' ? (data?.id ?? null) : null,
   };
 }
 

@@ -139,6 +139,8 @@ export const LowerLink = z.object({
   mode: z.string().nullable(),
   /** ipvlan's flag (bridge, private, vepa; iproute2 prints it as a key set to true); null for macvlan. */
   flag: z.string().nullable(),
+  /** An 802.1q vlan's tag (eth0.50 on eth0): frames leave its parent tagged, onto that VLAN's segment only. */
+  vlanId: z.number().int().nullable().default(null),
 });
 export type LowerLink = z.infer<typeof LowerLink>;
 
@@ -158,7 +160,7 @@ export const Interface = z.object({
   /** veth peer: ifindex in the peer's namespace and that namespace's nsid as seen from here (null: same namespace). */
   peer: z.object({ ifindex: z.number().int().nullable(), netnsId: z.number().int().nullable(), name: z.string().nullable() }).nullable(),
   addresses: z.array(Address),
-  /** macvlan, macvtap, ipvlan, ipvtap: the parent and the mode (null for other kinds, and in snapshots from before it was read). */
+  /** macvlan, macvtap, ipvlan, ipvtap, vlan: the parent, the mode or tag (null for other kinds, and in snapshots from before it was read). */
   lower: LowerLink.nullable().default(null),
   /**
    * The kernel's promiscuity count (ip -d link): above 0 the NIC takes frames for every MAC (set by hand, by a bridge,

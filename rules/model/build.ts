@@ -6,6 +6,7 @@ import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
 import { bridgePortOf, dockerAttachment, interfaceAttachment, sharedFrom } from './attachment.js';
+import { childrenByParent } from './lower.js';
 import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, SandboxDnsModel, World } from './types.js';
@@ -89,6 +90,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     containers: [],
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
+    children: new Map(),
     published: [],
     sockets: s.sockets?.host ?? null,
     meanings,
@@ -177,6 +179,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     // Docker lists a published port once per family it listens on (0.0.0.0:8080 and :::8080): each is a docker-proxy of its own.
     for (const port of c.ports) if (port.hostPort !== null) host.published.push({ container: cm, port });
   }
+  host.children = childrenByParent(host);
   return host;
 }
 

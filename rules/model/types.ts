@@ -1,7 +1,7 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, ResolvConf, Route } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../addr/addr.js';
-import type { Attachment } from './attachment.js';
+import type { Attachment, IpvlanFlag } from './attachment.js';
 import type { PrefixMap } from '../addr/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
@@ -102,12 +102,26 @@ export interface HostModel {
   foreignPorts: Map<string, string[]>;
   /** Endpoints by bridge, for the L2 neighbour question on that bridge. */
   endpointsOnBridge: Map<string, Endpoint[]>;
+  /** macvlan and ipvlan children by parent interface: containers' addresses and the host's own (a shim). */
+  children: Map<string, LowerChild[]>;
   /** Published ports served by docker-proxy on this host (the userland proxy listens on the host address). */
   published: { container: ContainerModel; port: PublishedPort }[];
   /** What the host's own namespace listens on; null when that was not collected. */
   sockets: ListeningSocket[] | null;
   /** What each of its rules means, decided once here: the walk, explanations, fixes and doctor read it. */
   meanings: HostMeanings;
+}
+
+/** One address of a child of `parent`: a container's (through its endpoint) or the host's own interface's. */
+export interface LowerChild {
+  parent: string;
+  driver: 'macvlan' | 'ipvlan';
+  /** macvlan: bridge, private, vepa, passthru, source; ipvlan: l2, l3, l3s. Null when not known. */
+  mode: string | null;
+  /** ipvlan's flag (bridge, private, vepa); null for macvlan. */
+  flag: IpvlanFlag | null;
+  ip: Ip;
+  who: { kind: 'container'; endpoint: Endpoint } | { kind: 'host'; iface: string };
 }
 
 export interface World {

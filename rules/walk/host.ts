@@ -5,6 +5,8 @@ import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
 import { runHook } from './hooks.js';
 import { overLan } from './lan.js';
+import { hostChildren } from '../model/lower.js';
+import type { LowerChild } from '../model/lower.js';
 import { addrPort, hostSource } from './leg.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
@@ -34,6 +36,8 @@ function deliverHere(w: Walk, host: HostModel, iface: string): LegResult {
 export function hostIn(w: Walk, host: HostModel, iface: string, depth: number): LegResult {
   const p = w.pkt;
   if (depth > MAX_HOSTS || w.places >= MAX_PLACES) return w.done('unknown', w.decision('route', host.name, `the path loops (through ${host.name} again)`, { dst: ipText(p.dst), result: 'loop' }), null);
+  const child = ipvlanChild(host, iface, p.dst);
+  if (child) return w.intoChild(host, child, depth);
   w.enter('host', host.name, host.name);
   p.physIn = p.physOut = null;
   p.bridged = false;
@@ -103,8 +107,16 @@ function postrouting(w: Walk, host: HostModel, inIface: string | null, out: stri
   return egress(w, host, out, d.entry?.gateway ?? w.pkt.dst, depth);
 }
 
-/** Out of the host: onto a bridge it owns, or onto the LAN. */
+/** Out of the host: onto a bridge it owns, out of one of its own macvlan or ipvlan children (a shim), or onto the LAN. */
 function egress(w: Walk, host: HostModel, out: string, nextHop: Ip, depth: number): LegResult {
-  if (host.interfaces.get(out)?.kind === 'bridge') return w.onBridge(host, out, 'host', nextHop, depth);
+  const i = host.interfaces.get(out);
+  if (i?.kind === 'bridge') return w.onBridge(host, out, 'host', nextHop, depth);
+  const own = i ? hostChildren(i) : [];
+  if (own.length > 0) return w.fromChild(host, own.find((c) => c.ip === w.pkt.src) ?? (own[0] as LowerChild), nextHop, depth);
   return overLan(w, host, out, nextHop, depth);
+}
+
+/** An ipvlan port hands a packet for one of its children's addresses to that child before the parent's stack sees it. */
+function ipvlanChild(host: HostModel, iface: string, dst: Ip): LowerChild | null {
+  return host.children.get(iface)?.find((c) => c.driver === 'ipvlan' && c.ip === dst && c.who.kind === 'container') ?? null;
 }

@@ -3,6 +3,7 @@ import { familyOf, ipText, isUnspecified } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint } from '../model/types.js';
 import { bridgePortOf } from '../model/attachment.js';
+import { childAttachment } from '../model/lower.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
 import { routeFailure, routeLookup, routeStep } from './routing.js';
@@ -34,7 +35,7 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
     return w.done('delivered', null, at ? { kind: 'container', endpoint: at, ...(ep ? {} : { address: ipText(p.dst) }) } : null);
   }
   if (d.kind !== 'unicast' || !d.entry) {
-    return w.stopped(w.decision('route', c.host.name, `container ${c.name} has no route to ${ipText(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}`, { dst: ipText(p.dst), result: routeFailure(d) }));
+    return w.stopped(w.decision('route', c.host.name, `container ${c.name} has no route to ${ipText(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}${d.kind === 'none' ? noGateway(c) : ''}`, { dst: ipText(p.dst), result: routeFailure(d) }));
   }
   const dev = d.entry.route.dev;
   const ep = c.endpoints.find((e) => e.iface === dev && familyOf(e.ip) === p.family) ?? c.endpoints.find((e) => e.iface === dev) ?? null;
@@ -48,6 +49,13 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
   return outOfNamespace(w, c, ep, dev, d.entry.gateway ?? p.dst, depth);
 }
 
+/** Why a macvlan or ipvlan container may have no default route: Docker 29 sets one only when the network has a gateway. */
+function noGateway(c: ContainerModel): string {
+  const ep = c.endpoints.find((e) => childAttachment(e.attachment) !== null && e.network !== null && e.network.subnets.length > 0 && e.network.subnets.every((s) => s.gateway === null));
+  if (!ep?.network) return '';
+  return ` (its ${ep.network.driver} network ${ep.network.name} has no gateway: Docker 29 gives macvlan and ipvlan l2 networks a default route only when created with --gateway)`;
+}
+
 /**
  * Where a container's interface leads out of its namespace: a veth whose peer is a bridge port, or anything else
  * (a macvlan or ipvlan child, an interface netdiag could not place) to its parent interface. The one place the walk
@@ -56,7 +64,7 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
 function outOfNamespace(w: Walk, c: ContainerModel, ep: Endpoint | null, dev: string | null, nextHop: Ip, depth: number): LegResult {
   const port = ep ? bridgePortOf(ep.attachment) : null;
   if (ep && port) return w.onBridge(c.host, port.bridge, port.hostVeth ?? ep.iface, nextHop, depth);
-  return w.onParent(c, ep, dev);
+  return w.onParent(c, ep, dev, nextHop, depth);
 }
 
 /** A frame reached one of a container's interfaces: the packet is for one of its addresses, and a socket there takes it or not. */
