@@ -76,10 +76,12 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   // name resolves), qualified by its host where several are in view. The name shown for a host or an address
   // ("host h1 (172.17.0.1)") is not one resolve() reads back: those are asked by address.
   const toQuery = named ? (world.hosts.length > 1 ? `${answer.to.host}/${answer.dns.name}` : answer.dns.name) : answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
+  // A host is asked again by its name (the name shown for it, "host h1", is not one resolve() reads back).
+  const fromQuery = answer.from.kind === 'host' ? answer.from.host : answer.from.name;
   return candidates.map((f) => {
     const afterWorld = buildWorld(applySteps(snapshots, f.steps));
-    const fw = why(afterWorld, answer.from.name, toQuery, flow, asked);
-    const reverse = b ? why(afterWorld, answer.to.name, answer.from.name, flow, asked).verdict : 'unknown';
+    const fw = why(afterWorld, fromQuery, toQuery, flow, asked);
+    const reverse = b ? why(afterWorld, answer.to.name, fromQuery, flow, asked).verdict : 'unknown';
     // A host's shim opens container pairs even when one side of the question is the host itself (its bridge containers
     // reach the macvlan ones through it): counted then too.
     const alsoOpens = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b))) ? opened(world, afterWorld, flow, a, b, beforeCache) : [];

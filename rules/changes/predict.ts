@@ -167,7 +167,7 @@ function linkStep(s: HostSnapshot, step: Extract<PlanStep, { kind: 'ip-link-add'
       const parent = links.interfaces.find((i) => i.name === step.parent);
       if (iface || !parent) return;
       const link = { ifindex: null, netnsId: null, name: step.parent };
-      links.interfaces.push({ ifindex: Math.max(0, ...links.interfaces.map((i) => i.ifindex)) + 1, name: step.name, kind: step.type, master: null, portState: null, mtu: parent.mtu, mac: null, up: false, lowerUp: false, peer: link, addresses: [], lower: { ...link, mode: step.mode, flag: null }, promiscuity: 0 });
+      links.interfaces.push({ ifindex: Math.max(0, ...links.interfaces.map((i) => i.ifindex)) + 1, name: step.name, kind: step.type, master: null, portState: null, mtu: parent.mtu, mac: null, up: false, lowerUp: false, peer: link, addresses: [], lower: { ...link, mode: step.mode, flag: null, vlanId: null }, promiscuity: 0 });
       return;
     }
     case 'ip-link-del':

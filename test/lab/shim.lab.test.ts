@@ -11,10 +11,13 @@ import type { LabHost } from './lab.js';
 const skip = labUnavailable();
 if (skip) console.warn(`SKIPPED lab tests: ${skip}`);
 
-/** What the shim changes and its rollback must give back: links (with their details), addresses, routes. */
+/**
+ * What the shim changes and its rollback must give back: links (with their details), addresses, routes. A bridge's
+ * running timers (gc_timer, forward_delay_timer …) tick between two readings: they are time, not state.
+ */
 async function linkState(h: LabHost): Promise<string> {
   const [links, addrs, routes] = await Promise.all([h.mustExec('ip', ['-d', 'link']), h.mustExec('ip', ['addr']), h.mustExec('ip', ['route'])]);
-  return `${links}\n${addrs}\n${routes}`;
+  return `${links.replace(/(_timer)\s+[\d.]+/g, '$1')}\n${addrs}\n${routes}`;
 }
 
 interface FixList {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stepCommand } from '../../../rules/changes/command.js';
+import { adviseFixes } from '../../../rules/changes/fixes.js';
 import { heldAddresses, macvlanShims, shimCandidate, shimPlan } from '../../../rules/changes/fix-kinds/macvlan-shim.js';
 import { applySteps } from '../../../rules/changes/predict.js';
 import { buildWorld } from '../../../rules/model/build.js';
@@ -150,5 +151,50 @@ describe('the prediction: the shim applied to a copy of the snapshot', () => {
     ];
     const [back] = applySteps([s], [...plan.steps, ...undo]);
     expect(back).toEqual(s);
+  });
+});
+
+describe('netdiag fix: the shim predicted through the walk', () => {
+  const advise = (s: HostSnapshot, a: string, b: string) => {
+    const world = buildWorld([s]);
+    return adviseFixes(world, why(world, a, b, ICMP), ICMP);
+  };
+
+  it('host → web-mv (macvlan-host): blocked by the isolation; the one fix is the shim, predicted to work both ways, opening c-br\'s way too', () => {
+    const s = load('macvlan-host');
+    const world = buildWorld([s]);
+    expect(why(world, 'host', 'web-mv', ICMP).verdict).toBe('blocked');
+    const r = advise(s, 'host', 'web-mv');
+    expect(r.status).toBe('fixes');
+    expect(r.fixes.map((f) => f.kind)).toEqual(['macvlan-shim']);
+    expect(r.fixes[0]!.predicted).toMatchObject({ forward: 'reachable', reverse: 'reachable' });
+    expect(r.fixes[0]!.alsoOpens).toEqual(['c-br → side', 'c-br → web-mv']);
+  });
+
+  it.each([
+    ['macvlan-aux', 'ip addr add 10.78.0.200/32 dev mv-lan-aux'],
+    ['macvlan-norange', 'ip route add 10.76.0.2/32 dev mv-lan-nr'],
+  ])('host → web-mv (%s): the shim is predicted to work', (name, command) => {
+    const r = advise(load(name), 'host', 'web-mv');
+    expect(r.fixes[0]).toMatchObject({ kind: 'macvlan-shim', predicted: { forward: 'reachable' } });
+    expect(r.fixes[0]!.commands).toContain(command);
+  });
+
+  it('web-mv → host and c-br → web-mv: the same shim, predicted to open them', () => {
+    const s = load('macvlan-host');
+    for (const [a, b] of [['web-mv', 'host'], ['c-br', 'web-mv']] as const) {
+      const shim = advise(s, a, b).fixes.find((f) => f.kind === 'macvlan-shim');
+      expect(shim?.predicted.forward, `${a} → ${b}`).toBe('reachable');
+    }
+  });
+
+  it('the prediction answers as the real host with the shim does (macvlan-shimmed): host ↔ web-mv reachable', () => {
+    const real = buildWorld([load('macvlan-shimmed')]);
+    expect([why(real, 'host', 'web-mv', ICMP).verdict, why(real, 'web-mv', 'host', ICMP).verdict]).toEqual(['reachable', 'reachable']);
+    const s = load('macvlan-host');
+    const plan = planFor(s, 'lan-mv');
+    if (!plan.ok) throw new Error(plan.reason);
+    const predicted = buildWorld(applySteps([s], plan.steps));
+    expect([why(predicted, 'host', 'web-mv', ICMP).verdict, why(predicted, 'web-mv', 'host', ICMP).verdict, why(predicted, 'c-br', 'web-mv', ICMP).verdict]).toEqual(['reachable', 'reachable', 'reachable']);
   });
 });
