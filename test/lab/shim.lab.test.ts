@@ -45,9 +45,11 @@ describe.skipIf(skip !== null)('the macvlan host shim: fix, apply, verify, roll 
     await lab?.teardown();
   });
 
-  it('before: the host and its bridge container cannot reach the macvlan container; the LAN can', async () => {
+  it('before: the host and its bridge container cannot reach the macvlan container, nor it the host; the LAN can', async () => {
     expect(await probe('host', 'web-mv')).toBe(1);
     expect(await probe('c-br', 'web-mv')).toBe(1);
+    expect(await probe('web-mv', '10.77.0.2')).toBe(1);
+    expect((await h.netdiag(['why', 'web-mv', '10.77.0.2'], 30_000, env())).exitCode).toBe(1);
     expect((await peer.exec('ping', ['-c1', '-W1', '10.77.0.128'])).exitCode).toBe(0);
     const doctor = JSON.parse((await h.netdiag(['doctor', '--json'], 30_000, env())).stdout) as { findings: { code: string; subject?: string; fix: string }[] };
     const f = doctor.findings.find((x) => x.code === 'macvlan-host-isolation');
@@ -80,6 +82,9 @@ describe.skipIf(skip !== null)('the macvlan host shim: fix, apply, verify, roll 
     expect(await probe('host', 'web-mv')).toBe(0);
     expect(await probe('c-br', 'web-mv')).toBe(0);
     expect(await h.probe('web-mv', '10.77.0.127')).toBe(true);
+    // Back too, to the host's own eth0 address: the host answers ARP for it on the shim (arp_ignore 0); model and probe agree.
+    expect(await probe('web-mv', '10.77.0.2')).toBe(0);
+    expect((await h.netdiag(['why', 'web-mv', '10.77.0.2'], 30_000, env())).exitCode).toBe(0);
     // The host's own LAN traffic still leaves by eth0: the route covers the range only.
     expect((await h.exec('ping', ['-c1', '-W1', '10.77.0.9'])).exitCode).toBe(0);
     expect((await h.mustExec('ip', ['route', 'get', '10.77.0.9'])).trim()).toMatch(/dev eth0 src 10\.77\.0\.2/);
