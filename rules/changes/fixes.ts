@@ -21,7 +21,7 @@ import type { Accept } from './fix-kinds/docker-user.js';
 import { ipForward } from './fix-kinds/ip-forward.js';
 import { connectable, networkConnects } from './fix-kinds/network-connect.js';
 import { removeRules } from './fix-kinds/remove-rule.js';
-import { macvlanShims } from './fix-kinds/macvlan-shim.js';
+import { macvlanShims, noShimReason } from './fix-kinds/macvlan-shim.js';
 
 export type { Fix };
 
@@ -175,6 +175,8 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
   if (answer.from.kind !== 'container') {
     const shims = predict(world, answer, flow, macvlanShims(world, answer), sideEffects).map((p) => p.fix).filter(works).sort((x, y) => rank(x) - rank(y));
     if (shims.length > 0) return { status: 'fixes', fixes: shims, advice: null };
+    const none = noShimReason(world, answer);
+    if (none) return { status: 'no-fix', fixes: [], advice: `no host-side macvlan interface (shim) can reach it: ${none}` };
   }
   if (answer.from.kind !== 'container') return { status: 'no-fix', fixes: [], advice: `netdiag proposes fixes for containers; from the host, what decides is its own OUTPUT chain or a peer's rules (netdiag why shows which)` };
   // An address that lands in another holder: the path is right, the address is wrong; no firewall change moves it

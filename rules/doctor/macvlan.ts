@@ -32,27 +32,28 @@ function isolation(world: World, h: HostModel, n: DockerNetwork, parent: Interfa
     const mode = n.options.ipvlan_mode ?? 'l2';
     const shimmed = [...h.interfaces.values()].some((i) => i.kind === 'ipvlan' && i.lower?.name === parent.name && i.addresses.some((a) => a.family === 'inet'));
     if (shimmed) return null;
-    return { code: 'macvlan-host-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, `no ipvlan interface of ${parent.name} on ${h.name}`], fix: `give ${h.name} an ipvlan interface of its own on ${parent.name}: ip link add ipvl-shim link ${parent.name} type ipvlan mode ${mode}; ip addr add <a free address of ${range?.subnet ?? 'the subnet'}, reserved with --aux-address>/32 dev ipvl-shim; ip link set ipvl-shim up; ip route add ${range?.ipRange ?? range?.subnet ?? '<the containers\' range>'} dev ipvl-shim` };
+    return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, `no ipvlan interface of ${parent.name} on ${h.name}`], fix: `give ${h.name} an ipvlan interface of its own on ${parent.name}: ip link add ipvl-shim link ${parent.name} type ipvlan mode ${mode}; ip addr add <a free address of ${range?.subnet ?? 'the subnet'}, reserved with --aux-address>/32 dev ipvl-shim; ip link set ipvl-shim up; ip route add ${range?.ipRange ?? range?.subnet ?? '<the containers\' range>'} dev ipvl-shim` };
   }
   const plan = shimPlan(world, h, n, held);
   if (plan.ok && plan.existing && plan.steps.length === 0) return null;
-  if (!plan.ok) return { code: 'macvlan-host-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence, fix: `no host-side shim can be proposed: ${plan.reason}` };
+  if (!plan.ok) return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence, fix: `no host-side shim can be proposed: ${plan.reason}` };
   const lacking = plan.existing ? `${plan.name} on ${parent.name} (${plan.address}) has no route to ${plan.routes.join(', ')}` : `no macvlan interface of ${parent.name} on ${h.name} routes ${plan.range ?? 'its containers'}`;
   const reserve = plan.reserved ? ` (${plan.address} is reserved with --aux-address ${plan.reserved}=${plan.address})` : ` (${plan.address} is free in view but reserved by nobody: add --aux-address host=${plan.address} when ${n.name} is next created)`;
-  return { code: 'macvlan-host-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, lacking], fix: `${plan.steps.map(stepCommand).join('; ')}${reserve}; netdiag fix applies it (lost at reboot unless written to /etc/network/interfaces or systemd-networkd)` };
+  return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, lacking], fix: `${plan.steps.map(stepCommand).join('; ')}${reserve}; netdiag fix applies it (lost at reboot unless written to /etc/network/interfaces or systemd-networkd)` };
 }
 
 /** Each macvlan and ipvlan network's findings, on every host in view. */
 export function macvlanFindings(world: World): Finding[] {
   const out: Finding[] = [];
-  const held = heldAddresses(world);
+  // Gathered only once a macvlan network is met: bridge-only hosts pay nothing.
+  let held: Set<string> | null = null;
   for (const h of world.hosts) {
     for (const n of h.snapshot.docker?.networks ?? []) {
       const at = dockerAttachment(n);
       if ((at.kind !== 'macvlan' && at.kind !== 'ipvlan') || !at.parent) continue;
       const parent = h.interfaces.get(at.parent);
       if (!parent) continue;
-      const iso = isolation(world, h, n, parent, held);
+      const iso = isolation(world, h, n, parent, (held ??= heldAddresses(world)));
       if (iso) out.push(iso);
       if (at.kind !== 'macvlan') continue;
       // An access point carries frames only for MACs that associated with it: a macvlan child's own MAC never did.

@@ -52,7 +52,7 @@ describe.skipIf(skip !== null)('the macvlan host shim: fix, apply, verify, roll 
     expect((await h.netdiag(['why', 'web-mv', '10.77.0.2'], 30_000, env())).exitCode).toBe(1);
     expect((await peer.exec('ping', ['-c1', '-W1', '10.77.0.128'])).exitCode).toBe(0);
     const doctor = JSON.parse((await h.netdiag(['doctor', '--json'], 30_000, env())).stdout) as { findings: { code: string; subject?: string; fix: string }[] };
-    const f = doctor.findings.find((x) => x.code === 'macvlan-host-isolation');
+    const f = doctor.findings.find((x) => x.code === 'parent-isolation');
     expect(f?.subject).toBe('lan-mv');
     expect(f?.fix).toMatch(/^ip link add mv-lan-mv link eth0 type macvlan mode bridge; ip addr add 10\.77\.0\.127\/32 dev mv-lan-mv; ip link set mv-lan-mv up; ip route add 10\.77\.0\.128\/25 dev mv-lan-mv/);
   });
@@ -90,7 +90,7 @@ describe.skipIf(skip !== null)('the macvlan host shim: fix, apply, verify, roll 
     expect((await h.mustExec('ip', ['route', 'get', '10.77.0.9'])).trim()).toMatch(/dev eth0 src 10\.77\.0\.2/);
     expect((await h.netdiag(['why', 'host', 'web-mv'], 30_000, env())).exitCode).toBe(0);
     const doctor = JSON.parse((await h.netdiag(['doctor', '--json'], 30_000, env())).stdout) as { findings: { code: string }[] };
-    expect(doctor.findings.map((f) => f.code)).not.toContain('macvlan-host-isolation');
+    expect(doctor.findings.map((f) => f.code)).not.toContain('parent-isolation');
 
     const rolled = await h.netdiag(['rollback', r.id, '--json'], 60_000, env());
     expect(rolled.exitCode, rolled.stderr).toBe(0);

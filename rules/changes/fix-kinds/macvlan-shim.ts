@@ -196,25 +196,40 @@ function macvlanSide(world: World, side: Side): ContainerModel | null {
   return c && c.endpoints.some((e) => e.network?.driver === 'macvlan') ? c : null;
 }
 
+/** Each macvlan network between the two sides of the question: the host side, and the macvlan container's network on it. */
+function between(world: World, answer: WhyAnswer): { host: HostModel; network: DockerNetwork }[] {
+  if (answer.verdict === 'reachable') return [];
+  const out: { host: HostModel; network: DockerNetwork }[] = [];
+  for (const [hs, cs] of [[answer.from, answer.to], [answer.to, answer.from]] as const) {
+    const c = macvlanSide(world, cs);
+    const h = c ? hostSide(world, hs) : null;
+    if (!h || !c || c.host !== h) continue;
+    for (const e of c.endpoints) if (e.network?.driver === 'macvlan' && !out.some((x) => x.network === e.network)) out.push({ host: h, network: e.network });
+  }
+  return out;
+}
+
 /**
  * A shim for each macvlan network of the macvlan container on one side of the question, when the other side is its
  * own host (or a container that host forwards for): either direction, since the shim carries both.
  */
 export function macvlanShims(world: World, answer: WhyAnswer): Candidate[] {
-  if (answer.verdict === 'reachable') return [];
-  const pairs = [
-    [hostSide(world, answer.from), macvlanSide(world, answer.to)],
-    [hostSide(world, answer.to), macvlanSide(world, answer.from)],
-  ] as const;
-  const held = heldAddresses(world);
-  const out: Candidate[] = [];
-  for (const [h, c] of pairs) {
-    if (!h || !c || c.host !== h) continue;
-    for (const e of c.endpoints) {
-      if (e.network?.driver !== 'macvlan') continue;
-      const plan = shimPlan(world, h, e.network, held);
-      if (plan.ok && plan.steps.length > 0 && !out.some((x) => x.id === shimCandidate(plan).id)) out.push(shimCandidate(plan));
-    }
-  }
-  return out;
+  const nets = between(world, answer);
+  // Only questions that touch a macvlan container pay for gathering the addresses in view.
+  const held = nets.length > 0 ? heldAddresses(world) : new Set<string>();
+  return nets.flatMap(({ host, network }) => {
+    const plan = shimPlan(world, host, network, held);
+    return plan.ok && plan.steps.length > 0 ? [shimCandidate(plan)] : [];
+  });
+}
+
+/** Why no shim is proposed for the question, when one would be its fix: each network's reason, else null. */
+export function noShimReason(world: World, answer: WhyAnswer): string | null {
+  const nets = between(world, answer);
+  const held = nets.length > 0 ? heldAddresses(world) : new Set<string>();
+  const reasons = nets.flatMap(({ host, network }) => {
+    const plan = shimPlan(world, host, network, held);
+    return plan.ok ? [] : [plan.reason];
+  });
+  return reasons.length > 0 ? reasons.join('; ') : null;
 }

@@ -12,13 +12,13 @@ import { CAPTURED } from '../fixtures.js';
 
 const load = (name: string) => parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'attach', `${name}.json`), 'utf8')));
 const mine = (codes: string[]) => (f: { code: string }) => codes.includes(f.code);
-const MACVLAN = ['macvlan-host-isolation', 'macvlan-wireless-parent', 'macvlan-parent-not-promiscuous'];
+const MACVLAN = ['parent-isolation', 'macvlan-wireless-parent', 'macvlan-parent-not-promiscuous'];
 
 describe('doctor: the host↔macvlan isolation', () => {
   it('macvlan-host: names the network, the parent, the containers, and the shim commands with the address to reserve', () => {
     const f = doctorAll([load('macvlan-host')]).filter(mine(MACVLAN));
     expect(f).toHaveLength(1);
-    expect(f[0]).toMatchObject({ code: 'macvlan-host-isolation', severity: 'warning', host: 'macvlan-host', subject: 'lan-mv' });
+    expect(f[0]).toMatchObject({ code: 'parent-isolation', severity: 'warning', host: 'macvlan-host', subject: 'lan-mv' });
     expect(f[0]!.title).toBe("macvlan-host and its bridge containers cannot reach macvlan network lan-mv's containers, nor they macvlan-host: macvlan children of eth0 never meet eth0's own stack inside the host");
     expect(f[0]!.evidence).toEqual(['network lan-mv: driver macvlan, parent eth0, --subnet 10.77.0.0/24 --gateway 10.77.0.1 --ip-range 10.77.0.128/25', 'its containers here: both 10.77.0.129, web-mv 10.77.0.128', 'no macvlan interface of eth0 on macvlan-host routes 10.77.0.128/25']);
     expect(f[0]!.fix).toMatch(/^ip link add mv-lan-mv link eth0 type macvlan mode bridge; ip addr add 10\.77\.0\.127\/32 dev mv-lan-mv; ip link set mv-lan-mv up; ip route add 10\.77\.0\.128\/25 dev mv-lan-mv \(10\.77\.0\.127 is free in view but reserved by nobody: add --aux-address host=10\.77\.0\.127/);
@@ -41,7 +41,7 @@ describe('doctor: the host↔macvlan isolation', () => {
 
   it('an ipvlan network: the same isolation, with an ipvlan interface as the shim', () => {
     const [f] = doctorAll([childHost('ipvlan')]).filter(mine(MACVLAN));
-    expect(f).toMatchObject({ code: 'macvlan-host-isolation', subject: 'lan-ipvlan' });
+    expect(f).toMatchObject({ code: 'parent-isolation', subject: 'lan-ipvlan' });
     expect(f!.fix).toMatch(/ip link add ipvl-shim link lan0 type ipvlan mode l2/);
   });
 });

@@ -198,3 +198,15 @@ describe('netdiag fix: the shim predicted through the walk', () => {
     expect([why(predicted, 'host', 'web-mv', ICMP).verdict, why(predicted, 'web-mv', 'host', ICMP).verdict, why(predicted, 'c-br', 'web-mv', ICMP).verdict]).toEqual(['reachable', 'reachable', 'reachable']);
   });
 });
+
+describe('netdiag fix: when no shim can help, it says why', () => {
+  it('a network in macvlan private mode (its children made so, as Docker would with -o macvlan_mode=private): no fix, the reason', () => {
+    const s = load('macvlan-host');
+    s.docker!.networks.find((n) => n.name === 'lan-mv')!.options = { parent: 'eth0', macvlan_mode: 'private' };
+    for (const sb of s.links!.sandboxes) for (const i of sb.interfaces) if (i.lower) i.lower.mode = 'private';
+    const world = buildWorld([s]);
+    const answer = why(world, 'host', 'web-mv', ICMP);
+    expect(answer.verdict).toBe('blocked');
+    expect(adviseFixes(world, answer, ICMP)).toEqual({ status: 'no-fix', fixes: [], advice: 'no host-side macvlan interface (shim) can reach it: lan-mv\'s children are in macvlan mode private: only bridge mode lets a macvlan of the host\'s reach them inside the host' });
+  });
+});
