@@ -113,6 +113,8 @@ function chooseAddress(p: NonNullable<ReturnType<typeof pool>>, held: Set<string
  */
 export function shimPlan(world: World, h: HostModel, n: DockerNetwork, held: Set<string> = heldAddresses(world)): ShimPlan {
   const at = dockerAttachment(n);
+  // No step makes an ipvlan interface: this kernel has none to verify it on (doctor gives its commands).
+  if (at.kind === 'ipvlan') return { ok: false, reason: `${n.name} is an ipvlan network: netdiag does not make an ipvlan shim itself (netdiag doctor gives its commands)` };
   if (at.kind !== 'macvlan') return { ok: false, reason: `${n.name} is not a macvlan network` };
   if (!at.parent) return { ok: false, reason: `${n.name} has no parent interface (Docker gave it an internal one): it does not reach the LAN, and there is no parent to put a shim on` };
   const parent = h.interfaces.get(at.parent);
@@ -190,10 +192,12 @@ function hostSide(world: World, side: Side): HostModel | null {
   return !c || c.netns === 'host' || c.endpoints.some((e) => e.network?.bridge) ? s.host : null;
 }
 
-/** The macvlan container a side names, if it is one. */
+const isLower = (n: DockerNetwork | null) => n?.driver === 'macvlan' || n?.driver === 'ipvlan';
+
+/** The macvlan (or ipvlan) container a side names, if it is one. */
 function macvlanSide(world: World, side: Side): ContainerModel | null {
   const c = sideOf(world, side)?.container;
-  return c && c.endpoints.some((e) => e.network?.driver === 'macvlan') ? c : null;
+  return c && c.endpoints.some((e) => isLower(e.network)) ? c : null;
 }
 
 /** Each macvlan network between the two sides of the question: the host side, and the macvlan container's network on it. */
@@ -204,7 +208,7 @@ function between(world: World, answer: WhyAnswer): { host: HostModel; network: D
     const c = macvlanSide(world, cs);
     const h = c ? hostSide(world, hs) : null;
     if (!h || !c || c.host !== h) continue;
-    for (const e of c.endpoints) if (e.network?.driver === 'macvlan' && !out.some((x) => x.network === e.network)) out.push({ host: h, network: e.network });
+    for (const e of c.endpoints) if (e.network && isLower(e.network) && !out.some((x) => x.network === e.network)) out.push({ host: h, network: e.network });
   }
   return out;
 }

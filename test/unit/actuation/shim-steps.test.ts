@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyChange, rollbackChange } from '../../../actuation/apply.js';
 import { doStep, inverseOf } from '../../../actuation/steps.js';
+import { present } from '../../../actuation/ledger.js';
 import { shimPlan } from '../../../rules/changes/fix-kinds/macvlan-shim.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import type { PlanStep } from '../../../snapshot/contract.js';
@@ -85,5 +86,13 @@ describe('the macvlan shim applied to a host', () => {
     expect(inverses.map((x) => x?.kind)).toEqual(['ip-link-del', 'ip-addr-del', 'ip-link-set', 'ip-link-route-del']);
     expect((inverses[2] as Extract<PlanStep, { kind: 'ip-link-set' }>).up).toBe(false);
     for (const [i, st] of steps.entries()) expect(inverseOf(inverses[i]!)).toEqual(st);
+  });
+
+  it('the agent\'s ledger sees a shim in place on a host collected again (macvlan-shimmed), and missing where it is not', () => {
+    const shimmed = parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'attach/macvlan-shimmed.json'), 'utf8')));
+    const link: PlanStep = { kind: 'ip-link-add', host: 'x', name: 'mvshim', parent: 'eth0', type: 'macvlan', mode: 'bridge' };
+    const route: PlanStep = { kind: 'ip-link-route-add', host: 'x', dst: '10.77.0.128/25', dev: 'mvshim' };
+    expect([present(link, shimmed), present(route, shimmed)]).toEqual([true, true]);
+    expect([present(link, s), present(route, s)]).toEqual([false, false]);
   });
 });

@@ -209,4 +209,13 @@ describe('netdiag fix: when no shim can help, it says why', () => {
     expect(answer.verdict).toBe('blocked');
     expect(adviseFixes(world, answer, ICMP)).toEqual({ status: 'no-fix', fixes: [], advice: 'no host-side macvlan interface (shim) can reach it: lan-mv\'s children are in macvlan mode private: only bridge mode lets a macvlan of the host\'s reach them inside the host' });
   });
+
+  it('an ipvlan network (childHost: the shaped ipvlan children of lan0): no shim is made, and the advice says where the commands are', () => {
+    const world = buildWorld([childHost('ipvlan')]);
+    const answer = why(world, 'host', 'on-ipvlan', ICMP);
+    const r = adviseFixes(world, answer, ICMP);
+    expect(answer.verdict).toBe('blocked');
+    expect(r.fixes).toEqual([]);
+    expect(r.advice).toBe('no host-side macvlan interface (shim) can reach it: lan-ipvlan is an ipvlan network: netdiag does not make an ipvlan shim itself (netdiag doctor gives its commands)');
+  });
 });
