@@ -24,7 +24,9 @@ function macvlanChildren(h: HostModel, parent: string): number {
 function isolation(world: World, h: HostModel, n: DockerNetwork, parent: Interface, held: Set<string>): Finding | null {
   const ipvlan = n.driver === 'ipvlan';
   const who = members(h, n);
-  const evidence = [`network ${n.name}: driver ${n.driver}, parent ${parent.name}, ${createArgs(n)}`, ...(who.length > 0 ? [`its containers here: ${who.join(', ')}`] : [])];
+  // A network with no container in view has nobody to be cut off from.
+  if (who.length === 0) return null;
+  const evidence = [`network ${n.name}: driver ${n.driver}, parent ${parent.name}, ${createArgs(n)}`, `its containers here: ${who.join(', ')}`];
   const title = `${h.name} and its bridge containers cannot reach ${n.driver} network ${n.name}'s containers, nor they ${h.name}: ${ipvlan ? 'ipvlan' : 'macvlan'} children of ${parent.name} never meet ${parent.name}'s own stack inside the host`;
   if (ipvlan) {
     // No step kind makes an ipvlan interface (this kernel has no ipvlan to verify one on): the commands are said, not planned.

@@ -97,7 +97,11 @@ function chooseAddress(p: NonNullable<ReturnType<typeof pool>>, held: Set<string
   // Not the subnet's own address nor its broadcast.
   for (let i = size - 2; i >= 1; i--) {
     const v = p.subnet.addr + i;
-    if (p.range && inCidr(v, p.range)) continue;
+    // Over the range in one step (a /9 range of a /8 would be millions of addresses to skip one by one).
+    if (p.range && inCidr(v, p.range)) {
+      i = p.range.addr - p.subnet.addr;
+      continue;
+    }
     const ip = numberToIp(v);
     if (!taken.has(ip)) return { address: ip, reserved: null };
   }

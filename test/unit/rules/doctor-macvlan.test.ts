@@ -29,6 +29,13 @@ describe('doctor: the host↔macvlan isolation', () => {
     expect(f!.fix).toMatch(/ip addr add 10\.78\.0\.200\/32 dev mv-lan-aux.*\(10\.78\.0\.200 is reserved with --aux-address shim=10\.78\.0\.200\)/);
   });
 
+  it('a macvlan network with no container in view (web-mv removed from macvlan-aux): nobody is cut off, nothing to report', () => {
+    const s = load('macvlan-aux');
+    s.docker!.containers = s.docker!.containers.filter((c) => c.name !== 'web-mv');
+    s.links!.sandboxes = s.links!.sandboxes.filter((x) => s.docker!.containers.some((c) => c.id === x.containerId));
+    expect(doctorAll([s]).filter(mine(MACVLAN))).toEqual([]);
+  });
+
   it('macvlan-shimmed: a shim routes the range, so nothing to report', () => {
     expect(doctorAll([load('macvlan-shimmed')]).filter(mine(MACVLAN))).toEqual([]);
   });
