@@ -112,7 +112,13 @@ async function applyLink(m: HostMutator, step: Extract<PlanStep, { kind: 'ip-lin
       const verb = step.kind === 'ip-link-route-add' ? 'add' : 'del';
       const r = await m.ipLinkRoute(verb, step.dst, step.dev);
       if (r.ok) return done;
-      if (verb === 'add' ? /File exists/.test(r.stderr) : /No such process|Cannot find device/.test(r.stderr)) return unchanged;
+      if (verb === 'del' && /No such process|Cannot find device/.test(r.stderr)) return unchanged;
+      // The kernel refuses a second route for the same prefix and metric whatever its device: ours, or another's.
+      if (verb === 'add' && /File exists/.test(r.stderr)) {
+        const devs = await m.routeDevs(step.dst);
+        if (devs.includes(step.dev)) return unchanged;
+        throw new StepError(`a route for ${step.dst} exists already${devs.length > 0 ? ` through ${devs.join(', ')}` : ''}`, `remove it first if ${step.dev} should carry it (ip route del ${step.dst}${devs[0] ? ` dev ${devs[0]}` : ''})`);
+      }
       throw fail(`ip route ${verb} ${step.dst} dev ${step.dev}`, r.stderr, "check the host's routes (ip route)");
     }
   }

@@ -34,6 +34,8 @@ export interface HostMutator {
   ipAddr(verb: 'add' | 'del', address: string, dev: string): Promise<Outcome>;
   /** `ip route add|del DST dev DEV`: a route onto a link, no gateway. */
   ipLinkRoute(verb: 'add' | 'del', dst: string, dev: string): Promise<Outcome>;
+  /** The devices of the main table's routes for exactly `dst` (`ip -j route show exact DST`). */
+  routeDevs(dst: string): Promise<string[]>;
   /** nft with libnftables-json on stdin (`nft -j -e -a -f -`: one transaction, echoed back with handles), or a listing. */
   nft(commands: unknown[] | null, list?: string[]): Promise<Outcome & { stdout: string }>;
 }
@@ -125,6 +127,11 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
     },
     async ipLinkRoute(verb, dst, dev) {
       return outcome(await exec('ip', ['route', verb, dst, 'dev', dev]));
+    },
+    async routeDevs(dst) {
+      const r = await exec('ip', ['-j', 'route', 'show', 'exact', dst]);
+      if (r.exitCode !== 0) throw new CommandError(`ip route show exact ${dst} failed: ${firstLine(r.stderr)}`, "check the host's routes (ip route)", 'failed');
+      return (JSON.parse(r.stdout || '[]') as { dev?: string }[]).flatMap((x) => (x.dev ? [x.dev] : []));
     },
     async containerNetworks(container) {
       try {

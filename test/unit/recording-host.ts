@@ -118,6 +118,9 @@ export function recordingHost(initial: HostState): RecordingHost {
       }
       return ok;
     },
+    async routeDevs(dst) {
+      return (state.linkRoutes ?? []).filter((r) => r.startsWith(`${dst} dev `)).map((r) => r.slice(`${dst} dev `.length));
+    },
     async ipLinkRoute(verb, dst, dev) {
       calls.push(`ip route ${verb} ${dst} dev ${dev}`);
       const routes = (state.linkRoutes ??= []);
@@ -125,7 +128,8 @@ export function recordingHost(initial: HostState): RecordingHost {
       if (!state.links?.[dev]) return { ok: false, stderr: `Cannot find device "${dev}"` };
       const i = routes.indexOf(line);
       if (verb === 'add') {
-        if (i >= 0) return { ok: false, stderr: 'RTNETLINK answers: File exists' };
+        // One route per prefix (at the one metric netdiag uses), whichever device holds it.
+        if (routes.some((r) => r.startsWith(`${dst} dev `))) return { ok: false, stderr: 'RTNETLINK answers: File exists' };
         routes.push(line);
       } else {
         if (i < 0) return { ok: false, stderr: 'RTNETLINK answers: No such process' };
@@ -193,5 +197,5 @@ export function recordingHost(initial: HostState): RecordingHost {
 /** A host that fails the test if anything tries to change it (read-only routes, refused requests). */
 export function untouchableHost(): HostMutator {
   const no = () => Promise.reject(new Error('this test must not change the host'));
-  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no, nft: no, linkInfo: no, ipLink: no, ipAddr: no, ipLinkRoute: no };
+  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no, nft: no, linkInfo: no, ipLink: no, ipAddr: no, ipLinkRoute: no, routeDevs: no };
 }

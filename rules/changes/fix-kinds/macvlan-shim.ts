@@ -130,6 +130,9 @@ export function shimPlan(world: World, h: HostModel, n: DockerNetwork, held: Set
   const routes = p.range ? [cidrText(p.range)] : containerIps(h, n).map((ip) => `${ip}/32`);
   if (routes.length === 0) return { ok: false, reason: `${n.name} has no --ip-range and no container in view to route to` };
   const existing = [...h.interfaces.values()].find((i) => isShimOf(i, at.parent as string) && v4Global(i) !== null);
+  // The kernel takes one route per prefix (and metric): one for the range through another device is in the way.
+  const taken = (h.snapshot.routes?.routes ?? []).find((r) => r.table === 'main' && routes.includes(r.dst) && r.dev !== existing?.name);
+  if (taken) return { ok: false, reason: `${h.name} has a route for ${taken.dst} already (${taken.gateway ? `via ${taken.gateway} ` : ''}dev ${taken.dev}): remove it first (ip route del ${taken.dst}${taken.dev ? ` dev ${taken.dev}` : ''}) if the shim should carry it` };
   const common = { ok: true as const, host: h.name, network: n, parent: at.parent, range: p.range ? cidrText(p.range) : null };
   if (existing) {
     const address = v4Global(existing) as string;

@@ -81,6 +81,15 @@ describe('the macvlan shim applied to a host', () => {
     expect(host.state).toEqual(before);
   });
 
+  it('a route for the range through another device (the kernel refuses a second): the step fails, everything is undone', async () => {
+    const before = stateOf();
+    before.linkRoutes = ['10.77.0.128/25 dev eth0'];
+    const host = recordingHost(before);
+    const r = await apply(host).run;
+    expect(r).toMatchObject({ status: 'rolled-back', error: { message: 'a route for 10.77.0.128/25 exists already through eth0' } });
+    expect(host.state).toEqual(before);
+  });
+
   it('each step\'s inverse is the step that undoes it', () => {
     const inverses = steps.map((st) => inverseOf(st));
     expect(inverses.map((x) => x?.kind)).toEqual(['ip-link-del', 'ip-addr-del', 'ip-link-set', 'ip-link-route-del']);

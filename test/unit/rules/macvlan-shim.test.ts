@@ -91,6 +91,13 @@ describe('the shim for a macvlan network', () => {
     expect(plan).toMatchObject({ ok: true, address: '10.77.0.126' });
   });
 
+  it('a route for the range already through another device: no shim, the route named', () => {
+    const s = load('macvlan-host');
+    const eth0 = s.routes!.routes.find((r) => r.dst === '10.77.0.0/24')!;
+    s.routes!.routes.push({ ...eth0, dst: '10.77.0.128/25', prefsrc: null, protocol: 'boot' });
+    expect(planFor(s, 'lan-mv')).toEqual({ ok: false, reason: 'macvlan-host has a route for 10.77.0.128/25 already (dev eth0): remove it first (ip route del 10.77.0.128/25 dev eth0) if the shim should carry it' });
+  });
+
   it('no shim where none can work: macvlan private mode, a parent that is not there', () => {
     const s = load('macvlan-host');
     const n = s.docker!.networks.find((x) => x.name === 'lan-mv')!;
