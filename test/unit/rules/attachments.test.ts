@@ -141,7 +141,7 @@ describe('macvlan (the captured children of lan0)', () => {
   it('topology shows the network with its driver, mode and parent', () => {
     const t = buildTopology(buildWorld([childHost('macvlan')]), PING);
     const net = t.hosts[0]!.networks.find((n) => n.name === 'lan-macvlan')!;
-    expect(net).toMatchObject({ bridge: null, flags: ['macvlan bridge on lan0'], count: 1 });
+    expect(net).toMatchObject({ bridge: null, flags: ['macvlan bridge on lan0', 'lab-h1 cannot reach it (parent isolation: no shim)'], count: 1 });
     expect(t.hosts[0]!.bridgedPorts).toEqual([]);
   });
 
@@ -172,7 +172,7 @@ describe('ipvlan (shaped children of lan0)', () => {
 
   it('topology names mode and flag', () => {
     const t = buildTopology(buildWorld([childHost('ipvlan')]), PING);
-    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-ipvlan')!.flags).toEqual(['ipvlan l2 bridge on lan0']);
+    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-ipvlan')!.flags).toEqual(['ipvlan l2 bridge on lan0', 'lab-h1 cannot reach it (parent isolation: no shim)']);
   });
 });
 
@@ -212,7 +212,7 @@ describe('a real Docker macvlan network (attach/macvlan-host.json)', () => {
 
   it('topology shows lan-mv with its driver, its three endpoints and no bridged port', () => {
     const t = buildTopology(world, PING);
-    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-mv')).toMatchObject({ bridge: null, flags: ['macvlan bridge on eth0'], count: 3 });
+    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-mv')).toMatchObject({ bridge: null, flags: ['macvlan bridge on eth0', 'macvlan-host cannot reach it (parent isolation: no shim)'], count: 3 });
     expect(t.hosts[0]!.bridgedPorts).toEqual([]);
   });
 });
