@@ -54,6 +54,8 @@ const IpLink = z.looseObject({
     })
     .optional(),
   addr_info: z.array(AddrInfo).default([]),
+  // Printed with -d (iproute2 4.x on): the device's promiscuity count.
+  promiscuity: z.number().int().nonnegative().optional(),
 });
 
 function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
@@ -102,6 +104,8 @@ export function parseIpAddr(text: string): Interface[] {
       addresses: addresses(l.addr_info),
       lower: lowerLink(l, link),
       group: l.group === undefined ? null : String(l.group),
+      // Wireless is not in iproute2's output: the links collector reads it from /proc/net/wireless.
+      ...(l.promiscuity !== undefined ? { promiscuity: l.promiscuity } : {}),
     };
   });
 }

@@ -86,7 +86,11 @@ export const DockerNetwork = z.object({
   scope: z.string(),
   /** Linux bridge device, for bridge-driver networks: com.docker.network.bridge.name or br-<12 hex of id>. */
   bridge: z.string().nullable(),
-  subnets: z.array(z.object({ subnet: Cidr, gateway: Ip.nullable(), ipRange: Cidr.nullable() })),
+  /**
+   * IPAM's pools. `auxAddresses`: --aux-address name=IP, addresses IPAM never hands out (reserved for something else on
+   * the subnet, such as a host-side macvlan shim); absent in snapshots from before they were read.
+   */
+  subnets: z.array(z.object({ subnet: Cidr, gateway: Ip.nullable(), ipRange: Cidr.nullable(), auxAddresses: z.record(z.string(), Ip).optional() })),
   internal: z.boolean(),
   attachable: z.boolean(),
   ipv6: z.boolean(),
@@ -160,6 +164,13 @@ export const Interface = z.object({
   lower: LowerLink.nullable().default(null),
   /** Its interface group as `ip link` prints it ("default", "5", a name from /etc/iproute2/group); null when not read. */
   group: z.string().nullable().optional(),
+  /**
+   * The kernel's promiscuity count (ip -d link): above 0 the NIC takes frames for every MAC (set by hand, by a bridge,
+   * or by the kernel itself when the NIC cannot filter the unicast MACs of its macvlan children). Absent: not read.
+   */
+  promiscuity: z.number().int().nonnegative().optional(),
+  /** A wireless interface (listed in the namespace's /proc/net/wireless); absent: not known (no wireless extensions here, or not read). */
+  wireless: z.boolean().optional(),
 });
 export type Interface = z.infer<typeof Interface>;
 
