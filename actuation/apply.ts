@@ -75,7 +75,7 @@ export async function applyChange(req: ChangeRequest, options: ApplyOptions): Pr
     }
     if (opts.pauseBetweenStepsMs && i < req.steps.length - 1) await new Promise((r) => setTimeout(r, opts.pauseBetweenStepsMs));
   }
-  opts.progress('verifying: collecting the host again and probing from inside the source container');
+  opts.progress('verifying: collecting the host again and probing from the source (inside its container, or on the host itself)');
   const v = await opts.verify().catch((error: unknown) => ({ ok: false, detail: `verification failed: ${(error as Error).message}` }));
   await journal.append({ event: 'verified', ok: v.ok, detail: v.detail });
   if (!v.ok) {

@@ -72,8 +72,8 @@ export function overLan(w: Walk, host: HostModel, out: string, nextHop: Ip, dept
     const { host: other, iface: on, child } = holder;
     if (other === host) {
       // The host's own frames on a parent never come back up into its children; a child's never into its parent's stack.
-      if (child && child.parent === out && !from) return lowerDecision(w, host, child, 'host-isolation', `${host.name} sends for ${ipText(nextHop)} out of ${out}, but ${childText(child, host)} holds it: a parent's children get only what arrives from the wire or from a sibling, and the switch does not send a frame back out of the port it came in by (the fix is a macvlan interface on ${host.name}, a shim)`);
-      if (from && on === out && !child) return lowerDecision(w, host, from, 'host-isolation', `${childText(from, host)} cannot reach ${host.name}'s own ${ipText(nextHop)} on its parent ${out}: what a child sends goes out onto the wire, never up into its parent's stack (the fix is a macvlan interface on ${host.name}, a shim)`);
+      if (child && child.parent === out && !from) return lowerDecision(w, host, child, 'host-isolation', `${host.name} sends for ${ipText(nextHop)} out of ${out}, but ${childText(child, host)} holds it: a parent's children get only what arrives from the wire or from a sibling, and the switch does not send a frame back out of the port it came in by (the way round is a ${child.driver} interface of ${host.name} on ${out}, a shim)`);
+      if (from && on === out && !child) return lowerDecision(w, host, from, 'host-isolation', `${childText(from, host)} cannot reach ${host.name}'s own ${ipText(nextHop)} on its parent ${out}: what a child sends goes out onto the wire, never up into its parent's stack (the way round is a ${from.driver} interface of ${host.name} on ${out}, a shim)`);
       continue;
     }
     if (!neighbourOf(host, out, nextHop, from)) continue;
