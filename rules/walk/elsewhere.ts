@@ -1,18 +1,25 @@
 // The request lands in another holder of B's address: the cause, named with both holders, the route that takes it
-// there and, when that is why, the two networks whose subnets overlap (every Docker host has 172.17.0.0/16).
-import { cidrText, cidrsOverlap, inCidr, ipText, networkOf, parseCidr } from '../addr/addr.js';
+// there and, when that is why, the two networks whose subnets overlap (every Docker host has 172.17.0.0/16), or the
+// route that shadows another: a Docker network's over a LAN/VPN prefix, or the LAN's over a Docker network.
+import { cidrText, cidrsOverlap, inCidr, ipText, networkOf, parseCidr, parseIp } from '../addr/addr.js';
 import type { Cidr, Ip } from '../addr/addr.js';
 import { networksOf, routeText } from './routing.js';
 import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
-import type { Decision, DecisionOf, Place } from '../../snapshot/contract.js';
+import type { Decision, DecisionOf, Hop, Place } from '../../snapshot/contract.js';
+import { recorded } from './action.js';
 import type { Landing, Leg } from './leg.js';
 import { causeCode } from '../meaning/decision.js';
-import { overlappingSubnets } from '../model/overlaps.js';
+import { collisions, overlappingSubnets } from '../model/overlaps.js';
+import type { Collision, CollisionPrefix } from '../model/overlaps.js';
 
 type Overlap = NonNullable<DecisionOf<'elsewhere'>['overlap']>[number];
+export type Shadow = NonNullable<DecisionOf<'elsewhere'>['shadow']>;
 
-/** Where the routes alone take a request: a holder of the address, or a host's bridge where nothing answers for it. */
-export type Where = Landing | { kind: 'bridge'; host: HostModel; bridge: string };
+/**
+ * Where the routes alone take a request: a holder of the address, a host's bridge where nothing answers for it, or
+ * the link beyond a host's interface (a LAN asked directly for an address only a container behind a bridge holds).
+ */
+export type Where = Landing | { kind: 'bridge'; host: HostModel; bridge: string } | { kind: 'lan'; host: HostModel; iface: string };
 
 // Who holds each address in view (containers' endpoints, hosts' own addresses), built once per world: most walks ask
 // only whether B is the one holder, and then nothing else can take the request.
@@ -27,8 +34,71 @@ const shared = new WeakMap<World, Cidr[]>();
 export function mayLandElsewhere(world: World, ip: Ip): boolean {
   if (holderCount(world, ip) >= 2) return true;
   let ranges = shared.get(world);
-  if (!ranges) shared.set(world, (ranges = overlappingSubnets(world).flatMap((g) => g.uses.map((u) => u.subnet))));
+  // The ranges a Docker network shares with a LAN/VPN prefix too: one of the two routes shadows the other there.
+  if (!ranges) shared.set(world, (ranges = [...overlappingSubnets(world).flatMap((g) => g.uses.map((u) => u.subnet)), ...collisions(world).map((c) => c.shared)]));
   return ranges.some((c) => inCidr(ip, c));
+}
+
+const prefixRef = (w: CollisionPrefix): Shadow['collidesWith'] => ({ kind: w.kind, prefix: cidrText(w.prefix), route: w.entry ? routeText(w.entry) : null, table: w.table, iface: w.iface, host: w.host });
+const networkRef = (c: Collision): Shadow['network'] => ({ host: c.host.name, name: c.network.name, iface: c.bridge, subnet: cidrText(c.subnet) });
+
+/**
+ * Whether the route a walk took to `dst` shadows another route that claims `dst` too: a Docker network's (its
+ * containers' on-link route, its bridge's route on the host) over a LAN/VPN prefix it collides with, or a LAN route
+ * over the Docker network `holder` (the container meant to get it) is on — there, the host's own LAN or VPN route on
+ * its host, or another host's LAN asked directly. Null when the route is no party to a collision.
+ */
+export function shadowOf(world: World, taken: Leg['lastRoute'], dst: Ip, holder: Endpoint | null): Shadow | null {
+  const at = taken?.at;
+  if (!taken || !at) return null;
+  const host = world.hosts.find((h) => h.name === at.host);
+  if (!host) return null;
+  const e = taken.entry;
+  const route = { at, route: routeText(e), table: taken.table };
+  // A Docker network's route took it: the container's on-link route of its subnet, or the host's route into the bridge.
+  const network =
+    at.kind === 'container'
+      ? e.gateway === null ? (host.containers.find((c) => c.name === at.name)?.endpoints.find((x) => x.iface === e.route.dev && x.network !== null)?.network ?? null) : null
+      : at.kind === 'host' ? ((host.snapshot.docker?.networks ?? []).find((n) => n.bridge !== null && n.bridge === e.route.dev) ?? null) : null;
+  if (network) {
+    const c = collisions(world).find((x) => x.host === host && x.network.id === network.id && inCidr(dst, x.subnet) && inCidr(dst, x.with.prefix));
+    return c ? { ...route, network: networkRef(c), collidesWith: prefixRef(c.with), winner: 'network' } : null;
+  }
+  // A LAN or VPN route took it away from the Docker network that holds it: on the holder's host any route of its own;
+  // on another host, its LAN asked directly (a route through a gateway may well lead to the holder).
+  const n = holder?.network;
+  if (at.kind !== 'host' || !holder || !n || e.bits === 0 || e.route.dev === n.bridge) return null;
+  const own = holder.container.host === host;
+  if (!own && e.gateway !== null) return null;
+  const subnet = n.subnets.map((x) => parseCidr(x.subnet)).find((c): c is Cidr => c !== null && inCidr(dst, c));
+  const prefix = { addr: e.net, bits: e.bits };
+  if (!subnet || !cidrsOverlap(prefix, subnet)) return null;
+  return {
+    ...route,
+    network: { host: holder.container.host.name, name: n.name, iface: n.bridge, subnet: cidrText(subnet) },
+    collidesWith: { kind: !own ? 'peer' : e.gateway !== null ? 'route' : 'on-link', prefix: cidrText(prefix), route: routeText(e), table: taken.table, iface: e.route.dev, host: host.name },
+    winner: 'lan',
+  };
+}
+
+/** What a collision prefix is, for people: the LAN on eth0, the route … via …, an address of the host, col2's network on eth0. */
+function prefixWords(w: Shadow['collidesWith']): string {
+  const table = w.table && w.table !== 'main' ? ` (table ${w.table})` : '';
+  if (w.kind === 'on-link') return `the LAN ${w.prefix} on ${w.host}'s ${w.iface}${table}`;
+  if (w.kind === 'route') return `${w.host}'s route ${w.route}${table}`;
+  if (w.kind === 'address') return `${w.host}'s own address ${w.prefix.replace(/\/(32|128)$/, '')} on ${w.iface}`;
+  return `${w.host}'s network ${w.prefix} on ${w.iface}`;
+}
+
+/** The shadow in one sentence: which route took `dst`, and which one it shadows. */
+function shadowWords(s: Shadow, dst: Ip): string {
+  const net = `${s.network.host}'s network ${s.network.name} (${s.network.subnet}${s.network.iface ? ` on ${s.network.iface}` : ''})`;
+  if (s.winner === 'network') {
+    const who = s.at.kind === 'container' ? `${s.at.name} looks for it on ${s.network.iface ?? 'its own network'}` : `${s.at.host} sends it into ${s.network.iface ?? s.network.name} (route ${s.route})`;
+    return `${ipText(dst)} is inside ${net}, which overlaps ${prefixWords(s.collidesWith)}: ${who}, not ${s.collidesWith.kind === 'route' ? `via ${s.collidesWith.route?.split(' via ')[1]?.split(' ')[0] ?? 'that route'}` : `on ${s.collidesWith.iface}`}`;
+  }
+  if (s.collidesWith.kind === 'peer') return `${s.at.host} asks its LAN ${s.collidesWith.prefix} on ${s.collidesWith.iface} for ${ipText(dst)} directly, but ${ipText(dst)} is inside ${net}, behind ${s.network.host}'s bridge: the network overlaps that LAN, where ${s.network.host} answers only for its own addresses`;
+  return `${s.at.host}'s route ${s.route}${s.table && s.table !== 'main' ? ` (table ${s.table})` : ''} takes ${ipText(dst)} out on ${s.collidesWith.iface}, not into ${net}: ${prefixWords(s.collidesWith)} shadows the network there`;
 }
 
 /** How many places in view hold `ip`: a container namespace (counted once however many endpoints) or a host. */
@@ -70,6 +140,7 @@ function holding(landing: Where, dst: Ip): { overlap: Overlap; cidr: Cidr; netwo
     const cidr = endpointSubnet(e);
     return { overlap: { host: e.container.host.name, network: e.network?.name ?? null, iface: bridgeOf(e), subnet: cidrText(cidr) }, cidr, networkId: e.network?.id ?? null, host: e.container.host };
   }
+  if (landing.kind === 'lan') return null;
   const iface = landing.kind === 'bridge' ? landing.bridge : landing.host.localAddrs.get(dst);
   const cidr = iface ? networksOf(landing.host.interfaces.get(iface)?.addresses ?? []).find((c) => inCidr(dst, c)) : undefined;
   if (!iface || !cidr) return null;
@@ -82,48 +153,71 @@ const DROPS: readonly DropKind[] = ['rule', 'policy', 'route', 'neighbour', 'sys
 /** A decision that drops a packet (what a walk's `dropped` leg ends with); null for anything else. */
 const asDrop = (d: Decision | null): (Decision & { kind: DropKind }) | null => (d && (DROPS as readonly string[]).includes(d.kind) ? (d as Decision & { kind: DropKind }) : null);
 
-const nameOf = (p: Place) => (p.kind === 'container' ? `${p.host}/${p.name}` : p.kind === 'bridge' ? `${p.host}'s ${p.name}` : `host ${p.host}`);
+const nameOf = (p: Place) => (p.kind === 'container' ? `${p.host}/${p.name}` : p.kind === 'bridge' ? `${p.host}'s ${p.name}` : p.kind === 'lan' ? `the link beyond ${p.host}'s ${p.name}` : `host ${p.host}`);
 const networkText = (o: Overlap) => `${o.host}'s ${o.network ? `network ${o.network}` : o.iface ?? 'interface'} (${o.subnet}${o.network && o.iface ? ` on ${o.iface}` : ''})`;
 
 /**
- * The decision that the request to `dst` lands (or would land, past `firstDrop`) at `landing`, not in `expect`.
- * `leg` is the walk that found the landing: its last route is the one that took it there.
+ * The decision that the request (or reply) to `dst` lands (or would land, past `firstDrop`) at `landing`, not in
+ * `expect` (null: an address was asked, not a container). `leg` is the walk that found the landing: its last route is
+ * the one that took it there, and `shadow` what that route shadows when it is a party to a subnet collision.
  */
-export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: Where, expect: ContainerModel, drop: Decision | null): DecisionOf<'elsewhere'> {
+export function elsewhereDecision(host: HostModel, leg: Leg, dst: Ip, landing: Where, expect: ContainerModel | null, drop: Decision | null, shadow: Shadow | null = null, direction: 'request' | 'reply' = 'request'): DecisionOf<'elsewhere'> {
   const firstDrop = asDrop(drop);
   const landed: Place =
     landing.kind === 'container'
       ? { kind: 'container', host: landing.endpoint.container.host.name, name: landing.endpoint.container.name }
-      : landing.kind === 'bridge' ? { kind: 'bridge', host: landing.host.name, name: landing.bridge } : { kind: 'host', host: landing.host.name, name: landing.host.name };
-  const expected: Place = { kind: 'container', host: expect.host.name, name: expect.name };
+      : landing.kind === 'bridge' ? { kind: 'bridge', host: landing.host.name, name: landing.bridge } : landing.kind === 'lan' ? { kind: 'lan', host: landing.host.name, name: landing.iface } : { kind: 'host', host: landing.host.name, name: landing.host.name };
+  const expected: Place | undefined = expect ? { kind: 'container', host: expect.host.name, name: expect.name } : undefined;
   const last = leg.lastRoute;
   const route = last?.at ? { at: last.at, table: last.table, route: routeText(last.entry) } : null;
   // Subnets overlap when the network that takes the address is not B's, yet claims B's address range.
   const mine = holding(landing, dst);
-  const theirsEp = expect.endpoints.find((e) => e.ip === dst) ?? null;
-  const theirs = theirsEp ? { overlap: { host: expect.host.name, network: theirsEp.network?.name ?? null, iface: bridgeOf(theirsEp), subnet: cidrText(endpointSubnet(theirsEp)) }, cidr: endpointSubnet(theirsEp), networkId: theirsEp.network?.id ?? null, host: expect.host } : null;
+  const theirsEp = expect?.endpoints.find((e) => e.ip === dst) ?? null;
+  const theirs = theirsEp && expect ? { overlap: { host: expect.host.name, network: theirsEp.network?.name ?? null, iface: bridgeOf(theirsEp), subnet: cidrText(endpointSubnet(theirsEp)) }, cidr: endpointSubnet(theirsEp), networkId: theirsEp.network?.id ?? null, host: expect.host } : null;
   const overlapping = mine !== null && theirs !== null && cidrsOverlap(mine.cidr, theirs.cidr) && (mine.host !== theirs.host || mine.networkId !== theirs.networkId);
   const overlap = overlapping ? [mine.overlap, theirs.overlap] : undefined;
 
   const where = nameOf(landed);
-  const by = route ? `; ${route.at.kind === 'container' ? `${route.at.name}'s` : `${route.at.host}'s`} route ${route.route}${route.table && route.table !== 'main' ? ` (table ${route.table})` : ''} takes it there` : '';
-  const because = overlap
-    ? `${networkText(overlap[0]!)} and ${networkText(overlap[1]!)} overlap`
-    : landed.kind === 'container' && landed.host !== expected.host ? `both ${landed.host} and ${expected.host} use this address` : 'another holder of this address answers first';
-  const first = firstDrop ? `; the drop on the way (${firstDrop.host}, ${firstDrop.code ?? firstDrop.kind}) is not the cause: without it the request would still not reach ${nameOf(expected)}` : '';
-  const into = landing.kind === 'bridge' ? `${firstDrop ? 'would go' : 'goes'} into ${where} (where nothing answers for it), not to` : `${firstDrop ? 'would land' : 'lands'} in ${where}, not in`;
-  const reason = `the request to ${ipText(dst)} ${into} ${nameOf(expected)}: ${because}${by}${first}`;
-  const code = overlap ? 'overlapping-subnet' : causeCode('elsewhere');
+  const by = route && !shadow ? `; ${route.at.kind === 'container' ? `${route.at.name}'s` : `${route.at.host}'s`} route ${route.route}${route.table && route.table !== 'main' ? ` (table ${route.table})` : ''} takes it there` : '';
+  const because = shadow
+    ? shadowWords(shadow, dst)
+    : overlap
+      ? `${networkText(overlap[0]!)} and ${networkText(overlap[1]!)} overlap`
+      : landed.kind === 'container' && expected && landed.host !== expected.host ? `both ${landed.host} and ${expected.host} use this address` : 'another holder of this address answers first';
+  const goal = expected ? nameOf(expected) : `the holder of ${ipText(dst)}`;
+  const first = firstDrop ? `; the drop on the way (${firstDrop.host}, ${firstDrop.code ?? firstDrop.kind}) is not the cause: without it the ${direction} would still not reach ${goal}` : '';
+  const into =
+    landing.kind === 'bridge' ? `${firstDrop ? 'would go' : 'goes'} into ${where} (where nothing answers for it), not to`
+    : landing.kind === 'lan' ? `${firstDrop ? 'would leave' : 'leaves'} ${landing.host.name} on ${landing.iface}, away from`
+    : `${firstDrop ? 'would land' : 'lands'} in ${where}, not in`;
+  const reason = `the ${direction} to ${ipText(dst)} ${into} ${goal}: ${because}${by}${first}`;
+  const code = overlap || shadow ? 'overlapping-subnet' : causeCode('elsewhere');
   return {
     kind: 'elsewhere',
     host: route?.at.host ?? host.name,
-    direction: 'request',
+    direction,
     reason,
     landed,
-    expected,
+    ...(expected ? { expected } : {}),
     route,
     ...(overlap ? { overlap } : {}),
+    ...(shadow ? { shadow } : {}),
     firstDrop: firstDrop ? { host: firstDrop.host, kind: firstDrop.kind, ...(firstDrop.code ? { code: firstDrop.code } : {}), reason: firstDrop.reason } : null,
     ...(code ? { code } : {}),
   };
+}
+
+/** The trace's note at the route that shadows another, right after the route step it explains (a trace without it: nothing). */
+export function noteShadow(hops: Hop[], d: Decision | null): void {
+  if (d?.kind !== 'elsewhere' || !d.shadow) return;
+  const s = d.shadow;
+  for (const h of hops) {
+    if (h.at.kind !== s.at.kind || h.at.host !== s.at.host || h.at.name !== s.at.name) continue;
+    const i = h.steps.findIndex((x) => x.type === 'route' && x.route === s.route);
+    const step = h.steps[i];
+    const dst = step?.type === 'route' ? parseIp(step.dst) : null;
+    if (dst === null) continue;
+    h.steps.splice(i + 1, 0, recorded({ type: 'note', text: shadowWords(s, dst) }));
+    return;
+  }
 }

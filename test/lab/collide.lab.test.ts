@@ -1,0 +1,112 @@
+// Lab: "Docker took my LAN" — Docker networks whose subnets collide with the LAN and with a routed (VPN-like) prefix,
+// on two real hosts: the model agrees with real probes on every pair × address, `why` names the shadowing route,
+// `doctor` names each collision with a fix that, applied, really gives the LAN back.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab, labUnavailable } from './lab.js';
+import type { LabHost } from './lab.js';
+import { collideScenario } from './scenarios.js';
+import { expectAgreement, snapshotOf } from './agreement.js';
+import type { DecisionOf } from '../../snapshot/contract.js';
+
+const skip = labUnavailable();
+if (skip) console.warn(`SKIPPED lab tests: ${skip}`);
+const ping = { proto: 'icmp' as const, port: null };
+const http = { proto: 'tcp' as const, port: 80 };
+
+interface Finding {
+  code: string;
+  severity: string;
+  subject?: string;
+  title: string;
+  evidence: string[];
+  fix: string;
+}
+
+describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
+  let lab: Lab;
+  let col1: LabHost;
+  let col2: LabHost;
+  let dir: string;
+  /** Both hosts' snapshots as files, for questions across them asked from col1. */
+  const snapshots = async () => {
+    const [a, b] = await Promise.all([snapshotOf(col1), snapshotOf(col2)]);
+    writeFileSync(join(dir, 'col1.json'), JSON.stringify(a));
+    writeFileSync(join(dir, 'col2.json'), JSON.stringify(b));
+    return ['--snapshot', join(dir, 'col1.json'), '--snapshot', join(dir, 'col2.json')];
+  };
+  const why = async (from: string, to: string, extra: string[] = []) => {
+    const r = await col1.netdiag(['why', from, to, '--json', ...extra]);
+    expect(r.exitCode, r.stderr).toBeLessThan(2);
+    return JSON.parse(r.stdout) as { verdict: string; addresses: { ip: string; verdict: string; decidedBy: DecisionOf<'elsewhere'> }[] };
+  };
+  const doctor = async (extra: string[] = []) => {
+    const r = await col1.netdiag(['doctor', '--json', ...extra]);
+    return { exit: r.exitCode, findings: (JSON.parse(r.stdout) as { findings: Finding[] }).findings };
+  };
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    dir = mkdtempSync(join(tmpdir(), 'netdiag-collide-'));
+    [col1, col2] = await collideScenario(lab);
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('dockerd takes an explicit colliding --subnet (the scenario made two), but steers its own pool around a host route', async () => {
+    expect(await col1.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'net-lan'])).toMatch(/^10\.77\.0\.0\/16/);
+    // 172.17.0.0/16 is docker0's; with a route over 172.18.0.0/16, the next network Docker picks skips it.
+    await col1.mustExec('ip', ['route', 'add', '172.18.0.0/16', 'via', '10.77.0.12']);
+    await col1.docker(['network', 'create', 'auto1']);
+    const chosen = (await col1.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'auto1'])).trim();
+    await col1.docker(['network', 'rm', 'auto1']);
+    await col1.mustExec('ip', ['route', 'del', '172.18.0.0/16']);
+    console.log(`dockerd's own pool with a route over 172.18.0.0/16: ${chosen}`);
+    expect(chosen).not.toBe('172.18.0.0/16');
+  });
+
+  it('the model agrees with real probes on every pair × address, ping and tcp/80', async () => {
+    await expectAgreement([col1, col2], 'colliding networks', [ping, http]);
+  });
+
+  it('why names the shadowing route: x1 looks for the LAN on its bridge; col1 sends the VPN prefix into br-vpn; x1\'s replies leave on the LAN', async () => {
+    const snaps = await snapshots();
+    const lan = await why('col1/x1', 'col2/hostc2', snaps);
+    expect(lan.verdict).toBe('blocked');
+    const at = (ip: string) => lan.addresses.find((a) => a.ip === ip)!.decidedBy;
+    expect(at('10.77.0.12')).toMatchObject({ kind: 'elsewhere', code: 'overlapping-subnet', shadow: { winner: 'network', at: { kind: 'container', name: 'x1' }, network: { name: 'net-lan', subnet: '10.77.0.0/16' }, collidesWith: { kind: 'on-link', prefix: '10.77.0.0/24', iface: 'eth0' } } });
+    expect(at('10.77.0.12').reason).toMatch(/10\.77\.0\.12 is inside col1's network net-lan \(10\.77\.0\.0\/16 on br-\w+\), which overlaps the LAN 10\.77\.0\.0\/24 on col1's eth0: x1 looks for it on br-\w+, not on eth0/);
+    expect(at('10.88.0.1')).toMatchObject({ direction: 'reply', shadow: { winner: 'lan', route: '10.77.0.0/24 dev eth0', collidesWith: { kind: 'on-link' } }, firstDrop: { code: 'forward-policy' } });
+    const vpn = (await why('col1/d1', 'col2/hostc2', snaps)).addresses.find((a) => a.ip === '10.99.0.12')!.decidedBy;
+    expect(vpn).toMatchObject({ code: 'overlapping-subnet', shadow: { winner: 'network', at: { kind: 'host', host: 'col1' }, network: { name: 'net-vpn' }, collidesWith: { kind: 'route', route: '10.99.0.0/16 via 10.77.0.12 dev eth0' } }, firstDrop: { code: 'isolation' } });
+    // Live, from col1 alone, asked by address: the LAN neighbour x1 cannot reach, and the text a person reads.
+    const text = await col1.netdiag(['why', 'x1', '10.77.0.12']);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toMatch(/overlaps the LAN 10\.77\.0\.0\/24 on col1's eth0: x1 looks for it on br-/);
+    console.log(text.stdout);
+  });
+
+  it('doctor names both collisions, what they shadow, and the fix; applied, the fix really gives the LAN back', async () => {
+    const live = await doctor();
+    expect(live.exit).toBe(1);
+    const found = live.findings.filter((f) => f.code === 'subnet-overlaps-route');
+    expect(found.map((f) => f.subject).sort()).toEqual(['net-lan', 'net-vpn']);
+    const vpn = found.find((f) => f.subject === 'net-vpn')!;
+    expect(vpn.severity).toBe('error');
+    expect(vpn.title).toMatch(/10\.99\.0\.0\/16 via 10\.77\.0\.12/);
+    expect(vpn.fix).toMatch(/docker network create --subnet \S+ net-vpn-2/);
+    console.log(found.map((f) => `${f.severity} ${f.title}\n  ${f.evidence.join('\n  ')}\n  fix: ${f.fix}`).join('\n'));
+    // The fix's commands, as doctor prints them, run for real: then col1's own route to 10.99.0.0/16 is used again.
+    const commands = /docker network create --subnet (\S+) net-vpn-2/.exec(vpn.fix)!;
+    await col1.docker(['network', 'create', '--subnet', commands[1]!, 'net-vpn-2']);
+    await col1.docker(['network', 'connect', 'net-vpn-2', 'v1']);
+    await col1.docker(['network', 'disconnect', 'net-vpn', 'v1']);
+    await col1.docker(['network', 'rm', 'net-vpn']);
+    expect(await col1.probe('d1', '10.99.0.12')).toBe(true);
+    expect((await doctor()).findings.filter((f) => f.code === 'subnet-overlaps-route').map((f) => f.subject)).toEqual(['net-lan']);
+    await expectAgreement([col1, col2], 'after renumbering net-vpn', [ping, http]);
+  });
+});
