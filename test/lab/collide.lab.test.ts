@@ -56,16 +56,25 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     await lab?.teardown();
   });
 
-  it('dockerd takes an explicit colliding --subnet (the scenario made two), but steers its own pool around a host route', async () => {
+  it('dockerd 20.10 takes an explicit colliding --subnet; its own pool skips an on-link prefix, not a route through a gateway', async () => {
+    // The scenario made net-lan and net-vpn with explicit colliding subnets: dockerd refused neither.
     expect(await col1.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'net-lan'])).toMatch(/^10\.77\.0\.0\/16/);
-    // 172.17.0.0/16 is docker0's; with a route over 172.18.0.0/16, the next network Docker picks skips it.
+    // 172.17.0.0/16 is docker0's; the next pool is 172.18.0.0/16. Is it skipped when a host route or an on-link prefix covers it?
+    const pick = async (name: string) => {
+      await col1.docker(['network', 'create', name]);
+      const subnet = (await col1.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', name])).trim();
+      await col1.docker(['network', 'rm', name]);
+      return subnet;
+    };
     await col1.mustExec('ip', ['route', 'add', '172.18.0.0/16', 'via', '10.77.0.12']);
-    await col1.docker(['network', 'create', 'auto1']);
-    const chosen = (await col1.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'auto1'])).trim();
-    await col1.docker(['network', 'rm', 'auto1']);
+    const routed = await pick('auto1');
     await col1.mustExec('ip', ['route', 'del', '172.18.0.0/16']);
-    console.log(`dockerd's own pool with a route over 172.18.0.0/16: ${chosen}`);
-    expect(chosen).not.toBe('172.18.0.0/16');
+    await col1.mustExec('ip', ['addr', 'add', '172.18.5.11/24', 'dev', 'eth0']);
+    const onLink = await pick('auto2');
+    await col1.mustExec('ip', ['addr', 'del', '172.18.5.11/24', 'dev', 'eth0']);
+    console.log(`dockerd ${(await col1.docker(['version', '--format', '{{.Server.Version}}'])).trim()}: its own pool with a route over 172.18.0.0/16: ${routed}; with 172.18.5.0/24 on-link: ${onLink}`);
+    expect(routed).toBe('172.18.0.0/16');
+    expect(onLink).toBe('172.19.0.0/16');
   });
 
   it('the model agrees with real probes on every pair × address, ping and tcp/80', async () => {
@@ -83,7 +92,7 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     const vpn = (await why('col1/d1', 'col2/hostc2', snaps)).addresses.find((a) => a.ip === '10.99.0.12')!.decidedBy;
     expect(vpn).toMatchObject({ code: 'overlapping-subnet', shadow: { winner: 'network', at: { kind: 'host', host: 'col1' }, network: { name: 'net-vpn' }, collidesWith: { kind: 'route', route: '10.99.0.0/16 via 10.77.0.12 dev eth0' } }, firstDrop: { code: 'isolation' } });
     // Live, from col1 alone, asked by address: the LAN neighbour x1 cannot reach, and the text a person reads.
-    const text = await col1.netdiag(['why', 'x1', '10.77.0.12']);
+    const text = await col1.netdiag(['why', 'x1', '10.77.0.12', '--host-name', 'col1']);
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toMatch(/overlaps the LAN 10\.77\.0\.0\/24 on col1's eth0: x1 looks for it on br-/);
     console.log(text.stdout);
@@ -94,11 +103,16 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     expect(live.exit).toBe(1);
     const found = live.findings.filter((f) => f.code === 'subnet-overlaps-route');
     expect(found.map((f) => f.subject).sort()).toEqual(['net-lan', 'net-vpn']);
-    const vpn = found.find((f) => f.subject === 'net-vpn')!;
+    // Alone, col1 knows nothing in 10.99.0.0/24 beyond its gateway: the collision may shadow nothing yet (a warning);
+    // net-lan cuts off x1 itself (an error). With col2 in view, 10.99.0.12 is there: an error.
+    expect(Object.fromEntries(found.map((f) => [f.subject, f.severity]))).toEqual({ 'net-lan': 'error', 'net-vpn': 'warning' });
+    const both = (await doctor(await snapshots())).findings.filter((f) => f.code === 'subnet-overlaps-route');
+    const vpn = both.find((f) => f.subject === 'net-vpn')!;
     expect(vpn.severity).toBe('error');
+    expect(vpn.evidence).toContain('10.99.0.12: col2\'s lo');
     expect(vpn.title).toMatch(/10\.99\.0\.0\/16 via 10\.77\.0\.12/);
     expect(vpn.fix).toMatch(/docker network create --subnet \S+ net-vpn-2/);
-    console.log(found.map((f) => `${f.severity} ${f.title}\n  ${f.evidence.join('\n  ')}\n  fix: ${f.fix}`).join('\n'));
+    console.log(both.map((f) => `${f.severity} ${f.title}\n  ${f.evidence.join('\n  ')}\n  fix: ${f.fix}`).join('\n'));
     // The fix's commands, as doctor prints them, run for real: then col1's own route to 10.99.0.0/16 is used again.
     const commands = /docker network create --subnet (\S+) net-vpn-2/.exec(vpn.fix)!;
     await col1.docker(['network', 'create', '--subnet', commands[1]!, 'net-vpn-2']);
