@@ -153,17 +153,20 @@ export interface Collision {
   shared: Cidr;
 }
 
+/** Docker's bridges on a host: their prefixes are Docker's own. */
+function dockerBridges(host: HostModel): Set<string> {
+  return new Set((host.snapshot.docker?.networks ?? []).map((x) => x.bridge).filter((b): b is string => b !== null));
+}
+
 /** Interfaces whose prefixes are the network's own by design: Docker's bridges, and a macvlan/ipvlan network's parent and its siblings (the shim). */
-function designedFor(host: HostModel, n: DockerNetwork): (iface: string | null) => boolean {
-  const docker = new Set((host.snapshot.docker?.networks ?? []).map((x) => x.bridge).filter((b): b is string => b !== null));
+function designedFor(host: HostModel, docker: Set<string>, n: DockerNetwork): (iface: string | null) => boolean {
   const a = dockerAttachment(n);
   const parent = a.kind === 'macvlan' || a.kind === 'ipvlan' ? a.parent : null;
   return (iface) => iface !== null && (docker.has(iface) || (parent !== null && (iface === parent || host.interfaces.get(iface)?.lower?.name === parent)));
 }
 
 /** A host's own prefixes besides Docker's: its interfaces' networks and addresses (loopback and link-local aside), by interface. */
-function ownPrefixes(host: HostModel): { iface: string; prefix: Cidr }[] {
-  const docker = new Set((host.snapshot.docker?.networks ?? []).map((x) => x.bridge).filter((b): b is string => b !== null));
+function ownPrefixes(host: HostModel, docker: Set<string>): { iface: string; prefix: Cidr }[] {
   const out: { iface: string; prefix: Cidr }[] = [];
   for (const [name, i] of host.interfaces) {
     if (docker.has(name) || i.kind === 'veth') continue;
@@ -180,10 +183,13 @@ export function collisions(world: World): Collision[] {
   if (out) return out;
   out = [];
   const narrower = (a: Cidr, b: Cidr) => (a.bits >= b.bits ? a : b);
+  const bridges = new Map(world.hosts.map((h) => [h, dockerBridges(h)]));
+  // Every host's own prefixes, read once: each network is held against all of them.
+  const prefixes = world.hosts.flatMap((h) => ownPrefixes(h, bridges.get(h) as Set<string>).map((p) => ({ host: h, ...p })));
   for (const host of world.hosts) {
     for (const network of host.snapshot.docker?.networks ?? []) {
       if (network.driver === 'host' || network.driver === 'null') continue;
-      const mine = designedFor(host, network);
+      const mine = designedFor(host, bridges.get(host) as Set<string>, network);
       for (const s of network.subnets) {
         const subnet = parseCidr(s.subnet);
         if (!subnet || isLinkLocal6(subnet.addr)) continue;
@@ -206,9 +212,8 @@ export function collisions(world: World): Collision[] {
           add({ kind: 'address', prefix: c, entry: null, table: null, iface, host: host.name });
         }
         // Other hosts' own networks in view, where this host has no prefix of its own for them.
-        for (const peer of world.hosts) {
-          if (peer === host) continue;
-          for (const p of ownPrefixes(peer)) if (typeof p.prefix.addr === typeof subnet.addr && cidrsOverlap(p.prefix, subnet) && !covered(p.prefix)) add({ kind: 'peer', prefix: p.prefix, entry: null, table: null, iface: p.iface, host: peer.name });
+        for (const p of prefixes) {
+          if (p.host !== host && typeof p.prefix.addr === typeof subnet.addr && cidrsOverlap(p.prefix, subnet) && !covered(p.prefix)) add({ kind: 'peer', prefix: p.prefix, entry: null, table: null, iface: p.iface, host: p.host.name });
         }
         out.push(...found);
       }
