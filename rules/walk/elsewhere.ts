@@ -66,8 +66,9 @@ export function shadowOf(world: World, taken: Leg['lastRoute'], dst: Ip, holder:
   }
   // A LAN or VPN route took it away from the Docker network that holds it: on the holder's host any route of its own;
   // on another host, its LAN asked directly (a route through a gateway may well lead to the holder).
+  // Only a network behind a bridge: a macvlan or ipvlan network sits on its parent's LAN by design.
   const n = holder?.network;
-  if (at.kind !== 'host' || !holder || !n || e.bits === 0 || e.route.dev === n.bridge) return null;
+  if (at.kind !== 'host' || !holder || !n?.bridge || e.bits === 0 || e.route.dev === n.bridge) return null;
   const own = holder.container.host === host;
   if (!own && e.gateway !== null) return null;
   const subnet = n.subnets.map((x) => parseCidr(x.subnet)).find((c): c is Cidr => c !== null && inCidr(dst, c));
