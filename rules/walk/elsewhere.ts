@@ -61,6 +61,8 @@ export function shadowOf(world: World, taken: Leg['lastRoute'], dst: Ip, holder:
       ? e.gateway === null ? (host.containers.find((c) => c.name === at.name)?.endpoints.find((x) => x.iface === e.route.dev && x.network !== null)?.network ?? null) : null
       : at.kind === 'host' ? ((host.snapshot.docker?.networks ?? []).find((n) => n.bridge !== null && n.bridge === e.route.dev) ?? null) : null;
   if (network) {
+    // The network's own container holding it is reached there: nothing is shadowed for it.
+    if (host.containers.some((c) => c.endpoints.some((x) => x.ip === dst && x.network?.id === network.id))) return null;
     const c = collisions(world).find((x) => x.host === host && x.network.id === network.id && inCidr(dst, x.subnet) && inCidr(dst, x.with.prefix));
     return c ? { ...route, network: networkRef(c), collidesWith: prefixRef(c.with), winner: 'network' } : null;
   }
@@ -68,7 +70,7 @@ export function shadowOf(world: World, taken: Leg['lastRoute'], dst: Ip, holder:
   // on another host, its LAN asked directly (a route through a gateway may well lead to the holder).
   // Only a network behind a bridge: a macvlan or ipvlan network sits on its parent's LAN by design.
   const n = holder?.network;
-  if (at.kind !== 'host' || !holder || !n?.bridge || e.bits === 0 || e.route.dev === n.bridge) return null;
+  if (at.kind !== 'host' || !holder || holder.ip !== dst || !n?.bridge || e.bits === 0 || e.route.dev === n.bridge) return null;
   const own = holder.container.host === host;
   if (!own && e.gateway !== null) return null;
   const subnet = n.subnets.map((x) => parseCidr(x.subnet)).find((c): c is Cidr => c !== null && inCidr(dst, c));
@@ -80,6 +82,27 @@ export function shadowOf(world: World, taken: Leg['lastRoute'], dst: Ip, holder:
     collidesWith: { kind: !own ? 'peer' : e.gateway !== null ? 'route' : 'on-link', prefix: cidrText(prefix), route: routeText(e), table: taken.table, iface: e.route.dev, host: host.name },
     winner: 'lan',
   };
+}
+
+/**
+ * The first route on a recorded path that shadows another (see shadowOf): the cause, whatever the path met after it
+ * (a drop, a host without a route, the edge of what is in view). Read from the trace's route steps, each found again
+ * in the routing it was looked up in.
+ */
+export function firstShadow(world: World, hops: Hop[], holder: Endpoint | null): Shadow | null {
+  for (const h of hops) {
+    const host = world.hosts.find((x) => x.name === h.at.host);
+    const routing = h.at.kind === 'container' ? host?.containers.find((c) => c.name === h.at.name)?.routing : h.at.kind === 'host' ? host?.routing : null;
+    if (!routing) continue;
+    for (const step of h.steps) {
+      if (step.type !== 'route' || step.route === null) continue;
+      const entry = routing.tables.get(step.table ?? 'main')?.find((e) => routeText(e) === step.route);
+      const dst = parseIp(step.dst);
+      const s = entry && dst !== null ? shadowOf(world, { at: h.at, table: step.table, entry }, dst, holder) : null;
+      if (s) return s;
+    }
+  }
+  return null;
 }
 
 /** What a collision prefix is, for people: the LAN on eth0, the route … via …, an address of the host, col2's network on eth0. */
@@ -99,7 +122,9 @@ function shadowWords(s: Shadow, dst: Ip): string {
     return `${ipText(dst)} is inside ${net}, which overlaps ${prefixWords(s.collidesWith)}: ${who}, not ${s.collidesWith.kind === 'route' ? `via ${s.collidesWith.route?.split(' via ')[1]?.split(' ')[0] ?? 'that route'}` : `on ${s.collidesWith.iface}`}`;
   }
   if (s.collidesWith.kind === 'peer') return `${s.at.host} asks its LAN ${s.collidesWith.prefix} on ${s.collidesWith.iface} for ${ipText(dst)} directly, but ${ipText(dst)} is inside ${net}, behind ${s.network.host}'s bridge: the network overlaps that LAN, where ${s.network.host} answers only for its own addresses`;
-  return `${s.at.host}'s route ${s.route}${s.table && s.table !== 'main' ? ` (table ${s.table})` : ''} takes ${ipText(dst)} out on ${s.collidesWith.iface}, not into ${net}: ${prefixWords(s.collidesWith)} shadows the network there`;
+  // A table other than main won because the host's rules consult it first (a VPN's policy routing).
+  const table = s.table && s.table !== 'main' ? ` (table ${s.table}, which its rules consult before main)` : '';
+  return `${s.at.host}'s ${s.collidesWith.kind === 'on-link' ? 'LAN route' : 'route'} ${s.route}${table} takes ${ipText(dst)} out on ${s.collidesWith.iface}, not into ${net}: it shadows the network there`;
 }
 
 /** How many places in view hold `ip`: a container namespace (counted once however many endpoints) or a host. */

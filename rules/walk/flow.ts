@@ -9,8 +9,9 @@ import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
-import { elsewhereDecision, mayLandElsewhere, noteShadow, shadowOf } from './elsewhere.js';
+import { elsewhereDecision, firstShadow, mayLandElsewhere, noteShadow, shadowOf } from './elsewhere.js';
 import { causeCode } from '../meaning/decision.js';
+import { collisions } from '../model/overlaps.js';
 
 export type Origin = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel };
 
@@ -49,41 +50,42 @@ function landsIn(landing: Landing, expect: ContainerModel): boolean {
  */
 function landsElsewhere(world: World, origin: Origin, dst: Ip, flow: Flow, expect: ContainerModel | null, drop: Decision | null): Decision | null {
   if (!mayLandElsewhere(world, dst)) return null;
-  const w = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), [], false);
+  // Recorded where a subnet collides with a LAN: the first route on the way that shadows another is read from the trace.
+  const w = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), [], collisions(world).length > 0);
   w.ignoreDrops = true;
   const r = start(w, origin);
   // What stops it where it lands (nothing listens there, nothing answers on that bridge) is not a drop on the way.
   const atLanding = (d: Decision | null) => d?.kind === 'socket' || d?.kind === 'neighbour';
   const before = atLanding(drop) ? null : drop;
   const holder = expect?.endpoints.find((e) => e.ip === dst) ?? null;
-  const shadow = () => shadowOf(world, w.lastRoute, dst, holder);
-  if (r.outcome === 'delivered' && r.landing && expect && !landsIn(r.landing, expect)) return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, before, shadow());
+  const shadow = firstShadow(world, r.hops, holder);
+  if (r.outcome === 'delivered' && r.landing && expect && !landsIn(r.landing, expect)) return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, before, shadow);
   const d = r.decidedBy;
-  // It leaves the hosts in view, asking a LAN for an address only a container behind a bridge holds: B never sees it.
-  if (r.outcome === 'unknown' && d?.kind === 'exit' && holder) {
-    const s = shadow();
-    const host = world.hosts.find((h) => h.name === d.host);
-    return s?.winner === 'lan' && host && s.collidesWith.iface ? elsewhereDecision(originHost(origin), w, dst, { kind: 'lan', host, iface: s.collidesWith.iface }, expect, before, s) : null;
+  // A LAN or VPN route takes it away from B's Docker network (on B's host, or a LAN asked directly for what only B's
+  // bridge holds): B never sees it, whatever happens to it after (a drop, a host without a route, the edge of the view).
+  if (shadow?.winner === 'lan' && holder && r.outcome !== 'delivered') {
+    const host = world.hosts.find((h) => h.name === shadow.at.host);
+    return host && shadow.collidesWith.iface ? elsewhereDecision(originHost(origin), w, dst, { kind: 'lan', host, iface: shadow.collidesWith.iface }, expect, before, shadow) : null;
   }
   if (r.outcome !== 'dropped' || d?.kind !== 'neighbour') return null;
   const host = world.hosts.find((h) => h.name === d.host);
   const mine = expect?.endpoints.some((e) => e.ip === dst && e.container.host === host && e.network?.bridge === d.bridge) ?? false;
   if (!host || mine) return null;
-  const s = shadow();
-  if (!expect && !s) return null;
-  const decided = elsewhereDecision(originHost(origin), w, dst, { kind: 'bridge', host, bridge: d.bridge }, expect, before, s);
+  if (!expect && !shadow) return null;
+  const decided = elsewhereDecision(originHost(origin), w, dst, { kind: 'bridge', host, bridge: d.bridge }, expect, before, shadow);
   // Nothing answering on a bridge is its own cause unless that bridge's subnet is B's too, or it shadows B's route.
   return decided.code === 'overlapping-subnet' ? decided : null;
 }
 
 /**
- * The root cause of a reply that does not come back: the route that took it (to A's address, after conntrack undid
- * NAT) is a LAN's that shadows A's Docker network on A's host, so it leaves for the LAN instead of A's bridge.
+ * The root cause of a reply that does not come back: a route on its way (to A's address, after conntrack undid NAT)
+ * is a LAN's or VPN's that shadows A's Docker network on A's host, so it leaves instead of entering A's bridge.
  */
 function replyShadowed(world: World, origin: Origin, back: Walker, decided: Decision | null): Decision | null {
   if (origin.kind !== 'container' || !mayLandElsewhere(world, back.pkt.dst)) return null;
   const holder = origin.container.endpoints.find((e) => e.ip === back.pkt.dst) ?? null;
-  const s = shadowOf(world, back.lastRoute, back.pkt.dst, holder);
+  // Unrecorded (a matrix), the route that took it last is all there is.
+  const s = firstShadow(world, back.hops, holder) ?? shadowOf(world, back.lastRoute, back.pkt.dst, holder);
   const host = world.hosts.find((h) => h.name === s?.at.host);
   if (!s || s.winner !== 'lan' || !host || !s.collidesWith.iface) return null;
   return elsewhereDecision(host, back, back.pkt.dst, { kind: 'lan', host, iface: s.collidesWith.iface }, origin.container, decided?.kind === 'exit' ? null : decided, s, 'reply');

@@ -141,7 +141,8 @@ test('capture dns scenario', { timeout: 300_000 }, () =>
   }, ['dns1']));
 
 // "Docker took my LAN": col1's net-lan (10.77.0.0/16) collides with its LAN 10.77.0.0/24 and net-vpn (10.99.0.0/24)
-// with its route 10.99.0.0/16 via col2; a probe from each first, so the neighbour tables hold what was asked for.
+// with its route 10.99.0.0/16 via col2, net-tbl (10.66.1.0/24) with a policy-routed 10.66.0.0/16 (table 100); a probe
+// from each first, so the neighbour tables hold what was asked for.
 test('capture a colliding host', { timeout: 300_000 }, () =>
   captureSnapshots('collide', async (lab) => {
     const [h1, h2] = await collideScenario(lab);

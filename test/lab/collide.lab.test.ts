@@ -1,5 +1,5 @@
-// Lab: "Docker took my LAN" — Docker networks whose subnets collide with the LAN and with a routed (VPN-like) prefix,
-// on two real hosts: the model agrees with real probes on every pair × address, `why` names the shadowing route,
+// Lab: "Docker took my LAN" — Docker networks whose subnets collide with the LAN, with a routed (VPN-like) prefix and
+// with one policy-routed through table 100, on two real hosts: the model agrees with real probes on every pair × address, `why` names the shadowing route,
 // `doctor` names each collision with a fix that, applied, really gives the LAN back.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +91,9 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     expect(at('10.88.0.1')).toMatchObject({ direction: 'reply', shadow: { winner: 'lan', route: '10.77.0.0/24 dev eth0', collidesWith: { kind: 'on-link' } }, firstDrop: { code: 'forward-policy' } });
     const vpn = (await why('col1/d1', 'col2/hostc2', snaps)).addresses.find((a) => a.ip === '10.99.0.12')!.decidedBy;
     expect(vpn).toMatchObject({ code: 'overlapping-subnet', shadow: { winner: 'network', at: { kind: 'host', host: 'col1' }, network: { name: 'net-vpn' }, collidesWith: { kind: 'route', route: '10.99.0.0/16 via 10.77.0.12 dev eth0' } }, firstDrop: { code: 'isolation' } });
+    // Table 100, which col1's rule consults before main, takes t1's address to col2: the cause, not col2's missing route.
+    const tbl = (await why('col1/d1', 'col1/t1', snaps)).addresses[0]!.decidedBy;
+    expect(tbl).toMatchObject({ code: 'overlapping-subnet', shadow: { winner: 'lan', table: '100', network: { name: 'net-tbl' } }, firstDrop: { host: 'col2', kind: 'route' } });
     // Live, from col1 alone, asked by address: the LAN neighbour x1 cannot reach, and the text a person reads.
     const text = await col1.netdiag(['why', 'x1', '10.77.0.12', '--host-name', 'col1']);
     expect(text.exitCode).toBe(1);
@@ -98,14 +101,14 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     console.log(text.stdout);
   });
 
-  it('doctor names both collisions, what they shadow, and the fix; applied, the fix really gives the LAN back', async () => {
+  it('doctor names each collision, what it shadows, and the fix; applied, the fix really gives the LAN back', async () => {
     const live = await doctor();
     expect(live.exit).toBe(1);
     const found = live.findings.filter((f) => f.code === 'subnet-overlaps-route');
-    expect(found.map((f) => f.subject).sort()).toEqual(['net-lan', 'net-vpn']);
+    expect(found.map((f) => f.subject).sort()).toEqual(['net-lan', 'net-tbl', 'net-vpn']);
     // Alone, col1 knows nothing in 10.99.0.0/24 beyond its gateway: the collision may shadow nothing yet (a warning);
     // net-lan cuts off x1 itself (an error). With col2 in view, 10.99.0.12 is there: an error.
-    expect(Object.fromEntries(found.map((f) => [f.subject, f.severity]))).toEqual({ 'net-lan': 'error', 'net-vpn': 'warning' });
+    expect(Object.fromEntries(found.map((f) => [f.subject, f.severity]))).toEqual({ 'net-lan': 'error', 'net-vpn': 'warning', 'net-tbl': 'error' });
     const both = (await doctor(await snapshots())).findings.filter((f) => f.code === 'subnet-overlaps-route');
     const vpn = both.find((f) => f.subject === 'net-vpn')!;
     expect(vpn.severity).toBe('error');
@@ -120,7 +123,7 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     await col1.docker(['network', 'disconnect', 'net-vpn', 'v1']);
     await col1.docker(['network', 'rm', 'net-vpn']);
     expect(await col1.probe('d1', '10.99.0.12')).toBe(true);
-    expect((await doctor()).findings.filter((f) => f.code === 'subnet-overlaps-route').map((f) => f.subject)).toEqual(['net-lan']);
+    expect((await doctor()).findings.filter((f) => f.code === 'subnet-overlaps-route').map((f) => f.subject).sort()).toEqual(['net-lan', 'net-tbl']);
     await expectAgreement([col1, col2], 'after renumbering net-vpn', [ping, http]);
   });
 });

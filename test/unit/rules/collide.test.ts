@@ -1,6 +1,7 @@
 // Issue 24, item 5: subnets that collide with the LAN, on the captured col1/col2 (test/lab/scenarios.ts
 // collideScenario): col1's net-lan (10.77.0.0/16) over its LAN 10.77.0.0/24 on eth0, net-vpn (10.99.0.0/24) under its
-// route 10.99.0.0/16 via col2. Verdicts follow the longest prefix as before; what decides now names the route that
+// route 10.99.0.0/16 via col2, net-tbl (10.66.1.0/24) under 10.66.0.0/16 via col2 in table 100, which an `ip rule`
+// consults before main. Verdicts follow the longest prefix as before; what decides now names the route that
 // shadows the other, doctor reports each collision with what it shadows and the commands that move the network, the
 // map marks it; hosts whose prefixes are their networks' by design (a macvlan network on its parent's LAN) are clean.
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ const alone = buildWorld([col[0]!]);
 const bridgeOf = (s: HostSnapshot, net: string) => s.docker!.networks.find((n) => n.name === net)!.bridge!;
 const BR_LAN = bridgeOf(col[0]!, 'net-lan');
 const BR_VPN = bridgeOf(col[0]!, 'net-vpn');
+const BR_TBL = bridgeOf(col[0]!, 'net-tbl');
 const decided = (from: string, to: string, ip: string, w = world, flow = PING) => why(w, from, to, flow).addresses.find((a) => a.ip === ip)!.decidedBy as DecisionOf<'elsewhere'>;
 const notes = (d: { request: { steps: { type: string; text?: string }[] }[] }) => d.request.flatMap((h) => h.steps).filter((s) => s.type === 'note').map((s) => s.text);
 
@@ -81,7 +83,7 @@ describe('why names the route that shadows the other', () => {
       firstDrop: { code: 'forward-policy' },
       shadow: { winner: 'lan', at: { kind: 'host', host: 'col1' }, route: '10.77.0.0/24 dev eth0', network: { name: 'net-lan' }, collidesWith: { kind: 'on-link' } },
     });
-    expect(d.reason).toMatch(/^the reply to 10\.77\.0\.2 would leave col1 on eth0, away from col1\/x1: col1's route 10\.77\.0\.0\/24 dev eth0 takes 10\.77\.0\.2 out on eth0/);
+    expect(d.reason).toMatch(/^the reply to 10\.77\.0\.2 would leave col1 on eth0, away from col1\/x1: col1's LAN route 10\.77\.0\.0\/24 dev eth0 takes 10\.77\.0\.2 out on eth0, not into col1's network net-lan/);
   });
 
   it('to x1 from anywhere: the LAN route (col1\'s own, or col2\'s LAN asked directly) takes 10.77.0.2 away — blocked, where it was unknown', () => {
@@ -89,8 +91,25 @@ describe('why names the route that shadows the other', () => {
     const peer = decided('col2/w2', 'col1/x1', '10.77.0.2');
     expect(peer).toMatchObject({ host: 'col2', landed: { kind: 'lan', host: 'col2', name: 'eth0' }, shadow: { winner: 'lan', collidesWith: { kind: 'peer', host: 'col2', prefix: '10.77.0.0/24' }, network: { host: 'col1', name: 'net-lan' } } });
     expect(peer.reason).toContain('col2 asks its LAN 10.77.0.0/24 on eth0 for 10.77.0.2 directly, but 10.77.0.2 is inside col1\'s network net-lan');
-    // What the lab measured (28/28 pairs × addresses agree): no pair is unknown any more, and no verdict moved.
-    expect(countPairs(world, PING, () => true).counts).toEqual({ reachable: 6, blocked: 14, unknown: 0 });
+    // What the lab measured (every pair × address agrees): no pair is unknown (those to x1 were), and no verdict moved.
+    expect(countPairs(world, PING, () => true).counts).toEqual({ reachable: 6, blocked: 24, unknown: 0 });
+  });
+
+  it('a VPN route in table 100, which col1\'s rules consult first, takes net-tbl\'s addresses off its bridge: to t1 and t1\'s replies', () => {
+    const to = decided('col1/d1', 'col1/t1', '10.66.1.2');
+    expect(to).toMatchObject({
+      direction: 'request',
+      landed: { kind: 'lan', host: 'col1', name: 'eth0' },
+      // What the path met after the shadowing route (col2 has no route back) is not the cause.
+      firstDrop: { host: 'col2', kind: 'route' },
+      shadow: { winner: 'lan', table: '100', route: '10.66.0.0/16 via 10.77.0.12 dev eth0', network: { name: 'net-tbl', iface: BR_TBL, subnet: '10.66.1.0/24' }, collidesWith: { kind: 'route', table: '100' } },
+    });
+    expect(to.reason).toContain('(table 100, which its rules consult before main) takes 10.66.1.2 out on eth0');
+    expect(decided('col1/t1', 'col2/hostc2', '10.77.0.12')).toMatchObject({ direction: 'reply', shadow: { winner: 'lan', table: '100' }, firstDrop: { code: 'forward-policy' } });
+    // The request to col2 goes through table 100 as the rule says, and gets there: only the reply is lost.
+    const a = why(world, 'col1/t1', 'col2/hostc2', PING).addresses.find((x) => x.ip === '10.66.0.12')!;
+    expect(a.request.filter((h) => h.at.kind === 'host' && h.at.host === 'col1').flatMap((h) => h.steps).find((x) => x.type === 'route')).toMatchObject({ table: '100', route: '10.66.0.0/16 via 10.77.0.12 dev eth0' });
+    expect(a.deliveredTo).toBeNull();
   });
 
   it('asked by address on col1 alone (nobody in view holds 10.77.0.12): the shadow is still the cause, with no expected holder', () => {
@@ -120,23 +139,26 @@ describe('why names the route that shadows the other', () => {
 describe('doctor reports each collision, what it shadows, and the fix', () => {
   const found = (snaps: HostSnapshot[]) => doctorAll(snaps).filter((f) => f.code === 'subnet-overlaps-route');
 
-  it('col1 and col2 in view: net-lan over the LAN and net-vpn under the route, both errors, with the addresses they shadow', () => {
+  it('col1 and col2 in view: net-lan over the LAN, net-vpn under the route, net-tbl under table 100\'s — all errors, with the addresses they shadow', () => {
     const f = found(col);
-    expect(f.map((x) => [x.host, x.subject, x.severity])).toEqual([['col1', 'net-vpn', 'error'], ['col1', 'net-lan', 'error']]);
-    const [vpn, lan] = f as [(typeof f)[0], (typeof f)[0]];
+    expect(f.map((x) => [x.host, x.subject, x.severity])).toEqual([['col1', 'net-lan', 'error'], ['col1', 'net-vpn', 'error'], ['col1', 'net-tbl', 'error']]);
+    const [lan, vpn, tbl] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0]];
     expect(vpn.title).toContain('collides with the route 10.99.0.0/16 via 10.77.0.12 dev eth0');
     expect(vpn.title).toContain(`col1 itself, and every container it routes, sends 10.99.0.12 (col2's lo) into ${BR_VPN} instead`);
     expect(vpn.evidence).toEqual([`network net-vpn on ${BR_VPN}: 10.99.0.0/24`, 'route 10.99.0.0/16 via 10.77.0.12 dev eth0 (table main)', "10.99.0.12: col2's lo"]);
     expect(lan.title).toContain(`collides with the LAN 10.77.0.0/24 on eth0: its containers look for 10.77.0.0/24 on ${BR_LAN}, never on eth0: 10.77.0.12 (col2's eth0) unreachable from them`);
     expect(lan.title).toContain('so 10.77.0.2 (x1 on net-lan) is cut off');
+    expect(tbl.title).toContain('collides with the route 10.66.0.0/16 via 10.77.0.12 dev eth0 (table 100)');
+    expect(tbl.evidence).toContain('10.66.1.2: t1 on net-tbl');
     // The moves, on ranges no host in view uses (172.17.0.0/16 is col1's docker0), nothing removed that a container still uses.
-    expect(vpn.fix).toBe('on col1, docker network create --subnet 172.18.0.0/16 net-vpn-2; docker network connect net-vpn-2 v1; docker network disconnect net-vpn v1; docker network rm net-vpn');
-    expect(lan.fix).toBe('on col1, docker network create --subnet 172.19.0.0/16 net-lan-2; docker network connect net-lan-2 x1; docker network disconnect net-lan x1; docker network rm net-lan');
+    expect(lan.fix).toBe('on col1, docker network create --subnet 172.18.0.0/16 net-lan-2; docker network connect net-lan-2 x1; docker network disconnect net-lan x1; docker network rm net-lan');
+    expect(vpn.fix).toBe('on col1, docker network create --subnet 172.19.0.0/16 net-vpn-2; docker network connect net-vpn-2 v1; docker network disconnect net-vpn v1; docker network rm net-vpn');
+    expect(tbl.fix).toMatch(/^on col1, docker network create --subnet 172\.20\.0\.0\/16 net-tbl-2;/);
   });
 
   it('col1 alone: net-vpn shadows nothing it knows of (a warning); net-lan cuts off x1 and the LAN neighbour col1 has heard from (an error)', () => {
     const f = found([col[0]!]);
-    expect(Object.fromEntries(f.map((x) => [x.subject, x.severity]))).toEqual({ 'net-vpn': 'warning', 'net-lan': 'error' });
+    expect(Object.fromEntries(f.map((x) => [x.subject, x.severity]))).toEqual({ 'net-vpn': 'warning', 'net-lan': 'error', 'net-tbl': 'error' });
     expect(f.find((x) => x.subject === 'net-lan')!.evidence).toContain("10.77.0.12: a neighbour on col1's eth0");
   });
 
@@ -164,8 +186,9 @@ describe('the map marks collisions with the LAN', () => {
   it('overlaps name the network and what it collides with; DOT and mermaid draw it to the host, red when it shadows something in view', () => {
     const t = buildTopology(world, PING);
     expect(t.overlaps).toEqual([
-      { subnet: '10.99.0.0/24', networks: ['col1/net-vpn'], collidesWith: { kind: 'route', prefix: '10.99.0.0/16', iface: 'eth0', host: 'col1', route: '10.99.0.0/16 via 10.77.0.12 dev eth0', shadows: true } },
       { subnet: '10.77.0.0/24', networks: ['col1/net-lan'], collidesWith: { kind: 'on-link', prefix: '10.77.0.0/24', iface: 'eth0', host: 'col1', route: '10.77.0.0/24 dev eth0', shadows: true } },
+      { subnet: '10.99.0.0/24', networks: ['col1/net-vpn'], collidesWith: { kind: 'route', prefix: '10.99.0.0/16', iface: 'eth0', host: 'col1', route: '10.99.0.0/16 via 10.77.0.12 dev eth0', shadows: true } },
+      { subnet: '10.66.1.0/24', networks: ['col1/net-tbl'], collidesWith: { kind: 'route', prefix: '10.66.0.0/16', iface: 'eth0', host: 'col1', route: '10.66.0.0/16 via 10.77.0.12 dev eth0', shadows: true } },
     ]);
     expect(t.edges.find((e) => e.from === 'col2/bridge' && e.to === 'col1/net-lan')?.code).toBe('overlapping-subnet');
     expect(toDot(t)).toMatch(/class="overlap collision".*color="#c62828".*label="collides with LAN 10\.77\.0\.0\/24 on eth0"/);
