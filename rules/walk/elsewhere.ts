@@ -39,7 +39,7 @@ export function mayLandElsewhere(world: World, ip: Ip): boolean {
   return ranges.some((c) => inCidr(ip, c));
 }
 
-const prefixRef = (w: CollisionPrefix): Shadow['collidesWith'] => ({ kind: w.kind, prefix: cidrText(w.prefix), route: w.entry ? routeText(w.entry) : null, table: w.table, iface: w.iface, host: w.host });
+const prefixRef = (w: CollisionPrefix): Shadow['collidesWith'] => ({ kind: w.kind, prefix: cidrText(w.prefix), route: w.entry ? routeText(w.entry) : null, table: w.table, iface: w.iface, via: w.entry?.route.gateway ?? null, host: w.host });
 const networkRef = (c: Collision): Shadow['network'] => ({ host: c.host.name, name: c.network.name, iface: c.bridge, subnet: cidrText(c.subnet) });
 
 /**
@@ -79,7 +79,7 @@ export function shadowOf(world: World, taken: Leg['lastRoute'], dst: Ip, holder:
   return {
     ...route,
     network: { host: holder.container.host.name, name: n.name, iface: n.bridge, subnet: cidrText(subnet) },
-    collidesWith: { kind: !own ? 'peer' : e.gateway !== null ? 'route' : 'on-link', prefix: cidrText(prefix), route: routeText(e), table: taken.table, iface: e.route.dev, host: host.name },
+    collidesWith: { kind: !own ? 'peer' : e.gateway !== null ? 'route' : 'on-link', prefix: cidrText(prefix), route: routeText(e), table: taken.table, iface: e.route.dev, via: e.route.gateway, host: host.name },
     winner: 'lan',
   };
 }
@@ -110,7 +110,7 @@ function prefixWords(w: Shadow['collidesWith']): string {
   const table = w.table && w.table !== 'main' ? ` (table ${w.table})` : '';
   if (w.kind === 'on-link') return `the LAN ${w.prefix} on ${w.host}'s ${w.iface}${table}`;
   if (w.kind === 'route') return `${w.host}'s route ${w.route}${table}`;
-  if (w.kind === 'address') return `${w.host}'s own address ${w.prefix.replace(/\/(32|128)$/, '')} on ${w.iface}`;
+  if (w.kind === 'address') return `${w.host}'s own address ${w.prefix} on ${w.iface}`;
   return `${w.host}'s network ${w.prefix} on ${w.iface}`;
 }
 
@@ -119,7 +119,7 @@ function shadowWords(s: Shadow, dst: Ip): string {
   const net = `${s.network.host}'s network ${s.network.name} (${s.network.subnet}${s.network.iface ? ` on ${s.network.iface}` : ''})`;
   if (s.winner === 'network') {
     const who = s.at.kind === 'container' ? `${s.at.name} looks for it on ${s.network.iface ?? 'its own network'}` : `${s.at.host} sends it into ${s.network.iface ?? s.network.name} (route ${s.route})`;
-    return `${ipText(dst)} is inside ${net}, which overlaps ${prefixWords(s.collidesWith)}: ${who}, not ${s.collidesWith.kind === 'route' ? `via ${s.collidesWith.route?.split(' via ')[1]?.split(' ')[0] ?? 'that route'}` : `on ${s.collidesWith.iface}`}`;
+    return `${ipText(dst)} is inside ${net}, which overlaps ${prefixWords(s.collidesWith)}: ${who}, not ${s.collidesWith.via ? `via ${s.collidesWith.via}` : `on ${s.collidesWith.iface}`}`;
   }
   if (s.collidesWith.kind === 'peer') return `${s.at.host} asks its LAN ${s.collidesWith.prefix} on ${s.collidesWith.iface} for ${ipText(dst)} directly, but ${ipText(dst)} is inside ${net}, behind ${s.network.host}'s bridge: the network overlaps that LAN, where ${s.network.host} answers only for its own addresses`;
   // A table other than main won because the host's rules consult it first (a VPN's policy routing).

@@ -237,8 +237,8 @@ export const Decision = z.discriminatedUnion('kind', [
     /**
      * With code overlapping-subnet, a Docker network's subnet colliding with a LAN/VPN prefix: the route that took the
      * packet (`at` where it was looked up, `route` as `ip route` prints it, its table), the Docker network, what it
-     * collides with (an on-link LAN prefix, a route through a gateway, an address of the host's own, another host's
-     * network in view: `host` is whose), and which won: the network's route shadows the LAN's (`network`), or the
+     * collides with (an on-link LAN prefix, a route through gateway `via`, an address of the host's own, another
+     * host's network in view: `host` is whose), and which won: the network's route shadows the LAN's (`network`), or the
      * LAN's route shadows the network (`lan`).
      */
     shadow: z
@@ -247,7 +247,7 @@ export const Decision = z.discriminatedUnion('kind', [
         route: z.string(),
         table: z.string().nullable(),
         network: z.object({ host: z.string(), name: z.string(), iface: z.string().nullable(), subnet: z.string() }),
-        collidesWith: z.object({ kind: z.enum(['on-link', 'route', 'address', 'peer']), prefix: z.string(), route: z.string().nullable(), table: z.string().nullable(), iface: z.string().nullable(), host: z.string() }),
+        collidesWith: z.object({ kind: z.enum(['on-link', 'route', 'address', 'peer']), prefix: z.string(), route: z.string().nullable(), table: z.string().nullable(), iface: z.string().nullable(), via: z.string().nullable(), host: z.string() }),
         winner: z.enum(['network', 'lan']),
       })
       .optional(),
