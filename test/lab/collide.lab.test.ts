@@ -113,6 +113,9 @@ describe.skipIf(skip !== null)('subnets that collide with the LAN', () => {
     const vpn = both.find((f) => f.subject === 'net-vpn')!;
     expect(vpn.severity).toBe('error');
     expect(vpn.evidence).toContain('10.99.0.12: col2\'s lo');
+    // col2's net-own holds col2's own address in its range: at risk of IPAM handing it out, shadowing nothing (o2 reaches it).
+    expect(both.find((f) => f.subject === 'net-own')).toMatchObject({ host: 'col2', severity: 'warning' });
+    expect(await col2.probe('o2', '10.55.0.12')).toBe(true);
     expect(vpn.title).toMatch(/10\.99\.0\.0\/16 via 10\.77\.0\.12/);
     expect(vpn.fix).toMatch(/docker network create --subnet \S+ net-vpn-2/);
     console.log(both.map((f) => `${f.severity} ${f.title}\n  ${f.evidence.join('\n  ')}\n  fix: ${f.fix}`).join('\n'));

@@ -92,7 +92,7 @@ describe('why names the route that shadows the other', () => {
     expect(peer).toMatchObject({ host: 'col2', landed: { kind: 'lan', host: 'col2', name: 'eth0' }, shadow: { winner: 'lan', collidesWith: { kind: 'peer', host: 'col2', prefix: '10.77.0.0/24' }, network: { host: 'col1', name: 'net-lan' } } });
     expect(peer.reason).toContain('col2 asks its LAN 10.77.0.0/24 on eth0 for 10.77.0.2 directly, but 10.77.0.2 is inside col1\'s network net-lan');
     // What the lab measured (every pair × address agrees): no pair is unknown (those to x1 were), and no verdict moved.
-    expect(countPairs(world, PING, () => true).counts).toEqual({ reachable: 6, blocked: 24, unknown: 0 });
+    expect(countPairs(world, PING, () => true).counts).toEqual({ reachable: 8, blocked: 34, unknown: 0 });
   });
 
   it('a VPN route in table 100, which col1\'s rules consult first, takes net-tbl\'s addresses off its bridge: to t1 and t1\'s replies', () => {
@@ -129,20 +129,23 @@ describe('why names the route that shadows the other', () => {
   });
 
   it('no fix is offered; the advice is doctor\'s move of the colliding network, as commands', () => {
-    const a = why(world, 'col1/x1', 'col2/hostc2', PING);
+    const a = why(world, 'col1/d1', 'col1/t1', PING);
     const advice = adviseFixes(world, a, PING, { sideEffects: false });
     expect(advice.status).toBe('no-fix');
-    expect(advice.advice).toMatch(/docker network create --subnet 172\.\d+\.0\.0\/16 net-\w+-2; docker network connect net-\w+-2 \w+; docker network disconnect net-\w+ \w+; docker network rm net-\w+/);
+    expect(advice.advice).toMatch(/No firewall or route change moves an address: on col1, docker network create --subnet 172\.\d+\.0\.0\/16 net-tbl-2; docker network connect net-tbl-2 t1; docker network disconnect net-tbl t1; docker network rm net-tbl$/);
   });
 });
 
 describe('doctor reports each collision, what it shadows, and the fix', () => {
   const found = (snaps: HostSnapshot[]) => doctorAll(snaps).filter((f) => f.code === 'subnet-overlaps-route');
 
-  it('col1 and col2 in view: net-lan over the LAN, net-vpn under the route, net-tbl under table 100\'s — all errors, with the addresses they shadow', () => {
+  it('col1 and col2 in view: net-lan over the LAN, net-vpn under the route, net-tbl under table 100\'s (errors: they shadow what is in view); net-own over col2\'s own address (a warning)', () => {
     const f = found(col);
-    expect(f.map((x) => [x.host, x.subject, x.severity])).toEqual([['col1', 'net-lan', 'error'], ['col1', 'net-vpn', 'error'], ['col1', 'net-tbl', 'error']]);
-    const [lan, vpn, tbl] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0]];
+    expect(f.map((x) => [x.host, x.subject, x.severity])).toEqual([['col1', 'net-lan', 'error'], ['col1', 'net-vpn', 'error'], ['col1', 'net-tbl', 'error'], ['col2', 'net-own', 'warning']]);
+    const [lan, vpn, tbl, own] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0], (typeof f)[0]];
+    // col2 answers for its own address on the bridge too (o2 reaches it, as the lab measured): what is at risk is IPAM.
+    expect(own.title).toContain("collides with col2's own address 10.55.0.12 on lo: Docker may give a container on net-own that address");
+    expect(why(world, 'col2/o2', 'col2/hostc2', PING).addresses.find((x) => x.ip === '10.55.0.12')!.verdict).toBe('reachable');
     expect(vpn.title).toContain('collides with the route 10.99.0.0/16 via 10.77.0.12 dev eth0');
     expect(vpn.title).toContain(`col1 itself, and every container it routes, sends 10.99.0.12 (col2's lo) into ${BR_VPN} instead`);
     expect(vpn.evidence).toEqual([`network net-vpn on ${BR_VPN}: 10.99.0.0/24`, 'route 10.99.0.0/16 via 10.77.0.12 dev eth0 (table main)', "10.99.0.12: col2's lo"]);
@@ -189,7 +192,10 @@ describe('the map marks collisions with the LAN', () => {
       { subnet: '10.77.0.0/24', networks: ['col1/net-lan'], collidesWith: { kind: 'on-link', prefix: '10.77.0.0/24', iface: 'eth0', host: 'col1', route: '10.77.0.0/24 dev eth0', shadows: true } },
       { subnet: '10.99.0.0/24', networks: ['col1/net-vpn'], collidesWith: { kind: 'route', prefix: '10.99.0.0/16', iface: 'eth0', host: 'col1', route: '10.99.0.0/16 via 10.77.0.12 dev eth0', shadows: true } },
       { subnet: '10.66.1.0/24', networks: ['col1/net-tbl'], collidesWith: { kind: 'route', prefix: '10.66.0.0/16', iface: 'eth0', host: 'col1', route: '10.66.0.0/16 via 10.77.0.12 dev eth0', shadows: true } },
+      { subnet: '10.55.0.12/32', networks: ['col2/net-own'], collidesWith: { kind: 'address', prefix: '10.55.0.12/32', iface: 'lo', host: 'col2', route: null, shadows: false } },
     ]);
+    // What shadows nothing in view is drawn in the "some" colour, not the "none" red.
+    expect(toDot(t)).toMatch(/class="overlap collision".*color="#ef6c00".*label="collides with own address 10\.55\.0\.12\/32"/);
     expect(t.edges.find((e) => e.from === 'col2/bridge' && e.to === 'col1/net-lan')?.code).toBe('overlapping-subnet');
     expect(toDot(t)).toMatch(/class="overlap collision".*color="#c62828".*label="collides with LAN 10\.77\.0\.0\/24 on eth0"/);
     expect(toMermaid(t)).toMatch(/-\.-\|"collides with route 10\.99\.0\.0\/16 via 10\.77\.0\.12 dev eth0"\| host_/);
