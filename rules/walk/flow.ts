@@ -9,7 +9,8 @@ import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
-import { elsewhereDecision, firstShadow, mayLandElsewhere, noteShadow, shadowOf } from './elsewhere.js';
+import { elsewhereDecision, mayLandElsewhere } from './elsewhere.js';
+import { firstShadow, noteShadow, shadowOf } from './shadow.js';
 import { causeCode } from '../meaning/decision.js';
 import { collisions } from '../model/overlaps.js';
 
