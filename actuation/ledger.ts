@@ -81,6 +81,10 @@ export function present(step: PlanStep, s: HostSnapshot, meanings?: HostMeanings
       return (s.routes?.routes ?? []).some((r) => r.dst === step.dst && r.gateway === step.via);
     case 'sysctl':
       return s.sysctls?.values[step.key] === step.value;
+    case 'ip-link-add':
+      return (s.links?.interfaces ?? []).some((i) => i.name === step.name && i.kind === step.type && i.lower?.name === step.parent);
+    case 'ip-link-route-add':
+      return (s.routes?.routes ?? []).some((r) => r.table === 'main' && r.dst === step.dst && r.dev === step.dev);
     default:
       return true;
   }

@@ -1,5 +1,5 @@
 // Executes typed steps on a host, idempotently; every step done yields its inverse step, which is what undo runs.
-import type { HostMutator } from '../host/mutate.js';
+import type { HostMutator, LinkInfo } from '../host/mutate.js';
 import { CommandError, firstLine } from '../host/exec.js';
 import type { PlanStep } from '../snapshot/contract.js';
 
@@ -38,8 +38,89 @@ export function inverseOf(step: PlanStep, before: string | null = null, handle: 
       return { kind: 'nft-delete', host: step.host, family: step.family, table: step.table, chain: step.chain, handle, index: step.index ?? 0, rule: step.rule };
     case 'nft-delete':
       return { kind: 'nft-insert', host: step.host, family: step.family, table: step.table, chain: step.chain, index: step.index, rule: step.rule, create: null };
+    case 'ip-link-add':
+      return { ...step, kind: 'ip-link-del' };
+    case 'ip-link-del':
+      return { ...step, kind: 'ip-link-add' };
+    case 'ip-link-set':
+      return { ...step, up: !step.up };
+    case 'ip-addr-add':
+      return { ...step, kind: 'ip-addr-del' };
+    case 'ip-addr-del':
+      return { ...step, kind: 'ip-addr-add' };
+    case 'ip-link-route-add':
+      return { ...step, kind: 'ip-link-route-del' };
+    case 'ip-link-route-del':
+      return { ...step, kind: 'ip-link-route-add' };
     case 'docker-daemon-config':
       return null;
+  }
+}
+
+const PERMISSION = /Operation not permitted|Permission denied/i;
+
+/**
+ * The host's own links, addresses and on-link routes (a macvlan shim). Checked first, so bad input changes nothing: a
+ * parent that is not there, a name another link holds. A link is deleted only when it is the macvlan the step made
+ * (same parent and mode): never an interface that merely has the name.
+ */
+async function applyLink(m: HostMutator, step: Extract<PlanStep, { kind: 'ip-link-add' | 'ip-link-del' | 'ip-link-set' | 'ip-addr-add' | 'ip-addr-del' | 'ip-link-route-add' | 'ip-link-route-del' }>): Promise<{ changed: boolean; before: null }> {
+  const unchanged = { changed: false, before: null };
+  const done = { changed: true, before: null };
+  const fail = (what: string, stderr: string, hint: string) => (PERMISSION.test(stderr) ? new StepError(`${what}: permission denied`, 'run netdiag as root') : new StepError(`${what} failed: ${firstLine(stderr)}`, hint));
+  const ours = (i: LinkInfo | null, s: { parent: string; type: string; mode: string }) => i !== null && i.kind === s.type && i.parent === s.parent && i.mode === s.mode;
+  switch (step.kind) {
+    case 'ip-link-add': {
+      const there = await m.linkInfo(step.name);
+      if (ours(there, step)) return unchanged;
+      if (there) throw new StepError(`an interface named ${step.name} exists already (${there.kind ?? 'a device'}${there.parent ? ` on ${there.parent}` : ''})`, 'collect again and run netdiag fix again: it picks a free name');
+      if (!(await m.linkInfo(step.parent))) throw new StepError(`no interface ${step.parent} here, the parent the shim needs`, "check the macvlan network's parent (docker network inspect, -o parent=)");
+      const r = await m.ipLink(['add', step.name, 'link', step.parent, 'type', step.type, 'mode', step.mode]);
+      if (!r.ok) throw fail(`ip link add ${step.name}`, r.stderr, 'check the host\'s links (ip -d link)');
+      return done;
+    }
+    case 'ip-link-del': {
+      const there = await m.linkInfo(step.name);
+      if (!there) return unchanged;
+      if (!ours(there, step)) throw new StepError(`${step.name} is not the ${step.type} of ${step.parent} netdiag made (it is ${there.kind ?? 'a device'}${there.parent ? ` on ${there.parent}` : ''}); left as it is`, 'remove it yourself if it should go');
+      const r = await m.ipLink(['del', step.name]);
+      if (!r.ok) throw fail(`ip link del ${step.name}`, r.stderr, 'check the host\'s links (ip -d link)');
+      return done;
+    }
+    case 'ip-link-set': {
+      const there = await m.linkInfo(step.dev);
+      if (!there) {
+        if (!step.up) return unchanged;
+        throw new StepError(`no interface ${step.dev} here`, 'collect again and run netdiag fix again');
+      }
+      if (there.up === step.up) return unchanged;
+      const r = await m.ipLink(['set', step.dev, step.up ? 'up' : 'down']);
+      if (!r.ok) throw fail(`ip link set ${step.dev}`, r.stderr, 'check the host\'s links (ip -d link)');
+      return done;
+    }
+    case 'ip-addr-add':
+    case 'ip-addr-del': {
+      const verb = step.kind === 'ip-addr-add' ? 'add' : 'del';
+      const r = await m.ipAddr(verb, step.address, step.dev);
+      if (r.ok) return done;
+      // Already there (add), or already gone with its address or its link (del): applying twice changes nothing.
+      if (verb === 'add' ? /Address already assigned|File exists/.test(r.stderr) : /Address not found|Cannot assign requested address|Cannot find device/.test(r.stderr)) return unchanged;
+      throw fail(`ip addr ${verb} ${step.address} dev ${step.dev}`, r.stderr, "check the host's addresses (ip addr)");
+    }
+    case 'ip-link-route-add':
+    case 'ip-link-route-del': {
+      const verb = step.kind === 'ip-link-route-add' ? 'add' : 'del';
+      const r = await m.ipLinkRoute(verb, step.dst, step.dev);
+      if (r.ok) return done;
+      if (verb === 'del' && /No such process|Cannot find device/.test(r.stderr)) return unchanged;
+      // The kernel refuses a second route for the same prefix and metric whatever its device: ours, or another's.
+      if (verb === 'add' && /File exists/.test(r.stderr)) {
+        const devs = await m.routeDevs(step.dst);
+        if (devs.includes(step.dev)) return unchanged;
+        throw new StepError(`a route for ${step.dst} exists already${devs.length > 0 ? ` through ${devs.join(', ')}` : ''}`, `remove it first if ${step.dev} should carry it (ip route del ${step.dst}${devs[0] ? ` dev ${devs[0]}` : ''})`);
+      }
+      throw fail(`ip route ${verb} ${step.dst} dev ${step.dev}`, r.stderr, "check the host's routes (ip route)");
+    }
   }
 }
 
@@ -142,6 +223,14 @@ async function apply(m: HostMutator, step: PlanStep): Promise<{ changed: boolean
       if (!r.ok) throw fail(`nft delete rule ${step.family} ${step.table} ${step.chain} handle ${there.handle}`, r.stderr, 'check the rule with nft -a list ruleset');
       return { changed: true, before: null };
     }
+    case 'ip-link-add':
+    case 'ip-link-del':
+    case 'ip-link-set':
+    case 'ip-addr-add':
+    case 'ip-addr-del':
+    case 'ip-link-route-add':
+    case 'ip-link-route-del':
+      return applyLink(m, step);
     case 'docker-daemon-config':
       throw new StepError(`${step.key} in /etc/docker/daemon.json needs dockerd restarted`, 'make that change yourself (it restarts every container), then run netdiag fix again');
   }

@@ -27,7 +27,7 @@ export const NetworkResponse = z.looseObject({
   IPAM: z
     .looseObject({
       Config: z
-        .array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional(), IPRange: z.string().optional() }))
+        .array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional(), IPRange: z.string().optional(), AuxiliaryAddresses: StringMap }))
         .nullish()
         .transform((v) => v ?? []),
     })

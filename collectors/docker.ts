@@ -21,7 +21,7 @@ export function toNetwork(n: z.infer<typeof NetworksResponse>[number]): DockerNe
     bridge: isBridge ? (o[`${OPT}name`] ?? `br-${n.Id.slice(0, 12)}`) : null,
     subnets: (n.IPAM?.Config ?? [])
       .filter((c) => c.Subnet)
-      .map((c) => ({ subnet: c.Subnet as string, gateway: c.Gateway || null, ipRange: c.IPRange || null })),
+      .map((c) => ({ subnet: c.Subnet as string, gateway: c.Gateway || null, ipRange: c.IPRange || null, auxAddresses: c.AuxiliaryAddresses })),
     internal: n.Internal,
     attachable: n.Attachable,
     ipv6: n.EnableIPv6,

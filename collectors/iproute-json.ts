@@ -39,6 +39,7 @@ const IpLink = z.looseObject({
   mtu: z.number().int().default(0),
   address: z.string().optional(),
   master: z.string().optional(),
+  group: z.union([z.string(), z.number()]).optional(),
   link: z.string().nullish(),
   link_index: z.number().int().optional(),
   link_netnsid: z.number().int().optional(),
@@ -48,10 +49,13 @@ const IpLink = z.looseObject({
       info_slave_kind: z.string().optional(),
       info_slave_data: z.looseObject({ state: z.string().optional() }).optional(),
       // macvlan/ipvlan: mode, and ipvlan's flag as a boolean key (ipvlan_print_opt prints one of bridge/private/vepa).
-      info_data: z.looseObject({ mode: z.string().optional(), bridge: z.boolean().optional(), private: z.boolean().optional(), vepa: z.boolean().optional() }).optional(),
+      // vlan (802.1q): its `id` (ip/iplink_vlan.c vlan_print_opt).
+      info_data: z.looseObject({ mode: z.string().optional(), bridge: z.boolean().optional(), private: z.boolean().optional(), vepa: z.boolean().optional(), id: z.number().int().optional() }).optional(),
     })
     .optional(),
   addr_info: z.array(AddrInfo).default([]),
+  // Printed with -d (iproute2 4.x on): the device's promiscuity count.
+  promiscuity: z.number().int().nonnegative().optional(),
 });
 
 function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
@@ -61,7 +65,7 @@ function addresses(info: z.infer<typeof AddrInfo>[]): Address[] {
 }
 
 /** Kinds whose `link` is the parent device they are a child of, not a peer (the lower device of macvlan, ipvlan …). */
-const CHILD_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap']);
+const CHILD_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap', 'vlan']);
 const IPVLAN_FLAGS = ['private', 'vepa', 'bridge'] as const;
 
 /** A child's parent (`link` read as for a veth's peer) with the child's mode and, for ipvlan, its flag. */
@@ -72,8 +76,9 @@ function lowerLink(l: z.infer<typeof IpLink>, link: Interface['peer']): LowerLin
   const ipvlan = kind === 'ipvlan' || kind === 'ipvtap';
   return {
     ...(link ?? { ifindex: null, netnsId: null, name: null }),
-    mode: data?.mode ?? null,
+    mode: kind === 'vlan' ? null : (data?.mode ?? null),
     flag: ipvlan ? (IPVLAN_FLAGS.find((f) => data?.[f] === true) ?? null) : null,
+    vlanId: kind === 'vlan' ? (data?.id ?? null) : null,
   };
 }
 
@@ -98,6 +103,9 @@ export function parseIpAddr(text: string): Interface[] {
       peer: link,
       addresses: addresses(l.addr_info),
       lower: lowerLink(l, link),
+      group: l.group === undefined ? null : String(l.group),
+      // Wireless is not in iproute2's output: the links collector reads it from /proc/net/wireless.
+      ...(l.promiscuity !== undefined ? { promiscuity: l.promiscuity } : {}),
     };
   });
 }
@@ -152,6 +160,7 @@ export function parseIpRoutes(text: string, family: Route['family'] = 'inet'): R
   });
 }
 
+const Port = z.number().int().optional();
 const IpRule = z.looseObject({
   priority: z.number().int(),
   src: z.string().optional(),
@@ -164,7 +173,31 @@ const IpRule = z.looseObject({
   fwmask: z.string().optional(),
   table: z.string().optional(),
   action: z.string().optional(),
+  tos: z.union([z.string(), z.number()]).optional(),
+  ipproto: z.union([z.string(), z.number()]).optional(),
+  sport: Port,
+  sport_start: Port,
+  sport_end: Port,
+  dport: Port,
+  dport_start: Port,
+  dport_end: Port,
+  uid_start: Port,
+  uid_end: Port,
+  goto: z.union([z.number().int(), z.string()]).optional(),
+  suppress_prefixlen: z.number().int().optional(),
+  suppress_ifgroup: z.union([z.string(), z.number()]).optional(),
 });
+
+// What iproute2 6.1's iprule.c prints for a rule, and which of it is a selector netdiag evaluates. Keys it does not
+// know (a newer iproute2's dscp, flowlabel …) may be selectors: those are kept as unevaluated, never dropped.
+const READ_KEYS = new Set(['priority', 'src', 'srclen', 'dst', 'dstlen', 'iif', 'iif_detached', 'oif', 'oif_detached', 'fwmark', 'fwmask', 'table', 'action', 'tos', 'ipproto', 'sport', 'sport_start', 'sport_end', 'dport', 'dport_start', 'dport_end', 'uid_start', 'uid_end', 'goto', 'unresolved', 'nop', 'suppress_prefixlen', 'suppress_ifgroup', 'not']);
+/** Printed, but not selectors: who made the rule, and the realms it tags routes with. */
+const NOT_SELECTORS = new Set(['protocol', 'flow_from', 'flow_to']);
+
+function portRange(one: number | undefined, start: number | undefined, end: number | undefined): { start: number; end: number } | null {
+  if (one !== undefined) return { start: one, end: one };
+  return start !== undefined && end !== undefined ? { start, end } : null;
+}
 
 function prefix(addr: string | undefined, len: number | undefined): string | null {
   if (addr === undefined || addr === 'all') return null;
@@ -182,21 +215,41 @@ export function parseIpNeighbours(text: string): Neighbour[] {
   });
 }
 
-/** `ip -j rule show`. Negation prints as `"not": null`, so its presence is what counts. */
+/** `ip -j rule show`. Flags print as keys with a null value (`"not": null`, `"nop": null`), so their presence is what counts. */
 export function parseIpRules(text: string, family: PolicyRule['family'] = 'inet'): PolicyRule[] {
   return parseJsonArray(text, 'ip -j rule show').map((raw, i) => {
     const r = check(IpRule, raw, `ip -j rule show [${i}]`);
+    const has = (k: string) => typeof raw === 'object' && raw !== null && k in raw;
+    const unevaluated: string[] = [];
+    if (has('l3mdev')) unevaluated.push('l3mdev');
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (k === 'l3mdev' || READ_KEYS.has(k) || NOT_SELECTORS.has(k)) continue;
+      unevaluated.push(v === null ? k : `${k} ${String(v)}`);
+    }
+    const action = has('goto') ? 'goto' : has('nop') ? 'nop' : (r.action ?? (r.table || has('l3mdev') ? 'lookup' : 'unknown'));
     return {
       family,
       priority: r.priority,
-      not: typeof raw === 'object' && raw !== null && 'not' in raw,
+      not: has('not'),
       src: prefix(r.src, r.srclen),
       dst: prefix(r.dst, r.dstlen),
       iif: r.iif ?? null,
       oif: r.oif ?? null,
       fwmark: r.fwmark ? (r.fwmask ? `${r.fwmark}/${r.fwmask}` : r.fwmark) : null,
       table: r.table ?? null,
-      action: r.action ?? (r.table ? 'lookup' : 'unknown'),
+      action,
+      iifDetached: has('iif_detached'),
+      oifDetached: has('oif_detached'),
+      tos: r.tos === undefined ? null : String(r.tos),
+      ipproto: r.ipproto === undefined ? null : String(r.ipproto),
+      sport: portRange(r.sport, r.sport_start, r.sport_end),
+      dport: portRange(r.dport, r.dport_start, r.dport_end),
+      uidrange: portRange(undefined, r.uid_start, r.uid_end),
+      // `goto none` (no target attribute) is printed as a string: a goto that jumps nowhere.
+      goto: typeof r.goto === 'number' ? r.goto : null,
+      suppressPrefixlen: r.suppress_prefixlen ?? null,
+      suppressIfgroup: r.suppress_ifgroup === undefined ? null : String(r.suppress_ifgroup),
+      unevaluated,
     };
   });
 }

@@ -4,6 +4,7 @@ import type { Collector } from './collector.js';
 import { CollectorError } from './collector.js';
 import { firstLine } from '../host/exec.js';
 import { parseIpAddr } from './iproute-json.js';
+import { parseProcNetWireless } from './wireless.js';
 import { sandboxProblem } from './sandboxes.js';
 import type { Interface, LowerLink, SandboxInterface, SandboxLinks } from '../snapshot/host-snapshot.js';
 
@@ -63,6 +64,16 @@ export const linksCollector: Collector<'links'> = {
     const host = await hostPromise;
     if (host.exitCode !== 0) throw new CollectorError(`ip ${IP_ADDR.join(' ')} failed: ${firstLine(host.stderr)}`, 'check that iproute2 works here (ip addr)');
     const interfaces = parseIpAddr(host.stdout);
+    // Wireless is known only where the kernel has wireless extensions: without /proc/net/wireless it stays unknown.
+    const wireless = await ctx.readFile('/proc/net/wireless').catch(() => null);
+    if (wireless !== null) {
+      try {
+        const names = new Set(parseProcNetWireless(wireless));
+        for (const i of interfaces) i.wireless = names.has(i.name);
+      } catch (error) {
+        errors.push({ subject: '/proc/net/wireless', message: (error as Error).message, hint: 'which interfaces are wireless is not known: the wireless-parent check is skipped' });
+      }
+    }
     const sandboxes: SandboxLinks[] = [];
     for (const { sandbox, result } of readings) {
       try {

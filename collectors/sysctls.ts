@@ -8,6 +8,7 @@ const GLOBAL_KEYS = [
   'net.ipv4.conf.all.rp_filter',
   'net.ipv4.conf.default.rp_filter',
   'net.ipv4.conf.all.route_localnet',
+  'net.ipv4.conf.all.arp_ignore',
   'net.ipv6.conf.all.forwarding',
   'net.ipv6.conf.default.forwarding',
   'net.ipv6.conf.all.accept_ra',

@@ -26,8 +26,44 @@ export interface HostMutator {
   containerNetworks(container: string): Promise<string[] | null>;
   dockerConnect(networkId: string, container: string): Promise<void>;
   dockerDisconnect(networkId: string, container: string): Promise<void>;
+  /** A link of this namespace as `ip -j -d addr show dev NAME` shows it; null when there is none. */
+  linkInfo(name: string): Promise<LinkInfo | null>;
+  /** `ip link add NAME link PARENT type macvlan mode MODE`, `ip link del NAME`, `ip link set NAME up|down`. */
+  ipLink(args: IpLinkArgs): Promise<Outcome>;
+  /** `ip addr add|del ADDRESS dev DEV`. */
+  ipAddr(verb: 'add' | 'del', address: string, dev: string): Promise<Outcome>;
+  /** `ip route add|del DST dev DEV`: a route onto a link, no gateway. */
+  ipLinkRoute(verb: 'add' | 'del', dst: string, dev: string): Promise<Outcome>;
+  /** The devices of the main table's routes for exactly `dst` (`ip -j route show exact DST`). */
+  routeDevs(dst: string): Promise<string[]>;
   /** nft with libnftables-json on stdin (`nft -j -e -a -f -`: one transaction, echoed back with handles), or a listing. */
   nft(commands: unknown[] | null, list?: string[]): Promise<Outcome & { stdout: string }>;
+}
+
+/** What netdiag needs to know of a link before it adds, changes or deletes one: its kind, parent, mode, state, addresses. */
+export interface LinkInfo {
+  kind: string | null;
+  /** The parent in this namespace (`link`), for a macvlan child. */
+  parent: string | null;
+  mode: string | null;
+  up: boolean;
+  /** Its addresses as CIDRs. */
+  addresses: string[];
+}
+
+export type IpLinkArgs = ['add', string, 'link', string, 'type', 'macvlan', 'mode', string] | ['del', string] | ['set', string, 'up' | 'down'];
+
+/** The one entry of `ip -j -d addr show dev NAME`, read for what LinkInfo says. */
+function linkInfoOf(json: string): LinkInfo | null {
+  const [l] = JSON.parse(json) as { link?: string | null; flags?: string[]; linkinfo?: { info_kind?: string; info_data?: { mode?: string } }; addr_info?: { local?: string; prefixlen?: number }[] }[];
+  if (!l) return null;
+  return {
+    kind: l.linkinfo?.info_kind ?? null,
+    parent: l.link ?? null,
+    mode: l.linkinfo?.info_data?.mode ?? null,
+    up: (l.flags ?? []).includes('UP'),
+    addresses: (l.addr_info ?? []).filter((a) => a.local !== undefined).map((a) => `${a.local}/${a.prefixlen}`),
+  };
 }
 
 const LOCK = '/run/xtables.lock';
@@ -74,6 +110,28 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
     },
     async ipRoute(verb, dst, via, dev) {
       return outcome(await exec('ip', ['route', verb, dst, 'via', via, ...(dev ? ['dev', dev] : [])]));
+    },
+    async linkInfo(name) {
+      const r = await exec('ip', ['-j', '-d', 'addr', 'show', 'dev', name]);
+      if (r.exitCode !== 0) {
+        if (/does not exist/.test(r.stderr)) return null;
+        throw new CommandError(`ip addr show dev ${name} failed: ${firstLine(r.stderr)}`, 'check that iproute2 works here (ip addr)', 'failed');
+      }
+      return linkInfoOf(r.stdout);
+    },
+    async ipLink(args) {
+      return outcome(await exec('ip', ['link', ...args]));
+    },
+    async ipAddr(verb, address, dev) {
+      return outcome(await exec('ip', ['addr', verb, address, 'dev', dev]));
+    },
+    async ipLinkRoute(verb, dst, dev) {
+      return outcome(await exec('ip', ['route', verb, dst, 'dev', dev]));
+    },
+    async routeDevs(dst) {
+      const r = await exec('ip', ['-j', 'route', 'show', 'exact', dst]);
+      if (r.exitCode !== 0) throw new CommandError(`ip route show exact ${dst} failed: ${firstLine(r.stderr)}`, "check the host's routes (ip route)", 'failed');
+      return (JSON.parse(r.stdout || '[]') as { dev?: string }[]).flatMap((x) => (x.dev ? [x.dev] : []));
     },
     async containerNetworks(container) {
       try {

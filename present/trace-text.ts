@@ -4,9 +4,13 @@ import type { Hop, Step } from '../snapshot/contract.js';
 /** One step as a line: what the kernel did there, from the step's typed fields. */
 export function stepLine(s: Step): string {
   switch (s.type) {
-    case 'route':
-      if (s.result === 'none') return `no route to ${s.dst}`;
-      return `route ${s.route ?? '?'}${s.table && s.table !== 'main' ? ` (table ${s.table})` : ''}${s.result === 'local' ? ' → local' : ''}`;
+    case 'route': {
+      if (s.result === 'none') return `no route to ${s.dst}${s.rule ? ` (rule ${s.rule.priority}: ${s.rule.text})` : ''}`;
+      // The policy rule that chose, when the namespace has rules of its own; a rule's own action has no route.
+      const by = s.rule ? ` (rule ${s.rule.priority}: ${s.rule.text})` : '';
+      const what = s.route ?? (s.rule ? `${s.result} to ${s.dst}` : '?');
+      return `route${by}${by ? ':' : ''} ${what}${s.table && s.table !== 'main' ? ` (table ${s.table})` : ''}${s.result === 'local' ? ' → local' : ''}`;
+    }
     case 'bridge':
       if (s.result === 'no-neighbour') return `bridge ${s.bridge}: no neighbour answers for ${s.to}`;
       return `bridge ${s.bridge}: ${s.from} → ${s.to}${s.result === 'bridged' ? (s.brNetfilter ? ' (bridged, br_netfilter on: iptables sees it)' : ' (bridged)') : ''}`;

@@ -86,7 +86,11 @@ export const DockerNetwork = z.object({
   scope: z.string(),
   /** Linux bridge device, for bridge-driver networks: com.docker.network.bridge.name or br-<12 hex of id>. */
   bridge: z.string().nullable(),
-  subnets: z.array(z.object({ subnet: Cidr, gateway: Ip.nullable(), ipRange: Cidr.nullable() })),
+  /**
+   * IPAM's pools. `auxAddresses`: --aux-address name=IP, addresses IPAM never hands out (reserved for something else on
+   * the subnet, such as a host-side macvlan shim); absent in snapshots from before they were read.
+   */
+  subnets: z.array(z.object({ subnet: Cidr, gateway: Ip.nullable(), ipRange: Cidr.nullable(), auxAddresses: z.record(z.string(), Ip).optional() })),
   internal: z.boolean(),
   attachable: z.boolean(),
   ipv6: z.boolean(),
@@ -135,6 +139,8 @@ export const LowerLink = z.object({
   mode: z.string().nullable(),
   /** ipvlan's flag (bridge, private, vepa; iproute2 prints it as a key set to true); null for macvlan. */
   flag: z.string().nullable(),
+  /** An 802.1q vlan's tag (eth0.50 on eth0): frames leave its parent tagged, onto that VLAN's segment only. */
+  vlanId: z.number().int().nullable().default(null),
 });
 export type LowerLink = z.infer<typeof LowerLink>;
 
@@ -154,8 +160,17 @@ export const Interface = z.object({
   /** veth peer: ifindex in the peer's namespace and that namespace's nsid as seen from here (null: same namespace). */
   peer: z.object({ ifindex: z.number().int().nullable(), netnsId: z.number().int().nullable(), name: z.string().nullable() }).nullable(),
   addresses: z.array(Address),
-  /** macvlan, macvtap, ipvlan, ipvtap: the parent and the mode (null for other kinds, and in snapshots from before it was read). */
+  /** macvlan, macvtap, ipvlan, ipvtap, vlan: the parent, the mode or tag (null for other kinds, and in snapshots from before it was read). */
   lower: LowerLink.nullable().default(null),
+  /** Its interface group as `ip link` prints it ("default", "5", a name from /etc/iproute2/group); null when not read. */
+  group: z.string().nullable().optional(),
+  /**
+   * The kernel's promiscuity count (ip -d link): above 0 the NIC takes frames for every MAC (set by hand, by a bridge,
+   * or by the kernel itself when the NIC cannot filter the unicast MACs of its macvlan children). Absent: not read.
+   */
+  promiscuity: z.number().int().nonnegative().optional(),
+  /** A wireless interface (listed in the namespace's /proc/net/wireless); absent: not known (no wireless extensions here, or not read). */
+  wireless: z.boolean().optional(),
 });
 export type Interface = z.infer<typeof Interface>;
 
@@ -207,6 +222,10 @@ export const Route = z.object({
 });
 export type Route = z.infer<typeof Route>;
 
+/** A port selector of a policy rule: one port is a range of one. */
+export const PortRange = z.object({ start: z.number().int(), end: z.number().int() });
+
+/** One `ip rule` (fib rule), as `ip -j rule show` prints it; the fields after `action` are absent from older snapshots. */
 export const PolicyRule = z.object({
   family: z.enum(['inet', 'inet6']).default('inet'),
   priority: z.number().int(),
@@ -217,7 +236,24 @@ export const PolicyRule = z.object({
   oif: z.string().nullable(),
   fwmark: z.string().nullable(),
   table: z.string().nullable(),
+  /** lookup, goto, nop, blackhole, unreachable, prohibit (what `ip rule` prints; anything else is not evaluated). */
   action: z.string(),
+  /** The `iif`/`oif` device does not exist (yet): the kernel keeps the rule, which then matches nothing. */
+  iifDetached: z.boolean().default(false),
+  oifDetached: z.boolean().default(false),
+  /** tos / dsfield as printed ("0x10"); a packet the walk models carries 0, which no rule's non-zero value matches. */
+  tos: z.string().nullable().default(null),
+  /** ipproto as printed (tcp, udp, icmp, ipv6-icmp, or a number). */
+  ipproto: z.string().nullable().default(null),
+  sport: PortRange.nullable().default(null),
+  dport: PortRange.nullable().default(null),
+  uidrange: PortRange.nullable().default(null),
+  /** goto's target priority. */
+  goto: z.number().int().nullable().default(null),
+  suppressPrefixlen: z.number().int().nullable().default(null),
+  suppressIfgroup: z.string().nullable().default(null),
+  /** Selectors the walk does not evaluate, as `ip rule` names them (l3mdev, tun_id 5, a key newer iproute2 prints). */
+  unevaluated: z.array(z.string()).default([]),
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 

@@ -28,6 +28,20 @@ export function stepCommand(s: PlanStep): string {
     }
     case 'nft-delete':
       return `nft delete rule ${s.family} ${s.table} ${s.chain} handle ${s.handle ?? `of: ${nftRuleText(s.rule.expr, s.rule.comment)}`}`;
+    case 'ip-link-add':
+      return `ip link add ${s.name} link ${s.parent} type ${s.type} mode ${s.mode}`;
+    case 'ip-link-del':
+      return `ip link del ${s.name}`;
+    case 'ip-link-set':
+      return `ip link set ${s.dev} ${s.up ? 'up' : 'down'}`;
+    case 'ip-addr-add':
+      return `ip addr add ${s.address} dev ${s.dev}`;
+    case 'ip-addr-del':
+      return `ip addr del ${s.address} dev ${s.dev}`;
+    case 'ip-link-route-add':
+      return `ip route add ${s.dst} dev ${s.dev}`;
+    case 'ip-link-route-del':
+      return `ip route del ${s.dst} dev ${s.dev}`;
     case 'docker-daemon-config':
       return `set ${JSON.stringify(s.key)}: ${JSON.stringify(s.value)} in /etc/docker/daemon.json, then systemctl restart docker`;
   }

@@ -21,6 +21,7 @@ import type { Accept } from './fix-kinds/docker-user.js';
 import { ipForward } from './fix-kinds/ip-forward.js';
 import { connectable, networkConnects } from './fix-kinds/network-connect.js';
 import { removeRules } from './fix-kinds/remove-rule.js';
+import { macvlanShims, noShimReason } from './fix-kinds/macvlan-shim.js';
 
 export type { Fix };
 
@@ -30,9 +31,9 @@ const SIDE_EFFECT_LIMIT = 60;
 const keyOf = (c: ContainerModel) => `${c.host.name}/${c.docker.id}`;
 
 /** Pairs that become reachable after the change, besides A → B itself (only pairs involving A or B on large hosts). */
-function opened(before: World, after: World, flow: Flow, a: ContainerModel, b: ContainerModel, beforeCache: Map<string, AddressVerdict>): string[] {
+function opened(before: World, after: World, flow: Flow, a: ContainerModel | null, b: ContainerModel | null, beforeCache: Map<string, AddressVerdict>): string[] {
   const cs = before.hosts.flatMap((h) => h.containers);
-  const involved = cs.length <= SIDE_EFFECT_LIMIT ? null : new Set([keyOf(a), keyOf(b)]);
+  const involved = cs.length <= SIDE_EFFECT_LIMIT ? null : new Set([a, b].filter((c): c is ContainerModel => c !== null).map(keyOf));
   const afterByKey = new Map(after.hosts.flatMap((h) => h.containers.map((c) => [keyOf(c), c])));
   const out: string[] = [];
   for (const x of cs) {
@@ -75,11 +76,15 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   // name resolves), qualified by its host where several are in view. The name shown for a host or an address
   // ("host h1 (172.17.0.1)") is not one resolve() reads back: those are asked by address.
   const toQuery = named ? (world.hosts.length > 1 ? `${answer.to.host}/${answer.dns.name}` : answer.dns.name) : answer.to.kind === 'container' ? answer.to.name : (answer.addresses[0]?.ip ?? answer.to.name);
+  // A host is asked again by its name (the name shown for it, "host h1", is not one resolve() reads back).
+  const fromQuery = answer.from.kind === 'host' ? answer.from.host : answer.from.name;
   return candidates.map((f) => {
     const afterWorld = buildWorld(applySteps(snapshots, f.steps));
-    const fw = why(afterWorld, answer.from.name, toQuery, flow, asked);
-    const reverse = b ? why(afterWorld, answer.to.name, answer.from.name, flow, asked).verdict : 'unknown';
-    const alsoOpens = a && b && sideEffects ? opened(world, afterWorld, flow, a, b, beforeCache) : [];
+    const fw = why(afterWorld, fromQuery, toQuery, flow, asked);
+    const reverse = b ? why(afterWorld, answer.to.name, fromQuery, flow, asked).verdict : 'unknown';
+    // A host's shim opens container pairs even when one side of the question is the host itself (its bridge containers
+    // reach the macvlan ones through it): counted then too.
+    const alsoOpens = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b))) ? opened(world, afterWorld, flow, a, b, beforeCache) : [];
     const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
     const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
@@ -117,6 +122,7 @@ function candidatesFor(world: World, answer: WhyAnswer, flow: Flow): Candidate[]
     ...ipForward(world, answer),
     ...removeRules(world, answer),
     ...[dockerNftOpening(world, a, answer, flow)].filter((c): c is Candidate => c !== null),
+    ...macvlanShims(world, answer),
   ];
 }
 
@@ -164,7 +170,14 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
     const d = answer.addresses.find((x) => x.verdict === 'unknown' && x.decidedBy)?.decidedBy;
     return { status: 'no-fix', fixes: [], advice: `netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}${d ? `: ${d.reason}` : ''}; fix what netdiag cannot see first (netdiag why shows it)` };
   }
-  // From the host itself, what blocks is the host's own OUTPUT or a peer's rules: no container-scoped fix applies.
+  // From the host itself, what blocks is the host's own OUTPUT or a peer's rules: no container-scoped fix applies, but
+  // a host asking for its own macvlan containers is helped by a shim on their parent.
+  if (answer.from.kind !== 'container') {
+    const shims = predict(world, answer, flow, macvlanShims(world, answer), sideEffects).map((p) => p.fix).filter(works).sort((x, y) => rank(x) - rank(y));
+    if (shims.length > 0) return { status: 'fixes', fixes: shims, advice: null };
+    const none = noShimReason(world, answer);
+    if (none) return { status: 'no-fix', fixes: [], advice: `no host-side macvlan interface (shim) can reach it: ${none}` };
+  }
   if (answer.from.kind !== 'container') return { status: 'no-fix', fixes: [], advice: `netdiag proposes fixes for containers; from the host, what decides is its own OUTPUT chain or a peer's rules (netdiag why shows which)` };
   // An address that lands in another holder: the path is right, the address is wrong; no firewall change moves it
   // (the drop on the way, which such a change would target, is not the cause).

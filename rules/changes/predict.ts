@@ -150,6 +150,63 @@ function daemonConfig(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-d
   }
 }
 
+/**
+ * A host's own links, addresses and on-link routes as iproute2 leaves them (seen in a real shim's snapshot): a
+ * macvlan child names its parent as `link` (so ip prints it as peer and lower alike); a /32 adds only its local route;
+ * `ip route add DST dev DEV` is a boot-protocol route of scope link; a link's routes go with it.
+ */
+function linkStep(s: HostSnapshot, step: Extract<PlanStep, { kind: 'ip-link-add' | 'ip-link-del' | 'ip-link-set' | 'ip-addr-add' | 'ip-addr-del' | 'ip-link-route-add' | 'ip-link-route-del' }>): void {
+  const links = s.links;
+  const routes = s.routes;
+  if (!links || !routes) return;
+  const dev = step.kind === 'ip-link-add' || step.kind === 'ip-link-del' ? step.name : step.dev;
+  const iface = links.interfaces.find((i) => i.name === dev);
+  const local = (address: string) => address.split('/')[0] as string;
+  switch (step.kind) {
+    case 'ip-link-add': {
+      const parent = links.interfaces.find((i) => i.name === step.parent);
+      if (iface || !parent) return;
+      const link = { ifindex: null, netnsId: null, name: step.parent };
+      links.interfaces.push({ ifindex: Math.max(0, ...links.interfaces.map((i) => i.ifindex)) + 1, name: step.name, kind: step.type, master: null, portState: null, mtu: parent.mtu, mac: null, up: false, lowerUp: false, peer: link, addresses: [], lower: { ...link, mode: step.mode, flag: null, vlanId: null }, promiscuity: 0 });
+      return;
+    }
+    case 'ip-link-del':
+      links.interfaces = links.interfaces.filter((i) => i !== iface);
+      routes.routes = routes.routes.filter((r) => r.dev !== dev);
+      if (s.host) s.host.addresses = s.host.addresses.filter((a) => a.iface !== dev);
+      return;
+    case 'ip-link-set':
+      if (!iface) return;
+      iface.up = step.up;
+      iface.lowerUp = step.up && (links.interfaces.find((i) => i.name === iface.lower?.name)?.lowerUp ?? true);
+      return;
+    case 'ip-addr-add': {
+      const [ip, bits] = [local(step.address), Number(step.address.split('/')[1] ?? 32)];
+      if (!iface || iface.addresses.some((a) => a.local === ip)) return;
+      iface.addresses.push({ family: 'inet', local: ip, prefixLen: bits, scope: 'global' });
+      s.host?.addresses.push({ iface: dev, ip, prefixLen: bits, family: 'inet', mac: iface.mac });
+      routes.routes.push({ table: 'local', type: 'local', dst: `${ip}/32`, family: 'inet', dev, gateway: null, prefsrc: ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });
+      const c = parseCidr4(step.address);
+      if (c && c.bits < 32) routes.routes.push({ table: 'main', type: 'unicast', dst: `${numberToIp(c.addr)}/${c.bits}`, family: 'inet', dev, gateway: null, prefsrc: ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
+      return;
+    }
+    case 'ip-addr-del': {
+      const ip = local(step.address);
+      if (iface) iface.addresses = iface.addresses.filter((a) => a.local !== ip);
+      if (s.host) s.host.addresses = s.host.addresses.filter((a) => !(a.iface === dev && a.ip === ip));
+      routes.routes = routes.routes.filter((r) => !(r.dev === dev && r.prefsrc === ip));
+      return;
+    }
+    case 'ip-link-route-add':
+      if (!iface || routes.routes.some((r) => r.table === 'main' && r.dst === step.dst && r.dev === dev)) return;
+      routes.routes.push({ table: 'main', type: 'unicast', dst: step.dst, family: 'inet', dev, gateway: null, prefsrc: null, protocol: 'boot', scope: 'link', metric: 0, nexthops: [], flags: [] });
+      return;
+    case 'ip-link-route-del':
+      routes.routes = routes.routes.filter((r) => !(r.table === 'main' && r.dst === step.dst && r.dev === dev && r.gateway === null));
+      return;
+  }
+}
+
 /** The snapshots as they would be after `steps`, in order; snapshots of hosts the steps do not touch are shared. */
 export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
   const byHost = new Map<string, HostSnapshot>();
@@ -229,6 +286,15 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
         break;
       case 'docker-daemon-config':
         daemonConfig(s, step);
+        break;
+      case 'ip-link-add':
+      case 'ip-link-del':
+      case 'ip-link-set':
+      case 'ip-addr-add':
+      case 'ip-addr-del':
+      case 'ip-link-route-add':
+      case 'ip-link-route-del':
+        linkStep(s, step);
         break;
     }
   }

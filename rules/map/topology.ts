@@ -2,7 +2,8 @@
 // container pairs that reach each other, each edge with what decides it — computed by the same walks as `matrix`.
 import { familyOf, inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import type { Family } from '../addr/addr.js';
-import type { ContainerModel, Endpoint, World } from '../model/types.js';
+import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
+import { childAttachment } from '../model/lower.js';
 import { dockerAttachment } from '../model/attachment.js';
 import { eachPair } from '../matrix/matrix.js';
 import { qualifiedName } from '../query/resolve.js';
@@ -34,6 +35,17 @@ function driverFlag(n: DockerNetwork): string {
   if (a.kind === 'macvlan') return `macvlan${a.mode ? ` ${a.mode}` : ''}${on(a.parent)}`;
   if (a.kind === 'ipvlan') return `ipvlan${[a.mode, a.flag].filter(Boolean).map((x) => ` ${x}`).join('')}${on(a.parent)}`;
   return n.driver;
+}
+
+/**
+ * A macvlan or ipvlan network its own host cannot reach (no shim, or no route by it): the isolation operators meet
+ * first, told on the network's box, from one walk of the host to the network's first container.
+ */
+function hostIsolated(world: World, h: HostModel, on: Endpoint[], flow: Flow, families: readonly Family[]): string {
+  const ep = on.find((e) => childAttachment(e.attachment) !== null && families.includes(familyOf(e.ip)));
+  if (!ep) return '';
+  const a = why(world, `${h.name}/host`, qualifiedName(ep.container, world), flow, families).addresses.find((x) => x.ip === ep.ipText);
+  return a?.verdict === 'blocked' && a.decidedBy?.code === 'parent-isolation' ? `${h.name} cannot reach it (parent isolation: no shim)` : '';
 }
 
 const shareOf = (reachable: number, unknown: number, total: number): Edge['share'] => (unknown > 0 && reachable === 0 ? 'unknown' : reachable === total ? 'all' : reachable === 0 ? 'none' : 'some');
@@ -97,7 +109,7 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
       // Asked about one family, a network whose containers have none of it says so: its box is not a blocked one.
       const on = h.containers.flatMap((c) => c.endpoints.filter((e) => e.network?.id === n.id));
       const lacking = families.length === 1 && on.length > 0 && !on.some((e) => families.includes(familyOf(e.ip)));
-      const flags = [driverFlag(n), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : '', lacking ? `no ${familyWord(familyName(families[0] as Family))} address` : ''].filter(Boolean);
+      const flags = [driverFlag(n), hostIsolated(world, h, on, flow, families), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : '', lacking ? `no ${familyWord(familyName(families[0] as Family))} address` : ''].filter(Boolean);
       nets.set(id, { id, name: n.name, bridge: n.bridge, subnets: n.subnets.map((s) => s.subnet), flags, inside: inside.get(id) ?? { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 });
     }
     for (const c of h.containers) {

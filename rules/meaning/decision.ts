@@ -1,6 +1,6 @@
 // The code a decision carries, decided where the walk decides: a rule's meaning told apart by where the packet came
 // from (a drop meant for outsiders is isolation to a packet from another Docker bridge), or the walk's own cause.
-import type { Decision } from '../../snapshot/contract.js';
+import type { Decision, DecisionOf } from '../../snapshot/contract.js';
 import type { HostMeanings } from './host.js';
 import type { DecisionCode, RuleMeaning } from './types.js';
 
@@ -17,6 +17,17 @@ export function ruleDecisionCode(m: RuleMeaning | null, at: ChainContext, host: 
 }
 
 
+/** A macvlan or ipvlan parent's causes: the host and its children, a private port, no carrier, nowhere beyond. */
+const LOWER_CODES: Record<DecisionOf<'lower'>['cause'], DecisionCode> = {
+  'host-isolation': 'parent-isolation',
+  passthru: 'parent-isolation',
+  private: 'lower-private',
+  hairpin: 'unknown',
+  'parent-down': 'parent-down',
+  'dummy-parent': 'no-uplink',
+  'no-arp': 'no-neighbour',
+};
+
 /** The walk's own causes, by the kind of decision: a route, a neighbour, a sysctl, a socket, the edge of the view. */
 const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
   route: 'no-route',
@@ -32,5 +43,6 @@ const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
 /** The walk's own cause of a decision of `kind` (a socket's by how the port is bound); undefined for a rule or policy's. */
 export function causeCode(kind: Decision['kind'], fields: object = {}): DecisionCode | undefined {
   if (kind === 'socket' && 'bound' in fields && fields.bound === 'loopback-only') return 'loopback-only';
+  if (kind === 'lower' && 'cause' in fields) return LOWER_CODES[fields.cause as DecisionOf<'lower'>['cause']];
   return CODE_OF_KIND[kind];
 }

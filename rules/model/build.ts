@@ -6,14 +6,17 @@ import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
 import { bridgePortOf, dockerAttachment, interfaceAttachment, sharedFrom } from './attachment.js';
+import { childrenByParent } from './lower.js';
 import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, SandboxDnsModel, World } from './types.js';
 import type { SandboxDns } from '../../snapshot/host-snapshot.js';
 import { PrefixMap } from '../addr/prefix-map.js';
 import { snapshotRules } from '../meaning/host.js';
+import { compileRules } from './policy.js';
 
-export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
+/** A namespace's routing: its tables indexed, its rules compiled; `groups` its devices' interface groups when read. */
+export function buildRouting(routes: Route[], rules: PolicyRule[], groups: Map<string, string> | null = null): Routing {
   const tables = new Map<string, RouteEntry[]>();
   for (const r of routes) {
     if (r.family !== 'inet' && r.family !== 'inet6') continue;
@@ -36,7 +39,17 @@ export function buildRouting(routes: Route[], rules: PolicyRule[]): Routing {
     index.set(name, byNet);
   }
   const sorted = [...rules].sort((a, b) => a.priority - b.priority);
-  return { tables, index, rules: { 4: sorted.filter((r) => r.family !== 'inet6'), 6: sorted.filter((r) => r.family === 'inet6') } };
+  const compiled = { 4: compileRules(sorted.filter((r) => r.family !== 'inet6'), 4), 6: compileRules(sorted.filter((r) => r.family === 'inet6'), 6) };
+  // Most namespaces have only the kernel's rules: their lookup is these tables in order, no rule evaluated.
+  const plain = (f: 4 | 6) => (compiled[f].plain ? compiled[f].list.flatMap((r): [string, PrefixMap<RouteEntry>][] => (index.has(r.table) ? [[r.table, index.get(r.table) as PrefixMap<RouteEntry>]] : [])) : null);
+  return { tables, index, rules: compiled, plainTables: { 4: plain(4), 6: plain(6) }, groups };
+}
+
+/** The interface group of each of the host's devices, when every one was read (snapshots before it was collected have none). */
+function interfaceGroups(s: HostSnapshot): Map<string, string> | null {
+  const list = s.links?.interfaces ?? [];
+  if (list.length === 0 || list.some((i) => i.group === undefined || i.group === null)) return null;
+  return new Map(list.map((i) => [i.name, i.group as string]));
 }
 
 const flag = (v: string | null | undefined) => (v === null || v === undefined ? null : v.trim() === '1');
@@ -77,7 +90,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     interfaces,
     localAddrs,
     broadcastAddrs,
-    routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules) : null,
+    routing: s.routes ? buildRouting(s.routes.routes, s.routes.rules, interfaceGroups(s)) : null,
     ruleset,
     ruleset6,
     nft,
@@ -89,6 +102,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     containers: [],
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
+    children: new Map(),
     published: [],
     sockets: s.sockets?.host ?? null,
     meanings,
@@ -177,6 +191,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     // Docker lists a published port once per family it listens on (0.0.0.0:8080 and :::8080): each is a docker-proxy of its own.
     for (const port of c.ports) if (port.hostPort !== null) host.published.push({ container: cm, port });
   }
+  host.children = childrenByParent(host);
   return host;
 }
 

@@ -252,7 +252,7 @@ function holdersIn(world: World, c: Collision): { ip: Ip; who: string }[] {
 export function collisionEffects(world: World, c: Collision) {
   const holders = c.with.kind === 'address' ? [] : holdersIn(world, c);
   // On the host, the route lookup decides (any table its rules choose): the bridge's route, or the LAN/VPN prefix.
-  const bridgeWins = (ip: Ip) => c.bridge !== null && c.host.routing !== null && routeLookup(c.host.routing, ip, null, null).entry?.route.dev === c.bridge;
+  const bridgeWins = (ip: Ip) => c.bridge !== null && c.host.routing !== null && routeLookup(c.host.routing, { dst: ip, src: null, iif: null, mark: 0, proto: 0, sport: 0, dport: 0, ephemeral: null }).entry?.route.dev === c.bridge;
   const members = c.host.containers.flatMap((ct) => ct.endpoints.filter((e) => e.network?.id === c.network.id && inCidr(e.ip, c.shared) && !bridgeWins(e.ip)).map((e) => ({ ip: e.ip, who: `${ct.name} on ${c.network.name}` })));
   return { forContainers: holders, forHost: holders.filter((x) => bridgeWins(x.ip)), members };
 }

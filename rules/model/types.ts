@@ -1,11 +1,12 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
 import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, ResolvConf, Route } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../addr/addr.js';
-import type { Attachment } from './attachment.js';
+import type { Attachment, IpvlanFlag } from './attachment.js';
 import type { PrefixMap } from '../addr/prefix-map.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { NftRuleset } from '../nftables/model.js';
 import type { HostMeanings } from '../meaning/host.js';
+import type { PolicyRules } from './policy.js';
 
 export interface RouteEntry {
   route: Route;
@@ -21,8 +22,12 @@ export interface Routing {
   tables: Map<string, RouteEntry[]>;
   /** Each table's routes by network, the lowest metric of equal ones: a lookup probes a map per prefix length. */
   index: Map<string, PrefixMap<RouteEntry>>;
-  /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), by priority. */
-  rules: { 4: PolicyRule[]; 6: PolicyRule[] };
+  /** Policy rules per family (the kernel keeps `ip rule` and `ip -6 rule` apart), compiled, by priority. */
+  rules: { 4: PolicyRules; 6: PolicyRules };
+  /** A family with only the kernel's own rules: the tables they look up, in order (the lookup's fast path); else null. */
+  plainTables: { 4: [string, PrefixMap<RouteEntry>][] | null; 6: [string, PrefixMap<RouteEntry>][] | null };
+  /** Each device's interface group (what suppress_ifgroup compares); null when the namespace's links say none. */
+  groups: Map<string, string> | null;
 }
 
 /** One address of a container on one interface. */
@@ -102,12 +107,26 @@ export interface HostModel {
   foreignPorts: Map<string, string[]>;
   /** Endpoints by bridge, for the L2 neighbour question on that bridge. */
   endpointsOnBridge: Map<string, Endpoint[]>;
+  /** macvlan and ipvlan children by parent interface: containers' addresses and the host's own (a shim). */
+  children: Map<string, LowerChild[]>;
   /** Published ports served by docker-proxy on this host (the userland proxy listens on the host address). */
   published: { container: ContainerModel; port: PublishedPort }[];
   /** What the host's own namespace listens on; null when that was not collected. */
   sockets: ListeningSocket[] | null;
   /** What each of its rules means, decided once here: the walk, explanations, fixes and doctor read it. */
   meanings: HostMeanings;
+}
+
+/** One address of a child of `parent`: a container's (through its endpoint) or the host's own interface's. */
+export interface LowerChild {
+  parent: string;
+  driver: 'macvlan' | 'ipvlan';
+  /** macvlan: bridge, private, vepa, passthru, source; ipvlan: l2, l3, l3s. Null when not known. */
+  mode: string | null;
+  /** ipvlan's flag (bridge, private, vepa); null for macvlan. */
+  flag: IpvlanFlag | null;
+  ip: Ip;
+  who: { kind: 'container'; endpoint: Endpoint } | { kind: 'host'; iface: string };
 }
 
 export interface World {

@@ -5,10 +5,12 @@ import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
 import { runHook } from './hooks.js';
 import { overLan } from './lan.js';
+import { hostChildren } from '../model/lower.js';
+import type { LowerChild } from '../model/lower.js';
 import { addrPort, hostSource } from './leg.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
-import { routeFailure, routeLookup, routeStep } from './routing.js';
+import { localLookup, packetQuery, routeFailure, routeLookup, routeStep, ruleClause, unknownRoute } from './routing.js';
 import type { RouteDecision } from './routing.js';
 import { socketHop } from './socket.js';
 
@@ -34,7 +36,11 @@ function deliverHere(w: Walk, host: HostModel, iface: string): LegResult {
 export function hostIn(w: Walk, host: HostModel, iface: string, depth: number): LegResult {
   const p = w.pkt;
   if (depth > MAX_HOSTS || w.places >= MAX_PLACES) return w.done('unknown', w.decision('route', host.name, `the path loops (through ${host.name} again)`, { dst: ipText(p.dst), result: 'loop' }), null);
+  const child = ipvlanChild(host, iface, p.dst);
+  if (child) return w.intoChild(host, child, depth);
   w.enter('host', host.name, host.name);
+  // A packet that crosses into another namespace loses its mark (skb_scrub_packet): only this host's rules set one.
+  p.mark = 0;
   p.physIn = p.physOut = null;
   p.bridged = false;
   const ingress = host.nft?.unmodelled.find((c) => c.hook === 'ingress');
@@ -43,7 +49,9 @@ export function hostIn(w: Walk, host: HostModel, iface: string, depth: number): 
   const pre = runHook(w, host, 'prerouting', { in: iface, out: null });
   if (pre.stop) return pre.stop;
   if (!host.routing) return noRoutes(w, host);
-  const d = routeLookup(host.routing, p.dst, p.src, iface, p.mark);
+  // Its mark as PREROUTING's mangle left it selects the rules too.
+  const d = routeLookup(host.routing, packetQuery(p, w.direction, iface, p.src));
+  if (d.kind === 'unknown') return unknownRoute(w, host.name, d);
   routeStep(w, d, p.dst);
   if (d.kind !== 'local' && host.localAddrs.has(p.dst)) {
     // The kernel keeps every address of the host in table local; a snapshot without that route cannot be walked.
@@ -54,7 +62,7 @@ export function hostIn(w: Walk, host: HostModel, iface: string, depth: number): 
     if (r.stop) return r.stop;
     return deliverHere(w, host, iface);
   }
-  if (d.kind !== 'unicast' || !d.entry) return w.stopped(w.decision('route', host.name, `${host.name} has ${d.kind === 'none' ? 'no route' : `a ${d.kind} route`} to ${ipText(p.dst)}`, { dst: ipText(p.dst), result: routeFailure(d) }));
+  if (d.kind !== 'unicast' || !d.entry) return w.stopped(w.decision('route', host.name, `${host.name} has ${d.kind === 'none' ? 'no route' : `a ${d.kind} route`} to ${ipText(p.dst)}${ruleClause(d)}`, { dst: ipText(p.dst), result: routeFailure(d) }));
   // IPv4 and IPv6 forwarding are separate switches: Docker turns on the first, and the second only with --ipv6.
   const [key, forwards] = p.family === 4 ? ['net.ipv4.ip_forward', host.ipForward] : ['net.ipv6.conf.all.forwarding', host.ipForward6];
   if (forwards === false && !w.ignoreDrops) {
@@ -72,14 +80,21 @@ export function fromHost(w: Walk, host: HostModel, depth: number): LegResult {
   w.enter('host', host.name, host.name);
   if (!host.routing) return noRoutes(w, host);
   const p = w.pkt;
-  let d = routeLookup(host.routing, p.dst, null, null, p.mark);
+  const l = localLookup(host.routing, p, w.direction, (x) => x.entry?.prefsrc ?? hostSource(host, x.entry?.route.dev ?? null, p.family));
+  let d = l.d;
+  if (d.kind === 'unknown') return unknownRoute(w, host.name, d);
   if (isUnspecified(p.src)) {
-    p.src = d.entry?.prefsrc ?? hostSource(host, d.entry?.route.dev ?? null, p.family) ?? p.src;
+    p.src = l.src ?? p.src;
     p.origSrc = p.src;
   }
+  const mark = p.mark;
   const o = runHook(w, host, 'output', { in: null, out: d.entry?.route.dev ?? null });
   if (o.stop) return o.stop;
-  if (o.translated) d = routeLookup(host.routing, p.dst, p.src, null, p.mark);
+  // Routed again when nat or mangle OUTPUT changed its addresses or its mark (ip_route_me_harder), from its headers.
+  if (o.translated || p.mark !== mark) {
+    d = routeLookup(host.routing, packetQuery(p, w.direction, null, p.src, true));
+    if (d.kind === 'unknown') return unknownRoute(w, host.name, d);
+  }
   routeStep(w, d, p.dst);
   if (d.kind === 'local') {
     // Loopback: out through OUTPUT, in again through INPUT on lo.
@@ -89,7 +104,7 @@ export function fromHost(w: Walk, host: HostModel, depth: number): LegResult {
     if (i.stop) return i.stop;
     return deliverHere(w, host, 'lo');
   }
-  if (d.kind !== 'unicast' || !d.entry) return w.stopped(w.decision('route', host.name, `${host.name} has no route to ${ipText(p.dst)}`, { dst: ipText(p.dst), result: routeFailure(d) }));
+  if (d.kind !== 'unicast' || !d.entry) return w.stopped(w.decision('route', host.name, `${host.name} has ${d.kind === 'none' ? 'no route' : `a ${d.kind} route`} to ${ipText(p.dst)}${ruleClause(d)}`, { dst: ipText(p.dst), result: routeFailure(d) }));
   const out = d.entry.route.dev ?? '';
   const f = runHook(w, host, 'output-filter', { in: null, out });
   if (f.stop) return f.stop;
@@ -103,8 +118,16 @@ function postrouting(w: Walk, host: HostModel, inIface: string | null, out: stri
   return egress(w, host, out, d.entry?.gateway ?? w.pkt.dst, depth);
 }
 
-/** Out of the host: onto a bridge it owns, or onto the LAN. */
+/** Out of the host: onto a bridge it owns, out of one of its own macvlan or ipvlan children (a shim), or onto the LAN. */
 function egress(w: Walk, host: HostModel, out: string, nextHop: Ip, depth: number): LegResult {
-  if (host.interfaces.get(out)?.kind === 'bridge') return w.onBridge(host, out, 'host', nextHop, depth);
+  const i = host.interfaces.get(out);
+  if (i?.kind === 'bridge') return w.onBridge(host, out, 'host', nextHop, depth);
+  const own = i ? hostChildren(i) : [];
+  if (own.length > 0) return w.fromChild(host, own.find((c) => c.ip === w.pkt.src) ?? (own[0] as LowerChild), nextHop, depth);
   return overLan(w, host, out, nextHop, depth);
+}
+
+/** An ipvlan port hands a packet for one of its children's addresses to that child before the parent's stack sees it. */
+function ipvlanChild(host: HostModel, iface: string, dst: Ip): LowerChild | null {
+  return host.children.get(iface)?.find((c) => c.driver === 'ipvlan' && c.ip === dst && c.who.kind === 'container') ?? null;
 }

@@ -209,6 +209,8 @@ export class Leg {
 
   /** The leg ends here: what netdiag cannot evaluate or did not collect is unknown, anything else dropped. */
   stopped(d: Decision): LegResult {
-    return this.done(d.kind === 'unknown-rule' || d.kind === 'missing-data' || d.kind === 'exit' ? 'unknown' : 'dropped', d, null);
+    // A frame that needs the switch to reflect it depends on what netdiag cannot see: unknown, naming the switch.
+    const unseen = d.kind === 'unknown-rule' || d.kind === 'missing-data' || d.kind === 'exit' || (d.kind === 'lower' && d.cause === 'hairpin');
+    return this.done(unseen ? 'unknown' : 'dropped', d, null);
   }
 }

@@ -3,9 +3,11 @@ import { familyOf, ipText, isUnspecified } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint } from '../model/types.js';
 import { bridgePortOf } from '../model/attachment.js';
+import { childAttachment } from '../model/lower.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
-import { routeFailure, routeLookup, routeStep } from './routing.js';
+import { localLookup, routeFailure, routeStep, ruleClause, unknownRoute } from './routing.js';
+import type { RouteDecision } from './routing.js';
 import { socketHop } from './socket.js';
 import { resolverSocketNote, sandboxNat } from './sandbox-nat.js';
 
@@ -18,11 +20,20 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
   // The namespace's own NAT (Docker's resolver redirect) before routing: its DNAT decides where the packet goes.
   const nat = sandboxNat(w, c);
   if (nat.stop) return w.stopped(nat.stop);
-  const d = routeLookup(c.routing, p.dst, null, null, p.mark);
+  const onDev = (dev: string | null) => c.endpoints.find((e) => e.iface === dev && familyOf(e.ip) === p.family) ?? c.endpoints.find((e) => e.iface === dev) ?? null;
+  // The kernel picks the route's preferred source, else the outgoing interface's address of the packet's family;
+  // an address of this namespace is delivered over lo, from that same address.
+  const pick = (x: RouteDecision): Ip | null => {
+    if (x.kind === 'local') return p.dst;
+    const own = onDev(x.entry?.route.dev ?? null);
+    return x.entry?.prefsrc ?? (own && familyOf(own.ip) === p.family ? own.ip : null);
+  };
+  const l = localLookup(c.routing, p, w.direction, pick);
+  const d = l.d;
+  if (d.kind === 'unknown') return unknownRoute(w, c.host.name, d);
   routeStep(w, d, p.dst);
   if (d.kind === 'local') {
-    // An address of this namespace: the kernel delivers it over lo, from that same address.
-    if (isUnspecified(p.src)) p.src = p.origSrc = p.dst;
+    if (isUnspecified(p.src)) p.src = p.origSrc = l.src ?? p.dst;
     const ep = c.endpoints.find((e) => e.ip === p.dst);
     w.note(() => ({ type: 'note', text: `${ipText(p.dst)} is an address of this namespace: delivered over lo, no bridge or firewall crossed` }));
     const refused = socketHop(w, { host: c.host.name, name: c.name, sockets: c.sockets }, 'lo');
@@ -34,18 +45,23 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
     return w.done('delivered', null, at ? { kind: 'container', endpoint: at, ...(ep ? {} : { address: ipText(p.dst) }) } : null);
   }
   if (d.kind !== 'unicast' || !d.entry) {
-    return w.stopped(w.decision('route', c.host.name, `container ${c.name} has no route to ${ipText(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}`, { dst: ipText(p.dst), result: routeFailure(d) }));
+    return w.stopped(w.decision('route', c.host.name, `container ${c.name} has no route to ${ipText(p.dst)}${d.kind !== 'none' ? ` (${d.kind} route)` : ''}${ruleClause(d)}${d.kind === 'none' ? noGateway(c) : ''}`, { dst: ipText(p.dst), result: routeFailure(d) }));
   }
   const dev = d.entry.route.dev;
-  const ep = c.endpoints.find((e) => e.iface === dev && familyOf(e.ip) === p.family) ?? c.endpoints.find((e) => e.iface === dev) ?? null;
+  const ep = onDev(dev);
   if (isUnspecified(p.src)) {
-    // The kernel picks the route's preferred source, else the outgoing interface's address of the packet's family.
-    const own = ep && familyOf(ep.ip) === p.family ? ep.ip : null;
-    p.src = d.entry.prefsrc ?? own ?? p.src;
+    p.src = l.src ?? p.src;
     p.origSrc = p.src;
   }
   w.neighbourNote(c.neighbours, dev, d.entry.gateway ?? p.dst);
   return outOfNamespace(w, c, ep, dev, d.entry.gateway ?? p.dst, depth);
+}
+
+/** Why a macvlan or ipvlan container may have no default route: Docker 29 sets one only when the network has a gateway. */
+function noGateway(c: ContainerModel): string {
+  const ep = c.endpoints.find((e) => childAttachment(e.attachment) !== null && e.network !== null && e.network.subnets.length > 0 && e.network.subnets.every((s) => s.gateway === null));
+  if (!ep?.network) return '';
+  return ` (its ${ep.network.driver} network ${ep.network.name} has no gateway: Docker 29 gives macvlan and ipvlan l2 networks a default route only when created with --gateway)`;
 }
 
 /**
@@ -56,7 +72,7 @@ export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegRes
 function outOfNamespace(w: Walk, c: ContainerModel, ep: Endpoint | null, dev: string | null, nextHop: Ip, depth: number): LegResult {
   const port = ep ? bridgePortOf(ep.attachment) : null;
   if (ep && port) return w.onBridge(c.host, port.bridge, port.hostVeth ?? ep.iface, nextHop, depth);
-  return w.onParent(c, ep, dev);
+  return w.onParent(c, ep, dev, nextHop, depth);
 }
 
 /** A frame reached one of a container's interfaces: the packet is for one of its addresses, and a socket there takes it or not. */

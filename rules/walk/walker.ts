@@ -8,7 +8,8 @@ import { Leg } from './leg.js';
 import type { LegResult } from './leg.js';
 import type { Moves } from './moves.js';
 import { fromContainer, intoContainer } from './namespace.js';
-import { onParent } from './parent.js';
+import { fromChild, intoChild, onParent } from './parent.js';
+import type { LowerChild } from '../model/lower.js';
 
 export class Walker extends Leg implements Moves {
   fromContainer(c: ContainerModel, depth = 0): LegResult {
@@ -27,8 +28,16 @@ export class Walker extends Leg implements Moves {
     return bridged(this, host, bridge, physIn, physOut);
   }
 
-  onParent(c: ContainerModel, ep: Endpoint | null, dev: string | null): LegResult {
-    return onParent(this, c, ep, dev);
+  onParent(c: ContainerModel, ep: Endpoint | null, dev: string | null, nextHop: Ip, depth: number): LegResult {
+    return onParent(this, c, ep, dev, nextHop, depth);
+  }
+
+  fromChild(host: HostModel, child: LowerChild, nextHop: Ip, depth: number): LegResult {
+    return fromChild(this, host, child, nextHop, depth);
+  }
+
+  intoChild(host: HostModel, child: LowerChild, depth: number): LegResult {
+    return intoChild(this, host, child, depth);
   }
 
   hostIn(host: HostModel, iface: string, depth: number): LegResult {

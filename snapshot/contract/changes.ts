@@ -5,6 +5,9 @@ import { AddressVerdict } from './trace.js';
 /** An nftables rule's statements as libnftables-json writes them, and its comment. */
 export const NftRuleBody = z.object({ expr: z.array(z.record(z.string(), z.unknown())), comment: z.string().nullable() });
 
+/** An interface name as the kernel takes it (dev_valid_name): 1–15 bytes, no slash, colon or white space, not . or ... */
+const IfName = z.string().regex(/^(?!\.{1,2}$)[^\s/:]{1,15}$/, 'not an interface name');
+
 export const PlanStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('docker-network-connect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
   z.object({ kind: z.literal('docker-network-disconnect'), host: z.string(), network: z.string(), networkId: z.string(), container: z.string(), containerName: z.string() }),
@@ -31,6 +34,19 @@ export const PlanStep = z.discriminatedUnion('kind', [
    * learned); `index` and `rule` say how to put it back where it was.
    */
   z.object({ kind: z.literal('nft-delete'), host: z.string(), family: z.string(), table: z.string(), chain: z.string(), handle: z.number().int().nullable(), index: z.number().int().nonnegative(), rule: NftRuleBody }),
+  /**
+   * A host-side macvlan interface (a shim) on `parent`, in `mode`, and its inverse: what lets the host reach its own
+   * macvlan containers. The delete carries the same fields, so undoing it can make the same link again.
+   */
+  z.object({ kind: z.literal('ip-link-add'), host: z.string(), name: IfName, parent: IfName, type: z.literal('macvlan'), mode: z.enum(['bridge', 'private', 'vepa', 'passthru']) }),
+  z.object({ kind: z.literal('ip-link-del'), host: z.string(), name: IfName, parent: IfName, type: z.literal('macvlan'), mode: z.enum(['bridge', 'private', 'vepa', 'passthru']) }),
+  z.object({ kind: z.literal('ip-link-set'), host: z.string(), dev: IfName, up: z.boolean() }),
+  /** An address (CIDR) on an interface, as `ip addr add|del`. */
+  z.object({ kind: z.literal('ip-addr-add'), host: z.string(), dev: IfName, address: z.string() }),
+  z.object({ kind: z.literal('ip-addr-del'), host: z.string(), dev: IfName, address: z.string() }),
+  /** A route onto a link, no gateway (`ip route add DST dev DEV`: scope link), as a shim's route to its containers' range. */
+  z.object({ kind: z.literal('ip-link-route-add'), host: z.string(), dst: z.string(), dev: IfName }),
+  z.object({ kind: z.literal('ip-link-route-del'), host: z.string(), dst: z.string(), dev: IfName }),
   /** A change to /etc/docker/daemon.json: it needs dockerd restarted, so netdiag shows it and predicts it, never applies it. */
   z.object({ kind: z.literal('docker-daemon-config'), host: z.string(), key: z.string(), value: z.union([z.string(), z.boolean()]) }),
 ]);
@@ -41,7 +57,7 @@ export type FixPersistence = z.infer<typeof FixPersistence>;
 
 export const Fix = z.object({
   id: z.string(),
-  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon']),
+  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon', 'macvlan-shim']),
   title: z.string(),
   /** The steps, as a person would type them. */
   commands: z.array(z.string()),

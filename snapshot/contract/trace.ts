@@ -61,6 +61,11 @@ export const Step = z.discriminatedUnion('type', [
     result: z.enum(['forward', 'local', 'none', 'blackhole', 'unreachable', 'prohibit', 'broadcast']),
     outIface: z.string().nullable(),
     via: z.string().nullable(),
+    /**
+     * The policy rule (`ip rule`) whose lookup or action decided, as `ip rule show` prints it after its priority;
+     * absent when the namespace has only the kernel's own rules (local, main, default).
+     */
+    rule: z.object({ priority: z.number().int(), text: z.string() }).optional(),
   }),
   z.object({
     type: z.literal('bridge'),
@@ -159,6 +164,12 @@ export const ReasonCode = z.enum([
   'wrong-container',
   // The address is also another network's: subnets that overlap (two hosts on 172.17.0.0/16) send it to the wrong holder.
   'overlapping-subnet',
+  // A macvlan or ipvlan child and its parent: a host never reaches its own children through the parent (nor they it);
+  // children of a private port never reach each other; a parent that is down or a dummy carries nothing beyond.
+  'parent-isolation',
+  'lower-private',
+  'parent-down',
+  'no-uplink',
   'nothing-listens',
   'loopback-only',
   'unknown',
@@ -259,6 +270,24 @@ export const Decision = z.discriminatedUnion('kind', [
    * No socket takes `address`:`port`: the port is bound only to loopback addresses (reachable from inside the
    * namespace alone), bound to other addresses but not this one, or bound nowhere.
    */
+  /**
+   * A macvlan or ipvlan child and its parent decide (the kernel's drivers/net/macvlan.c, ipvlan/): `cause` says how —
+   * host-isolation: the host's own frames on `parent` never reach its children, nor theirs the host's stack;
+   * private: children of a private port never reach each other; hairpin: the frame reaches a sibling only if the
+   * switch on the wire reflects it (VEPA), which netdiag cannot see; parent-down: the parent has no carrier;
+   * dummy-parent: Docker's dummy parent (no `-o parent`, or --internal) carries nothing beyond its children;
+   * passthru: a passthru child takes every frame the parent receives; no-arp: an ipvlan l3/l3s child answers no ARP
+   * or NDP, so only a route to it (via the host's address) reaches it.
+   */
+  z.object({
+    kind: z.literal('lower'),
+    ...decided,
+    parent: z.string().nullable(),
+    driver: z.enum(['macvlan', 'ipvlan']),
+    mode: z.string().nullable(),
+    cause: z.enum(['host-isolation', 'private', 'hairpin', 'parent-down', 'dummy-parent', 'passthru', 'no-arp']),
+    ...said,
+  }),
   z.object({ kind: z.literal('socket'), ...decided, proto: z.enum(['tcp', 'udp']), port: z.number().int(), address: z.string(), bound: z.enum(['loopback-only', 'other-address', 'nowhere']), ...said }),
 ]);
 export type Decision = z.infer<typeof Decision>;

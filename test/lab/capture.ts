@@ -111,6 +111,28 @@ test('capture a macvlan host', { timeout: 300_000 }, () =>
     return [h];
   }));
 
+// The host↔macvlan shim's inputs, each from a real dockerd: a network reserving an address with --aux-address (IPAM
+// reports it as AuxiliaryAddresses), one without --ip-range (Docker's pool is the whole subnet), and a host where the
+// shim is in place by hand (a macvlan of eth0 in bridge mode, a /32 on it, a route to the range) — the state after the
+// fix, for the doctor and the walk to read. (Without --ip-range Docker hands out the subnet from its bottom, whatever the
+// LAN uses there: the host sits at .250 so that its own address is not the one Docker gives the container.)
+test('capture macvlan shim hosts', { timeout: 300_000 }, () =>
+  captureSnapshots('attach', async (lab) => {
+    const [aux, norange, shimmed] = await Promise.all([lab.host('macvlan-aux', { lan: '10.78.0.2/24' }), lab.host('macvlan-norange', { lan: '10.76.0.250/24' }), lab.host('macvlan-shimmed', { lan: '10.77.0.3/24' })]);
+    await aux.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.78.0.0/24', '--gateway', '10.78.0.1', '--ip-range', '10.78.0.128/26', '--aux-address', 'shim=10.78.0.200', 'lan-aux']);
+    await norange.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.76.0.0/24', '--gateway', '10.76.0.1', 'lan-nr']);
+    await shimmed.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.1', '--ip-range', '10.77.0.128/25', 'lan-mv']);
+    for (const [h, net] of [[aux, 'lan-aux'], [norange, 'lan-nr'], [shimmed, 'lan-mv']] as const) {
+      await h.run('web-mv', { network: net });
+      await h.run('c-br');
+    }
+    await shimmed.mustExec('ip', ['link', 'add', 'mvshim', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge']);
+    await shimmed.mustExec('ip', ['addr', 'add', '10.77.0.127/32', 'dev', 'mvshim']);
+    await shimmed.mustExec('ip', ['link', 'set', 'mvshim', 'up']);
+    await shimmed.mustExec('ip', ['route', 'add', '10.77.0.128/25', 'dev', 'mvshim']);
+    return [aux, norange, shimmed];
+  }));
+
 // Hosts without a running Docker, as operators run doctor on them: `plain` never had a dockerd (ip_forward at the
 // kernel's 0, no docker0, no Docker chains); `stopped` ran one with a container on a user network, then stopped it
 // (its bridges, chains and ip_forward=1 stay behind).

@@ -67,7 +67,7 @@ function run(file: string, args: string[], opts: { timeoutMs?: number; env?: Nod
   return runCommand(file, args, opts);
 }
 
-async function must(file: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+export async function must(file: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
   const r = await run(file, args, opts);
   if (r.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
@@ -168,9 +168,9 @@ export class LabHost {
   }
 
   /** A command in this host's network namespace (nsenter, not `ip netns exec`, which remounts /sys and breaks dockerd). */
-  exec(file: string, args: string[], timeoutMs = 20_000): Promise<CommandResult> {
+  exec(file: string, args: string[], timeoutMs = 20_000, input?: string): Promise<CommandResult> {
     // With this host's DOCKER_HOST: a program run here that talks to Docker talks to this host's daemon.
-    return run('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { timeoutMs, env: this.env });
+    return run('nsenter', [`--net=/run/netns/${this.netns}`, file, ...args], { timeoutMs, env: this.env, ...(input === undefined ? {} : { input }) });
   }
 
   mustExec(file: string, args: string[]): Promise<string> {

@@ -1,6 +1,6 @@
 // A host in memory for actuation tests: the HostMutator calls netdiag makes, recorded, applied to rules, sysctls,
 // routes and Docker attachments with the semantics (and error texts) of iptables, sysctl, ip route and the Engine API.
-import type { HostMutator, Outcome } from '../../host/mutate.js';
+import type { HostMutator, LinkInfo, Outcome } from '../../host/mutate.js';
 
 export interface HostState {
   /** table → chain → rules (each the argument list after the chain name). */
@@ -15,6 +15,10 @@ export interface HostState {
   networks: Record<string, string>;
   /** "family table chain" → its rules in order, as nft lists them (handle, statements, comment). */
   nft: Record<string, { handle: number; expr: unknown[]; comment: string | null }[]>;
+  /** The namespace's links by name (what `ip -j -d addr show dev NAME` says of them), when a test has any. */
+  links?: Record<string, LinkInfo>;
+  /** Routes onto links: "DST dev DEV". */
+  linkRoutes?: string[];
 }
 
 export interface RecordingHost extends HostMutator {
@@ -78,6 +82,61 @@ export function recordingHost(initial: HostState): RecordingHost {
       state.routes.splice(i, 1);
       return ok;
     },
+    // iproute2's own error texts, as ip 6.1 prints them (checked in a scratch namespace).
+    async linkInfo(name) {
+      const l = state.links?.[name];
+      return l ? structuredClone(l) : null;
+    },
+    async ipLink(args) {
+      calls.push(`ip link ${args.join(' ')}`);
+      const links = (state.links ??= {});
+      const name = args[1];
+      if (args[0] === 'add') {
+        if (links[name]) return { ok: false, stderr: 'RTNETLINK answers: File exists' };
+        if (!links[args[3]]) return { ok: false, stderr: `Cannot find device "${args[3]}"` };
+        links[name] = { kind: args[5], parent: args[3], mode: args[7], up: false, addresses: [] };
+        return ok;
+      }
+      if (!links[name]) return { ok: false, stderr: `Cannot find device "${name}"` };
+      if (args[0] === 'del') {
+        delete links[name];
+        state.linkRoutes = (state.linkRoutes ?? []).filter((r) => !r.endsWith(` dev ${name}`));
+      } else links[name].up = args[2] === 'up';
+      return ok;
+    },
+    async ipAddr(verb, address, dev) {
+      calls.push(`ip addr ${verb} ${address} dev ${dev}`);
+      const l = state.links?.[dev];
+      if (!l) return { ok: false, stderr: `Cannot find device "${dev}"` };
+      const i = l.addresses.indexOf(address);
+      if (verb === 'add') {
+        if (i >= 0) return { ok: false, stderr: 'Error: ipv4: Address already assigned.' };
+        l.addresses.push(address);
+      } else {
+        if (i < 0) return { ok: false, stderr: 'Error: ipv4: Address not found.' };
+        l.addresses.splice(i, 1);
+      }
+      return ok;
+    },
+    async routeDevs(dst) {
+      return (state.linkRoutes ?? []).filter((r) => r.startsWith(`${dst} dev `)).map((r) => r.slice(`${dst} dev `.length));
+    },
+    async ipLinkRoute(verb, dst, dev) {
+      calls.push(`ip route ${verb} ${dst} dev ${dev}`);
+      const routes = (state.linkRoutes ??= []);
+      const line = `${dst} dev ${dev}`;
+      if (!state.links?.[dev]) return { ok: false, stderr: `Cannot find device "${dev}"` };
+      const i = routes.indexOf(line);
+      if (verb === 'add') {
+        // One route per prefix (at the one metric netdiag uses), whichever device holds it.
+        if (routes.some((r) => r.startsWith(`${dst} dev `))) return { ok: false, stderr: 'RTNETLINK answers: File exists' };
+        routes.push(line);
+      } else {
+        if (i < 0) return { ok: false, stderr: 'RTNETLINK answers: No such process' };
+        routes.splice(i, 1);
+      }
+      return ok;
+    },
     async containerNetworks(container) {
       return state.attached[container] ? [...state.attached[container]] : null;
     },
@@ -138,5 +197,5 @@ export function recordingHost(initial: HostState): RecordingHost {
 /** A host that fails the test if anything tries to change it (read-only routes, refused requests). */
 export function untouchableHost(): HostMutator {
   const no = () => Promise.reject(new Error('this test must not change the host'));
-  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no, nft: no };
+  return { iptables: no, readSysctl: no, writeSysctl: no, ipRoute: no, containerNetworks: no, dockerConnect: no, dockerDisconnect: no, nft: no, linkInfo: no, ipLink: no, ipAddr: no, ipLinkRoute: no, routeDevs: no };
 }

@@ -53,6 +53,16 @@ describe('ipvlan (shaped as iproute2 6.1 ipvlan_print_opt prints it: mode, and o
   });
 });
 
+describe('802.1q (shaped as iproute2 6.1 vlan_print_opt prints it: protocol, id, flags)', () => {
+  const links = parseIpAddr(attachText('host-vlan.shaped.ip-addr.json'));
+  it('reads the tag and the parent; a vlan has no mode or flag', () => {
+    expect(byName(links, 'lan0.50')).toMatchObject({ kind: 'vlan', lower: { ifindex: null, netnsId: null, name: 'lan0', mode: null, flag: null, vlanId: 50 } });
+  });
+  it('gives every other kind no tag', () => {
+    expect([...host, ...links].filter((i) => i.name !== 'lan0.50').every((i) => (i.lower?.vlanId ?? null) === null)).toBe(true);
+  });
+});
+
 describe('snapshots from before parents were read', () => {
   const snapshots = (dir: string): string[] =>
     readdirSync(dir).flatMap((f) => {

@@ -45,7 +45,7 @@ describe('networks (docker20-api-networks-list.json)', () => {
     const bridge = networks.find((n) => n.name === 'bridge')!;
     expect(bridge).toMatchObject({ bridge: 'docker0', isDefaultBridge: true });
     // 20.10 reports the default bridge's subnet without a gateway.
-    expect(bridge.subnets).toEqual([{ subnet: '172.17.0.0/16', gateway: null, ipRange: null }]);
+    expect(bridge.subnets).toEqual([{ subnet: '172.17.0.0/16', gateway: null, ipRange: null, auxAddresses: {} }]);
     // This capture's user network was created with -o com.docker.network.bridge.name=bridge1.
     const user = networks.find((x) => x.driver === 'bridge' && !x.isDefaultBridge)!;
     expect(user.options['com.docker.network.bridge.name']).toBe('bridge1');

@@ -115,23 +115,33 @@ describe('macvlan (the captured children of lan0)', () => {
     expect(foreignPorts(s)).toEqual(new Map());
   });
 
-  it('why towards it: unknown (the walk leaves through the parent), never blocked or reachable', () => {
+  it('why towards it: the host and its bridge containers never reach their own host\'s children through the parent', () => {
     const world = buildWorld([childHost('macvlan')]);
     for (const from of ['alpine-01', 'redis-1']) {
       const a = why(world, from, 'on-macvlan', parseFlow('80/tcp'));
-      expect(a.addresses.map((x) => [x.ip, x.verdict, x.decidedBy?.kind])).toEqual([
-        ['192.168.50.10', 'unknown', 'exit'],
-        ['192.168.50.11', 'unknown', 'exit'],
+      expect(a.addresses.map((x) => [x.ip, x.verdict, x.decidedBy?.code])).toEqual([
+        ['192.168.50.10', 'blocked', 'parent-isolation'],
+        ['192.168.50.11', 'blocked', 'parent-isolation'],
       ]);
     }
-    // From it: its interface is on no bridge netdiag can walk.
-    expect(why(world, 'on-macvlan', 'alpine-01', PING).addresses.map((x) => [x.verdict, x.decidedBy?.kind])).toEqual([['unknown', 'missing-data']]);
+    // From it: out of its parent lan0 towards its gateway, which no host in view holds.
+    expect(why(world, 'on-macvlan', 'alpine-01', PING).addresses.map((x) => [x.verdict, x.decidedBy?.kind])).toEqual([['unknown', 'exit']]);
+  });
+
+  it('the host\'s own shim is a sibling: the request arrives through it, the reply needs a route to the children by it', () => {
+    const a = why(buildWorld([childHost('macvlan')]), 'on-macvlan', '192.168.50.3', PING).addresses[0]!;
+    // The captured shim has its /32 and no route: the host answers out of lan0, which never reaches its own child.
+    expect(a.request.at(-1)!.steps.at(-1)).toMatchObject({ type: 'deliver', to: 'host lab-h1' });
+    expect([a.verdict, a.decidedBy]).toMatchObject(['blocked', { kind: 'lower', cause: 'host-isolation', direction: 'reply', parent: 'lan0' }]);
+    const routed = childHost('macvlan');
+    routed.routes!.routes.push({ ...routed.routes!.routes.find((r) => r.dev === 'lan0' && r.dst === '192.168.50.0/24')!, dst: '192.168.50.10/32', dev: 'mvshim', prefsrc: null });
+    expect(why(buildWorld([routed]), 'on-macvlan', '192.168.50.3', PING).verdict).toBe('reachable');
   });
 
   it('topology shows the network with its driver, mode and parent', () => {
     const t = buildTopology(buildWorld([childHost('macvlan')]), PING);
     const net = t.hosts[0]!.networks.find((n) => n.name === 'lan-macvlan')!;
-    expect(net).toMatchObject({ bridge: null, flags: ['macvlan bridge on lan0'], count: 1 });
+    expect(net).toMatchObject({ bridge: null, flags: ['macvlan bridge on lan0', 'lab-h1 cannot reach it (parent isolation: no shim)'], count: 1 });
     expect(t.hosts[0]!.bridgedPorts).toEqual([]);
   });
 
@@ -155,14 +165,14 @@ describe('ipvlan (shaped children of lan0)', () => {
     expect(attachments(container(hostOf(childHost('ipvlan', { read: false })), 'on-ipvlan'))).toEqual([['?', '192.168.50.10', { kind: 'ipvlan', parent: 'lan0', mode: 'l2', flag: 'bridge' }]]);
   });
 
-  it('why towards it: unknown, never blocked or reachable', () => {
+  it('why towards it from the host\'s bridge containers: blocked by the parent, never through it', () => {
     const a = why(buildWorld([childHost('ipvlan')]), 'alpine-01', 'on-ipvlan', PING);
-    expect(a.addresses.map((x) => [x.verdict, x.decidedBy?.kind])).toEqual([['unknown', 'exit'], ['unknown', 'exit']]);
+    expect(a.addresses.map((x) => [x.verdict, x.decidedBy?.kind === 'lower' ? x.decidedBy.cause : x.decidedBy?.kind])).toEqual([['blocked', 'host-isolation'], ['blocked', 'host-isolation']]);
   });
 
   it('topology names mode and flag', () => {
     const t = buildTopology(buildWorld([childHost('ipvlan')]), PING);
-    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-ipvlan')!.flags).toEqual(['ipvlan l2 bridge on lan0']);
+    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-ipvlan')!.flags).toEqual(['ipvlan l2 bridge on lan0', 'lab-h1 cannot reach it (parent isolation: no shim)']);
   });
 });
 
@@ -189,12 +199,11 @@ describe('a real Docker macvlan network (attach/macvlan-host.json)', () => {
     expect(foreignPorts(s)).toEqual(new Map());
   });
 
-  it('why towards the macvlan endpoint: unknown from a bridge (walk leaves by eth0) and from a sibling child', () => {
-    // Probed in the lab: c-br gets no reply (the host cannot reach its own children), both is answered; netdiag
-    // does not walk macvlan yet, so it says neither.
-    const verdicts = (from: string) => why(world, from, 'web-mv', PING).addresses.map((x) => [x.verdict, x.decidedBy?.kind]);
-    expect(verdicts('c-br')).toEqual([['unknown', 'exit']]);
-    expect(verdicts('both')).toEqual([['unknown', 'missing-data']]);
+  it('why towards the macvlan endpoint: blocked from a bridge, reachable from a sibling child — as probed when captured', () => {
+    // Probed in the lab: c-br gets no reply (the host cannot reach its own children), both is answered.
+    const verdicts = (from: string) => why(world, from, 'web-mv', PING).addresses.map((x) => [x.verdict, x.verdict === 'reachable' ? null : x.decidedBy?.code]);
+    expect(verdicts('c-br')).toEqual([['blocked', 'parent-isolation']]);
+    expect(verdicts('both')).toEqual([['reachable', null]]);
   });
 
   it('doctor finds nothing to say about a macvlan subnet on the parent\'s own route', () => {
@@ -203,7 +212,7 @@ describe('a real Docker macvlan network (attach/macvlan-host.json)', () => {
 
   it('topology shows lan-mv with its driver, its three endpoints and no bridged port', () => {
     const t = buildTopology(world, PING);
-    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-mv')).toMatchObject({ bridge: null, flags: ['macvlan bridge on eth0'], count: 3 });
+    expect(t.hosts[0]!.networks.find((n) => n.name === 'lan-mv')).toMatchObject({ bridge: null, flags: ['macvlan bridge on eth0', 'macvlan-host cannot reach it (parent isolation: no shim)'], count: 3 });
     expect(t.hosts[0]!.bridgedPorts).toEqual([]);
   });
 });

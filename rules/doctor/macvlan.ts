@@ -1,0 +1,74 @@
+// Doctor: macvlan and ipvlan networks' limits — the host never reaches its own children (the shim fixes it), a parent
+// that may drop frames for MACs it did not assign, and macvlan over Wi-Fi, which an access point does not carry.
+import type { DockerNetwork, Interface } from '../../snapshot/host-snapshot.js';
+import { stepCommand } from '../changes/command.js';
+import { heldAddresses, shimPlan } from '../changes/fix-kinds/macvlan-shim.js';
+import { dockerAttachment } from '../model/attachment.js';
+import type { HostModel, World } from '../model/types.js';
+import type { Finding } from './finding.js';
+
+/** The network's pools as Docker was told them: what its recreation must say again. */
+const createArgs = (n: DockerNetwork) => n.subnets.flatMap((x) => [`--subnet ${x.subnet}`, ...(x.gateway ? [`--gateway ${x.gateway}`] : []), ...(x.ipRange ? [`--ip-range ${x.ipRange}`] : [])]).join(' ');
+
+/** Containers of `n` in view, as "name ip". */
+const members = (h: HostModel, n: DockerNetwork) => (h.snapshot.docker?.containers ?? []).flatMap((c) => c.endpoints.filter((e) => e.networkId === n.id && e.ip).map((e) => `${c.name} ${e.ip}`));
+
+/** Every macvlan MAC the parent carries besides its own: the containers' children and the host's own (shims). */
+function macvlanChildren(h: HostModel, parent: string): number {
+  const onHost = [...h.interfaces.values()].filter((i) => i.kind === 'macvlan' && i.lower?.name === parent).length;
+  const inSandboxes = (h.snapshot.links?.sandboxes ?? []).flatMap((s) => s.interfaces).filter((i) => i.kind === 'macvlan' && i.lower?.name === parent).length;
+  return onHost + inSandboxes;
+}
+
+/** The host↔children isolation of one network, unless a shim on its parent already routes its containers' range. */
+function isolation(world: World, h: HostModel, n: DockerNetwork, parent: Interface, held: Set<string>): Finding | null {
+  const ipvlan = n.driver === 'ipvlan';
+  const who = members(h, n);
+  // A network with no container in view has nobody to be cut off from.
+  if (who.length === 0) return null;
+  const evidence = [`network ${n.name}: driver ${n.driver}, parent ${parent.name}, ${createArgs(n)}`, `its containers here: ${who.join(', ')}`];
+  const title = `${h.name} and its bridge containers cannot reach ${n.driver} network ${n.name}'s containers, nor they ${h.name}: ${ipvlan ? 'ipvlan' : 'macvlan'} children of ${parent.name} never meet ${parent.name}'s own stack inside the host`;
+  if (ipvlan) {
+    // No step kind makes an ipvlan interface (this kernel has no ipvlan to verify one on): the commands are said, not planned.
+    const range = n.subnets.find((x) => !x.subnet.includes(':'));
+    const mode = n.options.ipvlan_mode ?? 'l2';
+    const shimmed = [...h.interfaces.values()].some((i) => i.kind === 'ipvlan' && i.lower?.name === parent.name && i.addresses.some((a) => a.family === 'inet'));
+    if (shimmed) return null;
+    return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, `no ipvlan interface of ${parent.name} on ${h.name}`], fix: `give ${h.name} an ipvlan interface of its own on ${parent.name}: ip link add ipvl-shim link ${parent.name} type ipvlan mode ${mode}; ip addr add <a free address of ${range?.subnet ?? 'the subnet'}, reserved with --aux-address>/32 dev ipvl-shim; ip link set ipvl-shim up; ip route add ${range?.ipRange ?? range?.subnet ?? '<the containers\' range>'} dev ipvl-shim` };
+  }
+  const plan = shimPlan(world, h, n, held);
+  if (plan.ok && plan.existing && plan.steps.length === 0) return null;
+  if (!plan.ok) return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence, fix: `no host-side shim can be proposed: ${plan.reason}` };
+  const lacking = plan.existing ? `${plan.name} on ${parent.name} (${plan.address}) has no route to ${plan.routes.join(', ')}` : `no macvlan interface of ${parent.name} on ${h.name} routes ${plan.range ?? 'its containers'}`;
+  const reserve = plan.reserved ? ` (${plan.address} is reserved with --aux-address ${plan.reserved}=${plan.address})` : ` (${plan.address} is free in view but reserved by nobody: add --aux-address host=${plan.address} when ${n.name} is next created)`;
+  return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, lacking], fix: `${plan.steps.map(stepCommand).join('; ')}${reserve}; netdiag fix applies it (lost at reboot unless written to /etc/network/interfaces or systemd-networkd)` };
+}
+
+/** Each macvlan and ipvlan network's findings, on every host in view. */
+export function macvlanFindings(world: World): Finding[] {
+  const out: Finding[] = [];
+  // Gathered only once a macvlan network is met: bridge-only hosts pay nothing.
+  let held: Set<string> | null = null;
+  for (const h of world.hosts) {
+    for (const n of h.snapshot.docker?.networks ?? []) {
+      const at = dockerAttachment(n);
+      if ((at.kind !== 'macvlan' && at.kind !== 'ipvlan') || !at.parent) continue;
+      const parent = h.interfaces.get(at.parent);
+      if (!parent) continue;
+      const iso = isolation(world, h, n, parent, (held ??= heldAddresses(world)));
+      if (iso) out.push(iso);
+      if (at.kind !== 'macvlan') continue;
+      // An access point carries frames only for MACs that associated with it: a macvlan child's own MAC never did.
+      if (parent.wireless === true) {
+        out.push({ code: 'macvlan-wireless-parent', severity: 'error', host: h.name, subject: n.name, title: `macvlan network ${n.name} sits on wireless ${parent.name}: the access point drops frames from and to MAC addresses that did not associate with it, so its containers reach nothing past ${h.name}`, evidence: [`${parent.name} is wireless (/proc/net/wireless)`, `network ${n.name}: driver macvlan, parent ${parent.name}`], fix: `recreate it as ipvlan L2, whose children use ${parent.name}'s own MAC: docker network create -d ipvlan -o parent=${parent.name} -o ipvlan_mode=l2 ${createArgs(n)} ${n.name} (after docker network rm ${n.name}, its containers recreated on it)` });
+      }
+      // With promiscuity 0 the NIC filters unicast by its MAC list; a hypervisor's or cloud's switch filters too, by
+      // the MACs it assigned, and netdiag cannot see that: said as what to check, where the MACs are several.
+      const macs = macvlanChildren(h, parent.name);
+      if (parent.promiscuity === 0 && macs > 0) {
+        out.push({ code: 'macvlan-parent-not-promiscuous', severity: 'info', host: h.name, subject: parent.name, title: `${parent.name} carries ${macs} macvlan MAC address${macs > 1 ? 'es' : ''} besides its own and is not promiscuous: on a VM or cloud NIC, the virtual switch drops frames for MACs it did not assign`, evidence: [`${parent.name} promiscuity 0`, `${macs} macvlan interface${macs > 1 ? 's' : ''} on ${parent.name} (network ${n.name})`], fix: `on a VM, allow the guest's extra MACs on its virtual switch port (VMware: promiscuous mode and forged transmits; Hyper-V: MAC address spoofing) and set ip link set ${parent.name} promisc on; in a cloud (AWS, GCP, Azure) frames to unknown MACs are never delivered: use ipvlan L2 instead (docker network create -d ipvlan -o parent=${parent.name} …)` });
+      }
+    }
+  }
+  return out;
+}
