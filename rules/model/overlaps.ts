@@ -211,8 +211,10 @@ export function collisions(world: World): Collision[] {
           if (isLoopback(ip) || isLinkLocal6(ip) || mine(iface) || !inCidr(ip, subnet) || covered(c)) continue;
           add({ kind: 'address', prefix: c, entry: null, table: null, iface, host: host.name });
         }
-        // Other hosts' own networks in view, where this host has no prefix of its own for them.
-        for (const p of prefixes) {
+        // Other hosts' own networks in view, where this host has no prefix of its own for them. A macvlan or ipvlan
+        // network is its parent's LAN: the other hosts on it (their addresses, their shims) share it by design.
+        const onLan = network.driver === 'macvlan' || network.driver === 'ipvlan';
+        for (const p of onLan ? [] : prefixes) {
           if (p.host !== host && typeof p.prefix.addr === typeof subnet.addr && cidrsOverlap(p.prefix, subnet) && !covered(p.prefix)) add({ kind: 'peer', prefix: p.prefix, entry: null, table: null, iface: p.iface, host: p.host.name });
         }
         out.push(...found);

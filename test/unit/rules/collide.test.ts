@@ -179,8 +179,9 @@ describe('doctor reports each collision, what it shadows, and the fix', () => {
     expect(f[0]!.fix).toMatch(/"default-address-pools": \[\{"base": "172\.\d+\.0\.0\/16", "size": 24\}\] in \/etc\/docker\/daemon\.json/);
   });
 
-  it('no collision where prefixes are the networks\' own by design or none overlaps: seed, reach, bridged, macvlan on its parent\'s LAN, moby topology', () => {
-    const sets = [['reach', ['h1', 'h2']], ['reach', ['b1', 'b2']], ['attach', ['macvlan-host']], ['moby-topology', ['docker', 'peer']]] as const;
+  it('no collision where prefixes are the networks\' own by design or none overlaps: seed, reach, bridged, macvlan hosts (shims too) on their parent\'s LAN, moby topology, policy routing', () => {
+    // The macvlan hosts side by side: their LAN, their shims' /32s and their children's range are one LAN by design.
+    const sets = [['reach', ['h1', 'h2']], ['reach', ['b1', 'b2']], ['attach', ['macvlan-host', 'macvlan-aux', 'macvlan-norange', 'macvlan-shimmed']], ['moby-topology', ['docker', 'peer']], ['policy', ['p1', 'p2']]] as const;
     for (const [dir, names] of sets) expect(collisions(buildWorld(names.map((n) => load(dir, n))))).toEqual([]);
   });
 });
