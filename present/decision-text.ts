@@ -39,3 +39,15 @@ export function describeDecision(d: Decision): string {
       return `${d.host}: ${d.reason}${where}`;
   }
 }
+
+/** Which route shadows which, in one line: the route taken (where), and the prefix or network it took the packet from. */
+export function shadowLine(d: Decision): string | null {
+  if (d.kind !== 'elsewhere' || !d.shadow) return null;
+  const s = d.shadow;
+  const where = s.at.kind === 'container' ? `in ${s.at.name}` : `on ${s.at.host}`;
+  const table = s.table && s.table !== 'main' ? `, table ${s.table}` : '';
+  const w = s.collidesWith;
+  const prefix = w.kind === 'on-link' ? `the LAN ${w.prefix} on ${w.host}'s ${w.iface}` : w.kind === 'route' ? `${w.host}'s route ${w.route}` : w.kind === 'address' ? `${w.host}'s address ${w.prefix}` : `${w.host}'s network ${w.prefix} on ${w.iface}`;
+  const network = `${s.network.name} (${s.network.subnet}${s.network.iface ? ` on ${s.network.iface}` : ''}, ${s.network.host})`;
+  return s.winner === 'network' ? `route ${s.route} ${where}${table} (Docker network ${s.network.name}'s own) shadows ${prefix}` : `route ${s.route} ${where}${table} shadows Docker network ${network}`;
+}

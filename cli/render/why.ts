@@ -1,6 +1,6 @@
 // Human output of `why`: the verdict first, then per address the deciding rule, the path, and what to do next.
 import type { WhyAnswer } from '../../rules/why/why.js';
-import { describeDecision, dockerMeaning } from '../../present/decision-text.js';
+import { describeDecision, dockerMeaning, shadowLine } from '../../present/decision-text.js';
 import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
 import { reachableButNameFails } from '../../rules/why/asked.js';
@@ -34,6 +34,9 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
       if (meaning && x.verdict !== 'reachable') lines.push(`      ${st.dim(meaning)}`);
       // The address lands elsewhere: the drop the trace shows first is named as what it is, not as the cause.
       if (d.kind === 'elsewhere' && d.firstDrop) lines.push(`      first drop on the way: ${d.firstDrop.host}: ${d.firstDrop.reason}`);
+      // A Docker network colliding with a LAN/VPN prefix: which route shadows which, said on its own line.
+      const shadow = shadowLine(d);
+      if (shadow) lines.push(`      shadowed: ${shadow}`);
     }
     if (x.request.length > 0) {
       lines.push(`    request:`);

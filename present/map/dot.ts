@@ -19,6 +19,25 @@ export function overlapLinks(t: MapTopology): { o: MapTopology['overlaps'][numbe
   return t.overlaps.flatMap((o) => o.networks.slice(1).map((b, i) => ({ o, a: o.networks[i] as string, b })));
 }
 
+type Overlap = MapTopology['overlaps'][number];
+
+/** The networks colliding with a LAN/VPN prefix: each drawn to the host whose prefix it is. */
+export function collisionLinks(t: MapTopology): { o: Overlap & { collidesWith: NonNullable<Overlap['collidesWith']> }; network: string; host: string }[] {
+  return t.overlaps.flatMap((o) => (o.collidesWith && o.networks[0] ? [{ o: o as Overlap & { collidesWith: NonNullable<Overlap['collidesWith']> }, network: o.networks[0], host: o.collidesWith.host }] : []));
+}
+
+/** What a network collides with, for a label: `collides with LAN 10.77.0.0/24 on eth0`, `… route 10.99.0.0/16 via 10.77.0.12`. */
+export function collisionLabel(o: Overlap & { collidesWith: NonNullable<Overlap['collidesWith']> }): string {
+  const w = o.collidesWith;
+  const what = w.kind === 'on-link' ? `LAN ${w.prefix}${w.iface ? ` on ${w.iface}` : ''}` : w.kind === 'route' ? `route ${w.route ?? w.prefix}` : w.kind === 'address' ? `own address ${w.prefix}` : `${w.host}'s network ${w.prefix}${w.iface ? ` on ${w.iface}` : ''}`;
+  return `collides with ${what}`;
+}
+
+/** The sentence a collision's tooltip says: what both claim, and whether it shadows anything in view. */
+export function collisionTooltip(o: Overlap & { collidesWith: NonNullable<Overlap['collidesWith']> }): string {
+  return `${o.networks[0]} and ${o.collidesWith.host}'s ${o.collidesWith.prefix} both claim ${o.subnet}: one route shadows the other there${o.collidesWith.shadows ? ', and something in view sits in it' : ' (nothing in view sits in it)'}`;
+}
+
 export function toDot(t: MapTopology): string {
   const out: string[] = [];
   out.push('digraph netdiag {');
@@ -60,6 +79,11 @@ export function toDot(t: MapTopology): string {
   // Overlapping subnets: a red dotted line between the networks, no arrow (neither reaches the other's holders).
   for (const { o, a, b } of overlapLinks(t)) {
     out.push(`  ${q(nodeId('net', a))} -> ${q(nodeId('net', b))} [class="overlap", dir=none, style=dotted, penwidth=2, color="${COLOURS.none}", fontcolor="${COLOURS.none}", constraint=false, label=${q(`overlap ${o.subnet}`)}, tooltip=${q(`${o.networks.join(', ')} all use ${o.subnet}: each host delivers these addresses into its own bridge`)}, ltail=${q(`cluster_${nodeId('net', a)}`)}, lhead=${q(`cluster_${nodeId('net', b)}`)}];`);
+  }
+  // A network colliding with a LAN/VPN prefix: dotted to the host whose prefix it is, red when it shadows something in view.
+  for (const { o, network, host } of collisionLinks(t)) {
+    const colour = o.collidesWith.shadows ? COLOURS.none : COLOURS.some;
+    out.push(`  ${q(nodeId('net', network))} -> ${q(nodeId('hostnode', host))} [class="overlap collision", dir=none, style=dotted, penwidth=2, color="${colour}", fontcolor="${colour}", constraint=false, label=${q(collisionLabel(o))}, tooltip=${q(collisionTooltip(o))}, ltail=${q(`cluster_${nodeId('net', network)}`)}];`);
   }
   for (const r of t.routes) {
     out.push(`  ${q(nodeId('hostnode', r.from))} -> ${q(nodeId('net', r.to))} [class="route", color="#37474f", style=bold, label=${q(`route ${r.dst} via ${r.via}`)}, lhead=${q(`cluster_${nodeId('net', r.to)}`)}];`);

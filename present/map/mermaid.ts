@@ -1,7 +1,7 @@
 // The map as a Mermaid flowchart (renders in GitHub and GitLab markdown): hosts and networks as subgraphs, edges
 // between networks with their share and reason, blocked ones dotted and red.
 import type { MapTopology } from '../../snapshot/contract.js';
-import { COLOURS, nodeId, overlapLinks } from './dot.js';
+import { COLOURS, collisionLabel, collisionLinks, nodeId, overlapLinks } from './dot.js';
 
 const text = (s: string) => `"${s.replace(/"/g, '#quot;')}"`;
 
@@ -29,6 +29,11 @@ export function toMermaid(t: MapTopology): string {
   for (const { o, a, b } of overlapLinks(t)) {
     out.push(`  ${nodeId('net', a)} -.-|${text(`overlap ${o.subnet}`)}| ${nodeId('net', b)}`);
     styles.push(`  linkStyle ${n++} stroke:${COLOURS.none},stroke-width:2px`);
+  }
+  // Collisions with a LAN/VPN prefix: dotted to the host's subgraph, red when they shadow something in view.
+  for (const { o, network, host } of collisionLinks(t)) {
+    out.push(`  ${nodeId('net', network)} -.-|${text(collisionLabel(o))}| ${nodeId('host', host)}`);
+    styles.push(`  linkStyle ${n++} stroke:${o.collidesWith.shadows ? COLOURS.none : COLOURS.some},stroke-width:2px`);
   }
   return `${[...out, ...styles].join('\n')}\n`;
 }

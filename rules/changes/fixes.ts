@@ -3,7 +3,7 @@
 // much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { AddressVerdict, DecisionOf, Fix, Flow, WhyAnswer } from '../../snapshot/contract.js';
-import { renumberingFor } from '../doctor/overlap.js';
+import { collisionFixFor, renumberingFor } from '../doctor/overlap.js';
 import type { Family } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
@@ -185,7 +185,8 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
   if (answer.verdict === 'blocked' && elsewhere && answer.addresses.every((x) => x.verdict !== 'blocked' || x.decidedBy?.kind === 'elsewhere')) {
     const d = elsewhere.decidedBy as DecisionOf<'elsewhere'>;
     const mine = d.overlap?.find((o) => o.host === answer.to.host && o.network !== null);
-    const cure = mine?.network ? renumberingFor(world, mine.host, mine.network) : null;
+    // A route shadowing another (a Docker network colliding with a LAN/VPN prefix): doctor's fix for that collision.
+    const cure = d.shadow ? collisionFixFor(world, d.shadow.network.host, d.shadow.network.name) : mine?.network ? renumberingFor(world, mine.host, mine.network) : null;
     return { status: 'no-fix', fixes: [], advice: `${d.reason}. No firewall or route change moves an address: ${cure ?? 'give one of the networks holding it a subnet of its own (docker network create --subnet …, or "bip" / "default-address-pools" in daemon.json)'}` };
   }
   // Nothing to reach: B has no address (--network none) in the families asked.

@@ -1,6 +1,6 @@
 // `doctor`: host-wide problems that break container networking before anyone asks why — each with evidence and a fix.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import { cidrText, cidrsOverlap, inCidr, ipToNumber, parseCidr } from '../addr/addr.js';
+import { cidrText, inCidr, ipToNumber, parseCidr } from '../addr/addr.js';
 import type { Cidr } from '../addr/addr.js';
 import { filterAccepts, firewallFindings } from './firewalls.js';
 import { snapshotRules } from '../meaning/host.js';
@@ -57,17 +57,7 @@ export function doctor(s: HostSnapshot, rules: SnapshotRules = snapshotRules(s))
     if (f.code === 'iptables-split-backends') out.push({ code: 'iptables-split-backends', severity: 'warning', host, title: 'rules are split between iptables-legacy and iptables-nft: the kernel applies both, each tool sees half', evidence: [f.message], fix: 'move every rule to one backend (update-alternatives --config iptables), then restart dockerd so it rewrites its chains there' });
   }
 
-  // A Docker subnet that a host route also claims: replies to the other network go into the bridge instead.
-  const subnets = (s.docker?.networks ?? []).flatMap((n) => (n.bridge ? n.subnets.map((x) => ({ n, c: parseCidr(x.subnet) })) : [])).filter((x): x is { n: NonNullable<HostSnapshot['docker']>['networks'][number]; c: Cidr } => x.c !== null);
-  for (const r of s.routes?.routes ?? []) {
-    if (r.table === 'local' || r.dst === '0.0.0.0/0' || r.type !== 'unicast') continue;
-    const rc = parseCidr(r.dst);
-    if (!rc) continue;
-    for (const { n, c } of subnets) {
-      if (r.dev === n.bridge || !cidrsOverlap(rc, c)) continue;
-      out.push({ code: 'subnet-overlaps-route', severity: 'error', host, title: `Docker network ${n.name} (${cidrText(c)}) overlaps the host route ${r.dst}: one of them is unreachable`, evidence: [`route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''} (table ${r.table})`, `network ${n.name} on ${n.bridge}: ${cidrText(c)}`], fix: n.isDefaultBridge ? 'move the default bridge with "bip" in /etc/docker/daemon.json (restarts dockerd), or set "default-address-pools"' : `recreate ${n.name} with --subnet on a range no route uses` });
-    }
-  }
+  // A Docker subnet that a host route also claims is read across the hosts in view (doctor/overlap.ts collisionFindings).
 
   // Docker's DNAT for published ports happens before INPUT, where ufw and firewalld filter: they never see it.
   const managers = new Set((s.firewall?.tables ?? []).flatMap((t) => t.chains.map((c) => chainManager(c.name))));

@@ -1,11 +1,15 @@
-// Doctor across hosts: Docker networks on different hosts in view with overlapping subnets. Each host delivers those
-// addresses into its own bridge, so no container reaches the other host's containers there, whatever the firewalls
-// say; the cure is to renumber all but one of them, never to remove a network its containers use.
+// Doctor for subnets that overlap. Across hosts: Docker networks on different hosts in view with overlapping subnets;
+// each host delivers those addresses into its own bridge, so no container reaches the other host's containers there,
+// whatever the firewalls say; the cure is to renumber all but one of them, never to remove a network its containers
+// use. On a host: a Docker network colliding with a LAN or VPN prefix, an address of the host's own or another host's
+// network ("Docker took my LAN"): one route shadows the other; the cure is a free subnet for the network, and
+// default-address-pools so Docker's own choices stay off the LAN.
 import type { World } from '../model/types.js';
-import { freeSubnets, overlappingSubnets, placeOf } from '../model/overlaps.js';
-import type { SubnetOverlap, SubnetUse } from '../model/overlaps.js';
-import { cidrText, inCidr, numberToIp } from '../addr/addr.js';
-import type { Cidr } from '../addr/addr.js';
+import { collisionEffects, collisions, freeSubnets, overlappingSubnets, placeOf } from '../model/overlaps.js';
+import type { Collision, SubnetOverlap, SubnetUse } from '../model/overlaps.js';
+import { cidrText, inCidr, ipText, numberToIp } from '../addr/addr.js';
+import type { Cidr, Ip } from '../addr/addr.js';
+import { routeText } from '../walk/routing.js';
 import type { Finding } from './finding.js';
 
 /** `a`, `a and b`, `a, b and c`. */
@@ -75,4 +79,74 @@ export function renumberingFor(world: World, host: string, network: string): str
   const groups = overlappingSubnets(world);
   const i = groups.findIndex((g) => g.uses.some((u) => u.host.name === host && u.network.name === network));
   return i < 0 ? null : (findingsFor(world, groups)[i]?.fix ?? null);
+}
+
+/** Docker's own default pools (172.17.0.0/16–172.31.0.0/16, 192.168.0.0/16 in /20s): a subnet in them Docker likely chose itself. */
+const DOCKER_POOLS: Cidr[] = [{ addr: (172 * 2 ** 24) + (16 << 16), bits: 12 }, { addr: (192 * 2 ** 24) + (168 << 16), bits: 16 }];
+
+/** The exact commands that move one network to `subnet`: a new network beside it, its containers moved, the old one removed. */
+function recreate(c: Collision, subnet: Cidr): string {
+  const n = c.network;
+  if (n.isDefaultBridge) return `set "bip": "${numberToIp((subnet.addr as number) + 1)}/${subnet.bits}" in /etc/docker/daemon.json and restart dockerd (the default bridge and its containers move to ${cidrText(subnet)})`;
+  const next = `${n.name}-2`;
+  const on = c.host.containers.filter((ct) => ct.endpoints.some((e) => e.network?.id === n.id)).map((ct) => ct.name);
+  const driver = n.driver !== 'bridge' ? ` -d ${n.driver}${Object.entries(n.options).filter(([k]) => k === 'parent' || k.endsWith('_mode')).map(([k, v]) => ` -o ${k}=${v}`).join('')}` : '';
+  const steps = [`docker network create${driver} --subnet ${cidrText(subnet)} ${next}`, ...on.map((ct) => `docker network connect ${next} ${ct}`), ...on.map((ct) => `docker network disconnect ${n.name} ${ct}`), `docker network rm ${n.name}`];
+  return steps.join('; ');
+}
+
+/** What a collision's prefix is, for people. */
+function prefixText(c: Collision): string {
+  const w = c.with;
+  const table = w.table && w.table !== 'main' ? ` (table ${w.table})` : '';
+  if (w.kind === 'on-link') return `the LAN ${cidrText(w.prefix)} on ${w.iface}${table}`;
+  if (w.kind === 'route') return `the route ${w.entry ? routeText(w.entry) : cidrText(w.prefix)}${table}`;
+  if (w.kind === 'address') return `${c.host.name}'s own address ${ipText(w.prefix.addr)} on ${w.iface}`;
+  return `${w.host}'s network ${cidrText(w.prefix)} on ${w.iface}`;
+}
+
+const some = (xs: { ip: Ip; who: string }[]) => `${xs.slice(0, 3).map((x) => `${ipText(x.ip)} (${x.who})`).join(', ')}${xs.length > 3 ? ` and ${xs.length - 3} more` : ''}`;
+
+/** One finding per collision of a Docker network with a LAN/VPN prefix, an own address or another host's network in view. */
+export function collisionFindings(world: World): Finding[] {
+  const found = collisions(world);
+  const free = freeSubnets(world, new Set(found.map((c) => `${c.host.name}/${c.network.id}`)).size);
+  const moveTo = new Map<string, Cidr | undefined>();
+  return found.map((c) => {
+    const key = `${c.host.name}/${c.network.id}`;
+    if (!moveTo.has(key)) moveTo.set(key, free.shift());
+    const subnet = moveTo.get(key);
+    const { forContainers, forHost, members } = collisionEffects(world, c);
+    const net = `network ${c.network.name} (${cidrText(c.subnet)}${c.bridge ? ` on ${c.bridge}` : ''})`;
+    const shared = cidrText(c.shared);
+    const said: string[] = [];
+    if (c.with.kind === 'address') said.push(`Docker may give a container on ${c.network.name} that address, and then two hold it`);
+    else {
+      said.push(`its containers look for ${shared} on ${c.bridge ?? `${c.network.name}'s own link`}, never ${c.with.kind === 'route' ? `via ${c.with.entry?.gateway !== null && c.with.entry ? ipText(c.with.entry.gateway) : 'that route'}` : `on ${c.with.iface}`}${forContainers.length ? `: ${some(forContainers)} unreachable from them` : ''}`);
+      if (forHost.length) said.push(`${c.host.name} itself, and every container it routes, sends ${some(forHost)} into ${c.bridge} instead`);
+      if (members.length) said.push(`${c.host.name} sends ${shared} to ${c.with.iface}, so ${some(members)} ${members.length === 1 ? 'is' : 'are'} cut off: nothing off the bridge reaches ${members.length === 1 ? 'it' : 'them'}, and replies to ${members.length === 1 ? 'it' : 'them'} leave on ${c.with.iface}`);
+    }
+    const shadows = forContainers.length > 0 || members.length > 0;
+    const chosen = DOCKER_POOLS.some((p) => inCidr(c.subnet.addr, p));
+    const pools = subnet ? `; and so Docker's own choices stay off ${shared}, "default-address-pools": [{"base": "${cidrText(subnet.bits <= 16 ? subnet : { addr: subnet.addr, bits: 16 })}", "size": 24}] in /etc/docker/daemon.json (restart dockerd)` : '';
+    const move = subnet ? `on ${c.host.name}, ${recreate(c, subnet)}` : `on ${c.host.name}, give ${c.network.name} a subnet no host in view uses`;
+    return {
+      code: 'subnet-overlaps-route',
+      severity: shadows ? 'error' : 'warning',
+      host: c.host.name,
+      subject: c.network.name,
+      title: `${c.host.name}'s ${net} collides with ${prefixText(c)}: ${said.join('; ')}`,
+      evidence: [
+        `network ${c.network.name}${c.bridge ? ` on ${c.bridge}` : ''}: ${cidrText(c.subnet)}${chosen ? ' (in Docker\'s own default pools: likely chosen by Docker)' : ''}`,
+        c.with.entry ? `route ${routeText(c.with.entry)} (table ${c.with.table ?? 'main'})` : `${c.with.host}: ${c.with.iface} ${cidrText(c.with.prefix)}`,
+        ...[...forContainers, ...members].slice(0, 5).map((x) => `${ipText(x.ip)}: ${x.who}`),
+      ],
+      fix: `${move}${chosen || c.network.isDefaultBridge ? pools : ''}`,
+    } satisfies Finding;
+  });
+}
+
+/** The fix doctor gives for a collision of a network on a host (null: it collides with nothing). */
+export function collisionFixFor(world: World, host: string, network: string): string | null {
+  return collisionFindings(world).find((f) => f.host === host && f.subject === network)?.fix ?? null;
 }

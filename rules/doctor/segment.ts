@@ -7,7 +7,7 @@ import type { Finding } from './finding.js';
 import { cidrText, cidrsOverlap, parseCidr } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
 import { segmentPeers } from '../walk/segment.js';
-import { overlapFindings } from './overlap.js';
+import { collisionFindings, overlapFindings } from './overlap.js';
 import { dnsFindings } from './dns.js';
 import { macvlanFindings } from './macvlan.js';
 
@@ -54,5 +54,5 @@ export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
   const own = world.hosts.flatMap((h) => doctor(h.snapshot, h)).filter((f) => !((f.code === 'orphan-veth' || f.code === 'bridge-port-outside-view') && linked.has(`${f.host}/${f.subject}`)));
   // DNS needs the walk (the forwarder's queries, the way to the resolver): read from the model, per host.
   const dns = world.hosts.flatMap((h) => dnsFindings(world, h));
-  return [...own, ...out, ...overlapFindings(world), ...macvlanFindings(world), ...dns];
+  return [...own, ...out, ...overlapFindings(world), ...collisionFindings(world), ...macvlanFindings(world), ...dns];
 }

@@ -11,7 +11,9 @@ import { why } from '../why/why.js';
 import { BOTH, familyName, familyWord } from '../why/verdict.js';
 import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
 import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
-import { overlappingSubnets } from '../model/overlaps.js';
+import { collisionEffects, collisions, overlappingSubnets } from '../model/overlaps.js';
+import { cidrText } from '../addr/addr.js';
+import { routeText } from '../walk/routing.js';
 
 /** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
 export const FOLD_AT = 40;
@@ -127,8 +129,17 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     // Networks with nothing on them and no bridge (none, host) say nothing in a picture.
     return { name: h.name, published: [...new Set(published)], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };
   });
-  const overlaps = overlappingSubnets(world).map((g) => ({ subnet: g.shared, networks: [...new Set(g.uses.map((u) => netKey(u.host.name, u.network.name)))] }));
+  const overlaps = [...overlappingSubnets(world).map((g) => ({ subnet: g.shared, networks: [...new Set(g.uses.map((u) => netKey(u.host.name, u.network.name)))] })), ...collisionOverlaps(world)];
   return { flow, families: families.map(familyName), collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, overlaps, routes: crossHostRoutes(world) };
+}
+
+/** Docker networks colliding with a LAN/VPN prefix, marked as overlaps of one network: with what, and whether it shadows anything in view. */
+function collisionOverlaps(world: World): MapTopology['overlaps'] {
+  return collisions(world).map((c) => {
+    const e = collisionEffects(world, c);
+    const collidesWith = { kind: c.with.kind, prefix: cidrText(c.with.prefix), iface: c.with.iface, host: c.with.host, route: c.with.entry ? routeText(c.with.entry) : null, shadows: e.forContainers.length > 0 || e.members.length > 0 };
+    return { subnet: cidrText(c.shared), networks: [netKey(c.host.name, c.network.name)], collidesWith };
+  });
 }
 
 /** Routes on one host to a subnet of another host's networks via that host's own address. */

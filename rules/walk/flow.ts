@@ -10,7 +10,9 @@ import { addrPort, newPacket } from './leg.js';
 import type { Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
 import { elsewhereDecision, mayLandElsewhere } from './elsewhere.js';
+import { firstShadow, noteShadow, shadowOf } from './shadow.js';
 import { causeCode } from '../meaning/decision.js';
+import { collisions } from '../model/overlaps.js';
 
 export type Origin = { kind: 'container'; container: ContainerModel } | { kind: 'host'; host: HostModel };
 
@@ -42,25 +44,52 @@ function landsIn(landing: Landing, expect: ContainerModel): boolean {
 
 /**
  * The root cause of a dropped request when there is one before the drop: where the routes alone take it (every drop
- * passed) is another holder of B's address, or a bridge on another host than B's whose subnet overlaps B's network.
+ * passed) is another holder of B's address, a bridge on another host than B's whose subnet overlaps B's network, or a
+ * route that shadows the one to B (a Docker network's over a LAN/VPN prefix, a LAN's over B's Docker network).
  * Then no change to the firewall that dropped it would reach B. Only asked when the address can land elsewhere at all.
+ * `expect` null: an address was asked; then only a shadowing route is a cause (any holder of it would do).
  */
-function landsElsewhere(world: World, origin: Origin, dst: Ip, flow: Flow, expect: ContainerModel, drop: Decision | null): Decision | null {
+function landsElsewhere(world: World, origin: Origin, dst: Ip, flow: Flow, expect: ContainerModel | null, drop: Decision | null): Decision | null {
   if (!mayLandElsewhere(world, dst)) return null;
-  const w = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), [], false);
+  // Recorded where a subnet collides with a LAN: the first route on the way that shadows another is read from the trace.
+  const w = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), [], collisions(world).length > 0);
   w.ignoreDrops = true;
   const r = start(w, origin);
   // What stops it where it lands (nothing listens there, nothing answers on that bridge) is not a drop on the way.
   const atLanding = (d: Decision | null) => d?.kind === 'socket' || d?.kind === 'neighbour';
-  if (r.outcome === 'delivered' && r.landing && !landsIn(r.landing, expect)) return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, atLanding(drop) ? null : drop);
+  const before = atLanding(drop) ? null : drop;
+  const holder = expect?.endpoints.find((e) => e.ip === dst) ?? null;
+  const shadow = firstShadow(world, r.hops, holder);
+  if (r.outcome === 'delivered' && r.landing && expect && !landsIn(r.landing, expect)) return elsewhereDecision(originHost(origin), w, dst, r.landing, expect, before, shadow);
   const d = r.decidedBy;
+  // A LAN or VPN route takes it away from B's Docker network (on B's host, or a LAN asked directly for what only B's
+  // bridge holds): B never sees it, whatever happens to it after (a drop, a host without a route, the edge of the view).
+  if (shadow?.winner === 'lan' && holder && r.outcome !== 'delivered') {
+    const host = world.hosts.find((h) => h.name === shadow.at.host);
+    return host && shadow.collidesWith.iface ? elsewhereDecision(originHost(origin), w, dst, { kind: 'lan', host, iface: shadow.collidesWith.iface }, expect, before, shadow) : null;
+  }
   if (r.outcome !== 'dropped' || d?.kind !== 'neighbour') return null;
   const host = world.hosts.find((h) => h.name === d.host);
-  const mine = expect.endpoints.some((e) => e.ip === dst && e.container.host === host && e.network?.bridge === d.bridge);
+  const mine = expect?.endpoints.some((e) => e.ip === dst && e.container.host === host && e.network?.bridge === d.bridge) ?? false;
   if (!host || mine) return null;
-  const decided = elsewhereDecision(originHost(origin), w, dst, { kind: 'bridge', host, bridge: d.bridge }, expect, atLanding(drop) ? null : drop);
-  // Nothing answering on a bridge is its own cause unless that bridge's subnet is B's too.
+  if (!expect && !shadow) return null;
+  const decided = elsewhereDecision(originHost(origin), w, dst, { kind: 'bridge', host, bridge: d.bridge }, expect, before, shadow);
+  // Nothing answering on a bridge is its own cause unless that bridge's subnet is B's too, or it shadows B's route.
   return decided.code === 'overlapping-subnet' ? decided : null;
+}
+
+/**
+ * The root cause of a reply that does not come back: a route on its way (to A's address, after conntrack undid NAT)
+ * is a LAN's or VPN's that shadows A's Docker network on A's host, so it leaves instead of entering A's bridge.
+ */
+function replyShadowed(world: World, origin: Origin, back: Walker, decided: Decision | null): Decision | null {
+  if (origin.kind !== 'container' || !mayLandElsewhere(world, back.pkt.dst)) return null;
+  const holder = origin.container.endpoints.find((e) => e.ip === back.pkt.dst) ?? null;
+  // Unrecorded (a matrix), the route that took it last is all there is.
+  const s = firstShadow(world, back.hops, holder) ?? shadowOf(world, back.lastRoute, back.pkt.dst, holder);
+  const host = world.hosts.find((h) => h.name === s?.at.host);
+  if (!s || s.winner !== 'lan' || !host || !s.collidesWith.iface) return null;
+  return elsewhereDecision(host, back, back.pkt.dst, { kind: 'lan', host, iface: s.collidesWith.iface }, origin.container, decided?.kind === 'exit' ? null : decided, s, 'reply');
 }
 
 /** A published port on a host address: docker-proxy accepts, and opens its own connection to the container. */
@@ -100,9 +129,14 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   let beyond = req.beyond;
   const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source, beyond });
   if (r.outcome === 'dropped') {
-    const cause = expect && depth === 0 ? landsElsewhere(world, origin, dst, flow, expect, r.decidedBy) : null;
+    const cause = depth === 0 ? landsElsewhere(world, origin, dst, flow, expect, r.decidedBy) : null;
+    noteShadow(r.hops, cause);
     return result('blocked', cause ?? r.decidedBy, r.hops, [], null);
   }
+  // Leaving the hosts in view is unknown, unless it leaves B behind: a LAN asked for what only B's bridge holds.
+  const lost = r.outcome === 'unknown' && expect && depth === 0 && r.decidedBy?.kind === 'exit' ? landsElsewhere(world, origin, dst, flow, expect, null) : null;
+  noteShadow(r.hops, lost);
+  if (lost) return result('blocked', lost, r.hops, [], null);
   if (r.outcome === 'unknown' || !r.landing || !r.packet) return result('unknown', r.decidedBy, r.hops, [], null);
 
   const proxied = depth === 0 ? throughProxy(world, r, flow, record) : null;
@@ -121,6 +155,10 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   reply.pkt.origSrc = r.packet.origSrc;
   const back = r.landing.kind === 'container' ? reply.fromContainer(r.landing.endpoint.container) : reply.fromHost(r.landing.host);
   beyond ||= reply.beyond || (proxied?.walked.beyond ?? false);
+  // A reply a LAN route takes away from A (its Docker network collides with that LAN): the cause, before any drop.
+  const shadowed = (back.outcome === 'dropped' || (back.outcome === 'unknown' && back.decidedBy?.kind === 'exit')) && depth === 0 ? replyShadowed(world, origin, reply, back.decidedBy) : null;
+  noteShadow(back.hops, shadowed);
+  if (shadowed) return result('blocked', shadowed, r.hops, back.hops, null);
   if (back.outcome === 'dropped') return result('blocked', back.decidedBy, r.hops, back.hops, null);
   if (back.outcome === 'unknown') return result('unknown', back.decidedBy, r.hops, back.hops, deliveredTo);
   const backOk = back.packet !== null && back.landing !== null && back.packet.dst === r.packet.origSrc && sameOrigin(back.landing, origin);

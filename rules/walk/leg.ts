@@ -111,6 +111,8 @@ function nodeText(kind: Place['kind'], host: string, name: string): string {
     case 'host':
     case 'segment':
       return `host ${host}`;
+    case 'lan':
+      return `beyond ${host}'s ${name}`;
   }
 }
 

@@ -55,9 +55,25 @@ export const MapTopology = z.object({
   /**
    * Networks on different hosts whose subnets overlap (`subnet` the range held twice, `networks` their ids): each host
    * delivers those addresses into its own bridge, so no container reaches the other host's holders. Networks bridged
-   * into one segment are listed together but count as one place.
+   * into one segment are listed together but count as one place. With `collidesWith`, one network colliding with a
+   * LAN/VPN prefix, `subnet` the range both claim.
    */
-  overlaps: z.array(z.object({ subnet: z.string(), networks: z.array(z.string()) })).default([]),
+  overlaps: z
+    .array(
+      z.object({
+        subnet: z.string(),
+        networks: z.array(z.string()),
+        /**
+         * A collision of the (one) network with a LAN/VPN prefix instead ("Docker took my LAN"): what it collides with
+         * (an on-link LAN prefix, a route through a gateway, an address of its host's own, another host's network in
+         * view; `host` is whose, `route` as `ip route` prints it), and whether it shadows anything in view there.
+         */
+        collidesWith: z
+          .object({ kind: z.enum(['on-link', 'route', 'address', 'peer']), prefix: z.string(), iface: z.string().nullable(), host: z.string(), route: z.string().nullable(), shadows: z.boolean() })
+          .optional(),
+      }),
+    )
+    .default([]),
   /** Host routes to another host's container subnet through that host's address (the cross-host recipe). */
   routes: z.array(z.object({ from: z.string(), to: z.string(), dst: z.string(), via: z.string() })),
 });

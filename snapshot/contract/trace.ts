@@ -21,10 +21,11 @@ export type RuleRef = z.infer<typeof RuleRef>;
 
 /**
  * A place a packet can be, by typed reference: a container's network namespace (`name` the container), a host's own
- * stack (`name` the host), a host's netfilter seeing a frame bridged on `name` (br_netfilter), or a host reached
- * across a bridged segment, arriving on its bridge `name`.
+ * stack (`name` the host), a host's netfilter seeing a frame bridged on `name` (br_netfilter), a host reached
+ * across a bridged segment, arriving on its bridge `name`, or (lan) the link beyond a host's interface `name` (a LAN,
+ * a tunnel), outside the hosts in view.
  */
-export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment']), host: z.string(), name: z.string() });
+export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment', 'lan']), host: z.string(), name: z.string() });
 export type Place = z.infer<typeof Place>;
 
 /**
@@ -244,6 +245,23 @@ export const Decision = z.discriminatedUnion('kind', [
     route: z.object({ at: Place, table: z.string().nullable(), route: z.string() }).nullable().optional(),
     /** With code overlapping-subnet: the network holding the address where it lands, and B's (host, Docker network, interface, subnet). */
     overlap: z.array(z.object({ host: z.string(), network: z.string().nullable(), iface: z.string().nullable(), subnet: z.string() })).optional(),
+    /**
+     * With code overlapping-subnet, a Docker network's subnet colliding with a LAN/VPN prefix: the route that took the
+     * packet (`at` where it was looked up, `route` as `ip route` prints it, its table), the Docker network, what it
+     * collides with (an on-link LAN prefix, a route through gateway `via`, an address of the host's own, another
+     * host's network in view: `host` is whose), and which won: the network's route shadows the LAN's (`network`), or the
+     * LAN's route shadows the network (`lan`).
+     */
+    shadow: z
+      .object({
+        at: Place,
+        route: z.string(),
+        table: z.string().nullable(),
+        network: z.object({ host: z.string(), name: z.string(), iface: z.string().nullable(), subnet: z.string() }),
+        collidesWith: z.object({ kind: z.enum(['on-link', 'route', 'address', 'peer']), prefix: z.string(), route: z.string().nullable(), table: z.string().nullable(), iface: z.string().nullable(), via: z.string().nullable(), host: z.string() }),
+        winner: z.enum(['network', 'lan']),
+      })
+      .optional(),
     /** The first drop on the way to `landed` (null: nothing drops it, it is delivered there). */
     firstDrop: z.object({ host: z.string(), kind: z.enum(['rule', 'policy', 'route', 'neighbour', 'sysctl', 'socket']), code: ReasonCode.optional(), reason: z.string() }).nullable().optional(),
     ...said,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'vitest';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -161,3 +161,13 @@ test('capture dns scenario', { timeout: 300_000 }, () =>
     await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
     return [h, fw];
   }, ['dns1']));
+
+// "Docker took my LAN": col1's net-lan (10.77.0.0/16) collides with its LAN 10.77.0.0/24 and net-vpn (10.99.0.0/24)
+// with its route 10.99.0.0/16 via col2, net-tbl (10.66.1.0/24) with a policy-routed 10.66.0.0/16 (table 100); a probe
+// from each first, so the neighbour tables hold what was asked for.
+test('capture a colliding host', { timeout: 300_000 }, () =>
+  captureSnapshots('collide', async (lab) => {
+    const [h1, h2] = await collideScenario(lab);
+    await Promise.all([h1.probe('x1', '10.77.0.12'), h1.probe('d1', '10.99.0.12'), h1.probe('d1', '10.88.0.2'), h1.exec('ping', ['-c1', '-W1', '10.77.0.12'])]);
+    return [h1, h2];
+  }));

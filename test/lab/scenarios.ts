@@ -188,3 +188,32 @@ export async function dnsFirewallScenario(lab: Lab, name = 'dns2'): Promise<LabH
   for (const proto of ['udp', 'tcp']) await h.mustExec('iptables', ['-I', 'DOCKER-USER', '-p', proto, '--dport', '53', '-j', 'DROP']);
   return h;
 }
+
+/**
+ * "Docker took my LAN": two hosts on the LAN 10.77.0.0/24 (col1 .11, col2 .12). On col1, net-lan's explicit subnet
+ * 10.77.0.0/16 collides with the LAN (x1 on it looks for the whole /16 on its bridge), and net-vpn's 10.99.0.0/24
+ * collides with col1's route 10.99.0.0/16 via col2 (a VPN's prefix: col1 itself then sends 10.99.0.x into br-vpn);
+ * d1 on col1's default bridge. col2 (docker0 10.88.0.1/24, routed from col1) holds 10.99.0.12 on lo, runs w2 on
+ * docker0 and hostc2 in its own namespace (httpd on :80), and accepts forwarded LAN traffic into docker0. A second
+ * VPN-like prefix, 10.66.0.0/16, is policy-routed (`ip rule to 10.66.0.0/16 lookup 100`, its route via col2 in
+ * table 100, col2 holding 10.66.0.12): col1's net-tbl (10.66.1.0/24, t1 on it) loses to that rule on col1 itself.
+ * On col2, net-own (10.55.0.0/24, o2 on it) holds col2's own address 10.55.0.12 (on lo) in its range.
+ */
+export async function collideScenario(lab: Lab): Promise<[LabHost, LabHost]> {
+  const [h1, h2] = await Promise.all([lab.host('col1', { lan: '10.77.0.11/24' }), lab.host('col2', { lan: '10.77.0.12/24', bip: '10.88.0.1/24' })]);
+  await h1.mustExec('ip', ['route', 'add', '10.88.0.0/24', 'via', '10.77.0.12']);
+  await h1.mustExec('ip', ['route', 'add', '10.99.0.0/16', 'via', '10.77.0.12']);
+  await h2.mustExec('ip', ['addr', 'add', '10.99.0.12/32', 'dev', 'lo']);
+  await h2.mustExec('ip', ['addr', 'add', '10.66.0.12/32', 'dev', 'lo']);
+  await h2.mustExec('ip', ['addr', 'add', '10.55.0.12/32', 'dev', 'lo']);
+  await h1.mustExec('ip', ['route', 'add', '10.66.0.0/16', 'via', '10.77.0.12', 'table', '100']);
+  await h1.mustExec('ip', ['rule', 'add', 'to', '10.66.0.0/16', 'lookup', '100', 'priority', '100']);
+  await h2.mustExec('iptables', ['-I', 'DOCKER-USER', '-i', 'eth0', '-o', 'docker0', '-j', 'ACCEPT']);
+  // Explicit subnets: dockerd 20.10 refuses none; its own pool skips on-link prefixes only (the lab test measures it).
+  await h1.docker(['network', 'create', '--subnet', '10.77.0.0/16', 'net-lan']);
+  await h1.docker(['network', 'create', '--subnet', '10.99.0.0/24', 'net-vpn']);
+  await h1.docker(['network', 'create', '--subnet', '10.66.1.0/24', 'net-tbl']);
+  await h2.docker(['network', 'create', '--subnet', '10.55.0.0/24', 'net-own']);
+  await Promise.all([h1.run('d1'), h1.run('x1', { network: 'net-lan' }), h1.run('v1', { network: 'net-vpn' }), h1.run('t1', { network: 'net-tbl' }), h2.run('w2'), h2.run('o2', { network: 'net-own' }), h2.run('hostc2', { network: 'host' })]);
+  return [h1, h2];
+}
