@@ -72,6 +72,8 @@ async function disagreements(byName: Map<string, LabHost>, list: Check[], flow: 
           const r = flow.port === null ? await h.exec('ping', ['-c1', '-W1', c.ip], 15_000) : await h.exec('/bin/busybox', ['nc', '-w', '2', c.ip, String(flow.port)], 15_000, '');
           real = r.exitCode === 0;
         } else real = await h.probe(name, c.ip, flow.port ?? undefined);
+        // As in agreement.ts: a probe that fails where the model says reachable is asked once more.
+        if (!real && c.verdict === 'reachable' && name !== 'host') real = await h.probe(name, c.ip, flow.port ?? undefined);
         out.push({ line: `${c.from} → ${c.to} ${c.ip}: model ${c.verdict}, probe ${real ? 'reachable' : 'blocked'}`, ok: c.verdict !== 'unknown' && (c.verdict === 'reachable') === real });
       }
       return out;
