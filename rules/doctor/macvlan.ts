@@ -5,6 +5,7 @@ import { stepCommand } from '../changes/command.js';
 import { heldAddresses, shimPlan } from '../changes/fix-kinds/macvlan-shim.js';
 import { dockerAttachment } from '../model/attachment.js';
 import type { HostModel, World } from '../model/types.js';
+import { inCidr, ipText, isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
 import type { Finding } from './finding.js';
 
 /** The network's pools as Docker was told them: what its recreation must say again. */
@@ -44,6 +45,36 @@ function isolation(world: World, h: HostModel, n: DockerNetwork, parent: Interfa
   return { code: 'parent-isolation', severity: 'warning', host: h.name, subject: n.name, title, evidence: [...evidence, lacking], fix: `${plan.steps.map(stepCommand).join('; ')}${reserve}; netdiag fix applies it (lost at reboot unless written to /etc/network/interfaces or systemd-networkd)` };
 }
 
+/**
+ * Addresses Docker may hand this network's containers that a host on the LAN already holds: Docker's IPAM knows only
+ * its own network, so with no --ip-range (or one that covers them) it gives out the host's own address or a peer's —
+ * two machines answering one address on the LAN. Held already by a container: an error; only in the range: a warning.
+ */
+function rangeOnLan(world: World, h: HostModel, n: DockerNetwork): Finding | null {
+  const clashes: { ip: string; who: string }[] = [];
+  for (const x of n.subnets) {
+    const range = parseCidr(x.ipRange ?? x.subnet);
+    if (!range) continue;
+    const spared = new Set([x.gateway, ...Object.values(x.auxAddresses ?? {})].filter((a): a is string => !!a).map(parseIp));
+    for (const other of world.hosts) {
+      for (const [ip, iface] of other.localAddrs) {
+        const kind = other.interfaces.get(iface)?.kind;
+        if (kind === 'bridge' || isLoopback(ip) || isLinkLocal6(ip) || typeof ip !== typeof range.addr || !inCidr(ip, range) || spared.has(ip)) continue;
+        clashes.push({ ip: ipText(ip), who: `${other.name}'s ${iface}` });
+      }
+    }
+  }
+  if (clashes.length === 0) return null;
+  const taken = new Map(members(h, n).map((m) => [m.split(' ')[1] as string, m.split(' ')[0] as string]));
+  const duplicate = clashes.filter((c) => taken.has(c.ip));
+  const evidence = [`network ${n.name}: driver ${n.driver}, ${createArgs(n)}`, ...clashes.map((c) => `${c.ip} is ${c.who}${taken.has(c.ip) ? `, and Docker gave it to ${taken.get(c.ip)}` : ''}`)];
+  const aux = [...new Set(clashes.map((c) => c.ip))].map((ip, i) => `--aux-address lan${i}=${ip}`).join(' ');
+  const title = duplicate.length > 0
+    ? `${n.driver} network ${n.name} gave ${duplicate.map((c) => `${taken.get(c.ip)} ${c.ip}`).join(', ')}, which ${duplicate.map((c) => c.who).join(', ')} already holds: two machines answer one address on the LAN`
+    : `${n.driver} network ${n.name} may give its containers ${clashes.map((c) => c.ip).join(', ')}, which ${clashes.map((c) => c.who).join(', ')} holds: Docker's IPAM does not know the LAN`;
+  return { code: 'lan-address-in-range', severity: duplicate.length > 0 ? 'error' : 'warning', host: h.name, subject: n.name, title, evidence, fix: `recreate ${n.name} with an --ip-range that leaves the LAN's own addresses out, or reserve them: docker network create -d ${n.driver} -o parent=${n.options.parent ?? '…'} ${createArgs(n)} ${aux} ${n.name} (after docker network rm ${n.name}; reconnect its containers)` };
+}
+
 /** Each macvlan and ipvlan network's findings, on every host in view. */
 export function macvlanFindings(world: World): Finding[] {
   const out: Finding[] = [];
@@ -57,6 +88,8 @@ export function macvlanFindings(world: World): Finding[] {
       if (!parent) continue;
       const iso = isolation(world, h, n, parent, (held ??= heldAddresses(world)));
       if (iso) out.push(iso);
+      const clash = rangeOnLan(world, h, n);
+      if (clash) out.push(clash);
       if (at.kind !== 'macvlan') continue;
       // An access point carries frames only for MACs that associated with it: a macvlan child's own MAC never did.
       if (parent.wireless === true) {

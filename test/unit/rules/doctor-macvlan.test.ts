@@ -89,3 +89,28 @@ describe('doctor: the parent\'s limits', () => {
     expect(f!.fix).toMatch(/use ipvlan L2 instead/);
   });
 });
+
+describe('doctor: a macvlan range that covers the LAN\'s own addresses', () => {
+  const LAN = ['lan-address-in-range'];
+  it('macvlan-norange (no --ip-range): the host\'s own eth0 address is in the range Docker hands out — a warning, with the reservation', () => {
+    const f = doctorAll([load('macvlan-norange')]).filter(mine(LAN));
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'warning', host: 'macvlan-norange', subject: 'lan-nr' });
+    expect(f[0]!.evidence).toContain("10.76.0.250 is macvlan-norange's eth0");
+    expect(f[0]!.fix).toMatch(/--aux-address lan0=10\.76\.0\.250 lan-nr/);
+  });
+
+  it('the same host when Docker had already given the host\'s address to a container (as first captured): an error naming both', () => {
+    // When first captured, the host's eth0 was 10.76.0.2 and Docker gave that very address to web-mv.
+    const s = load('macvlan-norange');
+    s.links!.interfaces.find((i) => i.name === 'eth0')!.addresses[0]!.local = '10.76.0.2';
+    for (const r of s.routes!.routes) if (r.dst === '10.76.0.250/32' || r.dst === '10.76.0.250') r.dst = r.dst.replace('250', '2');
+    const f = doctorAll([s]).filter(mine(LAN));
+    expect(f).toMatchObject([{ severity: 'error', subject: 'lan-nr' }]);
+    expect(f[0]!.title).toMatch(/gave web-mv 10\.76\.0\.2, which macvlan-norange's eth0 already holds/);
+  });
+
+  it('an --ip-range that leaves the hosts out (macvlan-host, macvlan-aux), or a reserved address: nothing to say', () => {
+    for (const name of ['macvlan-host', 'macvlan-aux']) expect(doctorAll([load(name)]).filter(mine(LAN)), name).toEqual([]);
+  });
+});
