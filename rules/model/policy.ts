@@ -137,10 +137,28 @@ function selectsAll(c: CompiledRule): boolean {
 
 const KERNEL_DEFAULTS = { 4: ['0 local', '32766 main', '32767 default'], 6: ['0 local', '32766 main'] } as const;
 
+/** Whether `rules` are exactly the kernel's own (a fresh namespace's: almost every container's), read as given. */
+function kernelDefaults(rules: PolicyRule[], family: 4 | 6): boolean {
+  const d = KERNEL_DEFAULTS[family];
+  if (rules.length !== d.length) return false;
+  return rules.every(
+    (r, i) =>
+      `${r.priority} ${r.table}` === d[i] && r.action === 'lookup' && !r.not && r.src === null && r.dst === null && r.iif === null && r.oif === null && r.fwmark === null && (r.tos === null || Number(r.tos) === 0) &&
+      r.ipproto === null && r.sport === null && r.dport === null && r.uidrange === null && r.goto === null && r.suppressPrefixlen === null && r.suppressIfgroup === null && r.unevaluated.length === 0,
+  );
+}
+
+// The kernel's defaults compiled once per family and shared: a model of 1,000 containers compiled them 2,000 times.
+const shared: Partial<Record<4 | 6, PolicyRules>> = {};
+
 /** One family's rules, by priority (equal priorities in the order `ip rule` listed them, the kernel's order). */
 export function compileRules(rules: PolicyRule[], family: 4 | 6): PolicyRules {
   // No rules read for a family (a kernel's `ip -6 rule` failed, or an old snapshot): the kernel's defaults.
-  const given = rules.length > 0 ? rules : KERNEL_DEFAULTS[family].map((d) => defaultRule(d, family));
+  if (rules.length === 0 || kernelDefaults(rules, family)) return (shared[family] ??= compileGiven(KERNEL_DEFAULTS[family].map((d) => defaultRule(d, family)), family));
+  return compileGiven(rules, family);
+}
+
+function compileGiven(given: PolicyRule[], family: 4 | 6): PolicyRules {
   const list = given.map(compile);
   list.forEach((c, i) => {
     if (c.action !== 'goto' || c.rule.goto === null) return;
