@@ -7,6 +7,9 @@ import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
+import { snapshotOf } from './agreement.js';
+import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
+import { startFirewalld, systemBus } from './firewalld.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -161,3 +164,28 @@ test('capture dns scenario', { timeout: 300_000 }, () =>
     await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
     return [h, fw];
   }, ['dns1']));
+
+// Docker's rules wiped while dockerd runs (issue 29), each on its own seed host: firewalld started after dockerd (on a
+// system bus started for it), `iptables -t nat -F`, `nft flush ruleset`; and Docker 29's nftables backend (docker29.ts)
+// before and after `nft flush ruleset`.
+test('capture wiped hosts', { timeout: 300_000 }, async () => {
+  const bus = await systemBus();
+  let fw: { stop(): Promise<void> } | null = null;
+  try {
+    await captureSnapshots('wiped', async (lab) => {
+      const [fwd, natf, flushed, nft29, nftFlushed] = await Promise.all(['fw-after', 'nat-flushed', 'flushed', 'nft29', 'nft29-flushed'].map((n) => seedScenario(lab, n)));
+      for (const h of [nft29!, nftFlushed!]) {
+        await h.feed('iptables-restore', [], EMPTY_IPTABLES);
+        await h.feed('nft', ['-f', '-'], dockerBridgesTable(await snapshotOf(h)));
+      }
+      fw = await startFirewalld(fwd!);
+      await natf!.mustExec('iptables', ['-t', 'nat', '-F']);
+      await flushed!.mustExec('nft', ['flush', 'ruleset']);
+      await nftFlushed!.mustExec('nft', ['flush', 'ruleset']);
+      return [fwd!, natf!, flushed!, nft29!, nftFlushed!];
+    });
+  } finally {
+    await (fw as { stop(): Promise<void> } | null)?.stop();
+    bus.stop();
+  }
+});
