@@ -5,7 +5,7 @@ import type { RuleRef } from '../../snapshot/contract.js';
 import type { SnapshotRules } from '../meaning/host.js';
 import type { RuleMeaning } from '../meaning/types.js';
 import { version, versionAtLeast } from '../meaning/context.js';
-import { DOCKER_NFT, DOCKER_WRITES, isDockerChain, NFT_BACKEND_FROM } from '../meaning/layouts.js';
+import { DOCKER_NFT, DOCKER_WRITES, dockerNftBridgeChain, GATEWAY_MODE_OMITS, isDockerChain, NFT_BACKEND_FROM } from '../meaning/layouts.js';
 import type { DockerBackend, ExpectedRule } from '../meaning/layouts.js';
 import { parseIp } from '../addr/addr.js';
 
@@ -38,8 +38,25 @@ interface DockerRule {
   accepts: boolean;
 }
 
-/** Docker's own IPv4 rules of the tables it writes into, on one backend, with their meanings. */
-function dockerRules(rules: SnapshotRules, backend: DockerBackend): DockerRule[] {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Whether an nftables statement matches the in or out interface against one of `bridges` (`iifname != "br-…"` too). */
+function nftNamesBridge(e: Record<string, unknown>, bridges: ReadonlySet<string>): boolean {
+  const m = isObject(e.match) ? e.match : null;
+  const left = m && isObject(m.left) && isObject(m.left.meta) ? m.left.meta.key : null;
+  if (left !== 'iifname' && left !== 'oifname') return false;
+  const right = m?.right;
+  const values = Array.isArray(right) ? right : isObject(right) && Array.isArray(right.set) ? right.set : [right];
+  return values.some((v) => typeof v === 'string' && bridges.has(v));
+}
+
+/**
+ * Docker's own IPv4 rules of the tables it writes into, on one backend, with their meanings. With `bridges`, only
+ * rules that name one of them by interface (every rule Docker writes for a network does, negated or not: its
+ * MASQUERADE `! -o br`, its isolation and accepts), sit in a chain of one of them, or DNAT (with the userland proxy
+ * off a DNAT names no bridge) are read: `why` classifies no other rule.
+ */
+function dockerRules(rules: SnapshotRules, backend: DockerBackend, bridges: ReadonlySet<string> | null): DockerRule[] {
   const tables = new Set(Object.values(DOCKER_WRITES[backend]).flatMap((w) => w.tables));
   const out: DockerRule[] = [];
   const add = (table: string, ref: RuleRef, accepts: boolean) => {
@@ -49,12 +66,23 @@ function dockerRules(rules: SnapshotRules, backend: DockerBackend): DockerRule[]
   if (backend === 'iptables') {
     for (const [table, chains] of rules.ruleset ?? []) {
       if (!tables.has(table)) continue;
-      for (const c of chains.values()) for (const r of c.rules) add(table, r.ref, r.parsed.target.kind === 'ACCEPT');
+      for (const c of chains.values()) {
+        for (const r of c.rules) {
+          if (bridges && r.parsed.target.kind !== 'DNAT' && !r.parsed.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && bridges.has(m.iface))) continue;
+          add(table, r.ref, r.parsed.target.kind === 'ACCEPT');
+        }
+      }
     }
   } else {
     for (const t of rules.nft?.tables ?? []) {
       if (t.family !== 'ip' || !tables.has(t.name)) continue;
-      for (const c of t.chains.values()) for (const r of c.rules) add(t.name, r.ref, r.expr.some((e) => 'accept' in e));
+      for (const [name, c] of t.chains) {
+        const own = bridges !== null && bridges.has(dockerNftBridgeChain(name)?.bridge ?? '');
+        for (const r of c.rules) {
+          if (bridges && !own && !r.expr.some((e) => 'dnat' in e || nftNamesBridge(e, bridges))) continue;
+          add(t.name, r.ref, r.expr.some((e) => 'accept' in e));
+        }
+      }
     }
   }
   return out;
@@ -62,11 +90,12 @@ function dockerRules(rules: SnapshotRules, backend: DockerBackend): DockerRule[]
 
 const ipv4 = (ip: string) => parseIp(ip) !== null && !ip.includes(':');
 
-/** What Docker writes for `n` on any backend: isolation always; accepts and MASQUERADE unless it is --internal (MASQUERADE only when masquerading). */
+/** What Docker writes for `n` on any backend: isolation always; accepts and MASQUERADE unless it is --internal (MASQUERADE only when masquerading); less what its gateway mode leaves out. */
 function expectedFor(n: DockerNetwork): ExpectedRule[] {
   const v4 = n.subnets.some((x) => ipv4(x.subnet.split('/')[0] as string));
-  if (n.internal) return ['isolation'];
-  return ['isolation', 'forward-accept', ...(n.masquerade && v4 ? (['masquerade'] as const) : [])];
+  const omits = GATEWAY_MODE_OMITS[n.gatewayModeIpv4] ?? [];
+  const all: ExpectedRule[] = n.internal ? ['isolation'] : ['isolation', 'forward-accept', ...(n.masquerade && v4 ? (['masquerade'] as const) : [])];
+  return all.filter((x) => !omits.includes(x));
 }
 
 /**
@@ -77,7 +106,7 @@ export function missingDockerRules(s: HostSnapshot, rules: SnapshotRules, only?:
   const { backends, basis } = expectedBackends(s);
   const nets = (s.docker?.networks ?? []).filter((n) => n.driver === 'bridge' && n.bridge && (!only || only.has(n.id)));
   if (!s.docker || nets.length === 0 || (!s.firewall && backends.includes('iptables') && backends.length === 1)) return { missing: [], backends, basis };
-  const held = backends.map((b) => ({ b, rules: dockerRules(rules, b) }));
+  const held = backends.map((b) => ({ b, rules: dockerRules(rules, b, only ? new Set(nets.map((n) => n.bridge as string)) : null) }));
   const has = (what: ExpectedRule, match: (m: RuleMeaning) => boolean, internal = false) =>
     held.some(({ b, rules: rs }) => {
       const w = DOCKER_WRITES[b][what];
@@ -94,8 +123,9 @@ export function missingDockerRules(s: HostSnapshot, rules: SnapshotRules, only?:
   for (const n of nets) {
     const br = n.bridge as string;
     const absent = expectedFor(n).filter((what) => !has(what, (m) => (what === 'masquerade' ? m.networks.includes(n.id) : m.bridges.includes(br)), n.internal));
+    const dnat = !(GATEWAY_MODE_OMITS[n.gatewayModeIpv4] ?? []).includes('dnat');
     const ports = s.docker.containers.flatMap((c) =>
-          portsAt.get(c.id) === n.id
+          dnat && portsAt.get(c.id) === n.id
             ? dedupe(c.ports.filter((p) => p.hostPort !== null && ipv4(p.hostIp))).filter((p) => !has('dnat', (m) => m.containers.includes(c.id) && m.ports.includes(p.hostPort as number))).map((port) => ({ container: c, port }))
             : [],
         );

@@ -204,6 +204,16 @@ export const DOCKER_WRITES: Readonly<Record<DockerBackend, Readonly<Record<Expec
   },
 };
 
+/**
+ * What Docker leaves out for a network by its gateway mode (com.docker.network.bridge.gateway_mode_ipv4, 28+): a
+ * routed network is neither masqueraded nor DNATed (its containers are addressed directly); a nat-unprotected one
+ * (29) is not isolated from other networks (moby's iptablesdoc and NFTABLES.md dumps).
+ */
+export const GATEWAY_MODE_OMITS: Readonly<Record<string, readonly ExpectedRule[]>> = {
+  routed: ['masquerade', 'dnat'],
+  'nat-unprotected': ['isolation'],
+};
+
 /** The tables Docker's rules live in on a backend, as nftables lists them (iptables-nft's are `ip filter`, `ip nat`). */
 export const dockerRuleTables = (backend: DockerBackend): readonly string[] => [...new Set(Object.values(DOCKER_WRITES[backend]).flatMap((w) => w.tables))];
 

@@ -63,8 +63,8 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
     ? { host: source.container.host.name, name: qualifiedName(source.container, world), id: source.container.docker.id, kind: 'container', namespace: namespaceOf(source.container), addresses: source.container.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) }
     : { host: source.host.name, name: `host ${source.host.name}`, id: null, kind: 'host', namespace: "the host's", addresses: [...source.host.localAddrs.keys()].filter((ip) => !isLoopback(ip)).map((ip) => ({ ip: ipText(ip), network: null })) };
   const verdict = target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict));
-  // Only a pair that does not get through is checked: the answer's cost stays the walk's.
-  const dockerRules = verdict === 'reachable' ? null : pairDockerRules([a, target.kind === 'container' ? target.container : null]);
+  // Whatever the verdict: with Docker's rules gone a pair it would isolate gets through. Only the pair's rules are read.
+  const dockerRules = pairDockerRules([a, target.kind === 'container' ? target.container : null]);
   return {
     from,
     to,

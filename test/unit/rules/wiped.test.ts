@@ -5,12 +5,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../../../rules/doctor/doctor.js';
-import { expectedBackends } from '../../../rules/doctor/docker-rules.js';
+import { expectedBackends, missingDockerRules } from '../../../rules/doctor/docker-rules.js';
+import { missingWords } from '../../../rules/doctor/wiped.js';
+import { snapshotRules } from '../../../rules/meaning/host.js';
+import { parseIptablesSave } from '../../../collectors/iptables-save.js';
+import { nftBackendHost } from '../derive.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
-import { CAPTURED, REPO } from '../fixtures.js';
+import { CAPTURED, mobyDir, REPO } from '../fixtures.js';
 
 const host = (name: string): HostSnapshot => parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'wiped', `${name}.json`), 'utf8')));
 const wiped = (s: HostSnapshot) => doctor(s).find((f) => f.code === 'docker-rules-missing');
@@ -94,5 +98,65 @@ describe('a host with Docker\'s rules in place', () => {
     const a = why(buildWorld([s]), 'alpine-01', 'redis-1', http);
     expect(a.verdict).toBe('blocked');
     expect(a.dockerRules).toBeUndefined();
+  });
+});
+
+// moby's own dumps for Docker 20.10–29 (iptables and the nftables backend) over the captured moby topology (bridge1 with
+// c1 -p 8080:80, c0 on docker0): where the dump's scenario is the topology's, every expected rule is found — the
+// layouts' DOCKER_WRITES hold for each version's layout, not only 20.10's.
+describe('what Docker writes, found in each version\'s own layout', () => {
+  const base = parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'moby-topology/docker.json'), 'utf8')));
+  const iptablesHost = (file: string, v: string) => {
+    const s = structuredClone(base);
+    s.firewall = { backend: 'nf_tables', version: null, tables: parseIptablesSave(readFileSync(join(mobyDir(), file), 'utf8')).tables, otherBackend: null, findings: [] };
+    s.docker!.version = v;
+    return s;
+  };
+  const same = ['user-defined-bridge', 'user-defined-bridge-noicc', 'user-defined-bridge-noproxy'];
+  const iptables = [...['20', '27', '28', '29'].flatMap((v) => same.map((x) => [`docker${v}-${x}.iptables.txt`, `${v}.0.0`])), ['docker28.0.0-user-defined-bridge.iptables.txt', '28.0.0'], ['docker28.1-user-defined-bridge.iptables.txt', '28.1.0'], ['docker28-publish-loopback.iptables.txt', '28.0.0'], ['docker29-publish-loopback.iptables.txt', '29.0.0']];
+  it.each(iptables)('%s: nothing missing', (file, v) => {
+    const s = iptablesHost(file, v);
+    expect(missingDockerRules(s, snapshotRules(s)).missing).toEqual([]);
+  });
+  it.each([...same, 'publish-loopback'].map((x) => `docker29-${x}.nft.json`))('%s (nftables backend): nothing missing', (file) => {
+    const s = nftBackendHost(file);
+    expect(missingDockerRules(s, snapshotRules(s))).toEqual({ missing: [], backends: ['nftables'], basis: 'rules' });
+  });
+  it('a routed network (gateway mode routed, 28+) is neither masqueraded nor DNATed: only a nat network\'s scenario expects them', () => {
+    for (const [file, v] of [['docker28-gateway-routed.iptables.txt', '28.0.0'], ['docker29-gateway-routed.iptables.txt', '29.0.0']] as const) {
+      const s = iptablesHost(file, v);
+      expect(missingDockerRules(s, snapshotRules(s)).missing.map((m) => missingWords(m))).toEqual([['MASQUERADE', 'DNAT for 8080/tcp']]);
+      s.docker!.networks.find((n) => n.name === 'bridge1')!.gatewayModeIpv4 = 'routed';
+      expect(missingDockerRules(s, snapshotRules(s)).missing).toEqual([]);
+    }
+  });
+  it('the same dump on a Docker that cannot have written it: its rules are still read where they are (the rules tell the backend)', () => {
+    const s = iptablesHost('docker20-user-defined-bridge.iptables.txt', '29.0.0');
+    expect(expectedBackends(s)).toEqual({ backends: ['iptables'], basis: 'rules' });
+  });
+});
+
+describe('the backend that cannot be told', () => {
+  it('a Docker 29 that does not report its backend, with nothing of its rules left: both layouts are checked, the rules named missing on either', () => {
+    const s = host('nft29-flushed');
+    s.docker!.version = '29.0.0';
+    expect(expectedBackends(s)).toEqual({ backends: ['iptables', 'nftables'], basis: 'unknown' });
+    const f = wiped(s)!;
+    expect(f.title).toMatch(/^Docker's rules \(on either backend\) are missing for bridge, net-redis/);
+    expect(f.evidence[0]).toBe(DOCKER0_ALL);
+    expect(f.evidence).toContain('no table ip docker-bridges');
+  });
+});
+
+describe('why\'s check reads only the pair\'s rules, and finds what doctor finds', () => {
+  it.each(['fw-after', 'nat-flushed', 'flushed', 'nft29', 'nft29-flushed'])('%s', (name) => {
+    const s = host(name);
+    const full = missingDockerRules(s, snapshotRules(s)).missing.map((m) => [m.network.name, missingWords(m)]);
+    const w = buildWorld([s]);
+    const a = why(w, 'alpine-01', 'redis-2', { proto: 'tcp', port: 80 });
+    const pair = a.dockerRules?.networks.map((n) => [n.name, n.missing]) ?? [];
+    // Blocked (the FORWARD policy) or, with every rule flushed, reachable where Docker would isolate: said either way.
+    expect(a.verdict).toBe(name === 'flushed' || name === 'nft29-flushed' ? 'reachable' : 'blocked');
+    expect(pair).toEqual(full);
   });
 });
