@@ -149,22 +149,6 @@ test('capture hosts without Docker', { timeout: 300_000 }, () =>
     return [plain, stopped];
   }));
 
-// Compose projects made by docker-compose itself: the labels (project, service, container-number) names are read from.
-test('capture compose projects', { timeout: 300_000 }, () => captureSnapshots('compose', async (lab) => [await composeScenario(lab)]));
-
-// A dual-stack daemon with an IPv4-only user network: containers of one family beside containers of both.
-test('capture mixed families', { timeout: 300_000 }, () => captureSnapshots('ipv6', async (lab) => [await mixedFamiliesScenario(lab)]));
-
-// Docker's embedded DNS: user networks, the default bridge, a --dns override and Docker 29's nftables resolver NAT,
-// with a real lookup in each container first (so the rules' counters are real).
-test('capture dns scenario', { timeout: 300_000 }, () =>
-  captureSnapshots('dns', async (lab) => {
-    const [h, fw] = await Promise.all([dnsScenario(lab), dnsFirewallScenario(lab)]);
-    await h.docker(['exec', 'a1', 'nslookup', 'a2', '127.0.0.11']);
-    await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
-    return [h, fw];
-  }, ['dns1']));
-
 // Docker's rules wiped while dockerd runs (issue 29), each on its own seed host: firewalld started after dockerd (on a
 // system bus started for it), `iptables -t nat -F`, `nft flush ruleset`; and Docker 29's nftables backend (docker29.ts)
 // before and after `nft flush ruleset`.
@@ -189,3 +173,20 @@ test('capture wiped hosts', { timeout: 300_000 }, async () => {
     bus.stop();
   }
 });
+
+// Compose projects made by docker-compose itself: the labels (project, service, container-number) names are read from.
+test('capture compose projects', { timeout: 300_000 }, () => captureSnapshots('compose', async (lab) => [await composeScenario(lab)]));
+
+// A dual-stack daemon with an IPv4-only user network: containers of one family beside containers of both.
+test('capture mixed families', { timeout: 300_000 }, () => captureSnapshots('ipv6', async (lab) => [await mixedFamiliesScenario(lab)]));
+
+// Docker's embedded DNS: user networks, the default bridge, a --dns override and Docker 29's nftables resolver NAT,
+// with a real lookup in each container first (so the rules' counters are real).
+test('capture dns scenario', { timeout: 300_000 }, () =>
+  captureSnapshots('dns', async (lab) => {
+    const [h, fw] = await Promise.all([dnsScenario(lab), dnsFirewallScenario(lab)]);
+    await h.docker(['exec', 'a1', 'nslookup', 'a2', '127.0.0.11']);
+    await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
+    return [h, fw];
+  }, ['dns1']));
+
