@@ -3,13 +3,13 @@
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
+import { snapshotOf } from './agreement.js';
+import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
+import { startFirewalld, systemBus } from './firewalld.js';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
-import { snapshotOf } from './agreement.js';
-import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
-import { startFirewalld, systemBus } from './firewalld.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
