@@ -189,4 +189,3 @@ test('capture dns scenario', { timeout: 300_000 }, () =>
     await h.docker(['exec', 'n1', 'nslookup', 'a1', '127.0.0.11']);
     return [h, fw];
   }, ['dns1']));
-
