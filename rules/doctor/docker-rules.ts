@@ -105,7 +105,9 @@ function expectedFor(n: DockerNetwork): ExpectedRule[] {
 export function missingDockerRules(s: HostSnapshot, rules: SnapshotRules, only?: ReadonlySet<string>): { missing: MissingRules[]; backends: DockerBackend[]; basis: BackendBasis } {
   const { backends, basis } = expectedBackends(s);
   const nets = (s.docker?.networks ?? []).filter((n) => n.driver === 'bridge' && n.bridge && (!only || only.has(n.id)));
-  if (!s.docker || nets.length === 0 || (!s.firewall && backends.includes('iptables') && backends.length === 1)) return { missing: [], backends, basis };
+  // A backend whose rules were not collected cannot show them missing: nothing is said rather than guessed.
+  const collected = (b: DockerBackend) => (b === 'iptables' ? s.firewall !== null : s.nftables !== null);
+  if (!s.docker || nets.length === 0 || !backends.every(collected)) return { missing: [], backends, basis };
   const held = backends.map((b) => ({ b, rules: dockerRules(rules, b, only ? new Set(nets.map((n) => n.bridge as string)) : null) }));
   const has = (what: ExpectedRule, match: (m: RuleMeaning) => boolean, internal = false) =>
     held.some(({ b, rules: rs }) => {

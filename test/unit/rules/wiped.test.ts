@@ -160,3 +160,15 @@ describe('why\'s check reads only the pair\'s rules, and finds what doctor finds
     expect(pair).toEqual(full);
   });
 });
+
+describe('rules that were not collected', () => {
+  it('are never called missing: without iptables-save\'s tables (or nft\'s, when that backend may be Docker\'s) nothing is said', () => {
+    const a = host('fw-after');
+    a.firewall = null;
+    expect(wiped(a)).toBeUndefined();
+    const b = host('nft29-flushed');
+    b.docker!.version = '29.0.0';
+    b.nftables = null;
+    expect(wiped(b)).toBeUndefined();
+  });
+});
