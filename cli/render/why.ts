@@ -17,6 +17,8 @@ export function renderWhy(a: WhyAnswer, st: Style, next: FixAdvice | null = null
   // Reachable at its address while `docker exec A ping B` fails for the name: said in the verdict line, not buried.
   const nameFails = reachableButNameFails(a);
   lines.push(`${st.bold(`${a.from.name} → ${a.to.name}`)} (${flowText(a.flow)}): ${st.verdict(a.verdict)}${nameFails ? ` by address only — the name ${a.dns.name} does not resolve from ${a.from.name}` : ''}`);
+  // Docker's own rules gone (wiped after it started): no rule of the walk says so, and it is what to fix first.
+  if (a.dockerRules) lines.push(`  Docker's rules for ${a.dockerRules.networks.map((n) => `${n.name} (${n.missing.join(', ')})`).join(' and ')} are missing on ${a.dockerRules.host}: see doctor's ${a.dockerRules.code}`);
   // Families that disagree are the answer people get wrong (IPv4 isolated, IPv6 wide open): said before any detail.
   if (a.summary) lines.push(`  ${a.summary}`);
   for (const [who, ns] of [[a.from.name, a.from.namespace], [a.to.name, a.to.namespace]] as const) {

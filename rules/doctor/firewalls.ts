@@ -6,7 +6,8 @@ import type { Finding } from './finding.js';
 import type { ParsedRule } from '../iptables/ast.js';
 import type { Ruleset } from '../netfilter/ruleset.js';
 import type { SnapshotRules } from '../meaning/host.js';
-import { DOCKER_NFT, dockerForwardInChain, isDockerChain } from '../meaning/layouts.js';
+import { DOCKER_NFT, isDockerChain } from '../meaning/layouts.js';
+import { dockerRulesMissing } from './wiped.js';
 
 /** Which firewall backend Docker uses: its own report (Engine API 1.49+), else where its rules are. */
 export function dockerBackend(s: HostSnapshot): 'nftables' | 'iptables' | null {
@@ -34,28 +35,16 @@ export function firewallFindings(s: HostSnapshot, rules: SnapshotRules): Finding
   const backend = dockerBackend(s);
   const nets = (s.docker?.networks ?? []).filter((n) => n.driver === 'bridge' && n.bridge);
   const filter = s.firewall?.tables.find((t) => t.name === 'filter');
-  const restart = 'restart dockerd (systemctl restart docker), which writes its rules again; start firewalld (or load nftables.conf) before Docker, not after';
 
+  const wiped = dockerRulesMissing(s, rules);
+  if (wiped) out.push(wiped);
   if (backend === 'nftables' && s.nftables) {
-    const chains = new Set(s.nftables.chains.filter((c) => c.family === 'ip' && c.table === DOCKER_NFT.table).map((c) => c.name));
-    const missing = nets.filter((n) => !chains.has(dockerForwardInChain(n.bridge as string)));
-    if (missing.length > 0) {
-      out.push({ code: 'docker-rules-missing', severity: 'error', host, title: `Docker's nftables rules are missing for ${missing.map((n) => n.name).join(', ')}: its containers' traffic is not handled as Docker means (a "flush ruleset" or a firewall reload removed them)`, evidence: chains.size === 0 ? [`no table ip ${DOCKER_NFT.table}`] : missing.map((n) => `no chain ${dockerForwardInChain(n.bridge as string)} in table ip ${DOCKER_NFT.table}`), fix: restart });
-    }
     const forward = filter?.chains.find((c) => c.name === 'FORWARD');
     if (forward?.policy === 'DROP') {
       out.push({ code: 'iptables-forward-drop-on-nftables', severity: 'error', host, title: 'Docker uses its nftables backend, but iptables\' FORWARD policy is still DROP (from an earlier iptables-backend run): it drops what Docker\'s nftables rules accept', evidence: ['filter FORWARD policy DROP (iptables)', `Docker firewall backend: nftables`], fix: 'iptables -P FORWARD ACCEPT (if nothing else relies on it), or accept Docker\'s bridges in iptables too' });
     }
     if (s.sysctls?.values['net.ipv4.ip_forward'] === '0') {
       out.push({ code: 'ip-forward-off-nftables', severity: 'error', host, title: 'Docker\'s nftables backend never turns on forwarding itself, and net.ipv4.ip_forward is 0', evidence: ['net.ipv4.ip_forward = 0', 'Docker firewall backend: nftables'], fix: 'sysctl -w net.ipv4.ip_forward=1 and persist it in /etc/sysctl.d/' });
-    }
-  }
-  if (backend === 'iptables' && filter) {
-    const parsed = [...(rules.ruleset?.values() ?? [])].flatMap((t) => [...t.values()].flatMap((c) => c.rules.map((r) => r.parsed)));
-    const mentions = (br: string) => parsed.some((r) => r.matches.some((m) => (m.kind === 'in' || m.kind === 'out') && m.iface === br));
-    const missing = nets.filter((n) => !n.internal && !mentions(n.bridge as string));
-    if (missing.length > 0) {
-      out.push({ code: 'docker-rules-missing', severity: 'error', host, title: `Docker's iptables rules are missing for ${missing.map((n) => n.name).join(', ')}: no rule names ${missing.map((n) => n.bridge).join(', ')} (an iptables-restore, a firewalld reload or a flush removed them)`, evidence: missing.map((n) => `network ${n.name} on ${n.bridge}: no filter or nat rule names the bridge`), fix: restart });
     }
   }
   // Another manager's native table with a forward base chain that ends in a drop: firewalld, nftables.conf, an operator.
@@ -67,7 +56,7 @@ export function firewallFindings(s: HostSnapshot, rules: SnapshotRules): Finding
     const endsInDrop = c.policy === 'drop' || (last !== undefined && last.expr.every((e) => !('match' in e)) && last.expr.some((e) => 'drop' in e || 'reject' in e));
     if (!endsInDrop || nets.length === 0) continue;
     const namesBridge = chainRules.some((r) => (rules.meanings.byRule.get(r.ref)?.bridges.length ?? 0) > 0);
-    out.push({ code: 'foreign-forward-drop', severity: 'warning', host, title: `${c.family} ${c.table}'s forward chain ${c.name} drops what it does not accept${namesBridge ? '' : ', and none of its rules names a Docker bridge'}: Docker's forwarded traffic must pass it too (an accept in Docker's rules does not end other tables' chains)`, evidence: [`${c.family} ${c.table} ${c.name}: hook forward priority ${c.prio}, ${c.policy === 'drop' ? 'policy drop' : `last rule handle ${last?.ref.handle} drops`}`], fix: c.table === 'firewalld' ? 'put the Docker bridges in a trusted zone (firewall-cmd --zone=trusted --add-interface=docker0 --permanent; Docker 20.10+ uses a "docker" zone)' : `accept the Docker bridges in ${c.family} ${c.table} ${c.name}, before its drop` });
+    out.push({ code: 'foreign-forward-drop', severity: 'warning', host, title: `${c.family} ${c.table}'s forward chain ${c.name} drops what it does not accept${namesBridge ? '' : ', and none of its rules names a Docker bridge'}: Docker's forwarded traffic must pass it too (an accept in Docker's rules does not end other tables' chains)`, evidence: [`${c.family} ${c.table} ${c.name}: hook forward priority ${c.prio}, ${c.policy === 'drop' ? 'policy drop' : `last rule handle ${last?.ref.handle} drops`}`], fix: wiped ? `first bring Docker's rules back (${wiped.code}: restart dockerd, see its fix); only then, if this chain still drops Docker's traffic, ${c.table === 'firewalld' ? 'add the Docker bridges to firewalld\'s "docker" zone' : `accept the Docker bridges in ${c.family} ${c.table} ${c.name}`}` : c.table === 'firewalld' ? 'put the Docker bridges in a trusted zone (firewall-cmd --zone=trusted --add-interface=docker0 --permanent; Docker 20.10+ uses a "docker" zone)' : `accept the Docker bridges in ${c.family} ${c.table} ${c.name}, before its drop` });
   }
   return out;
 }

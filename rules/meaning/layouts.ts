@@ -171,3 +171,51 @@ export const DOCKER_DNS = {
 
 /** Whether a nat rule belongs to Docker's embedded DNS: its iptables chains, or Docker 29's nftables table. */
 export const isDockerDnsRule = (table: string, chain: string): boolean => DNS_CHAINS.has(chain) || table === DOCKER_DNS.nftTable;
+
+/** Docker's firewall backends: iptables (every version), nftables (`--firewall-backend=nftables`, from `NFT_BACKEND_FROM`). */
+export type DockerBackend = 'iptables' | 'nftables';
+
+/** The first Docker version that can write its rules with nftables: before it, a daemon's rules are iptables' whatever it reports. */
+export const NFT_BACKEND_FROM: readonly [number, number] = [29, 0];
+
+/** What Docker writes for each network and published port, by purpose: doctor asks each of a network's bridge. */
+export type ExpectedRule = 'isolation' | 'forward-accept' | 'masquerade' | 'dnat';
+
+/**
+ * Where Docker writes each purpose on each backend, and the meaning its rule has there (the classifiers decide the
+ * meaning; this says which meanings count). iptables (20.10–29): isolation in DOCKER-ISOLATION-STAGE-2 (`-o br -j DROP`,
+ * `internal` for an --internal network) or, 28+, DOCKER's `! -i br -o br -j DROP`; accepts in FORWARD or 28+'s
+ * DOCKER-FORWARD/DOCKER-CT; MASQUERADE in nat POSTROUTING; DNAT in nat DOCKER. nftables (29): `ip docker-bridges`,
+ * its rules' comments giving the meaning (DROP DIRECT ACCESS, UNPUBLISHED PORT DROP, MASQUERADE, DNAT).
+ * `accept`: the purpose is met by a rule of Docker's that accepts (its meaning code is then a plain `rule`).
+ */
+export const DOCKER_WRITES: Readonly<Record<DockerBackend, Readonly<Record<ExpectedRule, { tables: readonly string[]; codes: readonly RuleCode[]; internalCodes?: readonly RuleCode[]; accept?: true }>>>> = {
+  iptables: {
+    isolation: { tables: ['filter'], codes: ['isolation', 'unpublished-port'], internalCodes: ['internal'] },
+    'forward-accept': { tables: ['filter'], codes: ['rule'], accept: true },
+    masquerade: { tables: ['nat'], codes: ['masquerade'] },
+    dnat: { tables: ['nat'], codes: ['dnat'] },
+  },
+  nftables: {
+    isolation: { tables: [DOCKER_NFT.table], codes: ['direct-access', 'unpublished-port'], internalCodes: ['internal'] },
+    'forward-accept': { tables: [DOCKER_NFT.table], codes: ['rule'], accept: true },
+    masquerade: { tables: [DOCKER_NFT.table], codes: ['masquerade'] },
+    dnat: { tables: [DOCKER_NFT.table], codes: ['dnat'] },
+  },
+};
+
+/**
+ * What Docker leaves out for a network by its gateway mode (com.docker.network.bridge.gateway_mode_ipv4, 28+): a
+ * routed network is neither masqueraded nor DNATed (its containers are addressed directly); a nat-unprotected one
+ * (29) is not isolated from other networks (moby's iptablesdoc and NFTABLES.md dumps).
+ */
+export const GATEWAY_MODE_OMITS: Readonly<Record<string, readonly ExpectedRule[]>> = {
+  routed: ['masquerade', 'dnat'],
+  'nat-unprotected': ['isolation'],
+};
+
+/** The tables Docker's rules live in on a backend, as nftables lists them (iptables-nft's are `ip filter`, `ip nat`). */
+export const dockerRuleTables = (backend: DockerBackend): readonly string[] => [...new Set(Object.values(DOCKER_WRITES[backend]).flatMap((w) => w.tables))];
+
+/** The iptables chain whose policy Docker sets to DROP when it turns forwarding on. */
+export const FORWARD_CHAIN = { table: 'filter', chain: 'FORWARD' } as const;

@@ -10,6 +10,7 @@ import { destinations } from './destinations.js';
 import { isResolverQuestion, resolverAnswer } from '../dns/answer.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, verdictOfAddresses } from './verdict.js';
 import { walkFlow } from '../walk/flow.js';
+import { pairDockerRules } from './docker-rules.js';
 import type { Origin } from '../walk/flow.js';
 
 export type { AddressAnswer, WhyAnswer };
@@ -61,14 +62,18 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   const from: WhyAnswer['from'] = source.kind === 'container'
     ? { host: source.container.host.name, name: qualifiedName(source.container, world), id: source.container.docker.id, kind: 'container', namespace: namespaceOf(source.container), addresses: source.container.endpoints.map((e) => ({ ip: e.ipText, network: networkName(e) })) }
     : { host: source.host.name, name: `host ${source.host.name}`, id: null, kind: 'host', namespace: "the host's", addresses: [...source.host.localAddrs.keys()].filter((ip) => !isLoopback(ip)).map((ip) => ({ ip: ipText(ip), network: null })) };
+  const verdict = target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict));
+  // Whatever the verdict: with Docker's rules gone a pair it would isolate gets through. Only the pair's rules are read.
+  const dockerRules = pairDockerRules([a, target.kind === 'container' ? target.container : null]);
   return {
     from,
     to,
     flow: { proto: flow.proto, port: flow.port },
     askedFamilies: families.map(familyName),
-    verdict: target.kind === 'container' ? verdictOfAddresses(target.container, addresses.map((x) => x.verdict)) : combine(addresses.map((x) => x.verdict)),
+    verdict,
     families: perFamily,
     summary: familySummary(to.name, perFamily, { ipv4: codeOf('ipv4'), ipv6: codeOf('ipv6') }),
+    ...(dockerRules ? { dockerRules } : {}),
     addresses,
     dns,
   };

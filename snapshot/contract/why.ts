@@ -80,6 +80,11 @@ export const WhyAnswer = z.object({
   families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }),
   /** In words, when the families disagree (reachable over IPv6 while IPv4 is isolated); null when they agree. */
   summary: z.string().nullable(),
+  /**
+   * Docker's rules for the pair's networks are missing on a host (wiped by a firewall manager started after Docker, a
+   * flush): the networks, what each lacks, and doctor's finding code. Absent when they are all there.
+   */
+  dockerRules: z.object({ code: z.string(), host: z.string(), networks: z.array(z.object({ name: z.string(), missing: z.array(z.string()) })) }).optional(),
   addresses: z.array(AddressAnswer),
   /** Whether B's name resolves from A, how, and to which of B's addresses. */
   dns: z.object({

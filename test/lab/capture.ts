@@ -3,6 +3,9 @@
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
+import { snapshotOf } from './agreement.js';
+import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
+import { startFirewalld, systemBus } from './firewalld.js';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
@@ -145,6 +148,31 @@ test('capture hosts without Docker', { timeout: 300_000 }, () =>
     await stopped.stopDocker();
     return [plain, stopped];
   }));
+
+// Docker's rules wiped while dockerd runs (issue 29), each on its own seed host: firewalld started after dockerd (on a
+// system bus started for it), `iptables -t nat -F`, `nft flush ruleset`; and Docker 29's nftables backend (docker29.ts)
+// before and after `nft flush ruleset`.
+test('capture wiped hosts', { timeout: 300_000 }, async () => {
+  const bus = await systemBus();
+  let fw: { stop(): Promise<void> } | null = null;
+  try {
+    await captureSnapshots('wiped', async (lab) => {
+      const [fwd, natf, flushed, nft29, nftFlushed] = await Promise.all(['fw-after', 'nat-flushed', 'flushed', 'nft29', 'nft29-flushed'].map((n) => seedScenario(lab, n)));
+      for (const h of [nft29!, nftFlushed!]) {
+        await h.feed('iptables-restore', [], EMPTY_IPTABLES);
+        await h.feed('nft', ['-f', '-'], dockerBridgesTable(await snapshotOf(h)));
+      }
+      fw = await startFirewalld(fwd!);
+      await natf!.mustExec('iptables', ['-t', 'nat', '-F']);
+      await flushed!.mustExec('nft', ['flush', 'ruleset']);
+      await nftFlushed!.mustExec('nft', ['flush', 'ruleset']);
+      return [fwd!, natf!, flushed!, nft29!, nftFlushed!];
+    });
+  } finally {
+    await (fw as { stop(): Promise<void> } | null)?.stop();
+    bus.stop();
+  }
+});
 
 // Compose projects made by docker-compose itself: the labels (project, service, container-number) names are read from.
 test('capture compose projects', { timeout: 300_000 }, () => captureSnapshots('compose', async (lab) => [await composeScenario(lab)]));

@@ -241,6 +241,39 @@ export class LabHost {
     return stopDaemon(this.dir, this.socket);
   }
 
+  private daemonArgs: string[] = [];
+
+  /** Start this host's dockerd with `args` (kept for a restart); resolves once it answers. */
+  async startDocker(args: string[] = this.daemonArgs): Promise<void> {
+    this.daemonArgs = args;
+    const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    // A daemon, so spawn (argument array, detached) rather than execFile; it is stopped through its pidfile.
+    spawn('nsenter', [`--net=/run/netns/${this.netns}`, 'dockerd', ...args], { detached: true, stdio: ['ignore', log, log] }).unref();
+    closeSync(log);
+    for (let i = 0; ; i++) {
+      const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.env, timeoutMs: 5_000 }).catch(() => null);
+      if (r?.exitCode === 0) break;
+      if (i > 150) throw new Error(`dockerd for ${this.name} did not start: ${(await readFile(join(this.dir, 'dockerd.log'), 'utf8').catch(() => '')).slice(-500)}`);
+      await sleep(200);
+    }
+  }
+
+  /**
+   * `systemctl restart docker` as an operator runs it: dockerd stops (its containers stop with it, nothing removed),
+   * starts again and writes its rules anew; containers without a restart policy are started again by hand, as then.
+   */
+  async restartDocker(): Promise<void> {
+    const pid = Number((await readFile(join(this.dir, 'docker.pid'), 'utf8').catch(() => '')).trim());
+    if (pid > 0 && alive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 200 && alive(pid); i++) await sleep(100);
+      if (alive(pid)) throw new Error(`dockerd for ${this.name} did not stop`);
+    }
+    await this.startDocker();
+    const ids = (await this.docker(['ps', '-aq'])).split('\n').filter(Boolean).reverse();
+    if (ids.length > 0) await this.docker(['start', ...ids]);
+  }
+
   /** Start a container from the lab image; by default it serves HTTP on port 80, so TCP probes have a listener. */
   async run(name: string, opts: { network?: string; publish?: string[]; cmd?: string[]; capAdd?: string[]; extra?: string[] } = {}): Promise<string> {
     const args = ['run', '-d', '--name', name];
@@ -338,16 +371,7 @@ export class Lab {
     const args = ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${host.socket}`, '--pidfile', join(dir, 'docker.pid')];
     if (opts.bip) args.push('--bip', opts.bip);
     args.push(...(opts.extraDaemonArgs ?? []));
-    const log = openSync(join(dir, 'dockerd.log'), 'a');
-    // A daemon, so spawn (argument array, detached) rather than execFile; it is stopped through its pidfile.
-    spawn('nsenter', [`--net=/run/netns/${netns}`, 'dockerd', ...args], { detached: true, stdio: ['ignore', log, log] }).unref();
-    closeSync(log);
-    for (let i = 0; ; i++) {
-      const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: host.env, timeoutMs: 5_000 }).catch(() => null);
-      if (r?.exitCode === 0) break;
-      if (i > 150) throw new Error(`dockerd for ${name} did not start: ${(await readFile(join(dir, 'dockerd.log'), 'utf8').catch(() => '')).slice(-500)}`);
-      await sleep(200);
-    }
+    await host.startDocker(args);
     await host.docker(['import', join(this.dir, 'rootfs.tar'), 'bb:lab']);
     return host;
   }

@@ -28,7 +28,12 @@ describe('Docker\'s rules missing', () => {
     expect(codes(s)).not.toContain('docker-rules-missing');
     s.nftables = { ...s.nftables!, tables: [], chains: [], rules: [], sets: [] };
     s.docker!.firewallBackend = 'nftables';
-    expect(doctor(s).find((x) => x.code === 'docker-rules-missing')?.evidence).toEqual(['no table ip docker-bridges']);
+    expect(doctor(s).find((x) => x.code === 'docker-rules-missing')?.evidence).toEqual([
+      'network bridge on docker0: no isolation, no forward accepts, no MASQUERADE',
+      'network bridge1 on bridge1: no isolation, no forward accepts, no MASQUERADE, no DNAT for 8080/tcp (c1 0.0.0.0:8080->80/tcp)',
+      'Docker reports its firewall backend: nftables',
+      'no table ip docker-bridges',
+    ]);
   });
 });
 
