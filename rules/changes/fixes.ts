@@ -166,6 +166,13 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
   const sideEffects = opts.sideEffects ?? true;
   const named = askedByName(answer);
   if (answer.verdict === 'reachable' && (!named || answer.dns.resolves)) return { status: 'reaches', fixes: [], advice: null };
+  // Docker's own rules for the pair's networks are gone (a firewall manager or a flush removed them): a rule added
+  // for one path would stand among the ruins; dockerd writes them all again when it restarts.
+  const wiped = answer.dockerRules;
+  if (wiped) {
+    const nets = wiped.networks.map((n) => n.name).join(', ');
+    return { status: 'no-fix', fixes: [], advice: `Docker's rules for ${nets} are missing on ${wiped.host} (${wiped.code}): restart dockerd so it writes them again (systemctl restart docker), and start the firewall manager before Docker from then on; netdiag doctor names each missing rule and the likely cause` };
+  }
   if (answer.verdict === 'unknown') {
     const d = answer.addresses.find((x) => x.verdict === 'unknown' && x.decidedBy)?.decidedBy;
     return { status: 'no-fix', fixes: [], advice: `netdiag cannot tell whether ${answer.from.name} reaches ${answer.to.name}${d ? `: ${d.reason}` : ''}; fix what netdiag cannot see first (netdiag why shows it)` };
