@@ -12,6 +12,7 @@ import { parseIptablesSave } from '../../../collectors/iptables-save.js';
 import { nftBackendHost } from '../derive.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
+import { adviseFixes } from '../../../rules/changes/fixes.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { CAPTURED, mobyDir, REPO } from '../fixtures.js';
@@ -170,5 +171,23 @@ describe('rules that were not collected', () => {
     b.docker!.version = '29.0.0';
     b.nftables = null;
     expect(wiped(b)).toBeUndefined();
+  });
+});
+
+describe('fix on a host whose Docker rules are gone', () => {
+  it('offers the dockerd restart, not a rule for one path among the ruins (firewalld after dockerd, nat flushed)', () => {
+    for (const name of ['fw-after', 'flushed']) {
+      const world = buildWorld([host(name)]);
+      const answer = why(world, 'alpine-01', 'redis-1', { proto: 'icmp', port: null });
+      const advice = adviseFixes(world, answer, { proto: 'icmp', port: null });
+      expect(advice, name).toMatchObject({ status: 'no-fix', fixes: [] });
+      expect(advice.advice, name).toMatch(/are missing on .*\(docker-rules-missing\): restart dockerd/);
+    }
+  });
+
+  it('a host with Docker\'s rules in place gets the usual advice', () => {
+    const world = buildWorld([parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')))]);
+    const answer = why(world, 'alpine-01', 'redis-1', { proto: 'icmp', port: null });
+    expect(adviseFixes(world, answer, { proto: 'icmp', port: null }).advice ?? '').not.toMatch(/docker-rules-missing/);
   });
 });
