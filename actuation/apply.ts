@@ -1,7 +1,7 @@
 // Applies a change (a fix's steps), journaling each step before and after, verifies it, and undoes it on failure.
 import { liveMutator } from '../host/mutate.js';
 import type { HostMutator } from '../host/mutate.js';
-import { stepCommand } from '../rules/changes/command.js';
+import { stepCommand } from '../rules/steps/command.js';
 import type { ApplyResult, PlanStep, RollbackResult } from '../snapshot/contract.js';
 import { Journal, journalState } from './journal.js';
 import type { Undo } from './journal.js';

@@ -1,6 +1,6 @@
 // `netdiag plan routes`: the cross-host routing plan for the hosts in view, as JSON with an ID, or explained.
 import { Plan, planRoutes } from '../../rules/plan/plan-routes.js';
-import { stepCommand } from '../../rules/changes/command.js';
+import { stepCommand } from '../../rules/steps/command.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { writeFileAtomic } from '../files.js';

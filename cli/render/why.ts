@@ -4,7 +4,7 @@ import { describeDecision, dockerMeaning, shadowLine } from '../../present/decis
 import { flowText } from '../../rules/query/flow.js';
 import type { Style } from './style.js';
 import { reachableButNameFails } from '../../rules/why/asked.js';
-import { shellQuote } from '../../rules/changes/command.js';
+import { shellQuote } from '../../rules/steps/command.js';
 import type { FixAdvice } from '../../rules/changes/fixes.js';
 import { traceLines } from '../../present/trace-text.js';
 

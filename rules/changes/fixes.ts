@@ -11,7 +11,7 @@ import { qualifiedName, resolveContainer } from '../query/resolve.js';
 import { familyWord, pairVerdict } from '../why/verdict.js';
 import { askedByName } from '../why/asked.js';
 import { why } from '../why/why.js';
-import { stepCommand } from './command.js';
+import { stepCommand } from '../steps/command.js';
 import { applySteps } from './predict.js';
 import type { Candidate } from './fix-kinds/candidate.js';
 import { fixId, leastLasting } from './fix-kinds/candidate.js';

@@ -1,8 +1,8 @@
 // Doctor: macvlan and ipvlan networks' limits — the host never reaches its own children (the shim fixes it), a parent
 // that may drop frames for MACs it did not assign, and macvlan over Wi-Fi, which an access point does not carry.
 import type { DockerNetwork, Interface } from '../../snapshot/host-snapshot.js';
-import { stepCommand } from '../changes/command.js';
-import { heldAddresses, shimPlan } from '../changes/fix-kinds/macvlan-shim.js';
+import { stepCommand } from '../steps/command.js';
+import { heldAddresses, shimPlan } from './shim-plan.js';
 import { dockerAttachment } from '../model/attachment.js';
 import type { HostModel, World } from '../model/types.js';
 import { inCidr, ipText, isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';

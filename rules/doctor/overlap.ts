@@ -9,7 +9,7 @@ import { collisionEffects, collisions, freeSubnets, overlappingSubnets, placeOf 
 import type { Collision, SubnetOverlap, SubnetUse } from '../model/overlaps.js';
 import { cidrText, inCidr, ipText, numberToIp } from '../addr/addr.js';
 import type { Cidr, Ip } from '../addr/addr.js';
-import { routeText } from '../walk/routing.js';
+import { routeText } from '../model/route-lookup.js';
 import type { Finding } from './finding.js';
 
 /** `a`, `a and b`, `a, b and c`. */

@@ -6,7 +6,7 @@ import { doctor } from './doctor.js';
 import type { Finding } from './finding.js';
 import { cidrText, cidrsOverlap, parseCidr } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
-import { segmentPeers } from '../walk/segment.js';
+import { segmentPeers } from '../model/segment-peers.js';
 import { collisionFindings, overlapFindings } from './overlap.js';
 import { dnsFindings } from './dns.js';
 import { macvlanFindings } from './macvlan.js';

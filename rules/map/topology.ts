@@ -13,7 +13,7 @@ import type { Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/co
 import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
 import { collisionEffects, collisions, overlappingSubnets } from '../model/overlaps.js';
 import { cidrText } from '../addr/addr.js';
-import { routeText } from '../walk/routing.js';
+import { routeText } from '../model/route-lookup.js';
 
 /** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
 export const FOLD_AT = 40;

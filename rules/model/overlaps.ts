@@ -6,9 +6,9 @@ import { cidrText, cidrsOverlap, inCidr, isLinkLocal6, isLoopback, parseCidr, pa
 import type { Cidr, Ip } from '../addr/addr.js';
 import type { HostModel, RouteEntry, World } from './types.js';
 import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
-import { segmentPeers } from '../walk/segment.js';
+import { segmentPeers } from './segment-peers.js';
 import { dockerAttachment } from './attachment.js';
-import { networksOf, routeLookup, routeText } from '../walk/routing.js';
+import { networksOf, routeLookup, routeText } from './route-lookup.js';
 
 /** One network's use of one subnet, on one host. */
 export interface SubnetUse {

@@ -3,7 +3,7 @@
 // route that shadows another: a Docker network's over a LAN/VPN prefix, or the LAN's over a Docker network.
 import { cidrText, cidrsOverlap, inCidr, ipText, networkOf, parseCidr } from '../addr/addr.js';
 import type { Cidr, Ip } from '../addr/addr.js';
-import { networksOf, routeText } from './routing.js';
+import { networksOf, routeText } from '../model/route-lookup.js';
 import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
 import type { Decision, DecisionOf, Place } from '../../snapshot/contract.js';
 import type { Landing, Leg } from './leg.js';

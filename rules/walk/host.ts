@@ -10,8 +10,9 @@ import type { LowerChild } from '../model/lower.js';
 import { addrPort, hostSource } from './leg.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
-import { localLookup, packetQuery, routeFailure, routeLookup, routeStep, ruleClause, unknownRoute } from './routing.js';
-import type { RouteDecision } from './routing.js';
+import { localLookup, packetQuery, routeLookup } from '../model/route-lookup.js';
+import type { RouteDecision } from '../model/route-lookup.js';
+import { routeFailure, routeStep, ruleClause, unknownRoute } from './routing.js';
 import { socketHop } from './socket.js';
 
 /** How many hosts a packet may cross before netdiag calls the path a loop. */

@@ -8,7 +8,7 @@ import type { HostModel, World } from '../model/types.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
 import { lowerDecision } from './lower-decision.js';
-import { onLink } from './routing.js';
+import { onLink } from '../model/route-lookup.js';
 
 export interface LanHolder {
   host: HostModel;

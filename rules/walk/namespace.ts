@@ -6,8 +6,9 @@ import { bridgePortOf } from '../model/attachment.js';
 import { childAttachment } from '../model/lower.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
-import { localLookup, routeFailure, routeStep, ruleClause, unknownRoute } from './routing.js';
-import type { RouteDecision } from './routing.js';
+import { localLookup } from '../model/route-lookup.js';
+import type { RouteDecision } from '../model/route-lookup.js';
+import { routeFailure, routeStep, ruleClause, unknownRoute } from './routing.js';
 import { socketHop } from './socket.js';
 import { resolverSocketNote, sandboxNat } from './sandbox-nat.js';
 

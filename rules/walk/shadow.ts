@@ -3,7 +3,7 @@
 // found on a walk's routes, said in one sentence and as a note in the trace where the route was taken.
 import { cidrText, cidrsOverlap, inCidr, ipText, parseCidr, parseIp } from '../addr/addr.js';
 import type { Cidr, Ip } from '../addr/addr.js';
-import { routeText } from './routing.js';
+import { routeText } from '../model/route-lookup.js';
 import type { Endpoint, World } from '../model/types.js';
 import type { Decision, DecisionOf, Hop } from '../../snapshot/contract.js';
 import type { Leg } from './leg.js';

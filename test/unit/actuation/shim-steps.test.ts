@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { applyChange, rollbackChange } from '../../../actuation/apply.js';
 import { doStep, inverseOf } from '../../../actuation/steps.js';
 import { present } from '../../../actuation/ledger.js';
-import { shimPlan } from '../../../rules/changes/fix-kinds/macvlan-shim.js';
+import { shimPlan } from '../../../rules/doctor/shim-plan.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import type { PlanStep } from '../../../snapshot/contract.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stepCommand } from '../../../rules/changes/command.js';
+import { stepCommand } from '../../../rules/steps/command.js';
 import { adviseFixes } from '../../../rules/changes/fixes.js';
-import { heldAddresses, macvlanShims, shimCandidate, shimPlan } from '../../../rules/changes/fix-kinds/macvlan-shim.js';
+import { macvlanShims, shimCandidate } from '../../../rules/changes/fix-kinds/macvlan-shim.js';
+import { heldAddresses, shimPlan } from '../../../rules/doctor/shim-plan.js';
 import { applySteps } from '../../../rules/changes/predict.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { why } from '../../../rules/why/why.js';
