@@ -104,7 +104,8 @@ function expectedFor(n: DockerNetwork): ExpectedRule[] {
  */
 export function missingDockerRules(s: HostSnapshot, rules: SnapshotRules, only?: ReadonlySet<string>): { missing: MissingRules[]; backends: DockerBackend[]; basis: BackendBasis } {
   const { backends, basis } = expectedBackends(s);
-  const nets = (s.docker?.networks ?? []).filter((n) => n.driver === 'bridge' && n.bridge && (!only || only.has(n.id)));
+  // By name: Docker lists its networks in an order a daemon restart may change, and the finding reads the same.
+  const nets = (s.docker?.networks ?? []).filter((n) => n.driver === 'bridge' && n.bridge && (!only || only.has(n.id))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // A backend whose rules were not collected cannot show them missing: nothing is said rather than guessed.
   const collected = (b: DockerBackend) => (b === 'iptables' ? s.firewall !== null : s.nftables !== null);
   if (!s.docker || nets.length === 0 || !backends.every(collected)) return { missing: [], backends, basis };
