@@ -77,9 +77,12 @@ export function sharedFrom(owner: { name: string } | null, own: OwnAttachment): 
   return owner ? { kind: 'container-netns', owner: owner.name, via: own } : own;
 }
 
+/** The namespace's own attachment: through a container:X namespace, X's interface's. */
+export const ownAttachment = (a: Attachment): OwnAttachment => (a.kind === 'container-netns' ? a.via : a);
+
 /** The bridge port under an attachment (also through another container's namespace), or null: the walker's view. */
 export function bridgePortOf(a: Attachment): { bridge: string; hostVeth: string | null } | null {
-  const own = a.kind === 'container-netns' ? a.via : a;
+  const own = ownAttachment(a);
   return own.kind === 'bridge-port' ? { bridge: own.bridge, hostVeth: own.hostVeth } : null;
 }
 
@@ -90,7 +93,7 @@ export function hostVethOf(a: Attachment): string | null {
 
 /** What of an attachment tells two endpoints apart for a walk: its kind, bridge or parent, and mode (the veth aside). */
 export function attachmentKey(a: Attachment): string {
-  const own = a.kind === 'container-netns' ? a.via : a;
+  const own = ownAttachment(a);
   switch (own.kind) {
     case 'bridge-port':
       return `bridge-port:${own.bridge}`;

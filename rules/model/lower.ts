@@ -1,6 +1,7 @@
 // The children of each parent interface of a host: containers' macvlan and ipvlan addresses and the host's own
 // children (a shim): who sits on a parent's segment without a bridge, and what the kernel lets them reach.
 import { isLinkLocal6, parseIp } from '../addr/addr.js';
+import { ownAttachment } from './attachment.js';
 import type { Attachment, IpvlanFlag } from './attachment.js';
 import type { Endpoint, HostModel, Interface, LowerChild } from './types.js';
 
@@ -8,7 +9,7 @@ export type { LowerChild };
 
 /** The macvlan or ipvlan attachment under an endpoint (also through a container:X namespace), or null. */
 export function childAttachment(a: Attachment): Extract<Attachment, { kind: 'macvlan' | 'ipvlan' }> | null {
-  const own = a.kind === 'container-netns' ? a.via : a;
+  const own = ownAttachment(a);
   return own.kind === 'macvlan' || own.kind === 'ipvlan' ? own : null;
 }
 

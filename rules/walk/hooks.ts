@@ -219,3 +219,13 @@ function judge(leg: Leg, host: HostModel, j: Judged): { stop: Decision | null; o
   }
   return { stop: null, outcome };
 }
+
+/**
+ * A netdev ingress chain sees every frame a host's interfaces receive, before any bridge, macvlan port or IP hook:
+ * netdiag does not evaluate one, so a frame arriving there is unknown, naming the chain (null: the host has none).
+ */
+export function unevaluatedIngress(w: Leg, host: HostModel): LegResult | null {
+  const ingress = host.nft?.unmodelled.find((c) => c.hook === 'ingress');
+  if (!ingress) return null;
+  return w.stopped(w.decision('unknown-rule', host.name, `${ingress.family} ${ingress.table} ${ingress.name} (hook ingress) has rules netdiag does not evaluate`, { table: `${ingress.family} ${ingress.table}`, chain: ingress.name, family: ingress.family }));
+}

@@ -3,7 +3,7 @@
 import { ipText, isUnspecified } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
-import { runHook } from './hooks.js';
+import { runHook, unevaluatedIngress } from './hooks.js';
 import { overLan } from './lan.js';
 import { hostChildren } from '../model/lower.js';
 import type { LowerChild } from '../model/lower.js';
@@ -44,8 +44,9 @@ export function hostIn(w: Walk, host: HostModel, iface: string, depth: number): 
   p.mark = 0;
   p.physIn = p.physOut = null;
   p.bridged = false;
-  const ingress = host.nft?.unmodelled.find((c) => c.hook === 'ingress');
-  if (ingress) return w.stopped(w.decision('unknown-rule', host.name, `${ingress.family} ${ingress.table} ${ingress.name} (hook ingress) has rules netdiag does not evaluate`, { table: `${ingress.family} ${ingress.table}`, chain: ingress.name, family: ingress.family }));
+  // A netdev ingress chain sees the frame first (on a parent: before the port hands it to a child).
+  const ingress = unevaluatedIngress(w, host);
+  if (ingress) return ingress;
   // raw sees the addresses as they arrive: before DNAT, and before conntrack undoes SNAT on a reply.
   const pre = runHook(w, host, 'prerouting', { in: iface, out: null });
   if (pre.stop) return pre.stop;

@@ -8,7 +8,7 @@ import { childText, containerChild, routedByHost } from '../model/lower.js';
 import { lowerDecision } from './lower-decision.js';
 import type { LowerChild } from '../model/lower.js';
 import type { ContainerModel, Endpoint, HostModel } from '../model/types.js';
-import { runHook } from './hooks.js';
+import { runHook, unevaluatedIngress } from './hooks.js';
 import { overLan } from './lan.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
@@ -107,9 +107,9 @@ function arrive(w: Walk, host: HostModel, to: LowerChild, depth: number): LegRes
 export function intoChild(w: Walk, host: HostModel, child: LowerChild, depth: number): LegResult {
   const unusable = parentUnusable(w, host, child);
   if (unusable) return unusable;
-  // A netdev ingress chain sees every frame the parent receives, before the port hands it to a child.
-  const ingress = host.nft?.unmodelled.find((c) => c.hook === 'ingress');
-  if (ingress) return w.stopped(w.decision('unknown-rule', host.name, `${ingress.family} ${ingress.table} ${ingress.name} (hook ingress) has rules netdiag does not evaluate`, { table: `${ingress.family} ${ingress.table}`, chain: ingress.name, family: ingress.family }));
+  // A netdev ingress chain sees the frame first (on a parent: before the port hands it to a child).
+  const ingress = unevaluatedIngress(w, host);
+  if (ingress) return ingress;
   if (child.driver === 'ipvlan' && child.mode === 'l3s' && child.who.kind === 'container') {
     // l3s hands the packet through the parent's namespace's PREROUTING and INPUT (l3mdev): conntrack sees both ways.
     w.enter('host', host.name, host.name);
