@@ -51,11 +51,12 @@ export function applyNat(leg: Leg, host: HostModel, o: HookOutcome, outIface: st
 }
 
 /** Conntrack undoes NAT on replies: the destination at PREROUTING (un-SNAT), the source at POSTROUTING (un-DNAT). */
-export function undoNat(leg: Leg, host: HostModel, kind: 'snat' | 'dnat'): void {
+export function undoNat(leg: Leg, host: HostModel, kind: 'snat' | 'dnat', netns: string | null = null): void {
   if (leg.direction !== 'reply') return;
   const p = leg.pkt;
   for (const r of leg.nat) {
-    if (r.host !== host || r.kind !== kind || r.netns) continue;
+    // A translation is undone where it was made: the host's stack, or one container namespace's own NAT (`netns`).
+    if (r.host !== host || r.kind !== kind || (r.netns ?? null) !== netns) continue;
     if (kind === 'snat' && p.dst === r.to.ip && (r.to.port === null || p.dport === r.to.port)) {
       const before = addrPort(p.dst, p.dport);
       p.dst = r.from.ip;

@@ -1,6 +1,6 @@
 // A container namespace's own NAT on what it sends: Docker's embedded DNS redirect (127.0.0.11:53 → the socket dockerd
 // holds there, by iptables DOCKER_OUTPUT on 20.10–28 or Docker 29's `ip docker-dns`), and conntrack undoing it on the reply.
-import { ipText, isLoopback, parseIp } from '../addr/addr.js';
+import { isLoopback, parseIp } from '../addr/addr.js';
 import type { MatchHost } from '../iptables/packet.js';
 import type { ContainerModel } from '../model/types.js';
 import { walkHook } from '../netfilter/walk-chain.js';
@@ -11,7 +11,7 @@ import type { Decision, RuleRef } from '../../snapshot/contract.js';
 import { DOCKER_DNS, isDockerDnsRule } from '../meaning/layouts.js';
 import { addrPort } from './leg.js';
 import type { Leg } from './leg.js';
-import { applyNat } from './nat.js';
+import { applyNat, undoNat } from './nat.js';
 
 export const RESOLVER_IP = parseIp(DOCKER_DNS.address) as number;
 
@@ -52,13 +52,7 @@ function redirectedBy(w: Leg, c: ContainerModel, ref: RuleRef, dockers: boolean)
 export function sandboxNat(w: Leg, c: ContainerModel): SandboxNat {
   const p = w.pkt;
   if (w.direction === 'reply') {
-    for (const r of w.nat) {
-      if (r.netns !== c.netnsOwnerId || r.kind !== 'dnat' || p.src !== r.to.ip || p.sport !== r.to.port) continue;
-      const before = addrPort(p.src, p.sport);
-      p.src = r.from.ip;
-      p.sport = r.from.port;
-      w.note(() => ({ type: 'nat', kind: 'un-DNAT', from: before, to: addrPort(p.src, p.sport), address: ipText(p.src), rule: null }));
-    }
+    undoNat(w, c.host, 'dnat', c.netnsOwnerId);
     return { stop: null, resolver: false };
   }
   const dns = c.dns;
