@@ -81,13 +81,23 @@ function arpAnswerer(host: HostModel, child: LowerChild, nextHop: Ip, family: 4 
   return (host.children.get(child.parent) ?? []).find((s) => s.who.kind === 'host' && s.driver === child.driver && !sameInterface(s, child)) ?? null;
 }
 
+/**
+ * How the kernel passes a frame between two children of one parent: `bridge` directly, `private` never, `vepa` out to
+ * the switch; null when a mode is not known. macvlan: directly only when both are in bridge mode (macvlan_queue_xmit),
+ * never when either is private; ipvlan: the port's flag decides for all its children.
+ */
+function betweenSiblings(from: LowerChild, to: LowerChild): 'bridge' | 'private' | 'vepa' | null {
+  if (from.driver === 'ipvlan') return from.flag;
+  if (from.mode === 'bridge' && to.mode === 'bridge') return 'bridge';
+  if (from.mode === 'private' || to.mode === 'private') return 'private';
+  return from.mode && to.mode ? 'vepa' : null;
+}
+
 /** Two children of one parent: the kernel switches between them by mode, or sends the frame out to the switch. */
 function toSibling(w: Walk, host: HostModel, from: LowerChild, to: LowerChild, depth: number): LegResult {
   const a = childText(from, host);
   const b = childText(to, host);
-  // macvlan: a frame goes straight to a sibling only when both are in bridge mode (macvlan_queue_xmit); ipvlan: the
-  // port's flag decides for all its children (bridge: directly; private: never; vepa: out to the switch).
-  const mode = from.driver === 'macvlan' ? (from.mode === 'bridge' && to.mode === 'bridge' ? 'bridge' : from.mode === 'private' || to.mode === 'private' ? 'private' : from.mode && to.mode ? 'vepa' : null) : from.flag;
+  const mode = betweenSiblings(from, to);
   if (mode === null) return w.stopped(w.decision('missing-data', host.name, `the mode of ${from.mode ? b : a} is not known: netdiag cannot tell whether two children of ${from.parent} reach each other`, { missing: 'attachment', iface: from.parent }));
   if (mode === 'private') return lowerDecision(w, host, from, 'private', `${a} and ${b} are children of ${host.name}'s ${from.parent}, and one of them is private: the kernel never passes frames between them, even through a switch that reflects them`);
   if (mode === 'vepa') return lowerDecision(w, host, from, 'hairpin', `${a} sends a frame for ${b} out of ${from.parent} to the switch (VEPA): it comes back only if the switch port reflects frames (hairpin, 802.1Qbg), which netdiag cannot see`);
