@@ -36,7 +36,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     const k = (opts.firstSubnet ?? 0) + n;
     const subnet = opts.firstSubnet !== undefined ? `172.${16 + (k >> 8)}.${k & 255}.0/24` : `172.${(opts.subnetBase ?? 20) + Math.floor(n / 256)}.${n % 256}.0/24`;
     const base = subnet.split('.').slice(0, 3).join('.');
-    dockerNets.push({ id, name: `net-${n}`, driver: 'bridge', scope: 'local', bridge: br, subnets: [{ subnet, gateway: `${base}.1`, ipRange: null }], internal: false, attachable: false, ipv6: false, icc: true, masquerade: true, gatewayModeIpv4: 'nat', isDefaultBridge: false, options: {}, labels: {} });
+    dockerNets.push({ id, name: `net-${n}`, driver: 'bridge', scope: 'local', bridge: br, subnets: [{ subnet, gateway: `${base}.1`, ipRange: null }], internal: false, attachable: false, ipv6: false, icc: true, masquerade: true, gatewayModeIpv4: 'nat', isDefaultBridge: false, ingress: false, options: {}, labels: {} });
     interfaces.push({ ifindex: ifindex++, name: br, kind: 'bridge', master: null, portState: null, mtu: 1500, mac: null, up: true, lowerUp: true, peer: null, lower: null, addresses: [{ family: 'inet', local: `${base}.1`, prefixLen: 24, scope: 'global' }] });
     routes.push(route({ dst: subnet, dev: br, prefsrc: `${base}.1` }), route({ table: 'local', type: 'local', dst: `${base}.1/32`, dev: br, prefsrc: `${base}.1`, scope: 'host' }));
     // dockerd 20.10 inserts each network's FORWARD rules at the top, newest first.
@@ -92,6 +92,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     sockets: { host: [], sandboxes: containers.map((c) => ({ containerId: c.id, sockets: [{ proto: 'tcp' as const, family: 'inet' as const, address: '0.0.0.0', port: 80, iface: null, process: { name: 'httpd', pid: c.pid ?? 1 } }] })) },
     host: null,
     dns: null,
+    swarm: null,
   };
 }
 

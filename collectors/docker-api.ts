@@ -24,6 +24,7 @@ export const NetworkResponse = z.looseObject({
   EnableIPv6: z.boolean().default(false),
   Internal: z.boolean().default(false),
   Attachable: z.boolean().default(false),
+  Ingress: z.boolean().default(false),
   IPAM: z
     .looseObject({
       Config: z

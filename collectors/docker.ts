@@ -24,6 +24,7 @@ export function toNetwork(n: z.infer<typeof NetworksResponse>[number]): DockerNe
       .map((c) => ({ subnet: c.Subnet as string, gateway: c.Gateway || null, ipRange: c.IPRange || null, auxAddresses: c.AuxiliaryAddresses })),
     internal: n.Internal,
     attachable: n.Attachable,
+    ingress: n.Ingress,
     ipv6: n.EnableIPv6,
     // User-defined networks report only the options the user passed; these are Docker's defaults.
     icc: o[`${OPT}enable_icc`] !== 'false',

@@ -136,6 +136,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     sockets: parts.sockets ?? null,
     host: parts.host ?? null,
     dns: parts.dns ?? null,
+    swarm: parts.swarm ?? null,
   };
   // What we emit must satisfy our own contract.
   return opts.validate === false ? snapshot : HostSnapshot.parse(snapshot);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const SNAPSHOT_SCHEMA = 'netdiag/snapshot@1' as const;
 
-export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'nftables', 'sysctls', 'sockets', 'host', 'dns'] as const;
+export const COLLECTOR_NAMES = ['docker', 'links', 'routes', 'firewall', 'nftables', 'sysctls', 'sockets', 'host', 'dns', 'swarm'] as const;
 export const CollectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof CollectorName>;
 
@@ -99,6 +99,8 @@ export const DockerNetwork = z.object({
   masquerade: z.boolean(),
   gatewayModeIpv4: z.string(),
   isDefaultBridge: z.boolean(),
+  /** Swarm's ingress network (the routing mesh's); absent in snapshots from before it was read. */
+  ingress: z.boolean().default(false),
   options: z.record(z.string(), z.string()),
   labels: z.record(z.string(), z.string()),
 });
@@ -144,6 +146,24 @@ export const LowerLink = z.object({
 });
 export type LowerLink = z.infer<typeof LowerLink>;
 
+/**
+ * A VXLAN device as `ip -d -j link` prints its info_data. Docker's overlay driver creates it in the host's namespace
+ * and moves it into the overlay network's namespace: its UDP socket stays in the host's (`linkNetnsId` is where the
+ * encapsulated packets are sent from and received on, seen from the device's own namespace).
+ */
+export const VxlanInfo = z.object({
+  id: z.number().int(),
+  dstport: z.number().int(),
+  /** The local tunnel address, when one is set (Docker sets none: the host's route to the peer picks it). */
+  local: Ip.nullable(),
+  learning: z.boolean(),
+  proxy: z.boolean(),
+  l2miss: z.boolean(),
+  l3miss: z.boolean(),
+  linkNetnsId: z.number().int().nullable(),
+});
+export type VxlanInfo = z.infer<typeof VxlanInfo>;
+
 export const Interface = z.object({
   ifindex: z.number().int(),
   name: z.string(),
@@ -171,6 +191,8 @@ export const Interface = z.object({
   promiscuity: z.number().int().nonnegative().optional(),
   /** A wireless interface (listed in the namespace's /proc/net/wireless); absent: not known (no wireless extensions here, or not read). */
   wireless: z.boolean().optional(),
+  /** A VXLAN device (ip -d link's info_data): its VNI, UDP port and how it learns; absent for other kinds. */
+  vxlan: VxlanInfo.optional(),
 });
 export type Interface = z.infer<typeof Interface>;
 
@@ -187,6 +209,11 @@ export const SandboxInterface = z.object({
   bridge: z.string().nullable(),
   /** A macvlan or ipvlan child: its parent, named as the host's namespace names it when netdiag found it there. */
   lower: LowerLink.nullable().default(null),
+  /**
+   * A veth whose peer is a port of an overlay network's bridge, in that network's own namespace (not the host's):
+   * the namespace's file name under Docker's netns directory, the peer veth and its bridge (br0).
+   */
+  overlayPort: z.object({ namespace: z.string(), veth: z.string().nullable(), bridge: z.string().nullable() }).nullable().optional(),
 });
 export type SandboxInterface = z.infer<typeof SandboxInterface>;
 
@@ -463,6 +490,133 @@ export const DnsPart = z.object({
 });
 export type DnsPart = z.infer<typeof DnsPart>;
 
+// ---------- swarm ----------
+
+/** One forwarding entry of a bridge or VXLAN device (`bridge -j fdb show`): a VXLAN's `dst` is the peer's tunnel address. */
+export const FdbEntry = z.object({
+  mac: z.string(),
+  dev: z.string(),
+  /** The remote VTEP (the peer host's data-path address) for a VXLAN device's own (`self`) entries. */
+  dst: Ip.nullable(),
+  /** The bridge this entry belongs to when it is the bridge's (master) entry. */
+  master: z.string().nullable(),
+  self: z.boolean(),
+  permanent: z.boolean(),
+  vni: z.number().int().nullable(),
+});
+export type FdbEntry = z.infer<typeof FdbEntry>;
+
+/**
+ * One IPVS virtual service as /proc/net/ip_vs lists it: a firewall mark (FWM: Docker's service VIPs and ingress
+ * ports are marked by iptables' mangle table, then balanced by mark), or an address and port, with its real servers.
+ */
+export const IpvsService = z.object({
+  protocol: z.enum(['FWM', 'TCP', 'UDP', 'SCTP']),
+  /** FWM: the mark; else null. */
+  fwmark: z.number().int().nullable(),
+  address: Ip.nullable(),
+  port: z.number().int().nullable(),
+  scheduler: z.string(),
+  destinations: z.array(z.object({
+    address: Ip,
+    port: z.number().int(),
+    /** Masq (NAT), Route (direct routing), Tunnel (IPIP): Docker uses Masq. */
+    forward: z.string(),
+    weight: z.number().int(),
+    activeConns: z.number().int().nonnegative(),
+    inactiveConns: z.number().int().nonnegative(),
+  })),
+});
+export type IpvsService = z.infer<typeof IpvsService>;
+
+/**
+ * A network namespace Docker's swarm mode keeps besides containers': an overlay network's (its bridge br0, the VXLAN
+ * device and their forwarding and neighbour entries), `ingress_sbox` (the routing mesh's: IPVS behind
+ * docker_gwbridge), or `lb_<network>` (a network's load balancer for service VIPs).
+ */
+export const SwarmNamespace = z.object({
+  /** The file's name under Docker's netns directory: 1-<network id prefix>, ingress_sbox, lb_<network id prefix>. */
+  name: z.string(),
+  path: z.string(),
+  role: z.enum(['overlay', 'ingress-sbox', 'load-balancer']),
+  /** The overlay network it belongs to (full ID when netdiag matched it), null when not known. */
+  networkId: z.string().nullable(),
+  interfaces: z.array(Interface),
+  routes: z.array(Route),
+  neighbours: z.array(Neighbour),
+  fdb: z.array(FdbEntry),
+  /** iptables-save inside it (null: not read); ingress_sbox marks published ports in mangle and SNATs in nat. */
+  firewall: z.array(FirewallTable).nullable(),
+  /** Native nftables inside it (null: not read or nft missing). */
+  nft: NftablesPart.nullable(),
+  /** IPVS services (null: the kernel has no IPVS here, or they were not read). */
+  ipvs: z.array(IpvsService).nullable(),
+  /** The sysctls that decide its forwarding and bridging (ip_forward, bridge-nf-call-iptables …), null where absent. */
+  sysctls: z.record(z.string(), z.string().nullable()),
+});
+export type SwarmNamespace = z.infer<typeof SwarmNamespace>;
+
+/** A swarm service as a manager describes it (the Engine API's /services): its VIPs, published ports and mode. */
+export const SwarmService = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** vip: one virtual address per network, balanced by IPVS; dnsrr: DNS answers with the tasks' addresses. */
+  endpointMode: z.enum(['vip', 'dnsrr']),
+  virtualIps: z.array(z.object({ networkId: z.string(), address: Cidr })),
+  ports: z.array(z.object({
+    protocol: z.enum(['tcp', 'udp', 'sctp']),
+    targetPort: z.number().int(),
+    publishedPort: z.number().int().nullable(),
+    /** ingress: every node's published port, through the routing mesh; host: only nodes running a task. */
+    publishMode: z.enum(['ingress', 'host']),
+  })),
+});
+export type SwarmService = z.infer<typeof SwarmService>;
+
+/** An overlay network as this node's NetworkDB knows it (`docker network inspect --verbose`). */
+export const SwarmNetwork = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** The VXLAN network identifiers (com.docker.network.driver.overlay.vxlanid_list), one per subnet. */
+  vnis: z.array(z.number().int()),
+  /** --opt encrypted: IPsec (ESP) between the nodes, set up by dockerd in the host's namespace. */
+  encrypted: z.boolean(),
+  ingress: z.boolean(),
+  attachable: z.boolean(),
+  /** The nodes holding endpoints of the network, by their data-path address. */
+  peers: z.array(z.object({ name: z.string(), ip: Ip })),
+  /** Service entries NetworkDB gossiped ("" for containers that are no service's): VIP and each task's address and node. */
+  services: z.array(z.object({
+    name: z.string(),
+    vip: Ip.nullable(),
+    ports: z.array(z.string()),
+    localLbIndex: z.number().int(),
+    tasks: z.array(z.object({ name: z.string(), endpointId: z.string(), ip: Ip, hostIp: Ip.nullable() })),
+  })),
+});
+export type SwarmNetwork = z.infer<typeof SwarmNetwork>;
+
+/** Swarm mode on this node: its role and addresses, the overlay networks it has, and swarm's own namespaces. */
+export const SwarmPart = z.object({
+  nodeId: z.string(),
+  /** LocalNodeState: inactive, pending, active, error, locked. */
+  state: z.string(),
+  /** The advertise address other nodes reach it at (2377 on managers, 7946 gossip). */
+  nodeAddr: Ip.nullable(),
+  /** Where VXLAN traffic is sent to it: --data-path-addr, else the advertise address. */
+  dataPathAddr: Ip.nullable(),
+  dataPathPort: z.number().int(),
+  manager: z.boolean(),
+  managers: z.array(z.object({ nodeId: z.string(), addr: z.string() })),
+  nodes: z.number().int().nullable(),
+  error: z.string().nullable(),
+  networks: z.array(SwarmNetwork),
+  /** null on a worker (only managers list services). */
+  services: z.array(SwarmService).nullable(),
+  namespaces: z.array(SwarmNamespace),
+});
+export type SwarmPart = z.infer<typeof SwarmPart>;
+
 // ---------- the snapshot ----------
 
 export const HostSnapshot = z.object({
@@ -492,6 +646,8 @@ export const HostSnapshot = z.object({
   host: HostPart.nullable(),
   /** Absent in snapshots from before the dns collector: then Docker's embedded DNS path is unknown. */
   dns: DnsPart.nullable().default(null),
+  /** Absent in snapshots from before the swarm collector, and null on a node not in a swarm. */
+  swarm: SwarmPart.nullable().default(null),
 });
 export type HostSnapshot = z.infer<typeof HostSnapshot>;
 
@@ -505,6 +661,7 @@ export type SnapshotParts = {
   sockets: SocketsPart;
   host: HostPart;
   dns: DnsPart;
+  swarm: SwarmPart;
 };
 
 /** Validate untrusted JSON as a snapshot; the error names the first offending field. */
