@@ -28,6 +28,14 @@ const LOWER_CODES: Record<DecisionOf<'lower'>['cause'], DecisionCode> = {
   'no-arp': 'no-neighbour',
 };
 
+/** An overlay's causes: no entry for the address, an entry for the wrong node; IPsec and an unread namespace are not seen. */
+const OVERLAY_CODES: Record<DecisionOf<'overlay'>['cause'], DecisionCode> = {
+  'no-peer': 'overlay-no-peer',
+  'stale-peer': 'overlay-stale-peer',
+  encrypted: 'unknown',
+  'no-namespace': 'unknown',
+};
+
 /** The walk's own causes, by the kind of decision: a route, a neighbour, a sysctl, a socket, the edge of the view. */
 const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
   route: 'no-route',
@@ -44,5 +52,6 @@ const CODE_OF_KIND: Partial<Record<Decision['kind'], DecisionCode>> = {
 export function causeCode(kind: Decision['kind'], fields: object = {}): DecisionCode | undefined {
   if (kind === 'socket' && 'bound' in fields && fields.bound === 'loopback-only') return 'loopback-only';
   if (kind === 'lower' && 'cause' in fields) return LOWER_CODES[fields.cause as DecisionOf<'lower'>['cause']];
+  if (kind === 'overlay' && 'cause' in fields) return OVERLAY_CODES[fields.cause as DecisionOf<'overlay'>['cause']];
   return CODE_OF_KIND[kind];
 }

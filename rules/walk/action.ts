@@ -44,6 +44,8 @@ export function stepAction(s: StepInput): StepAction {
       return 'exited';
     case 'note':
       return 'noted';
+    case 'vxlan':
+      return 'forwarded';
   }
 }
 

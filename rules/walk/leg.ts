@@ -113,6 +113,8 @@ function nodeText(kind: Place['kind'], host: string, name: string): string {
       return `host ${host}`;
     case 'lan':
       return `beyond ${host}'s ${name}`;
+    case 'overlay':
+      return `host ${host} (overlay ${name})`;
   }
 }
 
@@ -210,7 +212,7 @@ export class Leg {
   /** The leg ends here: what netdiag cannot evaluate or did not collect is unknown, anything else dropped. */
   stopped(d: Decision): LegResult {
     // A frame that needs the switch to reflect it depends on what netdiag cannot see: unknown, naming the switch.
-    const unseen = d.kind === 'unknown-rule' || d.kind === 'missing-data' || d.kind === 'exit' || (d.kind === 'lower' && d.cause === 'hairpin');
+    const unseen = d.kind === 'unknown-rule' || d.kind === 'missing-data' || d.kind === 'exit' || (d.kind === 'lower' && d.cause === 'hairpin') || (d.kind === 'overlay' && (d.cause === 'encrypted' || d.cause === 'no-namespace'));
     return this.done(unseen ? 'unknown' : 'dropped', d, null);
   }
 }

@@ -22,10 +22,11 @@ export type RuleRef = z.infer<typeof RuleRef>;
 /**
  * A place a packet can be, by typed reference: a container's network namespace (`name` the container), a host's own
  * stack (`name` the host), a host's netfilter seeing a frame bridged on `name` (br_netfilter), a host reached
- * across a bridged segment, arriving on its bridge `name`, or (lan) the link beyond a host's interface `name` (a LAN,
- * a tunnel), outside the hosts in view.
+ * across a bridged segment, arriving on its bridge `name`, (lan) the link beyond a host's interface `name` (a LAN,
+ * a tunnel), outside the hosts in view, or (overlay) a swarm overlay network's own namespace on a host, `name` the
+ * network (its bridge br0 and VXLAN device).
  */
-export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment', 'lan']), host: z.string(), name: z.string() });
+export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment', 'lan', 'overlay']), host: z.string(), name: z.string() });
 export type Place = z.infer<typeof Place>;
 
 /**
@@ -126,6 +127,21 @@ export const Step = z.discriminatedUnion('type', [
   /** `iface` as people read it (a bridge's ports off the host, joined); `toHost` the host in view that takes it, null when none does. */
   z.object({ type: z.literal('leave'), action: StepAction, iface: z.string(), nextHop: z.string(), toHost: z.string().nullable() }),
   z.object({ type: z.literal('note'), action: StepAction, text: z.string() }),
+  /**
+   * A frame of an overlay network wrapped in (encapsulate) or taken out of (decapsulate) a VXLAN packet: the inner
+   * flow goes on inside the outer one, UDP from `outer.src` to `outer.dst`:`outer.port` (the peer host's data-path
+   * address), which walks both hosts' own routes and rules; `vni` the network's VXLAN identifier.
+   */
+  z.object({
+    type: z.literal('vxlan'),
+    action: StepAction,
+    op: z.enum(['encapsulate', 'decapsulate']),
+    network: z.string(),
+    vni: z.number().int().nullable(),
+    /** The inner frame's destination address (the container's, on the overlay). */
+    inner: z.string(),
+    outer: z.object({ src: z.string().nullable(), dst: z.string(), port: z.number().int() }),
+  }),
 ]);
 export type Step = z.infer<typeof Step>;
 
@@ -170,6 +186,10 @@ export const ReasonCode = z.enum([
   'lower-private',
   'parent-down',
   'no-uplink',
+  // A swarm overlay: the sending node's overlay namespace has no entry for the address (NetworkDB never told it of
+  // the endpoint), or its entry sends the frame to a node that no longer holds the endpoint (a stale entry).
+  'overlay-no-peer',
+  'overlay-stale-peer',
   'nothing-listens',
   'loopback-only',
   'unknown',
@@ -183,6 +203,11 @@ const said = {
   code: ReasonCode.optional(),
   /** One sentence, for people. */
   reason: z.string(),
+  /**
+   * Set when it was decided on the VXLAN packet carrying an overlay network's frame, not on the frame itself: the
+   * network, its VNI and the outer packet (UDP from `src` to `dst`:`port`, the nodes' data-path addresses).
+   */
+  tunnel: z.object({ network: z.string(), vni: z.number().int().nullable(), src: z.string().nullable(), dst: z.string(), port: z.number().int() }).optional(),
   at: Place.optional(),
 };
 
@@ -289,6 +314,23 @@ export const Decision = z.discriminatedUnion('kind', [
     ...said,
   }),
   z.object({ kind: z.literal('socket'), ...decided, proto: z.enum(['tcp', 'udp']), port: z.number().int(), address: z.string(), bound: z.enum(['loopback-only', 'other-address', 'nowhere']), ...said }),
+  /**
+   * A swarm overlay network decides (Docker's overlay driver: a bridge and a VXLAN device in the network's own
+   * namespace, peers programmed by NetworkDB) — `cause`: no-peer: the sending node has no neighbour and forwarding
+   * entry for `address`, so nothing answers its ARP; stale-peer: the entry sends the frame to `vtep`, a node that does
+   * not hold the endpoint; encrypted: the network's VXLAN is carried in IPsec, which netdiag does not evaluate;
+   * no-namespace: the network's namespace on `host` was not read.
+   */
+  z.object({
+    kind: z.literal('overlay'),
+    ...decided,
+    network: z.string(),
+    vni: z.number().int().nullable(),
+    address: z.string(),
+    vtep: z.string().nullable(),
+    cause: z.enum(['no-peer', 'stale-peer', 'encrypted', 'no-namespace']),
+    ...said,
+  }),
 ]);
 export type Decision = z.infer<typeof Decision>;
 export type DecisionKind = Decision['kind'];
