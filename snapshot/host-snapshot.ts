@@ -614,6 +614,11 @@ export const SwarmPart = z.object({
   /** null on a worker (only managers list services). */
   services: z.array(SwarmService).nullable(),
   namespaces: z.array(SwarmNamespace),
+  /**
+   * Each container on an overlay network: its namespace's whole iptables rule set (moby marks service VIPs in mangle
+   * OUTPUT there) and its IPVS services (a VIP is balanced inside the container's own namespace). Null: not read.
+   */
+  sandboxes: z.array(z.object({ containerId: z.string(), firewall: z.array(FirewallTable).nullable(), ipvs: z.array(IpvsService).nullable() })).default([]),
 });
 export type SwarmPart = z.infer<typeof SwarmPart>;
 
