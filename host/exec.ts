@@ -57,6 +57,9 @@ export const runCommand: CommandRunner = (file, args, opts = {}) =>
         reject(new CommandError(`${file} failed: ${e.message}`, 'see the message above', 'failed'));
       },
     );
+    // A program that exits without reading its input (nc that connected, or failed, at once) closes the pipe first:
+    // the write then fails with EPIPE, which says nothing about the program's own outcome (its exit code does).
+    child.stdin?.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 

@@ -6,6 +6,7 @@ import { why } from '../../rules/why/why.js';
 import type { Decision, Flow } from '../../snapshot/contract.js';
 import type { World } from '../../rules/model/types.js';
 import type { LabHost } from './lab.js';
+import { ipText } from '../../rules/addr/addr.js';
 
 export interface Check {
   /** Where the probe runs: a container (HOST/NAME) or a host's own namespace (HOST/host). */
@@ -63,3 +64,20 @@ export async function disagreements(what: string, byName: Map<string, LabHost>, 
   return bad;
 }
 
+
+/**
+ * The checks a probe can judge: an address held in more than one namespace in view (every swarm node's
+ * docker_gwbridge hands out the same addresses) answers from whichever holder the sender reaches first, and a ping
+ * cannot tell which — the model's "lands elsewhere" is checked on snapshots, not by these probes.
+ */
+export function unambiguous(world: World, list: Check[]): Check[] {
+  const holders = new Map<string, number>();
+  const add = (ip: string) => holders.set(ip, (holders.get(ip) ?? 0) + 1);
+  for (const h of world.hosts) {
+    for (const ip of h.localAddrs.keys()) add(ipText(ip));
+    for (const c of h.containers) if (c.netnsOwnerId === c.docker.id && c.netns !== 'host') for (const e of c.endpoints) add(e.ipText);
+  }
+  const kept = list.filter((c) => (holders.get(c.ip) ?? 0) <= 1);
+  console.log(`${list.length - kept.length} of ${list.length} checks are to addresses held in more than one place: not probed`);
+  return kept;
+}
