@@ -210,7 +210,7 @@ function onOverlay(host: HostModel, ep: Endpoint, owner: boolean): void {
 export function foreignPorts(s: HostSnapshot): Map<string, string[]> {
   const containerVeths = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.name).filter((n): n is string => !!n)));
   // Swarm's own namespaces (ingress_sbox) have a veth on docker_gwbridge too: the pair's two ends name each other.
-  const swarmPeers = new Set((s.swarm?.namespaces ?? []).flatMap((ns) => ns.interfaces.flatMap((i) => (i.peer?.ifindex != null ? [`${i.peer.ifindex}:${i.ifindex}`] : []))));
+  const swarmPeers = new Set((s.swarm?.namespaces ?? []).flatMap((ns) => ns.interfaces.flatMap((i) => (i.kind === 'veth' && i.peer?.ifindex != null ? [`${i.peer.ifindex}:${i.ifindex}`] : []))));
   for (const i of s.links?.interfaces ?? []) if (i.kind === 'veth' && i.peer?.ifindex != null && swarmPeers.has(`${i.ifindex}:${i.peer.ifindex}`)) containerVeths.add(i.name);
   const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
   const out = new Map<string, string[]>();

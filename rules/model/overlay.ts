@@ -49,7 +49,8 @@ export function overlaysOf(s: HostSnapshot): Map<string, OverlayModel> {
       vxlan,
       vni: vxlan?.vxlan?.id ?? sw?.vnis[0] ?? dockerVnis(network)[0] ?? null,
       port: vxlan?.vxlan?.dstport ?? swarm?.dataPathPort ?? VXLAN_PORT,
-      encrypted: sw?.encrypted ?? (network ? 'com.docker.network.driver.overlay.encrypted' in network.options : false),
+      // moby stores `--opt encrypted` under that bare key (overlay's ov_network.go reads netlabel "encrypted").
+      encrypted: sw?.encrypted ?? (network ? 'encrypted' in network.options : false),
       neighbours,
       fdb,
       endpoints: [],
