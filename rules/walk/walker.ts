@@ -10,6 +10,8 @@ import type { Moves } from './moves.js';
 import { fromContainer, intoContainer } from './namespace.js';
 import { fromChild, intoChild, onParent } from './parent.js';
 import type { LowerChild } from '../model/lower.js';
+import type { BalancerModel } from '../model/balancer.js';
+import { fromBalancer, intoBalancer } from './ipvs.js';
 
 export class Walker extends Leg implements Moves {
   fromContainer(c: ContainerModel, depth = 0): LegResult {
@@ -46,5 +48,13 @@ export class Walker extends Leg implements Moves {
 
   fromHost(host: HostModel, depth = 0): LegResult {
     return fromHost(this, host, depth);
+  }
+
+  intoBalancer(b: BalancerModel, iface: string, depth: number): LegResult {
+    return intoBalancer(this, b, iface, depth);
+  }
+
+  fromBalancer(b: BalancerModel, depth = 0): LegResult {
+    return fromBalancer(this, b, depth);
   }
 }

@@ -9,7 +9,7 @@ import { nameResolution } from './names.js';
 import { destinations } from './destinations.js';
 import { isResolverQuestion, resolverAnswer } from '../dns/answer.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, verdictOfAddresses } from './verdict.js';
-import { walkFlow } from '../walk/flow.js';
+import { walkBalanced } from '../walk/balanced.js';
 import { pairDockerRules } from './docker-rules.js';
 import type { Origin } from '../walk/flow.js';
 
@@ -41,7 +41,7 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   const target = resolve(world, toText);
   const dests = destinations(world, source, target, families);
   const addresses: AddressAnswer[] = dests.map((d) => {
-    const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
+    const r = walkBalanced(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
     return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
   const perFamily = familyVerdicts(addresses);
