@@ -18,11 +18,11 @@ function taskOf(r: FlowResult): { text: string; service: string | null; of: numb
 }
 
 /** The decision of one task's walk, its sentence naming the task (kind and fields stay: fixes and codes read them). */
-function named(d: Decision | null, r: FlowResult, total: number, failing: number): Decision | null {
+function named(d: Decision | null, r: FlowResult, total: number, count: number): Decision | null {
   const t = taskOf(r);
   if (!d || !t) return d;
   const who = `task ${t.text}${t.service ? ` of service ${t.service}` : ''}`;
-  return { ...d, reason: `${failing} of ${total} task walks fail; ${who}: ${d.reason}` };
+  return { ...d, reason: `${count} of ${total} task walks ${r.outcome === 'blocked' ? 'are blocked' : 'are unknown'}; ${who}: ${d.reason}` };
 }
 
 /** Every combination of real servers the request can meet, walked depth-first (each walk tells what it met). */

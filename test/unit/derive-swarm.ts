@@ -1,5 +1,6 @@
 // Swarm services shaped in code onto the captured two-node swarm (h1 manager, h2 worker; a1 on h1 and a2 on h2 on the
-// attachable overlay ov1), exactly as moby 20.10.24 — the lab's dockerd — programs them: the lab kernel has no IPVS,
+// attachable overlay ov1; the same captured containers stand for each shaped service's task on their node), exactly
+// as moby 20.10.24 — the lab's dockerd — programs them: the lab kernel has no IPVS,
 // so every rule, IPVS entry and address added here follows moby's source line by line (cited), never invented.
 // moby = v20.10.24:vendor/github.com/docker/libnetwork/ (the libnetwork dockerd 20.10.24 vendors); see
 // /work/wt/notes/ipvs-model.md for the whole story.
@@ -29,6 +30,8 @@ export const SWARM = {
   vipMark: 257,
   web: { name: 'web', id: 'w3bs3rv1c3id0000000000000', vip: '10.60.1.10', ingressVip: '10.0.0.10', publishedPort: 8080, targetPort: 80 },
   rr: { name: 'rr', id: 'rrs3rv1c3id00000000000000' },
+  /** A service publishing in host mode: only the node running its task (a1 on h1) listens, no mesh. */
+  hp: { name: 'hp', id: 'hps3rv1c3id00000000000000', publishedPort: 9090, targetPort: 80 },
   /** The tasks of web (and rr): the captured standalone containers on ov1, one per node. */
   tasks: { h1: 'a1', h2: 'a2' },
 } as const;
@@ -195,6 +198,7 @@ export function withServices(h1In: HostSnapshot, h2In: HostSnapshot, sc: SwarmSc
           ports: [{ protocol: 'tcp', targetPort: SWARM.web.targetPort, publishedPort: SWARM.web.publishedPort, publishMode: 'ingress' }],
         },
         { id: SWARM.rr.id, name: SWARM.rr.name, endpointMode: 'dnsrr', virtualIps: [], ports: [] },
+        { id: SWARM.hp.id, name: SWARM.hp.name, endpointMode: 'dnsrr', virtualIps: [], ports: [{ protocol: 'tcp', targetPort: SWARM.hp.targetPort, publishedPort: SWARM.hp.publishedPort, publishMode: 'host' }] },
       ];
     }
     // NetworkDB's service entries (network inspect --verbose): web with its VIP and tasks, rr without a VIP.
@@ -217,8 +221,9 @@ export function withServices(h1In: HostSnapshot, h2In: HostSnapshot, sc: SwarmSc
     const iep = endpointIface(sbox, SWARM.web.ingressVip.split('.').slice(0, 3).join('.') + '.');
     aliasVip(sbox, iep.name, SWARM.web.ingressVip);
     fwMarker(sbox, SWARM.web.ingressVip, SWARM.ingressMark, { ip: iep.ip, prefixLen: iep.prefixLen, subnet: subnetOf(iep.ip, iep.prefixLen) }, [SWARM.web.publishedPort], sc.missingMark === 'published' ? 'published' : null);
-    // The tasks' addresses on the ingress network would be their own ingress endpoints; until the tasks' ingress
-    // interfaces are shaped, ingress_sbox balances to their ov1 addresses' ingress twins (10.0.0.x), in task order.
+    // Its real servers are the tasks' endpoints on the ingress network (addresses IPAM hands out there, free in the
+    // captured ingress subnet: 10.0.0.21 for a1, 10.0.0.22 for a2). The tasks' ingress interfaces themselves are not
+    // shaped: past IPVS the packet crosses the ingress overlay, which is the overlay walk's.
     sbox.ipvs = [ipvsService(SWARM.ingressMark, picked.map((_, i) => `10.0.0.${21 + i}`), weight)];
     if (sc.balancerForwarding != null) for (const ns of [lb, sbox]) ns.sysctls['net.ipv4.ip_forward'] = sc.balancerForwarding ? '1' : '0';
 
@@ -226,5 +231,25 @@ export function withServices(h1In: HostSnapshot, h2In: HostSnapshot, sc: SwarmSc
     const gw = endpointIface(sbox, (s.docker!.networks.find((n) => n.name === 'docker_gwbridge')!.subnets[0]!.gateway ?? '').split('.').slice(0, 2).join('.') + '.');
     programIngress(s, gw.ip, SWARM.web.publishedPort);
   }
+  hostModePort(h1, SWARM.tasks.h1, SWARM.hp.publishedPort, SWARM.hp.targetPort);
   return nodes;
+}
+
+/**
+ * A host-mode published port (--publish mode=host): swarm's executor puts it in the task container's PortBindings
+ * (daemon/cluster/executor/container/container.go portBindings, PublishModeHost), and libnetwork maps it on the
+ * container's docker_gwbridge endpoint (default_gateway.go:62 CreateOptionPortMapping): the bridge driver's ordinary
+ * port mapping, in the same form as moby's 20.10 dump (test/fixtures/moby/docker20-user-defined-bridge.iptables.txt),
+ * and docker-proxy listening on the node.
+ */
+function hostModePort(s: HostSnapshot, container: string, published: number, target: number): void {
+  const c = s.docker!.containers.find((x) => x.name === container)!;
+  const sb = s.links!.sandboxes.find((x) => x.containerId === c.id)!;
+  const gwIf = sb.interfaces.find((i) => i.bridge === 'docker_gwbridge')!;
+  const ip = gwIf.addresses.find((a) => a.family === 'inet')!.local;
+  const fw = s.firewall!.tables;
+  append(fw, 'nat', 'DOCKER', `-A DOCKER ! -i docker_gwbridge -p tcp -m tcp --dport ${published} -j DNAT --to-destination ${ip}:${target}`);
+  append(fw, 'filter', 'DOCKER', `-A DOCKER -d ${ip}/32 ! -i docker_gwbridge -o docker_gwbridge -p tcp -m tcp --dport ${target} -j ACCEPT`);
+  append(fw, 'nat', 'POSTROUTING', `-A POSTROUTING -s ${ip}/32 -d ${ip}/32 -p tcp -m tcp --dport ${target} -j MASQUERADE`);
+  c.ports.push({ containerPort: target, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: published });
 }

@@ -1,0 +1,154 @@
+// IPVS as moby programs it, on the captured two-node swarm with services shaped in code (test/unit/derive-swarm.ts):
+// the ingress mesh from another node and from outside the swarm, no tasks, a missing mark, and the reply un-NATed.
+import { describe, expect, it } from 'vitest';
+import { parseIp } from '../../../rules/addr/addr.js';
+import { parseRule } from '../../../rules/iptables/parse.js';
+import { balancerOnBridge, balancerOwning, balancersOf } from '../../../rules/model/balancer.js';
+import { buildWorld } from '../../../rules/model/build.js';
+import { compileIpvs, realPort, schedulable, virtualFor } from '../../../rules/model/ipvs.js';
+import type { World } from '../../../rules/model/types.js';
+import { newPacket } from '../../../rules/walk/leg.js';
+import type { NatRecord } from '../../../rules/walk/leg.js';
+import { Walker } from '../../../rules/walk/walker.js';
+import { why } from '../../../rules/why/why.js';
+import { Decision } from '../../../snapshot/contract.js';
+import type { Hop, Step } from '../../../snapshot/contract.js';
+import { SWARM, withServices } from '../derive-swarm.js';
+import type { SwarmScenario } from '../derive-swarm.js';
+import { capturedSwarm } from '../swarm-fixtures.js';
+
+const TCP = { proto: 'tcp', port: SWARM.web.publishedPort } as const;
+const world = (sc: SwarmScenario = {}): World => buildWorld(withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'), sc));
+const ip = (text: string) => parseIp(text) as number;
+const steps = (hops: Hop[], at: string) => hops.filter((h) => h.at.name === at).flatMap((h) => h.steps);
+const natSteps = (hops: Hop[]) => hops.flatMap((h) => h.steps).filter((s): s is Extract<Step, { type: 'nat' }> => s.type === 'nat');
+
+describe('moby rules the model reads', () => {
+  it('moby\'s SNAT of balanced packets is evaluated (-m ipvs --ipvs); an --ipvs option netdiag does not model stays unknown', () => {
+    const snat = parseRule('-A POSTROUTING -d 10.0.0.0/24 -m ipvs --ipvs -j SNAT --to-source 10.0.0.2');
+    expect(snat.matches.map((m) => m.kind)).toEqual(['dst', 'ipvs']);
+    expect(snat.problems).toEqual([]);
+    const vaddr = parseRule('-A POSTROUTING -m ipvs --vaddr 10.0.0.5/32 -j ACCEPT');
+    expect(vaddr.matches.some((m) => m.kind === 'unknown')).toBe(true);
+  });
+
+  it('a virtual service is found by mark before address, never for ICMP; weight 0 is not scheduled; port 0 keeps the virtual port', () => {
+    const [h1] = withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'));
+    const sbox = h1.swarm!.namespaces.find((n) => n.role === 'ingress-sbox')!;
+    const t = compileIpvs(sbox.ipvs)!;
+    const pkt = { proto: 'tcp' as const, mark: SWARM.ingressMark, dst: ip('172.17.0.2'), dport: 8080 };
+    const v = virtualFor(t, pkt)!;
+    expect(v.text).toBe(`FWM ${SWARM.ingressMark}`);
+    expect(schedulable(v).map((d) => d.ipText)).toEqual(['10.0.0.21', '10.0.0.22']);
+    expect(realPort(schedulable(v)[0]!, 8080)).toBe(8080);
+    expect(virtualFor(t, { ...pkt, mark: 0 })).toBeNull();
+    expect(virtualFor(t, { ...pkt, proto: 'icmp' })).toBeNull();
+    const [d1] = withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'), { webTasks: 'draining' });
+    const drained = compileIpvs(d1.swarm!.namespaces.find((n) => n.role === 'ingress-sbox')!.ipvs)!;
+    expect(schedulable(virtualFor(drained, pkt)!)).toEqual([]);
+    expect(compileIpvs(null)).toBeNull();
+  });
+
+  it('ingress_sbox is found behind its docker_gwbridge port, and ov1\'s lb_ owns the VIP alias', () => {
+    const w = world();
+    const h1 = w.hosts.find((h) => h.name === 'h1')!;
+    const lb = balancerOnBridge(h1, 'docker_gwbridge', ip('172.17.0.2'));
+    expect(lb?.balancer.name).toBe('ingress_sbox');
+    expect(lb?.iface).toBe('eth1');
+    expect(balancerOnBridge(h1, 'docker_gwbridge', ip('172.17.0.3'))).toBeNull();
+    const ov1 = h1.snapshot.swarm!.networks.find((n) => n.name === 'ov1')!.id;
+    expect(balancerOwning(h1, ov1, ip(SWARM.web.vip))?.name).toMatch(/^lb_/);
+    expect(balancersOf(h1).map((b) => b.role).sort()).toEqual(['ingress-sbox', 'load-balancer', 'load-balancer']);
+  });
+});
+
+describe('the ingress mesh: a published port through ingress_sbox to every task', () => {
+  it('from another node: DOCKER-INGRESS DNAT, the mark, IPVS to each task and ingress_sbox\'s SNAT — every task walked', () => {
+    const r = why(world(), 'h2', '10.77.0.11', TCP);
+    const a = r.addresses[0]!;
+    const onH1 = steps(a.request, 'h1');
+    const dnat = onH1.find((s) => s.type === 'nat' && s.kind === 'DNAT') as Extract<Step, { type: 'nat' }>;
+    expect(dnat.to).toBe('172.17.0.2:8080');
+    expect(dnat.rule?.chain).toBe('DOCKER-INGRESS');
+    const sbox = steps(a.request, 'ingress_sbox');
+    const mark = sbox.find((s) => s.type === 'chain' && s.table === 'mangle' && s.chain === 'PREROUTING') as Extract<Step, { type: 'chain' }>;
+    expect(mark.path.at(-1)?.text).toContain('--set-xmark 0x100/0xffffffff');
+    const nats = natSteps(a.request).map((s) => `${s.kind} ${s.from} -> ${s.to}`);
+    expect(nats).toContain('SNAT 10.77.0.12:40000 -> 10.0.0.2:40000');
+    // Both tasks are walked; the trace shown is the first one that does not pass, and the decision names its task.
+    expect(a.request[0]!.steps[0]).toMatchObject({ type: 'note' });
+    expect((a.request[0]!.steps[0] as { text: string }).text).toContain('2 tasks');
+    expect(nats.some((n) => n.startsWith('IPVS 172.17.0.2:8080 -> 10.0.0.2'))).toBe(true);
+    expect(a.decidedBy?.reason).toMatch(/task 10\.0\.0\.2[12]:8080 \(ingress_sbox on h1\) of service web/);
+    // Past IPVS the packet crosses the ingress overlay: the overlay walk's, not modelled here yet.
+    expect(a.verdict).toBe('unknown');
+    expect(a.decidedBy).toMatchObject({ kind: 'missing-data', missing: 'attachment', iface: 'eth0' });
+  });
+
+  it('from outside the swarm (a bridge container on h2, masqueraded onto the LAN) the same way', () => {
+    const r = why(world(), 'h2/u2', '10.77.0.11', TCP);
+    const a = r.addresses[0]!;
+    expect(natSteps(a.request).map((s) => s.kind)).toEqual(['MASQUERADE', 'DNAT', 'IPVS', 'SNAT']);
+    expect(steps(a.request, 'ingress_sbox').length).toBeGreaterThan(0);
+  });
+
+  it('no tasks: the virtual service has no real server, so the kernel rejects (no-tasks), naming the service', () => {
+    const a = why(world({ webTasks: 'none' }), 'h2', '10.77.0.11', TCP).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(Decision.parse(a.decidedBy)).toMatchObject({ kind: 'service', cause: 'no-tasks', code: 'no-tasks', service: 'web', namespace: 'ingress_sbox', virtual: `FWM ${SWARM.ingressMark}` });
+    expect(a.decidedBy?.at).toEqual({ kind: 'balancer', host: 'h1', name: 'ingress_sbox' });
+  });
+
+  it('tasks all draining (weight 0) are no-tasks too, and the sentence says they are being removed', () => {
+    const a = why(world({ webTasks: 'draining' }), 'h2', '10.77.0.11', TCP).addresses[0]!;
+    expect(a.decidedBy).toMatchObject({ kind: 'service', cause: 'no-tasks' });
+    expect(a.decidedBy?.reason).toContain('weight 0');
+  });
+
+  it('the published port\'s mark rule missing: IPVS never sees the packet (not-balanced), nothing is balanced', () => {
+    const a = why(world({ missingMark: 'published' }), 'h2', '10.77.0.11', TCP).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'service', cause: 'not-balanced', code: 'not-balanced', service: 'web' });
+    expect(natSteps(a.request).map((s) => s.kind)).toEqual(['DNAT']);
+  });
+
+  it('a port DOCKER-INGRESS does not publish is not sent to ingress_sbox at all', () => {
+    const a = why(world(), 'h2', '10.77.0.11', { proto: 'tcp', port: 8081 }).addresses[0]!;
+    expect(a.request.some((h) => h.at.kind === 'balancer')).toBe(false);
+  });
+});
+
+describe('the reply through ingress_sbox: conntrack and IPVS undo what they did', () => {
+  /** The request from h2 to h1:8080 up to the overlay, then the task's reply arriving back in ingress_sbox on eth0. */
+  function replyFromTask(sc: SwarmScenario) {
+    const w = world(sc);
+    const h2 = w.hosts.find((h) => h.name === 'h2')!;
+    const h1 = w.hosts.find((h) => h.name === 'h1')!;
+    const nat: NatRecord[] = [];
+    const req = new Walker(w, 'request', newPacket(TCP, ip('10.77.0.11'), null, 'request'), nat);
+    req.fromHost(h2);
+    expect(req.pkt.dst).toBe(ip('10.0.0.21'));
+    expect(req.pkt.src).toBe(ip('10.0.0.2'));
+    const back = newPacket(TCP, req.pkt.src, req.pkt.dst, 'reply');
+    back.sport = req.pkt.dport;
+    back.dport = req.pkt.sport;
+    const reply = new Walker(w, 'reply', back, nat);
+    const sbox = balancersOf(h1).find((b) => b.role === 'ingress-sbox')!;
+    return { r: reply.intoBalancer(sbox, 'eth0', 0), reply };
+  }
+
+  it('un-SNAT to the client, IPVS un-DNAT to 172.17.0.2:8080, the node\'s un-DNAT to 10.77.0.11:8080: delivered to h2', () => {
+    const { r, reply } = replyFromTask({ balancerForwarding: true });
+    const undo = natSteps(r.hops).map((s) => `${s.kind} ${s.from} -> ${s.to}`);
+    expect(undo).toEqual(['un-SNAT 10.0.0.2:40000 -> 10.77.0.12:40000', 'un-DNAT 10.0.0.21:8080 -> 172.17.0.2:8080', 'un-DNAT 172.17.0.2:8080 -> 10.77.0.11:8080']);
+    expect(r.outcome).toBe('delivered');
+    expect(r.landing).toMatchObject({ kind: 'host' });
+    expect(reply.pkt.src).toBe(ip('10.77.0.11'));
+  });
+
+  it('with ip_forward 0 in ingress_sbox (as captured in the lab\'s nested hosts: moby#38723) the reply is dropped there', () => {
+    const { r } = replyFromTask({});
+    expect(r.outcome).toBe('dropped');
+    expect(r.decidedBy).toMatchObject({ kind: 'sysctl', key: 'net.ipv4.ip_forward', code: 'ip-forward-off', at: { kind: 'balancer', name: 'ingress_sbox' } });
+  });
+});
