@@ -32,6 +32,8 @@ export function serviceName(a: ContainerModel, asked: string): ServiceName | nul
     // :35 tasks.<svc> → every task; :41 no VIP → <svc> is every task (DNS RR); :48 a VIP → <svc> is the VIP.
     if (tasks) return { service: svc.name, mode: 'tasks', network: net.name, networkId: net.id, addresses: taskIps };
     if (svc.vip === null) return { service: svc.name, mode: 'dnsrr', network: net.name, networkId: net.id, addresses: taskIps };
+    // deleteEndpointNameResolution :112: the VIP record goes with the service's last backend (rmService).
+    if (taskIps.length === 0) return { service: svc.name, mode: 'vip', network: net.name, networkId: net.id, addresses: [] };
     return { service: svc.name, mode: 'vip', network: net.name, networkId: net.id, addresses: [svc.vip] };
   }
   return null;
