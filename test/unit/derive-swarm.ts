@@ -34,6 +34,14 @@ export const SWARM = {
   hp: { name: 'hp', id: 'hps3rv1c3id00000000000000', publishedPort: 9090, targetPort: 80 },
   /** The tasks of web (and rr): the captured standalone containers on ov1, one per node. */
   tasks: { h1: 'a1', h2: 'a2' },
+  /**
+   * web's tasks' endpoints on the ingress network (a published service's tasks join it): addresses IPAM hands out
+   * there, free in the captured ingress subnet, with the MAC moby derives from the address (02:42 + its four bytes).
+   */
+  ingressTasks: [
+    { node: 'h1', container: 'a1', ip: '10.0.0.21', mac: '02:42:0a:00:00:15' },
+    { node: 'h2', container: 'a2', ip: '10.0.0.22', mac: '02:42:0a:00:00:16' },
+  ],
 } as const;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -221,10 +229,8 @@ export function withServices(h1In: HostSnapshot, h2In: HostSnapshot, sc: SwarmSc
     const iep = endpointIface(sbox, SWARM.web.ingressVip.split('.').slice(0, 3).join('.') + '.');
     aliasVip(sbox, iep.name, SWARM.web.ingressVip);
     fwMarker(sbox, SWARM.web.ingressVip, SWARM.ingressMark, { ip: iep.ip, prefixLen: iep.prefixLen, subnet: subnetOf(iep.ip, iep.prefixLen) }, [SWARM.web.publishedPort], sc.missingMark === 'published' ? 'published' : null);
-    // Its real servers are the tasks' endpoints on the ingress network (addresses IPAM hands out there, free in the
-    // captured ingress subnet: 10.0.0.21 for a1, 10.0.0.22 for a2). The tasks' ingress interfaces themselves are not
-    // shaped: past IPVS the packet crosses the ingress overlay, which is the overlay walk's.
-    sbox.ipvs = [ipvsService(SWARM.ingressMark, picked.map((_, i) => `10.0.0.${21 + i}`), weight)];
+    // Its real servers are the tasks' endpoints on the ingress network (ingressEndpoint below).
+    sbox.ipvs = [ipvsService(SWARM.ingressMark, sc.webTasks === 'none' ? [] : SWARM.ingressTasks.map((t) => t.ip), weight)];
     if (sc.balancerForwarding != null) for (const ns of [lb, sbox]) ns.sysctls['net.ipv4.ip_forward'] = sc.balancerForwarding ? '1' : '0';
 
     // The node's own rules for the published port, DNAT to ingress_sbox's docker_gwbridge address (its gateway endpoint).
@@ -232,7 +238,67 @@ export function withServices(h1In: HostSnapshot, h2In: HostSnapshot, sc: SwarmSc
     programIngress(s, gw.ip, SWARM.web.publishedPort);
   }
   hostModePort(h1, SWARM.tasks.h1, SWARM.hp.publishedPort, SWARM.hp.targetPort);
+  if (sc.webTasks !== 'none') {
+    for (const t of SWARM.ingressTasks) {
+      const here = t.node === 'h1' ? h1 : h2;
+      ingressEndpoint(here, t.node === 'h1' ? h2 : h1, t.container, t.ip, t.mac);
+      addRedirectRules(here, t.container, t.ip, SWARM.web.publishedPort, SWARM.web.targetPort);
+    }
+  }
   return nodes;
+}
+
+/**
+ * A task's endpoint on the ingress network, as the overlay driver plumbs any overlay endpoint (the captured a1 on ov1
+ * is the template): a veth whose container end (eth2 here) holds the address and whose other end is a port of br0 in
+ * the ingress network's namespace, the kernel's routes for the address, Docker's endpoint record; and on the other
+ * node, the peer entries NetworkDB has it program (drivers/overlay/peerdb.go peerAddOp :397 the neighbour on vxlan0,
+ * :408 the forwarding entry to this node's data-path address).
+ */
+function ingressEndpoint(s: HostSnapshot, other: HostSnapshot, container: string, ip: string, mac: string): void {
+  const c = s.docker!.containers.find((x) => x.name === container)!;
+  const ingress = s.swarm!.networks.find((n) => n.ingress)!;
+  const ns = namespace(s, 'overlay', ingress.name);
+  const template = c.endpoints[0]!;
+  c.endpoints.push({ ...template, network: ingress.name, networkId: ingress.id, endpointId: `${template.endpointId.slice(0, 56)}1ae55000`, ip, prefixLen: 24, gateway: null, mac, aliases: [c.id.slice(0, 12)], dnsNames: [] });
+  const sb = s.links!.sandboxes.find((x) => x.containerId === c.id)!;
+  const ifindex = Math.max(...sb.interfaces.map((i) => i.ifindex)) + 10;
+  const port = `veth${ns.interfaces.filter((i) => i.kind === 'veth').length}`;
+  const portIndex = Math.max(...ns.interfaces.map((i) => i.ifindex)) + 10;
+  sb.interfaces.push({ name: 'eth2', ifindex, kind: 'veth', mac, mtu: 1450, up: true, addresses: [{ family: 'inet', local: ip, prefixLen: 24, scope: 'global' }], hostVeth: null, bridge: null, lower: null, overlayPort: { namespace: ns.name, veth: port, bridge: 'br0' } });
+  const br0 = ns.interfaces.find((i) => i.kind === 'bridge')!;
+  ns.interfaces.push({ ...br0, ifindex: portIndex, name: port, kind: 'veth', master: br0.name, portState: 'forwarding', mac: br0.mac, addresses: [], peer: { ifindex, netnsId: 1, name: null }, vxlan: undefined });
+  ns.fdb.push({ mac, dev: port, dst: null, master: br0.name, self: false, permanent: false, vni: null });
+  const rt = s.routes!.sandboxes.find((x) => x.containerId === c.id)!;
+  const net = subnetOf(ip, 24);
+  const route = (table: string, type: string, dst: string, scope: string): Route => ({ table, type, dst, family: 'inet', dev: 'eth2', gateway: null, prefsrc: ip, protocol: 'kernel', scope, metric: 0, nexthops: [], flags: [] });
+  rt.routes.push(route('main', 'unicast', net, 'link'), route('local', 'local', `${ip}/32`, 'host'), route('local', 'broadcast', `${ip.split('.').slice(0, 3).join('.')}.255/32`, 'link'));
+  const there = namespace(other, 'overlay', ingress.name);
+  there.neighbours.push({ family: 'inet', dst: ip, dev: 'vxlan0', lladdr: mac, state: ['PERMANENT'] });
+  there.fdb.push({ mac, dev: 'vxlan0', dst: s.swarm!.dataPathAddr, master: null, self: true, permanent: true, vni: null });
+}
+
+/**
+ * populateLoadBalancers → addRedirectRules → redirector (:725–800), in the task's namespace for its ingress endpoint:
+ * `-t nat -A PREROUTING -d <ip> -p tcp --dport <published> -j REDIRECT --to-port <target>` (:754), `-I INPUT … --dport
+ * <target> -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT` (:758), `-I OUTPUT … --sport <target> … ESTABLISHED -j
+ * ACCEPT` (:762), then `-A INPUT -d <ip> -p sctp|udp|tcp -j DROP` and `-A OUTPUT -s <ip> …` (:791–800). The nat table
+ * is what the DNS collector reads of the namespace (iptables-save -t nat); the whole rule set is swarm's sandbox read.
+ */
+function addRedirectRules(s: HostSnapshot, container: string, ip: string, published: number, target: number): void {
+  const c = s.docker!.containers.find((x) => x.name === container)!;
+  const redirect = `-A PREROUTING -d ${ip}/32 -p tcp -m tcp --dport ${published} -j REDIRECT --to-ports ${target}`;
+  const dns = s.dns?.sandboxes.find((x) => x.containerId === c.id);
+  if (dns?.nat) append(dns.nat, 'nat', 'PREROUTING', redirect);
+  const sw = s.swarm!.sandboxes.find((x) => x.containerId === c.id);
+  if (!sw?.firewall) return;
+  append(sw.firewall, 'nat', 'PREROUTING', redirect);
+  insert(sw.firewall, 'filter', 'INPUT', `-A INPUT -d ${ip}/32 -p tcp -m tcp --dport ${target} -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT`);
+  insert(sw.firewall, 'filter', 'OUTPUT', `-A OUTPUT -s ${ip}/32 -p tcp -m tcp --sport ${target} -m conntrack --ctstate ESTABLISHED -j ACCEPT`);
+  for (const proto of ['sctp', 'udp', 'tcp']) {
+    append(sw.firewall, 'filter', 'INPUT', `-A INPUT -d ${ip}/32 -p ${proto} -j DROP`);
+    append(sw.firewall, 'filter', 'OUTPUT', `-A OUTPUT -s ${ip}/32 -p ${proto} -j DROP`);
+  }
 }
 
 /**

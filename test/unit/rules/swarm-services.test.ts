@@ -108,3 +108,32 @@ describe('a host-mode published port: no mesh', () => {
     expect(a.decidedBy).toMatchObject({ kind: 'socket' });
   });
 });
+
+describe('a task on the ingress network: moby\'s REDIRECT of the published port', () => {
+  it('a connection to the task\'s ingress address on the published port is redirected to its target port, where it listens; the reply leaves from the published port again', () => {
+    const w = world();
+    const a1 = container(w, 'h1', 'a1');
+    const ep = a1.endpoints.find((e) => e.ipText === '10.0.0.21')!;
+    expect(ep.iface).toBe('eth2');
+    const nat: NatRecord[] = [];
+    const leg = new Walker(w, 'request', newPacket({ proto: 'tcp', port: SWARM.web.publishedPort }, ep.ip, ip('10.0.0.2'), 'request'), nat);
+    const r = leg.intoContainer(ep);
+    expect(natSteps(r.hops).map((s) => `${s.kind} ${s.from} -> ${s.to}`)).toEqual(['REDIRECT 10.0.0.21:8080 -> 10.0.0.21:80']);
+    expect(r.outcome).toBe('delivered');
+    const back = newPacket({ proto: 'tcp', port: SWARM.web.publishedPort }, ip('10.0.0.2'), ep.ip, 'reply');
+    back.sport = 80;
+    const reply = new Walker(w, 'reply', back, nat);
+    const out = reply.fromContainer(a1);
+    expect(natSteps(out.hops).map((s) => `${s.kind} ${s.from} -> ${s.to}`)[0]).toBe('un-DNAT 10.0.0.21:80 -> 10.0.0.21:8080');
+  });
+
+  it('the target port asked directly on the ingress address is not redirected (and a port that is neither is refused)', () => {
+    const w = world();
+    const a1 = container(w, 'h1', 'a1');
+    const ep = a1.endpoints.find((e) => e.ipText === '10.0.0.21')!;
+    const leg = new Walker(w, 'request', newPacket({ proto: 'tcp', port: 8081 }, ep.ip, ip('10.0.0.2'), 'request'), []);
+    const r = leg.intoContainer(ep);
+    expect(natSteps(r.hops)).toEqual([]);
+    expect(r.decidedBy).toMatchObject({ kind: 'socket' });
+  });
+});
