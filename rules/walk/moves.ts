@@ -5,6 +5,14 @@ import type { ContainerModel, Endpoint, HostModel } from '../model/types.js';
 import type { Leg, LegResult } from './leg.js';
 import type { LowerChild } from '../model/lower.js';
 import type { BalancerModel } from '../model/balancer.js';
+import type { OverlayModel } from '../model/overlay.js';
+import type { Packet } from '../iptables/packet.js';
+
+/** The VXLAN packet a frame arrived in, when it was unwrapped on an overlay's node. */
+export interface Arrival {
+  src: string | null;
+  dst: string;
+}
 
 export interface Moves {
   /** A packet leaves a container's namespace (originated there, or a reply from there). */
@@ -29,6 +37,13 @@ export interface Moves {
   intoBalancer(b: BalancerModel, iface: string, depth: number): LegResult;
   /** A packet a load-balancing namespace's own stack sends (its answer to a ping). */
   fromBalancer(b: BalancerModel, depth?: number): LegResult;
+  /** A frame on a swarm overlay's bridge in its namespace on `host` (from a port, or unwrapped: `arrived`). */
+  onOverlay(host: HostModel, o: OverlayModel, fromPort: string, nextHop: Ip, depth: number, arrived?: Arrival | null): LegResult;
+  /**
+   * The VXLAN packet carrying this leg's frame, sent by `host`'s own stack: walked as a leg of its own (its hops join
+   * this leg's trace), delivered to the VXLAN socket of the node it lands on.
+   */
+  tunnel(host: HostModel, outer: Packet, depth: number): LegResult;
 }
 
 /** A leg that can move: what every place's walk is given. */
