@@ -3,6 +3,7 @@
 import { ipText } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { BalancerModel } from '../model/balancer.js';
+import type { OverlayModel } from '../model/overlay.js';
 import { realPort, schedulable, virtualFor } from '../model/ipvs.js';
 import { localLookup, packetQuery, routeLookup } from '../model/route-lookup.js';
 import type { RouteDecision } from '../model/route-lookup.js';
@@ -156,10 +157,19 @@ function postrouting(w: Walk, b: BalancerModel, inIface: string | null, out: str
 
 /**
  * Out of the namespace by `dev`: a veth into a bridge of the node (ingress_sbox's eth1 on docker_gwbridge), or its
- * interface on the overlay network, whose bridge lives in the overlay's own namespace — the overlay walk's to take.
+ * interface on its overlay network, a port of that network's bridge in the overlay's own namespace (overlay.ts).
  */
 function leave(w: Walk, b: BalancerModel, dev: string, nextHop: Ip, depth: number): LegResult {
   const port = b.bridgePorts.get(dev);
   if (port) return w.onBridge(b.host, port.bridge, port.veth, nextHop, depth);
-  return w.stopped(w.decision('missing-data', b.host.name, `${ipText(nextHop)} is reached from ${b.name} over its overlay interface ${dev}: netdiag does not walk that overlay crossing here yet`, { missing: 'attachment', iface: dev }));
+  const o = b.networkId ? b.host.overlays.get(b.networkId) : undefined;
+  if (o) return w.onOverlay(b.host, o, overlayPeer(b, o, dev), nextHop, depth);
+  return w.stopped(w.decision('missing-data', b.host.name, `${ipText(nextHop)} is reached from ${b.name} over ${dev}, which netdiag cannot place on a bridge or an overlay network of ${b.host.name}`, { missing: 'attachment', iface: dev }));
+}
+
+/** The port of the overlay's bridge that is `dev`'s veth peer (both ends name each other's ifindex); else `dev` itself, named. */
+function overlayPeer(b: BalancerModel, o: OverlayModel, dev: string): string {
+  const mine = b.stack.interfaces.get(dev);
+  const peer = o.ns?.interfaces.find((i) => mine !== undefined && i.ifindex === mine.peer?.ifindex && i.peer?.ifindex === mine.ifindex);
+  return peer?.name ?? `${b.name}:${dev}`;
 }

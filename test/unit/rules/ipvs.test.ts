@@ -7,9 +7,6 @@ import { balancerOnBridge, balancerOwning, balancersOf } from '../../../rules/mo
 import { buildWorld } from '../../../rules/model/build.js';
 import { compileIpvs, realPort, schedulable, virtualFor } from '../../../rules/model/ipvs.js';
 import type { World } from '../../../rules/model/types.js';
-import { newPacket } from '../../../rules/walk/leg.js';
-import type { NatRecord } from '../../../rules/walk/leg.js';
-import { Walker } from '../../../rules/walk/walker.js';
 import { why } from '../../../rules/why/why.js';
 import { Decision } from '../../../snapshot/contract.js';
 import type { Hop, Step } from '../../../snapshot/contract.js';
@@ -63,9 +60,10 @@ describe('moby rules the model reads', () => {
 });
 
 describe('the ingress mesh: a published port through ingress_sbox to every task', () => {
-  it('from another node: DOCKER-INGRESS DNAT, the mark, IPVS to each task and ingress_sbox\'s SNAT — every task walked', () => {
-    const r = why(world(), 'h2', '10.77.0.11', TCP);
+  it('from another node: DOCKER-INGRESS DNAT, the mark, IPVS to each task (either node) and ingress_sbox\'s SNAT — every task walked, reply included', () => {
+    const r = why(world({ balancerForwarding: true }), 'h2', '10.77.0.11', TCP);
     const a = r.addresses[0]!;
+    expect(a.verdict).toBe('reachable');
     const onH1 = steps(a.request, 'h1');
     const dnat = onH1.find((s) => s.type === 'nat' && s.kind === 'DNAT') as Extract<Step, { type: 'nat' }>;
     expect(dnat.to).toBe('172.17.0.2:8080');
@@ -74,21 +72,28 @@ describe('the ingress mesh: a published port through ingress_sbox to every task'
     const mark = sbox.find((s) => s.type === 'chain' && s.table === 'mangle' && s.chain === 'PREROUTING') as Extract<Step, { type: 'chain' }>;
     expect(mark.path.at(-1)?.text).toContain('--set-xmark 0x100/0xffffffff');
     const nats = natSteps(a.request).map((s) => `${s.kind} ${s.from} -> ${s.to}`);
-    expect(nats).toContain('SNAT 10.77.0.12:40000 -> 10.0.0.2:40000');
-    // Both tasks are walked; the trace shown is the first one that does not pass, and the decision names its task.
-    expect(a.request[0]!.steps[0]).toMatchObject({ type: 'note' });
-    expect((a.request[0]!.steps[0] as { text: string }).text).toContain('2 tasks');
-    expect(nats.some((n) => n.startsWith('IPVS 172.17.0.2:8080 -> 10.0.0.2'))).toBe(true);
-    expect(a.decidedBy?.reason).toMatch(/task 10\.0\.0\.2[12]:8080 \(ingress_sbox on h1\) of service web/);
-    // Past IPVS the packet crosses the ingress overlay: the overlay walk's, not modelled here yet.
-    expect(a.verdict).toBe('unknown');
-    expect(a.decidedBy).toMatchObject({ kind: 'missing-data', missing: 'attachment', iface: 'eth0' });
+    expect(nats).toEqual(['DNAT 10.77.0.11:8080 -> 172.17.0.2:8080', 'IPVS 172.17.0.2:8080 -> 10.0.0.21:8080', 'SNAT 10.77.0.12:40000 -> 10.0.0.2:40000', 'REDIRECT 10.0.0.21:8080 -> 10.0.0.21:80']);
+    // Both tasks are walked (a2's over the ingress VXLAN to h2); the note lists each one's verdict.
+    const note = (a.request[0]!.steps[0] as { text: string }).text;
+    expect(note).toContain('10.0.0.21:8080 (ingress_sbox on h1): reachable; 10.0.0.22:8080 (ingress_sbox on h1): reachable');
+    expect(a.deliveredTo).toContain('a1');
+    expect(natSteps(a.reply).map((s) => s.kind)).toEqual(['un-DNAT', 'un-SNAT', 'un-DNAT', 'un-DNAT']);
+  });
+
+  it('a task whose node the ingress network\'s entries do not reach: blocked, naming that task (the other still answers)', () => {
+    const [h1, h2] = withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'), { balancerForwarding: true });
+    const ingressNs = h1.swarm!.namespaces.find((n) => n.role === 'overlay' && n.networkId === h1.swarm!.networks.find((x) => x.ingress)!.id)!;
+    ingressNs.neighbours = ingressNs.neighbours.filter((n) => n.dst !== '10.0.0.22');
+    const a = why(buildWorld([h1, h2]), 'h2', '10.77.0.11', TCP).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'overlay', cause: 'no-peer', address: '10.0.0.22' });
+    expect(a.decidedBy?.reason).toMatch(/^1 of 2 task walks are blocked; task 10\.0\.0\.22:8080 \(ingress_sbox on h1\) of service web: /);
   });
 
   it('from outside the swarm (a bridge container on h2, masqueraded onto the LAN) the same way', () => {
     const r = why(world(), 'h2/u2', '10.77.0.11', TCP);
     const a = r.addresses[0]!;
-    expect(natSteps(a.request).map((s) => s.kind)).toEqual(['MASQUERADE', 'DNAT', 'IPVS', 'SNAT']);
+    expect(natSteps(a.request).map((s) => s.kind)).toEqual(['MASQUERADE', 'DNAT', 'IPVS', 'SNAT', 'REDIRECT']);
     expect(steps(a.request, 'ingress_sbox').length).toBeGreaterThan(0);
   });
 
@@ -119,36 +124,20 @@ describe('the ingress mesh: a published port through ingress_sbox to every task'
 });
 
 describe('the reply through ingress_sbox: conntrack and IPVS undo what they did', () => {
-  /** The request from h2 to h1:8080 up to the overlay, then the task's reply arriving back in ingress_sbox on eth0. */
-  function replyFromTask(sc: SwarmScenario) {
-    const w = world(sc);
-    const h2 = w.hosts.find((h) => h.name === 'h2')!;
-    const h1 = w.hosts.find((h) => h.name === 'h1')!;
-    const nat: NatRecord[] = [];
-    const req = new Walker(w, 'request', newPacket(TCP, ip('10.77.0.11'), null, 'request'), nat);
-    req.fromHost(h2);
-    expect(req.pkt.dst).toBe(ip('10.0.0.21'));
-    expect(req.pkt.src).toBe(ip('10.0.0.2'));
-    const back = newPacket(TCP, req.pkt.src, req.pkt.dst, 'reply');
-    back.sport = req.pkt.dport;
-    back.dport = req.pkt.sport;
-    const reply = new Walker(w, 'reply', back, nat);
-    const sbox = balancersOf(h1).find((b) => b.role === 'ingress-sbox')!;
-    return { r: reply.intoBalancer(sbox, 'eth0', 0), reply };
-  }
-
-  it('un-SNAT to the client, IPVS un-DNAT to 172.17.0.2:8080, the node\'s un-DNAT to 10.77.0.11:8080: delivered to h2', () => {
-    const { r, reply } = replyFromTask({ balancerForwarding: true });
-    const undo = natSteps(r.hops).map((s) => `${s.kind} ${s.from} -> ${s.to}`);
-    expect(undo).toEqual(['un-SNAT 10.0.0.2:40000 -> 10.77.0.12:40000', 'un-DNAT 10.0.0.21:8080 -> 172.17.0.2:8080', 'un-DNAT 172.17.0.2:8080 -> 10.77.0.11:8080']);
-    expect(r.outcome).toBe('delivered');
-    expect(r.landing).toMatchObject({ kind: 'host' });
-    expect(reply.pkt.src).toBe(ip('10.77.0.11'));
+  it('the task\'s REDIRECT undone, un-SNAT to the client, IPVS\'s un-DNAT to 172.17.0.2:8080, the node\'s un-DNAT to 10.77.0.11:8080: back at h2', () => {
+    const a = why(world({ balancerForwarding: true }), 'h2', '10.77.0.11', TCP).addresses[0]!;
+    expect(natSteps(a.reply).map((s) => `${s.kind} ${s.from} -> ${s.to}`)).toEqual([
+      'un-DNAT 10.0.0.21:80 -> 10.0.0.21:8080',
+      'un-SNAT 10.0.0.2:40000 -> 10.77.0.12:40000',
+      'un-DNAT 10.0.0.21:8080 -> 172.17.0.2:8080',
+      'un-DNAT 172.17.0.2:8080 -> 10.77.0.11:8080',
+    ]);
+    expect(a.reply.at(-1)?.at).toEqual({ kind: 'host', host: 'h2', name: 'h2' });
   });
 
   it('with ip_forward 0 in ingress_sbox (as captured in the lab\'s nested hosts: moby#38723) the reply is dropped there', () => {
-    const { r } = replyFromTask({});
-    expect(r.outcome).toBe('dropped');
-    expect(r.decidedBy).toMatchObject({ kind: 'sysctl', key: 'net.ipv4.ip_forward', code: 'ip-forward-off', at: { kind: 'balancer', name: 'ingress_sbox' } });
+    const a = why(world(), 'h2', '10.77.0.11', TCP).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'sysctl', direction: 'reply', key: 'net.ipv4.ip_forward', code: 'ip-forward-off', at: { kind: 'balancer', name: 'ingress_sbox' } });
   });
 });

@@ -52,6 +52,26 @@ describe('service names through Docker\'s DNS, as moby records them', () => {
 });
 
 describe('a VIP balanced by IPVS in the network\'s lb_ namespace', () => {
+  it('why a1 web: through h1\'s lb_ to the task on each node, reachable only as both are, replies un-NATed back to the VIP', () => {
+    const a = why(world({ balancerForwarding: true }), 'h1/a1', 'web', { proto: 'tcp', port: 80 }).addresses[0]!;
+    expect(a.verdict).toBe('reachable');
+    expect((a.request[0]!.steps[0] as { text: string }).text).toMatch(/10\.60\.1\.2:80 \(lb_\w+ on h1\): reachable; 10\.60\.1\.4:80 \(lb_\w+ on h1\): reachable/);
+    expect(natSteps(a.reply).map((s) => `${s.kind} ${s.to}`)).toEqual(['un-SNAT 10.60.1.2:40000', 'un-DNAT 10.60.1.10:80']);
+  });
+
+  it('with ip_forward 0 in lb_ (as the lab\'s nested hosts have it), every task\'s reply is dropped there', () => {
+    const a = why(world(), 'h1/a1', 'web', { proto: 'tcp', port: 80 }).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'sysctl', direction: 'reply', code: 'ip-forward-off', at: { kind: 'balancer' } });
+    expect(a.decidedBy?.reason).toMatch(/^2 of 2 task walks are blocked/);
+  });
+
+  it('no tasks: the name no longer resolves, and the VIP asked directly is rejected by IPVS (no-tasks)', () => {
+    const a = why(world({ webTasks: 'none', balancerForwarding: true }), 'h1/a1', SWARM.web.vip, { proto: 'tcp', port: 80 }).addresses[0]!;
+    expect(a.verdict).toBe('blocked');
+    expect(a.decidedBy).toMatchObject({ kind: 'service', cause: 'no-tasks', service: 'web' });
+  });
+
   /** a1's connection to web's VIP arriving in h1's lb_ for ov1 (from ov1's bridge), following task `pick`. */
   function atLb(pick: number, sc: SwarmScenario = {}) {
     const w = world(sc);
@@ -70,8 +90,10 @@ describe('a VIP balanced by IPVS in the network\'s lb_ namespace', () => {
       const { r, leg } = atLb(pick);
       expect(natSteps(r.hops).map((s) => `${s.kind} ${s.from} -> ${s.to}`)).toEqual([`IPVS ${SWARM.web.vip}:80 -> ${task}:80`, 'SNAT 10.60.1.2:40000 -> 10.60.1.3:40000']);
       expect(leg.balanced).toEqual([{ host: 'h1', namespace: expect.stringMatching(/^lb_/), virtual: `FWM ${SWARM.vipMark}`, service: 'web', destinations: ['10.60.1.2:80', '10.60.1.4:80'], chosen: pick }]);
-      // From here the packet crosses ov1's bridge (and VXLAN to h2 for a2): the overlay walk's.
-      expect(r.decidedBy).toMatchObject({ kind: 'missing-data', missing: 'attachment', iface: 'eth0' });
+      // Then across ov1's bridge (and VXLAN to h2 for a2) into the task, where httpd listens on 80.
+      expect(r.outcome).toBe('delivered');
+      expect(r.landing?.kind === 'container' ? r.landing.endpoint.ipText : null).toBe(task);
+      expect(r.hops.some((h) => h.steps.some((s) => s.type === 'vxlan'))).toBe(pick === 1);
     }
   });
 
