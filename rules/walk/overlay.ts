@@ -15,7 +15,7 @@ import { balancerOwning } from '../model/balancer.js';
 /** The UDP source port of the outer packet: the kernel hashes the inner flow into its ephemeral range (vxlan_src_port). */
 const OUTER_SPORT = 45000;
 
-/** Rules inside the network's namespace: Docker writes none there (IPVS's live in the containers' and lb_ namespaces). */
+/** Rules inside the network's namespace: Docker writes none there (IPVS's live in the lb_ and ingress_sbox namespaces). */
 function namespaceRules(o: OverlayModel): string | null {
   const ipt = (o.ns?.firewall ?? []).flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => `${t.name}: ${r.text}`)));
   if (ipt.length > 0) return ipt[0] as string;
