@@ -238,6 +238,12 @@ export function withServices(h1In: HostSnapshot, h2In: HostSnapshot, sc: SwarmSc
     programIngress(s, gw.ip, SWARM.web.publishedPort);
   }
   hostModePort(h1, SWARM.tasks.h1, SWARM.hp.publishedPort, SWARM.hp.targetPort);
+  // A kernel with IPVS lists an empty /proc/net/ip_vs where nothing is balanced (the lab's has no file at all):
+  // every other load-balancing namespace and every task's own namespace (moby balances nothing there since 18.09).
+  for (const s of nodes) {
+    for (const ns of s.swarm!.namespaces) if (ns.role !== 'overlay') ns.ipvs ??= [];
+    for (const sb of s.swarm!.sandboxes) sb.ipvs ??= [];
+  }
   if (sc.webTasks !== 'none') {
     for (const t of SWARM.ingressTasks) {
       const here = t.node === 'h1' ? h1 : h2;

@@ -1,5 +1,7 @@
 // IPVS as moby programs it, on the captured two-node swarm with services shaped in code (test/unit/derive-swarm.ts):
 // the ingress mesh from another node and from outside the swarm, no tasks, a missing mark, and the reply un-NATed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIp } from '../../../rules/addr/addr.js';
 import { parseRule } from '../../../rules/iptables/parse.js';
@@ -13,6 +15,7 @@ import type { Hop, Step } from '../../../snapshot/contract.js';
 import { SWARM, withServices } from '../derive-swarm.js';
 import type { SwarmScenario } from '../derive-swarm.js';
 import { capturedSwarm } from '../swarm-fixtures.js';
+import { mobyDir } from '../fixtures.js';
 
 const TCP = { proto: 'tcp', port: SWARM.web.publishedPort } as const;
 const world = (sc: SwarmScenario = {}): World => buildWorld(withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'), sc));
@@ -139,5 +142,34 @@ describe('the reply through ingress_sbox: conntrack and IPVS undo what they did'
     const a = why(world(), 'h2', '10.77.0.11', TCP).addresses[0]!;
     expect(a.verdict).toBe('blocked');
     expect(a.decidedBy).toMatchObject({ kind: 'sysctl', direction: 'reply', key: 'net.ipv4.ip_forward', code: 'ip-forward-off', at: { kind: 'balancer', name: 'ingress_sbox' } });
+  });
+});
+
+describe('the shaped rules are moby\'s', () => {
+  it('every rule the derivation adds parses with nothing netdiag cannot evaluate', () => {
+    const [h1, h2] = withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'));
+    const texts = [h1, h2].flatMap((s) => [
+      ...s.firewall!.tables,
+      ...s.swarm!.namespaces.flatMap((n) => n.firewall ?? []),
+      ...s.swarm!.sandboxes.flatMap((x) => x.firewall ?? []),
+    ]).flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => r.text)));
+    const added = texts.filter((t) => /INGRESS|MARK|ipvs|REDIRECT|9090|10\.0\.0\.2[12]/.test(t));
+    expect(added.length).toBeGreaterThan(20);
+    for (const t of added) {
+      const r = parseRule(t);
+      expect({ t, problems: r.problems, unknown: r.matches.filter((m) => m.kind === 'unknown') }).toEqual({ t, problems: [], unknown: [] });
+      expect(r.target.kind).not.toBe('unknown');
+    }
+  });
+
+  it('the node\'s ingress NAT rules are line for line moby\'s own generated dump (28.x; its gwbridge 172.18.0.2 here 172.17.0.2)', () => {
+    const dump = readFileSync(join(mobyDir(), 'docker28-swarm-ingress.iptables.txt'), 'utf8').split('\n');
+    const nat = dump.slice(dump.indexOf('*nat')).filter((l) => l.includes('DOCKER-INGRESS') && l.startsWith('-A') || l.includes('--src-type LOCAL')).map((l) => l.replace('172.18.0.2', '172.17.0.2'));
+    const [h1] = withServices(capturedSwarm('a-h1.json'), capturedSwarm('a-h2.json'));
+    const ours = h1.firewall!.tables.find((t) => t.name === 'nat')!.chains.flatMap((c) => c.rules.map((r) => r.text)).filter((l) => l.includes('DOCKER-INGRESS') || l.includes('--src-type LOCAL'));
+    expect(ours.sort()).toEqual(nat.sort());
+    // filter: the same rules, but 20.10 matches the reply with -m state where 28 uses -m conntrack.
+    const filter = h1.firewall!.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'DOCKER-INGRESS')!.rules.map((r) => r.text);
+    expect(filter).toEqual(['-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j ACCEPT', '-A DOCKER-INGRESS -p tcp -m state --state RELATED,ESTABLISHED -m tcp --sport 8080 -j ACCEPT', '-A DOCKER-INGRESS -j RETURN']);
   });
 });
