@@ -94,10 +94,18 @@ describe('the ingress mesh: a published port through ingress_sbox to every task'
   });
 
   it('from outside the swarm (a bridge container on h2, masqueraded onto the LAN) the same way', () => {
-    const r = why(world(), 'h2/u2', '10.77.0.11', TCP);
+    const r = why(world({ balancerForwarding: true }), 'h2/u2', '10.77.0.11', TCP);
     const a = r.addresses[0]!;
     expect(natSteps(a.request).map((s) => s.kind)).toEqual(['MASQUERADE', 'DNAT', 'IPVS', 'SNAT', 'REDIRECT']);
-    expect(steps(a.request, 'ingress_sbox').length).toBeGreaterThan(0);
+    expect(a.verdict).toBe('reachable');
+  });
+
+  it('from the node itself: nat OUTPUT\'s DOCKER-INGRESS, then moby\'s MASQUERADE of a local source out of docker_gwbridge', () => {
+    const a = why(world({ balancerForwarding: true }), 'h1', '10.77.0.11', TCP).addresses[0]!;
+    const masq = natSteps(a.request).find((s) => s.kind === 'MASQUERADE');
+    expect(masq?.rule?.text).toBe('-A POSTROUTING -o docker_gwbridge -m addrtype --src-type LOCAL -j MASQUERADE');
+    expect(masq?.to).toBe('172.17.0.1:40000');
+    expect(a.verdict).toBe('reachable');
   });
 
   it('no tasks: the virtual service has no real server, so the kernel rejects (no-tasks), naming the service', () => {
