@@ -114,7 +114,9 @@ function balance(w: Walk, b: BalancerModel, depth: number): LegResult {
   routeStep(w, d, p.dst);
   if (d.kind !== 'unicast' || !d.entry) return w.stopped(w.decision('route', b.host.name, `${b.name} on ${b.host.name} has ${d.kind === 'none' ? 'no route' : `a ${d.kind} route`} to task ${ipText(p.dst)}${ruleClause(d)}`, { dst: ipText(p.dst), result: routeFailure(d) }));
   const out = d.entry.route.dev ?? '';
-  // LOCAL_OUT after IPVS's own hook (NF_IP_PRI_NAT_DST+2): filter OUTPUT is what is left of it.
+  // ip_vs_nat_send_or_cont re-sends it through LOCAL_OUT, then POSTROUTING. Of LOCAL_OUT, nat OUTPUT does not run
+  // (the connection's destination NAT was set up at PREROUTING) and IPVS skips what it sent (skb->ipvs_property);
+  // raw and mangle OUTPUT do run, but moby writes nothing there: filter OUTPUT is what is walked.
   const f = runHook(w, ns, 'output-filter', { in: null, out });
   if (f.stop) return f.stop;
   return postrouting(w, b, null, out, d, depth);
