@@ -615,8 +615,9 @@ export const SwarmPart = z.object({
   services: z.array(SwarmService).nullable(),
   namespaces: z.array(SwarmNamespace),
   /**
-   * Each container on an overlay network: its namespace's whole iptables rule set (moby marks service VIPs in mangle
-   * OUTPUT there) and its IPVS services (a VIP is balanced inside the container's own namespace). Null: not read.
+   * Each container on an overlay network: its namespace's whole iptables rule set (a published service's task has
+   * moby's ingress REDIRECT and INPUT/OUTPUT rules there) and its IPVS services (empty since Docker 18.09, which
+   * balances VIPs in the network's lb_ namespace; before it, in each container: mangle OUTPUT marks). Null: not read.
    */
   sandboxes: z.array(z.object({ containerId: z.string(), firewall: z.array(FirewallTable).nullable(), ipvs: z.array(IpvsService).nullable() })).default([]),
 });

@@ -18,6 +18,8 @@ export type Match =
   | { kind: 'mark'; value: number; mask: number; neg: boolean }
   | { kind: 'iprange'; side: 'src' | 'dst'; from: Ip; to: Ip; neg: boolean }
   | { kind: 'comment'; text: string }
+  /** -m ipvs --ipvs: the packet belongs to an IPVS connection (xt_ipvs.c: skb->ipvs_property). */
+  | { kind: 'ipvs'; neg: boolean }
   /** A match netdiag does not model: a walk that reaches a decisive rule holding one cannot say what happens. */
   | { kind: 'unknown'; text: string };
 

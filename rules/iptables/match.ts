@@ -71,6 +71,8 @@ function evaluate(m: Match, p: Packet, host: MatchHost): Tri {
     }
     case 'comment':
       return true;
+    case 'ipvs':
+      return p.ipvs === true;
     case 'unknown':
       return 'unknown';
   }

@@ -24,6 +24,8 @@ export interface Packet {
   origDport: number | null;
   origSrc: Ip;
   mark: number;
+  /** IPVS sent it (the kernel's skb->ipvs_property, what `-m ipvs --ipvs` matches); absent: it did not. */
+  ipvs?: boolean;
 }
 
 /** What matches need to know about the host evaluating the packet. */

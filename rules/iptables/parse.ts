@@ -56,7 +56,7 @@ const ICMPV6_TYPES: Record<string, [number | null, number | null]> = {
   redirect: [137, null],
 };
 
-const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'icmp6', 'mark', 'iprange']);
+const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'icmp6', 'mark', 'iprange', 'ipvs']);
 
 function portRanges(text: string): PortRange[] | null {
   const out: PortRange[] = [];
@@ -231,6 +231,10 @@ export function parseRule(text: string): ParsedRule {
       case '--physdev-is-in':
       case '--physdev-is-out':
         matches.push({ kind: 'physdev', option: w.slice('--physdev-'.length) as 'is-bridged' | 'is-in' | 'is-out', iface: null, neg });
+        break;
+      // ipvs: only the bare --ipvs (moby's SNAT of balanced packets); --vaddr, --vport … stay unknown.
+      case '--ipvs':
+        matches.push({ kind: 'ipvs', neg });
         break;
       case '--comment':
         if (neg) problems.push("'!' before --comment");

@@ -53,5 +53,7 @@ export function causeCode(kind: Decision['kind'], fields: object = {}): Decision
   if (kind === 'socket' && 'bound' in fields && fields.bound === 'loopback-only') return 'loopback-only';
   if (kind === 'lower' && 'cause' in fields) return LOWER_CODES[fields.cause as DecisionOf<'lower'>['cause']];
   if (kind === 'overlay' && 'cause' in fields) return OVERLAY_CODES[fields.cause as DecisionOf<'overlay'>['cause']];
+  // A service's causes are their own codes (no-tasks, not-balanced).
+  if (kind === 'service' && 'cause' in fields) return fields.cause as DecisionOf<'service'>['cause'];
   return CODE_OF_KIND[kind];
 }

@@ -12,7 +12,7 @@ export type Owner = 'docker' | 'admin' | 'netdiag' | 'manager';
 export type DecisionCode = ReasonCode;
 
 /** What a rule does, in the terms an operator meets: the codes a rule's meaning can have (the rest are the walk's). */
-export type RuleCode = Exclude<ReasonCode, 'forward-policy' | 'policy' | 'no-route' | 'no-neighbour' | 'ip-forward-off' | 'wrong-container' | 'overlapping-subnet' | 'parent-isolation' | 'lower-private' | 'parent-down' | 'no-uplink' | 'nothing-listens' | 'loopback-only' | 'unknown'>;
+export type RuleCode = Exclude<ReasonCode, 'forward-policy' | 'policy' | 'no-route' | 'no-neighbour' | 'ip-forward-off' | 'wrong-container' | 'overlapping-subnet' | 'parent-isolation' | 'lower-private' | 'parent-down' | 'no-uplink' | 'nothing-listens' | 'loopback-only' | 'no-tasks' | 'not-balanced' | 'unknown'>;
 
 export interface RuleMeaning {
   code: RuleCode;

@@ -8,6 +8,7 @@ import { runHook } from './hooks.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
 import { overSegment } from './segment.js';
+import { balancerOnBridge } from '../model/balancer.js';
 
 /** A frame on a bridge, from a container's veth or from the host itself ('host'), looking for `nextHop`. */
 export function onBridge(w: Walk, host: HostModel, bridge: string, fromPort: string, nextHop: Ip, depth: number): LegResult {
@@ -18,7 +19,7 @@ export function onBridge(w: Walk, host: HostModel, bridge: string, fromPort: str
   const target = host.endpointsOnBridge.get(bridge)?.find((e) => e.ip === nextHop);
   if (!target && !host.snapshot.links) return w.stopped(w.decision('missing-data', host.name, `the links of ${host.name} were not collected: netdiag cannot tell what answers ${w.resolver} for ${ipText(nextHop)} on ${bridge}`, { missing: 'links' }));
   if (target && !target.observed) return w.stopped(w.decision('missing-data', host.name, `${target.container.name}'s namespace was not read (${target.container.unread}): netdiag cannot tell whether ${target.ipText} answers on ${bridge}`, { missing: 'namespace' }));
-  if (!target) return offBridge(w, host, bridge, fromPort, nextHop);
+  if (!target) return toBalancer(w, host, bridge, fromPort, nextHop, depth) ?? offBridge(w, host, bridge, fromPort, nextHop);
   w.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${target.container.name} ${target.ipText} (${hostVethOf(target.attachment)})`, result: 'bridged', brNetfilter: w.brNetfilter(host), nextHop: target.ipText, toPort: hostVethOf(target.attachment), reaches: { kind: 'container', host: host.name, name: target.container.name } }));
   if (fromPort !== 'host') {
     const stop = bridged(w, host, bridge, fromPort, hostVethOf(target.attachment));
@@ -45,6 +46,19 @@ export function bridged(w: Walk, host: HostModel, bridge: string, physIn: string
   p.physIn = p.physOut = null;
   p.bridged = false;
   return null;
+}
+
+/** A swarm load-balancing namespace's port on the bridge answers for `nextHop` (ingress_sbox on docker_gwbridge); null when none does. */
+function toBalancer(w: Walk, host: HostModel, bridge: string, fromPort: string, nextHop: Ip, depth: number): LegResult | null {
+  const lb = balancerOnBridge(host, bridge, nextHop);
+  if (!lb) return null;
+  const veth = lb.balancer.bridgePorts.get(lb.iface)?.veth ?? null;
+  w.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${lb.balancer.name} ${ipText(nextHop)} (${veth})`, result: 'bridged', brNetfilter: w.brNetfilter(host), nextHop: ipText(nextHop), toPort: veth, reaches: { kind: 'balancer', host: host.name, name: lb.balancer.name } }));
+  if (fromPort !== 'host') {
+    const stop = bridged(w, host, bridge, fromPort, veth);
+    if (stop) return stop;
+  }
+  return w.intoBalancer(lb.balancer, lb.iface, depth);
 }
 
 /** No container on this bridge has `nextHop`: a port off the host may lead to it (another host's bridge), or nothing does. */

@@ -7,7 +7,7 @@ import type { ContainerModel, HostModel, World } from '../model/types.js';
 import type { Decision, Flow, Hop } from '../../snapshot/contract.js';
 import { recorded } from './action.js';
 import { addrPort, newPacket } from './leg.js';
-import type { Landing, LegResult, NatRecord } from './leg.js';
+import type { Balanced, Landing, LegResult, NatRecord } from './leg.js';
 import { Walker } from './walker.js';
 import { elsewhereDecision, mayLandElsewhere } from './elsewhere.js';
 import { firstShadow, noteShadow, shadowOf } from './shadow.js';
@@ -30,6 +30,8 @@ export interface FlowResult {
    * asked the hosts in view who holds a next hop. Outcomes that did not are the origin host's alone.
    */
   beyond: boolean;
+  /** The IPVS virtual services the request met, each with the task this walk followed (balanced.ts walks every one). */
+  balanced: Balanced[];
 }
 
 function start(w: Walker, origin: Origin): LegResult {
@@ -121,13 +123,14 @@ function throughProxy(world: World, r: LegResult, flow: Flow, record: boolean): 
  * Walk one connection: the request from `origin` to `dst`, then its reply back under conntrack. With `expect`, the
  * request must land in that container: the same address elsewhere (two hosts on 172.17.0.0/16) is not it.
  */
-export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, depth = 0, record = true, expect: ContainerModel | null = null): FlowResult {
+export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, depth = 0, record = true, expect: ContainerModel | null = null, picks: number[] = []): FlowResult {
   const nat: NatRecord[] = [];
   const req = new Walker(world, 'request', newPacket(flow, dst, null, 'request'), nat, record);
+  req.picks = picks;
   const r = start(req, origin);
   const source = isUnspecified(req.pkt.origSrc) ? null : ipText(req.pkt.origSrc);
   let beyond = req.beyond;
-  const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source, beyond });
+  const result = (outcome: FlowResult['outcome'], decidedBy: Decision | null, request: Hop[], reply: Hop[], deliveredTo: string | null): FlowResult => ({ outcome, request, reply, decidedBy, deliveredTo, source, beyond, balanced: req.balanced });
   if (r.outcome === 'dropped') {
     const cause = depth === 0 ? landsElsewhere(world, origin, dst, flow, expect, r.decidedBy) : null;
     noteShadow(r.hops, cause);
@@ -145,7 +148,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
     const where = r.landing.kind === 'container' ? `${r.landing.endpoint.container.host.name}/${r.landing.endpoint.container.name}` : `host ${r.landing.host.name}`;
     return result('blocked', elsewhereDecision(originHost(origin), req, dst, r.landing, expect, null), r.hops, [], where);
   }
-  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.address ?? r.landing.endpoint.ipText}` : `host ${r.landing.host.name}`);
+  const deliveredTo = proxied?.deliveredTo ?? (r.landing.kind === 'container' ? `${r.landing.endpoint.container.name} ${r.landing.address ?? r.landing.endpoint.ipText}` : r.landing.kind === 'balancer' ? `${r.landing.balancer.name} on ${r.landing.host.name}` : `host ${r.landing.host.name}`);
 
   const reply = new Walker(world, 'reply', newPacket(flow, r.packet.src, r.packet.dst, 'reply'), nat, record);
   // Conntrack carries the request's ports into the reply, swapped.
@@ -153,7 +156,7 @@ export function walkFlow(world: World, origin: Origin, dst: Ip, flow: Flow, dept
   reply.pkt.dport = r.packet.sport;
   reply.pkt.origDst = dst;
   reply.pkt.origSrc = r.packet.origSrc;
-  const back = r.landing.kind === 'container' ? reply.fromContainer(r.landing.endpoint.container) : reply.fromHost(r.landing.host);
+  const back = r.landing.kind === 'container' ? reply.fromContainer(r.landing.endpoint.container) : r.landing.kind === 'balancer' ? reply.fromBalancer(r.landing.balancer) : reply.fromHost(r.landing.host);
   beyond ||= reply.beyond || (proxied?.walked.beyond ?? false);
   // A reply a LAN route takes away from A (its Docker network collides with that LAN): the cause, before any drop.
   const shadowed = (back.outcome === 'dropped' || (back.outcome === 'unknown' && back.decidedBy?.kind === 'exit')) && depth === 0 ? replyShadowed(world, origin, reply, back.decidedBy) : null;

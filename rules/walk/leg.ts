@@ -8,9 +8,24 @@ import type { Decision, DecisionKind, DecisionOf, Flow, Hop, Place, Step } from 
 import { recorded } from './action.js';
 import type { StepInput } from './action.js';
 import { causeCode } from '../meaning/decision.js';
+import type { BalancerModel } from '../model/balancer.js';
 
 /** Where a packet ended up: a container's address, or a host's own stack (its address, maybe a proxy). */
-export type Landing = { kind: 'container'; endpoint: Endpoint; /** The address it arrived at when not the endpoint's (Docker's resolver on loopback). */ address?: string } | { kind: 'host'; host: HostModel };
+export type Landing =
+  | { kind: 'container'; endpoint: Endpoint; /** The address it arrived at when not the endpoint's (Docker's resolver on loopback). */ address?: string }
+  | { kind: 'host'; host: HostModel }
+  /** A swarm load-balancing namespace answering for its own address (a ping to a service VIP). */
+  | { kind: 'balancer'; balancer: BalancerModel; /** The node it is on. */ host: HostModel };
+
+/** An IPVS virtual service the leg met: the tasks it could send the connection to, and the one this leg followed. */
+export interface Balanced {
+  host: string;
+  namespace: string;
+  virtual: string;
+  service: string | null;
+  destinations: string[];
+  chosen: number;
+}
 
 export interface LegResult {
   outcome: 'delivered' | 'dropped' | 'unknown';
@@ -115,6 +130,8 @@ function nodeText(kind: Place['kind'], host: string, name: string): string {
       return `beyond ${host}'s ${name}`;
     case 'overlay':
       return `host ${host} (overlay ${name})`;
+    case 'balancer':
+      return `host ${host} (${name})`;
   }
 }
 
@@ -135,6 +152,12 @@ export class Leg {
    * does not stop it. What netdiag cannot evaluate still does. Set for the walk that finds a root cause before a drop.
    */
   ignoreDrops = false;
+  /**
+   * Which real server each IPVS virtual service met on the way sends this leg to, in the order they are met (absent:
+   * the first); what it met is in `balanced`. A walk follows one task; balanced.ts walks each (every one may answer).
+   */
+  picks: number[] = [];
+  balanced: Balanced[] = [];
   /** The last route the packet took, and where it was looked up: the route that brings it to where it lands. */
   lastRoute: { at: Place | undefined; table: string | null; entry: RouteEntry } | null = null;
   // The place the packet is in, kept as parts: a verdict-only walk builds no object for it unless a decision cites it.

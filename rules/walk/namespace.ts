@@ -12,6 +12,7 @@ import type { RouteDecision } from '../model/route-lookup.js';
 import { routeFailure, routeStep, ruleClause, unknownRoute } from './routing.js';
 import { socketHop } from './socket.js';
 import { resolverSocketNote, sandboxNat } from './sandbox-nat.js';
+import { sandboxArrival } from './sandbox-in.js';
 
 /** A packet leaves a container's namespace (originated there, or a reply from there). */
 export function fromContainer(w: Walk, c: ContainerModel, depth: number): LegResult {
@@ -90,6 +91,9 @@ export function intoContainer(w: Walk, ep: Endpoint): LegResult {
   const p = w.pkt;
   const mine = c.endpoints.find((e) => e.ip === p.dst);
   if (!mine) return w.stopped(w.decision('missing-data', c.host.name, `${ipText(p.dst)} is not an address of ${c.name}; netdiag does not model containers that forward`, { missing: 'forwarding' }));
+  // The namespace's own nat PREROUTING (moby's ingress REDIRECT to the task's port) before its socket is looked for.
+  const arrival = sandboxArrival(w, c, mine.iface);
+  if (arrival) return w.stopped(arrival);
   const refused = socketHop(w, { host: c.host.name, name: c.name, sockets: c.sockets }, mine.iface);
   if (refused) return w.stopped(refused);
   w.note(() => ({ type: 'deliver', to: `container ${c.name}`, address: ipText(p.dst), into: { kind: 'container', host: c.host.name, name: c.name } }));

@@ -10,11 +10,12 @@ import type { HostModel } from '../model/types.js';
 import type { Decision } from '../../snapshot/contract.js';
 import type { LegResult } from './leg.js';
 import type { Arrival, Walk } from './moves.js';
+import { balancerOwning } from '../model/balancer.js';
 
 /** The UDP source port of the outer packet: the kernel hashes the inner flow into its ephemeral range (vxlan_src_port). */
 const OUTER_SPORT = 45000;
 
-/** Rules inside the network's namespace: Docker writes none there (IPVS's live in the containers' and lb_ namespaces). */
+/** Rules inside the network's namespace: Docker writes none there (IPVS's live in the lb_ and ingress_sbox namespaces). */
 function namespaceRules(o: OverlayModel): string | null {
   const ipt = (o.ns?.firewall ?? []).flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => `${t.name}: ${r.text}`)));
   if (ipt.length > 0) return ipt[0] as string;
@@ -39,6 +40,13 @@ export function onOverlay(w: Walk, host: HostModel, o: OverlayModel, fromPort: s
   if (local) {
     w.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${local.container.name} ${local.ipText}`, result: 'bridged', brNetfilter: null, nextHop: local.ipText, toPort: null, reaches: { kind: 'container', host: host.name, name: local.container.name } }));
     return w.intoContainer(local);
+  }
+  // The network's load-balancing namespace on this node owns its own address and every service VIP (lb_, ingress_sbox).
+  const lb = balancerOwning(host, o.id, nextHop);
+  if (lb) {
+    const iface = lb.stack.localAddrs.get(nextHop) ?? 'eth0';
+    w.note(() => ({ type: 'bridge', bridge, from: fromPort, to: `${lb.name} ${ipText(nextHop)}`, result: 'bridged', brNetfilter: null, nextHop: ipText(nextHop), toPort: null, reaches: { kind: 'balancer', host: host.name, name: lb.name } }));
+    return w.intoBalancer(lb, iface, depth);
   }
   if (bridgeAddresses(o).includes(nextHop)) {
     return w.stopped(w.decision('missing-data', host.name, `${ipText(nextHop)} is overlay ${o.name}'s bridge address in its namespace on ${host.name}; netdiag does not model that namespace's own stack`, { missing: 'forwarding' }));

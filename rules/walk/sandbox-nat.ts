@@ -23,7 +23,7 @@ export interface SandboxNat {
 }
 
 /** `-m addrtype` inside a container: its loopback and its own addresses are local. */
-function containerMatch(c: ContainerModel): MatchHost {
+export function containerMatch(c: ContainerModel): MatchHost {
   return { addrType: (ip) => (isLoopback(ip) || c.endpoints.some((e) => e.ip === ip) ? 'LOCAL' : 'UNICAST') };
 }
 

@@ -10,6 +10,8 @@ import type { Moves } from './moves.js';
 import { fromContainer, intoContainer } from './namespace.js';
 import { fromChild, intoChild, onParent } from './parent.js';
 import type { LowerChild } from '../model/lower.js';
+import type { BalancerModel } from '../model/balancer.js';
+import { fromBalancer, intoBalancer } from './ipvs.js';
 import type { OverlayModel } from '../model/overlay.js';
 import type { Packet } from '../iptables/packet.js';
 import { onOverlay } from './overlay.js';
@@ -50,6 +52,14 @@ export class Walker extends Leg implements Moves {
 
   fromHost(host: HostModel, depth = 0): LegResult {
     return fromHost(this, host, depth);
+  }
+
+  intoBalancer(b: BalancerModel, iface: string, depth: number): LegResult {
+    return intoBalancer(this, b, iface, depth);
+  }
+
+  fromBalancer(b: BalancerModel, depth = 0): LegResult {
+    return fromBalancer(this, b, depth);
   }
 
   onOverlay(host: HostModel, o: OverlayModel, fromPort: string, nextHop: Ip, depth: number, arrived: Arrival | null = null): LegResult {

@@ -4,7 +4,7 @@ import { familyOf } from '../addr/addr.js';
 import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
 import type { AddressVerdict, Flow, IpFamily } from '../../snapshot/contract.js';
-import { walkFlow } from '../walk/flow.js';
+import { walkBalanced } from '../walk/balanced.js';
 import type { FlowResult } from '../walk/flow.js';
 
 export const BOTH: readonly Family[] = [4, 6];
@@ -61,7 +61,7 @@ export function targetsOf(b: ContainerModel, families: readonly Family[] = BOTH)
 
 /** Each address of B walked from A, without a trace (the cost of a walk is mostly its trace). */
 export function addressWalks(world: World, a: ContainerModel, b: ContainerModel, flow: Flow, families: readonly Family[] = BOTH): FlowResult[] {
-  return targetsOf(b, families).map((e) => walkFlow(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b));
+  return targetsOf(b, families).map((e) => walkBalanced(world, { kind: 'container', container: a }, e.ip, flow, 0, false, b));
 }
 
 /** Each address of B from A, verdicts only. */

@@ -2,16 +2,18 @@
 import { familyOf, ipText, isLoopback, parseIp } from '../addr/addr.js';
 import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, World } from '../model/types.js';
-import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource } from '../query/resolve.js';
+import { aliasesOf, namespaceOf, qualifiedName, resolve, resolveSource, ResolveError } from '../query/resolve.js';
 import type { Target } from '../query/resolve.js';
 import type { AddressAnswer, Flow, WhyAnswer } from '../../snapshot/contract.js';
 import { nameResolution } from './names.js';
 import { destinations } from './destinations.js';
 import { isResolverQuestion, resolverAnswer } from '../dns/answer.js';
 import { BOTH, combine, familyName, familySummary, familyVerdicts, verdictOfAddresses } from './verdict.js';
-import { walkFlow } from '../walk/flow.js';
+import { walkBalanced } from '../walk/balanced.js';
 import { pairDockerRules } from './docker-rules.js';
 import type { Origin } from '../walk/flow.js';
+import { serviceName } from '../dns/service-names.js';
+import type { ServiceName } from '../dns/service-names.js';
 
 export type { AddressAnswer, WhyAnswer };
 
@@ -23,6 +25,13 @@ function networkName(e: Endpoint): string | null {
 function askedName(b: ContainerModel, text: string): string {
   const name = text.slice(text.indexOf('/') + 1);
   return name === b.name || aliasesOf(b).has(name) ? name : b.name;
+}
+
+/** A service name as Docker's DNS answered it (moby service_common.go addEndpointNameResolution). */
+function serviceDns(svc: ServiceName, asked: string, a: ContainerModel): WhyAnswer['dns'] {
+  const what = svc.mode === 'vip' ? `service ${svc.service}'s VIP (vip mode: IPVS balances it over the tasks)` : svc.mode === 'dnsrr' ? `the tasks of service ${svc.service} (dnsrr mode: no VIP, the client picks an address)` : `every task of service ${svc.service}`;
+  const note = `${asked} resolves from ${a.name} through Docker's embedded DNS on ${svc.network} to ${what}: ${svc.addresses.join(', ')}`;
+  return { resolves: true, name: asked, via: 'embedded-dns', network: svc.network, addresses: svc.addresses, note, steps: [{ kind: 'answer', verdict: 'reachable', text: note }], resolver: null, upstreams: [] };
 }
 
 /** How the user gave B: an address, a prefix of its ID, or a name (its own, or one it answers to on a network). */
@@ -38,10 +47,19 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
   const source = resolveSource(world, fromText);
   const origin: Origin = source;
   const a = source.kind === 'container' ? source.container : null;
-  const target = resolve(world, toText);
-  const dests = destinations(world, source, target, families);
+  // A swarm service's name (web, tasks.web) answers through Docker's DNS from a container on its network.
+  let svc: ServiceName | null = null;
+  let target: Target;
+  try {
+    target = resolve(world, toText);
+  } catch (e) {
+    svc = e instanceof ResolveError && a ? serviceName(a, toText) : null;
+    if (!svc || svc.addresses.length === 0) throw e;
+    target = { kind: 'address', ip: parseIp(svc.addresses[0] as string) as NonNullable<ReturnType<typeof parseIp>> };
+  }
+  const dests = svc ? svc.addresses.flatMap((x) => { const ip = parseIp(x); return ip !== null && families.includes(familyOf(ip)) ? [{ ip, network: svc!.network }] : []; }) : destinations(world, source, target, families);
   const addresses: AddressAnswer[] = dests.map((d) => {
-    const r = walkFlow(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
+    const r = walkBalanced(world, origin, d.ip, flow, 0, true, target.kind === 'container' ? target.container : null);
     return { ip: ipText(d.ip), family: familyName(familyOf(d.ip)), source: r.source, network: d.network, verdict: r.outcome, decidedBy: r.decidedBy, deliveredTo: r.deliveredTo, request: r.request, reply: r.reply };
   });
   const perFamily = familyVerdicts(addresses);
@@ -52,9 +70,10 @@ export function why(world: World, fromText: string, toText: string, flow: Flow, 
       ? { host: target.container.host.name, name: qualifiedName(target.container, world), id: target.container.docker.id, kind: 'container', namespace: namespaceOf(target.container), askedBy }
       : target.kind === 'host'
         ? { host: target.host.name, name: target.ip === null ? `host ${target.host.name}` : `host ${target.host.name} (${ipText(target.ip)})`, id: null, kind: 'host', namespace: target.ip === null ? "the host's" : null, askedBy }
-        : { host: null, name: ipText(target.ip), id: null, kind: 'address', namespace: null, askedBy };
-  const dns: WhyAnswer['dns'] =
-    target.kind === 'container' && a
+        : { host: null, name: svc ? toText : ipText(target.ip), id: null, kind: 'address', namespace: null, askedBy: svc ? 'name' : askedBy };
+  const dns: WhyAnswer['dns'] = svc
+    ? serviceDns(svc, toText, a as ContainerModel)
+    : target.kind === 'container' && a
       ? nameResolution(a, target.container, askedName(target.container, toText), world)
       : a && isResolverQuestion(target, flow)
         ? resolverAnswer(world, a, toText, flow.proto === 'tcp' ? 'tcp' : 'udp')

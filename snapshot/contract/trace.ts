@@ -23,10 +23,11 @@ export type RuleRef = z.infer<typeof RuleRef>;
  * A place a packet can be, by typed reference: a container's network namespace (`name` the container), a host's own
  * stack (`name` the host), a host's netfilter seeing a frame bridged on `name` (br_netfilter), a host reached
  * across a bridged segment, arriving on its bridge `name`, (lan) the link beyond a host's interface `name` (a LAN,
- * a tunnel), outside the hosts in view, or (overlay) a swarm overlay network's own namespace on a host, `name` the
- * network (its bridge br0 and VXLAN device).
+ * a tunnel), outside the hosts in view, (overlay) a swarm overlay network's own namespace on a host, `name` the
+ * network (its bridge br0 and VXLAN device), or (balancer) a swarm load-balancing namespace where IPVS balances a
+ * service's VIP or published port over its tasks: `lb_<network id prefix>` or `ingress_sbox`, `name` the namespace.
  */
-export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment', 'lan', 'overlay']), host: z.string(), name: z.string() });
+export const Place = z.object({ kind: z.enum(['container', 'host', 'bridge', 'segment', 'lan', 'overlay', 'balancer']), host: z.string(), name: z.string() });
 export type Place = z.infer<typeof Place>;
 
 /**
@@ -99,7 +100,8 @@ export const Step = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('nat'),
     action: StepAction,
-    kind: z.enum(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'un-SNAT', 'un-DNAT']),
+    /** IPVS: the kernel's virtual server rewrote the destination to the real server it picked (Masq), not a nat rule. */
+    kind: z.enum(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'un-SNAT', 'un-DNAT', 'IPVS']),
     /** `from` and `to` for people (address:port); `address` for programs: the address the step rewrote, as it now is. */
     from: z.string(),
     to: z.string(),
@@ -190,6 +192,10 @@ export const ReasonCode = z.enum([
   // the endpoint), or its entry sends the frame to a node that no longer holds the endpoint (a stale entry).
   'overlay-no-peer',
   'overlay-stale-peer',
+  // A swarm service balanced by IPVS: its virtual service has no task to send to (none, or all draining at weight 0),
+  // or the packet for its VIP or published port was never marked, so IPVS never saw it and nothing takes it.
+  'no-tasks',
+  'not-balanced',
   'nothing-listens',
   'loopback-only',
   'unknown',
@@ -245,13 +251,13 @@ export const Decision = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('exit'), ...decided, ifaces: z.array(z.string()), nextHop: z.string(), ...said }),
   /**
    * What netdiag did not collect (`missing`: a host's routes, links, firewall, a namespace's sockets, a container's
-   * namespace, its own NAT rules for Docker's resolver `dns-rules`), or what it does not model yet (`attachment`: an interface not on a bridge, `iface` naming it;
+   * namespace, its own NAT rules for Docker's resolver `dns-rules`, a swarm load-balancing namespace's IPVS `ipvs`), or what it does not model yet (`attachment`: an interface not on a bridge, `iface` naming it;
    * `forwarding`: a container that forwards; `reply`: a reply that does not come back).
    */
   z.object({
     kind: z.literal('missing-data'),
     ...decided,
-    missing: z.enum(['routes', 'links', 'firewall', 'sockets', 'namespace', 'attachment', 'forwarding', 'reply', 'dns-rules']),
+    missing: z.enum(['routes', 'links', 'firewall', 'sockets', 'namespace', 'attachment', 'forwarding', 'reply', 'dns-rules', 'ipvs']),
     iface: z.string().optional(),
     ...said,
   }),
@@ -329,6 +335,23 @@ export const Decision = z.discriminatedUnion('kind', [
     address: z.string(),
     vtep: z.string().nullable(),
     cause: z.enum(['no-peer', 'stale-peer', 'encrypted', 'no-namespace']),
+    ...said,
+  }),
+  /**
+   * A swarm service's IPVS virtual service decides (moby's lb_ / ingress_sbox namespaces; the kernel's ip_vs) —
+   * `cause`: no-tasks: the virtual service `virtual` (FWM <mark>, or proto address:port) has no real server with a
+   * weight above 0, so the kernel answers ICMP port unreachable (ip_vs_leave); not-balanced: no virtual service takes
+   * the packet (its mark rule is missing), so it is delivered to `namespace` itself, where nothing of the service listens.
+   */
+  z.object({
+    kind: z.literal('service'),
+    ...decided,
+    /** The swarm service, when netdiag could name it from the managers' list or the network's VIPs. */
+    service: z.string().nullable(),
+    namespace: z.string(),
+    virtual: z.string().nullable(),
+    address: z.string(),
+    cause: z.enum(['no-tasks', 'not-balanced']),
     ...said,
   }),
 ]);
