@@ -117,12 +117,28 @@ async function readNetworks(ctx: CollectContext, list: z.infer<typeof NetworksRe
   return out.filter((n): n is z.infer<typeof VerboseNetwork> => n !== null).sort((a, b) => byCodeUnits(a.Name, b.Name));
 }
 
+/**
+ * The overlay networks a question needs (null: every one): for a collection scoped to a question's containers, the
+ * networks they are on and the ingress network (the routing mesh crosses it); swarm's other namespaces are not entered.
+ */
+async function wantedNetworks(ctx: CollectContext, listed: Promise<z.infer<typeof NetworksResponse>>): Promise<string[] | null> {
+  if (!ctx.scope) return null;
+  const list = await listed;
+  const theirs = (await inspectedSandboxes(ctx)).flatMap(({ inspect }) => Object.values(inspect.NetworkSettings.Networks).map((e) => e.NetworkID));
+  return list.filter((n) => n.Ingress || theirs.includes(n.Id)).map((n) => n.Id);
+}
+
 /** swarm's namespaces as files in Docker's netns directory, each read (their owners are filled in by the caller). */
-async function readNamespaces(ctx: CollectContext, problems: Problem[]): Promise<SwarmNamespace[]> {
+async function readNamespaces(ctx: CollectContext, wanted: string[] | null, problems: Problem[]): Promise<SwarmNamespace[]> {
   const dir = await netnsDir(ctx);
   const entries = (await ctx.listDir(dir)) ?? [];
   if (entries.length === 0) problems.push({ subject: dir, message: `no namespaces under ${dir}: swarm's overlay namespaces not read`, hint: 'run netdiag as root on the host dockerd runs on' });
-  const read = await mapLimit(swarmNamespaceFiles(dir, entries, []), READS_IN_FLIGHT, (f) => readSwarmNamespace(ctx, f, problems as { subject: string; message: string; hint: string }[]));
+  const files = swarmNamespaceFiles(dir, entries, []).filter((f) => {
+    if (wanted === null || f.role === 'ingress-sbox') return true;
+    const prefix = f.name.replace(/^(1-|lb_)/, '');
+    return wanted.some((id) => id.startsWith(prefix));
+  });
+  const read = await mapLimit(files, READS_IN_FLIGHT, (f) => readSwarmNamespace(ctx, f, problems as { subject: string; message: string; hint: string }[]));
   return read.filter((n): n is SwarmNamespace => n !== null);
 }
 
@@ -183,7 +199,7 @@ export const swarmCollector: Collector<'swarm'> = {
     const [raw, services, read, sandboxes] = await Promise.all([
       listed.then((l) => readNetworks(ctx, l, problems)),
       manager ? readServices(ctx, problems) : Promise.resolve(null),
-      readNamespaces(ctx, problems),
+      wantedNetworks(ctx, listed).then((wanted) => readNamespaces(ctx, wanted, problems)),
       listed.then((l) => readOverlaySandboxes(ctx, new Set(l.map((n) => n.Id)), problems)),
     ]).catch((error: unknown) => {
       const d = describeDockerError(error, ctx.docker.endpoint);
