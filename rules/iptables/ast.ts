@@ -1,5 +1,6 @@
 // The parsed form of an iptables rule: matches and a target, each kept with the words it came from.
 import type { Cidr, Ip } from '../addr/addr.js';
+import type { U32Test } from './u32.js';
 export type PortRange = [number, number];
 
 export type Match =
@@ -18,6 +19,8 @@ export type Match =
   | { kind: 'mark'; value: number; mask: number; neg: boolean }
   | { kind: 'iprange'; side: 'src' | 'dst'; from: Ip; to: Ip; neg: boolean }
   | { kind: 'comment'; text: string }
+  /** -m u32 --u32 EXPR: tests on the packet's bytes (swarm picks one overlay's VXLAN packets by VNI). */
+  | { kind: 'u32'; tests: U32Test[]; text: string; neg: boolean }
   /** -m ipvs --ipvs: the packet belongs to an IPVS connection (xt_ipvs.c: skb->ipvs_property). */
   | { kind: 'ipvs'; neg: boolean }
   /** A match netdiag does not model: a walk that reaches a decisive rule holding one cannot say what happens. */

@@ -2,6 +2,7 @@
 import { inCidr } from '../addr/addr.js';
 import type { Match, PortRange } from './ast.js';
 import type { MatchHost, Packet } from './packet.js';
+import { matchU32 } from './u32.js';
 
 export type Tri = boolean | 'unknown';
 
@@ -73,6 +74,8 @@ function evaluate(m: Match, p: Packet, host: MatchHost): Tri {
       return true;
     case 'ipvs':
       return p.ipvs === true;
+    case 'u32':
+      return matchU32(m.tests, p);
     case 'unknown':
       return 'unknown';
   }

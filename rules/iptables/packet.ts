@@ -26,6 +26,8 @@ export interface Packet {
   mark: number;
   /** IPVS sent it (the kernel's skb->ipvs_property, what `-m ipvs --ipvs` matches); absent: it did not. */
   ipvs?: boolean;
+  /** A VXLAN packet's VNI (the outer packet of an overlay frame): what a u32 match on its header reads. */
+  vni?: number | null;
 }
 
 /** What matches need to know about the host evaluating the packet. */

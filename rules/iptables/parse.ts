@@ -1,5 +1,6 @@
 // Parses the text of one iptables rule (`-A CHAIN …`, as iptables-save prints it) into matches and a target.
 // Anything not understood is kept as an `unknown` match or target: the evaluator then answers "unknown", never guesses.
+import { parseU32 } from './u32.js';
 import { tokenize } from './tokenize.js';
 import { familyOf, parseCidr, parseIp } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
@@ -56,7 +57,7 @@ const ICMPV6_TYPES: Record<string, [number | null, number | null]> = {
   redirect: [137, null],
 };
 
-const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'icmp6', 'mark', 'iprange', 'ipvs']);
+const MODELLED_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport', 'conntrack', 'state', 'addrtype', 'physdev', 'comment', 'icmp', 'icmp6', 'mark', 'iprange', 'ipvs', 'u32']);
 
 function portRanges(text: string): PortRange[] | null {
   const out: PortRange[] = [];
@@ -236,6 +237,12 @@ export function parseRule(text: string): ParsedRule {
       case '--ipvs':
         matches.push({ kind: 'ipvs', neg });
         break;
+      case '--u32': {
+        const text = value();
+        const tests = parseU32(text);
+        matches.push(tests ? { kind: 'u32', tests, text, neg } : { kind: 'unknown', text: `-m u32 --u32 ${text}` });
+        break;
+      }
       case '--comment':
         if (neg) problems.push("'!' before --comment");
         matches.push({ kind: 'comment', text: value() });

@@ -73,7 +73,7 @@ function encapsulate(w: Walk, host: HostModel, o: OverlayModel, fromPort: string
   if (o.encrypted) {
     return w.stopped(w.decision('overlay', host.name, `overlay ${o.name} is encrypted: its VXLAN packets to ${ipText(vtep)} are carried in IPsec (ESP), which netdiag does not evaluate`, { network: o.name, vni: o.vni, address: ipText(nextHop), vtep: ipText(vtep), cause: 'encrypted' }));
   }
-  const outer = outerPacket(vtep, o.port);
+  const outer = outerPacket(vtep, o.port, o.vni);
   w.note(() => ({ type: 'bridge', bridge: o.bridge?.name ?? 'br0', from: fromPort, to: `${dev} (${mac} at ${ipText(vtep)})`, result: 'bridged', brNetfilter: null, nextHop: ipText(nextHop), toPort: dev, reaches: null }));
   w.note(() => ({ type: 'vxlan', op: 'encapsulate', network: o.name, vni: o.vni, inner: ipText(w.pkt.dst), outer: { src: null, dst: ipText(vtep), port: o.port } }));
   const r = w.tunnel(host, outer, depth);
@@ -106,9 +106,10 @@ function stalePeer(w: Walk, host: HostModel, o: OverlayModel, nextHop: Ip): LegR
  * node's route picks. Every VXLAN packet is a datagram of its own to the peer's socket: NEW to conntrack, in both
  * directions (the source port is a hash of the inner flow, so a reply's outer packet is not the reverse of this one).
  */
-function outerPacket(vtep: Ip, port: number): Packet {
+function outerPacket(vtep: Ip, port: number, vni: number | null): Packet {
   const family = familyOf(vtep);
   return {
+    vni,
     family,
     src: unspecified(family),
     dst: vtep,
