@@ -54,6 +54,11 @@ export class NoDataError extends CollectorError {
   override name = 'NoDataError';
 }
 
+/** The source does not apply to this host (a node not in a swarm): absent, and not an error to report either. */
+export class NotApplicable extends NoDataError {
+  override name = 'NotApplicable';
+}
+
 /** Run fn over items with at most `limit` in flight; results keep the items' order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

@@ -74,3 +74,47 @@ export const ContainerInspect = z.looseObject({
   }),
 });
 export type ContainerInspect = z.infer<typeof ContainerInspect>;
+
+/** /info's Swarm object (API 1.24+): this node's membership, as the swarm collector reads it. */
+export const SwarmInfo = z.looseObject({
+  NodeID: z.string().default(''),
+  NodeAddr: z.string().default(''),
+  LocalNodeState: z.string().default('inactive'),
+  ControlAvailable: z.boolean().default(false),
+  Error: z.string().default(''),
+  RemoteManagers: z.array(z.looseObject({ NodeID: z.string(), Addr: z.string() })).nullish().transform((v) => v ?? []),
+  Nodes: z.number().int().nullish(),
+  // Inside Cluster on managers (API 1.40+); workers are not told, and VXLAN then uses the default, 4789.
+  Cluster: z.looseObject({ DataPathPort: z.number().int().nullish() }).nullish(),
+});
+export const InfoWithSwarm = z.looseObject({ Swarm: SwarmInfo.nullish() });
+
+const ServiceTask = z.looseObject({ Name: z.string().default(''), EndpointID: z.string().default(''), EndpointIP: z.string().default(''), Info: StringMap });
+
+/** GET /networks/{id}?verbose=true: NetworkDB's peers and service entries beside the network's own fields. */
+export const VerboseNetwork = NetworkResponse.extend({
+  Peers: z.array(z.looseObject({ Name: z.string().default(''), IP: z.string().default('') })).nullish().transform((v) => v ?? []),
+  Services: z
+    .record(z.string(), z.looseObject({ VIP: z.string().default(''), Ports: z.array(z.string()).nullish().transform((v) => v ?? []), LocalLBIndex: z.number().int().default(0), Tasks: z.array(ServiceTask).nullish().transform((v) => v ?? []) }))
+    .nullish()
+    .transform((v) => v ?? {}),
+  Containers: z.record(z.string(), z.looseObject({ Name: z.string().default(''), EndpointID: z.string().default('') })).nullish().transform((v) => v ?? {}),
+});
+
+/** GET /services: each service's endpoint mode, VIPs and published ports. */
+export const ServicesResponse = z.array(
+  z.looseObject({
+    ID: z.string(),
+    Spec: z.looseObject({ Name: z.string().default(''), EndpointSpec: z.looseObject({ Mode: z.string().optional() }).nullish() }),
+    Endpoint: z
+      .looseObject({
+        Spec: z.looseObject({ Mode: z.string().optional() }).nullish(),
+        VirtualIPs: z.array(z.looseObject({ NetworkID: z.string(), Addr: z.string().default('') })).nullish().transform((v) => v ?? []),
+        Ports: z
+          .array(z.looseObject({ Protocol: z.string().default('tcp'), TargetPort: z.number().int().default(0), PublishedPort: z.number().int().nullish(), PublishMode: z.string().default('ingress') }))
+          .nullish()
+          .transform((v) => v ?? []),
+      })
+      .nullish(),
+  }),
+);

@@ -1,6 +1,6 @@
 // Pure parsers for iproute2's JSON (`ip -j -d addr`, `ip -j route show table all`, `ip -j rule`), defaults filled in.
 import { z } from 'zod';
-import type { Address, Interface, LowerLink, Neighbour, PolicyRule, Route } from '../snapshot/host-snapshot.js';
+import type { Address, Interface, LowerLink, Neighbour, PolicyRule, Route, VxlanInfo } from '../snapshot/host-snapshot.js';
 
 export class ParseError extends Error {
   override name = 'ParseError';
@@ -50,7 +50,22 @@ const IpLink = z.looseObject({
       info_slave_data: z.looseObject({ state: z.string().optional() }).optional(),
       // macvlan/ipvlan: mode, and ipvlan's flag as a boolean key (ipvlan_print_opt prints one of bridge/private/vepa).
       // vlan (802.1q): its `id` (ip/iplink_vlan.c vlan_print_opt).
-      info_data: z.looseObject({ mode: z.string().optional(), bridge: z.boolean().optional(), private: z.boolean().optional(), vepa: z.boolean().optional(), id: z.number().int().optional() }).optional(),
+      // vxlan (ip/iplink_vxlan.c vxlan_print_opt): `id` (the VNI), `port` (dstport), `local`, and flags as booleans.
+      info_data: z
+        .looseObject({
+          mode: z.string().optional(),
+          bridge: z.boolean().optional(),
+          private: z.boolean().optional(),
+          vepa: z.boolean().optional(),
+          id: z.number().int().optional(),
+          port: z.number().int().optional(),
+          local: z.string().optional(),
+          learning: z.boolean().optional(),
+          proxy: z.boolean().optional(),
+          l2miss: z.boolean().optional(),
+          l3miss: z.boolean().optional(),
+        })
+        .optional(),
     })
     .optional(),
   addr_info: z.array(AddrInfo).default([]),
@@ -82,6 +97,25 @@ function lowerLink(l: z.infer<typeof IpLink>, link: Interface['peer']): LowerLin
   };
 }
 
+/**
+ * A VXLAN device's info_data. iproute2 prints `learning` as a JSON boolean either way but `proxy`, `l2miss`, `l3miss`
+ * only when set. The kernel always reports the port; were it missing, the kernel's own default is 8472 (iproute2 warns
+ * that 4789, IANA's, must be asked for — Docker does).
+ */
+function vxlanInfo(l: z.infer<typeof IpLink>): VxlanInfo {
+  const d = l.linkinfo?.info_data;
+  return {
+    id: d?.id ?? 0,
+    dstport: d?.port ?? 8472,
+    local: d?.local ?? null,
+    learning: d?.learning ?? true,
+    proxy: d?.proxy === true,
+    l2miss: d?.l2miss === true,
+    l3miss: d?.l3miss === true,
+    linkNetnsId: l.link_netnsid ?? null,
+  };
+}
+
 /** `ip -j -d addr show` (links with linkinfo, master and addresses in one call). */
 export function parseIpAddr(text: string): Interface[] {
   return parseJsonArray(text, 'ip -j -d addr show').map((raw, i) => {
@@ -106,6 +140,7 @@ export function parseIpAddr(text: string): Interface[] {
       group: l.group === undefined ? null : String(l.group),
       // Wireless is not in iproute2's output: the links collector reads it from /proc/net/wireless.
       ...(l.promiscuity !== undefined ? { promiscuity: l.promiscuity } : {}),
+      ...(l.linkinfo?.info_kind === 'vxlan' ? { vxlan: vxlanInfo(l) } : {}),
     };
   });
 }

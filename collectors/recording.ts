@@ -22,7 +22,7 @@ export type Recording = z.infer<typeof Recording>;
 const commandKey = (file: string, args: readonly string[]) => [file, ...args].join(' ');
 
 type DockerMethod = Exclude<keyof DockerSource, 'endpoint'>;
-const DOCKER_METHODS: DockerMethod[] = ['version', 'info', 'listNetworks', 'listContainers', 'inspectContainer'];
+const DOCKER_METHODS: DockerMethod[] = ['version', 'info', 'listNetworks', 'listContainers', 'inspectContainer', 'inspectNetwork', 'listServices'];
 
 /** Wrap a live context so that every answer it gives is also written into `rec`. */
 export function recordingContext(live: CollectContext, provenance: Record<string, string>): { ctx: CollectContext; recording: Recording } {

@@ -7,6 +7,7 @@ import { linksCollector } from './links.js';
 import { nftablesCollector } from './nftables.js';
 import { routesCollector } from './routes.js';
 import { socketsCollector } from './sockets.js';
+import { swarmCollector } from './swarm.js';
 import { sysctlsCollector } from './sysctls.js';
 
-export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, nftablesCollector, sysctlsCollector, socketsCollector, hostCollector, dnsCollector] as const;
+export const collectors = [dockerCollector, linksCollector, routesCollector, firewallCollector, nftablesCollector, sysctlsCollector, socketsCollector, hostCollector, dnsCollector, swarmCollector] as const;

@@ -1,8 +1,9 @@
 // Runs every collector concurrently with its own deadline; each failure becomes an entry in the snapshot's errors.
 import type { CollectContext, CollectResult } from './collector.js';
-import { CollectorError, NoDataError } from './collector.js';
+import { CollectorError, NoDataError, NotApplicable } from './collector.js';
 import { inspectRunningContainers } from './docker.js';
 import { readAllSandboxes } from './sandboxes.js';
+import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
 import { CommandError, runCommand } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
@@ -110,11 +111,14 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
         statuses[c.name] = { status: result.errors.length > 0 ? 'partial' : 'ok', durationMs: round(performance.now() - t0) };
       } catch (error) {
         const { entry, absent } = asError(c.name, error);
-        errors.push(entry);
+        if (!(error instanceof NotApplicable)) errors.push(entry);
         statuses[c.name] = { status: absent ? 'absent' : 'failed', durationMs: round(performance.now() - t0) };
       }
     }),
   );
+
+  // Needs both the links' and swarm's reads, so it runs once both are in; the sandbox reads are shared, not repeated.
+  if (parts.links && parts.swarm) attachOverlayPorts(parts.links, parts.swarm, parts.docker ?? null, await ctx.sandboxes().catch(() => []));
 
   const order = collectors.map((c) => c.name as string);
   errors.sort((a, b) => order.indexOf(a.collector) - order.indexOf(b.collector));

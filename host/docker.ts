@@ -18,6 +18,10 @@ export interface DockerSource {
   listNetworks(): Promise<unknown>;
   listContainers(): Promise<unknown>;
   inspectContainer(id: string): Promise<unknown>;
+  /** A network with what NetworkDB knows of it (peers, services and their tasks): swarm's overlays, read verbose. */
+  inspectNetwork(id: string): Promise<unknown>;
+  /** Swarm services (a manager's answer only: a worker is refused). */
+  listServices(): Promise<unknown>;
 }
 
 export function dockerEndpoint(): string {
@@ -40,6 +44,8 @@ export function dockerSource(timeoutMs: number): DockerSource {
       listNetworks: () => get('/networks'),
       listContainers: () => get('/containers/json?all=1'),
       inspectContainer: (id) => get(`/containers/${encodeURIComponent(id)}/json`),
+      inspectNetwork: (id) => get(`/networks/${encodeURIComponent(id)}?verbose=true`),
+      listServices: () => get('/services'),
     };
   }
   // Loaded on first use, lean (see dockerode-lean.ts), so commands that never ask Docker do not pay for it.
@@ -52,6 +58,8 @@ export function dockerSource(timeoutMs: number): DockerSource {
     listNetworks: async () => (await docker()).listNetworks(),
     listContainers: async () => (await docker()).listContainers({ all: true }),
     inspectContainer: async (id) => (await docker()).getContainer(id).inspect(),
+    inspectNetwork: async (id) => (await docker()).getNetwork(id).inspect({ verbose: true } as never),
+    listServices: async () => (await docker()).listServices(),
   };
 }
 

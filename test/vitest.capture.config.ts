@@ -2,5 +2,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { root: new URL('..', import.meta.url).pathname, include: ['test/lab/capture.ts'], testTimeout: 300_000, hookTimeout: 300_000 },
+  test: { root: new URL('..', import.meta.url).pathname, include: ['test/lab/capture.ts', 'test/lab/capture-swarm.ts'], testTimeout: 300_000, hookTimeout: 300_000 },
 });

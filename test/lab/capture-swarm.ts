@@ -1,0 +1,128 @@
+// Captures swarm fixtures: two lab hosts in one swarm with two attachable overlays (scenario A), then the same with
+// h2's INPUT dropping udp/4789 (scenario B): each host's snapshot, every container pair's real ping, raw tool outputs.
+// Run (root, under the lab lock): flock /tmp/netdiag-lab.lock npx vitest run --config test/vitest.capture.config.ts test/lab/capture-swarm.ts
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'vitest';
+import { Lab, REPO, labUnavailable, must, until } from './lab.js';
+import type { LabHost } from './lab.js';
+import { parseSnapshot } from '../../snapshot/host-snapshot.js';
+
+const OUT = join(REPO, 'test/fixtures/captured/swarm');
+
+interface Probe {
+  from: string;
+  to: string;
+  network: string;
+  ip: string;
+  ok: boolean;
+}
+
+/** Each container's addresses per network, from Docker. */
+async function addresses(h: LabHost, name: string): Promise<{ network: string; ip: string }[]> {
+  const nets = JSON.parse(await h.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', name])) as Record<string, { IPAddress: string }>;
+  return Object.entries(nets).map(([network, e]) => ({ network, ip: e.IPAddress })).filter((a) => a.ip !== '');
+}
+
+/**
+ * Every ordered pair × every address of the target: a ping from inside the source. A failure is asked once more (a lost
+ * echo on a loaded machine is not a blocked path; a blocked one fails again), as the agreement tests do. Probes from
+ * one namespace run one at a time (busybox ping matches replies by ICMP id); namespaces in parallel.
+ */
+async function probeAll(containers: { host: LabHost; name: string }[]): Promise<Probe[]> {
+  const targets = await Promise.all(containers.map(async (c) => ({ ...c, addrs: await addresses(c.host, c.name) })));
+  const perSource = await Promise.all(
+    containers.map(async (src) => {
+      const out: Probe[] = [];
+      for (const dst of targets) {
+        if (dst.name === src.name) continue;
+        for (const a of dst.addrs) {
+          const ok = (await src.host.probe(src.name, a.ip)) || (await src.host.probe(src.name, a.ip));
+          out.push({ from: `${src.host.name}/${src.name}`, to: `${dst.host.name}/${dst.name}`, network: a.network, ip: a.ip, ok });
+        }
+      }
+      return out;
+    }),
+  );
+  return perSource.flat();
+}
+
+async function snapshot(h: LabHost, file: string, record?: string): Promise<void> {
+  const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, file), ...(record ? ['--record', join(OUT, record)] : [])]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  const { readFile } = await import('node:fs/promises');
+  const s = parseSnapshot(JSON.parse(await readFile(join(OUT, file), 'utf8')));
+  if (s.errors.length > 0) throw new Error(`${file} has errors: ${JSON.stringify(s.errors)}`);
+  if (!s.swarm) throw new Error(`${file}: no swarm part`);
+}
+
+/** Raw outputs of the tools the swarm collector runs, in one overlay namespace and one container, for the parsers' tests. */
+async function rawOutputs(h: LabHost): Promise<void> {
+  const netns = join(h.dir, 'exec/netns');
+  const files = (await must('ls', [netns])).split('\n').filter(Boolean);
+  const ov1 = (await h.docker(['network', 'inspect', '-f', '{{.Id}}', 'ov1'])).trim();
+  const overlay = files.find((f) => f === `1-${ov1.slice(0, 10)}`);
+  if (!overlay) throw new Error(`no overlay namespace for ov1 in ${files.join(' ')}`);
+  const raw = join(OUT, 'raw');
+  await mkdir(raw, { recursive: true });
+  const inNs = (ns: string, file: string, args: string[]) => must('nsenter', [`--net=${join(netns, ns)}`, file, ...args]);
+  await writeFile(join(raw, `${h.name}-overlay-ov1.ip-d-j-link.json`), await inNs(overlay, 'ip', ['-d', '-j', 'link', 'show']));
+  await writeFile(join(raw, `${h.name}-overlay-ov1.bridge-j-fdb.json`), await inNs(overlay, 'bridge', ['-j', 'fdb', 'show']));
+  await writeFile(join(raw, `${h.name}-overlay-ov1.neigh.json`), await inNs(overlay, 'ip', ['-j', 'neigh', 'show']));
+  await writeFile(join(raw, `${h.name}-ingress_sbox.iptables-save.txt`), await inNs('ingress_sbox', 'iptables-save', ['-c']));
+  const lb = files.find((f) => f === `lb_${ov1.slice(0, 9)}`);
+  if (lb) await writeFile(join(raw, `${h.name}-lb-ov1.iptables-save.txt`), await inNs(lb, 'iptables-save', ['-c']));
+  await writeFile(join(raw, `${h.name}-netns.txt`), `${files.join('\n')}\n`);
+}
+
+test('capture swarm fixtures', { timeout: 600_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const [h1, h2] = await Promise.all([lab.host('h1', { lan: '10.77.0.11/24', bip: '192.168.101.1/24' }), lab.host('h2', { lan: '10.77.0.12/24', bip: '192.168.102.1/24' })]);
+    await h1.docker(['swarm', 'init', '--advertise-addr', '10.77.0.11']);
+    const token = (await h1.docker(['swarm', 'join-token', '-q', 'worker'])).trim();
+    await h2.docker(['swarm', 'join', '--token', token, '10.77.0.11:2377']);
+    await h1.docker(['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.60.1.0/24', 'ov1']);
+    await h1.docker(['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.60.2.0/24', 'ov2']);
+    await h2.docker(['network', 'create', '--subnet', '172.31.2.0/24', 'ub2']);
+    await h1.run('a1', { network: 'ov1' });
+    await h2.run('a2', { network: 'ov1' });
+    await h1.run('b1', { network: 'ov2' });
+    await h2.run('b2', { network: 'ov2' });
+    await h1.run('c1', { network: 'ov1' });
+    await h1.docker(['network', 'connect', 'ov2', 'c1']);
+    await h1.run('br1', {});
+    await h2.run('u2', { network: 'ub2' });
+    // NetworkDB gossips the remote endpoints within seconds: wait until both overlays carry a ping across the hosts.
+    await until('ov1 across hosts', async () => ((await h1.probe('a1', await h2.ip('a2', 'ov1'))) ? true : null), 60_000);
+    await until('ov2 across hosts', async () => ((await h1.probe('b1', await h2.ip('b2', 'ov2'))) ? true : null), 60_000);
+    await until('c1 on ov2 across hosts', async () => ((await h1.probe('c1', await h2.ip('b2', 'ov2'))) ? true : null), 60_000);
+    await mkdir(OUT, { recursive: true });
+    const containers = [
+      ...['a1', 'b1', 'c1', 'br1'].map((name) => ({ host: h1, name })),
+      ...['a2', 'b2', 'u2'].map((name) => ({ host: h2, name })),
+    ];
+    await writeFile(join(OUT, 'probes-a.json'), `${JSON.stringify(await probeAll(containers), null, 1)}\n`);
+    await snapshot(h1, 'a-h1.json', 'a-h1.recording.json');
+    await snapshot(h2, 'a-h2.json');
+    await rawOutputs(h1);
+    await rawOutputs(h2);
+    const versions = {
+      capturedAt: new Date().toISOString(),
+      dockerd: (await h1.docker(['version', '--format', '{{.Server.Version}}'])).trim(),
+      iproute2: (await h1.mustExec('ip', ['-V'])).trim(),
+      iptables: (await h1.mustExec('iptables', ['-V'])).trim(),
+      kernel: (await h1.mustExec('uname', ['-r'])).trim(),
+    };
+    // Scenario B: the same swarm, h2 now dropping VXLAN on INPUT.
+    await h2.mustExec('iptables', ['-I', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']);
+    await writeFile(join(OUT, 'probes-b.json'), `${JSON.stringify(await probeAll(containers), null, 1)}\n`);
+    await snapshot(h1, 'b-h1.json');
+    await snapshot(h2, 'b-h2.json');
+    await writeFile(join(OUT, 'provenance.json'), `${JSON.stringify(versions, null, 1)}\n`);
+  } finally {
+    await lab.teardown();
+  }
+});
