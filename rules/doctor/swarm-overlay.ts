@@ -80,8 +80,11 @@ function subnetCollisions(world: World): Finding[] {
   return out;
 }
 
+/** What `docker network create` must say again for an overlay: ingress, attachable, encrypted. */
+const create = (n: DockerNetwork) => `${n.ingress ? ' --ingress' : ''}${n.attachable ? ' --attachable' : ''}${n.options.encrypted !== undefined ? ' --opt encrypted' : ''}`;
+
 /** Recreating an overlay with a subnet of its own: its services and attached containers must be moved first. */
-const renumber = (n: DockerNetwork) => `recreate ${n.name} with a subnet no host in view uses: docker network rm ${n.name}; docker network create -d overlay${n.options.encrypted !== undefined ? ' --opt encrypted' : ''} --subnet <a free range> ${n.name} (remove or move its services and containers first), or keep swarm's choices off the LAN with docker swarm init --default-addr-pool <range>`;
+const renumber = (n: DockerNetwork) => `recreate ${n.name} with a subnet no host in view uses: docker network rm ${n.name}; docker network create -d overlay${create(n)} --subnet <a free range> ${n.name} (remove or move its services and containers first), or keep swarm's choices off the LAN with docker swarm init --default-addr-pool <range>`;
 
 /** An overlay's MTU on a node: its VXLAN device's in the overlay namespace, else the network's option, else Docker's default. */
 function overlayMtu(h: HostModel, n: DockerNetwork): { mtu: number; from: string } {
@@ -111,7 +114,7 @@ function mtu(world: World): Finding[] {
         short.push(`to ${p.name} (${ipText(p.dataPathAddr)}) out of ${i.name}, mtu ${i.mtu}`);
       }
       if (short.length === 0) continue;
-      out.push({ code: 'overlay-mtu', severity: 'error', host: h.name, subject: n.name, title: `overlay ${n.name} has MTU ${o.mtu}, but ${h.name}'s path to its peers carries ${least}: a full-size frame becomes a ${o.mtu + VXLAN_OVERHEAD}-byte VXLAN packet, which is dropped or fragmented (small pings pass, large transfers stall)`, evidence: [`overlay ${n.name}: ${o.from}`, `VXLAN adds ${VXLAN_OVERHEAD} bytes: ${o.mtu} + ${VXLAN_OVERHEAD} = ${o.mtu + VXLAN_OVERHEAD}`, ...short], fix: `the MTU is Docker's network option: recreate ${n.name} with docker network create -d overlay --opt ${MTU_OPTION}=${least - VXLAN_OVERHEAD} … ${n.name} (after docker network rm ${n.name}; its services and containers move first), or raise the underlay's MTU to ${o.mtu + VXLAN_OVERHEAD} on every node's path` });
+      out.push({ code: 'overlay-mtu', severity: 'error', host: h.name, subject: n.name, title: `overlay ${n.name} has MTU ${o.mtu}, but ${h.name}'s path to its peers carries ${least}: a full-size frame becomes a ${o.mtu + VXLAN_OVERHEAD}-byte VXLAN packet, which is dropped or fragmented (small pings pass, large transfers stall)`, evidence: [`overlay ${n.name}: ${o.from}`, `VXLAN adds ${VXLAN_OVERHEAD} bytes: ${o.mtu} + ${VXLAN_OVERHEAD} = ${o.mtu + VXLAN_OVERHEAD}`, ...short], fix: `the MTU is Docker's network option: recreate ${n.name} with docker network create -d overlay${create(n)} --opt ${MTU_OPTION}=${least - VXLAN_OVERHEAD} … ${n.name} (after docker network rm ${n.name}; its services and containers move first), or raise the underlay's MTU to ${o.mtu + VXLAN_OVERHEAD} on every node's path` });
     }
   }
   return out;
