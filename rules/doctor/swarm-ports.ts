@@ -161,7 +161,11 @@ export function swarmPortFindings(world: World, fixFor: (drops: SwarmPortDrop[])
     const h = first.host;
     const unknown = ds.every((d) => d.decidedBy.kind === 'unknown-rule' || d.decidedBy.kind === 'missing-data');
     const data = ds.some((d) => d.port.use === 'overlay data path');
-    const effect = data ? `overlay traffic from ${first.peer.name} never reaches ${h.name}'s containers (the VXLAN packets are dropped before decapsulation; dockerd logs nothing)` : `${first.peer.name} cannot keep ${h.name} in the swarm's gossip or raft: nodes flap Down, overlays lose their peers`;
+    const control = ds.some((d) => d.port.use !== 'overlay data path');
+    const effect = [
+      ...(data ? [`overlay traffic from ${first.peer.name} never reaches ${h.name}'s containers (the VXLAN packets are dropped before decapsulation; dockerd logs nothing)`] : []),
+      ...(control ? [`${first.peer.name} cannot keep ${h.name} in the swarm's gossip or raft: nodes flap Down, overlays lose their peers`] : []),
+    ].join('; and ');
     out.push({
       code: SWARM_PORT_CLOSED,
       severity: unknown ? 'warning' : 'error',

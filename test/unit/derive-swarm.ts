@@ -1,0 +1,54 @@
+// Swarm snapshots derived in code from the captured two-node swarm (test/fixtures/captured/swarm): one thing changed
+// each, as the command named beside it would change it on the node — never hand-written JSON.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSnapshot } from '../../snapshot/host-snapshot.js';
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+import { CAPTURED } from './fixtures.js';
+
+/** A fresh copy of one captured node: a-h1, a-h2 (scenario A), b-h1, b-h2 (B: h2's INPUT drops udp 4789). */
+export function swarmNode(name: 'a-h1' | 'a-h2' | 'b-h1' | 'b-h2'): HostSnapshot {
+  return parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'swarm', `${name}.json`), 'utf8')));
+}
+
+/** `ip link set DEV mtu N`. */
+export function withMtu(s: HostSnapshot, dev: string, mtu: number): HostSnapshot {
+  s.links!.interfaces.find((i) => i.name === dev)!.mtu = mtu;
+  return s;
+}
+
+/** The overlay as `docker network create -d overlay --subnet SUBNET` would have made it: its subnet, as Docker lists it. */
+export function withOverlaySubnet(s: HostSnapshot, network: string, subnet: string): HostSnapshot {
+  const n = s.docker!.networks.find((x) => x.name === network)!;
+  n.subnets = n.subnets.map((x) => ({ ...x, subnet, gateway: null }));
+  return s;
+}
+
+/** `ip route add unreachable DST` (table main), in the shape the node's other main routes were captured in. */
+export function withUnreachable(s: HostSnapshot, dst: string): HostSnapshot {
+  const like = s.routes!.routes.find((r) => r.table === 'main' && r.family === 'inet')!;
+  s.routes!.routes.unshift({ ...like, type: 'unreachable', dst, dev: null, gateway: null, prefsrc: null, protocol: 'boot', scope: 'global', flags: [] });
+  return s;
+}
+
+/**
+ * firewalld started on the node: its `inet firewalld` table (chains, rules, sets) exactly as captured on a lab host in
+ * test/fixtures/captured/wiped/fw-after.json, created after every table already there.
+ */
+export function withFirewalld(s: HostSnapshot): HostSnapshot {
+  const fw = parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'wiped', 'fw-after.json'), 'utf8'))).nftables!;
+  const nft = s.nftables!;
+  const top = Math.max(0, ...nft.tables.map((t) => t.handle));
+  const mine = <T extends { table: string; family: string }>(xs: T[]) => xs.filter((x) => x.table === 'firewalld' && x.family === 'inet');
+  nft.tables.push(...fw.tables.filter((t) => t.name === 'firewalld').map((t) => ({ ...t, handle: top + 1 })));
+  nft.chains.push(...mine(fw.chains));
+  nft.rules.push(...mine(fw.rules));
+  nft.sets.push(...mine(fw.sets));
+  return s;
+}
+
+/** `iptables -F; iptables -t nat -F`: every rule of filter and nat gone, the chains and policies left (as a firewalld reload leaves them). */
+export function flushed(s: HostSnapshot): HostSnapshot {
+  for (const t of s.firewall!.tables.filter((x) => x.name === 'filter' || x.name === 'nat')) for (const c of t.chains) c.rules = [];
+  return s;
+}
