@@ -86,6 +86,7 @@ describe.skipIf(skip !== null)('doctor across a two-node swarm', () => {
       expect(closed[0]!.evidence).toEqual(['10.77.0.11 → 10.77.0.12:4789/udp in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP']);
       expect(closed[0]!.fix).toMatch(/^iptables -w -I INPUT -s 10\.77\.0\.11\/32 -d 10\.77\.0\.12\/32 -p udp --dport 4789 -m comment --comment netdiag:fx-[0-9a-f]{8} -j ACCEPT \(netdiag fix applies it/);
       console.log(`[swarm-doctor] doctor, 4789/udp closed on h2:\n${JSON.stringify(closed[0], null, 1)}`);
+      console.log(`[swarm-doctor] netdiag doctor --snapshot h1.json --snapshot h2.json:\n${(await h1.netdiag(['doctor', '--snapshot', join(dir, 'h1.json'), '--snapshot', join(dir, 'h2.json')])).stdout}`);
 
       const before = await filterRules(h2);
       const world = buildWorld(await Promise.all([snapshotOf(h1), snapshotOf(h2)]));
@@ -100,10 +101,12 @@ describe.skipIf(skip !== null)('doctor across a two-node swarm', () => {
         { stateDir: state, host: inH2, progress: () => undefined, verify: async () => ({ ok: await h1.probe('a1', a2ip), detail: 'overlay ping a1 → a2' }) },
       );
       expect(r).toMatchObject({ status: 'applied', verified: true });
+      console.log(`[swarm-doctor] applied ${fix!.id}: ${JSON.stringify(r)}`);
       expect(swarmOnly(await doctor()).filter((x) => x.code === 'swarm-port-closed')).toEqual([]);
 
       const back = await h2.netdiag(['rollback', fix!.id, '--state-dir', state, '--json']);
       expect(back.exitCode).toBe(0);
+      console.log(`[swarm-doctor] rollback: ${back.stdout}`);
       expect(await h1.probe('a1', a2ip)).toBe(false);
       expect(await filterRules(h2)).toBe(before);
     } finally {
@@ -152,8 +155,20 @@ describe.skipIf(skip !== null)('doctor across a two-node swarm', () => {
       expect(ov1!.fix).toMatch(/--opt com\.docker\.network\.driver\.mtu=1350/);
       expect(f.every((x) => x.host === 'h2')).toBe(true);
       console.log(`[swarm-doctor] doctor, h2 eth0 mtu 1400:\n${JSON.stringify(ov1, null, 1)}`);
+      console.log(`[swarm-doctor] netdiag doctor, h2 eth0 mtu 1400:\n${(await h1.netdiag(['doctor', '--snapshot', join(dir, 'h1.json'), '--snapshot', join(dir, 'h2.json')])).stdout}`);
     } finally {
       await h2.mustExec('ip', ['link', 'set', 'eth0', 'mtu', '1500']);
+    }
+  });
+
+  it('an overlay created on the LAN\'s own prefix (--subnet 10.77.0.128/25): doctor names the collision on the node that lists it', async () => {
+    await h1.docker(['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.77.0.128/25', 'ovlan']);
+    try {
+      const c = swarmOnly(await doctor()).filter((x) => x.code === 'overlay-subnet-collision' && x.subject === 'ovlan');
+      expect(c.map((x) => x.host)).toContain('h1');
+      expect(c.find((x) => x.host === 'h1')!.title).toBe("overlay ovlan (10.77.0.128/25) collides with h1's route 10.77.0.0/24 dev eth0: inside every container on ovlan, its on-link route takes 10.77.0.128/25, which the LAN holds");
+    } finally {
+      await h1.docker(['network', 'rm', 'ovlan']);
     }
   });
 
@@ -166,10 +181,11 @@ describe.skipIf(skip !== null)('doctor across a two-node swarm', () => {
       expect(w!.evidence.some((e) => /^network docker_gwbridge on docker_gwbridge: no isolation, no forward accepts, no MASQUERADE$/.test(e))).toBe(true);
     } finally {
       await h2.restartDocker();
-      // A container without a restart policy stays stopped after dockerd restarts.
+      // A container without a restart policy stays stopped after dockerd restarts; it may come back at another address.
       await h2.docker(['start', 'a2']);
+      a2ip = await h2.ip('a2', 'ov1');
     }
-    await until('the overlay to carry a1 → a2 after the restart', async () => ((await h1.probe('a1', a2ip)) ? true : null), 60_000);
+    await until('the overlay to carry a1 → a2 after the restart', async () => ((await h1.probe('a1', a2ip)) ? true : null), 120_000);
     expect((await doctor()).find((x) => x.code === 'docker-rules-missing')).toBeUndefined();
   });
 });
