@@ -174,10 +174,10 @@ export function missingIngressRules(s: HostSnapshot, rules: SnapshotRules): Miss
   const out: MissingIngress[] = [];
   for (const p of ports) {
     const absent = [
-      ...(natJump ? [] : [`the jump to nat ${SWARM_INGRESS.chain} from ${SWARM_INGRESS.natFrom.join('/')}`]),
+      ...(natJump ? [] : [`jump to nat ${SWARM_INGRESS.chain} from ${SWARM_INGRESS.natFrom.join('/')}`]),
       ...(hasPort('nat', p.port, p.protocol, 'DNAT') ? [] : [`DNAT for ${p.port}/${p.protocol} in nat ${SWARM_INGRESS.chain}`]),
-      ...(filterJump ? [] : [`the jump to filter ${SWARM_INGRESS.chain} from ${SWARM_INGRESS.filterFrom.join(' or ')}`]),
-      ...(hasPort('filter', p.port, p.protocol, 'ACCEPT') ? [] : [`the accept of ${p.port}/${p.protocol} in filter ${SWARM_INGRESS.chain}`]),
+      ...(filterJump ? [] : [`jump to filter ${SWARM_INGRESS.chain} from ${SWARM_INGRESS.filterFrom.join(' or ')}`]),
+      ...(hasPort('filter', p.port, p.protocol, 'ACCEPT') ? [] : [`accept of ${p.port}/${p.protocol} in filter ${SWARM_INGRESS.chain}`]),
     ];
     if (absent.length > 0) out.push({ ...p, absent });
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { CAPTURED } from './fixtures.js';
+import { withRules } from './derive.js';
 
 /** A fresh copy of one captured node: a-h1, a-h2 (scenario A), b-h1, b-h2 (B: h2's INPUT drops udp 4789). */
 export function swarmNode(name: 'a-h1' | 'a-h2' | 'b-h1' | 'b-h2'): HostSnapshot {
@@ -50,5 +51,30 @@ export function withFirewalld(s: HostSnapshot): HostSnapshot {
 /** `iptables -F; iptables -t nat -F`: every rule of filter and nat gone, the chains and policies left (as a firewalld reload leaves them). */
 export function flushed(s: HostSnapshot): HostSnapshot {
   for (const t of s.firewall!.tables.filter((x) => x.name === 'filter' || x.name === 'nat')) for (const c of t.chains) c.rules = [];
+  return s;
+}
+
+/**
+ * A service published through the routing mesh (`docker service create --name NAME -p PORT:80 …`), as a manager's
+ * /services lists it: one VIP on the ingress network, the port in ingress mode.
+ */
+export function withIngressService(s: HostSnapshot, name: string, port: number): HostSnapshot {
+  const ingress = s.docker!.networks.find((n) => n.ingress)!;
+  s.swarm!.services = [...(s.swarm!.services ?? []), { id: `${name}-id`, name, endpointMode: 'vip', virtualIps: [{ networkId: ingress.id, address: '10.0.0.5/24' }], ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: port, publishMode: 'ingress' }] }];
+  return s;
+}
+
+/**
+ * The rules dockerd 20.10 writes for that port (moby daemon/libnetwork/service_linux.go, initIngressConfiguration and
+ * generateIngressRules, as iptables-save prints them): DOCKER-INGRESS in nat and filter, their jumps, the DNAT to
+ * ingress_sbox's docker_gwbridge address and the accepts.
+ */
+export function withIngressRules(s: HostSnapshot, port: number): HostSnapshot {
+  const gw = s.swarm!.namespaces.find((n) => n.role === 'ingress-sbox')!.interfaces.find((i) => i.name === 'eth1')!.addresses.find((a) => a.family === 'inet')!.local;
+  withRules(s, 'nat', 'PREROUTING', ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS']);
+  withRules(s, 'nat', 'OUTPUT', ['-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER-INGRESS']);
+  withRules(s, 'nat', 'DOCKER-INGRESS', [`-A DOCKER-INGRESS -p tcp -m tcp --dport ${port} -j DNAT --to-destination ${gw}:${port}`, '-A DOCKER-INGRESS -j RETURN']);
+  withRules(s, 'filter', 'FORWARD', ['-A FORWARD -j DOCKER-INGRESS']);
+  withRules(s, 'filter', 'DOCKER-INGRESS', [`-A DOCKER-INGRESS -p tcp -m tcp --dport ${port} -j ACCEPT`, `-A DOCKER-INGRESS -p tcp -m state --state RELATED,ESTABLISHED -m tcp --sport ${port} -j ACCEPT`, '-A DOCKER-INGRESS -j RETURN']);
   return s;
 }

@@ -10,7 +10,7 @@ import { swarmPortsForDoctor } from '../../../rules/changes/fix-kinds/swarm-port
 import { applySteps } from '../../../rules/changes/predict.js';
 import { stepCommand } from '../../../rules/steps/command.js';
 import { withRules } from '../derive.js';
-import { flushed, swarmNode, withFirewalld, withMtu, withOverlaySubnet, withUnreachable } from '../derive-swarm.js';
+import { flushed, swarmNode, withFirewalld, withIngressRules, withIngressService, withMtu, withOverlaySubnet, withUnreachable } from '../derive-swarm.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 
 const SWARM = ['swarm-port-closed', 'swarm-data-path-unroutable', 'overlay-subnet-collision', 'overlay-mtu'];
@@ -116,6 +116,22 @@ describe('doctor on the captured swarm', () => {
     const f = doctorAll([swarmNode('a-h1'), flushed(swarmNode('a-h2'))]).find((x) => x.code === 'docker-rules-missing');
     expect(f).toMatchObject({ host: 'h2' });
     expect(f!.evidence).toContain('network docker_gwbridge on docker_gwbridge: no isolation, no forward accepts, no MASQUERADE');
+  });
+
+  it('a service published through ingress (8080/tcp) on the manager: with the rules moby writes nothing is missing; without them, or after iptables -F, each is named', () => {
+    const wiped = (s: HostSnapshot) => doctorAll([s]).find((x) => x.code === 'docker-rules-missing');
+    expect(wiped(withIngressRules(withIngressService(swarmNode('a-h1'), 'web', 8080), 8080))).toBeUndefined();
+    const none = wiped(withIngressService(swarmNode('a-h1'), 'web', 8080))!;
+    expect(none.title).toMatch(/^Docker's iptables rules are missing for the ingress routing mesh: /);
+    expect(none.evidence).toContain('ingress port 8080/tcp of service web: no jump to nat DOCKER-INGRESS from PREROUTING/OUTPUT, no DNAT for 8080/tcp in nat DOCKER-INGRESS, no jump to filter DOCKER-INGRESS from DOCKER-FORWARD or FORWARD, no accept of 8080/tcp in filter DOCKER-INGRESS');
+    const reloaded = wiped(flushed(withIngressRules(withIngressService(swarmNode('a-h1'), 'web', 8080), 8080)))!;
+    expect(reloaded.evidence).toContain('ingress port 8080/tcp of service web: no jump to nat DOCKER-INGRESS from PREROUTING/OUTPUT, no DNAT for 8080/tcp in nat DOCKER-INGRESS, no jump to filter DOCKER-INGRESS from DOCKER-FORWARD or FORWARD, no accept of 8080/tcp in filter DOCKER-INGRESS');
+    expect(reloaded.evidence).toContain('network docker_gwbridge on docker_gwbridge: no isolation, no forward accepts, no MASQUERADE');
+    // Only the missing DNAT (a port whose rule alone went): named alone.
+    const one = withIngressRules(withIngressService(swarmNode('a-h1'), 'web', 8080), 8080);
+    const nat = one.firewall!.tables.find((t) => t.name === 'nat')!.chains.find((c) => c.name === 'DOCKER-INGRESS')!;
+    nat.rules = nat.rules.filter((r) => r.index !== 1).map((r, i) => ({ ...r, index: i + 1 }));
+    expect(wiped(one)!.evidence).toContain('ingress port 8080/tcp of service web: no DNAT for 8080/tcp in nat DOCKER-INGRESS');
   });
 });
 
