@@ -54,7 +54,7 @@ export class NoDataError extends CollectorError {
   override name = 'NoDataError';
 }
 
-/** The source does not apply to this host (a node not in a swarm): absent, and not an error to report either. */
+/** The source does not apply to this host (a node not in a swarm): no part, no status, no error — not collected. */
 export class NotApplicable extends NoDataError {
   override name = 'NotApplicable';
 }

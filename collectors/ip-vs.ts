@@ -1,14 +1,18 @@
 // Pure parser for /proc/net/ip_vs (the kernel's IPVS table as ip_vs_info_seq_show prints it): services and real servers.
+import ipaddr from 'ipaddr.js';
 import type { IpvsService } from '../snapshot/host-snapshot.js';
 import { ParseError } from './iproute-json.js';
 import { isIpv6Address } from './ip-address.js';
 
-/** An address as the kernel prints it: IPv4 as 8 hex digits (network order), IPv6 in brackets as %pI6 writes it. */
+/**
+ * An address as the kernel prints it: IPv4 as 8 hex digits (host order after ntohl, so most significant first), IPv6
+ * in brackets as %pI6 writes it — all eight groups, uncompressed — given back in RFC 5952 form as iproute2 prints it.
+ */
 function address(text: string): string {
   if (text.startsWith('[')) {
     const ip = text.slice(1, -1);
     if (!isIpv6Address(ip)) throw new ParseError(`/proc/net/ip_vs: not an IPv6 address: ${text}`);
-    return ip;
+    return ipaddr.IPv6.parse(ip).toRFC5952String();
   }
   if (!/^[0-9A-Fa-f]{8}$/.test(text)) throw new ParseError(`/proc/net/ip_vs: not an address: ${text}`);
   return [0, 2, 4, 6].map((i) => parseInt(text.slice(i, i + 2), 16)).join('.');

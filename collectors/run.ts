@@ -110,8 +110,11 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
         for (const e of result.errors) errors.push({ collector: c.name, ...e });
         statuses[c.name] = { status: result.errors.length > 0 ? 'partial' : 'ok', durationMs: round(performance.now() - t0) };
       } catch (error) {
+        // Not applicable here (a node not in a swarm): left out of the snapshot as a skipped collector is, so such a
+        // host's snapshot is what it was before the collector existed (and `netdiag snapshot` still exits 0).
+        if (error instanceof NotApplicable) return;
         const { entry, absent } = asError(c.name, error);
-        if (!(error instanceof NotApplicable)) errors.push(entry);
+        errors.push(entry);
         statuses[c.name] = { status: absent ? 'absent' : 'failed', durationMs: round(performance.now() - t0) };
       }
     }),

@@ -62,18 +62,22 @@ export function toSwarmServices(list: z.infer<typeof ServicesResponse>): SwarmSe
     .sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
+/** The network a swarm namespace belongs to, by the ID prefix in its name (ingress_sbox: the ingress network's). */
+export function namespaceOwner(name: string, networks: readonly { id: string; ingress: boolean }[]): string | null {
+  if (name === 'ingress_sbox') return networks.find((n) => n.ingress)?.id ?? null;
+  const prefix = name.startsWith('1-') ? name.slice(2) : name.startsWith('lb_') ? name.slice(3) : null;
+  return prefix === null ? null : (networks.find((n) => n.id.startsWith(prefix))?.id ?? null);
+}
+
 /**
  * Which of the netns directory's files are swarm's, and whose: `1-<first 10 of the network id>` (the overlay's own
  * namespace), `lb_<first 9>` (its load balancer), `ingress_sbox`. Container sandboxes (12 hex digits) are not.
  */
 export function swarmNamespaceFiles(dir: string, entries: readonly string[], networks: readonly { id: string; ingress: boolean }[]): NamespaceFile[] {
-  const owner = (prefix: string) => networks.find((n) => n.id.startsWith(prefix))?.id ?? null;
   const out: NamespaceFile[] = [];
   for (const name of [...entries].sort(byCodeUnits)) {
-    const path = `${dir}/${name}`;
-    if (name === 'ingress_sbox') out.push({ name, path, role: 'ingress-sbox', networkId: networks.find((n) => n.ingress)?.id ?? null });
-    else if (name.startsWith('1-')) out.push({ name, path, role: 'overlay', networkId: owner(name.slice(2)) });
-    else if (name.startsWith('lb_')) out.push({ name, path, role: 'load-balancer', networkId: owner(name.slice(3)) });
+    const role: NamespaceFile['role'] | null = name === 'ingress_sbox' ? 'ingress-sbox' : name.startsWith('1-') ? 'overlay' : name.startsWith('lb_') ? 'load-balancer' : null;
+    if (role !== null) out.push({ name, path: `${dir}/${name}`, role, networkId: namespaceOwner(name, networks) });
   }
   return out;
 }
@@ -94,8 +98,12 @@ export function dataPathAddress(networks: readonly z.infer<typeof VerboseNetwork
   return nodeAddr;
 }
 
-async function readNetworks(ctx: CollectContext, problems: Problem[]): Promise<z.infer<typeof VerboseNetwork>[]> {
-  const list = NetworksResponse.parse(await ctx.docker.listNetworks()).filter((n) => n.Driver === 'overlay');
+/** The overlay networks Docker lists here (a worker lists only those it has endpoints on). */
+async function overlayList(ctx: CollectContext): Promise<z.infer<typeof NetworksResponse>> {
+  return NetworksResponse.parse(await ctx.docker.listNetworks()).filter((n) => n.Driver === 'overlay');
+}
+
+async function readNetworks(ctx: CollectContext, list: z.infer<typeof NetworksResponse>, problems: Problem[]): Promise<z.infer<typeof VerboseNetwork>[]> {
   const out = await mapLimit(list, READS_IN_FLIGHT, async (n) => {
     try {
       return VerboseNetwork.parse(await ctx.docker.inspectNetwork(n.Id));
@@ -105,7 +113,26 @@ async function readNetworks(ctx: CollectContext, problems: Problem[]): Promise<z
       return null;
     }
   });
-  return out.filter((n): n is z.infer<typeof VerboseNetwork> => n !== null);
+  return out.filter((n): n is z.infer<typeof VerboseNetwork> => n !== null).sort((a, b) => byCodeUnits(a.Name, b.Name));
+}
+
+/** swarm's namespaces as files in Docker's netns directory, each read (their owners are filled in by the caller). */
+async function readNamespaces(ctx: CollectContext, problems: Problem[]): Promise<SwarmNamespace[]> {
+  const dir = await netnsDir(ctx);
+  const entries = (await ctx.listDir(dir)) ?? [];
+  if (entries.length === 0) problems.push({ subject: dir, message: `no namespaces under ${dir}: swarm's overlay namespaces not read`, hint: 'run netdiag as root on the host dockerd runs on' });
+  const read = await mapLimit(swarmNamespaceFiles(dir, entries, []), READS_IN_FLIGHT, (f) => readSwarmNamespace(ctx, f, problems as { subject: string; message: string; hint: string }[]));
+  return read.filter((n): n is SwarmNamespace => n !== null);
+}
+
+async function readServices(ctx: CollectContext, problems: Problem[]): Promise<SwarmService[] | null> {
+  try {
+    return toSwarmServices(ServicesResponse.parse(await ctx.docker.listServices()));
+  } catch (error) {
+    const d = describeDockerError(error, ctx.docker.endpoint);
+    problems.push({ subject: 'services', message: `swarm services not read: ${d.message}`, hint: d.hint });
+    return null;
+  }
 }
 
 /** Each running container with an endpoint on an overlay: its whole iptables rule set and its IPVS table. */
@@ -148,30 +175,21 @@ export const swarmCollector: Collector<'swarm'> = {
     if (!s || s.LocalNodeState === 'inactive' || s.LocalNodeState === '') throw new NotApplicable('this node is not in a swarm', '');
     const problems: Problem[] = [];
     const manager = s.ControlAvailable;
-    const [raw, services] = await Promise.all([
-      readNetworks(ctx, problems),
-      manager
-        ? ctx.docker.listServices().then(
-            (l) => toSwarmServices(ServicesResponse.parse(l)),
-            (error: unknown) => {
-              const d = describeDockerError(error, ctx.docker.endpoint);
-              problems.push({ subject: 'services', message: `swarm services not read: ${d.message}`, hint: d.hint });
-              return null;
-            },
-          )
-        : Promise.resolve(null),
-    ]);
-    raw.sort((a, b) => byCodeUnits(a.Name, b.Name));
+    // Everything after /info at once: the namespaces need no network's details until their owners are named, and
+    // the containers to read need only the list's overlay IDs, not the verbose inspections.
+    const listed = overlayList(ctx);
+    listed.catch(() => undefined);
+    const [raw, services, read, sandboxes] = await Promise.all([
+      listed.then((l) => readNetworks(ctx, l, problems)),
+      manager ? readServices(ctx, problems) : Promise.resolve(null),
+      readNamespaces(ctx, problems),
+      listed.then((l) => readOverlaySandboxes(ctx, new Set(l.map((n) => n.Id)), problems)),
+    ]).catch((error: unknown) => {
+      const d = describeDockerError(error, ctx.docker.endpoint);
+      throw new CollectorError(`swarm's networks not read: ${d.message} (GET /networks)`, d.hint);
+    });
     const networks = raw.map(toSwarmNetwork);
-    const dir = await netnsDir(ctx);
-    const entries = (await ctx.listDir(dir)) ?? [];
-    if (entries.length === 0) problems.push({ subject: dir, message: `no namespaces under ${dir}: swarm's overlay namespaces not read`, hint: 'run netdiag as root on the host dockerd runs on' });
-    const files = swarmNamespaceFiles(dir, entries, networks);
-    const [namespaces, sandboxes] = await Promise.all([
-      mapLimit(files, READS_IN_FLIGHT, (f) => readSwarmNamespace(ctx, f, problems as { subject: string; message: string; hint: string }[])),
-      readOverlaySandboxes(ctx, new Set(networks.map((n) => n.id)), problems),
-    ]);
-    const read = namespaces.filter((n): n is SwarmNamespace => n !== null);
+    for (const ns of read) ns.networkId = namespaceOwner(ns.name, networks);
     const nodeAddr = ipOrNull(s.NodeAddr);
     // The cluster's port when a manager tells it; else the port this node's VXLAN devices were made with; else moby's default.
     const vxlanPort = read.flatMap((n) => n.interfaces).find((i) => i.vxlan)?.vxlan?.dstport;

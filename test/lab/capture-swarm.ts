@@ -4,7 +4,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
-import { Lab, REPO, labUnavailable, must, until } from './lab.js';
+import { Lab, REPO, labUnavailable, must } from './lab.js';
+import { swarmHosts, swarmScenario } from './swarm-scenario.js';
 import type { LabHost } from './lab.js';
 import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 
@@ -80,30 +81,9 @@ test('capture swarm fixtures', { timeout: 600_000 }, async () => {
   if (why) throw new Error(why);
   const lab = await Lab.create();
   try {
-    const [h1, h2] = await Promise.all([lab.host('h1', { lan: '10.77.0.11/24', bip: '192.168.101.1/24' }), lab.host('h2', { lan: '10.77.0.12/24', bip: '192.168.102.1/24' })]);
-    await h1.docker(['swarm', 'init', '--advertise-addr', '10.77.0.11']);
-    const token = (await h1.docker(['swarm', 'join-token', '-q', 'worker'])).trim();
-    await h2.docker(['swarm', 'join', '--token', token, '10.77.0.11:2377']);
-    await h1.docker(['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.60.1.0/24', 'ov1']);
-    await h1.docker(['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.60.2.0/24', 'ov2']);
-    await h2.docker(['network', 'create', '--subnet', '172.31.2.0/24', 'ub2']);
-    await h1.run('a1', { network: 'ov1' });
-    await h2.run('a2', { network: 'ov1' });
-    await h1.run('b1', { network: 'ov2' });
-    await h2.run('b2', { network: 'ov2' });
-    await h1.run('c1', { network: 'ov1' });
-    await h1.docker(['network', 'connect', 'ov2', 'c1']);
-    await h1.run('br1', {});
-    await h2.run('u2', { network: 'ub2' });
-    // NetworkDB gossips the remote endpoints within seconds: wait until both overlays carry a ping across the hosts.
-    await until('ov1 across hosts', async () => ((await h1.probe('a1', await h2.ip('a2', 'ov1'))) ? true : null), 60_000);
-    await until('ov2 across hosts', async () => ((await h1.probe('b1', await h2.ip('b2', 'ov2'))) ? true : null), 60_000);
-    await until('c1 on ov2 across hosts', async () => ((await h1.probe('c1', await h2.ip('b2', 'ov2'))) ? true : null), 60_000);
+    const [h1, h2] = await swarmHosts(lab);
+    const { containers } = await swarmScenario(h1, h2);
     await mkdir(OUT, { recursive: true });
-    const containers = [
-      ...['a1', 'b1', 'c1', 'br1'].map((name) => ({ host: h1, name })),
-      ...['a2', 'b2', 'u2'].map((name) => ({ host: h2, name })),
-    ];
     await writeFile(join(OUT, 'probes-a.json'), `${JSON.stringify(await probeAll(containers), null, 1)}\n`);
     await snapshot(h1, 'a-h1.json', 'a-h1.recording.json');
     await snapshot(h2, 'a-h2.json');
