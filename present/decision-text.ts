@@ -28,7 +28,10 @@ export function dockerMeaning(d: Decision): string | null {
 const tool = (d: Decision) => ('ip6tables' in d && d.ip6tables ? 'ip6tables ' : '');
 
 export function describeDecision(d: Decision): string {
-  const where = d.direction === 'reply' ? ' (on the reply)' : '';
+  // A drop of the VXLAN packet carrying an overlay's frame: the rule saw UDP between the nodes, not the flow asked
+  // (any other kind of decision says so in its reason).
+  const tunnel = d.tunnel && (d.kind === 'rule' || d.kind === 'policy') ? `, on the VXLAN packet carrying it (udp ${d.tunnel.src ?? '?'} → ${d.tunnel.dst}:${d.tunnel.port}, overlay ${d.tunnel.network})` : '';
+  const where = `${d.direction === 'reply' ? ' (on the reply)' : ''}${tunnel}`;
   const counted = 'packets' in d && d.packets !== undefined ? ` — ${d.packets} packet${d.packets === 1 ? '' : 's'} matched so far` : '';
   switch (d.kind) {
     case 'rule':

@@ -36,6 +36,10 @@ export function stepLine(s: Step): string {
       return `${s.port}/${s.proto}: nothing takes it${s.proto === 'tcp' ? ' (connection refused)' : ' (ICMP port unreachable)'}${s.listening.length ? `; listening: ${s.listening.join(', ')}` : ''}`;
     case 'note':
       return s.text;
+    case 'vxlan':
+      return s.op === 'encapsulate'
+        ? `VXLAN: ${s.inner} on ${s.network}${s.vni !== null ? ` (VNI ${s.vni})` : ''} wrapped in udp ${s.outer.src ? `${s.outer.src} → ` : 'to '}${s.outer.dst}:${s.outer.port}`
+        : `VXLAN: unwrapped from udp ${s.outer.src ? `${s.outer.src} → ` : 'to '}${s.outer.dst}:${s.outer.port} into ${s.network}`;
     default:
       // A kind of step this renderer does not know yet (an older page reading a newer agent) still shows its action.
       return `${(s as Step).type}: ${(s as Step).action}`;

@@ -120,7 +120,7 @@ function candidatesFor(world: World, answer: WhyAnswer, flow: Flow): Candidate[]
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   const accepts = ([4, 6] as const).map((f) => dockerUserAccept(a, b, answer, flow, f)).filter((c): c is Accept => c !== null);
   return [
-    ...(b && a.host === b.host ? networkConnects(a, b) : []),
+    ...(b ? networkConnects(a, b) : []),
     ...[together(accepts, a)].filter((c): c is Candidate => c !== null),
     ...accepts.map(alone),
     ...ipForward(world, answer),
@@ -210,7 +210,7 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   // Reachable by address, not by name: only a shared user-defined network gives Docker's DNS the name.
   if (answer.verdict === 'reachable') {
-    const fixes = predict(world, answer, flow, b && a.host === b.host ? networkConnects(a, b) : [], sideEffects)
+    const fixes = predict(world, answer, flow, b ? networkConnects(a, b) : [], sideEffects)
       .map((p) => p.fix)
       .filter((f) => f.predicted.forward === 'reachable' && f.byName === 'resolves')
       .sort((x, y) => rank(x) - rank(y));

@@ -5,6 +5,7 @@ import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
 import { DOCKER_DNS, DOCKER_NFT, isDockerForwardInChain } from '../meaning/layouts.js';
+import { connectOverlay, overlayNodes } from './predict-overlay.js';
 
 /** The address Docker's IPAM would most likely hand out next: the lowest free one after the gateway. */
 export function nextFreeAddress(s: HostSnapshot, networkId: string): { ip: string; prefixLen: number } | null {
@@ -51,9 +52,14 @@ const ruleKey = (text: string): string | null => {
 
 const sameRule = (text: string, rule: string[]) => ruleKey(text) === rule.join('\u0000');
 
-function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-connect' }>): void {
+function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-network-connect' }>, all: HostSnapshot[]): void {
   const c = s.docker?.containers.find((x) => x.id === step.container);
   const n = s.docker?.networks.find((x) => x.id === step.networkId);
+  if (n?.driver === 'overlay') {
+    connectOverlay(all, s, step, n);
+    if (c) startResolver(s, netnsOwnerId(c));
+    return;
+  }
   const addr = nextFreeAddress(s, step.networkId);
   const owner = c ? netnsOwnerId(c) : null;
   const sb = s.links?.sandboxes.find((x) => x.containerId === owner);
@@ -211,6 +217,8 @@ function linkStep(s: HostSnapshot, step: Extract<PlanStep, { kind: 'ip-link-add'
 export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
   const byHost = new Map<string, HostSnapshot>();
   const touched = new Set(steps.map((x) => x.host));
+  // Joining an overlay changes every node holding it: NetworkDB writes the new endpoint's entries there.
+  for (const step of steps) if (step.kind === 'docker-network-connect') for (const s of overlayNodes(snapshots, step.networkId)) touched.add(s.name);
   const out = snapshots.map((s) => {
     if (!touched.has(s.name)) return s;
     const c = structuredClone(s);
@@ -239,7 +247,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
     if (!s) continue;
     switch (step.kind) {
       case 'docker-network-connect':
-        connect(s, step);
+        connect(s, step, out);
         break;
       case 'docker-network-disconnect':
         disconnect(s, step);

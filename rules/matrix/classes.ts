@@ -138,9 +138,25 @@ function holders(world: World): Map<Ip, Map<string, Set<string>>> {
   return out;
 }
 
+/**
+ * What every node's overlay namespaces hold for each address (a neighbour entry and the node it sends to): two
+ * overlay endpoints are alike only if every node would send their frames alike.
+ */
+function overlayEntries(world: World): Map<Ip, string> {
+  const out = new Map<Ip, string>();
+  for (const h of world.hosts) {
+    for (const o of h.overlays.values()) {
+      for (const [ip, mac] of o.neighbours) out.set(ip, `${out.get(ip) ?? ''}${h.name}:${o.id}:${o.fdb.get(mac) ?? '-'};`);
+      for (const e of o.endpoints) out.set(e.ip, `${out.get(e.ip) ?? ''}${h.name}:${o.id}:here;`);
+    }
+  }
+  return out;
+}
+
 export function classKeys(world: World, containers: ContainerModel[]): Map<ContainerModel, string> {
   const { cidrs, ranges, physdev } = predicates(world);
   const held = holders(world);
+  const overlays = overlayEntries(world);
   const copies = (c: ContainerModel, ip: Ip) => {
     const byHost = held.get(ip);
     if (!byHost || (byHost.size === 1 && (byHost.get(c.host.name)?.size ?? 0) <= 1)) return '';
@@ -159,7 +175,7 @@ export function classKeys(world: World, containers: ContainerModel[]): Map<Conta
   const out = new Map<ContainerModel, string>();
   for (const c of containers) {
     const own = new Map(c.endpoints.map((e, i) => [e.ipText, `@${i}`]));
-    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', attachmentKey(e.attachment), e.iface, e.prefixLen, addrClass(e.ip), physdev ? hostVethOf(e.attachment) : '', copies(c, e.ip)].join(','));
+    const eps = c.endpoints.map((e) => [e.network?.id ?? '-', attachmentKey(e.attachment), e.iface, e.prefixLen, addrClass(e.ip), physdev ? hostVethOf(e.attachment) : '', copies(c, e.ip), overlays.get(e.ip) ?? ''].join(','));
     // The container's own routes, with its own addresses abstracted (they differ between members of a class).
     const routes = [...(c.routing?.tables.entries() ?? [])]
       .map(([t, list]) => `${t}:${list.map((r) => [r.route.type, own.get(r.route.dst.replace(/\/(32|128)$/, '')) ?? (parseCidr(r.route.dst) ? r.route.dst : '?'), r.route.dev, r.route.gateway ?? '', r.route.prefsrc ? (own.get(r.route.prefsrc) ?? r.route.prefsrc) : '', r.route.metric].join(' ')).join(';')}`)

@@ -19,6 +19,12 @@ export const DOCKER_CHAINS: ReadonlySet<string> = new Set([
   'DOCKER_POSTROUTING',
 ]);
 
+/**
+ * The bridge network swarm mode gives every overlay container for traffic leaving the overlay (libnetwork's
+ * gwbridge): one per node, local to it, the same subnet on every node by design (never routed between nodes).
+ */
+export const DOCKER_GWBRIDGE = 'docker_gwbridge';
+
 /** The chain Docker creates for administrators: only the bare `-j RETURN` Docker appended (≤ 28.2.1) is its own. */
 export const ADMIN_CHAIN = 'DOCKER-USER';
 

@@ -16,6 +16,12 @@ export type OwnAttachment =
   | { kind: 'macvlan'; parent: string | null; mode: MacvlanMode | null }
   /** An ipvlan child of `parent`: it shares the parent's MAC address. */
   | { kind: 'ipvlan'; parent: string | null; mode: IpvlanMode | null; flag: IpvlanFlag | null }
+  /**
+   * A veth whose other end is a port of a swarm overlay network's bridge (br0), inside that network's own namespace
+   * (`namespace`, the file under Docker's netns directory; null when not read), not the host's: the bridge and the
+   * VXLAN device there carry its frames, to the network's other nodes as UDP. `networkId` the overlay network's.
+   */
+  | { kind: 'overlay-port'; networkId: string | null; namespace: string | null; veth: string | null }
   /** network_mode host: the host's own interfaces, in the host's own namespace. */
   | { kind: 'host-netns' }
   /** Unknown: the namespace or the interface was not read, or is of a kind netdiag does not model. */
@@ -45,6 +51,7 @@ export function dockerAttachment(network: DockerNetwork | null): OwnAttachment {
   if (network.driver === 'ipvlan') {
     return { kind: 'ipvlan', parent: o.parent ?? null, mode: oneOf(IPVLAN_MODES, o.ipvlan_mode ?? DOCKER_IPVLAN_MODE), flag: oneOf(IPVLAN_FLAGS, o.ipvlan_flag ?? DOCKER_IPVLAN_FLAG) };
   }
+  if (network.driver === 'overlay') return { kind: 'overlay-port', networkId: network.id, namespace: null, veth: null };
   return { kind: 'none' };
 }
 
@@ -53,6 +60,7 @@ export function dockerAttachment(network: DockerNetwork | null): OwnAttachment {
  * parent and mode. What the link does not say (a snapshot from before parents were read) comes from Docker's network.
  */
 export function interfaceAttachment(iface: SandboxInterface, network: DockerNetwork | null): OwnAttachment {
+  if (iface.overlayPort) return { kind: 'overlay-port', networkId: network?.id ?? null, namespace: iface.overlayPort.namespace, veth: iface.overlayPort.veth };
   if (iface.bridge) return { kind: 'bridge-port', bridge: iface.bridge, hostVeth: iface.hostVeth?.name ?? null };
   const docker = dockerAttachment(network);
   const lower = iface.lower;
@@ -86,6 +94,12 @@ export function bridgePortOf(a: Attachment): { bridge: string; hostVeth: string 
   return own.kind === 'bridge-port' ? { bridge: own.bridge, hostVeth: own.hostVeth } : null;
 }
 
+/** The overlay port under an attachment (also through another container's namespace), or null. */
+export function overlayPortOf(a: Attachment): Extract<OwnAttachment, { kind: 'overlay-port' }> | null {
+  const own = ownAttachment(a);
+  return own.kind === 'overlay-port' ? own : null;
+}
+
 /** The host end of a bridge port's veth (null: not a bridge port, or not read). */
 export function hostVethOf(a: Attachment): string | null {
   return bridgePortOf(a)?.hostVeth ?? null;
@@ -101,6 +115,8 @@ export function attachmentKey(a: Attachment): string {
       return `macvlan:${own.parent ?? '?'}:${own.mode ?? '?'}`;
     case 'ipvlan':
       return `ipvlan:${own.parent ?? '?'}:${own.mode ?? '?'}:${own.flag ?? '?'}`;
+    case 'overlay-port':
+      return `overlay:${own.networkId ?? own.namespace ?? '?'}`;
     default:
       return own.kind;
   }

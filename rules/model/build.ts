@@ -6,8 +6,9 @@ import { buildRuleset } from '../netfilter/ruleset.js';
 import { jumpLimit } from '../netfilter/walk-chain.js';
 import { buildNftRuleset } from '../nftables/model.js';
 import { netnsOwnerId } from './netns.js';
-import { bridgePortOf, dockerAttachment, interfaceAttachment, sharedFrom } from './attachment.js';
+import { bridgePortOf, dockerAttachment, interfaceAttachment, overlayPortOf, sharedFrom } from './attachment.js';
 import { childrenByParent } from './lower.js';
+import { overlayOfPort, overlaysOf } from './overlay.js';
 import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, SandboxDnsModel, World } from './types.js';
@@ -104,6 +105,7 @@ export function buildHost(s: HostSnapshot): HostModel {
     foreignPorts: foreignPorts(s),
     endpointsOnBridge: new Map(),
     children: new Map(),
+    overlays: overlaysOf(s),
     published: [],
     sockets: s.sockets?.host ?? null,
     meanings,
@@ -169,6 +171,7 @@ export function buildHost(s: HostSnapshot): HostModel {
             // Only bridge ports answer on a bridge: a macvlan or ipvlan child is on its parent's segment, not here.
             const port = bridgePortOf(endpoint.attachment);
             if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);
+            onOverlay(host, endpoint, c === owner);
           }
         }
       }
@@ -185,6 +188,7 @@ export function buildHost(s: HostSnapshot): HostModel {
           cm.endpoints.push(endpoint);
           const port = bridgePortOf(endpoint.attachment);
           if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);
+          onOverlay(host, endpoint, c === owner);
         }
       }
     }
@@ -196,9 +200,19 @@ export function buildHost(s: HostSnapshot): HostModel {
   return host;
 }
 
+/** An endpoint on an overlay is a port of that network's bridge on its node (a side-car's stands for its owner's). */
+function onOverlay(host: HostModel, ep: Endpoint, owner: boolean): void {
+  const port = overlayPortOf(ep.attachment);
+  if (!port || !owner) return;
+  overlayOfPort(host.overlays, port)?.endpoints.push(ep);
+}
+
 /** Ports enslaved to a bridge that no container's veth accounts for. */
 export function foreignPorts(s: HostSnapshot): Map<string, string[]> {
   const containerVeths = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.name).filter((n): n is string => !!n)));
+  // Swarm's own namespaces (ingress_sbox) have a veth on docker_gwbridge too: the pair's two ends name each other.
+  const swarmPeers = new Set((s.swarm?.namespaces ?? []).flatMap((ns) => ns.interfaces.flatMap((i) => (i.peer?.ifindex != null ? [`${i.peer.ifindex}:${i.ifindex}`] : []))));
+  for (const i of s.links?.interfaces ?? []) if (i.kind === 'veth' && i.peer?.ifindex != null && swarmPeers.has(`${i.ifindex}:${i.peer.ifindex}`)) containerVeths.add(i.name);
   const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
   // A veth whose other end is in one of swarm's namespaces (ingress_sbox's eth1 on docker_gwbridge) is Docker's, not a cable.
   const swarm = swarmEnds(s);

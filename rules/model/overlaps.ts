@@ -4,6 +4,7 @@
 // address of its own, or another host's network in view ("Docker took my LAN": one route shadows the other).
 import { SWARM_GATEWAY_NETWORK } from '../meaning/layouts.js';
 import { cidrText, cidrsOverlap, inCidr, isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
+import { DOCKER_GWBRIDGE } from '../meaning/layouts.js';
 import type { Cidr, Ip } from '../addr/addr.js';
 import type { HostModel, RouteEntry, World } from './types.js';
 import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
@@ -83,6 +84,8 @@ export function overlappingSubnets(world: World): SubnetOverlap[] {
     let end: Ip | null = null;
     const flush = () => {
       if (new Set(group.map(place)).size < 2 || new Set(group.map((u) => u.host)).size < 2) return;
+      // Every node's docker_gwbridge has the same subnet and is never reached from another node: not a collision.
+      if (group.every((u) => u.network.name === DOCKER_GWBRIDGE)) return;
       // Two CIDR ranges that overlap nest: the narrowest of the group lies inside another's, all of it held twice.
       const narrowest = group.reduce((a, b) => (b.subnet.bits > a.subnet.bits ? b : a));
       out.push({ uses: group, shared: cidrText(narrowest.subnet) });

@@ -1,5 +1,5 @@
 // netdiag's model of the hosts in view: containers, their endpoints, bridges, routes and rules, resolved from snapshots.
-import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, ResolvConf, Route } from '../../snapshot/host-snapshot.js';
+import type { DockerContainer, DockerNetwork, HostSnapshot, Interface, ListeningSocket, Neighbour, PolicyRule, PublishedPort, ResolvConf, Route, SwarmNamespace, SwarmNetwork } from '../../snapshot/host-snapshot.js';
 import type { Ip } from '../addr/addr.js';
 import type { Attachment, IpvlanFlag } from './attachment.js';
 import type { PrefixMap } from '../addr/prefix-map.js';
@@ -109,6 +109,8 @@ export interface HostModel {
   endpointsOnBridge: Map<string, Endpoint[]>;
   /** macvlan and ipvlan children by parent interface: containers' addresses and the host's own (a shim). */
   children: Map<string, LowerChild[]>;
+  /** Swarm overlay networks this node has, by network ID, with their namespace and this node's endpoints on each. */
+  overlays: Map<string, OverlayModel>;
   /** Published ports served by docker-proxy on this host (the userland proxy listens on the host address). */
   published: { container: ContainerModel; port: PublishedPort }[];
   /** What the host's own namespace listens on; null when that was not collected. */
@@ -127,6 +129,30 @@ export interface LowerChild {
   flag: IpvlanFlag | null;
   ip: Ip;
   who: { kind: 'container'; endpoint: Endpoint } | { kind: 'host'; iface: string };
+}
+
+/** A swarm overlay network on one node, as its own namespace holds it (see overlay.ts). */
+export interface OverlayModel {
+  /** The network's full ID (the same on every node: swarm scope). */
+  id: string;
+  name: string;
+  network: DockerNetwork | null;
+  swarm: SwarmNetwork | null;
+  /** The network's namespace on this node; null when it was not read (or the node has none for it). */
+  ns: SwarmNamespace | null;
+  bridge: Interface | null;
+  vxlan: Interface | null;
+  /** Its VXLAN identifier: the device's, else what Docker reports. */
+  vni: number | null;
+  /** The UDP port VXLAN is sent to: the device's, else the swarm's data-path port. */
+  port: number;
+  encrypted: boolean;
+  /** What the VXLAN device answers ARP with (`proxy`): the MAC of each remote endpoint, by address. */
+  neighbours: Map<Ip, string>;
+  /** Where the VXLAN device sends a frame for each remote MAC: the peer node's data-path address. */
+  fdb: Map<string, Ip>;
+  /** This node's containers on the network: the bridge's ports in that namespace. */
+  endpoints: Endpoint[];
 }
 
 export interface World {

@@ -27,6 +27,11 @@ function noRoutes(w: Walk, host: HostModel): LegResult {
 /** The host's stack takes the packet: a socket there, or refused. */
 function deliverHere(w: Walk, host: HostModel, iface: string): LegResult {
   const p = w.pkt;
+  // The VXLAN device's socket is the kernel's own (udp_tunnel_sock): it takes the packet whoever else listens.
+  if (w.tunnelPort !== null && p.proto === 'udp' && p.dport === w.tunnelPort) {
+    w.note(() => ({ type: 'note', text: `udp ${p.dport} is the VXLAN port: ${host.name}'s overlay device takes the packet and unwraps the frame` }));
+    return w.done('delivered', null, { kind: 'host', host });
+  }
   const refused = socketHop(w, { host: host.name, name: `host ${host.name}`, sockets: host.sockets }, iface);
   if (refused) return w.stopped(refused);
   w.note(() => ({ type: 'deliver', to: `host ${host.name}`, address: addrPort(p.dst, p.dport), into: { kind: 'host', host: host.name, name: host.name } }));

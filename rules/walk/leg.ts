@@ -128,6 +128,8 @@ export class Leg {
   beyond = false;
   /** How many places the leg has entered (counted even when no trace is recorded). */
   places = 0;
+  /** A VXLAN packet's leg: the UDP port the receiving node's VXLAN socket takes it on (no listener in `ss`). */
+  tunnelPort: number | null = null;
   /**
    * Where the routes alone take the packet (Batfish's ignoreFilters): a drop, forwarding switched off or no socket
    * does not stop it. What netdiag cannot evaluate still does. Set for the walk that finds a root cause before a drop.

@@ -2,7 +2,8 @@
 import { familyOf, ipText, isUnspecified } from '../addr/addr.js';
 import type { Ip } from '../addr/addr.js';
 import type { ContainerModel, Endpoint } from '../model/types.js';
-import { bridgePortOf } from '../model/attachment.js';
+import { bridgePortOf, overlayPortOf } from '../model/attachment.js';
+import { overlayOfPort } from '../model/overlay.js';
 import { childAttachment } from '../model/lower.js';
 import type { LegResult } from './leg.js';
 import type { Walk } from './moves.js';
@@ -73,6 +74,12 @@ function noGateway(c: ContainerModel): string {
 function outOfNamespace(w: Walk, c: ContainerModel, ep: Endpoint | null, dev: string | null, nextHop: Ip, depth: number): LegResult {
   const port = ep ? bridgePortOf(ep.attachment) : null;
   if (ep && port) return w.onBridge(c.host, port.bridge, port.hostVeth ?? ep.iface, nextHop, depth);
+  const overlay = ep ? overlayPortOf(ep.attachment) : null;
+  if (ep && overlay) {
+    const o = overlayOfPort(c.host.overlays, overlay);
+    if (o) return w.onOverlay(c.host, o, overlay.veth ?? ep.iface, nextHop, depth);
+    return w.stopped(w.decision('overlay', c.host.name, `${c.name}'s ${ep.iface} is on an overlay network ${c.host.name}'s snapshot does not describe (${ep.network?.name ?? overlay.namespace ?? 'unknown'})`, { network: ep.network?.name ?? overlay.namespace ?? '?', vni: null, address: ipText(nextHop), vtep: null, cause: 'no-namespace' }));
+  }
   return w.onParent(c, ep, dev, nextHop, depth);
 }
 

@@ -10,6 +10,10 @@ import type { Moves } from './moves.js';
 import { fromContainer, intoContainer } from './namespace.js';
 import { fromChild, intoChild, onParent } from './parent.js';
 import type { LowerChild } from '../model/lower.js';
+import type { OverlayModel } from '../model/overlay.js';
+import type { Packet } from '../iptables/packet.js';
+import { onOverlay } from './overlay.js';
+import type { Arrival } from './moves.js';
 
 export class Walker extends Leg implements Moves {
   fromContainer(c: ContainerModel, depth = 0): LegResult {
@@ -46,5 +50,23 @@ export class Walker extends Leg implements Moves {
 
   fromHost(host: HostModel, depth = 0): LegResult {
     return fromHost(this, host, depth);
+  }
+
+  onOverlay(host: HostModel, o: OverlayModel, fromPort: string, nextHop: Ip, depth: number, arrived: Arrival | null = null): LegResult {
+    return onOverlay(this, host, o, fromPort, nextHop, depth, arrived);
+  }
+
+  tunnel(host: HostModel, outer: Packet, depth: number): LegResult {
+    // A request of its own to the rules (NEW, no NAT of the inner flow), decided for whichever direction carries it.
+    const t = new Walker(this.world, 'request', outer, [], this.record);
+    t.tunnelPort = outer.dport;
+    t.ignoreDrops = this.ignoreDrops;
+    t.places = this.places;
+    for (const v of this.visited) t.visited.add(v);
+    const r = t.fromHost(host, depth);
+    this.places = t.places;
+    if (t.beyond) this.beyond = true;
+    if (this.record) this.hops.push(...t.hops);
+    return r;
   }
 }

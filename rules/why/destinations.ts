@@ -3,7 +3,8 @@
 // blocked (-6 towards an IPv4-only container would otherwise read as a firewall problem).
 import { familyOf, ipText } from '../addr/addr.js';
 import type { Family, Ip } from '../addr/addr.js';
-import type { HostModel, World } from '../model/types.js';
+import type { Endpoint, HostModel, World } from '../model/types.js';
+import { bridgePortOf } from '../model/attachment.js';
 import { hostAddresses, qualifiedName, ResolveError } from '../query/resolve.js';
 import type { Source, Target } from '../query/resolve.js';
 import { familyName, familyWord, lacksFamily, noAddressOfFamily, sendable, targetsOf } from './verdict.js';
@@ -22,6 +23,15 @@ function bridgeNetwork(host: HostModel, ip: Ip): string | null {
   return (host.snapshot.docker?.networks ?? []).find((n) => n.bridge !== null && n.bridge === dev)?.name ?? null;
 }
 
+/**
+ * The Docker network whose bridge an address's interface is a port of, when Docker lists no endpoint for it: a swarm
+ * container's second interface, on docker_gwbridge (Docker keeps that endpoint out of the container's networks).
+ */
+function portNetwork(host: HostModel, e: Endpoint): string | null {
+  const port = bridgePortOf(e.attachment);
+  return port ? ((host.snapshot.docker?.networks ?? []).find((n) => n.bridge === port.bridge)?.name ?? null) : null;
+}
+
 export function destinations(world: World, source: Source, target: Target, families: readonly Family[]): Destination[] {
   const flag = families.map((f) => `-${f}`).join(' ');
   const hint = families.length === 1 ? `ask without ${flag}` : 'ask by an address of the family they share';
@@ -34,7 +44,7 @@ export function destinations(world: World, source: Source, target: Target, famil
     if (usable.length === 0) throw aLacks(families);
     // Both have addresses, of different families only (an IPv6-only network meets an IPv4-only one).
     if (lacksFamily(b, usable)) throw new ResolveError(`${qualifiedName(a!, world)} has ${words(usable, ' and ')} only and ${qualifiedName(b, world)} has none: they share no address family`, 'a dual-stack network for one of them would give them one');
-    return targetsOf(b, usable).map((e) => ({ ip: e.ip, network: e.network?.name ?? null }));
+    return targetsOf(b, usable).map((e) => ({ ip: e.ip, network: e.network?.name ?? portNetwork(b.host, e) }));
   }
   if (target.kind === 'address' || target.ip !== null) {
     const f = familyOf(target.ip as Ip);

@@ -34,9 +34,13 @@ export function nameResolution(a: ContainerModel, b: ContainerModel, asked: stri
     const note = `${asked} resolves from ${a.name} through its /etc/hosts${link ? ` (written by --link ${b.name})` : ''}, to ${fromHosts.join(', ')}`;
     return { ...base, resolves: true, via: 'hosts-file', network: null, addresses: fromHosts, note, steps: [{ kind: 'hosts-file', verdict: 'reachable', text: note }] };
   }
-  if (a.host !== b.host) return { ...base, resolves: false, via: null, network: null, addresses: [], note: `${b.name} is on another host: Docker's DNS does not resolve it from ${a.name}; use its address`, steps: [] };
+  // Across nodes only a swarm-scoped network (an overlay) shares names: NetworkDB gossips its endpoints' records.
+  const across = a.host !== b.host;
   const owner = a.host.containers.find((c) => c.docker.id === a.netnsOwnerId) ?? a;
-  const userNets = owner.endpoints.map((e) => e.network).filter((n): n is NonNullable<typeof n> => n !== null && !n.isDefaultBridge && n.driver !== 'host' && n.driver !== 'null');
+  if (across && !owner.endpoints.some((e) => e.network?.scope === 'swarm' && b.endpoints.some((x) => x.network?.id === e.network?.id))) {
+    return { ...base, resolves: false, via: null, network: null, addresses: [], note: `${b.name} is on another host and shares no swarm overlay with ${a.name}: Docker's DNS does not resolve it from ${a.name}; use its address`, steps: [] };
+  }
+  const userNets = owner.endpoints.map((e) => e.network).filter((n): n is NonNullable<typeof n> => n !== null && !n.isDefaultBridge && n.driver !== 'host' && n.driver !== 'null' && (!across || n.scope === 'swarm'));
   const rc = resolvConfStep(owner);
   const steps: DnsStep[] = [];
   if (userNets.length === 0) {

@@ -2,15 +2,13 @@
 // own services and a router, before and after a host shim; a VEPA pair with and without a hairpinning switch port; a
 // parent that goes down. Every pair × address (containers and hosts, both ways) against real probes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapLimit } from '../../collectors/collector.js';
 import { buildWorld } from '../../rules/model/build.js';
-import { matrix } from '../../rules/matrix/matrix.js';
 import { why } from '../../rules/why/why.js';
 import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { Decision, Flow } from '../../snapshot/contract.js';
-import type { World } from '../../rules/model/types.js';
+import type { Flow } from '../../snapshot/contract.js';
 import { Lab, labUnavailable, must } from './lab.js';
+import { checks, disagreements } from './pairs.js';
 import type { LabHost } from './lab.js';
 
 const skip = labUnavailable();
@@ -27,62 +25,6 @@ async function snap(h: LabHost, docker = true): Promise<HostSnapshot> {
   const errors = s.errors.filter((e) => docker || !/Docker is not running/.test(e.message));
   if (errors.length > 0) throw new Error(`snapshot of ${h.name} has errors: ${JSON.stringify(errors)}`);
   return s;
-}
-
-interface Check {
-  /** Where the probe runs: a container (HOST/NAME) or a host's own namespace (HOST/host). */
-  from: string;
-  to: string;
-  ip: string;
-  verdict: string;
-  decidedBy: Decision | null;
-}
-
-/** Every ordered pair among containers and hosts (not the router as a source), with each address the model walked. */
-function checks(world: World, flow: Flow, hosts: string[]): Check[] {
-  const out: Check[] = [];
-  for (const p of matrix(world, flow)) for (const a of p.addresses) out.push({ from: p.from, to: p.to, ip: a.ip, verdict: a.verdict, decidedBy: null });
-  const containers = world.hosts.flatMap((h) => h.containers.map((c) => `${h.name}/${c.name}`));
-  const add = (from: string, to: string) => {
-    for (const a of why(world, from, to, flow).addresses) out.push({ from, to, ip: a.ip, verdict: a.verdict, decidedBy: a.decidedBy ?? null });
-  };
-  for (const h of hosts) {
-    for (const c of containers) {
-      add(`${h}/host`, c);
-      add(c, `${h}/host`);
-    }
-    for (const other of hosts) if (other !== h) add(`${h}/host`, `${other}/host`);
-  }
-  return out;
-}
-
-/** Probe every check for real (one at a time per source namespace, namespaces in parallel); the lines that disagree. */
-async function disagreements(byName: Map<string, LabHost>, list: Check[], flow: Flow, label: string): Promise<string[]> {
-  const groups = new Map<string, Check[]>();
-  for (const c of list) groups.set(c.from, [...(groups.get(c.from) ?? []), c]);
-  const lines = (
-    await mapLimit([...groups.values()], 12, async (group) => {
-      const out: { line: string; ok: boolean }[] = [];
-      for (const c of group) {
-        const [hostName, name] = c.from.split('/') as [string, string];
-        const h = byName.get(hostName)!;
-        let real: boolean;
-        if (name === 'host') {
-          // busybox's nc, as inside the containers: it connects, sees stdin closed, and exits 0.
-          const r = flow.port === null ? await h.exec('ping', ['-c1', '-W1', c.ip], 15_000) : await h.exec('/bin/busybox', ['nc', '-w', '2', c.ip, String(flow.port)], 15_000, '');
-          real = r.exitCode === 0;
-        } else real = await h.probe(name, c.ip, flow.port ?? undefined);
-        // As in agreement.ts: a probe that fails where the model says reachable is asked once more.
-        if (!real && c.verdict === 'reachable' && name !== 'host') real = await h.probe(name, c.ip, flow.port ?? undefined);
-        out.push({ line: `${c.from} → ${c.to} ${c.ip}: model ${c.verdict}, probe ${real ? 'reachable' : 'blocked'}`, ok: c.verdict !== 'unknown' && (c.verdict === 'reachable') === real });
-      }
-      return out;
-    })
-  ).flat();
-  const bad = lines.filter((l) => !l.ok).map((l) => l.line);
-  console.log(`macvlan agreement [${label}, ${flow.port === null ? 'ping' : `${flow.port}/tcp`}]: ${lines.length - bad.length}/${lines.length} pairs×addresses${bad.length ? `\n  DISAGREE ${bad.join('\n  DISAGREE ')}` : ''}`);
-  expect(lines.length).toBeGreaterThan(0);
-  return bad;
 }
 
 describe.skipIf(skip !== null)('macvlan on the LAN: two hosts, a router, bridge and private mode, with and without a shim', () => {
@@ -118,7 +60,7 @@ describe.skipIf(skip !== null)('macvlan on the LAN: two hosts, a router, bridge 
 
   it('every pair × address, containers and hosts both ways, without a shim: ping and 80/tcp', async () => {
     const w = await world();
-    for (const flow of [ping, http]) expect(await disagreements(byName, checks(w, flow, ['h1', 'h2']), flow, 'no shim')).toEqual([]);
+    for (const flow of [ping, http]) expect(await disagreements('macvlan', byName, checks(w, flow, ['h1', 'h2']), flow, 'no shim')).toEqual([]);
   }, 300_000);
 
   it('names the host ↔ macvlan isolation, the private mode, and the way through the parent onto the LAN', async () => {
@@ -143,7 +85,7 @@ describe.skipIf(skip !== null)('macvlan on the LAN: two hosts, a router, bridge 
     const w = await world();
     expect(why(w, 'h1/host', 'h1/mv1', ping).verdict).toBe('reachable');
     expect(why(w, 'h1/br1', 'h1/mv1', ping).verdict).toBe('reachable');
-    for (const flow of [ping, http]) expect(await disagreements(byName, checks(w, flow, ['h1', 'h2']), flow, 'shim on h1')).toEqual([]);
+    for (const flow of [ping, http]) expect(await disagreements('macvlan', byName, checks(w, flow, ['h1', 'h2']), flow, 'shim on h1')).toEqual([]);
   }, 300_000);
 
   it('a parent that goes down: its children reach nothing, and the model says why', async () => {
@@ -151,7 +93,7 @@ describe.skipIf(skip !== null)('macvlan on the LAN: two hosts, a router, bridge 
     const w = await world();
     expect(why(w, 'h2/p1', 'h1/mv1', ping).addresses[0]?.decidedBy).toMatchObject({ kind: 'lower', cause: 'parent-down', code: 'parent-down' });
     const list = checks(w, ping, ['h1', 'h2']).filter((c) => c.from.startsWith('h2/p') || c.to.startsWith('h2/p'));
-    expect(await disagreements(byName, list, ping, 'h2 eth0 down')).toEqual([]);
+    expect(await disagreements('macvlan', byName, list, ping, 'h2 eth0 down')).toEqual([]);
     await h2.mustExec('ip', ['link', 'set', 'eth0', 'up']);
   }, 300_000);
 });

@@ -39,6 +39,10 @@ export function networkConnects(a: ContainerModel, b: ContainerModel): Candidate
       const n = ep.network;
       // A dual-stack network is one network with two addresses: one candidate.
       if (!n || seen.has(n.id) || joiner.endpoints.some((e) => e.network?.id === n.id)) continue;
+      // A standalone container may join a swarm overlay only when it was created --attachable (never ingress); on
+      // another host only a swarm-scoped network is the same network (a local one there is another of that name).
+      if (n.driver === 'overlay' && (!n.attachable || n.ingress)) continue;
+      if (joiner.host !== other.host && n.scope !== 'swarm') continue;
       seen.add(n.id);
       out.push({
         id: fixId(['connect', joiner.host.name, joiner.docker.id, n.id]),
