@@ -240,9 +240,3 @@ export const SWARM_INGRESS = {
   /** Either one holds the filter jump, by version. */
   filterFrom: ['DOCKER-FORWARD', 'FORWARD'],
 } as const;
-
-/**
- * The bridge network swarm mode gives every node for what leaves its overlays (containers' eth1, ingress_sbox's):
- * local to each node by design (moby libnetwork default_gateway_linux.go), so the same subnet on every node is no overlap.
- */
-export const SWARM_GATEWAY_NETWORK = 'docker_gwbridge';

@@ -1,5 +1,4 @@
 // Turns snapshots into the model: containers joined to their sandbox interfaces and routes, rules parsed, lookups indexed.
-import { swarmEnds } from './swarm-ends.js';
 import type { HostSnapshot, PolicyRule, Route } from '../../snapshot/host-snapshot.js';
 import { addressBits, isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
 import { buildRuleset } from '../netfilter/ruleset.js';
@@ -214,11 +213,9 @@ export function foreignPorts(s: HostSnapshot): Map<string, string[]> {
   const swarmPeers = new Set((s.swarm?.namespaces ?? []).flatMap((ns) => ns.interfaces.flatMap((i) => (i.peer?.ifindex != null ? [`${i.peer.ifindex}:${i.ifindex}`] : []))));
   for (const i of s.links?.interfaces ?? []) if (i.kind === 'veth' && i.peer?.ifindex != null && swarmPeers.has(`${i.ifindex}:${i.peer.ifindex}`)) containerVeths.add(i.name);
   const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
-  // A veth whose other end is in one of swarm's namespaces (ingress_sbox's eth1 on docker_gwbridge) is Docker's, not a cable.
-  const swarm = swarmEnds(s);
   const out = new Map<string, string[]>();
   for (const i of s.links?.interfaces ?? []) {
-    if (!i.master || !bridges.has(i.master) || containerVeths.has(i.name) || swarm.has(i.ifindex)) continue;
+    if (!i.master || !bridges.has(i.master) || containerVeths.has(i.name)) continue;
     // A snapshot taken for one question entered only its containers: the other veths are containers' all the same.
     if (s.scope !== null && i.kind === 'veth') continue;
     out.set(i.master, [...(out.get(i.master) ?? []), i.name]);

@@ -2,7 +2,6 @@
 // both is held twice, and each host routes it into its own bridge: every Docker host has 172.17.0.0/16; bridges joined
 // into one segment through bridged ports share their subnet by design: one place); on a host, a LAN or VPN prefix, an
 // address of its own, or another host's network in view ("Docker took my LAN": one route shadows the other).
-import { SWARM_GATEWAY_NETWORK } from '../meaning/layouts.js';
 import { cidrText, cidrsOverlap, inCidr, isLinkLocal6, isLoopback, parseCidr, parseIp } from '../addr/addr.js';
 import { DOCKER_GWBRIDGE } from '../meaning/layouts.js';
 import type { Cidr, Ip } from '../addr/addr.js';
@@ -66,8 +65,6 @@ export function overlappingSubnets(world: World): SubnetOverlap[] {
   for (const host of world.hosts) {
     for (const network of host.snapshot.docker?.networks ?? []) {
       if (network.driver !== 'bridge') continue;
-      // Each swarm node's own gateway bridge never carries traffic between nodes: the same subnet everywhere is by design.
-      if (host.snapshot.swarm?.state === 'active' && network.name === SWARM_GATEWAY_NETWORK) continue;
       for (const s of network.subnets) {
         const subnet = parseCidr(s.subnet);
         if (subnet && !isLinkLocal6(subnet.addr)) uses.push({ host, network, subnet });
