@@ -15,6 +15,7 @@ import { runCommand } from '../../host/exec.js';
 import { buildWorld } from '../../rules/model/build.js';
 import { swarmPortsForDoctor } from '../../rules/changes/fix-kinds/swarm-ports.js';
 import { stepCommand } from '../../rules/steps/command.js';
+import type { PlanStep } from '../../snapshot/contract.js';
 
 const skip = labUnavailable();
 if (skip) console.warn(`SKIPPED lab tests: ${skip}`);
@@ -90,8 +91,17 @@ describe.skipIf(skip !== null)('doctor across a two-node swarm', () => {
 
       const before = await filterRules(h2);
       const world = buildWorld(await Promise.all([snapshotOf(h1), snapshotOf(h2)]));
-      const [fix] = swarmPortsForDoctor(world);
-      expect(fix).toBeDefined();
+      const [doctors] = swarmPortsForDoctor(world);
+      // why and fix over both nodes' snapshots: the drop is the VXLAN packet's, and the fix is this accept, predicted.
+      const snaps = ['h1', 'h2'].flatMap((n) => ['--snapshot', join(dir, `${n}.json`)]);
+      const whyJson = JSON.parse((await h1.netdiag(['why', 'a1', 'a2', '--json', ...snaps])).stdout) as { verdict: string; addresses: { ip: string; decidedBy: { tunnel?: unknown } | null }[] };
+      expect(whyJson.verdict).toBe('blocked');
+      expect(whyJson.addresses.find((x) => x.ip === a2ip)?.decidedBy?.tunnel).toEqual({ network: 'ov1', vni: expect.any(Number), src: '10.77.0.11', dst: '10.77.0.12', port: 4789 });
+      const fixes = JSON.parse((await h1.netdiag(['fix', 'a1', 'a2', '--json', ...snaps])).stdout) as { fixes: { id: string; kind: string; steps: PlanStep[]; title: string; predicted: { forward: string; reverse: string } }[] };
+      expect(fixes.fixes.map((f) => f.kind)).toEqual(['swarm-ports']);
+      const fix = fixes.fixes[0];
+      expect(fix).toMatchObject({ id: doctors!.id, predicted: { forward: 'reachable', reverse: 'reachable' } });
+      console.log(`[swarm-doctor] netdiag fix a1 a2:\n${(await h1.netdiag(['fix', 'a1', 'a2', ...snaps])).stdout}`);
       expect(fix!.steps.map(stepCommand)).toEqual([expect.stringMatching(/^iptables -w -I INPUT -s 10\.77\.0\.11\/32 -d 10\.77\.0\.12\/32 -p udp --dport 4789 -m comment --comment netdiag:/)]);
       // Applied in h2's namespace through the journal, as `netdiag fix --apply` does; verified by the real overlay ping.
       const inH2 = liveMutator({ exec: (file, args, opts) => runCommand('nsenter', [`--net=/run/netns/${h2.netns}`, file, ...args], opts) });

@@ -8,6 +8,8 @@ import type { Finding } from '../../../rules/doctor/finding.js';
 import { buildWorld } from '../../../rules/model/build.js';
 import { swarmPortsForDoctor } from '../../../rules/changes/fix-kinds/swarm-ports.js';
 import { applySteps } from '../../../rules/changes/predict.js';
+import { adviseFixes } from '../../../rules/changes/fixes.js';
+import { why } from '../../../rules/why/why.js';
 import { stepCommand } from '../../../rules/steps/command.js';
 import { withRules } from '../derive.js';
 import { flushed, swarmNode, withFirewalld, withIngressRules, withIngressService, withMtu, withOverlaySubnet, withUnreachable } from '../derive-swarm.js';
@@ -150,6 +152,21 @@ describe('the swarm-ports fix', () => {
       `-A INPUT -s 10.77.0.11/32 -d 10.77.0.12/32 -p udp --dport 4789 -m comment --comment netdiag:${fix!.id} -j ACCEPT`,
       '-A INPUT -p udp -m udp --dport 4789 -j DROP',
     ]);
+  });
+
+  it('why a1 → a2 and a2 → a1 on scenario B: decided on the VXLAN packet (tunnel), so fix offers this accept alone — no DOCKER-USER rule for the inner pair — with doctor\'s ID, predicted to open both ways', () => {
+    const world = buildWorld([swarmNode('b-h1'), swarmNode('b-h2')]);
+    const ping = { proto: 'icmp' as const, port: null };
+    const [doctors] = swarmPortsForDoctor(world);
+    for (const [from, to] of [['a1', 'a2'], ['a2', 'a1']] as const) {
+      const answer = why(world, from, to, ping);
+      const blocked = answer.addresses.find((x) => x.verdict === 'blocked' && x.decidedBy?.tunnel);
+      expect(blocked?.decidedBy).toMatchObject({ kind: 'rule', host: 'h2', table: 'filter', chain: 'INPUT', index: 1, tunnel: { network: 'ov1', src: '10.77.0.11', dst: '10.77.0.12', port: 4789 } });
+      const advice = adviseFixes(world, answer, ping);
+      expect(advice.status).toBe('fixes');
+      expect(advice.fixes.map((f) => [f.kind, f.id])).toEqual([['swarm-ports', doctors!.id]]);
+      expect(advice.fixes[0]!.predicted).toMatchObject({ forward: 'reachable', reverse: 'reachable' });
+    }
   });
 
   it('firewalld on h2: the accepts go first in inet firewalld filter_INPUT, and predicted to clear every port', () => {
