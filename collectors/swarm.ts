@@ -30,8 +30,9 @@ export function toSwarmNetwork(n: z.infer<typeof VerboseNetwork>): SwarmNetwork 
     id: n.Id,
     name: n.Name,
     vnis,
-    // moby sets the option (to "" or "true") only when --opt encrypted was given: its presence is what counts.
-    encrypted: 'com.docker.network.driver.overlay.encrypted' in n.Options || 'encrypted' in n.Options,
+    // `--opt encrypted` is kept among the network's options as given (moby drivers/overlay: secureOption
+    // "encrypted", whose presence ov_network.go tests, whatever its value).
+    encrypted: 'encrypted' in n.Options,
     ingress: n.Ingress,
     attachable: n.Attachable,
     peers: n.Peers.flatMap((p) => (ipOrNull(p.IP) ? [{ name: p.Name, ip: p.IP }] : [])),

@@ -1,10 +1,10 @@
 // Captures swarm fixtures: two lab hosts in one swarm with two attachable overlays (scenario A), then the same with
 // h2's INPUT dropping udp/4789 (scenario B): each host's snapshot, every container pair's real ping, raw tool outputs.
 // Run (root, under the lab lock): flock /tmp/netdiag-lab.lock npx vitest run --config test/vitest.capture.config.ts test/lab/capture-swarm.ts
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'vitest';
-import { Lab, REPO, labUnavailable, must } from './lab.js';
+import { Lab, REPO, labUnavailable, must, until } from './lab.js';
 import { swarmHosts, swarmScenario } from './swarm-scenario.js';
 import type { LabHost } from './lab.js';
 import { parseSnapshot } from '../../snapshot/host-snapshot.js';
@@ -51,7 +51,6 @@ async function probeAll(containers: { host: LabHost; name: string }[]): Promise<
 async function snapshot(h: LabHost, file: string, record?: string): Promise<void> {
   const r = await h.netdiag(['snapshot', '--host-name', h.name, '--out', join(OUT, file), ...(record ? ['--record', join(OUT, record)] : [])]);
   if (r.exitCode !== 0) throw new Error(r.stderr);
-  const { readFile } = await import('node:fs/promises');
   const s = parseSnapshot(JSON.parse(await readFile(join(OUT, file), 'utf8')));
   if (s.errors.length > 0) throw new Error(`${file} has errors: ${JSON.stringify(s.errors)}`);
   if (!s.swarm) throw new Error(`${file}: no swarm part`);
@@ -102,6 +101,45 @@ test('capture swarm fixtures', { timeout: 600_000 }, async () => {
     await snapshot(h1, 'b-h1.json');
     await snapshot(h2, 'b-h2.json');
     await writeFile(join(OUT, 'provenance.json'), `${JSON.stringify(versions, null, 1)}\n`);
+  } finally {
+    await lab.teardown();
+  }
+});
+
+// A swarm service and an encrypted overlay on the same two hosts: what the Engine API says of a service (VIPs,
+// published ports, NetworkDB's service entries with their tasks) and of --opt encrypted, on a kernel without IPVS.
+test('capture swarm service and encrypted overlay fixtures', { timeout: 600_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  const raw = join(OUT, 'raw');
+  await mkdir(raw, { recursive: true });
+  try {
+    const [h1, h2] = await swarmHosts(lab);
+    await swarmScenario(h1, h2);
+    await h1.docker(['network', 'create', '-d', 'overlay', '--attachable', '--opt', 'encrypted', '--subnet', '10.60.3.0/24', 'ov3']);
+    await h1.run('e1', { network: 'ov3' });
+    await h2.run('e2', { network: 'ov3' });
+    // The lab has no registry: --no-resolve-image keeps the service on the image both nodes imported (bb:lab).
+    await h1.docker(['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--network', 'ov1', '--replicas', '2', '--publish', 'published=8080,target=80', 'bb:lab', 'httpd', '-f', '-p', '80', '-h', '/var/www']);
+    await h1.docker(['service', 'create', '--detach', '--no-resolve-image', '--name', 'rr', '--network', 'ov2', '--endpoint-mode', 'dnsrr', '--replicas', '1', 'bb:lab', 'httpd', '-f', '-p', '80', '-h', '/var/www']);
+    // Tasks start (or fail, with no IPVS) within seconds; wait until each service has as many tasks as asked, running or not.
+    await until('service tasks', async () => {
+      const ps = (await h1.docker(['service', 'ps', '--format', '{{.Name}} {{.CurrentState}}', 'web', 'rr'])).trim().split('\n');
+      return ps.length >= 3 && ps.every((l) => !/Preparing|Assigned|Pending|New/.test(l)) ? true : null;
+    }, 120_000).catch(() => null);
+    await writeFile(join(raw, 'service-ps.txt'), await h1.docker(['service', 'ps', '--no-trunc', 'web', 'rr']).catch((e: unknown) => String(e)));
+    const ip = async (h: LabHost, c: string) => (await h.docker(['inspect', '-f', '{{(index .NetworkSettings.Networks "ov3").IPAddress}}', c])).trim();
+    const probes = { 'h1/e1 -> h2/e2 (ov3, encrypted)': await h1.probe('e1', await ip(h2, 'e2')), 'h2/e2 -> h1/e1 (ov3, encrypted)': await h2.probe('e2', await ip(h1, 'e1')) };
+    await writeFile(join(OUT, 'probes-svc.json'), `${JSON.stringify(probes, null, 1)}\n`);
+    await writeFile(join(raw, 'h1-services.json'), await must('curl', ['-s', '--unix-socket', h1.socket, 'http://docker/services']));
+    for (const n of ['ov1', 'ov3', 'ingress']) await writeFile(join(raw, `h1-network-${n}.verbose.json`), await must('curl', ['-s', '--unix-socket', h1.socket, `http://docker/networks/${n}?verbose=true`]));
+    // dockerd's warnings and errors (no IPVS, no ESP here), each message once, the IPsec keys it logs blanked out.
+    const log = (await readFile(join(h1.dir, 'dockerd.log'), 'utf8')).split('\n').filter((l) => /level=(warning|error)/.test(l)).map((l) => l.replace(/Key: 0x[0-9a-f]+/g, 'Key: <redacted>'));
+    const once = log.filter((l, i) => log.findIndex((m) => m.replace(/time="[^"]*"|SPI: 0x[0-9a-f]+/g, '') === l.replace(/time="[^"]*"|SPI: 0x[0-9a-f]+/g, '')) === i);
+    await writeFile(join(raw, 'h1-dockerd-warnings.log'), `${once.join('\n')}\n`);
+    await snapshot(h1, 'svc-h1.json');
+    await snapshot(h2, 'svc-h2.json');
   } finally {
     await lab.teardown();
   }

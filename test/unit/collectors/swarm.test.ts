@@ -9,8 +9,8 @@ import { parseIpAddr, parseIpNeighbours } from '../../../collectors/iproute-json
 import { parseBridgeFdb } from '../../../collectors/bridge-fdb.js';
 import { parseIptablesSave, ruleCount } from '../../../collectors/iptables-save.js';
 import { procReadings } from '../../../collectors/swarm-namespace.js';
-import { dataPathAddress, swarmNamespaceFiles } from '../../../collectors/swarm.js';
-import { VerboseNetwork } from '../../../collectors/docker-api.js';
+import { dataPathAddress, swarmNamespaceFiles, toSwarmNetwork, toSwarmServices } from '../../../collectors/swarm.js';
+import { ServicesResponse, VerboseNetwork } from '../../../collectors/docker-api.js';
 import { mapSandboxInterfaces } from '../../../collectors/links.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
@@ -220,5 +220,41 @@ describe('naming helpers, on the captured names and networks', () => {
     expect(dataPathAddress(networks, '192.0.2.1')).toBe('10.77.0.11');
     const noLocal = networks.map((n) => ({ ...n, Containers: {} }));
     expect(dataPathAddress(noLocal, '192.0.2.1')).toBe('192.0.2.1');
+  });
+});
+
+describe('services and an encrypted overlay, as the Engine API described them in the lab (raw/, svc-*.json)', () => {
+  const services = toSwarmServices(ServicesResponse.parse(JSON.parse(raw('h1-services.json'))));
+  const net = (n: string) => toSwarmNetwork(VerboseNetwork.parse(JSON.parse(raw(`h1-network-${n}.verbose.json`))));
+
+  it('a vip service: one VIP per network (the ingress one included) and its published port through the mesh', () => {
+    const web = services.find((x) => x.name === 'web')!;
+    expect(web.endpointMode).toBe('vip');
+    expect(web.virtualIps.map((v) => v.address).sort()).toEqual(['10.0.0.4/24', '10.60.1.7/24']);
+    expect(web.ports).toEqual([{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' }]);
+  });
+
+  it('a dnsrr service: no VIP; its mode read from the spec, since Docker leaves Endpoint.Spec empty for it', () => {
+    const rr = JSON.parse(raw('h1-services.json')).find((x: { Spec: { Name: string } }) => x.Spec.Name === 'rr');
+    expect(rr.Endpoint.Spec).toEqual({});
+    expect(services.find((x) => x.name === 'rr')).toMatchObject({ endpointMode: 'dnsrr', virtualIps: [], ports: [] });
+  });
+
+  it('NetworkDB\'s service entries: the VIP and each task with the node it runs on; the ingress entry names its port', () => {
+    const web = net('ov1').services.find((x) => x.name === 'web')!;
+    expect(web.vip).toBe('10.60.1.7');
+    expect(web.tasks.map((t) => t.hostIp).sort()).toEqual(['10.77.0.11', '10.77.0.12']);
+    expect(net('ingress').services.find((x) => x.name === 'web')!.ports).toEqual(['Target: 80, Publish: 8080']);
+  });
+
+  it('--opt encrypted: the network is marked encrypted; the others are not', () => {
+    expect(net('ov3').encrypted).toBe(true);
+    expect(net('ov1').encrypted).toBe(false);
+  });
+
+  it('the snapshots of those hosts: a manager lists services, a worker does not', () => {
+    expect(snap('svc-h1.json').swarm!.services!.map((x) => x.name)).toEqual(['rr', 'web']);
+    expect(snap('svc-h2.json').swarm!.services).toBeNull();
+    expect(snap('svc-h2.json').swarm!.networks.find((n) => n.name === 'ov3')!.encrypted).toBe(true);
   });
 });
