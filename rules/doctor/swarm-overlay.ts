@@ -120,7 +120,23 @@ function mtu(world: World): Finding[] {
   return out;
 }
 
+/**
+ * Ports published through the routing mesh on a node whose ingress_sbox has no IPVS read: dockerd cannot program the
+ * mesh there ("Could not get ipvs family information from the kernel"), so those ports answer nowhere on that node.
+ */
+function meshWithoutIpvs(world: World): Finding[] {
+  const out: Finding[] = [];
+  const published = swarmHosts(world).flatMap((h) => (h.snapshot.swarm?.services ?? []).flatMap((svc) => svc.ports.filter((p) => p.publishMode === 'ingress' && p.publishedPort !== null).map((p) => `${svc.name} ${p.publishedPort}/${p.protocol}`)));
+  if (published.length === 0) return out;
+  for (const h of swarmHosts(world)) {
+    const sbox = h.snapshot.swarm?.namespaces.find((n) => n.role === 'ingress-sbox');
+    if (!sbox || sbox.ipvs !== null) continue;
+    out.push({ code: 'ingress-without-ipvs', severity: 'warning', host: h.name, subject: 'ingress', title: `${h.name} has no IPVS in ingress_sbox (the kernel lacks ip_vs, or it was not read): the routing mesh cannot publish ${published.join(', ')} on ${h.name}, and service VIPs are not balanced there`, evidence: [`ingress_sbox: /proc/net/ip_vs absent`, ...published.map((p) => `published through ingress: ${p}`)], fix: `load IPVS on ${h.name} (modprobe ip_vs ip_vs_rr; persist in /etc/modules-load.d/), then restart dockerd; or publish in host mode (--publish mode=host,…) on the nodes running a task` });
+  }
+  return out;
+}
+
 /** Every overlay finding across the swarm nodes in view. */
 export function swarmOverlayFindings(world: World): Finding[] {
-  return [...unroutable(world), ...subnetCollisions(world), ...mtu(world)];
+  return [...unroutable(world), ...subnetCollisions(world), ...mtu(world), ...meshWithoutIpvs(world)];
 }

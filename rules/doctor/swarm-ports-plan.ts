@@ -4,6 +4,7 @@
 import type { PlanStep } from '../../snapshot/contract.js';
 import { ipText } from '../addr/addr.js';
 import type { HostModel } from '../model/types.js';
+import type { TableName } from '../netfilter/ruleset.js';
 import { NETDIAG_COMMENT_PREFIX, tableManager } from '../meaning/layouts.js';
 import type { SwarmPortDrop } from './swarm-ports.js';
 import { shortHash } from '../changes/hash.js';
@@ -37,7 +38,11 @@ function accept(d: SwarmPortDrop, id: string): { step: PlanStep; where: string; 
     if (dec.ip6tables) return null;
     const chain = IPTABLES_BASE[d.hook];
     const rule = ['-s', `${src}/32`, '-d', `${ipText(d.to)}/32`, '-p', d.port.proto, '--dport', String(d.port.port), '-m', 'comment', '--comment', comment, '-j', 'ACCEPT'];
-    return { step: { kind: 'iptables-insert', host: d.host.name, table: dec.table, chain, rule }, where: `iptables ${dec.table} ${chain}`, firewalld: null };
+    // Below moby's drops of an encrypted overlay's cleartext VXLAN (it puts them first so no accept undoes them).
+    const rules = d.host.ruleset?.get(dec.table as TableName)?.get(chain)?.rules ?? [];
+    const below = rules.filter((r) => r.parsed.matches.some((m) => m.kind === 'vxlan-vni') && !(dec.kind === 'rule' && dec.chain === chain && r.ref.index >= dec.index)).map((r) => r.ref.index);
+    const position = below.length > 0 ? Math.max(...below) + 1 : undefined;
+    return { step: { kind: 'iptables-insert', host: d.host.name, table: dec.table, chain, rule, ...(position ? { position } : {}) }, where: `iptables ${dec.table} ${chain}${position ? ` (at ${position}, below Docker's drops of encrypted overlays' cleartext VXLAN)` : ''}`, firewalld: null };
   }
   const chain = nftBase(d.host, dec.family, dec.table, d.hook);
   if (!chain) return null;

@@ -45,6 +45,8 @@ export interface SwarmPortDrop {
   to: Ip;
   /** The interface it arrives on (the node's route back to the peer). */
   iface: string | null;
+  /** For the data path: the overlay whose VNI the dropped packet carried (null: no overlay known on the node). */
+  vni: { vni: number; network: string } | null;
   /** The hook it was dropped at. */
   hook: 'prerouting' | 'input';
   decidedBy: Decision;
@@ -105,13 +107,14 @@ export function swarmPeers(world: World, h: HostModel): SwarmPeer[] {
  * What `h`'s PREROUTING and INPUT do with one packet from `src` to its own `to`: the deciding drop, or null when it
  * passes. The packet arrives on the interface of `h`'s route back to `src` (the path is taken as symmetric).
  */
-export function inputDecision(world: World, h: HostModel, src: Ip, to: Ip, p: SwarmPort): { decidedBy: Decision | null; iface: string | null; hook: 'prerouting' | 'input' } {
+export function inputDecision(world: World, h: HostModel, src: Ip, to: Ip, p: SwarmPort, vni: number | null = null): { decidedBy: Decision | null; iface: string | null; hook: 'prerouting' | 'input' } {
   const back = h.routing ? routeLookup(h.routing, { dst: src, src: null, iif: null, mark: 0, proto: p.proto === 'tcp' ? 6 : 17, sport: 0, dport: 0, ephemeral: null }) : null;
   const iface = back?.entry?.route.dev ?? null;
   const flow: Flow = { proto: p.proto, port: p.port };
   const w = new Walker(world, 'request', newPacket(flow, to, src, 'request'), [], true);
   w.enter('host', h.name, h.name);
   w.pkt.inIface = iface;
+  w.pkt.vni = vni;
   const pre = runHook(w, h, 'prerouting', { in: iface, out: null });
   if (pre.stop) return { decidedBy: pre.stop.decidedBy, iface, hook: 'prerouting' };
   const input = runHook(w, h, 'input', { in: iface, out: null });
@@ -130,12 +133,25 @@ export function swarmPortDrops(world: World): SwarmPortDrop[] {
         const dataPath = port.use === 'overlay data path';
         const src = dataPath ? peer.dataPathAddr : peer.nodeAddr;
         const to = dataPath ? data : node;
-        const { decidedBy, iface, hook } = inputDecision(world, h, src, to, port);
-        if (decidedBy) out.push({ host: h, peer, port, from: src, to, iface, hook, decidedBy });
+        // The data path per overlay VNI the node carries in the clear: moby drops an encrypted overlay's VNI unless
+        // IPsec carried it (by design), and its rules match the VNI. No overlay known: one packet, its VNI unknown.
+        for (const vni of dataPath ? clearVnis(s) : [null]) {
+          const { decidedBy, iface, hook } = inputDecision(world, h, src, to, port, vni?.vni ?? null);
+          if (!decidedBy) continue;
+          out.push({ host: h, peer, port, from: src, to, iface, hook, decidedBy, vni });
+          break;
+        }
       }
     }
   }
   return out;
+}
+
+/** The VNIs of the node's overlays that are not encrypted, with their network; [null] when it has none. */
+function clearVnis(s: SwarmPart): ({ vni: number; network: string } | null)[] {
+  // The ingress network last: a drop of every VNI is said with the overlay people attach containers to.
+  const out = [...s.networks].sort((a, b) => Number(a.ingress) - Number(b.ingress)).filter((n) => !n.encrypted).flatMap((n) => n.vnis.map((vni) => ({ vni, network: n.name })));
+  return out.length > 0 ? out : [null];
 }
 
 /** The rule or policy that decided, as an operator finds it. */
@@ -173,7 +189,7 @@ export function swarmPortFindings(world: World, fixFor: (drops: SwarmPortDrop[])
       subject: first.peer.name,
       title: `${h.name} ${unknown ? 'may not accept' : 'drops'} swarm port${ds.length > 1 ? 's' : ''} ${ds.map((d) => what(d.port)).join(', ')} from ${first.peer.name} (${ipText(first.peer.nodeAddr)}): ${effect}`,
       evidence: [
-        ...ds.map((d) => `${ipText(d.from)} → ${ipText(d.to)}:${d.port.port}/${d.port.proto}${d.iface ? ` in on ${d.iface}` : ''}: ${decisionText(d.decidedBy)}`),
+        ...ds.map((d) => `${ipText(d.from)} → ${ipText(d.to)}:${d.port.port}/${d.port.proto}${d.vni ? ` (VNI ${d.vni.vni}, overlay ${d.vni.network})` : ''}${d.iface ? ` in on ${d.iface}` : ''}: ${decisionText(d.decidedBy)}`),
         ...(first.peer.assumed ? [first.peer.assumed] : []),
       ],
       fix: fixFor(ds),

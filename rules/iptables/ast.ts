@@ -18,6 +18,13 @@ export type Match =
   | { kind: 'mark'; value: number; mask: number; neg: boolean }
   | { kind: 'iprange'; side: 'src' | 'dst'; from: Ip; to: Ip; neg: boolean }
   | { kind: 'comment'; text: string }
+  /**
+   * A VXLAN datagram of one VNI, as moby's encrypted overlays match it (20.10–27: `-m u32 --u32
+   * "0x0>>0x16&0x3c@0xc&0xffffff00=<VNI << 8>"`, the VXLAN header's VNI read past the IP and UDP headers).
+   */
+  | { kind: 'vxlan-vni'; vni: number; neg: boolean }
+  /** -m policy --dir in|out --pol none|ipsec: whether IPsec carried the packet (moby's encrypted overlays). */
+  | { kind: 'policy'; dir: 'in' | 'out'; pol: 'none' | 'ipsec'; neg: boolean }
   /** A match netdiag does not model: a walk that reaches a decisive rule holding one cannot say what happens. */
   | { kind: 'unknown'; text: string };
 

@@ -71,6 +71,13 @@ function evaluate(m: Match, p: Packet, host: MatchHost): Tri {
     }
     case 'comment':
       return true;
+    case 'vxlan-vni':
+      // Only UDP carries VXLAN; a UDP packet whose VXLAN header netdiag was not told cannot be matched.
+      if (p.proto !== 'udp') return false;
+      return p.vni === undefined || p.vni === null ? 'unknown' : p.vni === m.vni;
+    case 'policy':
+      // netdiag walks no IPsec: an encrypted overlay's packets stop before encapsulation (an 'encrypted' decision).
+      return m.pol === 'none';
     case 'unknown':
       return 'unknown';
   }

@@ -24,6 +24,11 @@ export interface Packet {
   origDport: number | null;
   origSrc: Ip;
   mark: number;
+  /**
+   * The VNI in a VXLAN packet's header: set on the outer packet an overlay sends (moby's encrypted overlays match it
+   * with u32); absent or null on every other packet, and then a rule matching it cannot be told.
+   */
+  vni?: number | null;
 }
 
 /** What matches need to know about the host evaluating the packet. */

@@ -78,6 +78,28 @@ function markValue(text: string): { value: number; mask: number } | null {
   return { value: value >>> 0, mask: mask >>> 0 };
 }
 
+/** moby's u32 VNI match, exactly as its overlay driver writes it (drivers/overlay/encryption.go, 20.10–27). */
+const MOBY_VNI_U32 = /^0x0>>0x16&0x3c@0xc&0xffffff00=0x([0-9a-f]{1,8})$/i;
+
+/**
+ * The two module matches moby's encrypted overlays write, in exactly their words: the u32 VNI match, and
+ * `-m policy --dir in|out --pol none|ipsec`. Any other use of these modules stays unknown.
+ */
+function mobyOverlayMatch(words: string[]): Match | null {
+  const [, module, ...rest] = words;
+  if (module === 'u32' && rest.length === 2 && rest[0] === '--u32') {
+    const m = MOBY_VNI_U32.exec(rest[1] as string);
+    const v = m ? parseInt(m[1] as string, 16) : NaN;
+    return Number.isInteger(v) && (v & 0xff) === 0 ? { kind: 'vxlan-vni', vni: v >>> 8, neg: false } : null;
+  }
+  if (module === 'policy' && rest.length === 4 && rest[0] === '--dir' && rest[2] === '--pol') {
+    const dir = rest[1];
+    const pol = rest[3];
+    if ((dir === 'in' || dir === 'out') && (pol === 'none' || pol === 'ipsec')) return { kind: 'policy', dir, pol, neg: false };
+  }
+  return null;
+}
+
 export function parseRule(text: string): ParsedRule {
   let words: string[];
   try {
@@ -96,7 +118,9 @@ export function parseRule(text: string): ParsedRule {
   const next = () => words[i++];
   const ipsets: ParsedRule['ipsets'] = [];
   const flushUnknownModule = () => {
-    if (unknownModuleWords) {
+    const known = unknownModuleWords ? mobyOverlayMatch(unknownModuleWords) : null;
+    if (known) matches.push(known);
+    else if (unknownModuleWords) {
       matches.push({ kind: 'unknown', text: unknownModuleWords.join(' ') });
       if (unknownModuleWords[1] === 'set') ipsets.push(...ipsetMatches(unknownModuleWords.slice(2)));
     }

@@ -84,7 +84,7 @@ describe.skipIf(skip !== null)('doctor across a two-node swarm', () => {
       expect(closed).toHaveLength(1);
       expect(closed[0]).toMatchObject({ host: 'h2', subject: 'h1' });
       expect(closed[0]!.title).toMatch(/^h2 drops swarm port 4789\/udp \(overlay data path\) from h1 \(10\.77\.0\.11\): overlay traffic from h1 never reaches h2's containers/);
-      expect(closed[0]!.evidence).toEqual(['10.77.0.11 → 10.77.0.12:4789/udp in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP']);
+      expect(closed[0]!.evidence).toEqual([expect.stringMatching(/^10\.77\.0\.11 → 10\.77\.0\.12:4789\/udp \(VNI \d+, overlay ov1\) in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP$/)]);
       expect(closed[0]!.fix).toMatch(/^iptables -w -I INPUT -s 10\.77\.0\.11\/32 -d 10\.77\.0\.12\/32 -p udp --dport 4789 -m comment --comment netdiag:fx-[0-9a-f]{8} -j ACCEPT \(netdiag fix applies it/);
       console.log(`[swarm-doctor] doctor, 4789/udp closed on h2:\n${JSON.stringify(closed[0], null, 1)}`);
       console.log(`[swarm-doctor] netdiag doctor --snapshot h1.json --snapshot h2.json:\n${(await h1.netdiag(['doctor', '--snapshot', join(dir, 'h1.json'), '--snapshot', join(dir, 'h2.json')])).stdout}`);

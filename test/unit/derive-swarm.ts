@@ -7,8 +7,8 @@ import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { CAPTURED } from './fixtures.js';
 import { withRules } from './derive.js';
 
-/** A fresh copy of one captured node: a-h1, a-h2 (scenario A), b-h1, b-h2 (B: h2's INPUT drops udp 4789). */
-export function swarmNode(name: 'a-h1' | 'a-h2' | 'b-h1' | 'b-h2'): HostSnapshot {
+/** A fresh copy of one captured node: a-h1, a-h2 (scenario A), b-h1, b-h2 (B: h2's INPUT drops udp 4789), svc-h1, svc-h2 (services, encrypted ov3). */
+export function swarmNode(name: 'a-h1' | 'a-h2' | 'b-h1' | 'b-h2' | 'svc-h1' | 'svc-h2'): HostSnapshot {
   return parseSnapshot(JSON.parse(readFileSync(join(CAPTURED, 'swarm', `${name}.json`), 'utf8')));
 }
 
@@ -54,6 +54,12 @@ export function flushed(s: HostSnapshot): HostSnapshot {
   return s;
 }
 
+/** As on a kernel with IPVS (the lab's has none): ingress_sbox's IPVS table read, empty. */
+export function withIpvs(s: HostSnapshot): HostSnapshot {
+  s.swarm!.namespaces.find((n) => n.role === 'ingress-sbox')!.ipvs = [];
+  return s;
+}
+
 /**
  * A service published through the routing mesh (`docker service create --name NAME -p PORT:80 …`), as a manager's
  * /services lists it: one VIP on the ingress network, the port in ingress mode.
@@ -70,6 +76,7 @@ export function withIngressService(s: HostSnapshot, name: string, port: number):
  * ingress_sbox's docker_gwbridge address and the accepts.
  */
 export function withIngressRules(s: HostSnapshot, port: number): HostSnapshot {
+  withIpvs(s);
   const gw = s.swarm!.namespaces.find((n) => n.role === 'ingress-sbox')!.interfaces.find((i) => i.name === 'eth1')!.addresses.find((a) => a.family === 'inet')!.local;
   withRules(s, 'nat', 'PREROUTING', ['-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS']);
   withRules(s, 'nat', 'OUTPUT', ['-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER-INGRESS']);

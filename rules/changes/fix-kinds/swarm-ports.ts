@@ -48,10 +48,10 @@ export function swarmPortsForTunnel(world: World, answer: WhyAnswer): Candidate[
     const to = parseIp(d.tunnel.dst);
     if (!host || from === null || to === null) continue;
     const port = { proto: 'udp' as const, port: d.tunnel.port, use: 'overlay data path' as const };
-    const r = inputDecision(world, host, from, to, port);
+    const r = inputDecision(world, host, from, to, port, d.tunnel.vni);
     if (!r.decidedBy) continue;
     const peer = peerAt(world, host, from) ?? { name: d.tunnel.src as string, nodeAddr: from, dataPathAddr: from, host: null, assumed: null };
-    const c = candidate([{ host, peer, port, from, to, iface: r.iface, hook: r.hook, decidedBy: r.decidedBy }]);
+    const c = candidate([{ host, peer, port, from, to, iface: r.iface, hook: r.hook, decidedBy: r.decidedBy, vni: d.tunnel.vni === null ? null : { vni: d.tunnel.vni, network: d.tunnel.network } }]);
     if (c && !out.some((o) => o.id === c.id)) out.push(c);
   }
   return out;

@@ -11,8 +11,9 @@ import { applySteps } from '../../../rules/changes/predict.js';
 import { adviseFixes } from '../../../rules/changes/fixes.js';
 import { why } from '../../../rules/why/why.js';
 import { stepCommand } from '../../../rules/steps/command.js';
-import { withRules } from '../derive.js';
-import { flushed, swarmNode, withFirewalld, withIngressRules, withIngressService, withMtu, withOverlaySubnet, withUnreachable } from '../derive-swarm.js';
+import { appendRules, withRules } from '../derive.js';
+import { parseRule } from '../../../rules/iptables/parse.js';
+import { flushed, swarmNode, withFirewalld, withIngressRules, withIngressService, withIpvs, withMtu, withOverlaySubnet, withUnreachable } from '../derive-swarm.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 
 const SWARM = ['swarm-port-closed', 'swarm-data-path-unroutable', 'overlay-subnet-collision', 'overlay-mtu'];
@@ -32,7 +33,7 @@ describe('doctor on the captured swarm', () => {
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ code: 'swarm-port-closed', severity: 'error', host: 'h2', subject: 'h1' });
     expect(f[0]!.title).toBe("h2 drops swarm port 4789/udp (overlay data path) from h1 (10.77.0.11): overlay traffic from h1 never reaches h2's containers (the VXLAN packets are dropped before decapsulation; dockerd logs nothing)");
-    expect(f[0]!.evidence).toEqual(['10.77.0.11 → 10.77.0.12:4789/udp in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP']);
+    expect(f[0]!.evidence).toEqual(['10.77.0.11 → 10.77.0.12:4789/udp (VNI 4097, overlay ov1) in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP']);
     expect(f[0]!.fix).toMatch(/^iptables -w -I INPUT -s 10\.77\.0\.11\/32 -d 10\.77\.0\.12\/32 -p udp --dport 4789 -m comment --comment netdiag:(fx-[0-9a-f]{8}) -j ACCEPT \(netdiag fix applies it, journaled and undone by netdiag rollback\); lost at reboot/);
   });
 
@@ -40,7 +41,7 @@ describe('doctor on the captured swarm', () => {
     const [f] = swarm([swarmNode('b-h2')]);
     expect(f).toMatchObject({ code: 'swarm-port-closed', host: 'h2', subject: 'manager j8jyyn3twd46' });
     expect(f!.evidence).toEqual([
-      '10.77.0.11 → 10.77.0.12:4789/udp in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP',
+      '10.77.0.11 → 10.77.0.12:4789/udp (VNI 4097, overlay ov1) in on eth0: filter INPUT rule 1: -A INPUT -p udp -m udp --dport 4789 -j DROP',
       "manager j8jyyn3twd46 is not in view: its address 10.77.0.11 is read from h2's list of managers, and taken as both its advertise and its data-path address",
     ]);
   });
@@ -68,13 +69,14 @@ describe('doctor on the captured swarm', () => {
     expect(f[0]!.title).toMatch(/ports 2377\/tcp \(cluster management\), 7946\/tcp \(node gossip\), 7946\/udp \(node gossip\), 4789\/udp \(overlay data path\) from h2/);
     expect(f[1]!.title).toMatch(/ports 7946\/tcp \(node gossip\), 7946\/udp \(node gossip\), 4789\/udp \(overlay data path\) from h1/);
     expect(f[1]!.evidence[0]).toBe('10.77.0.11 → 10.77.0.12:7946/tcp in on eth0: filter INPUT policy');
+    expect(f[1]!.evidence[2]).toBe('10.77.0.11 → 10.77.0.12:4789/udp (VNI 4097, overlay ov1) in on eth0: filter INPUT policy');
   });
 
   it("firewalld started on h2 (its captured inet firewalld table): its public zone rejects the worker's three ports, the accepts go first in its filter_INPUT, and firewall-cmd keeps it", () => {
     const f = swarm([swarmNode('a-h1'), withFirewalld(swarmNode('a-h2'))]);
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ code: 'swarm-port-closed', host: 'h2', subject: 'h1' });
-    expect(f[0]!.evidence).toEqual(['7946/tcp', '7946/udp', '4789/udp'].map((p) => `10.77.0.11 → 10.77.0.12:${p} in on eth0: inet firewalld chain filter_IN_public rule handle 72: reject with icmpx admin-prohibited`));
+    expect(f[0]!.evidence).toEqual(['7946/tcp', '7946/udp', '4789/udp (VNI 4097, overlay ov1)'].map((p) => `10.77.0.11 → 10.77.0.12:${p} in on eth0: inet firewalld chain filter_IN_public rule handle 72: reject with icmpx admin-prohibited`));
     expect(f[0]!.fix).toMatch(/^nft insert rule inet firewalld filter_INPUT ip saddr 10\.77\.0\.11 ip daddr 10\.77\.0\.12 tcp dport 7946 accept comment "netdiag:fx-[0-9a-f]{8}"; /);
     expect(f[0]!.fix).toMatch(/firewalld rewrites its table on reload, so keep it with: firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="10\.77\.0\.11" port port="7946" protocol="tcp" accept' \(in the zone of eth0\);.*; firewall-cmd --reload$/);
   });
@@ -123,7 +125,7 @@ describe('doctor on the captured swarm', () => {
   it('a service published through ingress (8080/tcp) on the manager: with the rules moby writes nothing is missing; without them, or after iptables -F, each is named', () => {
     const wiped = (s: HostSnapshot) => doctorAll([s]).find((x) => x.code === 'docker-rules-missing');
     expect(wiped(withIngressRules(withIngressService(swarmNode('a-h1'), 'web', 8080), 8080))).toBeUndefined();
-    const none = wiped(withIngressService(swarmNode('a-h1'), 'web', 8080))!;
+    const none = wiped(withIpvs(withIngressService(swarmNode('a-h1'), 'web', 8080)))!;
     expect(none.title).toMatch(/^Docker's iptables rules are missing for the ingress routing mesh: /);
     expect(none.evidence).toContain('ingress port 8080/tcp of service web: no jump to nat DOCKER-INGRESS from PREROUTING/OUTPUT, no DNAT for 8080/tcp in nat DOCKER-INGRESS, no jump to filter DOCKER-INGRESS from DOCKER-FORWARD or FORWARD, no accept of 8080/tcp in filter DOCKER-INGRESS');
     const reloaded = wiped(flushed(withIngressRules(withIngressService(swarmNode('a-h1'), 'web', 8080), 8080)))!;
@@ -134,6 +136,37 @@ describe('doctor on the captured swarm', () => {
     const nat = one.firewall!.tables.find((t) => t.name === 'nat')!.chains.find((c) => c.name === 'DOCKER-INGRESS')!;
     nat.rules = nat.rules.filter((r) => r.index !== 1).map((r, i) => ({ ...r, index: i + 1 }));
     expect(wiped(one)!.evidence).toContain('ingress port 8080/tcp of service web: no DNAT for 8080/tcp in nat DOCKER-INGRESS');
+  });
+});
+
+describe('an encrypted overlay and a published service (the svc capture: no IPVS, no ESP on this kernel)', () => {
+  it("moby's encrypted-overlay rules parse as what they match: the VNI (u32) and IPsec's absence (policy)", () => {
+    const r = parseRule('-A INPUT -p udp -m policy --dir in --pol none -m udp --dport 4789 -m u32 --u32 "0x0>>0x16&0x3c@0xc&0xffffff00=0x100300" -j DROP');
+    expect(r.matches).toEqual([{ kind: 'proto', proto: 'udp', neg: false }, { kind: 'policy', dir: 'in', pol: 'none', neg: false }, { kind: 'dport', ranges: [[4789, 4789]], neg: false }, { kind: 'vxlan-vni', vni: 4099, neg: false }]);
+    // Any other u32 expression stays unknown.
+    expect(parseRule('-A INPUT -m u32 --u32 "0x0>>0x16&0x3c@0x8=0x1" -j DROP').matches).toEqual([{ kind: 'unknown', text: '-m u32 --u32 0x0>>0x16&0x3c@0x8=0x1' }]);
+  });
+
+  it('Docker\'s drop of ov3\'s cleartext VXLAN (VNI 4099) closes no port for the clear overlays; the published port without IPVS is named; no mesh rules expected', () => {
+    const all = doctorAll([swarmNode('svc-h1'), swarmNode('svc-h2')]);
+    expect(all.filter((f) => f.code === 'swarm-port-closed' || f.code === 'docker-rules-missing')).toEqual([]);
+    const mesh = all.filter((f) => f.code === 'ingress-without-ipvs');
+    expect(mesh.map((f) => f.host)).toEqual(['h1', 'h2']);
+    expect(mesh[0]!.title).toBe('h1 has no IPVS in ingress_sbox (the kernel lacks ip_vs, or it was not read): the routing mesh cannot publish web 8080/tcp on h1, and service VIPs are not balanced there');
+  });
+
+  it('a drop of all VXLAN after Docker\'s (iptables -A INPUT -p udp --dport 4789 -j DROP on svc-h2): named for ov1\'s VNI, and the accept goes below Docker\'s encrypted-overlay drops, not above them', () => {
+    const snaps = [swarmNode('svc-h1'), appendRules(swarmNode('svc-h2'), 'filter', 'INPUT', ['-A INPUT -p udp -m udp --dport 4789 -j DROP'])];
+    const [f] = swarm(snaps);
+    expect(f!.evidence).toEqual(['10.77.0.11 → 10.77.0.12:4789/udp (VNI 4097, overlay ov1) in on eth0: filter INPUT rule 3: -A INPUT -p udp -m udp --dport 4789 -j DROP']);
+    const [fix] = swarmPortsForDoctor(buildWorld(snaps));
+    expect(fix!.steps).toEqual([expect.objectContaining({ kind: 'iptables-insert', chain: 'INPUT', position: 3 })]);
+    expect(fix!.note).toMatch(/iptables filter INPUT \(at 3, below Docker's drops of encrypted overlays' cleartext VXLAN\)/);
+    const after = applySteps(snaps, fix!.steps);
+    expect(swarm(after)).toEqual([]);
+    const input = after[1]!.firewall!.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'INPUT')!.rules.map((r) => r.text);
+    expect(input[0]).toMatch(/--pol none .*-j DROP$/);
+    expect(input[2]).toMatch(/^-A INPUT -s 10\.77\.0\.11\/32 -d 10\.77\.0\.12\/32 -p udp --dport 4789 .*-j ACCEPT$/);
   });
 });
 
