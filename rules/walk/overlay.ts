@@ -65,7 +65,8 @@ function encapsulate(w: Walk, host: HostModel, o: OverlayModel, fromPort: string
   if (o.encrypted) {
     return w.stopped(w.decision('overlay', host.name, `overlay ${o.name} is encrypted: its VXLAN packets to ${ipText(vtep)} are carried in IPsec (ESP), which netdiag does not evaluate`, { network: o.name, vni: o.vni, address: ipText(nextHop), vtep: ipText(vtep), cause: 'encrypted' }));
   }
-  const outer = outerPacket(vtep, o.port);
+  // Its VXLAN header carries the VNI: moby's encrypted-overlay rules (mangle OUTPUT, filter INPUT) match it.
+  const outer: Packet = { ...outerPacket(vtep, o.port), vni: o.vni };
   w.note(() => ({ type: 'bridge', bridge: o.bridge?.name ?? 'br0', from: fromPort, to: `${dev} (${mac} at ${ipText(vtep)})`, result: 'bridged', brNetfilter: null, nextHop: ipText(nextHop), toPort: dev, reaches: null }));
   w.note(() => ({ type: 'vxlan', op: 'encapsulate', network: o.name, vni: o.vni, inner: ipText(w.pkt.dst), outer: { src: null, dst: ipText(vtep), port: o.port } }));
   const r = w.tunnel(host, outer, depth);

@@ -155,6 +155,16 @@ describe('an encrypted overlay and a published service (the svc capture: no IPVS
     expect(mesh[0]!.title).toBe('h1 has no IPVS in ingress_sbox (the kernel lacks ip_vs, or it was not read): the routing mesh cannot publish web 8080/tcp on h1, and service VIPs are not balanced there');
   });
 
+  it("why across the clear overlays is answered through Docker's VNI rules (the outer packet carries its VNI); the encrypted one stays unknown, as ESP is not walked", () => {
+    const world = buildWorld([swarmNode('svc-h1'), swarmNode('svc-h2')]);
+    const ping = { proto: 'icmp' as const, port: null };
+    expect(why(world, 'a1', 'a2', ping).addresses.find((x) => x.network === 'ov1')?.verdict).toBe('reachable');
+    expect(why(world, 'b2', 'b1', ping).addresses.find((x) => x.network === 'ov2')?.verdict).toBe('reachable');
+    const enc = why(world, 'e1', 'e2', ping).addresses.find((x) => x.network === 'ov3');
+    expect(enc?.verdict).toBe('unknown');
+    expect(enc?.decidedBy).toMatchObject({ kind: 'overlay', cause: 'encrypted' });
+  });
+
   it('a drop of all VXLAN after Docker\'s (iptables -A INPUT -p udp --dport 4789 -j DROP on svc-h2): named for ov1\'s VNI, and the accept goes below Docker\'s encrypted-overlay drops, not above them', () => {
     const snaps = [swarmNode('svc-h1'), appendRules(swarmNode('svc-h2'), 'filter', 'INPUT', ['-A INPUT -p udp -m udp --dport 4789 -j DROP'])];
     const [f] = swarm(snaps);
