@@ -22,6 +22,7 @@ import { ipForward } from './fix-kinds/ip-forward.js';
 import { connectable, networkConnects } from './fix-kinds/network-connect.js';
 import { removeRules } from './fix-kinds/remove-rule.js';
 import { macvlanShims, noShimReason } from './fix-kinds/macvlan-shim.js';
+import { swarmPortsForTunnel } from './fix-kinds/swarm-ports.js';
 
 export type { Fix };
 
@@ -112,6 +113,9 @@ const firstDrop = (a: WhyAnswer) => JSON.stringify(a.addresses.find((x) => x.ver
 
 /** Every kind's proposal for a blocked A → B (container A), before prediction. */
 function candidatesFor(world: World, answer: WhyAnswer, flow: Flow): Candidate[] {
+  // Dropped on the outer VXLAN packet between two nodes: only the data-path port between them opens it; a rule for the
+  // inner pair (DOCKER-USER, a network connect) is never met by that packet.
+  if (answer.addresses.some((x) => x.verdict === 'blocked' && x.decidedBy?.tunnel)) return swarmPortsForTunnel(world, answer);
   const a = resolveContainer(world, answer.from.name);
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   const accepts = ([4, 6] as const).map((f) => dockerUserAccept(a, b, answer, flow, f)).filter((c): c is Accept => c !== null);

@@ -3,6 +3,7 @@
 // link, or a container whose namespace was not read — and a port that is no veth leads off the host: each is said as
 // such, never "delete" (on one host, as operators run doctor, the other end cannot be seen). Only a pair whose both
 // ends are in this namespace, the other end idle, is a leftover netdiag can show, and its removal is still checked first.
+import { swarmEnds } from '../model/swarm-ends.js';
 import type { HostSnapshot, Interface } from '../../snapshot/host-snapshot.js';
 import type { Finding } from './finding.js';
 
@@ -49,7 +50,9 @@ export function bridgePortFindings(s: HostSnapshot): Finding[] {
   // Containers with a namespace of their own that netdiag did not enter: one of them may be the other end.
   const unread = s.docker.containers.filter((c) => !read.has(c.id) && c.sandboxKey && (c.networkModeKind === 'bridge' || c.networkModeKind === 'network')).map((c) => c.name);
   const out: Finding[] = [];
-  for (const port of ifaces.filter((i) => i.master !== null && bridges.has(i.master) && !used.has(i.ifindex))) {
+  // swarm's own namespaces (ingress_sbox) hold the other end of some: Docker's links, read in the swarm part.
+  const swarm = swarmEnds(s);
+  for (const port of ifaces.filter((i) => i.master !== null && bridges.has(i.master) && !used.has(i.ifindex) && !swarm.has(i.ifindex))) {
     const end = otherEnd(port, ifaces, containerNsids);
     const at = `${port.name} (ifindex ${port.ifindex}${port.kind ? `, ${port.kind}` : ''}) master ${port.master}`;
     const look = `ip -d link show ${port.name}`;

@@ -5,7 +5,7 @@ import type { RuleRef } from '../../snapshot/contract.js';
 import type { SnapshotRules } from '../meaning/host.js';
 import type { RuleMeaning } from '../meaning/types.js';
 import { version, versionAtLeast } from '../meaning/context.js';
-import { DOCKER_NFT, DOCKER_WRITES, dockerNftBridgeChain, GATEWAY_MODE_OMITS, isDockerChain, NFT_BACKEND_FROM } from '../meaning/layouts.js';
+import { DOCKER_NFT, DOCKER_WRITES, dockerNftBridgeChain, GATEWAY_MODE_OMITS, isDockerChain, NFT_BACKEND_FROM, SWARM_INGRESS } from '../meaning/layouts.js';
 import type { DockerBackend, ExpectedRule } from '../meaning/layouts.js';
 import { parseIp } from '../addr/addr.js';
 
@@ -148,3 +148,40 @@ function dedupe(ps: PublishedPort[]): PublishedPort[] {
 
 /** The words for each expected rule, as operators name them. */
 export const EXPECTED_WORDS: Readonly<Record<ExpectedRule, string>> = { isolation: 'isolation', 'forward-accept': 'forward accepts', masquerade: 'MASQUERADE', dnat: 'DNAT' };
+
+/** One port swarm's routing mesh publishes on this node, and which of the rules Docker writes for it are absent. */
+export interface MissingIngress {
+  service: string;
+  port: number;
+  protocol: string;
+  absent: string[];
+}
+
+/**
+ * The routing mesh's rules absent from iptables, per port a service publishes through ingress (read from a manager's
+ * service list: a worker's snapshot does not say which ports are published). Empty when iptables was not collected.
+ */
+export function missingIngressRules(s: HostSnapshot, rules: SnapshotRules): MissingIngress[] {
+  const ports = (s.swarm?.services ?? []).flatMap((svc) => svc.ports.filter((p) => p.publishMode === 'ingress' && p.publishedPort !== null).map((p) => ({ service: svc.name, port: p.publishedPort as number, protocol: p.protocol })));
+  const rs = rules.ruleset;
+  // Without IPVS (ingress_sbox's read as null) dockerd's ingress setup fails before it writes these: nothing expected.
+  const ipvs = s.swarm?.namespaces.some((n) => n.role === 'ingress-sbox' && n.ipvs !== null) ?? false;
+  if (ports.length === 0 || !rs || s.swarm?.state !== 'active' || !ipvs) return [];
+  const chain = (table: 'nat' | 'filter', name: string) => rs.get(table)?.get(name)?.rules ?? [];
+  const jumps = (table: 'nat' | 'filter', from: readonly string[]) => from.some((c) => chain(table, c).some((r) => r.parsed.target.kind === 'jump' && r.parsed.target.chain === SWARM_INGRESS.chain));
+  const hasPort = (table: 'nat' | 'filter', port: number, proto: string, target: 'DNAT' | 'ACCEPT') =>
+    chain(table, SWARM_INGRESS.chain).some((r) => r.parsed.target.kind === target && r.parsed.matches.some((m) => m.kind === 'proto' && !m.neg && m.proto === proto) && r.parsed.matches.some((m) => m.kind === 'dport' && !m.neg && m.ranges.some(([lo, hi]) => lo <= port && port <= hi)));
+  const natJump = jumps('nat', SWARM_INGRESS.natFrom);
+  const filterJump = jumps('filter', SWARM_INGRESS.filterFrom);
+  const out: MissingIngress[] = [];
+  for (const p of ports) {
+    const absent = [
+      ...(natJump ? [] : [`jump to nat ${SWARM_INGRESS.chain} from ${SWARM_INGRESS.natFrom.join('/')}`]),
+      ...(hasPort('nat', p.port, p.protocol, 'DNAT') ? [] : [`DNAT for ${p.port}/${p.protocol} in nat ${SWARM_INGRESS.chain}`]),
+      ...(filterJump ? [] : [`jump to filter ${SWARM_INGRESS.chain} from ${SWARM_INGRESS.filterFrom.join(' or ')}`]),
+      ...(hasPort('filter', p.port, p.protocol, 'ACCEPT') ? [] : [`accept of ${p.port}/${p.protocol} in filter ${SWARM_INGRESS.chain}`]),
+    ];
+    if (absent.length > 0) out.push({ ...p, absent });
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ import { segmentPeers } from '../model/segment-peers.js';
 import { collisionFindings, overlapFindings } from './overlap.js';
 import { dnsFindings } from './dns.js';
 import { macvlanFindings } from './macvlan.js';
+import { swarmFindings } from './swarm.js';
 
 /** Every host's own findings, and what only shows across the hosts in view. */
 export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
@@ -54,5 +55,8 @@ export function doctorAll(snapshots: HostSnapshot[]): Finding[] {
   const own = world.hosts.flatMap((h) => doctor(h.snapshot, h)).filter((f) => !((f.code === 'orphan-veth' || f.code === 'bridge-port-outside-view') && linked.has(`${f.host}/${f.subject}`)));
   // DNS needs the walk (the forwarder's queries, the way to the resolver): read from the model, per host.
   const dns = world.hosts.flatMap((h) => dnsFindings(world, h));
-  return [...own, ...out, ...overlapFindings(world), ...collisionFindings(world), ...macvlanFindings(world), ...dns];
+  // An overlay's collisions are said by the swarm findings, with what they mean inside its containers.
+  const overlays = new Set(world.hosts.flatMap((h) => (h.snapshot.docker?.networks ?? []).filter((n) => n.driver === 'overlay').map((n) => `${h.name}/${n.name}`)));
+  const collided = collisionFindings(world).filter((f) => !overlays.has(`${f.host}/${f.subject}`));
+  return [...own, ...out, ...overlapFindings(world), ...collided, ...macvlanFindings(world), ...dns, ...swarmFindings(world)];
 }

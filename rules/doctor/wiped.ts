@@ -5,7 +5,7 @@ import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import type { SnapshotRules } from '../meaning/host.js';
 import { dockerRuleTables, DOCKER_NFT, FORWARD_CHAIN, isDockerChain, tableManager } from '../meaning/layouts.js';
 import type { DockerBackend } from '../meaning/layouts.js';
-import { EXPECTED_WORDS, missingDockerRules } from './docker-rules.js';
+import { EXPECTED_WORDS, missingDockerRules, missingIngressRules } from './docker-rules.js';
 import type { BackendBasis, MissingRules } from './docker-rules.js';
 import type { Finding } from './finding.js';
 
@@ -57,9 +57,11 @@ function fixFor(manager: string | null): string {
 /** The finding, or null when every network and published port has the rules Docker writes for it. */
 export function dockerRulesMissing(s: HostSnapshot, rules: SnapshotRules): Finding | null {
   const { missing, backends, basis } = missingDockerRules(s, rules);
-  if (missing.length === 0) return null;
+  // Swarm's routing mesh: its DOCKER-INGRESS rules for the ports services publish (a firewalld reload drops them too).
+  const ingress = missingIngressRules(s, rules);
+  if (missing.length === 0 && ingress.length === 0) return null;
   const { evidence, manager } = causes(s, backends);
-  const names = missing.map((m) => m.network.name);
+  const names = [...missing.map((m) => m.network.name), ...(ingress.length > 0 ? ['the ingress routing mesh'] : [])];
   const on = backends.length === 1 ? `Docker's ${backends[0]} rules` : 'Docker\'s rules (on either backend)';
   return {
     code: DOCKER_RULES_MISSING,
@@ -68,6 +70,7 @@ export function dockerRulesMissing(s: HostSnapshot, rules: SnapshotRules): Findi
     title: `${on} are missing for ${names.join(', ')}: dockerd runs, but the rules it wrote at its start are gone${manager ? ` (${manager} removed them)` : ''}, so its containers' traffic is not isolated, forwarded or translated as Docker means`,
     evidence: [
       ...missing.map((m) => `network ${m.network.name} on ${m.network.bridge}: no ${missingWords(m).join(', no ')}${m.ports.length > 0 ? ` (${m.ports.map((p) => `${p.container.name} ${p.port.hostIp}:${p.port.hostPort}->${p.port.containerPort}/${p.port.protocol}`).join(', ')})` : ''}`),
+      ...ingress.map((i) => `ingress port ${i.port}/${i.protocol} of service ${i.service}: no ${i.absent.join(', no ')}`),
       basisWords(backends, basis, s.docker?.version),
       ...evidence,
     ],

@@ -23,6 +23,8 @@ export type Match =
   | { kind: 'u32'; tests: U32Test[]; text: string; neg: boolean }
   /** -m ipvs --ipvs: the packet belongs to an IPVS connection (xt_ipvs.c: skb->ipvs_property). */
   | { kind: 'ipvs'; neg: boolean }
+  /** -m policy --dir in|out --pol none|ipsec: whether IPsec carried the packet (moby's encrypted overlays). */
+  | { kind: 'policy'; dir: 'in' | 'out'; pol: 'none' | 'ipsec'; neg: boolean }
   /** A match netdiag does not model: a walk that reaches a decisive rule holding one cannot say what happens. */
   | { kind: 'unknown'; text: string };
 

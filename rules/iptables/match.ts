@@ -76,6 +76,9 @@ function evaluate(m: Match, p: Packet, host: MatchHost): Tri {
       return p.ipvs === true;
     case 'u32':
       return matchU32(m.tests, p);
+    case 'policy':
+      // netdiag walks no IPsec: an encrypted overlay's packets stop before encapsulation (an 'encrypted' decision).
+      return m.pol === 'none';
     case 'unknown':
       return 'unknown';
   }

@@ -79,6 +79,20 @@ function markValue(text: string): { value: number; mask: number } | null {
   return { value: value >>> 0, mask: mask >>> 0 };
 }
 
+/**
+ * The policy match moby's encrypted overlays write, in exactly its words: `-m policy --dir in|out --pol none|ipsec`
+ * (their u32 VNI match is u32's own, evaluated in u32.ts). Any other use of the module stays unknown.
+ */
+function mobyOverlayMatch(words: string[]): Match | null {
+  const [, module, ...rest] = words;
+  if (module === 'policy' && rest.length === 4 && rest[0] === '--dir' && rest[2] === '--pol') {
+    const dir = rest[1];
+    const pol = rest[3];
+    if ((dir === 'in' || dir === 'out') && (pol === 'none' || pol === 'ipsec')) return { kind: 'policy', dir, pol, neg: false };
+  }
+  return null;
+}
+
 export function parseRule(text: string): ParsedRule {
   let words: string[];
   try {
@@ -97,7 +111,9 @@ export function parseRule(text: string): ParsedRule {
   const next = () => words[i++];
   const ipsets: ParsedRule['ipsets'] = [];
   const flushUnknownModule = () => {
-    if (unknownModuleWords) {
+    const known = unknownModuleWords ? mobyOverlayMatch(unknownModuleWords) : null;
+    if (known) matches.push(known);
+    else if (unknownModuleWords) {
       matches.push({ kind: 'unknown', text: unknownModuleWords.join(' ') });
       if (unknownModuleWords[1] === 'set') ipsets.push(...ipsetMatches(unknownModuleWords.slice(2)));
     }

@@ -3,7 +3,6 @@
 // headers it knows of a packet (addresses, protocol, ports, a VXLAN header's VNI), and any bit it does not know
 // (lengths, checksums, TTL, sequence numbers) makes the test unknown, never guessed.
 import type { Packet } from './packet.js';
-import type { Tri } from './match.js';
 
 /** One step of a location: `&` mask, `<<` / `>>` shift, `@` move to a new base and read the word there. */
 type Op = { op: '&' | '<<' | '>>' | '@'; n: number };
@@ -44,6 +43,9 @@ export function parseU32(expr: string): U32Test[] | null {
   }
   return tests.length > 0 ? tests : null;
 }
+
+/** true, false, or unknown (match.ts's Tri; not imported: the match imports this file). */
+type Tri = boolean | 'unknown';
 
 const IP_PROTO = { icmp: 1, tcp: 6, udp: 17 } as const;
 /** The VXLAN header's flags word: the I flag set (RFC 7348). */

@@ -225,3 +225,18 @@ export const dockerRuleTables = (backend: DockerBackend): readonly string[] => [
 
 /** The iptables chain whose policy Docker sets to DROP when it turns forwarding on. */
 export const FORWARD_CHAIN = { table: 'filter', chain: 'FORWARD' } as const;
+
+/**
+ * What swarm's routing mesh writes in the host's iptables for each port published through the ingress network (moby
+ * daemon/libnetwork/service_linux.go: initIngressConfiguration, generateIngressRules; IPv4 only, and the nftables
+ * backend does not run swarm): a DOCKER-INGRESS chain in nat, jumped to from PREROUTING and OUTPUT for local
+ * destinations, DNATing the port to ingress_sbox's docker_gwbridge address; one in filter, jumped to from
+ * DOCKER-FORWARD (28.0.1+; FORWARD before), accepting the port and its replies. Written when the first port is
+ * published and again at dockerd's start; a firewall reload removes them (moby PR #50443).
+ */
+export const SWARM_INGRESS = {
+  chain: 'DOCKER-INGRESS',
+  natFrom: ['PREROUTING', 'OUTPUT'],
+  /** Either one holds the filter jump, by version. */
+  filterFrom: ['DOCKER-FORWARD', 'FORWARD'],
+} as const;

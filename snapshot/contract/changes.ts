@@ -57,7 +57,7 @@ export type FixPersistence = z.infer<typeof FixPersistence>;
 
 export const Fix = z.object({
   id: z.string(),
-  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon', 'macvlan-shim']),
+  kind: z.enum(['network-connect', 'docker-user', 'ip-forward', 'remove-rule', 'edit-docker-chain', 'docker-daemon', 'macvlan-shim', 'swarm-ports']),
   title: z.string(),
   /** The steps, as a person would type them. */
   commands: z.array(z.string()),

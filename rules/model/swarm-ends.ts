@@ -1,0 +1,11 @@
+// Host ports whose other end is in one of swarm's own namespaces (ingress_sbox's eth1 on docker_gwbridge): Docker's
+// links, matched by both ends' ifindexes, neither a container's nor a cable to another host.
+import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
+
+/** The ifindexes of the host's interfaces that lead into a swarm namespace. */
+export function swarmEnds(s: HostSnapshot): Set<number> {
+  const out = new Set<number>();
+  const ends = new Set((s.swarm?.namespaces ?? []).flatMap((n) => n.interfaces.filter((i) => i.peer?.ifindex != null).map((i) => `${i.peer?.ifindex}:${i.ifindex}`)));
+  for (const i of s.links?.interfaces ?? []) if (i.peer?.ifindex != null && ends.has(`${i.ifindex}:${i.peer.ifindex}`)) out.add(i.ifindex);
+  return out;
+}
