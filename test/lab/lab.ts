@@ -270,8 +270,14 @@ export class LabHost {
       if (alive(pid)) throw new Error(`dockerd for ${this.name} did not stop`);
     }
     await this.startDocker();
+    // A swarm node must be back in its swarm before a container on an overlay can attach (the manager allocates the
+    // attachment): until then `docker start` times out ("attaching to network failed … context deadline exceeded").
+    const state = async () => (await run('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'], { env: this.env, timeoutMs: 10_000 })).stdout.trim();
+    if ((await state()) !== 'inactive') await until(`${this.name} to rejoin its swarm`, async () => ((await state()) === 'active' ? true : null), 60_000);
     const ids = (await this.docker(['ps', '-aq'])).split('\n').filter(Boolean).reverse();
-    if (ids.length > 0) await this.docker(['start', ...ids]);
+    for (const id of ids) {
+      await until(`container ${id} to start`, async () => ((await run('docker', ['start', id], { env: this.env, timeoutMs: 60_000 })).exitCode === 0 ? true : null), 120_000);
+    }
   }
 
   /** Start a container from the lab image; by default it serves HTTP on port 80, so TCP probes have a listener. */
