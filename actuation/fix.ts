@@ -64,7 +64,20 @@ export function chooseFix(q: FixQuestion, choice: FixChoice): Fix {
 
 /** As for any change, but verified by collecting the host again (`collect`) and probing. */
 export interface FixApplyOptions extends Omit<ApplyOptions, 'verify'> {
-  collect: () => Promise<HostSnapshot>;
+  /** This host afresh; with the other hosts in view as well when the pair crosses hosts (this host first). */
+  collect: () => Promise<HostSnapshot | HostSnapshot[]>;
+}
+
+/**
+ * A fix applied here for a pair across hosts: every step must change this host (netdiag changes only the host it
+ * runs on), and A must be here too, since the live probe runs from inside A's namespace.
+ */
+export function refuseElsewhere(fix: Fix, q: FixQuestion, here: string): void {
+  const others = [...new Set(fix.steps.map((s) => s.host).filter((h) => h !== here))];
+  if (others.length > 0) throw new FixRefused(`${fix.id} (${fix.title}) changes ${others.join(', ')}, not only ${here}, where netdiag runs`, `run it on ${others.join(' and ')} (netdiag changes only the host it runs on)`);
+  const a = q.world.hosts.find((h) => h.name === here);
+  const local = q.from === 'host' || q.from === `${here}/host` || q.from.startsWith(`${here}/`) || (a?.containers.some((c) => c.name === q.from) ?? false);
+  if (!local) throw new FixRefused(`${q.from} is not on ${here}: the probe that verifies ${fix.id} runs from inside ${q.from}'s namespace`, `ask it the other way round from here (netdiag fix B A --apply …): ${fix.id} is checked for both directions`);
 }
 
 /** Apply a chosen fix: journaled steps, then the model on a fresh snapshot and a live probe; undone if either fails. */

@@ -9,8 +9,10 @@ import type { Flow } from '../snapshot/contract.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { Verification } from './apply.js';
 
-export async function verifyReach(collect: () => Promise<HostSnapshot>, from: string, to: string, flow: Flow, progress: (l: string) => void, families: readonly Family[] = [4, 6]): Promise<Verification> {
-  const world = buildWorld([await collect()]);
+/** `collect` gives this host afresh, and with it the other hosts in view when the pair crosses hosts (peers read again). */
+export async function verifyReach(collect: () => Promise<HostSnapshot | HostSnapshot[]>, from: string, to: string, flow: Flow, progress: (l: string) => void, families: readonly Family[] = [4, 6]): Promise<Verification> {
+  const fresh = await collect();
+  const world = buildWorld(Array.isArray(fresh) ? fresh : [fresh]);
   const model = why(world, from, to, flow, families).verdict;
   progress(`probing ${from} → ${to} from inside ${from}'s namespace`);
   // Only B's addresses of the families asked: a fix for -4 is not judged by an IPv6 address it never meant to open.

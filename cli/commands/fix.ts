@@ -1,6 +1,6 @@
 // `netdiag fix A B`: ranked fixes with their predicted effect; with --apply, change the host, verify, keep a rollback.
 import { createInterface } from 'node:readline/promises';
-import { applyFix, chooseFix, listFixes } from '../../actuation/fix.js';
+import { applyFix, chooseFix, listFixes, refuseElsewhere } from '../../actuation/fix.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { collectSnapshot } from '../../collectors/run.js';
 import { flowText, parseFamilies, parseFlow } from '../../rules/query/flow.js';
@@ -40,8 +40,12 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 
 export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
-  if (opts.apply && (opts.snapshot?.length || opts.agent?.length || opts.inventory)) throw new UsageError('--apply changes the host netdiag runs on; it cannot be combined with --snapshot or --agent', 'run it on that host, or POST /v1/fixes/ID/apply to its agent');
-  const snapshots = await loadSnapshots(opts, io);
+  // With --apply, the host netdiag runs on is collected live and changed; --agent, --inventory or --snapshot then give
+  // the other hosts the pair crosses (a swarm overlay, routed hosts), read again to verify.
+  const peers = opts.apply && (opts.snapshot?.length || opts.agent?.length || opts.inventory);
+  const loadPeers = async (here: string) => (peers ? (await loadSnapshots(opts, io)).filter((s) => s.name !== here) : []);
+  const local = peers ? await collectSnapshot({ hostName: opts.hostName, env: io.env }) : null;
+  const snapshots = local ? [local, ...(await loadPeers(local.name))] : await loadSnapshots(opts, io);
   const q = { world: buildWorld(snapshots), from: a, to: b, flow, families: parseFamilies(opts) };
   const st = styleFor(io);
   if (!opts.apply) {
@@ -55,13 +59,17 @@ export async function fixCommand(a: string, b: string, opts: FixOptions, io: Io)
 
   // --yes is both the confirmation and the consent to a fix that opens more than this pair.
   const chosen = chooseFix(q, { id: opts.fix, acceptWider: Boolean(opts.yes) });
+  if (local) refuseElsewhere(chosen, q, local.name);
   if (!opts.yes && !(await confirm(io, `Apply ${chosen.id}: ${chosen.commands.join('; ')}?`))) {
     throw new UsageError('nothing was changed', process.stdin.isTTY ? 'answered no' : 'confirm with --yes when not at a terminal');
   }
   const pause = Number(io.env.NETDIAG_PAUSE_BETWEEN_STEPS_MS ?? 0);
   const result = await applyFix(chosen, q, {
     stateDir: stateDir(opts.stateDir, io.env),
-    collect: () => collectSnapshot({ hostName: snapshots[0]?.name }),
+    collect: async () => {
+      const here = await collectSnapshot({ hostName: snapshots[0]?.name });
+      return local ? [here, ...(await loadPeers(here.name))] : here;
+    },
     progress: (line) => io.stderr(`netdiag: ${chosen.id}: ${line}\n`),
     pauseBetweenStepsMs: pause > 0 ? pause : undefined,
   });

@@ -1,6 +1,9 @@
 // Lab: a two-node swarm — two attachable overlays with containers on both nodes (one on both overlays), bridge
 // containers, the hosts' own services. Every pair × address (containers and hosts, both ways) against real probes:
 // as built, with udp/4789 closed in one node's INPUT, and with a neighbour entry NetworkDB wrote taken away.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorld } from '../../rules/model/build.js';
 import { why } from '../../rules/why/why.js';
@@ -23,6 +26,9 @@ async function snap(h: LabHost): Promise<HostSnapshot> {
   if (s.errors.length > 0) throw new Error(`snapshot of ${h.name} has errors: ${JSON.stringify(s.errors)}`);
   return s;
 }
+
+/** iptables-save without its timestamps and counters: the rules as they are. */
+const stripCounters = (text: string) => text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n');
 
 const steps = (hops: { steps: Step[] }[]) => hops.flatMap((h) => h.steps);
 
@@ -91,6 +97,24 @@ describe.skipIf(skip !== null)('swarm overlays across two nodes', () => {
       // The other way the request leaves h2 fine and h1 drops nothing: the reply's VXLAN packet is the one h2 drops.
       expect(why(w, 'h2/a2', 'h1/a1', ping).addresses[0]?.decidedBy).toMatchObject({ kind: 'rule', host: 'h2', direction: 'reply', tunnel: { dst: '10.77.0.12' } });
       for (const flow of [ping, http]) expect(await disagreements('swarm', byName, unambiguous(w, checks(w, flow, ['h1', 'h2'])), flow, '4789 closed on h2')).toEqual([]);
+
+      // The fix, applied from h2 with h1's snapshot beside its own: the accept on h2, verified by a2's own ping.
+      const dir = mkdtempSync(join(tmpdir(), 'netdiag-swarm-fix-'));
+      writeFileSync(join(dir, 'h1.json'), JSON.stringify(await snap(h1)));
+      const before = await h2.mustExec('iptables-save', ['-t', 'filter']);
+      const args = ['--snapshot', join(dir, 'h1.json'), '--host-name', 'h2', '--state-dir', join(dir, 'state')];
+      const elsewhere = await h2.netdiag(['fix', 'a1', 'a2', '--apply', '--yes', ...args]);
+      expect(elsewhere.exitCode).toBe(2);
+      expect(elsewhere.stderr).toMatch(/a1 is not on h2.*ask it the other way round/);
+      const applied = await h2.netdiag(['fix', 'a2', 'a1', '--apply', '--yes', '--json', ...args]);
+      expect(applied.exitCode, applied.stderr).toBe(0);
+      const result = JSON.parse(applied.stdout) as { id: string; verified: boolean; fix: { title: string } };
+      expect(result).toMatchObject({ verified: true, fix: { title: 'open 4789/udp on h2 for h1' } });
+      expect(await h1.probe('a1', await h2.ip('a2', 'ov1'))).toBe(true);
+      const back = await h2.netdiag(['rollback', result.id, '--state-dir', join(dir, 'state')]);
+      expect(back.exitCode, back.stderr).toBe(0);
+      expect(stripCounters(await h2.mustExec('iptables-save', ['-t', 'filter']))).toBe(stripCounters(before));
+      expect(await h1.probe('a1', await h2.ip('a2', 'ov1'))).toBe(false);
     } finally {
       await h2.mustExec('iptables', ['-D', 'INPUT', '-p', 'udp', '--dport', '4789', '-j', 'DROP']);
     }
