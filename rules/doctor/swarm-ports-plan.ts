@@ -7,7 +7,7 @@ import type { HostModel } from '../model/types.js';
 import type { TableName } from '../netfilter/ruleset.js';
 import { NETDIAG_COMMENT_PREFIX, tableManager } from '../meaning/layouts.js';
 import type { SwarmPortDrop } from './swarm-ports.js';
-import { shortHash } from '../changes/hash.js';
+import { shortHash } from '../steps/hash.js';
 import { stepCommand } from '../steps/command.js';
 
 /** iptables' base chain of a table on the hook the packet was dropped at. */

@@ -3,7 +3,7 @@
 // disruptive bip changes needed first when subnets overlap.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { cidrText, cidrsOverlap, inCidr, ipToNumber, maskOf, numberToIp, parseCidr4 } from '../addr/addr.js';
-import { ContentHash } from '../changes/hash.js';
+import { ContentHash } from '../steps/hash.js';
 import type { Cidr4 as Cidr } from '../addr/addr.js';
 import { applySteps } from '../changes/predict.js';
 import { AlikeFleet } from '../alike/alike-hosts.js';

@@ -1,6 +1,6 @@
 // What every kind of fix proposes before it is predicted: its steps, scope and note, and an ID stable for the same change.
 import type { Fix, FixPersistence } from '../../../snapshot/contract.js';
-import { shortHash } from '../hash.js';
+import { shortHash } from '../../steps/hash.js';
 
 export type Candidate = Omit<Fix, 'alsoOpens' | 'predicted' | 'commands' | 'byName'>;
 
