@@ -136,7 +136,32 @@ function meshWithoutIpvs(world: World): Finding[] {
   return out;
 }
 
+/**
+ * A load-balancing namespace (lb_<network> for VIPs, ingress_sbox for the mesh) with IPVS services to balance but
+ * net.ipv4.ip_forward 0: the tasks' replies must be forwarded back through it, and are dropped (moby#38723; a new
+ * namespace copies the machine's first namespace's setting, not dockerd's).
+ */
+function balancersNotForwarding(world: World): Finding[] {
+  const out: Finding[] = [];
+  for (const h of swarmHosts(world)) {
+    for (const ns of h.snapshot.swarm?.namespaces ?? []) {
+      if (ns.role === 'overlay' || !ns.ipvs || ns.ipvs.length === 0 || ns.sysctls['net.ipv4.ip_forward'] !== '0') continue;
+      const balanced = ns.ipvs.map((v) => (v.protocol === 'FWM' ? `mark ${v.fwmark}` : `${v.address}:${v.port}/${v.protocol.toLowerCase()}`));
+      out.push({
+        code: 'balancer-not-forwarding',
+        severity: 'error',
+        host: h.name,
+        subject: ns.name,
+        title: `${h.name}'s ${ns.name} balances ${balanced.length} service${balanced.length === 1 ? '' : 's'} with IPVS but does not forward (net.ipv4.ip_forward 0 there): the tasks' replies are dropped in it, so ${ns.role === 'ingress-sbox' ? 'published ports' : 'service VIPs'} time out on ${h.name}`,
+        evidence: [`${ns.name}: net.ipv4.ip_forward = 0`, `IPVS in ${ns.name}: ${balanced.join(', ')}`],
+        fix: `nsenter --net=${ns.path} sysctl -w net.ipv4.ip_forward=1 (until dockerd recreates it); lasting: make sure net.ipv4.ip_forward is 1 in the host's first namespace before dockerd starts (sysctl.d), since new namespaces copy it there (moby#38723), then restart dockerd`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Every overlay finding across the swarm nodes in view. */
 export function swarmOverlayFindings(world: World): Finding[] {
-  return [...unroutable(world), ...subnetCollisions(world), ...mtu(world), ...meshWithoutIpvs(world)];
+  return [...unroutable(world), ...subnetCollisions(world), ...mtu(world), ...meshWithoutIpvs(world), ...balancersNotForwarding(world)];
 }

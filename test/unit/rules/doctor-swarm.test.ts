@@ -15,6 +15,7 @@ import { appendRules, withRules } from '../derive.js';
 import { parseRule } from '../../../rules/iptables/parse.js';
 import { flushed, swarmNode, withFirewalld, withIngressRules, withIngressService, withIpvs, withMtu, withOverlaySubnet, withUnreachable } from '../derive-swarm-doctor.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
+import { withServices } from '../derive-swarm.js';
 
 const SWARM = ['swarm-port-closed', 'swarm-data-path-unroutable', 'overlay-subnet-collision', 'overlay-mtu'];
 const swarm = (snaps: HostSnapshot[]) => doctorAll(snaps).filter((f) => SWARM.includes(f.code));
@@ -219,5 +220,24 @@ describe('the swarm-ports fix', () => {
     expect(fix!.steps.map((s) => s.kind)).toEqual(['nft-insert', 'nft-insert', 'nft-insert']);
     expect(fix!.note).toMatch(/^The accept goes first in inet firewalld filter_INPUT, the table that drops it .* firewalld rewrites its table on reload: firewall-cmd --permanent/);
     expect(swarm(applySteps(snaps, fix!.steps))).toEqual([]);
+  });
+});
+
+describe('load-balancing namespaces that do not forward (moby#38723)', () => {
+  const findings = (forwarding: boolean | null) => {
+    const [h1, h2] = withServices(swarmNode('a-h1'), swarmNode('a-h2'), { balancerForwarding: forwarding });
+    return doctorAll([h1, h2]).filter((f) => f.code === 'balancer-not-forwarding');
+  };
+
+  it('names each lb_ and ingress_sbox with IPVS services and ip_forward 0, with the services and the sysctl', () => {
+    const found = findings(false);
+    expect(found.map((f) => `${f.host}/${f.subject}`).sort()).toEqual(['h1/ingress_sbox', 'h1/lb_rzg7tygve', 'h2/ingress_sbox', 'h2/lb_rzg7tygve'].sort());
+    expect(found[0]!.evidence[0]).toMatch(/net\.ipv4\.ip_forward = 0/);
+    expect(found.every((f) => /^nsenter --net=\S+ sysctl -w net\.ipv4\.ip_forward=1/.test(f.fix))).toBe(true);
+  });
+
+  it('says nothing where they forward, and nothing where nothing is balanced (the captured lab: no IPVS at all)', () => {
+    expect(findings(true)).toEqual([]);
+    expect(doctorAll([swarmNode("a-h1"), swarmNode("a-h2")]).filter((f) => f.code === 'balancer-not-forwarding')).toEqual([]);
   });
 });
