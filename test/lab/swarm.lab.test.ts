@@ -80,6 +80,11 @@ describe.skipIf(skip !== null)('swarm overlays across two nodes', () => {
     // The outer packet crossed h1's OUTPUT and h2's INPUT; the reply came back the same way.
     expect(a.addresses[0]?.request.some((h) => h.at.kind === 'host' && h.at.host === 'h2')).toBe(true);
     expect(steps(a.addresses[0]?.reply ?? []).some((s) => s.type === 'vxlan' && s.op === 'encapsulate')).toBe(true);
+    // Names across nodes on a shared overlay: what the model says, and what a1's resolver really answers.
+    expect(why(w, 'h1/a1', 'a2', ping).dns).toMatchObject({ resolves: true, addresses: [await h2.ip('a2', 'ov1')] });
+    expect(await h1.lookup('a1', 'a2')).toBe(await h2.ip('a2', 'ov1'));
+    expect(why(w, 'h1/a1', 'br2', ping).dns.resolves).toBe(false);
+    expect(await h1.lookup('a1', 'br2')).toBeNull();
     // Overlays are isolated from each other: a1 reaches ov2 only by a route out of docker_gwbridge, which goes nowhere.
     expect(why(w, 'h1/a1', 'h2/b2', ping).verdict).toBe('blocked');
     // h1 alone does not see h2: the VXLAN packet leaves the hosts in view, and the answer says so.
