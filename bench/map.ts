@@ -37,6 +37,17 @@ export async function benchMap(): Promise<void> {
     const layout = median(lt);
     rows.push([`layout (Graphviz dot), ${n} containers on ${hosts * 5} networks on ${hosts} host${hosts === 1 ? '' : 's'}`, `${layout.toFixed(0)} ms`, `${edges} exception edges, containers folded: ${n > 40 ? 'yes' : 'no'}${n === 500 ? `; goal ≤ 1000 ms${layout <= 1000 ? '' : ', missed'}` : ''}`]);
     rows.push(['  the topology behind it (pair walks, a why per edge)', `${median(tt).toFixed(0)} ms`, `${(n * (n - 1)).toLocaleString('en')} container pairs`]);
+    if (n === 500) {
+      // Unfolded (`--containers`): every container a box — what folding saves.
+      const dotAll = toDot(buildTopology(world, PING, { fold: false }));
+      const u: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const b = performance.now();
+        await renderSvg(dotAll);
+        u.push(performance.now() - b);
+      }
+      rows.push(['  the same layout with --containers (500 container boxes)', `${median(u).toFixed(0)} ms`, '']);
+    }
   }
   rows.push(['  loading Graphviz (WebAssembly), once per process', `${load.toFixed(0)} ms`, '']);
   report('map, synthetic fleets with exceptions (in process, median of 3)', rows);
