@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       // The page as wide as the picture (capped, so a huge map stays a file a README can show).
       // Evaluated in the page (a string: this project compiles without the DOM's types).
       const { w, h } = (await page.evaluate('(() => { const r = document.querySelector("svg").getBoundingClientRect(); return { w: Math.ceil(r.width), h: Math.ceil(r.height) }; })()')) as { w: number; h: number };
-      const width = Math.min(w, 1600);
+      const width = Math.min(w, 2000);
       await page.setViewport({ width, height: Math.ceil((h * width) / w), deviceScaleFactor: 1 });
       if (w > width) await page.evaluate(`(() => { const s = document.querySelector("svg"); s.setAttribute("width", "${width}px"); s.removeAttribute("height"); })()`);
       await page.screenshot({ path: join(REPO, 'docs', name), fullPage: true });

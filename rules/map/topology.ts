@@ -208,14 +208,12 @@ export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean }
     // On the edge, a port published on every address of both families (0.0.0.0 and ::) is one port.
     const edgeText = (p: HostModel['published'][number]) => (p.port.hostIp === '0.0.0.0' || p.port.hostIp === '::' ? `:${p.port.hostPort}/${p.port.protocol} → ${p.container.name}:${p.port.containerPort}` : portText(p));
     // A published port is an exception too: the host's address leads into a network Docker otherwise keeps to itself.
-    const byNet = new Map<string, string[]>();
+    const byNet = new Map<string, Set<string>>();
     for (const p of h.published) {
       const net = netsOf(p.container)[0] as string;
-      const list = byNet.get(net) ?? [];
-      if (!list.includes(edgeText(p))) list.push(edgeText(p));
-      byNet.set(net, list);
+      byNet.set(net, (byNet.get(net) ?? new Set()).add(edgeText(p)));
     }
-    for (const [network, ports] of byNet) published.push({ host: h.name, network, ports });
+    for (const [network, ports] of byNet) published.push({ host: h.name, network, ports: [...ports] });
     const bridgedPorts = [...h.foreignPorts].flatMap(([bridge, ports]) => ports.map((port) => ({ bridge, port })));
     // Networks with nothing on them and no bridge (none, host) say nothing in a picture.
     return { name: h.name, published: [...new Set(h.published.map(portText))], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };

@@ -58,7 +58,7 @@ describe('one family asked, answered in that family (v6open: IPv4 isolated, IPv6
     expect(r.out.split('\n')[0]).toMatch(/^b4 → a4( \(ping\))?: blocked;/);
   });
 
-  it('matrix -4 and -6 answer each family; map -4 draws nothing (isolation is Docker's default), map -6 the paths between the networks', async () => {
+  it('matrix -4 and -6 answer each family; map -4 draws nothing (isolation is the default), map -6 the paths between the networks', async () => {
     const pairs = async (flag: string) => MatrixResult.strict().parse(JSON.parse((await run(['matrix', flag, '--snapshot', V6OPEN, '--json'])).out)).pairs;
     const b4a4 = async (flag: string) => (await pairs(flag)).find((p) => p.from === 'b4' && p.to === 'a4')!;
     expect(await b4a4('-4')).toEqual({ from: 'b4', to: 'a4', verdict: 'blocked', addresses: [{ ip: '172.17.0.2', verdict: 'blocked' }] });
