@@ -1,6 +1,7 @@
 // `npm run bench`: every speed figure netdiag promises, measured and printed beside the alternative (never asserted),
 // and at several sizes, so anyone sees whether the cost grows as it should.
 import { Lab, labUnavailable } from '../test/lab/lab.js';
+import { benchMap } from './map.js';
 import { benchMatrix } from './matrix.js';
 import { benchPlan } from './plan.js';
 import { benchSnapshot } from './snapshot.js';
@@ -36,6 +37,7 @@ if (why) {
     await lab.teardown();
   }
 }
+await benchMap();
 await benchMatrix(probes);
 await benchStall();
 benchPlan();

@@ -71,6 +71,8 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--port <port>', 'a TCP or UDP port, as N/tcp or N/udp (default: ping)'))
     .option('--format <format>', 'svg, dot, mermaid, html or json (default: svg, or from --out\'s extension)')
     .option('--out <file>', 'write it to this file instead of standard output')
+    .option('--containers', 'draw every container (default: only up to 40 containers in view; past that each network shows a count)')
+    .option('--no-containers', 'fold containers into a count per network whatever the size')
     .option('-4, --ipv4', 'only IPv4 addresses (a network with none says so; it gets no edge, not a blocked one)')
     .option('-6, --ipv6', 'only IPv6 addresses (a network with none says so; it gets no edge, not a blocked one)')
     .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));

@@ -62,7 +62,7 @@ async function writeMaps(world: ReturnType<typeof buildWorld>, flow: { proto: 'i
       // Named as the user reaches them: from here when written here (the output is then the same in every directory).
       const shown = (f: string) => (dir === process.cwd() ? f : resolve(dir, f));
       return [
-        `  the map: ${shown(`${MAP_FILE}.svg`)} — both networks, their containers, the blocked edge between them (red, dashed, "isolation")`,
+        `  the map: ${shown(`${MAP_FILE}.svg`)} — both networks, their containers, no edge between them (isolated, as Docker intends: the legend says so), the published port`,
         `  with the matrix and a click-for-why panel: ${shown(`${MAP_FILE}.html`)} (open it in a browser; an agent serves the same live at /ui)`,
       ];
     } catch {

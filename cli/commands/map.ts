@@ -13,12 +13,12 @@ import { EXIT, answerExit } from '../exit-codes.js';
 /** What each map format's file is called (in MAP_FORMATS' order): --out's extension picks the format, or must agree with --format. */
 const EXTENSIONS = Object.fromEntries(MAP_FORMATS.map((f) => [f, NETDIAG_WRITES[f]])) as Record<MapFormat, readonly string[]>;
 
-export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
+export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean; containers?: boolean }, io: Io): Promise<number> {
   if (opts.format !== undefined && !(MAP_FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)} is not one netdiag draws`, `use one of ${MAP_FORMATS.join(', ')}`);
   const format = formatForOut(opts.out, opts.format, EXTENSIONS, 'svg') as MapFormat;
   const flow = parseFlow(opts.port);
   const world = await loadWorld(opts, io);
-  const { text, topology } = await renderMap(world, flow, format, {}, parseFamilies(opts));
+  const { text, topology } = await renderMap(world, flow, format, opts.containers === undefined ? {} : { fold: !opts.containers }, parseFamilies(opts));
   const exit = answerExit(EXIT.ok, world.hosts.map((h) => h.snapshot));
   if (opts.out === undefined) {
     io.stdout(text);
@@ -26,6 +26,6 @@ export async function mapCommand(opts: SourceOptions & { port?: string; format?:
   }
   await writeFileAtomic(opts.out, text);
   const nets = topology.hosts.reduce((n, h) => n + h.networks.length, 0);
-  io.stderr(`netdiag: map of ${topology.hosts.length} host${topology.hosts.length === 1 ? '' : 's'}, ${nets} networks and ${topology.edges.length} edges between them written to ${opts.out}\n`);
+  io.stderr(`netdiag: map of ${topology.hosts.length} host${topology.hosts.length === 1 ? '' : 's'}, ${nets} networks and ${topology.edges.length} exceptions to Docker's default written to ${opts.out}\n`);
   return exit;
 }

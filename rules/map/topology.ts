@@ -4,7 +4,7 @@ import { familyOf, inCidr, parseCidr, parseIp } from '../addr/addr.js';
 import type { Family } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, World } from '../model/types.js';
 import { childAttachment } from '../model/lower.js';
-import { dockerAttachment } from '../model/attachment.js';
+import { dockerAttachment, ownAttachment } from '../model/attachment.js';
 import { eachPair } from '../matrix/matrix.js';
 import { qualifiedName } from '../query/resolve.js';
 import { why } from '../why/why.js';
@@ -14,17 +14,35 @@ import type { DockerNetwork } from '../../snapshot/host-snapshot.js';
 import { collisionEffects, collisions, overlappingSubnets } from '../model/overlaps.js';
 import { cidrText } from '../addr/addr.js';
 import { routeText } from '../model/route-lookup.js';
+import { DOCKER_GWBRIDGE } from '../meaning/layouts.js';
 
-/** Past this many containers in view, containers fold into a count per network: the network-level edges stay. */
+/**
+ * Past this many containers in view, containers fold into a count per network (`netdiag map --containers` unfolds):
+ * forty boxes of names still read as a picture (the seed's three, a dozen-service compose project); a few hundred do
+ * not, and the networks' exceptions are what an operator looks for there.
+ */
 export const FOLD_AT = 40;
 
 type Edge = MapTopology['edges'][number];
+type Net = MapTopology['hosts'][number]['networks'][number];
 
 /** A network's key across hosts: `host/network` (two hosts both have a `bridge`). */
 const netKey = (host: string, network: string) => `${host}/${network}`;
+/** A swarm overlay seen on several hosts is one network: one key for all its hosts. */
+export const SPANNING = 'swarm';
 
-function endpointNetwork(e: Endpoint): string {
-  return netKey(e.container.host.name, e.network?.name ?? (e.container.netns === 'host' ? 'host' : e.container.docker.networkMode));
+/** Overlay networks (by Docker's network ID, the same on every node of a swarm) attached on two or more hosts in view. */
+function spanningOverlays(world: World): Map<string, { network: DockerNetwork; hosts: HostModel[] }> {
+  const seen = new Map<string, { network: DockerNetwork; hosts: HostModel[] }>();
+  for (const h of world.hosts) {
+    for (const n of h.snapshot.docker?.networks ?? []) {
+      if (n.driver !== 'overlay' || n.scope !== 'swarm') continue;
+      const s = seen.get(n.id) ?? { network: n, hosts: [] };
+      s.hosts.push(h);
+      seen.set(n.id, s);
+    }
+  }
+  return new Map([...seen].filter(([, s]) => s.hosts.length > 1));
 }
 
 /** A network that is not a bridge says how its containers attach (macvlan bridge on eth0): no bridge box tells it. */
@@ -57,80 +75,151 @@ export interface TopologyDetail {
   answers: Map<string, WhyAnswer>;
 }
 
-/** The map's model; with `detail`, also what the walks behind it found, so nothing is walked twice. */
+type Example = Edge['example'];
+interface Tally { from: string; to: string; reachable: number; unknown: number; total: number; open: Example | null; shut: Example | null; crossHost: boolean }
+
+/**
+ * The map's model; with `detail`, also what the walks behind it found, so nothing is walked twice. Only exceptions to
+ * Docker's default become edges: a network pair none of whose container pairs reach is what Docker intends (counted in
+ * `defaults`, not drawn), and so is a network all of whose own pairs reach.
+ */
 export function buildTopology(world: World, flow: Flow, opts: { fold?: boolean } = {}, detail?: TopologyDetail, families: readonly Family[] = BOTH): MapTopology {
   const containers = world.hosts.flatMap((h) => h.containers);
   const folded = opts.fold ?? containers.length > FOLD_AT;
   const byName = new Map(containers.map((c) => [qualifiedName(c, world), c]));
-  // The network A sends from: its first network (as the metrics count it); B's by the address asked.
-  const fromNet = (c: ContainerModel) => (c.endpoints[0] ? endpointNetwork(c.endpoints[0]) : netKey(c.host.name, c.docker.networkMode));
-  const agg = new Map<string, { from: string; to: string; reachable: number; unknown: number; total: number; example: Edge['example'] | null; blocked: Edge['example'] | null }>();
-  // Pairs with no address of the family asked have no addresses here: they add to no edge, so nothing is drawn blocked.
+  const spanning = spanningOverlays(world);
+  // An address Docker lists under no network (a swarm task's docker_gwbridge leg) belongs to the network whose bridge
+  // its veth is a port of, not to the container's network mode.
+  const bridged = (e: Endpoint): DockerNetwork | null => {
+    const a = ownAttachment(e.attachment);
+    return a.kind === 'bridge-port' ? ((e.container.host.snapshot.docker?.networks ?? []).find((n) => n.bridge === a.bridge) ?? null) : null;
+  };
+  const netOf = (e: Endpoint): string => {
+    const n = e.network ?? bridged(e);
+    return n && spanning.has(n.id) ? netKey(SPANNING, n.name) : netKey(e.container.host.name, n?.name ?? (e.container.netns === 'host' ? 'host' : e.container.docker.networkMode));
+  };
+  const netsOf = (c: ContainerModel): string[] => (c.endpoints.length > 0 ? [...new Set(c.endpoints.map(netOf))] : [netKey(c.host.name, c.docker.networkMode)]);
+  // Swarm's exit leg (icc off by Docker's own design): every overlay container is on it, but no pair is asked over it.
+  const exitLegs = new Set(world.hosts.map((h) => netKey(h.name, DOCKER_GWBRIDGE)));
+  const tallies = new Map<string, Tally>();
+  // One count per container pair (reachable when any address of B is, as `why` answers): an address on docker_gwbridge
+  // that stays shut does not make a working overlay pair a blocked one. The pair counts on the network it is asked
+  // over: one both containers are on (where Docker's default says it reaches), else B's first address's network.
   eachPair(world, flow, (p) => {
     detail?.pairs.push(p);
     const a = byName.get(p.from);
     const b = byName.get(p.to);
     if (!a || !b) return;
-    for (const addr of p.addresses) {
-      const ep = b.endpoints.find((e) => e.ipText === addr.ip);
-      if (!ep) continue;
-      const key = `${fromNet(a)}\u0000${endpointNetwork(ep)}`;
-      let v = agg.get(key);
-      if (!v) agg.set(key, (v = { from: fromNet(a), to: endpointNetwork(ep), reachable: 0, unknown: 0, total: 0, example: null, blocked: null }));
-      v.total++;
-      if (addr.verdict === 'reachable') v.reachable++;
-      if (addr.verdict === 'unknown') v.unknown++;
-      const ex = { from: p.from, to: p.to, ip: addr.ip };
-      v.example ??= ex;
-      if (addr.verdict !== 'reachable') v.blocked ??= ex;
+    const aNets = new Set(netsOf(a));
+    const addrs = p.addresses.flatMap((x) => {
+      const ep = b.endpoints.find((e) => e.ipText === x.ip);
+      return ep ? [{ x, net: netOf(ep) }] : [];
+    });
+    // Pairs with no address of the family asked add to no edge, so nothing is drawn blocked.
+    if (addrs.length === 0) return;
+    const shared = addrs.filter((y) => aNets.has(y.net) && !exitLegs.has(y.net));
+    const pool = shared.length > 0 ? shared : addrs;
+    const open = pool.find((y) => y.x.verdict === 'reachable') ?? addrs.find((y) => y.x.verdict === 'reachable');
+    const unknown = !open && addrs.some((y) => y.x.verdict === 'unknown');
+    const at = (open ?? pool[0])!;
+    const from = aNets.has(at.net) && (open || !exitLegs.has(at.net)) ? at.net : (netsOf(a)[0] as string);
+    const key = `${from}\u0000${at.net}`;
+    let t = tallies.get(key);
+    if (!t) tallies.set(key, (t = { from, to: at.net, reachable: 0, unknown: 0, total: 0, open: null, shut: null, crossHost: a.host !== b.host }));
+    t.total++;
+    const ex = { from: p.from, to: p.to, ip: at.x.ip };
+    if (open) {
+      t.reachable++;
+      t.open ??= ex;
+    } else {
+      if (unknown) t.unknown++;
+      t.shut ??= ex;
     }
   }, families);
   const edges: Edge[] = [];
-  const inside = new Map<string, { share: Edge['share']; reachable: number; total: number }>();
-  for (const v of agg.values()) {
-    const share = shareOf(v.reachable, v.unknown, v.total);
-    const example = v.blocked ?? (v.example as Edge['example']);
-    if (v.from === v.to) {
-      inside.set(v.from, { share, reachable: v.reachable, total: v.total });
+  const inside = new Map<string, Net['inside']>();
+  const defaults = { isolatedPairs: 0, openNetworks: 0 };
+  // What decides, in Docker's words: one walk with its trace per drawn edge (exceptions only, never networks²).
+  const codeOf = (id: string, ex: Example | null, keep: boolean): string | null => {
+    if (!ex) return null;
+    const answer = why(world, ex.from, ex.to, flow, families);
+    if (keep && detail) detail.answers.set(id, answer);
+    const a = answer.addresses.find((x) => x.ip === ex.ip);
+    return a?.decidedBy?.code ?? (a?.verdict === 'unknown' ? 'unknown' : null);
+  };
+  for (const t of tallies.values()) {
+    const share = shareOf(t.reachable, t.unknown, t.total);
+    if (t.from === t.to) {
+      inside.set(t.from, { share, reachable: t.reachable, total: t.total });
+      if (share === 'all') {
+        defaults.openNetworks++;
+        continue;
+      }
+    } else if (share === 'none') {
+      defaults.isolatedPairs++;
       continue;
     }
-    // What blocks, in Docker's words: one walk with its trace per edge (networks², not containers²).
     const id = `e${edges.length}`;
-    const answer = v.blocked || detail ? why(world, example.from, example.to, flow, families) : null;
-    if (answer && detail) detail.answers.set(id, answer);
-    const code = v.blocked ? (answer?.addresses.find((x) => x.ip === example.ip)?.decidedBy?.code ?? null) : null;
-    edges.push({ id, from: v.from, to: v.to, share, reachable: v.reachable, total: v.total, code, example });
+    const example = (t.shut ?? t.open) as Example;
+    const code = t.shut ? codeOf(id, t.shut, true) ?? (share === 'unknown' ? 'unknown' : null) : null;
+    const via = t.open ? codeOf(id, t.open, !t.shut) ?? 'open' : null;
+    const kind: Edge['kind'] = t.from === t.to ? 'block' : share === 'unknown' ? 'unknown' : t.crossHost ? 'cross-host' : 'path';
+    edges.push({ id, kind, from: t.from, to: t.to, share, reachable: t.reachable, total: t.total, code, via, example });
   }
   const joined: MapTopology['joined'] = [];
+  const networkBox = (n: DockerNetwork, id: string, on: Endpoint[], h: HostModel): Net => {
+    // Asked about one family, a network whose containers have none of it says so: its box is not a blocked one.
+    const lacking = families.length === 1 && on.length > 0 && !on.some((e) => families.includes(familyOf(e.ip)));
+    const flags = [driverFlag(n), hostIsolated(world, h, on, flow, families), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : '', lacking ? `no ${familyWord(familyName(families[0] as Family))} address` : ''].filter(Boolean);
+    return { id, name: n.name, bridge: n.bridge, subnets: n.subnets.map((s) => s.subnet), flags, inside: inside.get(id) ?? { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 };
+  };
+  const spanBoxes = new Map<string, Net & { hosts: string[] }>();
+  for (const { network, hosts } of spanning.values()) {
+    const id = netKey(SPANNING, network.name);
+    const h = hosts[0] as HostModel;
+    const on = h.containers.flatMap((c) => c.endpoints.filter((e) => e.network?.id === network.id));
+    spanBoxes.set(id, { ...networkBox(network, id, on, h), bridge: null, hosts: hosts.map((x) => x.name) });
+  }
+  const published: MapTopology['published'] = [];
   const hosts: MapTopology['hosts'] = world.hosts.map((h) => {
-    const nets = new Map<string, MapTopology['hosts'][number]['networks'][number]>();
+    const nets = new Map<string, Net>();
     for (const n of h.snapshot.docker?.networks ?? []) {
+      if (spanning.has(n.id)) continue;
       const id = netKey(h.name, n.name);
-      // Asked about one family, a network whose containers have none of it says so: its box is not a blocked one.
-      const on = h.containers.flatMap((c) => c.endpoints.filter((e) => e.network?.id === n.id));
-      const lacking = families.length === 1 && on.length > 0 && !on.some((e) => families.includes(familyOf(e.ip)));
-      const flags = [driverFlag(n), hostIsolated(world, h, on, flow, families), n.internal ? 'internal' : '', n.icc ? '' : 'icc off', n.gatewayModeIpv4 && n.gatewayModeIpv4 !== 'nat' ? `gateway ${n.gatewayModeIpv4}` : '', n.ipv6 ? 'IPv6' : '', lacking ? `no ${familyWord(familyName(families[0] as Family))} address` : ''].filter(Boolean);
-      nets.set(id, { id, name: n.name, bridge: n.bridge, subnets: n.subnets.map((s) => s.subnet), flags, inside: inside.get(id) ?? { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 });
+      const on = h.containers.flatMap((c) => c.endpoints.filter((e) => (e.network ?? bridged(e))?.id === n.id));
+      nets.set(id, networkBox(n, id, on, h));
     }
     for (const c of h.containers) {
       const byNet = new Map<string, string[]>();
-      for (const e of c.endpoints) byNet.set(endpointNetwork(e), [...(byNet.get(endpointNetwork(e)) ?? []), `${e.iface !== '?' ? `${e.iface} ` : ''}${e.ipText}`]);
+      for (const e of c.endpoints) byNet.set(netOf(e), [...(byNet.get(netOf(e)) ?? []), `${e.iface !== '?' ? `${e.iface} ` : ''}${e.ipText}`]);
       if (byNet.size === 0) byNet.set(netKey(h.name, c.docker.networkMode), []);
       for (const [id, addresses] of byNet) {
-        let n = nets.get(id);
+        let n: Net | undefined = spanBoxes.get(id) ?? nets.get(id);
         if (!n) nets.set(id, (n = { id, name: id.slice(h.name.length + 1), bridge: null, subnets: [], flags: [], inside: { share: 'all', reachable: 0, total: 0 }, containers: [], count: 0 }));
         n.count++;
-        if (!folded) n.containers.push({ name: c.name, addresses });
+        // In a network spanning hosts, a container is named with its host.
+        if (!folded) n.containers.push({ name: spanBoxes.has(id) ? qualifiedName(c, world) : c.name, addresses });
       }
-      if (byNet.size > 1) joined.push({ container: qualifiedName(c, world), networks: [...byNet.keys()] });
+      // Its exit leg does not make a swarm container one on two networks: that is swarm's plumbing, on every one of them.
+      const on = [...byNet.keys()].filter((k) => !exitLegs.has(k));
+      if (on.length > 1) joined.push({ container: qualifiedName(c, world), networks: on });
     }
-    const published = h.published.map((p) => `${p.port.hostIp.includes(':') ? `[${p.port.hostIp}]` : p.port.hostIp}:${p.port.hostPort}/${p.port.protocol} → ${p.container.name}:${p.port.containerPort}`);
+    const portText = (p: HostModel['published'][number]) => `${p.port.hostIp.includes(':') ? `[${p.port.hostIp}]` : p.port.hostIp}:${p.port.hostPort}/${p.port.protocol} → ${p.container.name}:${p.port.containerPort}`;
+    // On the edge, a port published on every address of both families (0.0.0.0 and ::) is one port.
+    const edgeText = (p: HostModel['published'][number]) => (p.port.hostIp === '0.0.0.0' || p.port.hostIp === '::' ? `:${p.port.hostPort}/${p.port.protocol} → ${p.container.name}:${p.port.containerPort}` : portText(p));
+    // A published port is an exception too: the host's address leads into a network Docker otherwise keeps to itself.
+    const byNet = new Map<string, Set<string>>();
+    for (const p of h.published) {
+      const net = netsOf(p.container)[0] as string;
+      byNet.set(net, (byNet.get(net) ?? new Set()).add(edgeText(p)));
+    }
+    for (const [network, ports] of byNet) published.push({ host: h.name, network, ports: [...ports] });
     const bridgedPorts = [...h.foreignPorts].flatMap(([bridge, ports]) => ports.map((port) => ({ bridge, port })));
     // Networks with nothing on them and no bridge (none, host) say nothing in a picture.
-    return { name: h.name, published: [...new Set(published)], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };
+    return { name: h.name, published: [...new Set(h.published.map(portText))], bridgedPorts, networks: [...nets.values()].filter((n) => n.count > 0 || n.bridge !== null) };
   });
-  const overlaps = [...overlappingSubnets(world).map((g) => ({ subnet: g.shared, networks: [...new Set(g.uses.map((u) => netKey(u.host.name, u.network.name)))] })), ...collisionOverlaps(world)];
-  return { flow, families: families.map(familyName), collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, edges, joined, overlaps, routes: crossHostRoutes(world) };
+  const overlaps = [...overlappingSubnets(world).map((g) => ({ subnet: g.shared, networks: [...new Set(g.uses.map((u) => (spanning.has(u.network.id) ? netKey(SPANNING, u.network.name) : netKey(u.host.name, u.network.name))))] })).filter((o) => o.networks.length > 1), ...collisionOverlaps(world)];
+  return { flow, families: families.map(familyName), collectedAt: world.hosts.map((h) => h.snapshot.collectedAt), folded, hosts, spanning: [...spanBoxes.values()], edges, published, defaults, joined, overlaps, routes: crossHostRoutes(world) };
 }
 
 /** Docker networks colliding with a LAN/VPN prefix, marked as overlaps of one network: with what, and whether it shadows anything in view. */

@@ -4,6 +4,19 @@ import { Flow, IpFamily } from './question.js';
 
 const Share = z.enum(['all', 'some', 'none', 'unknown']);
 
+const Network = z.object({
+  id: z.string(),
+  name: z.string(),
+  bridge: z.string().nullable(),
+  subnets: z.array(z.string()),
+  flags: z.array(z.string()),
+  /** Within the network: container pairs reachable of all (icc off shows here). */
+  inside: z.object({ share: Share, reachable: z.number().int(), total: z.number().int() }),
+  containers: z.array(z.object({ name: z.string(), addresses: z.array(z.string()) })),
+  /** When folded: how many containers the network holds. */
+  count: z.number().int(),
+});
+
 export const MapTopology = z.object({
   flow: Flow,
   /** The address families the edges count (-4/-6; both by default): a pair with none of them is on no edge. */
@@ -19,26 +32,25 @@ export const MapTopology = z.object({
       published: z.array(z.string()),
       /** Ports of Docker bridges that are not containers' veths (a NIC enslaved to docker0): they lead off the host. */
       bridgedPorts: z.array(z.object({ bridge: z.string(), port: z.string() })),
-      networks: z.array(
-        z.object({
-          id: z.string(),
-          name: z.string(),
-          bridge: z.string().nullable(),
-          subnets: z.array(z.string()),
-          flags: z.array(z.string()),
-          /** Within the network: container pairs reachable of all (icc off shows here). */
-          inside: z.object({ share: Share, reachable: z.number().int(), total: z.number().int() }),
-          containers: z.array(z.object({ name: z.string(), addresses: z.array(z.string()) })),
-          /** When folded: how many containers the network holds. */
-          count: z.number().int(),
-        }),
-      ),
+      networks: z.array(Network),
     }),
   ),
-  /** Ordered network pairs with container pairs between them: how many reach, and what decides the rest. */
+  /**
+   * Swarm overlays attached on several hosts in view: one network spanning them (its id `swarm/NAME`), not a copy per
+   * host; its containers are named `host/name`.
+   */
+  spanning: z.array(Network.extend({ hosts: z.array(z.string()) })).default([]),
+  /**
+   * The exceptions to Docker's default (networks isolated from each other, a network's containers reaching each
+   * other), one per ordered network pair — `from` = `to` for a block inside a network: how many container pairs reach
+   * (a pair reaches when any address of B does), what lets them through and what blocks the rest. A network pair none
+   * of whose pairs reach, and a network all of whose pairs reach, have none: they are counted in `defaults`.
+   */
   edges: z.array(
     z.object({
       id: z.string(),
+      /** path: between networks of one host; cross-host: between hosts; block: inside a network; unknown: not evaluable. */
+      kind: z.enum(['path', 'cross-host', 'block', 'unknown']),
       from: z.string(),
       to: z.string(),
       share: Share,
@@ -46,10 +58,16 @@ export const MapTopology = z.object({
       total: z.number().int(),
       /** The short reason code of what blocks (isolation, icc-off, admin-rule …); null when all reach. */
       code: z.string().nullable(),
+      /** The reason code of what lets the reaching pairs through (admin-rule, …; `open` when nothing in the walk names it); null when none reach. */
+      via: z.string().nullable(),
       /** One pair that stands for the edge, for `why`: a blocked one when there is one. */
       example: z.object({ from: z.string(), to: z.string(), ip: z.string() }),
     }),
   ),
+  /** Published ports by the network of their container: the host's addresses lead into it (an exception too). */
+  published: z.array(z.object({ host: z.string(), network: z.string(), ports: z.array(z.string()) })).default([]),
+  /** What matched Docker's default and is not drawn: network pairs none of whose pairs reach, networks all of whose pairs reach. */
+  defaults: z.object({ isolatedPairs: z.number().int(), openNetworks: z.number().int() }).default({ isolatedPairs: 0, openNetworks: 0 }),
   /** Containers on more than one network: their nodes in each network are one container. */
   joined: z.array(z.object({ container: z.string(), networks: z.array(z.string()) })),
   /**
