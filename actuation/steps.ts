@@ -2,6 +2,10 @@
 import type { HostMutator, LinkInfo } from '../host/mutate.js';
 import { CommandError, firstLine } from '../host/exec.js';
 import type { PlanStep } from '../snapshot/contract.js';
+import { inverseOf } from '../rules/steps/inverse.js';
+
+// The inverse is pure (a fix's rollback commands are shown before it is applied): it lives beside stepCommand.
+export { inverseOf };
 
 export class StepError extends Error {
   override name = 'StepError';
@@ -10,50 +14,6 @@ export class StepError extends Error {
     readonly hint: string,
   ) {
     super(message);
-  }
-}
-
-/**
- * The step that undoes `step`. A sysctl's inverse needs the value it had (`before`); without it (a step begun but
- * never recorded done) there is nothing safe to restore, and the inverse is null.
- */
-export function inverseOf(step: PlanStep, before: string | null = null, handle: number | null = null): PlanStep | null {
-  switch (step.kind) {
-    case 'iptables-insert':
-      return { kind: 'iptables-delete', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position ?? 1, ...v6(step) };
-    case 'iptables-delete':
-      return { kind: 'iptables-insert', host: step.host, table: step.table, chain: step.chain, rule: step.rule, position: step.position, ...v6(step) };
-    case 'sysctl':
-      return before === null ? null : { ...step, value: before };
-    case 'docker-network-connect':
-      return { ...step, kind: 'docker-network-disconnect' };
-    case 'docker-network-disconnect':
-      return { ...step, kind: 'docker-network-connect' };
-    case 'ip-route-add':
-      return { ...step, kind: 'ip-route-del' };
-    case 'ip-route-del':
-      return { ...step, kind: 'ip-route-add' };
-    case 'nft-insert':
-      // The handle the kernel gave the rule; after a crash before it was journaled, the rule with these very statements.
-      return { kind: 'nft-delete', host: step.host, family: step.family, table: step.table, chain: step.chain, handle, index: step.index ?? 0, rule: step.rule };
-    case 'nft-delete':
-      return { kind: 'nft-insert', host: step.host, family: step.family, table: step.table, chain: step.chain, index: step.index, rule: step.rule, create: null };
-    case 'ip-link-add':
-      return { ...step, kind: 'ip-link-del' };
-    case 'ip-link-del':
-      return { ...step, kind: 'ip-link-add' };
-    case 'ip-link-set':
-      return { ...step, up: !step.up };
-    case 'ip-addr-add':
-      return { ...step, kind: 'ip-addr-del' };
-    case 'ip-addr-del':
-      return { ...step, kind: 'ip-addr-add' };
-    case 'ip-link-route-add':
-      return { ...step, kind: 'ip-link-route-del' };
-    case 'ip-link-route-del':
-      return { ...step, kind: 'ip-link-route-add' };
-    case 'docker-daemon-config':
-      return null;
   }
 }
 
@@ -124,8 +84,6 @@ async function applyLink(m: HostMutator, step: Extract<PlanStep, { kind: 'ip-lin
   }
 }
 
-/** The IPv6 flag carried from a step to its inverse (absent for IPv4, as in journals written before IPv6). */
-const v6 = (s: { ip6tables?: boolean | undefined }) => (s.ip6tables ? { ip6tables: true } : {});
 
 async function ruleExists(m: HostMutator, table: string, chain: string, rule: string[], six: boolean): Promise<boolean> {
   const r = await m.iptables(table, ['-C', chain, ...rule], six);

@@ -27,6 +27,7 @@ import { why } from '../rules/why/why.js';
 import { renderMap } from '../present/map/render.js';
 import { mapPage } from '../present/map/page.js';
 import { NETDIAG_VERSION } from '../host/version.js';
+import { gridCellSteps, gridKeyKnown, gridSteps } from './grid.js';
 
 export interface AgentDeps {
   store: SnapshotStore;
@@ -47,10 +48,14 @@ class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    /** More the client can act on (the pairs a fix needs confirmed), sent beside the message. */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
+
+const ERROR_NAMES: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
 
 interface RouteDoc {
   method: string;
@@ -95,7 +100,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   app.setErrorHandler((error, req, reply) => {
     const e = error as Error & { statusCode?: number; code?: string; validation?: unknown };
-    if (e instanceof HttpError) return reply.code(e.statusCode).send({ error: e.statusCode === 404 ? 'Not Found' : e.statusCode === 409 ? 'Conflict' : 'Service Unavailable', message: e.message });
+    if (e instanceof HttpError) return reply.code(e.statusCode).send({ error: ERROR_NAMES[e.statusCode] ?? 'Error', message: e.message, ...e.extra });
     if (e instanceof ResolveError) return reply.code(404).send({ error: 'Not Found', message: `${e.message} (${(e as ResolveError).hint})` });
     if (e instanceof FixRefused) return reply.code(409).send({ error: 'Conflict', message: `${e.message}${(e as FixRefused).hint ? ` (${(e as FixRefused).hint})` : ''}` });
     if (e instanceof StateDirError || e instanceof StepError) return reply.code(409).send({ error: 'Conflict', message: e.message });
@@ -114,16 +119,47 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   };
 
   read({ method: 'GET', url: '/healthz', summary: 'the agent is up', response: S.Health }, async () => ({ status: 'ok', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError }));
-  read({ method: 'GET', url: '/readyz', summary: 'a snapshot is being served', response: S.Health }, async (_req, reply) => {
-    const body = { status: deps.store.current ? 'ready' : 'starting', snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError };
-    return deps.store.current ? body : reply.code(503).send(body);
+  read({ method: 'GET', url: '/readyz', summary: 'a snapshot is served and the last collection succeeded (503 with the reason otherwise)', response: S.Health }, async (_req, reply) => {
+    const base = { snapshotAgeSeconds: deps.store.ageSeconds(), lastError: deps.store.lastError };
+    if (!deps.store.current) return reply.code(503).send({ status: 'starting', ...base, reason: 'no snapshot yet: the first collection has not finished' });
+    // An older snapshot still answers questions, but whoever routes to this agent should know its answers are not
+    // today's: not ready until a collection succeeds again.
+    if (deps.store.lastFailed) return reply.code(503).send({ status: 'failing', ...base, reason: `the last collection failed; serving the snapshot from ${Math.round(base.snapshotAgeSeconds ?? 0)} s ago` });
+    return { status: 'ready', ...base };
   });
-  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds)', response: HostSnapshot }, async (_req, reply) => {
+  read({ method: 'GET', url: '/v1/status', summary: 'live or saved snapshots, read-only or not, and each host\'s age and collectors (what the web view always shows)', response: S.StatusResult }, async () => {
+    const st = deps.store.current;
+    const snapshot = deps.store.mode === 'snapshot';
+    const ageOf = (collectedAt: string) => {
+      // Saved snapshots are as old as their collectedAt; the live one as old as the store says (it kept the last good one).
+      if (!snapshot) return deps.store.ageSeconds() ?? 0;
+      const t = Date.parse(collectedAt);
+      return Number.isNaN(t) ? 0 : Math.max(0, (Date.now() - t) / 1000);
+    };
+    return {
+      mode: deps.store.mode,
+      readOnly: snapshot || deps.token === null,
+      hosts: (st?.snapshots ?? []).map((h) => ({
+        name: h.name,
+        collectedAt: h.collectedAt,
+        ageSeconds: ageOf(h.collectedAt),
+        stale: !snapshot && deps.store.lastFailed,
+        lastError: snapshot ? null : deps.store.lastError,
+        collectors: h.collectors,
+      })),
+    };
+  });
+  read({ method: 'GET', url: '/v1/snapshot', summary: 'the last good HostSnapshot (header Age: its age in seconds); ?host= picks one when several are served', querystring: S.SnapshotQuery, response: HostSnapshot }, async (req, reply) => {
     const st = deps.store.current;
     if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
+    const { host } = req.query as z.infer<typeof S.SnapshotQuery>;
+    const names = st.snapshots.map((s) => s.name);
+    if (host === undefined && st.snapshots.length > 1) throw new HttpError(400, `this agent serves ${st.snapshots.length} hosts' snapshots: say which with ?host= (${names.join(', ')})`);
+    const snap = host === undefined ? st.snapshot : st.snapshots.find((s) => s.name === host);
+    if (!snap) throw new HttpError(404, `no host ${JSON.stringify(host)} here (${names.join(', ')})`);
     reply.header('age', String(Math.floor(deps.store.ageSeconds() ?? 0)));
     if (deps.store.lastError) reply.header('x-netdiag-stale', deps.store.lastError.slice(0, 200));
-    return st.snapshot;
+    return snap;
   });
   read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
@@ -150,6 +186,23 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     });
     return json(reply, text);
   });
+  read({ method: 'GET', url: '/v1/grid', summary: 'network × network: per cell the container pairs, how many reach, are blocked or unknown, and the reason codes of those that do not', querystring: S.GridQuery, response: S.GridResult }, async (req, reply) => {
+    const q = req.query as z.infer<typeof S.GridQuery>;
+    const w = world();
+    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => JSON.stringify(S.GridResult.parse(await runSliced(gridSteps(w, parseFlow(q.port), parseFamilies({ family: q.family }))))));
+    return json(reply, text);
+  });
+  read({ method: 'GET', url: '/v1/grid/cell', summary: 'one grid cell\'s container pairs (from and to are grid keys, host/network)', querystring: S.GridCellQuery, response: S.GridCellResult }, async (req, reply) => {
+    const q = req.query as z.infer<typeof S.GridCellQuery>;
+    const w = world();
+    for (const k of [q.from, q.to]) if (!gridKeyKnown(w, k)) throw new HttpError(404, `no network ${JSON.stringify(k)} in view (a grid key is host/network, as /v1/grid lists them)`);
+    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => {
+      const flow = parseFlow(q.port);
+      const pairs = await runSliced(gridCellSteps(w, flow, parseFamilies({ family: q.family }), q.from, q.to));
+      return JSON.stringify(S.GridCellResult.parse({ flow, from: q.from, to: q.to, pairs }));
+    });
+    return json(reply, text);
+  });
   const mapTypes = { svg: 'image/svg+xml', dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
   read({ method: 'GET', url: '/v1/map', summary: 'the map: hosts, networks, containers and who reaches whom between networks (svg, dot, mermaid or json)', querystring: S.MapQuery, response: z.string() }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.MapQuery>;
@@ -160,7 +213,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   });
   // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
   // a token and the person supplies it.
-  app.get('/ui', { schema: { hide: true } as never }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(mapPage({ mode: 'live', title: 'netdiag', applyEnabled: deps.token !== null })));
+  app.get('/ui', { schema: { hide: true } as never }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(mapPage({ mode: 'live', title: 'netdiag', applyEnabled: deps.token !== null && deps.store.mode === 'live' })));
   docs.push({ method: 'GET', url: '/ui', summary: 'the web view: the map, the matrix as a grid, why and fixes one click away (read-only without the token)', auth: false, response: z.string() });
   read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req) => {
     const b = req.body as z.infer<typeof S.FixBody>;
@@ -176,7 +229,8 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 
   // ---------- mutating routes: their own context, with the token hook on every request ----------
-  await app.register(async (mut) => {
+  // Saved snapshots are for review: there is no host behind them to change, so these routes do not exist (404).
+  if (deps.store.mode === 'live') await app.register(async (mut) => {
     mut.addHook('onRequest', requireBearer(deps.token));
     const change = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
       docs.push({ ...d, auth: true });
@@ -193,7 +247,11 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       await deps.store.refresh();
       const flow = parseFlow(b.port);
       const q = { world: world(), from: b.from, to: b.to, flow, families: parseFamilies({ family: b.family }) };
-      const fix = chooseFix(q, { id, acceptWider: b.acceptWider });
+      // Consent is this route's to check: the fix is chosen as if accepted, then refused unless what it opens besides the
+      // pair was confirmed pair by pair (the page) or accepted wholesale (API clients, the CLI's --yes).
+      const fix = chooseFix(q, { id, acceptWider: true });
+      const unconfirmed = widerUnconfirmed(fix.alsoOpens, b);
+      if (unconfirmed !== null) throw new HttpError(409, `${fix.id} (${fix.title}) also opens ${fix.alsoOpens.join(', ')} besides ${b.from} → ${b.to}${unconfirmed ? ` (${unconfirmed})` : ''}: confirm by sending "confirmWider" with exactly these pairs, or "acceptWider": true`, { confirmWider: fix.alsoOpens });
       const r = await applyFix(fix, q, { stateDir: deps.stateDir, host: deps.host, collect, progress: (l) => req.log.info({ audit: true, id }, l) });
       await deps.ledger.load();
       req.log.info({ audit: true, id, status: r.status, verified: r.verified }, 'change finished');
@@ -234,6 +292,18 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   app.get('/openapi.json', async () => openApi(docs));
   return app;
+}
+
+/** Null when what a fix opens besides the pair was consented to; else what is missing or extra, in words ('' when nothing was confirmed). */
+export function widerUnconfirmed(alsoOpens: readonly string[], b: { acceptWider: boolean; confirmWider?: string[] | undefined }): string | null {
+  if (alsoOpens.length === 0 || b.acceptWider) return null;
+  if (b.confirmWider === undefined) return '';
+  const given = new Set(b.confirmWider);
+  const missing = alsoOpens.filter((p) => !given.has(p));
+  const extra = [...given].filter((p) => !alsoOpens.includes(p));
+  if (missing.length === 0 && extra.length === 0) return null;
+  // A confirmation of other pairs than these is one given for another prediction (the snapshot changed): asked again.
+  return [missing.length > 0 ? `not confirmed: ${missing.join(', ')}` : '', extra.length > 0 ? `confirmed but not opened by it: ${extra.join(', ')}` : ''].filter(Boolean).join('; ');
 }
 
 function openApi(docs: RouteDoc[]): object {

@@ -195,16 +195,17 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
 
   // The text served, and the render in progress: scrapes never wait for a render once there is a text to give
   // (a render interleaves with other requests for many ticks; waiting on it was the slowest 1% of scrapes).
-  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; text: string } | null = null;
+  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; failure: string | null; text: string } | null = null;
   let rendering: Promise<string> | null = null;
   const rerender = (): Promise<string> => {
     const snapshot = last();
     const changes = ledger.generation;
+    const failure = store.lastError;
     reach();
     rendering ??= registry
       .metrics()
       .then((text) => {
-        rendered = { at: Date.now(), snapshot, changes, text };
+        rendered = { at: Date.now(), snapshot, changes, failure, text };
         return text;
       })
       .finally(() => (rendering = null));
@@ -214,9 +215,9 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     registry,
     render() {
       if (!rendered) return rerender();
-      // A new snapshot, or a change applied or undone, is shown at once; otherwise the text may be up to a second old
-      // (process metrics).
-      if (rendered.snapshot !== last() || rendered.changes !== ledger.generation) return rerender();
+      // A new snapshot, a change applied or undone, or a collection failing (the snapshot kept, stale now) is shown at
+      // once; otherwise the text may be up to a second old (process metrics).
+      if (rendered.snapshot !== last() || rendered.changes !== ledger.generation || rendered.failure !== store.lastError) return rerender();
       if (Date.now() - rendered.at > 1000) void rerender().catch(() => undefined);
       return Promise.resolve(rendered.text);
     },

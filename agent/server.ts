@@ -1,5 +1,5 @@
 // `netdiag agent`: listen (loopback by default), refresh the snapshot on an interval and on Docker events,
-// finish interrupted changes from the journal, and shut down cleanly on SIGTERM/SIGINT.
+// finish interrupted changes from the journal, and shut down cleanly on SIGTERM/SIGINT; or serve saved snapshots, read-only.
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { watchDockerEvents } from './docker-events.js';
 import { ChangeLedger } from '../actuation/ledger.js';
 import { createMetrics } from './metrics.js';
 import { SnapshotStore } from './snapshot-store.js';
+import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 
 export interface AgentOptions {
   listen: string;
@@ -87,14 +88,47 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });
-  const bound = app.server.address() as AddressInfo;
-  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
-  await new Promise<void>((resolve) => {
+  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${boundText(app.server.address() as AddressInfo)}${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
+  await untilSignal(o.log, 'netdiag agent', async () => {
+    store.stop();
+    stopEvents();
+    await app.close();
+  });
+}
+
+export interface ReviewOptions {
+  listen: string;
+  /** The saved snapshots to serve, one per host (read and checked by the caller, as --snapshot is everywhere). */
+  snapshots: HostSnapshot[];
+  /** Who is serving, for the log lines: `netdiag agent` or `netdiag map`. */
+  who: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Offline review: the same routes and web view over saved snapshots of one or more hosts — nothing collected, no Docker,
+ * no state directory, and no route that changes anything (a colleague's snapshot has no host behind it here).
+ */
+export async function runReview(o: ReviewOptions): Promise<void> {
+  const { host, port } = parseListen(o.listen);
+  const store = SnapshotStore.saved(o.snapshots);
+  // Nothing is ever applied here: an empty ledger, never read from disk.
+  const ledger = new ChangeLedger('/nonexistent/netdiag-review');
+  const metrics = createMetrics(store, ledger);
+  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '' }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }) });
+  await app.listen({ host, port });
+  o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on http://${boundText(app.server.address() as AddressInfo)}/ui`);
+  await untilSignal(o.log, o.who, () => app.close());
+}
+
+const boundText = (a: AddressInfo) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+
+/** Serve until SIGTERM or SIGINT, then shut down cleanly. */
+function untilSignal(log: (line: string) => void, who: string, close: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = async (signal: string) => {
-      o.log(`netdiag agent: ${signal}, shutting down`);
-      store.stop();
-      stopEvents();
-      await app.close();
+      log(`${who}: ${signal}, shutting down`);
+      await close();
       resolve();
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));

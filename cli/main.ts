@@ -73,7 +73,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--out <file>', 'write it to this file instead of standard output')
     .option('-4, --ipv4', 'only IPv4 addresses (a network with none says so; it gets no edge, not a blocked one)')
     .option('-6, --ipv6', 'only IPv6 addresses (a network with none says so; it gets no edge, not a blocked one)')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
+    .option('--serve', 'serve the web view over the --snapshot files (read-only) instead of drawing')
+    .option('--listen <addr:port>', 'where --serve listens (default: 127.0.0.1:9700)')
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean; serve?: boolean; listen?: string }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
 
   hostSources(program
     .command('fix')
@@ -138,7 +140,8 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--state-dir <dir>', 'journal of applied changes (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
-    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
+    .option('--snapshot <file>', 'serve this saved snapshot read-only instead (repeatable: several hosts; no Docker, no changes)', collect)
+    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[] }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
 
   hostSources(program
     .command('doctor')

@@ -1,20 +1,40 @@
-// `netdiag agent`: configuration errors are one line and exit 2; a clean shutdown exits 0.
-import { AgentConfigError, parseDuration, runAgent } from '../../agent/server.js';
+// `netdiag agent` (live, or over saved snapshots with --snapshot) and `map --serve`: configuration errors are one line
+// and exit 2; a clean shutdown exits 0.
+import { AgentConfigError, parseDuration, runAgent, runReview } from '../../agent/server.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { EXIT } from '../exit-codes.js';
+import { loadHosts } from '../sources.js';
 
-export async function agentCommand(opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string }, io: Io): Promise<number> {
+export async function agentCommand(opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[] }, io: Io): Promise<number> {
+  if (opts.snapshot?.length) {
+    // Saved snapshots change nothing: a token, a state directory or a refresh interval would promise what is not there.
+    const live = [opts.tokenFile !== undefined ? '--token-file' : null, opts.stateDir !== undefined ? '--state-dir' : null, opts.hostName !== undefined ? '--host-name' : null].filter(Boolean);
+    if (live.length > 0) throw new UsageError(`--snapshot serves saved snapshots read-only: ${live.join(', ')} ${live.length === 1 ? 'does' : 'do'} not apply`);
+    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot }, 'netdiag agent', io);
+  }
+  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`) }));
+  return EXIT.ok;
+}
+
+/** The web view and the read routes over saved snapshots (`agent --snapshot`, `map --serve`): read and checked first. */
+export async function serveSnapshots(opts: { listen: string; snapshot: string[] }, who: string, io: Io): Promise<number> {
+  const { snapshots } = await loadHosts({ snapshot: opts.snapshot }, io);
+  await listening(opts.listen, () => runReview({ listen: opts.listen, snapshots, who, log: (l) => io.stderr(`${l}\n`) }));
+  return EXIT.ok;
+}
+
+/** Run a server; what stops it from listening is the user's to fix, said in one line. */
+async function listening(listen: string, run: () => Promise<void>): Promise<void> {
   try {
-    await runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`) });
+    await run();
   } catch (error) {
     if (error instanceof AgentConfigError) throw new UsageError(error.message, error.hint);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`${opts.listen} is already in use`, 'is another agent running? pick another --listen');
-    if (code === 'EADDRNOTAVAIL') throw new UsageError(`${opts.listen}: no such address on this host`);
-    if (code === 'EACCES') throw new UsageError(`${opts.listen}: permission denied`, 'ports below 1024 need root');
+    if (code === 'EADDRINUSE') throw new UsageError(`${listen} is already in use`, 'is another agent running? pick another --listen');
+    if (code === 'EADDRNOTAVAIL') throw new UsageError(`${listen}: no such address on this host`);
+    if (code === 'EACCES') throw new UsageError(`${listen}: permission denied`, 'ports below 1024 need root');
     throw error;
   }
-  return EXIT.ok;
 }

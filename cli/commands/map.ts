@@ -13,7 +13,9 @@ import { EXIT, answerExit } from '../exit-codes.js';
 /** What each map format's file is called (in MAP_FORMATS' order): --out's extension picks the format, or must agree with --format. */
 const EXTENSIONS = Object.fromEntries(MAP_FORMATS.map((f) => [f, NETDIAG_WRITES[f]])) as Record<MapFormat, readonly string[]>;
 
-export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
+export async function mapCommand(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean; serve?: boolean; listen?: string }, io: Io): Promise<number> {
+  if (opts.serve) return serveMap(opts, io);
+  if (opts.listen !== undefined) throw new UsageError('--listen goes with --serve');
   if (opts.format !== undefined && !(MAP_FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)} is not one netdiag draws`, `use one of ${MAP_FORMATS.join(', ')}`);
   const format = formatForOut(opts.out, opts.format, EXTENSIONS, 'svg') as MapFormat;
   const flow = parseFlow(opts.port);
@@ -28,4 +30,13 @@ export async function mapCommand(opts: SourceOptions & { port?: string; format?:
   const nets = topology.hosts.reduce((n, h) => n + h.networks.length, 0);
   io.stderr(`netdiag: map of ${topology.hosts.length} host${topology.hosts.length === 1 ? '' : 's'}, ${nets} networks and ${topology.edges.length} edges between them written to ${opts.out}\n`);
   return exit;
+}
+
+/** `map --serve`: the web view (the map, the grid, why and fixes one click away) over saved snapshots, read-only. */
+async function serveMap(opts: SourceOptions & { port?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean; listen?: string }, io: Io): Promise<number> {
+  const drawing = [opts.format !== undefined ? '--format' : null, opts.out !== undefined ? '--out' : null, opts.port !== undefined ? '--port' : null, opts.ipv4 ? '-4' : null, opts.ipv6 ? '-6' : null].filter(Boolean);
+  if (drawing.length > 0) throw new UsageError(`--serve serves the web view, where the port and family are chosen: ${drawing.join(', ')} ${drawing.length === 1 ? 'does' : 'do'} not apply`);
+  if (!opts.snapshot?.length) throw new UsageError('--serve needs --snapshot FILE (repeatable): it serves saved snapshots', 'for a live host, run netdiag agent and open /ui');
+  const { serveSnapshots } = await import('./agent.js');
+  return serveSnapshots({ listen: opts.listen ?? '127.0.0.1:9700', snapshot: opts.snapshot }, 'netdiag map', io);
 }

@@ -13,6 +13,8 @@ export function renderFixes(fixes: Fix[], st: Style, from: string, to: string, f
   fixes.forEach((f, i) => {
     lines.push(`  ${first + i}. ${f.title}  [${f.id}]`);
     for (const c of f.commands) lines.push(`       $ ${c}`);
+    // How to undo it, before it is done: the steps' inverses, last first.
+    if (f.rollback.length > 0) lines.push(`       rollback: ${f.rollback.join('; ')}`);
     const fam = f.predicted.families;
     // Both families asked and they differ: say which one the fix leaves as it was.
     const per = fam.ipv4 !== null && fam.ipv6 !== null && fam.ipv4 !== fam.ipv6 ? ` (IPv4 ${st.verdict(fam.ipv4)}, IPv6 ${st.verdict(fam.ipv6)})` : '';

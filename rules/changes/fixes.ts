@@ -2,7 +2,7 @@
 // copies of the snapshots and asking the model again, and ranked by whether it works, whether it is advisable, and how
 // much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { AddressVerdict, DecisionOf, Fix, Flow, WhyAnswer } from '../../snapshot/contract.js';
+import type { AddressVerdict, DecisionOf, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
 import { collisionFixFor, renumberingFor } from '../doctor/overlap.js';
 import type { Family } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
@@ -12,6 +12,7 @@ import { familyWord, pairVerdict } from '../why/verdict.js';
 import { askedByName } from '../why/asked.js';
 import { why } from '../why/why.js';
 import { stepCommand } from '../steps/command.js';
+import { rollbackCommands } from '../steps/inverse.js';
 import { applySteps } from './predict.js';
 import type { Candidate } from './fix-kinds/candidate.js';
 import { fixId, leastLasting } from './fix-kinds/candidate.js';
@@ -65,6 +66,11 @@ interface Prediction {
   afterWorld: World;
 }
 
+/** The fix's undo commands; a sysctl goes back to the value this host's snapshot holds. */
+function rollbackOf(world: World, steps: readonly PlanStep[]): string[] {
+  return rollbackCommands(steps, (s) => world.hosts.find((h) => h.name === s.host)?.snapshot.sysctls?.values[s.key] ?? null);
+}
+
 function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candidate[], sideEffects: boolean): Prediction[] {
   const snapshots: HostSnapshot[] = world.hosts.map((h) => h.snapshot);
   const a = answer.from.kind === 'container' ? resolveContainer(world, answer.from.name) : null;
@@ -92,7 +98,7 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     // Whether the name typed resolves in the changed world (a connect to a user-defined network makes it resolve).
     const byName = named ? (fw.dns.resolves ? 'resolves' : 'fails') : null;
     const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
-    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
+    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), rollback: rollbackOf(world, f.steps), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
     return { candidate: f, fix, after: fw, afterWorld };
   });
 }

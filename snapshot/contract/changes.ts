@@ -78,6 +78,8 @@ export const Fix = z.object({
   persistence: FixPersistence,
   /** What the fix changes, in order: what prediction applies to a snapshot and what --apply executes. */
   steps: z.array(PlanStep),
+  /** The exact commands that undo it, in the order to run them (the steps' inverses, last step first). */
+  rollback: z.array(z.string()),
 });
 export type Fix = z.infer<typeof Fix>;
 
