@@ -108,7 +108,7 @@ async function apply(id, from, to) {
 async function rollback(id, res) {
   const r = await post('/v1/rollback/' + encodeURIComponent(id), {});
   const b = r.body || {};
-  res.innerHTML = '<div class="result ' + (r.ok ? 'ok' : 'bad') + '" data-status="' + txt(b.status || 'error') + '"><b>' + txt(id) + ': ' + txt(b.status || b.message) + '</b>' + (b.undone ? '<code>' + b.undone.map((s) => '$ ' + txt(s.command)).join('\\n') + '</code>' : '') + '</div>';
+  res.innerHTML = '<div class="result ' + (r.ok ? 'ok' : 'bad') + '" data-status="' + txt(b.status || 'error') + '"><b>' + txt(id) + ': ' + txt(b.status || b.message) + '</b>' + (b.undone ? '<div>undone:</div><code>' + b.undone.map((s) => '$ ' + txt(s.command)).join('\\n') + '</code>' : '') + '</div>';
   refresh(true);
 }
 `;

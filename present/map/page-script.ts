@@ -37,7 +37,11 @@ function localGrid(topo, pairs) {
       c.pairs++; c[p.verdict] = (c[p.verdict] || 0) + 1; c.list.push(p);
     }
   }
-  for (const c of cells.values()) c.verdict = c.reachable === c.pairs ? 'reachable' : c.blocked === c.pairs ? 'blocked' : c.unknown === c.pairs ? 'unknown' : 'mixed';
+  for (const c of cells.values()) {
+    c.verdict = c.reachable === c.pairs ? 'reachable' : c.blocked === c.pairs ? 'blocked' : c.unknown === c.pairs ? 'unknown' : 'mixed';
+    const e = (topo.edges || []).find((x) => x.from === c.from && x.to === c.to);
+    c.codes = e && e.code ? [e.code] : [];
+  }
   return { flow: topo.flow, networks, cells: [...cells.values()] };
 }
 async function loadGrid() {
@@ -69,29 +73,42 @@ function inSubnet(q, cidr) {
   const bits = +c[5], mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
   return ((n(m) & mask) >>> 0) === ((n(c) & mask) >>> 0);
 }
+// Docker's default, stated once in the legend and drawn pale: containers of a network reach each other, networks of a
+// host are isolated from each other. Everything else is an exception, drawn bright.
+function isDefault(cell, a, b) {
+  if (!cell) return true;
+  if (a.key === b.key) return cell.verdict === 'reachable';
+  return a.host === b.host && cell.verdict === 'blocked' && cell.codes.length === 1 && cell.codes[0] === 'isolation';
+}
 function cellOf(a, b) { return S.grid.cells.find((c) => c.from === a && c.to === b) || null; }
+// Networks without containers (Docker's host and none, an unused network) have no pairs: left out of the grid.
+const peopled = () => S.grid.networks.filter((n) => n.containers > 0);
 function visibleNets() {
   const q = S.q.toLowerCase();
-  const hits = S.grid.networks.filter((n) => netMatches(n, q));
-  return q ? hits : S.grid.networks;
+  return peopled().filter((n) => netMatches(n, q));
 }
 function renderGrid() {
   const nets = visibleNets(), q = S.q.toLowerCase();
-  $('grid-count').textContent = S.grid.networks.length + ' networks' + (q ? ', ' + nets.length + ' matching' : '') + ' · ' + (S.grid.flow && S.grid.flow.port ? S.grid.flow.port + '/' + S.grid.flow.proto : 'ping');
+  const empty = S.grid.networks.length - peopled().length;
+  $('grid-count').textContent = peopled().length + ' networks' + (empty ? ' (' + empty + ' without containers not shown)' : '') + (q ? ', ' + nets.length + ' matching' : '') + ' · ' + (S.grid.flow && S.grid.flow.port ? S.grid.flow.port + '/' + S.grid.flow.proto : 'ping');
   if (!nets.length) { $('grid').innerHTML = '<p class="muted">Nothing matches ' + txt(S.q) + '. Esc clears the search.</p>'; return; }
-  let h = '<table class="grid" role="grid" aria-label="networks: row reaches column"><tr><th>from \\\\ to</th>' + nets.map((n) => '<th class="col' + (q ? ' hit' : '') + '">' + txt(netLabel(n)) + '</th>').join('') + '</tr>';
+  const compact = nets.length > 16;
+  let exceptions = 0;
+  let h = '<table class="grid' + (compact ? ' compact' : '') + '" role="grid" aria-label="networks: row reaches column"><tr><th>from \\\\ to</th>' + nets.map((n) => '<th class="col' + (q ? ' hit' : '') + '">' + txt(netLabel(n)) + '</th>').join('') + '</tr>';
   nets.forEach((a, r) => {
     h += '<tr><th class="row' + (q ? ' hit' : '') + '" title="' + txt((a.subnets || []).join(', ')) + '">' + txt(netLabel(a)) + '</th>';
     nets.forEach((b, c) => {
       const cell = cellOf(a.key, b.key);
       const v = cell ? cell.verdict : 'none';
-      const label = cell ? cell.reachable + '/' + cell.pairs : '';
+      const label = cell && !compact ? cell.reachable + '/' + cell.pairs : '';
+      const usual = isDefault(cell, a, b);
+      if (!usual) exceptions++;
       const tip = netLabel(a) + ' → ' + netLabel(b) + ': ' + (cell ? cell.reachable + ' of ' + cell.pairs + ' container pairs reach' + (cell.codes && cell.codes.length ? ' (' + cell.codes.join(', ') + ')' : '') : 'no container pairs');
-      h += '<td class="cell c-' + v + '" role="gridcell" tabindex="-1" data-r="' + r + '" data-c="' + c + '" data-from="' + txt(a.key) + '" data-to="' + txt(b.key) + '" title="' + txt(tip) + '" aria-label="' + txt(tip) + '">' + label + '</td>';
+      h += '<td class="cell c-' + v + (usual ? ' default' : ' exception') + '" role="gridcell" tabindex="-1" data-r="' + r + '" data-c="' + c + '" data-from="' + txt(a.key) + '" data-to="' + txt(b.key) + '" title="' + txt(tip) + '" aria-label="' + txt(tip) + '">' + label + '</td>';
     });
     h += '</tr>';
   });
-  $('grid').innerHTML = h + '</table>';
+  $('grid').innerHTML = '<p class="legend muted">Pale: Docker’s default (containers of a network reach each other, networks are isolated from each other). Bright: <b class="exceptions">' + exceptions + '</b> exception' + (exceptions === 1 ? '' : 's') + ' to it. A cell: how many container pairs of row reach column.</p>' + h + '</table>';
   S.at = [Math.min(S.at[0], nets.length - 1), Math.min(S.at[1], nets.length - 1)];
   const cur = gridCell(S.at[0], S.at[1]);
   if (cur) cur.tabIndex = 0;

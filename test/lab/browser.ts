@@ -36,7 +36,8 @@ export async function newPage(browser: Browser, width = 1400, height = 1000): Pr
   return page;
 }
 
-export const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage: true });
+/** A screenshot kept as test-artifacts/ui-NAME.png: the whole page, or (a page taller than chromium renders in one go) the viewport. */
+export const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage });
 
 export async function ready(page: Page, url: string): Promise<void> {
   await page.goto(url, { waitUntil: 'load' });
