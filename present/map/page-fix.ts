@@ -55,12 +55,12 @@ function updateApply(b) {
   if (hint) hint.textContent = !token ? 'type the token above to apply' : box && !box.checked ? 'tick the confirmation first' : '';
 }
 let shownFixes = [];
-async function openPair(from, to, cell) {
+async function openPair(from, to, cell, keep, quiet) {
   S.open = { kind: 'pair', from, to, cell: cell || null };
   syncUrl(); renderGrid();
   const panel = $('detail');
   const back = cell ? '<p class="muted">Esc: back to the pairs of this cell</p>' : '';
-  panel.innerHTML = '<p>asking…</p>';
+  if (!keep) panel.innerHTML = '<p>asking…</p>';
   let w, fixes;
   if (!live) {
     const e = Object.entries(D.explained).find(([id]) => { const x = D.topology.edges.find((y) => y.id === id); return x && x.example.from === from && x.example.to === to; });
@@ -73,11 +73,12 @@ async function openPair(from, to, cell) {
     w = r.body; fixes = w.fixes;
   }
   shownFixes = fixes || [];
-  panel.innerHTML = back + '<div id="result"></div>' + renderWhy(w) + (w.verdict !== 'reachable' ? renderFixes(w.from.name, w.to.name, fixes) : '');
+  panel.innerHTML = back + '<div id="result"' + (keep && !applying ? ' data-settled="1"' : '') + '>' + (keep || '') + '</div>' + renderWhy(w) + (w.verdict !== 'reachable' ? renderFixes(w.from.name, w.to.name, fixes) : '');
   panel.querySelectorAll('button.apply').forEach((b) => { updateApply(b); b.addEventListener('click', () => apply(b.dataset.fix, from, to)); });
   panel.querySelectorAll('input.confirm').forEach((c) => c.addEventListener('change', () => panel.querySelectorAll('button.apply').forEach(updateApply)));
   const head = $('why-head');
-  if (head) { head.tabIndex = -1; head.focus(); }
+  if (head && !quiet) { head.tabIndex = -1; head.focus(); }
+  wireRollback();
 }
 async function post(url, body) {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: JSON.stringify(body) });
@@ -91,24 +92,48 @@ async function apply(id, from, to) {
   if (S.port) body.port = S.port;
   if (f && f.alsoOpens && f.alsoOpens.length) body.confirmWider = f.alsoOpens;
   const res = $('result');
+  applying = true;
   res.innerHTML = '<div class="result">applying ' + txt(id) + '…</div>';
   document.querySelectorAll('button.apply').forEach((b) => (b.disabled = true));
   const r = await post('/v1/fixes/' + encodeURIComponent(id) + '/apply', body);
   const b = r.body || {};
   let h = '<div class="result ' + (b.verified ? 'ok' : 'bad') + '" data-status="' + txt(b.status || 'error') + '"><b>' + txt(id) + ': ' + txt(b.status || b.message) + (b.status ? (b.verified ? ', verified by a live probe' : ', NOT verified') : '') + '</b>';
-  if (b.verification) h += '<div>probe: <span class="probe">' + txt(b.verification) + '</span></div>';
+  if (b.verification) h += '<div>live check: <span class="probe">' + txt(b.verification) + '</span></div>';
   if (b.error) h += '<div>' + txt(b.error.message) + ' <span class="muted">' + txt(b.error.hint) + '</span></div>';
   if (b.steps && b.steps.length) h += '<code>' + b.steps.map((s) => '$ ' + txt(s.command) + (s.changed ? '' : '  (already so)')).join('\\n') + '</code>';
   if (b.status === 'applied' || b.status === 'already-applied') h += '<button class="rollback" data-id="' + txt(b.id) + '">roll back ' + txt(b.id) + '</button>';
-  res.innerHTML = h + '</div>';
-  const rb = res.querySelector('button.rollback');
-  if (rb) rb.addEventListener('click', () => rollback(rb.dataset.id, res));
-  refresh(true);
+  await afterChange(from, to, h + '</div>', false);
 }
-async function rollback(id, res) {
+// After a change the trace and fixes are asked again (the agent collected anew), under the change's result; the grid
+// and the map follow on the next refresh.
+// A rollback's collection runs after its answer: wait (ten seconds at most) for a snapshot younger than the time since
+// the answer came (ages are the agent's own: no clock is compared across machines).
+async function afterChange(from, to, resultHtml, waitNew) {
+  const open = S.open, since = performance.now();
+  $('result').innerHTML = resultHtml;
+  for (let i = 0; waitNew && i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await loadStatus();
+    if (S.status.hosts.every((x) => x.ageSeconds * 1000 < performance.now() - since)) break;
+  }
+  await refresh(true);
+  applying = false;
+  if (open && open.kind === 'pair' && open.from === from && open.to === to) await openPair(from, to, open.cell, resultHtml);
+  wireRollback();
+  // Tests (and people) act on the result once the trace under it is the one after the change.
+  $('result').dataset.settled = '1';
+}
+function wireRollback() {
+  const rb = document.querySelector('#result button.rollback');
+  if (rb) rb.addEventListener('click', () => rollback(rb.dataset.id));
+}
+async function rollback(id) {
+  const open = S.open;
+  applying = true;
   const r = await post('/v1/rollback/' + encodeURIComponent(id), {});
   const b = r.body || {};
-  res.innerHTML = '<div class="result ' + (r.ok ? 'ok' : 'bad') + '" data-status="' + txt(b.status || 'error') + '"><b>' + txt(id) + ': ' + txt(b.status || b.message) + '</b>' + (b.undone ? '<div>undone:</div><code>' + b.undone.map((s) => '$ ' + txt(s.command)).join('\\n') + '</code>' : '') + '</div>';
-  refresh(true);
+  const html = '<div class="result ' + (r.ok ? 'ok' : 'bad') + '" data-status="' + txt(b.status || 'error') + '"><b>' + txt(id) + ': ' + txt(b.status || b.message) + '</b>' + (b.undone ? '<div>undone:</div><code>' + b.undone.map((s) => '$ ' + txt(s.command)).join('\\n') + '</code>' : '') + '</div>';
+  if (open && open.kind === 'pair') await afterChange(open.from, open.to, html, r.ok);
+  else { $('result').innerHTML = html; applying = false; }
 }
 `;

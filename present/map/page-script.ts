@@ -238,12 +238,13 @@ function renderStatus(err) {
 }
 
 // ---------- loading and following the agent's refreshes
-async function loadMap() {
+// Drawn again only for a new snapshot or another port: a picture of 500 containers takes the agent seconds.
+async function loadMap(collected) {
   if (!live) { $('map').innerHTML = D.svg || ''; wireMap(); return; }
-  const key = S.port + '|' + (S.topo ? S.topo.collectedAt.join() : '');
+  const key = S.port + '|' + collected;
   if (S.svgFor === key) return;
   const [svg, t] = await Promise.all([fetch('/v1/map?format=svg' + portQ()).then((r) => r.text()), getJson('/v1/map?format=json' + portQ())]);
-  S.topo = t.body; S.svgFor = S.port + '|' + S.topo.collectedAt.join();
+  S.topo = t.body; S.svgFor = key;
   $('map').innerHTML = svg;
   wireMap();
 }
@@ -254,15 +255,18 @@ function wireMap() {
     g.addEventListener('click', () => openPair(e.example.from, e.example.to, [e.from, e.to]));
   });
 }
-let lastCollected = null;
+let lastCollected = null, applying = false;
 async function refresh(force) {
   try {
     await loadStatus();
     const collected = S.status.hosts.map((x) => x.collectedAt).join();
     if (force || collected !== lastCollected) {
+      const again = lastCollected !== null && !force;
       lastCollected = collected;
-      await Promise.all([loadGrid(), loadMap()]);
+      await Promise.all([loadGrid(), loadMap(collected)]);
       renderGrid(); filterMap();
+      // A new snapshot: the open trace is asked again, quietly (the focus stays where it is, a change's result stays).
+      if (again && S.open && S.open.kind === 'pair' && !applying) { const r = $('result'); await openPair(S.open.from, S.open.to, S.open.cell, r ? r.innerHTML : '', true); }
     }
     renderStatus(null);
   } catch (e) { renderStatus(e.message || String(e)); }

@@ -28,7 +28,7 @@ table.grid th.hit{background:#fff59d;font-weight:700}
 table.grid td.cell{cursor:pointer;min-width:26px;height:18px;text-align:center}
 td.c-reachable{background:#66bb6a}td.c-blocked{background:#e53935;color:#fff}td.c-unknown{background:#90a4ae}td.c-mixed{background:#ffa726}td.c-none{background:#fff}
 td.c-reachable.default{background:#e8f5e9;color:#607d8b}td.c-blocked.default{background:#fbe9e7;color:#90a4ae}
-table.grid.compact td.cell{min-width:12px;width:12px;height:12px;padding:0}table.grid.compact th{padding:0 2px}
+table.grid.compact td.cell{min-width:11px;width:11px;height:11px;padding:0}table.grid.compact th{padding:0 2px;font-size:9px;line-height:1}table.grid.compact th.col{padding:2px 0}
 td.cell:focus,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #1565c0;outline-offset:-2px}
 td.cell.open{box-shadow:inset 0 0 0 3px #263238}
 ul.pairs{list-style:none;padding:0;margin:0}ul.pairs li{margin:2px 0}
