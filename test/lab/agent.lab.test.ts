@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, labUnavailable, until } from './lab.js';
+import { Lab, NETDIAG_BIN, labUnavailable, nodeFlags, until } from './lab.js';
 import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
 import { existsSync } from 'node:fs';
@@ -118,6 +118,62 @@ describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
     const r = await h.netdiag(['agent', '--listen', '10.77.0.1:9701']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe('netdiag: refusing to listen on 10.77.0.1 without a token: anyone who reaches it could change this host (give --token-file, or listen on 127.0.0.1)\n');
+  });
+
+  it('consent (issue 26): a fix that opens more is refused until exactly those pairs are confirmed, then applied, verified by the probe, and rolled back', async () => {
+    const plan = JSON.parse((await h.http(`${AGENT}/v1/fixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'alpine-01', to: 'redis-1' }) })).body);
+    const wider = plan.fixes.find((f: { kind: string; alsoOpens: string[] }) => f.kind === 'network-connect' && f.alsoOpens.length > 0);
+    expect(wider.rollback).toEqual(['docker network disconnect net-redis alpine-01']);
+    const refused = await h.http(`${AGENT}/v1/fixes/${wider.id}/apply`, { method: 'POST', ...auth, body: JSON.stringify({ from: 'alpine-01', to: 'redis-1' }) });
+    expect(refused.status).toBe(409);
+    expect(JSON.parse(refused.body).confirmWider).toEqual(wider.alsoOpens);
+    expect(await h.probe('alpine-01', await h.ip('redis-1', 'net-redis'))).toBe(false);
+    const applied = await h.http(`${AGENT}/v1/fixes/${wider.id}/apply`, { method: 'POST', ...auth, body: JSON.stringify({ from: 'alpine-01', to: 'redis-1', confirmWider: JSON.parse(refused.body).confirmWider }) });
+    expect(applied.status, applied.body).toBe(200);
+    // The result carries the probe's answer.
+    expect(JSON.parse(applied.body)).toMatchObject({ id: wider.id, status: 'applied', verified: true, verification: expect.stringMatching(/^probe: 172\.18\.\S+ reachable/) });
+    const rolled = await h.http(`${AGENT}/v1/rollback/${wider.id}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(rolled.status, rolled.body).toBe(200);
+    // What was undone is what was applied (the rollback line announced its inverse, checked above).
+    expect(JSON.parse(rolled.body).undone.map((u: { command: string }) => u.command)).toEqual([...wider.commands].reverse());
+    expect(await h.probe('alpine-01', await h.ip('redis-1', 'net-redis'))).toBe(false);
+  });
+
+  it('offline review (issue 26): netdiag agent --snapshot serves /ui and the read routes of a snapshot taken here, with Docker out of reach', async () => {
+    const snap = await h.netdiag(['snapshot']);
+    expect(snap.exitCode, snap.stderr).toBe(0);
+    const file = join(dir, 'h1.json');
+    writeFileSync(file, snap.stdout);
+    const review = h.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, 'agent', '--snapshot', file, '--listen', '127.0.0.1:9702'], join(dir, 'review.log'), { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    const R = 'http://127.0.0.1:9702';
+    await until('the review agent to serve', async () => ((await h.http(`${R}/readyz`).catch(() => ({ status: 0 }))).status === 200 ? true : null));
+    const ui = await h.http(`${R}/ui`);
+    expect(ui.status).toBe(200);
+    expect(ui.body).toMatch(/<html/i);
+    const name = JSON.parse(snap.stdout).name as string;
+    expect(JSON.parse((await h.http(`${R}/v1/status`)).body)).toMatchObject({ mode: 'snapshot', readOnly: true, hosts: [{ name, stale: false }] });
+    expect(JSON.parse((await h.http(`${R}/v1/why?from=alpine-01&to=redis-1`)).body).verdict).toBe('blocked');
+    const grid = JSON.parse((await h.http(`${R}/v1/grid`)).body);
+    expect(grid.cells.find((c: { from: string; to: string }) => c.from === `${name}/bridge` && c.to === `${name}/net-redis`)).toMatchObject({ verdict: 'blocked', codes: ['isolation'] });
+    expect((await h.http(`${R}/v1/fixes/fx-00000000/apply`, { method: 'POST', ...auth, body: '{}' })).status).toBe(404);
+    expect(await review.stop('SIGTERM')).toBe(0);
+  });
+
+  it('readyz (issue 26): dockerd stopped, the next collection fails: 503 failing with the reason, stale 1, healthz 200', async () => {
+    // A second agent that collects every second (the first one's refresh is 5 minutes); last: dockerd stays down.
+    const fast = h.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, 'agent', '--listen', '127.0.0.1:9703', '--refresh', '1s', '--host-name', 'h1', '--state-dir', join(dir, 'state-fast')], join(dir, 'fast.log'));
+    const F = 'http://127.0.0.1:9703';
+    await until('the second agent to be ready', async () => ((await h.http(`${F}/readyz`).catch(() => ({ status: 0 }))).status === 200 ? true : null));
+    await h.stopDocker();
+    const body = await until('readyz to fail', async () => {
+      const r = await h.http(`${F}/readyz`);
+      return r.status === 503 ? JSON.parse(r.body) : null;
+    });
+    expect(body).toMatchObject({ status: 'failing', lastError: expect.stringMatching(/^docker: /), reason: expect.stringMatching(/the last collection failed/) });
+    expect((await h.http(`${F}/metrics`)).body).toMatch(/^netdiag_snapshot_stale 1$/m);
+    expect((await h.http(`${F}/healthz`)).status).toBe(200);
+    expect(JSON.parse((await h.http(`${F}/v1/status`)).body).hosts[0]).toMatchObject({ stale: true, lastError: expect.stringMatching(/^docker: /) });
+    expect(await fast.stop('SIGTERM')).toBe(0);
   });
 
   it('shuts down cleanly on SIGTERM', async () => {
