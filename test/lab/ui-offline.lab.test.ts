@@ -216,6 +216,9 @@ describe.skipIf(skip !== null)('the web view in a real browser, on saved snapsho
       // Fifty columns fit the window: cells are colour only, their numbers in the title.
       const [table, section] = await p.$eval('#grid table', (t) => [t.getBoundingClientRect().right, t.closest('section')!.getBoundingClientRect().right]);
       expect(table).toBeLessThan(section!);
+      // One cell opened into its hundred container pairs, for the picture.
+      await p.click('#grid td.cell[data-from="big-host/net-3"][data-to="big-host/net-7"]');
+      expect(await detailSays(p, '100 container pairs')).toContain('net-3 → net-7');
       await shot(p, '500', false);
       await p.type('#q', 'net-42');
       expect(await rowNames(p)).toEqual(['net-42']);
