@@ -2,7 +2,7 @@
 // captured seed host for search, the grid's drill-down, a trace, the port selector, keyboard, deep links and the
 // consent panel (nothing is applied: the host mutator refuses every change); a synthetic 500-container host for the
 // screenshot at size. The lab file ui.lab.test.ts applies and rolls back a real fix and fails a real collection.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -16,6 +16,9 @@ import { parseSnapshot } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
 import { syntheticHost } from '../../bench/synthetic.js';
 import { untouchableHost } from '../unit/recording-host.js';
+import { renderMap } from '../../present/map/render.js';
+import { buildWorld } from '../../rules/model/build.js';
+import { parseFlow } from '../../rules/query/flow.js';
 import { REPO } from './lab.js';
 import { chromiumMissing, detailSays, launch, newPage, pageErrors, ready, shot } from './browser.js';
 
@@ -196,6 +199,29 @@ describe.skipIf(skip !== null)('the web view in a real browser, on saved snapsho
     expect(await other.$eval('#q', (q) => (q as HTMLInputElement).value)).toBe('net-redis');
     expect(await rowNames(other)).toEqual(['net-redis']);
     await other.close();
+  });
+
+  it('the static page (map --format html) works from what it embeds: the grid, a cell\'s pairs, the traced pair of an edge, search', async () => {
+    const { text } = await renderMap(buildWorld([seed]), parseFlow(undefined), 'html');
+    const file = join(mkdtempSync(join(tmpdir(), 'netdiag-ui-')), 'seed.html');
+    writeFileSync(file, text);
+    const p = await newPage(browser);
+    await ready(p, `file://${file}`);
+    expect(await p.$eval('#status', (s) => s.textContent)).toMatch(/embedded snapshot · read-only/);
+    expect(await p.$$eval('#grid td.cell', (tds) => tds.map((td) => `${td.className} ${td.textContent}`))).toEqual(['cell c-none default ', 'cell c-blocked default 0/2', 'cell c-blocked default 0/2', 'cell c-reachable default 2/2']);
+    expect(await p.$eval('#proto', (s) => (s as HTMLSelectElement).disabled)).toBe(true);
+    await p.click('#grid td.cell[data-r="0"][data-c="1"]');
+    await detailSays(p, '2 container pairs');
+    // The edge's example pair is embedded with its trace; the other pair says how to ask.
+    await p.click('#detail button.pair[data-to="redis-1"]');
+    expect(await detailSays(p, 'DOCKER-ISOLATION-STAGE-2')).toContain('Ranked fixes');
+    expect(await p.$$('#detail button.apply')).toHaveLength(0);
+    await p.keyboard.press('Escape');
+    await p.click('#detail button.pair[data-to="redis-2"]');
+    expect(await detailSays(p, 'netdiag why alpine-01 redis-2')).toContain('one traced pair per edge');
+    await p.type('#q', 'redis');
+    expect(await rowNames(p)).toEqual(['net-redis']);
+    await p.close();
   });
 
   it('a 500-container host (50 networks of 10): the grid is 50 × 50, the screenshot is kept', async () => {
