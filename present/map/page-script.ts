@@ -134,8 +134,29 @@ function filterMap() {
     g.classList.toggle('dim', !!q && !hit && !g.classList.contains('cluster'));
   });
 }
+// A folded map lists no containers: for a search, each host's containers are read once per snapshot from the
+// agent's /v1/snapshot (names and addresses per network), so a container name still finds its networks at any size.
+let membersFor = null;
+async function loadMembers() {
+  const key = lastCollected;
+  if (!live || !S.topo || !S.topo.folded || membersFor === key || !S.status) return;
+  membersFor = key;
+  const by = new Map();
+  for (const h of S.status.hosts) {
+    const r = await getJson('/v1/snapshot?host=' + encodeURIComponent(h.name));
+    if (!r.ok || !r.body.docker) continue;
+    for (const c of r.body.docker.containers) for (const e of c.endpoints) {
+      const k = h.name + '/' + e.network;
+      if (!by.has(k)) by.set(k, []);
+      by.get(k).push({ name: c.name, addresses: [e.ip, e.ipv6].filter(Boolean) });
+    }
+  }
+  for (const n of S.grid.networks) if (by.has(n.key)) n.members = by.get(n.key);
+  if (S.q) { renderGrid(); filterMap(); }
+}
 function search(q) {
   S.q = q.trim();
+  if (S.q) loadMembers();
   if ($('q').value !== q) $('q').value = q;
   renderGrid(); filterMap(); syncUrl();
   if (S.open && S.open.kind === 'cell') openCell(S.open.cell[0], S.open.cell[1], { keep: true });
