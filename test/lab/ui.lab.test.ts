@@ -1,105 +1,126 @@
 // Lab: the agent's web view in a real browser — Debian's chromium, headless, driven by puppeteer-core, inside the lab
-// host's network namespace — on the seed scenario: both networks, the blocked edge, a click to the deciding rule.
-import { existsSync, mkdirSync } from 'node:fs';
+// host's network namespace — on the seed scenario: the grid and map of a live agent, the consent flow applying a fix
+// (a real change, verified by the agent's live probe and by ours) and rolling it back, and the stale banner when the
+// next collection fails because dockerd is gone. Search, keyboard, deep links and ports: ui-offline.lab.test.ts.
 import { join } from 'node:path';
-import puppeteer from 'puppeteer-core';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, REPO, labUnavailable } from './lab.js';
+import { Lab, NETDIAG_BIN, labUnavailable, nodeFlags, until } from './lab.js';
 import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
+import { chromiumMissing, detailSays, launch, newPage, pageErrors, ready, shot } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const AGENT = 'http://127.0.0.1:9700';
 const TOKEN = 'lab-token-ui-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
-/** Screenshots are kept as test artifacts (CI uploads the directory). */
-const ARTIFACTS = join(REPO, 'test-artifacts');
 
-function browserBlocker(): string | null {
-  const lab = labUnavailable();
-  if (lab) return lab;
-  if (existsSync(CHROMIUM)) return null;
-  const why = `the browser test needs ${CHROMIUM}: apt-get install chromium`;
-  if (process.env.NETDIAG_LAB_REQUIRED) throw new Error(`NETDIAG_LAB_REQUIRED is set but ${why}`);
-  return why;
-}
-const skip = browserBlocker();
+const skip = labUnavailable() ?? chromiumMissing();
 if (skip) console.warn(`SKIPPED browser tests: ${skip}`);
 
-describe.skipIf(skip !== null)('the web view in a real browser', () => {
+const exceptions = (page: Page) => page.$eval('#grid .exceptions', (e) => Number(e.textContent));
+const onNetworks = async (h: LabHost, c: string) => (await h.docker(['inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', c])).trim().split(' ').sort();
+
+describe.skipIf(skip !== null)('the web view in a real browser, on a live lab host', () => {
   let lab: Lab;
   let h: LabHost;
+  let dir: string;
   let browser: Browser;
   let page: Page;
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     lab = await Lab.create();
     h = await seedScenario(lab, 'h1');
-    const { dir } = await h.startAgent(TOKEN, { hostName: 'h1' });
-    // The browser runs in the lab host's namespace (where the agent listens); puppeteer talks to it over a pipe.
-    // nsenter is what puppeteer starts: it enters the namespace and runs chromium with puppeteer's own arguments.
-    const chromium = await puppeteer.defaultArgs({ headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${join(dir, 'profile')}`] });
-    browser = await puppeteer.launch({ executablePath: '/usr/bin/nsenter', ignoreDefaultArgs: true, pipe: true, args: [`--net=/run/netns/${h.netns}`, CHROMIUM, ...chromium] });
-    page = await browser.newPage();
-    await page.setViewport({ width: 1400, height: 1000 });
+    ({ dir } = await h.startAgent(TOKEN, { hostName: 'h1' }));
+    browser = await launch(h.netns);
+    page = await newPage(browser);
   });
   afterAll(async () => {
     await browser?.close();
     await lab?.teardown();
+    expect(pageErrors).toEqual([]);
   });
 
-  it('shows both networks and the blocked edge between them; a click shows DOCKER-ISOLATION-STAGE-2 and the fixes', async () => {
-    await page.goto(`${AGENT}/ui`, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  it('a live agent: every collector ok, the grid bridge → net-redis blocked by isolation (Docker\'s default), the map beside it', async () => {
+    await ready(page, `${AGENT}/ui`);
+    const status = await page.$eval('#status', (s) => s.textContent ?? '');
+    expect(status).toMatch(/live agent\s*h1 collected \d+ s ago/);
+    const chips = await page.$$eval('#status .chip', (cs) => cs.map((c) => c.className));
+    expect(chips.length).toBeGreaterThan(3);
+    for (const c of chips) expect(c).toBe('chip s-ok');
+    expect(await page.$eval('#banner', (b) => b.hidden)).toBe(true);
+    const cell = await page.$eval('#grid td.cell[data-from="h1/bridge"][data-to="h1/net-redis"]', (td) => [td.className, td.textContent, td.getAttribute('title')]);
+    expect(cell).toEqual(['cell c-blocked default', '0/2', 'bridge → net-redis: 0 of 2 container pairs reach (isolation)']);
+    expect(await exceptions(page)).toBe(0);
     const texts = await page.$$eval('#map svg text', (ts) => ts.map((t) => t.textContent ?? ''));
-    expect(texts).toContain('bridge');
-    expect(texts).toContain('net-redis');
-    for (const c of ['alpine-01', 'redis-1', 'redis-2']) expect(texts).toContain(c);
-    // Both directions between the two networks are blocked: red, dashed, labelled with the reason.
-    const blocked = await page.$$eval('#map g.edge.share-none', (gs) => gs.map((g) => [g.querySelector('path')?.getAttribute('stroke'), g.querySelector('path')?.getAttribute('stroke-dasharray') !== null, g.textContent?.trim()]));
-    expect(blocked).toHaveLength(2);
-    for (const [stroke, dashed, label] of blocked) {
-      expect(stroke).toBe('#c62828');
-      expect(dashed).toBe(true);
-      expect(label).toContain('isolation');
-    }
-    // The matrix as a grid: 3 containers, 6 cells, 2 of them reachable.
-    expect(await page.$$eval('#matrix td.cell', (tds) => tds.map((td) => td.className).sort())).toEqual([...Array(4).fill('cell c-blocked'), ...Array(2).fill('cell c-reachable')]);
-    await shot('seed');
-    // A real click on the edge's label, as a person would.
-    await page.click('#map g.edge.share-none text');
-    await page.waitForFunction(() => document.querySelector('#detail')?.textContent?.includes('DOCKER-ISOLATION-STAGE-2'), { timeout: 30_000 });
-    const detail = await page.$eval('#detail', (d) => d.textContent ?? '');
-    expect(detail).toMatch(/blocked/);
-    expect(detail).toContain('Ranked fixes');
-    expect(detail).toContain('DOCKER-USER');
-    // Read-only: the agent has a token, but none was supplied, so there is no apply button.
-    expect(await page.$$('#detail button[data-fix]')).toHaveLength(0);
-    await shot('seed-why');
+    for (const n of ['net-redis', 'alpine-01', 'redis-1', 'redis-2']) expect(texts.some((t) => t.includes(n))).toBe(true);
+    await shot(page, 'lab-seed');
   });
 
-  it('a cell of the matrix explains its pair; with the token typed in, the fixes can be applied', async () => {
+  it('consent: the wider fix is applied only once its extra pairs are ticked; the live probe verifies it; the rollback button undoes it', async () => {
+    const ip = await h.ip('redis-1', 'net-redis');
+    expect(await h.probe('alpine-01', ip)).toBe(false);
+    // From the grid cell to its pair, as a person would.
+    await page.click('#grid td.cell[data-from="h1/bridge"][data-to="h1/net-redis"]');
+    await detailSays(page, '2 container pairs');
+    await page.click('#detail button.pair[data-to="redis-1"]');
+    await detailSays(page, 'Ranked fixes');
+    const connect = await page.$$eval('#detail .fix', (fs) => fs.map((f) => ({ id: (f as HTMLElement).dataset.fixid!, cmd: f.querySelector('.commands')?.textContent ?? '', rollback: f.querySelector('.rollback')?.textContent ?? '', also: f.querySelector('.also')?.textContent ?? '', predicted: f.querySelector('.predicted')?.textContent ?? '' })).find((f) => f.cmd === '$ docker network connect net-redis alpine-01'));
+    expect(connect).toBeDefined();
+    expect(connect!.rollback).toBe('$ docker network disconnect net-redis alpine-01');
+    expect(connect!.also).toContain('alpine-01 → redis-2');
+    expect(connect!.predicted).toMatch(/alpine-01 → redis-1 reachable; redis-1 → alpine-01 \w+/);
+    const button = `#detail button.apply[data-fix="${connect!.id}"]`;
+    expect(await page.$eval(button, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
     await page.type('#token', TOKEN);
-    await page.keyboard.press('Tab');
-    const cell = await page.$('#matrix td.cell[data-from="alpine-01"][data-to="redis-1"]');
-    expect(cell).not.toBeNull();
-    await cell!.click();
-    await page.waitForFunction(() => document.querySelectorAll('#detail button[data-fix]').length > 0, { timeout: 30_000 });
-    expect(await page.$eval('#detail h3', (x) => x.textContent)).toMatch(/alpine-01 → redis-1: blocked/);
+    // The token alone is not enough for a fix that opens more than the asked pair.
+    expect(await page.$eval(button, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    await page.click(`#detail input.confirm[data-fix="${connect!.id}"]`);
+    expect(await page.$eval(button, (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+    await page.click(button);
+    await page.waitForSelector('#result[data-settled="1"] .result[data-status]', { timeout: 120_000 });
+    const result = await page.$eval('#result', (r) => ({ status: r.querySelector('.result')!.getAttribute('data-status'), text: r.textContent ?? '', probe: r.querySelector('.probe')?.textContent ?? '' }));
+    expect(result.status, result.text).toBe('applied');
+    expect(result.text).toContain('verified by a live probe');
+    expect(result.probe).toMatch(/reachable/);
+    // The trace under the result is asked again after the change: now reachable.
+    expect(await page.$eval('#why-head', (x) => x.textContent)).toBe('alpine-01 → redis-1: reachable');
+    // Ours agrees: a real change on the host.
+    expect(await onNetworks(h, 'alpine-01')).toEqual(['bridge', 'net-redis']);
+    expect(await h.probe('alpine-01', ip)).toBe(true);
+    // The grid follows: bridge → net-redis now differs from Docker's default.
+    await page.waitForFunction(() => Number(document.querySelector('#grid .exceptions')?.textContent) > 0, { timeout: 60_000 });
+    await shot(page, 'lab-applied');
+    await page.click('#result button.rollback');
+    await page.waitForSelector('#result[data-settled="1"] .result[data-status="rolled-back"]', { timeout: 120_000 });
+    // The trace follows the agent's next snapshot (asked again after the rollback, or when the page sees it).
+    await page.waitForFunction(() => document.querySelector('#why-head')?.textContent === 'alpine-01 → redis-1: blocked', { timeout: 30_000 });
+    expect(await page.$eval('#result', (r) => r.textContent)).toMatch(/^fx-[0-9a-f]{8}: rolled-back\s*undone:\$ docker network \w+ net-redis alpine-01$/);
+    expect(await onNetworks(h, 'alpine-01')).toEqual(['bridge']);
+    expect(await h.probe('alpine-01', ip)).toBe(false);
+    await page.waitForFunction(() => Number(document.querySelector('#grid .exceptions')?.textContent) === 0, { timeout: 60_000 });
+    // The token was typed, used twice, and kept nowhere but the page's variable.
+    const kept = await page.evaluate(() => ({ local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }), cookie: document.cookie, url: location.href }));
+    for (const v of Object.values(kept)) expect(v).not.toContain(TOKEN);
   });
 
-  it('follows the agent\'s refreshes: after a network connect, the edge into net-redis is no longer blocked', async () => {
-    await h.docker(['network', 'connect', 'net-redis', 'alpine-01']);
-    try {
-      // The agent refreshes on Docker's event; the page notices the new snapshot on its next poll and redraws.
-      await page.waitForFunction(() => document.querySelectorAll('#map g.edge.share-none').length < 2, { timeout: 60_000 });
-      const texts = await page.$$eval('#map svg text', (ts) => ts.map((t) => t.textContent ?? ''));
-      expect(texts.filter((t) => t === 'alpine-01')).toHaveLength(2);
-      await shot('after-connect');
-    } finally {
-      await h.docker(['network', 'disconnect', 'net-redis', 'alpine-01']);
-    }
+  it('stale: dockerd stopped, the next collection fails; the page says so in a banner with the last good snapshot\'s age, /readyz is 503', async () => {
+    // An agent collecting every second (the first one's refresh is 5 minutes).
+    const fast = h.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, 'agent', '--listen', '127.0.0.1:9703', '--refresh', '1s', '--host-name', 'h1', '--state-dir', join(dir, 'state-fast')], join(dir, 'fast.log'));
+    const F = 'http://127.0.0.1:9703';
+    await until('the second agent to be ready', async () => ((await h.http(`${F}/readyz`).catch(() => ({ status: 0 }))).status === 200 ? true : null));
+    const p = await newPage(browser);
+    await ready(p, `${F}/ui`);
+    expect(await p.$eval('#banner', (b) => b.hidden)).toBe(true);
+    await h.stopDocker();
+    await p.waitForFunction(() => !(document.querySelector('#banner') as HTMLElement).hidden, { timeout: 60_000 });
+    const banner = await p.$eval('#banner', (b) => b.textContent ?? '');
+    expect(banner).toMatch(/^STALE: the last collection of h1 failed: docker: .+ Showing its last good snapshot, \d+ s old\.$/);
+    console.log(`stale: the status line says ${await p.$eval('#status', (s) => s.textContent)}`);
+    // The last good snapshot is still served, with its age (stopDocker removed the containers first: that collection
+    // succeeded, with no containers, and is the last good one).
+    expect(await p.$eval('#status', (s) => s.textContent)).toMatch(/h1 collected \d+ s ago/);
+    expect((await h.http(`${F}/readyz`)).status).toBe(503);
+    await shot(p, 'lab-stale');
+    await p.close();
+    expect(await fast.stop('SIGTERM')).toBe(0);
   });
 });
