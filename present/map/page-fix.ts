@@ -63,8 +63,9 @@ async function openPair(from, to, cell, keep, quiet) {
   if (!keep) panel.innerHTML = '<p>asking…</p>';
   let w, fixes;
   if (!live) {
-    const e = Object.entries(D.explained).find(([id]) => { const x = D.topology.edges.find((y) => y.id === id); return x && x.example.from === from && x.example.to === to; });
-    if (!e) { panel.innerHTML = back + '<p>' + txt(from) + ' → ' + txt(to) + ': this file holds one traced pair per edge; run netdiag why ' + txt(from) + ' ' + txt(to) + ' --snapshot FILE, or open it with netdiag map --serve</p>'; return; }
+    const own = D.explained[from + '\\u0000' + to];
+    const e = own ? [null, own] : Object.entries(D.explained).find(([id]) => { const x = D.topology.edges.find((y) => y.id === id); return x && x.example.from === from && x.example.to === to; });
+    if (!e) { panel.innerHTML = back + '<p>' + txt(from) + ' → ' + txt(to) + ': this file holds one traced pair per cell of the grid; run netdiag why ' + txt(from) + ' ' + txt(to) + ' --snapshot FILE, or open it with netdiag map --serve</p>'; return; }
     w = e[1].why; fixes = e[1].fixes;
   } else {
     const r = await getJson('/v1/why?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to) + portQ());

@@ -40,7 +40,8 @@ function localGrid(topo, pairs) {
   for (const c of cells.values()) {
     c.verdict = c.reachable === c.pairs ? 'reachable' : c.blocked === c.pairs ? 'blocked' : c.unknown === c.pairs ? 'unknown' : 'mixed';
     const e = (topo.edges || []).find((x) => x.from === c.from && x.to === c.to);
-    c.codes = e && e.code ? [e.code] : [];
+    // No edge between two networks means the map found Docker's default there: isolated from each other.
+    c.codes = e && e.code ? [e.code] : c.verdict === 'blocked' && c.from !== c.to ? ['isolation'] : [];
   }
   return { flow: topo.flow, networks, cells: [...cells.values()] };
 }

@@ -1,9 +1,10 @@
 // One entry point for every map format, shared by `netdiag map` and the agent: the topology, then DOT, SVG, Mermaid
-// or the standalone HTML page (its edges explained ahead of time, since no agent answers behind it).
+// or the standalone HTML page (one pair of each grid cell explained ahead of time, since no agent answers behind it).
 import { fixesFor } from '../../rules/changes/fixes.js';
 import type { Family } from '../../rules/addr/addr.js';
 import type { World } from '../../rules/model/types.js';
-import type { Fix, Flow, MapTopology, WhyAnswer } from '../../snapshot/contract.js';
+import type { Fix, Flow, MapTopology, MatrixPair, WhyAnswer } from '../../snapshot/contract.js';
+import { why } from '../../rules/why/why.js';
 import { toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';
 import { mapPage } from './page.js';
@@ -30,8 +31,37 @@ export async function renderMap(world: World, flow: Flow, format: MapFormat, opt
     case 'html': {
       const explained: Record<string, { why: WhyAnswer; fixes: Fix[] }> = {};
       for (const [id, w] of (detail as TopologyDetail).answers) explained[id] = { why: w, fixes: w.verdict === 'blocked' ? fixesFor(world, w, flow) : [] };
+      // No agent answers behind a file: one pair of each cell of the grid is traced ahead of time (exceptions first).
+      for (const p of cellExamples(topology, (detail as TopologyDetail).pairs)) {
+        const w = why(world, p.from, p.to, flow, families);
+        explained[`${p.from}\u0000${p.to}`] = { why: w, fixes: w.verdict === 'blocked' ? fixesFor(world, w, flow) : [] };
+      }
       const svg = await renderSvg(toDot(topology));
       return { text: mapPage({ mode: 'static', title: `netdiag map — ${world.hosts.map((h) => h.name).join(', ')}`, svg, topology, matrix: (detail as TopologyDetail).pairs, explained }), topology };
     }
   }
+}
+
+/** How many pairs a static page traces ahead of time: one per cell of the grid, up to this many cells. */
+const TRACED_CELLS = 60;
+
+/**
+ * One container pair of each cell of the network grid (row network → column network), cells with an edge (an
+ * exception to Docker's default) first: what the static page embeds with its trace, since nothing answers behind it.
+ */
+function cellExamples(topology: MapTopology, pairs: MatrixPair[]): MatrixPair[] {
+  const networksOf = new Map<string, string[]>();
+  for (const h of topology.hosts) {
+    for (const n of h.networks) {
+      for (const c of n.containers) for (const k of new Set([c.name, `${h.name}/${c.name}`])) networksOf.set(k, [...(networksOf.get(k) ?? []), n.id]);
+    }
+  }
+  const cells = new Map<string, MatrixPair>();
+  for (const p of pairs) {
+    if (p.verdict === 'no-address') continue;
+    for (const a of networksOf.get(p.from) ?? []) for (const b of networksOf.get(p.to) ?? []) if (!cells.has(`${a}\u0000${b}`)) cells.set(`${a}\u0000${b}`, p);
+  }
+  const edged = new Set(topology.edges.map((e) => `${e.from}\u0000${e.to}`));
+  const ordered = [...cells].sort(([x], [y]) => Number(edged.has(y)) - Number(edged.has(x)));
+  return [...new Map(ordered.slice(0, TRACED_CELLS).map(([, p]) => [`${p.from}\u0000${p.to}`, p])).values()];
 }

@@ -121,6 +121,8 @@ describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
   });
 
   it('consent (issue 26): a fix that opens more is refused until exactly those pairs are confirmed, then applied, verified by the probe, and rolled back', async () => {
+    // The test before disconnected alpine-01 from net-redis: the agent sees it on its next refresh (Docker's event).
+    await until('the agent to see alpine-01 cut off from redis-1 again', async () => (JSON.parse((await h.http(`${AGENT}/v1/why?from=alpine-01&to=redis-1`)).body).verdict === 'blocked' ? true : null));
     const plan = JSON.parse((await h.http(`${AGENT}/v1/fixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'alpine-01', to: 'redis-1' }) })).body);
     const wider = plan.fixes.find((f: { kind: string; alsoOpens: string[] }) => f.kind === 'network-connect' && f.alsoOpens.length > 0);
     expect(wider.rollback).toEqual(['docker network disconnect net-redis alpine-01']);

@@ -201,7 +201,7 @@ describe.skipIf(skip !== null)('the web view in a real browser, on saved snapsho
     await other.close();
   });
 
-  it('the static page (map --format html) works from what it embeds: the grid, a cell\'s pairs, the traced pair of an edge, search', async () => {
+  it('the static page (map --format html) works from what it embeds: the grid, a cell\'s pairs, the traced pair of a cell, search', async () => {
     const { text } = await renderMap(buildWorld([seed]), parseFlow(undefined), 'html');
     const file = join(mkdtempSync(join(tmpdir(), 'netdiag-ui-')), 'seed.html');
     writeFileSync(file, text);
@@ -212,13 +212,13 @@ describe.skipIf(skip !== null)('the web view in a real browser, on saved snapsho
     expect(await p.$eval('#proto', (s) => (s as HTMLSelectElement).disabled)).toBe(true);
     await p.click('#grid td.cell[data-r="0"][data-c="1"]');
     await detailSays(p, '2 container pairs');
-    // The edge's example pair is embedded with its trace; the other pair says how to ask.
+    // One pair of each cell is embedded with its trace; the other pair says how to ask.
     await p.click('#detail button.pair[data-to="redis-1"]');
     expect(await detailSays(p, 'DOCKER-ISOLATION-STAGE-2')).toContain('Ranked fixes');
     expect(await p.$$('#detail button.apply')).toHaveLength(0);
     await p.keyboard.press('Escape');
     await p.click('#detail button.pair[data-to="redis-2"]');
-    expect(await detailSays(p, 'netdiag why alpine-01 redis-2')).toContain('one traced pair per edge');
+    expect(await detailSays(p, 'netdiag why alpine-01 redis-2')).toContain('one traced pair per cell');
     await p.type('#q', 'redis');
     expect(await rowNames(p)).toEqual(['net-redis']);
     await p.close();

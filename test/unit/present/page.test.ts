@@ -27,13 +27,15 @@ describe('the web view page', () => {
     expect(data(html)).toEqual({ mode: 'live', svg: null, topology: null, matrix: null, explained: {}, applyEnabled: true });
   });
 
-  it('static (map --format html on the captured seed host): the script parses, and the embedded data holds the grid\'s makings and a traced pair per edge', async () => {
+  it('static (map --format html on the captured seed host): the script parses, and the embedded data holds the grid\'s makings and a traced pair per cell of the grid', async () => {
     const seed = parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')));
     const { text } = await renderMap(buildWorld([seed]), parseFlow(undefined), 'html');
     expect(() => new Function(scripts(text)[0]!)).not.toThrow();
     const d = data(text);
     expect(d.mode).toBe('static');
     expect(d.matrix.map((p: { from: string; to: string; verdict: string }) => `${p.from}>${p.to} ${p.verdict}`).sort()).toEqual(['alpine-01>redis-1 blocked', 'alpine-01>redis-2 blocked', 'redis-1>alpine-01 blocked', 'redis-1>redis-2 reachable', 'redis-2>alpine-01 blocked', 'redis-2>redis-1 reachable']);
-    expect(Object.keys(d.explained).length).toBe(d.topology.edges.length);
+    // One traced pair per cell (bridge → net-redis, net-redis → bridge, net-redis itself), each with its answer.
+    expect(Object.keys(d.explained).sort()).toEqual(['alpine-01\u0000redis-1', 'redis-1\u0000alpine-01', 'redis-1\u0000redis-2']);
+    expect(d.explained['alpine-01\u0000redis-1'].why.verdict).toBe('blocked');
   });
 });
