@@ -146,6 +146,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
         stale: !snapshot && deps.store.lastFailed,
         lastError: snapshot ? null : deps.store.lastError,
         collectors: h.collectors,
+        lastAttempt: snapshot ? null : deps.store.lastAttempt,
       })),
     };
   });

@@ -70,6 +70,8 @@ export const StatusResult = z.object({
       stale: z.boolean(),
       lastError: z.string().nullable(),
       collectors: z.record(z.string(), z.object({ status: z.enum(['ok', 'partial', 'failed', 'absent']), durationMs: z.number().nonnegative() })),
+      /** When the last collection failed and an older snapshot is served: that failed collection's own statuses. */
+      lastAttempt: z.object({ collectedAt: z.string(), collectors: z.record(z.string(), z.object({ status: z.enum(['ok', 'partial', 'failed', 'absent']), durationMs: z.number().nonnegative() })) }).nullable().optional(),
     }),
   ),
 });

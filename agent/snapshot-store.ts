@@ -41,6 +41,11 @@ export class SnapshotStore {
   lastError: string | null = null;
   /** The last collection failed (it threw, or a collector failed): /readyz is not ready, the snapshot is stale. */
   lastFailed = false;
+  /**
+   * The failed collection's own statuses when the last one failed (null when it succeeded, or threw before any
+   * collector ran): what each collector did then, beside the last good snapshot's that is still served.
+   */
+  lastAttempt: { collectedAt: string; collectors: HostSnapshot['collectors'] } | null = null;
   /** Saved snapshots served as they are (`--snapshot`): nothing is collected, nothing changed. */
   readonly mode: 'live' | 'snapshot';
   refreshes = 0;
@@ -99,6 +104,7 @@ export class SnapshotStore {
       // A collection that could not run at all is the plainest failure: the snapshot served is now stale.
       this.refreshes++;
       this.lastFailed = true;
+      this.lastAttempt = null;
       this.lastError = `collection failed: ${(error as Error).message}`;
       throw error;
     }
@@ -109,6 +115,7 @@ export class SnapshotStore {
     const keep = failure !== null && this.state !== null;
     if (!keep) this.state = { snapshot: s, snapshots: [s], world: buildWorld([s]), at: this.now() };
     this.lastFailed = failure !== null;
+    this.lastAttempt = keep ? { collectedAt: s.collectedAt, collectors: s.collectors } : null;
     this.lastError = failure;
     for (const l of this.listeners) l(s, keep, keep ? null : (this.state?.world ?? null));
     return { snapshot: s, kept: keep };

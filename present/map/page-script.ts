@@ -248,7 +248,10 @@ function renderStatus(err) {
   let h = '<span>' + (st && st.mode === 'snapshot' ? (live ? 'saved snapshots, read-only' : 'embedded snapshot') : 'live agent') + (st && !st.readOnly ? '' : ' · read-only') + '</span>';
   for (const x of (st ? st.hosts : [])) {
     h += '<span class="hoststatus" data-host="' + txt(x.name) + '"><span class="host">' + txt(x.name) + '</span> collected <b class="age">' + ago(x.ageSeconds) + '</b> ago' + (x.collectedAt ? ' <span class="muted">(' + txt(x.collectedAt) + ')</span>' : '');
-    for (const [name, c] of Object.entries(x.collectors || {})) h += '<span class="chip s-' + txt(c.status) + '" title="' + txt(name + ': ' + c.status + (c.durationMs != null ? ', ' + c.durationMs + ' ms' : '')) + '">' + txt(name) + ' ' + txt(c.status) + '</span>';
+    // After a failed collection, what each collector did then: the chips of the last good snapshot would all say ok.
+    const shown = x.lastAttempt ? x.lastAttempt.collectors : x.collectors;
+    if (x.lastAttempt) h += ' <span class="muted">last attempt ' + txt(x.lastAttempt.collectedAt) + ':</span>';
+    for (const [name, c] of Object.entries(shown || {})) h += '<span class="chip s-' + txt(c.status) + '" title="' + txt(name + ': ' + c.status + (c.durationMs != null ? ', ' + c.durationMs + ' ms' : '')) + '">' + txt(name) + ' ' + txt(c.status) + '</span>';
     h += '</span>';
   }
   $('status').innerHTML = h;

@@ -118,6 +118,8 @@ describe.skipIf(skip !== null)('the web view in a real browser, on a live lab ho
     // The last good snapshot is still served, with its age (stopDocker removed the containers first: that collection
     // succeeded, with no containers, and is the last good one).
     expect(await p.$eval('#status', (s) => s.textContent)).toMatch(/h1 collected \d+ s ago/);
+    // The chips are the failed collection's: docker is not "ok" there.
+    expect(await p.$eval('#status', (s) => s.textContent)).toMatch(/last attempt .*docker absent/);
     expect((await h.http(`${F}/readyz`)).status).toBe(503);
     await shot(p, 'lab-stale');
     await p.close();

@@ -59,6 +59,9 @@ describe('/readyz when the last collection failed', () => {
     expect((await a.inject('/healthz')).statusCode).toBe(200);
     const status = StatusResult.parse((await a.inject('/v1/status')).json());
     expect(status.hosts).toMatchObject([{ name: seed.name, stale: true, lastError: expect.stringMatching(/^docker: /) }]);
+    // Beside the last good snapshot's collectors (all ok), what the failed collection's did: docker absent.
+    expect(status.hosts[0]!.collectors.docker?.status).toBe('ok');
+    expect(status.hosts[0]!.lastAttempt?.collectors.docker?.status).toBe('absent');
     // The map is not blank: the seed's networks are still there.
     expect(GridResult.parse((await a.inject('/v1/grid')).json()).networks.map((n) => n.network)).toContain('net-redis');
 
