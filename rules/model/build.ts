@@ -8,6 +8,7 @@ import { netnsOwnerId } from './netns.js';
 import { bridgePortOf, dockerAttachment, interfaceAttachment, overlayPortOf, sharedFrom } from './attachment.js';
 import { childrenByParent } from './lower.js';
 import { overlayOfPort, overlaysOf } from './overlay.js';
+import { swarmEnds } from './swarm-ends.js';
 import type { Ip } from '../addr/addr.js';
 import { ipText } from '../addr/addr.js';
 import type { ContainerModel, Endpoint, HostModel, Routing, RouteEntry, SandboxDnsModel, World } from './types.js';
@@ -209,9 +210,9 @@ function onOverlay(host: HostModel, ep: Endpoint, owner: boolean): void {
 /** Ports enslaved to a bridge that no container's veth accounts for. */
 export function foreignPorts(s: HostSnapshot): Map<string, string[]> {
   const containerVeths = new Set((s.links?.sandboxes ?? []).flatMap((sb) => sb.interfaces.map((i) => i.hostVeth?.name).filter((n): n is string => !!n)));
-  // Swarm's own namespaces (ingress_sbox) have a veth on docker_gwbridge too: the pair's two ends name each other.
-  const swarmPeers = new Set((s.swarm?.namespaces ?? []).flatMap((ns) => ns.interfaces.flatMap((i) => (i.kind === 'veth' && i.peer?.ifindex != null ? [`${i.peer.ifindex}:${i.ifindex}`] : []))));
-  for (const i of s.links?.interfaces ?? []) if (i.kind === 'veth' && i.peer?.ifindex != null && swarmPeers.has(`${i.ifindex}:${i.peer.ifindex}`)) containerVeths.add(i.name);
+  // Swarm's own namespaces (ingress_sbox) have a veth on docker_gwbridge too: not a port off the host either.
+  const swarm = swarmEnds(s);
+  for (const i of s.links?.interfaces ?? []) if (swarm.has(i.ifindex)) containerVeths.add(i.name);
   const bridges = new Set((s.links?.interfaces ?? []).filter((i) => i.kind === 'bridge').map((i) => i.name));
   const out = new Map<string, string[]>();
   for (const i of s.links?.interfaces ?? []) {
