@@ -74,10 +74,13 @@ const TlsServerConfig = z.strictObject({
   prefer_server_cipher_suites: z.boolean().optional(),
 });
 
+/** Go's YAML decodes a scalar into a string field whatever it looks like (`X-XSS-Protection: 1`): so do we. */
+const goString = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
 const HttpServerConfig = z.strictObject({
   http2: z.boolean().optional(),
   headers: z
-    .record(z.string(), z.string())
+    .record(z.string(), goString)
     .superRefine((h, ctx) => {
       for (const [name, value] of Object.entries(h)) {
         if (!(name in EXTRA_HEADERS)) ctx.addIssue({ code: 'custom', path: [name], message: `this header can not be configured (only ${Object.keys(EXTRA_HEADERS).join(', ')})` });
