@@ -45,8 +45,9 @@ export class BasicAuthUsers {
 export function parseBasic(header: string | undefined): { user: string; password: string } | null {
   const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header ?? '');
   if (!m) return null;
-  const text = Buffer.from(m[1] as string, 'base64').toString('utf8');
-  const colon = text.indexOf(':');
+  // RFC 7617: the user ends at the first colon, found in the bytes before they are read as UTF-8.
+  const pair = Buffer.from(m[1] as string, 'base64');
+  const colon = pair.indexOf(0x3a);
   if (colon < 0) return null;
-  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+  return { user: pair.subarray(0, colon).toString('utf8'), password: pair.subarray(colon + 1).toString('utf8') };
 }
