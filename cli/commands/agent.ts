@@ -20,6 +20,8 @@ export interface AgentCommandOptions {
 }
 
 export async function agentCommand(opts: AgentCommandOptions, io: Io): Promise<number> {
+  // Without a web config every read is open: an exemption for /metrics would promise a protection that is not there.
+  if (opts.publicMetrics && opts.webConfig === undefined) throw new UsageError('--public-metrics goes with --web-config (without one, every read is open already)');
   if (opts.snapshot?.length) {
     // Saved snapshots change nothing: a token, a state directory or a refresh interval would promise what is not there.
     const live = [opts.tokenFile !== undefined ? '--token-file' : null, opts.stateDir !== undefined ? '--state-dir' : null, opts.hostName !== undefined ? '--host-name' : null].filter(Boolean);

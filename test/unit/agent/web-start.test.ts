@@ -57,6 +57,10 @@ describe('refused at start: one line, exit 2', () => {
     expect(await refused(['agent', '--listen', '0.0.0.0:0', '--web-config', writeWebConfig(`basic_auth_users:\n  a: ${bcrypt.hashSync('x', 4)}\n`)])).toMatch(/^netdiag: refusing to serve plain HTTP on 0\.0\.0\.0/);
   });
 
+  it('--public-metrics without a web config promises nothing', async () => {
+    expect(await refused(['agent', '--listen', '127.0.0.1:0', '--public-metrics'])).toBe('netdiag: --public-metrics goes with --web-config (without one, every read is open already)\n');
+  });
+
   it('--insecure-http with a TLS web config contradicts it', async () => {
     const file = writeWebConfig('tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n', dir);
     expect(await refused(['agent', '--listen', '127.0.0.1:0', '--web-config', file, '--insecure-http'])).toBe(`netdiag: --insecure-http contradicts the web config ${file}, whose tls_server_config makes the agent speak HTTPS (drop --insecure-http)\n`);
