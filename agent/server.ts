@@ -12,6 +12,8 @@ import { ChangeLedger } from '../actuation/ledger.js';
 import { createMetrics } from './metrics.js';
 import { SnapshotStore } from './snapshot-store.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { defaultLimits } from './limits.js';
+import type { LimitOptions } from './limits.js';
 
 export interface AgentOptions {
   listen: string;
@@ -20,7 +22,19 @@ export interface AgentOptions {
   hostName?: string;
   refreshMs: number;
   log: (line: string) => void;
+  /** --allowed-host: more names the Host header may carry. */
+  allowedHosts?: string[];
+  /** --rate-limit, --max-walks (and the fixed ones): the defaults when absent. */
+  limits?: LimitOptions;
 }
+
+/**
+ * The server's own timeouts against slow clients (a slowloris sending headers byte by byte is cut off at headersTimeout;
+ * node checks it every connectionsCheckingInterval, 30 s by default, hence 1 s). MERGE: tls-server's agent/listener.ts
+ * sets these on the server it builds; keep connectionsCheckingInterval there.
+ */
+const SERVER_LIMITS = { keepAliveTimeout: 5_000, requestTimeout: 30_000, connectionTimeout: 120_000, http: { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384, connectionsCheckingInterval: 1_000 } } as const;
+const MAX_CONNECTIONS = 1024;
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
@@ -84,7 +98,8 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const metrics = createMetrics(store, ledger);
   store.onRefresh((s, _kept, world) => metrics.observeRefresh(s, world));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }) });
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }), ...SERVER_LIMITS });
+  app.server.maxConnections = MAX_CONNECTIONS;
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });
@@ -103,6 +118,8 @@ export interface ReviewOptions {
   /** Who is serving, for the log lines: `netdiag agent` or `netdiag map`. */
   who: string;
   log: (line: string) => void;
+  allowedHosts?: string[];
+  limits?: LimitOptions;
 }
 
 /**
@@ -115,7 +132,8 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   // Nothing is ever applied here: an empty ledger, never read from disk.
   const ledger = new ChangeLedger('/nonexistent/netdiag-review');
   const metrics = createMetrics(store, ledger);
-  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '' }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }) });
+  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), ...SERVER_LIMITS });
+  app.server.maxConnections = MAX_CONNECTIONS;
   await app.listen({ host, port });
   o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on http://${boundText(app.server.address() as AddressInfo)}/ui`);
   await untilSignal(o.log, o.who, () => app.close());

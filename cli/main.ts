@@ -143,7 +143,10 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
     .option('--snapshot <file>', 'serve this saved snapshot read-only instead (repeatable: several hosts; no Docker, no changes)', collect)
-    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[] }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
+    .option('--allowed-host <name>', 'another name the Host header may carry, e.g. a reverse proxy\'s (repeatable; on loopback only loopback names and the listen address are answered)', collect)
+    .option('--rate-limit <rate>', 'per client, on the expensive routes (snapshot, why, matrix, grid, map, fixes, changes): N/s or N/m, burst twice the per-second rate, at least 10', '10/s')
+    .option('--max-walks <n>', 'walks (matrix, grid, map, why, fixes) computed at once; 32 more wait, beyond that 503', '2')
+    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[]; allowedHost?: string[]; rateLimit: string; maxWalks: string }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
 
   hostSources(program
     .command('doctor')
