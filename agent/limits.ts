@@ -41,8 +41,8 @@ export function parseRate(text: string): Rate {
 }
 
 export function parseMaxWalks(text: string): number {
-  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 64)) throw new LimitConfigError(`--max-walks takes a whole number from 1 to 64, not ${JSON.stringify(text)}`);
+  const n = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isInteger(n) || !(n >= 1 && n <= 64)) throw new LimitConfigError(`--max-walks takes a whole number from 1 to 64, not ${JSON.stringify(text)}`);
   return n;
 }
 

@@ -14,6 +14,9 @@ import { SnapshotStore } from './snapshot-store.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { defaultLimits } from './limits.js';
 import type { LimitOptions } from './limits.js';
+// The CLI reaches the agent only through this module: the hardening flags' parsers, for `netdiag agent`.
+export { LimitConfigError, defaultLimits, parseMaxWalks, parseRate } from './limits.js';
+export type { LimitOptions } from './limits.js';
 
 export interface AgentOptions {
   listen: string;

@@ -1,13 +1,12 @@
 // `netdiag agent` (live, or over saved snapshots with --snapshot) and `map --serve`: configuration errors are one line
 // and exit 2; a clean shutdown exits 0.
-import { AgentConfigError, parseDuration, runAgent, runReview } from '../../agent/server.js';
+import { AgentConfigError, LimitConfigError, defaultLimits, parseDuration, parseMaxWalks, parseRate, runAgent, runReview } from '../../agent/server.js';
+import type { LimitOptions } from '../../agent/server.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { EXIT } from '../exit-codes.js';
 import { loadHosts } from '../sources.js';
-import { LimitConfigError, defaultLimits, parseMaxWalks, parseRate } from '../../agent/limits.js';
-import type { LimitOptions } from '../../agent/limits.js';
 
 /** The agent's hardening flags (absent: their defaults, as `map --serve` has them). */
 export interface HardeningFlags {
