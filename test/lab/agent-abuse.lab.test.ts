@@ -64,17 +64,23 @@ describe.skipIf(skip !== null)('the agent under abuse, on a live lab host', () =
   });
 
   it('a burst of 3,000 requests at concurrency 50 against /v1/matrix is mostly 429 while /metrics, measured meanwhile, keeps its latency', async () => {
-    // Warm: the matrix computed once (memo), then a rest so the bucket is full again.
+    // Warm: the matrix computed once (memo).
     expect((await h.http(`${AGENT}/v1/matrix`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2500));
     const before = await h.load(`${AGENT}/metrics`, 400, 2);
+    // The yardstick: the same burst of the cheapest request there is (/healthz, never limited). One event loop answers
+    // everything, so /metrics waits behind one request per busy connection whatever they ask; the limiter's job is to
+    // make /v1/matrix no dearer than that.
+    const cheap = await h.loadDuring(`${AGENT}/healthz`, 3000, 50, `${AGENT}/metrics`, 2);
+    // A rest so the bucket is full again (20 at 10/s).
+    await new Promise((r) => setTimeout(r, 2500));
     // 3,000 rather than 300: 300 are answered in well under 100 ms, too short to measure anything beside them.
     const { burst, measured } = await h.loadDuring(`${AGENT}/v1/matrix`, 3000, 50, `${AGENT}/metrics`, 2);
     const ok = burst.statuses['200'] ?? 0;
     const limited = burst.statuses['429'] ?? 0;
     console.log(`burst: 3,000 × /v1/matrix at concurrency 50 in ${(burst.seconds * 1000).toFixed(0)} ms: ${ok} answered 200, ${limited} answered 429 (${fmt(burst)})`);
-    console.log(`/metrics before the burst (concurrency 2, ${before.requests} requests): ${fmt(before)}`);
-    console.log(`/metrics during the burst (concurrency 2, ${measured.requests} requests): ${fmt(measured)}`);
+    console.log(`/metrics before any burst (concurrency 2, ${before.requests} requests): ${fmt(before)}`);
+    console.log(`/metrics during 3,000 × /healthz at concurrency 50 (${cheap.measured.requests} requests): ${fmt(cheap.measured)}`);
+    console.log(`/metrics during 3,000 × /v1/matrix at concurrency 50 (${measured.requests} requests): ${fmt(measured)}`);
     expect(ok + limited).toBe(3000);
     // The bucket: 20 at once, then 10 a second for as long as the burst lasts.
     expect(ok).toBeGreaterThanOrEqual(20);
@@ -82,8 +88,12 @@ describe.skipIf(skip !== null)('the agent under abuse, on a live lab host', () =
     expect(limited).toBeGreaterThan(2500);
     expect(measured).toMatchObject({ errors: 0 });
     expect(measured.requests).toBeGreaterThan(20);
-    // The bound: /metrics' p99 during the burst within 4× its p99 before, or 50 ms, whichever is larger.
-    expect(measured.p99).toBeLessThanOrEqual(Math.max(4 * before.p99, 50));
+    // The bounds: /metrics' median during the matrix burst within twice (or 5 ms of) its median during the /healthz
+    // burst; its p99 within 4× its p99 before, or 150 ms, whichever is larger (these 2 cores are shared; Prometheus's
+    // scrape timeout is 10 s; a walk hogging the loop would be seconds). Measured: ~0.5 ms p50 before, ~8–11 ms p50 and
+    // 20–80 ms p99 during either burst.
+    expect(measured.p50).toBeLessThanOrEqual(Math.max(2 * cheap.measured.p50, cheap.measured.p50 + 5));
+    expect(measured.p99).toBeLessThanOrEqual(Math.max(4 * before.p99, 150));
     // 429 carries Retry-After and says why; /metrics and the probes were never limited.
     const r = await h.http(`${AGENT}/v1/matrix`);
     if (r.status === 429) {
