@@ -30,7 +30,7 @@ import { NETDIAG_VERSION } from '../host/version.js';
 import { gridCellSteps, gridKeyKnown, gridSteps } from './grid.js';
 import { csrfCheck, hostCheck, securityHeaders } from './guards.js';
 import type { GuardOptions } from './guards.js';
-import { LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
+import { LIMITED_ROUTES, LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
 import type { LimitOptions } from './limits.js';
 import type { Deadline } from './sliced.js';
 
@@ -357,6 +357,7 @@ function openApi(docs: RouteDoc[]): object {
       responses: {
         200: { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(d.response, { unrepresentable: 'any' }) } } },
         '4XX': { description: 'a clear message', content: { 'application/json': { schema: z.toJSONSchema(S.ErrorBody) } } },
+        ...(LIMITED_ROUTES.has(d.url) ? { 429: { description: "this client's rate limit (--rate-limit): try again after Retry-After seconds", content: { 'application/json': { schema: z.toJSONSchema(S.ErrorBody) } } } } : {}),
       },
     };
   }

@@ -128,7 +128,11 @@ export function securityHeaders() {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     const path = req.url.split('?')[0] ?? '';
-    if (path.startsWith('/v1/')) reply.header('cache-control', 'no-store');
+    if (path.startsWith('/v1/')) {
+      reply.header('cache-control', 'no-store');
+      // An answer opened in a browser (the map's SVG, JSON) runs nothing and is never framed: only /ui is a page.
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    }
     if (path === '/ui' && typeof payload === 'string') {
       let c = csp.get(payload);
       if (c === undefined) {

@@ -154,6 +154,7 @@ describe('security headers', () => {
       expect(r.headers['x-content-type-options'], url).toBe('nosniff');
       expect(r.headers['referrer-policy'], url).toBe('no-referrer');
       if (url.startsWith('/v1/')) expect(r.headers['cache-control'], url).toBe('no-store');
+      if (url.startsWith('/v1/')) expect(r.headers['content-security-policy'], url).toBe("default-src 'none'; frame-ancestors 'none'");
     }
     const refused = await a.inject({ url: '/v1/status', headers: { host: 'evil.example' } });
     expect(refused.headers['x-content-type-options']).toBe('nosniff');
@@ -225,6 +226,14 @@ describe('the rate limit per client on expensive routes', () => {
     expect((await a.inject({ method: 'POST', url: '/v1/rollback/fx-00000000' })).statusCode).toBe(429);
     for (const url of ['/metrics', '/healthz', '/readyz', '/v1/status', '/ui', '/openapi.json']) for (let i = 0; i < 15; i++) expect((await a.inject(url)).statusCode, url).toBe(200);
     expect((await a.inject({ url: '/v1/matrix', remoteAddress: '10.1.2.3' })).statusCode).toBe(200);
+    await a.close();
+  });
+
+  it('/openapi.json says which routes answer 429: the expensive ones, never /metrics or the probes', async () => {
+    const a = await app();
+    const doc = (await a.inject('/openapi.json')).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const limited = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, o]) => '429' in o.responses).map(([m]) => `${m} ${p}`)).sort();
+    expect(limited).toEqual(['get /v1/grid', 'get /v1/grid/cell', 'get /v1/map', 'get /v1/matrix', 'get /v1/snapshot', 'get /v1/why', 'post /v1/fixes', 'post /v1/fixes/{id}/apply', 'post /v1/plans/apply', 'post /v1/rollback/{id}']);
     await a.close();
   });
 
@@ -349,6 +358,8 @@ describe('the map under the CSP', () => {
     const a = await app();
     const r = await a.inject('/v1/map');
     expect(r.statusCode).toBe(200);
+    // Opened on its own in a browser it runs nothing (the page inlines it under the page's own CSP).
+    expect(r.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(r.body).toMatch(/^<svg/);
     expect(r.body).not.toMatch(/\sstyle="|\son[a-z]+="|<script|<style/);
     await a.close();
