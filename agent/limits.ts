@@ -1,5 +1,4 @@
-// The agent's limits under abuse: a token bucket per client on expensive routes, a gate on concurrent walks with a
-// bounded queue, a deadline per walk, and the URL's length. None of them is ever applied to /metrics or the probes.
+// The agent's limits under abuse (per-client token buckets, the walk gate and deadline, URL length), never on /metrics.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface Rate {

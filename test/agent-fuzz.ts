@@ -1,6 +1,4 @@
-// An HTTP fuzz of the agent built from its own /openapi.json: every route's query, path and body inputs made malformed,
-// oversized, of the wrong type, repeated, badly percent-encoded, with unicode and NUL, with wrong methods and content
-// types, and deep JSON. Shared by the unit fuzz (app.inject) and the lab's (raw sockets against a live agent).
+// An HTTP fuzz of every route the agent's /openapi.json lists, shared by the unit fuzz (inject) and the lab's (raw sockets).
 
 export interface FuzzRequest {
   /** What this case tries, for a failure message. */
