@@ -74,6 +74,9 @@ describe('the Host check: a DNS-rebinding page is refused on a loopback bind', (
     expect(await status('127.evil.example')).toBe(403);
     expect(await status('localhost.evil.example')).toBe(403);
     expect(await status('10.0.0.5:9700')).toBe(403);
+    // A public page fetching http://0.0.0.0:9700 reaches loopback on Linux ("0.0.0.0 day"): not a name of this agent.
+    expect(await status('0.0.0.0:9700')).toBe(403);
+    expect(await status('127.0.0.1.nip.io')).toBe(403);
     await a.close();
   });
 
