@@ -29,6 +29,11 @@ import { renderMap } from '../present/map/render.js';
 import { mapPage } from '../present/map/page.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 import { gridCellSteps, gridKeyKnown, gridSteps } from './grid.js';
+import { csrfCheck, hostCheck, securityHeaders } from './guards.js';
+import type { GuardOptions } from './guards.js';
+import { LIMITED_ROUTES, LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
+import type { LimitOptions } from './limits.js';
+import type { Deadline } from './sliced.js';
 
 export interface AgentDeps {
   store: SnapshotStore;
@@ -41,6 +46,10 @@ export interface AgentDeps {
   hostName: string;
   /** Read authentication from the web config (basic_auth_users, --public-metrics); absent: reads are open. */
   auth?: ReadAuth;
+  /** The Host check (DNS rebinding): where the agent listens, and more names it answers to. Absent: loopback 127.0.0.1. */
+  guards?: GuardOptions;
+  /** Rate limit, walk gate, deadlines, URL length. Absent: the defaults without a rate limit (tests ask many times). */
+  limits?: LimitOptions;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -58,7 +67,7 @@ class HttpError extends Error {
   }
 }
 
-const ERROR_NAMES: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
+const ERROR_NAMES: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
 interface RouteDoc {
   method: string;
@@ -74,15 +83,25 @@ interface RouteDoc {
 export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
   useZod(app);
-  const docs: RouteDoc[] = [];
 
-  // ---------- hooks, in the order they run (onRequest hooks run as registered) ----------
-  // 1. hardening: the Host check goes here, before anything else (a rebinding request learns nothing, not even
-  //    whether credentials are needed).
-  // 2. tls-server: who is asking (req.netdiagClient) and, when the web config has basic_auth_users, may they read.
+  // ---------- hardening (1/2): the Host check, the FIRST onRequest hook of all ----------
+  // A DNS-rebinding page is refused before anything else runs: it learns nothing, not even whether credentials are needed.
+  app.addHook('onRequest', hostCheck(deps.guards ?? { listenHost: '127.0.0.1', allowedHosts: [] }));
+  app.addHook('onSend', securityHeaders());
+
+  // ---------- who is asking (req.netdiagClient) and, when the web config has basic_auth_users, may they read ----------
   app.decorateRequest('netdiagClient', '');
   app.addHook('onRequest', identifyClient(deps.token, deps.auth));
-  // 3. hardening: CSRF, then per-client rate limits (keyed on req.netdiagClient).
+
+  // ---------- hardening (2/2): CSRF on POST routes, URL length, the rate limit per client ----------
+  const limits = deps.limits ?? defaultLimits({ rate: null });
+  app.addHook('onRequest', urlLimit(limits.maxUrl));
+  app.addHook('onRequest', csrfCheck());
+  if (limits.rate) app.addHook('onRequest', rateLimit(new RateLimiter(limits.rate)));
+  // Walks (matrix, grid, cell, map, fixes, why) run at most maxWalks at once, each until its deadline; memo hits skip this.
+  const gate = new WalkGate(limits.maxWalks, limits.walkQueue, limits.walkDeadlineMs);
+  const walk = <T>(compute: (deadline: Deadline) => Promise<T>): Promise<T> => gate.run((at) => compute({ at, error: () => new WalkDeadline(limits.walkDeadlineMs) }));
+  const docs: RouteDoc[] = [];
 
   // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
   // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
@@ -112,12 +131,16 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   app.setErrorHandler((error, req, reply) => {
     const e = error as Error & { statusCode?: number; code?: string; validation?: unknown };
+    if (e instanceof LimitError) {
+      if (e.retryAfter !== null) reply.header('retry-after', String(e.retryAfter));
+      return reply.code(e.statusCode).send({ error: ERROR_NAMES[e.statusCode] ?? 'Error', message: e.message });
+    }
     if (e instanceof HttpError) return reply.code(e.statusCode).send({ error: ERROR_NAMES[e.statusCode] ?? 'Error', message: e.message, ...e.extra });
     if (e instanceof ResolveError) return reply.code(404).send({ error: 'Not Found', message: `${e.message} (${(e as ResolveError).hint})` });
     if (e instanceof FixRefused) return reply.code(409).send({ error: 'Conflict', message: `${e.message}${(e as FixRefused).hint ? ` (${(e as FixRefused).hint})` : ''}` });
     if (e instanceof StateDirError || e instanceof StepError) return reply.code(409).send({ error: 'Conflict', message: e.message });
     if (e.validation) return reply.code(400).send({ error: 'Bad Request', message: e.message });
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'Bad Request', message: e.message });
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: ERROR_NAMES[e.statusCode] ?? 'Bad Request', message: e.message });
     req.log.error({ err: e }, 'request failed');
     return reply.code(500).send({ error: 'Internal Server Error', message: e.message });
   });
@@ -177,43 +200,43 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
-    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => {
+    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk(async () => {
       const flow = parseFlow(q.port);
       const answer = why(w, q.from, q.to, flow, parseFamilies({ family: q.family }));
       return JSON.stringify(S.WhyResult.parse({ ...answer, fixes: fixesFor(w, answer, flow), missing: missingParts(w) }));
-    });
+    }));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req, reply) => {
     const { port, family } = req.query as z.infer<typeof S.MatrixQuery>;
     const w = world();
-    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, async () => {
+    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => walk(async (deadline) => {
       const flow = parseFlow(port);
       // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
       // against the contract as it is first written (an answer per destination once), not the whole document at the end.
       const counts = noPairs();
       const rows: Buffer[] = [];
-      await runSliced(collecting(textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p)), rows));
+      await runSliced(collecting(textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p)), rows), undefined, undefined, deadline);
       // Each pair comes after a comma; the first is dropped.
       return `${matrixOpen(flow, missingParts(w))}${Buffer.concat(rows).toString('utf8', 1)}${matrixClose(null)}`;
-    });
+    }));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/grid', summary: 'network × network: per cell the container pairs, how many reach, are blocked or unknown, and the reason codes of those that do not', querystring: S.GridQuery, response: S.GridResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.GridQuery>;
     const w = world();
-    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => JSON.stringify(S.GridResult.parse(await runSliced(gridSteps(w, parseFlow(q.port), parseFamilies({ family: q.family }))))));
+    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk(async (deadline) => JSON.stringify(S.GridResult.parse(await runSliced(gridSteps(w, parseFlow(q.port), parseFamilies({ family: q.family })), undefined, undefined, deadline)))));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/grid/cell', summary: 'one grid cell\'s container pairs (from and to are grid keys, host/network)', querystring: S.GridCellQuery, response: S.GridCellResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.GridCellQuery>;
     const w = world();
     for (const k of [q.from, q.to]) if (!gridKeyKnown(w, k)) throw new HttpError(404, `no network ${JSON.stringify(k)} in view (a grid key is host/network, as /v1/grid lists them)`);
-    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, async () => {
+    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk(async (deadline) => {
       const flow = parseFlow(q.port);
-      const pairs = await runSliced(gridCellSteps(w, flow, parseFamilies({ family: q.family }), q.from, q.to));
+      const pairs = await runSliced(gridCellSteps(w, flow, parseFamilies({ family: q.family }), q.from, q.to), undefined, undefined, deadline);
       return JSON.stringify(S.GridCellResult.parse({ flow, from: q.from, to: q.to, pairs }));
-    });
+    }));
     return json(reply, text);
   });
   const mapTypes = { svg: 'image/svg+xml', dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
@@ -221,7 +244,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const q = req.query as z.infer<typeof S.MapQuery>;
     const w = world();
     // Layout is Graphviz's work: once per snapshot and question, like every other answer.
-    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, async () => (await renderMap(w, parseFlow(q.port), q.format, {}, parseFamilies({ family: q.family }))).text);
+    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, () => walk(async () => (await renderMap(w, parseFlow(q.port), q.format, {}, parseFamilies({ family: q.family }))).text));
     return reply.type(mapTypes[q.format]).send(text);
   });
   // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
@@ -232,8 +255,10 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const b = req.body as z.infer<typeof S.FixBody>;
     const w = world();
     const flow = parseFlow(b.port);
-    const answer = why(w, b.from, b.to, flow, parseFamilies({ family: b.family }));
-    return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, ...adviseFixes(w, answer, flow) };
+    return walk(async () => {
+      const answer = why(w, b.from, b.to, flow, parseFamilies({ family: b.family }));
+      return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, ...adviseFixes(w, answer, flow) };
+    });
   });
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
@@ -338,6 +363,7 @@ function openApi(docs: RouteDoc[]): object {
       responses: {
         200: { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(d.response, { unrepresentable: 'any' }) } } },
         '4XX': { description: 'a clear message', content: { 'application/json': { schema: z.toJSONSchema(S.ErrorBody) } } },
+        ...(LIMITED_ROUTES.has(d.url) ? { 429: { description: "this client's rate limit (--rate-limit): try again after Retry-After seconds", content: { 'application/json': { schema: z.toJSONSchema(S.ErrorBody) } } } } : {}),
       },
     };
   }

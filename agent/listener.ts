@@ -19,6 +19,9 @@ export const SERVER_LIMITS = {
   socketTimeout: 120_000,
   maxHeaderSize: 16_384,
   maxConnections: 1_024,
+  /** How often node looks for connections past headersTimeout/requestTimeout: 30 s by default, so a slowloris would
+   * live 10–40 s instead of 10. */
+  connectionsCheckingInterval: 1_000,
   /** A TLS handshake, and the first byte of a connection, must come within this. */
   handshakeTimeout: 10_000,
 } as const;
@@ -53,7 +56,7 @@ export function serverFactory(o: ListenerOptions): (handler: Handler) => Server 
 }
 
 function plainServer(web: WebConfigSource | null, handler: RequestListener): Server {
-  const server = createHttpServer({ maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, handler);
+  const server = createHttpServer({ maxHeaderSize: SERVER_LIMITS.maxHeaderSize, connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingInterval }, handler);
   // basic_auth_users and headers reload here too (the request hook also looks, for kept-alive connections).
   if (web) server.prependListener('connection', () => void web.current());
   return server;
@@ -61,7 +64,7 @@ function plainServer(web: WebConfigSource | null, handler: RequestListener): Ser
 
 function tlsServer(web: WebConfigSource, first: WebConfig, handler: RequestListener, log?: (line: string) => void): Server {
   const t = first.tls as NonNullable<WebConfig['tls']>;
-  const server = createHttpsServer({ ...t.context, ...requestOptions(t), maxHeaderSize: SERVER_LIMITS.maxHeaderSize, handshakeTimeout: SERVER_LIMITS.handshakeTimeout }, handler);
+  const server = createHttpsServer({ ...t.context, ...requestOptions(t), maxHeaderSize: SERVER_LIMITS.maxHeaderSize, connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingInterval, handshakeTimeout: SERVER_LIMITS.handshakeTimeout }, handler);
   let applied = first;
   const apply = (cfg: WebConfig) => {
     const nt = cfg.tls;

@@ -16,6 +16,11 @@ import { AgentConfigError } from './config-error.js';
 import { plainHttpWarning, servingText, webSetup } from './web-setup.js';
 
 export { AgentConfigError } from './config-error.js';
+import { defaultLimits } from './limits.js';
+import type { LimitOptions } from './limits.js';
+// The CLI reaches the agent only through this module: the hardening flags' parsers, for `netdiag agent`.
+export { LimitConfigError, defaultLimits, parseMaxWalks, parseRate } from './limits.js';
+export type { LimitOptions } from './limits.js';
 
 export interface AgentOptions {
   listen: string;
@@ -30,6 +35,10 @@ export interface AgentOptions {
   insecureHttp?: boolean;
   /** /metrics without read credentials even when basic_auth_users is set. */
   publicMetrics?: boolean;
+  /** --allowed-host: more names the Host header may carry. */
+  allowedHosts?: string[];
+  /** --rate-limit, --max-walks (and the fixed ones): the defaults when absent. */
+  limits?: LimitOptions;
 }
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -87,7 +96,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   await ledger.load();
   store.onRefresh((s, _kept, world) => metrics.observeRefresh(s, world));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name, auth: web.auth }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name, auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });
@@ -111,6 +120,8 @@ export interface ReviewOptions {
   publicMetrics?: boolean;
   /** `agent --snapshot` refuses clear text beyond loopback as the live agent does; `map --serve` predates the rule. */
   refusePlainBeyondLoopback?: boolean;
+  allowedHosts?: string[];
+  limits?: LimitOptions;
 }
 
 /**
@@ -127,7 +138,7 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   const exposed = o.refusePlainBeyondLoopback ? plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false }) : null;
   if (exposed) o.log(exposed);
   // warn, not info: a review logs little; a failed Basic login is a warning and still shows.
-  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
+  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   await app.listen({ host, port });
   o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on ${web.tls ? 'https' : 'http'}://${boundText(app.server.address() as AddressInfo)}/ui${web.source ? ` (${servingText(web, false)})` : ''}`);
   await untilSignal(o.log, o.who, () => app.close());

@@ -12,7 +12,8 @@ export async function benchAgent(lab: Lab): Promise<void> {
   process.stderr.write('bench: starting an agent on the seed scenario…\n');
   const h = await seedScenario(lab, 'agent');
   // Refreshed every 15 s, as a deployed agent might be: a refresh may land during the load, and counts.
-  const { daemon: agent } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '15s' });
+  // Without the per-client rate limit's effect (10,000 requests from one client): this measures the agent's own speed.
+  const { daemon: agent } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '15s', args: ['--rate-limit', '100000/s'] });
   const idle = rssMb(agent.pid);
   // Steady state, as a scraper sees it: each answer is computed once per snapshot, so one request first.
   const urls = ['/metrics', '/v1/why?from=alpine-01&to=redis-1', '/v1/matrix'].map((p) => `http://127.0.0.1:9700${p}`);

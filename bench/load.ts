@@ -57,7 +57,13 @@ function connection(target: URL, request: Buffer, take: () => boolean, done: (st
   });
 }
 
-export async function load(url: string, requests: number, concurrency: number, init: RequestInit = {}): Promise<LoadResult> {
+/** `until`: when it settles, no more requests are started (a measurement for as long as something else runs). */
+export async function load(url: string, requests: number, concurrency: number, init: RequestInit = {}, until?: Promise<unknown>): Promise<LoadResult> {
+  let stopped = false;
+  void until?.then(
+    () => (stopped = true),
+    () => (stopped = true),
+  );
   const target = new URL(url);
   const headers = Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   const body = typeof init.body === 'string' ? init.body : '';
@@ -72,7 +78,7 @@ export async function load(url: string, requests: number, concurrency: number, i
       connection(
         target,
         request,
-        () => issued < requests && ++issued > 0,
+        () => !stopped && issued < requests && ++issued > 0,
         (status, ms) => {
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (typeof status !== 'number' || status < 200 || status >= 300) errors++;
@@ -81,7 +87,8 @@ export async function load(url: string, requests: number, concurrency: number, i
       ),
     ),
   );
-  // Requests a broken connection never sent are errors too.
+  // Requests a broken connection never sent are errors too (those never started after `until` are not requests).
+  if (stopped) requests = issued;
   errors += requests - latencies.length;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;

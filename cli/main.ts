@@ -146,7 +146,10 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--web-config <file>', "TLS, client certificates and basic_auth_users for reads, in Prometheus exporter-toolkit's web config format (reloaded on change)")
     .option('--insecure-http', 'allow plain HTTP on an address other than loopback (reads, and the token of every change, in clear text)')
     .option('--public-metrics', '/metrics needs no read credentials even when the web config has basic_auth_users')
-    .action(run((opts: import('./commands/agent.js').AgentCommandOptions) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
+    .option('--allowed-host <name>', 'another name the Host header may carry, e.g. a reverse proxy\'s (repeatable; on loopback only loopback names and the listen address are answered)', collect)
+    .option('--rate-limit <rate>', 'per client, on the expensive routes (snapshot, why, matrix, grid, map, fixes, changes): N/s or N/m, burst twice the per-second rate, at least 10', '10/s')
+    .option('--max-walks <n>', 'walks (matrix, grid, map, why, fixes) computed at once; 32 more wait, beyond that 503', '2')
+    .action(run((opts: import('./commands/agent.js').AgentCommandOptions & import('./commands/agent.js').HardeningFlags) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
 
   hostSources(program
     .command('doctor')

@@ -1,6 +1,7 @@
 // `netdiag agent` (live, or over saved snapshots with --snapshot) and `map --serve`: configuration errors are one line
 // and exit 2; a clean shutdown exits 0.
-import { AgentConfigError, parseDuration, runAgent, runReview } from '../../agent/server.js';
+import { AgentConfigError, LimitConfigError, defaultLimits, parseDuration, parseMaxWalks, parseRate, runAgent, runReview } from '../../agent/server.js';
+import type { LimitOptions } from '../../agent/server.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
@@ -19,25 +20,43 @@ export interface AgentCommandOptions {
   publicMetrics?: boolean;
 }
 
-export async function agentCommand(opts: AgentCommandOptions, io: Io): Promise<number> {
+/** The agent's hardening flags (absent: their defaults, as `map --serve` has them). */
+export interface HardeningFlags {
+  allowedHost?: string[];
+  rateLimit?: string;
+  maxWalks?: string;
+}
+
+function hardening(opts: HardeningFlags): { allowedHosts: string[]; limits: LimitOptions } {
+  try {
+    return { allowedHosts: opts.allowedHost ?? [], limits: defaultLimits({ ...(opts.rateLimit !== undefined ? { rate: parseRate(opts.rateLimit) } : {}), ...(opts.maxWalks !== undefined ? { maxWalks: parseMaxWalks(opts.maxWalks) } : {}) }) };
+  } catch (error) {
+    if (error instanceof LimitConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+export async function agentCommand(opts: AgentCommandOptions & HardeningFlags, io: Io): Promise<number> {
+  const h = hardening(opts);
   // Without a web config every read is open: an exemption for /metrics would promise a protection that is not there.
   if (opts.publicMetrics && opts.webConfig === undefined) throw new UsageError('--public-metrics goes with --web-config (without one, every read is open already)');
   if (opts.snapshot?.length) {
     // Saved snapshots change nothing: a token, a state directory or a refresh interval would promise what is not there.
     const live = [opts.tokenFile !== undefined ? '--token-file' : null, opts.stateDir !== undefined ? '--state-dir' : null, opts.hostName !== undefined ? '--host-name' : null].filter(Boolean);
     if (live.length > 0) throw new UsageError(`--snapshot serves saved snapshots read-only: ${live.join(', ')} ${live.length === 1 ? 'does' : 'do'} not apply`);
-    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, refusePlainBeyondLoopback: true }, 'netdiag agent', io);
+    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, refusePlainBeyondLoopback: true, allowedHost: opts.allowedHost, rateLimit: opts.rateLimit, maxWalks: opts.maxWalks }, 'netdiag agent', io);
   }
   const web = { webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics };
-  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`), ...web }));
+  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`), ...web, ...h }));
   return EXIT.ok;
 }
 
 /** The web view and the read routes over saved snapshots (`agent --snapshot`, `map --serve`): read and checked first. */
-export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; refusePlainBeyondLoopback?: boolean }, who: string, io: Io): Promise<number> {
+export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; refusePlainBeyondLoopback?: boolean } & HardeningFlags, who: string, io: Io): Promise<number> {
+  const h = hardening(opts);
   const { snapshots } = await loadHosts({ snapshot: opts.snapshot }, io);
-  const { listen, snapshot: _files, ...web } = opts;
-  await listening(listen, () => runReview({ listen, snapshots, who, log: (l) => io.stderr(`${l}\n`), ...web }));
+  const { listen, snapshot: _files, allowedHost: _a, rateLimit: _r, maxWalks: _m, ...web } = opts;
+  await listening(listen, () => runReview({ listen, snapshots, who, log: (l) => io.stderr(`${l}\n`), ...web, ...h }));
   return EXIT.ok;
 }
 

@@ -124,9 +124,10 @@ async function afterChange(from, to, resultHtml, waitNew) {
   // Tests (and people) act on the result once the trace under it is the one after the change.
   $('result').dataset.settled = '1';
 }
+// Once per button: openPair and afterChange both wire the result they show, and two listeners sent two rollbacks.
 function wireRollback() {
   const rb = document.querySelector('#result button.rollback');
-  if (rb) rb.addEventListener('click', () => rollback(rb.dataset.id));
+  if (rb && !rb.dataset.wired) { rb.dataset.wired = '1'; rb.addEventListener('click', () => rollback(rb.dataset.id)); }
 }
 async function rollback(id) {
   const open = S.open;

@@ -338,6 +338,8 @@ if (!live) { $('proto').disabled = true; $('portnum').disabled = true; }
 if (live && D.applyEnabled) {
   $('token').hidden = false;
   $('token').addEventListener('input', (ev) => { token = ev.target.value || null; document.querySelectorAll('button[data-fix]').forEach((b) => updateApply(b)); });
+  // Leaving the page forgets the token: the field is emptied before the browser could restore it (reload, back/forward cache).
+  addEventListener('pagehide', () => { token = null; $('token').value = ''; });
 }
 
 // ---------- start: the deep link first (q, port, a pair's trace, a cell)

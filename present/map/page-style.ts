@@ -14,7 +14,7 @@ header input,header select{font:inherit;padding:3px 6px;border-radius:4px;border
 main{display:grid;grid-template-columns:minmax(0,3fr) minmax(340px,2fr);gap:12px;padding:12px}
 section{background:#fff;border:1px solid #cfd8dc;border-radius:6px;padding:8px;overflow:auto}
 section h2{font-size:14px;margin:0 0 6px}
-#map{max-height:90vh}#map svg{max-width:100%;height:auto}
+#map{grid-column:1/3;max-height:90vh}#map svg{max-width:100%;height:auto}
 #map g.edge{cursor:pointer}#map g.edge:hover path{stroke-width:4}
 #map .dim{opacity:.15}#map .hit text{font-weight:700}
 #detail{max-height:85vh;position:sticky;top:0;align-self:start}

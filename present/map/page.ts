@@ -39,7 +39,7 @@ export function mapPage(d: PageData): string {
 <div id="status" role="status" aria-live="polite"></div><div id="banner" role="alert" hidden></div>
 <main><section aria-label="grid"><h2>Networks: row reaches column <span class="muted" id="grid-count"></span></h2><div id="grid"></div></section>
 <section id="detail" aria-label="details" aria-live="polite"><p class="muted">Pick a cell of the grid (arrow keys, Enter) or an edge of the map.</p></section>
-<section id="map" aria-label="map" style="grid-column:1/3"></section></main>
+<section id="map" aria-label="map"></section></main>
 <script type="application/json" id="netdiag-data">${embed(data)}</script>
 <script>${PAGE_SCRIPT}${FIX_SCRIPT}</script></body></html>
 `;

@@ -27,7 +27,9 @@ describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
     lab = await Lab.create();
     h = await seedScenario(lab, 'h1', { lan: '10.77.0.1/24' });
     // A long refresh interval: anything the agent notices quickly below, it notices through Docker events.
-    ({ daemon: agent, dir } = await h.startAgent(TOKEN, { hostName: 'h1' }));
+    // A rate limit far above the default: this file measures throughput (2,000 requests from one client); the limit
+    // itself is agent-abuse.lab.test.ts's.
+    ({ daemon: agent, dir } = await h.startAgent(TOKEN, { hostName: 'h1', args: ['--rate-limit', '5000/s'] }));
   });
   afterAll(async () => {
     await lab?.teardown();

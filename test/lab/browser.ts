@@ -33,6 +33,10 @@ export async function newPage(browser: Browser, width = 1400, height = 1000): Pr
   await page.setViewport({ width, height });
   // A script error on the page is kept: each test file asserts there were none.
   page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
+  // So is anything the agent's Content-Security-Policy refused (an inline script, style or fetch the page needed).
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(`CSP: ${m.text()}`);
+  });
   return page;
 }
 

@@ -199,15 +199,29 @@ export class LabHost {
     return JSON.parse(r);
   }
 
+  /** A burst against `url` while `measured` is loaded at `measuredConcurrency` for exactly as long as the burst lasts. */
+  async loadDuring(url: string, requests: number, concurrency: number, measured: string, measuredConcurrency: number): Promise<{ burst: import('../../bench/load.js').LoadResult; measured: import('../../bench/load.js').LoadResult }> {
+    const r = await must('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, join(REPO, 'dist/test/lab/http-client.js'), 'during', url, String(requests), String(concurrency), measured, String(measuredConcurrency)], { timeoutMs: 300_000 });
+    return JSON.parse(r);
+  }
+
+  /** Raw requests on raw sockets from inside this host's namespace: the bytes as given (a client library would fix them). */
+  async raw(url: string, requests: { data: Buffer | string; byteDelayMs?: number; timeoutMs?: number }[], concurrency = 1): Promise<import('./http-client.js').RawResult[]> {
+    const file = join(mkdtempSync(join(tmpdir(), 'netdiag-raw-')), 'requests.json');
+    writeFileSync(file, JSON.stringify(requests.map((q) => ({ ...q, data: Buffer.from(q.data).toString('base64') }))));
+    const r = await must('nsenter', [`--net=/run/netns/${this.netns}`, process.execPath, join(REPO, 'dist/test/lab/http-client.js'), 'raw', url, file, String(concurrency)], { timeoutMs: 600_000 });
+    return JSON.parse(r);
+  }
+
   /**
    * `netdiag agent` on 127.0.0.1:9700 in this host's namespace, run as the binary's #! line runs it, with a token file
    * of its own; resolves once it serves a snapshot. The directory holds the token, its state and agent.log.
    */
-  async startAgent(token: string, opts: { refresh?: string; hostName?: string } = {}): Promise<{ daemon: ReturnType<LabHost['startDaemon']>; dir: string }> {
+  async startAgent(token: string, opts: { refresh?: string; hostName?: string; args?: string[] } = {}): Promise<{ daemon: ReturnType<LabHost['startDaemon']>; dir: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
     writeFileSync(join(dir, 'token'), `${token}\n`);
     chmodSync(join(dir, 'token'), 0o600);
-    const args = ['agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--refresh', opts.refresh ?? '5m', ...(opts.hostName ? ['--host-name', opts.hostName] : [])];
+    const args = ['agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--refresh', opts.refresh ?? '5m', ...(opts.hostName ? ['--host-name', opts.hostName] : []), ...(opts.args ?? [])];
     const daemon = this.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, ...args], join(dir, 'agent.log'));
     await until('the agent to be ready', async () => ((await this.http('http://127.0.0.1:9700/readyz')).status === 200 ? true : null));
     return { daemon, dir };

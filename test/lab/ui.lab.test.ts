@@ -40,6 +40,10 @@ describe.skipIf(skip !== null)('the web view in a real browser, on a live lab ho
   });
 
   it('a live agent: every collector ok, the grid bridge → net-redis blocked by isolation (Docker\'s default), the map beside it', async () => {
+    // Under the agent's CSP (its inline script and style by hash, nothing remote, never framed): a refusal is a page error.
+    const res = await page.goto(`${AGENT}/ui`, { waitUntil: 'load' });
+    expect(res?.headers()['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+';.*frame-ancestors 'none'$/);
+    expect(res?.headers()['x-frame-options']).toBe('DENY');
     await ready(page, `${AGENT}/ui`);
     const status = await page.$eval('#status', (s) => s.textContent ?? '');
     expect(status).toMatch(/live agent\s*h1 collected \d+ s ago/);
@@ -97,9 +101,21 @@ describe.skipIf(skip !== null)('the web view in a real browser, on a live lab ho
     expect(await onNetworks(h, 'alpine-01')).toEqual(['bridge']);
     expect(await h.probe('alpine-01', ip)).toBe(false);
     await page.waitForFunction(() => Number(document.querySelector('#grid .exceptions')?.textContent) === 0, { timeout: 60_000 });
-    // The token was typed, used twice, and kept nowhere but the page's variable.
-    const kept = await page.evaluate(() => ({ local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }), cookie: document.cookie, url: location.href }));
-    for (const v of Object.values(kept)) expect(v).not.toContain(TOKEN);
+    // The token was typed, used twice, and kept nowhere but the page's variable: no storage, no cookie, not in the URL.
+    const kept = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie, url: location.href, field: (document.getElementById('token') as HTMLInputElement).outerHTML }));
+    expect(kept).toMatchObject({ local: 0, session: 0, cookie: '' });
+    expect(kept.url).not.toContain(TOKEN);
+    expect(kept.url).not.toMatch(/token/i);
+    expect(kept.field).toMatch(/type="password"/);
+    expect(kept.field).toMatch(/autocomplete="off"/);
+    // A reload (or back/forward) gets an empty field: pagehide forgot it and the browser restores nothing.
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+    expect(await page.$eval('#token', (t) => (t as HTMLInputElement).value)).toBe('');
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie])).toEqual([0, 0, '']);
+    await page.goBack().catch(() => undefined);
+    await page.goForward().catch(() => undefined);
+    expect(await page.$eval('#token', (t) => (t as HTMLInputElement).value)).toBe('');
   });
 
   it('stale: dockerd stopped, the next collection fails; the page says so in a banner with the last good snapshot\'s age, /readyz is 503', async () => {

@@ -314,6 +314,7 @@ const ALLOWED: Record<string, string> = {
   'cli/text.ts: terminalSafe': 'escapes control characters for a terminal',
   'agent/server.ts: parseListen': 'parses the --listen address a user gives',
   'agent/server.ts: parseDuration': 'parses a duration a user gives',
+  'agent/limits.ts: parseRate': 'parses the --rate-limit a user gives (5/s, 60/m)',
 };
 const allowed = (found: string) => Object.keys(ALLOWED).some((k) => found.startsWith(`${k}: `));
 
