@@ -121,17 +121,24 @@ export function pageCsp(html: string): string {
   ].join('; ');
 }
 
-/** An onSend hook: the headers every response carries, and the page's own. */
+/**
+ * An onSend hook: the headers every response carries, and the page's own. Headers the operator set in the web config
+ * (http_server_config.headers, added before the route ran) win, except the page's Content-Security-Policy: the page
+ * runs only under the hashes of its own inline script and style.
+ */
 export function securityHeaders() {
   const csp = new Map<string, string>();
   return async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    const byDefault = (name: string, value: string) => {
+      if (!reply.hasHeader(name)) reply.header(name, value);
+    };
+    byDefault('x-content-type-options', 'nosniff');
+    byDefault('referrer-policy', 'no-referrer');
     const path = req.url.split('?')[0] ?? '';
     if (path.startsWith('/v1/')) {
-      reply.header('cache-control', 'no-store');
+      byDefault('cache-control', 'no-store');
       // An answer opened in a browser (the map's SVG, JSON) runs nothing and is never framed: only /ui is a page.
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      byDefault('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     }
     if (path === '/ui' && typeof payload === 'string') {
       let c = csp.get(payload);
@@ -142,7 +149,7 @@ export function securityHeaders() {
         csp.set(payload, c);
       }
       reply.header('content-security-policy', c);
-      reply.header('x-frame-options', 'DENY');
+      byDefault('x-frame-options', 'DENY');
     }
     return payload;
   };
