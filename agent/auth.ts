@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseBasic } from './basic-auth.js';
 import type { BasicAuthUsers } from './basic-auth.js';
 import { verifiedClientName } from './client-cert.js';
+import { RateLimiter } from './limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,6 +53,9 @@ export interface ReadAuth {
  */
 export function identifyClient(token: string | null, auth: ReadAuth | undefined) {
   const expected = token ? digest(token) : null;
+  // Each wrong password costs a bcrypt compare (~0.1 s of a worker, one at a time): an address that keeps failing
+  // is answered 429 without one, so a password flood neither guesses fast nor delays other users' logins.
+  const failures = new RateLimiter({ perSecond: 1, burst: 30, text: '1/s' });
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const now = auth?.current();
     for (const [name, value] of Object.entries(now?.headers ?? {})) reply.header(name, value);
@@ -66,12 +70,17 @@ export function identifyClient(token: string | null, auth: ReadAuth | undefined)
     if (auth?.publicMetrics && req.routeOptions.url === '/metrics') return;
     if (tokenOk) return;
     const basic = parseBasic(req.headers.authorization);
+    const wait = basic ? failures.wait(req.ip) : null;
+    if (wait !== null) return reply.code(429).header('retry-after', String(wait)).send({ error: 'Too Many Requests', message: `too many failed logins from ${req.ip}: retry after ${wait} s` });
     if (basic && (await users.verify(basic.user, basic.password))) {
       req.netdiagClient = `user:${basic.user}`;
       return;
     }
     // Who tried, from where; never the password (nor the token).
-    if (basic) req.log.warn({ user: basic.user.slice(0, 64), remote: req.ip, url: req.url.slice(0, 200) }, 'basic auth failed');
+    if (basic) {
+      req.log.warn({ user: basic.user.slice(0, 64), remote: req.ip, url: req.url.slice(0, 200) }, 'basic auth failed');
+      failures.take(req.ip);
+    }
     const message = basic ? 'wrong user name or password' : given !== null ? 'wrong token' : 'this agent needs credentials to read: Basic (a user of its web config) or the bearer token';
     return reply.code(401).header('www-authenticate', 'Basic realm="netdiag"').send({ error: 'Unauthorized', message });
   };

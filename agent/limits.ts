@@ -96,6 +96,14 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / this.rate.perSecond));
   }
 
+  /** The seconds until `key` may go ahead, or null when it may now; takes nothing (a check before costly work). */
+  wait(key: string): number | null {
+    const b = this.buckets.get(key);
+    if (!b) return null;
+    const tokens = Math.min(this.rate.burst, b.tokens + ((this.now() - b.at) / 1000) * this.rate.perSecond);
+    return tokens >= 1 ? null : Math.max(1, Math.ceil((1 - tokens) / this.rate.perSecond));
+  }
+
   /** Many clients (a scan of addresses): drop the buckets that have refilled; they would start full anyway. */
   private sweep(t: number): void {
     for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) / 1000) * this.rate.perSecond >= this.rate.burst) this.buckets.delete(k);

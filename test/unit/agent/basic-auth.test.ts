@@ -182,3 +182,23 @@ describe('parseBasic', () => {
     expect(parseBasic(undefined)).toBeNull();
   });
 });
+
+describe('a password flood', () => {
+  it('an address that keeps failing is answered 429 with Retry-After, even with the right password, while the token still reads', async () => {
+    const a = await startWebAgent(writeWebConfig(`basic_auth_users:\n  alice: ${ALICE}\n`));
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 40; i++) codes.push((await fetch(`${a.url}/v1/status`, { headers: basic('alice', `guess-${i}`) })).status);
+      // 30 failures are compared (the burst); after that, one a second at most.
+      expect(codes.slice(0, 30).every((c) => c === 401)).toBe(true);
+      expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(8);
+      const refused = await fetch(`${a.url}/v1/status`, { headers: basic('alice', 'alice-password') });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await refused.json()).message).toMatch(/^too many failed logins from 127\.0\.0\.1: retry after \d+ s$/);
+      expect((await fetch(`${a.url}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await a.close();
+    }
+  });
+});
