@@ -19,6 +19,8 @@ export interface AgentOptions {
   stateDir: string;
   hostName?: string;
   refreshMs: number;
+  /** --keep-labels: labels collected besides those netdiag reads. */
+  keepLabels?: string[];
   log: (line: string) => void;
 }
 
@@ -72,7 +74,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
   const token = o.tokenFile ? await readToken(o.tokenFile) : null;
   if (!isLoopback(host) && !token) throw new AgentConfigError(`refusing to listen on ${host} without a token: anyone who reaches it could change this host`, 'give --token-file, or listen on 127.0.0.1');
-  const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName }));
+  const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName, keepLabels: o.keepLabels }));
   const ledger = new ChangeLedger(o.stateDir);
   const { interrupted } = await ledger.load();
   for (const id of interrupted) {
@@ -102,6 +104,8 @@ export interface ReviewOptions {
   snapshots: HostSnapshot[];
   /** Who is serving, for the log lines: `netdiag agent` or `netdiag map`. */
   who: string;
+  /** --keep-labels: labels served besides those netdiag reads (the rest of a saved snapshot's are not served). */
+  keepLabels?: string[];
   log: (line: string) => void;
 }
 
@@ -111,7 +115,7 @@ export interface ReviewOptions {
  */
 export async function runReview(o: ReviewOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
-  const store = SnapshotStore.saved(o.snapshots);
+  const store = SnapshotStore.saved(o.snapshots, Date.now, o.keepLabels);
   // Nothing is ever applied here: an empty ledger, never read from disk.
   const ledger = new ChangeLedger('/nonexistent/netdiag-review');
   const metrics = createMetrics(store, ledger);

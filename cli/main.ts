@@ -34,6 +34,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--host-name <name>', "this host's name in netdiag (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--timeout <ms>', 'deadline per collector, in milliseconds', '10000')
     .option('--record <file>', 'also write every raw answer (commands, Docker API, /proc/sys) to FILE, for bug reports')
+    .option('--keep-labels <glob>', 'also keep labels whose key matches GLOB (* and ?; repeatable): by default only those netdiag reads are kept', (v: string, prev: string[] = []) => [...prev, v])
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => import('./commands/snapshot.js').then((m) => m.snapshotCommand(opts, io))));
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -143,6 +144,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
     .option('--snapshot <file>', 'serve this saved snapshot read-only instead (repeatable: several hosts; no Docker, no changes)', collect)
+    .option('--keep-labels <glob>', 'also collect and serve labels whose key matches GLOB (* and ?; repeatable): by default only those netdiag reads', collect)
     .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[] }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
 
   hostSources(program
