@@ -8,7 +8,7 @@ import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
 import { startFirewalld, systemBus } from './firewalld.js';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, secretsScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
@@ -199,3 +199,23 @@ test('capture a colliding host', { timeout: 300_000 }, () =>
     await Promise.all([h1.probe('x1', '10.77.0.12'), h1.probe('d1', '10.99.0.12'), h1.probe('d1', '10.88.0.2'), h1.exec('ping', ['-c1', '-W1', '10.77.0.12'])]);
     return [h1, h2];
   }));
+
+// Secrets in labels, options, environment and command line (secretsScenario): the snapshot as netdiag writes it, one
+// with every label kept (`--keep-labels '*'`, what an older netdiag wrote: the agent must not serve it whole) and the
+// raw answers of that collection, for the filter's replay tests.
+test('capture secrets in labels and options', { timeout: 300_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const h = await secretsScenario(lab);
+    const dir = join(OUT, 'secrets');
+    await mkdir(dir, { recursive: true });
+    for (const args of [['--out', join(dir, 'secrets.json')], ['--keep-labels', '*', '--out', join(dir, 'keep-all.json'), '--record', join(dir, 'secrets.recording.json')]]) {
+      const r = await h.netdiag(['snapshot', '--host-name', 'secrets', ...args]);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+    }
+  } finally {
+    await lab.teardown();
+  }
+});
