@@ -41,3 +41,49 @@ describe('deploy/', () => {
     for (const e of exprs) for (const n of metricNames(e)) expect(names, `${n} in ${e}`).toContain(n);
   });
 });
+
+describe('deploy/: the hardened example hangs together', () => {
+  const unit = readFileSync(join(REPO, 'deploy/systemd/netdiag-agent-tls.service'), 'utf8');
+  const credentials = [...unit.matchAll(/^LoadCredential=([^:]+):/gm)].map((m) => m[1] as string);
+  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+  const webConfig = parse(readFileSync(join(REPO, 'deploy/agent/web-config.yml'), 'utf8'));
+
+  it('web-config.yml has only exporter-toolkit\'s keys, requires verified client certificates and TLS 1.2+', () => {
+    expect(Object.keys(webConfig).every((k) => ['tls_server_config', 'http_server_config', 'basic_auth_users'].includes(k))).toBe(true);
+    expect(webConfig.tls_server_config.client_auth_type).toBe('RequireAndVerifyClientCert');
+    expect(webConfig.tls_server_config.min_version).toBe('TLS12');
+    // A placeholder, not a hash anyone knows the password of: the agent refuses to start until it is replaced.
+    expect(Object.values(webConfig.basic_auth_users)).toEqual(['REPLACE_WITH_BCRYPT_HASH']);
+  });
+
+  it('the unit loads, as credentials, the web config, every file the web config names, and the token; the agent reads them there', () => {
+    const named = ['cert_file', 'key_file', 'client_ca_file'].map((k) => webConfig.tls_server_config[k] as string);
+    // Relative: they resolve against the web config's own directory, the credentials directory.
+    for (const f of named) expect(f).not.toMatch(/^\//);
+    expect([...credentials].sort()).toEqual([...named, 'web-config.yml', 'token'].sort());
+    expect(exec).toContain('--web-config %d/web-config.yml');
+    expect(exec).toContain('--token-file %d/token');
+    expect(exec).not.toContain('--insecure-http');
+  });
+
+  it('prometheus-tls.yml scrapes over https with the CA, its client certificate and basic auth, as make-certs.sh names them', () => {
+    const prom = parse(readFileSync(join(REPO, 'deploy/prometheus/prometheus-tls.yml'), 'utf8'));
+    expect(prom.scrape_configs.length).toBeGreaterThan(0);
+    for (const job of prom.scrape_configs) {
+      expect(job.scheme, job.job_name).toBe('https');
+      expect(job.tls_config).toMatchObject({ ca_file: 'tls/ca.crt', cert_file: 'tls/prometheus.crt', key_file: 'tls/prometheus.key' });
+      expect(job.basic_auth.username).toBe(Object.keys(webConfig.basic_auth_users)[0]);
+      expect(job.basic_auth.password_file).toBeDefined();
+      expect(job.basic_auth.password).toBeUndefined();
+    }
+    const script = readFileSync(join(REPO, 'deploy/tls/make-certs.sh'), 'utf8');
+    expect(script).toMatch(/for client in prometheus netdiag-cli/);
+    expect(script).toMatch(/^set -eu$/m);
+  });
+
+  it('the compose example listens on loopback only (beyond it, the TLS unit\'s web config is the way)', () => {
+    const compose = parse(readFileSync(join(REPO, 'deploy/docker/compose.yaml'), 'utf8'));
+    const command: string[] = compose.services['netdiag-agent'].command;
+    expect(command[command.indexOf('--listen') + 1]).toMatch(/^127\./);
+  });
+});
