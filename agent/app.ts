@@ -8,7 +8,8 @@ import { applyChange, rollbackChange } from '../actuation/apply.js';
 import { StateDirError } from '../actuation/journal.js';
 import { StepError } from '../actuation/steps.js';
 import type { HostMutator } from '../host/mutate.js';
-import { requireBearer } from './auth.js';
+import { identifyClient, requireBearer } from './auth.js';
+import type { ReadAuth } from './auth.js';
 import type { ChangeLedger } from '../actuation/ledger.js';
 import { present } from '../actuation/ledger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -38,6 +39,8 @@ export interface AgentDeps {
   /** How changes are made: this host by default; tests pass a recording one. */
   host?: HostMutator;
   hostName: string;
+  /** Read authentication from the web config (basic_auth_users, --public-metrics); absent: reads are open. */
+  auth?: ReadAuth;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -72,6 +75,15 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
   useZod(app);
   const docs: RouteDoc[] = [];
+
+  // ---------- hooks, in the order they run (onRequest hooks run as registered) ----------
+  // 1. hardening: the Host check goes here, before anything else (a rebinding request learns nothing, not even
+  //    whether credentials are needed).
+  // 2. tls-server: who is asking (req.netdiagClient) and, when the web config has basic_auth_users, may they read.
+  app.decorateRequest('netdiagClient', '');
+  app.addHook('onRequest', identifyClient(deps.token, deps.auth));
+  // 3. hardening: CSRF, then per-client rate limits (keyed on req.netdiagClient).
+
   // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
   // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
   const answers = new Map<string, Promise<string>>();
@@ -236,7 +248,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const change = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
       docs.push({ ...d, auth: true });
       const parts = Object.fromEntries(Object.entries({ params: d.params, body: d.body }).filter(([, v]) => v !== undefined));
-      mut.route({ method: 'POST', url: d.url, schema: { ...parts, response: { 200: d.response } }, handler } as never);
+      mut.route({ method: 'POST', url: d.url, config: { mutating: true }, schema: { ...parts, response: { 200: d.response } }, handler } as never);
     };
     const audit = (req: { log: { info: (o: object, m: string) => void }; ip: string; url: string }, what: object) => req.log.info({ audit: true, remote: req.ip, url: req.url, ...what }, 'change requested');
     const collect = async () => (await deps.store.refresh()).snapshot;

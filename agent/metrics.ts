@@ -18,6 +18,8 @@ export interface AgentMetrics {
   observeRefresh(s: HostSnapshot, world?: World | null): void;
   /** The exposition text: rendered at most once a second and whenever the snapshot changes, shared by every scrape. */
   render(): Promise<string>;
+  /** A web config load or reload: its gauges appear with the first (an agent without --web-config has none). */
+  observeWebConfig(ok: boolean): void;
 }
 
 export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): AgentMetrics {
@@ -211,8 +213,19 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
       .finally(() => (rendering = null));
     return rendering;
   };
+  let webConfig: { ok: Gauge; at: Gauge } | null = null;
   return {
     registry,
+    observeWebConfig(ok: boolean) {
+      // Named as Prometheus names its own (prometheus_config_last_reload_successful and _success_timestamp_seconds).
+      webConfig ??= {
+        ok: new Gauge({ name: 'netdiag_web_config_last_reload_successful', help: 'Whether the last load of the web config (--web-config) succeeded; 0 keeps the previous config', registers }),
+        at: new Gauge({ name: 'netdiag_web_config_last_reload_success_timestamp_seconds', help: 'When the web config was last loaded successfully', registers }),
+      };
+      webConfig.ok.set(ok ? 1 : 0);
+      if (ok) webConfig.at.set(Date.now() / 1000);
+      if (rendered) rendered.at = 0;
+    },
     render() {
       if (!rendered) return rerender();
       // A new snapshot, a change applied or undone, or a collection failing (the snapshot kept, stale now) is shown at

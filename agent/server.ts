@@ -12,6 +12,10 @@ import { ChangeLedger } from '../actuation/ledger.js';
 import { createMetrics } from './metrics.js';
 import { SnapshotStore } from './snapshot-store.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { AgentConfigError } from './config-error.js';
+import { plainHttpWarning, servingText, webSetup } from './web-setup.js';
+
+export { AgentConfigError } from './config-error.js';
 
 export interface AgentOptions {
   listen: string;
@@ -22,16 +26,12 @@ export interface AgentOptions {
   /** --keep-labels: labels collected besides those netdiag reads. */
   keepLabels?: string[];
   log: (line: string) => void;
-}
-
-export class AgentConfigError extends Error {
-  override name = 'AgentConfigError';
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
+  /** exporter-toolkit's web config: TLS, client certificates, basic_auth_users (reloaded on change). */
+  webConfig?: string;
+  /** Plain HTTP beyond loopback, knowingly. */
+  insecureHttp?: boolean;
+  /** /metrics without read credentials even when basic_auth_users is set. */
+  publicMetrics?: boolean;
 }
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -73,9 +73,13 @@ export function parseDuration(text: string): number {
 export async function runAgent(o: AgentOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
   const token = o.tokenFile ? await readToken(o.tokenFile) : null;
-  if (!isLoopback(host) && !token) throw new AgentConfigError(`refusing to listen on ${host} without a token: anyone who reaches it could change this host`, 'give --token-file, or listen on 127.0.0.1');
   const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName, keepLabels: o.keepLabels }));
   const ledger = new ChangeLedger(o.stateDir);
+  const metrics = createMetrics(store, ledger);
+  // Before anything is rolled back or collected: a bad web config or a refused bind is said at once.
+  const web = webSetup({ ...o, who: 'netdiag agent' }, metrics);
+  const exposed = plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: 'netdiag agent', token: token !== null });
+  if (exposed) o.log(exposed);
   const { interrupted } = await ledger.load();
   for (const id of interrupted) {
     // A change the agent (or the CLI) was applying when it stopped: finish the job by undoing it, as rollback would.
@@ -83,14 +87,13 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     await rollbackChange(id, { stateDir: o.stateDir, progress: (l) => o.log(`netdiag agent: ${id}: ${l}`) });
   }
   await ledger.load();
-  const metrics = createMetrics(store, ledger);
   store.onRefresh((s, _kept, world) => metrics.observeRefresh(s, world));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }) });
+  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name, auth: web.auth }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });
-  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${boundText(app.server.address() as AddressInfo)}${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
+  o.log(`netdiag agent: host ${first.snapshot.name}, listening on ${boundText(app.server.address() as AddressInfo)} (${servingText(web, token !== null)})${token ? ', changes need the bearer token' : ', read-only (no --token-file)'}`);
   await untilSignal(o.log, 'netdiag agent', async () => {
     store.stop();
     stopEvents();
@@ -107,6 +110,11 @@ export interface ReviewOptions {
   /** --keep-labels: labels served besides those netdiag reads (the rest of a saved snapshot's are not served). */
   keepLabels?: string[];
   log: (line: string) => void;
+  webConfig?: string;
+  insecureHttp?: boolean;
+  publicMetrics?: boolean;
+  /** `agent --snapshot` refuses clear text beyond loopback as the live agent does; `map --serve` predates the rule. */
+  refusePlainBeyondLoopback?: boolean;
 }
 
 /**
@@ -119,9 +127,13 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   // Nothing is ever applied here: an empty ledger, never read from disk.
   const ledger = new ChangeLedger('/nonexistent/netdiag-review');
   const metrics = createMetrics(store, ledger);
-  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '' }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }) });
+  const web = webSetup(o, metrics);
+  const exposed = o.refusePlainBeyondLoopback ? plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false }) : null;
+  if (exposed) o.log(exposed);
+  // warn, not info: a review logs little; a failed Basic login is a warning and still shows.
+  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   await app.listen({ host, port });
-  o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on http://${boundText(app.server.address() as AddressInfo)}/ui`);
+  o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on ${web.tls ? 'https' : 'http'}://${boundText(app.server.address() as AddressInfo)}/ui (${servingText(web, false)})`);
   await untilSignal(o.log, o.who, () => app.close());
 }
 

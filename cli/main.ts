@@ -145,7 +145,10 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
     .option('--snapshot <file>', 'serve this saved snapshot read-only instead (repeatable: several hosts; no Docker, no changes)', collect)
     .option('--keep-labels <glob>', 'also collect and serve labels whose key matches GLOB (* and ?; repeatable): by default only those netdiag reads', collect)
-    .action(run((opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[] }) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
+    .option('--web-config <file>', "TLS, client certificates and basic_auth_users for reads, in Prometheus exporter-toolkit's web config format (reloaded on change)")
+    .option('--insecure-http', 'allow plain HTTP on an address other than loopback (reads, and the token of every change, in clear text)')
+    .option('--public-metrics', '/metrics needs no read credentials even when the web config has basic_auth_users')
+    .action(run((opts: import('./commands/agent.js').AgentCommandOptions) => import('./commands/agent.js').then((m) => m.agentCommand(opts, io))));
 
   hostSources(program
     .command('doctor')

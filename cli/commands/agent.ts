@@ -8,23 +8,38 @@ import { EXIT } from '../exit-codes.js';
 import { loadHosts } from '../sources.js';
 import { labelGlobProblem } from '../../snapshot/kept-fields.js';
 
-export async function agentCommand(opts: { listen: string; tokenFile?: string; stateDir?: string; hostName?: string; refresh: string; snapshot?: string[]; keepLabels?: string[] }, io: Io): Promise<number> {
+export interface AgentCommandOptions {
+  listen: string;
+  tokenFile?: string;
+  stateDir?: string;
+  hostName?: string;
+  refresh: string;
+  snapshot?: string[];
+  webConfig?: string;
+  insecureHttp?: boolean;
+  publicMetrics?: boolean;
+  keepLabels?: string[];
+}
+
+export async function agentCommand(opts: AgentCommandOptions, io: Io): Promise<number> {
   const badGlob = (opts.keepLabels ?? []).map(labelGlobProblem).find((p) => p !== null);
   if (badGlob) throw new UsageError(badGlob);
   if (opts.snapshot?.length) {
     // Saved snapshots change nothing: a token, a state directory or a refresh interval would promise what is not there.
     const live = [opts.tokenFile !== undefined ? '--token-file' : null, opts.stateDir !== undefined ? '--state-dir' : null, opts.hostName !== undefined ? '--host-name' : null].filter(Boolean);
     if (live.length > 0) throw new UsageError(`--snapshot serves saved snapshots read-only: ${live.join(', ')} ${live.length === 1 ? 'does' : 'do'} not apply`);
-    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, keepLabels: opts.keepLabels }, 'netdiag agent', io);
+    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, refusePlainBeyondLoopback: true, keepLabels: opts.keepLabels }, 'netdiag agent', io);
   }
-  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), keepLabels: opts.keepLabels, log: (l) => io.stderr(`${l}\n`) }));
+  const web = { webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics };
+  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), keepLabels: opts.keepLabels, log: (l) => io.stderr(`${l}\n`), ...web }));
   return EXIT.ok;
 }
 
 /** The web view and the read routes over saved snapshots (`agent --snapshot`, `map --serve`): read and checked first. */
-export async function serveSnapshots(opts: { listen: string; snapshot: string[]; keepLabels?: string[] }, who: string, io: Io): Promise<number> {
+export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; refusePlainBeyondLoopback?: boolean; keepLabels?: string[] }, who: string, io: Io): Promise<number> {
   const { snapshots } = await loadHosts({ snapshot: opts.snapshot }, io);
-  await listening(opts.listen, () => runReview({ listen: opts.listen, snapshots, who, keepLabels: opts.keepLabels, log: (l) => io.stderr(`${l}\n`) }));
+  const { listen, snapshot: _files, ...web } = opts;
+  await listening(listen, () => runReview({ listen, snapshots, who, log: (l) => io.stderr(`${l}\n`), ...web }));
   return EXIT.ok;
 }
 
