@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { runCommand } from '../../host/exec.js';
 import { Lab, NETDIAG_BIN, REPO, labUnavailable, until } from './lab.js';
 import type { LabHost } from './lab.js';
@@ -169,7 +170,7 @@ describe.skipIf(skip !== null)('the agent started as netdiag-agent-tls.service s
     await lab?.teardown();
   });
 
-  it('comes up over TLS and answers curl with the client certificate (and only with it)', async (ctx) => {
+  it('comes up over TLS, answers curl with the client certificate (and only with it), and the shipped prometheus-tls.yml scrapes it', async (ctx) => {
     if (!tls) {
       console.warn('SKIPPED: this netdiag has no --web-config yet (tls-server)');
       ctx.skip();
@@ -236,6 +237,28 @@ describe.skipIf(skip !== null)('the agent started as netdiag-agent-tls.service s
       // Plain HTTP on the TLS port: Go's answer, not a silent close.
       const plain = await h.exec('curl', ['-sS', '--max-time', '10', '-w', '\n%{http_code}', 'http://10.80.0.2:9700/metrics'], 20_000);
       expect(plain.stdout).toBe('Client sent an HTTP request to an HTTPS server.\n\n400');
+
+      // The real Prometheus with deploy/prometheus/prometheus-tls.yml as shipped (its static target pointed at this
+      // agent, scraped every second): TLS with its client certificate, server_name checked, basic auth from the file.
+      const promDir = join(dir, 'prometheus');
+      mkdirSync(join(promDir, 'tls'), { recursive: true });
+      for (const [from, to] of [[p.ca, 'ca.crt'], [p.prom, 'prometheus.crt'], [p.promKey, 'prometheus.key']] as const) copyFileSync(from, join(promDir, 'tls', to));
+      writeFileSync(join(promDir, 'tls/netdiag-password'), `${password}\n`, { mode: 0o600 });
+      copyFileSync(join(DEPLOY, 'prometheus/netdiag-alerts.yml'), join(promDir, 'netdiag-alerts.yml'));
+      const promConfig = parse(readFileSync(join(DEPLOY, 'prometheus/prometheus-tls.yml'), 'utf8'));
+      promConfig.global.scrape_interval = '1s';
+      promConfig.scrape_configs = promConfig.scrape_configs.filter((j: { job_name: string }) => j.job_name === 'netdiag');
+      promConfig.scrape_configs[0].static_configs[0].targets = ['10.80.0.2:9700'];
+      writeFileSync(join(promDir, 'prometheus-tls.yml'), stringify(promConfig));
+      h.startDaemon('/usr/bin/prometheus', [`--config.file=${join(promDir, 'prometheus-tls.yml')}`, `--storage.tsdb.path=${join(promDir, 'tsdb')}`, '--web.listen-address=127.0.0.1:9090'], join(promDir, 'prometheus.log'));
+      const up = await until('Prometheus to scrape the TLS agent', async () => {
+        const r = await h.http(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('up{job="netdiag"}')}`).catch(() => null);
+        const result = r ? JSON.parse(r.body).data?.result : null;
+        return result?.length > 0 && result[0].value[1] === '1' ? result : null;
+      }, 60_000);
+      expect(up[0].metric.instance).toBe('10.80.0.2:9700');
+      const series = JSON.parse((await h.http(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('netdiag_snapshot_age_seconds')}`)).body);
+      expect(series.data.result.length).toBeGreaterThan(0);
     } finally {
       expect(await agent.stop('SIGTERM')).toBe(0);
     }
