@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Recording, replayContext } from '../../../collectors/recording.js';
+import { Recording, recordingContext, replayContext } from '../../../collectors/recording.js';
 import { collectSnapshot } from '../../../collectors/run.js';
 import { dockerSource } from '../../../host/docker.js';
 import { HostSnapshot, parseSnapshot } from '../../../snapshot/host-snapshot.js';
@@ -167,5 +167,44 @@ describe('DOCKER_HOST without userinfo', () => {
       if (before === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = before;
     }
+  });
+});
+
+describe('a recording (--record, for bug reports) keeps no environment, command line or dropped label', () => {
+  // The lab's raw answers recorded again, as `netdiag snapshot --record` records a live host's.
+  const rerecord = async (keepLabels?: string[]) => {
+    let rec: Recording | undefined;
+    const s = await collectSnapshot({
+      hostName: 'secrets',
+      context: replayContext(recording),
+      keepLabels,
+      wrap: (ctx) => {
+        const r = recordingContext(ctx, { command: 'netdiag snapshot --record', dockerHost: String(recording.provenance.dockerHost) });
+        rec = r.recording;
+        return r.ctx;
+      },
+      now: () => new Date('2026-12-05T00:00:00Z'),
+    });
+    return { s, rec: rec as Recording };
+  };
+
+  it('no marker in it; what the collectors read is still there, so it replays to the same snapshot', async () => {
+    const { s, rec } = await rerecord();
+    const text = JSON.stringify(rec);
+    for (const m of MARKERS) expect(text).not.toContain(m);
+    const again = await collectSnapshot({ hostName: 'secrets', context: replayContext(Recording.parse(JSON.parse(text))), now: () => new Date('2026-12-05T00:00:00Z') });
+    // Everything but the counts: what the recording left out, its replay has nothing to drop.
+    const same = (x: HostSnapshot) => ({ ...x, durationMs: 0, collectors: {}, docker: { ...x.docker!, dropped: null } });
+    expect(same(again)).toEqual(same(s));
+    expect(again.docker!.dropped).toEqual({ labels: 0, options: 0, keepLabels: [] });
+  });
+
+  it('with --keep-labels \'*\' the labels are recorded (the fixture above was), the environment and argv still not', async () => {
+    const { rec } = await rerecord(['*']);
+    const text = JSON.stringify(rec);
+    expect(text).toContain('$apr1$netdiag0$');
+    expect(text).not.toContain('hunter2-env-s3cret');
+    expect(text).not.toContain('realm-arg-s3cret');
+    expect(text).not.toContain('net-opt-s3cret');
   });
 });
