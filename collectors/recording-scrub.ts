@@ -36,23 +36,31 @@ export function scrubDockerAnswer(method: string, answer: unknown, keepLabels: r
     case 'inspectContainer':
       drop(value, ['Path', 'Args']);
       if (isObject(value)) {
-        drop(value.Config, ['Env', 'Cmd', 'Entrypoint']);
+        // A health check is a command line too (curl -u user:pass …).
+        drop(value.Config, ['Env', 'Cmd', 'Entrypoint', 'Healthcheck']);
         scrubLabels(value.Config, 'Labels', kept);
+        // Logging drivers' options hold their endpoints' credentials (splunk-token, loki-url with user:pass).
+        drop(value.HostConfig, ['LogConfig']);
       }
       break;
     case 'listNetworks':
     case 'inspectNetwork':
       each((n) => {
         scrubLabels(n, 'Labels', kept);
-        if (isObject(n)) scrubLabels(n, 'Options', (k) => optionKept(String(n.Driver ?? ''), k));
+        if (!isObject(n)) return;
+        scrubLabels(n, 'Options', (k) => optionKept(String(n.Driver ?? ''), k));
+        // A third-party IPAM driver's options (its API's address and credentials); only IPAM.Config is read.
+        drop(n.IPAM, ['Options']);
       });
       break;
     case 'listServices':
       each((s) => {
         if (!isObject(s) || !isObject(s.Spec)) return;
         scrubLabels(s.Spec, 'Labels', kept);
-        const spec = isObject(s.Spec.TaskTemplate) ? s.Spec.TaskTemplate.ContainerSpec : null;
-        drop(spec, ['Env', 'Args', 'Command', 'Secrets', 'Configs']);
+        const task = isObject(s.Spec.TaskTemplate) ? s.Spec.TaskTemplate : null;
+        drop(task, ['LogDriver']);
+        const spec = task?.ContainerSpec;
+        drop(spec, ['Env', 'Args', 'Command', 'Secrets', 'Configs', 'Healthcheck']);
         scrubLabels(spec, 'Labels', kept);
       });
       break;

@@ -192,6 +192,10 @@ describe('a recording (--record, for bug reports) keeps no environment, command 
     const { s, rec } = await rerecord();
     const text = JSON.stringify(rec);
     for (const m of MARKERS) expect(text).not.toContain(m);
+    const web = Object.entries(rec.docker).find(([k, v]) => k.startsWith('inspectContainer') && (v as { Name: string }).Name === '/web')![1] as { Config: object; HostConfig: object };
+    expect(Object.keys(web.Config)).not.toContain('Env');
+    expect(Object.keys(web.HostConfig)).not.toContain('LogConfig');
+    expect(Object.keys((recording.docker[Object.keys(rec.docker).find((k) => k.startsWith('inspectContainer') && (rec.docker[k] as { Name: string }).Name === '/web')!] as { HostConfig: object }).HostConfig)).toContain('LogConfig');
     const again = await collectSnapshot({ hostName: 'secrets', context: replayContext(Recording.parse(JSON.parse(text))), now: () => new Date('2026-12-05T00:00:00Z') });
     // Everything but the counts: what the recording left out, its replay has nothing to drop.
     const same = (x: HostSnapshot) => ({ ...x, durationMs: 0, collectors: {}, docker: { ...x.docker!, dropped: null } });
