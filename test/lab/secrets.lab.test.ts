@@ -1,7 +1,7 @@
 // Lab, issue 27: no secrets served. A real dockerd holds Traefik's basic-auth users in a label, a vendor's key in a
 // network option and label, a password in a container's environment and command line (secretsScenario): `netdiag
 // snapshot` and the live agent's /v1/snapshot carry none of them; --keep-labels 'traefik.*' brings back that label only.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,16 @@ describe.skipIf(skip !== null)('no secrets in what netdiag writes or serves (rea
     expect(s.docker.containers.find((c: { name: string }) => c.name === 'web').labels[SECRETS.label]).toBe(SECRETS.users);
     for (const m of MARKERS.slice(1)) expect(r.stdout).not.toContain(m);
     expect(s.docker.dropped).toEqual({ labels: 3, options: 1, keepLabels: ['traefik.*'] });
+  });
+
+  it('netdiag snapshot --record: the raw answers for a bug report hold none of them either', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-secrets-rec-'));
+    const r = await h.netdiag(['snapshot', '--out', join(dir, 's.json'), '--record', join(dir, 'rec.json')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rec = readFileSync(join(dir, 'rec.json'), 'utf8');
+    // It is a recording of this host: web's inspect answer is in it.
+    expect(rec).toContain('"/web"');
+    for (const m of MARKERS) expect(rec).not.toContain(m);
   });
 
   it('the live agent\'s /v1/snapshot carries none of them; agent --snapshot over an every-label file neither', async () => {
