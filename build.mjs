@@ -1,5 +1,5 @@
 // The CLI's bundle: esbuild with code splitting (each command loads only what it uses), dependencies made for a
-// server (fastify, prom-client, dockerode, yaml, Graphviz) left to node_modules and loaded when a command needs them.
+// server (fastify, prom-client, dockerode, yaml, Graphviz, bcryptjs) left to node_modules and loaded when a command needs them.
 import { chmodSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -26,7 +26,7 @@ await build({
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
-  external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz'],
+  external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
   banner: { js: "import { createRequire as __netdiagRequire } from 'node:module'; const require = __netdiagRequire(import.meta.url);" },
   plugins: [englishOnly],
   logLevel: 'warning',

@@ -1,7 +1,7 @@
-// basic_auth_users: bcrypt through bcryptjs's async compare (it yields between slices, so a compare never holds up
-// /metrics for long), one compare at a time, successes remembered per config; an unknown user costs a real compare.
+// basic_auth_users: bcrypt (bcryptjs, on a worker thread, so a compare never holds up /metrics), one compare at a
+// time, successes remembered per config; an unknown user costs a real compare.
 import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { compareOffThread } from './bcrypt-thread.js';
 
 /**
  * exporter-toolkit's own dummy: bcrypt of "fakepassword" at cost 10. An unknown user is compared against it, so the
@@ -31,7 +31,7 @@ export class BasicAuthUsers {
     if (known !== undefined && this.ok.has(key)) return true;
     // One compare at a time, as exporter-toolkit's mutex: a burst of guesses queues instead of sharing the CPU
     // between them, so each answer, and every scrape in between, keeps its pace.
-    const compared = this.queue.then(() => bcrypt.compare(password, hash));
+    const compared = this.queue.then(() => compareOffThread(password, hash));
     this.queue = compared.catch(() => false);
     const match = await compared.catch(() => false);
     if (!match || known === undefined) return false;
@@ -45,8 +45,9 @@ export class BasicAuthUsers {
 export function parseBasic(header: string | undefined): { user: string; password: string } | null {
   const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header ?? '');
   if (!m) return null;
-  const text = Buffer.from(m[1] as string, 'base64').toString('utf8');
-  const colon = text.indexOf(':');
+  // RFC 7617: the user ends at the first colon, found in the bytes before they are read as UTF-8.
+  const pair = Buffer.from(m[1] as string, 'base64');
+  const colon = pair.indexOf(0x3a);
   if (colon < 0) return null;
-  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+  return { user: pair.subarray(0, colon).toString('utf8'), password: pair.subarray(colon + 1).toString('utf8') };
 }

@@ -133,7 +133,7 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   // warn, not info: a review logs little; a failed Basic login is a warning and still shows.
   const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   await app.listen({ host, port });
-  o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on ${web.tls ? 'https' : 'http'}://${boundText(app.server.address() as AddressInfo)}/ui (${servingText(web, false)})`);
+  o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on ${web.tls ? 'https' : 'http'}://${boundText(app.server.address() as AddressInfo)}/ui${web.source ? ` (${servingText(web, false)})` : ''}`);
   await untilSignal(o.log, o.who, () => app.close());
 }
 

@@ -1,5 +1,6 @@
 // Prometheus exporter-toolkit's web configuration file (--web.config.file), read strictly as Go's UnmarshalStrict
 // does, and mapped to Node's TLS options; one line naming the file and the key when it is wrong.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -74,10 +75,13 @@ const TlsServerConfig = z.strictObject({
   prefer_server_cipher_suites: z.boolean().optional(),
 });
 
+/** Go's YAML decodes a scalar into a string field whatever it looks like (`X-XSS-Protection: 1`): so do we. */
+const goString = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
 const HttpServerConfig = z.strictObject({
   http2: z.boolean().optional(),
   headers: z
-    .record(z.string(), z.string())
+    .record(z.string(), goString)
     .superRefine((h, ctx) => {
       for (const [name, value] of Object.entries(h)) {
         if (!(name in EXTRA_HEADERS)) ctx.addIssue({ code: 'custom', path: [name], message: `this header can not be configured (only ${Object.keys(EXTRA_HEADERS).join(', ')})` });
@@ -177,6 +181,8 @@ export function loadWebConfig(file: string): WebConfig {
     const ca = t.client_ca_file ? read('client_ca_file', t.client_ca_file) : t.client_ca;
     const clientAuth: ClientAuthType = t.client_auth_type === 'RequireClientCert' ? 'RequireAnyClientCert' : ((t.client_auth_type ?? 'NoClientCert') as ClientAuthType);
     if (ca && clientAuth === 'NoClientCert') fail('tls_server_config.client_auth_type', `client CAs are configured (client_ca${t.client_ca_file ? '_file' : ''}) without a client auth policy`, 'RequireAndVerifyClientCert verifies client certificates against them');
+    // Go would verify against the system's roots; Node's are Mozilla's: any client certificate a public CA signed.
+    if (!ca && (clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert')) fail('tls_server_config.client_ca_file', `missing: ${clientAuth} would verify client certificates against every public CA`, 'name the CA that signs your clients\' certificates');
     if (t.client_allowed_sans && clientAuth === 'NoClientCert') fail('tls_server_config.client_allowed_sans', 'no client certificate is asked for (client_auth_type NoClientCert)');
     const minVersion = TLS_VERSIONS[t.min_version ?? 'TLS12'] as SecureVersion;
     const maxVersion = TLS_VERSIONS[t.max_version ?? 'TLS13'] as SecureVersion;
@@ -193,14 +199,27 @@ export function loadWebConfig(file: string): WebConfig {
       ...(tls12.length > 0 ? { ciphers: [...tls12, ...TLS13_SUITES].join(':') } : {}),
       ...(t.curve_preferences?.length ? { ecdhCurve: t.curve_preferences.map((n) => GO_CURVES[n]).join(':') } : {}),
     };
-    try {
-      // What OpenSSL makes of them now, not at the first connection: a key that is not the certificate's, a bad PEM.
-      createSecureContext(context);
-    } catch (error) {
-      const m = (error as Error).message;
-      const key = /key|pem|asn1|decoder/i.test(m) ? (t.key_file ? 'key_file' : 'key') : /ca|x509/i.test(m) && ca ? 'client_ca_file' : 'cert_file';
-      fail(`tls_server_config.${key}`, `OpenSSL refuses it: ${m}`);
+    // What OpenSSL makes of them now, not at the first connection: each part alone first, so a refusal names its
+    // key (a bad PEM), then the pair (a key that is not the certificate's) and the whole (versions, ciphers, curves).
+    const tryContext = (k: string, o: SecureContextOptions) => {
+      try {
+        createSecureContext(o);
+      } catch (error) {
+        fail(`tls_server_config.${k}`, `OpenSSL refuses it: ${(error as Error).message}`);
+      }
+    };
+    tryContext(t.cert_file ? 'cert_file' : 'cert', { cert });
+    tryContext(t.key_file ? 'key_file' : 'key', { key });
+    if (ca) {
+      // OpenSSL takes a CA bundle without a certificate in it silently (and then verifies nobody).
+      try {
+        new X509Certificate(ca);
+      } catch (error) {
+        fail(`tls_server_config.${t.client_ca_file ? 'client_ca_file' : 'client_ca'}`, `no PEM certificate in it: ${(error as Error).message}`);
+      }
     }
+    tryContext(t.key_file ? 'key_file' : 'key', { cert, key });
+    tryContext(t.cipher_suites ? 'cipher_suites' : t.curve_preferences ? 'curve_preferences' : 'min_version', context);
     tls = { context, clientAuth, allowedSans: t.client_allowed_sans ?? null };
   }
   const headers = Object.fromEntries(Object.entries(c.http_server_config?.headers ?? {}).filter(([, v]) => v !== ''));

@@ -114,10 +114,10 @@ describe.skipIf(skip !== null)('netdiag agent on a real host', () => {
     await h.docker(['network', 'disconnect', 'net-redis', 'alpine-01']);
   });
 
-  it('refuses to listen beyond loopback without a token', async () => {
+  it('refuses plain HTTP beyond loopback unless --insecure-http (issue 27: the token rule became the clear-text rule)', async () => {
     const r = await h.netdiag(['agent', '--listen', '10.77.0.1:9701']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toBe('netdiag: refusing to listen on 10.77.0.1 without a token: anyone who reaches it could change this host (give --token-file, or listen on 127.0.0.1)\n');
+    expect(r.stderr).toBe("netdiag: refusing to serve plain HTTP on 10.77.0.1: anyone on the network could read this host's snapshot (give --web-config with a tls_server_config, or --insecure-http to accept that, or listen on 127.0.0.1)\n");
   });
 
   it('consent (issue 26): a fix that opens more is refused until exactly those pairs are confirmed, then applied, verified by the probe, and rolled back', async () => {

@@ -32,7 +32,7 @@ async function startSites(lab: Lab, specs: { name: string; bip?: string; lan: st
   const sites = hosts.map((h, i) => ({ h, lan: specs[i]!.lan, url: `http://${specs[i]!.lan}:9700` }));
   for (const s of sites) {
     await s.h.run(`${s.h.name}-c1`);
-    s.h.startDaemon(process.execPath, [NETDIAG_BIN, 'agent', '--listen', `${s.lan}:9700`, '--token-file', join(dir, 'token'), '--state-dir', join(dir, `state-${s.h.name}`), '--host-name', s.h.name, '--refresh', '5m'], join(dir, `agent-${s.h.name}.log`));
+    s.h.startDaemon(process.execPath, [NETDIAG_BIN, 'agent', '--listen', `${s.lan}:9700`, '--insecure-http', '--token-file', join(dir, 'token'), '--state-dir', join(dir, `state-${s.h.name}`), '--host-name', s.h.name, '--refresh', '5m'], join(dir, `agent-${s.h.name}.log`));
   }
   for (const s of sites) for (let i = 0; i < 100 && (await s.h.http(`${s.url}/readyz`).catch(() => ({ status: 0 }))).status !== 200; i++) await sleep(200);
   return sites;

@@ -44,7 +44,8 @@ describe('netdiag agent at start', () => {
     const everything = `${stdout}\n${stderr}`;
     expect(everything).not.toMatch(/deprecat|warning|FSTDEP|\(node:\d+\)|^\s+at /im);
     // What it did print: its own lines, and fastify's JSON log.
-    expect(stderr).toMatch(/^netdiag agent: host \S+, listening on 127\.0\.0\.1:\d+, read-only \(no --token-file\)$/m);
+    // Issue 27: the line says how it is reached and who may read.
+    expect(stderr).toMatch(/^netdiag agent: host \S+, listening on 127\.0\.0\.1:\d+ \(http; reads open\), read-only \(no --token-file\)$/m);
     expect(stderr).toMatch(/^netdiag agent: SIGTERM, shutting down$/m);
   }, 30_000);
 });
