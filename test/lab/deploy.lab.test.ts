@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import bcrypt from 'bcryptjs';
 import { runCommand } from '../../host/exec.js';
 import { Lab, NETDIAG_BIN, REPO, labUnavailable, until } from './lab.js';
 import type { LabHost } from './lab.js';
@@ -150,19 +151,10 @@ describe.skipIf(skip !== null)('deploy/ hardened example checked by the real too
   });
 });
 
-/** Does the built agent take --web-config yet (the tls-server helper's flag)? */
-async function agentSpeaksTls(): Promise<boolean> {
-  const r = await runCommand(process.execPath, [NETDIAG_BIN, 'agent', '--help'], { timeoutMs: 30_000 });
-  return r.stdout.includes('--web-config');
-}
-
 describe.skipIf(skip !== null)('the agent started as netdiag-agent-tls.service starts it', () => {
   let lab: Lab;
   let h: LabHost;
-  let tls = false;
   beforeAll(async () => {
-    tls = await agentSpeaksTls();
-    if (!tls) return;
     lab = await Lab.create();
     h = await lab.host('tls1', { lan: '10.80.0.2/24' });
   });
@@ -170,17 +162,12 @@ describe.skipIf(skip !== null)('the agent started as netdiag-agent-tls.service s
     await lab?.teardown();
   });
 
-  it('comes up over TLS, answers curl with the client certificate (and only with it), and the shipped prometheus-tls.yml scrapes it', async (ctx) => {
-    if (!tls) {
-      console.warn('SKIPPED: this netdiag has no --web-config yet (tls-server)');
-      ctx.skip();
-    }
+  it('comes up over TLS, answers curl with the client certificate (and only with it), and the shipped prometheus-tls.yml scrapes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'netdiag-unit-tls-run-'));
     const p = await makeCerts(join(dir, 'pki'), 'web-1', ['DNS:web-1.lan', 'IP:10.80.0.2']);
     const other = await makeCerts(join(dir, 'other'), 'web-1', ['DNS:web-1.lan']);
     const password = 'prometheus-password-0123';
     const token = 'tls-unit-token-0123456789abcdef0123';
-    const bcrypt = (await import('bcryptjs' as string)) as { hash(s: string, cost: number): Promise<string> };
     const webConfig = readFileSync(join(DEPLOY, 'agent/web-config.yml'), 'utf8').replace('REPLACE_WITH_BCRYPT_HASH', await bcrypt.hash(password, 10));
     // What the unit's LoadCredential= lines name, as the install steps put them there.
     const installed: Record<string, string> = {

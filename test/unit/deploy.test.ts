@@ -1,8 +1,14 @@
-// deploy/: the Grafana dashboard and the alert rules query only series the agent really exports.
-import { readFileSync } from 'node:fs';
+// deploy/: the Grafana dashboard and the alert rules query only series the agent really exports; the hardened
+// example's files agree with each other and with the agent's web-config loader.
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadWebConfig } from '../../agent/web-config.js';
+import { AgentConfigError } from '../../agent/config-error.js';
+import { makeTlsSet } from '../tls-certs.js';
 import { ChangeLedger } from '../../actuation/ledger.js';
 import { createMetrics } from '../../agent/metrics.js';
 import { SnapshotStore } from '../../agent/snapshot-store.js';
@@ -85,5 +91,33 @@ describe('deploy/: the hardened example hangs together', () => {
     const compose = parse(readFileSync(join(REPO, 'deploy/docker/compose.yaml'), 'utf8'));
     const command: string[] = compose.services['netdiag-agent'].command;
     expect(command[command.indexOf('--listen') + 1]).toMatch(/^127\./);
+  });
+});
+
+describe('deploy/agent/web-config.yml read by the agent\'s own loader', () => {
+  /** The shipped file in a directory beside real certificates under the names it gives them (as the unit's credentials are). */
+  async function installed(hash: string | null): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-webcfg-'));
+    const s = await makeTlsSet(dir);
+    copyFileSync(s.serverCert, join(dir, 'agent.crt'));
+    copyFileSync(s.serverKey, join(dir, 'agent.key'));
+    copyFileSync(s.caCert, join(dir, 'ca.crt'));
+    const text = readFileSync(join(REPO, 'deploy/agent/web-config.yml'), 'utf8');
+    writeFileSync(join(dir, 'web-config.yml'), hash === null ? text : text.replace('REPLACE_WITH_BCRYPT_HASH', hash));
+    return join(dir, 'web-config.yml');
+  }
+
+  it('as shipped: refused, one line naming the placeholder\'s key (nobody runs it with a password from the repository)', async () => {
+    const file = await installed(null);
+    expect(() => loadWebConfig(file)).toThrow(AgentConfigError);
+    expect(() => loadWebConfig(file)).toThrow(/basic_auth_users\.prometheus: not a bcrypt hash/);
+  });
+
+  it('with a real bcrypt hash: TLS 1.2+, verified client certificates from ca.crt, one user', async () => {
+    const c = loadWebConfig(await installed(bcrypt.hashSync('a-password', 10)));
+    expect(c.tls?.clientAuth).toBe('RequireAndVerifyClientCert');
+    expect(c.tls?.context.minVersion).toBe('TLSv1.2');
+    expect([...c.users.keys()]).toEqual(['prometheus']);
+    expect(c.files.map((f) => f.split('/').pop()).sort()).toEqual(['agent.crt', 'agent.key', 'ca.crt', 'web-config.yml']);
   });
 });
