@@ -10,6 +10,7 @@ import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, secretsScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
+import { engineGet } from '../../host/engine-api.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -215,6 +216,19 @@ test('capture secrets in labels and options', { timeout: 300_000 }, async () => 
       const r = await h.netdiag(['snapshot', '--host-name', 'secrets', ...args]);
       if (r.exitCode !== 0) throw new Error(r.stderr);
     }
+    // --record keeps no environment, command line or third-party option (recording-scrub.ts): the filter's replay
+    // tests need Docker's answers as Docker gave them, so those are asked again here, straight from its socket.
+    const file = join(dir, 'secrets.recording.json');
+    const recording = JSON.parse(await readFile(file, 'utf8'));
+    const paths: Record<string, (id: string) => string> = { version: () => '/version', info: () => '/info', listNetworks: () => '/networks', listContainers: () => '/containers/json?all=1', inspectContainer: (id) => `/containers/${id}/json`, inspectNetwork: (id) => `/networks/${id}?verbose=true` };
+    for (const key of Object.keys(recording.docker)) {
+      const [method, id = ''] = key.split(' ') as [string, string?];
+      const path = paths[method];
+      if (!path) throw new Error(`no raw path for ${key}`);
+      recording.docker[key] = await engineGet({ socketPath: h.socket }, path(id), 10_000);
+    }
+    recording.provenance = { ...recording.provenance, docker: 'raw: asked again from the socket after the collection, not scrubbed', scenario: 'secretsScenario (test/lab/scenarios.ts)' };
+    await writeFile(file, `${JSON.stringify(recording, null, 1)}\n`);
   } finally {
     await lab.teardown();
   }
