@@ -20,7 +20,7 @@ export const SWARM_LABELS = ['com.docker.swarm.service.id', 'com.docker.swarm.se
 /** Docker's own namespace for networks (moby libnetwork/netlabel: Prefix): bridge, driver and endpoint settings. */
 export const DOCKER_NETWORK_PREFIX = 'com.docker.network.';
 
-/** Every label kept without being asked: the ones rules/ reads (compose's), swarm's names, and Docker's network labels. */
+/** Labels kept by name without being asked: the ones rules/ reads (compose's) and swarm's names; com.docker.network.* ones are kept too. */
 export const KEPT_LABELS: readonly string[] = [...Object.values(COMPOSE_LABELS), ...SWARM_LABELS];
 
 /**
