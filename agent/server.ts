@@ -28,6 +28,8 @@ export interface AgentOptions {
   stateDir: string;
   hostName?: string;
   refreshMs: number;
+  /** --keep-labels: labels collected besides those netdiag reads. */
+  keepLabels?: string[];
   log: (line: string) => void;
   /** exporter-toolkit's web config: TLS, client certificates, basic_auth_users (reloaded on change). */
   webConfig?: string;
@@ -80,7 +82,7 @@ export function parseDuration(text: string): number {
 export async function runAgent(o: AgentOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
   const token = o.tokenFile ? await readToken(o.tokenFile) : null;
-  const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName }));
+  const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName, keepLabels: o.keepLabels }));
   const ledger = new ChangeLedger(o.stateDir);
   const metrics = createMetrics(store, ledger);
   // Before anything is rolled back or collected: a bad web config or a refused bind is said at once.
@@ -114,6 +116,8 @@ export interface ReviewOptions {
   snapshots: HostSnapshot[];
   /** Who is serving, for the log lines: `netdiag agent` or `netdiag map`. */
   who: string;
+  /** --keep-labels: labels served besides those netdiag reads (the rest of a saved snapshot's are not served). */
+  keepLabels?: string[];
   log: (line: string) => void;
   webConfig?: string;
   insecureHttp?: boolean;
@@ -130,7 +134,7 @@ export interface ReviewOptions {
  */
 export async function runReview(o: ReviewOptions): Promise<void> {
   const { host, port } = parseListen(o.listen);
-  const store = SnapshotStore.saved(o.snapshots);
+  const store = SnapshotStore.saved(o.snapshots, Date.now, o.keepLabels);
   // Nothing is ever applied here: an empty ledger, never read from disk.
   const ledger = new ChangeLedger('/nonexistent/netdiag-review');
   const metrics = createMetrics(store, ledger);

@@ -1,6 +1,7 @@
 // The agent's view of its hosts: refreshed on an interval and on Docker events, one collection in flight at a time,
 // the last good snapshot kept (with its age) when a collection fails — and that failure said, not hidden.
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { keptSnapshot } from '../snapshot/kept-fields.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 
@@ -65,8 +66,13 @@ export class SnapshotStore {
     return s;
   }
 
-  /** Saved snapshots of one or more hosts (`netdiag agent --snapshot`, `map --serve`): their age is since they were taken. */
-  static saved(snapshots: HostSnapshot[], now: () => number = Date.now): SnapshotStore {
+  /**
+   * Saved snapshots of one or more hosts (`netdiag agent --snapshot`, `map --serve`): their age is since they were taken.
+   * Passed through the collector's filter first (labels and options netdiag reads, plus `keepLabels`): a snapshot saved
+   * by an older netdiag, or with --keep-labels, holds labels this agent was not asked to serve.
+   */
+  static saved(input: HostSnapshot[], now: () => number = Date.now, keepLabels: readonly string[] = []): SnapshotStore {
+    const snapshots = input.map((s) => keptSnapshot(s, keepLabels));
     const first = snapshots[0];
     if (!first) throw new Error('no snapshot to serve');
     const s = new SnapshotStore(async () => first, now, 'snapshot');

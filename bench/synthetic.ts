@@ -95,7 +95,7 @@ export function syntheticHost(networks: number, perNetwork: number, name = 'synt
     netdiagVersion: 'synthetic',
     collectors: { docker: { status: 'ok', durationMs: 0 }, links: { status: 'ok', durationMs: 0 }, routes: { status: 'ok', durationMs: 0 }, firewall: { status: 'ok', durationMs: 0 }, sysctls: { status: 'ok', durationMs: 0 }, sockets: { status: 'ok', durationMs: 0 }, host: { status: 'ok', durationMs: 0 } },
     errors: [],
-    docker: { endpoint: 'synthetic', version: '20.10.24', apiVersion: '1.41', os: 'linux', firewallBackend: null, networks: dockerNets, containers },
+    docker: { endpoint: 'synthetic', version: '20.10.24', apiVersion: '1.41', os: 'linux', firewallBackend: null, networks: dockerNets, containers, dropped: null },
     links: { interfaces, sandboxes: sandboxLinks },
     routes: { routes, rules: [], neighbours: [], sandboxes: sandboxRoutes },
     firewall: {

@@ -34,6 +34,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--host-name <name>', "this host's name in netdiag (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--timeout <ms>', 'deadline per collector, in milliseconds', '10000')
     .option('--record <file>', 'also write every raw answer (commands, Docker API, /proc/sys) to FILE, for bug reports')
+    .option('--keep-labels <glob>', 'also keep labels whose key matches GLOB (* and ?; repeatable): by default only those netdiag reads are kept', (v: string, prev: string[] = []) => [...prev, v])
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => import('./commands/snapshot.js').then((m) => m.snapshotCommand(opts, io))));
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -143,6 +144,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--host-name <name>', "this host's name (default: NETDIAG_HOST_NAME, then the hostname)")
     .option('--refresh <duration>', 'how often to collect, besides on Docker events', '15s')
     .option('--snapshot <file>', 'serve this saved snapshot read-only instead (repeatable: several hosts; no Docker, no changes)', collect)
+    .option('--keep-labels <glob>', 'also collect and serve labels whose key matches GLOB (* and ?; repeatable): by default only those netdiag reads', collect)
     .option('--web-config <file>', "TLS, client certificates and basic_auth_users for reads, in Prometheus exporter-toolkit's web config format (reloaded on change)")
     .option('--insecure-http', 'allow plain HTTP on an address other than loopback (reads, and the token of every change, in clear text)')
     .option('--public-metrics', '/metrics needs no read credentials even when the web config has basic_auth_users')

@@ -24,6 +24,8 @@ export interface CollectContext {
   scope?: ContainerScope;
   /** Whether IPv6 tables and routes are wanted (after Docker's list placed the question); absent means yes. */
   needsIpv6?(): Promise<boolean>;
+  /** --keep-labels globs: labels kept besides those netdiag reads (snapshot/kept-fields.ts); absent: none. */
+  keepLabels?: readonly string[];
   timeoutMs: number;
 }
 

@@ -1,10 +1,12 @@
-// Collector: Docker's view — daemon version, networks (with effective bridge options) and containers with endpoints.
+// Collector: Docker's view — daemon version, networks (with effective bridge options) and containers with endpoints;
+// labels and driver options only as far as netdiag reads them (or --keep-labels asks), so the snapshot holds no secrets.
 import type { Collector, CollectContext } from './collector.js';
 import { byCodeUnits, CollectorError, NoDataError } from './collector.js';
 import { describeDockerError } from '../host/docker.js';
 import type { InspectedContainer } from '../host/docker.js';
 import { ContainerInspect, InfoResponse, NetworksResponse, VersionResponse } from './docker-api.js';
 import type { DockerContainer, DockerNetwork, DockerPart, PublishedPort } from '../snapshot/host-snapshot.js';
+import { keptDocker } from '../snapshot/kept-fields.js';
 import type { z } from 'zod';
 
 const OPT = 'com.docker.network.bridge.';
@@ -188,7 +190,9 @@ export const dockerCollector: Collector<'docker'> = {
       firewallBackend: info.success ? (info.data.FirewallBackend?.Driver ?? null) : null,
       networks,
       containers: containers.sort((a, b) => byCodeUnits(a.name, b.name)),
+      dropped: null,
     };
-    return { data, errors };
+    // Filtered here, before anything else sees them: labels are where secrets live (Traefik's basic-auth users).
+    return { data: keptDocker(data, ctx.keepLabels), errors };
   },
 };

@@ -5,6 +5,7 @@ import { CommandError } from '../host/exec.js';
 import type { CommandResult } from '../host/exec.js';
 import type { DockerSource } from '../host/docker.js';
 import type { HostSource } from '../host/os.js';
+import { scrubDockerAnswer } from './recording-scrub.js';
 
 export const Recording = z.object({
   schema: z.literal('netdiag/recording@1'),
@@ -31,7 +32,8 @@ export function recordingContext(live: CollectContext, provenance: Record<string
   for (const m of DOCKER_METHODS) {
     (docker as unknown as Record<string, (id?: string) => Promise<unknown>>)[m] = async (id?: string) => {
       const value = await (live.docker[m] as (id?: string) => Promise<unknown>)(id);
-      rec.docker[id ? `${m} ${id}` : m] = value;
+      // Recordings go into bug reports: kept without environments, command lines, or labels the snapshot drops.
+      rec.docker[id ? `${m} ${id}` : m] = scrubDockerAnswer(m, value, live.keepLabels);
       return value;
     };
   }

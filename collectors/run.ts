@@ -28,6 +28,8 @@ export interface CollectOptions {
   wrap?: (ctx: CollectContext) => CollectContext;
   /** Only the containers a question needs (see scope.ts); the snapshot then says which it holds. */
   scope?: ContainerScope;
+  /** --keep-labels globs: labels kept besides those netdiag reads (every other label and third-party option is dropped). */
+  keepLabels?: readonly string[];
   /** Collectors a question does not need (a ping asks no socket); they are absent from the snapshot, not failed. */
   skip?: CollectorName[];
   /**
@@ -92,7 +94,8 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   let needs: QuestionNeeds | null = null;
   const scope = opts.scope;
   const scoped = scope ? { scope: (list: unknown[]) => (needs = scope(list)) } : {};
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped }, opts.wrap);
+  const keep = opts.keepLabels ? { keepLabels: opts.keepLabels } : {};
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped, ...keep }, opts.wrap);
   // Known once the list has placed the question; when it cannot be read, everything is read.
   if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
   const started = performance.now();

@@ -2,6 +2,7 @@
 import type Dockerode from 'dockerode';
 import { loadDockerode } from './dockerode-lean.js';
 import { engineGet, plainEndpoint } from './engine-api.js';
+import { withoutUserinfo } from '../snapshot/kept-fields.js';
 
 /** A container's inspect JSON, validated later by the docker collector; the id is lifted for convenience. */
 export interface InspectedContainer {
@@ -11,7 +12,7 @@ export interface InspectedContainer {
 
 /** The Engine API calls netdiag reads, as unvalidated JSON. Tests replay recorded responses through this. */
 export interface DockerSource {
-  /** Where the daemon is, for messages: the DOCKER_HOST value or the default socket. */
+  /** Where the daemon is, for messages and the snapshot: the DOCKER_HOST value (without userinfo) or the default socket. */
   endpoint: string;
   version(): Promise<unknown>;
   info(): Promise<unknown>;
@@ -33,8 +34,10 @@ export function dockerEndpoint(): string {
  * case, and much cheaper to start); through dockerode, loaded on first use, for TLS and ssh:// daemons.
  */
 export function dockerSource(timeoutMs: number): DockerSource {
-  const endpoint = dockerEndpoint();
-  const plain = plainEndpoint(endpoint);
+  const raw = dockerEndpoint();
+  const plain = plainEndpoint(raw);
+  // Named in every message and in the snapshot: ssh://user@host or tcp://user:secret@host shown without its userinfo.
+  const endpoint = withoutUserinfo(raw);
   if (plain) {
     const get = (path: string) => engineGet(plain, path, timeoutMs);
     return {

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { describeDockerError } from './docker.js';
+import { describeDockerError, dockerEndpoint } from './docker.js';
+import { withoutUserinfo } from '../snapshot/kept-fields.js';
 import { loadDockerode } from './dockerode-lean.js';
 import { CommandError, firstLine, runCommand } from './exec.js';
 import type { CommandRunner } from './exec.js';
@@ -77,7 +78,8 @@ export interface LiveMutatorOptions {
 }
 
 function dockerFailure(error: unknown): CommandError {
-  const d = describeDockerError(error, process.env.DOCKER_HOST || 'unix:///var/run/docker.sock');
+  // Said to the client (an agent's apply answer): DOCKER_HOST without userinfo, as the snapshot names it.
+  const d = describeDockerError(error, withoutUserinfo(dockerEndpoint()));
   return new CommandError(d.message, d.hint, 'failed');
 }
 

@@ -114,6 +114,12 @@ export const DockerPart = z.object({
   firewallBackend: z.string().nullable(),
   networks: z.array(DockerNetwork),
   containers: z.array(DockerContainer),
+  /**
+   * What was left out of the labels and driver options (kept: what netdiag reads, see kept-fields.ts, and labels matched
+   * by --keep-labels): counts, never values, so a filtered host is not taken for a label-less one. null: a snapshot
+   * from before netdiag filtered them (every label and option as Docker reported it).
+   */
+  dropped: z.object({ labels: z.number().int().nonnegative(), options: z.number().int().nonnegative(), keepLabels: z.array(z.string()) }).nullable().default(null),
 });
 export type DockerPart = z.infer<typeof DockerPart>;
 

@@ -7,6 +7,7 @@ import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { EXIT } from '../exit-codes.js';
 import { loadHosts } from '../sources.js';
+import { labelGlobProblem } from '../../snapshot/kept-fields.js';
 
 export interface AgentCommandOptions {
   listen: string;
@@ -18,6 +19,7 @@ export interface AgentCommandOptions {
   webConfig?: string;
   insecureHttp?: boolean;
   publicMetrics?: boolean;
+  keepLabels?: string[];
 }
 
 /** The agent's hardening flags (absent: their defaults, as `map --serve` has them). */
@@ -38,21 +40,23 @@ function hardening(opts: HardeningFlags): { allowedHosts: string[]; limits: Limi
 
 export async function agentCommand(opts: AgentCommandOptions & HardeningFlags, io: Io): Promise<number> {
   const h = hardening(opts);
+  const badGlob = (opts.keepLabels ?? []).map(labelGlobProblem).find((p) => p !== null);
+  if (badGlob) throw new UsageError(badGlob);
   // Without a web config every read is open: an exemption for /metrics would promise a protection that is not there.
   if (opts.publicMetrics && opts.webConfig === undefined) throw new UsageError('--public-metrics goes with --web-config (without one, every read is open already)');
   if (opts.snapshot?.length) {
     // Saved snapshots change nothing: a token, a state directory or a refresh interval would promise what is not there.
     const live = [opts.tokenFile !== undefined ? '--token-file' : null, opts.stateDir !== undefined ? '--state-dir' : null, opts.hostName !== undefined ? '--host-name' : null].filter(Boolean);
     if (live.length > 0) throw new UsageError(`--snapshot serves saved snapshots read-only: ${live.join(', ')} ${live.length === 1 ? 'does' : 'do'} not apply`);
-    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, refusePlainBeyondLoopback: true, allowedHost: opts.allowedHost, rateLimit: opts.rateLimit, maxWalks: opts.maxWalks }, 'netdiag agent', io);
+    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, refusePlainBeyondLoopback: true, allowedHost: opts.allowedHost, rateLimit: opts.rateLimit, maxWalks: opts.maxWalks, keepLabels: opts.keepLabels }, 'netdiag agent', io);
   }
   const web = { webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics };
-  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), log: (l) => io.stderr(`${l}\n`), ...web, ...h }));
+  await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), keepLabels: opts.keepLabels, log: (l) => io.stderr(`${l}\n`), ...web, ...h }));
   return EXIT.ok;
 }
 
 /** The web view and the read routes over saved snapshots (`agent --snapshot`, `map --serve`): read and checked first. */
-export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; refusePlainBeyondLoopback?: boolean } & HardeningFlags, who: string, io: Io): Promise<number> {
+export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; refusePlainBeyondLoopback?: boolean; keepLabels?: string[] } & HardeningFlags, who: string, io: Io): Promise<number> {
   const h = hardening(opts);
   const { snapshots } = await loadHosts({ snapshot: opts.snapshot }, io);
   const { listen, snapshot: _files, allowedHost: _a, rateLimit: _r, maxWalks: _m, ...web } = opts;

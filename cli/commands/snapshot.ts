@@ -9,10 +9,13 @@ import { writeFileAtomic } from '../files.js';
 import { checkJsonOut } from '../out-file.js';
 import { describeErrors } from '../render/errors.js';
 import { EXIT, isPartial } from '../exit-codes.js';
+import { labelGlobProblem } from '../../snapshot/kept-fields.js';
 
-export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string }, io: Io): Promise<number> {
+export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string; keepLabels?: string[] }, io: Io): Promise<number> {
   const timeoutMs = Number(opts.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, not ${JSON.stringify(opts.timeout)}`);
+  const badGlob = (opts.keepLabels ?? []).map(labelGlobProblem).find((p) => p !== null);
+  if (badGlob) throw new UsageError(badGlob);
   // Refused before collecting: a snapshot is JSON, and a file named host.svg or host.yaml would be opened as that.
   checkJsonOut(opts.out);
   checkJsonOut(opts.record);
@@ -24,7 +27,7 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
         return r.ctx;
       }
     : undefined;
-  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap });
+  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels });
   if (opts.record && recording) await writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
   if (opts.out) await writeFileAtomic(opts.out, json);

@@ -142,13 +142,8 @@ export function netdiagIdOf(comment: string | null | undefined): string | null {
   return comment?.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.slice(NETDIAG_COMMENT_PREFIX.length) : null;
 }
 
-/** The labels Docker Compose puts on every container it creates (compose's own API: api.ProjectLabel, api.ServiceLabel …). */
-export const COMPOSE_LABELS = {
-  project: 'com.docker.compose.project',
-  service: 'com.docker.compose.service',
-  number: 'com.docker.compose.container-number',
-  oneoff: 'com.docker.compose.oneoff',
-} as const;
+/** Compose's labels: defined once beside the snapshot's label allow-list, which must keep every label rules/ reads. */
+export { COMPOSE_LABELS } from '../../snapshot/kept-fields.js';
 
 /**
  * Docker's embedded DNS (moby libnetwork resolver.go, resolver_unix.go, sandbox_dns_unix.go, internal/resolvconf):

@@ -8,8 +8,9 @@ import { dockerBridgesTable, EMPTY_IPTABLES } from './docker29.js';
 import { startFirewalld, systemBus } from './firewalld.js';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
-import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, seedScenario, servicesScenario } from './scenarios.js';
+import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, secretsScenario, seedScenario, servicesScenario } from './scenarios.js';
 import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
+import { engineGet } from '../../host/engine-api.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -199,3 +200,36 @@ test('capture a colliding host', { timeout: 300_000 }, () =>
     await Promise.all([h1.probe('x1', '10.77.0.12'), h1.probe('d1', '10.99.0.12'), h1.probe('d1', '10.88.0.2'), h1.exec('ping', ['-c1', '-W1', '10.77.0.12'])]);
     return [h1, h2];
   }));
+
+// Secrets in labels, options, environment and command line (secretsScenario): the snapshot as netdiag writes it, one
+// with every label kept (`--keep-labels '*'`, what an older netdiag wrote: the agent must not serve it whole) and the
+// raw answers of that collection, for the filter's replay tests.
+test('capture secrets in labels and options', { timeout: 300_000 }, async () => {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  const lab = await Lab.create();
+  try {
+    const h = await secretsScenario(lab);
+    const dir = join(OUT, 'secrets');
+    await mkdir(dir, { recursive: true });
+    for (const args of [['--out', join(dir, 'secrets.json')], ['--keep-labels', '*', '--out', join(dir, 'keep-all.json'), '--record', join(dir, 'secrets.recording.json')]]) {
+      const r = await h.netdiag(['snapshot', '--host-name', 'secrets', ...args]);
+      if (r.exitCode !== 0) throw new Error(r.stderr);
+    }
+    // --record keeps no environment, command line or third-party option (recording-scrub.ts): the filter's replay
+    // tests need Docker's answers as Docker gave them, so those are asked again here, straight from its socket.
+    const file = join(dir, 'secrets.recording.json');
+    const recording = JSON.parse(await readFile(file, 'utf8'));
+    const paths: Record<string, (id: string) => string> = { version: () => '/version', info: () => '/info', listNetworks: () => '/networks', listContainers: () => '/containers/json?all=1', inspectContainer: (id) => `/containers/${id}/json`, inspectNetwork: (id) => `/networks/${id}?verbose=true` };
+    for (const key of Object.keys(recording.docker)) {
+      const [method, id = ''] = key.split(' ') as [string, string?];
+      const path = paths[method];
+      if (!path) throw new Error(`no raw path for ${key}`);
+      recording.docker[key] = await engineGet({ socketPath: h.socket }, path(id), 10_000);
+    }
+    recording.provenance = { ...recording.provenance, docker: 'raw: asked again from the socket after the collection, not scrubbed', scenario: 'secretsScenario (test/lab/scenarios.ts)' };
+    await writeFile(file, `${JSON.stringify(recording, null, 1)}\n`);
+  } finally {
+    await lab.teardown();
+  }
+});

@@ -217,3 +217,28 @@ export async function collideScenario(lab: Lab): Promise<[LabHost, LabHost]> {
   await Promise.all([h1.run('d1'), h1.run('x1', { network: 'net-lan' }), h1.run('v1', { network: 'net-vpn' }), h1.run('t1', { network: 'net-tbl' }), h2.run('w2'), h2.run('o2', { network: 'net-own' }), h2.run('hostc2', { network: 'host' })]);
   return [h1, h2];
 }
+
+/**
+ * Secrets where Docker keeps them, for the snapshot's label and option filter: `web` carries Traefik's basic-auth users
+ * (an htpasswd line: hashes, but crackable) and compose's labels, a password in its environment and one on its command
+ * line; net-sec a vendor's option and label beside Docker's own; lan-sec a macvlan network's parent and mode (the
+ * built-in options netdiag reads). The values are markers a test can look for in whatever netdiag writes.
+ */
+export const SECRETS = {
+  label: 'traefik.http.middlewares.auth.basicauth.users',
+  users: 'admin:$apr1$netdiag0$Wm8nHeJ3S3cretHashLab0/',
+  env: 'DB_PASSWORD=hunter2-env-s3cret',
+  arg: 'realm-arg-s3cret',
+  netOption: 'vendor.apikey=net-opt-s3cret',
+  netLabel: 'vendor.token=net-label-s3cret',
+} as const;
+
+export async function secretsScenario(lab: Lab, name = 'secrets'): Promise<LabHost> {
+  const h = await lab.host(name, { lan: '10.79.0.2/24' });
+  await h.docker(['network', 'create', '-d', 'bridge', '-o', 'com.docker.network.driver.mtu=1400', '-o', SECRETS.netOption, '--label', SECRETS.netLabel, '--label', 'com.docker.compose.project=shop', 'net-sec']);
+  await h.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'macvlan_mode=bridge', '--subnet', '10.79.0.0/24', '--gateway', '10.79.0.1', '--ip-range', '10.79.0.128/25', 'lan-sec']);
+  const compose = ['project=shop', 'service=web', 'container-number=1', 'oneoff=False', 'config-hash=5f0c', 'project.working_dir=/srv/shop'].flatMap((l) => ['--label', `com.docker.compose.${l}`]);
+  await h.run('web', { network: 'net-sec', extra: ['--label', `${SECRETS.label}=${SECRETS.users}`, ...compose, '-e', SECRETS.env], cmd: ['httpd', '-f', '-p', '80', '-h', '/var/www', '-r', SECRETS.arg] });
+  await h.run('lan', { network: 'lan-sec' });
+  return h;
+}

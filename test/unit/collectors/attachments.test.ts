@@ -70,7 +70,8 @@ describe('snapshots from before parents were read', () => {
       if (statSync(p).isDirectory()) return snapshots(p);
       return f.endsWith('.json') ? [p] : [];
     });
-  const older = snapshots(CAPTURED).filter((f) => !f.startsWith(ATTACH) && readFileSync(f, 'utf8').includes('"netdiag/snapshot@1"'));
+  // secrets/ was captured after parents were read (its lan-sec is a macvlan network, with its parent).
+  const older = snapshots(CAPTURED).filter((f) => !f.startsWith(ATTACH) && !f.startsWith(join(CAPTURED, 'secrets')) && readFileSync(f, 'utf8').includes('"netdiag/snapshot@1"'));
   const files = [join(REPO, 'examples/seed-host.json'), ...older];
 
   it.each(files.map((f) => [f.slice(REPO.length)]))('%s parses, every link without a parent', (f) => {
