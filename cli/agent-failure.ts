@@ -99,7 +99,7 @@ export function connectionFailure(error: unknown, t: AgentTarget, ctx: FailureCo
       const mine = `your client certificate ${shownPath(t.tls.certFile)}`;
       return t.tls.certExpired
         ? new UsageError(`${at} closed the connection: ${mine} expired on ${t.tls.certExpired}`, 'renew it with the CA the agent trusts (its client_ca_file)')
-        : new UsageError(`${at} closed the connection after the TLS handshake: it did not accept ${mine}`, "give a certificate signed by the CA in the agent's client_ca_file, valid now and for client authentication");
+        : new UsageError(`${at} closed the connection after the TLS handshake: it did not accept ${mine}`, "give a certificate signed by the CA in the agent's client_ca_file, valid now, for client authentication, with a name its client_allowed_sans allows if it has them");
     }
     if (t.tls && ctx.handshakeDone) return new UsageError(`${at} closed the connection after the TLS handshake`, `if it requires a client certificate, ${CERT_HINT}`);
     if (!t.tls) return new UsageError(`${at} closed the connection without answering`, `if it speaks HTTPS, use https://${t.url.host}`);

@@ -11,6 +11,12 @@ import { makeTlsSet } from '../../tls-certs.js';
 import type { TlsSet } from '../../tls-certs.js';
 import { CAPTURED, REPO } from '../fixtures.js';
 import { startOpensslPeer, startPeer } from './tls-peer.js';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { askAgent } from '../../../cli/agent-client.js';
+import { agentTargets } from '../../../cli/agent-access.js';
+import type { AgentTarget } from '../../../cli/agent-access.js';
 import type { Peer, PeerOptions } from './tls-peer.js';
 
 const SEED = readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8');
@@ -124,7 +130,7 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
     const p = await peer({ tls: mtls() });
     const url = `https://127.0.0.1:${p.port}`;
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.expiredCert, '--key', c.expiredKey])).toBe(`netdiag: the agent at ${url} closed the connection: your client certificate ${c.expiredCert} expired on 2020-01-02 (renew it with the CA the agent trusts (its client_ca_file))`);
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.otherClientCert, '--key', c.otherClientKey])).toBe(`netdiag: the agent at ${url} closed the connection after the TLS handshake: it did not accept your client certificate ${c.otherClientCert} (give a certificate signed by the CA in the agent's client_ca_file, valid now and for client authentication)`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.otherClientCert, '--key', c.otherClientKey])).toBe(`netdiag: the agent at ${url} closed the connection after the TLS handshake: it did not accept your client certificate ${c.otherClientCert} (give a certificate signed by the CA in the agent's client_ca_file, valid now, for client authentication, with a name its client_allowed_sans allows if it has them)`);
     expect(p.seen).toEqual([]);
   });
 
@@ -172,6 +178,24 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
     expect(await failure(['why', 'a', 'b', '--agent', url, '--key', c.clientKey])).toBe('netdiag: --key needs --cert (a client certificate is given with its private key: both or neither)');
   });
 
+  it('plain http:// to a TLS server that closes the connection instead of answering 400', async () => {
+    const raw = createHttpsServer(serverTls(), (_q, res) => res.end('{}'));
+    raw.on('tlsClientError', () => undefined);
+    const port = await new Promise<number>((resolve) => raw.listen(0, '127.0.0.1', () => resolve((raw.address() as AddressInfo).port)));
+    peers.push({ close: () => new Promise<void>((resolve) => raw.close(() => resolve())) });
+    expect(await failure(['why', 'a', 'b', '--agent', `http://127.0.0.1:${port}`])).toBe(`netdiag: the agent at http://127.0.0.1:${port} closed the connection without answering (if it speaks HTTPS, use https://127.0.0.1:${port})`);
+  });
+
+  it('an agent that accepts the connection and never answers: the deadline, named', async () => {
+    const held: Socket[] = [];
+    const mute = createNetServer((s) => void held.push(s));
+    const port = await new Promise<number>((resolve) => mute.listen(0, '127.0.0.1', () => resolve((mute.address() as AddressInfo).port)));
+    peers.push({ close: () => new Promise<void>((resolve) => { mute.close(() => resolve()); for (const s of held) s.destroy(); }) });
+    const [t] = await agentTargets([{ name: null, url: `https://127.0.0.1:${port}` }], { cacert: c.caCert }, { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: {} });
+    const e = await askAgent(t as AgentTarget, '/v1/snapshot', { timeoutMs: 300 }).catch((x: unknown) => x as Error);
+    expect(e).toMatchObject({ name: 'UsageError', message: `the agent at https://127.0.0.1:${port} did not answer in 0.3 s` });
+  });
+
   it('a URL that is not http:// or https://', async () => {
     expect(await failure(['why', 'a', 'b', '--agent', 'ftp://127.0.0.1:9700'])).toBe('netdiag: --agent takes an http:// or https:// URL, not ftp://127.0.0.1:9700');
   });
@@ -199,6 +223,17 @@ describe('inventory: per-host tls_config and basic_auth, in Prometheus\'s names'
     expect(new Set(MatrixResult.parse(JSON.parse(r.out)).pairs.map((x) => x.from.split('/')[0]))).toEqual(new Set(['h1', 'h2']));
     expect(h1.seen[0]).toMatchObject({ clientCn: 'netdiag-client', headers: { authorization: `Basic ${Buffer.from('prom:prom-secret').toString('base64')}` } });
     expect(h2.seen).toHaveLength(1);
+  });
+
+  it('insecure_skip_verify: an agent whose certificate no CA here signed is read anyway, as Prometheus would', async () => {
+    const p = await peer({ tls: { cert: file(c.otherServerCert), key: file(c.otherServerKey) } });
+    const inv = join(dir, 'insecure.yml');
+    writeFileSync(inv, `hosts:\n  - name: h1\n    agent: https://127.0.0.1:${p.port}\n    tls_config: {insecure_skip_verify: true}\n`);
+    expect((await run(['matrix', '--inventory', inv, '--json'])).code).toBe(0);
+    expect(p.seen).toHaveLength(1);
+    // Without it the same agent is refused.
+    writeFileSync(inv, `hosts:\n  - name: h1\n    agent: https://127.0.0.1:${p.port}\n    tls_config: {ca_file: certs/ca.crt}\n`);
+    expect(await failure(['matrix', '--inventory', inv])).toMatch(/its certificate is not signed by a CA you trust/);
   });
 
   it.each<[string, string, string]>([
