@@ -2,7 +2,6 @@
 // line, an inventory host or the environment; read and checked once, before any request, each failure one line.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { isIP } from 'node:net';
 import { readUserFile } from './files.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
@@ -194,11 +193,4 @@ export async function agentTargets(entries: AgentEntry[], opts: AccessOptions, i
       return { name: e.name, url, shown: shownAgent(full), tls, basic: await basicFor(e, full, opts, io, read, token), token };
     }),
   );
-}
-
-/** An IP literal cannot be an SNI name (Node warns and RFC 6066 forbids it): the name checked is then the IP itself. */
-export function sniName(t: AgentTarget): string | undefined {
-  if (t.tls?.serverName) return t.tls.serverName;
-  const host = t.url.hostname.replace(/^\[|\]$/g, '');
-  return isIP(host) ? undefined : host;
 }
