@@ -85,12 +85,14 @@ describe.skipIf(skip !== null)('the CLI and TLS agents on real hosts', () => {
     const why = await cli(['why', 'h1/h1-c1', 'h2/h2-c1', ...agents, ...mine(), '--password-file', join(dir, 'password'), '--json']);
     expect(why.exitCode, why.stderr).toBe(1);
     expect(JSON.parse(why.stdout)).toMatchObject({ verdict: 'blocked' });
-    const matrix = await cli(['matrix', '--agent', url(0, 'prom'), ...mine(), '--json'], { NETDIAG_AGENT_PASSWORD: PASSWORD });
+    const matrix = await cli(['matrix', ...agents, ...mine(), '--json'], { NETDIAG_AGENT_PASSWORD: PASSWORD });
     expect(matrix.exitCode, matrix.stderr).toBe(0);
-    expect(JSON.parse(matrix.stdout).pairs.length).toBeGreaterThan(0);
+    // One container a host: the two cross-host pairs, both blocked before any plan.
+    expect(JSON.parse(matrix.stdout).pairs.map((p: { from: string; to: string; verdict: string }) => `${p.from} ${p.to} ${p.verdict}`).sort()).toEqual(['h1/h1-c1 h2/h2-c1 blocked', 'h2/h2-c1 h1/h1-c1 blocked']);
     // The change token is read auth too: no user needed.
-    const byToken = await cli(['matrix', '--agent', url(0), ...mine(), '--json'], { NETDIAG_TOKEN: TOKEN });
+    const byToken = await cli(['matrix', '--agent', url(0), '--agent', url(1), ...mine(), '--json'], { NETDIAG_TOKEN: TOKEN });
     expect(byToken.exitCode, byToken.stderr).toBe(0);
+    expect(JSON.parse(byToken.stdout).pairs).toHaveLength(2);
   });
 
   it('a CA that did not sign the agent\'s certificate', async () => {
