@@ -27,10 +27,21 @@ export async function agentsInView(opts: SourceOptions): Promise<AgentEntry[]> {
   return (opts.agent ?? []).map((url) => ({ name: null, url }));
 }
 
+/** An agent's error answer as its JSON message says it (429's "too many requests…"), else the start of the body. */
+function agentMessage(body: string): string {
+  try {
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof m === 'string') return m.slice(0, 300);
+  } catch {
+    // Not JSON (a proxy's page): its start says enough.
+  }
+  return body.slice(0, 200);
+}
+
 /** One agent's snapshot (GET /v1/snapshot), with a one-line error naming the agent. */
 export async function fetchSnapshot(t: AgentTarget): Promise<HostSnapshot> {
   const res = await askAgent(t, '/v1/snapshot');
-  if (res.status !== 200) throw new UsageError(`the agent at ${t.shown} answered ${res.status}: ${res.text.slice(0, 200)}`);
+  if (res.status !== 200) throw new UsageError(`the agent at ${t.shown} answered ${res.status}: ${agentMessage(res.text)}`);
   try {
     return parseSnapshot(JSON.parse(res.text));
   } catch (error) {

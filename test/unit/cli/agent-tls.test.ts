@@ -196,6 +196,11 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
     expect(e).toMatchObject({ name: 'UsageError', message: `the agent at https://127.0.0.1:${port} did not answer in 0.3 s` });
   });
 
+  it('an agent\'s own refusal (429) is said in its words', async () => {
+    const p = await peer({ tls: serverTls(), busy: true });
+    expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port} answered 429: too many requests from user:prom: at most 5 a second on /v1/snapshot`);
+  });
+
   it('a URL that is not http:// or https://', async () => {
     expect(await failure(['why', 'a', 'b', '--agent', 'ftp://127.0.0.1:9700'])).toBe('netdiag: --agent takes an http:// or https:// URL, not ftp://127.0.0.1:9700');
   });

@@ -34,6 +34,8 @@ export interface PeerOptions {
   /** basic_auth_users, in clear (the peer is not what is tested). Reads then need these or the token. */
   users?: Record<string, string>;
   token?: string;
+  /** Answer every read 429, as a rate-limited agent does. */
+  busy?: boolean;
 }
 
 function handler(o: PeerOptions, seen: Seen[]) {
@@ -61,6 +63,7 @@ function handler(o: PeerOptions, seen: Seen[]) {
         const ok = bearer || (user !== undefined && o.users[user] === pw.join(':'));
         if (!ok) return json(401, { error: 'Unauthorized', message: 'reads need credentials' }, { 'www-authenticate': 'Basic realm="netdiag"' });
       }
+      if (o.busy) return json(429, { error: 'Too Many Requests', message: 'too many requests from user:prom: at most 5 a second on /v1/snapshot' }, { 'retry-after': '1' });
       if (req.url === '/v1/snapshot') {
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(o.snapshot);
