@@ -121,7 +121,7 @@ function pemKey(pem: string, what: string): KeyObject {
   try {
     return createPrivateKey(pem);
   } catch {
-    throw new UsageError(`${what} is not an unencrypted PEM private key`, 'give the file that starts with -----BEGIN PRIVATE KEY----- (an encrypted key: decrypt it with openssl pkey)');
+    throw new UsageError(`${what} is not an unencrypted PEM private key`, 'give the file that starts with -----BEGIN PRIVATE KEY-----; decrypt an encrypted key with openssl pkey');
   }
 }
 

@@ -34,13 +34,14 @@ function alertOf(e: NodeJS.ErrnoException & { reason?: string }): string | null 
   return m?.[1]?.trim() ?? null;
 }
 
-function caHint(t: AgentTarget): string {
+/** With --cacert only that CA is trusted: the message names it, so a wrong file is seen at once. */
+function caUnknown(t: AgentTarget, at: string): UsageError {
   return t.tls?.caFile
-    ? `give --cacert with the CA that signed the agent's certificate (${shownPath(t.tls.caFile)} did not); in an inventory, tls_config.ca_file`
-    : "give --cacert FILE, the CA that signed the agent's certificate; in an inventory, tls_config.ca_file";
+    ? new UsageError(`${at}: its certificate is not signed by the CA in ${shownPath(t.tls.caFile)}, the only one trusted`, 'give --cacert with the CA that signed it; in an inventory, tls_config.ca_file')
+    : new UsageError(`${at}: its certificate is not signed by a CA you trust`, 'give --cacert FILE, the CA that signed it; in an inventory, tls_config.ca_file');
 }
 
-const CERT_HINT = 'give --cert FILE and --key FILE (in an inventory, tls_config.cert_file and key_file)';
+const CERT_HINT = 'give --cert FILE and --key FILE; in an inventory, tls_config.cert_file and key_file';
 
 /** A certificate-related alert from the agent: what it says about our client certificate. */
 function clientCertRefused(t: AgentTarget, alert: string): UsageError | null {
@@ -51,7 +52,7 @@ function clientCertRefused(t: AgentTarget, alert: string): UsageError | null {
   if (!mine) return null;
   switch (alert) {
     case 'certificate expired':
-      return new UsageError(`the agent at ${t.shown} refused ${mine}: it has expired${t.tls?.certExpired ? ` (on ${t.tls.certExpired})` : ''}`, 'renew it with the CA the agent trusts (its client_ca_file)');
+      return new UsageError(`the agent at ${t.shown} refused ${mine}: it has expired${t.tls?.certExpired ? ` (on ${t.tls.certExpired})` : ''}`, 'renew it with the CA the agent trusts, its client_ca_file');
     case 'unknown ca':
       return new UsageError(`the agent at ${t.shown} refused ${mine}: it is not signed by a CA the agent trusts`, "give a certificate signed by the CA in the agent's client_ca_file");
     case 'bad certificate':
@@ -59,7 +60,7 @@ function clientCertRefused(t: AgentTarget, alert: string): UsageError | null {
     case 'certificate unknown':
     case 'certificate revoked':
     case 'access denied':
-      return new UsageError(`the agent at ${t.shown} refused ${mine} (${alert})`, "it must be signed by the CA in the agent's client_ca_file, valid now, for client authentication, and carry a name the agent allows (client_allowed_sans)");
+      return new UsageError(`the agent at ${t.shown} refused ${mine}: ${alert}`, "it must be signed by the CA in the agent's client_ca_file, valid now, for client authentication, with a name its client_allowed_sans allows if it has them");
     default:
       return null;
   }
@@ -73,16 +74,16 @@ export function connectionFailure(error: unknown, t: AgentTarget, ctx: FailureCo
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'ABORT_ERR') {
     return new UsageError(`${at} did not answer in ${ctx.timeoutMs / 1000} s`, 'is it overloaded, or is a firewall dropping the connection?');
   }
-  if (CA_UNKNOWN.has(code)) return new UsageError(`${at}: its certificate is not signed by a CA you trust`, caHint(t));
+  if (CA_UNKNOWN.has(code)) return caUnknown(t, at);
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const sans = (e.cert?.subjectaltname ?? '').replace(/IP Address:/g, 'IP:');
     const asked = t.tls?.serverName ?? t.url.hostname;
     return new UsageError(`${at}: its certificate is not for ${asked}: it names ${sans || 'no subject alternative names'}`, 'reach the agent by one of those names, set tls_config.server_name in the inventory, or reissue its certificate with this name');
   }
-  if (code === 'CERT_HAS_EXPIRED') return new UsageError(`${at}: its certificate has expired`, "renew the agent's certificate (cert_file in its --web-config); it reloads it by itself");
+  if (code === 'CERT_HAS_EXPIRED') return new UsageError(`${at}: its certificate has expired`, "renew the agent's certificate, the cert_file of its --web-config; the agent reloads it by itself");
   if (code === 'CERT_NOT_YET_VALID') return new UsageError(`${at}: its certificate is not valid yet`, "check this machine's clock and the agent's");
   if (plainPeer(e)) {
-    return new UsageError(`${at} does not speak TLS`, `use http://${t.url.host}, or start the agent with --web-config (tls_server_config)`);
+    return new UsageError(`${at} does not speak TLS`, `use http://${t.url.host}, or start the agent with --web-config and a tls_server_config`);
   }
   const alert = alertOf(e);
   if (alert) {
@@ -98,7 +99,7 @@ export function connectionFailure(error: unknown, t: AgentTarget, ctx: FailureCo
     if (t.tls?.certFile && ctx.handshakeDone) {
       const mine = `your client certificate ${shownPath(t.tls.certFile)}`;
       return t.tls.certExpired
-        ? new UsageError(`${at} closed the connection: ${mine} expired on ${t.tls.certExpired}`, 'renew it with the CA the agent trusts (its client_ca_file)')
+        ? new UsageError(`${at} closed the connection: ${mine} expired on ${t.tls.certExpired}`, 'renew it with the CA the agent trusts, its client_ca_file')
         : new UsageError(`${at} closed the connection after the TLS handshake: it did not accept ${mine}`, "give a certificate signed by the CA in the agent's client_ca_file, valid now, for client authentication, with a name its client_allowed_sans allows if it has them");
     }
     if (t.tls && ctx.handshakeDone) return new UsageError(`${at} closed the connection after the TLS handshake`, `if it requires a client certificate, ${CERT_HINT}`);
@@ -114,10 +115,10 @@ export type SentAuth = 'basic' | 'bearer' | 'none';
 /** A 401 from the agent: which credential was wrong, or that it needs one. */
 export function unauthorized(t: AgentTarget, sent: SentAuth, change: boolean): UsageError {
   const at = `the agent at ${t.shown}`;
-  if (sent === 'basic') return new UsageError(`${at} refused user ${t.basic?.username}: wrong user or password`, 'check the user in the URL and --password-file or NETDIAG_AGENT_PASSWORD (in an inventory, basic_auth)');
+  if (sent === 'basic') return new UsageError(`${at} refused user ${t.basic?.username}: wrong user or password`, 'check the user in the URL and --password-file or NETDIAG_AGENT_PASSWORD; in an inventory, basic_auth');
   if (sent === 'bearer') return new UsageError(`${at} refused the token: wrong token`, 'give the token in the agent\'s --token-file: --token-file FILE or NETDIAG_TOKEN');
   if (change) return new UsageError(`${at} needs its token for changes`, 'give --token-file FILE or set NETDIAG_TOKEN');
-  return new UsageError(`${at} needs credentials for reads`, 'give a user in the URL (https://USER@host:9700) with --password-file FILE or NETDIAG_AGENT_PASSWORD, or the token (--token-file FILE or NETDIAG_TOKEN)');
+  return new UsageError(`${at} needs credentials for reads`, 'give a user in the URL, https://USER@host:9700, with --password-file FILE or NETDIAG_AGENT_PASSWORD; or the token: --token-file FILE or NETDIAG_TOKEN');
 }
 
 /** Plain HTTP sent to the agent's TLS port, answered as Go's net/http answers it. */

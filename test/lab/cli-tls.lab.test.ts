@@ -97,25 +97,25 @@ describe.skipIf(skip !== null)('the CLI and TLS agents on real hosts', () => {
 
   it('a CA that did not sign the agent\'s certificate', async () => {
     expect(await failure(['why', 'a', 'b', '--agent', url(0), '--cacert', c.otherCaCert, '--cert', c.clientCert, '--key', c.clientKey], { NETDIAG_TOKEN: TOKEN })).toBe(
-      `netdiag: the agent at ${url(0)}: its certificate is not signed by a CA you trust (give --cacert with the CA that signed the agent's certificate (${c.otherCaCert} did not); in an inventory, tls_config.ca_file)`,
+      `netdiag: the agent at ${url(0)}: its certificate is not signed by the CA in ${c.otherCaCert}, the only one trusted (give --cacert with the CA that signed it; in an inventory, tls_config.ca_file)`,
     );
   });
 
   it('no client certificate', async () => {
-    expect(await failure(['why', 'a', 'b', '--agent', url(0), '--cacert', c.caCert], { NETDIAG_TOKEN: TOKEN })).toBe(`netdiag: the agent at ${url(0)} requires a client certificate (give --cert FILE and --key FILE (in an inventory, tls_config.cert_file and key_file))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url(0), '--cacert', c.caCert], { NETDIAG_TOKEN: TOKEN })).toBe(`netdiag: the agent at ${url(0)} requires a client certificate (give --cert FILE and --key FILE; in an inventory, tls_config.cert_file and key_file)`);
   });
 
   it('an expired client certificate', async () => {
     // A Node agent closes the connection (no alert); an agent that sends the alert is said the same way, in its words.
     expect(await failure(['why', 'a', 'b', '--agent', url(0), '--cacert', c.caCert, '--cert', c.expiredCert, '--key', c.expiredKey], { NETDIAG_TOKEN: TOKEN })).toMatch(
-      new RegExp(`^netdiag: the agent at ${url(0).replace(/\./g, '\\.')} (closed the connection: your client certificate ${c.expiredCert} expired on 2020-01-02|refused your client certificate ${c.expiredCert}: it has expired \\(on 2020-01-02\\)) \\(renew it with the CA the agent trusts \\(its client_ca_file\\)\\)$`),
+      new RegExp(`^netdiag: the agent at ${url(0).replace(/\./g, '\\.')} (closed the connection: your client certificate ${c.expiredCert} expired on 2020-01-02|refused your client certificate ${c.expiredCert}: it has expired \\(on 2020-01-02\\)) \\(renew it with the CA the agent trusts, its client_ca_file\\)$`),
     );
   });
 
   it('a wrong token, a wrong password, no credentials', async () => {
     expect(await failure(['why', 'a', 'b', '--agent', url(0), ...mine()], { NETDIAG_TOKEN: 'wrong-token-0123456789abcdef0123456789' })).toBe(`netdiag: the agent at ${url(0)} refused the token: wrong token (give the token in the agent's --token-file: --token-file FILE or NETDIAG_TOKEN)`);
-    expect(await failure(['why', 'a', 'b', '--agent', url(0, 'prom'), ...mine()], { NETDIAG_AGENT_PASSWORD: 'not-it' })).toBe(`netdiag: the agent at ${url(0, 'prom')} refused user prom: wrong user or password (check the user in the URL and --password-file or NETDIAG_AGENT_PASSWORD (in an inventory, basic_auth))`);
-    expect(await failure(['why', 'a', 'b', '--agent', url(0), ...mine()])).toBe(`netdiag: the agent at ${url(0)} needs credentials for reads (give a user in the URL (https://USER@host:9700) with --password-file FILE or NETDIAG_AGENT_PASSWORD, or the token (--token-file FILE or NETDIAG_TOKEN))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url(0, 'prom'), ...mine()], { NETDIAG_AGENT_PASSWORD: 'not-it' })).toBe(`netdiag: the agent at ${url(0, 'prom')} refused user prom: wrong user or password (check the user in the URL and --password-file or NETDIAG_AGENT_PASSWORD; in an inventory, basic_auth)`);
+    expect(await failure(['why', 'a', 'b', '--agent', url(0), ...mine()])).toBe(`netdiag: the agent at ${url(0)} needs credentials for reads (give a user in the URL, https://USER@host:9700, with --password-file FILE or NETDIAG_AGENT_PASSWORD; or the token: --token-file FILE or NETDIAG_TOKEN)`);
   });
 
   it('plain HTTP to the TLS port', async () => {

@@ -100,8 +100,8 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
   it('the agent\'s certificate is from a CA not trusted', async () => {
     const p = await peer({ tls: { cert: file(c.otherServerCert), key: file(c.otherServerKey) } });
     const url = `https://127.0.0.1:${p.port}`;
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${url}: its certificate is not signed by a CA you trust (give --cacert with the CA that signed the agent's certificate (${c.caCert} did not); in an inventory, tls_config.ca_file)`);
-    expect(await failure(['why', 'a', 'b', '--agent', url])).toBe(`netdiag: the agent at ${url}: its certificate is not signed by a CA you trust (give --cacert FILE, the CA that signed the agent's certificate; in an inventory, tls_config.ca_file)`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${url}: its certificate is not signed by the CA in ${c.caCert}, the only one trusted (give --cacert with the CA that signed it; in an inventory, tls_config.ca_file)`);
+    expect(await failure(['why', 'a', 'b', '--agent', url])).toBe(`netdiag: the agent at ${url}: its certificate is not signed by a CA you trust (give --cacert FILE, the CA that signed it; in an inventory, tls_config.ca_file)`);
     expect(p.seen).toEqual([]);
   });
 
@@ -117,13 +117,13 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
 
   it('the agent\'s certificate has expired', async () => {
     const p = await peer({ tls: { cert: file(c.expiredServerCert), key: file(c.expiredServerKey) } });
-    expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port}: its certificate has expired (renew the agent's certificate (cert_file in its --web-config); it reloads it by itself)`);
+    expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port}: its certificate has expired (renew the agent's certificate, the cert_file of its --web-config; the agent reloads it by itself)`);
   });
 
   it('the agent requires a client certificate (TLS 1.3: certificate required; TLS 1.2: handshake failure)', async () => {
     for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
       const p = await peer({ tls: { ...mtls(), maxVersion } });
-      expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port} requires a client certificate (give --cert FILE and --key FILE (in an inventory, tls_config.cert_file and key_file))`);
+      expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port} requires a client certificate (give --cert FILE and --key FILE; in an inventory, tls_config.cert_file and key_file)`);
       expect(p.seen).toEqual([]);
     }
   });
@@ -131,7 +131,7 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
   it('a Node agent closes the connection on a refused client certificate: expired, or from another CA', async () => {
     const p = await peer({ tls: mtls() });
     const url = `https://127.0.0.1:${p.port}`;
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.expiredCert, '--key', c.expiredKey])).toBe(`netdiag: the agent at ${url} closed the connection: your client certificate ${c.expiredCert} expired on 2020-01-02 (renew it with the CA the agent trusts (its client_ca_file))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.expiredCert, '--key', c.expiredKey])).toBe(`netdiag: the agent at ${url} closed the connection: your client certificate ${c.expiredCert} expired on 2020-01-02 (renew it with the CA the agent trusts, its client_ca_file)`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.otherClientCert, '--key', c.otherClientKey])).toBe(`netdiag: the agent at ${url} closed the connection after the TLS handshake: it did not accept your client certificate ${c.otherClientCert} (give a certificate signed by the CA in the agent's client_ca_file, valid now, for client authentication, with a name its client_allowed_sans allows if it has them)`);
     expect(p.seen).toEqual([]);
   });
@@ -140,17 +140,17 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
     const p = await startOpensslPeer({ cert: c.serverCert, key: c.serverKey, ca: c.caCert });
     peers.push(p);
     const url = `https://127.0.0.1:${p.port}`;
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.expiredCert, '--key', c.expiredKey])).toBe(`netdiag: the agent at ${url} refused your client certificate ${c.expiredCert}: it has expired (on 2020-01-02) (renew it with the CA the agent trusts (its client_ca_file))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.expiredCert, '--key', c.expiredKey])).toBe(`netdiag: the agent at ${url} refused your client certificate ${c.expiredCert}: it has expired (on 2020-01-02) (renew it with the CA the agent trusts, its client_ca_file)`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert, '--cert', c.otherClientCert, '--key', c.otherClientKey])).toBe(`netdiag: the agent at ${url} refused your client certificate ${c.otherClientCert}: it is not signed by a CA the agent trusts (give a certificate signed by the CA in the agent's client_ca_file)`);
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${url} requires a client certificate (give --cert FILE and --key FILE (in an inventory, tls_config.cert_file and key_file))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${url} requires a client certificate (give --cert FILE and --key FILE; in an inventory, tls_config.cert_file and key_file)`);
   });
 
   it('401: wrong user or password, no credentials, wrong token', async () => {
     const p = await peer({ tls: serverTls(), users: { prom: 'prom-secret' }, token: TOKEN });
     const at = `https://prom@127.0.0.1:${p.port}`;
-    expect(await failure(['why', 'a', 'b', '--agent', at, '--cacert', c.caCert], { NETDIAG_AGENT_PASSWORD: 'not-it' })).toBe(`netdiag: the agent at ${at} refused user prom: wrong user or password (check the user in the URL and --password-file or NETDIAG_AGENT_PASSWORD (in an inventory, basic_auth))`);
+    expect(await failure(['why', 'a', 'b', '--agent', at, '--cacert', c.caCert], { NETDIAG_AGENT_PASSWORD: 'not-it' })).toBe(`netdiag: the agent at ${at} refused user prom: wrong user or password (check the user in the URL and --password-file or NETDIAG_AGENT_PASSWORD; in an inventory, basic_auth)`);
     const url = `https://127.0.0.1:${p.port}`;
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${url} needs credentials for reads (give a user in the URL (https://USER@host:9700) with --password-file FILE or NETDIAG_AGENT_PASSWORD, or the token (--token-file FILE or NETDIAG_TOKEN))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${url} needs credentials for reads (give a user in the URL, https://USER@host:9700, with --password-file FILE or NETDIAG_AGENT_PASSWORD; or the token: --token-file FILE or NETDIAG_TOKEN)`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caCert], { NETDIAG_TOKEN: 'wrong-token-0123456789abcdef0123456789' })).toBe(`netdiag: the agent at ${url} refused the token: wrong token (give the token in the agent's --token-file: --token-file FILE or NETDIAG_TOKEN)`);
     // A user without a password is refused before anything is sent.
     expect(await failure(['why', 'a', 'b', '--agent', at, '--cacert', c.caCert])).toBe(`netdiag: the agent at ${at} is asked as user prom, but no password is given (give --password-file FILE or set NETDIAG_AGENT_PASSWORD)`);
@@ -164,7 +164,7 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
 
   it('https:// to a plain-HTTP agent', async () => {
     const p = await peer({ tls: null });
-    expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port} does not speak TLS (use http://127.0.0.1:${p.port}, or start the agent with --web-config (tls_server_config))`);
+    expect(await failure(['why', 'a', 'b', '--agent', `https://127.0.0.1:${p.port}`, '--cacert', c.caCert])).toBe(`netdiag: the agent at https://127.0.0.1:${p.port} does not speak TLS (use http://127.0.0.1:${p.port}, or start the agent with --web-config and a tls_server_config)`);
     expect(p.seen).toEqual([]);
   });
 
@@ -174,7 +174,7 @@ describe('each failure: one line, exit 2, naming the agent and what to do', () =
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', join(dir, 'nope.crt')])).toBe(`netdiag: cannot read the CA certificate ${join(dir, 'nope.crt')}: no such file or directory`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cert', c.clientCert, '--key', join(dir, 'a-dir')])).toBe(`netdiag: cannot read the client key ${join(dir, 'a-dir')}: it is a directory, not a regular file`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cacert', c.caKey])).toBe(`netdiag: the CA certificate ${c.caKey} is not a PEM certificate (give the file that starts with -----BEGIN CERTIFICATE-----)`);
-    expect(await failure(['why', 'a', 'b', '--agent', url, '--cert', c.clientCert, '--key', c.clientCert])).toBe(`netdiag: the client key ${c.clientCert} is not an unencrypted PEM private key (give the file that starts with -----BEGIN PRIVATE KEY----- (an encrypted key: decrypt it with openssl pkey))`);
+    expect(await failure(['why', 'a', 'b', '--agent', url, '--cert', c.clientCert, '--key', c.clientCert])).toBe(`netdiag: the client key ${c.clientCert} is not an unencrypted PEM private key (give the file that starts with -----BEGIN PRIVATE KEY-----; decrypt an encrypted key with openssl pkey)`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cert', c.clientCert, '--key', c.serverKey])).toBe(`netdiag: the client key ${c.serverKey} does not belong to the client certificate ${c.clientCert} (give the key the certificate was made for)`);
     expect(await failure(['why', 'a', 'b', '--agent', url, '--cert', c.clientCert])).toBe('netdiag: --cert needs --key (a client certificate is given with its private key: both or neither)');
     expect(await failure(['why', 'a', 'b', '--agent', url, '--key', c.clientKey])).toBe('netdiag: --key needs --cert (a client certificate is given with its private key: both or neither)');
