@@ -38,13 +38,21 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => import('./commands/snapshot.js').then((m) => m.snapshotCommand(opts, io))));
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
+  /** How to reach agents over TLS and prove who asks: wherever agents are asked. */
+  const agentAccess = (cmd: Command, tokenHelp = 'the agents\' token (or NETDIAG_TOKEN); reads send it too, the agent accepts it as read auth') =>
+    cmd
+      .option('--cacert <file>', 'trust only this CA for https:// agents (default: the system\'s CAs); an inventory host\'s tls_config overrides it')
+      .option('--cert <file>', 'client certificate for agents that require one (with --key)')
+      .option('--key <file>', 'the client certificate\'s private key (with --cert)')
+      .option('--password-file <file>', 'password for the user in an agent URL (https://USER@host:9700), or NETDIAG_AGENT_PASSWORD; a password written in the URL works too, but ps shows it to every user and your shell history keeps it')
+      .option('--token-file <file>', tokenHelp);
   /** Where a query's hosts come from: snapshot files, agents, an inventory, else this host. */
   const hostSources = (cmd: Command, purpose = 'read') =>
-    cmd
+    agentAccess(cmd
       .option('--snapshot <file>', `${purpose} this snapshot instead of collecting this host (repeatable)`, collect)
-      .option('--agent <url>', `${purpose} this agent's host (repeatable)`, collect)
-      .option('--inventory <file>', `${purpose} every host of this YAML inventory, through its agent`)
-      .option('--host-name <name>', "this host's name when collecting it");
+      .option('--agent <url>', `${purpose} this agent's host (repeatable; http:// or https://, a user as https://USER@host:9700)`, collect)
+      .option('--inventory <file>', `${purpose} every host of this YAML inventory, through its agent (per host: tls_config, basic_auth)`)
+      .option('--host-name <name>', "this host's name when collecting it"));
   hostSources(program
     .command('why')
     .description('explain whether container A reaches B, and which rule decides')
@@ -95,34 +103,34 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(run((a: string, b: string, opts: FixOptions) => import('./commands/fix.js').then((m) => m.fixCommand(a, b, opts, io))));
 
-  program
+  agentAccess(program
     .command('rollback')
     .description('undo an applied fix or plan')
     .argument('<id>', 'the ID printed when it was applied')
-    .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
-    .option('--token-file <file>', 'the agents\' token, to roll back a plan applied through them (or NETDIAG_TOKEN)')
+    .option('--state-dir <dir>', 'where applied changes are journaled (default: NETDIAG_STATE_DIR or /var/lib/netdiag)'), 'the agents\' token, to roll back a plan applied through them (or NETDIAG_TOKEN)')
+    .option('--inventory <file>', 'per-host tls_config and basic_auth for a plan\'s agents (matched by host name)')
     .option('--json', 'machine-readable output')
-    .action(run((id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }) => import('./commands/rollback.js').then((m) => m.rollbackCommand(id, opts, io))));
+    .action(run((id: string, opts: import('./commands/apply.js').PlanAccess & { json?: boolean; stateDir?: string }) => import('./commands/rollback.js').then((m) => m.rollbackCommand(id, opts, io))));
 
-  program
+  agentAccess(program
     .command('plan')
     .description('plan routes: the cross-host routing plan for the hosts in view')
     .argument('<what>', 'routes')
-    .option('--agent <url>', 'a host\'s agent (repeatable)', collect)
-    .option('--inventory <file>', 'the agents of this YAML inventory')
+    .option('--agent <url>', 'a host\'s agent (repeatable; http:// or https://)', collect)
+    .option('--inventory <file>', 'the agents of this YAML inventory (per host: tls_config, basic_auth)'))
     .option('--snapshot <file>', 'a host\'s snapshot (repeatable; the plan then has no agent URLs to apply through)', collect)
     .option('--out <file>', 'write the plan to FILE')
     .option('--json', 'machine-readable output')
-    .action(run((what: string, opts: { agent?: string[]; inventory?: string; snapshot?: string[]; out?: string; json?: boolean }) => import('./commands/plan.js').then((m) => m.planCommand(what, opts, io))));
+    .action(run((what: string, opts: import('./sources.js').SourceOptions & { out?: string; json?: boolean }) => import('./commands/plan.js').then((m) => m.planCommand(what, opts, io))));
 
-  program
+  agentAccess(program
     .command('apply')
     .description('apply a plan through the agents, in parallel; verify; roll every host back on failure')
-    .argument('<plan>', 'a plan file from netdiag plan routes --out')
-    .option('--token-file <file>', 'the agents\' token (or NETDIAG_TOKEN)')
+    .argument('<plan>', 'a plan file from netdiag plan routes --out'), 'the agents\' token (or NETDIAG_TOKEN)')
+    .option('--inventory <file>', 'per-host tls_config and basic_auth for the plan\'s agents (matched by host name; the plan stores no credentials)')
     .option('--state-dir <dir>', 'where applied plans are recorded (default: NETDIAG_STATE_DIR or /var/lib/netdiag)')
     .option('--json', 'machine-readable output')
-    .action(run((file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }) => import('./commands/apply.js').then((m) => m.applyCommand(file, opts, io))));
+    .action(run((file: string, opts: import('./commands/apply.js').PlanAccess & { json?: boolean; stateDir?: string }) => import('./commands/apply.js').then((m) => m.applyCommand(file, opts, io))));
 
   program
     .command('probe')

@@ -5,15 +5,16 @@ import type { CollectorName, HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './files.js';
-import { readInventory } from './inventory.js';
+import { inventoryAgents } from './inventory.js';
 import { describeErrors } from './render/errors.js';
 import { parseSnapshot } from '../snapshot/host-snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
-import { fetchFailure } from './agent-client.js';
-import { shownPath } from './text.js';
+import { askAgent } from './agent-client.js';
+import { agentTargets } from './agent-access.js';
+import type { AccessOptions, AgentEntry, AgentTarget } from './agent-access.js';
 
-export interface SourceOptions {
+export interface SourceOptions extends AccessOptions {
   snapshot?: string[];
   agent?: string[];
   inventory?: string;
@@ -21,31 +22,30 @@ export interface SourceOptions {
 }
 
 /** The agents in view: --agent URLs, or an inventory's hosts (whose names then name the snapshots). */
-export async function agentsInView(opts: SourceOptions): Promise<{ name: string | null; url: string }[]> {
-  if (opts.inventory) return (await readInventory(opts.inventory)).hosts.map((h) => ({ name: h.name, url: h.agent }));
+export async function agentsInView(opts: SourceOptions): Promise<AgentEntry[]> {
+  if (opts.inventory) return inventoryAgents(opts.inventory);
   return (opts.agent ?? []).map((url) => ({ name: null, url }));
 }
 
-/** One agent's snapshot over HTTP (GET /v1/snapshot), with a one-line error naming the agent. */
-export async function fetchSnapshot(url: string): Promise<HostSnapshot> {
-  let base: URL;
+/** An agent's error answer as its JSON message says it (429's "too many requests…"), else the start of the body. */
+function agentMessage(body: string): string {
   try {
-    base = new URL(url);
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof m === 'string') return m.slice(0, 300);
   } catch {
-    throw new UsageError(`--agent takes a URL like http://10.0.0.5:9700, not ${shownPath(url)}`);
+    // Not JSON (a proxy's page): its start says enough.
   }
-  let res: Response;
+  return body.slice(0, 200);
+}
+
+/** One agent's snapshot (GET /v1/snapshot), with a one-line error naming the agent. */
+export async function fetchSnapshot(t: AgentTarget): Promise<HostSnapshot> {
+  const res = await askAgent(t, '/v1/snapshot');
+  if (res.status !== 200) throw new UsageError(`the agent at ${t.shown} answered ${res.status}: ${agentMessage(res.text)}`);
   try {
-    res = await fetch(new URL('/v1/snapshot', base), { signal: AbortSignal.timeout(15_000) });
+    return parseSnapshot(JSON.parse(res.text));
   } catch (error) {
-    throw new UsageError(`cannot reach the agent at ${shownPath(url)}: ${fetchFailure(error)}`, 'is `netdiag agent` running there, and listening on that address?');
-  }
-  const text = await res.text();
-  if (!res.ok) throw new UsageError(`the agent at ${url} answered ${res.status}: ${text.slice(0, 200)}`);
-  try {
-    return parseSnapshot(JSON.parse(text));
-  } catch (error) {
-    throw new UsageError(`the agent at ${url} sent something that is not a snapshot: ${(error as Error).message}`);
+    throw new UsageError(`the agent at ${t.shown} sent something that is not a snapshot: ${(error as Error).message}`);
   }
 }
 
@@ -65,12 +65,13 @@ export async function loadHosts(opts: SourceOptions, io: Io, question: Question 
   const sources = [opts.snapshot?.length ? '--snapshot' : null, opts.agent?.length ? '--agent' : null, opts.inventory ? '--inventory' : null].filter(Boolean);
   if (sources.length > 1) throw new UsageError(`give one of --snapshot, --agent or --inventory, not ${sources.join(' and ')}`);
   if (sources.length === 1) {
-    const agents = await agentsInView(opts);
+    const agents = await agentTargets(await agentsInView(opts), opts, io);
     if (agents.length > 1) io.stderr(`netdiag: asking ${agents.length} agents…\n`);
     const snaps = agents.length > 0
-      ? await Promise.all(agents.map(async (a) => ({ ...(await fetchSnapshot(a.url)), ...(a.name ? { name: a.name } : {}) })))
+      ? await Promise.all(agents.map(async (a) => ({ ...(await fetchSnapshot(a)), ...(a.name ? { name: a.name } : {}) })))
       : await Promise.all((opts.snapshot as string[]).map(readSnapshotFile));
-    const urls = new Map(agents.map((a, i) => [snaps[i]?.name ?? '', a.url]));
+    // A plan records these: the URL as shown, with its user but never a password.
+    const urls = new Map(agents.map((a, i) => [snaps[i]?.name ?? '', a.shown]));
     const names = new Set<string>();
     for (const s of snaps) {
       if (names.has(s.name)) throw new UsageError(`two snapshots are both named ${JSON.stringify(s.name)}`, 'collect them with distinct --host-name values');

@@ -18,6 +18,9 @@ export interface TlsSet {
   /** A client certificate signed by the CA that expired on 2020-01-02. */
   expiredCert: string;
   expiredKey: string;
+  /** The agent's certificate (same SANs) signed by the CA but expired on 2020-01-02: what a client must refuse. */
+  expiredServerCert: string;
+  expiredServerKey: string;
   /** Another CA, and a server certificate it signed: what a client trusting only caCert must refuse. */
   otherCaCert: string;
   otherServerCert: string;
@@ -89,6 +92,7 @@ export async function makeTlsSet(dir: string, o: { serverIps?: string[]; serverN
   const server = await makeLeaf(dir, ca, 'server', { cn: 'netdiag-agent', san, usage: 'serverAuth' });
   const client = await makeLeaf(dir, ca, 'client', { cn: 'netdiag-client', san: 'DNS:netdiag-client', usage: 'clientAuth' });
   const expired = await makeLeaf(dir, ca, 'expired', { cn: 'netdiag-expired', san: 'DNS:netdiag-expired', usage: 'clientAuth', start: '20200101000000Z', end: '20200102000000Z' });
+  const expiredServer = await makeLeaf(dir, ca, 'expired-server', { cn: 'netdiag-agent', san, usage: 'serverAuth', start: '20200101000000Z', end: '20200102000000Z' });
   const otherServer = await makeLeaf(dir, other, 'other-server', { cn: 'netdiag-agent', san, usage: 'serverAuth' });
   const otherClient = await makeLeaf(dir, other, 'other-client', { cn: 'netdiag-client', san: 'DNS:netdiag-client', usage: 'clientAuth' });
   return {
@@ -101,6 +105,8 @@ export async function makeTlsSet(dir: string, o: { serverIps?: string[]; serverN
     clientKey: client.key,
     expiredCert: expired.cert,
     expiredKey: expired.key,
+    expiredServerCert: expiredServer.cert,
+    expiredServerKey: expiredServer.key,
     otherCaCert: other.cert,
     otherServerCert: otherServer.cert,
     otherServerKey: otherServer.key,

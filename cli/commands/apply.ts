@@ -6,10 +6,13 @@ import { eachPair } from '../../rules/matrix/matrix.js';
 import { PlanApplyResult } from '../../snapshot/contract.js';
 import type { Plan } from '../../snapshot/contract.js';
 import { agentToken, postToAgent } from '../agent-client.js';
+import { agentTargets } from '../agent-access.js';
+import type { AccessOptions, AgentEntry, AgentTarget } from '../agent-access.js';
+import { inventoryAgents } from '../inventory.js';
 import { parseJson, readUserFile, writeFileAtomic } from '../files.js';
 import { shownPath } from '../text.js';
 import type { Io } from '../io.js';
-import { UsageError } from '../io.js';
+import { UsageError, usageErrorOf } from '../io.js';
 import { fetchSnapshot } from '../sources.js';
 import { stateDir } from '../../actuation/state-dir.js';
 import { parsePlan } from './plan.js';
@@ -23,11 +26,32 @@ interface HostOutcome {
   message?: string;
 }
 
-export async function rollbackPlanEverywhere(plan: Plan, token: string, io: Io, hosts = plan.hosts.filter((h) => h.agent)): Promise<HostOutcome[]> {
+/** How apply and rollback reach a plan's agents and what they say to them. */
+export interface PlanAccess extends AccessOptions {
+  /** An inventory whose hosts (matched by name) bring their own tls_config and basic_auth. */
+  inventory?: string;
+}
+
+/**
+ * Each plan host's agent, ready to be asked: the plan's URL (a plan never stores credentials), TLS and basic auth from
+ * the inventory's host of that name, else from the command line; the token, which every change needs.
+ */
+export async function planTargets(plan: Plan, opts: PlanAccess, io: Io): Promise<Map<string, AgentTarget>> {
+  await agentToken(opts.tokenFile, io);
+  const own = new Map((opts.inventory ? await inventoryAgents(opts.inventory) : []).map((e) => [e.name, e]));
+  const entries: AgentEntry[] = plan.hosts.filter((h) => h.agent).map((h) => {
+    const inv = own.get(h.name);
+    return { name: h.name, url: h.agent as string, ...(inv?.tls ? { tls: inv.tls } : {}), ...(inv?.basicAuth ? { basicAuth: inv.basicAuth } : {}) };
+  });
+  const targets = await agentTargets(entries, opts, io);
+  return new Map(targets.map((t) => [t.name as string, t]));
+}
+
+export async function rollbackPlanEverywhere(plan: Plan, agents: Map<string, AgentTarget>, io: Io, hosts = plan.hosts.filter((h) => h.agent)): Promise<HostOutcome[]> {
   return Promise.all(
     hosts.map(async (h) => {
       io.stderr(`netdiag: ${plan.id}: rolling back ${h.name}\n`);
-      const r = await postToAgent(h.agent as string, `/v1/rollback/${plan.id}`, token, null);
+      const r = await postToAgent(agents.get(h.name) as AgentTarget, `/v1/rollback/${plan.id}`, null);
       // A host that never journaled this plan has nothing to undo.
       const ok = r.status === 200 || r.status === 404;
       return { host: h.name, agent: h.agent as string, status: ok ? (r.status === 404 ? 'nothing to undo' : String(r.body.status)) : 'failed', verified: ok, message: ok ? undefined : String(r.body.message) };
@@ -36,8 +60,8 @@ export async function rollbackPlanEverywhere(plan: Plan, token: string, io: Io, 
 }
 
 /** Cross-host pairs the model finds reachable on fresh snapshots from the agents. */
-async function reachableAcross(plan: Plan): Promise<number> {
-  const snaps = await Promise.all(plan.hosts.map(async (h) => ({ ...(await fetchSnapshot(h.agent as string)), name: h.name })));
+async function reachableAcross(plan: Plan, agents: Map<string, AgentTarget>): Promise<number> {
+  const snaps = await Promise.all(plan.hosts.map(async (h) => ({ ...(await fetchSnapshot(agents.get(h.name) as AgentTarget)), name: h.name })));
   const world = buildWorld(snaps);
   const hostOf = new Map(world.hosts.flatMap((h) => h.containers.map((c) => [`${h.name}/${c.name}`, h.name])));
   let n = 0;
@@ -47,14 +71,14 @@ async function reachableAcross(plan: Plan): Promise<number> {
   return n;
 }
 
-export async function applyCommand(file: string, opts: { tokenFile?: string; json?: boolean; stateDir?: string }, io: Io): Promise<number> {
+export async function applyCommand(file: string, opts: PlanAccess & { json?: boolean; stateDir?: string }, io: Io): Promise<number> {
   const json = parseJson(await readUserFile(file, 'plan', 'the plan file'), `the plan ${shownPath(file)}`, 'make one with netdiag plan routes --out FILE');
   const plan = parsePlan(json, file);
   const missing = plan.hosts.filter((h) => h.steps.length > 0 && !h.agent);
   if (missing.length) throw new UsageError(`the plan has no agent URL for ${missing.map((h) => h.name).join(', ')}`, 'make the plan with --agent or --inventory so it knows where each host\'s agent is');
   const disruptive = plan.prerequisites.filter((p) => p.disruptive);
   if (disruptive.length) throw new UsageError(`the plan needs disruptive changes first: ${disruptive.map((p) => p.message).join('; ')}`, 'make them by hand, then make a new plan');
-  const token = await agentToken(opts.tokenFile, io);
+  const agents = await planTargets(plan, opts, io);
   const dir = stateDir(opts.stateDir, io.env);
   try {
     await mkdir(join(dir, 'plans'), { recursive: true });
@@ -72,7 +96,7 @@ export async function applyCommand(file: string, opts: { tokenFile?: string; jso
   io.stderr(`netdiag: ${plan.id}: applying on ${withSteps.length} hosts in parallel…\n`);
   const outcomes: HostOutcome[] = await Promise.all(
     withSteps.map(async (h) => {
-      const r = await postToAgent(h.agent as string, '/v1/plans/apply', token, { id: plan.id, title: `routes plan ${plan.id}`, steps: h.steps });
+      const r = await postToAgent(agents.get(h.name) as AgentTarget, '/v1/plans/apply', { id: plan.id, title: `routes plan ${plan.id}`, steps: h.steps });
       const ok = r.status === 200 && r.body.verified === true;
       io.stderr(`netdiag: ${plan.id}: ${h.name}: ${ok ? String(r.body.status) : `failed (${r.status ? `HTTP ${r.status}: ` : ''}${String(r.body.message ?? r.body.verification ?? r.body.error)})`}\n`);
       return { host: h.name, agent: h.agent as string, status: ok ? String(r.body.status) : 'failed', verified: ok, message: ok ? undefined : String(r.body.message ?? r.body.verification ?? r.body.error) };
@@ -81,11 +105,16 @@ export async function applyCommand(file: string, opts: { tokenFile?: string; jso
   let failure = outcomes.find((o) => !o.verified)?.message ?? null;
   if (!failure) {
     io.stderr(`netdiag: ${plan.id}: verifying: collecting every host again\n`);
-    const reachable = await reachableAcross(plan).catch(() => -1);
-    if (reachable < plan.predicted.after.reachable) failure = `after the change the model finds ${reachable < 0 ? 'no answer' : reachable} cross-host pairs reachable, the plan predicted ${plan.predicted.after.reachable}`;
+    let unread = '';
+    const reachable = await reachableAcross(plan, agents).catch((error: unknown) => {
+      unread = usageErrorOf(error)?.message ?? String(error);
+      return -1;
+    });
+    if (reachable < 0) failure = `after the change the hosts could not be read again: ${unread}`;
+    else if (reachable < plan.predicted.after.reachable) failure = `after the change the model finds ${reachable} cross-host pairs reachable, the plan predicted ${plan.predicted.after.reachable}`;
   }
   if (failure) {
-    const undone = await rollbackPlanEverywhere(plan, token, io, withSteps);
+    const undone = await rollbackPlanEverywhere(plan, agents, io, withSteps);
     const out = { id: plan.id, status: 'rolled-back' as const, error: failure, hosts: outcomes, rollback: undone };
     if (opts.json) io.stdout(`${JSON.stringify(PlanApplyResult.parse(out))}\n`);
     else io.stdout(`${plan.id}: not applied — ${failure}; every host was rolled back\n`);

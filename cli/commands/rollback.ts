@@ -5,16 +5,16 @@ import { Journal } from '../../actuation/journal.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { stateDir } from '../../actuation/state-dir.js';
-import { recordedPlan, rollbackPlanEverywhere } from './apply.js';
-import { agentToken } from '../agent-client.js';
+import { planTargets, recordedPlan, rollbackPlanEverywhere } from './apply.js';
+import type { PlanAccess } from './apply.js';
 import { EXIT } from '../exit-codes.js';
 
-export async function rollbackCommand(id: string, opts: { json?: boolean; stateDir?: string; tokenFile?: string }, io: Io): Promise<number> {
+export async function rollbackCommand(id: string, opts: PlanAccess & { json?: boolean; stateDir?: string }, io: Io): Promise<number> {
   const dir = stateDir(opts.stateDir, io.env);
   // A plan applied through agents is undone by each of them.
   const plan = await recordedPlan(dir, id);
   if (plan) {
-    const hosts = await rollbackPlanEverywhere(plan, await agentToken(opts.tokenFile, io), io);
+    const hosts = await rollbackPlanEverywhere(plan, await planTargets(plan, opts, io), io);
     const ok = hosts.every((h) => h.verified);
     if (opts.json) io.stdout(`${JSON.stringify(PlanRollbackResult.parse({ id, status: ok ? 'rolled-back' : 'failed', hosts }))}\n`);
     else if (ok && hosts.every((h) => h.status === 'nothing to undo')) io.stdout(`${id}: nothing to undo on ${hosts.map((h) => h.host).join(', ')} (never applied there, or already rolled back)\n`);

@@ -312,6 +312,8 @@ const ALLOWED: Record<string, string> = {
   'rules/why/why.ts: askedHow': 'how the user typed B (host/name, an address, an ID prefix)',
   'cli/files.ts: parseJson': "reads the position from JSON.parse's own error message",
   'cli/text.ts: terminalSafe': 'escapes control characters for a terminal',
+  'cli/agent-failure.ts: alertOf': "reads the TLS alert an agent sent from OpenSSL's own error (TLS 1.2 puts it only in the message)",
+  'cli/agent-failure.ts: plainPeer': "recognises OpenSSL's error for a plain-HTTP answer to a TLS handshake",
   'agent/server.ts: parseListen': 'parses the --listen address a user gives',
   'agent/server.ts: parseDuration': 'parses a duration a user gives',
   'agent/limits.ts: parseRate': 'parses the --rate-limit a user gives (5/s, 60/m)',
