@@ -38,14 +38,18 @@ export interface AskOptions {
   timeoutMs?: number;
 }
 
-/** The Authorization header: the token for changes; for reads basic credentials, else the token, else nothing. */
-function authorization(t: AgentTarget, change: boolean): { header?: string; sent: SentAuth } {
+/**
+ * The Authorization header: the token for changes; for reads basic credentials, else the token, else nothing. A read
+ * never carries the token in clear text beyond this host: a change must (the operator chose --insecure-http), a read
+ * need not, and every read that carries it is one more chance to see it on the wire.
+ */
+export function authorization(t: AgentTarget, change: boolean): { header?: string; sent: SentAuth } {
   if (change) {
     if (!t.token) throw new UsageError(`the agent at ${t.shown} needs its token for changes`, 'give --token-file FILE or set NETDIAG_TOKEN');
     return { header: `Bearer ${t.token}`, sent: 'bearer' };
   }
   if (t.basic) return { header: `Basic ${Buffer.from(`${t.basic.username}:${t.basic.password}`).toString('base64')}`, sent: 'basic' };
-  if (t.token) return { header: `Bearer ${t.token}`, sent: 'bearer' };
+  if (t.token && (t.url.protocol === 'https:' || isLoopbackHost(t.url.hostname))) return { header: `Bearer ${t.token}`, sent: 'bearer' };
   return { sent: 'none' };
 }
 
@@ -135,4 +139,9 @@ export async function postToAgent(t: AgentTarget, path: string, body: unknown | 
   } catch {
     return { status: res.status, body: { error: 'bad reply', message: res.text.slice(0, 200) } };
   }
+}
+
+/** localhost, 127.0.0.0/8 or ::1, as a URL's hostname spells it ([::1] keeps its brackets there). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }

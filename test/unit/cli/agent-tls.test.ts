@@ -16,7 +16,7 @@ import { startOpensslPeer, startPeer } from './tls-peer.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import { askAgent } from '../../../cli/agent-client.js';
+import { askAgent, authorization } from '../../../cli/agent-client.js';
 import { agentTargets } from '../../../cli/agent-access.js';
 import type { AgentTarget } from '../../../cli/agent-access.js';
 import type { Peer, PeerOptions } from './tls-peer.js';
@@ -93,6 +93,16 @@ describe('success', () => {
     // Without a token nothing is sent: a plain agent with open reads never sees a credential.
     await run(['doctor', '--agent', `http://127.0.0.1:${q.port}`, '--json']);
     expect(q.seen[1]?.headers.authorization).toBeUndefined();
+  });
+
+  it('a read never carries the token in clear text beyond this host; a change does, and basic credentials go on reads only', () => {
+    const target = (url: string, basic: AgentTarget['basic'] = null): AgentTarget => ({ name: null, url: new URL(url), shown: url, tls: null, basic, token: TOKEN });
+    expect(authorization(target('http://10.0.0.5:9700'), false)).toEqual({ sent: 'none' });
+    expect(authorization(target('http://10.0.0.5:9700'), true)).toEqual({ header: `Bearer ${TOKEN}`, sent: 'bearer' });
+    for (const url of ['https://10.0.0.5:9700', 'http://127.0.0.1:9700', 'http://localhost:9700', 'http://[::1]:9700']) expect(authorization(target(url), false), url).toEqual({ header: `Bearer ${TOKEN}`, sent: 'bearer' });
+    const prom = { username: 'prom', password: 'pw' };
+    expect(authorization(target('https://10.0.0.5:9700', prom), false).sent).toBe('basic');
+    expect(authorization(target('https://10.0.0.5:9700', prom), true).sent).toBe('bearer');
   });
 });
 
