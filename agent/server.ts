@@ -122,8 +122,6 @@ export interface ReviewOptions {
   webConfig?: string;
   insecureHttp?: boolean;
   publicMetrics?: boolean;
-  /** `agent --snapshot` refuses clear text beyond loopback as the live agent does; `map --serve` predates the rule. */
-  refusePlainBeyondLoopback?: boolean;
   allowedHosts?: string[];
   limits?: LimitOptions;
 }
@@ -139,7 +137,7 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   const ledger = new ChangeLedger('/nonexistent/netdiag-review');
   const metrics = createMetrics(store, ledger);
   const web = webSetup(o, metrics);
-  const exposed = o.refusePlainBeyondLoopback ? plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false }) : null;
+  const exposed = plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false });
   if (exposed) o.log(exposed);
   // warn, not info: a review logs little; a failed Basic login is a warning and still shows.
   const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });

@@ -86,7 +86,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('-6, --ipv6', 'only IPv6 addresses (a network with none says so; it gets no edge, not a blocked one)')
     .option('--serve', 'serve the web view over the --snapshot files (read-only) instead of drawing')
     .option('--listen <addr:port>', 'where --serve listens (default: 127.0.0.1:9700)')
-    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean; serve?: boolean; listen?: string }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
+    .option('--web-config <file>', "with --serve: TLS, client certificates and basic_auth_users, in exporter-toolkit's web config format")
+    .option('--insecure-http', 'with --serve: allow plain HTTP on an address other than loopback')
+    .action(run((opts: { port?: string; snapshot?: string[]; agent?: string[]; inventory?: string; hostName?: string; format?: string; out?: string; ipv4?: boolean; ipv6?: boolean; serve?: boolean; listen?: string; webConfig?: string; insecureHttp?: boolean }) => import('./commands/map.js').then((m) => m.mapCommand(opts, io))));
 
   hostSources(program
     .command('fix')

@@ -48,7 +48,7 @@ export async function agentCommand(opts: AgentCommandOptions & HardeningFlags, i
     // Saved snapshots change nothing: a token, a state directory or a refresh interval would promise what is not there.
     const live = [opts.tokenFile !== undefined ? '--token-file' : null, opts.stateDir !== undefined ? '--state-dir' : null, opts.hostName !== undefined ? '--host-name' : null].filter(Boolean);
     if (live.length > 0) throw new UsageError(`--snapshot serves saved snapshots read-only: ${live.join(', ')} ${live.length === 1 ? 'does' : 'do'} not apply`);
-    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, refusePlainBeyondLoopback: true, allowedHost: opts.allowedHost, rateLimit: opts.rateLimit, maxWalks: opts.maxWalks, keepLabels: opts.keepLabels }, 'netdiag agent', io);
+    return serveSnapshots({ listen: opts.listen, snapshot: opts.snapshot, webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics, allowedHost: opts.allowedHost, rateLimit: opts.rateLimit, maxWalks: opts.maxWalks, keepLabels: opts.keepLabels }, 'netdiag agent', io);
   }
   const web = { webConfig: opts.webConfig, insecureHttp: opts.insecureHttp, publicMetrics: opts.publicMetrics };
   await listening(opts.listen, () => runAgent({ listen: opts.listen, tokenFile: opts.tokenFile, stateDir: stateDir(opts.stateDir, io.env), hostName: opts.hostName, refreshMs: parseDuration(opts.refresh), keepLabels: opts.keepLabels, log: (l) => io.stderr(`${l}\n`), ...web, ...h }));
@@ -56,7 +56,7 @@ export async function agentCommand(opts: AgentCommandOptions & HardeningFlags, i
 }
 
 /** The web view and the read routes over saved snapshots (`agent --snapshot`, `map --serve`): read and checked first. */
-export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; refusePlainBeyondLoopback?: boolean; keepLabels?: string[] } & HardeningFlags, who: string, io: Io): Promise<number> {
+export async function serveSnapshots(opts: { listen: string; snapshot: string[]; webConfig?: string; insecureHttp?: boolean; publicMetrics?: boolean; keepLabels?: string[] } & HardeningFlags, who: string, io: Io): Promise<number> {
   const h = hardening(opts);
   const { snapshots } = await loadHosts({ snapshot: opts.snapshot }, io);
   const { listen, snapshot: _files, allowedHost: _a, rateLimit: _r, maxWalks: _m, ...web } = opts;

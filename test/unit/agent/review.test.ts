@@ -55,6 +55,13 @@ describe('offline review: bad input is one line and exit 2', () => {
     expect(await refused(['map', '--serve'])).toMatch(/^netdiag: --serve needs --snapshot FILE/);
     expect(await refused(['map', '--serve', '--format', 'dot', '--snapshot', SEED])).toMatch(/--format does not apply/);
     expect(await refused(['map', '--listen', '127.0.0.1:0', '--snapshot', SEED])).toMatch(/^netdiag: --listen goes with --serve/);
+    expect(await refused(['map', '--insecure-http', '--snapshot', SEED])).toMatch(/^netdiag: --insecure-http goes with --serve/);
+  });
+
+  it('beyond loopback, plain HTTP only knowingly: map --serve and agent --snapshot as the live agent', async () => {
+    for (const cmd of [['map', '--serve'], ['agent']]) {
+      expect(await refused([...cmd, '--snapshot', SEED, '--listen', '0.0.0.0:0'])).toBe('netdiag: refusing to serve plain HTTP on 0.0.0.0: anyone on the network could read this host\'s snapshot (give --web-config with a tls_server_config, or --insecure-http to accept that, or listen on 127.0.0.1)\n');
+    }
   });
 });
 
