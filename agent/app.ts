@@ -357,7 +357,9 @@ function openApi(docs: RouteDoc[]): object {
     addParams(d.params, 'path');
     (paths[url] ??= {})[d.method.toLowerCase()] = {
       summary: d.summary,
-      ...(d.auth ? { security: [{ bearer: [] }] } : {}),
+      // Reads: open, or (when the web config has basic_auth_users) Basic or the token; a client certificate, when the web
+      // config asks for one, is the handshake's and not OpenAPI's to say. Changes: the token only.
+      security: d.auth ? [{ bearer: [] }] : [{}, { basic: [] }, { bearer: [] }],
       ...(params.length ? { parameters: params } : {}),
       ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(d.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
       responses: {
@@ -367,5 +369,5 @@ function openApi(docs: RouteDoc[]): object {
       },
     };
   }
-  return { openapi: '3.1.0', info: { title: 'netdiag agent', version: NETDIAG_VERSION }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, paths };
+  return { openapi: '3.1.0', info: { title: 'netdiag agent', version: NETDIAG_VERSION }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } }, paths };
 }

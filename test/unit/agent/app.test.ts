@@ -176,7 +176,8 @@ describe('agent read routes', () => {
     const j = (await a.inject('/openapi.json')).json();
     expect(Object.keys(j.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/ui', '/v1/fixes', '/v1/fixes/{id}/apply', '/v1/grid', '/v1/grid/cell', '/v1/map', '/v1/matrix', '/v1/plans/apply', '/v1/rollback/{id}', '/v1/snapshot', '/v1/status', '/v1/why']);
     expect(j.paths['/v1/rollback/{id}'].post.security).toEqual([{ bearer: [] }]);
-    expect(j.paths['/v1/why'].get.security).toBeUndefined();
+    expect(j.paths['/v1/why'].get.security).toEqual([{}, { basic: [] }, { bearer: [] }]);
+    expect(j.components.securitySchemes.basic).toEqual({ type: 'http', scheme: 'basic' });
   });
 });
 
