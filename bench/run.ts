@@ -10,8 +10,10 @@ import { benchAgent } from './agent.js';
 import { benchStall } from './stall.js';
 import { busyHost, growTo } from './busy.js';
 import { report } from './report.js';
+import { machineLine } from './machine.js';
 import type { ProbeCost } from './why.js';
 
+console.log(machineLine());
 let probes: ProbeCost | null = null;
 const why = labUnavailable();
 if (why) {
