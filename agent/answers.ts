@@ -12,6 +12,7 @@ import { reachabilitySteps } from '../rules/metrics/host-counts.js';
 import type { Reach } from '../rules/metrics/host-counts.js';
 import { gridCellSteps, gridSteps } from './grid.js';
 import * as S from './schemas.js';
+import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { collecting, runSliced } from './sliced.js';
 import type { Deadline } from './sliced.js';
 
@@ -24,10 +25,17 @@ export type WalkQuestion =
   | { kind: 'matrix'; port?: string | undefined; family?: Family }
   | { kind: 'grid'; port?: string | undefined; family?: Family }
   | { kind: 'cell'; from: string; to: string; port?: string | undefined; family?: Family }
-  | { kind: 'map'; port?: string | undefined; family?: Family; format: 'svg' | 'dot' | 'mermaid' | 'json' };
+  | { kind: 'map'; port?: string | undefined; family?: Family; format: 'svg' | 'dot' | 'mermaid' | 'json' }
+  /** Not a walk, but 1 MB of JSON at 500 containers: checked against its schema and written once per refresh, off the main thread. */
+  | { kind: 'snapshot'; host: number };
 
 /** The answer's text, checked against its contract once, as it is written. */
 export async function answerText(w: World, q: WalkQuestion, deadline?: Deadline): Promise<string> {
+  if (q.kind === 'snapshot') {
+    const h = w.hosts[q.host];
+    if (!h) throw new Error(`no host ${q.host} in this world`);
+    return JSON.stringify(HostSnapshot.parse(h.snapshot));
+  }
   const flow = parseFlow(q.port);
   const families = parseFamilies({ family: q.family });
   switch (q.kind) {

@@ -102,9 +102,9 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
   // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
-  const answers = new Map<string, Promise<string>>();
+  const answers = new Map<string, Promise<Buffer>>();
   let answersFor: unknown = null;
-  const memo = (key: string, compute: () => Promise<string>): Promise<string> => {
+  const memo = (key: string, compute: () => Promise<Buffer>): Promise<Buffer> => {
     const snap = deps.store.current?.snapshot;
     if (snap !== answersFor) {
       answers.clear();
@@ -119,7 +119,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     answers.set(key, v);
     return v;
   };
-  const json = (reply: FastifyReply, text: string) => reply.type('application/json; charset=utf-8').send(text);
+  const json = (reply: FastifyReply, text: Buffer) => reply.type('application/json; charset=utf-8').send(text);
   // The state a question is asked of (its world, and the snapshots the walker thread builds its own from).
   const world = () => {
     const st = deps.store.current;
@@ -194,35 +194,37 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const { host } = req.query as z.infer<typeof S.SnapshotQuery>;
     const names = st.snapshots.map((s) => s.name);
     if (host === undefined && st.snapshots.length > 1) throw new HttpError(400, `this agent serves ${st.snapshots.length} hosts' snapshots: say which with ?host= (${names.join(', ')})`);
-    const snap = host === undefined ? st.snapshot : st.snapshots.find((s) => s.name === host);
-    if (!snap) throw new HttpError(404, `no host ${JSON.stringify(host)} here (${names.join(', ')})`);
+    const index = host === undefined ? 0 : names.indexOf(host);
+    if (index < 0) throw new HttpError(404, `no host ${JSON.stringify(host)} here (${names.join(', ')})`);
+    // Checked and written by the walker once per snapshot (the world's hosts are the snapshots, in order).
+    const text = await memo(`snapshot\u0000${index}`, () => walker.answer(st, { kind: 'snapshot', host: index }));
     reply.header('age', String(Math.floor(deps.store.ageSeconds() ?? 0)));
     if (deps.store.lastError) reply.header('x-netdiag-stale', deps.store.lastError.slice(0, 200));
-    return snap;
+    return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
-    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.text(w, { kind: 'why', ...q }, deadline)));
+    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'why', ...q }, deadline)));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req, reply) => {
     const { port, family } = req.query as z.infer<typeof S.MatrixQuery>;
     const w = world();
-    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => walk((deadline) => walker.text(w, { kind: 'matrix', port, family }, deadline)));
+    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'matrix', port, family }, deadline)));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/grid', summary: 'network × network: per cell the container pairs, how many reach, are blocked or unknown, and the reason codes of those that do not', querystring: S.GridQuery, response: S.GridResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.GridQuery>;
     const w = world();
-    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.text(w, { kind: 'grid', ...q }, deadline)));
+    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'grid', ...q }, deadline)));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/grid/cell', summary: 'one grid cell\'s container pairs (from and to are grid keys, host/network)', querystring: S.GridCellQuery, response: S.GridCellResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.GridCellQuery>;
     const w = world();
     for (const k of [q.from, q.to]) if (!gridKeyKnown(w.world, k)) throw new HttpError(404, `no network ${JSON.stringify(k)} in view (a grid key is host/network, as /v1/grid lists them)`);
-    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.text(w, { kind: 'cell', ...q }, deadline)));
+    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'cell', ...q }, deadline)));
     return json(reply, text);
   });
   const mapTypes = { svg: 'image/svg+xml', dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
@@ -230,7 +232,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const q = req.query as z.infer<typeof S.MapQuery>;
     const w = world();
     // Layout is Graphviz's work: once per snapshot and question, like every other answer.
-    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, () => walk((deadline) => walker.text(w, { kind: 'map', ...q }, deadline)));
+    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, () => walk((deadline) => walker.answer(w, { kind: 'map', ...q }, deadline)));
     return reply.type(mapTypes[q.format]).send(text);
   });
   // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
@@ -240,7 +242,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req, reply) => {
     const b = req.body as z.infer<typeof S.FixBody>;
     const w = world();
-    return json(reply, await walk((deadline) => walker.text(w, { kind: 'fixes', ...b }, deadline)));
+    return json(reply, await walk((deadline) => walker.answer(w, { kind: 'fixes', ...b }, deadline)));
   });
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);

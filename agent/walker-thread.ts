@@ -21,6 +21,7 @@ try {
 const port = parentPort;
 if (!port) throw new Error('the walker runs on a worker thread');
 let world: World | null = null;
+const encoder = new TextEncoder();
 
 const failureOf = (e: unknown): WalkFailure => {
   const x = e as Error & { hint?: unknown; statusCode?: unknown };
@@ -37,10 +38,11 @@ port.on('message', (m: ToWalker) => {
     if (!w) throw new Error('no world sent to the walker');
     if (m.type === 'reach') return reachability(w);
     const deadline = m.deadlineMs === null ? undefined : { at: performance.now() + m.deadlineMs, error: () => Object.assign(new Error('past the deadline'), { name: DEADLINE }) };
-    return answerText(w, m.q, deadline);
+    // Bytes of their own (not from Buffer's shared pool), so they move to the main thread instead of being copied.
+    return encoder.encode(await answerText(w, m.q, deadline));
   };
   answer().then(
-    (value) => port.postMessage({ id: m.id, value } satisfies FromWalker),
+    (value) => port.postMessage({ id: m.id, value } satisfies FromWalker, value instanceof Uint8Array ? [value.buffer] : []),
     (e: unknown) => port.postMessage({ id: m.id, failure: failureOf(e) } satisfies FromWalker),
   );
 });

@@ -15,8 +15,11 @@ import type { StoreState } from './snapshot-store.js';
 export interface Walker {
   /** Where walks run, for logs and tests: `thread` or `in-thread`. */
   readonly where: 'thread' | 'in-thread';
-  /** The answer's text for `state`'s world. */
-  text(state: StoreState, q: WalkQuestion, deadline?: Deadline): Promise<string>;
+  /**
+   * The answer for `state`'s world, as the UTF-8 bytes that go out: moved from the thread without a copy, and sent
+   * without encoding (a 500-container matrix is tens of MB: encoding it on the main thread held every scrape).
+   */
+  answer(state: StoreState, q: WalkQuestion, deadline?: Deadline): Promise<Buffer>;
   /** Reachability between networks (the /metrics series) for `state`'s world. */
   reach(state: StoreState): Promise<Reach>;
   close(): Promise<void>;
@@ -31,7 +34,7 @@ export interface WalkFailure {
   hint?: string | undefined;
   statusCode?: number | undefined;
 }
-export type FromWalker = { id: number; value: string | Reach } | { id: number; failure: WalkFailure };
+export type FromWalker = { id: number; value: Uint8Array | Reach } | { id: number; failure: WalkFailure };
 
 /** The name the thread gives an error it stopped a walk with at its deadline; the caller's own deadline error is thrown. */
 export const DEADLINE = 'WalkDeadline';
@@ -40,7 +43,7 @@ export const DEADLINE = 'WalkDeadline';
 export function inThreadWalker(): Walker {
   return {
     where: 'in-thread',
-    text: (state, q, deadline) => answerText(state.world, q, deadline),
+    answer: async (state, q, deadline) => Buffer.from(await answerText(state.world, q, deadline)),
     reach: (state) => reachability(state.world),
     close: async () => undefined,
   };
@@ -64,12 +67,21 @@ export function defaultWalker(): Walker {
   return file ? threadWalker(file) : inThreadWalker();
 }
 
-/** Walks on a worker thread started from `file` (started on the first walk, again after it died). */
-export function threadWalker(file: string): Walker {
+/**
+ * A thread left idle this long ends, and the next walk starts another: a thread holds its own heap, code and world
+ * (20-60 MB), and an agent mostly waits for its next refresh. Starting one costs the thread ~0.1 s, the main thread
+ * the snapshot's JSON.
+ */
+export const WALKER_IDLE_MS = 5_000;
+
+/** Walks on a worker thread started from `file` (started on the first walk, again after it died or idled out). */
+export function threadWalker(file: string, idleMs = WALKER_IDLE_MS): Walker & { readonly started: number; readonly alive: boolean } {
+  let started = 0;
   let worker: Worker | null = null;
+  let idle: NodeJS.Timeout | null = null;
   let sent: StoreState | null = null;
   let nextId = 0;
-  const pending = new Map<number, { resolve: (v: string | Reach) => void; reject: (e: Error) => void; deadline?: Deadline | undefined }>();
+  const pending = new Map<number, { resolve: (v: Uint8Array | Reach) => void; reject: (e: Error) => void; deadline?: Deadline | undefined }>();
   const fail = (e: Error) => {
     worker = null;
     sent = null;
@@ -79,10 +91,20 @@ export function threadWalker(file: string): Walker {
   const start = (): Worker => {
     if (worker) return worker;
     const w = new Worker(file);
+    started++;
     w.on('message', (m: FromWalker) => {
       const p = pending.get(m.id);
       pending.delete(m.id);
-      if (pending.size === 0) w.unref();
+      if (pending.size === 0) {
+        w.unref();
+        idle = setTimeout(() => {
+          if (worker === w && pending.size === 0) {
+            worker = null;
+            sent = null;
+            void w.terminate();
+          }
+        }, idleMs).unref();
+      }
       if (!p) return;
       if ('value' in m) p.resolve(m.value);
       else p.reject(failure(m.failure, p.deadline));
@@ -96,7 +118,9 @@ export function threadWalker(file: string): Walker {
     w.unref();
     return (worker = w);
   };
-  const post = <T extends string | Reach>(state: StoreState, m: (id: number) => ToWalker, deadline?: Deadline): Promise<T> => {
+  const post = <T extends Uint8Array | Reach>(state: StoreState, m: (id: number) => ToWalker, deadline?: Deadline): Promise<T> => {
+    if (idle) clearTimeout(idle);
+    idle = null;
     const w = start();
     // Messages arrive in order: the world is there before the walk asked of it. A walk already running keeps its own.
     if (sent !== state) {
@@ -105,7 +129,7 @@ export function threadWalker(file: string): Walker {
     }
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: string | Reach) => void, reject, deadline });
+      pending.set(id, { resolve: resolve as (v: Uint8Array | Reach) => void, reject, deadline });
       // Held while a walk is pending, so a process that asked waits for its answer; never kept alive by an idle thread.
       w.ref();
       w.postMessage(m(id));
@@ -113,9 +137,19 @@ export function threadWalker(file: string): Walker {
   };
   return {
     where: 'thread',
-    text: (state, q, deadline) => post<string>(state, (id) => ({ type: 'text', id, q, deadlineMs: deadline ? deadline.at - performance.now() : null }), deadline),
+    get started() {
+      return started;
+    },
+    get alive() {
+      return worker !== null;
+    },
+    answer: async (state, q, deadline) => {
+      const u = await post<Uint8Array>(state, (id) => ({ type: 'text', id, q, deadlineMs: deadline ? deadline.at - performance.now() : null }), deadline);
+      return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+    },
     reach: (state) => post<Reach>(state, (id) => ({ type: 'reach', id })),
     async close() {
+      if (idle) clearTimeout(idle);
       const w = worker;
       worker = null;
       sent = null;

@@ -45,26 +45,29 @@ describe('the walker thread', () => {
       { kind: 'grid' },
       { kind: 'map', format: 'dot' },
       { kind: 'map', format: 'json' },
+      { kind: 'snapshot', host: 0 },
     ];
-    for (const q of questions) expect(await thread.text(st, q), JSON.stringify(q)).toBe(await here.text(st, q));
+    for (const q of questions) expect((await thread.answer(st, q)).toString(), JSON.stringify(q)).toBe((await here.answer(st, q)).toString());
     expect(await thread.reach(st)).toEqual(await here.reach(st));
   }, 60_000);
 
   it('a new state is sent before the walk asked of it: two captured hosts, then the seed again', async () => {
     const two = SnapshotStore.saved(reach).current!;
     const one = SnapshotStore.fixed(seed).current!;
-    const m = await thread.text(two, { kind: 'matrix' });
-    expect(m).toBe(await here.text(two, { kind: 'matrix' }));
+    const m = (await thread.answer(two, { kind: 'matrix' })).toString();
+    expect(m).toBe((await here.answer(two, { kind: 'matrix' })).toString());
     expect(JSON.parse(m).pairs.length).toBeGreaterThan(0);
-    expect(await thread.text(one, { kind: 'matrix' })).toBe(await here.text(one, { kind: 'matrix' }));
+    expect((await thread.answer(one, { kind: 'matrix' })).toString()).toBe((await here.answer(one, { kind: 'matrix' })).toString());
     expect(await thread.reach(two)).toEqual(await here.reach(two));
+    // Each host's snapshot by its place among those served: the second is h2's.
+    expect(JSON.parse((await thread.answer(two, { kind: 'snapshot', host: 1 })).toString()).name).toBe(reach[1]!.name);
   }, 60_000);
 
   it('an unknown name is the same ResolveError (message and hint) as on the main thread', async () => {
     const st = SnapshotStore.fixed(seed).current!;
     const q: WalkQuestion = { kind: 'why', from: 'alpine-01', to: 'no-such' };
-    const mine = await here.text(st, q).catch((e: unknown) => e as ResolveError);
-    const theirs = await thread.text(st, q).catch((e: unknown) => e as ResolveError);
+    const mine = await here.answer(st, q).catch((e: unknown) => e as ResolveError);
+    const theirs = await thread.answer(st, q).catch((e: unknown) => e as ResolveError);
     expect(mine).toBeInstanceOf(ResolveError);
     expect(theirs).toBeInstanceOf(ResolveError);
     expect({ message: theirs.message, hint: theirs.hint }).toEqual({ message: mine.message, hint: mine.hint });
@@ -72,7 +75,20 @@ describe('the walker thread', () => {
 
   it("a walk past its deadline ends on the thread with the caller's own deadline error", async () => {
     const st = SnapshotStore.fixed(seed).current!;
-    await expect(thread.text(st, { kind: 'matrix', port: '80' }, { at: performance.now() - 1, error: () => new Error('the deadline') })).rejects.toThrow('the deadline');
+    await expect(thread.answer(st, { kind: 'matrix', port: '80' }, { at: performance.now() - 1, error: () => new Error('the deadline') })).rejects.toThrow('the deadline');
+  });
+
+  it('an idle thread ends, and the next walk starts another with the world sent again', async () => {
+    const w = threadWalker(file, 50);
+    const st = SnapshotStore.fixed(seed).current!;
+    const q: WalkQuestion = { kind: 'why', from: 'alpine-01', to: 'redis-1' };
+    const first = await w.answer(st, q);
+    expect(w.alive).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.alive).toBe(false);
+    expect((await w.answer(st, q)).toString()).toBe(first.toString());
+    expect(w.started).toBe(2);
+    await w.close();
   });
 
   it('through the app: /v1/why, /v1/fixes, /metrics and a 404 are the same with the thread as in-thread', async () => {
