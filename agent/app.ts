@@ -244,9 +244,14 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const w = world();
     return json(reply, await walk((deadline) => walker.answer(w, { kind: 'fixes', ...b }, deadline)));
   });
+  // The same text for every scrape until it is rendered again: encoded once, not once per scrape.
+  let metricsText = '';
+  let metricsBytes = Buffer.alloc(0);
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
+    const text = await deps.metrics.render();
+    if (text !== metricsText) [metricsText, metricsBytes] = [text, Buffer.from(text)];
     reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.render();
+    return metricsBytes;
   });
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 
