@@ -13,7 +13,7 @@ import type { Walker } from '../agent/walker.js';
 import { median, report } from './report.js';
 import { syntheticHost } from './synthetic.js';
 
-const ROUNDS = 5;
+const ROUNDS = 3;
 
 async function refreshCost(walker: Walker, text: string): Promise<{ refresh: number; render: number; reach: number; held: number }> {
   const store = new SnapshotStore(async () => JSON.parse(text));

@@ -17,7 +17,7 @@ export async function metricsDuringWalks(base: string, pair: { from: string; to:
     ['the grid is walked', () => fetch(`${base}/v1/grid`)],
     ['the map is laid out (svg)', () => fetch(`${base}/v1/map?format=svg`)],
     ['why is walked (fixes included)', () => fetch(`${base}/v1/why?${q}`)],
-    ['fixes are searched', () => fetch(`${base}/v1/fixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pair) })],
+    ['fixes are searched', () => fetch(`${base}/v1/fixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: pair.from, to: pair.to }) })],
   ];
   const out: DuringWalk[] = [];
   for (const [walk, ask] of walks) {
