@@ -29,8 +29,14 @@ export type WalkQuestion =
   /** Not a walk, but 1 MB of JSON at 500 containers: checked against its schema and written once per refresh, off the main thread. */
   | { kind: 'snapshot'; host: number };
 
-/** The answer's text, checked against its contract once, as it is written. */
-export async function answerText(w: World, q: WalkQuestion, deadline?: Deadline): Promise<string> {
+/** The answer's UTF-8 bytes, checked against its contract once, as it is written. */
+export async function answerBytes(w: World, q: WalkQuestion, deadline?: Deadline): Promise<Uint8Array> {
+  const a = await answerText(w, q, deadline);
+  return typeof a === 'string' ? Buffer.from(a) : a;
+}
+
+/** The answer as text, or as bytes where it is written as bytes (the matrix). */
+async function answerText(w: World, q: WalkQuestion, deadline?: Deadline): Promise<string | Buffer> {
   if (q.kind === 'snapshot') {
     const h = w.hosts[q.host];
     if (!h) throw new Error(`no host ${q.host} in this world`);
@@ -53,8 +59,10 @@ export async function answerText(w: World, q: WalkQuestion, deadline?: Deadline)
       const counts = noPairs();
       const rows: Buffer[] = [];
       await runSliced(collecting(textRows(w, flow, 'json', counts, families, (p) => MatrixPair.parse(p)), rows), undefined, undefined, deadline);
-      // Each pair comes after a comma; the first is dropped.
-      return `${matrixOpen(flow, missingParts(w))}${Buffer.concat(rows).toString('utf8', 1)}${matrixClose(null)}`;
+      // Each pair comes after a comma; the first is dropped. Bytes as written: the text is tens of MB at 500 containers,
+      // and a string of it would be encoded again on its way out.
+      const all = Buffer.concat(rows);
+      return Buffer.concat([Buffer.from(matrixOpen(flow, missingParts(w))), all.subarray(Math.min(1, all.length)), Buffer.from(matrixClose(null))]);
     }
     case 'grid':
       return JSON.stringify(S.GridResult.parse(await runSliced(gridSteps(w, flow, families), undefined, undefined, deadline)));

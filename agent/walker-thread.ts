@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import { answerText, reachability } from './answers.js';
+import { answerBytes, reachability } from './answers.js';
 import { DEADLINE } from './walker.js';
 import type { FromWalker, ToWalker, WalkFailure } from './walker.js';
 
@@ -21,7 +21,6 @@ try {
 const port = parentPort;
 if (!port) throw new Error('the walker runs on a worker thread');
 let world: World | null = null;
-const encoder = new TextEncoder();
 
 const failureOf = (e: unknown): WalkFailure => {
   const x = e as Error & { hint?: unknown; statusCode?: unknown };
@@ -38,11 +37,13 @@ port.on('message', (m: ToWalker) => {
     if (!w) throw new Error('no world sent to the walker');
     if (m.type === 'reach') return reachability(w);
     const deadline = m.deadlineMs === null ? undefined : { at: performance.now() + m.deadlineMs, error: () => Object.assign(new Error('past the deadline'), { name: DEADLINE }) };
-    // Bytes of their own (not from Buffer's shared pool), so they move to the main thread instead of being copied.
-    return encoder.encode(await answerText(w, m.q, deadline));
+    // Bytes that own their whole memory move to the main thread instead of being copied; a small answer cut from
+    // Buffer's shared pool is copied out first (moving the pool would take it from under every other Buffer).
+    const u = await answerBytes(w, m.q, deadline);
+    return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : new Uint8Array(u);
   };
   answer().then(
-    (value) => port.postMessage({ id: m.id, value } satisfies FromWalker, value instanceof Uint8Array ? [value.buffer] : []),
+    (value) => port.postMessage({ id: m.id, value } satisfies FromWalker, value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : []),
     (e: unknown) => port.postMessage({ id: m.id, failure: failureOf(e) } satisfies FromWalker),
   );
 });

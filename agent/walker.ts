@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { FixRefused } from '../actuation/fix.js';
 import type { Reach } from '../rules/metrics/host-counts.js';
 import { ResolveError } from '../rules/query/resolve.js';
-import { answerText, reachability } from './answers.js';
+import { answerBytes, reachability } from './answers.js';
 import type { WalkQuestion } from './answers.js';
 import type { Deadline } from './sliced.js';
 import type { StoreState } from './snapshot-store.js';
@@ -43,7 +43,10 @@ export const DEADLINE = 'WalkDeadline';
 export function inThreadWalker(): Walker {
   return {
     where: 'in-thread',
-    answer: async (state, q, deadline) => Buffer.from(await answerText(state.world, q, deadline)),
+    answer: async (state, q, deadline) => {
+      const u = await answerBytes(state.world, q, deadline);
+      return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+    },
     reach: (state) => reachability(state.world),
     close: async () => undefined,
   };
