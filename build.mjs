@@ -17,7 +17,8 @@ const englishOnly = {
 
 rmSync('dist/chunks', { recursive: true, force: true });
 await build({
-  entryPoints: { netdiag: 'cli/bin.ts' },
+  // The agent's walker thread starts from a file of its own (dist/agent-walker.mjs), sharing chunks with the CLI.
+  entryPoints: { netdiag: 'cli/bin.ts', 'agent-walker': 'agent/walker-thread.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',

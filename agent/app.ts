@@ -17,18 +17,13 @@ import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
-import { matrixClose, matrixOpen, noPairs, textRows } from '../present/matrix-text.js';
-import { collecting, runSliced } from './sliced.js';
-import { MatrixPair } from '../snapshot/contract.js';
-import { adviseFixes, fixesFor } from '../rules/changes/fixes.js';
 import { ResolveError } from '../rules/query/resolve.js';
 import { parseFamilies, parseFlow } from '../rules/query/flow.js';
-import { missingParts } from '../rules/query/missing.js';
-import { why } from '../rules/why/why.js';
-import { renderMap } from '../present/map/render.js';
 import { mapPage } from '../present/map/page.js';
 import { NETDIAG_VERSION } from '../host/version.js';
-import { gridCellSteps, gridKeyKnown, gridSteps } from './grid.js';
+import { gridKeyKnown } from './grid.js';
+import { inThreadWalker } from './walker.js';
+import type { Walker } from './walker.js';
 import { csrfCheck, hostCheck, securityHeaders } from './guards.js';
 import type { GuardOptions } from './guards.js';
 import { LIMITED_ROUTES, LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
@@ -50,6 +45,8 @@ export interface AgentDeps {
   guards?: GuardOptions;
   /** Rate limit, walk gate, deadlines, URL length. Absent: the defaults without a rate limit (tests ask many times). */
   limits?: LimitOptions;
+  /** Where walks run (the agent: a worker thread; closed by whoever made it). Absent: in-thread, closed with the app. */
+  walker?: Walker;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -105,9 +102,9 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
   // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
-  const answers = new Map<string, Promise<string>>();
+  const answers = new Map<string, Promise<Buffer>>();
   let answersFor: unknown = null;
-  const memo = (key: string, compute: () => Promise<string>): Promise<string> => {
+  const memo = (key: string, compute: () => Promise<Buffer>): Promise<Buffer> => {
     const snap = deps.store.current?.snapshot;
     if (snap !== answersFor) {
       answers.clear();
@@ -122,12 +119,18 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     answers.set(key, v);
     return v;
   };
-  const json = (reply: FastifyReply, text: string) => reply.type('application/json; charset=utf-8').send(text);
+  const json = (reply: FastifyReply, text: Buffer) => reply.type('application/json; charset=utf-8').send(text);
+  // The state a question is asked of (its world, and the snapshots the walker thread builds its own from).
   const world = () => {
     const st = deps.store.current;
     if (!st) throw new HttpError(503, 'no snapshot yet: the first collection has not finished');
-    return st.world;
+    return st;
   };
+  // Walks run on the walker (a worker thread in the agent; in-thread where none is given), the main thread answers HTTP.
+  const walker = deps.walker ?? inThreadWalker();
+  app.addHook('onClose', async () => {
+    if (!deps.walker) await walker.close();
+  });
 
   app.setErrorHandler((error, req, reply) => {
     const e = error as Error & { statusCode?: number; code?: string; validation?: unknown };
@@ -191,52 +194,37 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const { host } = req.query as z.infer<typeof S.SnapshotQuery>;
     const names = st.snapshots.map((s) => s.name);
     if (host === undefined && st.snapshots.length > 1) throw new HttpError(400, `this agent serves ${st.snapshots.length} hosts' snapshots: say which with ?host= (${names.join(', ')})`);
-    const snap = host === undefined ? st.snapshot : st.snapshots.find((s) => s.name === host);
-    if (!snap) throw new HttpError(404, `no host ${JSON.stringify(host)} here (${names.join(', ')})`);
+    const index = host === undefined ? 0 : names.indexOf(host);
+    if (index < 0) throw new HttpError(404, `no host ${JSON.stringify(host)} here (${names.join(', ')})`);
+    // Checked and written by the walker once per snapshot (the world's hosts are the snapshots, in order).
+    const text = await memo(`snapshot\u0000${index}`, () => walker.answer(st, { kind: 'snapshot', host: index }));
     reply.header('age', String(Math.floor(deps.store.ageSeconds() ?? 0)));
     if (deps.store.lastError) reply.header('x-netdiag-stale', deps.store.lastError.slice(0, 200));
-    return snap;
+    return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/why', summary: 'explain from → to (same JSON as netdiag why --json)', querystring: S.WhyQuery, response: S.WhyResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.WhyQuery>;
     const w = world();
-    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk(async () => {
-      const flow = parseFlow(q.port);
-      const answer = why(w, q.from, q.to, flow, parseFamilies({ family: q.family }));
-      return JSON.stringify(S.WhyResult.parse({ ...answer, fixes: fixesFor(w, answer, flow), missing: missingParts(w) }));
-    }));
+    const text = await memo(`why\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'why', ...q }, deadline)));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/matrix', summary: 'every ordered pair of containers (same JSON as netdiag matrix --json)', querystring: S.MatrixQuery, response: S.MatrixResult }, async (req, reply) => {
     const { port, family } = req.query as z.infer<typeof S.MatrixQuery>;
     const w = world();
-    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => walk(async (deadline) => {
-      const flow = parseFlow(port);
-      // Walked and written in slices: scrapes and other questions are answered in between. Each pair is checked
-      // against the contract as it is first written (an answer per destination once), not the whole document at the end.
-      const counts = noPairs();
-      const rows: Buffer[] = [];
-      await runSliced(collecting(textRows(w, flow, 'json', counts, parseFamilies({ family }), (p) => MatrixPair.parse(p)), rows), undefined, undefined, deadline);
-      // Each pair comes after a comma; the first is dropped.
-      return `${matrixOpen(flow, missingParts(w))}${Buffer.concat(rows).toString('utf8', 1)}${matrixClose(null)}`;
-    }));
+    const text = await memo(`matrix\u0000${port ?? ''}\u0000${family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'matrix', port, family }, deadline)));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/grid', summary: 'network × network: per cell the container pairs, how many reach, are blocked or unknown, and the reason codes of those that do not', querystring: S.GridQuery, response: S.GridResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.GridQuery>;
     const w = world();
-    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk(async (deadline) => JSON.stringify(S.GridResult.parse(await runSliced(gridSteps(w, parseFlow(q.port), parseFamilies({ family: q.family })), undefined, undefined, deadline)))));
+    const text = await memo(`grid\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'grid', ...q }, deadline)));
     return json(reply, text);
   });
   read({ method: 'GET', url: '/v1/grid/cell', summary: 'one grid cell\'s container pairs (from and to are grid keys, host/network)', querystring: S.GridCellQuery, response: S.GridCellResult }, async (req, reply) => {
     const q = req.query as z.infer<typeof S.GridCellQuery>;
     const w = world();
-    for (const k of [q.from, q.to]) if (!gridKeyKnown(w, k)) throw new HttpError(404, `no network ${JSON.stringify(k)} in view (a grid key is host/network, as /v1/grid lists them)`);
-    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk(async (deadline) => {
-      const flow = parseFlow(q.port);
-      const pairs = await runSliced(gridCellSteps(w, flow, parseFamilies({ family: q.family }), q.from, q.to), undefined, undefined, deadline);
-      return JSON.stringify(S.GridCellResult.parse({ flow, from: q.from, to: q.to, pairs }));
-    }));
+    for (const k of [q.from, q.to]) if (!gridKeyKnown(w.world, k)) throw new HttpError(404, `no network ${JSON.stringify(k)} in view (a grid key is host/network, as /v1/grid lists them)`);
+    const text = await memo(`cell\u0000${q.from}\u0000${q.to}\u0000${q.port ?? ''}\u0000${q.family ?? ''}`, () => walk((deadline) => walker.answer(w, { kind: 'cell', ...q }, deadline)));
     return json(reply, text);
   });
   const mapTypes = { svg: 'image/svg+xml', dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
@@ -244,25 +232,26 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const q = req.query as z.infer<typeof S.MapQuery>;
     const w = world();
     // Layout is Graphviz's work: once per snapshot and question, like every other answer.
-    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, () => walk(async () => (await renderMap(w, parseFlow(q.port), q.format, {}, parseFamilies({ family: q.family }))).text));
+    const text = await memo(`map\u0000${q.port ?? ''}\u0000${q.family ?? ''}\u0000${q.format}`, () => walk((deadline) => walker.answer(w, { kind: 'map', ...q }, deadline)));
     return reply.type(mapTypes[q.format]).send(text);
   });
   // The web view: one page of its own (no CDN), reading the routes above; it can apply a fix only when this agent has
   // a token and the person supplies it.
   app.get('/ui', { schema: { hide: true } as never }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(mapPage({ mode: 'live', title: 'netdiag', applyEnabled: deps.token !== null && deps.store.mode === 'live' })));
   docs.push({ method: 'GET', url: '/ui', summary: 'the web view: the map, the matrix as a grid, why and fixes one click away (read-only without the token)', auth: false, response: z.string() });
-  read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req) => {
+  read({ method: 'POST', url: '/v1/fixes', summary: 'ranked fixes for from → to, with predicted effects (changes nothing)', body: S.FixBody, response: S.FixesResult }, async (req, reply) => {
     const b = req.body as z.infer<typeof S.FixBody>;
     const w = world();
-    const flow = parseFlow(b.port);
-    return walk(async () => {
-      const answer = why(w, b.from, b.to, flow, parseFamilies({ family: b.family }));
-      return { from: answer.from.name, to: answer.to.name, verdict: answer.verdict, ...adviseFixes(w, answer, flow) };
-    });
+    return json(reply, await walk((deadline) => walker.answer(w, { kind: 'fixes', ...b }, deadline)));
   });
+  // The same text for every scrape until it is rendered again: encoded once, not once per scrape.
+  let metricsText = '';
+  let metricsBytes = Buffer.alloc(0);
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
+    const text = await deps.metrics.render();
+    if (text !== metricsText) [metricsText, metricsBytes] = [text, Buffer.from(text)];
     reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.render();
+    return metricsBytes;
   });
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 
@@ -284,7 +273,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
       audit(req, { action: 'apply-fix', id, from: b.from, to: b.to, port: b.port ?? null });
       await deps.store.refresh();
       const flow = parseFlow(b.port);
-      const q = { world: world(), from: b.from, to: b.to, flow, families: parseFamilies({ family: b.family }) };
+      const q = { world: world().world, from: b.from, to: b.to, flow, families: parseFamilies({ family: b.family }) };
       // Consent is this route's to check: the fix is chosen as if accepted, then refused unless what it opens besides the
       // pair was confirmed pair by pair (the page) or accepted wholesale (API clients, the CLI's --yes).
       const fix = chooseFix(q, { id, acceptWider: true });

@@ -4,11 +4,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
-import { droppedByChain, reachabilitySteps } from '../rules/metrics/host-counts.js';
+import { droppedByChain } from '../rules/metrics/host-counts.js';
 import type { Reach } from '../rules/metrics/host-counts.js';
 import { buildHost } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
-import { runSliced } from './sliced.js';
+import { inThreadWalker } from './walker.js';
+import type { Walker } from './walker.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { ChangeLedger } from '../actuation/ledger.js';
 
@@ -22,7 +23,8 @@ export interface AgentMetrics {
   observeWebConfig(ok: boolean): void;
 }
 
-export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): AgentMetrics {
+/** `walker`: where the reachability walk runs (the agent's worker thread); in-thread when absent. */
+export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker: Walker = inThreadWalker()): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -116,7 +118,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
       }
     },
   });
-  // Reachability between networks is a matrix: walked in slices after each refresh, never inside a scrape. Until the
+  // Reachability between networks is a matrix: walked by the walker after each refresh, never inside a scrape. Until the
   // first one is done the series are absent; after that they are the last computed.
   let reachCache: { snapshot: HostSnapshot; data: Reach } | null = null;
   let reachFor: HostSnapshot | null = null;
@@ -124,7 +126,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger): Agent
     const st = store.current;
     if (st && reachFor !== st.snapshot) {
       const snapshot = (reachFor = st.snapshot);
-      runSliced(reachabilitySteps(st.world)).then(
+      walker.reach(st).then(
         (data) => {
           if (reachFor === snapshot) reachCache = { snapshot, data };
           void rerender().catch(() => undefined);

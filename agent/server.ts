@@ -10,6 +10,7 @@ import { buildApp } from './app.js';
 import { watchDockerEvents } from './docker-events.js';
 import { ChangeLedger } from '../actuation/ledger.js';
 import { createMetrics } from './metrics.js';
+import { defaultWalker } from './walker.js';
 import { SnapshotStore } from './snapshot-store.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { AgentConfigError } from './config-error.js';
@@ -84,7 +85,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const token = o.tokenFile ? await readToken(o.tokenFile) : null;
   const store = new SnapshotStore(() => collectSnapshot({ hostName: o.hostName, keepLabels: o.keepLabels }));
   const ledger = new ChangeLedger(o.stateDir);
-  const metrics = createMetrics(store, ledger);
+  // One walker thread for the routes' walks and the metrics' reachability: the main thread only answers HTTP.
+  const walker = defaultWalker();
+  const metrics = createMetrics(store, ledger, walker);
   // Before anything is rolled back or collected: a bad web config or a refused bind is said at once.
   const web = webSetup({ ...o, who: 'netdiag agent' }, metrics);
   const exposed = plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: 'netdiag agent', token: token !== null });
@@ -98,7 +101,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   await ledger.load();
   store.onRefresh((s, _kept, world) => metrics.observeRefresh(s, world));
   const first = await store.refresh();
-  const app = await buildApp({ store, metrics, ledger, token, stateDir: o.stateDir, hostName: first.snapshot.name, auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
+  const app = await buildApp({ store, metrics, ledger, walker, token, stateDir: o.stateDir, hostName: first.snapshot.name, auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'info' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   store.start(o.refreshMs);
   const stopEvents = watchDockerEvents(() => void store.refresh().catch(() => undefined), (m) => app.log.warn(m));
   await app.listen({ host, port });
@@ -107,6 +110,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     store.stop();
     stopEvents();
     await app.close();
+    await walker.close();
   });
 }
 
@@ -135,15 +139,19 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   const store = SnapshotStore.saved(o.snapshots, Date.now, o.keepLabels);
   // Nothing is ever applied here: an empty ledger, never read from disk.
   const ledger = new ChangeLedger('/nonexistent/netdiag-review');
-  const metrics = createMetrics(store, ledger);
+  const walker = defaultWalker();
+  const metrics = createMetrics(store, ledger, walker);
   const web = webSetup(o, metrics);
   const exposed = plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false });
   if (exposed) o.log(exposed);
   // warn, not info: a review logs little; a failed Basic login is a warning and still shows.
-  const app = await buildApp({ store, metrics, ledger, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
+  const app = await buildApp({ store, metrics, ledger, walker, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });
   await app.listen({ host, port });
   o.log(`${o.who}: serving ${o.snapshots.length === 1 ? `the snapshot of ${o.snapshots[0]?.name}` : `snapshots of ${o.snapshots.length} hosts (${o.snapshots.map((s) => s.name).join(', ')})`} read-only on ${web.tls ? 'https' : 'http'}://${boundText(app.server.address() as AddressInfo)}/ui${web.source ? ` (${servingText(web, false)})` : ''}`);
-  await untilSignal(o.log, o.who, () => app.close());
+  await untilSignal(o.log, o.who, async () => {
+    await app.close();
+    await walker.close();
+  });
 }
 
 const boundText = (a: AddressInfo) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;

@@ -1,31 +1,131 @@
-// Bench: the agent under load on a live lab host — latency percentiles and its resident memory.
-import { readFileSync } from 'node:fs';
-import type { Lab } from '../test/lab/lab.js';
-import { seedScenario } from '../test/lab/scenarios.js';
+// Bench: the agent as deployed (the binary, its #! node flags) serving saved snapshots at three sizes — the captured
+// seed host and synthetic hosts of 150 and 500 containers (`agent --snapshot`: walks measured without Docker) —
+// /metrics at concurrency 50 idle and while each kind of walk runs, its resident memory, and one refresh's cost.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from '../test/lab/lab.js';
+import { WALKER_IDLE_MS } from '../agent/walker.js';
+import { load } from './load.js';
+import type { LoadResult } from './load.js';
+import { benchRefresh } from './refresh.js';
 import { report } from './report.js';
+import { metricsDuringWalks } from './stall.js';
+import { syntheticHost } from './synthetic.js';
 
 const REQUESTS = 10_000;
+const GOAL_P99 = 5;
+const GOAL_MAX_WALK = 20;
+const GOAL_RSS = 64;
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** The binary measured: the build's own, or another (NETDIAG_BENCH_BIN: an older build, for before/after). */
+const BIN = process.env.NETDIAG_BENCH_BIN ?? join(REPO, 'dist/netdiag.mjs');
+/** NODE_OPTIONS for the agent only (NETDIAG_BENCH_AGENT_NODE_OPTIONS), as a systemd unit's Environment= would give it. */
+const AGENT_NODE_OPTIONS = process.env.NETDIAG_BENCH_AGENT_NODE_OPTIONS ?? '';
 
-export async function benchAgent(lab: Lab): Promise<void> {
-  process.stderr.write('bench: starting an agent on the seed scenario…\n');
-  const h = await seedScenario(lab, 'agent');
-  // Refreshed every 15 s, as a deployed agent might be: a refresh may land during the load, and counts.
-  // Without the per-client rate limit's effect (10,000 requests from one client): this measures the agent's own speed.
-  const { daemon: agent } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '15s', args: ['--rate-limit', '100000/s'] });
-  const idle = rssMb(agent.pid);
-  // Steady state, as a scraper sees it: each answer is computed once per snapshot, so one request first.
-  const urls = ['/metrics', '/v1/why?from=alpine-01&to=redis-1', '/v1/matrix'].map((p) => `http://127.0.0.1:9700${p}`);
-  for (const u of urls) await h.http(u);
-  const [m, w, x] = [await h.load(urls[0]!, REQUESTS, 50), await h.load(urls[1]!, REQUESTS, 50), await h.load(urls[2]!, REQUESTS, 50)];
-  const loaded = rssMb(agent.pid);
-  await agent.stop();
-  const row = (name: string, r: typeof m, goal?: number): [string, string, string] => [name, `p50 ${r.p50.toFixed(1)} ms`, `p99 ${r.p99.toFixed(1)} ms${goal ? ` (goal ≤ ${goal} ms${r.p99 <= goal ? '' : ', missed'})` : ''}, max ${r.max.toFixed(0)} ms; ${(r.requests / r.seconds).toFixed(0)} req/s; ${r.errors} errors`];
-  report(`agent under load (${REQUESTS.toLocaleString('en')} requests each after one to warm it, concurrency 50, load generator on the same 2 cores)`, [
-    row('GET /metrics', m, 20),
-    row('GET /v1/why', w, 50),
-    row('GET /v1/matrix', x),
-    ['resident memory', `${loaded.toFixed(0)} MB`, `after the load (${idle.toFixed(0)} MB idle); goal ≤ 100 MB`],
-  ]);
+export interface Size {
+  name: string;
+  file: string;
+  /** A blocked pair (why and fixes walk it). */
+  from: string;
+  to: string;
+}
+
+export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+export const latency = (r: LoadResult) => `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms`;
+
+export const goal = (what: string, value: number, limit: number) => `${what} ≤ ${limit}${value <= limit ? ', met' : ', missed'}`;
+
+/** The node flags the binary's #! line gives (`env -S node …`), so it runs as users run it. */
+function flagsOf(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  return (/^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1] ?? '').split(' ').filter(Boolean);
+}
+
+export interface Agent {
+  pid: number;
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** `netdiag agent --snapshot FILE` on a free port, without a rate limit (one client measures speed here). */
+async function startAgent(file: string): Promise<Agent> {
+  const env = { ...process.env, NODE_OPTIONS: AGENT_NODE_OPTIONS };
+  const child = spawn(process.execPath, [...flagsOf(BIN), BIN, 'agent', '--snapshot', file, '--listen', '127.0.0.1:0', '--rate-limit', '100000/s'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    const seen = (b: Buffer) => {
+      out += b.toString();
+      const m = /on https?:\/\/(127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(`http://${m[1]}`);
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.once('exit', (code) => reject(new Error(`the agent exited (${code}): ${out.slice(0, 500)}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    pid: child.pid as number,
+    base,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The sizes: the captured seed host, and synthetic hosts of 150 and 500 containers (every container with rules of its own). */
+export function sizes(): Size[] {
+  const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-agent-'));
+  const synth = (networks: number, per: number): Size => {
+    const file = join(dir, `synthetic-${networks * per}.json`);
+    writeFileSync(file, JSON.stringify(syntheticHost(networks, per, 'collapse', { pairRules: true })));
+    return { name: `${networks * per} containers (synthetic, ${networks} networks)`, file, from: 'c0-0', to: 'c1-3' };
+  };
+  return [{ name: 'seed host (3 containers, captured)', file: join(REPO, 'examples/seed-host.json'), from: 'alpine-01', to: 'redis-1' }, synth(5, 30), synth(10, 50)];
+}
+
+async function until(what: string, fn: () => Promise<boolean>, ms = 120_000): Promise<void> {
+  const t0 = performance.now();
+  while (!(await fn().catch(() => false))) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `refresh`: also time one refresh on 500 containers (in-process, with this build's code). */
+export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void> {
+  const rows: [string, string, string][] = [];
+  for (const size of sizes()) {
+    process.stderr.write(`bench: the agent on the ${size.name}…\n`);
+    const agent = await startAgent(size.file);
+    try {
+      // Idle: the reachability series computed (the walk every refresh starts), nothing asked yet.
+      await until('the reachability series', async () => (await (await fetch(`${agent.base}/metrics`)).text()).includes('netdiag_network_pairs_reachable'));
+      await new Promise((r) => setTimeout(r, 1000));
+      const idleRss = rssMb(agent.pid);
+      const idle = await load(`${agent.base}/metrics`, REQUESTS, 50);
+      const walks = await metricsDuringWalks(agent.base, size);
+      // A remembered answer under the same load: what a dashboard polling `why` costs.
+      const whyHit = await load(`${agent.base}/v1/why?from=${size.from}&to=${size.to}`, REQUESTS, 50);
+      await new Promise((r) => setTimeout(r, 1000));
+      const loadedRss = rssMb(agent.pid);
+      // Once the walker thread has ended (idle for WALKER_IDLE_MS): what the agent holds between walks.
+      await new Promise((r) => setTimeout(r, WALKER_IDLE_MS + 1000));
+      const settledRss = rssMb(agent.pid);
+      const worst = Math.max(...walks.map((w) => w.scrapes.max));
+      rows.push(
+        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)} ms; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors`],
+        ...walks.map((w): [string, string, string] => [`  … while ${w.walk} (${w.ms.toFixed(0)} ms)`, latency(w.scrapes), `${goal('max', w.scrapes.max, GOAL_MAX_WALK)} ms; ${w.scrapes.requests} scrapes, ${w.scrapes.errors} errors`]),
+        [`  GET /v1/why (remembered)`, latency(whyHit), `${(whyHit.requests / whyHit.seconds).toFixed(0)} req/s; ${whyHit.errors} errors`],
+        [`  resident memory`, `${idleRss.toFixed(0)} MB idle`, `${loadedRss.toFixed(0)} MB 1 s after the load, ${settledRss.toFixed(0)} MB ${(WALKER_IDLE_MS / 1000 + 1).toFixed(0)} s later, the walker thread ended (goal ≤ ${GOAL_RSS} MB${Math.min(loadedRss, settledRss) <= GOAL_RSS ? (loadedRss <= GOAL_RSS ? ', met' : ', met once the walker ended') : ', missed'}); worst /metrics during a walk ${worst.toFixed(0)} ms`],
+      );
+    } finally {
+      await agent.stop();
+    }
+  }
+  report(`agent /metrics at concurrency 50 (${REQUESTS.toLocaleString('en')} scrapes idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} (node ${flagsOf(BIN).join(' ')}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load generator, another process, shares the 2 cores`, rows);
+  if (opts.refresh ?? true) await benchRefresh();
 }

@@ -7,7 +7,6 @@ import { benchPlan } from './plan.js';
 import { benchSnapshot } from './snapshot.js';
 import { benchWhyAt } from './why.js';
 import { benchAgent } from './agent.js';
-import { benchStall } from './stall.js';
 import { busyHost, growTo } from './busy.js';
 import { report } from './report.js';
 import { machineLine } from './machine.js';
@@ -34,12 +33,11 @@ if (why) {
     }
     report('snapshot on a live host, containers on 5 networks (wall, process start to exit, median of 7)', snap);
     report('why on a live host, the same blocked pair as the host grows (wall, process start to exit, median of 7)', whys);
-    await benchAgent(lab);
   } finally {
     await lab.teardown();
   }
 }
 await benchMap();
 await benchMatrix(probes);
-await benchStall();
+await benchAgent();
 benchPlan();

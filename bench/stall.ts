@@ -1,51 +1,41 @@
-// Bench: the agent's /metrics while a matrix that shares nothing is being walked (150 containers, each with
-// DOCKER-USER rules of its own): scrapes must be answered between the matrix's slices, not after it.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChangeLedger } from '../actuation/ledger.js';
-import { buildApp } from '../agent/app.js';
-import { createMetrics } from '../agent/metrics.js';
-import { SnapshotStore } from '../agent/snapshot-store.js';
-import type { HostMutator } from '../host/mutate.js';
+// Bench: the agent's /metrics while each kind of walk runs (matrix, grid, map, why, fixes), each asked for the first
+// time (nothing remembered): scrapes at concurrency 50 from the bench process for as long as the walk takes, the walk
+// asked by curl.
 import { execFile } from 'node:child_process';
-import { REPO } from '../test/lab/lab.js';
+import { load } from './load.js';
 import type { LoadResult } from './load.js';
-import { report } from './report.js';
-import { syntheticHost } from './synthetic.js';
 
-export async function benchStall(): Promise<void> {
-  const s = syntheticHost(5, 30, 'collapse', { pairRules: true });
-  const store = SnapshotStore.fixed(s);
-  const stateDir = mkdtempSync(join(tmpdir(), 'netdiag-bench-ledger-'));
-  const ledger = new ChangeLedger(stateDir);
-  const metrics = createMetrics(store, ledger);
-  // Read routes only: nothing here may change a host.
-  const app = await buildApp({ store, metrics, ledger, token: null, stateDir, host: {} as HostMutator, hostName: s.name });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  try {
-    // The first scrape starts the reachability walk (sliced); wait until it is in the text.
-    for (let i = 0; i < 600 && !(await (await fetch(`${base}/metrics`)).text()).includes('netdiag_network_pairs_reachable'); i++) await new Promise((r) => setTimeout(r, 50));
-    // The scraper is another process, as Prometheus is: in this one it would wait on the matrix's slices itself.
-    const scraper = spawnScraper(`${base}/metrics`, 300, 5);
-    await new Promise((r) => setTimeout(r, 100));
-    const t0 = performance.now();
-    await fetch(`${base}/v1/matrix`).then((r) => r.arrayBuffer());
-    const matrixMs = performance.now() - t0;
-    const scrapes = await scraper;
-    report('agent /metrics during a 150-container matrix that shares nothing (22,350 pairs, every container its own rules)', [
-      ['GET /v1/matrix (walked in slices)', `${matrixMs.toFixed(0)} ms`, 'the request that asked waits for it; nobody else does'],
-      ['GET /metrics meanwhile (300 scrapes, concurrency 5, another process)', `p99 ${scrapes.p99.toFixed(1)} ms`, `max ${scrapes.max.toFixed(0)} ms, p50 ${scrapes.p50.toFixed(1)} ms; goal: not behind the matrix (${(matrixMs / Math.max(scrapes.max, 0.1)).toFixed(0)}× shorter than it); ${scrapes.errors} errors`],
-    ]);
-  } finally {
-    await app.close();
-  }
+export interface DuringWalk {
+  walk: string;
+  /** How long the walk's own request took. */
+  ms: number;
+  scrapes: LoadResult;
 }
 
-/** The load generator in a process of its own (the lab's HTTP client), started before the matrix is asked for. */
-function spawnScraper(url: string, requests: number, concurrency: number): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(REPO, 'dist/test/lab/http-client.js'), 'load', url, String(requests), String(concurrency)], { timeout: 120_000 }, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout) as LoadResult)));
-  });
+export async function metricsDuringWalks(base: string, pair: { from: string; to: string }): Promise<DuringWalk[]> {
+  const q = `from=${encodeURIComponent(pair.from)}&to=${encodeURIComponent(pair.to)}`;
+  const walks: [string, string[]][] = [
+    ['the matrix is walked', [`${base}/v1/matrix`]],
+    ['the grid is walked', [`${base}/v1/grid`]],
+    ['the map is laid out (svg)', [`${base}/v1/map?format=svg`]],
+    ['why is walked (fixes included)', [`${base}/v1/why?${q}`]],
+    ['fixes are searched', ['-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({ from: pair.from, to: pair.to }), `${base}/v1/fixes`]],
+  ];
+  const out: DuringWalk[] = [];
+  for (const [walk, args] of walks) {
+    let ms = 0;
+    const asked = (async () => {
+      // The scrapes start first: the walk lands among them, as it would among Prometheus's.
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = performance.now();
+      // Asked by another process (curl): reading a 26 MB matrix here would stall the load generator, not the agent.
+      const status = await new Promise<string>((resolve, reject) => execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '300', ...args], (e, stdout) => (e ? reject(e) : resolve(stdout))));
+      if (status !== '200') throw new Error(`${walk}: ${status}`);
+      ms = performance.now() - t0;
+    })();
+    const scrapes = await load(`${base}/metrics`, 1_000_000, 50, {}, asked);
+    await asked;
+    out.push({ walk, ms, scrapes });
+  }
+  return out;
 }
