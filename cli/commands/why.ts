@@ -2,15 +2,12 @@
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { parseIp } from '../../rules/addr/addr.js';
-import { questionScope } from '../../collectors/scope.js';
-import { why } from '../../rules/why/why.js';
 import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
 import { FixesResult, WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
 import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
-import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 import { EXIT, VERDICT_EXIT, answerExit } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -43,6 +40,8 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   // containers the question does not touch). --json carries fixes whose "also opens" covers every pair: all of them.
   // A ping to an address asks no socket and no name: the sockets and dns collectors are left out (sockets reads every
   // namespace's /proc/net). B named: its name is resolved through Docker's resolver, whose socket ends that walk.
+  // Loaded only when collecting: an answer from the agent needs neither the collectors nor the model.
+  const [{ questionScope }, { why }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../../rules/why/why.js'), import('../sources.js')]);
   const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
   const skip = flow.proto === 'icmp' && byAddress ? { skip: ['sockets' as const, 'dns' as const] } : {};
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
