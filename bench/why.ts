@@ -41,6 +41,8 @@ function whyIn(h: LabHost, mode: 'terminal' | 'piped' | 'json' | 'agent', o: Ben
   };
   // At a terminal: util-linux script gives it a pty (stdout a TTY, as typed); -e passes the exit code back.
   if (mode === 'terminal') return async () => check(await h.exec('script', ['-qec', shellLine([process.execPath, ...nodeFlags(), bin, ...args]), '/dev/null'], 60_000));
+  // Asked of the agent by name: when it does not answer, netdiag says why on stderr (and collects).
+  if (mode === 'agent') return async () => check(await h.netdiag(args, 60_000, { NETDIAG_AGENT: 'http://127.0.0.1:9700' }));
   return async () => check(await h.exec(process.execPath, [...nodeFlags(), bin, ...args], 60_000));
 }
 
@@ -90,12 +92,21 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
   // This host's agent holding a fresh snapshot (refreshed every 5 minutes and on Docker's events): asked, not collected.
   const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m' });
   try {
-    for (const mode of ['agent'] as const) {
-      const fn = whyIn(h, mode, o);
-      // The first answer for a snapshot is computed; every later one is the agent's memo.
-      const first = await timed(fn);
+    const fn = whyIn(h, 'agent', o);
+    // The first answer for a snapshot is computed (and the agent may still be taking in Docker's events from the
+    // host's growth): asked until it answers, at most 10 times; every later answer is the agent's memo.
+    let first = 0;
+    let why: unknown = null;
+    for (let i = 0; i < 10; i++) {
+      why = null;
+      first = await timed(() => fn().catch((e: unknown) => (why = e)));
+      if (why === null) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (why !== null) rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, 'not answered', String((why as Error).message ?? why)]);
+    else {
       const ms = median(await runs(RUNS, fn));
-      rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}; the first ask after a refresh ${first.toFixed(0)} ms`]);
+      rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}; the first ask for a snapshot ${first.toFixed(0)} ms`]);
     }
   } finally {
     await daemon.stop();
