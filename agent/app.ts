@@ -177,6 +177,7 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     return {
       mode: deps.store.mode,
       readOnly: snapshot || deps.token === null,
+      refreshSeconds: !snapshot && deps.store.refreshMs !== null ? deps.store.refreshMs / 1000 : null,
       hosts: (st?.snapshots ?? []).map((h) => ({
         name: h.name,
         collectedAt: h.collectedAt,

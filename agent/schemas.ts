@@ -60,6 +60,8 @@ export const StatusResult = z.object({
   mode: z.enum(['live', 'snapshot']),
   /** True in snapshot mode, or when the agent has no token (nothing can be changed through it). */
   readOnly: z.boolean(),
+  /** Live: how often the snapshot is collected again (besides Docker's events); a snapshot younger than this is the latest. */
+  refreshSeconds: z.number().positive().nullable().optional(),
   hosts: z.array(
     z.object({
       name: z.string(),

@@ -50,6 +50,8 @@ export class SnapshotStore {
   /** Saved snapshots served as they are (`--snapshot`): nothing is collected, nothing changed. */
   readonly mode: 'live' | 'snapshot';
   refreshes = 0;
+  /** The refresh interval once started (null: saved snapshots, or not started): how old a served snapshot may be and still be the latest. */
+  refreshMs: number | null = null;
 
   constructor(
     private readonly collect: () => Promise<HostSnapshot>,
@@ -129,6 +131,7 @@ export class SnapshotStore {
 
   start(intervalMs: number): void {
     this.stop();
+    this.refreshMs = intervalMs;
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), intervalMs);
     this.timer.unref();
   }

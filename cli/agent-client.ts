@@ -3,7 +3,6 @@
 // fetch takes no CA or client certificate without an undici dispatcher.
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { AgentTarget } from './agent-access.js';
 import { connectionFailure, httpOnTlsPort, isHttpOnTlsPort, unauthorized } from './agent-failure.js';
 import type { FailureContext, SentAuth } from './agent-failure.js';
@@ -57,7 +56,9 @@ export function authorization(t: AgentTarget, change: boolean): { header?: strin
  * One request to an agent. Resolves with any answer but the ones that are about the channel or the credentials
  * (401, plain HTTP on a TLS port), which, like a failed connection, reject with a one-line UsageError.
  */
-export function askAgent(t: AgentTarget, path: string, o: AskOptions = {}): Promise<AgentAnswer> {
+export async function askAgent(t: AgentTarget, path: string, o: AskOptions = {}): Promise<AgentAnswer> {
+  // node:https (and TLS with it) loaded only for an https:// agent: `why` asks the local agent over plain HTTP first.
+  const httpsRequest = t.tls ? (await import('node:https')).request : null;
   const timeoutMs = o.timeoutMs ?? 15_000;
   const change = o.change === true;
   const auth = authorization(t, change);
@@ -94,7 +95,7 @@ export function askAgent(t: AgentTarget, path: string, o: AskOptions = {}): Prom
       settled = true;
       reject(connectionFailure(error, t, ctx));
     };
-    const req = (t.tls ? httpsRequest : httpRequest)(options, (res) => {
+    const req = (httpsRequest ?? httpRequest)(options, (res) => {
       ctx.answered = true;
       const chunks: Buffer[] = [];
       let size = 0;

@@ -29,6 +29,9 @@ export type ContainerScope = (list: unknown[]) => QuestionNeeds | null;
 
 const addressesOf = (s: Summary) => Object.values(s.NetworkSettings?.Networks ?? {}).flatMap((n) => [n?.IPAddress, n?.GlobalIPv6Address].filter((a): a is string => !!a));
 
+/** The networks a listed container is on, by name (a host's network names are unique). */
+const networksOf = (s: Summary) => Object.keys(s.NetworkSettings?.Networks ?? {});
+
 /** The one running container a word names, or null when the list alone cannot tell. */
 function place(word: string, running: Summary[]): Summary | null {
   const name = word.slice(word.indexOf('/') + 1);
@@ -51,7 +54,7 @@ function place(word: string, running: Summary[]): Summary | null {
  * The containers `why from to` needs: the two named (the word `host` needs none), the containers whose namespaces
  * they use (--network container:X), and any other holder of their addresses (a reply may land there).
  */
-export function questionScope(words: string[]): ContainerScope {
+export function questionScope(words: string[], opts: { pairNetworks?: boolean } = {}): ContainerScope {
   return (list) => {
     const running = list.map((x) => Summary.safeParse(x)).flatMap((r) => (r.success && (r.data.State ?? 'running') === 'running' ? [r.data] : []));
     const out = new Set<string>();
@@ -74,6 +77,20 @@ export function questionScope(words: string[]): ContainerScope {
     }
     const held = new Set(running.filter((s) => out.has(s.Id)).flatMap(addressesOf));
     for (const s of running) if (addressesOf(s).some((a) => held.has(a))) out.add(s.Id);
+    // Fixes (--json): a network connect's new address and what it opens are read from every container on the
+    // network joined, which is either side's (rules/changes/fix-reach.ts says when that is all a fix reaches).
+    if (opts.pairNetworks) {
+      const nets = new Set(running.filter((s) => out.has(s.Id)).flatMap(networksOf));
+      for (const s of running) if (networksOf(s).some((n) => nets.has(n))) out.add(s.Id);
+      // And the containers that live in those containers' namespaces (--network container:X): they answer there too.
+      const owners = running.filter((s) => out.has(s.Id));
+      for (const s of running) {
+        const mode = s.HostConfig?.NetworkMode ?? '';
+        if (!mode.startsWith('container:')) continue;
+        const ref = mode.slice('container:'.length);
+        if (owners.some((o) => o.Id.startsWith(ref) || o.Names.some((n) => n.replace(/^\//, '') === ref))) out.add(s.Id);
+      }
+    }
     ipv6 ||= running.some((s) => out.has(s.Id) && addressesOf(s).some((a) => a.includes(':')));
     return { ids: out, ipv6 };
   };

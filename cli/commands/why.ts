@@ -1,19 +1,21 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
+import { z } from 'zod';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { parseIp } from '../../rules/addr/addr.js';
-import { questionScope } from '../../collectors/scope.js';
-import { why } from '../../rules/why/why.js';
 import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
-import { WhyResult } from '../../snapshot/contract.js';
+import { FixesResult, WhyResult } from '../../snapshot/contract.js';
 import type { WhyAnswer } from '../../snapshot/contract.js';
 import type { Io } from '../io.js';
 import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
-import { loadWorld } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 import { EXIT, VERDICT_EXIT, answerExit } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
+import { ANSWER_TIMEOUT_MS, askLocalAgent } from '../local-agent.js';
+import type { LocalAnswer } from '../local-agent.js';
+import { askAgent } from '../agent-client.js';
+import type { FixAdvice } from '../../rules/changes/fixes.js';
 
 /** As the user asked it: B asked by name, reachable at its address while the name does not resolve, fails like ping. */
 export function exitOf(answer: WhyAnswer): ExitCode {
@@ -23,20 +25,44 @@ export function exitOf(answer: WhyAnswer): ExitCode {
   return VERDICT_EXIT[answer.verdict];
 }
 
-export async function whyCommand(a: string, b: string, opts: SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }, io: Io): Promise<number> {
+type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean };
+
+export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io): Promise<number> {
+  // One question, each schema used about once: zod compiling a fast path per schema on its first parse (new Function)
+  // costs more than it saves (measured on the seed's replay: the collection's parsing 17–30 ms jitless, 42–77 with).
+  z.config({ jitless: true });
   const flow = parseFlow(opts.port);
+  const families = parseFamilies(opts);
+  // This host's agent already read every container: when its snapshot is fresh, its answer is the one collecting
+  // would give, in a loopback round trip.
+  const local = await askLocalAgent({ from: a, to: b, ...(opts.port ? { port: opts.port } : {}), ...(families.length === 1 ? { family: families[0] === 4 ? 'ipv4' as const : 'ipv6' as const } : {}) }, opts, io);
+  if (local && 'text' in local) {
+    const answered = await fromAgent(local, a, b, opts, io);
+    if (answered !== null) return answered;
+  } else if (local?.explicit) io.stderr(`netdiag: not answered by the agent at ${io.env.NETDIAG_AGENT}: ${local.reason}; collecting this host\n`);
   // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the
   // containers the question does not touch). --json carries fixes whose "also opens" covers every pair: all of them.
   // A ping to an address asks no socket and no name: the sockets and dns collectors are left out (sockets reads every
   // namespace's /proc/net). B named: its name is resolved through Docker's resolver, whose socket ends that walk.
+  // Loaded only when collecting: an answer from the agent needs neither the collectors nor the model.
+  const [{ questionScope }, { why }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../../rules/why/why.js'), import('../sources.js')]);
   const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
-  const world = await loadWorld(opts, io, opts.json ? {} : { scope: questionScope([a, b]), ...(flow.proto === 'icmp' && byAddress ? { skip: ['sockets' as const, 'dns' as const] } : {}) });
-  const answer = why(world, a, b, flow, parseFamilies(opts));
+  const skip = flow.proto === 'icmp' && byAddress ? { skip: ['sockets' as const, 'dns' as const] } : {};
+  // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
+  // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
+  let world = await loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });
+  let answer = why(world, a, b, flow, families);
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) {
     // Loaded only here: the predictions behind fixes are most of the code a `why` at a terminal would otherwise load.
-    const [{ fixesFor }, { missingParts }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/query/missing.js')]);
-    io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes: fixesFor(world, answer, flow), missing: missingParts(world) }))}\n`);
+    const [{ fixesFor }, { missingParts }, { fixesStayOnPairNetworks }] = await Promise.all([import('../../rules/changes/fixes.js'), import('../../rules/query/missing.js'), import('../../rules/changes/fix-reach.js')]);
+    let fixes = fixesFor(world, answer, flow);
+    if (world.hosts.some((h) => h.snapshot.scope !== null) && !fixesStayOnPairNetworks(world, fixes)) {
+      world = await loadWorld(opts, io, skip);
+      answer = why(world, a, b, flow, families);
+      fixes = fixesFor(world, answer, flow);
+    }
+    io.stdout(`${JSON.stringify(WhyResult.parse({ ...answer, fixes, missing: missingParts(world) }))}\n`);
   } else {
     // The next step is only worth saying when it is true: the fixes are predicted (without counting what else each
     // opens, which only the full fix listing shows).
@@ -44,4 +70,39 @@ export async function whyCommand(a: string, b: string, opts: SourceOptions & { p
     io.stdout(`${renderWhy(answer, styleFor(io), next, { from: a, to: b }).join('\n')}\n`);
   }
   return answerExit(exitOf(answer), world.hosts.map((h) => h.snapshot));
+}
+
+/**
+ * The agent's answer, printed as the collected one would be (null: it was not usable, collect instead). The terminal's
+ * next step needs what fixing comes to: the answer's fixes say it, but when there are none only the agent's fix
+ * advice says why (asked then only).
+ */
+async function fromAgent(local: LocalAnswer, a: string, b: string, opts: WhyOptions, io: Io): Promise<number | null> {
+  let parsed: WhyResult;
+  try {
+    parsed = WhyResult.parse(JSON.parse(local.text));
+  } catch {
+    return null;
+  }
+  let out: string;
+  if (opts.json) out = JSON.stringify(parsed);
+  else {
+    let next: FixAdvice | null = null;
+    if (!(parsed.verdict === 'reachable' && !reachableButNameFails(parsed))) {
+      if (parsed.fixes.length > 0) next = { status: 'fixes', fixes: parsed.fixes, advice: null };
+      else {
+        const body = { from: a, to: b, ...(opts.port ? { port: opts.port } : {}) };
+        const families = parseFamilies(opts);
+        const res = await askAgent(local.target, '/v1/fixes', { method: 'POST', body: families.length === 1 ? { ...body, family: families[0] === 4 ? 'ipv4' : 'ipv6' } : body, timeoutMs: ANSWER_TIMEOUT_MS }).catch(() => null);
+        const advice = res?.status === 200 ? FixesResult.safeParse(JSON.parse(res.text)) : null;
+        if (!advice?.success) return null;
+        next = { status: advice.data.status, fixes: advice.data.fixes, advice: advice.data.advice };
+      }
+    }
+    out = renderWhy(parsed, styleFor(io), next, { from: a, to: b }).join('\n');
+  }
+  io.stderr(`netdiag: answered by the local agent (snapshot ${Math.round(local.ageSeconds)} s old; --no-agent collects now)\n`);
+  io.stdout(`${out}\n`);
+  const code = exitOf(parsed);
+  return code === EXIT.ok && (local.partial || parsed.missing.length > 0) ? EXIT.partial : code;
 }

@@ -64,6 +64,11 @@ interface Prediction {
   /** The answer after the change, and the hosts it was asked of. */
   after: WhyAnswer;
   afterWorld: World;
+  /**
+   * What else it opens, for a prediction that does not work (left empty until asked): counting is the costly part
+   * (every pair, twice), and only fixes that work are offered with it.
+   */
+  sideEffects: (() => string[]) | null;
 }
 
 /** The fix's undo commands; a sysctl goes back to the value this host's snapshot holds. */
@@ -91,7 +96,9 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     const reverse = b ? why(afterWorld, answer.to.name, fromQuery, flow, asked).verdict : 'unknown';
     // A host's shim opens container pairs even when one side of the question is the host itself (its bridge containers
     // reach the macvlan ones through it): counted then too.
-    const alsoOpens = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b))) ? opened(world, afterWorld, flow, a, b, beforeCache) : [];
+    const counted = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b)));
+    const count = () => opened(world, afterWorld, flow, a, b, beforeCache);
+    const alsoOpens = counted && fw.verdict === 'reachable' ? count() : [];
     const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
     const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
@@ -99,7 +106,7 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     const byName = named ? (fw.dns.resolves ? 'resolves' : 'fails') : null;
     const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
     const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), rollback: rollbackOf(world, f.steps), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
-    return { candidate: f, fix, after: fw, afterWorld };
+    return { candidate: f, fix, after: fw, afterWorld, sideEffects: counted && fw.verdict !== 'reachable' ? count : null };
   });
 }
 
@@ -247,6 +254,7 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
     return { status: 'fixes', fixes, advice: allUnnamed ? `none of these makes the name ${answer.dns.name} resolve from ${answer.from.name} (${answer.dns.note}): use the address` : null };
   }
   // The network could be opened, but then the service is missing: that is what to say, with the fix that would open it.
+  for (const p of predicted) if (p.sideEffects) p.fix.alsoOpens = p.sideEffects();
   const service = [...predicted].sort((x, y) => rank(x.fix) - rank(y.fix)).find((p) => onlySocketBlocks(p.after));
   if (service) return { status: 'no-fix', fixes: [], advice: `no network fix makes it work: after ${service.fix.title} [${service.fix.id}] the network would deliver it, but ${service.after.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(service.after)}` };
   const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
