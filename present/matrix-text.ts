@@ -101,26 +101,42 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
   };
   /** A template's allocation that no row is held in any more. */
   let spare: Buffer | null = null;
+  /** The arrays of the last template given up, for the next one. */
+  let pool: { ids: Int32Array; keys: Int32Array; at: Int32Array; gaps: Int32Array } | null = null;
+  const sources = new Int32Array(cs.length);
+  const classKey = new Int32Array(n);
   /**
    * The template for i's class. From the last class's template (`prev`, whose gaps hold `gap`), entries whose answer
    * is the same are copied in runs: a fleet's next class differs only towards its own host's containers.
    */
   const build = (i: number, gap: Buffer, prev: RowTemplate | null): RowTemplate => {
     const ca = m.classOf[i] as number;
-    const ids = new Int32Array(cs.length);
-    const keys = new Int32Array(cs.length);
-    const sources = new Int32Array(cs.length);
+    // The arrays of a template that is gone (the previous one's are read below), else new ones.
+    const ids = pool?.ids ?? new Int32Array(cs.length);
+    const keys = pool?.keys ?? new Int32Array(cs.length);
+    const at = pool?.at ?? new Int32Array(cs.length + 1);
+    const gaps = pool?.gaps ?? new Int32Array(cs.length);
+    pool = null;
+    // Towards another class, every member answers as the first: its key and answer asked once per class.
+    classKey.fill(-1);
     const rowCounts = noPairs();
     let size = 0;
     let entries = 0;
     for (let j = 0; j < cs.length; j++) {
-      // The entry for i itself serves the class's other members: what another member gets towards i.
-      const a = j === i ? m.members[ca]?.find((k) => k !== i) : i;
-      if (a === undefined) {
-        ids[j] = -1;
-        continue;
+      const cb = m.classOf[j] as number;
+      let a = i;
+      let key = cb === ca ? -1 : (classKey[cb] as number);
+      if (key < 0) {
+        // The entry for i itself serves the class's other members: what another member gets towards i.
+        const other = j === i ? m.members[ca]?.find((k) => k !== i) : i;
+        if (other === undefined) {
+          ids[j] = -1;
+          continue;
+        }
+        a = other;
+        key = m.key(a, j);
+        if (cb !== ca) classKey[cb] = key;
       }
-      const key = m.key(a, j);
       const id = answerOfKey(key);
       ids[j] = id;
       keys[j] = key;
@@ -133,8 +149,6 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
     const whole = spare !== null && spare.length >= size ? spare : Buffer.allocUnsafe(size);
     spare = null;
     const bytes = whole.subarray(0, size);
-    const at = new Int32Array(cs.length + 1);
-    const gaps = new Int32Array(entries);
     let pos = 0;
     let g = 0;
     for (let j = 0; j < cs.length; ) {
@@ -161,7 +175,7 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
       j++;
     }
     at[cs.length] = pos;
-    return { cls: ca, whole, bytes, at, gaps, gap, ids, keys, counts: rowCounts };
+    return { cls: ca, whole, bytes, at, gaps: gaps.subarray(0, entries), gap, ids, keys, counts: rowCounts };
   };
   // Kept for the class and head length the rows are at (a host's containers come together, and so mostly do a
   // class's members).
@@ -169,7 +183,9 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
   /** Whether the caller still holds the last row's bytes: then its template is not changed in place nor built in. */
   let held = false;
   const retire = (old: RowTemplate | null) => {
-    if (old !== null && !held) spare = old.whole;
+    if (old === null) return;
+    if (!held) spare = old.whole;
+    pool = { ids: old.ids, keys: old.keys, at: old.at, gaps: new Int32Array(old.gaps.buffer, old.gaps.byteOffset, cs.length) };
   };
   let pairs = 0;
   for (let i = 0; i < cs.length && cs.length > 1; i++) {
