@@ -144,10 +144,10 @@ function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks 
  * a port (a NAT target: `addr:port`, `[addr]:port`), a range of addresses, or anything else.
  */
 type Word =
-  | { form: 'address'; block: Block | null; rest: string }
+  | { form: 'address'; block: Block | null; rest: string; own: string; peer: string }
   | { form: 'with-port'; address: string; open: string; close: string }
   | { form: 'range' }
-  | { form: 'other' };
+  | { form: 'other'; as: (string | undefined)[] };
 
 /** Sysctls kept per interface: the interface's name sits between the prefix and the setting. */
 const SYSCTL_PER_INTERFACE = ['net.ipv4.conf.', 'net.ipv6.conf.'];
@@ -181,16 +181,17 @@ class Renamer {
     const r = this.read(w);
     switch (r.form) {
       case 'address':
-        return r.block ? this.inBlock(r.block, r.rest) : w;
+        return r.block ? this.inBlock(r.block, r) : w;
       case 'with-port': {
         const a = this.read(r.address);
-        return a.form === 'address' && a.block ? `${r.open}${this.inBlock(a.block, a.rest)}${r.close}` : w;
+        return a.form === 'address' && a.block ? `${r.open}${this.inBlock(a.block, a)}${r.close}` : w;
       }
       case 'range':
         // What lies between two renamed ends of a range is not renamed with them.
         throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${w})`);
       default:
-        return standIn(this.ids[this.host] as Identities, w);
+        // Kept per host: a plan's million steps repeat a few words on each host.
+        return (r.as[this.host] ??= standIn(this.ids[this.host] as Identities, w));
     }
   }
 
@@ -231,10 +232,10 @@ class Renamer {
     return k;
   }
 
-  private inBlock(b: Block, rest: string): string {
-    if (b.host === this.host) return '§S' + rest;
+  private inBlock(b: Block, names: { own: string; peer: string }): string {
+    if (b.host === this.host) return names.own;
     this.peer = this.peer === null || this.peer === b.host ? b.host : -1;
-    return '§P' + rest;
+    return names.peer;
   }
 
   /** The host whose block a whole word lies in, if it does. */
@@ -253,9 +254,12 @@ class Renamer {
     const c = parsePrefixed(w);
     if (c) {
       const b = this.blocks.owned.longest(c.addr);
-      if (b && c.bits >= b.cidr.bits) return { form: 'address', block: b, rest: `${b.k}+${BigInt(c.addr) - BigInt(b.cidr.addr)}${w.includes('/') ? `/${c.bits}` : ''}` };
+      if (b && c.bits >= b.cidr.bits) {
+        const rest = `${b.k}+${BigInt(c.addr) - BigInt(b.cidr.addr)}${w.includes('/') ? `/${c.bits}` : ''}`;
+        return { form: 'address', block: b, rest, own: '§S' + rest, peer: '§P' + rest };
+      }
       this.unowned(w, c);
-      return { form: 'address', block: null, rest: '' };
+      return { form: 'address', block: null, rest: '', own: '', peer: '' };
     }
     const dash = w.indexOf('-');
     if (dash > 0 && parsePrefixed(w.slice(0, dash)) !== null) {
@@ -270,7 +274,7 @@ class Renamer {
     }
     const colon = w.indexOf(':');
     if (colon > 0 && w.lastIndexOf(':') === colon && parsePrefixed(w.slice(0, colon))) return { form: 'with-port', address: w.slice(0, colon), open: '', close: w.slice(colon) };
-    return { form: 'other' };
+    return { form: 'other', as: [] };
   }
 
   /** Networks no host owns, met since they were last checked: they are kept as written (see `literalsAlike`). */

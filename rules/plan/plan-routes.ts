@@ -114,7 +114,7 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
   });
 
   // The accepts are built once the plan's ID is known (they carry it); until then, what each one is.
-  const pending: { host: HostView; table: 'filter' | 'raw'; chain: string; iface: string; src: string; dst: string }[] = [];
+  const pending: { host: HostView; from: HostView; table: 'filter' | 'raw'; chain: string; iface: string; src: string; dst: string }[] = [];
   for (const h of views) {
     // What a peer sees arriving from h's routable subnets over a LAN address: that address when h masquerades them
     // (Docker's default), else the subnet itself.
@@ -134,8 +134,8 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
         if (!sub.routable || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
         if (h.routes.size === 0 || !h.routes.has(`${sub.text} ${link.pText}`)) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst: sub.text, via: link.pText, dev: link.hIface });
         for (const src of sources) {
-          if (p.dockerUser) pending.push({ host: p, table: 'filter', chain: ADMIN_CHAIN, iface: link.pIface, src, dst: sub.text });
-          if (p.rawProtected) pending.push({ host: p, table: 'raw', chain: 'PREROUTING', iface: link.pIface, src, dst: sub.text });
+          if (p.dockerUser) pending.push({ host: p, from: h, table: 'filter', chain: ADMIN_CHAIN, iface: link.pIface, src, dst: sub.text });
+          if (p.rawProtected) pending.push({ host: p, from: h, table: 'raw', chain: 'PREROUTING', iface: link.pIface, src, dst: sub.text });
         }
       }
     }
@@ -148,17 +148,36 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
     }
   }
   // The ID names the plan's content; the rules carry it so rollback removes exactly them.
+  // Each step's text is fed in pieces, as the one string it stands for (a plan of 500 hosts has a million).
   const content = new ContentHash();
-  for (const list of steps.values()) for (const st of list) content.add(st.kind === 'ip-route-add' ? `${st.host} route ${st.dst} ${st.via} ${st.dev}` : JSON.stringify(st));
-  const accepts = new Map<string, (typeof pending)[number]>();
+  const words = (...parts: string[]) => {
+    parts.forEach((w, k) => (k > 0 ? content.feed(' ') : content).feed(w));
+    content.add('');
+  };
+  for (const list of steps.values()) for (const st of list) (st.kind === 'ip-route-add' ? words(st.host, 'route', st.dst, st.via, `${st.dev}`) : content.add(JSON.stringify(st)));
+  for (const a of pending) words(a.host.s.name, a.table, a.chain, a.iface, a.src, a.dst);
+  // An accept met twice is one rule, the first. A pair of hosts meets on one link and each host's sources are
+  // distinct, so only two hosts giving the same source, two with one name, or a host with two networks on one subnet
+  // can make a key twice: else no key need be made for each of a million accepts.
+  const sourceOf = new Map<string, HostView>();
+  let shared = new Set(views.map((v) => v.s.name)).size !== views.length || views.some((v) => new Set(v.subnets.map((x) => x.text)).size !== v.subnets.length);
   for (const a of pending) {
-    const key = `${a.host.s.name} ${a.table} ${a.chain} ${a.iface} ${a.src} ${a.dst}`;
-    content.add(key);
-    if (!accepts.has(key)) accepts.set(key, a);
+    const from = sourceOf.get(a.src);
+    if (from === undefined) sourceOf.set(a.src, a.from);
+    else if (from !== a.from) shared = true;
+  }
+  let accepts = pending;
+  if (shared) {
+    const first = new Map<string, (typeof pending)[number]>();
+    for (const a of pending) {
+      const key = `${a.host.s.name} ${a.table} ${a.chain} ${a.iface} ${a.src} ${a.dst}`;
+      if (!first.has(key)) first.set(key, a);
+    }
+    accepts = [...first.values()];
   }
   const id = `pl-${content.hex()}`;
   const tag = `netdiag:${id}`;
-  for (const a of accepts.values()) {
+  for (const a of accepts) {
     steps.get(a.host.s.name)!.push({ kind: 'iptables-insert', host: a.host.s.name, table: a.table, chain: a.chain, rule: ['-i', a.iface, '-s', a.src, '-d', a.dst, '-m', 'comment', '--comment', tag, '-j', 'ACCEPT'] });
   }
   const all = [...steps.values()].flat();
