@@ -339,23 +339,40 @@ function pinned(step: PlanStep, peer: number, names: Renamer): boolean {
   return false;
 }
 
-/** A step as text with its addresses renamed, its host left out. */
-function stepText(step: PlanStep, names: Renamer): string {
+/**
+ * A step with its addresses renamed, its host left out, as the parts of its text (see stepText): two steps are the
+ * same when their parts are, compared part by part (mostly the same strings, a word's renaming being kept), without
+ * making a text for each of a plan's million steps.
+ */
+function stepParts(step: PlanStep, names: Renamer): string[] {
   switch (step.kind) {
     case 'ip-route-add':
-      return `route-add ${names.word(step.dst)} ${names.word(step.via)} ${step.dev === null ? '' : names.word(step.dev)}`;
+      return ['route-add', names.word(step.dst), names.word(step.via), step.dev === null ? '' : names.word(step.dev)];
     case 'iptables-insert': {
-      // Word by word into one string, without an array per step (a plan of 500 hosts has half a million).
-      let text = `insert ${step.ip6tables ? 6 : 4} ${step.table} ${step.chain} ${step.position ?? 1} `;
-      for (let k = 0; k < step.rule.length; k++) text += k === 0 ? names.word(step.rule[k] as string) : `\u0000${names.word(step.rule[k] as string)}`;
-      return text;
+      const parts = ['insert', step.ip6tables ? '6' : '4', step.table, step.chain, String(step.position ?? 1)];
+      for (const w of step.rule) parts.push(names.word(w));
+      return parts;
     }
     default: {
       const { host: _host, ...rest } = step;
-      return JSON.stringify(names.value(rest));
+      return [JSON.stringify(names.value(rest))];
     }
   }
 }
+
+/** A step's text from its parts: what one host's steps are compared by with another's. */
+function stepText(parts: string[]): string {
+  switch (parts[0]) {
+    case 'route-add':
+      return parts.join(' ');
+    case 'insert':
+      return `${parts.slice(0, 5).join(' ')} ${parts.slice(5).join('\u0000')}`;
+    default:
+      return parts[0] as string;
+  }
+}
+
+const sameParts = (a: string[], b: string[]) => a.length === b.length && a.every((x, k) => x === b[k]);
 
 /**
  * Whether the fleet, with a change's steps applied, is made of a few kinds of host built alike: hosts of one kind
@@ -424,8 +441,11 @@ export class AlikeFleet {
     const { snapshots } = this;
     const { names, index, kindOf, kinds } = this.prepare();
     const stepsOf: PlanStep[][] = snapshots.map(() => []);
+    // A host's steps come together: its name is looked up once per run of them.
+    let lastName: string | null = null;
+    let last: number | undefined;
     for (const st of steps) {
-      const h = index.get(st.host);
+      const h = st.host === lastName ? last : (last = index.get((lastName = st.host)));
       if (h === undefined) throw new NotAlike(`a step is for ${st.host}, not a host in view`);
       (stepsOf[h] as PlanStep[]).push(st);
     }
@@ -441,22 +461,22 @@ export class AlikeFleet {
       let canon = '';
       // Consecutive steps for peers: each peer's own sequence must be the same for every peer of a kind, and every
       // other host must have one.
-      let run: { templates: Map<number, string[]>; at: Map<number, number> } | null = null;
+      let run: { templates: Map<number, string[][]>; at: Map<number, number> } | null = null;
       const close = () => {
         if (!run) return;
         if (run.at.size !== snapshots.length - 1 || [...run.at].some(([peer, n]) => n !== run?.templates.get(kindOf[peer] as number)?.length)) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
-        canon += `\n[each peer]${[...run.templates].sort(([a], [b]) => a - b).map(([kind, t]) => `\n(kind ${kind})\n${t.join('\n')}`).join('')}`;
+        canon += `\n[each peer]${[...run.templates].sort(([a], [b]) => a - b).map(([kind, t]) => `\n(kind ${kind})\n${t.map(stepText).join('\n')}`).join('')}`;
         run = null;
       };
       for (const st of stepsOf[host] as PlanStep[]) {
         names.clear(host);
-        const text = stepText(st, names);
+        const parts = stepParts(st, names);
         const peer = names.peer;
         if (peer === -1) throw new NotAlike(`a step on ${s.name} names more than one other host`);
         for (const p of answering) if (peer === null || peer === p.a + p.b - host) p.steps.push(st);
         if (peer === null) {
           close();
-          canon += `\n${text}`;
+          canon += `\n${stepText(parts)}`;
           continue;
         }
         if (!pinned(st, peer, names)) throw new NotAlike(`a step on ${s.name} for ${snapshots[peer]?.name} is not limited to its addresses`);
@@ -464,8 +484,8 @@ export class AlikeFleet {
         let template = run.templates.get(kindOf[peer] as number);
         if (!template) run.templates.set(kindOf[peer] as number, (template = []));
         const i = run.at.get(peer) ?? 0;
-        if (i === template.length) template.push(text);
-        else if (template[i] !== text) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
+        if (i === template.length) template.push(parts);
+        else if (!sameParts(template[i] as string[], parts)) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
         run.at.set(peer, i + 1);
       }
       close();
