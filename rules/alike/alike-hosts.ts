@@ -177,8 +177,9 @@ class Renamer {
   }
 
   /** One word: an address or prefix, an address with a port (a NAT target), a range (refused), or a name. */
-  word(w: string): string {
-    const r = this.read(w);
+  /** One word (`place`: where it stands in a step, for the cache of the last word read there). */
+  word(w: string, place = -1): string {
+    const r = this.read(w, place);
     switch (r.form) {
       case 'address':
         return r.block ? this.inBlock(r.block, r) : w;
@@ -239,14 +240,23 @@ class Renamer {
   }
 
   /** The host whose block a whole word lies in, if it does. */
-  ownerOf(w: string): number | null {
-    const r = this.read(w);
+  ownerOf(w: string, place = -1): number | null {
+    const r = this.read(w, place);
     return r.form === 'address' ? (r.block?.host ?? null) : null;
   }
 
-  private read(w: string): Word {
+  /** The last word read at each place in a step and what it is: a plan's rules repeat most words place by place. */
+  private readonly lastWord: (string | undefined)[] = [];
+  private readonly lastRead: Word[] = [];
+
+  private read(w: string, place = -1): Word {
+    if (place >= 0 && this.lastWord[place] === w) return this.lastRead[place] as Word;
     let r = this.words.get(w);
     if (r === undefined) this.words.set(w, (r = this.classify(w)));
+    if (place >= 0) {
+      this.lastWord[place] = w;
+      this.lastRead[place] = r;
+    }
     return r;
   }
 
@@ -334,7 +344,7 @@ const PIN = new Set(['-s', '--source', '-d', '--destination']);
 function pinned(step: PlanStep, peer: number, names: Renamer): boolean {
   if (step.kind === 'ip-route-add') return names.ownerOf(step.dst) === peer;
   if (step.kind === 'iptables-insert' && (step.position ?? 1) === 1) {
-    return step.rule.some((w, i) => PIN.has(w) && step.rule[i - 1] !== '!' && step.rule[i + 1] !== '!' && names.ownerOf(step.rule[i + 1] ?? '') === peer);
+    return step.rule.some((w, i) => PIN.has(w) && step.rule[i - 1] !== '!' && step.rule[i + 1] !== '!' && names.ownerOf(step.rule[i + 1] ?? '', i + 1) === peer);
   }
   return false;
 }
@@ -350,7 +360,7 @@ function stepParts(step: PlanStep, names: Renamer): string[] {
       return ['route-add', names.word(step.dst), names.word(step.via), step.dev === null ? '' : names.word(step.dev)];
     case 'iptables-insert': {
       const parts = ['insert', step.ip6tables ? '6' : '4', step.table, step.chain, String(step.position ?? 1)];
-      for (const w of step.rule) parts.push(names.word(w));
+      for (let k = 0; k < step.rule.length; k++) parts.push(names.word(step.rule[k] as string, k));
       return parts;
     }
     default: {
