@@ -335,6 +335,12 @@ function modelled(s: HostSnapshot, names: Renamer): string {
   return JSON.stringify(names.value(parts));
 }
 
+/**
+ * The places of a route's words in the renamer's cache of last words: the first of a rule's (a host's routes come
+ * together, and so do its rules; the cache is small and dense).
+ */
+const ROUTE_PLACE = 0;
+
 const PIN = new Set(['-s', '--source', '-d', '--destination']);
 
 /**
@@ -342,7 +348,7 @@ const PIN = new Set(['-s', '--source', '-d', '--destination']);
  * steps cannot matter: a route to one of its networks, or a rule inserted at the top that matches its address.
  */
 function pinned(step: PlanStep, peer: number, names: Renamer): boolean {
-  if (step.kind === 'ip-route-add') return names.ownerOf(step.dst) === peer;
+  if (step.kind === 'ip-route-add') return names.ownerOf(step.dst, ROUTE_PLACE) === peer;
   if (step.kind === 'iptables-insert' && (step.position ?? 1) === 1) {
     return step.rule.some((w, i) => PIN.has(w) && step.rule[i - 1] !== '!' && step.rule[i + 1] !== '!' && names.ownerOf(step.rule[i + 1] ?? '', i + 1) === peer);
   }
@@ -357,7 +363,7 @@ function pinned(step: PlanStep, peer: number, names: Renamer): boolean {
 function stepParts(step: PlanStep, names: Renamer): string[] {
   switch (step.kind) {
     case 'ip-route-add':
-      return ['route-add', names.word(step.dst), names.word(step.via), step.dev === null ? '' : names.word(step.dev)];
+      return ['route-add', names.word(step.dst, ROUTE_PLACE), names.word(step.via, ROUTE_PLACE + 1), step.dev === null ? '' : names.word(step.dev, ROUTE_PLACE + 2)];
     case 'iptables-insert': {
       const parts = ['insert', step.ip6tables ? '6' : '4', step.table, step.chain, String(step.position ?? 1)];
       for (let k = 0; k < step.rule.length; k++) parts.push(names.word(step.rule[k] as string, k));
