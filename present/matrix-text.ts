@@ -79,12 +79,22 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
   /** Per destination, its pair's tail per answer (answers are numbered from 0, and few). */
   const tails: (Buffer | undefined)[][] = cs.map(() => []);
   const end = format === 'ndjson' ? '\n' : '';
+  // Class pairs answered by one walk share its verdicts array: its answer is found by the array first (a fleet has
+  // a quarter of a million class pairs and a few thousand walks), by the text only for a new array.
+  const answerOfVerdicts = new Map<AddressVerdict[], Map<PairVerdict | undefined, number>>();
   const answerOfKey = (key: number): number => {
     let id = answerOf[key];
     if (id === undefined) {
-      const text = `${m.combined[key]}|${(m.verdicts[key] as AddressVerdict[]).join(',')}`;
-      id = answerIds.get(text);
-      if (id === undefined) answerIds.set(text, (id = answerIds.size));
+      const vs = m.verdicts[key] as AddressVerdict[];
+      let byCombined = answerOfVerdicts.get(vs);
+      if (!byCombined) answerOfVerdicts.set(vs, (byCombined = new Map()));
+      id = byCombined.get(m.combined[key]);
+      if (id === undefined) {
+        const text = `${m.combined[key]}|${vs.join(',')}`;
+        id = answerIds.get(text);
+        if (id === undefined) answerIds.set(text, (id = answerIds.size));
+        byCombined.set(m.combined[key], id);
+      }
       answerOf[key] = id;
     }
     return id;
@@ -105,6 +115,7 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
   let pool: { ids: Int32Array; keys: Int32Array; at: Int32Array; gaps: Int32Array } | null = null;
   const sources = new Int32Array(cs.length);
   const classKey = new Int32Array(n);
+  const classAnswer = new Int32Array(n);
   /**
    * The template for i's class. From the last class's template (`prev`, whose gaps hold `gap`), entries whose answer
    * is the same are copied in runs: a fleet's next class differs only towards its own host's containers.
@@ -119,14 +130,19 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
     pool = null;
     // Towards another class, every member answers as the first: its key and answer asked once per class.
     classKey.fill(-1);
-    const rowCounts = noPairs();
+    /** Entries per answer, then per verdict (an answer has one). */
+    const perAnswer: number[] = [];
+    const verdictOf: PairVerdict[] = [];
     let size = 0;
     let entries = 0;
+    const gapLength = gap.length;
     for (let j = 0; j < cs.length; j++) {
       const cb = m.classOf[j] as number;
       let a = i;
       let key = cb === ca ? -1 : (classKey[cb] as number);
-      if (key < 0) {
+      let id: number;
+      if (key >= 0) id = classAnswer[cb] as number;
+      else {
         // The entry for i itself serves the class's other members: what another member gets towards i.
         const other = j === i ? m.members[ca]?.find((k) => k !== i) : i;
         if (other === undefined) {
@@ -135,16 +151,22 @@ export function* rowViews(world: World, flow: Flow, format: 'json' | 'ndjson', c
         }
         a = other;
         key = m.key(a, j);
-        if (cb !== ca) classKey[cb] = key;
+        id = answerOfKey(key);
+        if (cb !== ca) {
+          classKey[cb] = key;
+          classAnswer[cb] = id;
+        }
+        verdictOf[id] = m.combined[key] as PairVerdict;
       }
-      const id = answerOfKey(key);
       ids[j] = id;
       keys[j] = key;
       sources[j] = a;
-      size += gap.length + tailOf(a, j, key, id).length;
+      size += gapLength + ((tails[j] as (Buffer | undefined)[])[id] ?? tailOf(a, j, key, id)).length;
       entries++;
-      rowCounts[m.combined[key] as PairVerdict]++;
+      perAnswer[id] = (perAnswer[id] ?? 0) + 1;
     }
+    const rowCounts = noPairs();
+    perAnswer.forEach((k, id) => (rowCounts[verdictOf[id] as PairVerdict] += k));
     // In the buffer of a template no row is held in any more, when it is large enough: a fleet changes class 500 times.
     const whole = spare !== null && spare.length >= size ? spare : Buffer.allocUnsafe(size);
     spare = null;
