@@ -6,7 +6,7 @@ import { partition } from './partition.js';
 import { qualifiedName } from '../query/resolve.js';
 import type { AddressVerdict, Flow, MatrixPair, PairVerdict } from '../../snapshot/contract.js';
 import { addressWalks, BOTH, lacksFamily, sendable, targetsOf, verdictOfAddresses } from '../why/verdict.js';
-import type { Family } from '../addr/addr.js';
+import type { Family, Ip } from '../addr/addr.js';
 
 export type { MatrixPair };
 
@@ -53,6 +53,11 @@ export class ClassPairs {
    * pair's walk is computed with the class's first member, so one signature per host serves every class there.
    */
   private readonly signatureOf = new Map<ContainerModel['host'], number[]>();
+  /**
+   * Per families and container: the addresses a signature is of (every host asks them of each class's first member:
+   * a fleet's 100 hosts × 500 classes would list them 50,000 times).
+   */
+  private readonly ipsOf: Map<ContainerModel, Ip[]>[] = [];
   /** Verdicts of walks that stayed on the source's host, by source class and the destination's signature there. */
   private readonly local: Map<number, AddressVerdict[]>[] = [];
   /** Per class: the families it can send in (a class's members hold addresses of the same families, in order). */
@@ -124,7 +129,11 @@ export class ClassPairs {
     const at = cb * 4 + familiesCode(fams);
     let id = perClass[at];
     if (id === undefined) {
-      const text = this.signatures.of(h, targetsOf(b, fams).map((e) => e.ip));
+      const code = familiesCode(fams);
+      const ipsOf = (this.ipsOf[code] ??= new Map());
+      let ips = ipsOf.get(b);
+      if (!ips) ipsOf.set(b, (ips = targetsOf(b, fams).map((e) => e.ip)));
+      const text = this.signatures.of(h, ips);
       id = this.signatureIds.get(text);
       if (id === undefined) this.signatureIds.set(text, (id = this.signatureIds.size));
       perClass[at] = id;
