@@ -9,6 +9,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Bytes to stdout as they are, unescaped: for JSON only (its encoder escaped every control character already). */
   stdoutBytes?(bytes: Uint8Array): void;
+  /** Whether stdout still holds bytes given to stdoutBytes (not yet handed to the OS): they must not change yet. */
+  stdoutHeld?(): boolean;
   /** Resolves once stdout has taken what was written (a slow pipe pushes back); absent where output is not buffered. */
   drained?(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export const processIo: Io = {
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
   stdoutBytes: (b) => process.stdout.write(b),
+  stdoutHeld: () => process.stdout.writableLength > 0,
   drained: () => (process.stdout.writableNeedDrain ? new Promise((resolve) => process.stdout.once('drain', () => resolve())) : Promise.resolve()),
 };
 

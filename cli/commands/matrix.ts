@@ -1,7 +1,7 @@
 // `netdiag matrix`: every ordered pair of containers, one verdict each (per address in JSON), streamed: a row of
 // pairs at a time, waiting for the output to drain, so a million pairs never sit in memory as one document.
 import { pairRows } from '../../rules/matrix/matrix.js';
-import { matrixClose, matrixOpen, noPairs, textRows } from '../../present/matrix-text.js';
+import { matrixClose, matrixOpen, noPairs, rowViews } from '../../present/matrix-text.js';
 import type { MatrixPair } from '../../snapshot/contract.js';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { missingParts } from '../../rules/query/missing.js';
@@ -84,11 +84,20 @@ export async function matrixCommand(opts: SourceOptions & { port?: string; json?
     if (format === 'json') raw(matrixOpen(flow, missingParts(world)));
     let first = format === 'json';
     try {
-      const rows = textRows(world, flow, format === 'json' ? 'json' : 'ndjson', counts, families);
-      for (let r = rows.next(); !r.done; r = rows.next()) {
-        bytes(first ? r.value.subarray(1) : r.value);
+      // Each row straight from its template, the two sides of the pair towards itself; then whether stdout still
+      // holds them (a pipe that did not take them all), so the template is copied before it changes.
+      const rows = rowViews(world, flow, format === 'json' ? 'json' : 'ndjson', counts, families);
+      for (let r = rows.next(false); !r.done; ) {
+        const { bytes: b, from, to, end } = r.value;
+        // The document's first comma is the row's first byte, in whichever side comes first.
+        const drop = first ? 1 : 0;
+        const [a0, b0] = from > 0 ? [drop, to] : [0, to + drop];
+        if (from > a0) bytes(b.subarray(a0, from));
+        if (end > b0) bytes(b.subarray(b0, end));
         first = false;
+        const held = io.stdoutBytes ? (io.stdoutHeld?.() ?? true) : false;
         await drained();
+        r = rows.next(held);
       }
     } catch (error) {
       fail(error);

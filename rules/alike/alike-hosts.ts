@@ -144,10 +144,10 @@ function fleetBlocks(snapshots: HostSnapshot[], ids: Identities[]): FleetBlocks 
  * a port (a NAT target: `addr:port`, `[addr]:port`), a range of addresses, or anything else.
  */
 type Word =
-  | { form: 'address'; block: Block | null; rest: string }
+  | { form: 'address'; block: Block | null; rest: string; own: string; peer: string }
   | { form: 'with-port'; address: string; open: string; close: string }
   | { form: 'range' }
-  | { form: 'other' };
+  | { form: 'other'; as: (string | undefined)[] };
 
 /** Sysctls kept per interface: the interface's name sits between the prefix and the setting. */
 const SYSCTL_PER_INTERFACE = ['net.ipv4.conf.', 'net.ipv6.conf.'];
@@ -177,20 +177,22 @@ class Renamer {
   }
 
   /** One word: an address or prefix, an address with a port (a NAT target), a range (refused), or a name. */
-  word(w: string): string {
-    const r = this.read(w);
+  /** One word (`place`: where it stands in a step, for the cache of the last word read there). */
+  word(w: string, place = -1): string {
+    const r = this.read(w, place);
     switch (r.form) {
       case 'address':
-        return r.block ? this.inBlock(r.block, r.rest) : w;
+        return r.block ? this.inBlock(r.block, r) : w;
       case 'with-port': {
         const a = this.read(r.address);
-        return a.form === 'address' && a.block ? `${r.open}${this.inBlock(a.block, a.rest)}${r.close}` : w;
+        return a.form === 'address' && a.block ? `${r.open}${this.inBlock(a.block, a)}${r.close}` : w;
       }
       case 'range':
         // What lies between two renamed ends of a range is not renamed with them.
         throw new NotAlike(`${this.snapshots[this.host]?.name} has an address range (${w})`);
       default:
-        return standIn(this.ids[this.host] as Identities, w);
+        // Kept per host: a plan's million steps repeat a few words on each host.
+        return (r.as[this.host] ??= standIn(this.ids[this.host] as Identities, w));
     }
   }
 
@@ -231,21 +233,30 @@ class Renamer {
     return k;
   }
 
-  private inBlock(b: Block, rest: string): string {
-    if (b.host === this.host) return '§S' + rest;
+  private inBlock(b: Block, names: { own: string; peer: string }): string {
+    if (b.host === this.host) return names.own;
     this.peer = this.peer === null || this.peer === b.host ? b.host : -1;
-    return '§P' + rest;
+    return names.peer;
   }
 
   /** The host whose block a whole word lies in, if it does. */
-  ownerOf(w: string): number | null {
-    const r = this.read(w);
+  ownerOf(w: string, place = -1): number | null {
+    const r = this.read(w, place);
     return r.form === 'address' ? (r.block?.host ?? null) : null;
   }
 
-  private read(w: string): Word {
+  /** The last word read at each place in a step and what it is: a plan's rules repeat most words place by place. */
+  private readonly lastWord: (string | undefined)[] = [];
+  private readonly lastRead: Word[] = [];
+
+  private read(w: string, place = -1): Word {
+    if (place >= 0 && this.lastWord[place] === w) return this.lastRead[place] as Word;
     let r = this.words.get(w);
     if (r === undefined) this.words.set(w, (r = this.classify(w)));
+    if (place >= 0) {
+      this.lastWord[place] = w;
+      this.lastRead[place] = r;
+    }
     return r;
   }
 
@@ -253,9 +264,12 @@ class Renamer {
     const c = parsePrefixed(w);
     if (c) {
       const b = this.blocks.owned.longest(c.addr);
-      if (b && c.bits >= b.cidr.bits) return { form: 'address', block: b, rest: `${b.k}+${BigInt(c.addr) - BigInt(b.cidr.addr)}${w.includes('/') ? `/${c.bits}` : ''}` };
+      if (b && c.bits >= b.cidr.bits) {
+        const rest = `${b.k}+${BigInt(c.addr) - BigInt(b.cidr.addr)}${w.includes('/') ? `/${c.bits}` : ''}`;
+        return { form: 'address', block: b, rest, own: '§S' + rest, peer: '§P' + rest };
+      }
       this.unowned(w, c);
-      return { form: 'address', block: null, rest: '' };
+      return { form: 'address', block: null, rest: '', own: '', peer: '' };
     }
     const dash = w.indexOf('-');
     if (dash > 0 && parsePrefixed(w.slice(0, dash)) !== null) {
@@ -270,7 +284,7 @@ class Renamer {
     }
     const colon = w.indexOf(':');
     if (colon > 0 && w.lastIndexOf(':') === colon && parsePrefixed(w.slice(0, colon))) return { form: 'with-port', address: w.slice(0, colon), open: '', close: w.slice(colon) };
-    return { form: 'other' };
+    return { form: 'other', as: [] };
   }
 
   /** Networks no host owns, met since they were last checked: they are kept as written (see `literalsAlike`). */
@@ -321,6 +335,12 @@ function modelled(s: HostSnapshot, names: Renamer): string {
   return JSON.stringify(names.value(parts));
 }
 
+/**
+ * The places of a route's words in the renamer's cache of last words: the first of a rule's (a host's routes come
+ * together, and so do its rules; the cache is small and dense).
+ */
+const ROUTE_PLACE = 0;
+
 const PIN = new Set(['-s', '--source', '-d', '--destination']);
 
 /**
@@ -328,26 +348,47 @@ const PIN = new Set(['-s', '--source', '-d', '--destination']);
  * steps cannot matter: a route to one of its networks, or a rule inserted at the top that matches its address.
  */
 function pinned(step: PlanStep, peer: number, names: Renamer): boolean {
-  if (step.kind === 'ip-route-add') return names.ownerOf(step.dst) === peer;
+  if (step.kind === 'ip-route-add') return names.ownerOf(step.dst, ROUTE_PLACE) === peer;
   if (step.kind === 'iptables-insert' && (step.position ?? 1) === 1) {
-    return step.rule.some((w, i) => PIN.has(w) && step.rule[i - 1] !== '!' && step.rule[i + 1] !== '!' && names.ownerOf(step.rule[i + 1] ?? '') === peer);
+    return step.rule.some((w, i) => PIN.has(w) && step.rule[i - 1] !== '!' && step.rule[i + 1] !== '!' && names.ownerOf(step.rule[i + 1] ?? '', i + 1) === peer);
   }
   return false;
 }
 
-/** A step as text with its addresses renamed, its host left out. */
-function stepText(step: PlanStep, names: Renamer): string {
+/**
+ * A step with its addresses renamed, its host left out, as the parts of its text (see stepText): two steps are the
+ * same when their parts are, compared part by part (mostly the same strings, a word's renaming being kept), without
+ * making a text for each of a plan's million steps.
+ */
+function stepParts(step: PlanStep, names: Renamer): string[] {
   switch (step.kind) {
     case 'ip-route-add':
-      return `route-add ${names.word(step.dst)} ${names.word(step.via)} ${step.dev === null ? '' : names.word(step.dev)}`;
-    case 'iptables-insert':
-      return `insert ${step.ip6tables ? 6 : 4} ${step.table} ${step.chain} ${step.position ?? 1} ${step.rule.map((w) => names.word(w)).join('\u0000')}`;
+      return ['route-add', names.word(step.dst, ROUTE_PLACE), names.word(step.via, ROUTE_PLACE + 1), step.dev === null ? '' : names.word(step.dev, ROUTE_PLACE + 2)];
+    case 'iptables-insert': {
+      const parts = ['insert', step.ip6tables ? '6' : '4', step.table, step.chain, String(step.position ?? 1)];
+      for (let k = 0; k < step.rule.length; k++) parts.push(names.word(step.rule[k] as string, k));
+      return parts;
+    }
     default: {
       const { host: _host, ...rest } = step;
-      return JSON.stringify(names.value(rest));
+      return [JSON.stringify(names.value(rest))];
     }
   }
 }
+
+/** A step's text from its parts: what one host's steps are compared by with another's. */
+function stepText(parts: string[]): string {
+  switch (parts[0]) {
+    case 'route-add':
+      return parts.join(' ');
+    case 'insert':
+      return `${parts.slice(0, 5).join(' ')} ${parts.slice(5).join('\u0000')}`;
+    default:
+      return parts[0] as string;
+  }
+}
+
+const sameParts = (a: string[], b: string[]) => a.length === b.length && a.every((x, k) => x === b[k]);
 
 /**
  * Whether the fleet, with a change's steps applied, is made of a few kinds of host built alike: hosts of one kind
@@ -416,8 +457,11 @@ export class AlikeFleet {
     const { snapshots } = this;
     const { names, index, kindOf, kinds } = this.prepare();
     const stepsOf: PlanStep[][] = snapshots.map(() => []);
+    // A host's steps come together: its name is looked up once per run of them.
+    let lastName: string | null = null;
+    let last: number | undefined;
     for (const st of steps) {
-      const h = index.get(st.host);
+      const h = st.host === lastName ? last : (last = index.get((lastName = st.host)));
       if (h === undefined) throw new NotAlike(`a step is for ${st.host}, not a host in view`);
       (stepsOf[h] as PlanStep[]).push(st);
     }
@@ -433,22 +477,22 @@ export class AlikeFleet {
       let canon = '';
       // Consecutive steps for peers: each peer's own sequence must be the same for every peer of a kind, and every
       // other host must have one.
-      let run: { templates: Map<number, string[]>; at: Map<number, number> } | null = null;
+      let run: { templates: Map<number, string[][]>; at: Map<number, number> } | null = null;
       const close = () => {
         if (!run) return;
         if (run.at.size !== snapshots.length - 1 || [...run.at].some(([peer, n]) => n !== run?.templates.get(kindOf[peer] as number)?.length)) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
-        canon += `\n[each peer]${[...run.templates].sort(([a], [b]) => a - b).map(([kind, t]) => `\n(kind ${kind})\n${t.join('\n')}`).join('')}`;
+        canon += `\n[each peer]${[...run.templates].sort(([a], [b]) => a - b).map(([kind, t]) => `\n(kind ${kind})\n${t.map(stepText).join('\n')}`).join('')}`;
         run = null;
       };
       for (const st of stepsOf[host] as PlanStep[]) {
         names.clear(host);
-        const text = stepText(st, names);
+        const parts = stepParts(st, names);
         const peer = names.peer;
         if (peer === -1) throw new NotAlike(`a step on ${s.name} names more than one other host`);
         for (const p of answering) if (peer === null || peer === p.a + p.b - host) p.steps.push(st);
         if (peer === null) {
           close();
-          canon += `\n${text}`;
+          canon += `\n${stepText(parts)}`;
           continue;
         }
         if (!pinned(st, peer, names)) throw new NotAlike(`a step on ${s.name} for ${snapshots[peer]?.name} is not limited to its addresses`);
@@ -456,8 +500,8 @@ export class AlikeFleet {
         let template = run.templates.get(kindOf[peer] as number);
         if (!template) run.templates.set(kindOf[peer] as number, (template = []));
         const i = run.at.get(peer) ?? 0;
-        if (i === template.length) template.push(text);
-        else if (template[i] !== text) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
+        if (i === template.length) template.push(parts);
+        else if (!sameParts(template[i] as string[], parts)) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
         run.at.set(peer, i + 1);
       }
       close();

@@ -5,8 +5,8 @@ import { classKeys, HostSignatures } from './classes.js';
 import { partition } from './partition.js';
 import { qualifiedName } from '../query/resolve.js';
 import type { AddressVerdict, Flow, MatrixPair, PairVerdict } from '../../snapshot/contract.js';
-import { addressWalks, BOTH, noCommonFamily, sendable, targetsOf, verdictOfAddresses } from '../why/verdict.js';
-import type { Family } from '../addr/addr.js';
+import { addressWalks, BOTH, lacksFamily, sendable, targetsOf, verdictOfAddresses } from '../why/verdict.js';
+import type { Family, Ip } from '../addr/addr.js';
 
 export type { MatrixPair };
 
@@ -29,6 +29,9 @@ function classify(world: World): { cs: ContainerModel[]; classOf: number[]; memb
   return { cs, classOf, members };
 }
 
+/** A list of families as a number below 4, to keep answers by. */
+const familiesCode = (fams: readonly Family[]): number => (fams.includes(4) ? 1 : 0) + (fams.includes(6) ? 2 : 0);
+
 /** The walks of a matrix, one per (source class, destination class, same-class flag), made when first asked. */
 export class ClassPairs {
   readonly cs: ContainerModel[];
@@ -43,8 +46,24 @@ export class ClassPairs {
   private readonly walked: (readonly Family[] | undefined)[];
   walks = 0;
   private readonly signatures = new HostSignatures();
+  /** Signatures as numbers, by their text: what the local answers below are kept by. */
+  private readonly signatureIds = new Map<string, number>();
+  /**
+   * A destination class's signature on a host, per families walked (by host, then class and families): a class
+   * pair's walk is computed with the class's first member, so one signature per host serves every class there.
+   */
+  private readonly signatureOf = new Map<ContainerModel['host'], number[]>();
+  /**
+   * Per families and container: the addresses a signature is of (every host asks them of each class's first member:
+   * a fleet's 100 hosts × 500 classes would list them 50,000 times).
+   */
+  private readonly ipsOf: Map<ContainerModel, Ip[]>[] = [];
   /** Verdicts of walks that stayed on the source's host, by source class and the destination's signature there. */
-  private readonly local = new Map<string, AddressVerdict[]>();
+  private readonly local: Map<number, AddressVerdict[]>[] = [];
+  /** Per class: the families it can send in (a class's members hold addresses of the same families, in order). */
+  private readonly sendableOf: Family[][] = [];
+  /** Per class and families: whether it has no address of them. */
+  private readonly lacking: boolean[] = [];
 
   constructor(
     readonly world: World,
@@ -69,30 +88,57 @@ export class ClassPairs {
     if (!this.verdicts[key]) {
       const a = this.cs[i] as ContainerModel;
       const b = this.cs[j] as ContainerModel;
-      // A pair with no family in common has nothing to walk: its own answer, neither blocked nor unknown.
-      if (noCommonFamily(a, b, this.families)) {
+      // A's class decides which families it can send in.
+      const fams = (this.sendableOf[ca] ??= sendable(a, this.families));
+      // A pair with no family in common has nothing to walk: its own answer, neither blocked nor unknown (as
+      // noCommonFamily says, asked once per class).
+      if (this.lacks(cb, b, this.families) || fams.length === 0 || this.lacks(cb, b, fams)) {
         this.verdicts[key] = [];
         this.walked[key] = [];
         this.combined[key] = 'no-address';
         return key;
       }
-      // A's class decides which families it can send in.
-      const fams = sendable(a, this.families);
       this.walked[key] = fams;
       // Towards another host's container, a walk that never looked past A's host answers for every destination
       // that host sees alike (see HostSignatures).
-      const local = a.host !== b.host ? `${ca}#${this.signatures.of(a.host, targetsOf(b, fams).map((e) => e.ip))}` : null;
-      let vs = local === null ? undefined : this.local.get(local);
+      const local = a.host !== b.host ? (this.local[ca] ??= new Map()) : null;
+      const signature = local === null ? -1 : this.signatureAt(a.host, cb, b, fams);
+      let vs = local?.get(signature);
       if (!vs) {
         const walked = addressWalks(this.world, a, b, this.flow, fams);
         vs = walked.map((w) => w.outcome);
         this.walks += vs.length;
-        if (local !== null && !walked.some((w) => w.beyond)) this.local.set(local, vs);
+        if (local !== null && !walked.some((w) => w.beyond)) local.set(signature, vs);
       }
       this.verdicts[key] = vs;
       this.combined[key] = verdictOfAddresses(b, vs);
     }
     return key;
+  }
+
+  /** Whether class `cb` (of which b is a member) has no address of the families. */
+  private lacks(cb: number, b: ContainerModel, fams: readonly Family[]): boolean {
+    const at = cb * 4 + familiesCode(fams);
+    return (this.lacking[at] ??= lacksFamily(b, fams));
+  }
+
+  /** The number of class `cb`'s signature on host h (b its first member), for the families walked. */
+  private signatureAt(h: ContainerModel['host'], cb: number, b: ContainerModel, fams: readonly Family[]): number {
+    let perClass = this.signatureOf.get(h);
+    if (!perClass) this.signatureOf.set(h, (perClass = []));
+    const at = cb * 4 + familiesCode(fams);
+    let id = perClass[at];
+    if (id === undefined) {
+      const code = familiesCode(fams);
+      const ipsOf = (this.ipsOf[code] ??= new Map());
+      let ips = ipsOf.get(b);
+      if (!ips) ipsOf.set(b, (ips = targetsOf(b, fams).map((e) => e.ip)));
+      const text = this.signatures.of(h, ips);
+      id = this.signatureIds.get(text);
+      if (id === undefined) this.signatureIds.set(text, (id = this.signatureIds.size));
+      perClass[at] = id;
+    }
+    return id;
   }
 
   /** The pair's per-address answer, as the contract has it: B's addresses with the class pair's verdicts. */

@@ -113,8 +113,14 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
     }
   });
 
-  // The accepts are built once the plan's ID is known (they carry it); until then, what each one is.
-  const pending: { host: HostView; table: 'filter' | 'raw'; chain: string; iface: string; src: string; dst: string }[] = [];
+  // The accepts, in the order they are met: their rules carry the plan's ID, written in once it is known (a place
+  // held for it until then), and they join their hosts' steps after the routes.
+  const pending: Extract<PlanStep, { kind: 'iptables-insert' }>[] = [];
+  const accept = (p: HostView, table: 'filter' | 'raw', chain: string, iface: string, src: string, dst: string) =>
+    pending.push({ kind: 'iptables-insert', host: p.s.name, table, chain, rule: ['-i', iface, '-s', src, '-d', dst, '-m', 'comment', '--comment', '', '-j', 'ACCEPT'] });
+  /** The host each accept's source comes from: two hosts giving one source could make one accept twice. */
+  const sourceOf = new Map<string, HostView>();
+  let shared = false;
   for (const h of views) {
     // What a peer sees arriving from h's routable subnets over a LAN address: that address when h masquerades them
     // (Docker's default), else the subnet itself.
@@ -129,13 +135,20 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
         continue;
       }
       let sources = sourcesOver.get(link.hIp);
-      if (!sources) sourcesOver.set(link.hIp, (sources = [...new Set(h.subnets.filter((x) => x.routable).map((x) => (x.masquerade ? `${link!.hText}/32` : x.text)))]));
+      if (!sources) {
+        sourcesOver.set(link.hIp, (sources = [...new Set(h.subnets.filter((x) => x.routable).map((x) => (x.masquerade ? `${link!.hText}/32` : x.text)))]));
+        for (const src of sources) {
+          const from = sourceOf.get(src);
+          if (from === undefined) sourceOf.set(src, h);
+          else if (from !== h) shared = true;
+        }
+      }
       for (const sub of p.subnets) {
         if (!sub.routable || h.subnets.some((x) => cidrsOverlap(x.cidr, sub.cidr))) continue;
         if (h.routes.size === 0 || !h.routes.has(`${sub.text} ${link.pText}`)) steps.get(h.s.name)!.push({ kind: 'ip-route-add', host: h.s.name, dst: sub.text, via: link.pText, dev: link.hIface });
         for (const src of sources) {
-          if (p.dockerUser) pending.push({ host: p, table: 'filter', chain: ADMIN_CHAIN, iface: link.pIface, src, dst: sub.text });
-          if (p.rawProtected) pending.push({ host: p, table: 'raw', chain: 'PREROUTING', iface: link.pIface, src, dst: sub.text });
+          if (p.dockerUser) accept(p, 'filter', ADMIN_CHAIN, link.pIface, src, sub.text);
+          if (p.rawProtected) accept(p, 'raw', 'PREROUTING', link.pIface, src, sub.text);
         }
       }
     }
@@ -148,20 +161,37 @@ export function planRoutes(snapshots: HostSnapshot[], agents: Map<string, string
     }
   }
   // The ID names the plan's content; the rules carry it so rollback removes exactly them.
+  // Each step's text is fed in pieces, as the one string it stands for (a plan of 500 hosts has a million).
   const content = new ContentHash();
-  for (const list of steps.values()) for (const st of list) content.add(st.kind === 'ip-route-add' ? `${st.host} route ${st.dst} ${st.via} ${st.dev}` : JSON.stringify(st));
-  const accepts = new Map<string, (typeof pending)[number]>();
-  for (const a of pending) {
-    const key = `${a.host.s.name} ${a.table} ${a.chain} ${a.iface} ${a.src} ${a.dst}`;
-    content.add(key);
-    if (!accepts.has(key)) accepts.set(key, a);
+  const words = (...parts: string[]) => {
+    parts.forEach((w, k) => (k > 0 ? content.feed(' ') : content).feed(w));
+    content.add('');
+  };
+  for (const list of steps.values()) for (const st of list) (st.kind === 'ip-route-add' ? words(st.host, 'route', st.dst, st.via, `${st.dev}`) : content.add(JSON.stringify(st)));
+  // An accept is its host, table, chain, and the rule's interface, source and destination.
+  const keyOf = (a: (typeof pending)[number]) => [a.host, a.table, a.chain, a.rule[1] as string, a.rule[3] as string, a.rule[5] as string];
+  for (const a of pending) words(...keyOf(a));
+  // An accept met twice is one rule, the first. A pair of hosts meets on one link and each host's sources are
+  // distinct, so only two hosts giving the same source, two with one name, or a host with two networks on one subnet
+  // can make one twice: else no key need be made for each of a million accepts.
+  if (new Set(views.map((v) => v.s.name)).size !== views.length || views.some((v) => new Set(v.subnets.map((x) => x.text)).size !== v.subnets.length)) shared = true;
+  let accepts = pending;
+  if (shared) {
+    const first = new Map<string, (typeof pending)[number]>();
+    for (const a of pending) {
+      const key = keyOf(a).join(' ');
+      if (!first.has(key)) first.set(key, a);
+    }
+    accepts = [...first.values()];
   }
   const id = `pl-${content.hex()}`;
   const tag = `netdiag:${id}`;
-  for (const a of accepts.values()) {
-    steps.get(a.host.s.name)!.push({ kind: 'iptables-insert', host: a.host.s.name, table: a.table, chain: a.chain, rule: ['-i', a.iface, '-s', a.src, '-d', a.dst, '-m', 'comment', '--comment', tag, '-j', 'ACCEPT'] });
+  for (const a of accepts) {
+    a.rule[9] = tag;
+    steps.get(a.host)!.push(a);
   }
-  const all = [...steps.values()].flat();
+  // One array of a million steps: concat copies each host's list whole, where flat() takes them one by one.
+  const all = ([] as PlanStep[]).concat(...steps.values());
   const fleet = new AlikeFleet(snapshots);
   const before = crossHostCounts(snapshots, fleet, []);
   const after = crossHostCounts(snapshots, fleet, all);

@@ -21,9 +21,9 @@ vi.mock('../../../present/matrix-text.js', async (orig) => {
   const real = (await orig()) as typeof import('../../../present/matrix-text.js');
   return {
     ...real,
-    textRows: function* (...args: Parameters<typeof real.textRows>) {
-      const rows = real.textRows(...args);
-      const first = rows.next();
+    rowViews: function* (...args: Parameters<typeof real.rowViews>) {
+      const rows = real.rowViews(...args);
+      const first = rows.next(false);
       if (!first.done) yield first.value;
       throw new Error('injected failure');
     },
