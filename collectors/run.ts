@@ -5,7 +5,9 @@ import { inspectRunningContainers } from './docker.js';
 import { readAllSandboxes } from './sandboxes.js';
 import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
+import type { DockerSource } from '../host/docker.js';
 import { CommandError, runCommand } from '../host/exec.js';
+import { COLLECTION_SHELLS, commandPool } from '../host/exec-pool.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
@@ -47,7 +49,7 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     readFile: readSmallFile,
     listDir,
     readLink,
-    docker: dockerSource(timeoutMs),
+    docker: onceInfo(dockerSource(timeoutMs)),
     host: osSource,
     containers: () => Promise.resolve([]),
     sandboxes: () => Promise.resolve([]),
@@ -64,6 +66,12 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     ctx.sandboxes = () => (shared ??= readAllSandboxes(ctx));
   }
   return ctx;
+}
+
+/** GET /info asked once for the docker and swarm collectors alike: the Engine API's slowest read. */
+function onceInfo(docker: DockerSource): DockerSource {
+  let info: Promise<unknown> | undefined;
+  return { ...docker, info: () => (info ??= docker.info()) };
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
@@ -89,13 +97,24 @@ function asError(name: CollectorName, error: unknown): { entry: CollectionError;
 /** Collect this host: every collector concurrently, failures recorded, never thrown. */
 export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSnapshot> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  // Programs through a few shells rather than a Node fork each (host/exec-pool.ts); a context that replays recorded
+  // answers runs none.
+  const pool = opts.context?.exec ? null : commandPool(COLLECTION_SHELLS);
+  try {
+    return await collect(opts, timeoutMs, pool ? { exec: pool.run } : {});
+  } finally {
+    pool?.close();
+  }
+}
+
+async function collect(opts: CollectOptions, timeoutMs: number, exec: Partial<CollectContext>): Promise<HostSnapshot> {
   const now = opts.now ?? (() => new Date());
   // What Docker's list made of the question: null when it could not place it (everything is then collected).
   let needs: QuestionNeeds | null = null;
   const scope = opts.scope;
   const scoped = scope ? { scope: (list: unknown[]) => (needs = scope(list)) } : {};
   const keep = opts.keepLabels ? { keepLabels: opts.keepLabels } : {};
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped, ...keep }, opts.wrap);
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...exec, ...opts.context, ...scoped, ...keep }, opts.wrap);
   // Known once the list has placed the question; when it cannot be read, everything is read.
   if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
   const started = performance.now();
