@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, unlink, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { DEFAULT_TIMEOUT_MS, missingError, permissionError, runCommand, timeoutError } from './exec.js';
+import { CommandError, DEFAULT_TIMEOUT_MS, missingError, permissionError, runCommand, timeoutError } from './exec.js';
 import type { CommandResult, CommandRunner } from './exec.js';
 
 /**
@@ -199,7 +199,13 @@ export function commandPool(size: number): CommandPool {
     // One write per shell for all the lines it is given now: each write to a pipe wakes the shell.
     const lines = new Map<Shell, string[]>();
     while (queue.length > 0) {
-      if (broken || closed) {
+      // Closed: the collection that asked has ended (a collector past its deadline): not run, or hundreds of
+      // programs would still be forked one by one after the snapshot was printed.
+      if (closed) {
+        for (const j of queue.splice(0)) j.reject(new CommandError(`${j.file} ${j.args.join(' ')} not run: the collection ended`, 'collect again', 'failed'));
+        return;
+      }
+      if (broken) {
         for (const j of queue.splice(0)) runCommand(j.file, j.args, { timeoutMs: j.timeoutMs, ...(j.input === undefined ? {} : { input: j.input }) }).then(j.resolve, j.reject);
         return;
       }
@@ -235,6 +241,7 @@ export function commandPool(size: number): CommandPool {
   const close = () => {
     if (closed) return;
     closed = true;
+    pump();
     for (const s of shells) s.child.stdin?.end();
     if (dir) rmSync(dir, { recursive: true, force: true });
     process.off('exit', close);

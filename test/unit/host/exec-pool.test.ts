@@ -68,6 +68,15 @@ describe('commandPool', () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
+  it('refuses the programs still queued when it closes (their collection has ended), and runs no more of them', async () => {
+    const queued = Array.from({ length: 10 }, () => pool.run('sleep', ['0.2']).then(() => 'ran', (e: CommandError) => e.code));
+    await new Promise((r) => setTimeout(r, 50));
+    pool.close();
+    const ends = await Promise.all(queued);
+    // The few already handed to a shell end as they end; the rest are refused at once.
+    expect(ends.filter((e) => e === 'failed').length).toBeGreaterThanOrEqual(6);
+  });
+
   it('leaves no files behind once closed, and still runs programs after', async () => {
     await pool.run('echo', ['x'], { input: 'some input' });
     expect(readdirSync(tmp)).toHaveLength(1);
