@@ -19,7 +19,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
  * backend's), nftables, listening sockets, the sysctls that decide forwarding and its resolv.conf; then in each
  * container's namespace its addresses, routes, rules and neighbours, the NAT table Docker's DNS uses, its listening
  * sockets (ss: the kernel lists only listening sockets for it, where netdiag's /proc read walks every socket of the
- * host), and its resolv.conf and hosts files. A shell forks far more cheaply than Node, and its output goes to
+ * host; without -p, which would search every process of the host where netdiag reads one's), and its resolv.conf and
+ * hosts files. A shell forks far more cheaply than Node, and its output goes to
  * /dev/null, cheaper than any terminal: the strictest honest alternative.
  */
 const EVERY_READ = `
@@ -46,7 +47,7 @@ while read -r key resolv hosts; do
   nsenter --net="$key" ip -j rule show
   nsenter --net="$key" ip -j neigh show
   nsenter --net="$key" iptables-save -c -t nat
-  nsenter --net="$key" ss -Htlunp
+  nsenter --net="$key" ss -Htlun
   cat "$resolv" "$hosts"
 done < "$1"
 `;
