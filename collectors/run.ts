@@ -5,6 +5,7 @@ import { inspectRunningContainers } from './docker.js';
 import { readAllSandboxes } from './sandboxes.js';
 import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
+import type { DockerSource } from '../host/docker.js';
 import { CommandError, runCommand } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
@@ -47,7 +48,7 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     readFile: readSmallFile,
     listDir,
     readLink,
-    docker: dockerSource(timeoutMs),
+    docker: onceInfo(dockerSource(timeoutMs)),
     host: osSource,
     containers: () => Promise.resolve([]),
     sandboxes: () => Promise.resolve([]),
@@ -64,6 +65,12 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
     ctx.sandboxes = () => (shared ??= readAllSandboxes(ctx));
   }
   return ctx;
+}
+
+/** GET /info asked once for the docker and swarm collectors alike: the Engine API's slowest read. */
+function onceInfo(docker: DockerSource): DockerSource {
+  let info: Promise<unknown> | undefined;
+  return { ...docker, info: () => (info ??= docker.info()) };
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, name: string): Promise<T> {

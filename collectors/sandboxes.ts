@@ -1,7 +1,8 @@
 // Container network namespaces (Docker's SandboxKey) and running commands inside them with nsenter.
 import type { CollectContext, Sandbox, SandboxReading } from './collector.js';
 import { mapLimit } from './collector.js';
-import { ContainerInspect } from './docker-api.js';
+import { parseInspect } from './docker-api.js';
+import type { ContainerInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
 import type { CommandResult } from '../host/exec.js';
 
@@ -13,7 +14,7 @@ import type { CommandResult } from '../host/exec.js';
 export async function inspectedSandboxes(ctx: CollectContext): Promise<{ sandbox: Sandbox; inspect: ContainerInspect }[]> {
   const out: { sandbox: Sandbox; inspect: ContainerInspect }[] = [];
   for (const c of await ctx.containers()) {
-    const r = ContainerInspect.safeParse(c.raw);
+    const r = parseInspect(c.raw);
     if (!r.success) continue;
     const { State, HostConfig, NetworkSettings, Name } = r.data;
     if (State.Status !== 'running' || !NetworkSettings.SandboxKey) continue;

@@ -2,7 +2,7 @@
 // bound UDP, with the process where it can be seen. The last hop of a TCP or UDP question is one of these.
 import type { Collector, CollectContext } from './collector.js';
 import { byCodeUnits, CollectorError, mapLimit } from './collector.js';
-import { ContainerInspect } from './docker-api.js';
+import { parseInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
 import { parseProcNet, parseSs } from './proc-net.js';
 import type { ListeningSocket, SocketsPart } from '../snapshot/host-snapshot.js';
@@ -48,7 +48,7 @@ export const socketsCollector: Collector<'sockets'> = {
     const host = await hostSockets(ctx);
     // Containers that own a namespace: container:X side-cars and host-mode containers share one already counted.
     const owners = (await ctx.containers()).flatMap((c) => {
-      const r = ContainerInspect.safeParse(c.raw);
+      const r = parseInspect(c.raw);
       if (!r.success) return [];
       const { State, HostConfig, Name } = r.data;
       if (State.Status !== 'running' || HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) return [];

@@ -33,6 +33,20 @@ const PACKAGE_OF: Record<string, string> = {
 };
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** The program is not installed (or not on PATH): which package has it. */
+export function missingError(file: string): CommandError {
+  const pkg = PACKAGE_OF[file];
+  return new CommandError(`${file} not found`, pkg ? `install the ${pkg} package` : `install ${file} or add it to PATH`, 'missing');
+}
+
+export function permissionError(file: string): CommandError {
+  return new CommandError(`${file} cannot be executed: permission denied`, 'run netdiag as root', 'permission');
+}
+
+export function timeoutError(file: string, args: readonly string[], timeoutMs: number): CommandError {
+  return new CommandError(`${file} ${args.join(' ')} timed out after ${timeoutMs} ms`, 'the host may be overloaded or a lock is held; retry, or raise --timeout', 'timeout');
+}
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
 export const runCommand: CommandRunner = (file, args, opts = {}) =>
@@ -45,14 +59,9 @@ export const runCommand: CommandRunner = (file, args, opts = {}) =>
       (error, stdout, stderr) => {
         if (!error) return resolve({ stdout, stderr, exitCode: 0 });
         const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string; code?: number | string };
-        if (e.code === 'ENOENT') {
-          const pkg = PACKAGE_OF[file];
-          return reject(new CommandError(`${file} not found`, pkg ? `install the ${pkg} package` : `install ${file} or add it to PATH`, 'missing'));
-        }
-        if (e.code === 'EACCES') return reject(new CommandError(`${file} cannot be executed: permission denied`, 'run netdiag as root', 'permission'));
-        if (e.killed && e.signal === 'SIGKILL') {
-          return reject(new CommandError(`${file} ${args.join(' ')} timed out after ${timeoutMs} ms`, 'the host may be overloaded or a lock is held; retry, or raise --timeout', 'timeout'));
-        }
+        if (e.code === 'ENOENT') return reject(missingError(file));
+        if (e.code === 'EACCES') return reject(permissionError(file));
+        if (e.killed && e.signal === 'SIGKILL') return reject(timeoutError(file, args, timeoutMs));
         if (typeof e.code === 'number') return resolve({ stdout, stderr, exitCode: e.code });
         reject(new CommandError(`${file} failed: ${e.message}`, 'see the message above', 'failed'));
       },

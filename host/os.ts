@@ -3,7 +3,9 @@
 //
 // /proc is memory, not disk: those reads are synchronous. A promise read is open, stat, read and close through the
 // thread pool, ~150 µs of main-thread work each; a `why` reads some sixty sysctls (9-13 ms, against 1 ms in sync).
+// The exception is a namespace's socket tables, which cost the kernel milliseconds each (see readSmallFile).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces, release } from 'node:os';
 
 /** What the host collector asks the OS; tests replay recorded answers. */
@@ -27,8 +29,24 @@ export const osSource: HostSource = {
     ),
 };
 
+/**
+ * A process's view of its network namespace's socket tables (/proc/PID/net/tcp, tcp6 …): to print a namespace's few
+ * sockets the kernel walks the whole host's TCP hash table, 2–5 ms a file on a host with memory to spare — 350 ms of a
+ * snapshot at 50 containers, two tables each. Read through the thread pool: the walks run beside everything else
+ * instead of stopping the event loop that hands out every other read.
+ */
+const WALKED_BY_THE_KERNEL = /^\/proc\/\d+\/net\//;
+
 /** A small file (a /proc value); null when it does not exist. */
 export async function readSmallFile(path: string): Promise<string | null> {
+  if (WALKED_BY_THE_KERNEL.test(path)) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
