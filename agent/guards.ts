@@ -1,4 +1,5 @@
 // What a browser may make the agent do: the Host check against DNS rebinding, CSRF on POST routes, security headers.
+import { isLoopbackName } from '../rules/addr/addr.js';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,12 +11,6 @@ export interface GuardOptions {
   allowedHosts: string[];
 }
 
-/** The loopback addresses and names: a rebinding page's own name never is one of them. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
 
 /** The hostname of a Host header (port dropped, IPv6 brackets removed, lower case, a trailing dot dropped), or null. */
 export function hostName(header: string | undefined): string | null {
@@ -36,8 +31,8 @@ export function hostRefusal(header: string | undefined, o: GuardOptions): string
   const name = hostName(header);
   const how = '--allowed-host NAME';
   if (name === null) return header ? `the Host header ${JSON.stringify(header.slice(0, 100))} is not a host name` : 'the request has no Host header';
-  if (allowed.has(name) || name === o.listenHost.toLowerCase() || isLoopbackHost(name)) return null;
-  if (!isLoopbackHost(o.listenHost)) {
+  if (allowed.has(name) || name === o.listenHost.toLowerCase() || isLoopbackName(name)) return null;
+  if (!isLoopbackName(o.listenHost)) {
     if (allowed.size === 0 || isIP(name) !== 0) return null;
     return `Host ${JSON.stringify(name)} is not one of this agent's names (${[...allowed].join(', ')}): give ${how} for it`;
   }

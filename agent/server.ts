@@ -1,5 +1,6 @@
 // `netdiag agent`: listen (loopback by default), refresh the snapshot on an interval and on Docker events,
 // finish interrupted changes from the journal, and shut down cleanly on SIGTERM/SIGINT; or serve saved snapshots, read-only.
+import { isLoopbackName } from '../rules/addr/addr.js';
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -53,10 +54,6 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host, port };
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
 /** The token, from a file only its owner may read (a token anyone on the host can read protects nothing). */
 export async function readToken(file: string): Promise<string> {
   let st;
@@ -90,7 +87,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const metrics = createMetrics(store, ledger, walker);
   // Before anything is rolled back or collected: a bad web config or a refused bind is said at once.
   const web = webSetup({ ...o, who: 'netdiag agent' }, metrics);
-  const exposed = plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: 'netdiag agent', token: token !== null });
+  const exposed = plainHttpWarning(host, isLoopbackName(host), web, { insecureHttp: o.insecureHttp, who: 'netdiag agent', token: token !== null });
   if (exposed) o.log(exposed);
   const { interrupted } = await ledger.load();
   for (const id of interrupted) {
@@ -142,7 +139,7 @@ export async function runReview(o: ReviewOptions): Promise<void> {
   const walker = defaultWalker();
   const metrics = createMetrics(store, ledger, walker);
   const web = webSetup(o, metrics);
-  const exposed = plainHttpWarning(host, isLoopback(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false });
+  const exposed = plainHttpWarning(host, isLoopbackName(host), web, { insecureHttp: o.insecureHttp, who: o.who, token: false });
   if (exposed) o.log(exposed);
   // warn, not info: a review logs little; a failed Basic login is a warning and still shows.
   const app = await buildApp({ store, metrics, ledger, walker, token: null, stateDir: '', hostName: o.snapshots[0]?.name ?? '', auth: web.auth, guards: { listenHost: host, allowedHosts: o.allowedHosts ?? [] }, limits: o.limits ?? defaultLimits() }, { logger: { level: 'warn' }, logController: new LogController({ disableRequestLogging: true }), serverFactory: web.serverFactory });

@@ -1,6 +1,7 @@
 // The CLI's one HTTP(S) client for agents: TLS checked against the given CA, a client certificate, basic auth or the
 // token, a deadline on the whole exchange, and one-line errors that name the agent. node:https rather than fetch:
 // fetch takes no CA or client certificate without an undici dispatcher.
+import { isLoopbackName } from '../rules/addr/addr.js';
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, RequestOptions } from 'node:http';
 import type { AgentTarget } from './agent-access.js';
@@ -48,7 +49,7 @@ export function authorization(t: AgentTarget, change: boolean): { header?: strin
     return { header: `Bearer ${t.token}`, sent: 'bearer' };
   }
   if (t.basic) return { header: `Basic ${Buffer.from(`${t.basic.username}:${t.basic.password}`).toString('base64')}`, sent: 'basic' };
-  if (t.token && (t.url.protocol === 'https:' || isLoopbackHost(t.url.hostname))) return { header: `Bearer ${t.token}`, sent: 'bearer' };
+  if (t.token && (t.url.protocol === 'https:' || isLoopbackName(t.url.hostname))) return { header: `Bearer ${t.token}`, sent: 'bearer' };
   return { sent: 'none' };
 }
 
@@ -142,7 +143,3 @@ export async function postToAgent(t: AgentTarget, path: string, body: unknown | 
   }
 }
 
-/** localhost, 127.0.0.0/8 or ::1, as a URL's hostname spells it ([::1] keeps its brackets there). */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}

@@ -35,16 +35,16 @@ const PACKAGE_OF: Record<string, string> = {
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** The program is not installed (or not on PATH): which package has it. */
-export function missingError(file: string): CommandError {
+function missingError(file: string): CommandError {
   const pkg = PACKAGE_OF[file];
   return new CommandError(`${file} not found`, pkg ? `install the ${pkg} package` : `install ${file} or add it to PATH`, 'missing');
 }
 
-export function permissionError(file: string): CommandError {
+function permissionError(file: string): CommandError {
   return new CommandError(`${file} cannot be executed: permission denied`, 'run netdiag as root', 'permission');
 }
 
-export function timeoutError(file: string, args: readonly string[], timeoutMs: number): CommandError {
+function timeoutError(file: string, args: readonly string[], timeoutMs: number): CommandError {
   return new CommandError(`${file} ${args.join(' ')} timed out after ${timeoutMs} ms`, 'the host may be overloaded or a lock is held; retry, or raise --timeout', 'timeout');
 }
 const MAX_OUTPUT = 64 * 1024 * 1024;

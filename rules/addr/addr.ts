@@ -146,6 +146,18 @@ export function isLoopback(ip: Ip): boolean {
   return typeof ip === 'number' ? ip >>> 24 === 127 : ip === 1n;
 }
 
+/**
+ * A host name or address that can only mean this host: localhost and *.localhost (RFC 6761 keeps them on loopback),
+ * 127/8 and ::1 — as a bind address, a Host header or a URL's hostname spells it (brackets, case, a trailing dot aside).
+ * A DNS-rebinding page's own name is never one of them.
+ */
+export function isLoopbackName(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const ip = parseIp(h);
+  return ip !== null && isLoopback(ip);
+}
+
 export function isMulticast(ip: Ip): boolean {
   return typeof ip === 'number' ? ip >>> 28 === 0xe : ip >> 120n === 0xffn;
 }
