@@ -1,6 +1,6 @@
 // Test helper: the agent's app over the seed host, served by the agent's own listener (web config, TLS, read auth)
 // on 127.0.0.1:0; and a client that speaks TLS with or without a client certificate.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,8 @@ import { webSetup } from '../../../agent/web-setup.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { untouchableHost } from '../recording-host.js';
 import { REPO } from '../fixtures.js';
+import { makeTlsSet } from '../../tls-certs.js';
+import type { TlsSet } from '../../tls-certs.js';
 
 const seed = parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')));
 export const TOKEN = 'a-token-of-sufficient-length-0123456789';
@@ -99,3 +101,13 @@ export function writeWebConfig(text: string, dir = mkdtempSync(join(tmpdir(), 'n
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Test certificates, and a web config directory holding the agent's as server.crt/server.key and the CA as ca.crt. */
+export async function tlsConfigDir(): Promise<{ s: TlsSet; dir: string }> {
+  const s = await makeTlsSet(mkdtempSync(join(tmpdir(), 'netdiag-tls-')));
+  const dir = mkdtempSync(join(tmpdir(), 'netdiag-web-'));
+  copyFileSync(s.serverCert, join(dir, 'server.crt'));
+  copyFileSync(s.serverKey, join(dir, 'server.key'));
+  copyFileSync(s.caCert, join(dir, 'ca.crt'));
+  return { s, dir };
+}

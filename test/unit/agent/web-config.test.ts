@@ -7,18 +7,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentConfigError } from '../../../agent/config-error.js';
 import { loadWebConfig } from '../../../agent/web-config.js';
-import { makeTlsSet } from '../../tls-certs.js';
 import type { TlsSet } from '../../tls-certs.js';
-import { writeWebConfig } from './web-agent.js';
+import { tlsConfigDir, writeWebConfig } from './web-agent.js';
 
 let s: TlsSet;
 let dir: string;
 beforeAll(async () => {
-  s = await makeTlsSet(mkdtempSync(join(tmpdir(), 'netdiag-tls-')));
-  dir = mkdtempSync(join(tmpdir(), 'netdiag-web-'));
-  copyFileSync(s.serverCert, join(dir, 'server.crt'));
-  copyFileSync(s.serverKey, join(dir, 'server.key'));
-  copyFileSync(s.caCert, join(dir, 'ca.crt'));
+  ({ s, dir } = await tlsConfigDir());
   copyFileSync(s.otherServerKey, join(dir, 'other.key'));
 });
 

@@ -2,7 +2,7 @@
 // --snapshot). Bad web configs and clear text beyond loopback are one line and exit 2; a started agent says whether
 // it speaks HTTPS and how reads are authenticated.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
 import type { Io } from '../../../cli/io.js';
 import { REPO } from '../fixtures.js';
-import { makeTlsSet } from '../../tls-certs.js';
 import type { TlsSet } from '../../tls-certs.js';
-import { writeWebConfig } from './web-agent.js';
+import { tlsConfigDir, writeWebConfig } from './web-agent.js';
 
 const CLI = join(REPO, 'dist/netdiag.mjs');
 const SEED = join(REPO, 'examples/seed-host.json');
@@ -35,11 +34,7 @@ async function refused(argv: string[]): Promise<string> {
 let s: TlsSet;
 let dir: string;
 beforeAll(async () => {
-  s = await makeTlsSet(mkdtempSync(join(tmpdir(), 'netdiag-tls-')));
-  dir = mkdtempSync(join(tmpdir(), 'netdiag-web-'));
-  copyFileSync(s.serverCert, join(dir, 'server.crt'));
-  copyFileSync(s.serverKey, join(dir, 'server.key'));
-  copyFileSync(s.caCert, join(dir, 'ca.crt'));
+  ({ s, dir } = await tlsConfigDir());
 });
 
 describe('refused at start: one line, exit 2', () => {
