@@ -8,7 +8,8 @@ import { dockerNftBridgeChain, NFT_BRIDGE_CHAIN_SEPARATOR } from '../meaning/lay
 import { foreignPorts, hostAddresses } from '../model/build.js';
 import { partition } from '../matrix/partition.js';
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { PlanStep } from '../../snapshot/contract.js';
+import type { PlanStep, SharedPlan } from '../../snapshot/contract.js';
+import { expandHost } from '../plan/shared-plan.js';
 
 /** Two hosts, the steps of the change that concern them, and how many pairs of hosts in the fleet they stand for. */
 export interface AlikePair {
@@ -223,6 +224,31 @@ class Renamer {
     return out;
   }
 
+  /**
+   * `JSON.stringify(this.value(v, key))`, written as it is read: no renamed copy of a whole snapshot made first (its
+   * objects were most of the garbage when a fleet of 500 hosts was read).
+   */
+  text(v: unknown, key = ''): string | undefined {
+    if (typeof v === 'string') return JSON.stringify(key === 'text' ? this.ruleText(v) : this.word(v));
+    if (Array.isArray(v)) {
+      let out = '[';
+      for (let k = 0; k < v.length; k++) out += `${k ? ',' : ''}${this.text(v[k]) ?? 'null'}`;
+      return `${out}]`;
+    }
+    if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 2 && typeof o.addr === 'string' && typeof o.len === 'number') return JSON.stringify(this.word(`${o.addr}/${o.len}`));
+    if (keys.includes('range')) throw new NotAlike(`${this.snapshots[this.host]?.name} has rules on address ranges`);
+    let out = '{';
+    for (const k of keys) {
+      if (UNREAD.has(k)) continue;
+      const t = this.text(o[k], k);
+      if (t !== undefined) out += `${out.length > 1 ? ',' : ''}${JSON.stringify(this.key(k))}:${t}`;
+    }
+    return `${out}}`;
+  }
+
   /** A key that names an interface: the per-interface sysctls (`net.ipv4.conf.<iface>.forwarding`). */
   private key(k: string): string {
     for (const prefix of SYSCTL_PER_INTERFACE) {
@@ -332,7 +358,7 @@ function modelled(s: HostSnapshot, names: Renamer): string {
     collectors: Object.entries(collectors).map(([k, v]) => `${k}:${v?.status}`),
     routes: routes ? { ...routes, neighbours: [], sandboxes: routes.sandboxes.map((x) => ({ ...x, neighbours: [] })) } : null,
   };
-  return JSON.stringify(names.value(parts));
+  return names.text(parts) as string;
 }
 
 /**
@@ -413,6 +439,77 @@ export class AlikeFleet {
       if (e instanceof NotAlike) return { alike: false, why: e.message };
       throw e;
     }
+  }
+
+  /**
+   * As `with`, for a plan written as one shared table, without making its N² steps: every host's steps for a peer
+   * are made from the peer's offer (its subnets, LAN address and sources, renamed as any other host sees them) and
+   * the host's own way of taking them (its device, its tables, its own subnets). Offers alike within each kind, each
+   * naming only its own host's addresses, no host skipping any peer, and hosts of a kind taking alike: then every
+   * host's expansion passes the step-by-step check above (`with`), and the answering pairs get the same steps.
+   */
+  withShared(plan: SharedPlan): Alike {
+    try {
+      return this.checkShared(plan);
+    } catch (e) {
+      if (e instanceof NotAlike) return { alike: false, why: e.message };
+      throw e;
+    }
+  }
+
+  private checkShared(plan: SharedPlan): Alike {
+    const { snapshots } = this;
+    const { names, index, kindOf, kinds } = this.prepare();
+    if (plan.hosts.length !== snapshots.length || plan.hosts.some((h, i) => index.get(h.name) !== i)) throw new NotAlike('the plan\'s hosts are not the hosts in view');
+    const offers = plan.hosts.map((h, i) => {
+      // Renamed as any other host sees them (§P…: the same whoever looks), and each the offering host's own.
+      const viewer = i === 0 ? 1 : 0;
+      const words = h.reach.routes.length ? [...h.reach.routes, h.reach.via, ...h.reach.sources] : h.reach.sources;
+      return `${h.reach.routes.length} ${h.reach.sources.length} ${words
+        .map((w) => {
+          names.clear(viewer);
+          const r = names.word(w);
+          if (names.peer !== i) throw new NotAlike(`a step on ${snapshots[viewer]?.name} for ${h.name} is not limited to its addresses`);
+          return r;
+        })
+        .join(' ')}`;
+    });
+    for (const members of kinds) for (const m of members) if (offers[m] !== offers[members[0] as number]) throw new NotAlike(`${snapshots[m === members[0] ? 0 : (members[0] as number)]?.name} does not treat every other host of a kind the same way`);
+    // Peers from whom a host takes nothing beside peers it takes from: the step-by-step check's run misses them.
+    const emptyRoutes = plan.hosts.filter((h) => h.reach.routes.length === 0).length;
+    const emptyBoth = plan.hosts.filter((h) => h.reach.routes.length === 0 && h.reach.sources.length === 0).length;
+    const reference = new Map<number, string>();
+    plan.hosts.forEach((h, host) => {
+      const s = snapshots[host] as HostSnapshot;
+      if (h.takes.skipRoutes.length || h.takes.skipAccepts.length) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
+      const takesAccepts = h.reach.routes.length > 0 && h.takes.tables.length > 0;
+      const own = h.reach.routes.length === 0 ? 1 : 0;
+      const ownBoth = h.reach.routes.length === 0 && h.reach.sources.length === 0 ? 1 : 0;
+      const idle = takesAccepts ? emptyBoth - ownBoth : emptyRoutes - own;
+      if (idle > 0 && idle < snapshots.length - 1) throw new NotAlike(`${s.name} does not treat every other host of a kind the same way`);
+      let canon = '';
+      for (const st of h.steps) {
+        names.clear(host);
+        const parts = stepParts(st, names);
+        if (names.peer !== null) throw new NotAlike(`a step on ${s.name} names another host outside the plan's table`);
+        canon += `\n${stepText(parts)}`;
+      }
+      names.clear(host);
+      canon += `\n[each peer] ${names.word(h.takes.dev)} ${names.word(h.takes.iface)} ${h.takes.tables.join(' ')} ${h.reach.routes.map((w) => names.word(w)).join(' ')}`;
+      if (names.peer !== null) throw new NotAlike(`${s.name}'s table names another host`);
+      const kind = kindOf[host] as number;
+      const first = reference.get(kind);
+      if (first === undefined) reference.set(kind, canon);
+      else if (canon !== first) throw new NotAlike(`${s.name}'s steps are not ${snapshots[kinds[kind]?.[0] as number]?.name}'s image`);
+    });
+    names.literalsAlike(kinds);
+    const pairs: AlikePair[] = [];
+    const pair = (a: number, b: number, stands: number) => pairs.push({ hosts: [snapshots[a] as HostSnapshot, snapshots[b] as HostSnapshot], steps: [...expandHost(plan, Math.min(a, b), Math.max(a, b)), ...expandHost(plan, Math.max(a, b), Math.min(a, b))], stands });
+    kinds.forEach((ka, i) => {
+      if (ka.length >= 2) pair(ka[0] as number, ka[1] as number, (ka.length * (ka.length - 1)) / 2);
+      kinds.slice(i + 1).forEach((kb) => pair(ka[0] as number, kb[0] as number, ka.length * kb.length));
+    });
+    return { alike: true, pairs };
   }
 
   private prepare(): Prepared {
