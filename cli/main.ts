@@ -124,8 +124,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--inventory <file>', 'the agents of this YAML inventory (per host: tls_config, basic_auth)'))
     .option('--snapshot <file>', 'a host\'s snapshot (repeatable; the plan then has no agent URLs to apply through)', collect)
     .option('--out <file>', 'write the plan to FILE')
+    .option('--shape <shape>', 'per-host (netdiag/plan@1) or shared: one table every host takes from (netdiag/plan@2); default: shared above 10,000 steps')
     .option('--json', 'machine-readable output')
-    .action(run((what: string, opts: import('./sources.js').SourceOptions & { out?: string; json?: boolean }) => import('./commands/plan.js').then((m) => m.planCommand(what, opts, io))));
+    .action(run((what: string, opts: import('./sources.js').SourceOptions & { out?: string; json?: boolean; shape?: string }) => import('./commands/plan.js').then((m) => m.planCommand(what, opts, io))));
 
   agentAccess(program
     .command('apply')

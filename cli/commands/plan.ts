@@ -11,13 +11,14 @@ import { EXIT, answerExit } from '../exit-codes.js';
 import { loadHosts } from '../sources.js';
 import type { SourceOptions } from '../sources.js';
 
-export async function planCommand(what: string, opts: SourceOptions & { json?: boolean; out?: string }, io: Io): Promise<number> {
+export async function planCommand(what: string, opts: SourceOptions & { json?: boolean; out?: string; shape?: string }, io: Io): Promise<number> {
   if (what !== 'routes') throw new UsageError(`unknown plan ${JSON.stringify(what)}`, 'netdiag plan routes');
+  if (opts.shape !== undefined && opts.shape !== 'per-host' && opts.shape !== 'shared') throw new UsageError(`unknown plan shape ${JSON.stringify(opts.shape)}`, '--shape per-host or --shape shared');
   checkJsonOut(opts.out);
   const { snapshots, agents } = await loadHosts(opts, io);
   if (snapshots.length < 2) throw new UsageError('a routing plan needs at least two hosts in view', 'give --agent URL (repeatable), --inventory FILE, or --snapshot FILE (repeatable)');
   const t0 = performance.now();
-  const plan = planRoutes(snapshots, agents);
+  const plan = planRoutes(snapshots, agents, opts.shape === undefined ? {} : { shape: opts.shape });
   const ms = performance.now() - t0;
   const json = `${JSON.stringify(plan, null, 2)}\n`;
   if (opts.out !== undefined) {
@@ -60,7 +61,7 @@ function sharedLines(plan: SharedPlan): string[] {
     if (h.reach.routes.length) lines.push(`    reached at ${h.reach.via}: ${h.reach.routes.join(', ')}; its containers arrive from ${h.reach.sources.join(', ')}`);
     for (const s of h.steps) lines.push(`    $ ${stepCommand(s)}`);
     const t = h.takes;
-    lines.push(`    takes the others' routes on ${t.dev}${t.tables.length ? ` and accepts them on ${t.iface} in ${t.tables.map((x) => (x === 'filter' ? 'filter DOCKER-USER' : 'raw PREROUTING')).join(' and ')}` : ''}: ${countHost(plan, i, sources).toLocaleString('en')} steps`);
+    lines.push(`    takes the others' routes on ${t.dev}${t.tables.length ? ` and accepts them on ${t.iface} in ${t.tables.map((x) => (x === 'filter' ? 'filter DOCKER-USER' : 'raw PREROUTING')).join(' and ')}` : ''}: ${countHost(plan, i, sources).toLocaleString('en')} step${countHost(plan, i, sources) === 1 ? '' : 's'}`);
     if (t.skipRoutes.length) lines.push(`    but no route to ${t.skipRoutes.join(', ')} (there already, or overlapping its own)`);
     for (const s of t.skipAccepts) lines.push(`    and no accept from ${s.from} into ${s.dst} (its own subnets overlap it)`);
   });

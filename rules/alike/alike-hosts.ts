@@ -224,31 +224,6 @@ class Renamer {
     return out;
   }
 
-  /**
-   * `JSON.stringify(this.value(v, key))`, written as it is read: no renamed copy of a whole snapshot made first (its
-   * objects were most of the garbage when a fleet of 500 hosts was read).
-   */
-  text(v: unknown, key = ''): string | undefined {
-    if (typeof v === 'string') return JSON.stringify(key === 'text' ? this.ruleText(v) : this.word(v));
-    if (Array.isArray(v)) {
-      let out = '[';
-      for (let k = 0; k < v.length; k++) out += `${k ? ',' : ''}${this.text(v[k]) ?? 'null'}`;
-      return `${out}]`;
-    }
-    if (typeof v !== 'object' || v === null) return JSON.stringify(v);
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 2 && typeof o.addr === 'string' && typeof o.len === 'number') return JSON.stringify(this.word(`${o.addr}/${o.len}`));
-    if (keys.includes('range')) throw new NotAlike(`${this.snapshots[this.host]?.name} has rules on address ranges`);
-    let out = '{';
-    for (const k of keys) {
-      if (UNREAD.has(k)) continue;
-      const t = this.text(o[k], k);
-      if (t !== undefined) out += `${out.length > 1 ? ',' : ''}${JSON.stringify(this.key(k))}:${t}`;
-    }
-    return `${out}}`;
-  }
-
   /** A key that names an interface: the per-interface sysctls (`net.ipv4.conf.<iface>.forwarding`). */
   private key(k: string): string {
     for (const prefix of SYSCTL_PER_INTERFACE) {
@@ -358,7 +333,7 @@ function modelled(s: HostSnapshot, names: Renamer): string {
     collectors: Object.entries(collectors).map(([k, v]) => `${k}:${v?.status}`),
     routes: routes ? { ...routes, neighbours: [], sandboxes: routes.sandboxes.map((x) => ({ ...x, neighbours: [] })) } : null,
   };
-  return names.text(parts) as string;
+  return JSON.stringify(names.value(parts));
 }
 
 /**

@@ -43,7 +43,7 @@ function cli(sites: Site[], args: string[], dir: string) {
   return sites[0]!.h.netdiag(args, 180_000, { NETDIAG_TOKEN: TOKEN, NETDIAG_STATE_DIR: join(dir, 'cli-state') });
 }
 
-function planAndApply(label: string, specs: { name: string; bip: string; lan: string }[]) {
+function planAndApply(label: string, specs: { name: string; bip: string; lan: string }[], shape: 'per-host' | 'shared' | null = null) {
   describe.skipIf(skip !== null)(label, () => {
     let lab: Lab;
     let sites: Site[];
@@ -69,8 +69,9 @@ function planAndApply(label: string, specs: { name: string; bip: string; lan: st
     });
 
     it('plans, applies through the agents, and every pair of hosts reaches each other both ways', async () => {
-      const planned = await cli(sites, ['plan', 'routes', ...agents(), '--out', join(dir, 'plan.json'), '--json'], dir);
+      const planned = await cli(sites, ['plan', 'routes', ...agents(), ...(shape ? ['--shape', shape] : []), '--out', join(dir, 'plan.json'), '--json'], dir);
       expect(planned.exitCode, planned.stderr).toBe(0);
+      expect(JSON.parse(planned.stdout).schema).toBe(shape === 'shared' ? 'netdiag/plan@2' : 'netdiag/plan@1');
       const applied = await cli(sites, ['apply', join(dir, 'plan.json'), '--json'], dir);
       expect(applied.exitCode, `${applied.stdout}\n${applied.stderr}`).toBe(0);
       const a = await agreement(sites.map((s) => s.h), ping, `${label}: after the plan`);
@@ -104,6 +105,14 @@ planAndApply('three hosts', [
   { name: 'h2', bip: '192.168.200.1/24', lan: '10.99.0.2' },
   { name: 'h3', bip: '192.168.150.1/24', lan: '10.99.0.3' },
 ]);
+
+// The same three hosts with the plan written as one shared table (netdiag/plan@2, what fleets past 10,000 steps get):
+// apply expands it into each host's steps, and applies, verifies and rolls back as above.
+planAndApply('three hosts, the plan as one shared table', [
+  { name: 'h1', bip: '192.168.100.1/24', lan: '10.99.0.1' },
+  { name: 'h2', bip: '192.168.200.1/24', lan: '10.99.0.2' },
+  { name: 'h3', bip: '192.168.150.1/24', lan: '10.99.0.3' },
+], 'shared');
 
 describe.skipIf(skip !== null)('overlapping default subnets, and an asymmetric setup', () => {
   let lab: Lab;
