@@ -54,8 +54,10 @@ export const socketsCollector: Collector<'sockets'> = {
       if (State.Status !== 'running' || HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) return [];
       return [{ id: c.id, name: Name.replace(/^\//, ''), pid: State.Pid }];
     });
+    // A question's names and sockets are walked in its own containers' namespaces only (see dns.ts).
+    const only = (await ctx.namesWalkedIn?.()) ?? null;
     const sandboxes: SocketsPart['sandboxes'] = [];
-    await mapLimit(owners, 32, async (o) => {
+    await mapLimit(owners.filter((o) => only === null || only.has(o.id)), 32, async (o) => {
       try {
         const sockets = o.pid > 0 ? await throughTask(ctx, o.pid) : null;
         if (sockets === null) {

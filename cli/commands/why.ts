@@ -4,8 +4,11 @@ import { z } from 'zod';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { parseIp } from '../../rules/addr/addr.js';
 import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
-import { FixesResult, WhyResult } from '../../snapshot/contract.js';
-import type { WhyAnswer } from '../../snapshot/contract.js';
+// From the contract's own modules, not its index: an answer from the agent is checked against these two, and the
+// index would build every other answer's schema too (map, plan, matrix…) before the first byte.
+import { FixesResult } from '../../snapshot/contract/changes.js';
+import { WhyResult } from '../../snapshot/contract/why.js';
+import type { WhyAnswer } from '../../snapshot/contract/why.js';
 import type { Io } from '../io.js';
 import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
@@ -47,7 +50,10 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   // Loaded only when collecting: an answer from the agent needs neither the collectors nor the model.
   const [{ questionScope }, { why }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../../rules/why/why.js'), import('../sources.js')]);
   const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
-  const skip = flow.proto === 'icmp' && byAddress ? { skip: ['sockets' as const, 'dns' as const] } : {};
+  // A ping by name walks names and sockets only in A's and B's namespaces (the lookup, and the reverse one a fix is
+  // checked with): the containers on their networks are not entered for them. The other iptables backend's count is
+  // read by no walk.
+  const skip = { ...(flow.proto === 'icmp' ? (byAddress ? { skip: ['sockets' as const, 'dns' as const] } : { namesOfAskedOnly: true }) : {}), otherBackend: false };
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
   // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
   let world = await loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });

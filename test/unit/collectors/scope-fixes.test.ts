@@ -16,7 +16,10 @@ import { CAPTURED } from '../fixtures.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 
 const rec = Recording.parse(JSON.parse(readFileSync(join(CAPTURED, 'dns/dns1.recording.json'), 'utf8')));
-const collect = (words?: string[]) => collectSnapshot({ hostName: 'dns1', context: replayContext(rec), now: () => new Date('2026-12-04T00:00:00Z'), ...(words ? { scope: questionScope(words, { pairNetworks: true }) } : {}) });
+// As `why A B --json` collects for a ping by name (cli/commands/why.ts): names and sockets only in A's and B's
+// namespaces, the other iptables backend not counted.
+const asWhy = { namesOfAskedOnly: true, otherBackend: false };
+const collect = (words?: string[]) => collectSnapshot({ hostName: 'dns1', context: replayContext(rec), now: () => new Date('2026-12-04T00:00:00Z'), ...(words ? { scope: questionScope(words, { pairNetworks: true }), ...asWhy } : {}) });
 
 describe('why --json scoped to the pair\'s networks', async () => {
   const full = buildWorld([await collect()]);
@@ -26,6 +29,12 @@ describe('why --json scoped to the pair\'s networks', async () => {
     const s = await collect(['b1', 'c0']);
     expect(s.docker!.containers.map((c) => c.name).sort()).toEqual(['ab', 'b1', 'c0', 'c1']);
     expect(s.scope).not.toBeNull();
+    // Names and sockets: read in b1's and c0's namespaces only; the routes of all four.
+    const nameOf = new Map(s.docker!.containers.map((c) => [c.id, c.name]));
+    expect(s.dns!.sandboxes.map((x) => nameOf.get(x.containerId)).sort()).toEqual(['b1', 'c0']);
+    expect(s.sockets!.sandboxes.map((x) => nameOf.get(x.containerId)).sort()).toEqual(['b1', 'c0']);
+    expect(s.routes!.sandboxes.length).toBe(4);
+    expect(s.firewall!.otherBackend).toBeNull();
   });
 
   it('for every pair, fixes that stay on the pair\'s networks are the whole host\'s, also-opens and order included', async () => {
