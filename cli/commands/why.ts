@@ -1,6 +1,5 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
-import { z } from 'zod';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { parseIp } from '../../rules/addr/addr.js';
 import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
@@ -31,9 +30,6 @@ export function exitOf(answer: WhyAnswer): ExitCode {
 type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean };
 
 export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io): Promise<number> {
-  // One question, each schema used about once: zod compiling a fast path per schema on its first parse (new Function)
-  // costs more than it saves (measured on the seed's replay: the collection's parsing 17–30 ms jitless, 42–77 with).
-  z.config({ jitless: true });
   const flow = parseFlow(opts.port);
   const families = parseFamilies(opts);
   // This host's agent already read every container: when its snapshot is fresh, its answer is the one collecting
