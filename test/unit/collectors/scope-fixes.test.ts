@@ -37,6 +37,13 @@ describe('why --json scoped to the pair\'s networks', async () => {
     expect(s.firewall!.otherBackend).toBeNull();
   });
 
+  it('a question with a port (its sockets and a namespace\'s own NAT may decide) still reads every collected namespace\'s names and sockets, and a snapshot counts the other backend', async () => {
+    const s = await collectSnapshot({ hostName: 'dns1', context: replayContext(rec), scope: questionScope(['b1', 'c0'], { pairNetworks: true }) });
+    expect(s.dns!.sandboxes).toHaveLength(4);
+    expect(s.sockets!.sandboxes).toHaveLength(4);
+    expect((await collect()).firewall!.otherBackend).not.toBeNull();
+  });
+
   it('for every pair, fixes that stay on the pair\'s networks are the whole host\'s, also-opens and order included', async () => {
     const flow = parseFlow(undefined);
     let stayed = 0;
