@@ -57,6 +57,8 @@ export interface Question {
   namesOfAskedOnly?: boolean;
   /** false: the other iptables backend is not counted. */
   otherBackend?: boolean;
+  /** false: the host's sockets without their processes. */
+  socketProcesses?: boolean;
 }
 
 export async function loadSnapshots(opts: SourceOptions, io: Io, question: Question = {}): Promise<HostSnapshot[]> {

@@ -40,6 +40,8 @@ export interface CollectOptions {
   namesOfAskedOnly?: boolean;
   /** false: the other iptables backend's rules are not counted (no walk reads that count). */
   otherBackend?: boolean;
+  /** false: the host's sockets without their processes (a ping's answer never shows them). */
+  socketProcesses?: boolean;
   /**
    * Check the assembled snapshot against the schema (default). A snapshot that leaves the process must; one a
    * question uses at once was already checked where it came in (every API answer and tool output), part by part.
@@ -114,6 +116,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
   if (scope && opts.namesOfAskedOnly) ctx.namesWalkedIn = () => ctx.containers().then(() => needs?.asked ?? null, () => null);
   if (opts.otherBackend === false) ctx.otherBackend = false;
+  if (opts.socketProcesses === false) ctx.socketProcesses = false;
   const started = performance.now();
   const collectedAt = now().toISOString();
   const statuses = {} as Record<CollectorName, CollectorStatus>;

@@ -28,10 +28,10 @@ async function throughTask(ctx: CollectContext, pid: number): Promise<ListeningS
   return sockets.map(({ inode, ...s }) => ({ ...s, process: comm && owned.has(inode) ? { name: comm, pid } : null }));
 }
 
-/** The host's namespace: ss names every process; without ss, /proc/self/net still says what listens. */
+/** The host's namespace: ss names every process (unless told not to); without ss, /proc/self/net still says what listens. */
 async function hostSockets(ctx: CollectContext): Promise<ListeningSocket[]> {
   try {
-    const r = await ctx.exec('ss', ['-Htlunp'], { timeoutMs: ctx.timeoutMs });
+    const r = await ctx.exec('ss', [ctx.socketProcesses === false ? '-Htlun' : '-Htlunp'], { timeoutMs: ctx.timeoutMs });
     if (r.exitCode === 0) return parseSs(r.stdout);
   } catch {
     // ss missing: fall through to /proc.

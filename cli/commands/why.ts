@@ -47,9 +47,10 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   const [{ questionScope }, { why }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../../rules/why/why.js'), import('../sources.js')]);
   const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
   // A ping by name walks names and sockets only in A's and B's namespaces (the lookup, and the reverse one a fix is
-  // checked with): the containers on their networks are not entered for them. The other iptables backend's count is
+  // checked with): the containers on their networks are not entered for them, and a ping's answer never names the
+  // process behind a host's socket (ss -p reads every process's descriptors). The other iptables backend's count is
   // read by no walk.
-  const skip = { ...(flow.proto === 'icmp' ? (byAddress ? { skip: ['sockets' as const, 'dns' as const] } : { namesOfAskedOnly: true }) : {}), otherBackend: false };
+  const skip = { ...(flow.proto === 'icmp' ? (byAddress ? { skip: ['sockets' as const, 'dns' as const] } : { namesOfAskedOnly: true, socketProcesses: false }) : {}), otherBackend: false };
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
   // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
   let world = await loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });

@@ -16,9 +16,12 @@ import { CAPTURED } from '../fixtures.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 
 const rec = Recording.parse(JSON.parse(readFileSync(join(CAPTURED, 'dns/dns1.recording.json'), 'utf8')));
+// `ss -Htlun` is `ss -Htlunp` without its users:(…) column: derived from the captured output, as ss prints it.
+const ssp = rec.commands['ss -Htlunp']!;
+rec.commands['ss -Htlun'] = { ...ssp, stdout: ssp.stdout.replace(/\s+users:\(\(.*\)\)/g, '') };
 // As `why A B --json` collects for a ping by name (cli/commands/why.ts): names and sockets only in A's and B's
-// namespaces, the other iptables backend not counted.
-const asWhy = { namesOfAskedOnly: true, otherBackend: false };
+// namespaces, the host's sockets without their processes, the other iptables backend not counted.
+const asWhy = { namesOfAskedOnly: true, socketProcesses: false, otherBackend: false };
 const collect = (words?: string[]) => collectSnapshot({ hostName: 'dns1', context: replayContext(rec), now: () => new Date('2026-12-04T00:00:00Z'), ...(words ? { scope: questionScope(words, { pairNetworks: true }), ...asWhy } : {}) });
 
 describe('why --json scoped to the pair\'s networks', async () => {
@@ -35,6 +38,9 @@ describe('why --json scoped to the pair\'s networks', async () => {
     expect(s.sockets!.sandboxes.map((x) => nameOf.get(x.containerId)).sort()).toEqual(['b1', 'c0']);
     expect(s.routes!.sandboxes.length).toBe(4);
     expect(s.firewall!.otherBackend).toBeNull();
+    // The host's sockets as the whole host's, less the processes (a ping's answer never names them).
+    const whole = await collect();
+    expect(s.sockets!.host).toEqual(whole.sockets!.host.map((x) => ({ ...x, process: null })));
   });
 
   it('a question with a port (its sockets and a namespace\'s own NAT may decide) still reads every collected namespace\'s names and sockets, and a snapshot counts the other backend', async () => {
