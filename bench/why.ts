@@ -41,13 +41,14 @@ function whyIn(h: LabHost, mode: 'terminal' | 'piped' | 'json' | 'agent', o: Ben
   };
   // At a terminal: util-linux script gives it a pty (stdout a TTY, as typed); -e passes the exit code back.
   if (mode === 'terminal') return async () => check(await h.exec('script', ['-qec', shellLine([process.execPath, ...nodeFlags(), bin, ...args]), '/dev/null'], 60_000));
-  // Asked of the agent by name: when it does not answer, netdiag says why on stderr (and collects).
-  if (mode === 'agent') return async () => check(await h.netdiag(args, 60_000, { NETDIAG_AGENT: 'http://127.0.0.1:9700' }));
+  // Asked of the agent by name: when it does not answer, netdiag says why on stderr (and collects). Another build asks
+  // the same agent (this build's) where it listens by default.
+  if (mode === 'agent') return o.bin ? async () => check(await h.exec(process.execPath, [...nodeFlags(), bin, ...args], 60_000)) : async () => check(await h.netdiag(args, 60_000, { NETDIAG_AGENT: 'http://127.0.0.1:9700' }));
   return async () => check(await h.exec(process.execPath, [...nodeFlags(), bin, ...args], 60_000));
 }
 
 export interface BenchOptions {
-  /** Another build of netdiag (an earlier commit's dist/netdiag.mjs, for figures before a change): no agent asked. */
+  /** Another build of netdiag (an earlier commit's dist/netdiag.mjs, for figures before a change), asking this build's agent. */
   bin?: string;
 }
 
@@ -88,7 +89,6 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
     if (mode === 'piped') piped = ms;
     rows.push([`netdiag why c0 c1, ${size} containers, ${mode === 'json' ? '--json' : mode === 'terminal' ? 'at a terminal' : 'piped'}`, `${ms.toFixed(0)} ms`, verdict(ms, blockedMs)]);
   }
-  if (o.bin) return { rows: [...rows, ...extra], why: piped, probes };
   // This host's agent holding a fresh snapshot (refreshed every 5 minutes and on Docker's events): asked, not collected.
   const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m' });
   try {

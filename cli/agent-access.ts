@@ -1,7 +1,6 @@
 // How the CLI proves itself to an agent and checks the agent: TLS files, basic auth, the token — from the command
 // line, an inventory host or the environment; read and checked once, before any request, each failure one line.
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { readUserFile } from './files.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
@@ -109,17 +108,20 @@ function cachedReader(): Reader {
   };
 }
 
-function pemCertificate(pem: string, what: string): X509Certificate {
+/** node:crypto, loaded only where TLS files are given: `why` asks the local agent over plain HTTP without them. */
+type Crypto = typeof import('node:crypto');
+
+function pemCertificate(crypto: Crypto, pem: string, what: string): X509Certificate {
   try {
-    return new X509Certificate(pem);
+    return new crypto.X509Certificate(pem);
   } catch {
     throw new UsageError(`${what} is not a PEM certificate`, 'give the file that starts with -----BEGIN CERTIFICATE-----');
   }
 }
 
-function pemKey(pem: string, what: string): KeyObject {
+function pemKey(crypto: Crypto, pem: string, what: string): KeyObject {
   try {
-    return createPrivateKey(pem);
+    return crypto.createPrivateKey(pem);
   } catch {
     throw new UsageError(`${what} is not an unencrypted PEM private key`, 'give the file that starts with -----BEGIN PRIVATE KEY-----; decrypt an encrypted key with openssl pkey');
   }
@@ -137,16 +139,17 @@ async function tlsFor(entry: AgentEntry, opts: AccessOptions, read: Reader): Pro
   }
   const tls: AgentTls = { insecureSkipVerify: own?.insecureSkipVerify === true };
   if (own?.serverName) tls.serverName = own.serverName;
-  if (files.ca) {
+  const crypto = files.ca || files.cert ? await import('node:crypto') : null;
+  if (files.ca && crypto) {
     tls.ca = await read(files.ca, 'CA certificate', files.caOpt);
     tls.caFile = files.ca;
-    pemCertificate(tls.ca, `the CA certificate ${shownPath(files.ca)}${where}`);
+    pemCertificate(crypto, tls.ca, `the CA certificate ${shownPath(files.ca)}${where}`);
   }
-  if (files.cert && files.key) {
+  if (files.cert && files.key && crypto) {
     const certPem = await read(files.cert, 'client certificate', files.certOpt);
     const keyPem = await read(files.key, 'client key', files.keyOpt);
-    const cert = pemCertificate(certPem, `the client certificate ${shownPath(files.cert)}${where}`);
-    const key = pemKey(keyPem, `the client key ${shownPath(files.key)}${where}`);
+    const cert = pemCertificate(crypto, certPem, `the client certificate ${shownPath(files.cert)}${where}`);
+    const key = pemKey(crypto, keyPem, `the client key ${shownPath(files.key)}${where}`);
     // A mismatched pair would fail inside the handshake with an OpenSSL code; said here, it names both files.
     if (!cert.checkPrivateKey(key)) throw new UsageError(`the client key ${shownPath(files.key)} does not belong to the client certificate ${shownPath(files.cert)}${where}`, 'give the key the certificate was made for');
     Object.assign(tls, { cert: certPem, key: keyPem, certFile: files.cert });

@@ -3,10 +3,7 @@
 import { open, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { UsageError } from './io.js';
-import { shown, shownPath } from './text.js';
-import { parseSnapshot, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../snapshot/host-snapshot.js';
-import type { HostSnapshot } from '../snapshot/host-snapshot.js';
-import { NETDIAG_VERSION } from '../host/version.js';
+import { shownPath } from './text.js';
 
 /** Larger than any real snapshot (1,000 containers make a few MB), smaller than a string V8 can hold. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -113,24 +110,5 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     throw fsMessage(error, file, 'write');
-  }
-}
-
-export async function readSnapshotFile(file: string): Promise<HostSnapshot> {
-  const hint = 'give a file written by `netdiag snapshot`';
-  const json = parseJson(await readUserFile(file, 'snapshot', '--snapshot'), `the snapshot ${shownPath(file)}`, hint);
-  const schema = (json as { schema?: unknown } | null)?.schema;
-  if (typeof schema === 'string' && schema !== SNAPSHOT_SCHEMA) {
-    if (schema.startsWith('netdiag/snapshot@')) {
-      const by = (json as { netdiagVersion?: unknown }).netdiagVersion;
-      throw new UsageError(`${shownPath(file)} is a ${shown(schema)} snapshot${typeof by === 'string' ? ` (from netdiag ${shown(by)})` : ''}; this netdiag (${NETDIAG_VERSION}) reads ${SNAPSHOT_SCHEMA}`, 'use the netdiag that collected it, or collect the host again with this one');
-    }
-    throw new UsageError(`${shownPath(file)} is not a snapshot: its schema is ${shown(schema)}`, hint);
-  }
-  try {
-    return parseSnapshot(json);
-  } catch (error) {
-    if (error instanceof SnapshotFormatError) throw new UsageError(`${shownPath(file)} is ${error.message}`, hint);
-    throw error;
   }
 }

@@ -64,7 +64,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--json', 'machine-readable output')
     // Without --agent: this host's own agent answers when its snapshot is fresh (--agent false is --no-agent).
     .option('--no-agent', 'collect this host now, even when its agent (NETDIAG_AGENT, default http://127.0.0.1:9700) holds a fresh snapshot')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/why.js').then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io))));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/why-jitless.js').then(() => import('./commands/why.js')).then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io))));
 
   hostSources(program
     .command('matrix')

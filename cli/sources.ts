@@ -4,7 +4,7 @@ import type { ContainerScope } from '../collectors/scope.js';
 import type { CollectorName, HostSnapshot } from '../snapshot/host-snapshot.js';
 import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
-import { readSnapshotFile } from './files.js';
+import { readSnapshotFile } from './snapshot-file.js';
 import { inventoryAgents } from './inventory.js';
 import { describeErrors } from './render/errors.js';
 import { parseSnapshot } from '../snapshot/host-snapshot.js';
@@ -53,6 +53,12 @@ export async function fetchSnapshot(t: AgentTarget): Promise<HostSnapshot> {
 export interface Question {
   scope?: ContainerScope;
   skip?: CollectorName[];
+  /** Names and sockets read only in the question's own containers' namespaces (collectors/run.ts). */
+  namesOfAskedOnly?: boolean;
+  /** false: the other iptables backend is not counted. */
+  otherBackend?: boolean;
+  /** false: the host's sockets without their processes. */
+  socketProcesses?: boolean;
 }
 
 export async function loadSnapshots(opts: SourceOptions, io: Io, question: Question = {}): Promise<HostSnapshot[]> {

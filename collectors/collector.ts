@@ -24,6 +24,18 @@ export interface CollectContext {
   scope?: ContainerScope;
   /** Whether IPv6 tables and routes are wanted (after Docker's list placed the question); absent means yes. */
   needsIpv6?(): Promise<boolean>;
+  /**
+   * The containers whose own namespace a question's names and sockets are walked in (its resolver NAT, its sockets);
+   * null, or absent: every collected container's is read.
+   */
+  namesWalkedIn?(): Promise<Set<string> | null>;
+  /** false: the other iptables backend is not counted (a question's walk never reads that count; doctor does). */
+  otherBackend?: boolean;
+  /**
+   * false: the host's sockets are listed without the process holding each (`ss` without -p, which otherwise reads
+   * every process's descriptors on the host: the slowest read of a busy host). A ping's answer never names them.
+   */
+  socketProcesses?: boolean;
   /** --keep-labels globs: labels kept besides those netdiag reads (snapshot/kept-fields.ts); absent: none. */
   keepLabels?: readonly string[];
   timeoutMs: number;

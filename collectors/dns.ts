@@ -58,7 +58,11 @@ export const dnsCollector: Collector<'dns'> = {
     const [resolvConf, systemdResolvConf] = await Promise.all([readResolvConf(ctx, HOST_RESOLV_CONF), readResolvConf(ctx, SYSTEMD_RESOLV_CONF)]);
     const sandboxes: SandboxDns[] = [];
     // The inspection ownSandboxes already parsed: each container's is parsed once, not again here.
-    await mapLimit(await inspectedSandboxes(ctx), DNS_READS_IN_FLIGHT, async ({ sandbox: sb, inspect: data }) => {
+    // A question reads only the namespaces its names are resolved in (A's, and B's for the reverse question a fix is
+    // checked with): one process per container on the pair's networks is what made `why --json` slow.
+    const only = (await ctx.namesWalkedIn?.()) ?? null;
+    const read = (await inspectedSandboxes(ctx)).filter((x) => only === null || only.has(x.sandbox.containerId));
+    await mapLimit(read, DNS_READS_IN_FLIGHT, async ({ sandbox: sb, inspect: data }) => {
       const dnsServers = data.HostConfig.Dns;
       // Docker's ResolvConfPath is the file bind-mounted as the container's /etc/resolv.conf; through /proc otherwise.
       const path = data.ResolvConfPath || (data.State.Pid ? `/proc/${data.State.Pid}/root/etc/resolv.conf` : null);

@@ -64,11 +64,14 @@ export const firewallCollector: Collector<'firewall'> = {
     let otherBackend: FirewallPart['otherBackend'] = null;
     if (backend !== 'unknown') {
       const other = backend === 'nf_tables' ? 'legacy' : 'nf_tables';
-      try {
-        const rules = await otherBackendRules(ctx, other);
-        if (rules !== null) otherBackend = { backend: other, rules };
-      } catch (error) {
-        errors.push({ subject: 'other backend', message: `could not read the ${other} backend: ${(error as Error).message}`, hint: 'run as root' });
+      // A question leaves it out (ctx.otherBackend false): a process on the collection's critical path, read by no walk.
+      if (ctx.otherBackend !== false) {
+        try {
+          const rules = await otherBackendRules(ctx, other);
+          if (rules !== null) otherBackend = { backend: other, rules };
+        } catch (error) {
+          errors.push({ subject: 'other backend', message: `could not read the ${other} backend: ${(error as Error).message}`, hint: 'run as root' });
+        }
       }
       const warned = /iptables-legacy tables present/.test(save.stderr);
       if ((otherBackend && otherBackend.rules > 0) || warned) {

@@ -34,6 +34,15 @@ export interface CollectOptions {
   /** Collectors a question does not need (a ping asks no socket); they are absent from the snapshot, not failed. */
   skip?: CollectorName[];
   /**
+   * With `scope`: only the question's own containers' namespaces are read for names and sockets (the dns and sockets
+   * collectors), not those of the containers on their networks (a ping between those walks neither).
+   */
+  namesOfAskedOnly?: boolean;
+  /** false: the other iptables backend's rules are not counted (no walk reads that count). */
+  otherBackend?: boolean;
+  /** false: the host's sockets without their processes (a ping's answer never shows them). */
+  socketProcesses?: boolean;
+  /**
    * Check the assembled snapshot against the schema (default). A snapshot that leaves the process must; one a
    * question uses at once was already checked where it came in (every API answer and tool output), part by part.
    */
@@ -105,6 +114,9 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped, ...keep }, opts.wrap);
   // Known once the list has placed the question; when it cannot be read, everything is read.
   if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
+  if (scope && opts.namesOfAskedOnly) ctx.namesWalkedIn = () => ctx.containers().then(() => needs?.asked ?? null, () => null);
+  if (opts.otherBackend === false) ctx.otherBackend = false;
+  if (opts.socketProcesses === false) ctx.socketProcesses = false;
   const started = performance.now();
   const collectedAt = now().toISOString();
   const statuses = {} as Record<CollectorName, CollectorStatus>;

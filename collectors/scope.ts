@@ -22,6 +22,8 @@ export interface QuestionNeeds {
    * are then not read (three processes, and a route per container veth).
    */
   ipv6: boolean;
+  /** The question's own containers (A, B, the namespaces they use, other holders of their addresses): ids ⊆ these + their networks. */
+  asked: Set<string>;
 }
 
 /** Given Docker's container list, what to collect; null for everything. */
@@ -77,6 +79,7 @@ export function questionScope(words: string[], opts: { pairNetworks?: boolean } 
     }
     const held = new Set(running.filter((s) => out.has(s.Id)).flatMap(addressesOf));
     for (const s of running) if (addressesOf(s).some((a) => held.has(a))) out.add(s.Id);
+    const asked = new Set(out);
     // Fixes (--json): a network connect's new address and what it opens are read from every container on the
     // network joined, which is either side's (rules/changes/fix-reach.ts says when that is all a fix reaches).
     if (opts.pairNetworks) {
@@ -92,6 +95,6 @@ export function questionScope(words: string[], opts: { pairNetworks?: boolean } 
       }
     }
     ipv6 ||= running.some((s) => out.has(s.Id) && addressesOf(s).some((a) => a.includes(':')));
-    return { ids: out, ipv6 };
+    return { ids: out, ipv6, asked };
   };
 }

@@ -28,10 +28,10 @@ async function throughTask(ctx: CollectContext, pid: number): Promise<ListeningS
   return sockets.map(({ inode, ...s }) => ({ ...s, process: comm && owned.has(inode) ? { name: comm, pid } : null }));
 }
 
-/** The host's namespace: ss names every process; without ss, /proc/self/net still says what listens. */
+/** The host's namespace: ss names every process (unless told not to); without ss, /proc/self/net still says what listens. */
 async function hostSockets(ctx: CollectContext): Promise<ListeningSocket[]> {
   try {
-    const r = await ctx.exec('ss', ['-Htlunp'], { timeoutMs: ctx.timeoutMs });
+    const r = await ctx.exec('ss', [ctx.socketProcesses === false ? '-Htlun' : '-Htlunp'], { timeoutMs: ctx.timeoutMs });
     if (r.exitCode === 0) return parseSs(r.stdout);
   } catch {
     // ss missing: fall through to /proc.
@@ -54,8 +54,10 @@ export const socketsCollector: Collector<'sockets'> = {
       if (State.Status !== 'running' || HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) return [];
       return [{ id: c.id, name: Name.replace(/^\//, ''), pid: State.Pid }];
     });
+    // A question's names and sockets are walked in its own containers' namespaces only (see dns.ts).
+    const only = (await ctx.namesWalkedIn?.()) ?? null;
     const sandboxes: SocketsPart['sandboxes'] = [];
-    await mapLimit(owners, 32, async (o) => {
+    await mapLimit(owners.filter((o) => only === null || only.has(o.id)), 32, async (o) => {
       try {
         const sockets = o.pid > 0 ? await throughTask(ctx, o.pid) : null;
         if (sockets === null) {

@@ -1,11 +1,13 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
-import { z } from 'zod';
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
 import { parseIp } from '../../rules/addr/addr.js';
 import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
-import { FixesResult, WhyResult } from '../../snapshot/contract.js';
-import type { WhyAnswer } from '../../snapshot/contract.js';
+// From the contract's own modules, not its index: an answer from the agent is checked against these two, and the
+// index would build every other answer's schema too (map, plan, matrix…) before the first byte.
+import { FixesResult } from '../../snapshot/contract/changes.js';
+import { WhyResult } from '../../snapshot/contract/why.js';
+import type { WhyAnswer } from '../../snapshot/contract/why.js';
 import type { Io } from '../io.js';
 import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
@@ -28,9 +30,6 @@ export function exitOf(answer: WhyAnswer): ExitCode {
 type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean };
 
 export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io): Promise<number> {
-  // One question, each schema used about once: zod compiling a fast path per schema on its first parse (new Function)
-  // costs more than it saves (measured on the seed's replay: the collection's parsing 17–30 ms jitless, 42–77 with).
-  z.config({ jitless: true });
   const flow = parseFlow(opts.port);
   const families = parseFamilies(opts);
   // This host's agent already read every container: when its snapshot is fresh, its answer is the one collecting
@@ -47,7 +46,11 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   // Loaded only when collecting: an answer from the agent needs neither the collectors nor the model.
   const [{ questionScope }, { why }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../../rules/why/why.js'), import('../sources.js')]);
   const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
-  const skip = flow.proto === 'icmp' && byAddress ? { skip: ['sockets' as const, 'dns' as const] } : {};
+  // A ping by name walks names and sockets only in A's and B's namespaces (the lookup, and the reverse one a fix is
+  // checked with): the containers on their networks are not entered for them, and a ping's answer never names the
+  // process behind a host's socket (ss -p reads every process's descriptors). The other iptables backend's count is
+  // read by no walk.
+  const skip = { ...(flow.proto === 'icmp' ? (byAddress ? { skip: ['sockets' as const, 'dns' as const] } : { namesOfAskedOnly: true, socketProcesses: false }) : {}), otherBackend: false };
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
   // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
   let world = await loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });

@@ -16,7 +16,13 @@ import { CAPTURED } from '../fixtures.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 
 const rec = Recording.parse(JSON.parse(readFileSync(join(CAPTURED, 'dns/dns1.recording.json'), 'utf8')));
-const collect = (words?: string[]) => collectSnapshot({ hostName: 'dns1', context: replayContext(rec), now: () => new Date('2026-12-04T00:00:00Z'), ...(words ? { scope: questionScope(words, { pairNetworks: true }) } : {}) });
+// `ss -Htlun` is `ss -Htlunp` without its users:(…) column: derived from the captured output, as ss prints it.
+const ssp = rec.commands['ss -Htlunp']!;
+rec.commands['ss -Htlun'] = { ...ssp, stdout: ssp.stdout.replace(/\s+users:\(\(.*\)\)/g, '') };
+// As `why A B --json` collects for a ping by name (cli/commands/why.ts): names and sockets only in A's and B's
+// namespaces, the host's sockets without their processes, the other iptables backend not counted.
+const asWhy = { namesOfAskedOnly: true, socketProcesses: false, otherBackend: false };
+const collect = (words?: string[]) => collectSnapshot({ hostName: 'dns1', context: replayContext(rec), now: () => new Date('2026-12-04T00:00:00Z'), ...(words ? { scope: questionScope(words, { pairNetworks: true }), ...asWhy } : {}) });
 
 describe('why --json scoped to the pair\'s networks', async () => {
   const full = buildWorld([await collect()]);
@@ -26,6 +32,22 @@ describe('why --json scoped to the pair\'s networks', async () => {
     const s = await collect(['b1', 'c0']);
     expect(s.docker!.containers.map((c) => c.name).sort()).toEqual(['ab', 'b1', 'c0', 'c1']);
     expect(s.scope).not.toBeNull();
+    // Names and sockets: read in b1's and c0's namespaces only; the routes of all four.
+    const nameOf = new Map(s.docker!.containers.map((c) => [c.id, c.name]));
+    expect(s.dns!.sandboxes.map((x) => nameOf.get(x.containerId)).sort()).toEqual(['b1', 'c0']);
+    expect(s.sockets!.sandboxes.map((x) => nameOf.get(x.containerId)).sort()).toEqual(['b1', 'c0']);
+    expect(s.routes!.sandboxes.length).toBe(4);
+    expect(s.firewall!.otherBackend).toBeNull();
+    // The host's sockets as the whole host's, less the processes (a ping's answer never names them).
+    const whole = await collect();
+    expect(s.sockets!.host).toEqual(whole.sockets!.host.map((x) => ({ ...x, process: null })));
+  });
+
+  it('a question with a port (its sockets and a namespace\'s own NAT may decide) still reads every collected namespace\'s names and sockets, and a snapshot counts the other backend', async () => {
+    const s = await collectSnapshot({ hostName: 'dns1', context: replayContext(rec), scope: questionScope(['b1', 'c0'], { pairNetworks: true }) });
+    expect(s.dns!.sandboxes).toHaveLength(4);
+    expect(s.sockets!.sandboxes).toHaveLength(4);
+    expect((await collect()).firewall!.otherBackend).not.toBeNull();
   });
 
   it('for every pair, fixes that stay on the pair\'s networks are the whole host\'s, also-opens and order included', async () => {

@@ -51,6 +51,26 @@ describe('collection scoped to a question', () => {
     expect((await scoped(['nosuch', 'redis-1'])).docker!.containers).toHaveLength(3);
     expect((await scoped(['nosuch', 'redis-1'])).scope).toBeNull();
   });
+  it('a ping by name, as why collects it (the host\'s sockets without processes, names and sockets only in A\'s and B\'s namespaces): the whole host\'s answer, word for word', async () => {
+    const rec = seedRecording();
+    // `ss -Htlun` is `ss -Htlunp` without its users:(…) column: derived from the captured output, as ss prints it.
+    const ssp = rec.commands['ss -Htlunp']!;
+    rec.commands['ss -Htlun'] = { ...ssp, stdout: ssp.stdout.replace(/\s+users:\(\(.*\)\)/g, '') };
+    const asWhy = (words: string[]) => collectSnapshot({ hostName: 'lab-h1', context: replayContext(rec), scope: questionScope(words), namesOfAskedOnly: true, socketProcesses: false, otherBackend: false, now: () => new Date('2026-11-22T00:00:00Z') });
+    const whole = await replay();
+    const s = await asWhy(['alpine-01', 'redis-1']);
+    // What ss -p adds is gone, and only that.
+    expect(whole.sockets!.host.some((x) => x.process !== null)).toBe(true);
+    expect(s.sockets!.host).toEqual(whole.sockets!.host.map((x) => ({ ...x, process: null })));
+    const full = buildWorld([whole]);
+    const names = ['alpine-01', 'redis-1', 'redis-2'];
+    for (const a of names) {
+      for (const b of names) {
+        if (a === b) continue;
+        expect(why(buildWorld([await asWhy([a, b])]), a, b, parseFlow(undefined)), `${a} → ${b}`).toEqual(why(full, a, b, parseFlow(undefined)));
+      }
+    }
+  });
   it('gives the same answers as the whole host, for every pair and flow', async () => {
     const full = buildWorld([await replay()]);
     const names = ['alpine-01', 'redis-1', 'redis-2'];
