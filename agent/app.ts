@@ -47,9 +47,13 @@ export interface AgentDeps {
   limits?: LimitOptions;
   /** Where walks run (the agent: a worker thread; closed by whoever made it). Absent: in-thread, closed with the app. */
   walker?: Walker;
+  /** The remembered answers' bytes at most; absent: MEMO_BYTES. */
+  memoBytes?: number;
 }
 
 const BODY_LIMIT = 64 * 1024;
+/** The remembered answers' bytes at most (the seed's are kilobytes, a 150-container matrix 2.3 MB). */
+export const MEMO_BYTES = 8 * 1024 * 1024;
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -102,21 +106,47 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
   // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
-  const answers = new Map<string, Promise<Buffer>>();
+  // Kept within MEMO_BYTES, oldest out first: a 500-container matrix (26 MB) is shared by whoever asks while it is
+  // computed, not held for as long as the snapshot is served (in review mode, for ever) in a resident agent.
+  const answers = new Map<string, { v: Promise<Buffer>; bytes: number }>();
   let answersFor: unknown = null;
+  let answerBytes = 0;
+  const memoBytes = deps.memoBytes ?? MEMO_BYTES;
+  const forget = (key: string) => {
+    const e = answers.get(key);
+    if (!e) return;
+    answers.delete(key);
+    answerBytes -= e.bytes;
+  };
   const memo = (key: string, compute: () => Promise<Buffer>): Promise<Buffer> => {
     const snap = deps.store.current?.snapshot;
     if (snap !== answersFor) {
       answers.clear();
+      answerBytes = 0;
       answersFor = snap;
     }
-    let v = answers.get(key);
-    if (v) return v;
-    v = compute();
-    // A failed answer (an unknown name) is not kept: the next request asks again.
-    v.catch(() => answers.delete(key));
-    if (answers.size >= 256) answers.delete(answers.keys().next().value as string);
-    answers.set(key, v);
+    const hit = answers.get(key);
+    if (hit) return hit.v;
+    const v = compute();
+    const entry = { v, bytes: 0 };
+    v.then(
+      (b) => {
+        if (answers.get(key) !== entry) return;
+        entry.bytes = b.byteLength;
+        answerBytes += b.byteLength;
+        if (b.byteLength > memoBytes) forget(key);
+        for (const k of answers.keys()) {
+          if (answerBytes <= memoBytes) break;
+          if (k !== key) forget(k);
+        }
+      },
+      // A failed answer (an unknown name) is not kept: the next request asks again.
+      () => {
+        if (answers.get(key) === entry) forget(key);
+      },
+    );
+    if (answers.size >= 256) forget(answers.keys().next().value as string);
+    answers.set(key, entry);
     return v;
   };
   const json = (reply: FastifyReply, text: Buffer) => reply.type('application/json; charset=utf-8').send(text);

@@ -23,6 +23,9 @@ export interface AgentMetrics {
   observeWebConfig(ok: boolean): void;
 }
 
+/** How long after a failed reachability walk the next scrape asks for it again. */
+export const REACH_RETRY_MS = 10_000;
+
 /** `walker`: where the reachability walk runs (the agent's worker thread); in-thread when absent. */
 export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker: Walker = inThreadWalker()): AgentMetrics {
   const registry = new Registry();
@@ -122,16 +125,23 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
   // first one is done the series are absent; after that they are the last computed.
   let reachCache: { snapshot: HostSnapshot; data: Reach } | null = null;
   let reachFor: HostSnapshot | null = null;
+  // A walk that failed (the thread died, a model bug) is asked again, but not before this: a scrape a second must not
+  // restart a failing walk each time, nor may one failure leave the series stale for as long as the snapshot is served.
+  let reachRetryAt = 0;
   const reach = () => {
     const st = store.current;
-    if (st && reachFor !== st.snapshot) {
+    if (st && reachFor !== st.snapshot && Date.now() >= reachRetryAt) {
       const snapshot = (reachFor = st.snapshot);
       walker.reach(st).then(
         (data) => {
           if (reachFor === snapshot) reachCache = { snapshot, data };
           void rerender().catch(() => undefined);
         },
-        () => undefined,
+        () => {
+          if (reachFor !== snapshot) return;
+          reachFor = null;
+          reachRetryAt = Date.now() + REACH_RETRY_MS;
+        },
       );
     }
     return reachCache?.data ?? null;
