@@ -25,6 +25,7 @@ import { gridKeyKnown } from './grid.js';
 import { inThreadWalker } from './walker.js';
 import type { Walker } from './walker.js';
 import { csrfCheck, hostCheck, securityHeaders } from './guards.js';
+import { metricsFastPath } from './metrics-fast-path.js';
 import type { GuardOptions } from './guards.js';
 import { LIMITED_ROUTES, LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
 import type { LimitOptions } from './limits.js';
@@ -82,7 +83,12 @@ interface RouteDoc {
 }
 
 export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  // On the agent's own server (a serverFactory), plain scrapes are answered before fastify sees them.
+  const fast = metricsFastPath({ metrics: deps.metrics, guards: deps.guards ?? { listenHost: '127.0.0.1', allowedHosts: [] }, auth: deps.auth });
+  const factory = opts.serverFactory;
+  if (factory) opts = { ...opts, serverFactory: (handler, o) => factory((req, res) => void (fast.answer(req, res) || handler(req, res)), o) };
   const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
+  app.addHook('preClose', async () => fast.stop());
   useZod(app);
 
   // ---------- hardening (1/2): the Host check, the FIRST onRequest hook of all ----------
@@ -275,14 +281,12 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const w = world();
     return json(reply, await walk((deadline) => walker.answer(w, { kind: 'fixes', ...b }, deadline)));
   });
-  // The same text for every scrape until it is rendered again: encoded once, not once per scrape.
-  let metricsText = '';
-  let metricsBytes = Buffer.alloc(0);
+  // The same bytes for every scrape until it is rendered again (encoded once per render). A plain scrape on the
+  // agent's own server is answered before routing (metrics-fast-path.ts); this route answers the rest alike.
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
-    const text = await deps.metrics.render();
-    if (text !== metricsText) [metricsText, metricsBytes] = [text, Buffer.from(text)];
+    const bytes = deps.metrics.ready() ?? Buffer.from(await deps.metrics.render());
     reply.header('content-type', deps.metrics.registry.contentType);
-    return metricsBytes;
+    return bytes;
   });
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 
