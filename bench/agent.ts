@@ -23,8 +23,8 @@ const GOAL_RSS = 64;
 const BIN = process.env.NETDIAG_BENCH_BIN ?? join(REPO, 'dist/netdiag.mjs');
 /** NODE_OPTIONS for the agent only (NETDIAG_BENCH_AGENT_NODE_OPTIONS), as a systemd unit's Environment= would give it. */
 const AGENT_NODE_OPTIONS = process.env.NETDIAG_BENCH_AGENT_NODE_OPTIONS ?? '';
-/** The unit operators install: the agent is started with its Environment= lines, as systemd starts it. */
-const UNIT = join(REPO, 'deploy/systemd/netdiag-agent.service');
+/** The unit operators install: the agent is started with its Environment= lines, as systemd starts it (NETDIAG_BENCH_UNIT: another build's unit, for before/after). */
+const UNIT = process.env.NETDIAG_BENCH_UNIT ?? join(REPO, 'deploy/systemd/netdiag-agent.service');
 
 /** The unit's Environment=NAME=VALUE lines (one assignment each, as ours are written). */
 export function unitEnvironment(unit = UNIT): Record<string, string> {
@@ -150,7 +150,7 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
   }
   const unitEnv = Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ');
   report(
-    `agent /metrics at concurrency 50 (${REQUESTS.toLocaleString('en')} scrapes idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from deploy/systemd/netdiag-agent.service` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: this bench process, another than the agent's, 50 kept-alive connections each sending a fixed request and reading status line and Content-Length (wrk's way), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
+    `agent /metrics at concurrency 50 (${REQUESTS.toLocaleString('en')} scrapes idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from ${UNIT.replace(`${REPO}/`, '')}` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: this bench process, another than the agent's, 50 kept-alive connections each sending a fixed request and reading status line and Content-Length (wrk's way), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
     rows,
   );
   if (opts.refresh ?? true) await benchRefresh();
