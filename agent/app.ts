@@ -25,6 +25,7 @@ import { gridKeyKnown } from './grid.js';
 import { inThreadWalker } from './walker.js';
 import type { Walker } from './walker.js';
 import { csrfCheck, hostCheck, securityHeaders } from './guards.js';
+import { metricsFastPath } from './metrics-fast-path.js';
 import type { GuardOptions } from './guards.js';
 import { LIMITED_ROUTES, LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
 import type { LimitOptions } from './limits.js';
@@ -47,9 +48,13 @@ export interface AgentDeps {
   limits?: LimitOptions;
   /** Where walks run (the agent: a worker thread; closed by whoever made it). Absent: in-thread, closed with the app. */
   walker?: Walker;
+  /** The remembered answers' bytes at most; absent: MEMO_BYTES. */
+  memoBytes?: number;
 }
 
 const BODY_LIMIT = 64 * 1024;
+/** The remembered answers' bytes at most (the seed's are kilobytes, a 150-container matrix 2.3 MB). */
+export const MEMO_BYTES = 8 * 1024 * 1024;
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -78,7 +83,12 @@ interface RouteDoc {
 }
 
 export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  // On the agent's own server (a serverFactory), plain scrapes are answered before fastify sees them.
+  const fast = metricsFastPath({ metrics: deps.metrics, guards: deps.guards ?? { listenHost: '127.0.0.1', allowedHosts: [] }, auth: deps.auth });
+  const factory = opts.serverFactory;
+  if (factory) opts = { ...opts, serverFactory: (handler, o) => factory((req, res) => void (fast.answer(req, res) || handler(req, res)), o) };
   const app = Fastify({ bodyLimit: BODY_LIMIT, ...opts });
+  app.addHook('preClose', async () => fast.stop());
   useZod(app);
 
   // ---------- hardening (1/2): the Host check, the FIRST onRequest hook of all ----------
@@ -102,21 +112,47 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
 
   // Answers depend only on the snapshot and the question: remember the last few for the snapshot being served, as
   // the text that goes out (checked against its schema once, not on every request), computed once however many ask.
-  const answers = new Map<string, Promise<Buffer>>();
+  // Kept within MEMO_BYTES, oldest out first: a 500-container matrix (26 MB) is shared by whoever asks while it is
+  // computed, not held for as long as the snapshot is served (in review mode, for ever) in a resident agent.
+  const answers = new Map<string, { v: Promise<Buffer>; bytes: number }>();
   let answersFor: unknown = null;
+  let answerBytes = 0;
+  const memoBytes = deps.memoBytes ?? MEMO_BYTES;
+  const forget = (key: string) => {
+    const e = answers.get(key);
+    if (!e) return;
+    answers.delete(key);
+    answerBytes -= e.bytes;
+  };
   const memo = (key: string, compute: () => Promise<Buffer>): Promise<Buffer> => {
     const snap = deps.store.current?.snapshot;
     if (snap !== answersFor) {
       answers.clear();
+      answerBytes = 0;
       answersFor = snap;
     }
-    let v = answers.get(key);
-    if (v) return v;
-    v = compute();
-    // A failed answer (an unknown name) is not kept: the next request asks again.
-    v.catch(() => answers.delete(key));
-    if (answers.size >= 256) answers.delete(answers.keys().next().value as string);
-    answers.set(key, v);
+    const hit = answers.get(key);
+    if (hit) return hit.v;
+    const v = compute();
+    const entry = { v, bytes: 0 };
+    v.then(
+      (b) => {
+        if (answers.get(key) !== entry) return;
+        entry.bytes = b.byteLength;
+        answerBytes += b.byteLength;
+        if (b.byteLength > memoBytes) forget(key);
+        for (const k of answers.keys()) {
+          if (answerBytes <= memoBytes) break;
+          if (k !== key) forget(k);
+        }
+      },
+      // A failed answer (an unknown name) is not kept: the next request asks again.
+      () => {
+        if (answers.get(key) === entry) forget(key);
+      },
+    );
+    if (answers.size >= 256) forget(answers.keys().next().value as string);
+    answers.set(key, entry);
     return v;
   };
   const json = (reply: FastifyReply, text: Buffer) => reply.type('application/json; charset=utf-8').send(text);
@@ -245,14 +281,12 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
     const w = world();
     return json(reply, await walk((deadline) => walker.answer(w, { kind: 'fixes', ...b }, deadline)));
   });
-  // The same text for every scrape until it is rendered again: encoded once, not once per scrape.
-  let metricsText = '';
-  let metricsBytes = Buffer.alloc(0);
+  // The same bytes for every scrape until it is rendered again (encoded once per render). A plain scrape on the
+  // agent's own server is answered before routing (metrics-fast-path.ts); this route answers the rest alike.
   app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
-    const text = await deps.metrics.render();
-    if (text !== metricsText) [metricsText, metricsBytes] = [text, Buffer.from(text)];
+    const bytes = deps.metrics.ready() ?? Buffer.from(await deps.metrics.render());
     reply.header('content-type', deps.metrics.registry.contentType);
-    return metricsBytes;
+    return bytes;
   });
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 

@@ -19,9 +19,17 @@ export interface AgentMetrics {
   observeRefresh(s: HostSnapshot, world?: World | null): void;
   /** The exposition text: rendered at most once a second and whenever the snapshot changes, shared by every scrape. */
   render(): Promise<string>;
+  /**
+   * The text as the bytes that go out, when a scrape may take it without waiting for a render (as render() would give
+   * it at once; the next render started when it is over a second old); null when a scrape must wait for render().
+   */
+  ready(): Buffer | null;
   /** A web config load or reload: its gauges appear with the first (an agent without --web-config has none). */
   observeWebConfig(ok: boolean): void;
 }
+
+/** How long after a failed reachability walk the next scrape asks for it again. */
+export const REACH_RETRY_MS = 10_000;
 
 /** `walker`: where the reachability walk runs (the agent's worker thread); in-thread when absent. */
 export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker: Walker = inThreadWalker()): AgentMetrics {
@@ -122,16 +130,23 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
   // first one is done the series are absent; after that they are the last computed.
   let reachCache: { snapshot: HostSnapshot; data: Reach } | null = null;
   let reachFor: HostSnapshot | null = null;
+  // A walk that failed (the thread died, a model bug) is asked again, but not before this: a scrape a second must not
+  // restart a failing walk each time, nor may one failure leave the series stale for as long as the snapshot is served.
+  let reachRetryAt = 0;
   const reach = () => {
     const st = store.current;
-    if (st && reachFor !== st.snapshot) {
+    if (st && reachFor !== st.snapshot && Date.now() >= reachRetryAt) {
       const snapshot = (reachFor = st.snapshot);
       walker.reach(st).then(
         (data) => {
           if (reachFor === snapshot) reachCache = { snapshot, data };
           void rerender().catch(() => undefined);
         },
-        () => undefined,
+        () => {
+          if (reachFor !== snapshot) return;
+          reachFor = null;
+          reachRetryAt = Date.now() + REACH_RETRY_MS;
+        },
       );
     }
     return reachCache?.data ?? null;
@@ -199,7 +214,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
 
   // The text served, and the render in progress: scrapes never wait for a render once there is a text to give
   // (a render interleaves with other requests for many ticks; waiting on it was the slowest 1% of scrapes).
-  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; failure: string | null; text: string } | null = null;
+  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; failure: string | null; text: string; bytes: Buffer } | null = null;
   let rendering: Promise<string> | null = null;
   const rerender = (): Promise<string> => {
     const snapshot = last();
@@ -209,11 +224,21 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
     rendering ??= registry
       .metrics()
       .then((text) => {
-        rendered = { at: Date.now(), snapshot, changes, failure, text };
+        // Encoded once per render, not once per scrape.
+        rendered = { at: Date.now(), snapshot, changes, failure, text, bytes: Buffer.from(text) };
         return text;
       })
       .finally(() => (rendering = null));
     return rendering;
+  };
+  /** The text a scrape may take now, or null when it must wait for a render. */
+  const current = () => {
+    if (!rendered) return null;
+    // A new snapshot, a change applied or undone, or a collection failing (the snapshot kept, stale now) is shown at
+    // once; otherwise the text may be up to a second old (process metrics).
+    if (rendered.snapshot !== last() || rendered.changes !== ledger.generation || rendered.failure !== store.lastError) return null;
+    if (Date.now() - rendered.at > 1000) void rerender().catch(() => undefined);
+    return rendered;
   };
   let webConfig: { ok: Gauge; at: Gauge } | null = null;
   return {
@@ -229,12 +254,11 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
       if (rendered) rendered.at = 0;
     },
     render() {
-      if (!rendered) return rerender();
-      // A new snapshot, a change applied or undone, or a collection failing (the snapshot kept, stale now) is shown at
-      // once; otherwise the text may be up to a second old (process metrics).
-      if (rendered.snapshot !== last() || rendered.changes !== ledger.generation || rendered.failure !== store.lastError) return rerender();
-      if (Date.now() - rendered.at > 1000) void rerender().catch(() => undefined);
-      return Promise.resolve(rendered.text);
+      const r = current();
+      return r ? Promise.resolve(r.text) : rerender();
+    },
+    ready() {
+      return current()?.bytes ?? null;
     },
     observeRefresh(s: HostSnapshot, world?: World | null) {
       if (rendered) rendered.at = 0;

@@ -21,6 +21,8 @@ try {
 const port = parentPort;
 if (!port) throw new Error('the walker runs on a worker thread');
 let world: World | null = null;
+/** Why the last world sent could not be built: every walk on it fails with that (the thread itself stays up). */
+let worldFailure: WalkFailure | null = null;
 
 const failureOf = (e: unknown): WalkFailure => {
   const x = e as Error & { hint?: unknown; statusCode?: unknown };
@@ -29,11 +31,21 @@ const failureOf = (e: unknown): WalkFailure => {
 
 port.on('message', (m: ToWalker) => {
   if (m.type === 'world') {
-    world = buildWorld(JSON.parse(m.snapshots) as HostSnapshot[]);
+    // Dropped first: the old world is not held while the new one is built (walks running keep theirs).
+    world = null;
+    try {
+      world = buildWorld(JSON.parse(m.snapshots) as HostSnapshot[]);
+      worldFailure = null;
+    } catch (e) {
+      // Thrown here, it would end the thread and every walk on it, and each next walk would start one to fail again.
+      worldFailure = failureOf(e);
+    }
     return;
   }
   const w = world;
+  const broken = worldFailure;
   const answer = async () => {
+    if (broken) throw Object.assign(new Error(broken.message), broken);
     if (!w) throw new Error('no world sent to the walker');
     if (m.type === 'reach') return reachability(w);
     const deadline = m.deadlineMs === null ? undefined : { at: performance.now() + m.deadlineMs, error: () => Object.assign(new Error('past the deadline'), { name: DEADLINE }) };

@@ -77,36 +77,65 @@ export function defaultWalker(): Walker {
  */
 export const WALKER_IDLE_MS = 5_000;
 
+/**
+ * How long past a walk's deadline the main thread waits for the thread to stop it between slices. A step no slicing
+ * splits (a fix search, a map layout) cannot be stopped there: the thread is then ended, and the walks it held besides
+ * are asked again of a new one.
+ */
+export const DEADLINE_GRACE_MS = 1_000;
+
+interface Pending {
+  resolve: (v: Uint8Array | Reach) => void;
+  reject: (e: Error) => void;
+  /** The world the walk is asked of, and the message asking it (built again when the walk moves to a new thread). */
+  state: StoreState;
+  ask: (id: number) => ToWalker;
+  deadline?: Deadline | undefined;
+  timer: NodeJS.Timeout | null;
+}
+
 /** Walks on a worker thread started from `file` (started on the first walk, again after it died or idled out). */
-export function threadWalker(file: string, idleMs = WALKER_IDLE_MS): Walker & { readonly started: number; readonly alive: boolean } {
+export function threadWalker(file: string, idleMs = WALKER_IDLE_MS, graceMs = DEADLINE_GRACE_MS): Walker & { readonly started: number; readonly alive: boolean } {
   let started = 0;
   let worker: Worker | null = null;
   let idle: NodeJS.Timeout | null = null;
-  let sent: StoreState | null = null;
+  // Weakly: the state last sent is compared, never kept alive here once the store has moved on (its world and snapshots).
+  let sent: WeakRef<StoreState> | null = null;
   let nextId = 0;
-  const pending = new Map<number, { resolve: (v: Uint8Array | Reach) => void; reject: (e: Error) => void; deadline?: Deadline | undefined }>();
+  const pending = new Map<number, Pending>();
+  const settle = (id: number): Pending | undefined => {
+    const p = pending.get(id);
+    if (!p) return undefined;
+    pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
+    return p;
+  };
   const fail = (e: Error) => {
     worker = null;
     sent = null;
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
+    for (const id of [...pending.keys()]) settle(id)?.reject(e);
+  };
+  const idleOut = (w: Worker) => {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(() => {
+      idle = null;
+      if (worker === w && pending.size === 0) {
+        worker = null;
+        sent = null;
+        void w.terminate();
+      }
+    }, idleMs).unref();
   };
   const start = (): Worker => {
     if (worker) return worker;
     const w = new Worker(file);
     started++;
     w.on('message', (m: FromWalker) => {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (pending.size === 0) {
+      const p = settle(m.id);
+      if (worker === w && pending.size === 0) {
+        // Nothing asked of it: it no longer keeps the process alive, and ends if nothing is asked for a while.
         w.unref();
-        idle = setTimeout(() => {
-          if (worker === w && pending.size === 0) {
-            worker = null;
-            sent = null;
-            void w.terminate();
-          }
-        }, idleMs).unref();
+        idleOut(w);
       }
       if (!p) return;
       if ('value' in m) p.resolve(m.value);
@@ -121,21 +150,48 @@ export function threadWalker(file: string, idleMs = WALKER_IDLE_MS): Walker & { 
     w.unref();
     return (worker = w);
   };
-  const post = <T extends Uint8Array | Reach>(state: StoreState, m: (id: number) => ToWalker, deadline?: Deadline): Promise<T> => {
+  /** Ask the thread for walk `id` (a new thread when there is none), the world first when it holds another. */
+  const send = (id: number, p: Pending) => {
     if (idle) clearTimeout(idle);
     idle = null;
     const w = start();
     // Messages arrive in order: the world is there before the walk asked of it. A walk already running keeps its own.
-    if (sent !== state) {
-      w.postMessage({ type: 'world', snapshots: JSON.stringify(state.snapshots) } satisfies ToWalker);
-      sent = state;
+    if (sent?.deref() !== p.state) {
+      w.postMessage({ type: 'world', snapshots: JSON.stringify(p.state.snapshots) } satisfies ToWalker);
+      sent = new WeakRef(p.state);
     }
+    // Held while a walk is pending, so a process that asked waits for its answer; never kept alive by an idle thread.
+    w.ref();
+    w.postMessage(p.ask(id));
+  };
+  /** A walk still running past its deadline and grace: answered with its deadline error, the thread ended, the others asked again. */
+  const overdue = (id: number) => {
+    const p = settle(id);
+    if (!p) return;
+    p.reject(p.deadline ? p.deadline.error() : new Error('past the deadline'));
+    const w = worker;
+    worker = null;
+    sent = null;
+    if (w) void w.terminate();
+    for (const [other, q] of pending) send(other, q);
+  };
+  const post = <T extends Uint8Array | Reach>(state: StoreState, ask: (id: number) => ToWalker, deadline?: Deadline): Promise<T> => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: Uint8Array | Reach) => void, reject, deadline });
-      // Held while a walk is pending, so a process that asked waits for its answer; never kept alive by an idle thread.
-      w.ref();
-      w.postMessage(m(id));
+      const p: Pending = { resolve: resolve as (v: Uint8Array | Reach) => void, reject, state, ask, deadline, timer: null };
+      pending.set(id, p);
+      try {
+        send(id, p);
+      } catch (e) {
+        // Not sent (a message that cannot be cloned): nothing is pending, nothing holds the thread.
+        settle(id);
+        if (worker && pending.size === 0) {
+          worker.unref();
+          idleOut(worker);
+        }
+        throw e;
+      }
+      if (deadline) p.timer = setTimeout(() => overdue(id), Math.max(0, deadline.at - performance.now()) + graceMs).unref();
     });
   };
   return {
@@ -153,9 +209,9 @@ export function threadWalker(file: string, idleMs = WALKER_IDLE_MS): Walker & { 
     reach: (state) => post<Reach>(state, (id) => ({ type: 'reach', id })),
     async close() {
       if (idle) clearTimeout(idle);
+      idle = null;
       const w = worker;
-      worker = null;
-      sent = null;
+      fail(new Error('the walker was closed'));
       if (w) await w.terminate();
     },
   };

@@ -3,7 +3,7 @@
 // /metrics at concurrency 50 idle and while each kind of walk runs, its resident memory, and one refresh's cost.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../test/lab/lab.js';
 import { WALKER_IDLE_MS } from '../agent/walker.js';
@@ -23,6 +23,21 @@ const GOAL_RSS = 64;
 const BIN = process.env.NETDIAG_BENCH_BIN ?? join(REPO, 'dist/netdiag.mjs');
 /** NODE_OPTIONS for the agent only (NETDIAG_BENCH_AGENT_NODE_OPTIONS), as a systemd unit's Environment= would give it. */
 const AGENT_NODE_OPTIONS = process.env.NETDIAG_BENCH_AGENT_NODE_OPTIONS ?? '';
+/** The unit operators install: the agent is started with its Environment= lines, as systemd starts it (NETDIAG_BENCH_UNIT: another build's unit, for before/after). */
+const UNIT = process.env.NETDIAG_BENCH_UNIT ?? join(REPO, 'deploy/systemd/netdiag-agent.service');
+
+/** The unit's Environment=NAME=VALUE lines (one assignment each, as ours are written). */
+export function unitEnvironment(unit = UNIT): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(unit, 'utf8').matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/gm)) env[m[1] as string] = m[2] as string;
+  return env;
+}
+
+/** CPU time (user + system, ms) a process has used, from /proc (clock ticks of 10 ms). */
+const cpuMs = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
 
 export interface Size {
   name: string;
@@ -52,7 +67,7 @@ export interface Agent {
 
 /** `netdiag agent --snapshot FILE` on a free port, without a rate limit (one client measures speed here). */
 async function startAgent(file: string): Promise<Agent> {
-  const env = { ...process.env, NODE_OPTIONS: AGENT_NODE_OPTIONS };
+  const env = { ...process.env, ...unitEnvironment(), NODE_OPTIONS: AGENT_NODE_OPTIONS };
   const child = spawn(process.execPath, [...flagsOf(BIN), BIN, 'agent', '--snapshot', file, '--listen', '127.0.0.1:0', '--rate-limit', '100000/s'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   const base = await new Promise<string>((resolve, reject) => {
@@ -98,6 +113,7 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 120_000): Pr
 /** `refresh`: also time one refresh on 500 containers (in-process, with this build's code). */
 export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void> {
   const rows: [string, string, string][] = [];
+  const busy = loadavg()[0] ?? 0;
   for (const size of sizes()) {
     process.stderr.write(`bench: the agent on the ${size.name}…\n`);
     const agent = await startAgent(size.file);
@@ -106,7 +122,13 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       await until('the reachability series', async () => (await (await fetch(`${agent.base}/metrics`)).text()).includes('netdiag_network_pairs_reachable'));
       await new Promise((r) => setTimeout(r, 1000));
       const idleRss = rssMb(agent.pid);
+      // What one scrape costs each side in CPU: the agent's p99 at c50 is about the queue ahead of a scrape times its
+      // cost, and the load generator's own CPU is taken from the same 2 cores.
+      const [agent0, gen0] = [cpuMs(agent.pid), process.cpuUsage()];
       const idle = await load(`${agent.base}/metrics`, REQUESTS, 50);
+      const gen = process.cpuUsage(gen0);
+      const agentUs = ((cpuMs(agent.pid) - agent0) * 1000) / idle.requests;
+      const genUs = (gen.user + gen.system) / idle.requests;
       const walks = await metricsDuringWalks(agent.base, size);
       // A remembered answer under the same load: what a dashboard polling `why` costs.
       const whyHit = await load(`${agent.base}/v1/why?from=${size.from}&to=${size.to}`, REQUESTS, 50);
@@ -117,7 +139,7 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       const settledRss = rssMb(agent.pid);
       const worst = Math.max(...walks.map((w) => w.scrapes.max));
       rows.push(
-        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)} ms; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors`],
+        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)} ms; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors; CPU per scrape: agent ${agentUs.toFixed(0)} µs, load generator ${genUs.toFixed(0)} µs`],
         ...walks.map((w): [string, string, string] => [`  … while ${w.walk} (${w.ms.toFixed(0)} ms)`, latency(w.scrapes), `${goal('max', w.scrapes.max, GOAL_MAX_WALK)} ms; ${w.scrapes.requests} scrapes, ${w.scrapes.errors} errors`]),
         [`  GET /v1/why (remembered)`, latency(whyHit), `${(whyHit.requests / whyHit.seconds).toFixed(0)} req/s; ${whyHit.errors} errors`],
         [`  resident memory`, `${idleRss.toFixed(0)} MB idle`, `${loadedRss.toFixed(0)} MB 1 s after the load, ${settledRss.toFixed(0)} MB ${(WALKER_IDLE_MS / 1000 + 1).toFixed(0)} s later, the walker thread ended (goal ≤ ${GOAL_RSS} MB${Math.min(loadedRss, settledRss) <= GOAL_RSS ? (loadedRss <= GOAL_RSS ? ', met' : ', met once the walker ended') : ', missed'}); worst /metrics during a walk ${worst.toFixed(0)} ms`],
@@ -126,6 +148,10 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       await agent.stop();
     }
   }
-  report(`agent /metrics at concurrency 50 (${REQUESTS.toLocaleString('en')} scrapes idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} (node ${flagsOf(BIN).join(' ')}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load generator, another process, shares the 2 cores`, rows);
+  const unitEnv = Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ');
+  report(
+    `agent /metrics at concurrency 50 (${REQUESTS.toLocaleString('en')} scrapes idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from ${UNIT.replace(`${REPO}/`, '')}` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: this bench process, another than the agent's, 50 kept-alive connections each sending a fixed request and reading status line and Content-Length (wrk's way), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
+    rows,
+  );
   if (opts.refresh ?? true) await benchRefresh();
 }

@@ -1,13 +1,13 @@
 // The walker thread answers exactly what the main thread would (every kind of walk, errors and deadlines included),
 // on captured snapshots: the thread's entry is bundled from source here, as the build bundles it.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeLedger } from '../../../actuation/ledger.js';
 import { buildApp } from '../../../agent/app.js';
-import { createMetrics } from '../../../agent/metrics.js';
+import { REACH_RETRY_MS, createMetrics } from '../../../agent/metrics.js';
 import { SnapshotStore } from '../../../agent/snapshot-store.js';
 import { inThreadWalker, threadWalker } from '../../../agent/walker.js';
 import type { Walker } from '../../../agent/walker.js';
@@ -122,4 +122,114 @@ describe('the walker thread', () => {
     expect(fx.json().fixes.length).toBeGreaterThan(0);
     await Promise.all([a.close(), b.close()]);
   }, 60_000);
+});
+
+// The main thread's side of the protocol, against a stand-in thread whose walks can hang (a step no slicing splits,
+// stopped only by ending the thread) or end the thread: what the agent must do then does not depend on the model.
+const STAND_IN = `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => {
+  if (m.type === 'world') return;
+  if (m.type === 'text' && m.q.from === 'hang') for (;;);
+  if (m.type === 'text' && m.q.from === 'die') process.exit(3);
+  parentPort.postMessage({ id: m.id, value: new TextEncoder().encode(JSON.stringify(m.q)) });
+});`;
+
+describe('the walker when a walk goes wrong', () => {
+  let standIn = '';
+  beforeAll(() => {
+    standIn = join(mkdtempSync(join(tmpdir(), 'netdiag-walker-stand-in-')), 'stand-in.mjs');
+    writeFileSync(standIn, STAND_IN);
+  });
+  const st = () => SnapshotStore.fixed(seed).current!;
+
+  it('a walk stuck past its deadline is answered with that deadline, the thread ended, and the walk queued behind it asked of a new one', async () => {
+    const w = threadWalker(standIn, 5_000, 20);
+    const stuck = w.answer(st(), { kind: 'why', from: 'hang', to: 'x' }, { at: performance.now() + 30, error: () => new Error('deadline of the stuck walk') });
+    const behind = w.answer(st(), { kind: 'why', from: 'a', to: 'b' });
+    await expect(stuck).rejects.toThrow('deadline of the stuck walk');
+    expect(JSON.parse((await behind).toString())).toEqual({ kind: 'why', from: 'a', to: 'b' });
+    expect(w.started).toBe(2);
+    await w.close();
+  });
+
+  it('a thread that dies mid-walk fails the walks it held, and the next walk starts another', async () => {
+    const w = threadWalker(standIn, 5_000);
+    await expect(w.answer(st(), { kind: 'why', from: 'die', to: 'x' })).rejects.toThrow('the walker thread exited (3)');
+    expect(w.alive).toBe(false);
+    expect((await w.answer(st(), { kind: 'why', from: 'a', to: 'b' })).length).toBeGreaterThan(0);
+    expect(w.started).toBe(2);
+    await w.close();
+  });
+
+  it('a message that cannot cross is refused without leaving the thread held (it still idles out)', async () => {
+    const w = threadWalker(standIn, 30);
+    await expect(w.answer(st(), { kind: 'why', from: 'a', to: 'b', port: (() => 1) as never })).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.alive).toBe(false);
+    await w.close();
+  });
+
+  it('closing the walker answers the walks still pending instead of leaving their callers waiting', async () => {
+    const w = threadWalker(standIn, 5_000);
+    const stuck = w.answer(st(), { kind: 'why', from: 'hang', to: 'x' });
+    const refused = expect(stuck).rejects.toThrow('the walker was closed');
+    await new Promise((r) => setTimeout(r, 50));
+    await w.close();
+    await refused;
+  });
+
+  it('a world the thread cannot build fails the walks asked of it, and the thread answers the next good world', async () => {
+    const w = threadWalker(file, 5_000);
+    const good = st();
+    const bad = { ...good, snapshots: [{ name: 'broken' }] } as unknown as typeof good;
+    const err = await w.answer(bad, { kind: 'why', from: 'alpine-01', to: 'redis-1' }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(w.alive).toBe(true);
+    const q: WalkQuestion = { kind: 'why', from: 'alpine-01', to: 'redis-1' };
+    expect((await w.answer(good, q)).toString()).toBe((await here.answer(good, q)).toString());
+    expect(w.started).toBe(1);
+    await w.close();
+  }, 30_000);
+
+  it("the metrics' reachability walk is asked again after it failed, not left absent for as long as the snapshot is served", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      let calls = 0;
+      const flaky: Walker = { ...here, reach: (s) => (++calls === 1 ? Promise.reject(new Error('the walker thread exited (1)')) : here.reach(s)) };
+      const store = SnapshotStore.fixed(seed);
+      const metrics = createMetrics(store, new ChangeLedger(mkdtempSync(join(tmpdir(), 'netdiag-agent-'))), flaky);
+      const reachable = async () => (await metrics.registry.metrics()).includes('netdiag_network_pairs_reachable{');
+      expect(await reachable()).toBe(false);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(await reachable()).toBe(false);
+      expect(calls).toBe(1);
+      vi.setSystemTime(Date.now() + REACH_RETRY_MS + 1);
+      await reachable();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBe(2);
+      expect(await reachable()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('answers beyond the memory budget are not remembered; those within it are', async () => {
+    let walks = 0;
+    const counting: Walker = { ...here, answer: (s, q, d) => (walks++, here.answer(s, q, d)) };
+    const mk = (memoBytes: number) => {
+      const store = SnapshotStore.fixed(seed);
+      const ledger = new ChangeLedger(mkdtempSync(join(tmpdir(), 'netdiag-agent-')));
+      return buildApp({ store, metrics: createMetrics(store, ledger, here), ledger, walker: counting, memoBytes, token: null, stateDir: '', host: untouchableHost(), hostName: seed.name });
+    };
+    const url = '/v1/why?from=alpine-01&to=redis-1';
+    for (const [budget, expected] of [[1, 2], [1 << 20, 1]] as const) {
+      walks = 0;
+      const app = await mk(budget);
+      const [a, b] = [await app.inject(url), await app.inject(url)];
+      expect(a.statusCode).toBe(200);
+      expect(b.body).toBe(a.body);
+      expect(walks, `budget ${budget}`).toBe(expected);
+      await app.close();
+    }
+  });
 });
