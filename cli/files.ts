@@ -4,7 +4,7 @@ import { open, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { UsageError } from './io.js';
 import { shown, shownPath } from './text.js';
-import { parseSnapshot, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../snapshot/host-snapshot.js';
+import { parseOwnedSnapshot, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
@@ -128,7 +128,7 @@ export async function readSnapshotFile(file: string): Promise<HostSnapshot> {
     throw new UsageError(`${shownPath(file)} is not a snapshot: its schema is ${shown(schema)}`, hint);
   }
   try {
-    return parseSnapshot(json);
+    return parseOwnedSnapshot(json);
   } catch (error) {
     if (error instanceof SnapshotFormatError) throw new UsageError(`${shownPath(file)} is ${error.message}`, hint);
     throw error;
