@@ -13,8 +13,11 @@ import { REPO, nodeFlags } from '../test/lab/lab.js';
 import { median, report } from './report.js';
 import { syntheticHost } from './synthetic.js';
 
+/** The binary measured: the build's own, or another (NETDIAG_BENCH_BIN: an older build, for before/after). */
+const BIN = process.env.NETDIAG_BENCH_BIN ?? join(REPO, 'dist/netdiag.mjs');
+
 /** The CLI as a user runs it, 3 times: median wall time and the largest peak RSS (reported by the child at exit). */
-async function cliMatrix(files: string[], args: string[] = ['--json']): Promise<{ ms: number; rssMb: number }> {
+export async function cliMatrix(files: string[], args: string[] = ['--json'], bin = BIN): Promise<{ ms: number; rssMb: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-rss-'));
   // A preload that writes the process's peak RSS (kB) to a file when it exits.
   const preload = join(dir, 'rss.cjs');
@@ -25,7 +28,7 @@ async function cliMatrix(files: string[], args: string[] = ['--json']): Promise<
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       const out = openSync('/dev/null', 'w');
-      const child = spawn(process.execPath, [...nodeFlags(), '--require', preload, join(REPO, 'dist/netdiag.mjs'), 'matrix', ...args, ...files.flatMap((f) => ['--snapshot', f])], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
+      const child = spawn(process.execPath, [...nodeFlags(), '--require', preload, bin, 'matrix', ...args, ...files.flatMap((f) => ['--snapshot', f])], { stdio: ['ignore', out, 'inherit'], timeout: 600_000 });
       child.on('exit', (code, signal) => (code === 0 || code === 3 ? resolve() : reject(new Error(`matrix ${signal ? `killed by ${signal}` : `exited ${code}`}`))));
       closeSync(out);
     });
@@ -36,13 +39,16 @@ async function cliMatrix(files: string[], args: string[] = ['--json']): Promise<
   return { ms: median(times), rssMb: rss };
 }
 
-function write(dir: string, snapshots: HostSnapshot[]): string[] {
+export function write(dir: string, snapshots: HostSnapshot[]): string[] {
   return snapshots.map((s, i) => {
     const f = join(dir, `h${i}.json`);
     writeFileSync(f, JSON.stringify(s));
     return f;
   });
 }
+
+/** The bench's fleet: hosts × 50 containers (5 networks of 10), on one LAN. */
+export const fleetOf = (hosts: number): HostSnapshot[] => Array.from({ length: hosts }, (_, i) => syntheticHost(5, 10, `host${i}`, { lan: `10.60.0.${i + 1}`, subnetBase: 100 + (i % 150) }));
 
 export async function benchMatrix(probeSeconds: { blocked: number; reachable: number } | null): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netdiag-bench-'));
@@ -82,15 +88,14 @@ export async function benchMatrix(probeSeconds: { blocked: number; reachable: nu
     rows.push(['netdiag matrix --json, 150 containers, each with rules of its own', `${lone.ms.toFixed(0)} ms`, `22,350 pairs, no two containers alike; goal ≤ 1000 ms${lone.ms <= 1000 ? '' : ', missed'}; peak RSS ${lone.rssMb.toFixed(0)} MB`]);
     // A fleet: 10, 30 and 100 hosts × 50 containers (5 networks of 10), one snapshot file each, on one LAN.
     for (const hosts of [10, 30, 100]) {
-      const fleet = Array.from({ length: hosts }, (_, i) => syntheticHost(5, 10, `host${i}`, { lan: `10.60.0.${i + 1}`, subnetBase: 100 + (i % 150) }));
-      const f = await cliMatrix(write(dir, fleet), ['--format', 'ndjson']);
+      const f = await cliMatrix(write(dir, fleetOf(hosts)), ['--format', 'ndjson']);
       const n = hosts * 50;
       const pairs = n * (n - 1);
       rows.push([`netdiag matrix --format ndjson, a fleet of ${hosts} hosts × 50 containers`, `${f.ms.toFixed(0)} ms`, `${pairs.toLocaleString('en')} pairs from ${hosts} snapshot files${hosts === 100 ? `; goal ≤ 1000 ms${f.ms <= 1000 ? '' : ', missed'}` : ''}; peak RSS ${f.rssMb.toFixed(0)} MB`]);
       rows.push(['  one walk per pair (no sharing), in process', `${((perWalk * pairs) / 1000 / 60).toFixed(1)} min`, `${(perWalk * 1000).toFixed(0)} µs per walk (as above) × ${pairs.toLocaleString('en')} pairs; ${((perWalk * pairs) / f.ms).toFixed(0)}× netdiag matrix`]);
       if (probeSeconds) {
         // The lab's probe times for the fleet's reachable and blocked pairs (counted by class pairs, as plans do).
-        const reachable = countPairs(buildWorld(fleet), { proto: 'icmp', port: null }, () => true).counts.reachable;
+        const reachable = countPairs(buildWorld(fleetOf(hosts)), { proto: 'icmp', port: null }, () => true).counts.reachable;
         const probe = reachable * probeSeconds.reachable + (pairs - reachable) * probeSeconds.blocked;
         rows.push(['  probing the same pairs for real (sequential)', `${(probe / 86_400).toFixed(0)} days`, `${reachable.toLocaleString('en')} reachable × ${(probeSeconds.reachable * 1000).toFixed(0)} ms + ${(pairs - reachable).toLocaleString('en')} blocked × ${(probeSeconds.blocked * 1000).toFixed(0)} ms; ${(probe / (f.ms / 1000)).toFixed(0)}× netdiag matrix`]);
       }

@@ -3,7 +3,7 @@
 import { parseJson, readUserFile } from './files.js';
 import { UsageError } from './io.js';
 import { shown, shownPath } from './text.js';
-import { parseSnapshot, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../snapshot/host-snapshot.js';
+import { parseOwnedSnapshot, SNAPSHOT_SCHEMA, SnapshotFormatError } from '../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 
@@ -19,7 +19,7 @@ export async function readSnapshotFile(file: string): Promise<HostSnapshot> {
     throw new UsageError(`${shownPath(file)} is not a snapshot: its schema is ${shown(schema)}`, hint);
   }
   try {
-    return parseSnapshot(json);
+    return parseOwnedSnapshot(json);
   } catch (error) {
     if (error instanceof SnapshotFormatError) throw new UsageError(`${shownPath(file)} is ${error.message}`, hint);
     throw error;

@@ -7,7 +7,7 @@ import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './snapshot-file.js';
 import { inventoryAgents } from './inventory.js';
 import { describeErrors } from './render/errors.js';
-import { parseSnapshot } from '../snapshot/host-snapshot.js';
+import { parseOwnedSnapshot } from '../snapshot/host-snapshot.js';
 import type { Io } from './io.js';
 import { UsageError } from './io.js';
 import { askAgent } from './agent-client.js';
@@ -43,7 +43,7 @@ export async function fetchSnapshot(t: AgentTarget): Promise<HostSnapshot> {
   const res = await askAgent(t, '/v1/snapshot');
   if (res.status !== 200) throw new UsageError(`the agent at ${t.shown} answered ${res.status}: ${agentMessage(res.text)}`);
   try {
-    return parseSnapshot(JSON.parse(res.text));
+    return parseOwnedSnapshot(JSON.parse(res.text));
   } catch (error) {
     throw new UsageError(`the agent at ${t.shown} sent something that is not a snapshot: ${(error as Error).message}`);
   }

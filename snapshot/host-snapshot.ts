@@ -1,6 +1,7 @@
 // HostSnapshot: the one contract between collectors and everything else (zod schema, plain JSON, versioned).
 // No I/O here: rules/, cli/ and agent/ import this file to validate snapshots from any source.
 import { z } from 'zod';
+import { fastParse, NOT_SURE } from './fast-parse.js';
 
 export const SNAPSHOT_SCHEMA = 'netdiag/snapshot@1' as const;
 
@@ -675,6 +676,16 @@ export type SnapshotParts = {
   dns: DnsPart;
   swarm: SwarmPart;
 };
+
+/**
+ * Validate JSON the caller just parsed and keeps no other hold on (parts zod would return unchanged are returned
+ * themselves, not copied): zod's result without zod's per-value cost when the snapshot is well formed; otherwise
+ * zod's parse, its result and its error.
+ */
+export function parseOwnedSnapshot(json: unknown): HostSnapshot {
+  const quick = fastParse(HostSnapshot, json);
+  return quick === NOT_SURE ? parseSnapshot(json) : (quick as HostSnapshot);
+}
 
 /** Validate untrusted JSON as a snapshot; the error names the first offending field. */
 export function parseSnapshot(json: unknown): HostSnapshot {
