@@ -110,9 +110,12 @@ export async function benchSnapshot(h: LabHost, size: number, o: SnapshotBenchOp
   const runs = size >= 200 ? 3 : 7;
   const [nd, fl, hand, oldHand, prev]: [number[], number[], number[], number[], number[]] = [[], [], [], [], []];
   const before = o.before;
+  // An earlier build may not finish every collector in time on a big host (main's sockets at 500 containers): its time
+  // still counts, and how often it failed is printed beside it.
+  let beforeFailed = 0;
   const snapshotBy = (bin: string) => async () => {
     const b = await h.exec(process.execPath, [...nodeFlags(), bin, 'snapshot'], 60_000);
-    if (b.exitCode !== 0) throw new Error(`${bin} snapshot: ${b.stderr.slice(0, 300)}`);
+    if (b.exitCode !== 0) beforeFailed++;
   };
   for (let i = 0; i < runs; i++) {
     if (before) prev.push(await timed(snapshotBy(before)));
@@ -128,6 +131,6 @@ export async function benchSnapshot(h: LabHost, size: number, o: SnapshotBenchOp
     ['  the floor: its raw reads as netdiag schedules them, nothing else', `${median(fl).toFixed(0)} ms`, `${ratioTo(n, median(fl))} the floor`],
     ['  by hand: every read netdiag makes, one after another', `${median(hand).toFixed(0)} ms`, `${ratioTo(n, median(hand))} by hand (goal ≤ 1.0×${vsHand <= 1 ? '' : ', missed'})`],
     ['  by hand: addresses and routes only (the old list)', `${median(oldHand).toFixed(0)} ms`, `${ratioTo(n, median(oldHand))}; it leaves out rules, neighbours, IPv6, nftables, sockets, sysctls, DNS`],
-    ...(before ? [[`  before: ${before}`, `${median(prev).toFixed(0)} ms`, `${(median(prev) / median(hand)).toFixed(2)}× by hand; now ${(n / median(prev)).toFixed(2)}× before`] as [string, string, string]] : []),
+    ...(before ? [[`  before: ${before}`, `${median(prev).toFixed(0)} ms`, `${(median(prev) / median(hand)).toFixed(2)}× by hand; now ${(n / median(prev)).toFixed(2)}× before${beforeFailed ? `; it exited non-zero (a collector past its deadline) ${beforeFailed} of ${prev.length + 1} times` : ''}`] as [string, string, string]] : []),
   ];
 }
