@@ -36,7 +36,8 @@ const commanderLazyChildProcess = {
 rmSync('dist/chunks', { recursive: true, force: true });
 await build({
   // The agent's walker thread starts from a file of its own (dist/agent-walker.mjs), sharing chunks with the CLI.
-  entryPoints: { netdiag: 'cli/bin.ts', 'agent-walker': 'agent/walker-thread.ts' },
+  // So does the helper that starts programs for a collection (dist/exec-helper.mjs: host/exec-helper.ts).
+  entryPoints: { netdiag: 'cli/bin.ts', 'agent-walker': 'agent/walker-thread.ts', 'exec-helper': 'host/exec-helper.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -6,7 +6,7 @@ import { readAllSandboxes } from './sandboxes.js';
 import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
 import type { DockerSource } from '../host/docker.js';
-import { CommandError, runCommand } from '../host/exec.js';
+import { CommandError, forkingRunner, runCommand } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
@@ -102,6 +102,13 @@ function asError(name: CollectorName, error: unknown): { entry: CollectionError;
   return { entry: { collector: name, message: `internal error: ${message}`, hint: 'report this bug with the output of `netdiag snapshot`' }, absent: false };
 }
 
+/**
+ * From this many running containers a collection starts the helper that forks its programs (host/exec-helper.ts).
+ * Below it the helper's own start (~50 ms of CPU) costs more than the forks it spares; from 50 containers on, the
+ * process forking holds 70-110 MB, and each of its 2N+11 forks blocks it for 2-7 ms.
+ */
+const HELPER_FROM_CONTAINERS = 25;
+
 /** Collect this host: every collector concurrently, failures recorded, never thrown. */
 export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSnapshot> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -111,7 +118,11 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const scope = opts.scope;
   const scoped = scope ? { scope: (list: unknown[]) => (needs = scope(list)) } : {};
   const keep = opts.keepLabels ? { keepLabels: opts.keepLabels } : {};
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...scoped, ...keep }, opts.wrap);
+  const forking = opts.context?.exec ? null : forkingRunner();
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...(forking ? { exec: forking.exec } : {}), ...scoped, ...keep }, opts.wrap);
+  // Two programs per container to enter, forked from a process that grows with them (2-7 ms each from 70-110 MB): past
+  // a few dozen, a small helper forks them on the other core. A question's or a small host's few run from here.
+  if (forking && !scope && !opts.skip?.length) void ctx.containers().then((list) => list.length >= HELPER_FROM_CONTAINERS && forking.start(), () => undefined);
   // Known once the list has placed the question; when it cannot be read, everything is read.
   if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
   if (scope && opts.namesOfAskedOnly) ctx.namesWalkedIn = () => ctx.containers().then(() => needs?.asked ?? null, () => null);
@@ -140,7 +151,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
         statuses[c.name] = { status: absent ? 'absent' : 'failed', durationMs: round(performance.now() - t0) };
       }
     }),
-  );
+  ).finally(() => forking?.close());
 
   // Needs both the links' and swarm's reads, so it runs once both are in; the sandbox reads are shared, not repeated.
   if (parts.links && parts.swarm) attachOverlayPorts(parts.links, parts.swarm, parts.docker ?? null, await ctx.sandboxes().catch(() => []));
