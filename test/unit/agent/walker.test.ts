@@ -91,6 +91,30 @@ describe('the walker thread', () => {
     await w.close();
   });
 
+  it("the world's JSON is written once per snapshot state, not again at each thread start", async () => {
+    const w = threadWalker(file, 50);
+    const st = SnapshotStore.fixed(seed).current!;
+    const other = SnapshotStore.saved(reach).current!;
+    const q: WalkQuestion = { kind: 'why', from: 'alpine-01', to: 'redis-1' };
+    const written = vi.spyOn(JSON, 'stringify');
+    const ofWorld = (s: typeof st) => written.mock.calls.filter((c) => c[0] === s.snapshots).length;
+    try {
+      const first = (await w.answer(st, q)).toString();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(w.alive).toBe(false);
+      expect((await w.answer(st, q)).toString()).toBe(first);
+      expect(w.started).toBe(2);
+      expect(ofWorld(st)).toBe(1);
+      // Another state is written for itself, and going back to the first writes nothing again.
+      expect((await w.answer(other, { kind: 'matrix' })).toString()).toBe((await here.answer(other, { kind: 'matrix' })).toString());
+      expect((await w.answer(st, q)).toString()).toBe(first);
+      expect([ofWorld(st), ofWorld(other)]).toEqual([1, 1]);
+    } finally {
+      written.mockRestore();
+      await w.close();
+    }
+  });
+
   it('through the app: /v1/why, /v1/fixes, /metrics and a 404 are the same with the thread as in-thread', async () => {
     const mk = async (walker?: Walker) => {
       const store = SnapshotStore.fixed(seed);
