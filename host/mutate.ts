@@ -208,8 +208,9 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
       if (commands.some((c) => !c.every((w) => BATCH_WORD.test(w)))) throw new CommandError('ip -batch: a word that would be read differently on a line', 'run the steps one by one', 'failed');
       // 10 s and 1 ms a line: ip spends tens of microseconds on a route, the rest is the kernel and a loaded machine.
       const r = await exec('ip', ['-force', '-batch', '-'], { input: commands.map((c) => `${c.join(' ')}\n`).join(''), timeoutMs: 10_000 + commands.length });
-      if (/Operation not permitted/.test(r.stderr) && r.exitCode !== 0 && parseBatchErrors(r.stderr).size === commands.length) throw new CommandError('ip: permission denied', 'run netdiag as root', 'permission');
       const failed = parseBatchErrors(r.stderr);
+      // Every line refused for want of privilege: said once, as the one-by-one path says it.
+      if (failed.size === commands.length && /Operation not permitted/.test(r.stderr)) throw new CommandError('ip: permission denied', 'run netdiag as root', 'permission');
       // A failure ip did not pin on a line (it could not read its input): nothing can be said of any line.
       if (r.exitCode !== 0 && failed.size === 0) throw new CommandError(`ip -batch failed: ${firstLine(r.stderr)}`, "check the host's routes (ip route)", 'failed');
       return { failed };
