@@ -56,7 +56,8 @@ function runKey(m: HostMutator, s: PlanStep): string | null {
     // An insert at a position other than the top may fall back to an append (steps.ts): that stays one by one.
     if (s.kind === 'iptables-insert' && (s.position ?? 1) !== 1) return null;
     if (!m.iptablesRestore || !m.iptablesList || ruleKey(s.rule) === null || ![s.chain, ...s.rule].every((w) => BATCH_WORD.test(w))) return null;
-    return `restore ${s.kind} ${s.ip6tables ? 6 : 4} ${s.table} ${s.chain}`;
+    // Rules of other chains commute: a plan's accepts alternate filter and raw, and run together, a restore a chain.
+    return `restore ${s.kind}`;
   }
   return null;
 }
@@ -104,7 +105,28 @@ async function routes(m: HostMutator, steps: RouteStep[]): Promise<StepOutcome[]
   });
 }
 
+/**
+ * Rule steps of one kind, grouped by chain (order kept within each: another chain's rules do not move its own), each
+ * chain listed once and changed in one restore. A refused restore rejects: the chains before it went in, and the run
+ * is undone whole, idempotently.
+ */
 async function rules(m: HostMutator, steps: RuleStep[]): Promise<StepOutcome[]> {
+  const groups = new Map<string, number[]>();
+  steps.forEach((s, i) => {
+    const k = `${s.ip6tables ? 6 : 4} ${s.table} ${s.chain}`;
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
+  });
+  const out: StepOutcome[] = new Array<StepOutcome>(steps.length);
+  for (const idx of groups.values()) {
+    const got = await chainRules(m, idx.map((i) => steps[i] as RuleStep));
+    idx.forEach((i, k) => (out[i] = got[k] as StepOutcome));
+  }
+  return out;
+}
+
+async function chainRules(m: HostMutator, steps: RuleStep[]): Promise<StepOutcome[]> {
   const first = steps[0] as RuleStep;
   const six = first.ip6tables === true;
   const tool = six ? 'ip6tables' : 'iptables';

@@ -124,6 +124,20 @@ describe('a plan host\'s steps cut into runs', () => {
     expect(h.state.iptables.filter!['DOCKER-USER']).toEqual([]);
   });
 
+  it("accepts alternating filter and raw (Docker 28.2+'s direct-access drops) run together, one listing and one restore a chain", async () => {
+    const both = steps.flatMap((s) => (s.kind === 'iptables-insert' ? [s, { ...s, table: 'raw', chain: 'PREROUTING' }] : [s]));
+    const h = recordingHost(empty(), { batches: true });
+    expect(runsOf(h, both).map((r) => [r.how, r.to - r.from])).toEqual([
+      ['ip', 78],
+      ['restore', 156],
+    ]);
+    const one = recordingHost(empty());
+    await applyChange({ kind: 'plan', id: 'pl-0000b005', title: 't', steps: both, context: {} }, { stateDir: mkdtempSync(join(tmpdir(), 'netdiag-batch-')), host: h, verify: ok, progress: quiet });
+    await applyChange({ kind: 'plan', id: 'pl-0000b005', title: 't', steps: both, context: {} }, { stateDir: mkdtempSync(join(tmpdir(), 'netdiag-batch-')), host: one, verify: ok, progress: quiet });
+    expect(h.calls).toEqual(['ip -force -batch (78 lines)', 'iptables -t filter -S DOCKER-USER', 'iptables-restore --noflush -t filter (78 lines)', 'iptables -t raw -S PREROUTING', 'iptables-restore --noflush -t raw (78 lines)']);
+    expect(h.state).toEqual(one.state);
+  });
+
   it('a route the kernel refuses mid-batch: the lines after it went in (ip -force), and all are undone; the journal owes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'netdiag-batch-'));
     const bad = (steps.find((s, i) => i > 10 && s.kind === 'ip-route-add') as Extract<PlanStep, { kind: 'ip-route-add' }>).via;
