@@ -5,7 +5,9 @@ import { stepCommand } from '../rules/steps/command.js';
 import type { ApplyResult, PlanStep, RollbackResult } from '../snapshot/contract.js';
 import { Journal, journalState } from './journal.js';
 import type { Undo } from './journal.js';
-import { doStep, undoStep, StepError } from './steps.js';
+import { doRun, runsOf } from './batch.js';
+import type { StepOutcome } from './batch.js';
+import { inverseOf, StepError } from './steps.js';
 
 export type { ApplyResult, RollbackResult };
 
@@ -32,15 +34,51 @@ export interface ApplyOptions {
   pauseBetweenStepsMs?: number;
 }
 
-async function rollbackDone(journal: Journal, req: ChangeRequest, done: { index: number; undo: Undo }[], opts: ApplyOptions & { host: HostMutator }, reason: string): Promise<void> {
-  for (const d of [...done].reverse()) {
-    const step = req.steps[d.index] as PlanStep;
-    opts.progress(`undoing step ${d.index + 1}: ${stepCommand(step)}`);
-    await journal.append({ event: 'undo-begin', index: d.index });
-    const r = await undoStep(opts.host, step, d.undo.step);
-    await journal.append({ event: 'undo-done', index: d.index, changed: r.changed });
+/** What to undo: a step, and its recorded inverse (null: the one derived from the step, idempotent). */
+interface ToUndo {
+  index: number;
+  undo: PlanStep | null;
+  /** A step that was refused or may not have happened: its undo finding nothing to undo, or failing, is no error. */
+  quiet?: boolean;
+}
+
+/**
+ * Undo steps in reverse order of application, alike inverses in a row batched as applying batches them; each undo
+ * journaled begun and done, so a rollback cut short is taken up where it stopped.
+ */
+async function undoAll(journal: Journal, steps: readonly PlanStep[], items: ToUndo[], host: HostMutator, progress: (line: string) => void): Promise<{ index: number; changed: boolean }[]> {
+  const order = [...items].sort((a, b) => b.index - a.index);
+  const inverses = order.map((d) => d.undo ?? inverseOf(steps[d.index] as PlanStep));
+  const undone: { index: number; changed: boolean }[] = [];
+  // A step without an inverse (a sysctl whose value was not yet read) has nothing to undo.
+  const none = order.filter((_, k) => inverses[k] === null);
+  if (none.length) {
+    await journal.appendMany(none.flatMap((d) => [{ event: 'undo-begin' as const, index: d.index }, { event: 'undo-done' as const, index: d.index, changed: false }]));
+    undone.push(...none.map((d) => ({ index: d.index, changed: false })));
   }
-  await journal.append({ event: 'rolled-back', reason });
+  const todo = order.filter((_, k) => inverses[k] !== null);
+  const inv = inverses.filter((x): x is PlanStep => x !== null);
+  for (const run of runsOf(host, inv)) {
+    const part = todo.slice(run.from, run.to);
+    progress(run.how === null ? `undoing step ${(part[0] as ToUndo).index + 1}: ${stepCommand(steps[(part[0] as ToUndo).index] as PlanStep)}` : `undoing ${part.length} steps (${(part[part.length - 1] as ToUndo).index + 1}-${(part[0] as ToUndo).index + 1}) in one ${run.how === 'ip' ? 'ip -batch' : 'iptables-restore'}`);
+    await journal.appendMany(part.map((d) => ({ event: 'undo-begin' as const, index: d.index })));
+    let outs: StepOutcome[];
+    try {
+      outs = await doRun(host, inv.slice(run.from, run.to), run.how);
+    } catch (error) {
+      if (!part.every((d) => d.quiet)) throw error;
+      outs = part.map(() => ({ changed: false, undo: null }));
+    }
+    const failed = outs.find((o, k): o is { error: StepError } => 'error' in o && !(part[k] as ToUndo).quiet);
+    const ok = part.flatMap((d, k) => {
+      const o = outs[k] as StepOutcome;
+      return 'error' in o ? (d.quiet ? [{ index: d.index, changed: false }] : []) : [{ index: d.index, changed: o.changed }];
+    });
+    await journal.appendMany(ok.map((d) => ({ event: 'undo-done' as const, ...d })));
+    undone.push(...ok);
+    if (failed) throw failed.error;
+  }
+  return undone;
 }
 
 export async function applyChange(req: ChangeRequest, options: ApplyOptions): Promise<ApplyResult> {
@@ -51,35 +89,60 @@ export async function applyChange(req: ChangeRequest, options: ApplyOptions): Pr
     throw new StepError(`${req.id} was interrupted while being applied`, `run \`netdiag rollback ${req.id}\` first`);
   }
   await journal.append({ event: 'start', kind: req.kind, id: req.id, title: req.title, steps: req.steps, context: req.context });
-  const done: { index: number; undo: Undo }[] = [];
+  const done: ToUndo[] = [];
   const results: ApplyResult['steps'] = [];
-  for (let i = 0; i < req.steps.length; i++) {
-    const step = req.steps[i] as PlanStep;
-    opts.progress(`step ${i + 1}/${req.steps.length}: ${stepCommand(step)}`);
-    await journal.append({ event: 'step-begin', index: i });
+  const n = req.steps.length;
+  const runs = runsOf(opts.host, req.steps);
+  const rollBack = async (reason: string) => {
+    await undoAll(journal, req.steps, done, opts.host, opts.progress);
+    await journal.append({ event: 'rolled-back', reason });
+  };
+  for (const [r, run] of runs.entries()) {
+    const part = req.steps.slice(run.from, run.to);
+    const indexes = part.map((_, k) => run.from + k);
+    opts.progress(run.how === null ? `step ${run.from + 1}/${n}: ${stepCommand(part[0] as PlanStep)}` : `steps ${run.from + 1}-${run.to}/${n}: ${part.length} in one ${run.how === 'ip' ? 'ip -batch' : 'iptables-restore'}`);
+    await journal.appendMany(indexes.map((index) => ({ event: 'step-begin' as const, index })));
+    let outs: StepOutcome[];
     try {
-      const r = await doStep(opts.host, step);
-      const undo: Undo = { step: r.undo };
-      await journal.append({ event: 'step-done', index: i, changed: r.changed, undo });
-      if (r.changed) done.push({ index: i, undo });
-      results.push({ command: stepCommand(step), changed: r.changed });
+      outs = await doRun(opts.host, part, run.how);
     } catch (error) {
+      // What happened to each step of the run cannot be told (a timeout mid-batch): every one is undone, idempotently.
       const e = error instanceof StepError ? error : new StepError((error as Error).message, 'see the message');
-      await journal.append({ event: 'step-failed', index: i, error: e.message });
-      // The failed step itself may have half-happened only if it was not refused up front; undo it too, idempotently.
-      await journal.append({ event: 'undo-begin', index: i });
-      await undoStep(opts.host, step, null).catch(() => undefined);
-      await journal.append({ event: 'undo-done', index: i, changed: false });
-      await rollbackDone(journal, req, done, opts, `step ${i + 1} failed: ${e.message}`);
+      await journal.append({ event: 'step-failed', index: run.from, error: e.message });
+      done.push(...indexes.map((index) => ({ index, undo: null, quiet: true })));
+      await rollBack(`step ${run.from + 1} failed: ${e.message}`);
       return { id: req.id, status: 'rolled-back', steps: results, verified: false, verification: 'not verified: a step failed', error: { message: e.message, hint: e.hint } };
     }
-    if (opts.pauseBetweenStepsMs && i < req.steps.length - 1) await new Promise((r) => setTimeout(r, opts.pauseBetweenStepsMs));
+    const events: Parameters<Journal['appendMany']>[0][number][] = [];
+    let failure: { index: number; error: StepError } | null = null;
+    outs.forEach((o, k) => {
+      const index = run.from + k;
+      if ('error' in o) {
+        failure ??= { index, error: o.error };
+        events.push({ event: 'step-failed', index, error: o.error.message });
+        // A refused step may have half-happened only if it was not refused up front: undone too, idempotently.
+        done.push({ index, undo: null, quiet: true });
+        return;
+      }
+      const undo: Undo = { step: o.undo };
+      events.push({ event: 'step-done', index, changed: o.changed, undo });
+      // With ip -force the lines after a refused one still went in: they are done, and undone with the rest.
+      if (o.changed) done.push({ index, undo: o.undo });
+      results.push({ command: stepCommand(part[k] as PlanStep), changed: o.changed });
+    });
+    await journal.appendMany(events);
+    if (failure) {
+      const f = failure as { index: number; error: StepError };
+      await rollBack(`step ${f.index + 1} failed: ${f.error.message}`);
+      return { id: req.id, status: 'rolled-back', steps: results, verified: false, verification: 'not verified: a step failed', error: { message: f.error.message, hint: f.error.hint } };
+    }
+    if (opts.pauseBetweenStepsMs && r < runs.length - 1) await new Promise((res) => setTimeout(res, opts.pauseBetweenStepsMs));
   }
   opts.progress('verifying: collecting the host again and probing from the source (inside its container, or on the host itself)');
   const v = await opts.verify().catch((error: unknown) => ({ ok: false, detail: `verification failed: ${(error as Error).message}` }));
   await journal.append({ event: 'verified', ok: v.ok, detail: v.detail });
   if (!v.ok) {
-    await rollbackDone(journal, req, done, opts, `verification failed: ${v.detail}`);
+    await rollBack(`verification failed: ${v.detail}`);
     return { id: req.id, status: 'rolled-back', steps: results, verified: false, verification: v.detail };
   }
   await journal.append({ event: 'applied' });
@@ -95,15 +158,8 @@ export async function rollbackChange(id: string, options: Pick<ApplyOptions, 'st
   const state = journalState(await journal.events());
   if (!state.start) return null;
   if (state.status === 'rolled-back' && state.pending.length === 0) return { id, status: 'already-rolled-back', undone: [] };
-  const undone: RollbackResult['undone'] = [];
-  for (const p of state.pending) {
-    const step = state.start.steps[p.index] as PlanStep;
-    opts.progress(`undoing step ${p.index + 1}: ${stepCommand(step)}`);
-    await journal.append({ event: 'undo-begin', index: p.index });
-    const r = await undoStep(opts.host, step, p.undo?.step ?? null);
-    await journal.append({ event: 'undo-done', index: p.index, changed: r.changed });
-    undone.push({ command: stepCommand(step), changed: r.changed });
-  }
+  const steps = state.start.steps;
+  const undone = (await undoAll(journal, steps, state.pending.map((p) => ({ index: p.index, undo: p.undo?.step ?? null })), opts.host, opts.progress)).map((u) => ({ command: stepCommand(steps[u.index] as PlanStep), changed: u.changed }));
   await journal.append({ event: 'rolled-back', reason: 'netdiag rollback' });
   return { id, status: 'rolled-back', undone };
 }

@@ -72,7 +72,14 @@ export class Journal {
 
   /** Append one event and fsync it: after a crash, the journal says exactly how far we got. */
   async append(body: EventBody): Promise<void> {
-    const line = `${JSON.stringify({ ...body, at: new Date().toISOString() })}\n`;
+    await this.appendMany([body]);
+  }
+
+  /** Append events in one write and one fsync: a batch of steps begun, or done, is recorded as one moment. */
+  async appendMany(bodies: readonly EventBody[]): Promise<void> {
+    if (bodies.length === 0) return;
+    const at = new Date().toISOString();
+    const line = bodies.map((b) => `${JSON.stringify({ ...b, at })}\n`).join('');
     const fh = await open(this.path, 'a', 0o600);
     try {
       await fh.write(line);

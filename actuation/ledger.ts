@@ -43,11 +43,9 @@ export class ChangeLedger {
       out.applied[a.kind]++;
       if (!s) continue;
       let drift = false;
-      for (const step of a.steps) {
-        if (!present(step, s, meanings)) {
-          drift = true;
-          if (step.kind === 'ip-route-add') out.missingRoutes++;
-        }
+      for (const step of missingSteps(a.steps, s, meanings)) {
+        drift = true;
+        if (step.kind === 'ip-route-add') out.missingRoutes++;
       }
       if (drift) out.drifted[a.kind]++;
     }
@@ -88,4 +86,31 @@ export function present(step: PlanStep, s: HostSnapshot, meanings?: HostMeanings
     default:
       return true;
   }
+}
+
+/**
+ * The steps whose effect the snapshot does not show, as `present` says, with the snapshot's routes and netdiag rules
+ * indexed once: a plan gives one host tens of thousands of steps, and a scan each is quadratic.
+ */
+export function missingSteps(steps: readonly PlanStep[], s: HostSnapshot, meanings?: HostMeanings): PlanStep[] {
+  let routes: Set<string> | null = null;
+  let rules: Set<string> | null = null;
+  let chains: Set<string> | null = null;
+  return steps.filter((step) => {
+    if (step.kind === 'ip-route-add') {
+      routes ??= new Set((s.routes?.routes ?? []).map((r) => `${r.dst} ${r.gateway}`));
+      return !routes.has(`${step.dst} ${step.via}`);
+    }
+    if (step.kind === 'iptables-insert') {
+      const ruleset = step.ip6tables ? 'ip6tables' : 'iptables';
+      chains ??= new Set([...(s.firewall?.tables ?? []).flatMap((t) => t.chains.map((c) => `iptables ${t.name} ${c.name}`)), ...(s.firewall?.tables6 ?? []).flatMap((t) => t.chains.map((c) => `ip6tables ${t.name} ${c.name}`))]);
+      if (!chains.has(`${ruleset} ${step.table} ${step.chain}`)) return true;
+      const at = step.rule.indexOf('--comment');
+      const id = netdiagIdOf(at >= 0 ? step.rule[at + 1] : null);
+      if (id === null) return false;
+      rules ??= new Set((meanings ?? meaningsOf(s)).netdiagRules.map((r) => `${r.id} ${r.ruleset} ${r.table} ${r.chain}`));
+      return !rules.has(`${id} ${ruleset} ${step.table} ${step.chain}`);
+    }
+    return !present(step, s, meanings);
+  });
 }

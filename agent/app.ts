@@ -11,10 +11,11 @@ import type { HostMutator } from '../host/mutate.js';
 import { identifyClient, requireBearer } from './auth.js';
 import type { ReadAuth } from './auth.js';
 import type { ChangeLedger } from '../actuation/ledger.js';
-import { present } from '../actuation/ledger.js';
+import { missingSteps } from '../actuation/ledger.js';
 import type { AgentMetrics } from './metrics.js';
 import * as S from './schemas.js';
 import { HostSnapshot } from '../snapshot/host-snapshot.js';
+import { PLAN_APPLY_BODY_MAX } from '../snapshot/contract.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { useZod } from './zod-compiler.js';
 import { ResolveError } from '../rules/query/resolve.js';
@@ -294,10 +295,10 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   // Saved snapshots are for review: there is no host behind them to change, so these routes do not exist (404).
   if (deps.store.mode === 'live') await app.register(async (mut) => {
     mut.addHook('onRequest', requireBearer(deps.token));
-    const change = (d: Omit<RouteDoc, 'auth'>, handler: Handler) => {
+    const change = (d: Omit<RouteDoc, 'auth'>, handler: Handler, bodyLimit = BODY_LIMIT) => {
       docs.push({ ...d, auth: true });
       const parts = Object.fromEntries(Object.entries({ params: d.params, body: d.body }).filter(([, v]) => v !== undefined));
-      mut.route({ method: 'POST', url: d.url, config: { mutating: true }, schema: { ...parts, response: { 200: d.response } }, handler } as never);
+      mut.route({ method: 'POST', url: d.url, bodyLimit, config: { mutating: true }, schema: { ...parts, response: { 200: d.response } }, handler } as never);
     };
     const audit = (req: { log: { info: (o: object, m: string) => void }; ip: string; url: string }, what: object) => req.log.info({ audit: true, remote: req.ip, url: req.url, ...what }, 'change requested');
     const collect = async () => (await deps.store.refresh()).snapshot;
@@ -342,14 +343,20 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
           // A plan's steps are verified by the host collecting again: each route, rule and sysctl must be there.
           verify: async () => {
             const s = await collect();
-            const missing = mine.filter((step) => !present(step, s));
-            return { ok: missing.length === 0, detail: missing.length === 0 ? `collected again: all ${mine.length} steps in place` : `collected again: ${missing.length} steps not in place (${missing.map((m) => m.kind).join(', ')})` };
+            const missing = missingSteps(mine, s);
+            // Counted by kind: thousands of missing steps are said in one short line.
+            const kinds = [...new Set(missing.map((m) => m.kind))].map((k) => `${missing.filter((m) => m.kind === k).length} ${k}`);
+            return { ok: missing.length === 0, detail: missing.length === 0 ? `collected again: all ${mine.length} steps in place` : `collected again: ${missing.length} steps not in place (${kinds.join(', ')})` };
           },
         },
       );
       await deps.ledger.load();
       return reply.code(r.verified ? 200 : 409).send(r);
-    });
+    },
+      // A plan's steps for this host may be tens of thousands: the one route whose body is bounded by the plan's own
+      // maximum (PLAN_APPLY_BODY_MAX), read only once the bearer token was checked (onRequest, before the body).
+      PLAN_APPLY_BODY_MAX,
+    );
   });
 
   app.get('/openapi.json', async () => openApi(docs));

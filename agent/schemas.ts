@@ -1,7 +1,7 @@
 // The agent's HTTP contract in zod: queries and bodies here; responses are the CLI's --json schemas (snapshot/contract.ts).
 import { z } from 'zod';
 import { FlowError, parseFlow } from '../rules/query/flow.js';
-import { Flow, MatrixPair, PlanStep } from '../snapshot/contract.js';
+import { Flow, MatrixPair, PLAN_HOST_STEPS_MAX, PlanStep } from '../snapshot/contract.js';
 
 export { FixApplyResult, FixesResult, MatrixResult, RollbackResult, WhyResult, ApplyResult } from '../snapshot/contract.js';
 
@@ -45,7 +45,8 @@ export const PlanApplyBody = z
   .object({
     id: z.string().regex(/^[\w.-]{1,80}$/),
     title: z.string().max(200).default('cross-host plan'),
-    steps: z.array(PlanStep).max(500),
+    // As many as a plan may give one host; the body's bytes are bounded on this route alone (app.ts).
+    steps: z.array(PlanStep).max(PLAN_HOST_STEPS_MAX),
   })
   .strict();
 

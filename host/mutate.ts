@@ -39,7 +39,45 @@ export interface HostMutator {
   routeDevs(dst: string): Promise<string[]>;
   /** nft with libnftables-json on stdin (`nft -j -e -a -f -`: one transaction, echoed back with handles), or a listing. */
   nft(commands: unknown[] | null, list?: string[]): Promise<Outcome & { stdout: string }>;
+  /**
+   * `ip -force -batch -`: one command a line on stdin (the arguments after `ip`), every line tried; the lines that
+   * failed (0-based) with ip's words. Absent on a host that cannot batch: actuation then runs one `ip` per step.
+   */
+  ipBatch?(commands: string[][]): Promise<BatchOutcome>;
+  /** `iptables-restore --noflush` (ip6tables-restore with `v6`) of one table: these commands in one transaction, all or none. */
+  iptablesRestore?(table: string, commands: string[][], v6?: boolean): Promise<Outcome>;
+  /** The rules of one chain as `iptables -S CHAIN` prints them (its `-A` lines); null when there is no such chain. */
+  iptablesList?(table: string, chain: string, v6?: boolean): Promise<string[] | null>;
 }
+
+/** What `ip -force -batch` said: each failed line (0-based) and the error printed for it. */
+export interface BatchOutcome {
+  failed: Map<number, string>;
+}
+
+/**
+ * ip -batch's report (iproute2 6.1, captured in test/fixtures/captured/ip-batch): the tool's error lines for a line,
+ * then `Command failed -:N` (1-based) after them; with -force every line is tried and the report goes on.
+ */
+export function parseBatchErrors(stderr: string): Map<number, string> {
+  const failed = new Map<number, string>();
+  let said: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    const m = /^Command failed -:(\d+)$/.exec(line);
+    if (!m) {
+      said.push(line);
+      continue;
+    }
+    failed.set(Number(m[1]) - 1, said.join('; ') || 'failed');
+    said = [];
+  }
+  return failed;
+}
+
+/** A word ip -batch or iptables-restore would split, quote or read as a comment: such a step is run on its own. */
+export const BATCH_WORD = /^[^\s"'\\#]+$/;
 
 /** What netdiag needs to know of a link before it adds, changes or deletes one: its kind, parent, mode, state, addresses. */
 export interface LinkInfo {
@@ -165,6 +203,35 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
       }
       if (/Operation not permitted|Permission denied/i.test(r.stderr)) throw new CommandError('nft: permission denied', 'run netdiag as root', 'permission');
       return { ...outcome(r), stdout: r.stdout };
+    },
+    async ipBatch(commands) {
+      if (commands.some((c) => !c.every((w) => BATCH_WORD.test(w)))) throw new CommandError('ip -batch: a word that would be read differently on a line', 'run the steps one by one', 'failed');
+      // 10 s and 1 ms a line: ip spends tens of microseconds on a route, the rest is the kernel and a loaded machine.
+      const r = await exec('ip', ['-force', '-batch', '-'], { input: commands.map((c) => `${c.join(' ')}\n`).join(''), timeoutMs: 10_000 + commands.length });
+      const failed = parseBatchErrors(r.stderr);
+      // Every line refused for want of privilege: said once, as the one-by-one path says it.
+      if (failed.size === commands.length && /Operation not permitted/.test(r.stderr)) throw new CommandError('ip: permission denied', 'run netdiag as root', 'permission');
+      // A failure ip did not pin on a line (it could not read its input): nothing can be said of any line.
+      if (r.exitCode !== 0 && failed.size === 0) throw new CommandError(`ip -batch failed: ${firstLine(r.stderr)}`, "check the host's routes (ip route)", 'failed');
+      return { failed };
+    },
+    async iptablesRestore(table, commands, v6 = false) {
+      const tool = v6 ? 'ip6tables-restore' : 'iptables-restore';
+      if (commands.some((c) => !c.every((w) => BATCH_WORD.test(w)))) throw new CommandError(`${tool}: a word that would be read differently on a line`, 'run the steps one by one', 'failed');
+      const input = `*${table}\n${commands.map((c) => `${c.join(' ')}\n`).join('')}COMMIT\n`;
+      // Under the xtables lock like every iptables call; --noflush: only these commands, the rest of the table stays.
+      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, '--noflush'], { input, timeoutMs: (Number(wait) + 10) * 1000 + commands.length });
+      if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
+      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
+      return outcome(r);
+    },
+    async iptablesList(table, chain, v6 = false) {
+      const tool = v6 ? 'ip6tables' : 'iptables';
+      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, '-t', table, '-S', chain], { timeoutMs: (Number(wait) + 10) * 1000 });
+      if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
+      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
+      if (r.exitCode !== 0) return null;
+      return r.stdout.split('\n').filter((l) => l.startsWith('-A '));
     },
     async dockerDisconnect(networkId, container) {
       await docker().getNetwork(networkId).disconnect({ Container: container, Force: false }).catch((e: unknown) => Promise.reject(dockerFailure(e)));

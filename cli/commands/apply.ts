@@ -3,7 +3,7 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildWorld } from '../../rules/model/build.js';
 import { eachPair } from '../../rules/matrix/matrix.js';
-import { PlanApplyResult } from '../../snapshot/contract.js';
+import { PLAN_APPLY_BODY_MAX, PLAN_HOST_STEPS_MAX, PlanApplyResult } from '../../snapshot/contract.js';
 import type { Plan } from '../../snapshot/contract.js';
 import { agentToken, postToAgent } from '../agent-client.js';
 import { agentTargets } from '../agent-access.js';
@@ -59,6 +59,9 @@ export async function rollbackPlanEverywhere(plan: Plan, agents: Map<string, Age
   );
 }
 
+/** What one host's agent is sent to apply its steps. */
+const applyBody = (plan: Plan, steps: Plan['hosts'][number]['steps']) => ({ id: plan.id, title: `routes plan ${plan.id}`, steps });
+
 /** Cross-host pairs the model finds reachable on fresh snapshots from the agents. */
 async function reachableAcross(plan: Plan, agents: Map<string, AgentTarget>): Promise<number> {
   const snaps = await Promise.all(plan.hosts.map(async (h) => ({ ...(await fetchSnapshot(agents.get(h.name) as AgentTarget)), name: h.name })));
@@ -78,6 +81,12 @@ export async function applyCommand(file: string, opts: PlanAccess & { json?: boo
   if (missing.length) throw new UsageError(`the plan has no agent URL for ${missing.map((h) => h.name).join(', ')}`, 'make the plan with --agent or --inventory so it knows where each host\'s agent is');
   const disruptive = plan.prerequisites.filter((p) => p.disruptive);
   if (disruptive.length) throw new UsageError(`the plan needs disruptive changes first: ${disruptive.map((p) => p.message).join('; ')}`, 'make them by hand, then make a new plan');
+  // Every host checked against what an agent takes before any is asked: a plan refused half way would be half applied.
+  for (const h of plan.hosts) {
+    if (h.steps.length > PLAN_HOST_STEPS_MAX) throw new UsageError(`the plan gives ${h.name} ${h.steps.length.toLocaleString('en')} steps; an agent takes at most ${PLAN_HOST_STEPS_MAX.toLocaleString('en')} in one plan; nothing was changed`, 'plan fewer hosts at once (several plans, each with --inventory listing part of the fleet)');
+    const bytes = Buffer.byteLength(JSON.stringify(applyBody(plan, h.steps)));
+    if (bytes > PLAN_APPLY_BODY_MAX) throw new UsageError(`the plan's steps for ${h.name} are ${(bytes / 2 ** 20).toFixed(1)} MB; an agent reads at most ${(PLAN_APPLY_BODY_MAX / 2 ** 20).toFixed(0)} MB in one plan; nothing was changed`, 'plan fewer hosts at once (several plans, each with --inventory listing part of the fleet)');
+  }
   const agents = await planTargets(plan, opts, io);
   const dir = stateDir(opts.stateDir, io.env);
   try {
@@ -96,7 +105,7 @@ export async function applyCommand(file: string, opts: PlanAccess & { json?: boo
   io.stderr(`netdiag: ${plan.id}: applying on ${withSteps.length} hosts in parallel…\n`);
   const outcomes: HostOutcome[] = await Promise.all(
     withSteps.map(async (h) => {
-      const r = await postToAgent(agents.get(h.name) as AgentTarget, '/v1/plans/apply', { id: plan.id, title: `routes plan ${plan.id}`, steps: h.steps });
+      const r = await postToAgent(agents.get(h.name) as AgentTarget, '/v1/plans/apply', applyBody(plan, h.steps));
       const ok = r.status === 200 && r.body.verified === true;
       io.stderr(`netdiag: ${plan.id}: ${h.name}: ${ok ? String(r.body.status) : `failed (${r.status ? `HTTP ${r.status}: ` : ''}${String(r.body.message ?? r.body.verification ?? r.body.error)})`}\n`);
       return { host: h.name, agent: h.agent as string, status: ok ? String(r.body.status) : 'failed', verified: ok, message: ok ? undefined : String(r.body.message ?? r.body.verification ?? r.body.error) };

@@ -11,6 +11,15 @@ export const Prerequisite = z.object({
 });
 export type Prerequisite = z.infer<typeof Prerequisite>;
 
+/**
+ * The most steps one host of a plan is sent (the agent refuses more): what a plan the planner is meant for makes, with
+ * room: 5,000 hosts with two subnets each, accepts in filter and raw, give each host 9,998 routes, 19,996 accepts and a
+ * sysctl (29,995). `netdiag apply` checks every host against it before it changes any.
+ */
+export const PLAN_HOST_STEPS_MAX = 32_768;
+/** The apply body's bytes at most (the agent's bodyLimit on that route alone): that many steps at 320 bytes each. */
+export const PLAN_APPLY_BODY_MAX = PLAN_HOST_STEPS_MAX * 320;
+
 const Counts = z.object({ reachable: z.number().int(), blocked: z.number().int(), unknown: z.number().int() });
 
 export const Plan = z.object({

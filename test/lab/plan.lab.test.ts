@@ -146,3 +146,62 @@ describe.skipIf(skip !== null)('overlapping default subnets, and an asymmetric s
     expect(a.table).toEqual(expect.arrayContaining([expect.stringMatching(/^o1\/o1-c1 → o3\/o3-c1 \S+: model reachable, probe reachable$/), expect.stringMatching(/^o3\/o3-c1 → o1\/o1-c1 \S+: model blocked, probe blocked$/)]));
   });
 });
+
+// A plan as large as a 500-host fleet gives each host (about 2,000 steps: routes and accepts), through real agents:
+// the body past the agent's 64 KB of other routes, the steps batched (ip -batch, iptables-restore), verified, probed,
+// applied again as already applied, and rolled back to exactly the state before. The two real hosts' plan, with
+// 1,000 routes to unused subnets via the peer and 1,000 accepts more on each host under the plan's own ID.
+describe.skipIf(skip !== null)('two hosts, each with the 2,000 steps of a 500-host plan', () => {
+  let lab: Lab;
+  let sites: Site[];
+  let dir: string;
+  let before: string[];
+  const EXTRA = 1_000;
+  beforeAll(async () => {
+    lab = await Lab.create();
+    dir = mkdtempSync(join(tmpdir(), 'netdiag-plan-'));
+    sites = await startSites(lab, [{ name: 'b1', bip: '192.168.100.1/24', lan: '10.97.0.1' }, { name: 'b2', bip: '192.168.200.1/24', lan: '10.97.0.2' }], dir);
+    before = await Promise.all(sites.map((s) => hostState(s.h)));
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it('applies through the agents, every pair reaches the other, again changes nothing, rollback restores exactly', async () => {
+    const agents = sites.flatMap((s) => ['--agent', s.url]);
+    const planned = await cli(sites, ['plan', 'routes', ...agents, '--out', join(dir, 'small.json'), '--json'], dir);
+    expect(planned.exitCode, planned.stderr).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    const plan = JSON.parse(readFileSync(join(dir, 'small.json'), 'utf8')) as { id: string; hosts: { name: string; steps: Record<string, unknown>[] }[] };
+    for (const [i, h] of plan.hosts.entries()) {
+      const route = h.steps.find((s) => s.kind === 'ip-route-add')!;
+      const accept = h.steps.find((s) => s.kind === 'iptables-insert')!;
+      const peer = sites[1 - i]!.lan;
+      const extra = Array.from({ length: EXTRA }, (_, k) => `10.${200 + (k >> 8)}.${k & 255}.0/24`);
+      const rule = accept.rule as string[];
+      h.steps = [
+        ...h.steps.filter((s) => s.kind !== 'iptables-insert'),
+        ...extra.map((dst) => ({ ...route, dst, via: peer })),
+        accept,
+        ...extra.map((src) => ({ ...accept, rule: rule.map((w, j) => (rule[j - 1] === '-s' ? src : w)) })),
+      ];
+    }
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    const applied = await cli(sites, ['apply', join(dir, 'plan.json'), '--json'], dir);
+    expect(applied.exitCode, `${applied.stdout}\n${applied.stderr}`).toBe(0);
+    for (const s of sites) {
+      const routes = (await s.h.mustExec('ip', ['route', 'show'])).split('\n').filter((l) => / via /.test(l));
+      expect(routes.length).toBeGreaterThanOrEqual(EXTRA + 1);
+      const accepts = (await s.h.mustExec('iptables', ['-S', 'DOCKER-USER'])).split('\n').filter((l) => l.includes(`netdiag:${plan.id}`));
+      expect(accepts.length).toBeGreaterThanOrEqual(EXTRA + 1);
+    }
+    const a = await agreement(sites.map((s) => s.h), ping, 'a 2,000-step plan');
+    expect(a.disagreements).toEqual([]);
+    expect(a.table.filter((l) => / probe reachable/.test(l))).toHaveLength(a.total);
+    const again = await cli(sites, ['apply', join(dir, 'plan.json'), '--json'], dir);
+    expect(JSON.parse(again.stdout).status).toBe('already-applied');
+    const r = await cli(sites, ['rollback', plan.id], dir);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(await Promise.all(sites.map((s) => hostState(s.h)))).toEqual(before);
+  });
+});

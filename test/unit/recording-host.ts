@@ -19,6 +19,13 @@ export interface HostState {
   links?: Record<string, LinkInfo>;
   /** Routes onto links: "DST dev DEV". */
   linkRoutes?: string[];
+  /** Gateways the kernel refuses a route through (not on any link): `Error: Nexthop has invalid gateway.` */
+  badGateways?: string[];
+}
+
+export interface RecordingOptions {
+  /** Also take batches (ip -force -batch, iptables-restore --noflush, iptables -S) as the live host does. */
+  batches?: boolean;
 }
 
 export interface RecordingHost extends HostMutator {
@@ -29,10 +36,10 @@ export interface RecordingHost extends HostMutator {
 const ok: Outcome = { ok: true, stderr: '' };
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((w, i) => w === b[i]);
 
-export function recordingHost(initial: HostState): RecordingHost {
+export function recordingHost(initial: HostState, o: RecordingOptions = {}): RecordingHost {
   const state = structuredClone(initial);
   const calls: string[] = [];
-  return {
+  const host: RecordingHost = {
     state,
     calls,
     async iptables(table, args, v6 = false) {
@@ -73,6 +80,7 @@ export function recordingHost(initial: HostState): RecordingHost {
       calls.push(`ip route ${verb} ${dst} via ${via}${dev ? ` dev ${dev}` : ''}`);
       const line = `${dst} via ${via}`;
       const i = state.routes.indexOf(line);
+      if (verb === 'add' && state.badGateways?.includes(via)) return { ok: false, stderr: 'Error: Nexthop has invalid gateway.' };
       if (verb === 'add') {
         if (i >= 0) return { ok: false, stderr: 'RTNETLINK answers: File exists' };
         state.routes.push(line);
@@ -192,6 +200,44 @@ export function recordingHost(initial: HostState): RecordingHost {
       if (list) state.attached[container] = list.filter((n) => n !== name);
     },
   };
+  if (!o.batches) return host;
+  // The batch forms, line by line on the same state, reporting as ip 6.1 and iptables 1.8.9 do (captured/batch).
+  const one = { ipRoute: host.ipRoute.bind(host), iptables: host.iptables.bind(host) };
+  host.ipBatch = async (commands) => {
+    calls.push(`ip -force -batch (${commands.length} lines)`);
+    const n = calls.length;
+    const failed = new Map<number, string>();
+    for (const [i, c] of commands.entries()) {
+      const [, verb, dst, , via, , dev] = c as [string, 'add' | 'del', string, string, string, string, string | undefined];
+      const r = await one.ipRoute(verb, dst, via, dev ?? null);
+      if (!r.ok) failed.set(i, r.stderr);
+    }
+    calls.splice(n, calls.length - n);
+    return { failed };
+  };
+  host.iptablesList = async (table, chain, v6 = false) => {
+    calls.push(`${v6 ? 'ip6tables' : 'iptables'} -t ${table} -S ${chain}`);
+    const rules = (v6 ? (state.ip6tables ?? {}) : state.iptables)[table]?.[chain];
+    return rules ? rules.map((r) => `-A ${chain} ${r.map((w) => (/\s/.test(w) ? `"${w}"` : w)).join(' ')}`) : null;
+  };
+  host.iptablesRestore = async (table, commands, v6 = false) => {
+    calls.push(`${v6 ? 'ip6tables' : 'iptables'}-restore --noflush -t ${table} (${commands.length} lines)`);
+    const n = calls.length;
+    const set = v6 ? (state.ip6tables ??= {}) : state.iptables;
+    const before = structuredClone(set[table] ?? {});
+    for (const [i, c] of commands.entries()) {
+      const r = await one.iptables(table, c, v6);
+      if (!r.ok) {
+        // One transaction: nothing of it stays.
+        set[table] = before;
+        calls.splice(n, calls.length - n);
+        return { ok: false, stderr: `${v6 ? 'ip6tables' : 'iptables'}-restore: line ${i + 2} failed: No chain/target/match by that name.` };
+      }
+    }
+    calls.splice(n, calls.length - n);
+    return ok;
+  };
+  return host;
 }
 
 /** A host that fails the test if anything tries to change it (read-only routes, refused requests). */

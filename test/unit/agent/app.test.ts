@@ -13,6 +13,7 @@ import { untouchableHost } from '../recording-host.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import type { HostSnapshot } from '../../../snapshot/host-snapshot.js';
 import { REPO } from '../fixtures.js';
+import { PLAN_APPLY_BODY_MAX } from '../../../snapshot/contract.js';
 
 const seed = parseSnapshot(JSON.parse(readFileSync(join(REPO, 'examples/seed-host.json'), 'utf8')));
 const TOKEN = 'a-token-of-sufficient-length-0123456789';
@@ -208,6 +209,21 @@ describe('agent mutating routes need the token', () => {
     const bad = await a.inject({ method: 'POST', url: '/v1/plans/apply', headers: auth, payload: { id: 'p1', steps: [{ kind: 'rm -rf', host: 'x' }] } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/steps\.0\.kind/);
+    await a.close();
+  });
+
+  it("a plan's body is bounded by the plan's maximum on its route alone: thousands of steps are read, beyond the bound 413, and without the token the body is never read", async () => {
+    const a = await app();
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    // Steps for another host: read and validated (a 1 MB body, 64 KB elsewhere), nothing of this host to change.
+    const step = { kind: 'ip-route-add', host: 'not-this-host', dst: '10.0.0.0/24', via: '10.99.0.2', dev: 'eth0' };
+    const big = await a.inject({ method: 'POST', url: '/v1/plans/apply', headers: auth, payload: { id: 'pl-0000a001', steps: Array.from({ length: 10_000 }, () => step) } });
+    expect(big.statusCode).not.toBe(413);
+    expect(big.statusCode).toBe(200);
+    const over = await a.inject({ method: 'POST', url: '/v1/plans/apply', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ id: 'pl-0000a002', steps: [], pad: 'x'.repeat(PLAN_APPLY_BODY_MAX) }) });
+    expect(over.statusCode).toBe(413);
+    const anonymous = await a.inject({ method: 'POST', url: '/v1/plans/apply', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ id: 'pl-0000a003', steps: [step] }) });
+    expect(anonymous.statusCode).toBe(401);
     await a.close();
   });
 
