@@ -51,7 +51,7 @@ export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(
 
 export const latency = (r: LoadResult) => `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms`;
 
-export const goal = (what: string, value: number, limit: number) => `${what} ≤ ${limit}${value <= limit ? ', met' : ', missed'}`;
+export const goal = (what: string, value: number, limit: number) => `${what} ≤ ${limit} ms${value <= limit ? ', met' : ', missed'}`;
 
 /** The node flags the binary's #! line gives (`env -S node …`), so it runs as users run it. */
 function flagsOf(bin: string): string[] {
@@ -139,8 +139,8 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       const settledRss = rssMb(agent.pid);
       const worst = Math.max(...walks.map((w) => w.scrapes.max));
       rows.push(
-        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)} ms; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors; CPU per scrape: agent ${agentUs.toFixed(0)} µs, load generator ${genUs.toFixed(0)} µs`],
-        ...walks.map((w): [string, string, string] => [`  … while ${w.walk} (${w.ms.toFixed(0)} ms)`, latency(w.scrapes), `${goal('max', w.scrapes.max, GOAL_MAX_WALK)} ms; ${w.scrapes.requests} scrapes, ${w.scrapes.errors} errors`]),
+        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)}; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors; CPU per scrape: agent ${agentUs.toFixed(0)} µs, load generator ${genUs.toFixed(0)} µs`],
+        ...walks.map((w): [string, string, string] => [`  … while ${w.walk} (${w.ms.toFixed(0)} ms)`, latency(w.scrapes), `${goal('max', w.scrapes.max, GOAL_MAX_WALK)}; ${w.scrapes.requests} scrapes, ${w.scrapes.errors} errors`]),
         [`  GET /v1/why (remembered)`, latency(whyHit), `${(whyHit.requests / whyHit.seconds).toFixed(0)} req/s; ${whyHit.errors} errors`],
         [`  resident memory`, `${idleRss.toFixed(0)} MB idle`, `${loadedRss.toFixed(0)} MB 1 s after the load, ${settledRss.toFixed(0)} MB ${(WALKER_IDLE_MS / 1000 + 1).toFixed(0)} s later, the walker thread ended (goal ≤ ${GOAL_RSS} MB${Math.min(loadedRss, settledRss) <= GOAL_RSS ? (loadedRss <= GOAL_RSS ? ', met' : ', met once the walker ended') : ', missed'}); worst /metrics during a walk ${worst.toFixed(0)} ms`],
       );
