@@ -116,6 +116,9 @@ export function pageCsp(html: string): string {
   ].join('; ');
 }
 
+/** The headers every response carries unless the web config sets them (the /metrics fast path sends the same). */
+export const EVERY_RESPONSE_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+
 /**
  * An onSend hook: the headers every response carries, and the page's own. Headers the operator set in the web config
  * (http_server_config.headers, added before the route ran) win, except the page's Content-Security-Policy: the page
@@ -127,8 +130,7 @@ export function securityHeaders() {
     const byDefault = (name: string, value: string) => {
       if (!reply.hasHeader(name)) reply.header(name, value);
     };
-    byDefault('x-content-type-options', 'nosniff');
-    byDefault('referrer-policy', 'no-referrer');
+    for (const [name, value] of Object.entries(EVERY_RESPONSE_HEADERS)) byDefault(name, value);
     const path = req.url.split('?')[0] ?? '';
     if (path.startsWith('/v1/')) {
       byDefault('cache-control', 'no-store');

@@ -3,7 +3,7 @@
 // 50 on two cores a scrape waits for the ones queued before it, so what one costs the main thread is what p99 is made of.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ReadAuth } from './auth.js';
-import { hostRefusal } from './guards.js';
+import { EVERY_RESPONSE_HEADERS, hostRefusal } from './guards.js';
 import type { GuardOptions } from './guards.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -27,8 +27,7 @@ export function metricsFastPath(o: { metrics: AgentMetrics; guards: GuardOptions
     // the security headers an operator did not set (securityHeaders); names in lower case.
     const h = new Map<string, string>(Object.entries(extra ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     h.set('content-type', o.metrics.registry.contentType);
-    if (!h.has('x-content-type-options')) h.set('x-content-type-options', 'nosniff');
-    if (!h.has('referrer-policy')) h.set('referrer-policy', 'no-referrer');
+    for (const [name, value] of Object.entries(EVERY_RESPONSE_HEADERS)) if (!h.has(name)) h.set(name, value);
     madeFor = extra;
     return (head = [...h].flat());
   };
