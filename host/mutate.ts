@@ -79,6 +79,12 @@ export function parseBatchErrors(stderr: string): Map<number, string> {
 /** A word ip -batch or iptables-restore would split, quote or read as a comment: such a step is run on its own. */
 export const BATCH_WORD = /^[^\s"'\\#]+$/;
 
+/** Commands as a batch's input, a line each; refused when a word would be read differently there (see BATCH_WORD). */
+function batchInput(tool: string, commands: string[][]): string {
+  if (commands.some((c) => !c.every((w) => BATCH_WORD.test(w)))) throw new CommandError(`${tool}: a word that would be read differently on a line`, 'run the steps one by one', 'failed');
+  return commands.map((c) => `${c.join(' ')}\n`).join('');
+}
+
 /** What netdiag needs to know of a link before it adds, changes or deletes one: its kind, parent, mode, state, addresses. */
 export interface LinkInfo {
   kind: string | null;
@@ -127,6 +133,18 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
   let client: Dockerode | undefined;
   const docker = o.docker ?? (() => (client ??= new (loadDockerode())({ timeout: 15_000 })));
   const outcome = (r: { exitCode: number; stderr: string }): Outcome => ({ ok: r.exitCode === 0, stderr: r.stderr });
+  /**
+   * An xtables tool under the lock (flock: iptables-nft ignores `-w`), its refusals said as the user can act on them:
+   * the lock held too long, no privilege. `extraMs`: a batch's lines on top of the lock's wait.
+   */
+  const xtables = async (tool: string, args: string[], input?: string, extraMs = 0) => {
+    const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, ...args], { ...(input === undefined ? {} : { input }), timeoutMs: (Number(wait) + 10) * 1000 + extraMs });
+    if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) {
+      throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
+    }
+    if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
+    return r;
+  };
   return {
     /**
      * iptables-legacy honours `-w` itself; iptables-nft ignores the lock, so it is taken with flock around every call:
@@ -135,12 +153,7 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
     async iptables(table, args, v6 = false) {
       // ip6tables shares the xtables lock with iptables.
       const tool = v6 ? 'ip6tables' : 'iptables';
-      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, ...(table === 'filter' ? [] : ['-t', table]), ...args], { timeoutMs: (Number(wait) + 10) * 1000 });
-      if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) {
-        throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
-      }
-      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
-      return outcome(r);
+      return outcome(await xtables(tool, [...(table === 'filter' ? [] : ['-t', table]), ...args]));
     },
     async readSysctl(key) {
       return readFile(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').then((t) => t.trim(), () => null);
@@ -205,9 +218,9 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
       return { ...outcome(r), stdout: r.stdout };
     },
     async ipBatch(commands) {
-      if (commands.some((c) => !c.every((w) => BATCH_WORD.test(w)))) throw new CommandError('ip -batch: a word that would be read differently on a line', 'run the steps one by one', 'failed');
+      const input = batchInput('ip -batch', commands);
       // 10 s and 1 ms a line: ip spends tens of microseconds on a route, the rest is the kernel and a loaded machine.
-      const r = await exec('ip', ['-force', '-batch', '-'], { input: commands.map((c) => `${c.join(' ')}\n`).join(''), timeoutMs: 10_000 + commands.length });
+      const r = await exec('ip', ['-force', '-batch', '-'], { input, timeoutMs: 10_000 + commands.length });
       const failed = parseBatchErrors(r.stderr);
       // Every line refused for want of privilege: said once, as the one-by-one path says it.
       if (failed.size === commands.length && /Operation not permitted/.test(r.stderr)) throw new CommandError('ip: permission denied', 'run netdiag as root', 'permission');
@@ -217,19 +230,13 @@ export function liveMutator(o: LiveMutatorOptions = {}): HostMutator {
     },
     async iptablesRestore(table, commands, v6 = false) {
       const tool = v6 ? 'ip6tables-restore' : 'iptables-restore';
-      if (commands.some((c) => !c.every((w) => BATCH_WORD.test(w)))) throw new CommandError(`${tool}: a word that would be read differently on a line`, 'run the steps one by one', 'failed');
-      const input = `*${table}\n${commands.map((c) => `${c.join(' ')}\n`).join('')}COMMIT\n`;
+      const input = `*${table}\n${batchInput(tool, commands)}COMMIT\n`;
       // Under the xtables lock like every iptables call; --noflush: only these commands, the rest of the table stays.
-      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, '--noflush'], { input, timeoutMs: (Number(wait) + 10) * 1000 + commands.length });
-      if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
-      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
-      return outcome(r);
+      return outcome(await xtables(tool, ['--noflush'], input, commands.length));
     },
     async iptablesList(table, chain, v6 = false) {
       const tool = v6 ? 'ip6tables' : 'iptables';
-      const r = await exec('flock', ['-E', String(LOCK_BUSY), '-w', wait, LOCK, tool, '-w', wait, '-t', table, '-S', chain], { timeoutMs: (Number(wait) + 10) * 1000 });
-      if (r.exitCode === LOCK_BUSY || /holding the xtables lock/.test(r.stderr)) throw new CommandError(`${tool} is locked by another program (${LOCK} held for more than ${wait} s)`, 'wait for the other program to finish, then run the same command again', 'timeout');
-      if (/Permission denied|must be root/i.test(r.stderr)) throw new CommandError(`${tool}: permission denied`, 'run netdiag as root', 'permission');
+      const r = await xtables(tool, ['-t', table, '-S', chain]);
       if (r.exitCode !== 0) return null;
       return r.stdout.split('\n').filter((l) => l.startsWith('-A '));
     },
