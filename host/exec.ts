@@ -154,7 +154,14 @@ function startHelper(file: string): { exec: CommandRunner; close(): void } {
   child.on('exit', die);
   child.stdin.on('error', die);
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const a = JSON.parse(line) as HelperAnswer;
+    let a: HelperAnswer;
+    try {
+      a = JSON.parse(line) as HelperAnswer;
+    } catch {
+      // Not our helper's line (a node warning on stdout, a truncated write): stop trusting it; what it held runs here.
+      child.kill('SIGKILL');
+      return die();
+    }
     if ('ready' in a) return void (ready = true);
     const p = pending.get(a.id);
     if (!p) return;
