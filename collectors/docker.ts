@@ -125,6 +125,9 @@ function validate<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
 
 /** Inspect every running container once; containers that vanish meanwhile are skipped (they are no longer there). */
 export async function inspectRunningContainers(ctx: CollectContext): Promise<{ containers: InspectedContainer[]; vanished: string[] }> {
+  // A question by name needs no list of every container: its own inspections, and its networks' endpoints.
+  const direct = ctx.scope?.direct ? await ctx.scope.direct(ctx.docker, () => ctx.docker.listNetworks()) : null;
+  if (direct) return { containers: direct.containers, vanished: [] };
   const list = await apiCall(ctx, 'GET /containers/json', ctx.docker.listContainers());
   const all = Array.isArray(list) ? list : [];
   const wanted = ctx.scope?.(all) ?? null;

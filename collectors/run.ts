@@ -76,10 +76,14 @@ export function liveContext(timeoutMs: number, overrides: Partial<CollectContext
   return ctx;
 }
 
-/** GET /info asked once for the docker and swarm collectors alike: the Engine API's slowest read. */
+/**
+ * GET /info asked once for the docker and swarm collectors alike: the Engine API's slowest read. GET /networks too:
+ * a question placed without the list (scope-direct.ts) reads it before the docker collector does.
+ */
 function onceInfo(docker: DockerSource): DockerSource {
   let info: Promise<unknown> | undefined;
-  return { ...docker, info: () => (info ??= docker.info()) };
+  let networks: Promise<unknown> | undefined;
+  return { ...docker, info: () => (info ??= docker.info()), listNetworks: () => (networks ??= docker.listNetworks()) };
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
@@ -116,7 +120,16 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   // What Docker's list made of the question: null when it could not place it (everything is then collected).
   let needs: QuestionNeeds | null = null;
   const scope = opts.scope;
-  const scoped = scope ? { scope: (list: unknown[]) => (needs = scope(list)) } : {};
+  const placed: ContainerScope | undefined = scope && ((list: unknown[]) => (needs = scope(list)));
+  if (placed && scope?.direct) {
+    const direct = scope.direct.bind(scope);
+    placed.direct = async (docker, networks) => {
+      const r = await direct(docker, networks);
+      if (r) needs = r.needs;
+      return r;
+    };
+  }
+  const scoped = placed ? { scope: placed } : {};
   const keep = opts.keepLabels ? { keepLabels: opts.keepLabels } : {};
   const forking = opts.context?.exec ? null : forkingRunner();
   const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...(forking ? { exec: forking.exec } : {}), ...scoped, ...keep }, opts.wrap);

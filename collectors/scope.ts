@@ -3,6 +3,9 @@
 // anything it cannot place (an alias, a typo, the host's own address) means: collect everything, and let the model
 // answer or say what is known.
 import { z } from 'zod';
+import type { DockerSource } from '../host/docker.js';
+import { placeWithoutList } from './scope-direct.js';
+import type { PlacedDirectly } from './scope-direct.js';
 
 const Summary = z.looseObject({
   Id: z.string(),
@@ -27,7 +30,14 @@ export interface QuestionNeeds {
 }
 
 /** Given Docker's container list, what to collect; null for everything. */
-export type ContainerScope = (list: unknown[]) => QuestionNeeds | null;
+export interface ContainerScope {
+  (list: unknown[]): QuestionNeeds | null;
+  /**
+   * The same decision without the list, where inspections make it alone (scope-direct.ts), with those inspections;
+   * null: the list decides. `networks`: GET /networks, shared with the docker collector.
+   */
+  direct?(docker: Pick<DockerSource, 'inspectContainer' | 'inspectNetwork'>, networks: () => Promise<unknown>): Promise<PlacedDirectly | null>;
+}
 
 const addressesOf = (s: Summary) => Object.values(s.NetworkSettings?.Networks ?? {}).flatMap((n) => [n?.IPAddress, n?.GlobalIPv6Address].filter((a): a is string => !!a));
 
@@ -57,7 +67,7 @@ function place(word: string, running: Summary[]): Summary | null {
  * they use (--network container:X), and any other holder of their addresses (a reply may land there).
  */
 export function questionScope(words: string[], opts: { pairNetworks?: boolean } = {}): ContainerScope {
-  return (list) => {
+  const decide: ContainerScope = (list) => {
     const running = list.map((x) => Summary.safeParse(x)).flatMap((r) => (r.success && (r.data.State ?? 'running') === 'running' ? [r.data] : []));
     const out = new Set<string>();
     // The host's own addresses may be IPv6 (its LAN): a question about the host reads both families.
@@ -97,4 +107,7 @@ export function questionScope(words: string[], opts: { pairNetworks?: boolean } 
     ipv6 ||= running.some((s) => out.has(s.Id) && addressesOf(s).some((a) => a.includes(':')));
     return { ids: out, ipv6, asked };
   };
+  // The pair's networks whole (--json) are every container on them: the list's to say.
+  if (!opts.pairNetworks) decide.direct = (docker, networks) => placeWithoutList(words, docker, networks);
+  return decide;
 }
