@@ -2,7 +2,6 @@
 import { collectSnapshot } from '../collectors/run.js';
 import type { ContainerScope } from '../collectors/scope.js';
 import type { CollectorName, HostSnapshot } from '../snapshot/host-snapshot.js';
-import { buildWorld } from '../rules/model/build.js';
 import type { World } from '../rules/model/types.js';
 import { readSnapshotFile } from './snapshot-file.js';
 import { inventoryAgents } from './inventory.js';
@@ -98,5 +97,10 @@ export async function loadHosts(opts: SourceOptions, io: Io, question: Question 
 }
 
 export async function loadWorld(opts: SourceOptions, io: Io, question: Question = {}): Promise<World> {
-  return buildWorld(await loadSnapshots(opts, io, question));
+  // The reads start before the model's code loads: node compiles it while the host and Docker answer (a collection
+  // waits on programs and the daemon most of its time). Its failure is awaited below, after the code is in.
+  const snapshots = loadSnapshots(opts, io, question);
+  snapshots.catch(() => undefined);
+  const { buildWorld } = await import('../rules/model/build.js');
+  return buildWorld(await snapshots);
 }

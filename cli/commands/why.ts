@@ -44,7 +44,7 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   // A ping to an address asks no socket and no name: the sockets and dns collectors are left out (sockets reads every
   // namespace's /proc/net). B named: its name is resolved through Docker's resolver, whose socket ends that walk.
   // Loaded only when collecting: an answer from the agent needs neither the collectors nor the model.
-  const [{ questionScope }, { why }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../../rules/why/why.js'), import('../sources.js')]);
+  const [{ questionScope }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../sources.js')]);
   const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
   // A ping by name walks names and sockets only in A's and B's namespaces (the lookup, and the reverse one a fix is
   // checked with): the containers on their networks are not entered for them, and a ping's answer never names the
@@ -53,7 +53,14 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   const skip = { ...(flow.proto === 'icmp' ? (byAddress ? { skip: ['sockets' as const, 'dns' as const] } : { namesOfAskedOnly: true, socketProcesses: false }) : {}), otherBackend: false };
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
   // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
-  let world = await loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });
+  const collected = loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });
+  collected.catch(() => undefined);
+  // The walk's code loads while the host answers (the collection above has started its reads), and so does the
+  // fixes' code a blocked answer's next step needs at a terminal or piped (--json loads more of it, below).
+  const advice = opts.json ? null : import('../../rules/changes/fixes.js');
+  advice?.catch(() => undefined);
+  const { why } = await import('../../rules/why/why.js');
+  let world = await collected;
   let answer = why(world, a, b, flow, families);
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) {
@@ -69,7 +76,7 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   } else {
     // The next step is only worth saying when it is true: the fixes are predicted (without counting what else each
     // opens, which only the full fix listing shows).
-    const next = answer.verdict === 'reachable' && !reachableButNameFails(answer) ? null : (await import('../../rules/changes/fixes.js')).adviseFixes(world, answer, flow, { sideEffects: false });
+    const next = answer.verdict === 'reachable' && !reachableButNameFails(answer) ? null : (await (advice ?? import('../../rules/changes/fixes.js'))).adviseFixes(world, answer, flow, { sideEffects: false });
     io.stdout(`${renderWhy(answer, styleFor(io), next, { from: a, to: b }).join('\n')}\n`);
   }
   return answerExit(exitOf(answer), world.hosts.map((h) => h.snapshot));
