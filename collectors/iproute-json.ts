@@ -1,5 +1,6 @@
 // Pure parsers for iproute2's JSON (`ip -j -d addr`, `ip -j route show table all`, `ip -j rule`), defaults filled in.
 import { z } from 'zod';
+import { plainIpLink } from './ip-link-plain.js';
 import type { Address, Interface, LowerLink, Neighbour, PolicyRule, Route, VxlanInfo } from '../snapshot/host-snapshot.js';
 
 export class ParseError extends Error {
@@ -32,7 +33,7 @@ const AddrInfo = z.looseObject({
   scope: z.string().optional(),
 });
 
-const IpLink = z.looseObject({
+export const IpLink = z.looseObject({
   ifindex: z.number().int(),
   ifname: z.string(),
   flags: z.array(z.string()).default([]),
@@ -119,7 +120,7 @@ function vxlanInfo(l: z.infer<typeof IpLink>): VxlanInfo {
 /** `ip -j -d addr show` (links with linkinfo, master and addresses in one call). */
 export function parseIpAddr(text: string): Interface[] {
   return parseJsonArray(text, 'ip -j -d addr show').map((raw, i) => {
-    const l = check(IpLink, raw, `ip -j -d addr show [${i}]`);
+    const l = plainIpLink<z.infer<typeof IpLink>>(raw) ?? check(IpLink, raw, `ip -j -d addr show [${i}]`);
     // link_index is the other end's ifindex in its own namespace, printed only with link_netnsid; in the same
     // namespace it is printed by name in `link` instead (a veth's peer, a macvlan or ipvlan child's parent).
     const linked = l.link_index !== undefined || (l.link !== undefined && l.link !== null);
