@@ -213,6 +213,22 @@ function linkStep(s: HostSnapshot, step: Extract<PlanStep, { kind: 'ip-link-add'
   }
 }
 
+/** The steps that change a host's own interfaces and addresses (linkStep); no other step writes to them. */
+const OWN_LINK_STEPS = new Set<PlanStep['kind']>(['ip-link-add', 'ip-link-del', 'ip-link-set', 'ip-addr-add', 'ip-addr-del']);
+
+/**
+ * A host's snapshot to change: a copy, but for its own interfaces and addresses when no step changes them. Those are
+ * most of a busy host's snapshot (a veth per container, each with its bridge-port details and a link-local address:
+ * 1,000 entries at 500 containers), copied for every fix predicted; shared, they are read as they are.
+ */
+function copyOf(s: HostSnapshot, ownLinks: boolean): HostSnapshot {
+  if (ownLinks || !s.links) return structuredClone(s);
+  const c: HostSnapshot = structuredClone({ ...s, links: { ...s.links, interfaces: [] }, host: s.host && { ...s.host, addresses: [] } });
+  (c.links as NonNullable<HostSnapshot['links']>).interfaces = s.links.interfaces;
+  if (c.host && s.host) c.host.addresses = s.host.addresses;
+  return c;
+}
+
 /** The snapshots as they would be after `steps`, in order; snapshots of hosts the steps do not touch are shared. */
 export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSnapshot[] {
   const byHost = new Map<string, HostSnapshot>();
@@ -221,7 +237,7 @@ export function applySteps(snapshots: HostSnapshot[], steps: PlanStep[]): HostSn
   for (const step of steps) if (step.kind === 'docker-network-connect') for (const s of overlayNodes(snapshots, step.networkId)) touched.add(s.name);
   const out = snapshots.map((s) => {
     if (!touched.has(s.name)) return s;
-    const c = structuredClone(s);
+    const c = copyOf(s, steps.some((x) => x.host === s.name && OWN_LINK_STEPS.has(x.kind)));
     byHost.set(c.name, c);
     return c;
   });

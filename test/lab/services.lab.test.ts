@@ -55,6 +55,21 @@ describe.skipIf(skip !== null)('services, the host, and shared namespaces (one h
     expect(mismatches).toEqual([]);
   });
 
+  it('why by name, placed without Docker\'s container list (a side-car\'s owner, none, host mode, the host), and by address (the list places it): word for word the whole host\'s answer', async () => {
+    const file = `${lab.dir}/services-whole.json`;
+    const snap = await h.netdiag(['snapshot', '--out', file]);
+    expect(snap.exitCode, snap.stderr).toBe(0);
+    const web = (await h.docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'web'])).trim();
+    // Counters move with any packet between the two reads: the rest of the text must not.
+    const text = (r: { exitCode: number; stdout: string }) => `exit ${r.exitCode}\n${r.stdout.replace(/\d+ packets? matched so far/g, 'N packets matched so far')}`;
+    const names = ['web', 'client', 'c0', 'side', 'none1', 'hostc'];
+    const pairs = [...names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b])), ['side', 'host'], ['client', web], ['c0', 'side']];
+    for (const [a, b] of pairs) {
+      const [live, whole] = await Promise.all([h.netdiag(['why', a!, b!]), h.netdiag(['why', a!, b!, '--snapshot', file])]);
+      expect(text(live), `${a} → ${b}: ${live.stderr}`).toBe(text(whole));
+    }
+  });
+
   it('a side-car is named as itself, in its owner\'s namespace; none and host say so', async () => {
     const world = buildWorld([await snapshotOf(h)]);
     expect(why(world, 'side', 'client', ping).from.namespace).toBe("web's (--network container:web)");
