@@ -4,7 +4,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { DockerSource, InspectedContainer } from '../host/docker.js';
-import type { QuestionNeeds } from './scope.js';
 
 /** What the placing reads of an inspection: as the list's summary gives it (scope.ts). */
 const Inspected = z.looseObject({
@@ -30,7 +29,8 @@ const addressesOf = (c: Inspected) => Object.values(c.NetworkSettings.Networks ?
 class ListDecides extends Error {}
 
 export interface PlacedDirectly {
-  needs: QuestionNeeds;
+  /** scope.ts's QuestionNeeds, spelled out here: that module imports this one. */
+  needs: { ids: Set<string>; ipv6: boolean; asked: Set<string> };
   /** Every container in needs.ids, inspected, in the order Docker lists them (newest first). */
   containers: InspectedContainer[];
 }
