@@ -1,7 +1,6 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
-import { parseIp } from '../../rules/addr/addr.js';
 import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
 // From the contract's own modules, not its index: an answer from the agent is checked against these two, and the
 // index would build every other answer's schema too (map, plan, matrix…) before the first byte.
@@ -41,16 +40,15 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   } else if (local?.explicit) io.stderr(`netdiag: not answered by the agent at ${io.env.NETDIAG_AGENT}: ${local.reason}; collecting this host\n`);
   // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the
   // containers the question does not touch). --json carries fixes whose "also opens" covers every pair: all of them.
-  // A ping to an address asks no socket and no name: the sockets and dns collectors are left out (sockets reads every
-  // namespace's /proc/net). B named: its name is resolved through Docker's resolver, whose socket ends that walk.
+  // B named: its name is resolved through Docker's resolver, whose socket ends that walk. B by address: the answer
+  // still says whether B's name resolves from A (and the way to the resolver), so names and sockets are read alike.
   // Loaded only when collecting: an answer from the agent needs neither the collectors nor the model.
   const [{ questionScope }, { loadWorld }] = await Promise.all([import('../../collectors/scope.js'), import('../sources.js')]);
-  const byAddress = parseIp(b.slice(b.indexOf('/') + 1)) !== null;
-  // A ping by name walks names and sockets only in A's and B's namespaces (the lookup, and the reverse one a fix is
+  // A ping walks names and sockets only in A's and B's namespaces (the lookup, and the reverse one a fix is
   // checked with): the containers on their networks are not entered for them, and a ping's answer never names the
   // process behind a host's socket (ss -p reads every process's descriptors). The other iptables backend's count is
   // read by no walk.
-  const skip = { ...(flow.proto === 'icmp' ? (byAddress ? { skip: ['sockets' as const, 'dns' as const] } : { namesOfAskedOnly: true, socketProcesses: false }) : {}), otherBackend: false };
+  const skip = { ...(flow.proto === 'icmp' ? { namesOfAskedOnly: true, socketProcesses: false } : {}), otherBackend: false };
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
   // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
   const collected = loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });
