@@ -27,7 +27,6 @@ import { inThreadWalker } from './walker.js';
 import type { Walker } from './walker.js';
 import { csrfCheck, hostCheck, securityHeaders } from './guards.js';
 import { metricsFastPath } from './metrics-fast-path.js';
-import { IDENTITY_HEADERS, readyBody } from './metrics-encoding.js';
 import type { GuardOptions } from './guards.js';
 import { LIMITED_ROUTES, LimitError, RateLimiter, WalkDeadline, WalkGate, defaultLimits, rateLimit, urlLimit } from './limits.js';
 import type { LimitOptions } from './limits.js';
@@ -285,18 +284,10 @@ export async function buildApp(deps: AgentDeps, opts: FastifyServerOptions = {})
   });
   // The same bytes for every scrape until it is rendered again (encoded once per render). A plain scrape on the
   // agent's own server is answered before routing (metrics-fast-path.ts); this route answers the rest alike.
-  app.get('/metrics', { schema: { hide: true } as never }, async (req, reply) => {
-    // The fast path's answer when the text is rendered; the first scrape waits for the render (then both give the same).
-    let body = readyBody(deps.metrics, req.headers['accept-encoding']);
-    if (!body) {
-      await deps.metrics.render();
-      body = readyBody(deps.metrics, req.headers['accept-encoding']);
-    }
-    // A snapshot that changed during that render: this scrape takes the text as rendered, uncompressed.
-    body ??= { bytes: Buffer.from(await deps.metrics.render()), headers: IDENTITY_HEADERS };
+  app.get('/metrics', { schema: { hide: true } as never }, async (_req, reply) => {
+    const bytes = deps.metrics.ready() ?? Buffer.from(await deps.metrics.render());
     reply.header('content-type', deps.metrics.registry.contentType);
-    reply.headers(body.headers);
-    return body.bytes;
+    return bytes;
   });
   docs.push({ method: 'GET', url: '/metrics', summary: 'Prometheus metrics', auth: false, response: z.string() });
 

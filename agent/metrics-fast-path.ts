@@ -6,7 +6,6 @@ import type { ReadAuth } from './auth.js';
 import { EVERY_RESPONSE_HEADERS, hostRefusal } from './guards.js';
 import type { GuardOptions } from './guards.js';
 import type { AgentMetrics } from './metrics.js';
-import { readyBody } from './metrics-encoding.js';
 
 export interface FastMetrics {
   /** True when the request was answered here; false: fastify answers it (anything but a plain GET /metrics that may read). */
@@ -44,11 +43,11 @@ export function metricsFastPath(o: { metrics: AgentMetrics; guards: GuardOptions
       const now = o.auth?.current();
       // Credentials to check (basic_auth_users without --public-metrics): identifyClient's to do.
       if (now?.users && now.users.size > 0 && !o.auth?.publicMetrics) return false;
-      const body = readyBody(o.metrics, req.headers['accept-encoding']);
-      if (!body) return false;
+      const bytes = o.metrics.ready();
+      if (!bytes) return false;
       // One flat list of names and values: node writes it as it is.
-      res.writeHead(200, [...headers(now?.headers ?? null), ...Object.entries(body.headers).flat(), 'content-length', String(body.bytes.length)]);
-      res.end(body.bytes);
+      res.writeHead(200, [...headers(now?.headers ?? null), 'content-length', String(bytes.length)]);
+      res.end(bytes);
       return true;
     },
     stop() {

@@ -1,6 +1,5 @@
 // Prometheus metrics: rendered from the store's last snapshot, with bounded labels (network pairs,
 // never container pairs); collection timings observed as each refresh happens.
-import { gzipSync } from 'node:zlib';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HostSnapshot } from '../snapshot/host-snapshot.js';
 import { COLLECTOR_NAMES } from '../snapshot/host-snapshot.js';
@@ -25,8 +24,6 @@ export interface AgentMetrics {
    * it at once; the next render started when it is over a second old); null when a scrape must wait for render().
    */
   ready(): Buffer | null;
-  /** ready()'s bytes gzipped, made once per render (on the first scrape that asks); null when ready() is. */
-  readyGzip(): Buffer | null;
   /** A web config load or reload: its gauges appear with the first (an agent without --web-config has none). */
   observeWebConfig(ok: boolean): void;
 }
@@ -217,7 +214,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
 
   // The text served, and the render in progress: scrapes never wait for a render once there is a text to give
   // (a render interleaves with other requests for many ticks; waiting on it was the slowest 1% of scrapes).
-  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; failure: string | null; text: string; bytes: Buffer; gzip: Buffer | null } | null = null;
+  let rendered: { at: number; snapshot: HostSnapshot | null; changes: number; failure: string | null; text: string; bytes: Buffer } | null = null;
   let rendering: Promise<string> | null = null;
   const rerender = (): Promise<string> => {
     const snapshot = last();
@@ -228,7 +225,7 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
       .metrics()
       .then((text) => {
         // Encoded once per render, not once per scrape.
-        rendered = { at: Date.now(), snapshot, changes, failure, text, bytes: Buffer.from(text), gzip: null };
+        rendered = { at: Date.now(), snapshot, changes, failure, text, bytes: Buffer.from(text) };
         return text;
       })
       .finally(() => (rendering = null));
@@ -262,13 +259,6 @@ export function createMetrics(store: SnapshotStore, ledger: ChangeLedger, walker
     },
     ready() {
       return current()?.bytes ?? null;
-    },
-    readyGzip() {
-      const r = current();
-      if (!r) return null;
-      // Level 1: a 28 KB text in a fraction of a millisecond, once a second at most, to about a seventh of its size.
-      r.gzip ??= gzipSync(r.bytes, { level: 1 });
-      return r.gzip;
     },
     observeRefresh(s: HostSnapshot, world?: World | null) {
       if (rendered) rendered.at = 0;

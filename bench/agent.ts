@@ -12,7 +12,7 @@ import { benchRefresh } from './refresh.js';
 import { report } from './report.js';
 import { metricsDuringWalks } from './stall.js';
 import { syntheticHost } from './synthetic.js';
-import { SCRAPE_HEADERS, benchLoad, wrkPath } from './wrk.js';
+import { benchLoad, wrkPath } from './wrk.js';
 
 /** The idle load: this many scrapes from node's generator, or this long from wrk (~20 times as many scrapes, for the same cost to the generator). */
 const REQUESTS = 10_000;
@@ -129,11 +129,11 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       // What one scrape costs each side in CPU: the agent's p99 at c50 is about the queue ahead of a scrape times its
       // cost, and the load generator's own CPU is taken from the same 2 cores.
       const agent0 = cpuMs(agent.pid);
-      const idle = await benchLoad(wrk, `${agent.base}/metrics`, 50, { requests: REQUESTS, seconds: SECONDS, headers: { ...SCRAPE_HEADERS } });
+      const idle = await benchLoad(wrk, `${agent.base}/metrics`, 50, { requests: REQUESTS, seconds: SECONDS });
       const agentUs = ((cpuMs(agent.pid) - agent0) * 1000) / idle.requests;
       const genUs = idle.generatorCpuMs === null ? null : (idle.generatorCpuMs * 1000) / idle.requests;
       // The same idle load from node's generator beside wrk's: what the generator's own cost does to the figure.
-      const byNode = wrk ? await benchLoad(null, `${agent.base}/metrics`, 50, { requests: REQUESTS, seconds: SECONDS, headers: { ...SCRAPE_HEADERS } }) : null;
+      const byNode = wrk ? await benchLoad(null, `${agent.base}/metrics`, 50, { requests: REQUESTS, seconds: SECONDS }) : null;
       const walks = await metricsDuringWalks(agent.base, size, wrk);
       const whyHit = await benchLoad(wrk, `${agent.base}/v1/why?from=${size.from}&to=${size.to}`, 50, { requests: REQUESTS, seconds: SECONDS });
       await new Promise((r) => setTimeout(r, 1000));
@@ -155,7 +155,7 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
   }
   const unitEnv = Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ');
   report(
-    `agent /metrics at concurrency 50 (${wrk ? `${SECONDS} s` : `${REQUESTS.toLocaleString('en')} scrapes`} idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from ${UNIT.replace(`${REPO}/`, '')}` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: ${wrk ? `wrk (${wrk}, one thread, C)` : 'this bench process (wrk not installed: apt-get install wrk)'}, another process than the agent's, 50 kept-alive connections each sending Prometheus's scrape (Accept-Encoding: gzip) and its next request when the last is answered (a closed loop: a stall delays the requests in flight, not those a fixed-rate scraper would have sent meanwhile, so p99 under-counts stalls and max does not), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
+    `agent /metrics at concurrency 50 (${wrk ? `${SECONDS} s` : `${REQUESTS.toLocaleString('en')} scrapes`} idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from ${UNIT.replace(`${REPO}/`, '')}` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: ${wrk ? `wrk (${wrk}, one thread, C)` : 'this bench process (wrk not installed: apt-get install wrk)'}, another process than the agent's, 50 kept-alive connections each sending its next request when the last is answered (a closed loop: a stall delays the requests in flight, not those a fixed-rate scraper would have sent meanwhile, so p99 under-counts stalls and max does not), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
     rows,
   );
   if (opts.refresh ?? true) await benchRefresh();

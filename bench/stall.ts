@@ -2,7 +2,7 @@
 // time (nothing remembered): scrapes at concurrency 50 (wrk, or the bench process) for as long as the walk takes, the walk
 // asked by curl.
 import { execFile } from 'node:child_process';
-import { SCRAPE_HEADERS, benchLoad } from './wrk.js';
+import { benchLoad } from './wrk.js';
 import type { GeneratedLoad } from './wrk.js';
 
 export interface DuringWalk {
@@ -34,7 +34,7 @@ export async function metricsDuringWalks(base: string, pair: { from: string; to:
       if (status !== '200') throw new Error(`${walk}: ${status}`);
       ms = performance.now() - t0;
     })();
-    const scrapes = await benchLoad(wrk, `${base}/metrics`, 50, { requests: 1_000_000, seconds: 3600, until: asked, headers: { ...SCRAPE_HEADERS } });
+    const scrapes = await benchLoad(wrk, `${base}/metrics`, 50, { requests: 1_000_000, seconds: 3600, until: asked });
     await asked;
     out.push({ walk, ms, scrapes });
   }

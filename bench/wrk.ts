@@ -47,7 +47,7 @@ let script: string | null = null;
  * settles (wrk is then interrupted and prints what it measured). A stall delays the requests in flight, not those a
  * fixed-rate client would have sent meanwhile (coordinated omission): p99 under-counts a stall, max does not.
  */
-export async function wrkLoad(wrk: string, url: string, concurrency: number, opts: { seconds?: number; until?: Promise<unknown>; headers?: Record<string, string> }): Promise<GeneratedLoad> {
+export async function wrkLoad(wrk: string, url: string, concurrency: number, opts: { seconds?: number; until?: Promise<unknown> }): Promise<GeneratedLoad> {
   if (!script) {
     script = join(mkdtempSync(join(tmpdir(), 'netdiag-wrk-')), 'done.lua');
     writeFileSync(script, DONE_LUA);
@@ -55,8 +55,7 @@ export async function wrkLoad(wrk: string, url: string, concurrency: number, opt
   const seconds = opts.until ? 3600 : (opts.seconds ?? 5);
   // One thread: one core at most, as load.ts. A scrape stalled for seconds is still measured (wrk's default is 2 s, and
   // a request past it is left out of the latencies).
-  const headers = Object.entries(opts.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const child = spawn(wrk, ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '60s', ...headers, '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(wrk, ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '60s', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -86,17 +85,14 @@ export async function wrkLoad(wrk: string, url: string, concurrency: number, opt
   };
 }
 
-/** What Prometheus's scraper sends with every scrape (scrape.go's acceptEncodingHeader): the bench's scrapes send it too. */
-export const SCRAPE_HEADERS: Readonly<Record<string, string>> = { 'accept-encoding': 'gzip' };
-
 /**
  * The agent bench's load on `url` at `concurrency`: from wrk (`wrk`: its path) for `seconds` or until `until`, else
  * from node's generator (null) for `requests` or until `until`; with the generator's own CPU either way.
  */
-export async function benchLoad(wrk: string | null, url: string, concurrency: number, opts: { requests: number; seconds: number; until?: Promise<unknown>; headers?: Record<string, string> }): Promise<GeneratedLoad> {
+export async function benchLoad(wrk: string | null, url: string, concurrency: number, opts: { requests: number; seconds: number; until?: Promise<unknown> }): Promise<GeneratedLoad> {
   if (wrk) return wrkLoad(wrk, url, concurrency, opts);
   const cpu0 = process.cpuUsage();
-  const r = await load(url, opts.until ? 1_000_000 : opts.requests, concurrency, { headers: opts.headers ?? {} }, opts.until);
+  const r = await load(url, opts.until ? 1_000_000 : opts.requests, concurrency, {}, opts.until);
   const cpu = process.cpuUsage(cpu0);
   return { ...r, generator: 'node', generatorCpuMs: (cpu.user + cpu.system) / 1000 };
 }
