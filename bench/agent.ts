@@ -7,14 +7,16 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../test/lab/lab.js';
 import { WALKER_IDLE_MS } from '../agent/walker.js';
-import { load } from './load.js';
 import type { LoadResult } from './load.js';
 import { benchRefresh } from './refresh.js';
 import { report } from './report.js';
 import { metricsDuringWalks } from './stall.js';
 import { syntheticHost } from './synthetic.js';
+import { benchLoad, wrkPath } from './wrk.js';
 
+/** The idle load: this many scrapes from node's generator, or this long from wrk (~20 times as many scrapes, for the same cost to the generator). */
 const REQUESTS = 10_000;
+const SECONDS = 3;
 const GOAL_P99 = 5;
 const GOAL_MAX_WALK = 20;
 const GOAL_RSS = 64;
@@ -114,6 +116,8 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 120_000): Pr
 export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void> {
   const rows: [string, string, string][] = [];
   const busy = loadavg()[0] ?? 0;
+  const wrk = wrkPath();
+  if (!wrk) process.stderr.write(`bench: wrk is not ${process.env.NETDIAG_BENCH_LOAD === 'node' ? 'used (NETDIAG_BENCH_LOAD=node)' : 'installed (apt-get install wrk)'}: the load comes from node's generator, which takes more of the 2 cores from the agent\n`);
   for (const size of sizes()) {
     process.stderr.write(`bench: the agent on the ${size.name}…\n`);
     const agent = await startAgent(size.file);
@@ -124,14 +128,14 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       const idleRss = rssMb(agent.pid);
       // What one scrape costs each side in CPU: the agent's p99 at c50 is about the queue ahead of a scrape times its
       // cost, and the load generator's own CPU is taken from the same 2 cores.
-      const [agent0, gen0] = [cpuMs(agent.pid), process.cpuUsage()];
-      const idle = await load(`${agent.base}/metrics`, REQUESTS, 50);
-      const gen = process.cpuUsage(gen0);
+      const agent0 = cpuMs(agent.pid);
+      const idle = await benchLoad(wrk, `${agent.base}/metrics`, 50, { requests: REQUESTS, seconds: SECONDS });
       const agentUs = ((cpuMs(agent.pid) - agent0) * 1000) / idle.requests;
-      const genUs = (gen.user + gen.system) / idle.requests;
-      const walks = await metricsDuringWalks(agent.base, size);
-      // A remembered answer under the same load: what a dashboard polling `why` costs.
-      const whyHit = await load(`${agent.base}/v1/why?from=${size.from}&to=${size.to}`, REQUESTS, 50);
+      const genUs = idle.generatorCpuMs === null ? null : (idle.generatorCpuMs * 1000) / idle.requests;
+      // The same idle load from node's generator beside wrk's: what the generator's own cost does to the figure.
+      const byNode = wrk ? await benchLoad(null, `${agent.base}/metrics`, 50, { requests: REQUESTS, seconds: SECONDS }) : null;
+      const walks = await metricsDuringWalks(agent.base, size, wrk);
+      const whyHit = await benchLoad(wrk, `${agent.base}/v1/why?from=${size.from}&to=${size.to}`, 50, { requests: REQUESTS, seconds: SECONDS });
       await new Promise((r) => setTimeout(r, 1000));
       const loadedRss = rssMb(agent.pid);
       // Once the walker thread has ended (idle for WALKER_IDLE_MS): what the agent holds between walks.
@@ -139,7 +143,8 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
       const settledRss = rssMb(agent.pid);
       const worst = Math.max(...walks.map((w) => w.scrapes.max));
       rows.push(
-        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)}; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors; CPU per scrape: agent ${agentUs.toFixed(0)} µs, load generator ${genUs.toFixed(0)} µs`],
+        [`${size.name}: GET /metrics idle`, latency(idle), `${goal('p99', idle.p99, GOAL_P99)}; ${(idle.requests / idle.seconds).toFixed(0)} req/s; ${idle.errors} errors; CPU per scrape: agent ${agentUs.toFixed(0)} µs, load generator (${idle.generator}) ${genUs === null ? 'not told' : `${genUs.toFixed(0)} µs`}`],
+        ...(byNode ? [[`  … from node's generator instead`, latency(byNode), `${(byNode.requests / byNode.seconds).toFixed(0)} req/s; ${byNode.errors} errors; its CPU per scrape ${(((byNode.generatorCpuMs ?? 0) * 1000) / byNode.requests).toFixed(0)} µs`] as [string, string, string]] : []),
         ...walks.map((w): [string, string, string] => [`  … while ${w.walk} (${w.ms.toFixed(0)} ms)`, latency(w.scrapes), `${goal('max', w.scrapes.max, GOAL_MAX_WALK)}; ${w.scrapes.requests} scrapes, ${w.scrapes.errors} errors`]),
         [`  GET /v1/why (remembered)`, latency(whyHit), `${(whyHit.requests / whyHit.seconds).toFixed(0)} req/s; ${whyHit.errors} errors`],
         [`  resident memory`, `${idleRss.toFixed(0)} MB idle`, `${loadedRss.toFixed(0)} MB 1 s after the load, ${settledRss.toFixed(0)} MB ${(WALKER_IDLE_MS / 1000 + 1).toFixed(0)} s later, the walker thread ended (goal ≤ ${GOAL_RSS} MB${Math.min(loadedRss, settledRss) <= GOAL_RSS ? (loadedRss <= GOAL_RSS ? ', met' : ', met once the walker ended') : ', missed'}); worst /metrics during a walk ${worst.toFixed(0)} ms`],
@@ -150,7 +155,7 @@ export async function benchAgent(opts: { refresh?: boolean } = {}): Promise<void
   }
   const unitEnv = Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ');
   report(
-    `agent /metrics at concurrency 50 (${REQUESTS.toLocaleString('en')} scrapes idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from ${UNIT.replace(`${REPO}/`, '')}` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: this bench process, another than the agent's, 50 kept-alive connections each sending a fixed request and reading status line and Content-Length (wrk's way), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
+    `agent /metrics at concurrency 50 (${wrk ? `${SECONDS} s` : `${REQUESTS.toLocaleString('en')} scrapes`} idle; during each walk until it ends), served from saved snapshots by ${BIN === join(REPO, 'dist/netdiag.mjs') ? 'this build' : BIN} started as the systemd unit starts it (node ${flagsOf(BIN).join(' ')}${unitEnv ? `, ${unitEnv} from ${UNIT.replace(`${REPO}/`, '')}` : ''}${AGENT_NODE_OPTIONS ? `, NODE_OPTIONS=${AGENT_NODE_OPTIONS}` : ''}); the load: ${wrk ? `wrk (${wrk}, one thread, C)` : 'this bench process (wrk not installed: apt-get install wrk)'}, another process than the agent's, 50 kept-alive connections each sending its next request when the last is answered (a closed loop: a stall delays the requests in flight, not those a fixed-rate scraper would have sent meanwhile, so p99 under-counts stalls and max does not), sharing the 2 cores (load average ${busy.toFixed(1)} when it started)`,
     rows,
   );
   if (opts.refresh ?? true) await benchRefresh();

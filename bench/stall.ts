@@ -1,18 +1,19 @@
 // Bench: the agent's /metrics while each kind of walk runs (matrix, grid, map, why, fixes), each asked for the first
-// time (nothing remembered): scrapes at concurrency 50 from the bench process for as long as the walk takes, the walk
+// time (nothing remembered): scrapes at concurrency 50 (wrk, or the bench process) for as long as the walk takes, the walk
 // asked by curl.
 import { execFile } from 'node:child_process';
-import { load } from './load.js';
-import type { LoadResult } from './load.js';
+import { benchLoad } from './wrk.js';
+import type { GeneratedLoad } from './wrk.js';
 
 export interface DuringWalk {
   walk: string;
   /** How long the walk's own request took. */
   ms: number;
-  scrapes: LoadResult;
+  scrapes: GeneratedLoad;
 }
 
-export async function metricsDuringWalks(base: string, pair: { from: string; to: string }): Promise<DuringWalk[]> {
+/** `wrk`: wrk's path (the load from it), or null (from node's generator). */
+export async function metricsDuringWalks(base: string, pair: { from: string; to: string }, wrk: string | null): Promise<DuringWalk[]> {
   const q = `from=${encodeURIComponent(pair.from)}&to=${encodeURIComponent(pair.to)}`;
   const walks: [string, string[]][] = [
     ['the matrix is walked', [`${base}/v1/matrix`]],
@@ -33,7 +34,7 @@ export async function metricsDuringWalks(base: string, pair: { from: string; to:
       if (status !== '200') throw new Error(`${walk}: ${status}`);
       ms = performance.now() - t0;
     })();
-    const scrapes = await load(`${base}/metrics`, 1_000_000, 50, {}, asked);
+    const scrapes = await benchLoad(wrk, `${base}/metrics`, 50, { requests: 1_000_000, seconds: 3600, until: asked });
     await asked;
     out.push({ walk, ms, scrapes });
   }
