@@ -15,6 +15,8 @@ import { why } from '../why/why.js';
 import { stepCommand } from '../steps/command.js';
 import { rollbackCommands } from '../steps/inverse.js';
 import { applySteps } from './predict.js';
+import { assumeNotEntered } from './assumed-namespaces.js';
+import type { Assumed } from './assumed-namespaces.js';
 import type { Candidate } from './fix-kinds/candidate.js';
 import { fixId, leastLasting } from './fix-kinds/candidate.js';
 import { dockerNftOpening } from './fix-kinds/docker-daemon.js';
@@ -39,7 +41,7 @@ const keyOf = (c: ContainerModel) => `${c.host.name}/${c.docker.id}`;
  * treats alike share one walk), before and after: on a host of 200 containers on the pair's networks, the 800 pairs
  * with A or B are a dozen walks.
  */
-function opened(before: ClassPairs, after: World, flow: Flow, a: ContainerModel | null, b: ContainerModel | null): string[] {
+function opened(before: ClassPairs, after: World, flow: Flow, a: ContainerModel | null, b: ContainerModel | null, assumed: ReadonlyMap<string, string>): { pairs: string[]; notRead: Fix['alsoOpensNotRead'] } {
   const cs = before.cs;
   const afterPairs = new ClassPairs(after, flow, BOTH);
   const afterAt = new Map(afterPairs.cs.map((c, i) => [keyOf(c), i]));
@@ -48,7 +50,8 @@ function opened(before: ClassPairs, after: World, flow: Flow, a: ContainerModel 
   // the pairs with A or B (a pass over those, not a test of every pair of 500).
   const all = cs.map((_, i) => i);
   const ends = cs.length <= SIDE_EFFECT_LIMIT ? null : all.filter((i) => cs[i] === a || cs[i] === b);
-  const out: string[] = [];
+  const pairs: string[] = [];
+  const notRead: Fix['alsoOpensNotRead'] = [];
   for (const i of all) {
     const x = cs[i] as ContainerModel;
     for (const j of ends === null || ends.includes(i) ? all : ends) {
@@ -57,10 +60,14 @@ function opened(before: ClassPairs, after: World, flow: Flow, a: ContainerModel 
       const ax = at[i];
       const ay = at[j];
       if (ax === undefined || ay === undefined || afterPairs.combined[afterPairs.key(ax, ay)] !== 'reachable') continue;
-      if (before.combined[before.key(i, j)] !== 'reachable') out.push(`${qualifiedName(x, before.world)} → ${qualifiedName(y, before.world)}`);
+      if (before.combined[before.key(i, j)] === 'reachable') continue;
+      const pair = `${qualifiedName(x, before.world)} → ${qualifiedName(y, before.world)}`;
+      pairs.push(pair);
+      const unread = [x, y].flatMap((c) => assumed.get(keyOf(c)) ?? []);
+      if (unread.length > 0) notRead.push({ pair, notRead: unread });
     }
   }
-  return out;
+  return { pairs, notRead };
 }
 
 /** Every blocked address decided by a socket: the network delivers it, and the service is what is missing. */
@@ -77,7 +84,7 @@ interface Prediction {
    * What else it opens, for a prediction that does not work (left empty until asked): counting is the costly part
    * (every pair, twice), and only fixes that work are offered with it.
    */
-  sideEffects: (() => string[]) | null;
+  sideEffects: (() => Pick<Fix, 'alsoOpens' | 'alsoOpensNotRead'>) | null;
 }
 
 /** The fix's undo commands; a sysctl goes back to the value this host's snapshot holds. */
@@ -91,8 +98,15 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
   const asked: Family[] = answer.askedFamilies.map((f) => (f === 'ipv4' ? 4 : 6));
-  // The pairs before the change, walked by class once for every candidate (and only when one is counted).
-  let beforePairs: ClassPairs | null = null;
+  // The pairs before the change, walked by class once for every candidate (and only when one is counted). Counted
+  // with the namespaces a question's collection did not enter taken as Docker makes them (each pair through one says
+  // so): unread, a pair with a bystander would be unknown, and a pair it opens would go unsaid.
+  let counting: { before: ClassPairs; assumed: Assumed } | null = null;
+  const counter = () => {
+    if (counting) return counting;
+    const assumed = assumeNotEntered(snapshots);
+    return (counting = { before: new ClassPairs(assumed.assumed.size > 0 ? buildWorld(assumed.snapshots) : world, flow, BOTH), assumed });
+  };
   const named = askedByName(answer);
   // Asked again in the words it was asked in: by the name typed (so the changed world's answer carries whether that
   // name resolves), qualified by its host where several are in view. The name shown for a host or an address
@@ -107,15 +121,20 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     // A host's shim opens container pairs even when one side of the question is the host itself (its bridge containers
     // reach the macvlan ones through it): counted then too.
     const counted = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b)));
-    const count = () => opened((beforePairs ??= new ClassPairs(world, flow, BOTH)), afterWorld, flow, a, b);
-    const alsoOpens = counted && fw.verdict === 'reachable' ? count() : [];
+    const count = () => {
+      const { before, assumed } = counter();
+      const after = assumed.assumed.size > 0 ? buildWorld(applySteps(assumed.snapshots, f.steps)) : afterWorld;
+      const o = opened(before, after, flow, a && before.cs.find((c) => keyOf(c) === keyOf(a)) || null, b && before.cs.find((c) => keyOf(c) === keyOf(b)) || null, assumed.assumed);
+      return { alsoOpens: o.pairs, alsoOpensNotRead: o.notRead };
+    };
+    const { alsoOpens, alsoOpensNotRead } = counted && fw.verdict === 'reachable' ? count() : { alsoOpens: [], alsoOpensNotRead: [] };
     const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
     const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
     // Whether the name typed resolves in the changed world (a connect to a user-defined network makes it resolve).
     const byName = named ? (fw.dns.resolves ? 'resolves' : 'fails') : null;
     const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
-    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), rollback: rollbackOf(world, f.steps), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
+    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), rollback: rollbackOf(world, f.steps), alsoOpens, alsoOpensNotRead, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
     return { candidate: f, fix, after: fw, afterWorld, sideEffects: counted && fw.verdict !== 'reachable' ? count : null };
   });
 }
@@ -264,7 +283,7 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
     return { status: 'fixes', fixes, advice: allUnnamed ? `none of these makes the name ${answer.dns.name} resolve from ${answer.from.name} (${answer.dns.note}): use the address` : null };
   }
   // The network could be opened, but then the service is missing: that is what to say, with the fix that would open it.
-  for (const p of predicted) if (p.sideEffects) p.fix.alsoOpens = p.sideEffects();
+  for (const p of predicted) if (p.sideEffects) Object.assign(p.fix, p.sideEffects());
   const service = [...predicted].sort((x, y) => rank(x.fix) - rank(y.fix)).find((p) => onlySocketBlocks(p.after));
   if (service) return { status: 'no-fix', fixes: [], advice: `no network fix makes it work: after ${service.fix.title} [${service.fix.id}] the network would deliver it, but ${service.after.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(service.after)}` };
   const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;
