@@ -39,6 +39,9 @@ await atEachSize([50, 200, 500], async (b, size) => {
     a.push(await timed(now));
     if (old) o.push(await timed(old));
   }
+  // NETDIAG_BENCH_PROFILE=DIR: one more run of this build with node's CPU profile written there, per size.
+  const prof = process.env.NETDIAG_BENCH_PROFILE;
+  if (prof) await b.h.exec(process.execPath, [...nodeFlags(), '--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=why-json-${size}.cpuprofile`, NETDIAG_BIN, 'why', 'c0', 'c1', '--json', '--no-agent'], 60_000);
   const ms = median(a);
   const goal = `${((probe as number) / ms).toFixed(1)}× a blocked probe; goal ≤ 150 ms, ≥ 7×${ms > 150 || (probe as number) / ms < 7 ? ', missed' : ''}`;
   rows.push([`netdiag why c0 c1 --json, ${size} containers`, `${ms.toFixed(0)} ms`, goal]);
