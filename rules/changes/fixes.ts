@@ -115,7 +115,8 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   // A host is asked again by its name (the name shown for it, "host h1", is not one resolve() reads back).
   const fromQuery = answer.from.kind === 'host' ? answer.from.host : answer.from.name;
   return candidates.map((f) => {
-    const afterWorld = buildWorld(applySteps(snapshots, f.steps));
+    const stepped = applySteps(snapshots, f.steps);
+    const afterWorld = buildWorld(stepped);
     const fw = why(afterWorld, fromQuery, toQuery, flow, asked);
     const reverse = b ? why(afterWorld, answer.to.name, fromQuery, flow, asked).verdict : 'unknown';
     // A host's shim opens container pairs even when one side of the question is the host itself (its bridge containers
@@ -123,7 +124,9 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     const counted = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b)));
     const count = () => {
       const { before, assumed } = counter();
-      const after = assumed.assumed.size > 0 ? buildWorld(applySteps(assumed.snapshots, f.steps)) : afterWorld;
+      // The changed snapshots with the same namespaces assumed (the steps touch only A's and B's, which were read):
+      // not a second copy of the host for the change.
+      const after = assumed.assumed.size > 0 ? buildWorld(assumeNotEntered(stepped).snapshots) : afterWorld;
       const o = opened(before, after, flow, a && before.cs.find((c) => keyOf(c) === keyOf(a)) || null, b && before.cs.find((c) => keyOf(c) === keyOf(b)) || null, assumed.assumed);
       return { alsoOpens: o.pairs, alsoOpensNotRead: o.notRead };
     };
