@@ -62,9 +62,10 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('-4, --ipv4', "only B's IPv4 addresses (B with none: one line, exit 2)")
     .option('-6, --ipv6', "only B's IPv6 addresses (B with none: one line, exit 2)")
     .option('--json', 'machine-readable output')
+    .option('--all-namespaces', "with --json, collecting: enter every container on A's and B's networks, so what each fix also opens is walked from namespaces read, none taken as Docker makes them (alsoOpensNotRead stays empty)")
     // Without --agent: this host's own agent answers when its snapshot is fresh (--agent false is --no-agent).
     .option('--no-agent', 'collect this host now, even when its agent (NETDIAG_AGENT, default http://127.0.0.1:9700) holds a fresh snapshot')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean }) => import('./commands/why-jitless.js').then(() => import('./commands/why.js')).then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io))));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; allNamespaces?: boolean }) => import('./commands/why-jitless.js').then(() => import('./commands/why.js')).then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io))));
 
   hostSources(program
     .command('matrix')

@@ -29,6 +29,11 @@ export interface CollectContext {
    * null, or absent: every collected container's is read.
    */
   namesWalkedIn?(): Promise<Set<string> | null>;
+  /**
+   * The containers whose namespaces are entered (iproute2 and iptables inside); null, or absent: every collected
+   * container's. The others are known from Docker's data only, and the snapshot names them (`notEntered`).
+   */
+  namespacesEntered?(): Promise<Set<string> | null>;
   /** false: the other iptables backend is not counted (a question's walk never reads that count; doctor does). */
   otherBackend?: boolean;
   /**

@@ -61,7 +61,8 @@ export const dnsCollector: Collector<'dns'> = {
     // A question reads only the namespaces its names are resolved in (A's, and B's for the reverse question a fix is
     // checked with): one process per container on the pair's networks is what made `why --json` slow.
     const only = (await ctx.namesWalkedIn?.()) ?? null;
-    const read = (await inspectedSandboxes(ctx)).filter((x) => only === null || only.has(x.sandbox.containerId));
+    const entered = (await ctx.namespacesEntered?.()) ?? null;
+    const read = (await inspectedSandboxes(ctx)).filter((x) => (only === null || only.has(x.sandbox.containerId)) && (entered === null || entered.has(x.sandbox.containerId)));
     await mapLimit(read, DNS_READS_IN_FLIGHT, async ({ sandbox: sb, inspect: data }) => {
       const dnsServers = data.HostConfig.Dns;
       // Docker's ResolvConfPath is the file bind-mounted as the container's /etc/resolv.conf; through /proc otherwise.

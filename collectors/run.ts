@@ -138,6 +138,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   if (forking && !scope && !opts.skip?.length) void ctx.containers().then((list) => list.length >= HELPER_FROM_CONTAINERS && forking.start(), () => undefined);
   // Known once the list has placed the question; when it cannot be read, everything is read.
   if (scope) ctx.needsIpv6 = () => ctx.containers().then(() => needs?.ipv6 ?? true, () => true);
+  if (scope) ctx.namespacesEntered = () => ctx.containers().then(() => needs?.entered ?? null, () => null);
   if (scope && opts.namesOfAskedOnly) ctx.namesWalkedIn = () => ctx.containers().then(() => needs?.asked ?? null, () => null);
   if (opts.otherBackend === false) ctx.otherBackend = false;
   if (opts.socketProcesses === false) ctx.socketProcesses = false;
@@ -180,6 +181,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     collectors: statuses,
     errors,
     scope: needs && parts.docker ? parts.docker.containers.map((c) => c.name) : null,
+    ...notEnteredOf(needs, parts.docker ?? null),
     docker: parts.docker ?? null,
     links: parts.links ?? null,
     routes: parts.routes ?? null,
@@ -193,6 +195,14 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   };
   // What we emit must satisfy our own contract.
   return opts.validate === false ? snapshot : HostSnapshot.parse(snapshot);
+}
+
+/** The containers collected from Docker's data only (a question's bystanders): said only when there are some. */
+function notEnteredOf(needs: QuestionNeeds | null, docker: SnapshotParts['docker'] | null): { notEntered?: string[] } {
+  const entered = needs?.entered ?? null;
+  if (entered === null || !docker) return {};
+  const names = docker.containers.filter((c) => !entered.has(c.id) && c.sandboxKey && c.networkModeKind !== 'host' && c.networkModeKind !== 'container').map((c) => c.name);
+  return names.length > 0 ? { notEntered: names } : {};
 }
 
 function round(ms: number): number {

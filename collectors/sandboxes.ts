@@ -88,7 +88,9 @@ const SANDBOX_READS_IN_FLIGHT = 64;
 
 /** Read every sandbox once, shared by the links and routes collectors (like the container inspection). */
 export async function readAllSandboxes(ctx: CollectContext): Promise<SandboxReading[]> {
-  return mapLimit(await ownSandboxes(ctx), SANDBOX_READS_IN_FLIGHT, (sb) => readSandbox(ctx, sb));
+  const entered = (await ctx.namespacesEntered?.()) ?? null;
+  const own = (await ownSandboxes(ctx)).filter((sb) => entered === null || entered.has(sb.containerId));
+  return mapLimit(own, SANDBOX_READS_IN_FLIGHT, (sb) => readSandbox(ctx, sb));
 }
 
 /** Per-sandbox problems as snapshot error entries: a stopped container is expected churn, anything else is reported with the tool's words. */

@@ -30,7 +30,7 @@ class ListDecides extends Error {}
 
 export interface PlacedDirectly {
   /** scope.ts's QuestionNeeds, spelled out here: that module imports this one. */
-  needs: { ids: Set<string>; ipv6: boolean; asked: Set<string> };
+  needs: { ids: Set<string>; ipv6: boolean; asked: Set<string>; entered: Set<string> | null };
   /** Every container in needs.ids, inspected, in the order Docker lists them (newest first). */
   containers: InspectedContainer[];
 }
@@ -89,7 +89,7 @@ export async function placeWithoutList(words: string[], docker: Pick<DockerSourc
     ipv6 ||= all.some((x) => addressesOf(x.c).some((a) => a.includes(':')));
     // Newest first, as Docker lists them: the collection's order of namespaces is the list's.
     all.sort((a, b) => byCreatedDescending(a.c, b.c));
-    return { needs: { ids, ipv6, asked: new Set(ids) }, containers: all.map((x) => ({ id: x.c.Id, raw: x.raw })) };
+    return { needs: { ids, ipv6, asked: new Set(ids), entered: null }, containers: all.map((x) => ({ id: x.c.Id, raw: x.raw })) };
   } catch (error) {
     if (error instanceof ListDecides) return null;
     throw error;

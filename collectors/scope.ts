@@ -27,6 +27,11 @@ export interface QuestionNeeds {
   ipv6: boolean;
   /** The question's own containers (A, B, the namespaces they use, other holders of their addresses): ids ⊆ these + their networks. */
   asked: Set<string>;
+  /**
+   * The containers whose namespaces are entered (null: every one inspected). A bystander on the pair's networks that
+   * Docker's own data describes whole is inspected, not entered: one process less each (see bystanderReadable).
+   */
+  entered: Set<string> | null;
 }
 
 /** Given Docker's container list, what to collect; null for everything. */
@@ -66,7 +71,24 @@ function place(word: string, running: Summary[]): Summary | null {
  * The containers `why from to` needs: the two named (the word `host` needs none), the containers whose namespaces
  * they use (--network container:X), and any other holder of their addresses (a reply may land there).
  */
-export function questionScope(words: string[], opts: { pairNetworks?: boolean } = {}): ContainerScope {
+/**
+ * A bystander whose namespace Docker's data alone describes as Docker made it, for "also opens" to assume it without
+ * entering (rules/changes/assumed-namespaces.ts says what it assumes, and every pair walked through it says so): on
+ * exactly one network, by that network's name, IPv4 only, not lending its namespace to another container. Anything
+ * else is entered as before.
+ */
+function bystanderReadable(s: Summary): boolean {
+  const mode = s.HostConfig?.NetworkMode ?? '';
+  if (networksOf(s).length !== 1 || mode.startsWith('container:') || mode === 'host' || mode === 'none') return false;
+  const addresses = addressesOf(s);
+  return addresses.length === 1 && !addresses.some((a) => a.includes(':'));
+}
+
+/**
+ * `pairNetworks`: the containers on A's and B's networks are collected too (fixes, --json); `enterAll`: each of
+ * their namespaces is entered, not only A's and B's (the whole answer read, not assumed for bystanders).
+ */
+export function questionScope(words: string[], opts: { pairNetworks?: boolean; enterAll?: boolean } = {}): ContainerScope {
   const decide: ContainerScope = (list) => {
     const running = list.map((x) => Summary.safeParse(x)).flatMap((r) => (r.success && (r.data.State ?? 'running') === 'running' ? [r.data] : []));
     const out = new Set<string>();
@@ -104,8 +126,20 @@ export function questionScope(words: string[], opts: { pairNetworks?: boolean } 
         if (owners.some((o) => o.Id.startsWith(ref) || o.Names.some((n) => n.replace(/^\//, '') === ref))) out.add(s.Id);
       }
     }
+    // A bystander's namespace is entered only when the answer is asked whole, or Docker's data does not describe it.
+    let entered: Set<string> | null = null;
+    if (opts.pairNetworks && !opts.enterAll) {
+      // Namespaces lent (--network container:X names X by name or ID prefix): whoever lends one is entered.
+      const lenders = new Set(running.flatMap((s) => (s.HostConfig?.NetworkMode ?? '').startsWith('container:') ? [(s.HostConfig?.NetworkMode ?? '').slice('container:'.length)] : []));
+      const lends = (s: Summary) => [...lenders].some((ref) => s.Id.startsWith(ref) || s.Names.some((n) => n.replace(/^\//, '') === ref));
+      const byId = new Map(running.map((s) => [s.Id, s]));
+      entered = new Set([...out].filter((id) => {
+        const s = byId.get(id);
+        return asked.has(id) || !s || lends(s) || !bystanderReadable(s);
+      }));
+    }
     ipv6 ||= running.some((s) => out.has(s.Id) && addressesOf(s).some((a) => a.includes(':')));
-    return { ids: out, ipv6, asked };
+    return { ids: out, ipv6, asked, entered };
   };
   // The pair's networks whole (--json) are every container on them: the list's to say.
   if (!opts.pairNetworks) decide.direct = (docker, networks) => placeWithoutList(words, docker, networks);

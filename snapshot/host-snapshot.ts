@@ -642,6 +642,11 @@ export const HostSnapshot = z.object({
    * none of them has an IPv6 address (nor is the host asked about), ip6tables and the host's IPv6 routes were not read.
    */
   scope: z.array(z.string()).nullable().default(null),
+  /**
+   * Of those, the containers (by name) whose namespaces were not entered: known from Docker's data only (a question's
+   * bystanders, see collectors/scope.ts). Absent: every collected container's namespace was entered.
+   */
+  notEntered: z.array(z.string()).optional(),
   durationMs: z.number().nonnegative(),
   netdiagVersion: z.string(),
   // Partial: a snapshot from a netdiag with fewer collectors still reads (its missing parts are null).

@@ -26,7 +26,7 @@ export function exitOf(answer: WhyAnswer): ExitCode {
   return VERDICT_EXIT[answer.verdict];
 }
 
-type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean };
+type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean; allNamespaces?: boolean };
 
 export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io): Promise<number> {
   const flow = parseFlow(opts.port);
@@ -50,8 +50,11 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   // read by no walk.
   const skip = { ...(flow.proto === 'icmp' ? { namesOfAskedOnly: true, socketProcesses: false } : {}), otherBackend: false };
   // --json carries fixes, each with what else it opens: collected for them too, A's and B's networks whole (a network
-  // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts).
-  const collected = loadWorld(opts, io, { scope: questionScope([a, b], { pairNetworks: opts.json === true }), ...skip });
+  // connect joins one of them), and the whole host when a fix reaches further (fix-reach.ts). Their containers are
+  // inspected, and entered only where Docker's data does not describe them (or --all-namespaces): "also opens" takes
+  // the others' namespaces as Docker makes them, and says which pairs that was for (alsoOpensNotRead).
+  const scope = (enterAll: boolean) => questionScope([a, b], { pairNetworks: opts.json === true, enterAll });
+  const collected = loadWorld(opts, io, { scope: scope(opts.allNamespaces === true), ...skip });
   collected.catch(() => undefined);
   // The walk's code loads while the host answers (the collection above has started its reads), and so does the
   // fixes' code a blocked answer's next step needs at a terminal or piped (--json loads more of it, below).
@@ -59,6 +62,10 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
   advice?.catch(() => undefined);
   const { why } = await import('../../rules/why/why.js');
   let world = await collected;
+  // A bystander not entered that Docker's data does not describe after all (a network that is not a bridge): read.
+  if (opts.json && world.hosts.some((h) => h.snapshot.notEntered?.length) && (await import('../../rules/changes/assumed-namespaces.js')).assumeNotEntered(world.hosts.map((h) => h.snapshot)).undescribed.length > 0) {
+    world = await loadWorld(opts, io, { scope: scope(true), ...skip });
+  }
   let answer = why(world, a, b, flow, families);
   // Fixes cost a model run per candidate: computed only where they are shown (the JSON contract carries them).
   if (opts.json) {

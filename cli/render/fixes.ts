@@ -8,6 +8,12 @@ function lasts(f: Fix): string {
   return `${span}. ${p.keep}`;
 }
 
+/** How many "also opens" pairs went through namespaces not read, and whose (the walk took them as Docker makes them). */
+function unreadLine(entries: Fix['alsoOpensNotRead']): string {
+  const names = [...new Set(entries.flatMap((e) => e.notRead))];
+  return `${entries.length} of these through namespaces not read, taken as Docker makes them: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ` and ${names.length - 6} more` : ''} (netdiag why --json --all-namespaces reads them)`;
+}
+
 export function renderFixes(fixes: Fix[], st: Style, from: string, to: string, first = 1): string[] {
   const lines: string[] = [];
   fixes.forEach((f, i) => {
@@ -22,6 +28,7 @@ export function renderFixes(fixes: Fix[], st: Style, from: string, to: string, f
     lines.push(`       predicted: ${from} → ${to} ${st.verdict(f.predicted.forward)}${per}${name}, ${to} → ${from} ${st.verdict(f.predicted.reverse)}`);
     lines.push(`       scope: ${f.scope}`);
     if (f.alsoOpens.length > 0) lines.push(`       also opens: ${f.alsoOpens.slice(0, 6).join(', ')}${f.alsoOpens.length > 6 ? ` and ${f.alsoOpens.length - 6} more` : ''}`);
+    if (f.alsoOpensNotRead.length > 0) lines.push(`       ${unreadLine(f.alsoOpensNotRead)}`);
     lines.push(`       lasts: ${lasts(f)}`);
     lines.push(`       ${st.dim(f.note)}`);
   });

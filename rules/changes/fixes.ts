@@ -2,18 +2,21 @@
 // copies of the snapshots and asking the model again, and ranked by whether it works, whether it is advisable, and how
 // much more it opens.
 import type { HostSnapshot } from '../../snapshot/host-snapshot.js';
-import type { AddressVerdict, DecisionOf, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
+import type { DecisionOf, Fix, Flow, PlanStep, WhyAnswer } from '../../snapshot/contract.js';
 import { collisionFixFor, renumberingFor } from '../doctor/overlap.js';
 import type { Family } from '../addr/addr.js';
 import { buildWorld } from '../model/build.js';
 import type { ContainerModel, World } from '../model/types.js';
 import { qualifiedName, resolveContainer } from '../query/resolve.js';
-import { familyWord, pairVerdict } from '../why/verdict.js';
+import { BOTH, familyWord } from '../why/verdict.js';
+import { ClassPairs } from '../matrix/matrix.js';
 import { askedByName } from '../why/asked.js';
 import { why } from '../why/why.js';
 import { stepCommand } from '../steps/command.js';
 import { rollbackCommands } from '../steps/inverse.js';
 import { applySteps } from './predict.js';
+import { assumeNotEntered } from './assumed-namespaces.js';
+import type { Assumed } from './assumed-namespaces.js';
 import type { Candidate } from './fix-kinds/candidate.js';
 import { fixId, leastLasting } from './fix-kinds/candidate.js';
 import { dockerNftOpening } from './fix-kinds/docker-daemon.js';
@@ -32,26 +35,39 @@ const SIDE_EFFECT_LIMIT = 60;
 
 const keyOf = (c: ContainerModel) => `${c.host.name}/${c.docker.id}`;
 
-/** Pairs that become reachable after the change, besides A → B itself (only pairs involving A or B on large hosts). */
-function opened(before: World, after: World, flow: Flow, a: ContainerModel | null, b: ContainerModel | null, beforeCache: Map<string, AddressVerdict>): string[] {
-  const cs = before.hosts.flatMap((h) => h.containers);
-  const involved = cs.length <= SIDE_EFFECT_LIMIT ? null : new Set([a, b].filter((c): c is ContainerModel => c !== null).map(keyOf));
-  const afterByKey = new Map(after.hosts.flatMap((h) => h.containers.map((c) => [keyOf(c), c])));
-  const out: string[] = [];
-  for (const x of cs) {
-    for (const y of cs) {
-      if (x === y || (x === a && y === b)) continue;
-      if (involved && !involved.has(keyOf(x)) && !involved.has(keyOf(y))) continue;
-      const ax = afterByKey.get(keyOf(x));
-      const ay = afterByKey.get(keyOf(y));
-      if (!ax || !ay || pairVerdict(after, ax, ay, flow) !== 'reachable') continue;
-      const k = `${keyOf(x)}\u0000${keyOf(y)}`;
-      let was = beforeCache.get(k);
-      if (was === undefined) beforeCache.set(k, (was = pairVerdict(before, x, y, flow)));
-      if (was !== 'reachable') out.push(`${qualifiedName(x, before)} → ${qualifiedName(y, before)}`);
+/**
+ * Pairs that become reachable after the change, besides A → B itself (only pairs involving A or B on large hosts).
+ * Walked one pair of classes at a time, as the matrix is (rules/matrix/classes.ts: containers every rule and route
+ * treats alike share one walk), before and after: on a host of 200 containers on the pair's networks, the 800 pairs
+ * with A or B are a dozen walks.
+ */
+function opened(before: ClassPairs, after: World, flow: Flow, a: ContainerModel | null, b: ContainerModel | null, assumed: ReadonlyMap<string, string>): { pairs: string[]; notRead: Fix['alsoOpensNotRead'] } {
+  const cs = before.cs;
+  const afterPairs = new ClassPairs(after, flow, BOTH);
+  const afterAt = new Map(afterPairs.cs.map((c, i) => [keyOf(c), i]));
+  const at = cs.map((c) => afterAt.get(keyOf(c)));
+  // Sources in order, each with the destinations its pairs are counted for: every container, or on large hosts only
+  // the pairs with A or B (a pass over those, not a test of every pair of 500).
+  const all = cs.map((_, i) => i);
+  const ends = cs.length <= SIDE_EFFECT_LIMIT ? null : all.filter((i) => cs[i] === a || cs[i] === b);
+  const pairs: string[] = [];
+  const notRead: Fix['alsoOpensNotRead'] = [];
+  for (const i of all) {
+    const x = cs[i] as ContainerModel;
+    for (const j of ends === null || ends.includes(i) ? all : ends) {
+      const y = cs[j] as ContainerModel;
+      if (i === j || (x === a && y === b)) continue;
+      const ax = at[i];
+      const ay = at[j];
+      if (ax === undefined || ay === undefined || afterPairs.combined[afterPairs.key(ax, ay)] !== 'reachable') continue;
+      if (before.combined[before.key(i, j)] === 'reachable') continue;
+      const pair = `${qualifiedName(x, before.world)} → ${qualifiedName(y, before.world)}`;
+      pairs.push(pair);
+      const unread = [x, y].flatMap((c) => assumed.get(keyOf(c)) ?? []);
+      if (unread.length > 0) notRead.push({ pair, notRead: unread });
     }
   }
-  return out;
+  return { pairs, notRead };
 }
 
 /** Every blocked address decided by a socket: the network delivers it, and the service is what is missing. */
@@ -68,7 +84,7 @@ interface Prediction {
    * What else it opens, for a prediction that does not work (left empty until asked): counting is the costly part
    * (every pair, twice), and only fixes that work are offered with it.
    */
-  sideEffects: (() => string[]) | null;
+  sideEffects: (() => Pick<Fix, 'alsoOpens' | 'alsoOpensNotRead'>) | null;
 }
 
 /** The fix's undo commands; a sysctl goes back to the value this host's snapshot holds. */
@@ -82,7 +98,15 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   const b = answer.to.kind === 'container' ? resolveContainer(world, answer.to.name) : null;
   // The families the question covered: a fix is judged on each of them (one that opens IPv4 only says so).
   const asked: Family[] = answer.askedFamilies.map((f) => (f === 'ipv4' ? 4 : 6));
-  const beforeCache = new Map<string, AddressVerdict>();
+  // The pairs before the change, walked by class once for every candidate (and only when one is counted). Counted
+  // with the namespaces a question's collection did not enter taken as Docker makes them (each pair through one says
+  // so): unread, a pair with a bystander would be unknown, and a pair it opens would go unsaid.
+  let counting: { before: ClassPairs; assumed: Assumed } | null = null;
+  const counter = () => {
+    if (counting) return counting;
+    const assumed = assumeNotEntered(snapshots);
+    return (counting = { before: new ClassPairs(assumed.assumed.size > 0 ? buildWorld(assumed.snapshots) : world, flow, BOTH), assumed });
+  };
   const named = askedByName(answer);
   // Asked again in the words it was asked in: by the name typed (so the changed world's answer carries whether that
   // name resolves), qualified by its host where several are in view. The name shown for a host or an address
@@ -91,21 +115,29 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   // A host is asked again by its name (the name shown for it, "host h1", is not one resolve() reads back).
   const fromQuery = answer.from.kind === 'host' ? answer.from.host : answer.from.name;
   return candidates.map((f) => {
-    const afterWorld = buildWorld(applySteps(snapshots, f.steps));
+    const stepped = applySteps(snapshots, f.steps);
+    const afterWorld = buildWorld(stepped);
     const fw = why(afterWorld, fromQuery, toQuery, flow, asked);
     const reverse = b ? why(afterWorld, answer.to.name, fromQuery, flow, asked).verdict : 'unknown';
     // A host's shim opens container pairs even when one side of the question is the host itself (its bridge containers
     // reach the macvlan ones through it): counted then too.
     const counted = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b)));
-    const count = () => opened(world, afterWorld, flow, a, b, beforeCache);
-    const alsoOpens = counted && fw.verdict === 'reachable' ? count() : [];
+    const count = () => {
+      const { before, assumed } = counter();
+      // The changed snapshots with the same namespaces assumed (the steps touch only A's and B's, which were read):
+      // not a second copy of the host for the change.
+      const after = assumed.assumed.size > 0 ? buildWorld(assumeNotEntered(stepped).snapshots) : afterWorld;
+      const o = opened(before, after, flow, a && before.cs.find((c) => keyOf(c) === keyOf(a)) || null, b && before.cs.find((c) => keyOf(c) === keyOf(b)) || null, assumed.assumed);
+      return { alsoOpens: o.pairs, alsoOpensNotRead: o.notRead };
+    };
+    const { alsoOpens, alsoOpensNotRead } = counted && fw.verdict === 'reachable' ? count() : { alsoOpens: [], alsoOpensNotRead: [] };
     const left = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] !== null && fw.families[k] !== 'reachable');
     const open = (['ipv4', 'ipv6'] as const).filter((k) => fw.families[k] === 'reachable');
     const partial = fw.verdict === 'reachable' && left.length > 0 ? ` It opens ${open.map(familyWord).join(' and ')} only: over ${left.map(familyWord).join(' and ')} ${answer.to.name} stays ${left.map((k) => fw.families[k]).join('/')}.` : '';
     // Whether the name typed resolves in the changed world (a connect to a user-defined network makes it resolve).
     const byName = named ? (fw.dns.resolves ? 'resolves' : 'fails') : null;
     const unnamed = byName === 'fails' ? ` The name ${answer.dns.name} still does not resolve from ${a?.name ?? answer.from.name}: this opens the address only (use ${fw.addresses.find((x) => x.verdict === 'reachable')?.ip ?? 'the address'}).` : '';
-    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), rollback: rollbackOf(world, f.steps), alsoOpens, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
+    const fix: Fix = { ...f, note: f.note + partial + unnamed, commands: f.steps.map(stepCommand), rollback: rollbackOf(world, f.steps), alsoOpens, alsoOpensNotRead, byName, predicted: { forward: fw.verdict, reverse, families: fw.families } };
     return { candidate: f, fix, after: fw, afterWorld, sideEffects: counted && fw.verdict !== 'reachable' ? count : null };
   });
 }
@@ -254,7 +286,7 @@ export function adviseFixes(world: World, answer: WhyAnswer, flow: Flow, opts: {
     return { status: 'fixes', fixes, advice: allUnnamed ? `none of these makes the name ${answer.dns.name} resolve from ${answer.from.name} (${answer.dns.note}): use the address` : null };
   }
   // The network could be opened, but then the service is missing: that is what to say, with the fix that would open it.
-  for (const p of predicted) if (p.sideEffects) p.fix.alsoOpens = p.sideEffects();
+  for (const p of predicted) if (p.sideEffects) Object.assign(p.fix, p.sideEffects());
   const service = [...predicted].sort((x, y) => rank(x.fix) - rank(y.fix)).find((p) => onlySocketBlocks(p.after));
   if (service) return { status: 'no-fix', fixes: [], advice: `no network fix makes it work: after ${service.fix.title} [${service.fix.id}] the network would deliver it, but ${service.after.addresses.find((x) => x.decidedBy?.kind === 'socket')?.decidedBy?.reason}. ${socketWanted(service.after)}` };
   const d = answer.addresses.find((x) => x.verdict === 'blocked')?.decidedBy;

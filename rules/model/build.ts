@@ -231,6 +231,7 @@ function unreadReason(s: HostSnapshot, name: string): string {
   const whole = s.errors.find((e) => !e.subject && (e.collector === 'links' || e.collector === 'routes'));
   if (whole) return `${whole.collector}: ${whole.message}`;
   if (!s.links || !s.routes) return `the ${!s.links ? 'links' : 'routes'} collector did not run`;
+  if (s.notEntered?.includes(name)) return 'collected for a question about other containers: only their namespaces were entered';
   return 'it was not running, or had no namespace, when the host was collected';
 }
 

@@ -64,6 +64,12 @@ export const Fix = z.object({
   scope: z.string(),
   /** Pairs this fix opens besides the one asked about, as the model predicts them. */
   alsoOpens: z.array(z.string()),
+  /**
+   * The entries of alsoOpens walked through a namespace netdiag did not read (a question's bystanders, collected from
+   * Docker's data only, their namespaces taken as Docker makes them): each pair, and whose namespace that was. Empty
+   * when every namespace walked was read (`why --all-namespaces` reads them all); absent from answers before it.
+   */
+  alsoOpensNotRead: z.array(z.object({ pair: z.string(), notRead: z.array(z.string()) })).default([]),
   /** A → B and B → A after the change; `families`: A → B per address family asked (null: B has none of it). */
   predicted: z.object({ forward: AddressVerdict, reverse: AddressVerdict, families: z.object({ ipv4: AddressVerdict.nullable(), ipv6: AddressVerdict.nullable() }) }),
   note: z.string(),

@@ -36,11 +36,20 @@ describe.skipIf(skip !== null)('why answered by the local agent', () => {
     const questions = [['alpine-01', 'redis-1'], ['redis-1', 'redis-2'], ['x1', 'redis-1'], ['redis-2', 'x2'], ['alpine-01', 'x1', '--port', '80/tcp'], ['redis-1', 'redis-2', '--port', '9999/tcp'], ['x1', 'x2', '-4']];
     for (const q of questions) {
       for (const json of [['--json'], []]) {
-        const { viaAgent, collected } = await both(['why', ...q, ...json]);
+        // The agent read every namespace: its --json answer is collecting's with --all-namespaces, and collecting's
+        // without it only in which "also opens" pairs went through a bystander's namespace not entered.
+        const { viaAgent, collected } = await both(['why', ...q, ...json, ...(json.length ? ['--all-namespaces'] : [])]);
         expect(viaAgent.stderr, q.join(' ')).toMatch(ANSWERED);
         expect(collected.stderr, q.join(' ')).not.toMatch(ANSWERED);
         expect(viaAgent.stdout, `${q.join(' ')} ${json.join('')}`).toBe(collected.stdout);
         expect(viaAgent.exitCode, q.join(' ')).toBe(collected.exitCode);
+        if (json.length) {
+          const lean = await h.netdiag(['why', ...q, '--json', '--no-agent']);
+          const unread = (r: { stdout: string }) => JSON.parse(r.stdout) as { fixes: { alsoOpensNotRead: unknown[] }[] };
+          const x = unread(lean);
+          expect({ ...x, fixes: x.fixes.map((f) => ({ ...f, alsoOpensNotRead: [] })) }, q.join(' ')).toEqual(unread(viaAgent));
+          expect(lean.exitCode, q.join(' ')).toBe(viaAgent.exitCode);
+        }
       }
     }
   });
@@ -52,7 +61,7 @@ describe.skipIf(skip !== null)('why answered by the local agent', () => {
       return JSON.parse(r.stdout).verdict === 'reachable' ? r : null;
     });
     expect(after.stderr).toMatch(ANSWERED);
-    expect(after.stdout).toBe((await h.netdiag(['why', 'x1', 'redis-1', '--json', '--no-agent'])).stdout);
+    expect(after.stdout).toBe((await h.netdiag(['why', 'x1', 'redis-1', '--json', '--no-agent', '--all-namespaces'])).stdout);
   });
 
   it('an agent serving another name than this host\'s is not asked for its answer: collected, as before', async () => {

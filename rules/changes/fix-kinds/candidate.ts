@@ -2,7 +2,7 @@
 import type { Fix, FixPersistence } from '../../../snapshot/contract.js';
 import { shortHash } from '../../steps/hash.js';
 
-export type Candidate = Omit<Fix, 'alsoOpens' | 'predicted' | 'commands' | 'byName' | 'rollback'>;
+export type Candidate = Omit<Fix, 'alsoOpens' | 'alsoOpensNotRead' | 'predicted' | 'commands' | 'byName' | 'rollback'>;
 
 /** A fix's ID: stable for the same change on the same host, so applying it twice is recognised. */
 export const fixId = (parts: string[]) => `fx-${shortHash(parts.join('\u0000'))}`;
