@@ -33,12 +33,33 @@ const failed = (r: Result): boolean => r === NOT_SURE || r === REFUSED;
 
 /** A leaf run by its own schema: its value, or refused when the schema says so. */
 function leaf(z: Internals): Parse {
-  return (v) => {
+  const run = (v: unknown): Result => {
     const r = z.run({ value: v, issues: [] }, CTX);
     if (r instanceof Promise) return NOT_SURE;
     return r.issues.length > 0 ? REFUSED : r.value;
   };
+  // A fleet's snapshots repeat the same few thousand leaves (states, kinds, mtus, ifindexes) hundreds of thousands of
+  // times, and each run of the schema makes a payload and an issue list. zod's own checks on a primitive depend on
+  // the value alone, so its verdict is kept per value — unless a check runs a caller's function (refine, overwrite),
+  // which could answer differently the second time. 0 is not kept: a Map holds 0 and -0 as one key.
+  const own = (z.def.checks ?? []).some((c) => {
+    const kind = (c as { _zod?: { def?: { check?: unknown } } })._zod?.def?.check;
+    return kind === 'custom' || kind === 'overwrite';
+  });
+  if (own) return run;
+  const kept = new Map<unknown, Result>();
+  return (v) => {
+    const t = typeof v;
+    if (t !== 'string' && (t !== 'number' || v === 0) && t !== 'boolean') return run(v);
+    const hit = kept.get(v);
+    if (hit !== undefined) return hit;
+    const r = run(v);
+    if (r !== NOT_SURE && kept.size < KEPT_PER_LEAF) kept.set(v, r);
+    return r;
+  };
 }
+/** Enough for a fleet's repeated leaves; a bound so that a file of a million distinct values keeps no million entries. */
+const KEPT_PER_LEAF = 4096;
 
 function compile(schema: unknown, seen: Map<unknown, Parse>): Parse {
   const known = seen.get(schema);
@@ -154,12 +175,23 @@ function make(z: Internals, seen: Map<unknown, Parse>): Parse {
       });
       const n = keys.length;
       const results: unknown[] = new Array(n);
+      let busy = false;
       return (v) => {
         if (!isPlain(v)) return NOT_SURE;
+        // One array of results reused call after call (a fleet has millions of objects); a call nested in another of
+        // the same schema (a schema inside itself) would overwrite the outer one's, so it gets its own.
+        const rs = busy ? new Array<unknown>(n) : results;
+        const outer = busy;
+        busy = true;
+        try {
+          return object(v, rs);
+        } finally {
+          busy = outer;
+        }
+      };
+      function object(v: Record<string, unknown>, rs: unknown[]): Result {
         let same = true;
         let present = 0;
-        // Results are kept per call (a nested object of the same schema would overwrite them: copied out first).
-        const rs = results.slice();
         for (let i = 0; i < n; i++) {
           const k = keys[i] as string;
           if (!Object.hasOwn(v, k)) {
@@ -195,7 +227,7 @@ function make(z: Internals, seen: Map<unknown, Parse>): Parse {
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) if (rs[i] !== NOT_SURE) out[keys[i] as string] = rs[i];
         return out;
-      };
+      }
     }
     default:
       // Transforms, pipes, lazies, intersections, tuples, …: zod's to judge.

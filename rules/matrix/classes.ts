@@ -77,14 +77,21 @@ export class HostSignatures {
     const { ids, ranges } = this.indexOf(h);
     let key = '';
     for (const ip of ips) {
-      key += `${typeof ip === 'bigint' ? '6' : '4'}:${ids.holding(ip).join(',')}`;
-      ranges.forEach(([a, b], k) => {
+      key += typeof ip === 'bigint' ? '6:' : '4:';
+      // The same text as the predicates' ids joined by commas, without an array per address (50,000 in a fleet).
+      const held = ids.holding(ip, this.scratch);
+      for (let k = 0; k < held.length; k++) key += k === 0 ? `${held[k]}` : `,${held[k]}`;
+      held.length = 0;
+      for (let k = 0; k < ranges.length; k++) {
+        const [a, b] = ranges[k] as [Ip, Ip];
         if (typeof ip === typeof a && ip >= a && ip <= b) key += `,r${k}`;
-      });
+      }
       key += '|';
     }
     return key;
   }
+
+  private readonly scratch: number[] = [];
 }
 
 /**

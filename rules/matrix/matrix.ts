@@ -52,7 +52,7 @@ export class ClassPairs {
    * A destination class's signature on a host, per families walked (by host, then class and families): a class
    * pair's walk is computed with the class's first member, so one signature per host serves every class there.
    */
-  private readonly signatureOf = new Map<ContainerModel['host'], number[]>();
+  private readonly signatureOf = new Map<ContainerModel['host'], Int32Array>();
   /**
    * Per families and container: the addresses a signature is of (every host asks them of each class's first member:
    * a fleet's 100 hosts × 500 classes would list them 50,000 times).
@@ -125,18 +125,19 @@ export class ClassPairs {
   /** The number of class `cb`'s signature on host h (b its first member), for the families walked. */
   private signatureAt(h: ContainerModel['host'], cb: number, b: ContainerModel, fams: readonly Family[]): number {
     let perClass = this.signatureOf.get(h);
-    if (!perClass) this.signatureOf.set(h, (perClass = []));
+    // A typed array per host (-1: not asked yet): a fleet asks 100 hosts about 500 classes each.
+    if (!perClass) this.signatureOf.set(h, (perClass = new Int32Array(this.n * 4).fill(-1)));
     const at = cb * 4 + familiesCode(fams);
-    let id = perClass[at];
-    if (id === undefined) {
+    let id = perClass[at] as number;
+    if (id < 0) {
       const code = familiesCode(fams);
       const ipsOf = (this.ipsOf[code] ??= new Map());
       let ips = ipsOf.get(b);
       if (!ips) ipsOf.set(b, (ips = targetsOf(b, fams).map((e) => e.ip)));
       const text = this.signatures.of(h, ips);
-      id = this.signatureIds.get(text);
-      if (id === undefined) this.signatureIds.set(text, (id = this.signatureIds.size));
-      perClass[at] = id;
+      let known = this.signatureIds.get(text);
+      if (known === undefined) this.signatureIds.set(text, (known = this.signatureIds.size));
+      perClass[at] = id = known;
     }
     return id;
   }

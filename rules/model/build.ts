@@ -170,7 +170,7 @@ export function buildHost(s: HostSnapshot): HostModel {
             cm.endpoints.push(endpoint);
             // Only bridge ports answer on a bridge: a macvlan or ipvlan child is on its parent's segment, not here.
             const port = bridgePortOf(endpoint.attachment);
-            if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);
+            if (port && c === owner) onBridge(host, port.bridge, endpoint);
             onOverlay(host, endpoint, c === owner);
           }
         }
@@ -187,7 +187,7 @@ export function buildHost(s: HostSnapshot): HostModel {
           const endpoint: Endpoint = { container: cm, ip, ipText: ipText(ip), prefixLen, network, iface: '?', attachment: sharedFrom(through, dockerAttachment(network)), observed: false };
           cm.endpoints.push(endpoint);
           const port = bridgePortOf(endpoint.attachment);
-          if (port && c === owner) host.endpointsOnBridge.set(port.bridge, [...(host.endpointsOnBridge.get(port.bridge) ?? []), endpoint]);
+          if (port && c === owner) onBridge(host, port.bridge, endpoint);
           onOverlay(host, endpoint, c === owner);
         }
       }
@@ -198,6 +198,13 @@ export function buildHost(s: HostSnapshot): HostModel {
   }
   host.children = childrenByParent(host);
   return host;
+}
+
+/** An endpoint answering on a bridge, in the containers' order (appended: a copy per endpoint made a bridge of n ports cost n²/2). */
+function onBridge(host: HostModel, bridge: string, ep: Endpoint): void {
+  const list = host.endpointsOnBridge.get(bridge);
+  if (list) list.push(ep);
+  else host.endpointsOnBridge.set(bridge, [ep]);
 }
 
 /** An endpoint on an overlay is a port of that network's bridge on its node (a side-car's stands for its owner's). */

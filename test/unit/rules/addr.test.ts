@@ -2,7 +2,7 @@
 // answer, valid or not, on every form a host prints and on malformed text.
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { ipText, parseIp } from '../../../rules/addr/addr.js';
+import { ipText, ipToNumber, parseIp } from '../../../rules/addr/addr.js';
 import { rng } from '../derive.js';
 
 /** ipaddr.js's reading: the address as a bigint, or null. */
@@ -32,6 +32,35 @@ describe('IPv6 text', () => {
       const text = Array.from({ length: 2 + Math.floor(r() * 20) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
       if (!text.includes(':')) continue;
       expect(parseIp(text), text).toBe(reference(text));
+    }
+  });
+});
+
+/** The split-and-regex reading the char-by-char one replaced: four groups of 1-3 digits, each at most 255. */
+function reference4(text: string): number | null {
+  const parts = text.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0) >>> 0;
+}
+
+describe('IPv4 text', () => {
+  const r = rng(4);
+  it('reads every address of the captured snapshots\' forms and its edges as the split reading does', () => {
+    const cases = ['0.0.0.0', '255.255.255.255', '172.18.0.2', '10.60.0.1', '127.0.0.1', '001.002.003.004', '256.1.1.1', '1.1.1.256', '1.1.1', '1.1.1.1.1', '1..1.1', '.1.1.1', '1.1.1.', '', '1.1.1.1/24', ' 1.1.1.1', '1.1.1.1 ', '1.1.1.0x1', '1.1.1.1234', '1.1.1.-1', '१.1.1.1', '1.1.1.+1', '1.1.1.1e0'];
+    for (const text of cases) expect(ipToNumber(text), text).toBe(reference4(text));
+    expect(ipToNumber('172.18.0.2')).toBe(0xac120002);
+    expect(ipToNumber('255.255.255.255')).toBe(0xffffffff);
+  });
+  it('agrees with it on 50,000 random strings of digits and dots', () => {
+    const alphabet = '0123456789012345678901234567890123456789.....x';
+    for (let k = 0; k < 50_000; k++) {
+      const text = Array.from({ length: 1 + Math.floor(r() * 16) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
+      expect(ipToNumber(text), text).toBe(reference4(text));
+    }
+    // And on 20,000 well-formed ones, whose groups run past 255.
+    for (let k = 0; k < 20_000; k++) {
+      const text = Array.from({ length: 4 }, () => String(Math.floor(r() * 300))).join('.');
+      expect(ipToNumber(text), text).toBe(reference4(text));
     }
   });
 });

@@ -25,6 +25,7 @@ const load = (p: string) => parseSnapshot(JSON.parse(readFileSync(p, 'utf8')));
 const seed = load(join(REPO, 'examples/seed-host.json'));
 const mobyDocker = load(join(CAPTURED, 'moby-topology/docker.json'));
 const mobyPeer = load(join(CAPTURED, 'moby-topology/peer.json'));
+const reach = ['h1', 'h2', 'b1', 'b2'].map((h) => load(join(CAPTURED, `reach/${h}.json`)));
 
 /** One walk per ordered pair and address: what the matrix must equal. */
 function naive(world: World, flow: Flow): MatrixPair[] {
@@ -95,6 +96,10 @@ const worlds: [string, HostSnapshot[]][] = [
   ['the moby topology, two hosts (captured)', [mobyDocker, mobyPeer]],
   ['a synthetic 20.10 host, 4 networks × 5 containers', [syntheticHost(4, 5)]],
   ['two copies of the seed host (the same subnets, the same addresses)', [seed, { ...structuredClone(seed), name: 'lab-h2' }]],
+  // The text rows are built per destination class and spread over its members: hosts of several classes each,
+  // one-member classes, and a host alone on its layout, all captured.
+  ['the reach lab\'s four hosts and the seed host (captured, five distinct hosts)', [...reach, seed]],
+  ['the same five hosts, in the other order', [seed, ...reach].reverse()],
   ['two synthetic hosts on a LAN', [syntheticHost(2, 3, 'h1', { lan: '10.99.0.1', subnetBase: 0 }), syntheticHost(2, 3, 'h2', { lan: '10.99.0.2', subnetBase: 10 })]],
   ...[1, 2, 3, 4, 5, 6].map((k): [string, HostSnapshot[]] => [`the seed host with 4 random DOCKER-USER rules (seed ${k})`, [perturb(seed, k, 4)]]),
   ...[7, 8, 9, 10].map((k): [string, HostSnapshot[]] => [`a synthetic host with 8 random DOCKER-USER rules (seed ${k})`, [perturb(syntheticHost(3, 4), k, 8)]]),

@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { fastParse, NOT_SURE } from '../../../snapshot/fast-parse.js';
 import { HostSnapshot, SNAPSHOT_SCHEMA } from '../../../snapshot/host-snapshot.js';
 
@@ -60,5 +61,49 @@ describe('fastParse(HostSnapshot)', () => {
       expect(HostSnapshot.safeParse(structuredClone(s)).success, what).toBe(false);
       expect(fastParse(HostSnapshot, s), what).toBe(NOT_SURE);
     }
+  });
+
+  it('judges a leaf it has seen before as zod does, every file after the first (the verdicts it keeps)', () => {
+    // Every captured snapshot once more, now that the leaves' verdicts are kept from the first pass.
+    for (const { f, json } of captured) expect(JSON.stringify(fastParse(HostSnapshot, structuredClone(json))), f).toBe(JSON.stringify(HostSnapshot.parse(json)));
+    // A value refused once is refused again, and a value taken before is still taken beside it.
+    const bad = load('test/fixtures/captured/reach/h1.json');
+    bad.links.interfaces[0]!.ifindex = 1.5;
+    expect(fastParse(HostSnapshot, structuredClone(bad))).toBe(NOT_SURE);
+    expect(fastParse(HostSnapshot, bad)).toBe(NOT_SURE);
+    const good = load('test/fixtures/captured/reach/h1.json');
+    expect(JSON.stringify(fastParse(HostSnapshot, structuredClone(good)))).toBe(JSON.stringify(HostSnapshot.parse(good)));
+  });
+
+  it('keeps -0 where zod keeps it, after a 0 of the same field', () => {
+    const int = z.number().int();
+    const s = z.object({ a: int, b: int });
+    // An unknown key, so the object is copied and b is what the leaf returned.
+    const r = fastParse(s, { a: 0, b: -0, unknown: 1 }) as { a: number; b: number };
+    expect(Object.is(r.a, 0)).toBe(true);
+    expect(Object.is(r.b, -0)).toBe(Object.is(s.parse({ a: 0, b: -0, unknown: 1 }).b, -0));
+    expect(Object.is(r.b, -0)).toBe(true);
+  });
+
+  it('asks a refinement every time: its answer may change', () => {
+    let calls = 0;
+    const s = z.object({ name: z.string().refine(() => ++calls % 2 === 1) });
+    expect(fastParse(s, { name: 'x' })).toEqual({ name: 'x' });
+    expect(fastParse(s, { name: 'x' })).toBe(NOT_SURE);
+    expect(calls).toBe(2);
+  });
+
+  it('gives an object of a schema nested in itself its own results (a recursive shape, keys to reorder at each level)', () => {
+    const Node = z.object({
+      name: z.string(),
+      tag: z.enum(['a', 'b']).default('a'),
+      get children() {
+        return z.array(Node);
+      },
+    });
+    const value = { children: [{ children: [{ children: [], name: 'leaf', tag: 'b' }], name: 'mid' }, { name: 'other', children: [] }], name: 'root', extra: 1 };
+    const quick = fastParse(Node, structuredClone(value));
+    expect(quick).not.toBe(NOT_SURE);
+    expect(JSON.stringify(quick)).toBe(JSON.stringify(Node.parse(value)));
   });
 });
