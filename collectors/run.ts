@@ -12,6 +12,7 @@ import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
 import type { ContainerScope, QuestionNeeds } from './scope.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
+import { fastParse, NOT_SURE } from '../snapshot/fast-parse.js';
 import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 import { hostNameOf } from '../host/identity.js';
@@ -178,8 +179,11 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     dns: parts.dns ?? null,
     swarm: parts.swarm ?? null,
   };
-  // What we emit must satisfy our own contract.
-  return opts.validate === false ? snapshot : HostSnapshot.parse(snapshot);
+  // What we emit must satisfy our own contract. zod's own walk of it cost a 10-container snapshot 25-38 ms of a cold
+  // process; fastParse returns what zod would return and leaves anything it is not sure of to zod (result and error).
+  if (opts.validate === false) return snapshot;
+  const quick = fastParse(HostSnapshot, snapshot);
+  return quick === NOT_SURE ? HostSnapshot.parse(snapshot) : (quick as HostSnapshot);
 }
 
 function round(ms: number): number {

@@ -1,15 +1,12 @@
 // `netdiag snapshot`: collect this host and print or write the HostSnapshot; collection problems go to stderr.
-import { collectSnapshot } from '../../collectors/run.js';
-import { recordingContext } from '../../collectors/recording.js';
 import type { Recording } from '../../collectors/recording.js';
 import type { CollectContext } from '../../collectors/collector.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
-import { writeFileAtomic } from '../files.js';
 import { checkJsonOut } from '../out-file.js';
-import { describeErrors } from '../render/errors.js';
-import { EXIT, isPartial } from '../exit-codes.js';
 import { labelGlobProblem } from '../../snapshot/kept-fields.js';
+import { earlyDockerSource } from '../../host/early-docker.js';
+import { EXIT, isPartial } from '../exit-codes.js';
 
 export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string; keepLabels?: string[] }, io: Io): Promise<number> {
   const timeoutMs = Number(opts.timeout);
@@ -19,6 +16,17 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
   // Refused before collecting: a snapshot is JSON, and a file named host.svg or host.yaml would be opened as that.
   checkJsonOut(opts.out);
   checkJsonOut(opts.record);
+  // Docker's chain of reads starts now, while the collectors, zod and the schemas load (~50 ms at 10 containers).
+  const docker = earlyDockerSource(Math.min(timeoutMs, 5_000));
+  // zod without its compiled fast path, set before any schema is built: one collection parses most schemas a few
+  // times, where compiling each (new Function) cost more than it saved (the final check of the snapshot is fastParse).
+  await import('./why-jitless.js');
+  const [{ collectSnapshot }, { recordingContext }, { writeFileAtomic }, { describeErrors }] = await Promise.all([
+    import('../../collectors/run.js'),
+    import('../../collectors/recording.js'),
+    import('../files.js'),
+    import('../render/errors.js'),
+  ]);
   let recording: Recording | undefined;
   const wrap = opts.record
     ? (ctx: CollectContext) => {
@@ -27,7 +35,7 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
         return r.ctx;
       }
     : undefined;
-  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels });
+  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels, context: { docker } });
   if (opts.record && recording) await writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
   if (opts.out) await writeFileAtomic(opts.out, json);
