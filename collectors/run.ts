@@ -7,6 +7,7 @@ import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
 import type { DockerSource } from '../host/docker.js';
 import { CommandError, forkingRunner, runCommand } from '../host/exec.js';
+import type { CommandResult, CommandRunner } from '../host/exec.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
@@ -48,6 +49,11 @@ export interface CollectOptions {
    * question uses at once was already checked where it came in (every API answer and tool output), part by part.
    */
   validate?: boolean;
+  /**
+   * Programs started before the collection (`netdiag snapshot` starts the host's while the collectors load): the
+   * answer for a command run without input, handed out once; anything it does not give is run as usual.
+   */
+  early?: (file: string, args: readonly string[]) => Promise<CommandResult> | undefined;
   now?: () => Date;
 }
 
@@ -120,7 +126,10 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const scoped = scope ? { scope: (list: unknown[]) => (needs = scope(list)) } : {};
   const keep = opts.keepLabels ? { keepLabels: opts.keepLabels } : {};
   const forking = opts.context?.exec ? null : forkingRunner();
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...(forking ? { exec: forking.exec } : {}), ...scoped, ...keep }, opts.wrap);
+  const exec: CommandRunner = opts.context?.exec ?? forking?.exec ?? runCommand;
+  const early = opts.early;
+  const firstThenExec: CommandRunner = early ? (file, args, o) => (o?.input === undefined ? early(file, args) : undefined) ?? exec(file, args, o) : exec;
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, exec: firstThenExec, ...scoped, ...keep }, opts.wrap);
   // Two programs per container to enter, forked from a process that grows with them (2-7 ms each from 70-110 MB): past
   // a few dozen, a small helper forks them on the other core. A question's or a small host's few run from here.
   if (forking && !scope && !opts.skip?.length) void ctx.containers().then((list) => list.length >= HELPER_FROM_CONTAINERS && forking.start(), () => undefined);

@@ -6,6 +6,8 @@ import { UsageError } from '../io.js';
 import { checkJsonOut } from '../out-file.js';
 import { labelGlobProblem } from '../../snapshot/kept-fields.js';
 import { earlyDockerSource } from '../../host/early-docker.js';
+import { earlyExec } from '../../host/early-exec.js';
+import { FIRST_READS } from '../../collectors/first-reads.js';
 import { EXIT, isPartial } from '../exit-codes.js';
 
 export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string; keepLabels?: string[] }, io: Io): Promise<number> {
@@ -17,7 +19,9 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
   checkJsonOut(opts.out);
   checkJsonOut(opts.record);
   // Docker's chain of reads starts now, while the collectors, zod and the schemas load (~50 ms at 10 containers).
+  // So do the host's own programs, on the other core (each collector asks for its answer once it has loaded).
   const docker = earlyDockerSource(Math.min(timeoutMs, 5_000));
+  const programs = earlyExec(FIRST_READS, Math.min(timeoutMs, 5_000));
   // zod without its compiled fast path, set before any schema is built: one collection parses most schemas a few
   // times, where compiling each (new Function) cost more than it saved (the final check of the snapshot is fastParse).
   await import('./why-jitless.js');
@@ -35,7 +39,7 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
         return r.ctx;
       }
     : undefined;
-  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels, context: { docker } });
+  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels, context: { docker }, early: programs.take });
   if (opts.record && recording) await writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
   if (opts.out) await writeFileAtomic(opts.out, json);
