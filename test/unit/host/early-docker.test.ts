@@ -28,13 +28,18 @@ function countingDocker(rec: Recording): { docker: DockerSource; asked: string[]
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe('earlyDockerSource', () => {
-  it('asks the version, networks and list at once, and inspects every listed container before anyone asks', async () => {
+  it('asks the version, networks, info and list at once, and inspects every listed container before anyone asks', async () => {
     const { docker, asked } = countingDocker(dns1);
-    earlyDockerSource(1000, docker);
-    expect(asked).toEqual(['version', 'listNetworks', 'listContainers']);
+    const heard: { list: unknown[]; inspected: unknown[] } = { list: [], inspected: [] };
+    earlyDockerSource(1000, docker, { list: (l) => heard.list.push(l), inspected: (i) => heard.inspected.push(i) });
+    expect(asked).toEqual(['version', 'listNetworks', 'info', 'listContainers']);
     await settle();
-    expect(asked.slice(3).sort()).toEqual(inspected.map((id) => `inspectContainer ${id}`).sort());
+    expect(asked.slice(4).sort()).toEqual(inspected.map((id) => `inspectContainer ${id}`).sort());
     expect(inspected.length).toBe(8);
+    // Those waiting on them hear the list, then each inspection, as Docker gave them.
+    expect(heard.list).toEqual([dns1.docker.listContainers]);
+    expect(heard.inspected).toHaveLength(8);
+    expect(heard.inspected).toContainEqual(dns1.docker[`inspectContainer ${inspected[0]}`]);
   });
 
   it('hands each early answer out once: a later call asks Docker again; GET /info is asked once', async () => {
