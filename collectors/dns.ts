@@ -9,6 +9,7 @@ import { parseIptablesSave, ruleCount } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
 import { parseResolvConf } from './resolv-conf.js';
 import type { DnsPart, NftablesPart, ResolvConf, SandboxDns } from '../snapshot/host-snapshot.js';
+import { SANDBOX_DNS_NAT } from './first-reads.js';
 
 /** The host's file, and systemd-resolved's list of real upstreams (dockerd reads it when the first names only its stub). */
 export const HOST_RESOLV_CONF = '/etc/resolv.conf';
@@ -29,7 +30,7 @@ class ToolMissingError extends Error {
 }
 
 /** A command's output inside a sandbox; a tool not installed is ToolMissingError, any other failure the tool's own words. */
-async function outputInSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: string[]): Promise<string> {
+async function outputInSandbox(ctx: CollectContext, sb: Sandbox, file: string, args: readonly string[]): Promise<string> {
   const r = await inSandbox(ctx, sb, file, args);
   if (r.exitCode === 127) throw new ToolMissingError(`${file} is not installed`);
   if (r.exitCode !== 0) throw new Error(`${file}: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`);
@@ -71,7 +72,7 @@ export const dnsCollector: Collector<'dns'> = {
       const entry: SandboxDns = { containerId: sb.containerId, resolvConf: rc, dnsServers, nat: null, nft: null };
       try {
         // A Docker 29 host on nftables alone may have no iptables at all: its resolver NAT is then nft's to tell.
-        const nat = await outputInSandbox(ctx, sb, 'iptables-save', ['-c', '-t', 'nat']).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
+        const nat = await outputInSandbox(ctx, sb, 'iptables-save', SANDBOX_DNS_NAT).then((text) => parseIptablesSave(text).tables, (error: unknown) => {
           if (error instanceof ToolMissingError) return null;
           throw error;
         });

@@ -3,6 +3,7 @@ import type { Collector, CollectContext } from './collector.js';
 import { CollectorError } from './collector.js';
 import { CommandError, firstLine } from '../host/exec.js';
 import { parseIptablesSave, ruleCount } from './iptables-save.js';
+import { IP6TABLES_SAVE, IPTABLES_SAVE } from './first-reads.js';
 import type { FirewallFinding, FirewallPart } from '../snapshot/host-snapshot.js';
 
 function saveFailed(tool: string, stderr: string, exitCode: number): CollectorError {
@@ -29,7 +30,7 @@ async function otherBackendRules(ctx: CollectContext, other: 'nf_tables' | 'lega
 /** The IPv6 tables (ip6tables-save), or null with the reason recorded: a kernel without IPv6 has none to read. */
 async function ip6tables(ctx: CollectContext, errors: { subject?: string; message: string; hint: string }[]): Promise<FirewallPart['tables6']> {
   try {
-    const r = await ctx.exec('ip6tables-save', ['-c'], { timeoutMs: ctx.timeoutMs });
+    const r = await ctx.exec('ip6tables-save', IP6TABLES_SAVE, { timeoutMs: ctx.timeoutMs });
     if (r.exitCode !== 0) {
       errors.push({ subject: 'ip6tables', message: `ip6tables-save failed: ${firstLine(r.stderr) || `exit code ${r.exitCode}`}`, hint: 'IPv6 verdicts are unknown; run as root, on a kernel with IPv6' });
       return null;
@@ -47,7 +48,7 @@ async function ip6tables(ctx: CollectContext, errors: { subject?: string; messag
 export const firewallCollector: Collector<'firewall'> = {
   name: 'firewall',
   async collect(ctx) {
-    const save = await ctx.exec('iptables-save', ['-c'], { timeoutMs: ctx.timeoutMs });
+    const save = await ctx.exec('iptables-save', IPTABLES_SAVE, { timeoutMs: ctx.timeoutMs });
     if (save.exitCode !== 0) throw saveFailed('iptables-save', save.stderr, save.exitCode);
     let dump;
     try {

@@ -1,5 +1,6 @@
 // Collector: links of the host namespace (bridges, ports, veths) and each container's interfaces mapped to its host veth
 // and bridge, or, for a macvlan or ipvlan child, to its parent in the host's namespace.
+import { IP_ADDR } from './first-reads.js';
 import type { Collector } from './collector.js';
 import { CollectorError } from './collector.js';
 import { firstLine } from '../host/exec.js';
@@ -8,7 +9,6 @@ import { parseProcNetWireless } from './wireless.js';
 import { sandboxProblem } from './sandboxes.js';
 import type { Interface, LowerLink, SandboxInterface, SandboxLinks } from '../snapshot/host-snapshot.js';
 
-const IP_ADDR = ['-j', '-d', 'addr', 'show'];
 
 /**
  * Map a sandbox's veth to the host side. Inside the sandbox, the veth's link_index is the host-side ifindex, which is

@@ -4,13 +4,14 @@ import type { Collector } from './collector.js';
 import { CollectorError, NoDataError } from './collector.js';
 import { CommandError, firstLine } from '../host/exec.js';
 import { parseNftJson } from './nft-json.js';
+import { NFT_RULESET } from './first-reads.js';
 
 export const nftablesCollector: Collector<'nftables'> = {
   name: 'nftables',
   async collect(ctx) {
     let r;
     try {
-      r = await ctx.exec('nft', ['-j', 'list', 'ruleset'], { timeoutMs: ctx.timeoutMs });
+      r = await ctx.exec('nft', NFT_RULESET, { timeoutMs: ctx.timeoutMs });
     } catch (error) {
       if (error instanceof CommandError && error.code === 'missing') throw new NoDataError('nft is not installed: native nftables tables are not read', 'apt-get install nftables (iptables-nft rules are still read through iptables-save)');
       throw error;

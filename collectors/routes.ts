@@ -7,19 +7,13 @@ import { parseIpNeighbours, parseIpRoutes, parseIpRules } from './iproute-json.j
 import { sandboxProblem } from './sandboxes.js';
 import type { Neighbour, PolicyRule, Route, SandboxRoutes } from '../snapshot/host-snapshot.js';
 
-// Both families, each read pinned to its own (without -4/-6 the JSON does not say which a route is).
-const ROUTES = ['-j', '-4', 'route', 'show', 'table', 'all'];
-const RULES = ['-j', '-4', 'rule', 'show'];
-const ROUTES6 = ['-j', '-6', 'route', 'show', 'table', 'all'];
-const RULES6 = ['-j', '-6', 'rule', 'show'];
-// Neighbour entries carry their address, so one read holds both families.
-const NEIGH = ['-j', 'neigh', 'show'];
+import { IP_NEIGH as NEIGH, IP_ROUTES as ROUTES, IP_ROUTES6 as ROUTES6, IP_RULES as RULES, IP_RULES6 as RULES6 } from './first-reads.js';
 
-async function readRouting(run: (args: string[]) => Promise<CommandResult>, ipv6: Promise<boolean>): Promise<{ routes: Route[]; rules: PolicyRule[]; neighbours: Neighbour[] }> {
+async function readRouting(run: (args: readonly string[]) => Promise<CommandResult>, ipv6: Promise<boolean>): Promise<{ routes: Route[]; rules: PolicyRule[]; neighbours: Neighbour[] }> {
   // IPv6 and the neighbour table are best-effort: a host without them must still report its IPv4 routes.
-  const optional = (args: string[]) => run(args).catch(() => null);
+  const optional = (args: readonly string[]) => run(args).catch(() => null);
   // IPv6 only when the collection wants it (a question between IPv4-only containers does not).
-  const ifIpv6 = (args: string[]) => ipv6.then((yes) => (yes ? optional(args) : null));
+  const ifIpv6 = (args: readonly string[]) => ipv6.then((yes) => (yes ? optional(args) : null));
   const [r, p, r6, p6, n] = await Promise.all([run(ROUTES), run(RULES), ifIpv6(ROUTES6), ifIpv6(RULES6), optional(NEIGH)]);
   // A failing `ip -j route` leaves a truncated "[" on stdout: check the exit code before parsing.
   for (const [x, args] of [[r, ROUTES], [p, RULES]] as const) {

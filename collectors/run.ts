@@ -7,11 +7,14 @@ import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
 import type { DockerSource } from '../host/docker.js';
 import { CommandError, forkingRunner, runCommand } from '../host/exec.js';
+import type { CommandResult, CommandRunner, ForkingRunner } from '../host/exec.js';
+import { HELPER_FROM_CONTAINERS } from './first-reads.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
 import type { ContainerScope, QuestionNeeds } from './scope.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
+import { fastParse, NOT_SURE } from '../snapshot/fast-parse.js';
 import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
 import { NETDIAG_VERSION } from '../host/version.js';
 import { hostNameOf } from '../host/identity.js';
@@ -47,6 +50,13 @@ export interface CollectOptions {
    * question uses at once was already checked where it came in (every API answer and tool output), part by part.
    */
   validate?: boolean;
+  /**
+   * Programs started before the collection (`netdiag snapshot` starts the host's while the collectors load): the
+   * answer for exactly this command and input, handed out once; anything it does not give is run as usual.
+   */
+  early?: (file: string, args: readonly string[], input?: string) => Promise<CommandResult> | undefined;
+  /** The helper that forks programs, when the caller has one already (started as soon as Docker's list answered). */
+  forking?: ForkingRunner;
   now?: () => Date;
 }
 
@@ -106,13 +116,6 @@ function asError(name: CollectorName, error: unknown): { entry: CollectionError;
   return { entry: { collector: name, message: `internal error: ${message}`, hint: 'report this bug with the output of `netdiag snapshot`' }, absent: false };
 }
 
-/**
- * From this many running containers a collection starts the helper that forks its programs (host/exec-helper.ts).
- * Below it the helper's own start (~50 ms of CPU) costs more than the forks it spares; from 50 containers on, the
- * process forking holds 70-110 MB, and each of its 2N+11 forks blocks it for 2-7 ms.
- */
-const HELPER_FROM_CONTAINERS = 25;
-
 /** Collect this host: every collector concurrently, failures recorded, never thrown. */
 export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSnapshot> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -131,8 +134,11 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   }
   const scoped = placed ? { scope: placed } : {};
   const keep = opts.keepLabels ? { keepLabels: opts.keepLabels } : {};
-  const forking = opts.context?.exec ? null : forkingRunner();
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, ...(forking ? { exec: forking.exec } : {}), ...scoped, ...keep }, opts.wrap);
+  const forking = opts.context?.exec ? null : (opts.forking ?? forkingRunner());
+  const exec: CommandRunner = opts.context?.exec ?? forking?.exec ?? runCommand;
+  const early = opts.early;
+  const firstThenExec: CommandRunner = early ? (file, args, o) => early(file, args, o?.input) ?? exec(file, args, o) : exec;
+  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, exec: firstThenExec, ...scoped, ...keep }, opts.wrap);
   // Two programs per container to enter, forked from a process that grows with them (2-7 ms each from 70-110 MB): past
   // a few dozen, a small helper forks them on the other core. A question's or a small host's few run from here.
   if (forking && !scope && !opts.skip?.length) void ctx.containers().then((list) => list.length >= HELPER_FROM_CONTAINERS && forking.start(), () => undefined);
@@ -193,8 +199,11 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
     dns: parts.dns ?? null,
     swarm: parts.swarm ?? null,
   };
-  // What we emit must satisfy our own contract.
-  return opts.validate === false ? snapshot : HostSnapshot.parse(snapshot);
+  // What we emit must satisfy our own contract. zod's own walk of it cost a 10-container snapshot 25-38 ms of a cold
+  // process; fastParse returns what zod would return and leaves anything it is not sure of to zod (result and error).
+  if (opts.validate === false) return snapshot;
+  const quick = fastParse(HostSnapshot, snapshot);
+  return quick === NOT_SURE ? HostSnapshot.parse(snapshot) : (quick as HostSnapshot);
 }
 
 /** The containers collected from Docker's data only (a question's bystanders): said only when there are some. */

@@ -5,6 +5,7 @@ import { parseInspect } from './docker-api.js';
 import type { ContainerInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
 import type { CommandResult } from '../host/exec.js';
+import { SANDBOX_BATCH, SANDBOX_IP6_ARGS, SANDBOX_IP_ARGS, inNamespace, ownNamespace } from './first-reads.js';
 
 
 /**
@@ -16,11 +17,9 @@ export async function inspectedSandboxes(ctx: CollectContext): Promise<{ sandbox
   for (const c of await ctx.containers()) {
     const r = parseInspect(c.raw);
     if (!r.success) continue;
-    const { State, HostConfig, NetworkSettings, Name } = r.data;
-    if (State.Status !== 'running' || !NetworkSettings.SandboxKey) continue;
-    if (HostConfig.NetworkMode === 'host' || HostConfig.NetworkMode.startsWith('container:')) continue;
-    const ipv6 = Object.values(NetworkSettings.Networks).some((e) => e.GlobalIPv6Address !== '');
-    out.push({ sandbox: { containerId: c.id, name: Name.replace(/^\//, ''), sandboxKey: NetworkSettings.SandboxKey, ipv6 }, inspect: r.data });
+    const ns = ownNamespace(r.data);
+    if (!ns) continue;
+    out.push({ sandbox: { containerId: c.id, name: r.data.Name.replace(/^\//, ''), ...ns }, inspect: r.data });
   }
   return out;
 }
@@ -39,7 +38,8 @@ export class SandboxGoneError extends Error {
  * thrown as SandboxGoneError, told apart from being refused entry; any other failure is the caller's to word.
  */
 export async function inSandbox(ctx: CollectContext, sandbox: Sandbox, file: string, args: readonly string[], input?: string): Promise<CommandResult> {
-  const r = await ctx.exec('nsenter', [`--net=${sandbox.sandboxKey}`, file, ...args], { timeoutMs: ctx.timeoutMs, ...(input === undefined ? {} : { input }) });
+  const read = inNamespace(sandbox.sandboxKey, file, args, input);
+  const r = await ctx.exec(read.file, read.args, { timeoutMs: ctx.timeoutMs, ...(input === undefined ? {} : { input }) });
   if (r.exitCode !== 0 && /nsenter: (cannot open|reassociate)/.test(r.stderr) && !/Permission denied/.test(r.stderr)) {
     throw new SandboxGoneError(`container ${sandbox.name} stopped during collection (${firstLine(r.stderr)})`);
   }
@@ -47,12 +47,8 @@ export async function inSandbox(ctx: CollectContext, sandbox: Sandbox, file: str
 }
 
 
-// One process per sandbox for all three questions: spawning nsenter is the dominant cost with many containers.
-// Without -4, `route show table all` lists both families with nothing in the JSON to tell which ("default" is both),
-// and a family cannot be given per batch line: so one -4 batch, and a -6 batch only for containers with IPv6.
-export const SANDBOX_BATCH = 'addr show\nroute show table all\nrule show\nneigh show\n';
-export const SANDBOX_IP_ARGS = ['-j', '-d', '-4', '-batch', '-'];
-const SANDBOX_IP6_ARGS = ['-6', '-j', '-batch', '-'];
+// The batches' arguments and input: collectors/first-reads.ts (one process per sandbox for all four listings).
+export { SANDBOX_BATCH, SANDBOX_IP_ARGS } from './first-reads.js';
 
 /** The IPv6 addresses (ip -6 addr) added to each link of the IPv4 listing, matched by ifindex. */
 function mergeAddresses(addr4: string, addr6: string): string {
@@ -63,7 +59,7 @@ function mergeAddresses(addr4: string, addr6: string): string {
 }
 
 /** One `ip -batch` inside the sandbox: its addresses, routes, policy rules and neighbours, one JSON document per line. */
-async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: string[]): Promise<[addr: string, routes: string, rules: string, neigh: string]> {
+async function ipBatch(ctx: CollectContext, sandbox: Sandbox, args: readonly string[]): Promise<[addr: string, routes: string, rules: string, neigh: string]> {
   const r = await inSandbox(ctx, sandbox, 'ip', args, SANDBOX_BATCH);
   if (r.exitCode !== 0) throw new Error(firstLine(r.stderr) || `exit code ${r.exitCode}`);
   const [addr, routes, rules, neigh] = r.stdout.split('\n').filter((l) => l.trim().length > 0);

@@ -6,6 +6,7 @@ import { parseInspect } from './docker-api.js';
 import { firstLine } from '../host/exec.js';
 import { parseProcNet, parseSs } from './proc-net.js';
 import type { ListeningSocket, SocketsPart } from '../snapshot/host-snapshot.js';
+import { SS_WITH_PROCESSES, SS_WITHOUT_PROCESSES } from './first-reads.js';
 
 const FILES: [string, 'tcp' | 'udp', 'inet' | 'inet6'][] = [
   ['tcp', 'tcp', 'inet'],
@@ -31,7 +32,7 @@ async function throughTask(ctx: CollectContext, pid: number): Promise<ListeningS
 /** The host's namespace: ss names every process (unless told not to); without ss, /proc/self/net still says what listens. */
 async function hostSockets(ctx: CollectContext): Promise<ListeningSocket[]> {
   try {
-    const r = await ctx.exec('ss', [ctx.socketProcesses === false ? '-Htlun' : '-Htlunp'], { timeoutMs: ctx.timeoutMs });
+    const r = await ctx.exec('ss', ctx.socketProcesses === false ? SS_WITHOUT_PROCESSES : SS_WITH_PROCESSES, { timeoutMs: ctx.timeoutMs });
     if (r.exitCode === 0) return parseSs(r.stdout);
   } catch {
     // ss missing: fall through to /proc.

@@ -1,15 +1,16 @@
 // `netdiag snapshot`: collect this host and print or write the HostSnapshot; collection problems go to stderr.
-import { collectSnapshot } from '../../collectors/run.js';
-import { recordingContext } from '../../collectors/recording.js';
 import type { Recording } from '../../collectors/recording.js';
 import type { CollectContext } from '../../collectors/collector.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
-import { writeFileAtomic } from '../files.js';
 import { checkJsonOut } from '../out-file.js';
-import { describeErrors } from '../render/errors.js';
-import { EXIT, isPartial } from '../exit-codes.js';
 import { labelGlobProblem } from '../../snapshot/kept-fields.js';
+import { earlyDockerSource } from '../../host/early-docker.js';
+import { earlyExec } from '../../host/early-exec.js';
+import { forkingRunner } from '../../host/exec.js';
+import { HELPER_FROM_CONTAINERS, HOST_READS, namespaceReads, ownNamespace } from '../../collectors/first-reads.js';
+import type { NamespaceFacts } from '../../collectors/first-reads.js';
+import { EXIT, isPartial } from '../exit-codes.js';
 
 export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string; keepLabels?: string[] }, io: Io): Promise<number> {
   const timeoutMs = Number(opts.timeout);
@@ -19,18 +20,43 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
   // Refused before collecting: a snapshot is JSON, and a file named host.svg or host.yaml would be opened as that.
   checkJsonOut(opts.out);
   checkJsonOut(opts.record);
+  // Docker's chain of reads starts now, while the collectors, zod and the schemas load (~50 ms at 10 containers).
+  // So do the host's own programs, on the other core (each collector asks for its answer once it has loaded), while
+  // this process is still small to fork from. On a small host each container's namespace reads start as soon as
+  // Docker has said where it is; on a big one the helper that forks them starts as soon as Docker's list answers.
+  const programs = earlyExec(Math.min(timeoutMs, 5_000));
+  programs.start(HOST_READS);
+  const forking = forkingRunner();
+  let small = false;
+  const docker = earlyDockerSource(Math.min(timeoutMs, 5_000), undefined, {
+    list: (list) => (list.length >= HELPER_FROM_CONTAINERS ? forking.start() : void (small = true)),
+    inspected: (inspect) => {
+      const ns = small && inspect && typeof inspect === 'object' ? ownNamespace(inspect as NamespaceFacts) : null;
+      if (ns) programs.start(namespaceReads(ns));
+    },
+  });
+  // zod without its compiled fast path, set before any schema is built: one collection parses most schemas a few
+  // times, where compiling each (new Function) cost more than it saved (the final check of the snapshot is fastParse).
+  await import('./why-jitless.js');
+  // The recorder and the file writer only when asked for: each module loaded is CPU the reads' parsing waits for.
+  const [{ collectSnapshot }, { describeErrors }, recorder, files] = await Promise.all([
+    import('../../collectors/run.js'),
+    import('../render/errors.js'),
+    opts.record ? import('../../collectors/recording.js') : null,
+    opts.out || opts.record ? import('../files.js') : null,
+  ]);
   let recording: Recording | undefined;
-  const wrap = opts.record
+  const wrap = recorder
     ? (ctx: CollectContext) => {
-        const r = recordingContext(ctx, { capturedAt: new Date().toISOString(), dockerHost: ctx.docker.endpoint, command: 'netdiag snapshot --record' });
+        const r = recorder.recordingContext(ctx, { capturedAt: new Date().toISOString(), dockerHost: ctx.docker.endpoint, command: 'netdiag snapshot --record' });
         recording = r.recording;
         return r.ctx;
       }
     : undefined;
-  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels });
-  if (opts.record && recording) await writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
+  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels, context: { docker }, early: programs.take, forking });
+  if (opts.record && recording && files) await files.writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
-  if (opts.out) await writeFileAtomic(opts.out, json);
+  if (opts.out && files) await files.writeFileAtomic(opts.out, json);
   else io.stdout(json);
   for (const line of describeErrors(snapshot)) io.stderr(`netdiag: ${line}\n`);
   const failed = Object.values(snapshot.collectors).filter((c) => c.status === 'failed' || c.status === 'absent').length;

@@ -1,6 +1,6 @@
 // Lab: `netdiag snapshot` run inside a real host namespace with a real dockerd, on the seed scenario.
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, stat, symlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSnapshot } from '../../snapshot/host-snapshot.js';
@@ -9,6 +9,8 @@ import { Lab, NETDIAG_BIN, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { seedScenario } from './scenarios.js';
 import { EXIT } from '../../cli/exit-codes.js';
+import { collectSnapshot } from '../../collectors/run.js';
+import { Recording, replayContext } from '../../collectors/recording.js';
 
 const skip = labUnavailable();
 if (skip) console.warn(`SKIPPED lab tests: ${skip}`);
@@ -126,15 +128,29 @@ describe.skipIf(skip !== null)('snapshot of a real seed host', () => {
 describe.skipIf(skip !== null)('snapshot of containers in every network mode', () => {
   let lab: Lab;
   let s: HostSnapshot;
+  let rec: Recording;
 
   beforeAll(async () => {
     lab = await Lab.create();
     const h = await lab.host('modes');
     await h.run('web');
     await Promise.all([h.run('hostnet', { network: 'host' }), h.run('nonet', { network: 'none' }), h.run('sidecar', { network: 'container:web' })]);
-    const r = await h.netdiag(['snapshot']);
+    const recFile = join(h.dir, 'modes.recording.json');
+    const r = await h.netdiag(['snapshot', '--record', recFile]);
     expect(r.exitCode).toBe(0);
     s = parseSnapshot(JSON.parse(r.stdout));
+    rec = Recording.parse(JSON.parse(await readFile(recFile, 'utf8')));
+  });
+
+  it('is the snapshot its collectors make when they ask for every read themselves (no read started early)', async () => {
+    // `netdiag snapshot` starts the host's programs, Docker's reads and each small host's namespace reads before the
+    // collectors load; the same answers asked late, in the collectors' own order, must make the same snapshot.
+    const late = await collectSnapshot({ hostName: s.name, now: () => new Date(s.collectedAt), context: replayContext(rec) });
+    const same = (x: HostSnapshot) => JSON.stringify({ ...x, durationMs: 0, collectors: Object.keys(x.collectors).sort() });
+    expect(same(late)).toBe(same(s));
+    // What was read early was asked for: the namespaces of web and nonet, not those host mode or container:web share.
+    const entered = Object.keys(rec.commands).filter((c) => c.startsWith('nsenter ')).map((c) => c.split(' ')[1]);
+    expect(new Set(entered).size).toBe(2);
   });
   afterAll(async () => {
     await lab?.teardown();
