@@ -1,6 +1,7 @@
 // The CLI's bundle: esbuild with code splitting (each command loads only what it uses), dependencies made for a
 // server (fastify, prom-client, dockerode, yaml, Graphviz, bcryptjs) left to node_modules and loaded when a command needs them.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -34,6 +35,34 @@ const commanderLazyChildProcess = {
 };
 
 rmSync('dist/chunks', { recursive: true, force: true });
+for (const f of readdirSync('dist')) if (/^why-quick-.*\.cjs$/.test(f)) rmSync(join('dist', f));
+// The caches of the scripts just replaced (cli/code-cache.ts): named by content, they would never be read again.
+rmSync('dist/.v8-cache', { recursive: true, force: true });
+
+/**
+ * `why A B [--json]` answered by the local agent (cli/why-quick.ts): one CommonJS script, which bin.ts runs through
+ * V8's code cache (Node 20 caches no ES module's compilation). Named by its content's hash: a cache is never read
+ * against another build's script.
+ */
+const quick = await build({
+  entryPoints: { 'why-quick': 'cli/why-quick.ts' },
+  entryNames: '[name]-[hash]',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
+  // host/version.ts finds the package from its own URL: a script's is its file's.
+  define: { 'import.meta.url': '__netdiagScriptUrl' },
+  banner: { js: "const __netdiagScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [englishOnly],
+  metafile: true,
+  logLevel: 'warning',
+});
+const quickScript = basename(Object.keys(quick.metafile.outputs).find((f) => f.endsWith('.cjs')));
+
 await build({
   // The agent's walker thread starts from a file of its own (dist/agent-walker.mjs), sharing chunks with the CLI.
   // So does the helper that starts programs for a collection (dist/exec-helper.mjs: host/exec-helper.ts).
@@ -49,6 +78,7 @@ await build({
   external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
   banner: { js: "import { createRequire as __netdiagRequire } from 'node:module'; const require = __netdiagRequire(import.meta.url);" },
   plugins: [englishOnly, commanderLazyChildProcess],
+  define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
   logLevel: 'warning',
 });
 chmodSync('dist/netdiag.mjs', 0o755);

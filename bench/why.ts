@@ -50,7 +50,12 @@ function whyIn(h: LabHost, mode: 'terminal' | 'piped' | 'json' | 'agent', o: Ben
 export interface BenchOptions {
   /** Another build of netdiag (an earlier commit's dist/netdiag.mjs, for figures before a change), asking this build's agent. */
   bin?: string;
+  /** An earlier build asked of the same agent in runs alternating with this build's (21 each): before/after. */
+  alongside?: string;
 }
+
+/** NETDIAG_BENCH_WHY_MODES=agent,json…: only these modes (one helper's figure while iterating); default all four. */
+const modes = (process.env.NETDIAG_BENCH_WHY_MODES ?? 'terminal,piped,json,agent').split(',');
 
 const verdict = (ms: number, probe: number | null) => {
   const ratio = probe === null ? null : probe / ms;
@@ -83,6 +88,7 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
   const rows: [string, string, string][] = [];
   let piped = 0;
   for (const mode of ['terminal', 'piped', 'json'] as const) {
+    if (!modes.includes(mode)) continue;
     const fn = whyIn(h, mode, o);
     await fn();
     const ms = median(await runs(RUNS, fn));
@@ -90,6 +96,7 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
     rows.push([`netdiag why c0 c1, ${size} containers, ${mode === 'json' ? '--json' : mode === 'terminal' ? 'at a terminal' : 'piped'}`, `${ms.toFixed(0)} ms`, verdict(ms, blockedMs)]);
   }
   // This host's agent holding a fresh snapshot (refreshed every 5 minutes and on Docker's events): asked, not collected.
+  if (!modes.includes('agent')) return { rows: [...rows, ...extra], why: piped, probes };
   const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m' });
   try {
     const fn = whyIn(h, 'agent', o);
@@ -105,17 +112,25 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
     }
     if (why !== null) rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, 'not answered', String((why as Error).message ?? why)]);
     else {
-      // A run the agent did not answer (it collected instead) is counted and said, not timed as the agent's.
-      const times: number[] = [];
-      const missed: string[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        let miss: unknown = null;
-        const t = await timed(() => fn().catch((e: unknown) => (miss = e)));
-        if (miss === null) times.push(t);
-        else missed.push(String((miss as Error).message ?? miss));
+      // A run the agent did not answer (it collected instead) is counted and said, not timed as the agent's. With
+      // `alongside` (an earlier build), its runs alternate with this build's on the same agent: the same machine state.
+      const builds = [{ label: '', fn }, ...(o.alongside ? [{ label: `, ${o.alongside}`, fn: whyIn(h, 'agent', { bin: o.alongside }) }] : [])];
+      if (o.alongside) await builds[1]!.fn().catch(() => undefined);
+      const times: number[][] = builds.map(() => []);
+      const missed: string[][] = builds.map(() => []);
+      for (let i = 0; i < RUNS * (o.alongside ? 3 : 1); i++) {
+        for (const [j, b] of builds.entries()) {
+          let miss: unknown = null;
+          const t = await timed(() => b.fn().catch((e: unknown) => (miss = e)));
+          if (miss === null) times[j]!.push(t);
+          else missed[j]!.push(String((miss as Error).message ?? miss));
+        }
       }
-      const ms = times.length > 0 ? median(times) : NaN;
-      rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}; the first ask for a snapshot ${first.toFixed(0)} ms${missed.length > 0 ? `; ${missed.length} of ${RUNS} not answered: ${missed[0]}` : ''}`]);
+      for (const [j, b] of builds.entries()) {
+        const ms = times[j]!.length > 0 ? median(times[j]!) : NaN;
+        const ratio = j > 0 ? `; this build ${(median(times[0]!) / ms).toFixed(2)}× its time` : '';
+        rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent${b.label}`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}; the first ask for a snapshot ${first.toFixed(0)} ms${ratio}${missed[j]!.length > 0 ? `; ${missed[j]!.length} of ${times[j]!.length + missed[j]!.length} not answered: ${missed[j]![0]}` : ''}`]);
+      }
     }
   } finally {
     await daemon.stop();
