@@ -1,6 +1,7 @@
 // Bench: `netdiag why` on a live lab host (collection included) at several sizes, as people and scripts call it — at a
 // terminal, piped, with --json, and answered by this host's agent — beside the real probe it stands in for: the time
 // must not grow with containers the question does not touch.
+import { readFileSync } from 'node:fs';
 import type { LabHost } from '../test/lab/lab.js';
 import { NETDIAG_BIN, nodeFlags } from '../test/lab/lab.js';
 import { median } from './report.js';
@@ -18,6 +19,16 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
+}
+
+/**
+ * CPU (user + system) of this process's children waited for so far, in ms (Linux's 100 ticks a second): around one
+ * run, what that run cost whatever else the machine runs. On a 2-core machine shared by other sessions the wall time
+ * is mostly waiting for a core; the CPU of the same runs says what a change saved.
+ */
+function childCpuMs(): number {
+  const f = (readFileSync('/proc/self/stat', 'utf8').split(') ')[1] ?? '').split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
 }
 
 const runs = async (n: number, fn: () => Promise<unknown>) => {
@@ -117,19 +128,31 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
       const builds = [{ label: '', fn }, ...(o.alongside ? [{ label: `, ${o.alongside}`, fn: whyIn(h, 'agent', { bin: o.alongside }) }] : [])];
       if (o.alongside) await builds[1]!.fn().catch(() => undefined);
       const times: number[][] = builds.map(() => []);
+      const cpu: number[] = builds.map(() => 0);
       const missed: string[][] = builds.map(() => []);
+      // Node alone, CPU only: what every build's CPU includes.
+      let nodeCpu = 0;
+      for (let i = 0; i < RUNS; i++) {
+        const c0 = childCpuMs();
+        await h.exec(process.execPath, [...nodeFlags(), '-e', '0']);
+        nodeCpu += childCpuMs() - c0;
+      }
       for (let i = 0; i < RUNS * (o.alongside ? 3 : 1); i++) {
         for (const [j, b] of builds.entries()) {
           let miss: unknown = null;
+          const c0 = childCpuMs();
           const t = await timed(() => b.fn().catch((e: unknown) => (miss = e)));
-          if (miss === null) times[j]!.push(t);
-          else missed[j]!.push(String((miss as Error).message ?? miss));
+          if (miss === null) {
+            times[j]!.push(t);
+            cpu[j]! += childCpuMs() - c0;
+          } else missed[j]!.push(String((miss as Error).message ?? miss));
         }
       }
       for (const [j, b] of builds.entries()) {
         const ms = times[j]!.length > 0 ? median(times[j]!) : NaN;
-        const ratio = j > 0 ? `; this build ${(median(times[0]!) / ms).toFixed(2)}× its time` : '';
-        rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent${b.label}`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}; the first ask for a snapshot ${first.toFixed(0)} ms${ratio}${missed[j]!.length > 0 ? `; ${missed[j]!.length} of ${times[j]!.length + missed[j]!.length} not answered: ${missed[j]![0]}` : ''}`]);
+        const ratio = j > 0 ? `; this build ${(median(times[0]!) / ms).toFixed(2)}× its time, ${(cpu[0]! / times[0]!.length / (cpu[j]! / times[j]!.length)).toFixed(2)}× its CPU` : '';
+        const cpuText = `; CPU ${(cpu[j]! / times[j]!.length).toFixed(0)} ms a run (node alone ${(nodeCpu / RUNS).toFixed(0)} ms)`;
+        rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent${b.label}`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}${cpuText}; the first ask for a snapshot ${first.toFixed(0)} ms${ratio}${missed[j]!.length > 0 ? `; ${missed[j]!.length} of ${times[j]!.length + missed[j]!.length} not answered: ${missed[j]![0]}` : ''}`]);
       }
     }
   } finally {

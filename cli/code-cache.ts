@@ -24,12 +24,19 @@ export function cacheDirs(file: string, env: NodeJS.ProcessEnv): string[] {
   return [join(dirname(file), '.v8-cache'), ...(home ? [join(home, 'netdiag', 'v8-cache')] : [])];
 }
 
+/** FNV-1a of node's flags: a run with other flags (V8 rejects a cache made under others) keeps a cache of its own. */
+function flagsKey(flags: readonly string[]): string {
+  let h = 0x811c9dc5;
+  for (const c of flags.join(' ')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
 /**
  * The cache's name: the script's name (the build puts its content's hash there, so a changed script never meets an old
- * cache; V8 itself checks only the source's length), node's version and architecture (V8 rejects another V8's
- * cache, and its own flags'). A rejected or unreadable cache is compiled past and rewritten, never an error.
+ * cache; V8 itself checks only the source's length), node's version, architecture and flags (V8 rejects another V8's
+ * cache, and another set of flags'). A rejected or unreadable cache is compiled past and rewritten, never an error.
  */
-const cacheName = (file: string) => `${basename(file)}.${process.version}-${process.arch}.v8`;
+export const cacheName = (file: string) => `${basename(file)}.${process.version}-${process.arch}-${flagsKey(process.execArgv)}.v8`;
 
 export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript<T> {
   const source = readFileSync(file, 'utf8');
@@ -59,16 +66,18 @@ export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript
       } catch {
         return;
       }
-      for (const d of dirs) {
+      for (const [i, d] of dirs.entries()) {
         try {
-          mkdirSync(d, { recursive: true, mode: 0o700 });
+          // Beside the script, readable by whoever may run it; the user's own, by the user alone.
+          mkdirSync(d, { recursive: true, mode: i === 0 ? 0o755 : 0o700 });
           // Written whole then renamed: a reader never sees half a cache, and two writers leave one whole one.
           const tmp = join(d, `.${cacheName(file)}.${process.pid}`);
           writeFileSync(tmp, data, { mode: 0o644 });
           renameSync(tmp, join(d, cacheName(file)));
-          // The caches of earlier builds of this script go: one per build would pile up.
+          // The caches of earlier builds of this script go (one per build would pile up); this build's under other
+          // flags or another node stay (removing them, two of those taking turns would rewrite it every run).
           const stem = basename(file).replace(/-[A-Z0-9]+\.cjs$/, '-');
-          for (const old of readdirSync(d)) if (old.startsWith(stem) && old !== cacheName(file)) rmSync(join(d, old), { force: true });
+          for (const old of readdirSync(d)) if (old.startsWith(stem) && !old.startsWith(`${basename(file)}.`)) rmSync(join(d, old), { force: true });
           return;
         } catch {
           // Not writable here: the next place, or no cache (the script runs as well without).
