@@ -56,6 +56,9 @@ const quick = await build({
   external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
   // host/version.ts finds the package from its own URL: a script's is its file's.
   define: { 'import.meta.url': '__netdiagScriptUrl' },
+  // import() (node:https and node:crypto, for a TLS agent) as require: a script run through node:vm has no loader for
+  // import(), and node 20 loses the main context's when the script is compiled from the cache.
+  supported: { 'dynamic-import': false },
   banner: { js: "const __netdiagScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [englishOnly],
   metafile: true,

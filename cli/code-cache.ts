@@ -50,7 +50,8 @@ export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript
       // Not there: the next place, or none.
     }
   }
-  // CommonJS's own wrapper: the script is an esbuild bundle in cjs format.
+  // CommonJS's own wrapper: the script is an esbuild bundle in cjs format, with no import() (a vm.Script has no loader
+  // for one, and node 20 loses the main context's when the script comes from the cache): build.mjs makes them require.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
   const fromCache = cachedData !== undefined && script.cachedDataRejected === false;
   const module = { exports: {} as T };

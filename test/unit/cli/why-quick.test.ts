@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../agent/app.js';
@@ -20,6 +21,7 @@ import { quickWhy } from '../../../cli/quick-args.js';
 import { whyQuick } from '../../../cli/why-quick.js';
 import { parseSnapshot } from '../../../snapshot/host-snapshot.js';
 import { untouchableHost } from '../recording-host.js';
+import { makeTlsSet } from '../../tls-certs.js';
 import { REPO } from '../fixtures.js';
 
 const SEED = join(REPO, 'examples/seed-host.json');
@@ -132,6 +134,24 @@ describe('the quick path of why', () => {
       expect(whole.code).toBe(r.code);
     } finally {
       clock.t = 5_000;
+    }
+  }, 60_000);
+
+  it('a TLS agent (node:https loaded by import() inside the cached script): refused for its certificate, said as the whole CLI says it', async () => {
+    const certs = await makeTlsSet(mkdtempSync(join(tmpdir(), 'netdiag-certs-')));
+    const tls = createHttpsServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (req, res) => {
+      void agent.app.inject({ method: req.method as 'GET', url: req.url as string }).then((r) => res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'] as string }).end(r.body));
+    });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+      const r = await bin(['why', 'alpine-01', 'redis-1'], { NETDIAG_AGENT: url, NETDIAG_HOST_NAME: seed.name });
+      const whole = await bin(['why', 'alpine-01', 'redis-1', '--host-name', seed.name], { NETDIAG_AGENT: url, NETDIAG_HOST_NAME: seed.name });
+      expect(r.err).toContain(`netdiag: not answered by the agent at ${url}: `);
+      expect(r.err).not.toMatch(/ERR_VM|dynamic import/i);
+      expect(r).toEqual(whole);
+    } finally {
+      tls.close();
     }
   }, 60_000);
 
