@@ -69,7 +69,8 @@ const quickScript = basename(Object.keys(quick.metafile.outputs).find((f) => f.e
 await build({
   // The agent's walker thread starts from a file of its own (dist/agent-walker.mjs), sharing chunks with the CLI.
   // So does the helper that starts programs for a collection (dist/exec-helper.mjs: host/exec-helper.ts).
-  entryPoints: { netdiag: 'cli/bin.ts', 'agent-walker': 'agent/walker-thread.ts', 'exec-helper': 'host/exec-helper.ts' },
+  // netdiag-main.mjs: the CLI for the executable (dist/netdiag.cjs, launch.ts) to import when the quick path does not answer.
+  entryPoints: { netdiag: 'cli/bin.ts', 'netdiag-main': 'cli/main.ts', 'agent-walker': 'agent/walker-thread.ts', 'exec-helper': 'host/exec-helper.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',
@@ -84,5 +85,30 @@ await build({
   define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
   logLevel: 'warning',
 });
+/**
+ * The executable (package.json's bin): CommonJS, since node starts an ES module entry through its module loader (~10 ms
+ * of CPU). It answers the quick path itself and imports dist/netdiag-main.mjs for everything else.
+ */
+/** launch.ts's import of the CLI (./main.js) is the ES module entry beside it, for node to load: not bundled. */
+const mainAsEsModule = {
+  name: 'main-as-es-module',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (args.importer.endsWith('/cli/launch.ts') ? { path: './netdiag-main.mjs', external: true } : undefined));
+  },
+};
+
+await build({
+  entryPoints: { netdiag: 'cli/launch.ts' },
+  plugins: [mainAsEsModule],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
+  logLevel: 'warning',
+});
+chmodSync('dist/netdiag.cjs', 0o755);
 chmodSync('dist/netdiag.mjs', 0o755);
 chmodSync('dist/cli/bin.js', 0o755);

@@ -108,7 +108,8 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
   }
   // This host's agent holding a fresh snapshot (refreshed every 5 minutes and on Docker's events): asked, not collected.
   if (!modes.includes('agent')) return { rows: [...rows, ...extra], why: piped, probes };
-  const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m' });
+  // Its first collection at 500 containers on a busy 2-core machine took longer than the lab's usual 30 s.
+  const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m', readyMs: 180_000 });
   try {
     const fn = whyIn(h, 'agent', o);
     // The first answer for a snapshot is computed (and the agent may still be taking in Docker's events from the

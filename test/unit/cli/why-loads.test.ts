@@ -27,15 +27,17 @@ function staticClosure(file: string): Set<string> {
 
 const heavy = (loaded: Set<string>) => [...loaded].filter((m) => m.startsWith('collectors/') || m.startsWith('rules/model/') || m.startsWith('rules/changes/') || m.startsWith('host/exec') || m === 'snapshot/contract.ts' || m === 'snapshot/host-snapshot.ts' || /^snapshot\/contract\/(map|plan|apply|probe|matrix)\.ts$/.test(m) || m === 'node:crypto' || m === 'node:child_process');
 
-describe('the executable before it knows the command', () => {
-  const loaded = staticClosure('cli/bin.ts');
-
-  it('loads no zod, no commander, no command, no contract: the command line is read by quick-args.ts alone', () => {
-    expect(loaded).toContain('cli/quick-args.ts');
-    expect(loaded).toContain('cli/code-cache.ts');
-    const more = [...loaded].filter((m) => m === 'zod' || m === 'commander' || m.startsWith('cli/commands/') || m.startsWith('snapshot/') || m === 'cli/main.ts' || m === 'cli/local-agent.ts' || m === 'node:http');
-    expect(more).toEqual([]);
-  });
+describe('the executables before they know the command', () => {
+  // launch.ts: package.json's bin (CommonJS); bin.ts: the same CLI as an ES module (dist/netdiag.mjs).
+  for (const entry of ['cli/launch.ts', 'cli/bin.ts']) {
+    it(`${entry} loads no zod, no commander, no command, no contract: the command line is read by quick-args.ts alone`, () => {
+      const loaded = staticClosure(entry);
+      expect(loaded).toContain('cli/quick-args.ts');
+      expect(loaded).toContain('cli/code-cache.ts');
+      const more = [...loaded].filter((m) => m === 'zod' || m === 'commander' || m.startsWith('cli/commands/') || m.startsWith('snapshot/') || m === 'cli/main.ts' || m === 'cli/local-agent.ts' || m === 'node:http');
+      expect(more).toEqual([]);
+    });
+  }
 });
 
 describe('the quick path (why A B [--json]) before the agent answers', () => {

@@ -25,7 +25,9 @@ import { makeTlsSet } from '../../tls-certs.js';
 import { REPO } from '../fixtures.js';
 
 const SEED = join(REPO, 'examples/seed-host.json');
-const BIN = join(REPO, 'dist/netdiag.mjs');
+/** package.json's bin (CommonJS, launch.ts), and the same CLI as an ES module (bin.ts): both take the quick path. */
+const BIN = join(REPO, 'dist/netdiag.cjs');
+const ESM_BIN = join(REPO, 'dist/netdiag.mjs');
 const seed = parseSnapshot(JSON.parse(readFileSync(SEED, 'utf8')));
 // The seed's pairs: blocked with fixes, reachable, blocked by name, by address.
 const PAIRS = [['alpine-01', 'redis-1'], ['redis-1', 'redis-2'], ['redis-2', 'alpine-01'], ['alpine-01', seed.docker!.containers.find((c) => c.name === 'redis-2')!.endpoints[0]!.ip!]] as const;
@@ -60,9 +62,9 @@ function capture(env: NodeJS.ProcessEnv): Io & { out: string; err: string } {
 }
 
 /** The built executable, as users run it: exit code, stdout, stderr. Docker unreachable: nothing is collected for real. */
-async function bin(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+async function bin(args: string[], env: NodeJS.ProcessEnv, file = BIN): Promise<{ code: number; out: string; err: string }> {
   try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { PATH: '/nonexistent', DOCKER_HOST: 'unix:///nonexistent', ...env } });
+    const r = await promisify(execFile)(process.execPath, [file, ...args], { env: { PATH: '/nonexistent', DOCKER_HOST: 'unix:///nonexistent', ...env } });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -109,8 +111,8 @@ describe('the quick path of why', () => {
       for (const json of [true, false]) {
         const fromFile = capture({});
         const code = await main(['why', '--snapshot', SEED, a, b, ...(json ? ['--json'] : [])], fromFile);
-        for (let run = 0; run < 2; run++) {
-          const r = await bin(['why', a, b, ...(json ? ['--json'] : [])], env());
+        for (const [run, file] of [BIN, BIN, ESM_BIN].entries()) {
+          const r = await bin(['why', a, b, ...(json ? ['--json'] : [])], env(), file);
           expect(r.out, `${a} → ${b} ${json} run ${run}`).toBe(fromFile.out);
           expect(r.code).toBe(code);
           expect(r.err).toMatch(/^netdiag: answered by the local agent \(snapshot \d+ s old; --no-agent collects now\)\n$/);
@@ -132,6 +134,10 @@ describe('the quick path of why', () => {
       expect(agent.statusAsks() - before2).toBe(1);
       expect(whole.err).toBe(r.err);
       expect(whole.code).toBe(r.code);
+      // The ES module executable the same.
+      const before3 = agent.statusAsks();
+      expect(await bin(['why', 'alpine-01', 'redis-1'], env(), ESM_BIN)).toEqual(r);
+      expect(agent.statusAsks() - before3).toBe(1);
     } finally {
       clock.t = 5_000;
     }
