@@ -1,6 +1,7 @@
 // The CLI's bundle: esbuild with code splitting (each command loads only what it uses), dependencies made for a
 // server (fastify, prom-client, dockerode, yaml, Graphviz, bcryptjs) left to node_modules and loaded when a command needs them.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -34,10 +35,42 @@ const commanderLazyChildProcess = {
 };
 
 rmSync('dist/chunks', { recursive: true, force: true });
+for (const f of readdirSync('dist')) if (/^why-quick-.*\.cjs$/.test(f)) rmSync(join('dist', f));
+// The caches of the scripts just replaced (cli/code-cache.ts): named by content, they would never be read again.
+rmSync('dist/.v8-cache', { recursive: true, force: true });
+
+/**
+ * `why A B [--json]` answered by the local agent (cli/why-quick.ts): one CommonJS script, which bin.ts runs through
+ * V8's code cache (Node 20 caches no ES module's compilation). Named by its content's hash: a cache is never read
+ * against another build's script.
+ */
+const quick = await build({
+  entryPoints: { 'why-quick': 'cli/why-quick.ts' },
+  entryNames: '[name]-[hash]',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
+  // host/version.ts finds the package from its own URL: a script's is its file's.
+  define: { 'import.meta.url': '__netdiagScriptUrl' },
+  // import() (node:https and node:crypto, for a TLS agent) as require: a script run through node:vm has no loader for
+  // import(), and node 20 loses the main context's when the script is compiled from the cache.
+  supported: { 'dynamic-import': false },
+  banner: { js: "const __netdiagScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [englishOnly],
+  metafile: true,
+  logLevel: 'warning',
+});
+const quickScript = basename(Object.keys(quick.metafile.outputs).find((f) => f.endsWith('.cjs')));
+
 await build({
   // The agent's walker thread starts from a file of its own (dist/agent-walker.mjs), sharing chunks with the CLI.
   // So does the helper that starts programs for a collection (dist/exec-helper.mjs: host/exec-helper.ts).
-  entryPoints: { netdiag: 'cli/bin.ts', 'agent-walker': 'agent/walker-thread.ts', 'exec-helper': 'host/exec-helper.ts' },
+  // netdiag-main.mjs: the CLI for the executable (dist/netdiag.cjs, launch.ts) to import when the quick path does not answer.
+  entryPoints: { netdiag: 'cli/bin.ts', 'netdiag-main': 'cli/main.ts', 'agent-walker': 'agent/walker-thread.ts', 'exec-helper': 'host/exec-helper.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',
@@ -49,7 +82,33 @@ await build({
   external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
   banner: { js: "import { createRequire as __netdiagRequire } from 'node:module'; const require = __netdiagRequire(import.meta.url);" },
   plugins: [englishOnly, commanderLazyChildProcess],
+  define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
   logLevel: 'warning',
 });
+/**
+ * The executable (package.json's bin): CommonJS, since node starts an ES module entry through its module loader (~10 ms
+ * of CPU). It answers the quick path itself and imports dist/netdiag-main.mjs for everything else.
+ */
+/** launch.ts's import of the CLI (./main.js) is the ES module entry beside it, for node to load: not bundled. */
+const mainAsEsModule = {
+  name: 'main-as-es-module',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (args.importer.endsWith('/cli/launch.ts') ? { path: './netdiag-main.mjs', external: true } : undefined));
+  },
+};
+
+await build({
+  entryPoints: { netdiag: 'cli/launch.ts' },
+  plugins: [mainAsEsModule],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
+  logLevel: 'warning',
+});
+chmodSync('dist/netdiag.cjs', 0o755);
 chmodSync('dist/netdiag.mjs', 0o755);
 chmodSync('dist/cli/bin.js', 0o755);

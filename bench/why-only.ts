@@ -1,5 +1,6 @@
 // `node dist/bench/why-only.js [sizes…]`: only the why bench (the lab is shared; `npm run bench` runs everything).
-// NETDIAG_BENCH_BEFORE=path/to/netdiag.mjs: an earlier build measured the same way on the same hosts, for before/after.
+// NETDIAG_BENCH_BEFORE=path/to/netdiag.mjs: an earlier build measured the same way on the same hosts, for before/after
+// (with NETDIAG_BENCH_WHY_MODES=agent: in runs alternating with this build's, on the same agent).
 import { atEachSize } from './busy.js';
 import { report } from './report.js';
 import { benchWhyAt } from './why.js';
@@ -10,11 +11,13 @@ let probes: ProbeCost | null = null;
 const rows: [string, string, string][] = [];
 const old: [string, string, string][] = [];
 await atEachSize([50, 200, 500], async (b, size) => {
-  const w = await benchWhyAt(b.h, size, probes);
+  // Only the agent's figure asked for: the earlier build alternates with this one on the same agent.
+  const alongside = before && process.env.NETDIAG_BENCH_WHY_MODES === 'agent' ? before : undefined;
+  const w = await benchWhyAt(b.h, size, probes, alongside ? { alongside } : {});
   rows.push(...w.rows);
   probes ??= w.probes;
   report(`why at ${size}`, w.rows);
-  if (before) {
+  if (before && !alongside) {
     const o = await benchWhyAt(b.h, size, probes, { bin: before });
     old.push(...o.rows);
     report(`why at ${size}, before (${before})`, o.rows);

@@ -1,6 +1,7 @@
 // Bench: `netdiag why` on a live lab host (collection included) at several sizes, as people and scripts call it — at a
 // terminal, piped, with --json, and answered by this host's agent — beside the real probe it stands in for: the time
 // must not grow with containers the question does not touch.
+import { readFileSync } from 'node:fs';
 import type { LabHost } from '../test/lab/lab.js';
 import { NETDIAG_BIN, nodeFlags } from '../test/lab/lab.js';
 import { median } from './report.js';
@@ -18,6 +19,16 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
+}
+
+/**
+ * CPU (user + system) of this process's children waited for so far, in ms (Linux's 100 ticks a second): around one
+ * run, what that run cost whatever else the machine runs. On a 2-core machine shared by other sessions the wall time
+ * is mostly waiting for a core; the CPU of the same runs says what a change saved.
+ */
+function childCpuMs(): number {
+  const f = (readFileSync('/proc/self/stat', 'utf8').split(') ')[1] ?? '').split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
 }
 
 const runs = async (n: number, fn: () => Promise<unknown>) => {
@@ -50,6 +61,8 @@ function whyIn(h: LabHost, mode: 'terminal' | 'piped' | 'json' | 'agent', o: Ben
 export interface BenchOptions {
   /** Another build of netdiag (an earlier commit's dist/netdiag.mjs, for figures before a change), asking this build's agent. */
   bin?: string;
+  /** An earlier build asked of the same agent in runs alternating with this build's (21 each): before/after. */
+  alongside?: string;
 }
 
 /** NETDIAG_BENCH_WHY_MODES=agent,json…: only these modes (one helper's figure while iterating); default all four. */
@@ -95,7 +108,8 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
   }
   // This host's agent holding a fresh snapshot (refreshed every 5 minutes and on Docker's events): asked, not collected.
   if (!modes.includes('agent')) return { rows: [...rows, ...extra], why: piped, probes };
-  const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m' });
+  // Its first collection at 500 containers on a busy 2-core machine took longer than the lab's usual 30 s.
+  const { daemon } = await h.startAgent('bench-token-0123456789abcdef0123456789', { refresh: '5m', readyMs: 180_000 });
   try {
     const fn = whyIn(h, 'agent', o);
     // The first answer for a snapshot is computed (and the agent may still be taking in Docker's events from the
@@ -110,17 +124,37 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
     }
     if (why !== null) rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, 'not answered', String((why as Error).message ?? why)]);
     else {
-      // A run the agent did not answer (it collected instead) is counted and said, not timed as the agent's.
-      const times: number[] = [];
-      const missed: string[] = [];
+      // A run the agent did not answer (it collected instead) is counted and said, not timed as the agent's. With
+      // `alongside` (an earlier build), its runs alternate with this build's on the same agent: the same machine state.
+      const builds = [{ label: '', fn }, ...(o.alongside ? [{ label: `, ${o.alongside}`, fn: whyIn(h, 'agent', { bin: o.alongside }) }] : [])];
+      if (o.alongside) await builds[1]!.fn().catch(() => undefined);
+      const times: number[][] = builds.map(() => []);
+      const cpu: number[] = builds.map(() => 0);
+      const missed: string[][] = builds.map(() => []);
+      // Node alone, CPU only: what every build's CPU includes.
+      let nodeCpu = 0;
       for (let i = 0; i < RUNS; i++) {
-        let miss: unknown = null;
-        const t = await timed(() => fn().catch((e: unknown) => (miss = e)));
-        if (miss === null) times.push(t);
-        else missed.push(String((miss as Error).message ?? miss));
+        const c0 = childCpuMs();
+        await h.exec(process.execPath, [...nodeFlags(), '-e', '0']);
+        nodeCpu += childCpuMs() - c0;
       }
-      const ms = times.length > 0 ? median(times) : NaN;
-      rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}; the first ask for a snapshot ${first.toFixed(0)} ms${missed.length > 0 ? `; ${missed.length} of ${RUNS} not answered: ${missed[0]}` : ''}`]);
+      for (let i = 0; i < RUNS * (o.alongside ? 3 : 1); i++) {
+        for (const [j, b] of builds.entries()) {
+          let miss: unknown = null;
+          const c0 = childCpuMs();
+          const t = await timed(() => b.fn().catch((e: unknown) => (miss = e)));
+          if (miss === null) {
+            times[j]!.push(t);
+            cpu[j]! += childCpuMs() - c0;
+          } else missed[j]!.push(String((miss as Error).message ?? miss));
+        }
+      }
+      for (const [j, b] of builds.entries()) {
+        const ms = times[j]!.length > 0 ? median(times[j]!) : NaN;
+        const ratio = j > 0 ? `; this build ${(median(times[0]!) / ms).toFixed(2)}× its time, ${(cpu[0]! / times[0]!.length / (cpu[j]! / times[j]!.length)).toFixed(2)}× its CPU` : '';
+        const cpuText = `; CPU ${(cpu[j]! / times[j]!.length).toFixed(0)} ms a run (node alone ${(nodeCpu / RUNS).toFixed(0)} ms)`;
+        rows.push([`netdiag why c0 c1, ${size} containers, answered by the local agent${b.label}`, `${ms.toFixed(0)} ms`, `${verdict(ms, blockedMs)}${cpuText}; the first ask for a snapshot ${first.toFixed(0)} ms${ratio}${missed[j]!.length > 0 ? `; ${missed[j]!.length} of ${times[j]!.length + missed[j]!.length} not answered: ${missed[j]![0]}` : ''}`]);
+      }
     }
   } finally {
     await daemon.stop();

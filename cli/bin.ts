@@ -1,9 +1,22 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // A young generation of 2 MB (V8's default grows to 16): netdiag allocates small, short-lived objects, and the agent
 // stays under 100 MB after a scrape storm while the matrix runs faster (fewer pages touched). Read only at start-up.
-// The netdiag executable: the only place that reads process.argv and calls process.exit.
-import { main } from './main.js';
+// The netdiag CLI as an ES module (dist/netdiag.mjs; package.json's bin is launch.ts, which starts faster): the only
+// places that read process.argv and call process.exit are these two.
+import { fileURLToPath } from 'node:url';
 import { endOnClosedOutput, processIo } from './io.js';
+import { runQuick } from './quick.js';
+
+/** The quick path's script in dist (build.mjs names it by its content's hash); absent when run from tsc's output. */
+declare const __NETDIAG_WHY_QUICK__: string | undefined;
 
 endOnClosedOutput((code) => process.exit(code));
-process.exitCode = await main(process.argv.slice(2), processIo);
+const argv = process.argv.slice(2);
+// `why A B [--json]` with a local agent to ask: asked without commander and the rest of the CLI (quick.ts). Anything
+// it does not answer goes to the whole CLI, told what the agent said so it is not asked twice.
+const quick = await runQuick(argv, typeof __NETDIAG_WHY_QUICK__ === 'string' ? fileURLToPath(new URL(__NETDIAG_WHY_QUICK__, import.meta.url)) : null, processIo);
+if (quick && 'code' in quick) process.exitCode = quick.code;
+else {
+  const { main } = await import('./main.js');
+  process.exitCode = await main(argv, processIo, quick?.asked);
+}

@@ -9,9 +9,10 @@ import type { SourceOptions } from './sources.js';
 import type { Io } from './io.js';
 import { usageErrorOf } from './io.js';
 import { hostNameOf } from '../host/identity.js';
+import { localAgentUrl } from './local-agent-url.js';
 
-/** Where `netdiag agent` listens by default: asked first unless NETDIAG_AGENT or --no-agent says otherwise. */
-export const LOCAL_AGENT_URL = 'http://127.0.0.1:9700';
+// Where to ask is decided before this module (and zod) loads: bin.ts's quick path reads it first.
+export { LOCAL_AGENT_URL, localAgentUrl } from './local-agent-url.js';
 
 /**
  * Deadlines: the status is a few bytes from a process on this host (refused is instant). An agent in the middle of a
@@ -48,15 +49,6 @@ export function judgeStatus(body: unknown, hostName: string): Freshness {
   if (s.refreshSeconds === null || s.refreshSeconds === undefined) return { fresh: false, reason: 'it does not say how often it refreshes' };
   if (h.ageSeconds > s.refreshSeconds) return { fresh: false, reason: `its snapshot is ${Math.round(h.ageSeconds)} s old, older than its refresh interval (${s.refreshSeconds} s)` };
   return { fresh: true, ageSeconds: h.ageSeconds, partial: Object.values(h.collectors).some((c) => c.status !== 'ok') };
-}
-
-/** The agent to ask, or null: only when the question is about this host (no --snapshot, --agent, --inventory). */
-export function localAgentUrl(opts: SourceOptions & { noAgent?: boolean }, env: NodeJS.ProcessEnv): { url: string; explicit: boolean } | null {
-  if (opts.noAgent || opts.snapshot?.length || opts.agent?.length || opts.inventory) return null;
-  const v = env.NETDIAG_AGENT?.trim();
-  if (v === undefined || v === '') return { url: LOCAL_AGENT_URL, explicit: false };
-  if (['off', 'no', 'none', '0', 'false'].includes(v.toLowerCase())) return null;
-  return { url: v, explicit: true };
 }
 
 export interface LocalAnswer {

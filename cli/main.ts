@@ -3,16 +3,14 @@ import { Command, CommanderError } from 'commander';
 import type { Io } from './io.js';
 import { usageErrorOf } from './io.js';
 import { COMMAND_EXIT_HELP, EXIT, EXIT_HELP } from './exit-codes.js';
-import { oneLine, terminalSafe } from './text.js';
+import { oneLine, terminalSafeIo } from './text.js';
 import type { FixOptions } from './commands/fix.js';
 // Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
 import { NETDIAG_VERSION } from '../host/version.js';
 
-export async function main(argv: string[], rawIo: Io): Promise<number> {
-  // Everything shown as text passes through terminalSafe: names and rule text from a snapshot can hold escape
-  // sequences. stdoutBytes stays raw: it carries only JSON, whose encoder already escaped every C0 control.
-  const colour = rawIo.isTTY && !rawIo.env.NO_COLOR;
-  const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(terminalSafe(t, colour)), stderr: (t) => rawIo.stderr(terminalSafe(t, false)) };
+/** `asked`: what bin.ts's quick path learnt from the local agent about this `why` when it could not answer it. */
+export async function main(argv: string[], rawIo: Io, asked?: import('./commands/why.js').AskedAgent): Promise<number> {
+  const io = terminalSafeIo(rawIo);
   let exitCode: number = EXIT.ok;
   const program = new Command('netdiag')
     .description("why can't container A reach container B? Diagnose and fix Docker networking")
@@ -65,7 +63,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     .option('--all-namespaces', "with --json, collecting: enter every container on A's and B's networks, so what each fix also opens is walked from namespaces read, none taken as Docker makes them (alsoOpensNotRead stays empty)")
     // Without --agent: this host's own agent answers when its snapshot is fresh (--agent false is --no-agent).
     .option('--no-agent', 'collect this host now, even when its agent (NETDIAG_AGENT, default http://127.0.0.1:9700) holds a fresh snapshot')
-    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; allNamespaces?: boolean }) => import('./commands/why-jitless.js').then(() => import('./commands/why.js')).then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io))));
+    .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; allNamespaces?: boolean }) => import('./commands/why-jitless.js').then(() => import('./commands/why.js')).then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io, asked))));
 
   hostSources(program
     .command('matrix')

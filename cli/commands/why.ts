@@ -1,41 +1,32 @@
 // `netdiag why A B`: explain A → B. Exit codes follow ping/grep: 0 reachable, 1 blocked (or reachable by address while
 // the name asked does not resolve), 3 unknown (2: bad input; 4: reachable, from a partial snapshot).
 import { parseFamilies, parseFlow } from '../../rules/query/flow.js';
-import { nameUnchecked, reachableButNameFails } from '../../rules/why/asked.js';
-// From the contract's own modules, not its index: an answer from the agent is checked against these two, and the
-// index would build every other answer's schema too (map, plan, matrix…) before the first byte.
-import { FixesResult } from '../../snapshot/contract/changes.js';
+import { reachableButNameFails } from '../../rules/why/asked.js';
 import { WhyResult } from '../../snapshot/contract/why.js';
-import type { WhyAnswer } from '../../snapshot/contract/why.js';
 import type { Io } from '../io.js';
 import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
 import type { SourceOptions } from '../sources.js';
-import { EXIT, VERDICT_EXIT, answerExit } from '../exit-codes.js';
-import type { ExitCode } from '../exit-codes.js';
-import { ANSWER_TIMEOUT_MS, askLocalAgent } from '../local-agent.js';
-import type { LocalAnswer } from '../local-agent.js';
-import { askAgent } from '../agent-client.js';
-import type { FixAdvice } from '../../rules/changes/fixes.js';
+import { answerExit } from '../exit-codes.js';
+import { askLocalAgent } from '../local-agent.js';
+import type { NotAnswered } from '../local-agent.js';
+import { exitOf, whyFromAgent } from '../why-agent-answer.js';
 
-/** As the user asked it: B asked by name, reachable at its address while the name does not resolve, fails like ping. */
-export function exitOf(answer: WhyAnswer): ExitCode {
-  if (reachableButNameFails(answer)) return VERDICT_EXIT.blocked;
-  // A yes whose name part rests on DNS rules the snapshot does not hold: 4, as from any part not read.
-  if (nameUnchecked(answer)) return EXIT.partial;
-  return VERDICT_EXIT[answer.verdict];
-}
+export { exitOf } from '../why-agent-answer.js';
 
 type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean; allNamespaces?: boolean };
 
-export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io): Promise<number> {
+/** What the quick path (bin.ts) already learnt from the local agent when it did not answer: not asked twice. */
+export type AskedAgent = NotAnswered | null;
+
+export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io, asked?: AskedAgent): Promise<number> {
   const flow = parseFlow(opts.port);
   const families = parseFamilies(opts);
   // This host's agent already read every container: when its snapshot is fresh, its answer is the one collecting
   // would give, in a loopback round trip.
-  const local = await askLocalAgent({ from: a, to: b, ...(opts.port ? { port: opts.port } : {}), ...(families.length === 1 ? { family: families[0] === 4 ? 'ipv4' as const : 'ipv6' as const } : {}) }, opts, io);
+  const local = asked !== undefined ? asked : await askLocalAgent({ from: a, to: b, ...(opts.port ? { port: opts.port } : {}), ...(families.length === 1 ? { family: families[0] === 4 ? 'ipv4' as const : 'ipv6' as const } : {}) }, opts, io);
   if (local && 'text' in local) {
-    const answered = await fromAgent(local, a, b, opts, io);
+    const answered = await whyFromAgent(local, a, b, opts, io);
     if (answered !== null) return answered;
   } else if (local?.explicit) io.stderr(`netdiag: not answered by the agent at ${io.env.NETDIAG_AGENT}: ${local.reason}; collecting this host\n`);
   // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the
@@ -85,39 +76,4 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io)
     io.stdout(`${renderWhy(answer, styleFor(io), next, { from: a, to: b }).join('\n')}\n`);
   }
   return answerExit(exitOf(answer), world.hosts.map((h) => h.snapshot));
-}
-
-/**
- * The agent's answer, printed as the collected one would be (null: it was not usable, collect instead). The terminal's
- * next step needs what fixing comes to: the answer's fixes say it, but when there are none only the agent's fix
- * advice says why (asked then only).
- */
-async function fromAgent(local: LocalAnswer, a: string, b: string, opts: WhyOptions, io: Io): Promise<number | null> {
-  let parsed: WhyResult;
-  try {
-    parsed = WhyResult.parse(JSON.parse(local.text));
-  } catch {
-    return null;
-  }
-  let out: string;
-  if (opts.json) out = JSON.stringify(parsed);
-  else {
-    let next: FixAdvice | null = null;
-    if (!(parsed.verdict === 'reachable' && !reachableButNameFails(parsed))) {
-      if (parsed.fixes.length > 0) next = { status: 'fixes', fixes: parsed.fixes, advice: null };
-      else {
-        const body = { from: a, to: b, ...(opts.port ? { port: opts.port } : {}) };
-        const families = parseFamilies(opts);
-        const res = await askAgent(local.target, '/v1/fixes', { method: 'POST', body: families.length === 1 ? { ...body, family: families[0] === 4 ? 'ipv4' : 'ipv6' } : body, timeoutMs: ANSWER_TIMEOUT_MS }).catch(() => null);
-        const advice = res?.status === 200 ? FixesResult.safeParse(JSON.parse(res.text)) : null;
-        if (!advice?.success) return null;
-        next = { status: advice.data.status, fixes: advice.data.fixes, advice: advice.data.advice };
-      }
-    }
-    out = renderWhy(parsed, styleFor(io), next, { from: a, to: b }).join('\n');
-  }
-  io.stderr(`netdiag: answered by the local agent (snapshot ${Math.round(local.ageSeconds)} s old; --no-agent collects now)\n`);
-  io.stdout(`${out}\n`);
-  const code = exitOf(parsed);
-  return code === EXIT.ok && (local.partial || parsed.missing.length > 0) ? EXIT.partial : code;
 }

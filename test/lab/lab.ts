@@ -19,8 +19,8 @@ export const REPO = (() => {
   while (!existsSync(join(dir, 'package.json')) && dir !== '/') dir = dirname(dir);
   return dir;
 })();
-/** What users run: the bundled binary (package.json's bin). */
-export const NETDIAG_BIN = join(REPO, 'dist/netdiag.mjs');
+/** What users run: the bundled binary (package.json's bin; dist/netdiag.mjs is the same CLI as an ES module). */
+export const NETDIAG_BIN = join(REPO, 'dist/netdiag.cjs');
 
 let flags: string[] | null = null;
 
@@ -215,15 +215,16 @@ export class LabHost {
 
   /**
    * `netdiag agent` on 127.0.0.1:9700 in this host's namespace, run as the binary's #! line runs it, with a token file
-   * of its own; resolves once it serves a snapshot. The directory holds the token, its state and agent.log.
+   * of its own; resolves once it serves a snapshot (within `readyMs`, 30 s by default: a bench on a loaded machine
+   * at 500 containers needs longer). The directory holds the token, its state and agent.log.
    */
-  async startAgent(token: string, opts: { refresh?: string; hostName?: string; args?: string[] } = {}): Promise<{ daemon: ReturnType<LabHost['startDaemon']>; dir: string }> {
+  async startAgent(token: string, opts: { refresh?: string; hostName?: string; args?: string[]; readyMs?: number } = {}): Promise<{ daemon: ReturnType<LabHost['startDaemon']>; dir: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'netdiag-agent-'));
     writeFileSync(join(dir, 'token'), `${token}\n`);
     chmodSync(join(dir, 'token'), 0o600);
     const args = ['agent', '--listen', '127.0.0.1:9700', '--token-file', join(dir, 'token'), '--state-dir', join(dir, 'state'), '--refresh', opts.refresh ?? '5m', ...(opts.hostName ? ['--host-name', opts.hostName] : []), ...(opts.args ?? [])];
     const daemon = this.startDaemon(process.execPath, [...nodeFlags(), NETDIAG_BIN, ...args], join(dir, 'agent.log'));
-    await until('the agent to be ready', async () => ((await this.http('http://127.0.0.1:9700/readyz')).status === 200 ? true : null));
+    await until('the agent to be ready', async () => ((await this.http('http://127.0.0.1:9700/readyz')).status === 200 ? true : null), opts.readyMs);
     return { daemon, dir };
   }
 
