@@ -39,6 +39,9 @@ for (const f of readdirSync('dist')) if (/^why-quick-.*\.cjs$/.test(f)) rmSync(j
 // The caches of the scripts just replaced (cli/code-cache.ts): named by content, they would never be read again.
 rmSync('dist/.v8-cache', { recursive: true, force: true });
 
+/** The two CommonJS outputs (the quick script and the executable): one bundle each, for node 20, beside the rest. */
+const commonJsForNode20 = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', outdir: 'dist', outExtension: { '.js': '.cjs' } };
+
 /**
  * `why A B [--json]` answered by the local agent (cli/why-quick.ts): one CommonJS script, which bin.ts runs through
  * V8's code cache (Node 20 caches no ES module's compilation). Named by its content's hash: a cache is never read
@@ -47,12 +50,7 @@ rmSync('dist/.v8-cache', { recursive: true, force: true });
 const quick = await build({
   entryPoints: { 'why-quick': 'cli/why-quick.ts' },
   entryNames: '[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
+  ...commonJsForNode20,
   external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
   // host/version.ts finds the package from its own URL: a script's is its file's.
   define: { 'import.meta.url': '__netdiagScriptUrl' },
@@ -100,12 +98,7 @@ const mainAsEsModule = {
 await build({
   entryPoints: { netdiag: 'cli/launch.ts' },
   plugins: [mainAsEsModule],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
+  ...commonJsForNode20,
   define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
   logLevel: 'warning',
 });
