@@ -1,7 +1,7 @@
 // A script run from V8's code cache: Node 20 has no compile cache of its own (module.enableCompileCache is Node 22's),
 // and compiling zod and the answer's code is a fifth of a `why` the local agent answers. What v8-compile-cache did:
 // vm.Script with cachedData, the cache written after the run so that it holds every function the run compiled.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -36,6 +36,21 @@ function flagsKey(flags: readonly string[]): string {
  * cache; V8 itself checks only the source's length), node's version, architecture and flags (V8 rejects another V8's
  * cache, and another set of flags'). A rejected or unreadable cache is compiled past and rewritten, never an error.
  */
+/**
+ * Whether a cache directory or file may be run from: owned by this user or by root, and writable by no one else.
+ * `sudo` may keep the caller's HOME (Ubuntu did until 19.10): root must not run code an ordinary user put in
+ * ~/.cache, and no user must run what another left in a directory all may write.
+ */
+export function trustedPath(path: string, euid: number | null = process.geteuid?.() ?? null): boolean {
+  try {
+    const st = statSync(path);
+    if ((st.mode & 0o022) !== 0) return false;
+    return euid === null || st.uid === euid || st.uid === 0;
+  } catch {
+    return false;
+  }
+}
+
 export const cacheName = (file: string) => `${basename(file)}.${process.version}-${process.arch}-${flagsKey(process.execArgv)}.v8`;
 
 export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript<T> {
@@ -43,6 +58,7 @@ export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript
   const dirs = cacheDirs(file, env);
   let cachedData: Buffer | undefined;
   for (const d of dirs) {
+    if (!trustedPath(d) || !trustedPath(join(d, cacheName(file)))) continue;
     try {
       cachedData = readFileSync(join(d, cacheName(file)));
       break;
@@ -71,6 +87,8 @@ export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript
         try {
           // Beside the script, readable by whoever may run it; the user's own, by the user alone.
           mkdirSync(d, { recursive: true, mode: i === 0 ? 0o755 : 0o700 });
+          // A directory it would not read from (another user's, or open to all): not written either.
+          if (!trustedPath(d)) continue;
           // Written whole then renamed: a reader never sees half a cache, and two writers leave one whole one.
           const tmp = join(d, `.${cacheName(file)}.${process.pid}`);
           writeFileSync(tmp, data, { mode: 0o644 });

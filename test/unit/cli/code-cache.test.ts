@@ -1,10 +1,10 @@
 // The code cache the quick path runs from (cli/code-cache.ts): written after a run, read by the next, and a cache that
 // is garbage, made under other flags or cannot be written is compiled past, never an error.
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheDirs, cacheName, runCached } from '../../../cli/code-cache.js';
+import { cacheDirs, cacheName, runCached, trustedPath } from '../../../cli/code-cache.js';
 
 /** A script like the quick one: CommonJS, named by a hash, with a function the run compiles. */
 function script(dir: string, name = 'why-quick-AAAA1111.cjs', body = 'module.exports = { twice: (x) => x * 2, dir: __dirname, viaRequire: typeof require("node:path").join };'): string {
@@ -66,5 +66,36 @@ describe('the code cache', () => {
     for (const n of [old, otherFlags]) writeFileSync(join(dir, '.v8-cache', n), 'x');
     runCached(f, {}).keep();
     expect(readdirSync(join(dir, '.v8-cache')).sort()).toEqual([cacheName(f), otherFlags].sort());
+  });
+
+  it('a cache directory others may write is neither read nor written: V8 would run whatever is put there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-cc-'));
+    const f = script(dir);
+    runCached(f, {}).keep();
+    expect(runCached(f, {}).fromCache).toBe(true);
+    chmodSync(join(dir, '.v8-cache'), 0o777);
+    expect(runCached(f, {}).fromCache).toBe(false);
+    chmodSync(join(dir, '.v8-cache'), 0o755);
+    chmodSync(join(dir, '.v8-cache', cacheName(f)), 0o666);
+    expect(runCached(f, {}).fromCache).toBe(false);
+  });
+
+  it("trusts a path owned by the user or by root only (sudo may keep an ordinary user's HOME)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdiag-cc-'));
+    const file = join(dir, 'x');
+    writeFileSync(file, '', { mode: 0o644 });
+    const me = process.geteuid?.() ?? 0;
+    expect(trustedPath(file, me)).toBe(true);
+    expect(trustedPath(join(dir, 'absent'), me)).toBe(false);
+    if (me === 0) {
+      // Root made it: everyone may trust it. Another user's file: root does not, and neither does a third user.
+      expect(trustedPath(file, 1000)).toBe(true);
+      chownSync(file, 65534, 65534);
+      expect(trustedPath(file, 0)).toBe(false);
+      expect(trustedPath(file, 1000)).toBe(false);
+      expect(trustedPath(file, 65534)).toBe(true);
+    } else {
+      expect(trustedPath(file, me + 1)).toBe(false);
+    }
   });
 });
