@@ -30,7 +30,7 @@ export async function main(argv: string[], rawIo: Io, asked?: import('./commands
     .description('collect this host (Docker, links, routes, firewall, sysctls) as a HostSnapshot')
     .option('--out <file>', 'write the snapshot to FILE instead of stdout')
     .option('--host-name <name>', "this host's name in netdiag (default: NETDIAG_HOST_NAME, then the hostname)")
-    .option('--timeout <ms>', 'deadline per collector, in milliseconds', '10000')
+    .option('--timeout <ms>', 'deadline per collector, in milliseconds, and 20 ms more for each container on the host', '10000')
     .option('--record <file>', 'also write every raw answer (commands, Docker API, /proc/sys) to FILE, for bug reports')
     .option('--keep-labels <glob>', 'also keep labels whose key matches GLOB (* and ?; repeatable): by default only those netdiag reads are kept', (v: string, prev: string[] = []) => [...prev, v])
     .action(run((opts: { out?: string; hostName?: string; timeout: string; record?: string }) => import('./commands/snapshot.js').then((m) => m.snapshotCommand(opts, io))));

@@ -96,12 +96,35 @@ function onceInfo(docker: DockerSource): DockerSource {
   return { ...docker, info: () => (info ??= docker.info()), listNetworks: () => (networks ??= docker.listNetworks()) };
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
+/**
+ * A collector's allowance for each container it may enter, on top of the collection's deadline: a fixed deadline that
+ * suits 50 containers fails every collection at 500 on a busy host (the agent then serves a stale snapshot for good),
+ * while each program keeps its own timeout, so a hung daemon or program is still bounded.
+ */
+export const DEADLINE_PER_CONTAINER_MS = 20;
+
+/**
+ * `p` raced against `ms`, extended by DEADLINE_PER_CONTAINER_MS for each container once `containers` says how many
+ * (a collection whose list cannot be read keeps the plain deadline).
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, name: string, containers: Promise<number> = Promise.resolve(0)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  const t0 = performance.now();
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CollectorError(`the ${name} collector did not finish within ${ms} ms`, 'the host may be overloaded; retry, or raise --timeout')), ms);
+    const arm = (n: number) => {
+      const total = ms + n * DEADLINE_PER_CONTAINER_MS;
+      const why = n > 0 ? `${total} ms (${ms} ms and ${DEADLINE_PER_CONTAINER_MS} ms for each of ${n} containers)` : `${ms} ms`;
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new CollectorError(`the ${name} collector did not finish within ${why}`, 'the host may be overloaded; retry, or raise --timeout')), Math.max(0, total - (performance.now() - t0)));
+    };
+    arm(0);
+    containers.then((n) => !settled && n > 0 && arm(n), () => undefined);
   });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([p, deadline]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
 }
 
 function asError(name: CollectorName, error: unknown): { entry: CollectionError; absent: boolean } {
@@ -154,11 +177,14 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const errors: CollectionError[] = [];
   const parts: Partial<{ [K in CollectorName]: SnapshotParts[K] }> = {};
 
+  // How many containers a whole-host collection enters. A question's (scoped) enters a few, and may place them without
+  // Docker's list (scope-direct.ts): not asked for it here.
+  const entering = scope ? Promise.resolve(0) : ctx.containers().then((list) => list.length, () => 0);
   await Promise.all(
     collectors.filter((c) => !opts.skip?.includes(c.name)).map(async (c) => {
       const t0 = performance.now();
       try {
-        const result: CollectResult<CollectorName> = await withDeadline<CollectResult<CollectorName>>(c.collect(ctx), timeoutMs, c.name);
+        const result: CollectResult<CollectorName> = await withDeadline<CollectResult<CollectorName>>(c.collect(ctx), timeoutMs, c.name, entering);
         (parts as Record<string, unknown>)[c.name] = result.data;
         for (const e of result.errors) errors.push({ collector: c.name, ...e });
         statuses[c.name] = { status: result.errors.length > 0 ? 'partial' : 'ok', durationMs: round(performance.now() - t0) };
