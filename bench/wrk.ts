@@ -1,8 +1,8 @@
 // The agent bench's load from wrk (Debian's `wrk`, C, one thread) when it is installed: at concurrency 50 on 2 cores
 // the generator takes CPU from the agent it measures, and node's own generator (load.ts) costs about half what a scrape
 // costs the agent, and its event loop's delays are counted as the agent's latency. Absent, the bench says so and uses load.ts.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from './load.js';
@@ -21,11 +21,16 @@ export interface GeneratedLoad extends LoadResult {
  */
 export function wrkPath(): string | null {
   if (process.env.NETDIAG_BENCH_LOAD === 'node') return null;
-  try {
-    return execFileSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
+  // PATH searched here, as `command -v` would, without a shell.
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    try {
+      accessSync(join(dir, 'wrk'), constants.X_OK);
+      return join(dir, 'wrk');
+    } catch {
+      // Not in this directory.
+    }
   }
+  return null;
 }
 
 // wrk's summary as one line, and its own CPU read from /proc/self/stat (clock ticks: utime, stime) as it ends. No
