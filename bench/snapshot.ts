@@ -5,13 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, nodeFlags } from '../test/lab/lab.js';
 import type { LabHost } from '../test/lab/lab.js';
-import { median } from './report.js';
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
+import { median, timed } from './report.js';
 
 /**
  * Every read `netdiag snapshot` makes, as an operator types it in a shell on the host: Docker's version, info, networks

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { LabHost } from '../test/lab/lab.js';
 import { NETDIAG_BIN, nodeFlags } from '../test/lab/lab.js';
-import { median } from './report.js';
+import { median, timed } from './report.js';
 
 export interface ProbeCost {
   blocked: number;
@@ -14,12 +14,6 @@ export interface ProbeCost {
 const GOAL_MS = 150;
 const GOAL_RATIO = 7;
 const RUNS = 7;
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
 /**
  * CPU (user + system) of this process's children waited for so far, in ms (Linux's 100 ticks a second): around one
@@ -44,7 +38,7 @@ const shellLine = (words: string[]) => words.map((w) => `'${w.replace(/'/g, `'\\
 function whyIn(h: LabHost, mode: 'terminal' | 'piped' | 'json' | 'agent', o: BenchOptions): () => Promise<unknown> {
   const bin = o.bin ?? NETDIAG_BIN;
   // c0 on n1 and c1 on n2: a blocked pair (Docker's isolation), the question operators ask.
-  const args = ['why', 'c0', 'c1', ...(mode === 'json' ? ['--json'] : []), ...(mode === 'agent' || o.bin ? [] : ['--no-agent'])];
+  const args = ['why', 'c0', 'c1', ...(mode === 'json' ? ['--json'] : []), ...(mode === 'agent' ? [] : ['--no-agent'])];
   const check = (r: { exitCode: number; stdout: string; stderr: string }) => {
     if (r.exitCode !== 1) throw new Error(`netdiag ${args.join(' ')} (${mode}) exited ${r.exitCode}: ${r.stderr.trim()}`);
     if (mode === 'agent' && !r.stderr.includes('answered by the local agent')) throw new Error(`the agent did not answer: ${r.stderr.trim()}`);
@@ -61,7 +55,7 @@ function whyIn(h: LabHost, mode: 'terminal' | 'piped' | 'json' | 'agent', o: Ben
 export interface BenchOptions {
   /** Another build of netdiag (an earlier commit's dist/netdiag.mjs, for figures before a change), asking this build's agent. */
   bin?: string;
-  /** An earlier build asked of the same agent in runs alternating with this build's (21 each): before/after. */
+  /** An earlier build run by turns with this one, in every mode (the agent's: on the same agent, 21 runs each). */
   alongside?: string;
 }
 
@@ -100,11 +94,26 @@ export async function benchWhyAt(h: LabHost, size: number, probesBefore: ProbeCo
   let piped = 0;
   for (const mode of ['terminal', 'piped', 'json'] as const) {
     if (!modes.includes(mode)) continue;
+    const label = `netdiag why c0 c1, ${size} containers, ${mode === 'json' ? '--json' : mode === 'terminal' ? 'at a terminal' : 'piped'}`;
     const fn = whyIn(h, mode, o);
     await fn();
-    const ms = median(await runs(RUNS, fn));
+    if (!o.alongside) {
+      const ms = median(await runs(RUNS, fn));
+      if (mode === 'piped') piped = ms;
+      rows.push([label, `${ms.toFixed(0)} ms`, verdict(ms, blockedMs)]);
+      continue;
+    }
+    // An earlier build by turns with this one: both see the same machine state.
+    const old = whyIn(h, mode, { bin: o.alongside });
+    await old();
+    const [now, then]: [number[], number[]] = [[], []];
+    for (let i = 0; i < RUNS; i++) {
+      now.push(await timed(fn));
+      then.push(await timed(old));
+    }
+    const ms = median(now);
     if (mode === 'piped') piped = ms;
-    rows.push([`netdiag why c0 c1, ${size} containers, ${mode === 'json' ? '--json' : mode === 'terminal' ? 'at a terminal' : 'piped'}`, `${ms.toFixed(0)} ms`, verdict(ms, blockedMs)]);
+    rows.push([label, `${ms.toFixed(0)} ms`, verdict(ms, blockedMs)], [`  the same, ${o.alongside}`, `${median(then).toFixed(0)} ms`, `this build ${(ms / median(then)).toFixed(2)}× its time`]);
   }
   // This host's agent holding a fresh snapshot (refreshed every 5 minutes and on Docker's events): asked, not collected.
   if (!modes.includes('agent')) return { rows: [...rows, ...extra], why: piped, probes };
