@@ -9,10 +9,8 @@ import type { SourceOptions } from './sources.js';
 import type { Io } from './io.js';
 import { usageErrorOf } from './io.js';
 import { hostNameOf } from '../host/identity.js';
+// Where to ask is decided by a module of its own, read before this one (and zod) loads: the quick path asks it first.
 import { localAgentUrl } from './local-agent-url.js';
-
-// Where to ask is decided before this module (and zod) loads: bin.ts's quick path reads it first.
-export { LOCAL_AGENT_URL, localAgentUrl } from './local-agent-url.js';
 
 /**
  * Deadlines: the status is a few bytes from a process on this host (refused is instant). An agent in the middle of a

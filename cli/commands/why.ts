@@ -12,8 +12,6 @@ import { askLocalAgent } from '../local-agent.js';
 import type { NotAnswered } from '../local-agent.js';
 import { exitOf, whyFromAgent } from '../why-agent-answer.js';
 
-export { exitOf } from '../why-agent-answer.js';
-
 type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean; allNamespaces?: boolean };
 
 /** What the quick path (bin.ts) already learnt from the local agent when it did not answer: not asked twice. */
