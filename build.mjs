@@ -34,6 +34,9 @@ const commanderLazyChildProcess = {
   },
 };
 
+/** The server's dependencies named in the header: left to node_modules by every bundle. */
+const serverPackages = ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'];
+
 rmSync('dist/chunks', { recursive: true, force: true });
 for (const f of readdirSync('dist')) if (/^why-quick-.*\.cjs$/.test(f)) rmSync(join('dist', f));
 // The caches of the scripts just replaced (cli/code-cache.ts): named by content, they would never be read again.
@@ -51,7 +54,7 @@ const quick = await build({
   entryPoints: { 'why-quick': 'cli/why-quick.ts' },
   entryNames: '[name]-[hash]',
   ...commonJsForNode20,
-  external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
+  external: serverPackages,
   // host/version.ts finds the package from its own URL: a script's is its file's.
   define: { 'import.meta.url': '__netdiagScriptUrl' },
   // import() (node:https and node:crypto, for a TLS agent) as require: a script run through node:vm has no loader for
@@ -77,16 +80,12 @@ await build({
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
-  external: ['dockerode', 'fastify', 'prom-client', 'yaml', '@viz-js/viz', 'bcryptjs'],
+  external: serverPackages,
   banner: { js: "import { createRequire as __netdiagRequire } from 'node:module'; const require = __netdiagRequire(import.meta.url);" },
   plugins: [englishOnly, commanderLazyChildProcess],
   define: { __NETDIAG_WHY_QUICK__: JSON.stringify(quickScript) },
   logLevel: 'warning',
 });
-/**
- * The executable (package.json's bin): CommonJS, since node starts an ES module entry through its module loader (~10 ms
- * of CPU). It answers the quick path itself and imports dist/netdiag-main.mjs for everything else.
- */
 /** launch.ts's import of the CLI (./main.js) is the ES module entry beside it, for node to load: not bundled. */
 const mainAsEsModule = {
   name: 'main-as-es-module',
@@ -95,6 +94,10 @@ const mainAsEsModule = {
   },
 };
 
+/**
+ * The executable (package.json's bin): CommonJS, since node starts an ES module entry through its module loader (~10 ms
+ * of CPU). It answers the quick path itself and imports dist/netdiag-main.mjs for everything else.
+ */
 await build({
   entryPoints: { netdiag: 'cli/launch.ts' },
   plugins: [mainAsEsModule],

@@ -5,18 +5,12 @@
 // places that read process.argv and call process.exit are these two.
 import { fileURLToPath } from 'node:url';
 import { endOnClosedOutput, processIo } from './io.js';
-import { runQuick } from './quick.js';
+import { runCommandLine } from './quick.js';
 
 /** The quick path's script in dist (build.mjs names it by its content's hash); absent when run from tsc's output. */
 declare const __NETDIAG_WHY_QUICK__: string | undefined;
 
 endOnClosedOutput((code) => process.exit(code));
-const argv = process.argv.slice(2);
-// `why A B [--json]` with a local agent to ask: asked without commander and the rest of the CLI (quick.ts). Anything
-// it does not answer goes to the whole CLI, told what the agent said so it is not asked twice.
-const quick = await runQuick(argv, typeof __NETDIAG_WHY_QUICK__ === 'string' ? fileURLToPath(new URL(__NETDIAG_WHY_QUICK__, import.meta.url)) : null, processIo);
-if (quick && 'code' in quick) process.exitCode = quick.code;
-else {
-  const { main } = await import('./main.js');
-  process.exitCode = await main(argv, processIo, quick?.asked);
-}
+// `why A B [--json]` with a local agent to ask: asked without commander and the rest of the CLI (quick.ts).
+const script = typeof __NETDIAG_WHY_QUICK__ === 'string' ? fileURLToPath(new URL(__NETDIAG_WHY_QUICK__, import.meta.url)) : null;
+process.exitCode = await runCommandLine(process.argv.slice(2), script, processIo, () => import('./main.js'));

@@ -32,11 +32,6 @@ function flagsKey(flags: readonly string[]): string {
 }
 
 /**
- * The cache's name: the script's name (the build puts its content's hash there, so a changed script never meets an old
- * cache; V8 itself checks only the source's length), node's version, architecture and flags (V8 rejects another V8's
- * cache, and another set of flags'). A rejected or unreadable cache is compiled past and rewritten, never an error.
- */
-/**
  * Whether a cache directory or file may be run from: owned by this user or by root, and writable by no one else.
  * `sudo` may keep the caller's HOME (Ubuntu did until 19.10): root must not run code an ordinary user put in
  * ~/.cache, and no user must run what another left in a directory all may write.
@@ -51,16 +46,22 @@ export function trustedPath(path: string, euid: number | null = process.geteuid?
   }
 }
 
+/**
+ * The cache's name: the script's name (the build puts its content's hash there, so a changed script never meets an old
+ * cache; V8 itself checks only the source's length), node's version, architecture and flags (V8 rejects another V8's
+ * cache, and another set of flags'). A rejected or unreadable cache is compiled past and rewritten, never an error.
+ */
 export const cacheName = (file: string) => `${basename(file)}.${process.version}-${process.arch}-${flagsKey(process.execArgv)}.v8`;
 
 export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript<T> {
   const source = readFileSync(file, 'utf8');
   const dirs = cacheDirs(file, env);
+  const name = cacheName(file);
   let cachedData: Buffer | undefined;
   for (const d of dirs) {
-    if (!trustedPath(d) || !trustedPath(join(d, cacheName(file)))) continue;
+    if (!trustedPath(d) || !trustedPath(join(d, name))) continue;
     try {
-      cachedData = readFileSync(join(d, cacheName(file)));
+      cachedData = readFileSync(join(d, name));
       break;
     } catch {
       // Not there: the next place, or none.
@@ -90,9 +91,9 @@ export function runCached<T>(file: string, env: NodeJS.ProcessEnv): CachedScript
           // A directory it would not read from (another user's, or open to all): not written either.
           if (!trustedPath(d)) continue;
           // Written whole then renamed: a reader never sees half a cache, and two writers leave one whole one.
-          const tmp = join(d, `.${cacheName(file)}.${process.pid}`);
+          const tmp = join(d, `.${name}.${process.pid}`);
           writeFileSync(tmp, data, { mode: 0o644 });
-          renameSync(tmp, join(d, cacheName(file)));
+          renameSync(tmp, join(d, name));
           // The caches of earlier builds of this script go (one per build would pile up); this build's under other
           // flags or another node stay (removing them, two of those taking turns would rewrite it every run).
           const stem = basename(file).replace(/-[A-Z0-9]+\.cjs$/, '-');

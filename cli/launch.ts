@@ -6,24 +6,15 @@
 // `why` is answered here (quick.ts); every other command line loads the CLI's ES modules (dist/netdiag-main.mjs).
 import { join } from 'node:path';
 import { endOnClosedOutput, processIo } from './io.js';
-import { runQuick } from './quick.js';
+import { runCommandLine } from './quick.js';
 
 /** The quick path's script beside this file (build.mjs names it by its content's hash); absent from tsc's output. */
 declare const __NETDIAG_WHY_QUICK__: string | undefined;
 
 endOnClosedOutput((code) => process.exit(code));
-const argv = process.argv.slice(2);
-
-async function launch(): Promise<void> {
-  const quick = await runQuick(argv, typeof __NETDIAG_WHY_QUICK__ === 'string' ? join(__dirname, __NETDIAG_WHY_QUICK__) : null, processIo);
-  if (quick && 'code' in quick) {
-    process.exitCode = quick.code;
-    return;
-  }
-  // The CLI's ES modules: build.mjs points this import at dist/netdiag-main.mjs, left to node (an ES module imported
-  // from CommonJS), so the executable itself stays CommonJS and small.
-  const { main } = await import('./main.js');
-  process.exitCode = await main(argv, processIo, quick?.asked);
-}
-
-void launch();
+const script = typeof __NETDIAG_WHY_QUICK__ === 'string' ? join(__dirname, __NETDIAG_WHY_QUICK__) : null;
+// The CLI's ES modules: build.mjs points this import at dist/netdiag-main.mjs, left to node (an ES module imported
+// from CommonJS), so the executable itself stays CommonJS and small.
+void runCommandLine(process.argv.slice(2), script, processIo, () => import('./main.js')).then((code) => {
+  process.exitCode = code;
+});

@@ -9,10 +9,8 @@ import type { SourceOptions } from './sources.js';
 import type { Io } from './io.js';
 import { usageErrorOf } from './io.js';
 import { hostNameOf } from '../host/identity.js';
+// Where to ask is decided by a module of its own, read before this one (and zod) loads: the quick path asks it first.
 import { localAgentUrl } from './local-agent-url.js';
-
-// Where to ask is decided before this module (and zod) loads: bin.ts's quick path reads it first.
-export { LOCAL_AGENT_URL, localAgentUrl } from './local-agent-url.js';
 
 /**
  * Deadlines: the status is a few bytes from a process on this host (refused is instant). An agent in the middle of a
@@ -51,9 +49,23 @@ export function judgeStatus(body: unknown, hostName: string): Freshness {
   return { fresh: true, ageSeconds: h.ageSeconds, partial: Object.values(h.collectors).some((c) => c.status !== 'ok') };
 }
 
+/** A `why` as the agent's /v1/why and /v1/fixes take it: B's family only when one alone was asked for. */
+export interface AgentQuestion {
+  from: string;
+  to: string;
+  port?: string;
+  family?: 'ipv4' | 'ipv6';
+}
+
+export function agentQuestion(from: string, to: string, port: string | undefined, families: readonly (4 | 6)[]): AgentQuestion {
+  return { from, to, ...(port ? { port } : {}), ...(families.length === 1 ? { family: families[0] === 4 ? 'ipv4' as const : 'ipv6' as const } : {}) };
+}
+
 export interface LocalAnswer {
   /** The agent's /v1/why answer, as it sent it (the CLI's own --json). */
   text: string;
+  /** What it answered: anything more asked of the agent about it (the fixes) is asked of the same question. */
+  question: AgentQuestion;
   ageSeconds: number;
   partial: boolean;
   target: AgentTarget;
@@ -72,7 +84,7 @@ const reasonOf = (error: unknown) => usageErrorOf(error)?.message ?? (error inst
  * else why not. `ask` is the HTTP client (tests pass their own).
  */
 export async function askLocalAgent(
-  q: { from: string; to: string; port?: string; family?: 'ipv4' | 'ipv6' },
+  q: AgentQuestion,
   opts: SourceOptions & { noAgent?: boolean },
   io: Io,
   ask: typeof askAgent = askAgent,
@@ -113,5 +125,5 @@ export async function askLocalAgent(
   }
   // A name the agent does not know is a 404 with the model's own words: collecting gives the same words, and exit 2.
   if (res.status !== 200) return { reason: `its /v1/why answered ${res.status}`, explicit: where.explicit };
-  return { text: res.text, ageSeconds: fresh.ageSeconds, partial: fresh.partial, target };
+  return { text: res.text, question: q, ageSeconds: fresh.ageSeconds, partial: fresh.partial, target };
 }

@@ -7,6 +7,7 @@ import { oneLine, terminalSafeIo } from './text.js';
 import type { FixOptions } from './commands/fix.js';
 // Commands are loaded when run: `why` should not pay for fastify and prom-client, which only the agent needs.
 import { NETDIAG_VERSION } from '../host/version.js';
+import { LOCAL_AGENT_URL } from './local-agent-url.js';
 
 /** `asked`: what bin.ts's quick path learnt from the local agent about this `why` when it could not answer it. */
 export async function main(argv: string[], rawIo: Io, asked?: import('./commands/why.js').AskedAgent): Promise<number> {
@@ -62,7 +63,7 @@ export async function main(argv: string[], rawIo: Io, asked?: import('./commands
     .option('--json', 'machine-readable output')
     .option('--all-namespaces', "with --json, collecting: enter every container on A's and B's networks, so what each fix also opens is walked from namespaces read, none taken as Docker makes them (alsoOpensNotRead stays empty)")
     // Without --agent: this host's own agent answers when its snapshot is fresh (--agent false is --no-agent).
-    .option('--no-agent', 'collect this host now, even when its agent (NETDIAG_AGENT, default http://127.0.0.1:9700) holds a fresh snapshot')
+    .option('--no-agent', `collect this host now, even when its agent (NETDIAG_AGENT, default ${LOCAL_AGENT_URL}) holds a fresh snapshot`)
     .action(run((a: string, b: string, opts: { port?: string; snapshot?: string[]; agent?: string[] | false; inventory?: string; hostName?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; allNamespaces?: boolean }) => import('./commands/why-jitless.js').then(() => import('./commands/why.js')).then((m) => m.whyCommand(a, b, { ...opts, agent: opts.agent || undefined, noAgent: opts.agent === false }, io, asked))));
 
   hostSources(program

@@ -6,7 +6,6 @@ import { nameUnchecked, reachableButNameFails } from '../rules/why/asked.js';
 import { FixesResult } from '../snapshot/contract/changes.js';
 import { WhyResult } from '../snapshot/contract/why.js';
 import type { WhyAnswer } from '../snapshot/contract/why.js';
-import { parseFamilies } from '../rules/query/flow.js';
 import type { Io } from './io.js';
 import { renderWhy } from './render/why.js';
 import { styleFor } from './render/style.js';
@@ -25,14 +24,13 @@ export function exitOf(answer: WhyAnswer): ExitCode {
   return VERDICT_EXIT[answer.verdict];
 }
 
-export type AgentWhyOptions = { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean };
-
 /**
  * The agent's answer, printed as the collected one would be (null: it was not usable, collect instead). The terminal's
  * next step needs what fixing comes to: the answer's fixes say it, but when there are none only the agent's fix
- * advice says why (asked then only).
+ * advice for the same question says why (asked then only).
  */
-export async function whyFromAgent(local: LocalAnswer, a: string, b: string, opts: AgentWhyOptions, io: Io): Promise<number | null> {
+export async function whyFromAgent(local: LocalAnswer, json: boolean | undefined, io: Io): Promise<number | null> {
+  const { from: a, to: b } = local.question;
   let parsed: WhyResult;
   try {
     parsed = WhyResult.parse(JSON.parse(local.text));
@@ -40,15 +38,13 @@ export async function whyFromAgent(local: LocalAnswer, a: string, b: string, opt
     return null;
   }
   let out: string;
-  if (opts.json) out = JSON.stringify(parsed);
+  if (json) out = JSON.stringify(parsed);
   else {
     let next: FixAdvice | null = null;
     if (!(parsed.verdict === 'reachable' && !reachableButNameFails(parsed))) {
       if (parsed.fixes.length > 0) next = { status: 'fixes', fixes: parsed.fixes, advice: null };
       else {
-        const body = { from: a, to: b, ...(opts.port ? { port: opts.port } : {}) };
-        const families = parseFamilies(opts);
-        const res = await askAgent(local.target, '/v1/fixes', { method: 'POST', body: families.length === 1 ? { ...body, family: families[0] === 4 ? 'ipv4' : 'ipv6' } : body, timeoutMs: ANSWER_TIMEOUT_MS }).catch(() => null);
+        const res = await askAgent(local.target, '/v1/fixes', { method: 'POST', body: local.question, timeoutMs: ANSWER_TIMEOUT_MS }).catch(() => null);
         const advice = res?.status === 200 ? FixesResult.safeParse(JSON.parse(res.text)) : null;
         if (!advice?.success) return null;
         next = { status: advice.data.status, fixes: advice.data.fixes, advice: advice.data.advice };

@@ -19,6 +19,6 @@ export async function whyQuick(q: QuickWhy, rawIo: Io): Promise<{ code: number }
   const io = terminalSafeIo(rawIo);
   const local = await askLocalAgent({ from: q.from, to: q.to }, {}, io);
   if (local === null || !('text' in local)) return { asked: local };
-  const code = await whyFromAgent(local, q.from, q.to, { json: q.json }, io);
+  const code = await whyFromAgent(local, q.json, io);
   return code === null ? { asked: { reason: 'its answer was not usable', explicit: false } } : { code };
 }

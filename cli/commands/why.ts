@@ -8,11 +8,9 @@ import { renderWhy } from '../render/why.js';
 import { styleFor } from '../render/style.js';
 import type { SourceOptions } from '../sources.js';
 import { answerExit } from '../exit-codes.js';
-import { askLocalAgent } from '../local-agent.js';
+import { agentQuestion, askLocalAgent } from '../local-agent.js';
 import type { NotAnswered } from '../local-agent.js';
 import { exitOf, whyFromAgent } from '../why-agent-answer.js';
-
-export { exitOf } from '../why-agent-answer.js';
 
 type WhyOptions = SourceOptions & { port?: string; json?: boolean; ipv4?: boolean; ipv6?: boolean; noAgent?: boolean; allNamespaces?: boolean };
 
@@ -24,9 +22,9 @@ export async function whyCommand(a: string, b: string, opts: WhyOptions, io: Io,
   const families = parseFamilies(opts);
   // This host's agent already read every container: when its snapshot is fresh, its answer is the one collecting
   // would give, in a loopback round trip.
-  const local = asked !== undefined ? asked : await askLocalAgent({ from: a, to: b, ...(opts.port ? { port: opts.port } : {}), ...(families.length === 1 ? { family: families[0] === 4 ? 'ipv4' as const : 'ipv6' as const } : {}) }, opts, io);
+  const local = asked !== undefined ? asked : await askLocalAgent(agentQuestion(a, b, opts.port, families), opts, io);
   if (local && 'text' in local) {
-    const answered = await whyFromAgent(local, a, b, opts, io);
+    const answered = await whyFromAgent(local, opts.json, io);
     if (answered !== null) return answered;
   } else if (local?.explicit) io.stderr(`netdiag: not answered by the agent at ${io.env.NETDIAG_AGENT}: ${local.reason}; collecting this host\n`);
   // Asked at a terminal, only A, B and what they share are inspected and entered (the time does not grow with the

@@ -8,10 +8,13 @@ function lasts(f: Fix): string {
   return `${span}. ${p.keep}`;
 }
 
+/** A long list shown by its first six and how many more: a fix can open hundreds of pairs. */
+const firstSix = (xs: readonly string[]) => `${xs.slice(0, 6).join(', ')}${xs.length > 6 ? ` and ${xs.length - 6} more` : ''}`;
+
 /** How many "also opens" pairs went through namespaces not read, and whose (the walk took them as Docker makes them). */
 function unreadLine(entries: Fix['alsoOpensNotRead']): string {
   const names = [...new Set(entries.flatMap((e) => e.notRead))];
-  return `${entries.length} of these through namespaces not read, taken as Docker makes them: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ` and ${names.length - 6} more` : ''} (netdiag why --json --all-namespaces reads them)`;
+  return `${entries.length} of these through namespaces not read, taken as Docker makes them: ${firstSix(names)} (netdiag why --json --all-namespaces reads them)`;
 }
 
 export function renderFixes(fixes: Fix[], st: Style, from: string, to: string, first = 1): string[] {
@@ -27,7 +30,7 @@ export function renderFixes(fixes: Fix[], st: Style, from: string, to: string, f
     const name = f.byName === 'resolves' ? ', by name too' : f.byName === 'fails' ? ' by address only (the name still fails)' : '';
     lines.push(`       predicted: ${from} → ${to} ${st.verdict(f.predicted.forward)}${per}${name}, ${to} → ${from} ${st.verdict(f.predicted.reverse)}`);
     lines.push(`       scope: ${f.scope}`);
-    if (f.alsoOpens.length > 0) lines.push(`       also opens: ${f.alsoOpens.slice(0, 6).join(', ')}${f.alsoOpens.length > 6 ? ` and ${f.alsoOpens.length - 6} more` : ''}`);
+    if (f.alsoOpens.length > 0) lines.push(`       also opens: ${firstSix(f.alsoOpens)}`);
     if (f.alsoOpensNotRead.length > 0) lines.push(`       ${unreadLine(f.alsoOpensNotRead)}`);
     lines.push(`       lasts: ${lasts(f)}`);
     lines.push(`       ${st.dim(f.note)}`);
