@@ -24,6 +24,15 @@ export function exitOf(answer: WhyAnswer): ExitCode {
   return VERDICT_EXIT[answer.verdict];
 }
 
+/** A reply's body as JSON; undefined when it is not (which the contract's schema then refuses: not usable). */
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The agent's answer, printed as the collected one would be (null: it was not usable, collect instead). The terminal's
  * next step needs what fixing comes to: the answer's fixes say it, but when there are none only the agent's fix
@@ -45,7 +54,7 @@ export async function whyFromAgent(local: LocalAnswer, json: boolean | undefined
       if (parsed.fixes.length > 0) next = { status: 'fixes', fixes: parsed.fixes, advice: null };
       else {
         const res = await askAgent(local.target, '/v1/fixes', { method: 'POST', body: local.question, timeoutMs: ANSWER_TIMEOUT_MS }).catch(() => null);
-        const advice = res?.status === 200 ? FixesResult.safeParse(JSON.parse(res.text)) : null;
+        const advice = res?.status === 200 ? FixesResult.safeParse(jsonOrUndefined(res.text)) : null;
         if (!advice?.success) return null;
         next = { status: advice.data.status, fixes: advice.data.fixes, advice: advice.data.advice };
       }

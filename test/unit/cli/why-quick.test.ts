@@ -33,7 +33,7 @@ const seed = parseSnapshot(JSON.parse(readFileSync(SEED, 'utf8')));
 const PAIRS = [['alpine-01', 'redis-1'], ['redis-1', 'redis-2'], ['redis-2', 'alpine-01'], ['alpine-01', seed.docker!.containers.find((c) => c.name === 'redis-2')!.endpoints[0]!.ip!]] as const;
 
 /** An agent over the seed, live, collected at clock 0 and refreshing every minute; counts the status asks. */
-async function serve(clock: { t: number }): Promise<{ app: FastifyInstance; url: string; store: SnapshotStore; statusAsks: () => number }> {
+async function serve(clock: { t: number }, before: (app: FastifyInstance) => void = () => undefined): Promise<{ app: FastifyInstance; url: string; store: SnapshotStore; statusAsks: () => number }> {
   const store = new SnapshotStore(async () => seed, () => clock.t);
   await store.refresh();
   store.refreshMs = 60_000;
@@ -44,6 +44,7 @@ async function serve(clock: { t: number }): Promise<{ app: FastifyInstance; url:
   app.addHook('onRequest', async (req) => {
     if (req.url === '/v1/status') asks++;
   });
+  before(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, store, statusAsks: () => asks };
 }
@@ -120,6 +121,33 @@ describe('the quick path of why', () => {
       }
     }
   }, 60_000);
+
+  it('fix advice that is not JSON (an agent or proxy gone wrong): not usable, handed to the whole CLI, nothing printed', async () => {
+    let fixesAsked = 0;
+    const broken = await serve({ t: 0 }, (app) =>
+      app.addHook('onSend', async (req, reply, payload) => {
+        // Answers without fixes, so a blocked one's next step is asked of /v1/fixes, which answers garbage.
+        if (req.url.startsWith('/v1/why?')) return JSON.stringify({ ...JSON.parse(Buffer.from(payload as Uint8Array).toString()), fixes: [] });
+        if (req.url !== '/v1/fixes') return payload;
+        fixesAsked++;
+        reply.header('content-type', 'application/json');
+        return 'not json';
+      }),
+    );
+    try {
+      for (const [a, b] of PAIRS) {
+        const io = capture({ NETDIAG_AGENT: broken.url, NETDIAG_HOST_NAME: seed.name });
+        const r = await whyQuick({ from: a, to: b, json: false }, io);
+        if ('code' in r) continue;
+        expect(r).toEqual({ asked: { reason: 'its answer was not usable', explicit: false } });
+        expect(io.out).toBe('');
+      }
+      // The seed's blocked pairs asked for it.
+      expect(fixesAsked).toBeGreaterThan(0);
+    } finally {
+      await broken.app.close();
+    }
+  });
 
   it('an agent that does not answer (its snapshot too old) is asked once, and the whole CLI says why and collects', async () => {
     clock.t = 61_000;
