@@ -1,9 +1,9 @@
 // A question's bystanders whose namespaces were not entered (snapshot `notEntered`), given the namespace Docker makes
 // for a container on one bridge network — for counting what a fix "also opens" only, each pair through one said so.
-import { PolicyRule } from '../../snapshot/host-snapshot.js';
 import type { HostSnapshot, Route, SandboxLinks, SandboxRoutes } from '../../snapshot/host-snapshot.js';
 import { ipText, maskOf, parseIp } from '../addr/addr.js';
 import { MTU_OPTION } from '../doctor/swarm-overlay.js';
+import { kernelRules } from '../model/policy.js';
 
 /** The snapshots with the assumed namespaces added, and which containers (host/ID) were assumed. */
 export interface Assumed {
@@ -20,7 +20,7 @@ const route = (r: Partial<Route> & Pick<Route, 'table' | 'type' | 'dst' | 'dev' 
  * The kernel's three rules of a new namespace, nothing else: Docker adds no policy rule, and what someone may have
  * added inside (with NET_ADMIN) is exactly what was not read.
  */
-const KERNEL_RULES: PolicyRule[] = ([[0, 'local'], [32766, 'main'], [32767, 'default']] as const).map(([priority, table]) => PolicyRule.parse({ family: 'inet', priority, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table, action: 'lookup' }));
+const KERNEL_RULES = kernelRules(4);
 
 /**
  * What Docker makes for a container on one bridge network, as its captured namespaces show it (test/fixtures/captured):
