@@ -1,6 +1,6 @@
 // A question's bystanders whose namespaces were not entered (snapshot `notEntered`), given the namespace Docker makes
 // for a container on one bridge network — for counting what a fix "also opens" only, each pair through one said so.
-import type { HostSnapshot, Route, SandboxLinks, SandboxRoutes } from '../../snapshot/host-snapshot.js';
+import type { DockerContainer, HostSnapshot, Route, SandboxLinks, SandboxRoutes } from '../../snapshot/host-snapshot.js';
 import { ipText, maskOf, parseIp } from '../addr/addr.js';
 import { MTU_OPTION } from '../doctor/swarm-overlay.js';
 import { kernelRules } from '../model/policy.js';
@@ -27,11 +27,10 @@ const KERNEL_RULES = kernelRules(4);
  * lo, and eth0 with its address, a veth onto the network's bridge; the subnet on link, the default route via the
  * network's gateway; the local table the kernel fills in for both addresses. Null when the data does not say it.
  */
-function dockersNamespace(s: HostSnapshot, id: string): { links: SandboxLinks; routes: SandboxRoutes } | null {
-  const c = s.docker?.containers.find((x) => x.id === id);
-  const ep = c?.endpoints.length === 1 ? c.endpoints[0] : undefined;
+function dockersNamespace(s: HostSnapshot, c: DockerContainer): { links: SandboxLinks; routes: SandboxRoutes } | null {
+  const ep = c.endpoints.length === 1 ? c.endpoints[0] : undefined;
   const net = ep ? s.docker?.networks.find((n) => n.id === ep.networkId) : undefined;
-  if (!c || !ep || !net || net.driver !== 'bridge' || !net.bridge || !c.sandboxKey || ep.ipv6 || !ep.ip || ep.prefixLen === null) return null;
+  if (!ep || !net || net.driver !== 'bridge' || !net.bridge || !c.sandboxKey || ep.ipv6 || !ep.ip || ep.prefixLen === null) return null;
   const ip = parseIp(ep.ip);
   if (typeof ip !== 'number') return null;
   const bits = ep.prefixLen;
@@ -73,7 +72,7 @@ export function assumeNotEntered(snapshots: readonly HostSnapshot[]): Assumed {
     const routes = [...s.routes.sandboxes];
     for (const c of s.docker?.containers ?? []) {
       if (!names.has(c.name) || read.has(c.id)) continue;
-      const made = dockersNamespace(s, c.id);
+      const made = dockersNamespace(s, c);
       if (!made) {
         undescribed.push(c.name);
         continue;
