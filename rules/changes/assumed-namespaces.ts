@@ -2,7 +2,7 @@
 // for a container on one bridge network — for counting what a fix "also opens" only, each pair through one said so.
 import type { DockerContainer, HostSnapshot, Route, SandboxLinks, SandboxRoutes } from '../../snapshot/host-snapshot.js';
 import { ipText, maskOf, parseIp } from '../addr/addr.js';
-import { MTU_OPTION } from '../doctor/swarm-overlay.js';
+import { MTU_OPTION } from '../meaning/layouts.js';
 import { kernelRules } from '../model/policy.js';
 
 /** The snapshots with the assumed namespaces added, and which containers (host/ID) were assumed. */
