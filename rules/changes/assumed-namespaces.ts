@@ -4,6 +4,7 @@ import type { DockerContainer, HostSnapshot, Route, SandboxLinks, SandboxRoutes 
 import { ipText, maskOf, parseIp } from '../addr/addr.js';
 import { MTU_OPTION } from '../meaning/layouts.js';
 import { kernelRules } from '../model/policy.js';
+import { addressRoutes } from './kernel-routes.js';
 
 /** The snapshots with the assumed namespaces added, and which containers (host/ID) were assumed. */
 export interface Assumed {
@@ -43,15 +44,16 @@ function dockersNamespace(s: HostSnapshot, c: DockerContainer): { links: Sandbox
     // The host's end of its veth is not known (its ifindex is read inside): the bridge is Docker's network's.
     interfaces: [{ name: 'eth0', ifindex: 0, kind: 'veth', mac: ep.mac, mtu, up: true, addresses: [{ family: 'inet', local: ep.ip, prefixLen: bits, scope: 'global' }], hostVeth: null, bridge: net.bridge, lower: null }],
   };
+  const [onLink, own] = addressRoutes('eth0', ep.ip, subnet);
   const routes: SandboxRoutes = {
     containerId: c.id,
     routes: [
       ...(ep.gateway ? [route({ table: 'main', type: 'unicast', dst: '0.0.0.0/0', dev: 'eth0', gateway: ep.gateway, protocol: 'boot', scope: 'global' })] : []),
-      route({ table: 'main', type: 'unicast', dst: subnet, dev: 'eth0', prefsrc: ep.ip, scope: 'link' }),
+      onLink,
       route({ table: 'local', type: 'local', dst: '127.0.0.0/8', dev: 'lo', prefsrc: '127.0.0.1', scope: 'host' }),
       route({ table: 'local', type: 'local', dst: '127.0.0.1/32', dev: 'lo', prefsrc: '127.0.0.1', scope: 'host' }),
       route({ table: 'local', type: 'broadcast', dst: '127.255.255.255/32', dev: 'lo', prefsrc: '127.0.0.1', scope: 'link' }),
-      route({ table: 'local', type: 'local', dst: `${ep.ip}/32`, dev: 'eth0', prefsrc: ep.ip, scope: 'host' }),
+      own,
       ...(bits < 31 ? [route({ table: 'local', type: 'broadcast', dst: `${broadcast}/32`, dev: 'eth0', prefsrc: ep.ip, scope: 'link' })] : []),
     ],
     rules: KERNEL_RULES,
