@@ -1,9 +1,10 @@
 // A question's bystanders whose namespaces were not entered (snapshot `notEntered`), given the namespace Docker makes
 // for a container on one bridge network — for counting what a fix "also opens" only, each pair through one said so.
-import { PolicyRule } from '../../snapshot/host-snapshot.js';
-import type { HostSnapshot, Route, SandboxLinks, SandboxRoutes } from '../../snapshot/host-snapshot.js';
+import type { DockerContainer, HostSnapshot, Route, SandboxLinks, SandboxRoutes } from '../../snapshot/host-snapshot.js';
 import { ipText, maskOf, parseIp } from '../addr/addr.js';
-import { MTU_OPTION } from '../doctor/swarm-overlay.js';
+import { MTU_OPTION } from '../meaning/layouts.js';
+import { kernelRules } from '../model/policy.js';
+import { addressRoutes } from './kernel-routes.js';
 
 /** The snapshots with the assumed namespaces added, and which containers (host/ID) were assumed. */
 export interface Assumed {
@@ -20,18 +21,17 @@ const route = (r: Partial<Route> & Pick<Route, 'table' | 'type' | 'dst' | 'dev' 
  * The kernel's three rules of a new namespace, nothing else: Docker adds no policy rule, and what someone may have
  * added inside (with NET_ADMIN) is exactly what was not read.
  */
-const KERNEL_RULES: PolicyRule[] = ([[0, 'local'], [32766, 'main'], [32767, 'default']] as const).map(([priority, table]) => PolicyRule.parse({ family: 'inet', priority, not: false, src: null, dst: null, iif: null, oif: null, fwmark: null, table, action: 'lookup' }));
+const KERNEL_RULES = kernelRules(4);
 
 /**
  * What Docker makes for a container on one bridge network, as its captured namespaces show it (test/fixtures/captured):
  * lo, and eth0 with its address, a veth onto the network's bridge; the subnet on link, the default route via the
  * network's gateway; the local table the kernel fills in for both addresses. Null when the data does not say it.
  */
-function dockersNamespace(s: HostSnapshot, id: string): { links: SandboxLinks; routes: SandboxRoutes } | null {
-  const c = s.docker?.containers.find((x) => x.id === id);
-  const ep = c?.endpoints.length === 1 ? c.endpoints[0] : undefined;
+function dockersNamespace(s: HostSnapshot, c: DockerContainer): { links: SandboxLinks; routes: SandboxRoutes } | null {
+  const ep = c.endpoints.length === 1 ? c.endpoints[0] : undefined;
   const net = ep ? s.docker?.networks.find((n) => n.id === ep.networkId) : undefined;
-  if (!c || !ep || !net || net.driver !== 'bridge' || !net.bridge || !c.sandboxKey || ep.ipv6 || !ep.ip || ep.prefixLen === null) return null;
+  if (!ep || !net || net.driver !== 'bridge' || !net.bridge || !c.sandboxKey || ep.ipv6 || !ep.ip || ep.prefixLen === null) return null;
   const ip = parseIp(ep.ip);
   if (typeof ip !== 'number') return null;
   const bits = ep.prefixLen;
@@ -44,15 +44,16 @@ function dockersNamespace(s: HostSnapshot, id: string): { links: SandboxLinks; r
     // The host's end of its veth is not known (its ifindex is read inside): the bridge is Docker's network's.
     interfaces: [{ name: 'eth0', ifindex: 0, kind: 'veth', mac: ep.mac, mtu, up: true, addresses: [{ family: 'inet', local: ep.ip, prefixLen: bits, scope: 'global' }], hostVeth: null, bridge: net.bridge, lower: null }],
   };
+  const [onLink, own] = addressRoutes('eth0', ep.ip, subnet);
   const routes: SandboxRoutes = {
     containerId: c.id,
     routes: [
       ...(ep.gateway ? [route({ table: 'main', type: 'unicast', dst: '0.0.0.0/0', dev: 'eth0', gateway: ep.gateway, protocol: 'boot', scope: 'global' })] : []),
-      route({ table: 'main', type: 'unicast', dst: subnet, dev: 'eth0', prefsrc: ep.ip, scope: 'link' }),
+      onLink,
       route({ table: 'local', type: 'local', dst: '127.0.0.0/8', dev: 'lo', prefsrc: '127.0.0.1', scope: 'host' }),
       route({ table: 'local', type: 'local', dst: '127.0.0.1/32', dev: 'lo', prefsrc: '127.0.0.1', scope: 'host' }),
       route({ table: 'local', type: 'broadcast', dst: '127.255.255.255/32', dev: 'lo', prefsrc: '127.0.0.1', scope: 'link' }),
-      route({ table: 'local', type: 'local', dst: `${ep.ip}/32`, dev: 'eth0', prefsrc: ep.ip, scope: 'host' }),
+      own,
       ...(bits < 31 ? [route({ table: 'local', type: 'broadcast', dst: `${broadcast}/32`, dev: 'eth0', prefsrc: ep.ip, scope: 'link' })] : []),
     ],
     rules: KERNEL_RULES,
@@ -73,7 +74,7 @@ export function assumeNotEntered(snapshots: readonly HostSnapshot[]): Assumed {
     const routes = [...s.routes.sandboxes];
     for (const c of s.docker?.containers ?? []) {
       if (!names.has(c.name) || read.has(c.id)) continue;
-      const made = dockersNamespace(s, c.id);
+      const made = dockersNamespace(s, c);
       if (!made) {
         undescribed.push(c.name);
         continue;

@@ -101,11 +101,14 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
   // The pairs before the change, walked by class once for every candidate (and only when one is counted). Counted
   // with the namespaces a question's collection did not enter taken as Docker makes them (each pair through one says
   // so): unread, a pair with a bystander would be unknown, and a pair it opens would go unsaid.
-  let counting: { before: ClassPairs; assumed: Assumed } | null = null;
+  let counting: { before: ClassPairs; assumed: Assumed; a: ContainerModel | null; b: ContainerModel | null } | null = null;
   const counter = () => {
     if (counting) return counting;
     const assumed = assumeNotEntered(snapshots);
-    return (counting = { before: new ClassPairs(assumed.assumed.size > 0 ? buildWorld(assumed.snapshots) : world, flow, BOTH), assumed });
+    const before = new ClassPairs(assumed.assumed.size > 0 ? buildWorld(assumed.snapshots) : world, flow, BOTH);
+    // A and B as the world walked before holds them (the assumed world has models of its own), found once.
+    const inBefore = (c: ContainerModel | null) => (c && before.cs.find((x) => keyOf(x) === keyOf(c))) ?? null;
+    return (counting = { before, assumed, a: inBefore(a), b: inBefore(b) });
   };
   const named = askedByName(answer);
   // Asked again in the words it was asked in: by the name typed (so the changed world's answer carries whether that
@@ -123,11 +126,11 @@ function predict(world: World, answer: WhyAnswer, flow: Flow, candidates: Candid
     // reach the macvlan ones through it): counted then too.
     const counted = sideEffects && ((a && b) || (f.kind === 'macvlan-shim' && (a || b)));
     const count = () => {
-      const { before, assumed } = counter();
+      const { before, assumed, a: aBefore, b: bBefore } = counter();
       // The changed snapshots with the same namespaces assumed (the steps touch only A's and B's, which were read):
       // not a second copy of the host for the change.
       const after = assumed.assumed.size > 0 ? buildWorld(assumeNotEntered(stepped).snapshots) : afterWorld;
-      const o = opened(before, after, flow, a && before.cs.find((c) => keyOf(c) === keyOf(a)) || null, b && before.cs.find((c) => keyOf(c) === keyOf(b)) || null, assumed.assumed);
+      const o = opened(before, after, flow, aBefore, bBefore, assumed.assumed);
       return { alsoOpens: o.pairs, alsoOpensNotRead: o.notRead };
     };
     const { alsoOpens, alsoOpensNotRead } = counted && fw.verdict === 'reachable' ? count() : { alsoOpens: [], alsoOpensNotRead: [] };

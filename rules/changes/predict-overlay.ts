@@ -5,6 +5,7 @@ import type { DockerNetwork, HostSnapshot } from '../../snapshot/host-snapshot.j
 import type { PlanStep } from '../../snapshot/contract.js';
 import { ipToNumber, numberToIp, parseCidr4 } from '../addr/addr.js';
 import { netnsOwnerId } from '../model/netns.js';
+import { addressRoutes } from './kernel-routes.js';
 
 const overlayNamespace = (s: HostSnapshot, networkId: string) => s.swarm?.namespaces.find((x) => x.role === 'overlay' && x.networkId === networkId) ?? null;
 
@@ -64,8 +65,7 @@ export function connectOverlay(all: HostSnapshot[], s: HostSnapshot, step: Extra
   const mtu = ns.interfaces.find((i) => i.kind === 'bridge')?.mtu ?? 1450;
   c.endpoints.push({ network: n.name, networkId: n.id, endpointId: '(planned)', ip: addr.ip, prefixLen: addr.prefixLen, gateway: null, mac, ipv6: null, ipv6PrefixLen: null, ipv6Gateway: null, aliases: [], dnsNames: [] });
   sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac, mtu, up: true, addresses: [{ family: 'inet', local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }], hostVeth: null, bridge: null, lower: null, overlayPort: { namespace: ns.name, veth: null, bridge: 'br0' } });
-  rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
-  rt.routes.push({ table: 'local', type: 'local', dst: `${addr.ip}/32`, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });
+  rt.routes.push(...addressRoutes(ifname, addr.ip, sub.subnet));
   const vtep = s.swarm?.dataPathAddr ?? s.swarm?.nodeAddr ?? null;
   if (!vtep) return;
   for (const other of overlayNodes(all, n.id)) {

@@ -4,6 +4,7 @@ import type { PlanStep } from '../../snapshot/contract.js';
 import { ipText, ipToNumber, numberToIp, parseCidr, parseCidr4, parseIp } from '../addr/addr.js';
 import { tokenize } from '../iptables/tokenize.js';
 import { netnsOwnerId } from '../model/netns.js';
+import { addressRoutes } from './kernel-routes.js';
 import { DOCKER_DNS, DOCKER_NFT, isDockerForwardInChain } from '../meaning/layouts.js';
 import { connectOverlay, overlayNodes } from './predict-overlay.js';
 
@@ -73,8 +74,7 @@ function connect(s: HostSnapshot, step: Extract<PlanStep, { kind: 'docker-networ
   const addresses = [{ family: 'inet' as const, local: addr.ip, prefixLen: addr.prefixLen, scope: 'global' }, ...(v6 ? [{ family: 'inet6' as const, local: v6.ip, prefixLen: v6.prefixLen, scope: 'global' }] : [])];
   sb.interfaces.push({ name: ifname, ifindex: 1000 + sb.interfaces.length, kind: 'veth', mac: null, mtu: 1500, up: true, addresses, hostVeth: { ifindex: -1, name: `veth(${ifname})` }, bridge: n.bridge, lower: null });
   // The kernel routes a connected subnet through the new interface; the default route stays where it was.
-  rt.routes.push({ table: 'main', type: 'unicast', dst: sub.subnet, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'link', metric: 0, nexthops: [], flags: [] });
-  rt.routes.push({ table: 'local', type: 'local', dst: `${addr.ip}/32`, family: 'inet', dev: ifname, gateway: null, prefsrc: addr.ip, protocol: 'kernel', scope: 'host', metric: 0, nexthops: [], flags: [] });
+  rt.routes.push(...addressRoutes(ifname, addr.ip, sub.subnet));
   if (v6) {
     rt.routes.push({ table: 'main', type: 'unicast', dst: v6.subnet, family: 'inet6', dev: ifname, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'global', metric: 256, nexthops: [], flags: [] });
     rt.routes.push({ table: 'local', type: 'local', dst: `${v6.ip}/128`, family: 'inet6', dev: ifname, gateway: null, prefsrc: null, protocol: 'kernel', scope: 'global', metric: 0, nexthops: [], flags: [] });

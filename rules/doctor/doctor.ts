@@ -5,7 +5,7 @@ import type { Cidr } from '../addr/addr.js';
 import { filterAccepts, firewallFindings } from './firewalls.js';
 import { snapshotRules } from '../meaning/host.js';
 import type { SnapshotRules } from '../meaning/host.js';
-import { chainManager } from '../meaning/layouts.js';
+import { MTU_OPTION, chainManager } from '../meaning/layouts.js';
 import { ipv6Findings } from './ipv6.js';
 import { bridgePortFindings } from './bridge-ports.js';
 import { dockerAbsent, rootErrors } from '../query/root-errors.js';
@@ -100,7 +100,7 @@ export function doctor(s: HostSnapshot, rules: SnapshotRules = snapshotRules(s))
   if (uplink) {
     for (const br of ifaces.filter((i) => i.kind === 'bridge' && bridges.has(i.name) && i.mtu > uplink.mtu)) {
       const net = (s.docker?.networks ?? []).find((n) => n.bridge === br.name);
-      const fix = net?.isDefaultBridge ? `set "mtu": ${uplink.mtu} in /etc/docker/daemon.json and restart dockerd` : `recreate ${net?.name ?? br.name} with -o com.docker.network.driver.mtu=${uplink.mtu}`;
+      const fix = net?.isDefaultBridge ? `set "mtu": ${uplink.mtu} in /etc/docker/daemon.json and restart dockerd` : `recreate ${net?.name ?? br.name} with -o ${MTU_OPTION}=${uplink.mtu}`;
       out.push({ code: 'mtu-mismatch', severity: 'warning', host, title: `bridge ${br.name}${net ? ` (network ${net.name})` : ''} has MTU ${br.mtu}, larger than the uplink ${uplink.name}'s ${uplink.mtu}: large packets from containers are dropped or fragmented`, evidence: [`${br.name} mtu ${br.mtu}`, `${uplink.name} mtu ${uplink.mtu}${def ? ' (default route)' : ''}`], fix });
     }
   }

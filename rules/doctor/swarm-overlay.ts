@@ -8,6 +8,7 @@ import type { HostModel, World } from '../model/types.js';
 import { routeLookup, routeText } from '../model/route-lookup.js';
 import type { RouteDecision } from '../model/route-lookup.js';
 import { collisions } from '../model/overlaps.js';
+import { MTU_OPTION } from '../meaning/layouts.js';
 import { nodeAddrs, swarmHosts, swarmPeers } from './swarm-ports.js';
 import type { SwarmPeer } from './swarm-ports.js';
 import type { Finding } from './finding.js';
@@ -16,8 +17,6 @@ import type { Finding } from './finding.js';
 export const VXLAN_OVERHEAD = 50;
 /** Docker's overlay MTU when no option sets it: 1500 less the overhead (moby's overlay driver). */
 export const DOCKER_OVERLAY_MTU = 1450;
-/** The network option that sets an overlay's MTU (`docker network create --opt`). */
-export const MTU_OPTION = 'com.docker.network.driver.mtu';
 
 const lookup = (h: HostModel, dst: Ip): RouteDecision | null => (h.routing ? routeLookup(h.routing, { dst, src: null, iif: null, mark: 0, proto: 17, sport: 0, dport: 0, ephemeral: null }) : null);
 

@@ -55,6 +55,8 @@ function predicates(world: World): { cidrs: Cidr[]; ranges: [Ip, Ip][]; physdev:
  */
 export class HostSignatures {
   private readonly byHost = new Map<HostModel, { ids: PrefixMap<number>; ranges: [Ip, Ip][] }>();
+  /** The ids an address is held by, one list refilled and emptied for every address (see `of`). */
+  private readonly scratch: number[] = [];
 
   private indexOf(h: HostModel): { ids: PrefixMap<number>; ranges: [Ip, Ip][] } {
     let ix = this.byHost.get(h);
@@ -90,8 +92,6 @@ export class HostSignatures {
     }
     return key;
   }
-
-  private readonly scratch: number[] = [];
 }
 
 /**

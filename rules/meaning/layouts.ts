@@ -142,6 +142,9 @@ export function netdiagIdOf(comment: string | null | undefined): string | null {
   return comment?.startsWith(NETDIAG_COMMENT_PREFIX) ? comment.slice(NETDIAG_COMMENT_PREFIX.length) : null;
 }
 
+/** The network option that sets a network's MTU (`docker network create --opt`), bridge and overlay alike. */
+export const MTU_OPTION = 'com.docker.network.driver.mtu';
+
 /** Compose's labels: defined once beside the snapshot's label allow-list, which must keep every label rules/ reads. */
 export { COMPOSE_LABELS } from '../../snapshot/kept-fields.js';
 

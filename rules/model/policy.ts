@@ -154,7 +154,7 @@ const shared: Partial<Record<4 | 6, PolicyRules>> = {};
 /** One family's rules, by priority (equal priorities in the order `ip rule` listed them, the kernel's order). */
 export function compileRules(rules: PolicyRule[], family: 4 | 6): PolicyRules {
   // No rules read for a family (a kernel's `ip -6 rule` failed, or an old snapshot): the kernel's defaults.
-  if (rules.length === 0 || kernelDefaults(rules, family)) return (shared[family] ??= compileGiven(KERNEL_DEFAULTS[family].map((d) => defaultRule(d, family)), family));
+  if (rules.length === 0 || kernelDefaults(rules, family)) return (shared[family] ??= compileGiven(kernelRules(family), family));
   return compileGiven(rules, family);
 }
 
@@ -170,6 +170,9 @@ function compileGiven(given: PolicyRule[], family: 4 | 6): PolicyRules {
   const plain = list.every(selectsAll) && shape.length === KERNEL_DEFAULTS[family].length && shape.every((s, i) => s === KERNEL_DEFAULTS[family][i]);
   return { list, plain };
 }
+
+/** The rules the kernel gives a new namespace, as `ip rule` lists them (what a namespace not read is taken to hold). */
+export const kernelRules = (family: 4 | 6): PolicyRule[] => KERNEL_DEFAULTS[family].map((d) => defaultRule(d, family));
 
 function defaultRule(d: string, family: 4 | 6): PolicyRule {
   const [priority, table] = d.split(' ') as [string, string];
