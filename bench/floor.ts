@@ -3,7 +3,7 @@
 // nothing else (no parsing, no model). Run as a process of its own, as netdiag is, inside the lab host's namespace.
 import { readFileSync } from 'node:fs';
 import { mapLimit } from '../collectors/collector.js';
-import { SANDBOX_BATCH } from '../collectors/sandboxes.js';
+import { SANDBOX_BATCH } from '../collectors/first-reads.js';
 import { Recording } from '../collectors/recording.js';
 import { dockerSource } from '../host/docker.js';
 import { runCommand } from '../host/exec.js';

@@ -9,7 +9,7 @@ import { parseIptablesSave, ruleCount } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
 import { parseResolvConf } from './resolv-conf.js';
 import type { DnsPart, NftablesPart, ResolvConf, SandboxDns } from '../snapshot/host-snapshot.js';
-import { SANDBOX_DNS_NAT } from './first-reads.js';
+import { SANDBOX_DNS_NAT, inNamespace } from './first-reads.js';
 
 /** The host's file, and systemd-resolved's list of real upstreams (dockerd reads it when the first names only its stub). */
 export const HOST_RESOLV_CONF = '/etc/resolv.conf';
@@ -40,7 +40,8 @@ async function outputInSandbox(ctx: CollectContext, sb: Sandbox, file: string, a
 /** Docker 29's nftables table, read only where the iptables nat table is empty and the resolver is in use: no cost elsewhere. */
 async function nftDnsTable(ctx: CollectContext, sb: Sandbox): Promise<NftablesPart | null> {
   try {
-    const r = await ctx.exec('nsenter', [`--net=${sb.sandboxKey}`, 'nft', '-j', 'list', 'table', ...NFT_DNS_TABLE], { timeoutMs: ctx.timeoutMs });
+    const read = inNamespace(sb.sandboxKey, 'nft', ['-j', 'list', 'table', ...NFT_DNS_TABLE]);
+    const r = await ctx.exec(read.file, read.args, { timeoutMs: ctx.timeoutMs });
     // No such table: this daemon writes its resolver's NAT with iptables (or not at all).
     return r.exitCode === 0 ? parseNftJson(r.stdout) : null;
   } catch (error) {

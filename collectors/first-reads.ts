@@ -1,12 +1,7 @@
 // The programs a whole-host collection runs whatever the answers say, named once: the collectors run them from these
 // names, and `netdiag snapshot` starts them from the same names before the collectors have loaded. Data only (no zod).
-
-/** One program read: what runs, and what it is fed on stdin. */
-export interface Read {
-  file: string;
-  args: readonly string[];
-  input?: string;
-}
+// One program read is host/early-exec.ts's EarlyRead: what these name is what it starts.
+import type { EarlyRead as Read } from '../host/early-exec.js';
 
 // The host's addresses with their link details (links collector).
 export const IP_ADDR = ['-j', '-d', 'addr', 'show'] as const;

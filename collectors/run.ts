@@ -7,12 +7,14 @@ import { attachOverlayPorts } from './overlay-ports.js';
 import { dockerSource } from '../host/docker.js';
 import type { DockerSource } from '../host/docker.js';
 import { CommandError, forkingRunner, runCommand } from '../host/exec.js';
-import type { CommandResult, CommandRunner, ForkingRunner } from '../host/exec.js';
+import type { CommandRunner, ForkingRunner } from '../host/exec.js';
+import type { EarlyExec } from '../host/early-exec.js';
 import { HELPER_FROM_CONTAINERS } from './first-reads.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
-import type { ContainerScope, QuestionNeeds } from './scope.js';
+import type { ContainerScope } from './scope.js';
+import type { QuestionNeeds } from './question-needs.js';
 import { SNAPSHOT_SCHEMA, HostSnapshot } from '../snapshot/host-snapshot.js';
 import { fastParse, NOT_SURE } from '../snapshot/fast-parse.js';
 import type { CollectionError, CollectorName, CollectorStatus, SnapshotParts } from '../snapshot/host-snapshot.js';
@@ -54,7 +56,7 @@ export interface CollectOptions {
    * Programs started before the collection (`netdiag snapshot` starts the host's while the collectors load): the
    * answer for exactly this command and input, handed out once; anything it does not give is run as usual.
    */
-  early?: (file: string, args: readonly string[], input?: string) => Promise<CommandResult> | undefined;
+  early?: EarlyExec['take'];
   /** The helper that forks programs, when the caller has one already (started as soon as Docker's list answered). */
   forking?: ForkingRunner;
   now?: () => Date;

@@ -48,7 +48,6 @@ export async function inSandbox(ctx: CollectContext, sandbox: Sandbox, file: str
 
 
 // The batches' arguments and input: collectors/first-reads.ts (one process per sandbox for all four listings).
-export { SANDBOX_BATCH, SANDBOX_IP_ARGS } from './first-reads.js';
 
 /** The IPv6 addresses (ip -6 addr) added to each link of the IPv4 listing, matched by ifindex. */
 function mergeAddresses(addr4: string, addr6: string): string {

@@ -4,6 +4,8 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { DockerSource, InspectedContainer } from '../host/docker.js';
+import { addressesOf } from './question-needs.js';
+import type { QuestionNeeds } from './question-needs.js';
 
 /** What the placing reads of an inspection: as the list's summary gives it (scope.ts). */
 const Inspected = z.looseObject({
@@ -23,14 +25,11 @@ const NetworkEndpoints = z.looseObject({ Containers: z.record(z.string(), z.loos
 const ADDRESSLESS_DRIVERS = ['host', 'null'];
 const FULL_ID = /^[0-9a-f]{64}$/;
 
-const addressesOf = (c: Inspected) => Object.values(c.NetworkSettings.Networks ?? {}).flatMap((n) => [n?.IPAddress, n?.GlobalIPv6Address].filter((a): a is string => !!a));
-
 /** Not a placing this module makes: the list decides. */
 class ListDecides extends Error {}
 
 export interface PlacedDirectly {
-  /** scope.ts's QuestionNeeds, spelled out here: that module imports this one. */
-  needs: { ids: Set<string>; ipv6: boolean; asked: Set<string>; entered: Set<string> | null };
+  needs: QuestionNeeds;
   /** Every container in needs.ids, inspected, in the order Docker lists them (newest first). */
   containers: InspectedContainer[];
 }

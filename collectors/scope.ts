@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { DockerSource } from '../host/docker.js';
 import { placeWithoutList } from './scope-direct.js';
 import type { PlacedDirectly } from './scope-direct.js';
+import { addressesOf } from './question-needs.js';
+import type { QuestionNeeds } from './question-needs.js';
 
 const Summary = z.looseObject({
   Id: z.string(),
@@ -17,23 +19,6 @@ const Summary = z.looseObject({
 });
 type Summary = z.infer<typeof Summary>;
 
-/** What a question needs collected: the containers to inspect and enter, and whether any IPv6 is in it. */
-export interface QuestionNeeds {
-  ids: Set<string>;
-  /**
-   * A question between containers without IPv6 addresses walks no IPv6 packet: ip6tables and the host's IPv6 routes
-   * are then not read (three processes, and a route per container veth).
-   */
-  ipv6: boolean;
-  /** The question's own containers (A, B, the namespaces they use, other holders of their addresses): ids ⊆ these + their networks. */
-  asked: Set<string>;
-  /**
-   * The containers whose namespaces are entered (null: every one inspected). A bystander on the pair's networks that
-   * Docker's own data describes whole is inspected, not entered: one process less each (see bystanderReadable).
-   */
-  entered: Set<string> | null;
-}
-
 /** Given Docker's container list, what to collect; null for everything. */
 export interface ContainerScope {
   (list: unknown[]): QuestionNeeds | null;
@@ -43,8 +28,6 @@ export interface ContainerScope {
    */
   direct?(docker: Pick<DockerSource, 'inspectContainer' | 'inspectNetwork'>, networks: () => Promise<unknown>): Promise<PlacedDirectly | null>;
 }
-
-const addressesOf = (s: Summary) => Object.values(s.NetworkSettings?.Networks ?? {}).flatMap((n) => [n?.IPAddress, n?.GlobalIPv6Address].filter((a): a is string => !!a));
 
 /** The networks a listed container is on, by name (a host's network names are unique). */
 const networksOf = (s: Summary) => Object.keys(s.NetworkSettings?.Networks ?? {});

@@ -6,6 +6,7 @@ import { parseIpAddr, parseIpNeighbours, parseIpRoutes } from './iproute-json.js
 import { parseIptablesSave } from './iptables-save.js';
 import { parseNftJson } from './nft-json.js';
 import { parseProcNetIpVs } from './ip-vs.js';
+import { inNamespace } from './first-reads.js';
 import type { SwarmNamespace } from '../snapshot/host-snapshot.js';
 
 // Links come from `link show` (with -4, `addr show` lists only links holding an IPv4 address: vxlan0 and the veths
@@ -61,7 +62,8 @@ type Problem = { subject: string; message: string; hint: string };
 /** Runs `file args` inside the namespace; a tool missing here resolves to null (the part is then not read). */
 async function inNs(ctx: CollectContext, path: string, file: string, args: readonly string[], input?: string): Promise<{ stdout: string; stderr: string; exitCode: number } | null> {
   try {
-    return await ctx.exec('nsenter', [`--net=${path}`, file, ...args], { timeoutMs: ctx.timeoutMs, ...(input === undefined ? {} : { input }) });
+    const read = inNamespace(path, file, args, input);
+    return await ctx.exec(read.file, read.args, { timeoutMs: ctx.timeoutMs, ...(read.input === undefined ? {} : { input: read.input }) });
   } catch (error) {
     if (error instanceof CommandError && error.code === 'missing') return null;
     throw error;

@@ -10,7 +10,8 @@ import type { DockerSource } from './docker.js';
  * (what the docker collector inspects when no question narrows it). Each answer is handed out once, to the first
  * call that asks for it; any later call asks Docker again, as it would have. GET /info, the Engine API's slowest read,
  * is asked now too and once only (the swarm collector of a whole-host collection always asks it, the docker collector
- * of a daemon that reports its firewall backend). `on` hears the list and each inspection as they answer, so reads
+ * of a daemon that reports its firewall backend); so is GET /networks, which the docker collector and a swarm node's
+ * swarm collector both read (collectors/run.ts's onceInfo shares them so for a collection without early reads). `on` hears the list and each inspection as they answer, so reads
  * that depend on them (a container's namespace) can start before the collectors have loaded.
  */
 export function earlyDockerSource(
@@ -32,7 +33,8 @@ export function earlyDockerSource(
     return p;
   };
   start('version', live.version());
-  start('listNetworks', live.listNetworks());
+  const networks = live.listNetworks();
+  networks.catch(() => undefined);
   const info = live.info();
   info.catch(() => undefined);
   start('listContainers', live.listContainers()).then((list) => {
@@ -48,7 +50,7 @@ export function earlyDockerSource(
     endpoint: live.endpoint,
     version: () => take('version', () => live.version()),
     info: () => info,
-    listNetworks: () => take('listNetworks', () => live.listNetworks()),
+    listNetworks: () => networks,
     listContainers: () => take('listContainers', () => live.listContainers()),
     inspectContainer: (id) => take(`inspectContainer ${id}`, () => live.inspectContainer(id)),
     inspectNetwork: (id) => live.inspectNetwork(id),

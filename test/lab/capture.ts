@@ -9,7 +9,7 @@ import { startFirewalld, systemBus } from './firewalld.js';
 import { Lab, REPO, labUnavailable } from './lab.js';
 import type { LabHost } from './lab.js';
 import { bridgedScenario, collideScenario, composeScenario, dnsFirewallScenario, dnsScenario, dualStackScenario, linkScenario, mixedFamiliesScenario, secretsScenario, seedScenario, servicesScenario } from './scenarios.js';
-import { SANDBOX_IP_ARGS } from '../../collectors/sandboxes.js';
+import { SANDBOX_IP_ARGS } from '../../collectors/first-reads.js';
 import { engineGet } from '../../host/engine-api.js';
 
 const OUT = join(REPO, 'test/fixtures/captured');

@@ -42,7 +42,7 @@ describe('earlyDockerSource', () => {
     expect(heard.inspected).toContainEqual(dns1.docker[`inspectContainer ${inspected[0]}`]);
   });
 
-  it('hands each early answer out once: a later call asks Docker again; GET /info is asked once', async () => {
+  it('hands each early answer out once: a later call asks Docker again; GET /info and GET /networks are asked once', async () => {
     const { docker, asked } = countingDocker(dns1);
     const early = earlyDockerSource(1000, docker);
     await settle();
@@ -55,6 +55,9 @@ describe('earlyDockerSource', () => {
     expect(asked.slice(before)).toEqual(['listContainers', `inspectContainer ${inspected[0]}`]);
     await Promise.allSettled([early.info(), early.info()]);
     expect(asked.filter((a) => a === 'info')).toEqual(['info']);
+    // The docker collector and a swarm node's swarm collector both read the networks: one GET, as without early reads.
+    expect(await early.listNetworks()).toEqual(await early.listNetworks());
+    expect(asked.filter((a) => a === 'listNetworks')).toEqual(['listNetworks']);
   });
 
   it('leaves a failed early read to the collector that asks: no unhandled rejection, the same error', async () => {
