@@ -86,3 +86,9 @@ export function namespaceReads(ns: { sandboxKey: string; ipv6: boolean }): Read[
  * process forking holds 70-110 MB, and each of its 2N+11 forks blocks it for 2-7 ms.
  */
 export const HELPER_FROM_CONTAINERS = 25;
+
+/**
+ * How long one program or Docker call of a collection may take: the collection's deadline, at most 5 s (a collector
+ * runs several, and each hung one must leave time for the rest). The early reads run under the same.
+ */
+export const programTimeoutMs = (timeoutMs: number) => Math.min(timeoutMs, 5_000);

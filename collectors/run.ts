@@ -9,7 +9,7 @@ import type { DockerSource } from '../host/docker.js';
 import { CommandError, forkingRunner, runCommand } from '../host/exec.js';
 import type { CommandRunner, ForkingRunner } from '../host/exec.js';
 import type { EarlyExec } from '../host/early-exec.js';
-import { HELPER_FROM_CONTAINERS } from './first-reads.js';
+import { HELPER_FROM_CONTAINERS, programTimeoutMs } from './first-reads.js';
 import { listDir, osSource, readLink, readSmallFile } from '../host/os.js';
 import { ParseError } from './iproute-json.js';
 import { collectors } from './registry.js';
@@ -163,7 +163,7 @@ export async function collectSnapshot(opts: CollectOptions = {}): Promise<HostSn
   const exec: CommandRunner = opts.context?.exec ?? forking?.exec ?? runCommand;
   const early = opts.early;
   const firstThenExec: CommandRunner = early ? (file, args, o) => early(file, args, o?.input) ?? exec(file, args, o) : exec;
-  const ctx = liveContext(Math.min(timeoutMs, 5_000), { ...opts.context, exec: firstThenExec, ...scoped, ...keep }, opts.wrap);
+  const ctx = liveContext(programTimeoutMs(timeoutMs), { ...opts.context, exec: firstThenExec, ...scoped, ...keep }, opts.wrap);
   // Two programs per container to enter, forked from a process that grows with them (2-7 ms each from 70-110 MB): past
   // a few dozen, a small helper forks them on the other core. A question's or a small host's few run from here.
   if (forking && !scope && !opts.skip?.length) void ctx.containers().then((list) => list.length >= HELPER_FROM_CONTAINERS && forking.start(), () => undefined);

@@ -5,11 +5,7 @@ import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 import { checkJsonOut } from '../out-file.js';
 import { labelGlobProblem } from '../../snapshot/kept-fields.js';
-import { earlyDockerSource } from '../../host/early-docker.js';
-import { earlyExec } from '../../host/early-exec.js';
-import { forkingRunner } from '../../host/exec.js';
-import { HELPER_FROM_CONTAINERS, HOST_READS, namespaceReads, ownNamespace } from '../../collectors/first-reads.js';
-import type { NamespaceFacts } from '../../collectors/first-reads.js';
+import { startEarlyReads } from '../../collectors/early-reads.js';
 import { EXIT, isPartial } from '../exit-codes.js';
 
 export async function snapshotCommand(opts: { out?: string; hostName?: string; timeout: string; record?: string; keepLabels?: string[] }, io: Io): Promise<number> {
@@ -20,21 +16,8 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
   // Refused before collecting: a snapshot is JSON, and a file named host.svg or host.yaml would be opened as that.
   checkJsonOut(opts.out);
   checkJsonOut(opts.record);
-  // Docker's chain of reads starts now, while the collectors, zod and the schemas load (~50 ms at 10 containers).
-  // So do the host's own programs, on the other core (each collector asks for its answer once it has loaded), while
-  // this process is still small to fork from. On a small host each container's namespace reads start as soon as
-  // Docker has said where it is; on a big one the helper that forks them starts as soon as Docker's list answers.
-  const programs = earlyExec(Math.min(timeoutMs, 5_000));
-  programs.start(HOST_READS);
-  const forking = forkingRunner();
-  let small = false;
-  const docker = earlyDockerSource(Math.min(timeoutMs, 5_000), undefined, {
-    list: (list) => (list.length >= HELPER_FROM_CONTAINERS ? forking.start() : void (small = true)),
-    inspected: (inspect) => {
-      const ns = small && inspect && typeof inspect === 'object' ? ownNamespace(inspect as NamespaceFacts) : null;
-      if (ns) programs.start(namespaceReads(ns));
-    },
-  });
+  // The first reads start now, while the collectors, zod and the schemas load.
+  const early = startEarlyReads(timeoutMs);
   // zod without its compiled fast path, set before any schema is built: one collection parses most schemas a few
   // times, where compiling each (new Function) cost more than it saved (the final check of the snapshot is fastParse).
   await import('./why-jitless.js');
@@ -53,7 +36,7 @@ export async function snapshotCommand(opts: { out?: string; hostName?: string; t
         return r.ctx;
       }
     : undefined;
-  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels, context: { docker }, early: programs.take, forking });
+  const snapshot = await collectSnapshot({ hostName: opts.hostName, timeoutMs, wrap, keepLabels: opts.keepLabels, ...early });
   if (opts.record && recording && files) await files.writeFileAtomic(opts.record, `${JSON.stringify(recording, null, 1)}\n`);
   const json = `${JSON.stringify(snapshot, null, 2)}\n`;
   if (opts.out && files) await files.writeFileAtomic(opts.out, json);
